@@ -1,0 +1,148 @@
+/*
+ * internal.h - what the masker's own files share. Not part of the public API:
+ * other modules include masker.h only.
+ */
+#ifndef VEIL_MASKER_INTERNAL_H
+#define VEIL_MASKER_INTERNAL_H
+
+#include "masker.h"
+
+/* ---- JSON tape (json.re) ---------------------------------------------- */
+
+enum tok_kind { TOK_OBJ, TOK_ARR, TOK_STR, TOK_KEY, TOK_NUM, TOK_TRUE, TOK_FALSE, TOK_NULL };
+
+#define TOK_F_ESCAPED 1 /* string contains a backslash escape */
+#define TOK_F_ASCII   2 /* string has no byte >= 0x80 */
+
+/*
+ * One JSON value (or object key) in document order. Strings: `start` is the
+ * first byte after the opening quote, `len` the raw byte count up to the
+ * closing quote. Containers: `next` is the index of the token after the
+ * container's last descendant, so a reader can skip a subtree in O(1).
+ */
+typedef struct {
+    uint32_t start;
+    uint32_t len;
+    uint32_t next;
+    uint8_t kind;
+    uint8_t flags;
+} json_tok;
+
+/* tok[0] is a placeholder; the document's root value is tok[1]. */
+typedef struct {
+    json_tok *tok;
+    uint32_t n;
+    uint32_t cap;
+} json_tape;
+
+/* Tokenises json[0..len) (json[len] must be NUL) onto the tape. */
+int json_tape_build(json_tape *tape, const char *json, size_t len, masker_error *err);
+void json_tape_free(json_tape *tape);
+
+/* ---- Policy (policy.c) ------------------------------------------------- */
+
+typedef struct selector_list selector_list;
+
+/* How the walker reads an element: its tag and attributes, any key order. */
+typedef struct {
+    const char *tag;
+    size_t tag_len;
+    /* Returns the raw value of attribute `name`, "" for a non-string value,
+     * NULL when absent. */
+    const char *(*attr)(void *ctx, const char *name, size_t *len);
+    void *ctx;
+} element_view;
+
+bool selector_list_match(const selector_list *list, const element_view *el);
+
+/* A site policy resolved for one page URL. */
+typedef struct {
+    int ip_octets;
+    bool record_inputs;
+    bool record_pii;
+    const selector_list *mask[2]; /* site's, page's (either may be NULL) */
+    const selector_list *allow[2];
+} masker_policy;
+
+void masker_site_resolve(const masker_site *site, const char *url, size_t url_len,
+                         masker_policy *out);
+
+/* ---- Detection (detect.c) ---------------------------------------------- */
+
+/*
+ * Replacement of raw bytes [off, off+len) of the input by `rep_len` bytes at
+ * `rep` in the session's replacement arena. Only edits that change length
+ * are queued; equal-length ones are written in place at once.
+ */
+typedef struct {
+    uint32_t off;
+    uint32_t len;
+    uint32_t rep;
+    uint32_t rep_len;
+} masker_edit;
+
+typedef struct {
+    masker_edit *v;
+    size_t n, cap;
+    veil_buf arena;
+} edit_list;
+
+/* What a string is, as far as pattern scanning cares. */
+enum scan_mode {
+    SCAN_TEXT,  /* page text, attributes, URLs, payloads */
+    SCAN_TYPED, /* a value the visitor types: also catch card numbers being typed */
+};
+
+typedef struct {
+    char *json; /* the whole input, rewritten in place */
+    edit_list *edits;
+    masker_findings *findings;
+    const masker_policy *policy;
+    bool in_card_field; /* count cards as MASKER_CARD_IN_FIELD */
+    bool dry_run;       /* count only, write nothing */
+} scan_ctx;
+
+/* Finds and masks card numbers, IPs, emails and phones in one string token. */
+int detect_scan_string(scan_ctx *ctx, const json_tok *t, enum scan_mode mode);
+
+enum field_mask {
+    MASK_VALUE, /* every character becomes '*' */
+    MASK_TEXT,  /* every non-space character becomes '*' */
+    MASK_FIXED, /* a fixed number of '*', whatever the length */
+};
+#define MASKER_FIXED_LEN 8
+
+int detect_mask_field(scan_ctx *ctx, const json_tok *t, enum field_mask how);
+
+/* Card-number rules, exposed for tests. */
+bool card_luhn_ok(const uint8_t *digits, size_t n);
+bool card_iin_ok(const uint8_t *digits, size_t n);
+bool card_iin_prefix_ok(const uint8_t *digits, size_t n);
+
+int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t rep_len);
+
+#endif
+
+/* ---- Sessions (masker.c) and the rrweb walk (walk.c) ------------------ */
+
+#include "nodes.h"
+
+#define MASKER_URL_MAX 2048
+
+struct masker_session {
+    const masker_site *site;
+    masker_policy policy; /* resolved for `url` */
+    char url[MASKER_URL_MAX];
+    node_table nodes;
+    /* per-batch scratch, kept to avoid reallocating */
+    json_tape tape;
+    edit_list edits;
+    uint8_t *visited; /* one byte per tape token: already masked or scanned */
+    size_t visited_cap;
+    veil_buf out;
+};
+
+void session_set_url(masker_session *s, const char *url, size_t len);
+
+/* Applies field masks and typed-value scans that depend on rrweb meaning. */
+int walk_batch(masker_session *s, char *json, masker_findings *findings);

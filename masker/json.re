@@ -1,0 +1,302 @@
+/*
+ * json.re - tokenises one batch of JSON onto a tape (see internal.h).
+ *
+ * Input contract: `json` holds `len` bytes and json[len] is NUL (the
+ * sentinel). re2c runs with yyfill disabled; every rule that could read past
+ * the sentinel stops at it, because NUL is never part of a multi-byte rule
+ * and each condition ends in a catch-all `[^]` that turns the NUL (or any
+ * unexpected byte) into an error. Reaching the sentinel at json + len is the
+ * end of input; a NUL anywhere else is an error.
+ *
+ * Returns 0 with the whole input on the tape, or VEIL_EJSON / VEIL_ETOODEEP /
+ * VEIL_ETOOBIG / VEIL_ENOMEM with err->offset at the offending byte.
+ *
+ * The scanner validates everything a strict parser would: structure,
+ * numbers, escapes (including UTF-16 surrogate pairs) and UTF-8, so the
+ * masker's output is valid JSON whenever its input was.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+enum lex {
+    LEX_END,
+    LEX_ERROR,
+    LEX_OBJ_OPEN,
+    LEX_OBJ_CLOSE,
+    LEX_ARR_OPEN,
+    LEX_ARR_CLOSE,
+    LEX_COLON,
+    LEX_COMMA,
+    LEX_QUOTE,
+    LEX_NUMBER,
+    LEX_TRUE,
+    LEX_FALSE,
+    LEX_NULL,
+};
+
+/*!re2c
+    re2c:define:YYCTYPE = "unsigned char";
+    re2c:yyfill:enable = 0;
+    re2c:indent:string = "    ";
+
+    hex    = [0-9a-fA-F];
+    digit  = [0-9];
+    ws     = [ \t\r\n];
+    number = "-"? ("0" | [1-9] digit*) ("." digit+)? ([eE] [+-]? digit+)?;
+    hi_sur = "\\u" [dD] [89abAB] hex hex;
+    lo_sur = "\\u" [dD] [c-fC-F] hex hex;
+    bmp_u  = "\\u" ([0-9a-cA-CefEF] hex hex hex | [dD] [0-7] hex hex);
+    utf8_2 = [\xc2-\xdf] [\x80-\xbf];
+    utf8_3 = "\xe0" [\xa0-\xbf] [\x80-\xbf]
+           | [\xe1-\xec\xee\xef] [\x80-\xbf] [\x80-\xbf]
+           | "\xed" [\x80-\x9f] [\x80-\xbf];
+    utf8_4 = "\xf0" [\x90-\xbf] [\x80-\xbf] [\x80-\xbf]
+           | [\xf1-\xf3] [\x80-\xbf] [\x80-\xbf] [\x80-\xbf]
+           | "\xf4" [\x80-\x8f] [\x80-\xbf] [\x80-\xbf];
+*/
+
+/* Between tokens: the next structural token, string start or literal. */
+static enum lex lex_token(const unsigned char **cursor, const unsigned char **tok_start)
+{
+    const unsigned char *YYCURSOR = *cursor, *YYMARKER;
+    for (;;) {
+        *tok_start = YYCURSOR;
+        /*!re2c
+            ws+     { continue; }
+            "{"     { *cursor = YYCURSOR; return LEX_OBJ_OPEN; }
+            "}"     { *cursor = YYCURSOR; return LEX_OBJ_CLOSE; }
+            "["     { *cursor = YYCURSOR; return LEX_ARR_OPEN; }
+            "]"     { *cursor = YYCURSOR; return LEX_ARR_CLOSE; }
+            ":"     { *cursor = YYCURSOR; return LEX_COLON; }
+            ","     { *cursor = YYCURSOR; return LEX_COMMA; }
+            ["]     { *cursor = YYCURSOR; return LEX_QUOTE; }
+            number  { *cursor = YYCURSOR; return LEX_NUMBER; }
+            "true"  { *cursor = YYCURSOR; return LEX_TRUE; }
+            "false" { *cursor = YYCURSOR; return LEX_FALSE; }
+            "null"  { *cursor = YYCURSOR; return LEX_NULL; }
+            "\x00"  { *cursor = YYCURSOR - 1; return LEX_END; }
+            [^]     { *cursor = YYCURSOR - 1; return LEX_ERROR; }
+        */
+    }
+}
+
+/*
+ * Fast path (the hottest loop of pass one): skip string bytes that need no
+ * attention - printable ASCII other than '"' and '\\'. One signed compare
+ * catches both control bytes (< 0x20) and bytes >= 0x80 (negative as int8).
+ */
+static const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                         _mm_cmplt_epi8(v, space));
+        int mask = _mm_movemask_epi8(hit);
+        if (mask)
+            return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#endif
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
+/*
+ * Inside a string, just past the opening quote. On success *cursor is past
+ * the closing quote and *flags says what the string holds.
+ */
+static int lex_string(const unsigned char **cursor, const unsigned char *end, uint8_t *flags)
+{
+    const unsigned char *YYCURSOR = *cursor, *YYMARKER;
+    uint8_t f = TOK_F_ASCII;
+    for (;;) {
+        YYCURSOR = skip_plain(YYCURSOR, end);
+        /*!re2c
+            ["]             { *cursor = YYCURSOR; *flags = f; return 0; }
+            "\\" ["\\/bfnrt] { f |= TOK_F_ESCAPED; continue; }
+            bmp_u | hi_sur lo_sur { f |= TOK_F_ESCAPED; continue; }
+            utf8_2 | utf8_3 | utf8_4 { f &= (uint8_t)~TOK_F_ASCII; continue; }
+            [\x20-\x21\x23-\x5b\x5d-\x7f] { continue; }
+            [^]             { *cursor = YYCURSOR - 1; return -1; }
+        */
+    }
+}
+
+static int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t len, uint8_t flags)
+{
+    if (VEIL_UNLIKELY(t->n == t->cap)) {
+        uint32_t cap = t->cap ? t->cap * 2 : 1024;
+        json_tok *grown = realloc(t->tok, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return VEIL_ENOMEM;
+        t->tok = grown;
+        t->cap = cap;
+    }
+    json_tok *k = &t->tok[t->n];
+    k->start = start;
+    k->len = len;
+    k->next = t->n + 1;
+    k->kind = kind;
+    k->flags = flags;
+    t->n++;
+    return VEIL_OK;
+}
+
+enum expect {
+    EXPECT_VALUE,
+    EXPECT_FIRST_VALUE,
+    EXPECT_FIRST_KEY,
+    EXPECT_KEY,
+    EXPECT_COLON,
+    EXPECT_COMMA,
+    EXPECT_END
+};
+
+typedef struct {
+    uint32_t stack[MASKER_MAX_DEPTH];
+    int depth;
+} nesting;
+
+static int fail_at(masker_error *err, const char *json, const unsigned char *at, const char *what,
+                   int code)
+{
+    err->offset = (size_t)((const char *)at - json);
+    err->what = what;
+    return code;
+}
+
+/* After a complete value, a comma or close inside a container, else the end. */
+static enum expect after_value(const nesting *n)
+{
+    return n->depth == 0 ? EXPECT_END : EXPECT_COMMA;
+}
+
+int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *err)
+{
+    if (len > MASKER_MAX_INPUT)
+        return fail_at(err, json, (const unsigned char *)json, "input too large", VEIL_ETOOBIG);
+    t->n = 0;
+    if (tape_push(t, TOK_NULL, 0, 0, 0)) /* placeholder: index 0 names no value */
+        return fail_at(err, json, (const unsigned char *)json, "out of memory", VEIL_ENOMEM);
+    nesting *nest = malloc(sizeof *nest);
+    if (!nest)
+        return VEIL_ENOMEM;
+    nest->depth = 0;
+    const unsigned char *base = (const unsigned char *)json, *end = base + len;
+    const unsigned char *p = base, *s;
+    enum expect expect = EXPECT_VALUE;
+    int rc = VEIL_OK;
+    for (;;) {
+        enum lex lx = lex_token(&p, &s);
+        uint32_t at = (uint32_t)(s - base);
+        if (lx == LEX_END && p != end)
+            lx = LEX_ERROR;
+        switch (lx) {
+        case LEX_END:
+            if (expect != EXPECT_END) {
+                rc = fail_at(err, json, p, "unexpected end of input", VEIL_EJSON);
+                goto out;
+            }
+            goto out;
+        case LEX_ERROR:
+            rc = fail_at(err, json, p, "unexpected character", VEIL_EJSON);
+            goto out;
+        case LEX_OBJ_OPEN:
+        case LEX_ARR_OPEN:
+            if (expect != EXPECT_VALUE && expect != EXPECT_FIRST_VALUE)
+                goto unexpected;
+            if (nest->depth == MASKER_MAX_DEPTH) {
+                rc = fail_at(err, json, s, "nesting too deep", VEIL_ETOODEEP);
+                goto out;
+            }
+            nest->stack[nest->depth++] = t->n;
+            if ((rc = tape_push(t, lx == LEX_OBJ_OPEN ? TOK_OBJ : TOK_ARR, at, 0, 0)))
+                goto out;
+            expect = lx == LEX_OBJ_OPEN ? EXPECT_FIRST_KEY : EXPECT_FIRST_VALUE;
+            break;
+        case LEX_OBJ_CLOSE:
+        case LEX_ARR_CLOSE: {
+            bool obj = lx == LEX_OBJ_CLOSE;
+            if (nest->depth == 0 ||
+                t->tok[nest->stack[nest->depth - 1]].kind != (obj ? TOK_OBJ : TOK_ARR) ||
+                !(expect == EXPECT_COMMA ||
+                  expect == (obj ? EXPECT_FIRST_KEY : EXPECT_FIRST_VALUE)))
+                goto unexpected;
+            json_tok *open = &t->tok[nest->stack[--nest->depth]];
+            open->len = (uint32_t)(p - base) - open->start;
+            open->next = t->n;
+            expect = after_value(nest);
+            break;
+        }
+        case LEX_COLON:
+            if (expect != EXPECT_COLON)
+                goto unexpected;
+            expect = EXPECT_VALUE;
+            break;
+        case LEX_COMMA:
+            if (expect != EXPECT_COMMA)
+                goto unexpected;
+            expect =
+                t->tok[nest->stack[nest->depth - 1]].kind == TOK_OBJ ? EXPECT_KEY : EXPECT_VALUE;
+            break;
+        case LEX_QUOTE: {
+            bool key = expect == EXPECT_KEY || expect == EXPECT_FIRST_KEY;
+            if (!key && expect != EXPECT_VALUE && expect != EXPECT_FIRST_VALUE)
+                goto unexpected;
+            uint8_t flags;
+            if (lex_string(&p, end, &flags)) {
+                rc = fail_at(err, json, p,
+                             p == end ? "unterminated string"
+                                      : "invalid character, escape or UTF-8 in string",
+                             VEIL_EJSON);
+                goto out;
+            }
+            if ((rc = tape_push(t, key ? TOK_KEY : TOK_STR, at + 1, (uint32_t)(p - s) - 2, flags)))
+                goto out;
+            expect = key ? EXPECT_COLON : after_value(nest);
+            break;
+        }
+        case LEX_NUMBER:
+        case LEX_TRUE:
+        case LEX_FALSE:
+        case LEX_NULL:
+            if (expect != EXPECT_VALUE && expect != EXPECT_FIRST_VALUE)
+                goto unexpected;
+            if ((rc = tape_push(t,
+                                lx == LEX_NUMBER  ? TOK_NUM
+                                : lx == LEX_TRUE  ? TOK_TRUE
+                                : lx == LEX_FALSE ? TOK_FALSE
+                                                  : TOK_NULL,
+                                at, (uint32_t)(p - s), 0)))
+                goto out;
+            expect = after_value(nest);
+            break;
+        }
+        continue;
+    unexpected:
+        rc = fail_at(err, json, s, "unexpected token", VEIL_EJSON);
+        goto out;
+    }
+out:
+    free(nest);
+    if (rc == VEIL_ENOMEM)
+        fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
+    return rc;
+}
+
+void json_tape_free(json_tape *t)
+{
+    free(t->tok);
+    t->tok = NULL;
+    t->n = t->cap = 0;
+}

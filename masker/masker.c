@@ -1,0 +1,159 @@
+/*
+ * masker.c - sessions and the masking call: tokenise (json.re), walk with
+ * rrweb's meaning (walk.c), sweep every remaining string for patterns
+ * (detect.c), then assemble the output.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+static const char *const FINDING_NAMES[MASKER_FINDING_COUNT] = {
+    [MASKER_CARD_IN_FIELD] = "card_in_field",
+    [MASKER_CARD_ELSEWHERE] = "card_elsewhere",
+    [MASKER_IP] = "ip",
+    [MASKER_EMAIL] = "email",
+    [MASKER_PHONE] = "phone",
+    [MASKER_FIELD] = "field",
+    [MASKER_UNKNOWN_ID] = "unknown_id",
+};
+
+const char *masker_finding_name(enum masker_finding kind)
+{
+    return (unsigned)kind < MASKER_FINDING_COUNT ? FINDING_NAMES[kind] : "unknown";
+}
+
+void session_set_url(masker_session *s, const char *url, size_t len)
+{
+    if (len >= sizeof s->url)
+        len = sizeof s->url - 1;
+    memcpy(s->url, url, len);
+    s->url[len] = '\0';
+    masker_site_resolve(s->site, s->url, len, &s->policy);
+}
+
+masker_session *masker_session_new(const masker_site *site, const char *page_url)
+{
+    if (!site)
+        return NULL;
+    masker_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->site = site;
+    session_set_url(s, page_url ? page_url : "", page_url ? strlen(page_url) : 0);
+    return s;
+}
+
+void masker_session_free(masker_session *s)
+{
+    if (!s)
+        return;
+    nodes_clear(&s->nodes);
+    json_tape_free(&s->tape);
+    free(s->edits.v);
+    veil_buf_free(&s->edits.arena);
+    free(s->visited);
+    veil_buf_free(&s->out);
+    sodium_memzero(s->url, sizeof s->url);
+    free(s);
+}
+
+size_t masker_session_state_bytes(const masker_session *s)
+{
+    return sizeof *s + nodes_bytes(&s->nodes);
+}
+
+/* Every string the walk did not handle gets the pattern scan. */
+static int sweep(masker_session *s, char *json, masker_findings *findings)
+{
+    scan_ctx c = {.json = json, .edits = &s->edits, .findings = findings, .policy = &s->policy};
+    const json_tok *t = s->tape.tok;
+    for (uint32_t i = 1; i < s->tape.n; i++)
+        if (t[i].kind == TOK_STR && !s->visited[i]) {
+            int err = detect_scan_string(&c, &t[i], SCAN_TEXT);
+            if (err)
+                return err;
+        }
+    return VEIL_OK;
+}
+
+static int by_offset(const void *a, const void *b)
+{
+    const masker_edit *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Copies json with the queued edits applied into s->out. */
+static int assemble(masker_session *s, const char *json, size_t len)
+{
+    edit_list *e = &s->edits;
+    qsort(e->v, e->n, sizeof *e->v, by_offset);
+    veil_buf_reset(&s->out);
+    size_t at = 0;
+    for (size_t i = 0; i < e->n; i++) {
+        const masker_edit *ed = &e->v[i];
+        if (ed->off < at)
+            return VEIL_EINVAL; /* overlapping edits: a masker bug, fail closed */
+        int err = veil_buf_append(&s->out, json + at, ed->off - at);
+        if (!err)
+            err = veil_buf_append(&s->out, e->arena.data + ed->rep, ed->rep_len);
+        if (err)
+            return err;
+        at = ed->off + ed->len;
+    }
+    return veil_buf_append(&s->out, json + at, len - at);
+}
+
+static int ensure_visited(masker_session *s, size_t n)
+{
+    if (n > s->visited_cap) {
+        uint8_t *grown = realloc(s->visited, n);
+        if (!grown)
+            return VEIL_ENOMEM;
+        s->visited = grown;
+        s->visited_cap = n;
+    }
+    memset(s->visited, 0, n);
+    return VEIL_OK;
+}
+
+int masker_session_mask(masker_session *s, char *json, size_t len, masker_result *out,
+                        masker_findings *findings, masker_error *err)
+{
+    out->data = NULL;
+    out->len = 0;
+    err->offset = 0;
+    err->what = NULL;
+    int rc = json_tape_build(&s->tape, json, len, err);
+    if (rc)
+        return rc;
+    s->edits.n = 0;
+    veil_buf_reset(&s->edits.arena);
+    masker_findings found = {0};
+    rc = ensure_visited(s, s->tape.n);
+    if (!rc)
+        rc = walk_batch(s, json, &found);
+    if (!rc)
+        rc = sweep(s, json, &found);
+    if (!rc && s->edits.n)
+        rc = assemble(s, json, len);
+    if (rc) {
+        sodium_memzero(json, len); /* fail closed: nothing half-masked survives */
+        veil_buf_reset(&s->out);
+        err->what = "masking failed";
+        return rc;
+    }
+    for (int k = 0; k < MASKER_FINDING_COUNT; k++)
+        findings->count[k] += found.count[k];
+    if (s->edits.n) {
+        sodium_memzero(json, len); /* the unmasked input is no longer needed */
+        out->data = s->out.data;
+        out->len = s->out.len;
+    } else {
+        out->data = json;
+        out->len = len;
+    }
+    return VEIL_OK;
+}

@@ -1,0 +1,127 @@
+/*
+ * masker.h - strips card numbers, secrets, visitor IPs and PII from batches
+ * of rrweb events before anything is stored.
+ *
+ * Contents
+ *   1. Policy: what a site masks (site defaults, page overrides, rules).
+ *   2. Sessions: per-recording state and the masking call itself.
+ *   3. Findings: what was masked, counted by kind.
+ *   4. Helpers used outside the event path (visitor IP from a socket).
+ *
+ * Input contract of masker_session_mask(): `json` points at `len` bytes of
+ * UTF-8 JSON followed by one NUL byte (`json[len] == '\0'`); the scanner never
+ * reads past that NUL. The JSON is an array of rrweb events, a single event
+ * object, or an object with an "events" array (the ingest wire batch). The
+ * bytes are rewritten in place; the masked result is returned through
+ * `masker_result`, which points either into `json` or into memory owned by
+ * the session (valid until the next call on that session).
+ *
+ * Fail closed: on any error nothing of the input is returned, and the input
+ * buffer may already be partly rewritten, so the caller must discard it.
+ */
+#ifndef VEIL_MASKER_H
+#define VEIL_MASKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/common.h"
+
+/* ---- 1. Policy ------------------------------------------------------- */
+
+/*
+ * A site policy: defaults for every page, plus page overrides chosen by URL
+ * glob (fnmatch, matched against the page URL's path, or the whole URL when
+ * the glob contains "://"). Options, by name, as in the config file:
+ *
+ *   ip_octets       0..4   IPv4 octets zeroed (IPv6: 0, 64, 80, 104, 128 bits)
+ *   record_inputs   bool   keep ordinary input values (card, password and
+ *                          sensitive fields stay masked whatever this says)
+ *   record_pii      bool   keep emails and phone numbers
+ *   mask_selector   list   elements whose value and text beneath are masked
+ *   allow_selector  list   inputs whose values are kept (like record_inputs,
+ *                          for matching elements only)
+ *
+ * Selectors: a comma-separated list of compound selectors made of a tag,
+ * `#id`, `.class`, `[attr]` and `[attr=value]` (value optionally quoted).
+ */
+typedef struct masker_site masker_site;
+
+masker_site *masker_site_new(void);
+void masker_site_free(masker_site *site);
+
+/*
+ * Sets one option for the whole site (page_glob == NULL) or for pages
+ * matching page_glob. Selector options add to the list. On failure returns
+ * VEIL_EINVAL and points *why at a sentence saying what is accepted.
+ */
+int masker_site_set(masker_site *site, const char *page_glob, const char *name, const char *value,
+                    const char **why) VEIL_MUST_CHECK;
+
+/* ---- 2. Sessions ----------------------------------------------------- */
+
+typedef struct masker_session masker_session;
+
+typedef struct {
+    const char *data; /* masked JSON; not NUL-terminated */
+    size_t len;
+} masker_result;
+
+typedef struct {
+    size_t offset;    /* byte offset of the error in the input */
+    const char *what; /* static sentence, never quotes input bytes */
+} masker_error;
+
+/* ---- 3. Findings ----------------------------------------------------- */
+
+enum masker_finding {
+    MASKER_CARD_IN_FIELD,  /* card number typed into a known card field */
+    MASKER_CARD_ELSEWHERE, /* card number outside a card field: alert */
+    MASKER_IP,             /* IP literal truncated */
+    MASKER_EMAIL,          /* email address masked */
+    MASKER_PHONE,          /* phone number masked */
+    MASKER_FIELD,          /* input/password/card/sensitive value masked */
+    MASKER_UNKNOWN_ID,     /* node id never seen: masked, fail closed */
+    MASKER_FINDING_COUNT
+};
+
+typedef struct {
+    uint64_t count[MASKER_FINDING_COUNT];
+} masker_findings;
+
+/* Stable snake_case name of a finding kind, for reports and metrics. */
+const char *masker_finding_name(enum masker_finding kind);
+
+/*
+ * A session keeps, across batches, which node ids exist and which are
+ * sensitive. `site` must outlive the session. `page_url` may be NULL.
+ */
+masker_session *masker_session_new(const masker_site *site, const char *page_url);
+void masker_session_free(masker_session *s);
+
+/*
+ * Masks one batch. Adds what it masked to *findings (not reset). Returns 0,
+ * or VEIL_EJSON / VEIL_ETOODEEP / VEIL_ETOOBIG / VEIL_ENOMEM with *err set.
+ */
+int masker_session_mask(masker_session *s, char *json, size_t len, masker_result *out,
+                        masker_findings *findings, masker_error *err) VEIL_MUST_CHECK;
+
+/* Bytes of state the session holds between batches (for limits and docs). */
+size_t masker_session_state_bytes(const masker_session *s);
+
+/* ---- 4. Helpers ------------------------------------------------------ */
+
+/*
+ * Writes `ip` (IPv4 or IPv6 text) with its last `octets` octets zeroed
+ * (IPv6: the last 0/64/80/104/128 bits for 0..4) into out, NUL-terminated.
+ * Returns VEIL_EINVAL when `ip` is not an address.
+ */
+int masker_ip_truncate(const char *ip, int octets, char *out, size_t outlen) VEIL_MUST_CHECK;
+
+/* Upper bound on the JSON accepted in one call. */
+#define MASKER_MAX_INPUT ((size_t)1 << 30)
+/* Deepest JSON nesting accepted (rrweb DOM depth is about half of this). */
+#define MASKER_MAX_DEPTH 2048
+
+#endif

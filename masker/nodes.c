@@ -1,0 +1,109 @@
+/*
+ * nodes.c - the per-session table of rrweb node ids: each id's parent and
+ * what kind of field it is.
+ *
+ * Ids are small dense integers in practice (rrweb counts from 1), so the
+ * table is paged: 256 ids per page (1,280 bytes), pages found by binary
+ * search. Hostile sparse ids cost at most one page each and the table stops
+ * at NODES_MAX_PAGES (about 1.3 MiB); an id that does not fit is simply not
+ * remembered, so later events naming it are masked as unknown (fail closed).
+ */
+#include "nodes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE_SHIFT 8
+#define PAGE_IDS   (1u << PAGE_SHIFT)
+
+struct node_page {
+    uint32_t parent[PAGE_IDS];
+    uint8_t flags[PAGE_IDS]; /* 0: id not known */
+};
+
+static long find_page(const node_table *t, uint32_t page_no)
+{
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->page_no[mid] < page_no)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (lo < t->n && t->page_no[lo] == page_no) ? (long)lo : -(long)lo - 1;
+}
+
+static node_page *page_for(const node_table *t, uint32_t id)
+{
+    uint32_t page_no = id >> PAGE_SHIFT;
+    if (t->last && t->last_no == page_no)
+        return t->last;
+    long at = find_page(t, page_no);
+    if (at < 0)
+        return NULL;
+    node_table *mut = (node_table *)t; /* the cache is not part of the value */
+    mut->last = t->pages[at];
+    mut->last_no = page_no;
+    return mut->last;
+}
+
+int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t flags)
+{
+    node_page *pg = page_for(t, id);
+    if (!pg) {
+        uint32_t page_no = id >> PAGE_SHIFT;
+        long at = find_page(t, page_no);
+        size_t pos = (size_t)(-at - 1);
+        if (t->n == NODES_MAX_PAGES)
+            return -1;
+        if (t->n == t->cap) {
+            size_t cap = t->cap ? t->cap * 2 : 16;
+            uint32_t *nos = realloc(t->page_no, cap * sizeof *nos);
+            if (!nos)
+                return -1;
+            t->page_no = nos;
+            node_page **pages = realloc(t->pages, cap * sizeof *pages);
+            if (!pages)
+                return -1;
+            t->pages = pages;
+            t->cap = cap;
+        }
+        if (!(pg = calloc(1, sizeof *pg)))
+            return -1;
+        memmove(t->page_no + pos + 1, t->page_no + pos, (t->n - pos) * sizeof *t->page_no);
+        memmove(t->pages + pos + 1, t->pages + pos, (t->n - pos) * sizeof *t->pages);
+        t->page_no[pos] = page_no;
+        t->pages[pos] = pg;
+        t->n++;
+        t->last = pg;
+        t->last_no = page_no;
+    }
+    pg->parent[id & (PAGE_IDS - 1)] = parent;
+    pg->flags[id & (PAGE_IDS - 1)] = flags | NF_KNOWN;
+    return 0;
+}
+
+bool nodes_get(const node_table *t, uint32_t id, uint32_t *parent, uint8_t *flags)
+{
+    node_page *pg = page_for(t, id);
+    if (!pg || !pg->flags[id & (PAGE_IDS - 1)])
+        return false;
+    *parent = pg->parent[id & (PAGE_IDS - 1)];
+    *flags = pg->flags[id & (PAGE_IDS - 1)];
+    return true;
+}
+
+void nodes_clear(node_table *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->pages[i]);
+    free(t->pages);
+    free(t->page_no);
+    memset(t, 0, sizeof *t);
+}
+
+size_t nodes_bytes(const node_table *t)
+{
+    return t->n * sizeof(node_page) + t->cap * (sizeof *t->page_no + sizeof *t->pages);
+}

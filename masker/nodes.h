@@ -1,0 +1,38 @@
+/* nodes.h - per-session node id table (module-private; see nodes.c). */
+#ifndef VEIL_MASKER_NODES_H
+#define VEIL_MASKER_NODES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NODES_MAX_PAGES 1024
+
+/* What a node is, as far as masking cares. Sticky: flags are only added. */
+enum {
+    NF_KNOWN = 1,
+    NF_SENSITIVE = 2, /* data-veil-sensitive or a site mask rule */
+    NF_CARD = 4,      /* card number, CVC or expiry field */
+    NF_PASSWORD = 8,  /* is or was a password field */
+    NF_INPUT = 16,    /* input/textarea/select: value masked unless allowed */
+    NF_ALLOW = 32,    /* matched an allow_selector */
+    NF_HOLDER = 64,   /* textarea/select/contenteditable: text beneath is its value */
+};
+
+typedef struct node_page node_page;
+
+typedef struct {
+    uint32_t *page_no;
+    node_page **pages;
+    size_t n, cap;
+    node_page *last; /* lookup cache */
+    uint32_t last_no;
+} node_table;
+
+/* Returns -1 when the id cannot be remembered (limit or memory). */
+int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t flags);
+bool nodes_get(const node_table *t, uint32_t id, uint32_t *parent, uint8_t *flags);
+void nodes_clear(node_table *t);
+size_t nodes_bytes(const node_table *t);
+
+#endif

@@ -1,0 +1,486 @@
+/*
+ * walk.c - reads the tape with rrweb's meaning: which strings are input
+ * values, which text lies under a sensitive element, which node ids are card
+ * or password fields. Nothing here depends on the order of keys inside an
+ * object: each object's members are looked up by name on the tape.
+ *
+ * Strings the walk masks or scans are marked visited; every string it leaves
+ * alone is pattern-scanned afterwards (masker.c), so an event shape the walk
+ * does not know still gets card, IP and email masking.
+ */
+#include "internal.h"
+
+#include <string.h>
+#include <strings.h>
+
+typedef struct {
+    masker_session *s;
+    const json_tape *tape;
+    scan_ctx scan;
+} walk;
+
+/* What the ancestors of a node say about the text and values beneath. */
+enum {
+    IN_SENSITIVE = 1,     /* under a sensitive, card or password element */
+    IN_HOLDER_MASKED = 2, /* under a textarea/select/contenteditable that is masked */
+    IN_HOLDER_TYPED = 4,  /* under one whose value is recorded: scan as typed */
+    IN_CARD = 8,          /* under a card field (e.g. an expiry <select>) */
+    IN_UNKNOWN = 16,      /* an ancestor is not known: fail closed */
+};
+
+/* ---- tape access -------------------------------------------------------- */
+
+static bool key_is(const walk *w, const json_tok *k, const char *name)
+{
+    size_t n = strlen(name);
+    const char *raw = w->scan.json + k->start;
+    if (!(k->flags & TOK_F_ESCAPED))
+        return k->len == n && !memcmp(raw, name, n);
+    /* An escaped key ("t\u0065xt") must not hide a field: compare decoded. */
+    size_t i = 0, j = 0;
+    while (i < k->len && j < n) {
+        char ch = raw[i];
+        if (ch == '\\' && raw[i + 1] == 'u' && !memcmp(raw + i + 2, "00", 2)) {
+            unsigned v = 0;
+            for (int d = 4; d < 6; d++) {
+                char h = raw[i + d];
+                v = v * 16 + (unsigned)(h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+            }
+            ch = (char)v;
+            i += 6;
+        } else if (ch == '\\') {
+            ch = raw[i + 1] == '/' ? '/' : raw[i + 1];
+            i += 2;
+        } else {
+            i++;
+        }
+        if (ch != name[j++])
+            return false;
+    }
+    return i == k->len && j == n;
+}
+
+/* The value of member `name` (the last one, as JSON.parse keeps), or 0.
+ * Token 0 is the tape's placeholder, so 0 never names a real value. */
+static uint32_t member(const walk *w, uint32_t obj, const char *name)
+{
+    const json_tok *t = w->tape->tok;
+    if (!obj || t[obj].kind != TOK_OBJ)
+        return 0;
+    uint32_t found = 0;
+    for (uint32_t i = obj + 1; i < t[obj].next; i = t[i + 1].next)
+        if (key_is(w, &t[i], name))
+            found = i + 1;
+    return found;
+}
+
+static bool as_uint(const walk *w, uint32_t v, uint32_t *out)
+{
+    const json_tok *t = &w->tape->tok[v];
+    if (!v || t->kind != TOK_NUM || t->len > 10)
+        return false;
+    uint64_t x = 0;
+    for (uint32_t i = 0; i < t->len; i++) {
+        char ch = w->scan.json[t->start + i];
+        if (ch < '0' || ch > '9')
+            return false;
+        x = x * 10 + (uint64_t)(ch - '0');
+    }
+    if (x > UINT32_MAX)
+        return false;
+    *out = (uint32_t)x;
+    return true;
+}
+
+static bool is_string(const walk *w, uint32_t v)
+{
+    return v && w->tape->tok[v].kind == TOK_STR;
+}
+
+/* ---- masking one string -------------------------------------------------- */
+
+static int mark(walk *w, uint32_t v)
+{
+    w->s->visited[v] = 1;
+    return VEIL_OK;
+}
+
+static int mask_string(walk *w, uint32_t v, enum field_mask how, bool card_field)
+{
+    if (!is_string(w, v) || w->s->visited[v])
+        return VEIL_OK;
+    mark(w, v);
+    if (card_field) { /* count the card before it disappears */
+        w->scan.in_card_field = w->scan.dry_run = true;
+        int err = detect_scan_string(&w->scan, &w->tape->tok[v], SCAN_TYPED);
+        w->scan.in_card_field = w->scan.dry_run = false;
+        if (err)
+            return err;
+    }
+    return detect_mask_field(&w->scan, &w->tape->tok[v], how);
+}
+
+static int scan_typed(walk *w, uint32_t v)
+{
+    if (!is_string(w, v) || w->s->visited[v])
+        return VEIL_OK;
+    mark(w, v);
+    return detect_scan_string(&w->scan, &w->tape->tok[v], SCAN_TYPED);
+}
+
+/* ---- classifying elements ------------------------------------------------ */
+
+typedef struct {
+    const walk *w;
+    uint32_t attrs;
+} attr_reader;
+
+static const char *read_attr(void *ctx, const char *name, size_t *len)
+{
+    attr_reader *r = ctx;
+    uint32_t v = member(r->w, r->attrs, name);
+    if (!v || r->w->tape->tok[v].kind == TOK_NULL || r->w->tape->tok[v].kind == TOK_FALSE)
+        return NULL;
+    const json_tok *t = &r->w->tape->tok[v];
+    if (t->kind != TOK_STR) {
+        *len = 0;
+        return "";
+    }
+    *len = t->len;
+    return r->w->scan.json + t->start;
+}
+
+/* Names and ids that mean card number, CVC or expiry, lowercased, no punctuation. */
+static const char *const CARD_WORDS[] = {
+    "cardnumber", "cardnum",      "ccnum",   "ccnumber",   "creditcard", "debitcard",
+    "pan",        "cvc",          "cvv",     "csc",        "cvn",        "securitycode",
+    "cardcode",   "cardsecurity", "cardexp", "ccexp",      "expiry",     "expiration",
+    "expdate",    "expmonth",     "expyear", "cardholder",
+};
+
+static bool card_like(const char *v, size_t len)
+{
+    char norm[128];
+    size_t n = 0;
+    for (size_t i = 0; i < len && n < sizeof norm - 1; i++) {
+        char ch = v[i];
+        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
+            norm[n++] = ch;
+        else if (ch >= 'A' && ch <= 'Z')
+            norm[n++] = (char)(ch | 0x20);
+    }
+    norm[n] = '\0';
+    for (size_t i = 0; i < sizeof CARD_WORDS / sizeof CARD_WORDS[0]; i++) {
+        const char *word = CARD_WORDS[i];
+        /* "pan" only as the whole name: "panel" and "company" are not cards */
+        if (!strcmp(word, "pan") ? !strcmp(norm, word) : strstr(norm, word) != NULL)
+            return true;
+    }
+    return false;
+}
+
+static bool autocomplete_cc(const char *v, size_t len)
+{
+    for (size_t i = 0; i + 3 <= len; i++)
+        if ((i == 0 || v[i - 1] == ' ') && !strncasecmp(v + i, "cc-", 3))
+            return true;
+    return false;
+}
+
+static bool tag_is(const char *tag, size_t len, const char *want)
+{
+    return tag && strlen(want) == len && !strncasecmp(tag, want, len);
+}
+
+/* Flags from an element's tag (NULL when unknown) and attributes. */
+static uint8_t element_flags(walk *w, const char *tag, size_t tag_len, uint32_t attrs)
+{
+    attr_reader r = {w, attrs};
+    element_view el = {tag ? tag : "", tag ? tag_len : 0, read_attr, &r};
+    uint8_t f = 0;
+    size_t len;
+    const char *v;
+    if ((v = read_attr(&r, "type", &len)) && len == 8 && !strncasecmp(v, "password", 8))
+        f |= NF_PASSWORD;
+    if (read_attr(&r, "data-rr-is-password", &len))
+        f |= NF_PASSWORD;
+    if (read_attr(&r, "data-veil-sensitive", &len))
+        f |= NF_SENSITIVE;
+    if ((v = read_attr(&r, "autocomplete", &len)) && autocomplete_cc(v, len))
+        f |= NF_CARD;
+    if (((v = read_attr(&r, "name", &len)) && card_like(v, len)) ||
+        ((v = read_attr(&r, "id", &len)) && card_like(v, len)))
+        f |= NF_CARD;
+    if ((v = read_attr(&r, "contenteditable", &len)) && !(len == 5 && !strncasecmp(v, "false", 5)))
+        f |= NF_INPUT | NF_HOLDER;
+    if (tag_is(tag, tag_len, "textarea") || tag_is(tag, tag_len, "select"))
+        f |= NF_INPUT | NF_HOLDER;
+    if (tag_is(tag, tag_len, "input")) {
+        v = read_attr(&r, "type", &len);
+        static const char *const not_typed[] = {"submit", "button",   "reset",
+                                                "image",  "checkbox", "radio"};
+        bool typed = true;
+        for (size_t i = 0; v && i < sizeof not_typed / sizeof not_typed[0]; i++)
+            if (strlen(not_typed[i]) == len && !strncasecmp(v, not_typed[i], len))
+                typed = false;
+        if (typed)
+            f |= NF_INPUT;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (selector_list_match(w->s->policy.mask[i], &el))
+            f |= NF_SENSITIVE;
+        if (selector_list_match(w->s->policy.allow[i], &el))
+            f |= NF_ALLOW;
+    }
+    return f;
+}
+
+static bool allowed(const walk *w, uint8_t flags)
+{
+    return (flags & NF_ALLOW) || w->s->policy.record_inputs;
+}
+
+/* The state children inherit from an element with these flags. */
+static uint8_t inherit(const walk *w, uint8_t state, uint8_t flags)
+{
+    if (flags & (NF_SENSITIVE | NF_CARD | NF_PASSWORD))
+        state |= IN_SENSITIVE;
+    if (flags & NF_CARD)
+        state |= IN_CARD;
+    if (flags & NF_HOLDER)
+        state |= allowed(w, flags) ? IN_HOLDER_TYPED : IN_HOLDER_MASKED;
+    return state;
+}
+
+/* Folds the ancestors of `id` (itself excluded) from the root down. */
+static uint8_t state_above(const walk *w, uint32_t parent)
+{
+    uint8_t chain[256];
+    int n = 0;
+    uint32_t id = parent, up;
+    uint8_t flags;
+    while (id) {
+        if (n == (int)sizeof chain || !nodes_get(&w->s->nodes, id, &up, &flags))
+            return IN_UNKNOWN | IN_SENSITIVE;
+        chain[n++] = flags;
+        id = up;
+    }
+    uint8_t state = 0;
+    while (n--)
+        state = inherit(w, state, chain[n]);
+    return state;
+}
+
+/* Masks or scans an element's value (attribute or input event text). */
+static int element_value(walk *w, uint32_t v, uint8_t flags, uint8_t state)
+{
+    bool card = (flags & NF_CARD) || (state & IN_CARD);
+    if (flags & (NF_CARD | NF_PASSWORD))
+        return mask_string(w, v, MASK_FIXED, card);
+    if (state & (IN_SENSITIVE | IN_HOLDER_MASKED | IN_UNKNOWN))
+        return mask_string(w, v, MASK_VALUE, card);
+    if ((flags & NF_INPUT) && !allowed(w, flags))
+        return mask_string(w, v, MASK_VALUE, false);
+    if ((flags & NF_INPUT) || (state & IN_HOLDER_TYPED))
+        return scan_typed(w, v);
+    return VEIL_OK; /* left to the pattern sweep */
+}
+
+static int text_value(walk *w, uint32_t v, uint8_t state)
+{
+    if (state & (IN_SENSITIVE | IN_HOLDER_MASKED | IN_UNKNOWN))
+        return mask_string(w, v, MASK_TEXT, (state & IN_CARD) != 0);
+    if (state & IN_HOLDER_TYPED)
+        return scan_typed(w, v);
+    return VEIL_OK;
+}
+
+/* ---- serialized nodes (full snapshot and mutation adds) ------------------ */
+
+static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int depth)
+{
+    const json_tok *t = w->tape->tok;
+    if (!node || t[node].kind != TOK_OBJ || depth > MASKER_MAX_DEPTH)
+        return VEIL_OK;
+    uint32_t id = 0, type = 0;
+    bool has_id = as_uint(w, member(w, node, "id"), &id);
+    as_uint(w, member(w, node, "type"), &type);
+    uint8_t flags = 0;
+    int err = VEIL_OK;
+    if (type == 2) {
+        uint32_t tag = member(w, node, "tagName"), attrs = member(w, node, "attributes");
+        const char *tag_s = is_string(w, tag) ? w->scan.json + t[tag].start : NULL;
+        flags = element_flags(w, tag_s, tag_s ? t[tag].len : 0, attrs);
+        err = element_value(w, member(w, attrs, "value"), flags, state);
+        state = inherit(w, state, flags);
+    } else if (type == 3 || type == 4 || type == 5) {
+        err = text_value(w, member(w, node, "textContent"), state);
+    }
+    /* An id the table cannot hold is forgotten: later events naming it are
+     * masked as unknown, so ignoring the failure here fails closed. */
+    if (has_id && id)
+        (void)nodes_set(&w->s->nodes, id, parent, flags);
+    uint32_t kids = member(w, node, "childNodes");
+    if (err || !kids || t[kids].kind != TOK_ARR)
+        return err;
+    for (uint32_t k = kids + 1; k < t[kids].next && !err; k = t[k].next)
+        err = walk_node(w, k, has_id ? id : parent, state, depth + 1);
+    return err;
+}
+
+/* ---- incremental events --------------------------------------------------- */
+
+static void note_unknown(walk *w)
+{
+    w->scan.findings->count[MASKER_UNKNOWN_ID]++;
+}
+
+static int mutation_adds(walk *w, uint32_t adds)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    for (uint32_t a = adds + 1; a < t[adds].next && !err; a = t[a].next) {
+        uint32_t parent = 0;
+        uint8_t state;
+        if (!as_uint(w, member(w, a, "parentId"), &parent)) {
+            state = IN_UNKNOWN | IN_SENSITIVE;
+        } else {
+            uint32_t up;
+            uint8_t flags;
+            if (!nodes_get(&w->s->nodes, parent, &up, &flags)) {
+                note_unknown(w);
+                state = IN_UNKNOWN | IN_SENSITIVE;
+            } else {
+                state = inherit(w, state_above(w, up), flags);
+            }
+        }
+        err = walk_node(w, member(w, a, "node"), parent, state, 0);
+    }
+    return err;
+}
+
+static int mutation_texts(walk *w, uint32_t texts)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    for (uint32_t x = texts + 1; x < t[texts].next && !err; x = t[x].next) {
+        uint32_t id, parent;
+        uint8_t flags;
+        uint8_t state;
+        if (!as_uint(w, member(w, x, "id"), &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
+            note_unknown(w);
+            state = IN_UNKNOWN;
+        } else {
+            state = state_above(w, parent);
+        }
+        err = text_value(w, member(w, x, "value"), state);
+    }
+    return err;
+}
+
+static int mutation_attributes(walk *w, uint32_t list)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    for (uint32_t x = list + 1; x < t[list].next && !err; x = t[x].next) {
+        uint32_t attrs = member(w, x, "attributes");
+        uint32_t id, parent;
+        uint8_t flags;
+        if (!as_uint(w, member(w, x, "id"), &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
+            note_unknown(w);
+            err = mask_string(w, member(w, attrs, "value"), MASK_VALUE, false);
+            continue;
+        }
+        /* Flags first, whatever the key order: a type change to password
+         * in the same object as a value must mask that value. */
+        uint8_t added = element_flags(w, NULL, 0, attrs);
+        flags |= added & (NF_SENSITIVE | NF_CARD | NF_PASSWORD | NF_HOLDER | NF_ALLOW);
+        if (added & NF_HOLDER)
+            flags |= NF_INPUT;
+        if (nodes_set(&w->s->nodes, id, parent, flags) != 0)
+            note_unknown(w);
+        err = element_value(w, member(w, attrs, "value"), flags, state_above(w, parent));
+    }
+    return err;
+}
+
+static int input_event(walk *w, uint32_t data)
+{
+    uint32_t id, parent;
+    uint8_t flags;
+    uint32_t text = member(w, data, "text");
+    if (!as_uint(w, member(w, data, "id"), &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
+        note_unknown(w);
+        return mask_string(w, text, MASK_VALUE, false);
+    }
+    return element_value(w, text, flags, state_above(w, parent));
+}
+
+static int incremental(walk *w, uint32_t data)
+{
+    uint32_t source;
+    if (!as_uint(w, member(w, data, "source"), &source))
+        return VEIL_OK;
+    if (source == 5)
+        return input_event(w, data);
+    if (source != 0)
+        return VEIL_OK;
+    const json_tok *t = w->tape->tok;
+    /* rrweb's replayer applies adds before texts and attributes */
+    uint32_t adds = member(w, data, "adds"), texts = member(w, data, "texts");
+    uint32_t attrs = member(w, data, "attributes");
+    int err = VEIL_OK;
+    if (adds && t[adds].kind == TOK_ARR)
+        err = mutation_adds(w, adds);
+    if (!err && texts && t[texts].kind == TOK_ARR)
+        err = mutation_texts(w, texts);
+    if (!err && attrs && t[attrs].kind == TOK_ARR)
+        err = mutation_attributes(w, attrs);
+    return err;
+}
+
+static int walk_event(walk *w, uint32_t ev)
+{
+    uint32_t type;
+    if (!as_uint(w, member(w, ev, "type"), &type))
+        return VEIL_OK;
+    uint32_t data = member(w, ev, "data");
+    if (!data || w->tape->tok[data].kind != TOK_OBJ)
+        return VEIL_OK;
+    if (type == 4) { /* Meta: a new page, maybe another page policy */
+        uint32_t href = member(w, data, "href");
+        if (is_string(w, href))
+            session_set_url(w->s, w->scan.json + w->tape->tok[href].start, w->tape->tok[href].len);
+        return VEIL_OK;
+    }
+    if (type == 2) { /* FullSnapshot: rrweb renumbers the page from here */
+        nodes_clear(&w->s->nodes);
+        return walk_node(w, member(w, data, "node"), 0, 0, 0);
+    }
+    if (type == 3)
+        return incremental(w, data);
+    return VEIL_OK;
+}
+
+int walk_batch(masker_session *s, char *json, masker_findings *findings)
+{
+    walk w = {.s = s, .tape = &s->tape};
+    w.scan.json = json;
+    w.scan.edits = &s->edits;
+    w.scan.findings = findings;
+    w.scan.policy = &s->policy;
+    const json_tok *t = s->tape.tok;
+    const uint32_t root = 1;
+    uint32_t events = root;
+    if (t[root].kind == TOK_OBJ) {
+        if (member(&w, root, "type"))
+            return walk_event(&w, root);
+        events = member(&w, root, "events");
+    }
+    if (!events || t[events].kind != TOK_ARR)
+        return VEIL_OK; /* no events: the sweep still scans every string */
+    int err = VEIL_OK;
+    for (uint32_t e = events + 1; e < t[events].next && !err; e = t[e].next)
+        err = walk_event(&w, e);
+    return err;
+}

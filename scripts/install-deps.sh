@@ -1,0 +1,24 @@
+#!/bin/sh
+# install-deps.sh - installs the Debian 12 packages Veil builds, runs and
+# tests with, when any is missing. Run as root; does nothing when all are there.
+set -eu
+PACKAGES="meson ninja-build re2c pkg-config gcc clang libclang-rt-14-dev
+libwebsockets-dev librocksdb-dev libsodium-dev libjansson-dev libzstd-dev
+libcmocka-dev libinih-dev libssl-dev zlib1g-dev openssl curl iproute2"
+if [ "$(dpkg --print-architecture)" = amd64 ]; then
+    PACKAGES="$PACKAGES libhyperscan-dev" # the regex engine bench/masker compares against
+fi
+missing=
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages:$missing; run this script as root (or with sudo)" >&2
+    exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

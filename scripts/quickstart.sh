@@ -1,0 +1,38 @@
+#!/bin/sh
+# quickstart.sh - from a fresh Debian 12 checkout to a running Veil: installs
+# what is missing, builds, and starts `veil serve` in the background with the
+# embedded defaults (or ./veil.conf), state under ./var/.
+set -eu
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+if [ ! -f build-release/build.ninja ]; then
+    meson setup build-release --buildtype=release >/dev/null
+fi
+ninja -C build-release >/dev/null
+mkdir -p var
+if [ -f var/veil.pid ] && kill -0 "$(cat var/veil.pid)" 2>/dev/null; then
+    kill "$(cat var/veil.pid)"
+    sleep 0.5
+fi
+nohup build-release/veil/veil serve >var/veil.log 2>&1 &
+echo $! >var/veil.pid
+i=0
+until grep -q "console https" var/veil.log 2>/dev/null; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 "$(cat var/veil.pid)" 2>/dev/null; then
+        echo "quickstart: veil serve did not start; see var/veil.log:" >&2
+        cat var/veil.log >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+cat var/veil.log
+cat <<MSG
+
+Veil is running (pid $(cat var/veil.pid), log var/veil.log, state under var/).
+  demo site:     name "demo", site key "demo-site-key"
+  mask a file:   build-release/veil/veil mask < recording.json
+  stop:          kill \$(cat var/veil.pid)
+The certificate is self-signed (var/tls/cert.pem): browsers will ask you to
+accept it. Console login, users and replay are not in this build yet.
+MSG

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# test_cli.sh VEIL - the veil program as a user meets it: help, usage errors,
+# broken config files, `veil mask` on stdin, and `veil serve` over TLS.
+set -u
+VEIL=$(realpath "$1")
+FIXTURES=$(realpath "$(dirname "$0")/../../../shared/fixtures" 2>/dev/null || true)
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work" || exit 1
+
+passed=0 failed=0
+check() { # check NAME CONDITION...
+    local name=$1
+    shift
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "ok - $name"
+    else
+        failed=$((failed + 1))
+        echo "not ok - $name"
+    fi
+}
+contains() { grep -qF -- "$2" "$1"; }
+
+# --- help and usage ----------------------------------------------------------
+"$VEIL" --help >out 2>err
+check "veil --help exits 0" test $? -eq 0
+check "veil --help lists the commands" contains out "mask"
+"$VEIL" mask --help >out 2>err
+check "veil mask --help exits 0" test $? -eq 0
+check "veil mask --help documents --ip-octets" contains out "--ip-octets N"
+for cmd in serve keys user backup audit version; do
+    "$VEIL" "$cmd" --help >out 2>err
+    check "veil $cmd --help exits 0 with usage" test $? -eq 0 -a -s out
+done
+"$VEIL" frobnicate >out 2>err
+check "unknown command exits 2" test $? -eq 2
+check "unknown command says what to do" contains err "veil --help"
+"$VEIL" mask --no-such-flag </dev/null >out 2>err
+check "unknown option exits 2" test $? -eq 2
+check "error is one line" test "$(wc -l <err)" -eq 1
+
+# --- broken configuration ----------------------------------------------------
+printf '[server]\nlisten = 127.0.0.1\nbogus_option = 1\n' >bad.conf
+"$VEIL" serve --config bad.conf >out 2>err
+check "broken config exits 1" test $? -eq 1
+check "broken config names file:line:column and option" contains err "bad.conf:3:1: unknown option 'bogus_option'"
+printf '[masking]\nip_octets = 7\n' >bad2.conf
+"$VEIL" mask --config bad2.conf </dev/null >out 2>err
+check "bad value names its column" contains err "bad2.conf:2:13: ip_octets"
+"$VEIL" serve --config missing.conf >out 2>err
+check "missing config file exits 1" test $? -eq 1
+
+# --- veil mask ---------------------------------------------------------------
+printf '[{"type":4,"data":{"href":"https://shop/?ip=10.1.2.3","width":1,"height":1},"timestamp":1},{"type":5,"data":{"tag":"note","payload":{"card":"4242 4242 4242 4242"}},"timestamp":2}]\n' >in.json
+"$VEIL" mask --report report.json <in.json >out 2>err
+check "veil mask exits 0" test $? -eq 0
+check "card number masked" contains out '"card":"**** **** **** ****"'
+check "IP in URL truncated" contains out 'ip=10.1.0.0'
+check "report counts the card outside a field" contains report.json '"card_elsewhere": 1'
+check "report raises the alert" contains report.json '"alert": true'
+"$VEIL" mask --ip-octets 0 <in.json >out 2>err
+check "--ip-octets 0 keeps the IP" contains out 'ip=10.1.2.3'
+printf '{"type":3,"data":{"source":0,"texts":[]},"timestamp":1}\n{"type":5,"data":{"tag":"x","payload":"mail a.b@example.org"},"timestamp":2}\n' >in.jsonl
+"$VEIL" mask <in.jsonl >out 2>err
+check "JSON Lines in, JSON Lines out" test "$(wc -l <out)" -eq 2
+check "email masked in JSON Lines" contains out 'mail *.*@*******.***'
+"$VEIL" mask --record-pii <in.jsonl >out 2>err
+check "--record-pii keeps the email" contains out 'a.b@example.org'
+printf '[{"type":3,"data":{"source":0,"texts":[{"id":1,"value":"4242424242424242"}]},"timestamp":1},}]' >broken.json
+"$VEIL" mask <broken.json >out 2>err
+check "malformed JSON exits 1" test $? -eq 1
+check "malformed JSON error gives the byte offset" contains err "at byte 92"
+check "nothing written for a batch that failed" test ! -s out
+if [ -f "$FIXTURES/rust-book-scroll.json" ]; then
+    "$VEIL" mask <"$FIXTURES/rust-book-scroll.json" >out 2>err
+    check "8.6 MB real recording masks" test $? -eq 0 -a -s out
+fi
+
+# --- veil serve --------------------------------------------------------------
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 30000))
+        ss -ltn | grep -q ":$p " || { echo $p; return; }
+    done
+}
+ingest=$(free_port)
+console=$(free_port)
+printf '[server]\ningest_port = %s\nconsole_port = %s\nstate_dir = st\n[store]\ndata_dir = st/data\nkeys_dir = st/keys\n' \
+    "$ingest" "$console" >serve.conf
+"$VEIL" serve --config serve.conf >serve.out 2>serve.err &
+server_pid=$!
+for _ in $(seq 1 100); do
+    ss -ltn | grep -q ":$console " && ss -ltn | grep -q ":$ingest " && break
+    sleep 0.1
+done
+check "serve listens on both ports" sh -c "ss -ltn | grep -q ':$console ' && ss -ltn | grep -q ':$ingest '"
+check "self-signed certificate created" test -s st/tls/cert.pem -a -s st/tls/key.pem
+check "private key is not world-readable" test "$(stat -c %a st/tls/key.pem)" = 600
+check "data and keys directories are apart" test -d st/data -a -d st/keys
+curl -sk --max-time 5 "https://127.0.0.1:$console/healthz" >health 2>/dev/null
+check "console answers over TLS" contains health '"status":"ok"'
+curl -s --max-time 5 "http://127.0.0.1:$console/healthz" >plain 2>/dev/null
+check "console refuses plain HTTP" test ! -s plain
+curl -sk --max-time 3 -i -N --http1.1 -H "Connection: Upgrade" -H "Upgrade: websocket" \
+    -H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" \
+    -H "Sec-WebSocket-Protocol: veil.v1" "https://127.0.0.1:$ingest/" >ws 2>/dev/null
+check "ingest upgrades to the veil.v1 WebSocket" contains ws "101"
+kill -TERM "$server_pid"
+wait "$server_pid"
+check "serve stops cleanly on SIGTERM" test $? -eq 0
+server_pid=
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

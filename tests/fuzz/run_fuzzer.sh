@@ -1,0 +1,7 @@
+#!/bin/sh
+# run_fuzzer.sh FUZZER SEEDS SECONDS - a bounded libFuzzer run that never
+# writes into the seed folder: new corpus entries go to a temporary one.
+set -e
+corpus=$(mktemp -d)
+trap 'rm -rf "$corpus"' EXIT
+"$1" -max_total_time="$3" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 "$corpus" "$2"

@@ -1,0 +1,114 @@
+/* test_config.c - the configuration file: defaults, sites, and errors that say where. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../veil/config.h"
+
+static void defaults_run_out_of_the_box(void **state)
+{
+    (void)state;
+    veil_config cfg;
+    veil_config_error err;
+    assert_int_equal(veil_config_load(&cfg, NULL, &err), VEIL_OK);
+    assert_string_equal(cfg.listen, "127.0.0.1");
+    assert_int_equal(cfg.ingest_port, 8443);
+    assert_int_equal(cfg.console_port, 8444);
+    assert_string_equal(cfg.data_dir, "var/data");
+    assert_string_equal(cfg.keys_dir, "var/keys");
+    assert_string_not_equal(cfg.data_dir, cfg.keys_dir);
+    assert_int_equal(cfg.n_sites, 1);
+    assert_string_equal(cfg.sites[0].name, "demo");
+    assert_non_null(cfg.sites[0].policy);
+    veil_config_free(&cfg);
+}
+
+static void file_overrides_and_sites(void **state)
+{
+    (void)state;
+    const char *text = "; comment\n"
+                       "[server]\n"
+                       "listen = 0.0.0.0\n"
+                       "ingest_port = 9000\n"
+                       "trusted_proxy = 10.0.0.1\n"
+                       "[store]\n"
+                       "keys_dir = /mnt/keys\n"
+                       "[site shop]\n"
+                       "key = abc123\n"
+                       "record_inputs = true\n"
+                       "mask_selector = .secret, #ssn\n"
+                       "[page shop /checkout/*]\n"
+                       "record_inputs = false\n"
+                       "[masking]\n"
+                       "ip_octets = 3\n";
+    veil_config cfg;
+    veil_config_error err;
+    assert_int_equal(veil_config_load_string(&cfg, text, "t.conf", &err), VEIL_OK);
+    assert_string_equal(cfg.listen, "0.0.0.0");
+    assert_int_equal(cfg.ingest_port, 9000);
+    assert_int_equal(cfg.console_port, 8444);
+    assert_int_equal(cfg.n_trusted_proxies, 1);
+    assert_string_equal(cfg.keys_dir, "/mnt/keys");
+    assert_int_equal(cfg.n_sites, 1);
+    const veil_site_config *shop = veil_config_site(&cfg, "shop");
+    assert_non_null(shop);
+    assert_string_equal(shop->key, "abc123");
+    assert_null(veil_config_site(&cfg, "demo"));
+    veil_config_free(&cfg);
+}
+
+typedef struct {
+    const char *text;
+    int line, column;
+    const char *says;
+} bad_case;
+
+static void errors_name_line_column_and_option(void **state)
+{
+    (void)state;
+    static const bad_case cases[] = {
+        {"[server]\nlisten = 127.0.0.1\nbogus = 1\n", 3, 1, "unknown option 'bogus'"},
+        {"[server]\ningest_port = 70000\n", 2, 15, "ingest_port"},
+        {"[server]\n  \n[masking]\nip_octets = 9\n", 4, 13, "ip_octets"},
+        {"[nonsense]\na = b\n", 2, 1, "unknown section"},
+        {"[server]\nthis line has no equals sign\n", 2, 1, "syntax error"},
+        {"[site s]\nkey = k\nmask_selector = ..bad\n", 3, 17, "selector"},
+        {"[site s]\nrecord_pii = perhaps\n", 2, 14, "record_pii"},
+        {"[site s]\nrecord_pii = true\n", 1, 1, "has no key"},
+        {"[page nosuch /x]\nip_octets = 1\n", 2, 1, "no [site nosuch]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        veil_config cfg;
+        veil_config_error err;
+        assert_int_equal(veil_config_load_string(&cfg, cases[i].text, "bad.conf", &err),
+                         VEIL_ECONFIG);
+        assert_string_equal(err.file, "bad.conf");
+        if (err.line != cases[i].line || err.column != cases[i].column ||
+            !strstr(err.message, cases[i].says))
+            fail_msg("case %zu: got %d:%d '%s'", i, err.line, err.column, err.message);
+    }
+}
+
+static void missing_file_is_an_io_error(void **state)
+{
+    (void)state;
+    veil_config cfg;
+    veil_config_error err;
+    assert_int_equal(veil_config_load(&cfg, "/nonexistent/veil.conf", &err), VEIL_EIO);
+    assert_non_null(strstr(err.message, "cannot read"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_run_out_of_the_box),
+        cmocka_unit_test(file_overrides_and_sites),
+        cmocka_unit_test(errors_name_line_column_and_option),
+        cmocka_unit_test(missing_file_is_an_io_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,425 @@
+/* test_masker.c - what the masker must hide, and what it must leave byte for byte. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../masker/masker.h"
+
+static masker_findings found;
+
+static masker_site *site_with(const char *opts)
+{
+    masker_site *site = masker_site_new();
+    assert_non_null(site);
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", opts ? opts : "");
+    for (char *save = NULL, *kv = strtok_r(buf, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
+        char *eq = strchr(kv, '=');
+        assert_non_null(eq);
+        *eq = '\0';
+        const char *why;
+        assert_int_equal(masker_site_set(site, NULL, kv, eq + 1, &why), VEIL_OK);
+    }
+    return site;
+}
+
+/* Masks `in` as one batch of session s; returns a malloc'd copy of the output. */
+static char *mask_in(masker_session *s, const char *in)
+{
+    size_t n = strlen(in);
+    char *buf = malloc(n + 1);
+    memcpy(buf, in, n + 1);
+    masker_result out;
+    masker_error err;
+    int rc = masker_session_mask(s, buf, n, &out, &found, &err);
+    if (rc)
+        fail_msg("mask failed: %s at %zu (%s)", veil_strerror(rc), err.offset, err.what);
+    char *copy = strndup(out.data, out.len);
+    free(buf);
+    return copy;
+}
+
+static char *mask1(const char *opts, const char *in)
+{
+    masker_site *site = site_with(opts);
+    masker_session *s = masker_session_new(site, "https://shop.example/");
+    memset(&found, 0, sizeof found);
+    char *out = mask_in(s, in);
+    masker_session_free(s);
+    masker_site_free(site);
+    return out;
+}
+
+/* A text mutation carrying `text`, wrapped in a snapshot so node 3 is known plain. */
+#define SNAP_PLAIN                                                                                 \
+    "{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{\"type\":2,"             \
+    "\"tagName\":\"p\",\"attributes\":{},\"id\":2,\"childNodes\":[{\"type\":3,\"id\":3,"           \
+    "\"textContent\":\"x\"}]}]}},\"timestamp\":1}"
+
+static void expect_text(const char *opts, const char *text, const char *want)
+{
+    char in[2048], expect[2048];
+    snprintf(in, sizeof in,
+             "[" SNAP_PLAIN
+             ",{\"type\":3,\"data\":{\"source\":0,\"texts\":[{\"id\":3,\"value\":\"%s\"}]},"
+             "\"timestamp\":2}]",
+             text);
+    snprintf(expect, sizeof expect,
+             "[" SNAP_PLAIN
+             ",{\"type\":3,\"data\":{\"source\":0,\"texts\":[{\"id\":3,\"value\":\"%s\"}]},"
+             "\"timestamp\":2}]",
+             want);
+    char *out = mask1(opts, in);
+    if (strcmp(out, expect))
+        fail_msg("text '%s'\n  got  %s\n  want %s", text, out, expect);
+    free(out);
+}
+
+static void cards_in_text_are_masked(void **state)
+{
+    (void)state;
+    expect_text(NULL, "pay 4242 4242 4242 4242 now", "pay **** **** **** **** now");
+    assert_int_equal(found.count[MASKER_CARD_ELSEWHERE], 1);
+    expect_text(NULL, "4111-1111-1111-1111", "****-****-****-****");
+    expect_text(NULL, "amex 378282246310005.", "amex ***************.");
+    expect_text(NULL, "mc2 2223003122003222", "mc2 ****************");
+    expect_text(NULL, "pan_5555555555554444", "pan_****************");
+    expect_text(NULL,
+                "nbsp 4242\xc2\xa0"
+                "4242\xc2\xa0"
+                "4242\xc2\xa0"
+                "4242",
+                "nbsp ****\xc2\xa0****\xc2\xa0****\xc2\xa0****");
+    /* escaped digits are digits: "\u0034" is "4" */
+    expect_text(NULL, "\\u00342424242424242\\u00342", "****************");
+}
+
+static void ordinary_numbers_are_left_alone(void **state)
+{
+    (void)state;
+    const char *keep[] = {
+        "Order #100234567 shipped 2026-11-23 for $1,299.00",
+        "ts 1795338053550 and 1544756766750", /* millisecond timestamps */
+        "IMEI 356938035643809",               /* Luhn-valid, not a card IIN/length */
+        "4242 4242 4242 4241",                /* fails Luhn */
+        "id 42424242424242424242",            /* 20 digits: an id */
+        "M5 50 107 138 10 12 10 25",          /* SVG path data */
+        "version 1.2.3 at 12:30:45, a::before",
+    };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        expect_text(NULL, keep[i], keep[i]);
+    assert_int_equal(found.count[MASKER_CARD_ELSEWHERE], 0);
+}
+
+static void ip_literals_lose_their_last_octets(void **state)
+{
+    (void)state;
+    expect_text(NULL, "from 203.0.113.77:443", "from 203.0.0.0:443");
+    assert_int_equal(found.count[MASKER_IP], 1);
+    expect_text("ip_octets=1", "from 203.0.113.77", "from 203.0.113.0");
+    expect_text("ip_octets=4", "from 203.0.113.77", "from 0.0.0.0");
+    expect_text("ip_octets=0", "from 203.0.113.77", "from 203.0.113.77");
+    expect_text(NULL, "v6 2001:db8:85a3:1:2:8a2e:370:7334 end", "v6 2001:db8:85a3:: end");
+    expect_text("ip_octets=1", "v6 2001:db8:85a3:1:2:8a2e:370:7334", "v6 2001:db8:85a3:1::");
+    expect_text(NULL, "mapped ::ffff:198.51.100.23", "mapped ::ffff:198.51.0.0");
+    char out[64];
+    assert_int_equal(masker_ip_truncate("192.168.7.9", 2, out, sizeof out), VEIL_OK);
+    assert_string_equal(out, "192.168.0.0");
+    assert_int_equal(masker_ip_truncate("fe80::1:2:3:4", 4, out, sizeof out), VEIL_OK);
+    assert_string_equal(out, "::");
+    assert_int_equal(masker_ip_truncate("not-an-ip", 2, out, sizeof out), VEIL_EINVAL);
+}
+
+static void pii_is_masked_unless_the_site_records_it(void **state)
+{
+    (void)state;
+    expect_text(NULL, "mail jane.doe@example.co.uk!", "mail ****.***@*******.**.**!");
+    assert_int_equal(found.count[MASKER_EMAIL], 1);
+    expect_text(NULL, "call +44 20 7946 0958", "call +** ** **** ****");
+    expect_text(NULL, "us (555) 123-4567", "us (***) ***-****");
+    expect_text("record_pii=true", "mail jane@example.com +44 20 7946 0958",
+                "mail jane@example.com +44 20 7946 0958");
+    expect_text(NULL, "not mail: a@b, x@y.z1, @home", "not mail: a@b, x@y.z1, @home");
+}
+
+/* A checkout page: password, card number (cc-number), hidden card, plain name. */
+#define CHECKOUT                                                                                   \
+    "{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["                         \
+    "{\"type\":2,\"tagName\":\"input\",\"attributes\":{\"type\":\"password\",\"value\":"           \
+    "\"hunter2\"},\"id\":10,\"childNodes\":[]},"                                                   \
+    "{\"type\":2,\"tagName\":\"input\",\"attributes\":{\"autocomplete\":\"cc-number\",\"value\":"  \
+    "\"4242\"},\"id\":11,\"childNodes\":[]},"                                                      \
+    "{\"childNodes\":[],\"id\":12,\"attributes\":{\"value\":\"4000056655665556\",\"type\":"        \
+    "\"hidden\",\"name\":\"card_number\"},\"tagName\":\"input\",\"type\":2},"                      \
+    "{\"type\":2,\"tagName\":\"input\",\"attributes\":{\"name\":\"first\",\"value\":\"Ada\"},"     \
+    "\"id\":13,\"childNodes\":[]},"                                                                \
+    "{\"type\":2,\"tagName\":\"textarea\",\"attributes\":{},\"id\":14,\"childNodes\":[{\"type\":"  \
+    "3,\"id\":15,\"textContent\":\"my note\"}]},"                                                  \
+    "{\"type\":2,\"tagName\":\"select\",\"attributes\":{\"name\":\"country\"},\"id\":16,"          \
+    "\"childNodes\":[{\"type\":2,\"tagName\":\"option\",\"attributes\":{\"value\":\"NL\","         \
+    "\"selected\":true},\"id\":17,\"childNodes\":[{\"type\":3,\"id\":18,\"textContent\":"          \
+    "\"Netherlands\"}]}]},"                                                                        \
+    "{\"type\":2,\"tagName\":\"div\",\"attributes\":{\"data-veil-sensitive\":\"\"},\"id\":19,"     \
+    "\"childNodes\":[{\"type\":3,\"id\":20,\"textContent\":\"Secret plan\"}]},"                    \
+    "{\"type\":2,\"tagName\":\"h1\",\"attributes\":{\"class\":\"title\"},\"id\":21,"               \
+    "\"childNodes\":[{\"type\":3,\"id\":22,\"textContent\":\"Checkout 2026\"}]}"                   \
+    "]},\"initialOffset\":{\"top\":0,\"left\":0}},\"timestamp\":1}"
+
+static void snapshot_fields_are_masked(void **state)
+{
+    (void)state;
+    char *out = mask1(NULL, "[" CHECKOUT "]");
+    assert_non_null(strstr(out, "\"type\":\"password\",\"value\":\"********\""));
+    assert_non_null(strstr(out, "\"autocomplete\":\"cc-number\",\"value\":\"********\""));
+    assert_non_null(strstr(out, "{\"value\":\"********\",\"type\":\"hidden\""));
+    assert_non_null(strstr(out, "\"name\":\"first\",\"value\":\"***\""));
+    assert_non_null(strstr(out, "\"textContent\":\"** ****\""));
+    assert_non_null(strstr(out, "\"value\":\"**\",\"selected\":true"));
+    assert_non_null(strstr(out, "\"textContent\":\"***********\""));
+    assert_non_null(strstr(out, "\"textContent\":\"****** ****\""));
+    assert_non_null(strstr(out, "\"textContent\":\"Checkout 2026\""));
+    assert_null(strstr(out, "hunter2"));
+    assert_null(strstr(out, "4000056655665556"));
+    assert_int_equal(found.count[MASKER_CARD_IN_FIELD], 1);
+    assert_int_equal(found.count[MASKER_CARD_ELSEWHERE], 0);
+    free(out);
+}
+
+static void record_inputs_keeps_ordinary_fields_only(void **state)
+{
+    (void)state;
+    char *out = mask1("record_inputs=true", "[" CHECKOUT "]");
+    assert_non_null(strstr(out, "\"name\":\"first\",\"value\":\"Ada\""));
+    assert_non_null(strstr(out, "\"textContent\":\"my note\""));
+    assert_non_null(strstr(out, "\"type\":\"password\",\"value\":\"********\""));
+    assert_non_null(strstr(out, "\"autocomplete\":\"cc-number\",\"value\":\"********\""));
+    assert_non_null(strstr(out, "\"textContent\":\"****** ****\""));
+    free(out);
+}
+
+static char *input_event(masker_session *s, int id, const char *text)
+{
+    char ev[512];
+    snprintf(ev, sizeof ev,
+             "{\"type\":3,\"data\":{\"text\":\"%s\",\"isChecked\":false,\"id\":%d,\"source\":5},"
+             "\"timestamp\":9}",
+             text, id);
+    return mask_in(s, ev);
+}
+
+static void input_events_follow_the_field(void **state)
+{
+    (void)state;
+    masker_site *site = site_with("record_inputs=true");
+    masker_session *s = masker_session_new(site, NULL);
+    memset(&found, 0, sizeof found);
+    free(mask_in(s, "[" CHECKOUT "]"));
+    char *out = input_event(s, 10, "hunter22");
+    assert_non_null(strstr(out, "\"text\":\"********\""));
+    free(out);
+    /* show-password toggle: type becomes text, the field stays masked */
+    free(mask_in(
+        s, "{\"type\":3,\"data\":{\"source\":0,\"texts\":[],\"attributes\":[{\"id\":10,"
+           "\"attributes\":{\"type\":\"text\"}}],\"removes\":[],\"adds\":[]},\"timestamp\":3}"));
+    out = input_event(s, 10, "hunter22!");
+    assert_non_null(strstr(out, "\"text\":\"********\""));
+    free(out);
+    /* a card typed into an ordinary (recorded) field: masked from the 7th digit */
+    out = input_event(s, 13, "4242 42");
+    assert_non_null(strstr(out, "\"text\":\"4242 42\""));
+    free(out);
+    out = input_event(s, 13, "4242 424");
+    assert_non_null(strstr(out, "\"text\":\"**** ***\""));
+    free(out);
+    out = input_event(s, 13, "Ada Lovelace");
+    assert_non_null(strstr(out, "\"text\":\"Ada Lovelace\""));
+    free(out);
+    /* an id never seen fails closed */
+    uint64_t before = found.count[MASKER_UNKNOWN_ID];
+    out = input_event(s, 999, "secret");
+    assert_non_null(strstr(out, "\"text\":\"******\""));
+    assert_int_equal(found.count[MASKER_UNKNOWN_ID], before + 1);
+    free(out);
+    masker_session_free(s);
+    masker_site_free(site);
+}
+
+static void mutations_inherit_sensitivity(void **state)
+{
+    (void)state;
+    masker_site *site = site_with("record_inputs=true;mask_selector=.private");
+    masker_session *s = masker_session_new(site, NULL);
+    free(mask_in(s, "[" CHECKOUT "]"));
+    /* text added later under the data-veil-sensitive div, keys in odd order */
+    char *out = mask_in(
+        s,
+        "{\"timestamp\":4,\"data\":{\"adds\":[{\"node\":{\"textContent\":\"New secret\","
+        "\"id\":30,\"type\":3},\"nextId\":null,\"parentId\":19},{\"parentId\":1,\"node\":{"
+        "\"childNodes\":[{\"type\":3,\"id\":32,\"textContent\":\"hidden by rule\"}],\"attributes\":"
+        "{\"class\":\"box private\"},\"tagName\":\"section\",\"type\":2,\"id\":31}}],"
+        "\"source\":0,\"texts\":[{\"value\":\"Changed plan\",\"id\":20}],\"attributes\":[],"
+        "\"removes\":[]},\"type\":3}");
+    assert_non_null(strstr(out, "\"textContent\":\"*** ******\""));
+    assert_non_null(strstr(out, "\"textContent\":\"****** ** ****\""));
+    assert_non_null(strstr(out, "\"value\":\"******* ****\""));
+    free(out);
+    /* a React-style value mirror on the password field */
+    out = mask_in(
+        s, "{\"type\":3,\"data\":{\"source\":0,\"texts\":[],\"removes\":[],\"adds\":[],"
+           "\"attributes\":[{\"id\":10,\"attributes\":{\"value\":\"hunter2\"}}]},\"timestamp\":5}");
+    assert_non_null(strstr(out, "\"value\":\"********\""));
+    free(out);
+    /* type set to password in the same object as the value, value first */
+    out = mask_in(s, "{\"type\":3,\"data\":{\"source\":0,\"texts\":[],\"removes\":[],\"adds\":[],"
+                     "\"attributes\":[{\"attributes\":{\"value\":\"pw\",\"type\":\"password\"},"
+                     "\"id\":13}]},\"timestamp\":6}");
+    assert_non_null(strstr(out, "\"value\":\"********\""));
+    free(out);
+    masker_session_free(s);
+    masker_site_free(site);
+}
+
+static void meta_href_picks_page_policy_and_is_scanned(void **state)
+{
+    (void)state;
+    masker_site *site = site_with("record_inputs=true");
+    const char *why;
+    assert_int_equal(masker_site_set(site, "/checkout/*", "record_inputs", "false", &why), VEIL_OK);
+    masker_session *s = masker_session_new(site, NULL);
+    char *out = mask_in(
+        s, "[{\"type\":4,\"data\":{\"href\":\"https://shop.example/checkout/pay?"
+           "email=jo@example.com\",\"width\":1,\"height\":1},\"timestamp\":1}," CHECKOUT "]");
+    assert_non_null(strstr(out, "email=**@*******.***"));
+    assert_non_null(strstr(out, "\"name\":\"first\",\"value\":\"***\""));
+    free(out);
+    masker_session_free(s);
+    masker_site_free(site);
+}
+
+static void malformed_json_is_rejected_with_offset(void **state)
+{
+    (void)state;
+    masker_site *site = site_with(NULL);
+    masker_session *s = masker_session_new(site, NULL);
+    struct {
+        const char *in;
+        size_t offset;
+    } bad[] = {
+        {"[{\"type\":1,}]", 11}, {"[1 2]", 3}, {"{\"a\" 1}", 5},  {"[\"abc", 5},
+        {"[\"a\\x\"]", 3},       {"[01]", 2},  {"[\"\x01\"]", 2}, {"[\"\xc3\x28\"]", 2},
+        {"[\"\\ud800\"]", 2},    {"[1]x", 3},  {"", 0},           {"[tru]", 1},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char buf[64];
+        size_t n = strlen(bad[i].in);
+        memcpy(buf, bad[i].in, n + 1);
+        masker_result out;
+        masker_error err;
+        int rc = masker_session_mask(s, buf, n, &out, &found, &err);
+        if (rc != VEIL_EJSON || err.offset != bad[i].offset)
+            fail_msg("case %zu: rc %d offset %zu, want offset %zu", i, rc, err.offset,
+                     bad[i].offset);
+        assert_null(out.data);
+    }
+    char deep[MASKER_MAX_DEPTH + 8];
+    memset(deep, '[', sizeof deep - 1);
+    deep[sizeof deep - 1] = '\0';
+    masker_result out;
+    masker_error err;
+    assert_int_equal(masker_session_mask(s, deep, sizeof deep - 1, &out, &found, &err),
+                     VEIL_ETOODEEP);
+    masker_session_free(s);
+    masker_site_free(site);
+}
+
+/* Each prefix of the input sits at the end of a page followed by PROT_NONE. */
+static void truncations_never_read_past_the_end(void **state)
+{
+    (void)state;
+    const char *full = "[{\"type\":3,\"data\":{\"source\":0,\"texts\":[{\"id\":1,\"value\":"
+                       "\"4242 4242 4242 4242 \\u0034 192.168.1.1 fe80::1 a@b.co \\ud83d\\ude00 "
+                       "\xc2\xa0\"}]}}]";
+    long page = sysconf(_SC_PAGESIZE);
+    char *mem =
+        mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(mem != MAP_FAILED);
+    assert_int_equal(mprotect(mem + page, (size_t)page, PROT_NONE), 0);
+    masker_site *site = site_with(NULL);
+    size_t n = strlen(full);
+    for (size_t len = 0; len <= n; len++) {
+        masker_session *s = masker_session_new(site, NULL);
+        char *buf = mem + page - (len + 1); /* the NUL is the page's last byte */
+        memcpy(buf, full, len);
+        buf[len] = '\0';
+        masker_result out;
+        masker_error err;
+        int rc = masker_session_mask(s, buf, len, &out, &found, &err);
+        assert_true(rc == VEIL_OK ? len == n : rc == VEIL_EJSON && err.offset <= len);
+        masker_session_free(s);
+    }
+    munmap(mem, (size_t)page * 2);
+    masker_site_free(site);
+}
+
+static void state_for_ten_thousand_nodes_is_small(void **state)
+{
+    (void)state;
+    size_t cap = 10000 * 80 + 256;
+    char *doc = malloc(cap);
+    size_t n = (size_t)sprintf(
+        doc, "{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[");
+    for (int id = 2; id <= 10001; id++)
+        n += (size_t)sprintf(
+            doc + n,
+            "%s{\"type\":2,\"tagName\":\"div\",\"attributes\":{},\"id\":%d,\"childNodes\":[]}",
+            id > 2 ? "," : "", id);
+    n += (size_t)sprintf(doc + n, "]}},\"timestamp\":1}");
+    masker_site *site = site_with(NULL);
+    masker_session *s = masker_session_new(site, NULL);
+    masker_result out;
+    masker_error err;
+    assert_int_equal(masker_session_mask(s, doc, n, &out, &found, &err), VEIL_OK);
+    size_t bytes = masker_session_state_bytes(s);
+    if (bytes >= 64 * 1024)
+        fail_msg("state %zu bytes for 10,000 nodes", bytes);
+    /* hostile sparse ids are bounded too */
+    for (uint32_t k = 0; k < 5000; k++) {
+        char ev[256];
+        int len = snprintf(ev, sizeof ev,
+                           "{\"type\":3,\"data\":{\"source\":0,\"adds\":[{\"parentId\":1,"
+                           "\"node\":{\"type\":3,\"id\":%u,\"textContent\":\"x\"}}]}}",
+                           k * 99991u + 7u);
+        assert_int_equal(masker_session_mask(s, ev, (size_t)len, &out, &found, &err), VEIL_OK);
+    }
+    assert_true(masker_session_state_bytes(s) < 2u << 20);
+    masker_session_free(s);
+    masker_site_free(site);
+    free(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cards_in_text_are_masked),
+        cmocka_unit_test(ordinary_numbers_are_left_alone),
+        cmocka_unit_test(ip_literals_lose_their_last_octets),
+        cmocka_unit_test(pii_is_masked_unless_the_site_records_it),
+        cmocka_unit_test(snapshot_fields_are_masked),
+        cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
+        cmocka_unit_test(input_events_follow_the_field),
+        cmocka_unit_test(mutations_inherit_sensitivity),
+        cmocka_unit_test(meta_href_picks_page_policy_and_is_scanned),
+        cmocka_unit_test(malformed_json_is_rejected_with_offset),
+        cmocka_unit_test(truncations_never_read_past_the_end),
+        cmocka_unit_test(state_for_ten_thousand_nodes_is_small),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

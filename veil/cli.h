@@ -1,0 +1,28 @@
+/* cli.h - the veil program's subcommands and their shared helpers. */
+#ifndef VEIL_CLI_H
+#define VEIL_CLI_H
+
+#include "config.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    const char *usage; /* full --help text */
+    int (*run)(int argc, char **argv);
+} veil_command;
+
+int cmd_serve(int argc, char **argv);
+int cmd_mask(int argc, char **argv);
+
+/* Prints "veil: <what>" to stderr; one line that says what to do. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Loads --config FILE, else ./veil.conf when present, else the defaults. */
+int cli_load_config(veil_config *cfg, const char *path);
+
+/* True when argv holds -h or --help (before any "--"). */
+int cli_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,413 @@
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+/* A masking option seen in the file, applied once every site is known. */
+typedef struct {
+    enum { SCOPE_ALL_SITES, SCOPE_SITE, SCOPE_PAGE } scope;
+    char site[64];
+    char glob[256];
+    char name[32];
+    char value[512];
+    int line;
+} policy_line;
+
+typedef struct {
+    veil_config *cfg;
+    veil_config_error *err;
+    const char *text; /* the whole file, for columns */
+    const char *cursor;
+    int line; /* line the handler is looking at */
+    policy_line *policy;
+    int n_policy;
+    int failed;
+} parse_ctx;
+
+enum column_of { COLUMN_KEY, COLUMN_VALUE };
+
+static int column_in_line(const char *text, int line, enum column_of which)
+{
+    const char *p = text;
+    for (int l = 1; l < line && p; l++) {
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    if (!p)
+        return 1;
+    const char *start = p;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (which == COLUMN_VALUE) {
+        const char *eq = p + strcspn(p, "=:\n");
+        if (*eq == '=' || *eq == ':') {
+            p = eq + 1;
+            while (*p == ' ' || *p == '\t')
+                p++;
+        }
+    }
+    return (int)(p - start) + 1;
+}
+
+static int fail(parse_ctx *ctx, int line, enum column_of which, const char *fmt, ...)
+{
+    if (ctx->failed)
+        return 0;
+    ctx->failed = 1;
+    ctx->err->line = line;
+    ctx->err->column = column_in_line(ctx->text, line, which);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->err->message, sizeof ctx->err->message, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+static int copy_string(char *dst, size_t cap, const char *value)
+{
+    size_t n = strlen(value);
+    if (n >= cap)
+        return -1;
+    memcpy(dst, value, n + 1);
+    return 0;
+}
+
+static int parse_long(const char *value, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int server_option(parse_ctx *ctx, const char *name, const char *value)
+{
+    veil_config *cfg = ctx->cfg;
+    long v;
+    if (!strcmp(name, "listen")) {
+        if (copy_string(cfg->listen, sizeof cfg->listen, value))
+            return fail(ctx, ctx->line, COLUMN_VALUE, "listen: address too long");
+    } else if (!strcmp(name, "ingest_port") || !strcmp(name, "console_port")) {
+        if (parse_long(value, 1, 65535, &v))
+            return fail(ctx, ctx->line, COLUMN_VALUE, "%s: expected a port number 1-65535", name);
+        *(name[0] == 'i' ? &cfg->ingest_port : &cfg->console_port) = (int)v;
+    } else if (!strcmp(name, "max_message_bytes")) {
+        if (parse_long(value, 1024, 256L << 20, &v))
+            return fail(ctx, ctx->line, COLUMN_VALUE,
+                        "max_message_bytes: expected a number of bytes from 1024 to 268435456");
+        cfg->max_message_bytes = (size_t)v;
+    } else if (!strcmp(name, "trusted_proxy")) {
+        if (cfg->n_trusted_proxies == VEIL_CONFIG_MAX_PROXIES)
+            return fail(ctx, ctx->line, COLUMN_KEY, "trusted_proxy: at most %d entries",
+                        VEIL_CONFIG_MAX_PROXIES);
+        if (copy_string(cfg->trusted_proxies[cfg->n_trusted_proxies], 64, value))
+            return fail(ctx, ctx->line, COLUMN_VALUE, "trusted_proxy: address too long");
+        cfg->n_trusted_proxies++;
+    } else {
+        char *dst = !strcmp(name, "state_dir")  ? cfg->state_dir
+                    : !strcmp(name, "tls_cert") ? cfg->tls_cert
+                    : !strcmp(name, "tls_key")  ? cfg->tls_key
+                                                : NULL;
+        if (!dst)
+            return fail(ctx, ctx->line, COLUMN_KEY,
+                        "unknown option '%s' in [server]; see docs/configuration.md", name);
+        if (copy_string(dst, VEIL_CONFIG_PATH_MAX, value))
+            return fail(ctx, ctx->line, COLUMN_VALUE, "%s: path too long", name);
+    }
+    return 1;
+}
+
+static int store_option(parse_ctx *ctx, const char *name, const char *value)
+{
+    char *dst = !strcmp(name, "data_dir")   ? ctx->cfg->data_dir
+                : !strcmp(name, "keys_dir") ? ctx->cfg->keys_dir
+                                            : NULL;
+    if (!dst)
+        return fail(ctx, ctx->line, COLUMN_KEY,
+                    "unknown option '%s' in [store]; see docs/configuration.md", name);
+    if (copy_string(dst, VEIL_CONFIG_PATH_MAX, value))
+        return fail(ctx, ctx->line, COLUMN_VALUE, "%s: path too long", name);
+    return 1;
+}
+
+static veil_site_config *find_site(veil_config *cfg, const char *name)
+{
+    for (int i = 0; i < cfg->n_sites; i++)
+        if (!strcmp(cfg->sites[i].name, name))
+            return &cfg->sites[i];
+    return NULL;
+}
+
+static veil_site_config *add_site(parse_ctx *ctx, const char *name)
+{
+    veil_config *cfg = ctx->cfg;
+    veil_site_config *site = find_site(cfg, name);
+    if (site)
+        return site;
+    veil_site_config *sites = realloc(cfg->sites, (size_t)(cfg->n_sites + 1) * sizeof *sites);
+    if (!sites)
+        return NULL;
+    cfg->sites = sites;
+    site = &sites[cfg->n_sites];
+    memset(site, 0, sizeof *site);
+    if (copy_string(site->name, sizeof site->name, name))
+        return NULL;
+    cfg->n_sites++;
+    return site;
+}
+
+/* Checks a masking option now, so its error names this line. */
+static int policy_option(parse_ctx *ctx, int scope, const char *site, const char *glob,
+                         const char *name, const char *value)
+{
+    masker_site *scratch = masker_site_new();
+    if (!scratch)
+        return fail(ctx, ctx->line, COLUMN_KEY, "out of memory");
+    const char *why = NULL;
+    int err = masker_site_set(scratch, glob, name, value, &why);
+    masker_site_free(scratch);
+    if (err)
+        return fail(ctx, ctx->line, why && strstr(why, "unknown") ? COLUMN_KEY : COLUMN_VALUE,
+                    "%s; see docs/configuration.md", why ? why : "invalid value");
+
+    policy_line *lines = realloc(ctx->policy, (size_t)(ctx->n_policy + 1) * sizeof *lines);
+    if (!lines)
+        return fail(ctx, ctx->line, COLUMN_KEY, "out of memory");
+    ctx->policy = lines;
+    policy_line *pl = &lines[ctx->n_policy++];
+    memset(pl, 0, sizeof *pl);
+    pl->scope = scope;
+    pl->line = ctx->line;
+    if (copy_string(pl->site, sizeof pl->site, site ? site : "") ||
+        copy_string(pl->glob, sizeof pl->glob, glob ? glob : "") ||
+        copy_string(pl->name, sizeof pl->name, name) ||
+        copy_string(pl->value, sizeof pl->value, value))
+        return fail(ctx, ctx->line, COLUMN_VALUE, "%s: value too long", name);
+    return 1;
+}
+
+/* "[site NAME]" and "[page NAME GLOB]": splits the section title. */
+static int split_section(const char *section, const char *kind, char *name, size_t name_cap,
+                         const char **rest)
+{
+    size_t k = strlen(kind);
+    if (strncmp(section, kind, k) || section[k] != ' ')
+        return -1;
+    const char *p = section + k + 1;
+    while (*p == ' ')
+        p++;
+    size_t n = strcspn(p, " ");
+    if (n == 0 || n >= name_cap)
+        return -1;
+    memcpy(name, p, n);
+    name[n] = '\0';
+    p += n;
+    while (*p == ' ')
+        p++;
+    *rest = p;
+    return 0;
+}
+
+static int on_option(void *user, const char *section, const char *name, const char *value)
+{
+    parse_ctx *ctx = user;
+    if (ctx->failed)
+        return 0;
+    char site[64];
+    const char *rest;
+    if (!strcmp(section, "server"))
+        return server_option(ctx, name, value);
+    if (!strcmp(section, "store"))
+        return store_option(ctx, name, value);
+    if (!strcmp(section, "masking"))
+        return policy_option(ctx, SCOPE_ALL_SITES, NULL, NULL, name, value);
+    if (!split_section(section, "site", site, sizeof site, &rest) && !*rest) {
+        veil_site_config *sc = add_site(ctx, site);
+        if (!sc)
+            return fail(ctx, ctx->line, COLUMN_KEY, "site name too long or out of memory");
+        if (!strcmp(name, "key")) {
+            if (!*value || copy_string(sc->key, sizeof sc->key, value))
+                return fail(ctx, ctx->line, COLUMN_VALUE,
+                            "key: expected 1 to 127 characters (the site key the snippet sends)");
+            return 1;
+        }
+        return policy_option(ctx, SCOPE_SITE, site, NULL, name, value);
+    }
+    if (!split_section(section, "page", site, sizeof site, &rest) && *rest)
+        return policy_option(ctx, SCOPE_PAGE, site, rest, name, value);
+    return fail(ctx, ctx->line, COLUMN_KEY,
+                "unknown section [%s]: expected [server], [store], [masking], [site NAME] or "
+                "[page SITE GLOB]",
+                section);
+}
+
+/* inih reads through this, so the handler knows which line it is on. */
+static char *read_line(char *str, int num, void *stream)
+{
+    parse_ctx *ctx = stream;
+    if (!*ctx->cursor)
+        return NULL;
+    size_t n = strcspn(ctx->cursor, "\n");
+    size_t take = n < (size_t)num - 1 ? n : (size_t)num - 1;
+    if (take < n)
+        fail(ctx, ctx->line + 1, COLUMN_KEY, "line longer than %d characters", num - 1);
+    memcpy(str, ctx->cursor, take);
+    str[take] = '\0';
+    ctx->cursor += n + (ctx->cursor[n] == '\n');
+    ctx->line++;
+    return str;
+}
+
+static void set_defaults(veil_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->listen, "127.0.0.1");
+    cfg->ingest_port = 8443;
+    cfg->console_port = 8444;
+    strcpy(cfg->state_dir, "var");
+    strcpy(cfg->data_dir, "var/data");
+    strcpy(cfg->keys_dir, "var/keys");
+    cfg->max_message_bytes = 4u << 20;
+}
+
+static int build_sites(parse_ctx *ctx)
+{
+    veil_config *cfg = ctx->cfg;
+    if (cfg->n_sites == 0) {
+        veil_site_config *demo = add_site(ctx, "demo");
+        if (!demo)
+            return fail(ctx, 1, COLUMN_KEY, "out of memory");
+        strcpy(demo->key, "demo-site-key");
+    }
+    for (int i = 0; i < cfg->n_sites; i++) {
+        veil_site_config *sc = &cfg->sites[i];
+        if (!sc->key[0])
+            return fail(ctx, 1, COLUMN_KEY,
+                        "[site %s] has no key: add 'key = ...' (the key its snippet sends)",
+                        sc->name);
+        sc->policy = masker_site_new();
+        if (!sc->policy)
+            return fail(ctx, 1, COLUMN_KEY, "out of memory");
+    }
+    /* Three rounds so that [masking] < [site] < [page] whatever the file order. */
+    for (int scope = SCOPE_ALL_SITES; scope <= SCOPE_PAGE; scope++) {
+        for (int j = 0; j < ctx->n_policy; j++) {
+            policy_line *pl = &ctx->policy[j];
+            if ((int)pl->scope != scope)
+                continue;
+            veil_site_config *only = scope == SCOPE_ALL_SITES ? NULL : find_site(cfg, pl->site);
+            if (scope != SCOPE_ALL_SITES && !only)
+                return fail(ctx, pl->line, COLUMN_KEY,
+                            "[page %s ...] names a site that has no [site %s] section", pl->site,
+                            pl->site);
+            for (int i = 0; i < cfg->n_sites; i++) {
+                if (only && only != &cfg->sites[i])
+                    continue;
+                const char *why;
+                if (masker_site_set(cfg->sites[i].policy, pl->glob[0] ? pl->glob : NULL, pl->name,
+                                    pl->value, &why))
+                    return fail(ctx, pl->line, COLUMN_VALUE, "%s", why);
+            }
+        }
+    }
+    return 1;
+}
+
+int veil_config_load_string(veil_config *cfg, const char *text, const char *name,
+                            veil_config_error *err)
+{
+    set_defaults(cfg);
+    memset(err, 0, sizeof *err);
+    snprintf(err->file, sizeof err->file, "%s", name);
+    parse_ctx ctx = {.cfg = cfg, .err = err, .text = text, .cursor = text};
+    int line = ini_parse_stream(read_line, &ctx, on_option, &ctx);
+    if (line > 0 && !ctx.failed)
+        fail(&ctx, line, COLUMN_KEY,
+             "syntax error: expected '[section]', 'name = value' or a comment");
+    else if (line < 0 && !ctx.failed)
+        fail(&ctx, 1, COLUMN_KEY, "out of memory");
+    if (!ctx.failed)
+        build_sites(&ctx);
+    free(ctx.policy);
+    if (ctx.failed) {
+        veil_config_free(cfg);
+        return VEIL_ECONFIG;
+    }
+    return VEIL_OK;
+}
+
+static char *read_file(const char *path, int *err_no)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *err_no = errno;
+        return NULL;
+    }
+    veil_buf b = {0};
+    char chunk[4096];
+    size_t n;
+    int failed = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (veil_buf_append(&b, chunk, n)) {
+            failed = 1;
+            break;
+        }
+    if (ferror(f) || failed || !b.data) {
+        *err_no = ferror(f) ? EIO : failed ? ENOMEM : 0;
+        fclose(f);
+        if (*err_no) {
+            veil_buf_free(&b);
+            return NULL;
+        }
+        return strdup("");
+    }
+    fclose(f);
+    return b.data; /* ownership moves to the caller */
+}
+
+int veil_config_load(veil_config *cfg, const char *path, veil_config_error *err)
+{
+    if (!path)
+        return veil_config_load_string(cfg, "", "(defaults)", err);
+    int err_no = 0;
+    char *text = read_file(path, &err_no);
+    if (!text) {
+        set_defaults(cfg);
+        memset(err, 0, sizeof *err);
+        snprintf(err->file, sizeof err->file, "%s", path);
+        snprintf(err->message, sizeof err->message,
+                 "cannot read the configuration file: %s; pass an existing file with --config",
+                 strerror(err_no));
+        return VEIL_EIO;
+    }
+    int rc = veil_config_load_string(cfg, text, path, err);
+    free(text);
+    return rc;
+}
+
+void veil_config_free(veil_config *cfg)
+{
+    for (int i = 0; i < cfg->n_sites; i++)
+        masker_site_free(cfg->sites[i].policy);
+    free(cfg->sites);
+    cfg->sites = NULL;
+    cfg->n_sites = 0;
+}
+
+const veil_site_config *veil_config_site(const veil_config *cfg, const char *name)
+{
+    for (int i = 0; i < cfg->n_sites; i++)
+        if (!strcmp(cfg->sites[i].name, name))
+            return &cfg->sites[i];
+    return NULL;
+}

@@ -1,0 +1,64 @@
+/*
+ * config.h - the one configuration file of `veil` (INI syntax, parsed by
+ * inih). Every option, its default and its meaning are in
+ * docs/configuration.md; keep the two in step.
+ */
+#ifndef VEIL_CONFIG_H
+#define VEIL_CONFIG_H
+
+#include <stddef.h>
+
+#include "../masker/masker.h"
+
+#define VEIL_CONFIG_DEFAULT_PATH "veil.conf"
+#define VEIL_CONFIG_PATH_MAX     1024
+#define VEIL_CONFIG_MAX_PROXIES  16
+
+typedef struct {
+    char name[64];
+    char key[128];
+    masker_site *policy; /* owned */
+} veil_site_config;
+
+typedef struct {
+    char listen[64];
+    int ingest_port;
+    int console_port;
+    char state_dir[VEIL_CONFIG_PATH_MAX];
+    char tls_cert[VEIL_CONFIG_PATH_MAX]; /* empty: self-signed under state_dir */
+    char tls_key[VEIL_CONFIG_PATH_MAX];
+    size_t max_message_bytes;
+    char trusted_proxies[VEIL_CONFIG_MAX_PROXIES][64];
+    int n_trusted_proxies;
+    char data_dir[VEIL_CONFIG_PATH_MAX];
+    char keys_dir[VEIL_CONFIG_PATH_MAX];
+    veil_site_config *sites; /* owned array */
+    int n_sites;
+} veil_config;
+
+/* Where a configuration error is: file, line and column (1-based). */
+typedef struct {
+    char file[VEIL_CONFIG_PATH_MAX];
+    int line;
+    int column;
+    char message[256]; /* says what is wrong and what to do */
+} veil_config_error;
+
+/*
+ * Loads `path`, or only the embedded defaults when path is NULL. Options the
+ * file does not set keep their defaults; with no [site] section the demo
+ * site ("demo", key "demo-site-key") is configured. On failure returns
+ * VEIL_ECONFIG (or VEIL_EIO when the file cannot be read) and fills *err.
+ */
+int veil_config_load(veil_config *cfg, const char *path, veil_config_error *err) VEIL_MUST_CHECK;
+
+/* Same, from text held in memory; `name` is used in error messages. */
+int veil_config_load_string(veil_config *cfg, const char *text, const char *name,
+                            veil_config_error *err) VEIL_MUST_CHECK;
+
+void veil_config_free(veil_config *cfg);
+
+/* The site with this name, or NULL. */
+const veil_site_config *veil_config_site(const veil_config *cfg, const char *name);
+
+#endif

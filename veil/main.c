@@ -1,0 +1,168 @@
+/* main.c - `veil`: one program, one subcommand per job. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+#ifndef VEIL_VERSION
+#define VEIL_VERSION "unknown"
+#endif
+
+static int cmd_version(int argc, char **argv);
+static int cmd_later(int argc, char **argv);
+
+static const veil_command COMMANDS[] = {
+    {"serve", "run the ingest and console servers",
+     "usage: veil serve [--config FILE]\n"
+     "\n"
+     "Runs the WebSocket ingest endpoint and the HTTPS console in the foreground.\n"
+     "Without --config, ./veil.conf is read when it exists, else built-in defaults\n"
+     "are used: both servers on 127.0.0.1 (ingest 8443, console 8444), state under\n"
+     "./var/, and a self-signed certificate created on first start.\n"
+     "\n"
+     "  --config FILE   configuration file (docs/configuration.md)\n",
+     cmd_serve},
+    {"mask", "mask a recorded session from stdin to stdout",
+     "usage: veil mask [options] < events.json > masked.json\n"
+     "\n"
+     "Reads one session's rrweb events (a JSON array, or JSON Lines with one event\n"
+     "per line) and writes the same form with card numbers, passwords, marked\n"
+     "fields, IP octets and PII masked. Malformed input exits 1 with the byte\n"
+     "offset of the problem; nothing is written for a batch that was not masked.\n"
+     "\n"
+     "  --config FILE     configuration file with site policies\n"
+     "  --site NAME       site whose policy applies (default: the first site)\n"
+     "  --ip-octets N     IPv4 octets to zero, 0-4 (IPv6: 0/64/80/104/128 bits)\n"
+     "  --record-inputs   keep ordinary input values (card, password and\n"
+     "                    sensitive fields stay masked)\n"
+     "  --record-pii      keep emails and phone numbers\n"
+     "  --report FILE     write what was masked, counted by kind, as JSON\n",
+     cmd_mask},
+    {"keys", "manage master keys (rotate, status, retire)",
+     "usage: veil keys rotate|status|retire V\n\nNot available in this build yet: it "
+     "arrives with the store.\n",
+     cmd_later},
+    {"user", "manage console users",
+     "usage: veil user add|list|remove ...\n\nNot available in this build yet: it arrives "
+     "with the console.\n",
+     cmd_later},
+    {"backup", "back up or restore the data and keys databases",
+     "usage: veil backup data|keys DIR\n\nNot available in this build yet: it arrives with "
+     "the store.\n",
+     cmd_later},
+    {"audit", "verify the console's hash-chained audit log",
+     "usage: veil audit verify\n\nNot available in this build yet: it arrives with the "
+     "console.\n",
+     cmd_later},
+    {"version", "print the version", "usage: veil version\n", cmd_version},
+};
+
+#define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static const veil_command *current;
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "veil%s%s: ", current ? " " : "", current ? current->name : "");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return 1;
+    return 0;
+}
+
+int cli_load_config(veil_config *cfg, const char *path)
+{
+    if (!path && access(VEIL_CONFIG_DEFAULT_PATH, F_OK) == 0)
+        path = VEIL_CONFIG_DEFAULT_PATH;
+    veil_config_error err;
+    if (veil_config_load(cfg, path, &err) == VEIL_OK)
+        return 0;
+    if (err.line)
+        fprintf(stderr, "%s:%d:%d: %s\n", err.file, err.line, err.column, err.message);
+    else
+        fprintf(stderr, "%s: %s\n", err.file, err.message);
+    return -1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: veil COMMAND [options]\n\n"
+               "Veil records browser sessions with everything sensitive masked on the server.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-8s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(f, "\nRun 'veil COMMAND --help' for a command's options.\n");
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1) {
+        cli_error("takes no arguments; run 'veil version'");
+        return EXIT_USAGE;
+    }
+    printf("veil %s\n", VEIL_VERSION);
+    return EXIT_OK;
+}
+
+static int cmd_later(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    cli_error("not available in this build yet; see 'veil %s --help'", current->name);
+    return EXIT_FAIL;
+}
+
+/* Key material must never reach a core file. */
+static void refuse_core_dumps(void)
+{
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+}
+
+int main(int argc, char **argv)
+{
+    refuse_core_dumps();
+    if (sodium_init() < 0) {
+        fprintf(stderr, "veil: libsodium failed to initialise\n");
+        return EXIT_FAIL;
+    }
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("veil %s\n", VEIL_VERSION);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(argv[1], COMMANDS[i].name))
+            continue;
+        current = &COMMANDS[i];
+        if (cli_wants_help(argc - 1, argv + 1)) {
+            fputs(current->usage, stdout);
+            return EXIT_OK;
+        }
+        return current->run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "veil: unknown command '%s'; run 'veil --help' for the list\n", argv[1]);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,113 @@
+/* serve.c - `veil serve`: one libwebsockets context, two TLS vhosts. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "../ingest/ingest.h"
+#include "../replay/replay.h"
+#include "cli.h"
+#include "fsutil.h"
+#include "tls.h"
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+/* lws logs only warnings and errors, and never request data. */
+static void log_line(int level, const char *line)
+{
+    (void)level;
+    fprintf(stderr, "veil serve: lws: %s", line);
+}
+
+static struct lws_vhost *vhost(struct lws_context *ctx, const veil_config *cfg, const char *name,
+                               int port, const struct lws_protocols *protocols, const char *alpn)
+{
+    struct lws_context_creation_info v;
+    memset(&v, 0, sizeof v);
+    v.vhost_name = name;
+    v.iface = cfg->listen;
+    v.port = port;
+    v.protocols = protocols;
+    v.ssl_cert_filepath = cfg->tls_cert;
+    v.ssl_private_key_filepath = cfg->tls_key;
+    v.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+    v.alpn = alpn;
+    v.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    return lws_create_vhost(ctx, &v);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'}, {0}};
+    const char *config_path = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+        if (c != 'c') {
+            cli_error("see 'veil serve --help' for the options");
+            return EXIT_USAGE;
+        }
+        config_path = optarg;
+    }
+    if (optind < argc) {
+        cli_error("unexpected argument '%s'; see 'veil serve --help'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    veil_config cfg;
+    if (cli_load_config(&cfg, config_path))
+        return EXIT_FAIL;
+    int rc = EXIT_FAIL;
+    struct lws_context *ctx = NULL;
+    char why[512];
+    if (veil_mkdirs(cfg.state_dir, 0700) || veil_mkdirs(cfg.data_dir, 0700) ||
+        veil_mkdirs(cfg.keys_dir, 0700)) {
+        cli_error("cannot create the state directories under %s; check permissions", cfg.state_dir);
+        goto out;
+    }
+    if (veil_tls_ensure(cfg.state_dir, cfg.tls_cert, cfg.tls_key, sizeof cfg.tls_cert, why,
+                        sizeof why)) {
+        cli_error("%s", why);
+        goto out;
+    }
+    lws_set_log_level(LLL_ERR | LLL_WARN, log_line);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    ctx = lws_create_context(&info);
+    if (!ctx) {
+        cli_error("cannot start the server library");
+        goto out;
+    }
+    if (!vhost(ctx, &cfg, "ingest", cfg.ingest_port, ingest_protocols(), "http/1.1")) {
+        cli_error("cannot listen on %s:%d (ingest); is the port in use?", cfg.listen,
+                  cfg.ingest_port);
+        goto out;
+    }
+    if (!vhost(ctx, &cfg, "console", cfg.console_port, replay_protocols(), "http/1.1")) {
+        cli_error("cannot listen on %s:%d (console); is the port in use?", cfg.listen,
+                  cfg.console_port);
+        goto out;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    printf("veil serve: ingest wss://%s:%d/ (subprotocol %s)\n", cfg.listen, cfg.ingest_port,
+           INGEST_SUBPROTOCOL);
+    printf("veil serve: console https://%s:%d/\n", cfg.listen, cfg.console_port);
+    fflush(stdout);
+    while (!stopping && lws_service(ctx, 0) >= 0)
+        ;
+    rc = EXIT_OK;
+out:
+    if (ctx)
+        lws_context_destroy(ctx);
+    veil_config_free(&cfg);
+    return rc;
+}

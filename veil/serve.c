@@ -41,6 +41,9 @@ static struct lws_vhost *vhost(struct lws_context *ctx, const veil_config *cfg, 
     v.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
     v.alpn = alpn;
     v.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    /* lws binds an IPv4 literal only with IPv6 off; otherwise it listens on all addresses */
+    if (strchr(cfg->listen, '.'))
+        v.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     return lws_create_vhost(ctx, &v);
 }
 

@@ -101,6 +101,7 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 check "serve listens on both ports" sh -c "ss -ltn | grep -q ':$console ' && ss -ltn | grep -q ':$ingest '"
+check "serve binds only the configured address" sh -c "ss -ltn | grep -q '127.0.0.1:$ingest ' && ! ss -ltn | grep -q '\\*:$ingest '"
 check "self-signed certificate created" test -s st/tls/cert.pem -a -s st/tls/key.pem
 check "private key is not world-readable" test "$(stat -c %a st/tls/key.pem)" = 600
 check "data and keys directories are apart" test -d st/data -a -d st/keys

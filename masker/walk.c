@@ -99,10 +99,9 @@ static bool is_string(const walk *w, uint32_t v)
 
 /* ---- masking one string -------------------------------------------------- */
 
-static int mark(walk *w, uint32_t v)
+static void mark(walk *w, uint32_t v)
 {
     w->s->visited[v] = 1;
-    return VEIL_OK;
 }
 
 static int mask_string(walk *w, uint32_t v, enum field_mask how, bool card_field)
@@ -393,10 +392,7 @@ static int mutation_attributes(walk *w, uint32_t list)
         }
         /* Flags first, whatever the key order: a type change to password
          * in the same object as a value must mask that value. */
-        uint8_t added = element_flags(w, NULL, 0, attrs);
-        flags |= added & (NF_SENSITIVE | NF_CARD | NF_PASSWORD | NF_HOLDER | NF_ALLOW);
-        if (added & NF_HOLDER)
-            flags |= NF_INPUT;
+        flags |= element_flags(w, NULL, 0, attrs);
         if (nodes_set(&w->s->nodes, id, parent, flags) != 0)
             note_unknown(w);
         err = element_value(w, member(w, attrs, "value"), flags, state_above(w, parent));

@@ -32,6 +32,18 @@ const char *veil_strerror(int err)
         return "JSON is not of the expected shape";
     case VEIL_ENETWORK:
         return "network setup failed";
+    case VEIL_EBUSY:
+        return "in use";
+    case VEIL_EEXIST:
+        return "already exists";
+    case VEIL_ECORRUPT:
+        return "stored record failed its integrity check";
+    case VEIL_ESHREDDED:
+        return "session was deleted (its data key is shredded)";
+    case VEIL_ENOKEY:
+        return "key missing";
+    case VEIL_ENOSPC:
+        return "disk full";
     }
     return "unknown error";
 }

@@ -18,17 +18,23 @@
 
 enum veil_err {
     VEIL_OK = 0,
-    VEIL_ENOMEM = -1,    /* an allocation failed */
-    VEIL_EINVAL = -2,    /* an argument or option value is not acceptable */
-    VEIL_EJSON = -3,     /* input is not well-formed JSON */
-    VEIL_ETOOBIG = -4,   /* input exceeds a configured or built-in limit */
-    VEIL_ETOODEEP = -5,  /* input nests deeper than the masker allows */
-    VEIL_EIO = -6,       /* a read or write of a file failed */
-    VEIL_ECONFIG = -7,   /* the configuration file is not valid */
-    VEIL_ECRYPTO = -8,   /* a cryptographic operation failed */
-    VEIL_ENOTFOUND = -9, /* the named thing does not exist */
-    VEIL_ESHAPE = -10,   /* JSON is well-formed but not of the expected shape */
-    VEIL_ENETWORK = -11, /* a socket or server could not be set up */
+    VEIL_ENOMEM = -1,     /* an allocation failed */
+    VEIL_EINVAL = -2,     /* an argument or option value is not acceptable */
+    VEIL_EJSON = -3,      /* input is not well-formed JSON */
+    VEIL_ETOOBIG = -4,    /* input exceeds a configured or built-in limit */
+    VEIL_ETOODEEP = -5,   /* input nests deeper than the masker allows */
+    VEIL_EIO = -6,        /* a read or write of a file failed */
+    VEIL_ECONFIG = -7,    /* the configuration file is not valid */
+    VEIL_ECRYPTO = -8,    /* a cryptographic operation failed */
+    VEIL_ENOTFOUND = -9,  /* the named thing does not exist */
+    VEIL_ESHAPE = -10,    /* JSON is well-formed but not of the expected shape */
+    VEIL_ENETWORK = -11,  /* a socket or server could not be set up */
+    VEIL_EBUSY = -12,     /* in use by another process, session or key */
+    VEIL_EEXIST = -13,    /* already exists (a resent sequence number) */
+    VEIL_ECORRUPT = -14,  /* a stored record failed its integrity check */
+    VEIL_ESHREDDED = -15, /* the session was deleted: its data key is gone */
+    VEIL_ENOKEY = -16,    /* a needed key is missing (keyring or keys database) */
+    VEIL_ENOSPC = -17,    /* the disk is full */
 };
 
 /* One sentence for an error code; never NULL. */

@@ -32,6 +32,13 @@ static int respond(struct lws *wsi, unsigned status, const char *type, const cha
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+static replay_metrics_fn metrics;
+
+void replay_set_metrics(replay_metrics_fn fn)
+{
+    metrics = fn;
+}
+
 static int on_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len)
 {
@@ -43,6 +50,11 @@ static int on_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     if (!strcmp(path, "/healthz"))
         return respond(wsi, HTTP_STATUS_OK, "application/json",
                        "{\"status\":\"ok\",\"version\":\"" VEIL_VERSION "\"}");
+    if (!strcmp(path, "/metrics") && metrics) {
+        char text[1536];
+        metrics(text, sizeof text);
+        return respond(wsi, HTTP_STATUS_OK, "text/plain; version=0.0.4", text);
+    }
     if (!strcmp(path, "/"))
         return respond(wsi, HTTP_STATUS_OK, "text/html; charset=utf-8", LANDING);
     return respond(wsi, HTTP_STATUS_NOT_FOUND, "text/plain", "not found\n");

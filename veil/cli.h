@@ -2,6 +2,8 @@
 #ifndef VEIL_CLI_H
 #define VEIL_CLI_H
 
+#include <stdbool.h>
+
 #include "config.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -15,6 +17,13 @@ typedef struct {
 
 int cmd_serve(int argc, char **argv);
 int cmd_mask(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_sessions(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 
 /* Prints "veil: <what>" to stderr; one line that says what to do. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -24,5 +33,16 @@ int cli_load_config(veil_config *cfg, const char *path);
 
 /* True when argv holds -h or --help (before any "--"). */
 int cli_wants_help(int argc, char **argv);
+
+struct store;
+typedef enum {
+    OPEN_WRITER, /* read-write, or fail when a server holds the store */
+    OPEN_READER, /* read-only, beside a running server */
+    OPEN_EITHER, /* read-write when free, else read-only */
+} cli_store_access;
+
+/* Opens the store the configuration names; prints why on failure. */
+int cli_open_store(const veil_config *cfg, cli_store_access access, struct store **st,
+                   bool *writer);
 
 #endif

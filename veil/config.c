@@ -129,9 +129,32 @@ static int server_option(parse_ctx *ctx, const char *name, const char *value)
 
 static int store_option(parse_ctx *ctx, const char *name, const char *value)
 {
-    char *dst = !strcmp(name, "data_dir")   ? ctx->cfg->data_dir
-                : !strcmp(name, "keys_dir") ? ctx->cfg->keys_dir
-                                            : NULL;
+    veil_config *cfg = ctx->cfg;
+    long v;
+    if (!strcmp(name, "rotate_after_days")) {
+        if (parse_long(value, 0, 3650, &v))
+            return fail(ctx, ctx->line, COLUMN_VALUE,
+                        "rotate_after_days: expected 0 (never) to 3650 days");
+        cfg->rotate_after_days = (int)v;
+        return 1;
+    }
+    if (!strcmp(name, "rotate_after_wraps")) {
+        if (parse_long(value, 0, 1L << 32, &v))
+            return fail(ctx, ctx->line, COLUMN_VALUE,
+                        "rotate_after_wraps: expected 0 (never) to 4294967296 data keys");
+        cfg->rotate_after_wraps = v;
+        return 1;
+    }
+    if ((!strcmp(name, "root_key_file") && cfg->root_passphrase_file[0]) ||
+        (!strcmp(name, "root_passphrase_file") && cfg->root_key_file[0]))
+        return fail(ctx, ctx->line, COLUMN_KEY,
+                    "set root_key_file or root_passphrase_file, not both");
+    char *dst = !strcmp(name, "data_dir")               ? cfg->data_dir
+                : !strcmp(name, "keys_dir")             ? cfg->keys_dir
+                : !strcmp(name, "keyring")              ? cfg->keyring
+                : !strcmp(name, "root_key_file")        ? cfg->root_key_file
+                : !strcmp(name, "root_passphrase_file") ? cfg->root_passphrase_file
+                                                        : NULL;
     if (!dst)
         return fail(ctx, ctx->line, COLUMN_KEY,
                     "unknown option '%s' in [store]; see docs/configuration.md", name);
@@ -235,6 +258,14 @@ static int on_option(void *user, const char *section, const char *name, const ch
         veil_site_config *sc = add_site(ctx, site);
         if (!sc)
             return fail(ctx, ctx->line, COLUMN_KEY, "site name too long or out of memory");
+        if (!strcmp(name, "retention_days")) {
+            long days;
+            if (parse_long(value, 0, 36500, &days))
+                return fail(ctx, ctx->line, COLUMN_VALUE,
+                            "retention_days: expected 0 (keep) to 36500 days");
+            sc->retention_days = (int)days;
+            return 1;
+        }
         if (!strcmp(name, "key")) {
             if (!*value || copy_string(sc->key, sizeof sc->key, value))
                 return fail(ctx, ctx->line, COLUMN_VALUE,
@@ -275,9 +306,30 @@ static void set_defaults(veil_config *cfg)
     cfg->ingest_port = 8443;
     cfg->console_port = 8444;
     strcpy(cfg->state_dir, "var");
-    strcpy(cfg->data_dir, "var/data");
-    strcpy(cfg->keys_dir, "var/keys");
+    cfg->rotate_after_days = 90;
+    cfg->rotate_after_wraps = 1LL << 30;
     cfg->max_message_bytes = 4u << 20;
+}
+
+/* Store paths not set in the file live under state_dir. */
+static int default_store_paths(parse_ctx *ctx)
+{
+    veil_config *cfg = ctx->cfg;
+    struct {
+        char *dst;
+        const char *leaf;
+    } paths[] = {{cfg->data_dir, "data"},
+                 {cfg->keys_dir, "keys"},
+                 {cfg->keyring, "keyring"},
+                 {cfg->root_passphrase_file[0] ? NULL : cfg->root_key_file, "root.key"}};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        if (!paths[i].dst || paths[i].dst[0])
+            continue;
+        if (snprintf(paths[i].dst, VEIL_CONFIG_PATH_MAX, "%s/%s", cfg->state_dir, paths[i].leaf) >=
+            VEIL_CONFIG_PATH_MAX)
+            return fail(ctx, 1, COLUMN_KEY, "state_dir: path too long");
+    }
+    return 1;
 }
 
 static int build_sites(parse_ctx *ctx)
@@ -336,7 +388,7 @@ int veil_config_load_string(veil_config *cfg, const char *text, const char *name
              "syntax error: expected '[section]', 'name = value' or a comment");
     else if (line < 0 && !ctx.failed)
         fail(&ctx, 1, COLUMN_KEY, "out of memory");
-    if (!ctx.failed)
+    if (!ctx.failed && default_store_paths(&ctx))
         build_sites(&ctx);
     free(ctx.policy);
     if (ctx.failed) {

@@ -17,6 +17,7 @@
 typedef struct {
     char name[64];
     char key[128];
+    int retention_days;  /* 0: sessions are kept until deleted */
     masker_site *policy; /* owned */
 } veil_site_config;
 
@@ -32,7 +33,12 @@ typedef struct {
     int n_trusted_proxies;
     char data_dir[VEIL_CONFIG_PATH_MAX];
     char keys_dir[VEIL_CONFIG_PATH_MAX];
-    veil_site_config *sites; /* owned array */
+    char keyring[VEIL_CONFIG_PATH_MAX];
+    char root_key_file[VEIL_CONFIG_PATH_MAX];        /* empty when a passphrase is used */
+    char root_passphrase_file[VEIL_CONFIG_PATH_MAX]; /* empty when a key file is used */
+    int rotate_after_days;                           /* 0: never by age */
+    long long rotate_after_wraps;                    /* 0: never by count */
+    veil_site_config *sites;                         /* owned array */
     int n_sites;
 } veil_config;
 

@@ -43,18 +43,70 @@ static const veil_command COMMANDS[] = {
      "  --record-pii      keep emails and phone numbers\n"
      "  --report FILE     write what was masked, counted by kind, as JSON\n",
      cmd_mask},
-    {"keys", "manage master keys (rotate, status, retire)",
-     "usage: veil keys rotate|status|retire V\n\nNot available in this build yet: it "
-     "arrives with the store.\n",
-     cmd_later},
+    {"import", "mask and store recorded sessions",
+     "usage: veil import [--config FILE] [--site NAME] [--session ID] FILE...\n"
+     "\n"
+     "Each FILE (a JSON array of rrweb events, or JSON Lines; - for stdin) becomes\n"
+     "one session: masked with the site's policy, compressed, sealed under a new\n"
+     "data key and stored. Prints each session's id and what was masked. The\n"
+     "session's time is its first event's timestamp. Needs the store to itself\n"
+     "(stop 'veil serve' first).\n"
+     "\n"
+     "  --site NAME    site whose policy applies (default: the first site)\n"
+     "  --session ID   id for the session (one FILE only; default: random)\n",
+     cmd_import},
+    {"export", "write a stored session's masked events",
+     "usage: veil export [--config FILE] [--format array|jsonl] SESSION\n"
+     "\n"
+     "Decrypts the session chunk by chunk, each only after its tag verified, and\n"
+     "writes its masked events to stdout as a JSON array (default) or JSON Lines.\n"
+     "A damaged, moved or missing chunk stops the export with exit status 1.\n"
+     "Works beside a running server.\n",
+     cmd_export},
+    {"sessions", "list stored sessions",
+     "usage: veil sessions [--config FILE] [--site NAME] [--json]\n"
+     "\n"
+     "Lists sessions with their site, start time, chunks, masked and stored sizes\n"
+     "and the master-key version wrapping their data key ('missing' when the keys\n"
+     "database lacks it, 'shredded' when a delete was interrupted).\n",
+     cmd_sessions},
+    {"delete", "delete sessions (crypto-shredding)",
+     "usage: veil delete [--config FILE] SESSION...\n"
+     "\n"
+     "Deletes each session's data key first (one synced write: from then on the\n"
+     "session cannot be read, even from a copy of the data database), then its\n"
+     "chunks, then compacts the keys database.\n",
+     cmd_delete},
+    {"keys", "manage master keys (rotate, rewrap, status, retire)",
+     "usage: veil keys [--config FILE] rotate|rewrap|status|retire V\n"
+     "\n"
+     "  rotate     add a master-key version and make it current, then move every\n"
+     "             data key to it (a running server does that in the background)\n"
+     "  rewrap     finish moving data keys to the current version (after a crash)\n"
+     "  status     versions, their age, wraps and the data keys each still wraps\n"
+     "  retire V   wipe version V from the keyring; refused while anything uses it\n",
+     cmd_keys},
     {"user", "manage console users",
      "usage: veil user add|list|remove ...\n\nNot available in this build yet: it arrives "
      "with the console.\n",
      cmd_later},
     {"backup", "back up or restore the data and keys databases",
-     "usage: veil backup data|keys DIR\n\nNot available in this build yet: it arrives with "
-     "the store.\n",
-     cmd_later},
+     "usage: veil backup [--config FILE] data|keys DIR\n"
+     "       veil backup [--config FILE] restore data|keys DIR\n"
+     "\n"
+     "Backs up one database into DIR (RocksDB BackupEngine, incremental, verified;\n"
+     "works while the server runs). Keep the two backups apart, and the keyring and\n"
+     "root key apart from both. Restore needs the server stopped; after a restore\n"
+     "the two databases are compared and a keys backup older than the data backup\n"
+     "is reported (exit status 1). See docs/operations.md.\n",
+     cmd_backup},
+    {"store", "check the store's consistency",
+     "usage: veil store [--config FILE] verify [--deep]\n"
+     "\n"
+     "Counts sessions without a data key (restore mismatch), shredded sessions whose\n"
+     "chunks remain, and data keys without a session. --deep also reads every\n"
+     "session back. Exit status 1 when anything is wrong.\n",
+     cmd_store},
     {"audit", "verify the console's hash-chained audit log",
      "usage: veil audit verify\n\nNot available in this build yet: it arrives with the "
      "console.\n",

@@ -10,6 +10,7 @@
 #include "../replay/replay.h"
 #include "cli.h"
 #include "fsutil.h"
+#include "maintain.h"
 #include "tls.h"
 
 static volatile sig_atomic_t stopping;
@@ -68,6 +69,8 @@ int cmd_serve(int argc, char **argv)
         return EXIT_FAIL;
     int rc = EXIT_FAIL;
     struct lws_context *ctx = NULL;
+    store *st = NULL;
+    maintainer *maint = NULL;
     char why[512];
     if (veil_mkdirs(cfg.state_dir, 0700) || veil_mkdirs(cfg.data_dir, 0700) ||
         veil_mkdirs(cfg.keys_dir, 0700)) {
@@ -79,6 +82,13 @@ int cmd_serve(int argc, char **argv)
         cli_error("%s", why);
         goto out;
     }
+    if (cli_open_store(&cfg, OPEN_WRITER, &st, NULL))
+        goto out;
+    if (maintain_start(&maint, &cfg, st)) {
+        cli_error("cannot start the background key maintenance");
+        goto out;
+    }
+    replay_set_metrics(maintain_metrics);
     lws_set_log_level(LLL_ERR | LLL_WARN, log_line);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -111,6 +121,8 @@ int cmd_serve(int argc, char **argv)
 out:
     if (ctx)
         lws_context_destroy(ctx);
+    maintain_stop(maint);
+    store_close(st);
     veil_config_free(&cfg);
     return rc;
 }

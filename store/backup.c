@@ -1,0 +1,146 @@
+/*
+ * backup.c - BackupEngine backups of one database at a time, restore, and
+ * the consistency check between `data` and `keys` that tells a restore of
+ * mismatched backups apart from sessions deleted on purpose.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* A marker in the backup directory, so a keys backup is never restored as data. */
+static const char MARKER[] = "VEIL-BACKUP";
+
+static const char *db_name(store_db which)
+{
+    return which == STORE_DB_DATA ? "data" : "keys";
+}
+
+static int marker_path(char *out, const char *dir)
+{
+    return snprintf(out, VEIL_PATH_MAX, "%s/%s", dir, MARKER) >= VEIL_PATH_MAX ? VEIL_EINVAL
+                                                                               : VEIL_OK;
+}
+
+/* VEIL_ENOTFOUND when there is no marker; VEIL_EINVAL when it names the other database. */
+static int check_marker(const char *dir, store_db which)
+{
+    char path[VEIL_PATH_MAX], line[32] = {0};
+    if (marker_path(path, dir))
+        return VEIL_EINVAL;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT ? VEIL_ENOTFOUND : VEIL_EIO;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    (void)n;
+    return strcmp(line, db_name(which)) ? VEIL_EINVAL : VEIL_OK;
+}
+
+int store_backup(store *st, store_db which, const char *dir, uint32_t *backup_id)
+{
+    int rc = check_marker(dir, which);
+    if (rc != VEIL_OK && rc != VEIL_ENOTFOUND)
+        return rc;
+    if (rc == VEIL_ENOTFOUND) {
+        char path[VEIL_PATH_MAX];
+        if (mkdir(dir, 0700) && errno != EEXIST)
+            return VEIL_EIO;
+        if (marker_path(path, dir))
+            return VEIL_EINVAL;
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return VEIL_EIO;
+        bool ok = fprintf(f, "%s\n", db_name(which)) > 0;
+        ok = fclose(f) == 0 && ok;
+        if (!ok)
+            return VEIL_EIO;
+    }
+    return kv_backup(store_kv(st, which), dir, backup_id);
+}
+
+int store_restore(store_db which, const char *dir, const char *db_dir, const char **why)
+{
+    int rc = check_marker(dir, which);
+    if (rc) {
+        *why = rc == VEIL_EINVAL ? "that directory holds a backup of the other database"
+                                 : "that directory holds no Veil backup";
+        return rc == VEIL_ENOTFOUND ? VEIL_ENOTFOUND : VEIL_EINVAL;
+    }
+    kv *probe;
+    rc = kv_open(&probe, db_dir, false); /* takes the lock: nothing may be running on it */
+    if (rc == VEIL_EBUSY) {
+        *why = "the database is open in a running veil; stop it before restoring";
+        return rc;
+    }
+    if (!rc)
+        kv_close(probe);
+    rc = kv_restore(dir, db_dir);
+    if (rc)
+        *why = "the restore failed; the backup may be damaged (the database was not changed "
+               "unless the backup was read)";
+    return rc;
+}
+
+/* ---- verify --------------------------------------------------------------- */
+
+typedef struct {
+    store *st;
+    store_verify_report *r;
+    bool deep;
+} verify_ctx;
+
+static int ignore_chunk(void *user, uint32_t seq, const char *json, size_t len)
+{
+    (void)user;
+    (void)seq;
+    (void)json;
+    (void)len;
+    return 0;
+}
+
+static int check_session(void *user, const store_session_info *info)
+{
+    verify_ctx *vc = user;
+    vc->r->sessions++;
+    if (info->key_missing)
+        vc->r->missing_keys++;
+    else if (info->key_version == 0)
+        vc->r->shredded_chunks++;
+    else if (vc->deep && store_read_session(vc->st, info->session_id, ignore_chunk, NULL))
+        vc->r->unreadable++;
+    return 0;
+}
+
+static int check_key(void *user, const char *k, size_t kl, const char *v, size_t vl)
+{
+    (void)v;
+    (void)vl;
+    verify_ctx *vc = user;
+    vc->r->keys++;
+    char ik[KEY_MAX], id[MAX_ID + 1];
+    if (kl - 2 > MAX_ID)
+        return VEIL_ECORRUPT;
+    memcpy(id, k + 2, kl - 2);
+    id[kl - 2] = '\0';
+    veil_buf rec = {0};
+    if (kv_get(vc->st->data, ik, key_index(ik, id), &rec) == VEIL_ENOTFOUND)
+        vc->r->orphan_keys++;
+    veil_buf_free(&rec);
+    return 0;
+}
+
+int store_verify(store *st, bool deep, store_verify_report *r)
+{
+    memset(r, 0, sizeof *r);
+    verify_ctx vc = {st, r, deep};
+    int rc = store_list_sessions(st, NULL, check_session, &vc);
+    if (!rc)
+        rc = kv_scan(st->keys, "k/", 2, NULL, 0, check_key, &vc);
+    return rc;
+}

@@ -1,0 +1,200 @@
+/*
+ * internal.h - the store's private parts: the persistence interface over
+ * RocksDB (kv.c), AEAD and secret memory (seal.c), the keyring file
+ * (keyring.c), record layouts (records.c) and the store object shared by
+ * store.c, rotate.c and backup.c. Nothing outside store/ includes this,
+ * except tests that tamper with records on purpose.
+ */
+#ifndef VEIL_STORE_INTERNAL_H
+#define VEIL_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include "store.h"
+
+/* ---- Persistence: put, get, delete, ordered scan, atomic batch ------- */
+
+typedef struct kv kv;
+typedef struct kv_batch kv_batch;
+
+int kv_open(kv **out, const char *path, bool read_only) VEIL_MUST_CHECK;
+void kv_close(kv *db);
+/* VEIL_ENOTFOUND when absent; *val is replaced. */
+int kv_get(kv *db, const void *key, size_t klen, veil_buf *val) VEIL_MUST_CHECK;
+
+kv_batch *kv_batch_new(void);
+void kv_batch_put(kv_batch *b, const void *k, size_t kl, const void *v, size_t vl);
+void kv_batch_delete(kv_batch *b, const void *k, size_t kl);
+/* Deletes [from, to). */
+void kv_batch_delete_range(kv_batch *b, const void *from, size_t fl, const void *to, size_t tl);
+size_t kv_batch_count(kv_batch *b);
+void kv_batch_free(kv_batch *b);
+/* Atomic; with `sync` durable (WAL fsynced) on return. */
+int kv_write(kv *db, kv_batch *b, bool sync) VEIL_MUST_CHECK;
+
+/*
+ * Calls fn for each key starting with `prefix`, in key order, beginning
+ * after `after` when given. fn returns 0 to go on, 1 to stop, <0 to fail.
+ */
+typedef int (*kv_scan_fn)(void *user, const char *k, size_t kl, const char *v, size_t vl);
+int kv_scan(kv *db, const char *prefix, size_t plen, const char *after, size_t alen, kv_scan_fn fn,
+            void *user) VEIL_MUST_CHECK;
+
+/* Compacts everything, bottommost level included, so deleted values leave
+ * the files. */
+int kv_compact(kv *db) VEIL_MUST_CHECK;
+int kv_backup(kv *db, const char *dir, uint32_t *backup_id) VEIL_MUST_CHECK;
+int kv_restore(const char *dir, const char *db_dir) VEIL_MUST_CHECK;
+
+/* ---- AEAD (AES-256-GCM, OpenSSL) and secret memory -------------------- */
+
+#define SEAL_KEY_BYTES   32
+#define SEAL_NONCE_BYTES 12
+#define SEAL_TAG_BYTES   16
+#define SEAL_OVERHEAD    (SEAL_NONCE_BYTES + SEAL_TAG_BYTES)
+
+/* out: nonce | ciphertext | tag, n + SEAL_OVERHEAD bytes; fresh random nonce. */
+int seal(const uint8_t *key, const uint8_t *aad, size_t aadlen, const uint8_t *pt, size_t n,
+         uint8_t *out) VEIL_MUST_CHECK;
+/* in: nonce | ciphertext | tag. pt gets inlen - SEAL_OVERHEAD bytes, which
+ * are wiped again unless the tag verifies (VEIL_ECRYPTO). */
+int unseal(const uint8_t *key, const uint8_t *aad, size_t aadlen, const uint8_t *in, size_t inlen,
+           uint8_t *pt) VEIL_MUST_CHECK;
+
+/* A 32-byte key in guarded, locked memory (libsodium); NULL when out of it. */
+uint8_t *secret_key_new(void);
+void secret_key_free(uint8_t *key);
+int random_bytes(void *out, size_t n) VEIL_MUST_CHECK;
+
+/* ---- Keyring: versioned master keys sealed by the root key ----------- */
+
+enum { MASTER_ACTIVE = 1, MASTER_RETIRED = 2 };
+
+typedef struct {
+    uint32_t version;
+    uint8_t state;
+    uint64_t created_s;
+    uint8_t *key; /* secret memory; NULL once retired */
+} master_key;
+
+typedef struct {
+    master_key *keys; /* ordered by version */
+    size_t n;
+    uint32_t current;
+    struct stat file_id; /* to notice another process rewriting the file */
+} keyring;
+
+typedef struct {
+    uint8_t *key; /* secret memory: the root key itself, or the passphrase */
+    size_t len;
+    bool is_passphrase;
+} root_secret;
+
+int root_secret_load(root_secret *rs, const char *key_file, const char *passphrase_file,
+                     bool may_create, const char **why) VEIL_MUST_CHECK;
+void root_secret_free(root_secret *rs);
+
+/* Loads the keyring, or creates it with version 1 when absent and allowed. */
+int keyring_load(keyring *kr, const char *path, const root_secret *rs, bool may_create,
+                 const char **why) VEIL_MUST_CHECK;
+void keyring_free(keyring *kr);
+const master_key *keyring_find(const keyring *kr, uint32_t version);
+/* True when the file differs from the one loaded. */
+bool keyring_changed(const keyring *kr, const char *path);
+
+/* Under an exclusive file lock: reread, change, write atomically, reload. */
+int keyring_add_version(keyring *kr, const char *path, const root_secret *rs,
+                        uint32_t *new_version) VEIL_MUST_CHECK;
+int keyring_retire_version(keyring *kr, const char *path, const root_secret *rs,
+                           uint32_t version) VEIL_MUST_CHECK;
+
+/* ---- Records ---------------------------------------------------------- */
+
+#define VEIL_PATH_MAX    4096
+#define RECORD_FORMAT_V1 0x01
+#define MAX_ID           64
+#define MAX_CHUNK_PLAIN  ((size_t)64 << 20)
+
+/* Keys of both databases. */
+enum { KEY_MAX = 2 + MAX_ID + 1 + 4 };
+size_t key_data_key(char *out, const char *session_id);            /* keys: "k/<id>"  */
+size_t key_shred(char *out, const char *session_id);               /* keys: "x/<id>"  */
+size_t key_index(char *out, const char *session_id);               /* data: "s/<id>"  */
+size_t key_chunk(char *out, const char *session_id, uint32_t seq); /* "c/<id>/<be32>" */
+size_t key_chunk_prefix(char *out, const char *session_id);        /* "c/<id>/" */
+
+/* Data-key record in `keys`: format, master version, created, site, wrapped key. */
+typedef struct {
+    uint32_t master_version;
+    uint64_t created_ms;
+    char site[MAX_ID + 1];
+} dek_header;
+
+#define DEK_RECORD_MAX (1 + 4 + 8 + 1 + MAX_ID + SEAL_OVERHEAD + SEAL_KEY_BYTES)
+
+size_t dek_record_wrap(uint8_t *out, const dek_header *h, const char *session_id,
+                       const uint8_t *master, const uint8_t *dek);
+/* Parses the header only (for status scans); VEIL_ECORRUPT when malformed. */
+int dek_record_header(const uint8_t *rec, size_t len, dek_header *h) VEIL_MUST_CHECK;
+int dek_record_unwrap(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *master,
+                      uint8_t *dek) VEIL_MUST_CHECK;
+
+/* Session index entry in `data`, authenticated (not hidden) by the data key. */
+typedef struct {
+    char site[MAX_ID + 1];
+    uint64_t created_ms, updated_ms;
+    uint32_t chunks, last_seq;
+    uint64_t plain_bytes, stored_bytes;
+} index_entry;
+
+#define INDEX_RECORD_MAX (1 + 1 + MAX_ID + 8 * 4 + 4 * 2 + SEAL_OVERHEAD)
+
+size_t index_encode(uint8_t *out, const index_entry *e, const char *session_id, const uint8_t *dek);
+/* Without dek: parse only (listing); with dek: also verify the tag. */
+int index_decode(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *dek,
+                 index_entry *e) VEIL_MUST_CHECK;
+
+/* Chunk: format | nonce | zstd(json) sealed | tag; AAD binds site, id, seq. */
+int chunk_seal(veil_buf *out, const char *site, const char *session_id, uint32_t seq,
+               const uint8_t *dek, const void *json, size_t len) VEIL_MUST_CHECK;
+int chunk_open(veil_buf *json, const char *site, const char *session_id, uint32_t seq,
+               const uint8_t *dek, const uint8_t *rec, size_t len) VEIL_MUST_CHECK;
+
+/* ---- The store object ------------------------------------------------- */
+
+typedef struct commit_req commit_req;
+typedef struct open_session open_session;
+
+struct store {
+    kv *data;
+    kv *keys;
+    bool read_only;
+    char *keyring_path;
+    root_secret root;
+    keyring ring;
+    pthread_rwlock_t ring_lock; /* readers wrap/unwrap; reload writes */
+    pthread_mutex_t keys_mu;    /* read-modify-write of `keys` (wraps, rewrap, delete) */
+    pthread_mutex_t commit_mu;  /* group commit of chunk writes */
+    pthread_cond_t commit_cv;
+    commit_req *commit_queue;
+    bool commit_leader;
+    open_session *open;               /* sessions with a writer handle, under keys_mu */
+    uint64_t commits, commit_records; /* fsyncs and the records they carried */
+};
+
+uint64_t now_ms(void);
+/* Unwraps the session's data key into dek (secret memory) and returns its header. */
+int load_data_key(store *st, const char *session_id, uint8_t *dek, dek_header *h) VEIL_MUST_CHECK;
+/* Data keys ever wrapped under a master version (auto-rotation counter). */
+uint64_t master_wraps(store *st, uint32_t version);
+void master_wraps_add(store *st, kv_batch *b, uint32_t version, uint64_t n);
+/* The newest master version a writer has started wrapping under. */
+uint32_t adopted_version(store *st);
+/* Writes `keys` meta "m/current" when the loaded keyring's current is newer. */
+int adopt_current(store *st) VEIL_MUST_CHECK;
+
+/* For tests that tamper with records. */
+kv *store_kv(store *st, store_db which);
+
+#endif

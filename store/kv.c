@@ -1,0 +1,219 @@
+/* kv.c - the persistence interface the store seals records above, on RocksDB. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rocksdb/c.h>
+
+#include "internal.h"
+
+struct kv {
+    rocksdb_t *db;
+    rocksdb_options_t *options;
+    rocksdb_readoptions_t *read;
+    bool read_only;
+};
+
+struct kv_batch {
+    rocksdb_writebatch_t *wb;
+};
+
+/* RocksDB reports errors as text; callers get a code, and the text is
+ * dropped (it names files, never stored values). */
+static int map_error(char *err)
+{
+    int rc = VEIL_EIO;
+    if (strstr(err, "Corruption"))
+        rc = VEIL_ECORRUPT;
+    else if (strstr(err, "No space left") || strstr(err, "NoSpace"))
+        rc = VEIL_ENOSPC;
+    else if (strstr(err, "lock file") || strstr(err, "Resource temporarily unavailable"))
+        rc = VEIL_EBUSY;
+    else if (strstr(err, "does not exist") || strstr(err, "No such file"))
+        rc = VEIL_ENOTFOUND;
+    rocksdb_free(err);
+    return rc;
+}
+
+int kv_open(kv **out, const char *path, bool read_only)
+{
+    kv *db = calloc(1, sizeof *db);
+    if (!db)
+        return VEIL_ENOMEM;
+    db->options = rocksdb_options_create();
+    db->read = rocksdb_readoptions_create();
+    rocksdb_options_set_create_if_missing(db->options, !read_only);
+    /* Values are sealed (incompressible); compressing them again wastes CPU. */
+    rocksdb_options_set_compression(db->options, rocksdb_no_compression);
+    rocksdb_options_set_paranoid_checks(db->options, 1);
+    rocksdb_readoptions_set_verify_checksums(db->read, 1);
+    char *err = NULL;
+    db->db = read_only ? rocksdb_open_for_read_only(db->options, path, 0, &err)
+                       : rocksdb_open(db->options, path, &err);
+    db->read_only = read_only;
+    if (err) {
+        int rc = map_error(err);
+        db->db = NULL;
+        kv_close(db);
+        return rc;
+    }
+    *out = db;
+    return VEIL_OK;
+}
+
+void kv_close(kv *db)
+{
+    if (!db)
+        return;
+    if (db->db)
+        rocksdb_close(db->db);
+    rocksdb_readoptions_destroy(db->read);
+    rocksdb_options_destroy(db->options);
+    free(db);
+}
+
+int kv_get(kv *db, const void *key, size_t klen, veil_buf *val)
+{
+    char *err = NULL;
+    size_t vlen = 0;
+    char *v = rocksdb_get(db->db, db->read, key, klen, &vlen, &err);
+    if (err)
+        return map_error(err);
+    if (!v)
+        return VEIL_ENOTFOUND;
+    veil_buf_reset(val);
+    int rc = veil_buf_append(val, v, vlen);
+    rocksdb_free(v);
+    return rc;
+}
+
+kv_batch *kv_batch_new(void)
+{
+    kv_batch *b = malloc(sizeof *b);
+    if (b)
+        b->wb = rocksdb_writebatch_create();
+    return b;
+}
+
+void kv_batch_put(kv_batch *b, const void *k, size_t kl, const void *v, size_t vl)
+{
+    rocksdb_writebatch_put(b->wb, k, kl, v, vl);
+}
+
+void kv_batch_delete(kv_batch *b, const void *k, size_t kl)
+{
+    rocksdb_writebatch_delete(b->wb, k, kl);
+}
+
+void kv_batch_delete_range(kv_batch *b, const void *from, size_t fl, const void *to, size_t tl)
+{
+    rocksdb_writebatch_delete_range(b->wb, from, fl, to, tl);
+}
+
+size_t kv_batch_count(kv_batch *b)
+{
+    return (size_t)rocksdb_writebatch_count(b->wb);
+}
+
+void kv_batch_free(kv_batch *b)
+{
+    if (!b)
+        return;
+    rocksdb_writebatch_destroy(b->wb);
+    free(b);
+}
+
+int kv_write(kv *db, kv_batch *b, bool sync)
+{
+    if (db->read_only)
+        return VEIL_EBUSY;
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(wo, sync);
+    char *err = NULL;
+    rocksdb_write(db->db, wo, b->wb, &err);
+    rocksdb_writeoptions_destroy(wo);
+    return err ? map_error(err) : VEIL_OK;
+}
+
+int kv_scan(kv *db, const char *prefix, size_t plen, const char *after, size_t alen, kv_scan_fn fn,
+            void *user)
+{
+    rocksdb_iterator_t *it = rocksdb_create_iterator(db->db, db->read);
+    if (after)
+        rocksdb_iter_seek(it, after, alen);
+    else
+        rocksdb_iter_seek(it, prefix, plen);
+    int rc = 0;
+    for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = rocksdb_iter_key(it, &kl);
+        if (kl < plen || memcmp(k, prefix, plen))
+            break;
+        if (after && kl == alen && !memcmp(k, after, alen))
+            continue;
+        const char *v = rocksdb_iter_value(it, &vl);
+        rc = fn(user, k, kl, v, vl);
+        if (rc)
+            break;
+    }
+    char *err = NULL;
+    rocksdb_iter_get_error(it, &err);
+    rocksdb_iter_destroy(it);
+    if (err)
+        return map_error(err);
+    return rc < 0 ? rc : 0;
+}
+
+int kv_compact(kv *db)
+{
+    if (db->read_only)
+        return VEIL_EBUSY;
+    char *err = NULL;
+    rocksdb_flush_wal(db->db, 1, &err);
+    if (err)
+        return map_error(err);
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    rocksdb_flushoptions_set_wait(fo, 1);
+    rocksdb_flush(db->db, fo, &err);
+    rocksdb_flushoptions_destroy(fo);
+    if (err)
+        return map_error(err);
+    rocksdb_compactoptions_t *co = rocksdb_compactoptions_create();
+    rocksdb_compactoptions_set_bottommost_level_compaction(co, 2 /* kForce */);
+    rocksdb_compact_range_opt(db->db, co, NULL, 0, NULL, 0);
+    rocksdb_compactoptions_destroy(co);
+    return VEIL_OK;
+}
+
+int kv_backup(kv *db, const char *dir, uint32_t *backup_id)
+{
+    char *err = NULL;
+    rocksdb_backup_engine_t *be = rocksdb_backup_engine_open(db->options, dir, &err);
+    if (err)
+        return map_error(err);
+    /* A read-only handle cannot flush; its WAL files go into the backup. */
+    rocksdb_backup_engine_create_new_backup_flush(be, db->db, !db->read_only, &err);
+    if (!err) {
+        const rocksdb_backup_engine_info_t *info = rocksdb_backup_engine_get_backup_info(be);
+        int n = rocksdb_backup_engine_info_count(info);
+        *backup_id = n > 0 ? rocksdb_backup_engine_info_backup_id(info, n - 1) : 0;
+        rocksdb_backup_engine_info_destroy(info);
+        rocksdb_backup_engine_verify_backup(be, *backup_id, &err);
+    }
+    rocksdb_backup_engine_close(be);
+    return err ? map_error(err) : VEIL_OK;
+}
+
+int kv_restore(const char *dir, const char *db_dir)
+{
+    char *err = NULL;
+    rocksdb_options_t *o = rocksdb_options_create();
+    rocksdb_backup_engine_t *be = rocksdb_backup_engine_open(o, dir, &err);
+    rocksdb_options_destroy(o);
+    if (err)
+        return map_error(err);
+    rocksdb_restore_options_t *ro = rocksdb_restore_options_create();
+    rocksdb_backup_engine_restore_db_from_latest_backup(be, db_dir, db_dir, ro, &err);
+    rocksdb_restore_options_destroy(ro);
+    rocksdb_backup_engine_close(be);
+    return err ? map_error(err) : VEIL_OK;
+}

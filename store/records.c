@@ -1,0 +1,291 @@
+/*
+ * records.c - byte layouts of what the store writes, and the AAD that binds
+ * each record to its place. Integers are big-endian; every record starts
+ * with RECORD_FORMAT_V1.
+ *
+ *   keys  k/<id>        format | master u32 | created u64 | site_len u8 | site
+ *                       | nonce | wrapped data key | tag
+ *         AAD "veil/dek/v1" | header (format..site) | id_len u8 | id
+ *   data  s/<id>        format | site_len u8 | site | created u64 | updated u64
+ *                       | chunks u32 | last_seq u32 | plain u64 | stored u64
+ *                       | nonce | tag            (GMAC: authenticated, not secret)
+ *         AAD "veil/index/v1" | id_len u8 | id | fields (format..stored)
+ *   data  c/<id>/<seq>  format | nonce | zstd(json) encrypted | tag
+ *         AAD "veil/chunk/v1" | format | site_len | site | id_len | id | seq u32
+ */
+#include <string.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+#include "internal.h"
+
+#define CHUNK_ZSTD_LEVEL 3
+
+static uint8_t *put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 3; i >= 0; i--)
+        *p++ = (uint8_t)(v >> (8 * i));
+    return p;
+}
+
+static uint8_t *put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--)
+        *p++ = (uint8_t)(v >> (8 * i));
+    return p;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
+}
+
+/* A length-prefixed name (site or session id, at most MAX_ID bytes). */
+static uint8_t *put_name(uint8_t *p, const char *s)
+{
+    size_t n = strlen(s);
+    *p++ = (uint8_t)n;
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static int get_name(const uint8_t **p, const uint8_t *end, char *out)
+{
+    if (*p >= end || **p == 0 || **p > MAX_ID || (size_t)(end - *p) < 1u + **p)
+        return VEIL_ECORRUPT;
+    size_t n = **p;
+    memcpy(out, *p + 1, n);
+    out[n] = '\0';
+    *p += 1 + n;
+    return VEIL_OK;
+}
+
+static size_t make_key(char *out, char kind, const char *id, bool slash)
+{
+    size_t n = strlen(id);
+    out[0] = kind;
+    out[1] = '/';
+    memcpy(out + 2, id, n);
+    if (slash)
+        out[2 + n++] = '/';
+    return 2 + n;
+}
+
+size_t key_data_key(char *out, const char *session_id)
+{
+    return make_key(out, 'k', session_id, false);
+}
+
+size_t key_shred(char *out, const char *session_id)
+{
+    return make_key(out, 'x', session_id, false);
+}
+
+size_t key_index(char *out, const char *session_id)
+{
+    return make_key(out, 's', session_id, false);
+}
+
+size_t key_chunk_prefix(char *out, const char *session_id)
+{
+    return make_key(out, 'c', session_id, true);
+}
+
+size_t key_chunk(char *out, const char *session_id, uint32_t seq)
+{
+    size_t n = key_chunk_prefix(out, session_id);
+    put_u32((uint8_t *)out + n, seq);
+    return n + 4;
+}
+
+/* ---- data keys -------------------------------------------------------- */
+
+static const char DEK_LABEL[] = "veil/dek/v1";
+
+static size_t dek_aad(uint8_t *aad, const uint8_t *header, size_t hlen, const char *session_id)
+{
+    uint8_t *p = aad;
+    memcpy(p, DEK_LABEL, sizeof DEK_LABEL - 1);
+    p += sizeof DEK_LABEL - 1;
+    memcpy(p, header, hlen);
+    p += hlen;
+    return (size_t)(put_name(p, session_id) - aad);
+}
+
+size_t dek_record_wrap(uint8_t *out, const dek_header *h, const char *session_id,
+                       const uint8_t *master, const uint8_t *dek)
+{
+    uint8_t *p = out;
+    *p++ = RECORD_FORMAT_V1;
+    p = put_u32(p, h->master_version);
+    p = put_u64(p, h->created_ms);
+    p = put_name(p, h->site);
+    size_t hlen = (size_t)(p - out);
+    uint8_t aad[sizeof DEK_LABEL + DEK_RECORD_MAX + MAX_ID + 1];
+    size_t alen = dek_aad(aad, out, hlen, session_id);
+    if (seal(master, aad, alen, dek, SEAL_KEY_BYTES, p))
+        return 0;
+    return hlen + SEAL_OVERHEAD + SEAL_KEY_BYTES;
+}
+
+/* Returns the header length, or 0 when the record is malformed. */
+static size_t dek_parse(const uint8_t *rec, size_t len, dek_header *h)
+{
+    const uint8_t *p = rec, *end = rec + len;
+    if (len < 1 + 4 + 8 || *p != RECORD_FORMAT_V1)
+        return 0;
+    h->master_version = get_u32(p + 1);
+    h->created_ms = get_u64(p + 5);
+    p += 13;
+    if (get_name(&p, end, h->site))
+        return 0;
+    size_t hlen = (size_t)(p - rec);
+    return len - hlen == SEAL_OVERHEAD + SEAL_KEY_BYTES ? hlen : 0;
+}
+
+int dek_record_header(const uint8_t *rec, size_t len, dek_header *h)
+{
+    return dek_parse(rec, len, h) ? VEIL_OK : VEIL_ECORRUPT;
+}
+
+int dek_record_unwrap(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *master,
+                      uint8_t *dek)
+{
+    dek_header h;
+    size_t hlen = dek_parse(rec, len, &h);
+    if (!hlen)
+        return VEIL_ECORRUPT;
+    uint8_t aad[sizeof DEK_LABEL + DEK_RECORD_MAX + MAX_ID + 1];
+    size_t alen = dek_aad(aad, rec, hlen, session_id);
+    return unseal(master, aad, alen, rec + hlen, len - hlen, dek) ? VEIL_ECORRUPT : VEIL_OK;
+}
+
+/* ---- session index ---------------------------------------------------- */
+
+static const char INDEX_LABEL[] = "veil/index/v1";
+
+static size_t index_aad(uint8_t *aad, const uint8_t *fields, size_t flen, const char *session_id)
+{
+    uint8_t *p = aad;
+    memcpy(p, INDEX_LABEL, sizeof INDEX_LABEL - 1);
+    p = put_name(p + sizeof INDEX_LABEL - 1, session_id);
+    memcpy(p, fields, flen);
+    return (size_t)(p + flen - aad);
+}
+
+size_t index_encode(uint8_t *out, const index_entry *e, const char *session_id, const uint8_t *dek)
+{
+    uint8_t *p = out;
+    *p++ = RECORD_FORMAT_V1;
+    p = put_name(p, e->site);
+    p = put_u64(p, e->created_ms);
+    p = put_u64(p, e->updated_ms);
+    p = put_u32(p, e->chunks);
+    p = put_u32(p, e->last_seq);
+    p = put_u64(p, e->plain_bytes);
+    p = put_u64(p, e->stored_bytes);
+    size_t flen = (size_t)(p - out);
+    uint8_t aad[sizeof INDEX_LABEL + MAX_ID + 1 + INDEX_RECORD_MAX];
+    size_t alen = index_aad(aad, out, flen, session_id);
+    if (seal(dek, aad, alen, NULL, 0, p))
+        return 0;
+    return flen + SEAL_OVERHEAD;
+}
+
+int index_decode(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *dek,
+                 index_entry *e)
+{
+    const uint8_t *p = rec, *end = rec + len;
+    if (len < 2 || *p++ != RECORD_FORMAT_V1 || get_name(&p, end, e->site))
+        return VEIL_ECORRUPT;
+    if ((size_t)(end - p) != 8 * 4 + 4 * 2 + SEAL_OVERHEAD)
+        return VEIL_ECORRUPT;
+    e->created_ms = get_u64(p);
+    e->updated_ms = get_u64(p + 8);
+    e->chunks = get_u32(p + 16);
+    e->last_seq = get_u32(p + 20);
+    e->plain_bytes = get_u64(p + 24);
+    e->stored_bytes = get_u64(p + 32);
+    if (!dek)
+        return VEIL_OK;
+    size_t flen = (size_t)(p + 40 - rec);
+    uint8_t aad[sizeof INDEX_LABEL + MAX_ID + 1 + INDEX_RECORD_MAX];
+    size_t alen = index_aad(aad, rec, flen, session_id);
+    return unseal(dek, aad, alen, rec + flen, len - flen, NULL) ? VEIL_ECORRUPT : VEIL_OK;
+}
+
+/* ---- chunks ----------------------------------------------------------- */
+
+static const char CHUNK_LABEL[] = "veil/chunk/v1";
+
+static size_t chunk_aad(uint8_t *aad, const char *site, const char *session_id, uint32_t seq)
+{
+    uint8_t *p = aad;
+    memcpy(p, CHUNK_LABEL, sizeof CHUNK_LABEL - 1);
+    p += sizeof CHUNK_LABEL - 1;
+    *p++ = RECORD_FORMAT_V1;
+    p = put_name(p, site);
+    p = put_name(p, session_id);
+    return (size_t)(put_u32(p, seq) - aad);
+}
+
+int chunk_seal(veil_buf *out, const char *site, const char *session_id, uint32_t seq,
+               const uint8_t *dek, const void *json, size_t len)
+{
+    if (len > MAX_CHUNK_PLAIN)
+        return VEIL_ETOOBIG;
+    size_t bound = ZSTD_compressBound(len);
+    uint8_t *z = malloc(bound);
+    if (!z)
+        return VEIL_ENOMEM;
+    size_t zlen = ZSTD_compress(z, bound, json, len, CHUNK_ZSTD_LEVEL);
+    veil_buf_reset(out);
+    int rc = ZSTD_isError(zlen) ? VEIL_EIO : veil_buf_reserve(out, 1 + zlen + SEAL_OVERHEAD);
+    if (!rc) {
+        uint8_t aad[sizeof CHUNK_LABEL + 2 * (MAX_ID + 1) + 5];
+        size_t alen = chunk_aad(aad, site, session_id, seq);
+        uint8_t *dst = (uint8_t *)out->data;
+        dst[0] = RECORD_FORMAT_V1;
+        rc = seal(dek, aad, alen, z, zlen, dst + 1);
+        out->len = rc ? 0 : 1 + zlen + SEAL_OVERHEAD;
+    }
+    free(z);
+    return rc;
+}
+
+int chunk_open(veil_buf *json, const char *site, const char *session_id, uint32_t seq,
+               const uint8_t *dek, const uint8_t *rec, size_t len)
+{
+    if (len < 1 + SEAL_OVERHEAD || rec[0] != RECORD_FORMAT_V1)
+        return VEIL_ECORRUPT;
+    size_t zlen = len - 1 - SEAL_OVERHEAD;
+    uint8_t *z = malloc(zlen ? zlen : 1);
+    if (!z)
+        return VEIL_ENOMEM;
+    uint8_t aad[sizeof CHUNK_LABEL + 2 * (MAX_ID + 1) + 5];
+    size_t alen = chunk_aad(aad, site, session_id, seq);
+    int rc = unseal(dek, aad, alen, rec + 1, len - 1, z) ? VEIL_ECORRUPT : VEIL_OK;
+    if (!rc) {
+        unsigned long long n = ZSTD_getFrameContentSize(z, zlen);
+        if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > MAX_CHUNK_PLAIN)
+            rc = VEIL_ECORRUPT;
+        else {
+            veil_buf_reset(json);
+            rc = veil_buf_reserve(json, (size_t)n);
+        }
+        if (!rc) {
+            size_t got = ZSTD_decompress(json->data, (size_t)n + 1, z, zlen);
+            rc = ZSTD_isError(got) || got != n ? VEIL_ECORRUPT : VEIL_OK;
+            json->len = rc ? 0 : got;
+            json->data[json->len] = '\0';
+        }
+    }
+    free(z);
+    return rc;
+}

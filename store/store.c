@@ -1,0 +1,654 @@
+/* store.c - opening the store, writing, reading, listing and deleting sessions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "internal.h"
+
+struct open_session {
+    char id[MAX_ID + 1];
+    open_session *next;
+};
+
+struct store_session {
+    store *st;
+    char id[MAX_ID + 1];
+    uint8_t *dek; /* secret memory */
+    index_entry idx;
+    veil_buf sealed; /* reused between appends */
+};
+
+uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+bool store_valid_id(const char *id)
+{
+    size_t n = strlen(id);
+    return n >= 1 && n <= MAX_ID &&
+           strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+kv *store_kv(store *st, store_db which)
+{
+    return which == STORE_DB_DATA ? st->data : st->keys;
+}
+
+/* ---- open and close ----------------------------------------------------- */
+
+static const char META_CURRENT[] = "m/current";
+
+int adopt_current(store *st)
+{
+    pthread_mutex_lock(&st->keys_mu);
+    pthread_rwlock_rdlock(&st->ring_lock);
+    uint32_t current = st->ring.current;
+    pthread_rwlock_unlock(&st->ring_lock);
+    int rc = VEIL_OK;
+    if (current > adopted_version(st)) {
+        kv_batch *b = kv_batch_new();
+        if (b)
+            kv_batch_put(b, META_CURRENT, sizeof META_CURRENT - 1, &current, 4);
+        rc = b ? kv_write(st->keys, b, true) : VEIL_ENOMEM;
+        kv_batch_free(b);
+    }
+    pthread_mutex_unlock(&st->keys_mu);
+    return rc;
+}
+
+static int open_keys(store *st, const store_options *opt, const char **why)
+{
+    bool rw = opt->mode == STORE_READ_WRITE;
+    bool have_ring = access(opt->keyring_path, F_OK) == 0;
+    int rc = root_secret_load(&st->root, opt->root_key_file, opt->root_passphrase_file,
+                              rw && !have_ring, why);
+    if (rc)
+        return rc;
+    return keyring_load(&st->ring, opt->keyring_path, &st->root, rw, why);
+}
+
+int store_open(store **out, const store_options *opt, const char **why)
+{
+    const char *ignored;
+    if (!why)
+        why = &ignored;
+    *why = NULL;
+    store *st = calloc(1, sizeof *st);
+    if (!st)
+        return VEIL_ENOMEM;
+    pthread_rwlock_init(&st->ring_lock, NULL);
+    pthread_mutex_init(&st->keys_mu, NULL);
+    pthread_mutex_init(&st->commit_mu, NULL);
+    pthread_cond_init(&st->commit_cv, NULL);
+    st->read_only = opt->mode == STORE_READ_ONLY;
+    st->keyring_path = strdup(opt->keyring_path);
+    int rc = st->keyring_path ? open_keys(st, opt, why) : VEIL_ENOMEM;
+    if (!rc && (rc = kv_open(&st->keys, opt->keys_dir, st->read_only)))
+        *why = rc == VEIL_EBUSY ? "the keys database is in use by another veil process"
+                                : "cannot open the keys database";
+    if (!rc && (rc = kv_open(&st->data, opt->data_dir, st->read_only)))
+        *why = rc == VEIL_EBUSY ? "the data database is in use by another veil process"
+                                : "cannot open the data database";
+    if (!rc && !st->read_only && (rc = adopt_current(st)))
+        *why = "cannot record the current master-key version in the keys database";
+    if (rc) {
+        store_close(st);
+        return rc;
+    }
+    *out = st;
+    return VEIL_OK;
+}
+
+void store_close(store *st)
+{
+    if (!st)
+        return;
+    kv_close(st->data);
+    kv_close(st->keys);
+    keyring_free(&st->ring);
+    root_secret_free(&st->root);
+    free(st->keyring_path);
+    while (st->open) {
+        open_session *next = st->open->next;
+        free(st->open);
+        st->open = next;
+    }
+    pthread_cond_destroy(&st->commit_cv);
+    pthread_mutex_destroy(&st->commit_mu);
+    pthread_mutex_destroy(&st->keys_mu);
+    pthread_rwlock_destroy(&st->ring_lock);
+    free(st);
+}
+
+/* ---- data keys ---------------------------------------------------------- */
+
+int load_data_key(store *st, const char *session_id, uint8_t *dek, dek_header *h)
+{
+    char key[KEY_MAX];
+    veil_buf rec = {0};
+    int rc = kv_get(st->keys, key, key_data_key(key, session_id), &rec);
+    if (rc == VEIL_ENOTFOUND) {
+        veil_buf shred = {0};
+        if (kv_get(st->keys, key, key_shred(key, session_id), &shred) == VEIL_OK)
+            rc = VEIL_ESHREDDED;
+        veil_buf_free(&shred);
+    }
+    if (!rc)
+        rc = dek_record_header((const uint8_t *)rec.data, rec.len, h);
+    if (!rc) {
+        pthread_rwlock_rdlock(&st->ring_lock);
+        const master_key *mk = keyring_find(&st->ring, h->master_version);
+        rc = !mk || !mk->key
+                 ? VEIL_ENOKEY
+                 : dek_record_unwrap((const uint8_t *)rec.data, rec.len, session_id, mk->key, dek);
+        pthread_rwlock_unlock(&st->ring_lock);
+    }
+    veil_buf_free(&rec);
+    return rc;
+}
+
+static int wraps_key(char *out, uint32_t version)
+{
+    return snprintf(out, 32, "m/wraps/%010u", version);
+}
+
+uint64_t master_wraps(store *st, uint32_t version)
+{
+    char wk[32];
+    veil_buf v = {0};
+    uint64_t wraps = 0;
+    if (kv_get(st->keys, wk, (size_t)wraps_key(wk, version), &v) == VEIL_OK && v.len == 8)
+        memcpy(&wraps, v.data, 8);
+    veil_buf_free(&v);
+    return wraps;
+}
+
+void master_wraps_add(store *st, kv_batch *b, uint32_t version, uint64_t n)
+{
+    char wk[32];
+    uint64_t wraps = master_wraps(st, version) + n;
+    kv_batch_put(b, wk, (size_t)wraps_key(wk, version), &wraps, 8);
+}
+
+uint32_t adopted_version(store *st)
+{
+    veil_buf v = {0};
+    uint32_t adopted = 0;
+    if (kv_get(st->keys, META_CURRENT, sizeof META_CURRENT - 1, &v) == VEIL_OK && v.len == 4)
+        memcpy(&adopted, v.data, 4);
+    veil_buf_free(&v);
+    return adopted;
+}
+
+/* Creates the data key and makes it durable in `keys`; keys_mu held. */
+static int create_data_key(store *st, const char *site, const char *session_id, uint64_t created_ms,
+                           uint8_t *dek)
+{
+    if (st->read_only)
+        return VEIL_EBUSY;
+    int rc = random_bytes(dek, SEAL_KEY_BYTES);
+    if (rc)
+        return rc;
+    dek_header h = {.created_ms = created_ms};
+    strcpy(h.site, site);
+    uint8_t rec[DEK_RECORD_MAX];
+    pthread_rwlock_rdlock(&st->ring_lock);
+    h.master_version = st->ring.current;
+    const master_key *mk = keyring_find(&st->ring, h.master_version);
+    size_t n = dek_record_wrap(rec, &h, session_id, mk->key, dek);
+    pthread_rwlock_unlock(&st->ring_lock);
+    if (!n)
+        return VEIL_ECRYPTO;
+
+    char key[KEY_MAX];
+    kv_batch *b = kv_batch_new();
+    if (!b)
+        return VEIL_ENOMEM;
+    kv_batch_put(b, key, key_data_key(key, session_id), rec, n);
+    master_wraps_add(st, b, h.master_version, 1);
+    rc = kv_write(st->keys, b, true);
+    kv_batch_free(b);
+    return rc;
+}
+
+/* ---- group commit --------------------------------------------------------- */
+
+typedef struct {
+    const void *k, *v;
+    size_t kl, vl;
+} kv_put;
+
+struct commit_req {
+    const kv_put *puts;
+    size_t n;
+    int rc;
+    bool done;
+    commit_req *next;
+};
+
+/*
+ * Writers queue their puts; whoever finds no write in flight becomes the
+ * leader and writes everything queued in one synced batch. Returns once the
+ * caller's own puts are durable (or failed, with the whole group).
+ */
+static int commit_data(store *st, const kv_put *puts, size_t n)
+{
+    commit_req me = {.puts = puts, .n = n};
+    pthread_mutex_lock(&st->commit_mu);
+    me.next = st->commit_queue;
+    st->commit_queue = &me;
+    while (!me.done) {
+        if (st->commit_leader) {
+            pthread_cond_wait(&st->commit_cv, &st->commit_mu);
+            continue;
+        }
+        st->commit_leader = true;
+        commit_req *group = st->commit_queue;
+        st->commit_queue = NULL;
+        pthread_mutex_unlock(&st->commit_mu);
+        kv_batch *b = kv_batch_new();
+        size_t records = 0;
+        for (commit_req *r = group; b && r; r = r->next)
+            for (size_t i = 0; i < r->n; i++, records++)
+                kv_batch_put(b, r->puts[i].k, r->puts[i].kl, r->puts[i].v, r->puts[i].vl);
+        int rc = b ? kv_write(st->data, b, true) : VEIL_ENOMEM;
+        kv_batch_free(b);
+        pthread_mutex_lock(&st->commit_mu);
+        for (commit_req *r = group, *next; r; r = next) {
+            next = r->next; /* r may return (and vanish) once done is set */
+            r->rc = rc;
+            r->done = true;
+        }
+        st->commits++;
+        st->commit_records += records;
+        st->commit_leader = false;
+        pthread_cond_broadcast(&st->commit_cv);
+    }
+    pthread_mutex_unlock(&st->commit_mu);
+    return me.rc;
+}
+
+/* ---- writing a session ---------------------------------------------------- */
+
+static int put_index(store *st, const char *session_id, const index_entry *e, const uint8_t *dek)
+{
+    char key[KEY_MAX];
+    uint8_t rec[INDEX_RECORD_MAX];
+    size_t n = index_encode(rec, e, session_id, dek);
+    if (!n)
+        return VEIL_ECRYPTO;
+    kv_put put = {key, rec, key_index(key, session_id), n};
+    return commit_data(st, &put, 1);
+}
+
+static int get_index(store *st, const char *session_id, const uint8_t *dek, index_entry *e)
+{
+    char key[KEY_MAX];
+    veil_buf rec = {0};
+    int rc = kv_get(st->data, key, key_index(key, session_id), &rec);
+    if (!rc)
+        rc = index_decode((const uint8_t *)rec.data, rec.len, session_id, dek, e);
+    veil_buf_free(&rec);
+    return rc;
+}
+
+static bool is_open(store *st, const char *session_id)
+{
+    for (open_session *o = st->open; o; o = o->next)
+        if (!strcmp(o->id, session_id))
+            return true;
+    return false;
+}
+
+/* Loads or creates the key and index of a session; keys_mu held. */
+static int prepare_session(store_session *ss, const char *site, uint64_t created_ms)
+{
+    store *st = ss->st;
+    dek_header h;
+    int rc = load_data_key(st, ss->id, ss->dek, &h);
+    if (rc == VEIL_ENOTFOUND) {
+        index_entry stale;
+        if (get_index(st, ss->id, NULL, &stale) == VEIL_OK)
+            return VEIL_ENOKEY; /* data without its key: keys restored from an older backup */
+        uint64_t t = created_ms ? created_ms : now_ms();
+        if ((rc = create_data_key(st, site, ss->id, t, ss->dek)))
+            return rc;
+        strcpy(ss->idx.site, site);
+        ss->idx.created_ms = ss->idx.updated_ms = t;
+        return put_index(st, ss->id, &ss->idx, ss->dek);
+    }
+    if (rc)
+        return rc;
+    if (strcmp(h.site, site))
+        return VEIL_EINVAL; /* the id belongs to another site */
+    rc = get_index(st, ss->id, ss->dek, &ss->idx);
+    if (rc == VEIL_ENOTFOUND) { /* crashed between the key and the index */
+        strcpy(ss->idx.site, site);
+        ss->idx.created_ms = ss->idx.updated_ms = h.created_ms;
+        rc = put_index(st, ss->id, &ss->idx, ss->dek);
+    }
+    return rc;
+}
+
+int store_session_open(store *st, const char *site, const char *session_id, uint64_t created_ms,
+                       store_session **out)
+{
+    if (!store_valid_id(site) || !store_valid_id(session_id))
+        return VEIL_EINVAL;
+    if (st->read_only)
+        return VEIL_EBUSY;
+    store_session *ss = calloc(1, sizeof *ss);
+    open_session *mark = calloc(1, sizeof *mark);
+    if (!ss || !mark || !(ss->dek = secret_key_new())) {
+        free(mark);
+        store_session_close(ss);
+        return VEIL_ENOMEM;
+    }
+    ss->st = st;
+    strcpy(ss->id, session_id);
+    pthread_mutex_lock(&st->keys_mu);
+    int rc = is_open(st, session_id) ? VEIL_EBUSY : prepare_session(ss, site, created_ms);
+    if (!rc) {
+        strcpy(mark->id, session_id);
+        mark->next = st->open;
+        st->open = mark;
+    }
+    pthread_mutex_unlock(&st->keys_mu);
+    if (rc) {
+        free(mark);
+        ss->st = NULL; /* not registered as open */
+        store_session_close(ss);
+        return rc;
+    }
+    *out = ss;
+    return VEIL_OK;
+}
+
+uint32_t store_session_last_seq(const store_session *ss)
+{
+    return ss->idx.last_seq;
+}
+
+void store_session_close(store_session *ss)
+{
+    if (!ss)
+        return;
+    store *st = ss->st;
+    if (st) {
+        pthread_mutex_lock(&st->keys_mu);
+        for (open_session **p = &st->open; *p; p = &(*p)->next) {
+            if (!strcmp((*p)->id, ss->id)) {
+                open_session *gone = *p;
+                *p = gone->next;
+                free(gone);
+                break;
+            }
+        }
+        pthread_mutex_unlock(&st->keys_mu);
+    }
+    if (ss->dek)
+        secret_key_free(ss->dek);
+    veil_buf_free(&ss->sealed);
+    free(ss);
+}
+
+int store_session_append(store_session *ss, uint32_t seq, const void *json, size_t len)
+{
+    store *st = ss->st;
+    char ck[KEY_MAX], ik[KEY_MAX];
+    size_t ckl = key_chunk(ck, ss->id, seq);
+    if (seq == 0)
+        return VEIL_EINVAL;
+    if (seq <= ss->idx.last_seq) {
+        veil_buf old = {0};
+        int rc = kv_get(st->data, ck, ckl, &old);
+        veil_buf_free(&old);
+        if (rc != VEIL_ENOTFOUND)
+            return rc ? rc : VEIL_EEXIST;
+    }
+    int rc = chunk_seal(&ss->sealed, ss->idx.site, ss->id, seq, ss->dek, json, len);
+    if (rc)
+        return rc;
+    index_entry next = ss->idx;
+    next.chunks++;
+    next.last_seq = seq > next.last_seq ? seq : next.last_seq;
+    next.plain_bytes += len;
+    next.stored_bytes += ss->sealed.len;
+    next.updated_ms = now_ms();
+    uint8_t irec[INDEX_RECORD_MAX];
+    size_t irl = index_encode(irec, &next, ss->id, ss->dek);
+    if (!irl)
+        return VEIL_ECRYPTO;
+    kv_put puts[2] = {{ck, ss->sealed.data, ckl, ss->sealed.len},
+                      {ik, irec, key_index(ik, ss->id), irl}};
+    rc = commit_data(st, puts, 2);
+    if (!rc)
+        ss->idx = next; /* only what is durable counts */
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+typedef struct {
+    const char *site, *id;
+    const uint8_t *dek;
+    size_t prefix_len;
+    uint32_t seen, last_seq;
+    veil_buf json;
+    store_chunk_fn fn;
+    void *user;
+    int stopped_by_user;
+} read_ctx;
+
+static int read_chunk(void *user, const char *k, size_t kl, const char *v, size_t vl)
+{
+    read_ctx *rc = user;
+    if (kl != rc->prefix_len + 4)
+        return VEIL_ECORRUPT;
+    const uint8_t *s = (const uint8_t *)k + rc->prefix_len;
+    uint32_t seq = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
+    if (seq == 0 || seq <= rc->last_seq)
+        return VEIL_ECORRUPT;
+    int err = chunk_open(&rc->json, rc->site, rc->id, seq, rc->dek, (const uint8_t *)v, vl);
+    if (err)
+        return err;
+    rc->seen++;
+    rc->last_seq = seq;
+    err = rc->fn(rc->user, seq, rc->json.data, rc->json.len);
+    if (err) {
+        rc->stopped_by_user = err;
+        return -1;
+    }
+    return 0;
+}
+
+int store_read_session(store *st, const char *session_id, store_chunk_fn on_chunk, void *user)
+{
+    if (!store_valid_id(session_id))
+        return VEIL_EINVAL;
+    uint8_t *dek = secret_key_new();
+    if (!dek)
+        return VEIL_ENOMEM;
+    dek_header h;
+    index_entry idx;
+    int rc = load_data_key(st, session_id, dek, &h);
+    if (rc == VEIL_ENOTFOUND && get_index(st, session_id, NULL, &idx) == VEIL_OK)
+        rc = VEIL_ENOKEY;
+    if (!rc)
+        rc = get_index(st, session_id, dek, &idx);
+    if (!rc && strcmp(idx.site, h.site))
+        rc = VEIL_ECORRUPT;
+    if (!rc) {
+        read_ctx ctx = {.site = h.site, .id = session_id, .dek = dek, .fn = on_chunk, .user = user};
+        char prefix[KEY_MAX];
+        ctx.prefix_len = key_chunk_prefix(prefix, session_id);
+        rc = kv_scan(st->data, prefix, ctx.prefix_len, NULL, 0, read_chunk, &ctx);
+        if (ctx.stopped_by_user)
+            rc = ctx.stopped_by_user;
+        else if (!rc && (ctx.seen != idx.chunks || ctx.last_seq != idx.last_seq))
+            rc = VEIL_ECORRUPT; /* a chunk was removed or the index was cut */
+        veil_buf_free(&ctx.json);
+    }
+    secret_key_free(dek);
+    return rc;
+}
+
+static void fill_info(store *st, const char *session_id, const index_entry *e,
+                      store_session_info *info)
+{
+    memset(info, 0, sizeof *info);
+    strcpy(info->site, e->site);
+    strcpy(info->session_id, session_id);
+    info->created_ms = e->created_ms;
+    info->updated_ms = e->updated_ms;
+    info->chunks = e->chunks;
+    info->last_seq = e->last_seq;
+    info->plain_bytes = e->plain_bytes;
+    info->stored_bytes = e->stored_bytes;
+    char key[KEY_MAX];
+    veil_buf rec = {0};
+    dek_header h;
+    if (kv_get(st->keys, key, key_data_key(key, session_id), &rec) == VEIL_OK &&
+        dek_record_header((const uint8_t *)rec.data, rec.len, &h) == VEIL_OK)
+        info->key_version = h.master_version;
+    else if (kv_get(st->keys, key, key_shred(key, session_id), &rec) != VEIL_OK)
+        info->key_missing = true;
+    veil_buf_free(&rec);
+}
+
+typedef struct {
+    store *st;
+    const char *site;
+    store_session_fn fn;
+    void *user;
+} list_ctx;
+
+static int list_one(void *user, const char *k, size_t kl, const char *v, size_t vl)
+{
+    list_ctx *lc = user;
+    char id[MAX_ID + 1];
+    index_entry e;
+    if (kl - 2 > MAX_ID)
+        return VEIL_ECORRUPT;
+    memcpy(id, k + 2, kl - 2);
+    id[kl - 2] = '\0';
+    if (index_decode((const uint8_t *)v, vl, id, NULL, &e))
+        return VEIL_ECORRUPT;
+    if (lc->site && strcmp(lc->site, e.site))
+        return 0;
+    store_session_info info;
+    fill_info(lc->st, id, &e, &info);
+    int rc = lc->fn(lc->user, &info);
+    return rc ? (rc < 0 ? rc : 1) : 0;
+}
+
+int store_list_sessions(store *st, const char *site, store_session_fn fn, void *user)
+{
+    list_ctx lc = {st, site, fn, user};
+    return kv_scan(st->data, "s/", 2, NULL, 0, list_one, &lc);
+}
+
+int store_session_info_get(store *st, const char *session_id, store_session_info *info)
+{
+    if (!store_valid_id(session_id))
+        return VEIL_EINVAL;
+    index_entry e;
+    int rc = get_index(st, session_id, NULL, &e);
+    if (!rc)
+        fill_info(st, session_id, &e, info);
+    return rc;
+}
+
+/* ---- deleting -------------------------------------------------------------- */
+
+int store_delete_session(store *st, const char *session_id)
+{
+    if (!store_valid_id(session_id))
+        return VEIL_EINVAL;
+    if (st->read_only)
+        return VEIL_EBUSY;
+    char key[KEY_MAX], from[KEY_MAX], to[KEY_MAX];
+    veil_buf v = {0};
+    pthread_mutex_lock(&st->keys_mu);
+    int rc = is_open(st, session_id) ? VEIL_EBUSY : VEIL_OK;
+    bool had_key = !rc && kv_get(st->keys, key, key_data_key(key, session_id), &v) == VEIL_OK;
+    bool had_index = !rc && kv_get(st->data, key, key_index(key, session_id), &v) == VEIL_OK;
+    if (!rc && !had_key && !had_index)
+        rc = VEIL_ENOTFOUND;
+    kv_batch *b = rc ? NULL : kv_batch_new();
+    if (b) { /* 1: the key goes first, durably: from here the data is unreadable */
+        uint64_t t = now_ms();
+        kv_batch_delete(b, key, key_data_key(key, session_id));
+        kv_batch_put(b, key, key_shred(key, session_id), &t, sizeof t);
+        rc = kv_write(st->keys, b, true);
+        kv_batch_free(b);
+        b = rc ? NULL : kv_batch_new();
+    }
+    if (b) { /* 2: then the sealed chunks and the index, for the space */
+        size_t fl = key_chunk_prefix(from, session_id);
+        memcpy(to, from, fl);
+        to[fl - 1] = '/' + 1;
+        kv_batch_delete_range(b, from, fl, to, fl);
+        kv_batch_delete(b, key, key_index(key, session_id));
+        rc = kv_write(st->data, b, true);
+        kv_batch_free(b);
+    } else if (!rc) {
+        rc = VEIL_ENOMEM;
+    }
+    pthread_mutex_unlock(&st->keys_mu);
+    veil_buf_free(&v);
+    return rc;
+}
+
+typedef struct {
+    char (*ids)[MAX_ID + 1];
+    size_t n, cap;
+    uint64_t before_ms;
+} expired_list;
+
+static int collect_expired(void *user, const store_session_info *info)
+{
+    expired_list *el = user;
+    if (info->created_ms >= el->before_ms)
+        return 0;
+    if (el->n == el->cap) {
+        size_t cap = el->cap ? el->cap * 2 : 64;
+        void *ids = realloc(el->ids, cap * sizeof *el->ids);
+        if (!ids)
+            return VEIL_ENOMEM;
+        el->ids = ids;
+        el->cap = cap;
+    }
+    strcpy(el->ids[el->n++], info->session_id);
+    return 0;
+}
+
+int store_apply_retention(store *st, const char *site, uint64_t before_ms, size_t *deleted)
+{
+    expired_list el = {.before_ms = before_ms};
+    *deleted = 0;
+    int rc = store_list_sessions(st, site, collect_expired, &el);
+    for (size_t i = 0; !rc && i < el.n; i++) {
+        int err = store_delete_session(st, el.ids[i]);
+        if (!err)
+            (*deleted)++;
+        else if (err != VEIL_EBUSY && err != VEIL_ENOTFOUND)
+            rc = err; /* an open session is still being written: next sweep */
+    }
+    free(el.ids);
+    if (!rc && *deleted)
+        rc = store_compact_keys(st);
+    return rc;
+}
+
+int store_compact_keys(store *st)
+{
+    return kv_compact(st->keys);
+}

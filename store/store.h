@@ -1,0 +1,217 @@
+/*
+ * store.h - masked sessions sealed under per-session keys, in two RocksDB
+ * databases kept apart: `data` (sealed chunks and the session index) and
+ * `keys` (wrapped data keys and key metadata).
+ *
+ * Contents
+ *   1. Opening: paths, the root key, the keyring of master keys.
+ *   2. Writing a session: open, append batches (durable on return), close.
+ *   3. Reading: a session's batches in sequence order; the session list.
+ *   4. Deleting: crypto-shredding, retention.
+ *   5. Master keys: rotate, rewrap, status, retire.
+ *   6. Backup, restore and verification.
+ *
+ * Key hierarchy (docs/architecture.md, "Keys"): a root key (a key file, or a
+ * passphrase through argon2id) seals the keyring file of versioned master
+ * keys; the current master key wraps one random AES-256 data key per session
+ * (AES-256-GCM) in `keys`; the data key seals every chunk (zstd, then
+ * AES-256-GCM) in `data`. Every record starts with a format byte; its AAD
+ * binds it to its site, session and sequence number (and, for wrapped keys,
+ * the master-key version), so a moved, swapped or cut record fails to open.
+ * No function here returns plaintext before its GCM tag has verified.
+ *
+ * Threads: one `store` may be used from many threads. A `store_session`
+ * belongs to one thread at a time. Appends from many sessions share fsyncs
+ * (group commit).
+ */
+#ifndef VEIL_STORE_H
+#define VEIL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/common.h"
+
+/* ---- 1. Opening ------------------------------------------------------ */
+
+typedef struct store store;
+
+typedef enum {
+    STORE_READ_WRITE, /* exclusive: one process at a time */
+    STORE_READ_ONLY,  /* alongside a running writer; sees the state at open */
+} store_mode;
+
+typedef struct {
+    const char *data_dir;     /* RocksDB for sealed chunks and the index */
+    const char *keys_dir;     /* RocksDB for wrapped data keys */
+    const char *keyring_path; /* sealed master keys, outside both databases */
+    /* Exactly one root-key source. A missing key file is created (0400)
+     * only when the keyring does not exist yet either. */
+    const char *root_key_file;
+    const char *root_passphrase_file; /* first line is the passphrase */
+    store_mode mode;
+} store_options;
+
+/*
+ * Opens both databases and the keyring (creating all three on first use, in
+ * read-write mode). Fails with VEIL_EBUSY when another process holds the
+ * databases for writing, VEIL_ECRYPTO when the root key does not open the
+ * keyring. *why (may be NULL) gets a static sentence for the operator.
+ */
+int store_open(store **out, const store_options *opt, const char **why) VEIL_MUST_CHECK;
+void store_close(store *st);
+
+/* ---- 2. Writing a session -------------------------------------------- */
+
+typedef struct store_session store_session;
+
+/* Identifiers are 1-64 characters of [A-Za-z0-9._-]. */
+bool store_valid_id(const char *id);
+
+/*
+ * Opens a session for appending, creating it (and its data key, durable in
+ * `keys` before this returns) when it does not exist. `created_ms` is the
+ * recording's start time for a new session (0: now). A session is written by
+ * one handle at a time: a second open returns VEIL_EBUSY. A session whose
+ * data key was shredded returns VEIL_ESHREDDED.
+ */
+int store_session_open(store *st, const char *site, const char *session_id, uint64_t created_ms,
+                       store_session **out) VEIL_MUST_CHECK;
+
+/*
+ * Compresses and seals one batch of masked JSON as chunk `seq` (>= 1) and
+ * returns once it is durable (WAL synced, shared with concurrent appends).
+ * A seq the session already holds returns VEIL_EEXIST and changes nothing.
+ */
+int store_session_append(store_session *ss, uint32_t seq, const void *json,
+                         size_t len) VEIL_MUST_CHECK;
+
+/* Highest sequence number stored (0: none yet), for the resume handshake. */
+uint32_t store_session_last_seq(const store_session *ss);
+
+/* Wipes the session's data key from memory. */
+void store_session_close(store_session *ss);
+
+/* ---- 3. Reading ------------------------------------------------------ */
+
+typedef struct {
+    char site[65];
+    char session_id[65];
+    uint64_t created_ms;
+    uint64_t updated_ms;
+    uint32_t chunks;
+    uint32_t last_seq;
+    uint64_t plain_bytes;  /* masked JSON stored */
+    uint64_t stored_bytes; /* sealed bytes on disk (before RocksDB overhead) */
+    uint32_t key_version;  /* master-key version wrapping its data key; 0: none */
+    bool key_missing;      /* no data key and no shred record (restore mismatch) */
+} store_session_info;
+
+/*
+ * Calls `on_chunk` with each batch of the session in sequence order, each
+ * only after its tag verified. A missing, cut, moved or altered chunk stops
+ * the walk with VEIL_ECORRUPT; a callback's non-zero return stops it with
+ * that value.
+ */
+typedef int (*store_chunk_fn)(void *user, uint32_t seq, const char *json, size_t len);
+int store_read_session(store *st, const char *session_id, store_chunk_fn on_chunk,
+                       void *user) VEIL_MUST_CHECK;
+
+typedef int (*store_session_fn)(void *user, const store_session_info *info);
+/* Every session in the index, ordered by id; `site` NULL for all sites. */
+int store_list_sessions(store *st, const char *site, store_session_fn fn,
+                        void *user) VEIL_MUST_CHECK;
+
+int store_session_info_get(store *st, const char *session_id,
+                           store_session_info *info) VEIL_MUST_CHECK;
+
+/* ---- 4. Deleting ----------------------------------------------------- */
+
+/*
+ * Deletes the data key (one synced write: from then on nothing of the
+ * session can be read, even from a copy of `data`), records the shred, then
+ * removes the chunks and the index entry. Also finishes a delete that was
+ * interrupted after the key was gone. VEIL_ENOTFOUND when neither exists.
+ */
+int store_delete_session(store *st, const char *session_id) VEIL_MUST_CHECK;
+
+/* Compacts `keys` so deleted data keys leave its files (not only its index). */
+int store_compact_keys(store *st) VEIL_MUST_CHECK;
+
+/* Deletes the site's sessions created before `before_ms`; counts them. */
+int store_apply_retention(store *st, const char *site, uint64_t before_ms,
+                          size_t *deleted) VEIL_MUST_CHECK;
+
+/* ---- 5. Master keys -------------------------------------------------- */
+
+typedef struct {
+    uint32_t version;
+    bool current;
+    bool retired;
+    uint64_t created_s;
+    uint64_t wraps;     /* data keys ever wrapped under it (auto-rotation) */
+    uint64_t data_keys; /* data keys it wraps now */
+} store_key_info;
+
+/*
+ * Adds a master-key version to the keyring and makes it current (under a
+ * file lock, so a running server and the CLI can both call it). Data keys
+ * move to it through store_rewrap().
+ */
+int store_rotate(store *st, uint32_t *new_version) VEIL_MUST_CHECK;
+
+/*
+ * Rewraps up to `max_keys` data keys that are not under the current master
+ * key, `batch` per synced write; *remaining gets how many still need it.
+ * Idempotent and safe to interrupt at any point: a crash leaves every data
+ * key wrapped under some version still in the keyring.
+ */
+int store_rewrap(store *st, size_t max_keys, size_t batch, size_t *done,
+                 size_t *remaining) VEIL_MUST_CHECK;
+
+/* Rereads the keyring when another process changed it (rotation, retire). */
+int store_reload_keyring(store *st, bool *changed) VEIL_MUST_CHECK;
+
+/* Fills up to `cap` versions, oldest first; *n gets how many exist. */
+int store_key_status(store *st, store_key_info *out, size_t cap, size_t *n) VEIL_MUST_CHECK;
+
+/*
+ * Retires version v: its key material is wiped from the keyring. Refused
+ * with VEIL_EBUSY while v is current, while any data key still uses it, or
+ * while the writer has not yet adopted a newer current version.
+ */
+int store_retire(store *st, uint32_t version) VEIL_MUST_CHECK;
+
+/* True when the current version is older than max_age_s or has wrapped more
+ * than max_wraps keys (0 disables either rule). */
+bool store_rotation_due(store *st, uint64_t max_age_s, uint64_t max_wraps);
+
+/* ---- 6. Backup, restore, verification -------------------------------- */
+
+typedef enum { STORE_DB_DATA, STORE_DB_KEYS } store_db;
+
+/*
+ * Backs up one database into `dir` with RocksDB's BackupEngine (a new backup
+ * beside earlier ones). Works on a store opened read-only next to a running
+ * server. *backup_id gets the new backup's number.
+ */
+int store_backup(store *st, store_db which, const char *dir, uint32_t *backup_id) VEIL_MUST_CHECK;
+
+/* Restores the latest backup in `dir` into `db_dir`, which must not be open. */
+int store_restore(store_db which, const char *dir, const char *db_dir,
+                  const char **why) VEIL_MUST_CHECK;
+
+typedef struct {
+    size_t sessions;        /* in the index */
+    size_t keys;            /* data keys */
+    size_t missing_keys;    /* sessions with no key and no shred record */
+    size_t shredded_chunks; /* sessions shredded whose chunks remain */
+    size_t orphan_keys;     /* data keys with no session in the index */
+    size_t unreadable;      /* sessions that failed to read back */
+} store_verify_report;
+
+/* Checks every session against the keys (and, with `deep`, reads it back). */
+int store_verify(store *st, bool deep, store_verify_report *r) VEIL_MUST_CHECK;
+
+#endif

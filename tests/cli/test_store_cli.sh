@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# test_store_cli.sh VEIL - the store as an operator meets it: import, export,
+# sessions, delete, keys, backup and restore drills, and a running server
+# rotating keys in the background while the CLI reads beside it.
+set -u
+VEIL=$(realpath "$1")
+FIXTURES=$(realpath "$(dirname "$0")/../../../shared/fixtures" 2>/dev/null || true)
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work" || exit 1
+
+passed=0 failed=0
+check() { # check NAME CONDITION...
+    local name=$1
+    shift
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "ok - $name"
+    else
+        failed=$((failed + 1))
+        echo "not ok - $name"
+    fi
+}
+contains() { grep -qF -- "$2" "$1"; }
+lacks() { ! grep -qF -- "$2" "$1"; }
+session_of() { awk -F'\t' 'NR == 1 {print $1}' "$1"; }
+
+# A small recording: a password field typed into, a card number in page text,
+# and order details that must survive untouched.
+cat >checkout.json <<'EOF'
+[{"type":4,"data":{"href":"https://shop.example/checkout","width":1200,"height":800},"timestamp":1700000000000},
+{"type":2,"data":{"node":{"type":0,"id":1,"childNodes":[{"type":2,"tagName":"html","id":2,"attributes":{},"childNodes":[{"type":2,"tagName":"body","id":3,"attributes":{},"childNodes":[
+{"type":2,"tagName":"h1","id":4,"attributes":{},"childNodes":[{"type":3,"textContent":"Order 12345 total $19.99","id":5}]},
+{"type":2,"tagName":"p","id":6,"attributes":{},"childNodes":[{"type":3,"textContent":"Paid with 4111 1111 1111 1111","id":7}]},
+{"type":2,"tagName":"input","id":8,"attributes":{"type":"password","value":"hunter2hunter2"},"childNodes":[]}]}]}]},"initialOffset":{"left":0,"top":0}},"timestamp":1700000000100},
+{"type":3,"data":{"source":5,"id":8,"text":"hunter2hunter2!","isChecked":false},"timestamp":1700000000200}]
+EOF
+printf '{"type":4,"data":{"href":"https://shop.example/","width":1,"height":1},"timestamp":1700000001000}\n{"type":3,"data":{"source":2,"type":2,"id":1,"x":1,"y":2},"timestamp":1700000001001}\n' >lines.jsonl
+printf '[server]\nstate_dir = st\n' >veil.conf
+
+# --- import, export, sessions ------------------------------------------------
+"$VEIL" import --site demo checkout.json >imp 2>err
+check "import exits 0" test $? -eq 0
+sid=$(session_of imp)
+check "import prints the new session id" test -n "$sid"
+check "import reports the card it masked" contains imp "cards 1"
+"$VEIL" export "$sid" >exported.json 2>err
+check "export exits 0" test $? -eq 0
+"$VEIL" mask <checkout.json >masked.json
+check "export gives the masked events back" python3 -c "import json,sys; sys.exit(json.load(open('exported.json')) != json.load(open('masked.json')))"
+check "export holds no card number" lacks exported.json "4111 1111 1111 1111"
+check "export holds no password" lacks exported.json "hunter2"
+check "order details survive byte for byte" contains exported.json '"Order 12345 total $19.99"'
+check "no plaintext in the database files" sh -c "! grep -rqaF 'Order 12345' st"
+check "root key file is owner-only" test "$(stat -c %a st/root.key)" = 400
+
+"$VEIL" import --site demo --session lines-1 lines.jsonl >imp2 2>err
+check "import takes JSON Lines and --session" contains imp2 "lines-1"
+"$VEIL" export --format jsonl lines-1 >lines.out
+check "export --format jsonl writes one event per line" test "$(wc -l <lines.out)" -eq 2
+"$VEIL" import --site demo --session lines-1 lines.jsonl >/dev/null 2>err
+check "importing into an existing id appends" test "$("$VEIL" export --format jsonl lines-1 | wc -l)" -eq 4
+
+printf '[{"type":4,"data":{}},{"type":' >broken.json
+"$VEIL" import --site demo broken.json >out 2>err
+check "malformed import exits 1" test $? -eq 1
+check "malformed import names the byte offset" contains err "at byte"
+check "malformed import stores nothing" test "$("$VEIL" sessions --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 2
+"$VEIL" import --site nosuch checkout.json >out 2>err
+check "import into an unknown site exits 1" test $? -eq 1
+"$VEIL" sessions >list
+check "sessions lists both sessions" sh -c "grep -q '$sid' list && grep -q lines-1 list"
+check "sessions shows the recording's start time" contains list "2023-11-14T22:13:20Z"
+"$VEIL" export no-such-session >out 2>err
+check "export of an unknown session exits 1" test $? -eq 1
+check "export of an unknown session says so" contains err "no session"
+
+# --- delete -------------------------------------------------------------------
+cp -a st/data data-before-delete
+"$VEIL" delete lines-1 >out 2>err
+check "delete exits 0" test $? -eq 0
+"$VEIL" export lines-1 >out 2>err
+check "a deleted session cannot be exported" contains err "deleted"
+mv st/data st/data-live && cp -a data-before-delete st/data
+"$VEIL" export --format jsonl lines-1 >out 2>err
+check "nor read from a copy of data taken before the delete" test $? -eq 1 -a ! -s out
+rm -rf st/data && mv st/data-live st/data
+
+# --- keys -----------------------------------------------------------------------
+"$VEIL" keys rotate >out 2>err
+check "keys rotate makes version 2 current" contains out "version 2 is now current"
+check "keys rotate reports rewrap progress" contains err "0 to go"
+"$VEIL" keys status >status
+check "keys status shows version 1 unused" sh -c "grep -E '^1 +active' status | grep -qE ' 0$'"
+"$VEIL" keys retire 2 >out 2>err
+check "retiring the current version is refused" test $? -eq 1
+"$VEIL" keys retire 1 >out 2>err
+check "retiring an unused version works" test $? -eq 0
+"$VEIL" export "$sid" >after-rotate.json
+check "sessions read the same after rotation and retirement" cmp -s after-rotate.json exported.json
+
+# --- backup and restore drill -------------------------------------------------------
+"$VEIL" backup keys bk/keys >out 2>err
+check "backup keys" contains out "verified"
+"$VEIL" backup data bk/data >out 2>err
+check "backup data" contains out "verified"
+"$VEIL" backup keys bk/data >out 2>err
+check "a keys backup into a data backup directory is refused" test $? -eq 1
+mkdir -p drill && cp st/keyring st/root.key drill/ && printf '[server]\nstate_dir = drill\n' >drill.conf
+"$VEIL" backup --config drill.conf restore data bk/data >out 2>err
+check "restore data" test $? -eq 0
+"$VEIL" backup --config drill.conf restore keys bk/keys >out 2>err
+check "restore keys" test $? -eq 0
+"$VEIL" export --config drill.conf "$sid" >drill.json
+check "the restored pair reads back" cmp -s drill.json exported.json
+"$VEIL" store --config drill.conf verify >out 2>err
+check "store verify is clean after the drill" test $? -eq 0
+
+"$VEIL" backup keys bk/keys-old >/dev/null 2>&1
+"$VEIL" import --site demo --session newer lines.jsonl >/dev/null 2>&1
+"$VEIL" backup data bk/data >/dev/null 2>&1
+mkdir -p drill2 && cp st/keyring st/root.key drill2/ && printf '[server]\nstate_dir = drill2\n' >drill2.conf
+"$VEIL" backup --config drill2.conf restore data bk/data >/dev/null 2>&1
+"$VEIL" backup --config drill2.conf restore keys bk/keys-old >out 2>err
+check "a keys backup older than the data backup is reported" sh -c "test $? -eq 1 && grep -q 'older than the data backup' err"
+"$VEIL" sessions --config drill2.conf >out
+check "sessions marks the session whose key is missing" sh -c "grep newer out | grep -q missing"
+"$VEIL" export --config drill2.conf newer >out 2>err
+check "its export fails with the reason" contains err "not in the keys database"
+
+# --- beside a running server --------------------------------------------------------
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 30000))
+        ss -ltn | grep -q ":$p " || { echo $p; return; }
+    done
+}
+console=$(free_port)
+printf '[server]\nstate_dir = st\ningest_port = %s\nconsole_port = %s\n' "$(free_port)" "$console" >veil.conf
+"$VEIL" serve >serve.out 2>serve.err &
+server_pid=$!
+for _ in $(seq 1 100); do
+    ss -ltn | grep -q ":$console " && break
+    sleep 0.1
+done
+"$VEIL" import --site demo checkout.json >out 2>err
+check "import while the server runs says why it cannot" contains err "in use by a running 'veil serve'"
+"$VEIL" sessions >out 2>err
+check "sessions works beside the server" contains out "$sid"
+"$VEIL" keys rotate >out 2>err
+check "keys rotate beside the server hands the rewrap to it" contains out "in the background"
+rewrapped=1
+for _ in $(seq 1 50); do
+    "$VEIL" keys status >status 2>/dev/null
+    grep -E '^3 +current' status | grep -qE ' 2$' && { rewrapped=0; break; }
+    sleep 0.2
+done
+check "the server moves every data key to the new version" test $rewrapped -eq 0
+curl -sk --max-time 5 "https://127.0.0.1:$console/metrics" >metrics
+check "metrics show the current master key" contains metrics "veil_master_key_current 3"
+"$VEIL" backup data bk/live-data >out 2>err
+check "backup works while the server runs" contains out "verified"
+kill -TERM "$server_pid"
+wait "$server_pid"
+server_pid=
+check "server log shows the rewrap progress" contains serve.err "to go"
+
+cp st/root.key good.key && chmod 600 st/root.key && head -c 32 /dev/urandom >st/root.key && chmod 400 st/root.key
+"$VEIL" serve >out 2>err
+check "a wrong root key stops the server with a clear error" sh -c "test $? -eq 1 && grep -q 'does not open the keyring' err"
+
+echo "store cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

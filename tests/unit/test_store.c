@@ -1,0 +1,594 @@
+/*
+ * test_store.c - the store against real RocksDB databases on disk: round
+ * trips, tampering (every bit of a chunk, a wrapped key and an index
+ * record), records moved between places, wrong and retired keys, crypto-
+ * shredding, plaintext on disk, group commit, backups, and kill -9 during
+ * rotation.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "../../store/internal.h"
+
+static const char MARKER[] = "VEIL-PLAINTEXT-MARKER-7c1e";
+
+typedef struct {
+    char dir[256];
+    char data[300], keys[300], ring[300], root[300];
+    store_options opt;
+} fixture;
+
+static void fixture_init(fixture *f)
+{
+    snprintf(f->dir, sizeof f->dir, "/tmp/veil-test-store-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->data, sizeof f->data, "%s/data", f->dir);
+    snprintf(f->keys, sizeof f->keys, "%s/keys", f->dir);
+    snprintf(f->ring, sizeof f->ring, "%s/keyring", f->dir);
+    snprintf(f->root, sizeof f->root, "%s/root.key", f->dir);
+    f->opt = (store_options){.data_dir = f->data,
+                             .keys_dir = f->keys,
+                             .keyring_path = f->ring,
+                             .root_key_file = f->root,
+                             .mode = STORE_READ_WRITE};
+}
+
+static void fixture_remove(fixture *f)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static store *open_ok(const store_options *opt)
+{
+    store *st = NULL;
+    const char *why = NULL;
+    int rc = store_open(&st, opt, &why);
+    if (rc)
+        fail_msg("store_open: %s (%s)", veil_strerror(rc), why ? why : "");
+    return st;
+}
+
+/* A batch of masked JSON that names its session and sequence number. */
+static size_t make_batch(char *out, size_t cap, const char *id, uint32_t seq)
+{
+    return (size_t)snprintf(out, cap,
+                            "[{\"type\":3,\"data\":{\"text\":\"%s %s #%u\"},"
+                            "\"timestamp\":%u}]",
+                            MARKER, id, seq, 1000 + seq);
+}
+
+static void write_session(store *st, const char *id, uint32_t chunks)
+{
+    store_session *ss;
+    assert_int_equal(store_session_open(st, "shop", id, 0, &ss), VEIL_OK);
+    for (uint32_t seq = 1; seq <= chunks; seq++) {
+        char batch[256];
+        size_t n = make_batch(batch, sizeof batch, id, seq);
+        assert_int_equal(store_session_append(ss, seq, batch, n), VEIL_OK);
+    }
+    store_session_close(ss);
+}
+
+typedef struct {
+    const char *id;
+    uint32_t next;
+    bool wrong; /* a chunk came back different from what was written */
+} expect_ctx;
+
+static int expect_chunk(void *user, uint32_t seq, const char *json, size_t len)
+{
+    expect_ctx *ec = user;
+    char want[256];
+    size_t n = make_batch(want, sizeof want, ec->id, seq);
+    if (seq != ec->next || len != n || memcmp(json, want, n))
+        ec->wrong = true;
+    ec->next++;
+    return 0;
+}
+
+/* Reads a session back; every chunk delivered must be exactly what was written. */
+static int read_back(store *st, const char *id, uint32_t *chunks)
+{
+    expect_ctx ec = {.id = id, .next = 1};
+    int rc = store_read_session(st, id, expect_chunk, &ec);
+    if (ec.wrong)
+        fail_msg("session %s: a chunk came back altered", id);
+    if (chunks)
+        *chunks = ec.next - 1;
+    return rc;
+}
+
+static void test_round_trip_and_resent_seq(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    write_session(st, "sess-a", 5);
+    uint32_t n;
+    assert_int_equal(read_back(st, "sess-a", &n), VEIL_OK);
+    assert_int_equal(n, 5);
+
+    store_session *ss;
+    assert_int_equal(store_session_open(st, "shop", "sess-a", 0, &ss), VEIL_OK);
+    assert_int_equal(store_session_last_seq(ss), 5);
+    store_session *second;
+    assert_int_equal(store_session_open(st, "shop", "sess-a", 0, &second), VEIL_EBUSY);
+    assert_int_equal(store_session_append(ss, 3, "[]", 2), VEIL_EEXIST);
+    store_session_close(ss);
+    assert_int_equal(store_session_open(st, "other-site", "sess-a", 0, &ss), VEIL_EINVAL);
+    assert_int_equal(read_back(st, "sess-a", &n), VEIL_OK);
+    assert_int_equal(n, 5);
+
+    store_session_info info;
+    assert_int_equal(store_session_info_get(st, "sess-a", &info), VEIL_OK);
+    assert_int_equal(info.chunks, 5);
+    assert_int_equal(info.key_version, 1);
+    assert_string_equal(info.site, "shop");
+    store_close(st);
+
+    st = open_ok(&f.opt); /* everything durable across a reopen */
+    assert_int_equal(read_back(st, "sess-a", &n), VEIL_OK);
+    assert_int_equal(n, 5);
+    store_close(st);
+    fixture_remove(&f);
+}
+
+/* Flips every bit of one record in turn; each read must fail, never return altered data. */
+static void flip_every_bit(store *st, store_db which, const char *key, size_t klen,
+                           const char *session)
+{
+    kv *db = store_kv(st, which);
+    veil_buf orig = {0};
+    assert_int_equal(kv_get(db, key, klen, &orig), VEIL_OK);
+    size_t bits = orig.len * 8, failures = 0;
+    for (size_t bit = 0; bit < bits; bit++) {
+        char *mut = malloc(orig.len);
+        memcpy(mut, orig.data, orig.len);
+        mut[bit / 8] ^= (char)(1u << (bit % 8));
+        kv_batch *b = kv_batch_new();
+        kv_batch_put(b, key, klen, mut, orig.len);
+        assert_int_equal(kv_write(db, b, false), VEIL_OK);
+        kv_batch_free(b);
+        free(mut);
+        if (read_back(st, session, NULL) != VEIL_OK)
+            failures++;
+    }
+    kv_batch *b = kv_batch_new();
+    kv_batch_put(b, key, klen, orig.data, orig.len);
+    assert_int_equal(kv_write(db, b, false), VEIL_OK);
+    kv_batch_free(b);
+    assert_int_equal(failures, bits);
+    assert_int_equal(read_back(st, session, NULL), VEIL_OK);
+    veil_buf_free(&orig);
+}
+
+static void test_every_bit_flip_fails(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    write_session(st, "flip", 3);
+    char key[KEY_MAX];
+    flip_every_bit(st, STORE_DB_DATA, key, key_chunk(key, "flip", 2), "flip");
+    flip_every_bit(st, STORE_DB_KEYS, key, key_data_key(key, "flip"), "flip");
+    flip_every_bit(st, STORE_DB_DATA, key, key_index(key, "flip"), "flip");
+    store_close(st);
+    fixture_remove(&f);
+}
+
+static void copy_record(kv *db, const char *from, size_t fl, const char *to, size_t tl)
+{
+    veil_buf v = {0};
+    assert_int_equal(kv_get(db, from, fl, &v), VEIL_OK);
+    kv_batch *b = kv_batch_new();
+    kv_batch_put(b, to, tl, v.data, v.len);
+    assert_int_equal(kv_write(db, b, false), VEIL_OK);
+    kv_batch_free(b);
+    veil_buf_free(&v);
+}
+
+static void test_moved_records_fail(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    kv *data = store_kv(st, STORE_DB_DATA), *keys = store_kv(st, STORE_DB_KEYS);
+    char a[KEY_MAX], b[KEY_MAX];
+    size_t al, bl;
+
+    /* a chunk copied into another session at the same sequence number */
+    write_session(st, "one", 3);
+    write_session(st, "two", 3);
+    al = key_chunk(a, "one", 1);
+    bl = key_chunk(b, "two", 1);
+    copy_record(data, a, al, b, bl);
+    assert_int_equal(read_back(st, "two", NULL), VEIL_ECORRUPT);
+
+    /* two chunks of one session swapped */
+    write_session(st, "three", 3);
+    veil_buf c1 = {0}, c2 = {0};
+    al = key_chunk(a, "three", 1);
+    bl = key_chunk(b, "three", 2);
+    assert_int_equal(kv_get(data, a, al, &c1), VEIL_OK);
+    assert_int_equal(kv_get(data, b, bl, &c2), VEIL_OK);
+    kv_batch *wb = kv_batch_new();
+    kv_batch_put(wb, a, al, c2.data, c2.len);
+    kv_batch_put(wb, b, bl, c1.data, c1.len);
+    assert_int_equal(kv_write(data, wb, false), VEIL_OK);
+    kv_batch_free(wb);
+    veil_buf_free(&c1);
+    veil_buf_free(&c2);
+    assert_int_equal(read_back(st, "three", NULL), VEIL_ECORRUPT);
+
+    /* the last chunk cut off */
+    write_session(st, "four", 3);
+    wb = kv_batch_new();
+    kv_batch_delete(wb, a, key_chunk(a, "four", 3));
+    assert_int_equal(kv_write(data, wb, false), VEIL_OK);
+    kv_batch_free(wb);
+    assert_int_equal(read_back(st, "four", NULL), VEIL_ECORRUPT);
+
+    /* a wrapped data key moved to another session */
+    write_session(st, "five", 2);
+    write_session(st, "six", 2);
+    copy_record(keys, a, key_data_key(a, "five"), b, key_data_key(b, "six"));
+    assert_int_equal(read_back(st, "six", NULL), VEIL_ECORRUPT);
+    assert_int_equal(read_back(st, "five", NULL), VEIL_OK);
+    store_close(st);
+    fixture_remove(&f);
+}
+
+static void write_file(const char *path, const void *bytes, size_t n)
+{
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0400);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+    close(fd);
+}
+
+static void test_wrong_and_retired_keys(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    write_session(st, "old", 2);
+    char key[KEY_MAX];
+    size_t kl = key_data_key(key, "old");
+    veil_buf under_v1 = {0};
+    assert_int_equal(kv_get(store_kv(st, STORE_DB_KEYS), key, kl, &under_v1), VEIL_OK);
+
+    uint32_t v;
+    size_t done, remaining;
+    assert_int_equal(store_retire(st, 1), VEIL_EBUSY); /* current */
+    assert_int_equal(store_rotate(st, &v), VEIL_OK);
+    assert_int_equal(v, 2);
+    assert_int_equal(store_retire(st, 1), VEIL_EBUSY); /* still wraps "old" */
+    assert_int_equal(store_rewrap(st, 100, 10, &done, &remaining), VEIL_OK);
+    assert_int_equal(done, 1);
+    assert_int_equal(remaining, 0);
+    assert_int_equal(store_retire(st, 1), VEIL_OK);
+    assert_int_equal(read_back(st, "old", NULL), VEIL_OK);
+
+    /* a record still wrapped under the retired version fails cleanly */
+    kv_batch *b = kv_batch_new();
+    kv_batch_put(b, key, kl, under_v1.data, under_v1.len);
+    assert_int_equal(kv_write(store_kv(st, STORE_DB_KEYS), b, false), VEIL_OK);
+    kv_batch_free(b);
+    assert_int_equal(read_back(st, "old", NULL), VEIL_ENOKEY);
+    veil_buf_free(&under_v1);
+    store_close(st);
+
+    /* another root key does not open the keyring */
+    char real[SEAL_KEY_BYTES], other[SEAL_KEY_BYTES];
+    int fd = open(f.root, O_RDONLY);
+    assert_int_equal(read(fd, real, sizeof real), (ssize_t)sizeof real);
+    close(fd);
+    randombytes_buf(other, sizeof other);
+    write_file(f.root, other, sizeof other);
+    const char *why = NULL;
+    assert_int_equal(store_open(&st, &f.opt, &why), VEIL_ECRYPTO);
+    assert_non_null(why);
+    write_file(f.root, real, sizeof real);
+    st = open_ok(&f.opt);
+    store_close(st);
+    fixture_remove(&f);
+}
+
+static void test_passphrase_root(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    char pass[300];
+    snprintf(pass, sizeof pass, "%s/passphrase", f.dir);
+    write_file(pass, "correct horse battery staple\n", 29);
+    f.opt.root_key_file = NULL;
+    f.opt.root_passphrase_file = pass;
+    store *st = open_ok(&f.opt);
+    write_session(st, "pp", 1);
+    store_close(st);
+    write_file(pass, "incorrect horse battery staple\n", 31);
+    const char *why = NULL;
+    assert_int_equal(store_open(&st, &f.opt, &why), VEIL_ECRYPTO);
+    f.opt.root_passphrase_file = NULL;
+    f.opt.root_key_file = f.root; /* a key file cannot open a passphrase keyring */
+    assert_int_not_equal(store_open(&st, &f.opt, &why), VEIL_OK);
+    fixture_remove(&f);
+}
+
+/* True when any file under dir contains needle. */
+static bool tree_contains(const char *dir, const char *needle)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "grep -rqa -- '%s' '%s'", needle, dir);
+    return system(cmd) == 0;
+}
+
+static void test_delete_shreds_even_old_copies(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    write_session(st, "gone", 4);
+    write_session(st, "kept", 2);
+    store_close(st);
+    assert_false(tree_contains(f.dir, MARKER)); /* compressed and sealed: no plaintext */
+    assert_false(tree_contains(f.dir, "gone #1"));
+
+    char copy[400], cmd[900];
+    snprintf(copy, sizeof copy, "%s/data-copy", f.dir);
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", f.data, copy);
+    assert_int_equal(system(cmd), 0);
+
+    st = open_ok(&f.opt);
+    assert_int_equal(store_delete_session(st, "gone"), VEIL_OK);
+    assert_int_equal(store_delete_session(st, "gone"), VEIL_ENOTFOUND);
+    assert_int_equal(read_back(st, "gone", NULL), VEIL_ESHREDDED);
+    assert_int_equal(read_back(st, "kept", NULL), VEIL_OK);
+    store_session *ss;
+    assert_int_equal(store_session_open(st, "shop", "gone", 0, &ss), VEIL_ESHREDDED);
+    store_close(st);
+
+    store_options from_copy = f.opt;
+    from_copy.data_dir = copy;
+    st = open_ok(&from_copy);
+    assert_int_equal(read_back(st, "gone", NULL), VEIL_ESHREDDED);
+    assert_int_equal(read_back(st, "kept", NULL), VEIL_OK);
+    store_close(st);
+    fixture_remove(&f);
+}
+
+static void test_retention(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    store_session *ss;
+    assert_int_equal(store_session_open(st, "shop", "ancient", 1000, &ss), VEIL_OK);
+    store_session_close(ss);
+    write_session(st, "recent", 1);
+    size_t deleted;
+    assert_int_equal(store_apply_retention(st, "other", now_ms() - 1000, &deleted), VEIL_OK);
+    assert_int_equal(deleted, 0);
+    assert_int_equal(store_apply_retention(st, "shop", now_ms() - 60000, &deleted), VEIL_OK);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(read_back(st, "ancient", NULL), VEIL_ESHREDDED);
+    assert_int_equal(read_back(st, "recent", NULL), VEIL_OK);
+    store_close(st);
+    fixture_remove(&f);
+}
+
+typedef struct {
+    store *st;
+    int index;
+} writer_arg;
+
+enum { WRITERS = 8, APPENDS = 40 };
+
+static void *writer(void *p)
+{
+    writer_arg *w = p;
+    char id[32];
+    snprintf(id, sizeof id, "w%d", w->index);
+    store_session *ss;
+    if (store_session_open(w->st, "shop", id, 0, &ss))
+        return (void *)1;
+    for (uint32_t seq = 1; seq <= APPENDS; seq++) {
+        char batch[256];
+        size_t n = make_batch(batch, sizeof batch, id, seq);
+        if (store_session_append(ss, seq, batch, n))
+            return (void *)1;
+    }
+    store_session_close(ss);
+    return NULL;
+}
+
+static void test_group_commit_shares_fsyncs(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    pthread_t t[WRITERS];
+    writer_arg args[WRITERS];
+    uint64_t commits_before = st->commits;
+    for (int i = 0; i < WRITERS; i++) {
+        args[i] = (writer_arg){st, i};
+        assert_int_equal(pthread_create(&t[i], NULL, writer, &args[i]), 0);
+    }
+    for (int i = 0; i < WRITERS; i++) {
+        void *ret;
+        pthread_join(t[i], &ret);
+        assert_null(ret);
+    }
+    uint64_t appends = WRITERS * APPENDS;
+    uint64_t commits = st->commits - commits_before - WRITERS; /* minus index creations */
+    print_message("group commit: %llu appends in %llu synced writes\n", (unsigned long long)appends,
+                  (unsigned long long)commits);
+    assert_true(commits < appends);
+    for (int i = 0; i < WRITERS; i++) {
+        char id[32];
+        uint32_t n;
+        snprintf(id, sizeof id, "w%d", i);
+        assert_int_equal(read_back(st, id, &n), VEIL_OK);
+        assert_int_equal(n, APPENDS);
+    }
+    store_close(st);
+    fixture_remove(&f);
+}
+
+static void test_backup_restore_and_stale_keys(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    char bdata[400], bkeys[400];
+    snprintf(bdata, sizeof bdata, "%s/backup-data", f.dir);
+    snprintf(bkeys, sizeof bkeys, "%s/backup-keys", f.dir);
+    store *st = open_ok(&f.opt);
+    write_session(st, "before", 2);
+    uint32_t id;
+    assert_int_equal(store_backup(st, STORE_DB_KEYS, bkeys, &id), VEIL_OK); /* keys first: older */
+    write_session(st, "after", 2);
+    assert_int_equal(store_backup(st, STORE_DB_DATA, bdata, &id), VEIL_OK);
+    assert_int_equal(store_backup(st, STORE_DB_DATA, bkeys, &id), VEIL_EINVAL); /* wrong dir */
+    store_close(st);
+
+    fixture g; /* a fresh machine with the same keyring and root key */
+    fixture_init(&g);
+    char cmd[900];
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s' '%s'", f.ring, f.root, g.dir);
+    assert_int_equal(system(cmd), 0);
+    const char *why;
+    assert_int_equal(store_restore(STORE_DB_DATA, bdata, g.data, &why), VEIL_OK);
+    assert_int_equal(store_restore(STORE_DB_KEYS, bdata, g.keys, &why), VEIL_EINVAL);
+    assert_int_equal(store_restore(STORE_DB_KEYS, bkeys, g.keys, &why), VEIL_OK);
+    st = open_ok(&g.opt);
+    assert_int_equal(read_back(st, "before", NULL), VEIL_OK);
+    assert_int_equal(read_back(st, "after", NULL), VEIL_ENOKEY);
+    store_verify_report r;
+    assert_int_equal(store_verify(st, true, &r), VEIL_OK);
+    assert_int_equal(r.sessions, 2);
+    assert_int_equal(r.missing_keys, 1);
+    assert_int_equal(r.unreadable, 0);
+    store_close(st);
+    fixture_remove(&g);
+    fixture_remove(&f);
+}
+
+enum { CRASH_SESSIONS = 600, CRASH_RUNS = 20 };
+
+/* The child: rotate, then rewrap in small synced batches until killed. */
+static void rotate_until_killed(const store_options *opt)
+{
+    store *st;
+    const char *why;
+    if (store_open(&st, opt, &why))
+        _exit(2);
+    uint32_t v;
+    size_t done, remaining;
+    if (store_rotate(st, &v) || store_rewrap(st, SIZE_MAX, 8, &done, &remaining))
+        _exit(3);
+    store_close(st);
+    _exit(0);
+}
+
+static void test_kill_during_rotation(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    for (int i = 0; i < CRASH_SESSIONS; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "k%04d", i);
+        write_session(st, id, 1);
+    }
+    store_close(st);
+    /* One rotation run to the end sets the window the kills are spread over. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t first = fork();
+    assert_true(first >= 0);
+    if (first == 0)
+        rotate_until_killed(&f.opt);
+    int first_status;
+    waitpid(first, &first_status, 0);
+    assert_true(WIFEXITED(first_status) && WEXITSTATUS(first_status) == 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long window_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    srand((unsigned)time(NULL));
+    int killed_midway = 0;
+    for (int run = 0; run < CRASH_RUNS; run++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            rotate_until_killed(&f.opt);
+        usleep((useconds_t)(rand() % (window_us + 1)));
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        killed_midway += WIFSIGNALED(status);
+
+        st = open_ok(&f.opt); /* every session readable after every crash */
+        for (int i = 0; i < CRASH_SESSIONS; i += 7) {
+            char id[32];
+            snprintf(id, sizeof id, "k%04d", i);
+            assert_int_equal(read_back(st, id, NULL), VEIL_OK);
+        }
+        store_verify_report r;
+        assert_int_equal(store_verify(st, true, &r), VEIL_OK);
+        assert_int_equal(r.unreadable + r.missing_keys + r.orphan_keys, 0);
+        size_t done, remaining;
+        assert_int_equal(store_rewrap(st, SIZE_MAX, 64, &done, &remaining), VEIL_OK);
+        assert_int_equal(remaining, 0); /* the interrupted rotation completes */
+        store_close(st);
+    }
+    print_message("kill -9 during rotation: %d of %d runs killed mid-way (window %ld us)\n",
+                  killed_midway, CRASH_RUNS, window_us);
+    assert_true(killed_midway >= CRASH_RUNS / 2);
+    fixture_remove(&f);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip_and_resent_seq),
+        cmocka_unit_test(test_every_bit_flip_fails),
+        cmocka_unit_test(test_moved_records_fail),
+        cmocka_unit_test(test_wrong_and_retired_keys),
+        cmocka_unit_test(test_passphrase_root),
+        cmocka_unit_test(test_delete_shreds_even_old_copies),
+        cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_group_commit_shares_fsyncs),
+        cmocka_unit_test(test_backup_restore_and_stale_keys),
+        cmocka_unit_test(test_kill_during_rotation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

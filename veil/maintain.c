@@ -1,0 +1,205 @@
+/* maintain.c - one thread that keeps the key hierarchy and retention up to date. */
+#include "maintain.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TICK_SECONDS     1
+#define REWRAP_PER_TICK  50000
+#define REWRAP_BATCH     1000
+#define STATUS_EVERY     60   /* seconds between key-status scans when idle */
+#define ROTATION_EVERY   60   /* seconds between auto-rotation checks */
+#define RETENTION_EVERY  3600 /* seconds between retention sweeps */
+#define MAX_KEY_VERSIONS 64
+
+struct maintainer {
+    const veil_config *cfg;
+    store *st;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stopping;
+};
+
+/* What /metrics shows; written by the thread, read by the service thread. */
+static struct {
+    pthread_mutex_t mu;
+    uint32_t current;
+    size_t n;
+    store_key_info keys[MAX_KEY_VERSIONS];
+    uint64_t rewrapped, rewrap_remaining, rotations, retention_deleted;
+} progress = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void log_line(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("veil serve: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void refresh_status(store *st)
+{
+    store_key_info keys[MAX_KEY_VERSIONS];
+    size_t n;
+    if (store_key_status(st, keys, MAX_KEY_VERSIONS, &n))
+        return;
+    pthread_mutex_lock(&progress.mu);
+    progress.n = n < MAX_KEY_VERSIONS ? n : MAX_KEY_VERSIONS;
+    memcpy(progress.keys, keys, progress.n * sizeof keys[0]);
+    for (size_t i = 0; i < progress.n; i++)
+        if (keys[i].current)
+            progress.current = keys[i].version;
+    pthread_mutex_unlock(&progress.mu);
+}
+
+/* Returns true when it moved data keys (so status is worth refreshing). */
+static bool rewrap_step(store *st)
+{
+    size_t done, remaining;
+    int rc = store_rewrap(st, REWRAP_PER_TICK, REWRAP_BATCH, &done, &remaining);
+    if (rc) {
+        log_line("rewrap: %s; retrying", veil_strerror(rc));
+        return false;
+    }
+    pthread_mutex_lock(&progress.mu);
+    progress.rewrapped += done;
+    progress.rewrap_remaining = remaining;
+    pthread_mutex_unlock(&progress.mu);
+    if (done)
+        log_line("rewrap: %zu data keys moved to the current master key, %zu to go", done,
+                 remaining);
+    return done > 0;
+}
+
+static void rotate_if_due(maintainer *m)
+{
+    uint64_t age = (uint64_t)m->cfg->rotate_after_days * 86400;
+    if (!store_rotation_due(m->st, age, (uint64_t)m->cfg->rotate_after_wraps))
+        return;
+    uint32_t v;
+    int rc = store_rotate(m->st, &v);
+    if (rc) {
+        log_line("automatic rotation failed: %s", veil_strerror(rc));
+        return;
+    }
+    pthread_mutex_lock(&progress.mu);
+    progress.rotations++;
+    pthread_mutex_unlock(&progress.mu);
+    log_line("master key rotated by policy: version %u is current", v);
+}
+
+static void apply_retention(maintainer *m)
+{
+    for (int i = 0; i < m->cfg->n_sites; i++) {
+        const veil_site_config *site = &m->cfg->sites[i];
+        if (site->retention_days <= 0)
+            continue;
+        uint64_t before = (uint64_t)time(NULL) * 1000 - (uint64_t)site->retention_days * 86400000;
+        size_t deleted = 0;
+        int rc = store_apply_retention(m->st, site->name, before, &deleted);
+        if (rc)
+            log_line("retention for site %s: %s", site->name, veil_strerror(rc));
+        if (deleted) {
+            log_line("retention: %zu sessions of site %s older than %d days deleted", deleted,
+                     site->name, site->retention_days);
+            pthread_mutex_lock(&progress.mu);
+            progress.retention_deleted += deleted;
+            pthread_mutex_unlock(&progress.mu);
+        }
+    }
+}
+
+static bool sleep_tick(maintainer *m)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += TICK_SECONDS;
+    pthread_mutex_lock(&m->mu);
+    if (!m->stopping)
+        pthread_cond_timedwait(&m->cv, &m->mu, &until);
+    bool stop = m->stopping;
+    pthread_mutex_unlock(&m->mu);
+    return !stop;
+}
+
+static void *run(void *arg)
+{
+    maintainer *m = arg;
+    refresh_status(m->st);
+    apply_retention(m);
+    for (unsigned long tick = 1; sleep_tick(m); tick++) {
+        bool changed = false;
+        if (store_reload_keyring(m->st, &changed))
+            log_line("the keyring changed but cannot be read; still using the loaded one");
+        else if (changed)
+            log_line("keyring changed on disk: reloaded");
+        if (tick % ROTATION_EVERY == 0)
+            rotate_if_due(m);
+        bool moved = rewrap_step(m->st);
+        if (changed || moved || tick % STATUS_EVERY == 0)
+            refresh_status(m->st);
+        if (tick % RETENTION_EVERY == 0)
+            apply_retention(m);
+    }
+    return NULL;
+}
+
+int maintain_start(maintainer **out, const veil_config *cfg, store *st)
+{
+    maintainer *m = calloc(1, sizeof *m);
+    if (!m)
+        return VEIL_ENOMEM;
+    m->cfg = cfg;
+    m->st = st;
+    pthread_mutex_init(&m->mu, NULL);
+    pthread_cond_init(&m->cv, NULL);
+    if (pthread_create(&m->thread, NULL, run, m)) {
+        free(m);
+        return VEIL_ENOMEM;
+    }
+    *out = m;
+    return VEIL_OK;
+}
+
+void maintain_stop(maintainer *m)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->stopping = true;
+    pthread_cond_signal(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    pthread_join(m->thread, NULL);
+    pthread_cond_destroy(&m->cv);
+    pthread_mutex_destroy(&m->mu);
+    free(m);
+}
+
+void maintain_metrics(char *out, size_t cap)
+{
+    pthread_mutex_lock(&progress.mu);
+    int n = snprintf(out, cap,
+                     "# TYPE veil_master_key_current gauge\nveil_master_key_current %u\n"
+                     "# TYPE veil_rewrap_remaining gauge\nveil_rewrap_remaining %" PRIu64 "\n"
+                     "# TYPE veil_rewrapped_total counter\nveil_rewrapped_total %" PRIu64 "\n"
+                     "# TYPE veil_rotations_total counter\nveil_rotations_total %" PRIu64 "\n"
+                     "# TYPE veil_retention_deleted_total counter\n"
+                     "veil_retention_deleted_total %" PRIu64 "\n"
+                     "# TYPE veil_data_keys gauge\n",
+                     progress.current, progress.rewrap_remaining, progress.rewrapped,
+                     progress.rotations, progress.retention_deleted);
+    for (size_t i = 0; i < progress.n && n > 0 && (size_t)n + 64 < cap; i++)
+        n += snprintf(out + n, cap - (size_t)n, "veil_data_keys{version=\"%u\"} %" PRIu64 "\n",
+                      progress.keys[i].version, progress.keys[i].data_keys);
+    pthread_mutex_unlock(&progress.mu);
+}

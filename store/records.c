@@ -62,6 +62,8 @@ static int get_name(const uint8_t **p, const uint8_t *end, char *out)
     size_t n = **p;
     memcpy(out, *p + 1, n);
     out[n] = '\0';
+    if (!store_valid_id(out)) /* also refuses embedded NULs */
+        return VEIL_ECORRUPT;
     *p += 1 + n;
     return VEIL_OK;
 }

@@ -21,6 +21,11 @@ static void defaults_run_out_of_the_box(void **state)
     assert_string_equal(cfg.data_dir, "var/data");
     assert_string_equal(cfg.keys_dir, "var/keys");
     assert_string_not_equal(cfg.data_dir, cfg.keys_dir);
+    assert_string_equal(cfg.keyring, "var/keyring");
+    assert_string_equal(cfg.root_key_file, "var/root.key");
+    assert_string_equal(cfg.root_passphrase_file, "");
+    assert_int_equal(cfg.rotate_after_days, 90);
+    assert_int_equal(cfg.sites[0].retention_days, 0);
     assert_int_equal(cfg.n_sites, 1);
     assert_string_equal(cfg.sites[0].name, "demo");
     assert_non_null(cfg.sites[0].policy);
@@ -35,10 +40,14 @@ static void file_overrides_and_sites(void **state)
                        "listen = 0.0.0.0\n"
                        "ingest_port = 9000\n"
                        "trusted_proxy = 10.0.0.1\n"
+                       "state_dir = /srv/veil\n"
                        "[store]\n"
                        "keys_dir = /mnt/keys\n"
+                       "root_passphrase_file = /run/secrets/veil\n"
+                       "rotate_after_wraps = 1000\n"
                        "[site shop]\n"
                        "key = abc123\n"
+                       "retention_days = 30\n"
                        "record_inputs = true\n"
                        "mask_selector = .secret, #ssn\n"
                        "[page shop /checkout/*]\n"
@@ -53,10 +62,16 @@ static void file_overrides_and_sites(void **state)
     assert_int_equal(cfg.console_port, 8444);
     assert_int_equal(cfg.n_trusted_proxies, 1);
     assert_string_equal(cfg.keys_dir, "/mnt/keys");
+    assert_string_equal(cfg.data_dir, "/srv/veil/data"); /* unset paths follow state_dir */
+    assert_string_equal(cfg.keyring, "/srv/veil/keyring");
+    assert_string_equal(cfg.root_key_file, ""); /* the passphrase replaces the key file */
+    assert_string_equal(cfg.root_passphrase_file, "/run/secrets/veil");
+    assert_int_equal(cfg.rotate_after_wraps, 1000);
     assert_int_equal(cfg.n_sites, 1);
     const veil_site_config *shop = veil_config_site(&cfg, "shop");
     assert_non_null(shop);
     assert_string_equal(shop->key, "abc123");
+    assert_int_equal(shop->retention_days, 30);
     assert_null(veil_config_site(&cfg, "demo"));
     veil_config_free(&cfg);
 }
@@ -73,6 +88,9 @@ static void errors_name_line_column_and_option(void **state)
     static const bad_case cases[] = {
         {"[server]\nlisten = 127.0.0.1\nbogus = 1\n", 3, 1, "unknown option 'bogus'"},
         {"[server]\ningest_port = 70000\n", 2, 15, "ingest_port"},
+        {"[store]\nroot_key_file = a\nroot_passphrase_file = b\n", 3, 1, "not both"},
+        {"[store]\nrotate_after_days = -1\n", 2, 21, "rotate_after_days"},
+        {"[site s]\nkey = k\nretention_days = forever\n", 3, 18, "retention_days"},
         {"[server]\n  \n[masking]\nip_octets = 9\n", 4, 13, "ip_octets"},
         {"[nonsense]\na = b\n", 2, 1, "unknown section"},
         {"[server]\nthis line has no equals sign\n", 2, 1, "syntax error"},

@@ -145,7 +145,9 @@ static int flush_batch(import_ctx *ic)
     }
     rc = store_session_append(ic->session, ++ic->seq, out.data, out.len);
     if (rc) {
-        cli_error("%s: cannot store batch %u: %s", ic->file, ic->seq, veil_strerror(rc));
+        cli_error("%s: cannot store batch %u: %s; the batches before it are stored (veil delete "
+                  "the session to drop them)",
+                  ic->file, ic->seq, veil_strerror(rc));
         return rc;
     }
     ic->masked_bytes += out.len;

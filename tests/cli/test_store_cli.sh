@@ -170,6 +170,12 @@ kill -TERM "$server_pid"
 wait "$server_pid"
 server_pid=
 check "server log shows the rewrap progress" contains serve.err "to go"
+"$VEIL" backup keys bk/live-keys >/dev/null 2>&1
+mkdir -p drill3 && cp st/keyring st/root.key drill3/ && printf '[server]\nstate_dir = drill3\n' >drill3.conf
+"$VEIL" backup --config drill3.conf restore data bk/live-data >/dev/null 2>&1
+"$VEIL" backup --config drill3.conf restore keys bk/live-keys >/dev/null 2>&1
+"$VEIL" export --config drill3.conf "$sid" >drill3.json 2>err
+check "the backup taken beside the server restores and reads back" cmp -s drill3.json exported.json
 
 cp st/root.key good.key && chmod 600 st/root.key && head -c 32 /dev/urandom >st/root.key && chmod 400 st/root.key
 "$VEIL" serve >out 2>err

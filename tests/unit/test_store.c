@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -500,7 +501,7 @@ static void test_backup_restore_and_stale_keys(void **state)
     fixture_remove(&f);
 }
 
-enum { CRASH_SESSIONS = 600, CRASH_RUNS = 20 };
+enum { CRASH_SESSIONS = 1500, CRASH_RUNS = 20 };
 
 /* The child: rotate, then rewrap in small synced batches until killed. */
 static void rotate_until_killed(const store_options *opt)
@@ -529,18 +530,23 @@ static void test_kill_during_rotation(void **state)
         write_session(st, id, 1);
     }
     store_close(st);
-    /* One rotation run to the end sets the window the kills are spread over. */
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    pid_t first = fork();
-    assert_true(first >= 0);
-    if (first == 0)
-        rotate_until_killed(&f.opt);
-    int first_status;
-    waitpid(first, &first_status, 0);
-    assert_true(WIFEXITED(first_status) && WEXITSTATUS(first_status) == 0);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    long window_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    /* Two rotations run to the end; the faster sets the window kills are spread over. */
+    long window_us = LONG_MAX;
+    for (int i = 0; i < 2; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        pid_t whole = fork();
+        assert_true(whole >= 0);
+        if (whole == 0)
+            rotate_until_killed(&f.opt);
+        int status;
+        waitpid(whole, &status, 0);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+        window_us = us < window_us ? us : window_us;
+    }
+    window_us = window_us * 3 / 4;
     srand((unsigned)time(NULL));
     int killed_midway = 0;
     for (int run = 0; run < CRASH_RUNS; run++) {
@@ -568,7 +574,8 @@ static void test_kill_during_rotation(void **state)
         assert_int_equal(remaining, 0); /* the interrupted rotation completes */
         store_close(st);
     }
-    print_message("kill -9 during rotation: %d of %d runs killed mid-way (window %ld us)\n",
+    print_message("kill -9 during rotation: %d of %d runs killed before finishing (window "
+                  "%ld us)\n",
                   killed_midway, CRASH_RUNS, window_us);
     assert_true(killed_midway >= CRASH_RUNS / 2);
     fixture_remove(&f);

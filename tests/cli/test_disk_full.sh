@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# test_disk_full.sh VEIL - a store on a disk that fills up: the import that
+# does not fit fails with a clear error, and every session stored before it
+# still reads back. Needs a small tmpfs, so root; exits 77 (skipped) when
+# mounting is not allowed here.
+set -u
+VEIL=$(realpath "$1")
+work=$(mktemp -d)
+cleanup() {
+    mountpoint -q "$work/st" && umount "$work/st"
+    rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work" || exit 1
+mkdir st
+if ! mount -t tmpfs -o size=24m tmpfs st 2>/dev/null; then
+    echo "SKIP: cannot mount a tmpfs here (not root?)"
+    exit 77
+fi
+passed=0 failed=0
+check() {
+    local name=$1
+    shift
+    if "$@"; then passed=$((passed + 1)); echo "ok - $name"; else failed=$((failed + 1)); echo "not ok - $name"; fi
+}
+printf '[server]\nstate_dir = st\n' >veil.conf
+python3 - <<'PY'
+import base64, json, os
+def session(n, pad):
+    ev = [{"type": 4, "data": {"href": "https://shop.example/", "width": 1, "height": 1}, "timestamp": 1700000000000}]
+    for i in range(n):
+        # incompressible text, so the bytes reach the disk
+        text = base64.b64encode(os.urandom(pad * 3 // 4)).decode()
+        ev.append({"type": 5, "data": {"tag": "blob", "payload": {"text": text}},
+                   "timestamp": 1700000000001 + i})
+    return ev
+json.dump(session(20, 200), open("small.json", "w"))
+json.dump(session(2000, 20000), open("big.json", "w"))
+PY
+"$VEIL" import --site demo --session small small.json >out 2>err
+check "a small session fits" test $? -eq 0
+"$VEIL" export small >before.json
+"$VEIL" import --site demo --session big big.json >out 2>err
+rc=$?
+check "the import that does not fit exits 1" test $rc -eq 1
+check "and says the disk is full" grep -q "disk full" err
+sed 's/^/# /' err
+"$VEIL" export small >after.json 2>err
+check "the session stored before still reads back" cmp -s before.json after.json
+"$VEIL" sessions >list 2>&1
+check "the store still opens and lists" grep -q small list
+echo "disk full: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -30,9 +30,8 @@ enum {
 
 /* ---- tape access -------------------------------------------------------- */
 
-static bool key_is(const walk *w, const json_tok *k, const char *name)
+static bool key_is(const walk *w, const json_tok *k, const char *name, size_t n)
 {
-    size_t n = strlen(name);
     const char *raw = w->scan.json + k->start;
     if (!(k->flags & TOK_F_ESCAPED))
         return k->len == n && !memcmp(raw, name, n);
@@ -68,10 +67,44 @@ static uint32_t member(const walk *w, uint32_t obj, const char *name)
     if (!obj || t[obj].kind != TOK_OBJ)
         return 0;
     uint32_t found = 0;
+    size_t n = strlen(name);
     for (uint32_t i = obj + 1; i < t[obj].next; i = t[i + 1].next)
-        if (key_is(w, &t[i], name))
+        if (key_is(w, &t[i], name, n))
             found = i + 1;
     return found;
+}
+
+/*
+ * Several members in one pass over the object: out[i] gets the value of
+ * names[i] (the last one, as member() does) or 0. The walk reads 4-8 fields
+ * per node; one pass instead of one scan per name is most of its speed.
+ */
+typedef struct {
+    const char *name;
+    uint8_t len;
+} field_name;
+
+#define FIELD(s)                                                                                   \
+    {                                                                                              \
+        s, sizeof s - 1                                                                            \
+    }
+
+static void members(const walk *w, uint32_t obj, const field_name *names, size_t n, uint32_t *out)
+{
+    const json_tok *t = w->tape->tok;
+    memset(out, 0, n * sizeof *out);
+    if (!obj || t[obj].kind != TOK_OBJ)
+        return;
+    for (uint32_t i = obj + 1; i < t[obj].next; i = t[i + 1].next) {
+        bool escaped = t[i].flags & TOK_F_ESCAPED;
+        for (size_t f = 0; f < n; f++) {
+            if ((escaped || t[i].len == names[f].len) &&
+                key_is(w, &t[i], names[f].name, names[f].len)) {
+                out[f] = i + 1;
+                break;
+            }
+        }
+    }
 }
 
 static bool as_uint(const walk *w, uint32_t v, uint32_t *out)
@@ -129,24 +162,69 @@ static int scan_typed(walk *w, uint32_t v)
 
 /* ---- classifying elements ------------------------------------------------ */
 
+/* The attributes the walk itself reads, found in one pass per element. */
+enum {
+    A_TYPE,
+    A_RR_PASSWORD,
+    A_SENSITIVE,
+    A_AUTOCOMPLETE,
+    A_NAME,
+    A_ID,
+    A_EDITABLE,
+    A_VALUE,
+    A_COUNT
+};
+static const field_name ATTR_FIELDS[A_COUNT] = {
+    FIELD("type"),
+    FIELD("data-rr-is-password"),
+    FIELD("data-veil-sensitive"),
+    FIELD("autocomplete"),
+    FIELD("name"),
+    FIELD("id"),
+    FIELD("contenteditable"),
+    FIELD("value"),
+};
+
 typedef struct {
     const walk *w;
     uint32_t attrs;
+    uint32_t known[A_COUNT];
 } attr_reader;
 
-static const char *read_attr(void *ctx, const char *name, size_t *len)
+static void attr_reader_init(attr_reader *r, const walk *w, uint32_t attrs)
 {
-    attr_reader *r = ctx;
-    uint32_t v = member(r->w, r->attrs, name);
-    if (!v || r->w->tape->tok[v].kind == TOK_NULL || r->w->tape->tok[v].kind == TOK_FALSE)
-        return NULL;
+    r->w = w;
+    r->attrs = attrs;
+    members(w, attrs, ATTR_FIELDS, A_COUNT, r->known);
+}
+
+/* An attribute's raw value, "" for a non-string value, NULL when absent. */
+static const char *attr_value(const attr_reader *r, uint32_t v, size_t *len)
+{
     const json_tok *t = &r->w->tape->tok[v];
+    if (!v || t->kind == TOK_NULL || t->kind == TOK_FALSE)
+        return NULL;
     if (t->kind != TOK_STR) {
         *len = 0;
         return "";
     }
     *len = t->len;
     return r->w->scan.json + t->start;
+}
+
+static const char *known_attr(const attr_reader *r, int which, size_t *len)
+{
+    return attr_value(r, r->known[which], len);
+}
+
+/* For selectors, which may name any attribute. */
+static const char *read_attr(void *ctx, const char *name, size_t *len)
+{
+    attr_reader *r = ctx;
+    for (int i = 0; i < A_COUNT; i++)
+        if (!strcmp(name, ATTR_FIELDS[i].name))
+            return known_attr(r, i, len);
+    return attr_value(r, member(r->w, r->attrs, name), len);
 }
 
 /* Names and ids that mean card number, CVC or expiry, lowercased, no punctuation. */
@@ -192,30 +270,29 @@ static bool tag_is(const char *tag, size_t len, const char *want)
 }
 
 /* Flags from an element's tag (NULL when unknown) and attributes. */
-static uint8_t element_flags(walk *w, const char *tag, size_t tag_len, uint32_t attrs)
+static uint8_t element_flags(walk *w, const char *tag, size_t tag_len, attr_reader *r)
 {
-    attr_reader r = {w, attrs};
-    element_view el = {tag ? tag : "", tag ? tag_len : 0, read_attr, &r};
+    element_view el = {tag ? tag : "", tag ? tag_len : 0, read_attr, r};
     uint8_t f = 0;
     size_t len;
     const char *v;
-    if ((v = read_attr(&r, "type", &len)) && len == 8 && !strncasecmp(v, "password", 8))
+    if ((v = known_attr(r, A_TYPE, &len)) && len == 8 && !strncasecmp(v, "password", 8))
         f |= NF_PASSWORD;
-    if (read_attr(&r, "data-rr-is-password", &len))
+    if (known_attr(r, A_RR_PASSWORD, &len))
         f |= NF_PASSWORD;
-    if (read_attr(&r, "data-veil-sensitive", &len))
+    if (known_attr(r, A_SENSITIVE, &len))
         f |= NF_SENSITIVE;
-    if ((v = read_attr(&r, "autocomplete", &len)) && autocomplete_cc(v, len))
+    if ((v = known_attr(r, A_AUTOCOMPLETE, &len)) && autocomplete_cc(v, len))
         f |= NF_CARD;
-    if (((v = read_attr(&r, "name", &len)) && card_like(v, len)) ||
-        ((v = read_attr(&r, "id", &len)) && card_like(v, len)))
+    if (((v = known_attr(r, A_NAME, &len)) && card_like(v, len)) ||
+        ((v = known_attr(r, A_ID, &len)) && card_like(v, len)))
         f |= NF_CARD;
-    if ((v = read_attr(&r, "contenteditable", &len)) && !(len == 5 && !strncasecmp(v, "false", 5)))
+    if ((v = known_attr(r, A_EDITABLE, &len)) && !(len == 5 && !strncasecmp(v, "false", 5)))
         f |= NF_INPUT | NF_HOLDER;
     if (tag_is(tag, tag_len, "textarea") || tag_is(tag, tag_len, "select"))
         f |= NF_INPUT | NF_HOLDER;
     if (tag_is(tag, tag_len, "input")) {
-        v = read_attr(&r, "type", &len);
+        v = known_attr(r, A_TYPE, &len);
         static const char *const not_typed[] = {"submit", "button",   "reset",
                                                 "image",  "checkbox", "radio"};
         bool typed = true;
@@ -301,25 +378,33 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
     const json_tok *t = w->tape->tok;
     if (!node || t[node].kind != TOK_OBJ || depth > MASKER_MAX_DEPTH)
         return VEIL_OK;
+    enum { N_ID, N_TYPE, N_TAG, N_ATTRS, N_TEXT, N_KIDS, N_COUNT };
+    static const field_name fields[N_COUNT] = {FIELD("id"),          FIELD("type"),
+                                               FIELD("tagName"),     FIELD("attributes"),
+                                               FIELD("textContent"), FIELD("childNodes")};
+    uint32_t m[N_COUNT];
+    members(w, node, fields, N_COUNT, m);
     uint32_t id = 0, type = 0;
-    bool has_id = as_uint(w, member(w, node, "id"), &id);
-    as_uint(w, member(w, node, "type"), &type);
+    bool has_id = as_uint(w, m[N_ID], &id);
+    as_uint(w, m[N_TYPE], &type);
     uint8_t flags = 0;
     int err = VEIL_OK;
     if (type == 2) {
-        uint32_t tag = member(w, node, "tagName"), attrs = member(w, node, "attributes");
+        uint32_t tag = m[N_TAG];
         const char *tag_s = is_string(w, tag) ? w->scan.json + t[tag].start : NULL;
-        flags = element_flags(w, tag_s, tag_s ? t[tag].len : 0, attrs);
-        err = element_value(w, member(w, attrs, "value"), flags, state);
+        attr_reader r;
+        attr_reader_init(&r, w, m[N_ATTRS]);
+        flags = element_flags(w, tag_s, tag_s ? t[tag].len : 0, &r);
+        err = element_value(w, r.known[A_VALUE], flags, state);
         state = inherit(w, state, flags);
     } else if (type == 3 || type == 4 || type == 5) {
-        err = text_value(w, member(w, node, "textContent"), state);
+        err = text_value(w, m[N_TEXT], state);
     }
     /* An id the table cannot hold is forgotten: later events naming it are
      * masked as unknown, so ignoring the failure here fails closed. */
     if (has_id && id)
         (void)nodes_set(&w->s->nodes, id, parent, flags);
-    uint32_t kids = member(w, node, "childNodes");
+    uint32_t kids = m[N_KIDS];
     if (err || !kids || t[kids].kind != TOK_ARR)
         return err;
     for (uint32_t k = kids + 1; k < t[kids].next && !err; k = t[k].next)
@@ -338,10 +423,12 @@ static int mutation_adds(walk *w, uint32_t adds)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
+    static const field_name fields[] = {FIELD("parentId"), FIELD("node")};
     for (uint32_t a = adds + 1; a < t[adds].next && !err; a = t[a].next) {
-        uint32_t parent = 0;
+        uint32_t parent = 0, m[2];
         uint8_t state;
-        if (!as_uint(w, member(w, a, "parentId"), &parent)) {
+        members(w, a, fields, 2, m);
+        if (!as_uint(w, m[0], &parent)) {
             state = IN_UNKNOWN | IN_SENSITIVE;
         } else {
             uint32_t up;
@@ -353,7 +440,7 @@ static int mutation_adds(walk *w, uint32_t adds)
                 state = inherit(w, state_above(w, up), flags);
             }
         }
-        err = walk_node(w, member(w, a, "node"), parent, state, 0);
+        err = walk_node(w, m[1], parent, state, 0);
     }
     return err;
 }
@@ -362,17 +449,19 @@ static int mutation_texts(walk *w, uint32_t texts)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
+    static const field_name fields[] = {FIELD("id"), FIELD("value")};
     for (uint32_t x = texts + 1; x < t[texts].next && !err; x = t[x].next) {
-        uint32_t id, parent;
+        uint32_t id, parent, m[2];
         uint8_t flags;
         uint8_t state;
-        if (!as_uint(w, member(w, x, "id"), &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
+        members(w, x, fields, 2, m);
+        if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
             note_unknown(w);
             state = IN_UNKNOWN;
         } else {
             state = state_above(w, parent);
         }
-        err = text_value(w, member(w, x, "value"), state);
+        err = text_value(w, m[1], state);
     }
     return err;
 }
@@ -381,31 +470,33 @@ static int mutation_attributes(walk *w, uint32_t list)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
+    static const field_name fields[] = {FIELD("id"), FIELD("attributes")};
     for (uint32_t x = list + 1; x < t[list].next && !err; x = t[x].next) {
-        uint32_t attrs = member(w, x, "attributes");
-        uint32_t id, parent;
+        uint32_t id, parent, m[2];
         uint8_t flags;
-        if (!as_uint(w, member(w, x, "id"), &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
+        members(w, x, fields, 2, m);
+        attr_reader r;
+        attr_reader_init(&r, w, m[1]);
+        if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
             note_unknown(w);
-            err = mask_string(w, member(w, attrs, "value"), MASK_VALUE, false);
+            err = mask_string(w, r.known[A_VALUE], MASK_VALUE, false);
             continue;
         }
         /* Flags first, whatever the key order: a type change to password
          * in the same object as a value must mask that value. */
-        flags |= element_flags(w, NULL, 0, attrs);
+        flags |= element_flags(w, NULL, 0, &r);
         if (nodes_set(&w->s->nodes, id, parent, flags) != 0)
             note_unknown(w);
-        err = element_value(w, member(w, attrs, "value"), flags, state_above(w, parent));
+        err = element_value(w, r.known[A_VALUE], flags, state_above(w, parent));
     }
     return err;
 }
 
-static int input_event(walk *w, uint32_t data)
+static int input_event(walk *w, uint32_t id_value, uint32_t text)
 {
     uint32_t id, parent;
     uint8_t flags;
-    uint32_t text = member(w, data, "text");
-    if (!as_uint(w, member(w, data, "id"), &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
+    if (!as_uint(w, id_value, &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
         note_unknown(w);
         return mask_string(w, text, MASK_VALUE, false);
     }
@@ -414,17 +505,22 @@ static int input_event(walk *w, uint32_t data)
 
 static int incremental(walk *w, uint32_t data)
 {
+    enum { I_SOURCE, I_ID, I_TEXT, I_ADDS, I_TEXTS, I_ATTRS, I_COUNT };
+    static const field_name fields[I_COUNT] = {FIELD("source"), FIELD("id"),
+                                               FIELD("text"),   FIELD("adds"),
+                                               FIELD("texts"),  FIELD("attributes")};
+    uint32_t m[I_COUNT];
+    members(w, data, fields, I_COUNT, m);
     uint32_t source;
-    if (!as_uint(w, member(w, data, "source"), &source))
+    if (!as_uint(w, m[I_SOURCE], &source))
         return VEIL_OK;
     if (source == 5)
-        return input_event(w, data);
+        return input_event(w, m[I_ID], m[I_TEXT]);
     if (source != 0)
         return VEIL_OK;
     const json_tok *t = w->tape->tok;
     /* rrweb's replayer applies adds before texts and attributes */
-    uint32_t adds = member(w, data, "adds"), texts = member(w, data, "texts");
-    uint32_t attrs = member(w, data, "attributes");
+    uint32_t adds = m[I_ADDS], texts = m[I_TEXTS], attrs = m[I_ATTRS];
     int err = VEIL_OK;
     if (adds && t[adds].kind == TOK_ARR)
         err = mutation_adds(w, adds);
@@ -437,10 +533,12 @@ static int incremental(walk *w, uint32_t data)
 
 static int walk_event(walk *w, uint32_t ev)
 {
-    uint32_t type;
-    if (!as_uint(w, member(w, ev, "type"), &type))
+    static const field_name fields[] = {FIELD("type"), FIELD("data")};
+    uint32_t m[2], type;
+    members(w, ev, fields, 2, m);
+    if (!as_uint(w, m[0], &type))
         return VEIL_OK;
-    uint32_t data = member(w, ev, "data");
+    uint32_t data = m[1];
     if (!data || w->tape->tok[data].kind != TOK_OBJ)
         return VEIL_OK;
     if (type == 4) { /* Meta: a new page, maybe another page policy */

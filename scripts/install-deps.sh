@@ -4,21 +4,33 @@
 set -eu
 PACKAGES="meson ninja-build re2c pkg-config gcc clang libclang-rt-14-dev
 libwebsockets-dev librocksdb-dev libsodium-dev libjansson-dev libzstd-dev
-libcmocka-dev libinih-dev libssl-dev zlib1g-dev openssl curl iproute2"
+libcmocka-dev libinih-dev libssl-dev zlib1g-dev openssl curl iproute2 chromium"
 if [ "$(dpkg --print-architecture)" = amd64 ]; then
     PACKAGES="$PACKAGES libhyperscan-dev" # the regex engine bench/masker compares against
 fi
+command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm" # the browser tests' runner
 missing=
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-    echo "install-deps: missing packages:$missing; run this script as root (or with sudo)" >&2
-    exit 1
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: missing packages:$missing; run this script as root (or with sudo)" >&2
+        exit 1
+    fi
+    echo "install-deps: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-echo "install-deps: installing$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+
+# The browser tests' npm packages (rrweb, playwright-core), pinned by the lock
+# file; reinstalled when the lock file changes. Playwright never downloads a
+# browser here: the tests drive Debian's /usr/bin/chromium.
+browser=$(dirname "$0")/../tests/browser
+if [ ! -f "$browser/node_modules/.package-lock.json" ] ||
+    [ "$browser/package-lock.json" -nt "$browser/node_modules/.package-lock.json" ]; then
+    echo "install-deps: installing the browser tests' npm packages"
+    (cd "$browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -317,6 +317,31 @@ static void test_wrong_and_retired_keys(void **state)
     fixture_remove(&f);
 }
 
+static void test_rotation_due_by_wraps_and_age(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    assert_false(store_rotation_due(st, 3600, 3));
+    write_session(st, "w1", 1);
+    write_session(st, "w2", 1);
+    assert_false(store_rotation_due(st, 3600, 3));
+    write_session(st, "w3", 1);
+    assert_true(store_rotation_due(st, 3600, 3));
+    assert_false(store_rotation_due(st, 0, 0)); /* both rules off */
+    store_close(st);
+    st = open_ok(&f.opt); /* the count survives a restart without a key change */
+    assert_true(store_rotation_due(st, 0, 3));
+    uint32_t v;
+    assert_int_equal(store_rotate(st, &v), VEIL_OK);
+    assert_false(store_rotation_due(st, 3600, 3)); /* a fresh version has no wraps */
+    sleep(1);
+    assert_true(store_rotation_due(st, 1, 0)); /* older than the age limit */
+    store_close(st);
+    fixture_remove(&f);
+}
+
 static void test_passphrase_root(void **state)
 {
     (void)state;
@@ -590,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_every_bit_flip_fails),
         cmocka_unit_test(test_moved_records_fail),
         cmocka_unit_test(test_wrong_and_retired_keys),
+        cmocka_unit_test(test_rotation_due_by_wraps_and_age),
         cmocka_unit_test(test_passphrase_root),
         cmocka_unit_test(test_delete_shreds_even_old_copies),
         cmocka_unit_test(test_retention),

@@ -13,6 +13,8 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -606,52 +608,60 @@ static size_t decode_string(const uint8_t *raw, size_t len, uint8_t *out, uint32
     return n;
 }
 
-typedef struct {
-    text_view view;
-    uint8_t *buf;
-    uint32_t *map;
-} decoded;
-
-static int view_of(const scan_ctx *c, const json_tok *t, decoded *d)
+void decode_scratch_free(decode_scratch *d)
 {
-    d->buf = NULL;
-    d->map = NULL;
-    d->view.raw_start = t->start;
-    d->view.raw_len = t->len;
-    d->view.map = NULL;
-    d->view.s = (const uint8_t *)c->json + t->start;
-    d->view.n = t->len;
-    if (!(t->flags & TOK_F_ESCAPED))
+    if (d->buf)
+        sodium_memzero(d->buf, d->cap);
+    free(d->buf);
+    free(d->map);
+    memset(d, 0, sizeof *d);
+}
+
+/* Room for a decoded string of n raw bytes; the old buffer is wiped, not reused. */
+static int scratch_reserve(decode_scratch *d, size_t n)
+{
+    if (n + 1 <= d->cap)
         return VEIL_OK;
-    d->buf = malloc(t->len + 1);
-    d->map = malloc(((size_t)t->len + 1) * sizeof *d->map);
+    decode_scratch_free(d);
+    size_t cap = n + 1 < 4096 ? 4096 : n + 1;
+    d->buf = malloc(cap);
+    d->map = malloc(cap * sizeof *d->map);
     if (!d->buf || !d->map) {
-        free(d->buf);
-        free(d->map);
+        decode_scratch_free(d);
         return VEIL_ENOMEM;
     }
-    d->view.n = decode_string(d->view.s, t->len, d->buf, d->map);
-    d->view.s = d->buf;
-    d->view.map = d->map;
+    d->cap = cap;
     return VEIL_OK;
 }
 
-static void view_free(decoded *d)
+/* The string as the scanner reads it: raw bytes, or decoded into the scratch. */
+static int view_of(const scan_ctx *c, const json_tok *t, text_view *v)
 {
-    if (d->buf)
-        memset(d->buf, 0, d->view.n);
-    free(d->buf);
-    free(d->map);
+    v->raw_start = t->start;
+    v->raw_len = t->len;
+    v->map = NULL;
+    v->s = (const uint8_t *)c->json + t->start;
+    v->n = t->len;
+    if (!(t->flags & TOK_F_ESCAPED))
+        return VEIL_OK;
+    int err = scratch_reserve(c->scratch, t->len);
+    if (err)
+        return err;
+    v->n = decode_string(v->s, t->len, c->scratch->buf, c->scratch->map);
+    v->s = c->scratch->buf;
+    v->map = c->scratch->map;
+    return VEIL_OK;
 }
 
 int detect_scan_string(scan_ctx *c, const json_tok *t, enum scan_mode mode)
 {
-    decoded d;
-    int err = view_of(c, t, &d);
+    text_view v;
+    int err = view_of(c, t, &v);
     if (err)
         return err;
-    err = scan_view(c, &d.view, mode);
-    view_free(&d);
+    err = scan_view(c, &v, mode);
+    if (v.map) /* decoded bytes were unmasked input */
+        sodium_memzero(c->scratch->buf, v.n);
     return err;
 }
 
@@ -683,13 +693,13 @@ int detect_mask_field(scan_ctx *c, const json_tok *t, enum field_mask how)
         return VEIL_OK;
     }
     /* One '*' per character: decode, then rebuild the whole string. */
-    decoded d;
-    int err = view_of(c, t, &d);
+    text_view v;
+    int err = view_of(c, t, &v);
     if (err)
         return err;
     veil_buf rep = {0};
-    for (size_t i = 0; i < d.view.n && !err; i++) {
-        uint8_t ch = d.view.s[i];
+    for (size_t i = 0; i < v.n && !err; i++) {
+        uint8_t ch = v.s[i];
         if ((ch & 0xc0) == 0x80)
             continue; /* continuation byte: its character is already masked */
         if (how == MASK_TEXT && keep_in_text(ch))
@@ -707,6 +717,7 @@ int detect_mask_field(scan_ctx *c, const json_tok *t, enum field_mask how)
             err = edit_push(c->edits, t->start, t->len, rep.data ? rep.data : "", rep.len);
     }
     veil_buf_free(&rep);
-    view_free(&d);
+    if (v.map)
+        sodium_memzero(c->scratch->buf, v.n);
     return err;
 }

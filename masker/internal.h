@@ -20,12 +20,44 @@ enum tok_kind { TOK_OBJ, TOK_ARR, TOK_STR, TOK_KEY, TOK_NUM, TOK_TRUE, TOK_FALSE
  * closing quote. Containers: `next` is the index of the token after the
  * container's last descendant, so a reader can skip a subtree in O(1).
  */
+/*
+ * The object keys the rrweb walk reads, recognised once while tokenising so
+ * the walk compares small integers. RR_KEY_OTHER: any other key, or a key
+ * written with escapes (the walk compares those decoded).
+ */
+enum rr_key {
+    RR_KEY_OTHER,
+    RR_KEY_ID,
+    RR_KEY_TYPE,
+    RR_KEY_DATA,
+    RR_KEY_NODE,
+    RR_KEY_TEXT,
+    RR_KEY_ADDS,
+    RR_KEY_HREF,
+    RR_KEY_NAME,
+    RR_KEY_TEXTS,
+    RR_KEY_VALUE,
+    RR_KEY_SOURCE,
+    RR_KEY_EVENTS,
+    RR_KEY_TAG_NAME,
+    RR_KEY_PARENT_ID,
+    RR_KEY_ATTRIBUTES,
+    RR_KEY_CHILD_NODES,
+    RR_KEY_TEXT_CONTENT,
+    RR_KEY_AUTOCOMPLETE,
+    RR_KEY_CONTENTEDITABLE,
+    RR_KEY_RR_IS_PASSWORD,
+    RR_KEY_VEIL_SENSITIVE,
+    RR_KEY_COUNT
+};
+
 typedef struct {
     uint32_t start;
     uint32_t len;
     uint32_t next;
     uint8_t kind;
     uint8_t flags;
+    uint8_t key; /* enum rr_key, for TOK_KEY */
 } json_tok;
 
 /* tok[0] is a placeholder; the document's root value is tok[1]. */
@@ -93,8 +125,18 @@ enum scan_mode {
     SCAN_TYPED, /* a value the visitor types: also catch card numbers being typed */
 };
 
+/* Where strings with escapes are decoded for scanning; owned by the session. */
+typedef struct {
+    uint8_t *buf;  /* decoded bytes (wiped after each use) */
+    uint32_t *map; /* decoded offset -> raw offset */
+    size_t cap;
+} decode_scratch;
+
+void decode_scratch_free(decode_scratch *d);
+
 typedef struct {
     char *json; /* the whole input, rewritten in place */
+    decode_scratch *scratch;
     edit_list *edits;
     masker_findings *findings;
     const masker_policy *policy;
@@ -137,6 +179,7 @@ struct masker_session {
     /* per-batch scratch, kept to avoid reallocating */
     json_tape tape;
     edit_list edits;
+    decode_scratch scratch;
     uint8_t *visited; /* one byte per tape token: already masked or scanned */
     size_t visited_cap;
     veil_buf out;

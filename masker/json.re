@@ -132,15 +132,82 @@ static int lex_string(const unsigned char **cursor, const unsigned char *end, ui
     }
 }
 
-static int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t len, uint8_t flags)
+/* Which rrweb key these bytes spell, by length first. */
+static uint8_t rr_key_of(const char *s, size_t n)
+{
+#define IS(word, key)                                                                              \
+    if (!memcmp(s, word, n))                                                                       \
+    return key
+    switch (n) {
+    case 2:
+        IS("id", RR_KEY_ID);
+        break;
+    case 4:
+        IS("type", RR_KEY_TYPE);
+        IS("data", RR_KEY_DATA);
+        IS("node", RR_KEY_NODE);
+        IS("text", RR_KEY_TEXT);
+        IS("adds", RR_KEY_ADDS);
+        IS("href", RR_KEY_HREF);
+        IS("name", RR_KEY_NAME);
+        break;
+    case 5:
+        IS("texts", RR_KEY_TEXTS);
+        IS("value", RR_KEY_VALUE);
+        break;
+    case 6:
+        IS("source", RR_KEY_SOURCE);
+        IS("events", RR_KEY_EVENTS);
+        break;
+    case 7:
+        IS("tagName", RR_KEY_TAG_NAME);
+        break;
+    case 8:
+        IS("parentId", RR_KEY_PARENT_ID);
+        break;
+    case 10:
+        IS("attributes", RR_KEY_ATTRIBUTES);
+        IS("childNodes", RR_KEY_CHILD_NODES);
+        break;
+    case 11:
+        IS("textContent", RR_KEY_TEXT_CONTENT);
+        break;
+    case 12:
+        IS("autocomplete", RR_KEY_AUTOCOMPLETE);
+        break;
+    case 15:
+        IS("contenteditable", RR_KEY_CONTENTEDITABLE);
+        break;
+    case 19:
+        IS("data-rr-is-password", RR_KEY_RR_IS_PASSWORD);
+        IS("data-veil-sensitive", RR_KEY_VEIL_SENSITIVE);
+        break;
+    }
+#undef IS
+    return RR_KEY_OTHER;
+}
+
+/* rrweb JSON averages 8 to 10 bytes per token: the first growth reserves that. */
+static __attribute__((noinline)) int tape_grow(json_tape *t, size_t json_len)
+{
+    size_t cap = t->cap ? (size_t)t->cap * 2 : json_len / 8 + 1024;
+    if (cap > UINT32_MAX / 2)
+        return VEIL_ETOOBIG;
+    json_tok *grown = realloc(t->tok, cap * sizeof *grown);
+    if (!grown)
+        return VEIL_ENOMEM;
+    t->tok = grown;
+    t->cap = (uint32_t)cap;
+    return VEIL_OK;
+}
+
+static inline int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t len,
+                            uint8_t flags, size_t json_len)
 {
     if (VEIL_UNLIKELY(t->n == t->cap)) {
-        uint32_t cap = t->cap ? t->cap * 2 : 1024;
-        json_tok *grown = realloc(t->tok, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return VEIL_ENOMEM;
-        t->tok = grown;
-        t->cap = cap;
+        int rc = tape_grow(t, json_len);
+        if (rc)
+            return rc;
     }
     json_tok *k = &t->tok[t->n];
     k->start = start;
@@ -148,6 +215,7 @@ static int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t len, u
     k->next = t->n + 1;
     k->kind = kind;
     k->flags = flags;
+    k->key = RR_KEY_OTHER;
     t->n++;
     return VEIL_OK;
 }
@@ -186,7 +254,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
     if (len > MASKER_MAX_INPUT)
         return fail_at(err, json, (const unsigned char *)json, "input too large", VEIL_ETOOBIG);
     t->n = 0;
-    if (tape_push(t, TOK_NULL, 0, 0, 0)) /* placeholder: index 0 names no value */
+    if (tape_push(t, TOK_NULL, 0, 0, 0, len)) /* placeholder: index 0 names no value */
         return fail_at(err, json, (const unsigned char *)json, "out of memory", VEIL_ENOMEM);
     nesting *nest = malloc(sizeof *nest);
     if (!nest)
@@ -220,7 +288,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
                 goto out;
             }
             nest->stack[nest->depth++] = t->n;
-            if ((rc = tape_push(t, lx == LEX_OBJ_OPEN ? TOK_OBJ : TOK_ARR, at, 0, 0)))
+            if ((rc = tape_push(t, lx == LEX_OBJ_OPEN ? TOK_OBJ : TOK_ARR, at, 0, 0, len)))
                 goto out;
             expect = lx == LEX_OBJ_OPEN ? EXPECT_FIRST_KEY : EXPECT_FIRST_VALUE;
             break;
@@ -261,8 +329,11 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
                              VEIL_EJSON);
                 goto out;
             }
-            if ((rc = tape_push(t, key ? TOK_KEY : TOK_STR, at + 1, (uint32_t)(p - s) - 2, flags)))
+            if ((rc = tape_push(t, key ? TOK_KEY : TOK_STR, at + 1, (uint32_t)(p - s) - 2, flags,
+                                len)))
                 goto out;
+            if (key && !(flags & TOK_F_ESCAPED))
+                t->tok[t->n - 1].key = rr_key_of(json + at + 1, (size_t)(p - s) - 2);
             expect = key ? EXPECT_COLON : after_value(nest);
             break;
         }
@@ -277,7 +348,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
                                 : lx == LEX_TRUE  ? TOK_TRUE
                                 : lx == LEX_FALSE ? TOK_FALSE
                                                   : TOK_NULL,
-                                at, (uint32_t)(p - s), 0)))
+                                at, (uint32_t)(p - s), 0, len)))
                 goto out;
             expect = after_value(nest);
             break;

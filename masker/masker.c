@@ -54,6 +54,7 @@ void masker_session_free(masker_session *s)
     json_tape_free(&s->tape);
     free(s->edits.v);
     veil_buf_free(&s->edits.arena);
+    decode_scratch_free(&s->scratch);
     free(s->visited);
     veil_buf_free(&s->out);
     sodium_memzero(s->url, sizeof s->url);
@@ -68,7 +69,11 @@ size_t masker_session_state_bytes(const masker_session *s)
 /* Every string the walk did not handle gets the pattern scan. */
 static int sweep(masker_session *s, char *json, masker_findings *findings)
 {
-    scan_ctx c = {.json = json, .edits = &s->edits, .findings = findings, .policy = &s->policy};
+    scan_ctx c = {.json = json,
+                  .scratch = &s->scratch,
+                  .edits = &s->edits,
+                  .findings = findings,
+                  .policy = &s->policy};
     const json_tok *t = s->tape.tok;
     for (uint32_t i = 1; i < s->tape.n; i++)
         if (t[i].kind == TOK_STR && !s->visited[i]) {

@@ -82,11 +82,12 @@ static uint32_t member(const walk *w, uint32_t obj, const char *name)
 typedef struct {
     const char *name;
     uint8_t len;
+    uint8_t key; /* enum rr_key */
 } field_name;
 
-#define FIELD(s)                                                                                   \
+#define FIELD(s, k)                                                                                \
     {                                                                                              \
-        s, sizeof s - 1                                                                            \
+        s, sizeof s - 1, k                                                                         \
     }
 
 static void members(const walk *w, uint32_t obj, const field_name *names, size_t n, uint32_t *out)
@@ -96,13 +97,19 @@ static void members(const walk *w, uint32_t obj, const field_name *names, size_t
     if (!obj || t[obj].kind != TOK_OBJ)
         return;
     for (uint32_t i = obj + 1; i < t[obj].next; i = t[i + 1].next) {
-        bool escaped = t[i].flags & TOK_F_ESCAPED;
-        for (size_t f = 0; f < n; f++) {
-            if ((escaped || t[i].len == names[f].len) &&
-                key_is(w, &t[i], names[f].name, names[f].len)) {
-                out[f] = i + 1;
-                break;
-            }
+        uint8_t key = t[i].key;
+        if (key != RR_KEY_OTHER) { /* recognised by the tokenizer */
+            for (size_t f = 0; f < n; f++)
+                if (names[f].key == key) {
+                    out[f] = i + 1;
+                    break;
+                }
+        } else if (t[i].flags & TOK_F_ESCAPED) { /* "t\u0065xt" must not hide a field */
+            for (size_t f = 0; f < n; f++)
+                if (key_is(w, &t[i], names[f].name, names[f].len)) {
+                    out[f] = i + 1;
+                    break;
+                }
         }
     }
 }
@@ -175,14 +182,14 @@ enum {
     A_COUNT
 };
 static const field_name ATTR_FIELDS[A_COUNT] = {
-    FIELD("type"),
-    FIELD("data-rr-is-password"),
-    FIELD("data-veil-sensitive"),
-    FIELD("autocomplete"),
-    FIELD("name"),
-    FIELD("id"),
-    FIELD("contenteditable"),
-    FIELD("value"),
+    FIELD("type", RR_KEY_TYPE),
+    FIELD("data-rr-is-password", RR_KEY_RR_IS_PASSWORD),
+    FIELD("data-veil-sensitive", RR_KEY_VEIL_SENSITIVE),
+    FIELD("autocomplete", RR_KEY_AUTOCOMPLETE),
+    FIELD("name", RR_KEY_NAME),
+    FIELD("id", RR_KEY_ID),
+    FIELD("contenteditable", RR_KEY_CONTENTEDITABLE),
+    FIELD("value", RR_KEY_VALUE),
 };
 
 typedef struct {
@@ -379,9 +386,12 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
     if (!node || t[node].kind != TOK_OBJ || depth > MASKER_MAX_DEPTH)
         return VEIL_OK;
     enum { N_ID, N_TYPE, N_TAG, N_ATTRS, N_TEXT, N_KIDS, N_COUNT };
-    static const field_name fields[N_COUNT] = {FIELD("id"),          FIELD("type"),
-                                               FIELD("tagName"),     FIELD("attributes"),
-                                               FIELD("textContent"), FIELD("childNodes")};
+    static const field_name fields[N_COUNT] = {FIELD("id", RR_KEY_ID),
+                                               FIELD("type", RR_KEY_TYPE),
+                                               FIELD("tagName", RR_KEY_TAG_NAME),
+                                               FIELD("attributes", RR_KEY_ATTRIBUTES),
+                                               FIELD("textContent", RR_KEY_TEXT_CONTENT),
+                                               FIELD("childNodes", RR_KEY_CHILD_NODES)};
     uint32_t m[N_COUNT];
     members(w, node, fields, N_COUNT, m);
     uint32_t id = 0, type = 0;
@@ -423,7 +433,8 @@ static int mutation_adds(walk *w, uint32_t adds)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
-    static const field_name fields[] = {FIELD("parentId"), FIELD("node")};
+    static const field_name fields[] = {FIELD("parentId", RR_KEY_PARENT_ID),
+                                        FIELD("node", RR_KEY_NODE)};
     for (uint32_t a = adds + 1; a < t[adds].next && !err; a = t[a].next) {
         uint32_t parent = 0, m[2];
         uint8_t state;
@@ -449,7 +460,7 @@ static int mutation_texts(walk *w, uint32_t texts)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
-    static const field_name fields[] = {FIELD("id"), FIELD("value")};
+    static const field_name fields[] = {FIELD("id", RR_KEY_ID), FIELD("value", RR_KEY_VALUE)};
     for (uint32_t x = texts + 1; x < t[texts].next && !err; x = t[x].next) {
         uint32_t id, parent, m[2];
         uint8_t flags;
@@ -470,7 +481,8 @@ static int mutation_attributes(walk *w, uint32_t list)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
-    static const field_name fields[] = {FIELD("id"), FIELD("attributes")};
+    static const field_name fields[] = {FIELD("id", RR_KEY_ID),
+                                        FIELD("attributes", RR_KEY_ATTRIBUTES)};
     for (uint32_t x = list + 1; x < t[list].next && !err; x = t[x].next) {
         uint32_t id, parent, m[2];
         uint8_t flags;
@@ -506,9 +518,10 @@ static int input_event(walk *w, uint32_t id_value, uint32_t text)
 static int incremental(walk *w, uint32_t data)
 {
     enum { I_SOURCE, I_ID, I_TEXT, I_ADDS, I_TEXTS, I_ATTRS, I_COUNT };
-    static const field_name fields[I_COUNT] = {FIELD("source"), FIELD("id"),
-                                               FIELD("text"),   FIELD("adds"),
-                                               FIELD("texts"),  FIELD("attributes")};
+    static const field_name fields[I_COUNT] = {
+        FIELD("source", RR_KEY_SOURCE), FIELD("id", RR_KEY_ID),
+        FIELD("text", RR_KEY_TEXT),     FIELD("adds", RR_KEY_ADDS),
+        FIELD("texts", RR_KEY_TEXTS),   FIELD("attributes", RR_KEY_ATTRIBUTES)};
     uint32_t m[I_COUNT];
     members(w, data, fields, I_COUNT, m);
     uint32_t source;
@@ -533,7 +546,7 @@ static int incremental(walk *w, uint32_t data)
 
 static int walk_event(walk *w, uint32_t ev)
 {
-    static const field_name fields[] = {FIELD("type"), FIELD("data")};
+    static const field_name fields[] = {FIELD("type", RR_KEY_TYPE), FIELD("data", RR_KEY_DATA)};
     uint32_t m[2], type;
     members(w, ev, fields, 2, m);
     if (!as_uint(w, m[0], &type))
@@ -560,6 +573,7 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
 {
     walk w = {.s = s, .tape = &s->tape};
     w.scan.json = json;
+    w.scan.scratch = &s->scratch;
     w.scan.edits = &s->edits;
     w.scan.findings = findings;
     w.scan.policy = &s->policy;

@@ -108,21 +108,7 @@ static int rewrap_batch(rewrap_ctx *ctx, bool *at_end)
     return rc;
 }
 
-typedef struct {
-    uint32_t current;
-    size_t count;
-} stale_ctx;
-
-static int count_stale(void *user, const char *k, size_t kl, const char *v, size_t vl)
-{
-    (void)k;
-    (void)kl;
-    stale_ctx *sc = user;
-    dek_header h;
-    if (dek_record_header((const uint8_t *)v, vl, &h) || h.master_version != sc->current)
-        sc->count++;
-    return 0;
-}
+static int count_not_current(store *st, size_t *remaining);
 
 int store_rewrap(store *st, size_t max_keys, size_t batch, size_t *done, size_t *remaining)
 {
@@ -143,14 +129,7 @@ int store_rewrap(store *st, size_t max_keys, size_t batch, size_t *done, size_t 
             *done += ctx.queued;
     }
     secret_key_free(ctx.dek);
-    if (rc)
-        return rc;
-    pthread_rwlock_rdlock(&st->ring_lock);
-    stale_ctx sc = {.current = st->ring.current};
-    pthread_rwlock_unlock(&st->ring_lock);
-    rc = kv_scan(st->keys, "k/", 2, NULL, 0, count_stale, &sc);
-    *remaining = sc.count;
-    return rc;
+    return rc ? rc : count_not_current(st, remaining);
 }
 
 /* ---- status and retirement ------------------------------------------------ */
@@ -167,8 +146,10 @@ static int count_by_version(void *user, const char *k, size_t kl, const char *v,
     (void)kl;
     status_ctx *sc = user;
     dek_header h;
-    if (dek_record_header((const uint8_t *)v, vl, &h))
+    if (dek_record_header((const uint8_t *)v, vl, &h)) {
+        sc->unknown++;
         return 0;
+    }
     for (size_t i = 0; i < sc->n; i++) {
         if (sc->info[i].version == h.master_version) {
             sc->info[i].data_keys++;
@@ -179,7 +160,8 @@ static int count_by_version(void *user, const char *k, size_t kl, const char *v,
     return 0;
 }
 
-static int status_all(store *st, store_key_info **out, size_t *n)
+/* Every keyring version with its counts; *unknown: data keys under none of them. */
+static int status_all(store *st, store_key_info **out, size_t *n, size_t *unknown)
 {
     pthread_rwlock_rdlock(&st->ring_lock);
     *n = st->ring.n;
@@ -203,13 +185,31 @@ static int status_all(store *st, store_key_info **out, size_t *n)
         return rc;
     }
     *out = info;
+    if (unknown)
+        *unknown = sc.unknown;
+    return VEIL_OK;
+}
+
+/* Data keys still to move: under an older version, or unreadable. */
+static int count_not_current(store *st, size_t *remaining)
+{
+    store_key_info *all;
+    size_t n, unknown;
+    int rc = status_all(st, &all, &n, &unknown);
+    if (rc)
+        return rc;
+    *remaining = unknown;
+    for (size_t i = 0; i < n; i++)
+        if (!all[i].current)
+            *remaining += all[i].data_keys;
+    free(all);
     return VEIL_OK;
 }
 
 int store_key_status(store *st, store_key_info *out, size_t cap, size_t *n)
 {
     store_key_info *all;
-    int rc = status_all(st, &all, n);
+    int rc = status_all(st, &all, n, NULL);
     if (rc)
         return rc;
     memcpy(out, all, (*n < cap ? *n : cap) * sizeof *out);
@@ -221,7 +221,7 @@ int store_retire(store *st, uint32_t version)
 {
     store_key_info *all;
     size_t n;
-    int rc = status_all(st, &all, &n);
+    int rc = status_all(st, &all, &n, NULL);
     if (rc)
         return rc;
     const store_key_info *ki = NULL;

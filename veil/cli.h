@@ -34,6 +34,19 @@ int cli_load_config(veil_config *cfg, const char *path);
 /* True when argv holds -h or --help (before any "--"). */
 int cli_wants_help(int argc, char **argv);
 
+/* Flags of the store commands; each command allows some of them. */
+typedef struct {
+    const char *config_path; /* --config, every command */
+    const char *site;        /* --site, 's' */
+    const char *session;     /* --session, 'i' */
+    const char *format;      /* --format, 'f' */
+    bool json;               /* --json, 'j' */
+    bool deep;               /* --deep, 'd' */
+} cli_store_flags;
+
+/* Parses --config plus the flags `allowed` names; leaves optind at the operands. */
+int cli_parse_store_flags(int argc, char **argv, const char *allowed, cli_store_flags *f);
+
 struct store;
 typedef enum {
     OPEN_WRITER, /* read-write, or fail when a server holds the store */

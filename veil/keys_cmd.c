@@ -1,5 +1,4 @@
 /* keys_cmd.c - `veil keys`, `veil backup` and `veil store`: operating the key hierarchy. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,26 +12,6 @@
 
 #define REWRAP_STEP  20000
 #define REWRAP_BATCH 1000
-
-static int parse_config_flag(int argc, char **argv, const char **config_path, bool *deep)
-{
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"deep", no_argument, NULL, 'd'}, {0}};
-    opterr = 0;
-    int c;
-    *config_path = NULL;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'c') {
-            *config_path = optarg;
-        } else if (c == 'd' && deep) {
-            *deep = true;
-        } else {
-            cli_error("unknown option '%s'; see 'veil %s --help'", argv[optind - 1], argv[0]);
-            return -1;
-        }
-    }
-    return 0;
-}
 
 /* Moves every data key to the current master key, with progress on stderr. */
 static int rewrap_all(store *st)
@@ -109,9 +88,10 @@ static int keys_retire(store *st, const char *arg)
 
 int cmd_keys(int argc, char **argv)
 {
-    const char *config_path;
-    if (parse_config_flag(argc, argv, &config_path, NULL))
+    cli_store_flags fl;
+    if (cli_parse_store_flags(argc, argv, "", &fl))
         return EXIT_USAGE;
+    const char *config_path = fl.config_path;
     const char *verb = optind < argc ? argv[optind] : "";
     bool takes_version = !strcmp(verb, "retire");
     if ((strcmp(verb, "rotate") && strcmp(verb, "rewrap") && strcmp(verb, "status") &&
@@ -220,9 +200,10 @@ static int backup_restore(const veil_config *cfg, store_db which, const char *di
 
 int cmd_backup(int argc, char **argv)
 {
-    const char *config_path;
-    if (parse_config_flag(argc, argv, &config_path, NULL))
+    cli_store_flags fl;
+    if (cli_parse_store_flags(argc, argv, "", &fl))
         return EXIT_USAGE;
+    const char *config_path = fl.config_path;
     int n = argc - optind;
     bool restore = n == 3 && !strcmp(argv[optind], "restore");
     store_db which;
@@ -263,10 +244,11 @@ int cmd_backup(int argc, char **argv)
 
 int cmd_store(int argc, char **argv)
 {
-    const char *config_path;
-    bool deep = false;
-    if (parse_config_flag(argc, argv, &config_path, &deep))
+    cli_store_flags fl;
+    if (cli_parse_store_flags(argc, argv, "d", &fl))
         return EXIT_USAGE;
+    const char *config_path = fl.config_path;
+    bool deep = fl.deep;
     if (argc - optind != 1 || strcmp(argv[optind], "verify")) {
         cli_error("expected 'verify'; see 'veil store --help'");
         return EXIT_USAGE;

@@ -20,17 +20,7 @@
 
 /* ---- shared ----------------------------------------------------------------- */
 
-typedef struct {
-    const char *config_path;
-    const char *site;
-    const char *session;
-    const char *format;
-    bool json;
-    bool deep;
-} store_flags;
-
-/* Parses the flags a store command accepts; leaves optind at the operands. */
-static int parse_flags(int argc, char **argv, const char *allowed, store_flags *f)
+int cli_parse_store_flags(int argc, char **argv, const char *allowed, cli_store_flags *f)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -252,8 +242,8 @@ static int import_file(store *st, const veil_site_config *site, const char *path
 
 int cmd_import(int argc, char **argv)
 {
-    store_flags fl;
-    if (parse_flags(argc, argv, "si", &fl))
+    cli_store_flags fl;
+    if (cli_parse_store_flags(argc, argv, "si", &fl))
         return EXIT_USAGE;
     if (optind >= argc) {
         cli_error("name at least one FILE to import (or - for stdin)");
@@ -330,8 +320,8 @@ static int export_chunk(void *user, uint32_t seq, const char *json, size_t len)
 
 int cmd_export(int argc, char **argv)
 {
-    store_flags fl;
-    if (parse_flags(argc, argv, "f", &fl))
+    cli_store_flags fl;
+    if (cli_parse_store_flags(argc, argv, "f", &fl))
         return EXIT_USAGE;
     if (argc - optind != 1) {
         cli_error("name one SESSION to export; 'veil sessions' lists them");
@@ -399,8 +389,8 @@ static int print_session(void *user, const store_session_info *s)
 
 int cmd_sessions(int argc, char **argv)
 {
-    store_flags fl;
-    if (parse_flags(argc, argv, "sj", &fl))
+    cli_store_flags fl;
+    if (cli_parse_store_flags(argc, argv, "sj", &fl))
         return EXIT_USAGE;
     if (optind < argc) {
         cli_error("unexpected argument '%s'; see 'veil sessions --help'", argv[optind]);
@@ -431,8 +421,8 @@ int cmd_sessions(int argc, char **argv)
 
 int cmd_delete(int argc, char **argv)
 {
-    store_flags fl;
-    if (parse_flags(argc, argv, "", &fl))
+    cli_store_flags fl;
+    if (cli_parse_store_flags(argc, argv, "", &fl))
         return EXIT_USAGE;
     if (optind >= argc) {
         cli_error("name at least one SESSION to delete");

@@ -2,30 +2,8 @@
 # test_cli.sh VEIL - the veil program as a user meets it: help, usage errors,
 # broken config files, `veil mask` on stdin, and `veil serve` over TLS.
 set -u
-VEIL=$(realpath "$1")
-FIXTURES=$(realpath "$(dirname "$0")/../../../shared/fixtures" 2>/dev/null || true)
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work" || exit 1
+. "$(dirname "$0")/lib.sh"
 
-passed=0 failed=0
-check() { # check NAME CONDITION...
-    local name=$1
-    shift
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "ok - $name"
-    else
-        failed=$((failed + 1))
-        echo "not ok - $name"
-    fi
-}
-contains() { grep -qF -- "$2" "$1"; }
 
 # --- help and usage ----------------------------------------------------------
 "$VEIL" --help >out 2>err
@@ -83,13 +61,6 @@ if [ -f "$FIXTURES/rust-book-scroll.json" ]; then
 fi
 
 # --- veil serve --------------------------------------------------------------
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 30000))
-        ss -ltn | grep -q ":$p " || { echo $p; return; }
-    done
-}
 ingest=$(free_port)
 console=$(free_port)
 printf '[server]\ningest_port = %s\nconsole_port = %s\nstate_dir = st\n[store]\ndata_dir = st/data\nkeys_dir = st/keys\n' \
@@ -118,5 +89,4 @@ wait "$server_pid"
 check "serve stops cleanly on SIGTERM" test $? -eq 0
 server_pid=
 
-echo "cli: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "cli"

@@ -4,25 +4,13 @@
 # still reads back. Needs a small tmpfs, so root; exits 77 (skipped) when
 # mounting is not allowed here.
 set -u
-VEIL=$(realpath "$1")
-work=$(mktemp -d)
-cleanup() {
-    mountpoint -q "$work/st" && umount "$work/st"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work" || exit 1
+. "$(dirname "$0")/lib.sh"
+on_exit() { mountpoint -q "$work/st" && umount "$work/st"; }
 mkdir st
 if ! mount -t tmpfs -o size=24m tmpfs st 2>/dev/null; then
     echo "SKIP: cannot mount a tmpfs here (not root?)"
     exit 77
 fi
-passed=0 failed=0
-check() {
-    local name=$1
-    shift
-    if "$@"; then passed=$((passed + 1)); echo "ok - $name"; else failed=$((failed + 1)); echo "not ok - $name"; fi
-}
 printf '[server]\nstate_dir = st\n' >veil.conf
 python3 - <<'PY'
 import base64, json, os
@@ -49,5 +37,4 @@ sed 's/^/# /' err
 check "the session stored before still reads back" cmp -s before.json after.json
 "$VEIL" sessions >list 2>&1
 check "the store still opens and lists" grep -q small list
-echo "disk full: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "disk full"

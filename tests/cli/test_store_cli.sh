@@ -3,31 +3,8 @@
 # sessions, delete, keys, backup and restore drills, and a running server
 # rotating keys in the background while the CLI reads beside it.
 set -u
-VEIL=$(realpath "$1")
-FIXTURES=$(realpath "$(dirname "$0")/../../../shared/fixtures" 2>/dev/null || true)
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work" || exit 1
+. "$(dirname "$0")/lib.sh"
 
-passed=0 failed=0
-check() { # check NAME CONDITION...
-    local name=$1
-    shift
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "ok - $name"
-    else
-        failed=$((failed + 1))
-        echo "not ok - $name"
-    fi
-}
-contains() { grep -qF -- "$2" "$1"; }
-lacks() { ! grep -qF -- "$2" "$1"; }
 session_of() { awk -F'\t' 'NR == 1 {print $1}' "$1"; }
 
 # A small recording: a password field typed into, a card number in page text,
@@ -134,13 +111,6 @@ check "sessions marks the session whose key is missing" sh -c "grep newer out | 
 check "its export fails with the reason" contains err "not in the keys database"
 
 # --- beside a running server --------------------------------------------------------
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 30000))
-        ss -ltn | grep -q ":$p " || { echo $p; return; }
-    done
-}
 console=$(free_port)
 printf '[server]\nstate_dir = st\ningest_port = %s\nconsole_port = %s\n' "$(free_port)" "$console" >veil.conf
 "$VEIL" serve >serve.out 2>serve.err &
@@ -181,5 +151,4 @@ cp st/root.key good.key && chmod 600 st/root.key && head -c 32 /dev/urandom >st/
 "$VEIL" serve >out 2>err
 check "a wrong root key stops the server with a clear error" sh -c "test $? -eq 1 && grep -q 'does not open the keyring' err"
 
-echo "store cli: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "store cli"

@@ -25,6 +25,7 @@ struct maintainer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stopping;
+    bool rewrap_pending; /* data keys may be under an older master key */
 };
 
 /* What /metrics shows; written by the thread, read by the service thread. */
@@ -62,15 +63,23 @@ static void refresh_status(store *st)
     pthread_mutex_unlock(&progress.mu);
 }
 
-/* Returns true when it moved data keys (so status is worth refreshing). */
-static bool rewrap_step(store *st)
+/*
+ * Returns true when it moved data keys (so status is worth refreshing). Runs
+ * only while keys may be left to move, so an idle server does not scan the
+ * keys database every tick.
+ */
+static bool rewrap_step(maintainer *m)
 {
+    if (!m->rewrap_pending)
+        return false;
     size_t done, remaining;
-    int rc = store_rewrap(st, REWRAP_PER_TICK, REWRAP_BATCH, &done, &remaining);
+    int rc = store_rewrap(m->st, REWRAP_PER_TICK, REWRAP_BATCH, &done, &remaining);
     if (rc) {
         log_line("rewrap: %s; retrying", veil_strerror(rc));
         return false;
     }
+    /* what cannot move (damaged, or under a retired version) waits for a change */
+    m->rewrap_pending = remaining > 0 && done > 0;
     pthread_mutex_lock(&progress.mu);
     progress.rewrapped += done;
     progress.rewrap_remaining = remaining;
@@ -92,6 +101,7 @@ static void rotate_if_due(maintainer *m)
         log_line("automatic rotation failed: %s", veil_strerror(rc));
         return;
     }
+    m->rewrap_pending = true;
     pthread_mutex_lock(&progress.mu);
     progress.rotations++;
     pthread_mutex_unlock(&progress.mu);
@@ -143,9 +153,10 @@ static void *run(void *arg)
             log_line("the keyring changed but cannot be read; still using the loaded one");
         else if (changed)
             log_line("keyring changed on disk: reloaded");
+        m->rewrap_pending |= changed;
         if (tick % ROTATION_EVERY == 0)
             rotate_if_due(m);
-        bool moved = rewrap_step(m->st);
+        bool moved = rewrap_step(m);
         if (changed || moved || tick % STATUS_EVERY == 0)
             refresh_status(m->st);
         if (tick % RETENTION_EVERY == 0)
@@ -161,6 +172,7 @@ int maintain_start(maintainer **out, const veil_config *cfg, store *st)
         return VEIL_ENOMEM;
     m->cfg = cfg;
     m->st = st;
+    m->rewrap_pending = true; /* a rotation may have been cut short by a crash */
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);
     if (pthread_create(&m->thread, NULL, run, m)) {

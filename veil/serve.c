@@ -48,6 +48,31 @@ static struct lws_vhost *vhost(struct lws_context *ctx, const veil_config *cfg, 
     return lws_create_vhost(ctx, &v);
 }
 
+/* One context, two TLS vhosts; NULL (with the reason printed) on failure. */
+static struct lws_context *start_servers(const veil_config *cfg)
+{
+    lws_set_log_level(LLL_ERR | LLL_WARN, log_line);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    struct lws_context *ctx = lws_create_context(&info);
+    if (!ctx) {
+        cli_error("cannot start the server library");
+        return NULL;
+    }
+    if (!vhost(ctx, cfg, "ingest", cfg->ingest_port, ingest_protocols(), "http/1.1")) {
+        cli_error("cannot listen on %s:%d (ingest); is the port in use?", cfg->listen,
+                  cfg->ingest_port);
+    } else if (!vhost(ctx, cfg, "console", cfg->console_port, replay_protocols(), "http/1.1")) {
+        cli_error("cannot listen on %s:%d (console); is the port in use?", cfg->listen,
+                  cfg->console_port);
+    } else {
+        return ctx;
+    }
+    lws_context_destroy(ctx);
+    return NULL;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'}, {0}};
@@ -72,9 +97,8 @@ int cmd_serve(int argc, char **argv)
     store *st = NULL;
     maintainer *maint = NULL;
     char why[512];
-    if (veil_mkdirs(cfg.state_dir, 0700) || veil_mkdirs(cfg.data_dir, 0700) ||
-        veil_mkdirs(cfg.keys_dir, 0700)) {
-        cli_error("cannot create the state directories under %s; check permissions", cfg.state_dir);
+    if (veil_mkdirs(cfg.state_dir, 0700)) { /* the store makes its own directories */
+        cli_error("cannot create %s; check permissions", cfg.state_dir);
         goto out;
     }
     if (veil_tls_ensure(cfg.state_dir, cfg.tls_cert, cfg.tls_key, sizeof cfg.tls_cert, why,
@@ -89,25 +113,8 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     replay_set_metrics(maintain_metrics);
-    lws_set_log_level(LLL_ERR | LLL_WARN, log_line);
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    ctx = lws_create_context(&info);
-    if (!ctx) {
-        cli_error("cannot start the server library");
+    if (!(ctx = start_servers(&cfg)))
         goto out;
-    }
-    if (!vhost(ctx, &cfg, "ingest", cfg.ingest_port, ingest_protocols(), "http/1.1")) {
-        cli_error("cannot listen on %s:%d (ingest); is the port in use?", cfg.listen,
-                  cfg.ingest_port);
-        goto out;
-    }
-    if (!vhost(ctx, &cfg, "console", cfg.console_port, replay_protocols(), "http/1.1")) {
-        cli_error("cannot listen on %s:%d (console); is the port in use?", cfg.listen,
-                  cfg.console_port);
-        goto out;
-    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);

@@ -1,14 +1,21 @@
 #!/bin/sh
-# install-deps.sh - installs the Debian 12 packages Veil builds, runs and
-# tests with, when any is missing. Run as root; does nothing when all are there.
+# install-deps.sh [--tests] - installs the Debian 12 packages Veil builds and
+# runs with, when any is missing; with --tests also what the test suite needs
+# (Chromium, Node.js and the browser tests' npm packages). Run as root; does
+# nothing when all are there.
 set -eu
+with_tests=false
+[ "${1:-}" = --tests ] && with_tests=true
 PACKAGES="meson ninja-build re2c pkg-config gcc clang libclang-rt-14-dev
 libwebsockets-dev librocksdb-dev libsodium-dev libjansson-dev libzstd-dev
-libcmocka-dev libinih-dev libssl-dev zlib1g-dev openssl curl iproute2 chromium"
+libcmocka-dev libinih-dev libssl-dev zlib1g-dev openssl curl iproute2"
 if [ "$(dpkg --print-architecture)" = amd64 ]; then
     PACKAGES="$PACKAGES libhyperscan-dev" # the regex engine bench/masker compares against
 fi
-command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm" # the browser tests' runner
+if $with_tests; then
+    PACKAGES="$PACKAGES chromium"
+    command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm" # the browser tests' runner
+fi
 missing=
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -28,6 +35,7 @@ fi
 # The browser tests' npm packages (rrweb, playwright-core), pinned by the lock
 # file; reinstalled when the lock file changes. Playwright never downloads a
 # browser here: the tests drive Debian's /usr/bin/chromium.
+$with_tests || exit 0
 browser=$(dirname "$0")/../tests/browser
 if [ ! -f "$browser/node_modules/.package-lock.json" ] ||
     [ "$browser/package-lock.json" -nt "$browser/node_modules/.package-lock.json" ]; then

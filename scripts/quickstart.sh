@@ -32,6 +32,10 @@ cat <<MSG
 Veil is running (pid $(cat var/veil.pid), log var/veil.log, state under var/).
   demo site:     name "demo", site key "demo-site-key"
   mask a file:   build-release/veil/veil mask < recording.json
+  stored data:   var/data and var/keys, sealed under master keys in var/keyring;
+                 var/root.key opens them: keep a copy somewhere else
+  list, export:  build-release/veil/veil sessions; build-release/veil/veil export ID
+  import, delete: stop the server first (they need the store to themselves)
   stop:          kill \$(cat var/veil.pid)
 The certificate is self-signed (var/tls/cert.pem): browsers will ask you to
 accept it. Console login, users and replay are not in this build yet.

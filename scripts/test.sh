@@ -6,7 +6,7 @@
 # Ends with one line "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh || exit 1
+scripts/install-deps.sh --tests || exit 1
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 passed=0
 failed=0

@@ -15,12 +15,6 @@ enum tok_kind { TOK_OBJ, TOK_ARR, TOK_STR, TOK_KEY, TOK_NUM, TOK_TRUE, TOK_FALSE
 #define TOK_F_ASCII   2 /* string has no byte >= 0x80 */
 
 /*
- * One JSON value (or object key) in document order. Strings: `start` is the
- * first byte after the opening quote, `len` the raw byte count up to the
- * closing quote. Containers: `next` is the index of the token after the
- * container's last descendant, so a reader can skip a subtree in O(1).
- */
-/*
  * The object keys the rrweb walk reads, recognised once while tokenising so
  * the walk compares small integers. RR_KEY_OTHER: any other key, or a key
  * written with escapes (the walk compares those decoded).
@@ -51,14 +45,30 @@ enum rr_key {
     RR_KEY_COUNT
 };
 
+/*
+ * One JSON value (or object key) in document order, 12 bytes. Strings:
+ * `start` is the first byte after the opening quote, `len` the raw byte count
+ * up to the closing quote; numbers and literals: their bytes. Containers:
+ * `end` is the index of the token after the container's last descendant, so
+ * a reader skips a subtree in O(1) (tok_after()).
+ */
 typedef struct {
     uint32_t start;
-    uint32_t len;
-    uint32_t next;
+    union {
+        uint32_t len; /* scalars and keys */
+        uint32_t end; /* TOK_OBJ, TOK_ARR */
+    };
     uint8_t kind;
     uint8_t flags;
     uint8_t key; /* enum rr_key, for TOK_KEY */
+    uint8_t unused;
 } json_tok;
+
+/* The index of the token after value v and everything inside it. */
+static inline uint32_t tok_after(const json_tok *t, uint32_t v)
+{
+    return t[v].kind <= TOK_ARR ? t[v].end : v + 1;
+}
 
 /* tok[0] is a placeholder; the document's root value is tok[1]. */
 typedef struct {

@@ -212,7 +212,6 @@ static inline int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t
     json_tok *k = &t->tok[t->n];
     k->start = start;
     k->len = len;
-    k->next = t->n + 1;
     k->kind = kind;
     k->flags = flags;
     k->key = RR_KEY_OTHER;
@@ -320,8 +319,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
                   expect == (obj ? EXPECT_FIRST_KEY : EXPECT_FIRST_VALUE)))
                 goto unexpected;
             json_tok *open = &t->tok[nest->stack[--nest->depth]];
-            open->len = (uint32_t)(p - base) - open->start;
-            open->next = t->n;
+            open->end = t->n;
             expect = after_member(&p, nest, t);
             break;
         }

@@ -68,7 +68,7 @@ static uint32_t member(const walk *w, uint32_t obj, const char *name)
         return 0;
     uint32_t found = 0;
     size_t n = strlen(name);
-    for (uint32_t i = obj + 1; i < t[obj].next; i = t[i + 1].next)
+    for (uint32_t i = obj + 1; i < t[obj].end; i = tok_after(t, i + 1))
         if (key_is(w, &t[i], name, n))
             found = i + 1;
     return found;
@@ -96,7 +96,7 @@ static void members(const walk *w, uint32_t obj, const field_name *names, size_t
     memset(out, 0, n * sizeof *out);
     if (!obj || t[obj].kind != TOK_OBJ)
         return;
-    for (uint32_t i = obj + 1; i < t[obj].next; i = t[i + 1].next) {
+    for (uint32_t i = obj + 1; i < t[obj].end; i = tok_after(t, i + 1)) {
         uint8_t key = t[i].key;
         if (key != RR_KEY_OTHER) { /* recognised by the tokenizer */
             for (size_t f = 0; f < n; f++)
@@ -417,7 +417,7 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
     uint32_t kids = m[N_KIDS];
     if (err || !kids || t[kids].kind != TOK_ARR)
         return err;
-    for (uint32_t k = kids + 1; k < t[kids].next && !err; k = t[k].next)
+    for (uint32_t k = kids + 1; k < t[kids].end && !err; k = tok_after(t, k))
         err = walk_node(w, k, has_id ? id : parent, state, depth + 1);
     return err;
 }
@@ -435,7 +435,7 @@ static int mutation_adds(walk *w, uint32_t adds)
     int err = VEIL_OK;
     static const field_name fields[] = {FIELD("parentId", RR_KEY_PARENT_ID),
                                         FIELD("node", RR_KEY_NODE)};
-    for (uint32_t a = adds + 1; a < t[adds].next && !err; a = t[a].next) {
+    for (uint32_t a = adds + 1; a < t[adds].end && !err; a = tok_after(t, a)) {
         uint32_t parent = 0, m[2];
         uint8_t state;
         members(w, a, fields, 2, m);
@@ -461,7 +461,7 @@ static int mutation_texts(walk *w, uint32_t texts)
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
     static const field_name fields[] = {FIELD("id", RR_KEY_ID), FIELD("value", RR_KEY_VALUE)};
-    for (uint32_t x = texts + 1; x < t[texts].next && !err; x = t[x].next) {
+    for (uint32_t x = texts + 1; x < t[texts].end && !err; x = tok_after(t, x)) {
         uint32_t id, parent, m[2];
         uint8_t flags;
         uint8_t state;
@@ -483,7 +483,7 @@ static int mutation_attributes(walk *w, uint32_t list)
     int err = VEIL_OK;
     static const field_name fields[] = {FIELD("id", RR_KEY_ID),
                                         FIELD("attributes", RR_KEY_ATTRIBUTES)};
-    for (uint32_t x = list + 1; x < t[list].next && !err; x = t[x].next) {
+    for (uint32_t x = list + 1; x < t[list].end && !err; x = tok_after(t, x)) {
         uint32_t id, parent, m[2];
         uint8_t flags;
         members(w, x, fields, 2, m);
@@ -588,7 +588,7 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
     if (!events || t[events].kind != TOK_ARR)
         return VEIL_OK; /* no events: the sweep still scans every string */
     int err = VEIL_OK;
-    for (uint32_t e = events + 1; e < t[events].next && !err; e = t[e].next)
+    for (uint32_t e = events + 1; e < t[events].end && !err; e = tok_after(t, e))
         err = walk_event(&w, e);
     return err;
 }

@@ -64,6 +64,8 @@ typedef struct {
     uint8_t unused;
 } json_tok;
 
+_Static_assert(TOK_OBJ == 0 && TOK_ARR == 1, "tok_after() counts on containers coming first");
+
 /* The index of the token after value v and everything inside it. */
 static inline uint32_t tok_after(const json_tok *t, uint32_t v)
 {

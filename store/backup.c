@@ -108,7 +108,9 @@ static int check_session(void *user, const store_session_info *info)
 {
     verify_ctx *vc = user;
     vc->r->sessions++;
-    if (info->key_missing)
+    if (info->damaged)
+        vc->r->unreadable++;
+    else if (info->key_missing)
         vc->r->missing_keys++;
     else if (info->key_version == 0)
         vc->r->shredded_chunks++;

@@ -539,12 +539,16 @@ static int list_one(void *user, const char *k, size_t kl, const char *v, size_t 
         return VEIL_ECORRUPT;
     memcpy(id, k + 2, kl - 2);
     id[kl - 2] = '\0';
-    if (index_decode((const uint8_t *)v, vl, id, NULL, &e))
-        return VEIL_ECORRUPT;
-    if (lc->site && strcmp(lc->site, e.site))
-        return 0;
     store_session_info info;
-    fill_info(lc->st, id, &e, &info);
+    if (index_decode((const uint8_t *)v, vl, id, NULL, &e)) {
+        memset(&info, 0, sizeof info);
+        snprintf(info.session_id, sizeof info.session_id, "%s", id);
+        info.damaged = true;
+    } else if (lc->site && strcmp(lc->site, e.site)) {
+        return 0;
+    } else {
+        fill_info(lc->st, id, &e, &info);
+    }
     int rc = lc->fn(lc->user, &info);
     return rc ? (rc < 0 ? rc : 1) : 0;
 }
@@ -616,8 +620,8 @@ typedef struct {
 static int collect_expired(void *user, const store_session_info *info)
 {
     expired_list *el = user;
-    if (info->created_ms >= el->before_ms)
-        return 0;
+    if (info->damaged || info->created_ms >= el->before_ms)
+        return 0; /* a damaged entry's site and age are unknown: left to the operator */
     if (el->n == el->cap) {
         size_t cap = el->cap ? el->cap * 2 : 64;
         void *ids = realloc(el->ids, cap * sizeof *el->ids);

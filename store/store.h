@@ -106,6 +106,7 @@ typedef struct {
     uint64_t stored_bytes; /* sealed bytes on disk (before RocksDB overhead) */
     uint32_t key_version;  /* master-key version wrapping its data key; 0: none */
     bool key_missing;      /* no data key and no shred record (restore mismatch) */
+    bool damaged;          /* the index entry itself failed to parse: only the id is known */
 } store_session_info;
 
 /*
@@ -119,7 +120,9 @@ int store_read_session(store *st, const char *session_id, store_chunk_fn on_chun
                        void *user) VEIL_MUST_CHECK;
 
 typedef int (*store_session_fn)(void *user, const store_session_info *info);
-/* Every session in the index, ordered by id; `site` NULL for all sites. */
+/* Every session in the index, ordered by id; `site` NULL for all sites.
+ * A damaged index entry is listed (damaged = true) rather than stopping the
+ * list, whatever `site` says. */
 int store_list_sessions(store *st, const char *site, store_session_fn fn,
                         void *user) VEIL_MUST_CHECK;
 

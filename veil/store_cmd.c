@@ -369,7 +369,10 @@ static int print_session(void *user, const store_session_info *s)
     json_t *list = user;
     char created[32];
     format_time(s->created_ms, created, sizeof created);
-    const char *key = s->key_missing ? "missing" : s->key_version ? NULL : "shredded";
+    const char *key = s->damaged       ? "damaged"
+                      : s->key_missing ? "missing"
+                      : s->key_version ? NULL
+                                       : "shredded";
     if (list) {
         json_t *o = json_pack(
             "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "session", s->session_id, "site", s->site,

@@ -407,6 +407,46 @@ static void test_delete_shreds_even_old_copies(void **state)
     fixture_remove(&f);
 }
 
+typedef struct {
+    int listed, damaged;
+} list_count;
+
+static int count_listed(void *user, const store_session_info *info)
+{
+    list_count *lc = user;
+    lc->listed++;
+    lc->damaged += info->damaged;
+    return 0;
+}
+
+static void test_damaged_index_entry_is_listed_not_fatal(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    write_session(st, "fine", 1);
+    write_session(st, "hurt", 1);
+    char key[KEY_MAX];
+    kv_batch *b = kv_batch_new();
+    kv_batch_put(b, key, key_index(key, "hurt"), "garbage", 7);
+    assert_int_equal(kv_write(store_kv(st, STORE_DB_DATA), b, false), VEIL_OK);
+    kv_batch_free(b);
+    list_count lc = {0};
+    assert_int_equal(store_list_sessions(st, "shop", count_listed, &lc), VEIL_OK);
+    assert_int_equal(lc.listed, 2);
+    assert_int_equal(lc.damaged, 1);
+    store_verify_report r;
+    assert_int_equal(store_verify(st, false, &r), VEIL_OK);
+    assert_int_equal(r.unreadable, 1);
+    size_t deleted;
+    assert_int_equal(store_apply_retention(st, "shop", now_ms() + 60000, &deleted), VEIL_OK);
+    assert_int_equal(deleted, 1); /* "fine"; the damaged one is left to the operator */
+    assert_int_equal(read_back(st, "hurt", NULL), VEIL_ECORRUPT);
+    store_close(st);
+    fixture_remove(&f);
+}
+
 static void test_retention(void **state)
 {
     (void)state;
@@ -619,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_passphrase_root),
         cmocka_unit_test(test_delete_shreds_even_old_copies),
         cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_damaged_index_entry_is_listed_not_fatal),
         cmocka_unit_test(test_group_commit_shares_fsyncs),
         cmocka_unit_test(test_backup_restore_and_stale_keys),
         cmocka_unit_test(test_kill_during_rotation),

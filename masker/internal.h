@@ -13,6 +13,7 @@ enum tok_kind { TOK_OBJ, TOK_ARR, TOK_STR, TOK_KEY, TOK_NUM, TOK_TRUE, TOK_FALSE
 
 #define TOK_F_ESCAPED 1 /* string contains a backslash escape */
 #define TOK_F_ASCII   2 /* string has no byte >= 0x80 */
+#define TOK_F_UINT    4 /* number is an unsigned 32-bit integer, in uint_value */
 
 /*
  * The object keys the rrweb walk reads, recognised once while tokenising so
@@ -48,15 +49,17 @@ enum rr_key {
 /*
  * One JSON value (or object key) in document order, 12 bytes. Strings:
  * `start` is the first byte after the opening quote, `len` the raw byte count
- * up to the closing quote; numbers and literals: their bytes. Containers:
+ * up to the closing quote; literals: their bytes; numbers: their bytes, or
+ * with TOK_F_UINT their value (the only use the walk has for them). Containers:
  * `end` is the index of the token after the container's last descendant, so
  * a reader skips a subtree in O(1) (tok_after()).
  */
 typedef struct {
     uint32_t start;
     union {
-        uint32_t len; /* scalars and keys */
-        uint32_t end; /* TOK_OBJ, TOK_ARR */
+        uint32_t len;        /* strings, keys, literals, numbers */
+        uint32_t uint_value; /* numbers with TOK_F_UINT */
+        uint32_t end;        /* TOK_OBJ, TOK_ARR */
     };
     uint8_t kind;
     uint8_t flags;

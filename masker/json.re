@@ -219,6 +219,26 @@ static inline int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t
     return VEIL_OK;
 }
 
+/*
+ * rrweb's node ids, types and sources are unsigned integers the walk reads
+ * again and again: parse them once, here, while their bytes are in cache.
+ */
+static void note_uint(json_tok *k, const unsigned char *s, const unsigned char *end)
+{
+    if (end - s > 10)
+        return;
+    uint64_t x = 0;
+    for (; s < end; s++) {
+        if (*s < '0' || *s > '9')
+            return;
+        x = x * 10 + (uint64_t)(*s - '0');
+    }
+    if (x <= UINT32_MAX) {
+        k->flags |= TOK_F_UINT;
+        k->uint_value = (uint32_t)x;
+    }
+}
+
 enum expect {
     EXPECT_VALUE,
     EXPECT_FIRST_VALUE,
@@ -367,6 +387,8 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
                                                   : TOK_NULL,
                                 at, (uint32_t)(p - s), 0, len)))
                 goto out;
+            if (lx == LEX_NUMBER)
+                note_uint(&t->tok[t->n - 1], s, p);
             expect = after_member(&p, nest, t);
             break;
         }

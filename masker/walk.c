@@ -117,18 +117,9 @@ static void members(const walk *w, uint32_t obj, const field_name *names, size_t
 static bool as_uint(const walk *w, uint32_t v, uint32_t *out)
 {
     const json_tok *t = &w->tape->tok[v];
-    if (!v || t->kind != TOK_NUM || t->len > 10)
+    if (!v || t->kind != TOK_NUM || !(t->flags & TOK_F_UINT))
         return false;
-    uint64_t x = 0;
-    for (uint32_t i = 0; i < t->len; i++) {
-        char ch = w->scan.json[t->start + i];
-        if (ch < '0' || ch > '9')
-            return false;
-        x = x * 10 + (uint64_t)(ch - '0');
-    }
-    if (x > UINT32_MAX)
-        return false;
-    *out = (uint32_t)x;
+    *out = t->uint_value;
     return true;
 }
 

@@ -145,32 +145,53 @@ static int flush_batch(import_ctx *ic)
     return 0;
 }
 
-static int add_event(void *user, const char *event, size_t len, size_t offset)
+static int add_event(import_ctx *ic, const char *event, size_t len)
 {
-    (void)offset;
-    import_ctx *ic = user;
     if (ic->batch.len + len + 2 > IMPORT_BATCH_BYTES && flush_batch(ic))
-        return -2;
+        return -1;
     if (veil_buf_append(&ic->batch, ic->batch.len ? "," : "[", 1) ||
-        veil_buf_append(&ic->batch, event, len))
-        return -2;
+        veil_buf_append(&ic->batch, event, len)) {
+        cli_error("%s: out of memory", ic->file);
+        return -1;
+    }
     ic->events++;
     return 0;
 }
 
-/* The whole file is checked before anything is stored; the recording's
- * start is its first event's "timestamp" (ms), else now. */
-static int first_timestamp(void *user, const char *event, size_t len, size_t offset)
+/*
+ * The whole file is split into events, and so checked, before anything is
+ * stored. The recording's start is the first event's "timestamp" (ms) that
+ * there is, else now.
+ */
+typedef struct {
+    size_t *offset, *len;
+    size_t n, cap;
+    uint64_t created_ms;
+} event_spans;
+
+static int note_event(void *user, const char *event, size_t len, size_t offset)
 {
-    (void)offset;
-    uint64_t *created = user;
-    if (*created)
-        return 0;
-    json_t *v = json_loadb(event, len, 0, NULL);
-    json_t *ts = json_object_get(v, "timestamp");
-    if (json_is_integer(ts) && json_integer_value(ts) > 0)
-        *created = (uint64_t)json_integer_value(ts);
-    json_decref(v);
+    event_spans *es = user;
+    if (es->n == es->cap) {
+        size_t cap = es->cap ? es->cap * 2 : 1024;
+        size_t *o = realloc(es->offset, cap * sizeof *o);
+        if (o)
+            es->offset = o;
+        size_t *l = o ? realloc(es->len, cap * sizeof *l) : NULL;
+        if (!l)
+            return VEIL_ENOMEM;
+        es->len = l;
+        es->cap = cap;
+    }
+    es->offset[es->n] = offset;
+    es->len[es->n++] = len;
+    if (!es->created_ms) {
+        json_t *v = json_loadb(event, len, 0, NULL);
+        json_t *ts = json_object_get(v, "timestamp");
+        if (json_is_integer(ts) && json_integer_value(ts) > 0)
+            es->created_ms = (uint64_t)json_integer_value(ts);
+        json_decref(v);
+    }
     return 0;
 }
 
@@ -203,27 +224,23 @@ static int import_file(store *st, const veil_site_config *site, const char *path
     bool is_array;
     size_t off = 0;
     const char *what;
-    uint64_t created = 0;
+    event_spans es = {0};
     import_ctx ic = {.file = path};
-    int rc = events_each(in.data, in.len, &is_array, first_timestamp, &created, &off, &what);
-    if (rc < 0) {
+    int rc = events_each(in.data, in.len, &is_array, note_event, &es, &off, &what);
+    if (rc < 0)
         cli_error("%s: %s at byte %zu; nothing was imported", path, what, off);
-        veil_buf_free(&in);
-        return -1;
-    }
-    rc = store_session_open(st, site->name, session_id, created, &ic.session);
-    if (rc) {
+    else if (rc)
+        cli_error("%s: out of memory", path);
+    if (!rc && (rc = store_session_open(st, site->name, session_id, es.created_ms, &ic.session)))
         cli_error("%s: cannot create session %s: %s", path, session_id,
                   rc == VEIL_EINVAL ? "the id belongs to another site" : veil_strerror(rc));
-        veil_buf_free(&in);
-        return -1;
+    if (!rc) {
+        ic.seq = store_session_last_seq(ic.session);
+        ic.masker = masker_session_new(site->policy, NULL);
+        rc = ic.masker ? VEIL_OK : VEIL_ENOMEM;
     }
-    ic.seq = store_session_last_seq(ic.session);
-    ic.masker = masker_session_new(site->policy, NULL);
-    rc = ic.masker ? events_each(in.data, in.len, &is_array, add_event, &ic, &off, &what)
-                   : VEIL_ENOMEM;
-    if (rc == -1)
-        cli_error("%s: %s at byte %zu; events before it were stored", path, what, off);
+    for (size_t i = 0; !rc && i < es.n; i++)
+        rc = add_event(&ic, in.data + es.offset[i], es.len[i]);
     if (!rc)
         rc = flush_batch(&ic);
     if (!rc) {
@@ -237,6 +254,8 @@ static int import_file(store *st, const veil_site_config *site, const char *path
     store_session_close(ic.session);
     veil_buf_free(&ic.batch);
     veil_buf_free(&in);
+    free(es.offset);
+    free(es.len);
     return rc ? -1 : 0;
 }
 

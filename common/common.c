@@ -111,6 +111,13 @@ void veil_buf_reset(veil_buf *b)
     b->len = 0;
 }
 
+void veil_buf_reuse(veil_buf *b)
+{
+    if (b->data)
+        b->data[0] = '\0';
+    b->len = 0;
+}
+
 void veil_buf_free(veil_buf *b)
 {
     if (b->data) {

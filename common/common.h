@@ -56,7 +56,10 @@ int veil_buf_reserve(veil_buf *b, size_t extra) VEIL_MUST_CHECK;
 int veil_buf_append(veil_buf *b, const void *bytes, size_t n) VEIL_MUST_CHECK;
 int veil_buf_append_str(veil_buf *b, const char *s) VEIL_MUST_CHECK;
 int veil_buf_append_fill(veil_buf *b, char c, size_t n) VEIL_MUST_CHECK;
+/* Empties the buffer for reuse, wiping what it held. */
 void veil_buf_reset(veil_buf *b);
+/* Empties it without wiping: only for bytes that never held a secret (masked output). */
+void veil_buf_reuse(veil_buf *b);
 /* Wipes the bytes (they may have held unmasked input) and frees them. */
 void veil_buf_free(veil_buf *b);
 

@@ -9,11 +9,13 @@
 
 /* ---- JSON tape (json.re) ---------------------------------------------- */
 
-enum tok_kind { TOK_OBJ, TOK_ARR, TOK_STR, TOK_KEY, TOK_NUM, TOK_TRUE, TOK_FALSE, TOK_NULL };
+enum tok_kind { TOK_OBJ, TOK_ARR, TOK_STR, TOK_NUM, TOK_TRUE, TOK_FALSE, TOK_NULL };
 
-#define TOK_F_ESCAPED 1 /* string contains a backslash escape */
-#define TOK_F_ASCII   2 /* string has no byte >= 0x80 */
-#define TOK_F_UINT    4 /* number is an unsigned 32-bit integer, in uint_value */
+#define TOK_F_ESCAPED     1  /* string contains a backslash escape */
+#define TOK_F_ASCII       2  /* string has no byte >= 0x80 */
+#define TOK_F_UINT        4  /* number is an unsigned 32-bit integer, in uint_value */
+#define TOK_F_VISITED     8  /* set by the walk: string already masked or scanned */
+#define TOK_F_KEY_ESCAPED 16 /* the member's key contains a backslash escape */
 
 /*
  * The object keys the rrweb walk reads, recognised once while tokenising so
@@ -46,24 +48,33 @@ enum rr_key {
     RR_KEY_COUNT
 };
 
+/* The key's name as written in rrweb JSON ("" for RR_KEY_OTHER). */
+const char *rr_key_name(enum rr_key key);
+
 /*
- * One JSON value (or object key) in document order, 12 bytes. Strings:
- * `start` is the first byte after the opening quote, `len` the raw byte count
- * up to the closing quote; literals: their bytes; numbers: their bytes, or
- * with TOK_F_UINT their value (the only use the walk has for them). Containers:
- * `end` is the index of the token after the container's last descendant, so
- * a reader skips a subtree in O(1) (tok_after()).
+ * One JSON value in document order, 16 bytes. Strings: `start` is the first
+ * byte after the opening quote, `len` the raw byte count up to the closing
+ * quote; literals: their bytes; numbers: their bytes, or with TOK_F_UINT
+ * their value (the only use the walk has for them). Containers: `end` is the
+ * index of the token after the container's last descendant, so a reader
+ * skips a subtree in O(1) (tok_after()).
+ *
+ * Keys are not tokens of their own: an object member is its value's token,
+ * labelled with the key the tokenizer recognised (`key`) and where the key's
+ * name starts (`key_start`, the byte after its quote; its end is the next
+ * unescaped quote). Half of rrweb's tokens are keys, so this halves the tape.
  */
 typedef struct {
     uint32_t start;
     union {
-        uint32_t len;        /* strings, keys, literals, numbers */
+        uint32_t len;        /* strings, literals, numbers */
         uint32_t uint_value; /* numbers with TOK_F_UINT */
         uint32_t end;        /* TOK_OBJ, TOK_ARR */
     };
+    uint32_t key_start; /* object members only */
     uint8_t kind;
     uint8_t flags;
-    uint8_t key; /* enum rr_key, for TOK_KEY */
+    uint8_t key; /* enum rr_key, for object members */
     uint8_t unused;
 } json_tok;
 
@@ -151,6 +162,7 @@ void decode_scratch_free(decode_scratch *d);
 
 typedef struct {
     char *json; /* the whole input, rewritten in place */
+    size_t json_len;
     decode_scratch *scratch;
     edit_list *edits;
     masker_findings *findings;
@@ -161,6 +173,8 @@ typedef struct {
 
 /* Finds and masks card numbers, IPs, emails and phones in one string token. */
 int detect_scan_string(scan_ctx *ctx, const json_tok *t, enum scan_mode mode);
+/* detect_scan_string(SCAN_TEXT) on every string the walk left unvisited. */
+int detect_sweep(scan_ctx *ctx, const json_tape *tape);
 
 enum field_mask {
     MASK_VALUE, /* every character becomes '*' */
@@ -195,12 +209,14 @@ struct masker_session {
     json_tape tape;
     edit_list edits;
     decode_scratch scratch;
-    uint8_t *visited; /* one byte per tape token: already masked or scanned */
-    size_t visited_cap;
     veil_buf out;
 };
 
 void session_set_url(masker_session *s, const char *url, size_t len);
 
 /* Applies field masks and typed-value scans that depend on rrweb meaning. */
-int walk_batch(masker_session *s, char *json, masker_findings *findings);
+int walk_batch(masker_session *s, char *json, size_t len, masker_findings *findings);
+
+/* The scan context for one batch of session s. */
+void session_scan_ctx(masker_session *s, char *json, size_t len, masker_findings *findings,
+                      scan_ctx *out);

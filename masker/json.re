@@ -33,6 +33,7 @@ enum lex {
     LEX_COLON,
     LEX_COMMA,
     LEX_QUOTE,
+    LEX_UINT, /* up to 9 digits: always fits in 32 bits */
     LEX_NUMBER,
     LEX_TRUE,
     LEX_FALSE,
@@ -75,6 +76,7 @@ static enum lex lex_token(const unsigned char **cursor, const unsigned char **to
             ":"     { *cursor = YYCURSOR; return LEX_COLON; }
             ","     { *cursor = YYCURSOR; return LEX_COMMA; }
             ["]     { *cursor = YYCURSOR; return LEX_QUOTE; }
+            "0" | [1-9] digit{0,8} { *cursor = YYCURSOR; return LEX_UINT; }
             number  { *cursor = YYCURSOR; return LEX_NUMBER; }
             "true"  { *cursor = YYCURSOR; return LEX_TRUE; }
             "false" { *cursor = YYCURSOR; return LEX_FALSE; }
@@ -132,65 +134,95 @@ static int lex_string(const unsigned char **cursor, const unsigned char *end, ui
     }
 }
 
-/* Which rrweb key these bytes spell, by length first. */
+static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {
+    [RR_KEY_OTHER] = "",
+    [RR_KEY_ID] = "id",
+    [RR_KEY_TYPE] = "type",
+    [RR_KEY_DATA] = "data",
+    [RR_KEY_NODE] = "node",
+    [RR_KEY_TEXT] = "text",
+    [RR_KEY_ADDS] = "adds",
+    [RR_KEY_HREF] = "href",
+    [RR_KEY_NAME] = "name",
+    [RR_KEY_TEXTS] = "texts",
+    [RR_KEY_VALUE] = "value",
+    [RR_KEY_SOURCE] = "source",
+    [RR_KEY_EVENTS] = "events",
+    [RR_KEY_TAG_NAME] = "tagName",
+    [RR_KEY_PARENT_ID] = "parentId",
+    [RR_KEY_ATTRIBUTES] = "attributes",
+    [RR_KEY_CHILD_NODES] = "childNodes",
+    [RR_KEY_TEXT_CONTENT] = "textContent",
+    [RR_KEY_AUTOCOMPLETE] = "autocomplete",
+    [RR_KEY_CONTENTEDITABLE] = "contenteditable",
+    [RR_KEY_RR_IS_PASSWORD] = "data-rr-is-password",
+    [RR_KEY_VEIL_SENSITIVE] = "data-veil-sensitive",
+};
+
+const char *rr_key_name(enum rr_key key)
+{
+    return (unsigned)key < RR_KEY_COUNT ? RR_KEY_NAMES[key] : "";
+}
+
+/* Which rrweb key these bytes spell: by length first, then one compare. */
 static uint8_t rr_key_of(const char *s, size_t n)
 {
-#define IS(word, key)                                                                              \
-    if (!memcmp(s, word, n))                                                                       \
+#define IS(key)                                                                                    \
+    if (!memcmp(s, RR_KEY_NAMES[key], n))                                                          \
     return key
     switch (n) {
     case 2:
-        IS("id", RR_KEY_ID);
+        IS(RR_KEY_ID);
         break;
     case 4:
-        IS("type", RR_KEY_TYPE);
-        IS("data", RR_KEY_DATA);
-        IS("node", RR_KEY_NODE);
-        IS("text", RR_KEY_TEXT);
-        IS("adds", RR_KEY_ADDS);
-        IS("href", RR_KEY_HREF);
-        IS("name", RR_KEY_NAME);
+        IS(RR_KEY_TYPE);
+        IS(RR_KEY_DATA);
+        IS(RR_KEY_NODE);
+        IS(RR_KEY_TEXT);
+        IS(RR_KEY_ADDS);
+        IS(RR_KEY_HREF);
+        IS(RR_KEY_NAME);
         break;
     case 5:
-        IS("texts", RR_KEY_TEXTS);
-        IS("value", RR_KEY_VALUE);
+        IS(RR_KEY_TEXTS);
+        IS(RR_KEY_VALUE);
         break;
     case 6:
-        IS("source", RR_KEY_SOURCE);
-        IS("events", RR_KEY_EVENTS);
+        IS(RR_KEY_SOURCE);
+        IS(RR_KEY_EVENTS);
         break;
     case 7:
-        IS("tagName", RR_KEY_TAG_NAME);
+        IS(RR_KEY_TAG_NAME);
         break;
     case 8:
-        IS("parentId", RR_KEY_PARENT_ID);
+        IS(RR_KEY_PARENT_ID);
         break;
     case 10:
-        IS("attributes", RR_KEY_ATTRIBUTES);
-        IS("childNodes", RR_KEY_CHILD_NODES);
+        IS(RR_KEY_ATTRIBUTES);
+        IS(RR_KEY_CHILD_NODES);
         break;
     case 11:
-        IS("textContent", RR_KEY_TEXT_CONTENT);
+        IS(RR_KEY_TEXT_CONTENT);
         break;
     case 12:
-        IS("autocomplete", RR_KEY_AUTOCOMPLETE);
+        IS(RR_KEY_AUTOCOMPLETE);
         break;
     case 15:
-        IS("contenteditable", RR_KEY_CONTENTEDITABLE);
+        IS(RR_KEY_CONTENTEDITABLE);
         break;
     case 19:
-        IS("data-rr-is-password", RR_KEY_RR_IS_PASSWORD);
-        IS("data-veil-sensitive", RR_KEY_VEIL_SENSITIVE);
+        IS(RR_KEY_RR_IS_PASSWORD);
+        IS(RR_KEY_VEIL_SENSITIVE);
         break;
     }
 #undef IS
     return RR_KEY_OTHER;
 }
 
-/* rrweb JSON averages 8 to 10 bytes per token: the first growth reserves that. */
+/* rrweb JSON averages 14 to 16 bytes per token: the first growth reserves a bit more. */
 static __attribute__((noinline)) int tape_grow(json_tape *t, size_t json_len)
 {
-    size_t cap = t->cap ? (size_t)t->cap * 2 : json_len / 8 + 1024;
+    size_t cap = t->cap ? (size_t)t->cap * 2 : json_len / 12 + 1024;
     if (cap > UINT32_MAX / 2)
         return VEIL_ETOOBIG;
     json_tok *grown = realloc(t->tok, cap * sizeof *grown);
@@ -201,8 +233,16 @@ static __attribute__((noinline)) int tape_grow(json_tape *t, size_t json_len)
     return VEIL_OK;
 }
 
+/* The key of the object member whose value is pushed next (zero: none). */
+typedef struct {
+    uint32_t start;
+    uint8_t id;    /* enum rr_key */
+    uint8_t flags; /* TOK_F_KEY_ESCAPED */
+} member_key;
+
+/* Pushes one value, which takes (and clears) the pending member key. */
 static inline int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t len,
-                            uint8_t flags, size_t json_len)
+                            uint8_t flags, member_key *key, size_t json_len)
 {
     if (VEIL_UNLIKELY(t->n == t->cap)) {
         int rc = tape_grow(t, json_len);
@@ -212,9 +252,11 @@ static inline int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t
     json_tok *k = &t->tok[t->n];
     k->start = start;
     k->len = len;
+    k->key_start = key->start;
     k->kind = kind;
-    k->flags = flags;
-    k->key = RR_KEY_OTHER;
+    k->flags = flags | key->flags;
+    k->key = key->id;
+    *key = (member_key){0};
     t->n++;
     return VEIL_OK;
 }
@@ -222,7 +264,17 @@ static inline int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t
 /*
  * rrweb's node ids, types and sources are unsigned integers the walk reads
  * again and again: parse them once, here, while their bytes are in cache.
+ * set_uint: a LEX_UINT lexeme (1-9 digits); note_uint: any other number.
  */
+static void set_uint(json_tok *k, const unsigned char *s, const unsigned char *end)
+{
+    uint32_t x = 0;
+    for (; s < end; s++)
+        x = x * 10 + (uint32_t)(*s - '0');
+    k->flags |= TOK_F_UINT;
+    k->uint_value = x;
+}
+
 static void note_uint(json_tok *k, const unsigned char *s, const unsigned char *end)
 {
     if (end - s > 10)
@@ -250,7 +302,8 @@ enum expect {
 };
 
 typedef struct {
-    uint32_t stack[MASKER_MAX_DEPTH];
+    uint32_t stack[MASKER_MAX_DEPTH]; /* tape index of each open container */
+    bool in_object[MASKER_MAX_DEPTH]; /* whether it is an object */
     int depth;
 } nesting;
 
@@ -277,14 +330,14 @@ static enum expect after_key(const unsigned char **p)
 }
 
 /* After a complete value: a comma or close inside a container, else the end. */
-static enum expect after_member(const unsigned char **p, const nesting *n, const json_tape *t)
+static enum expect after_member(const unsigned char **p, const nesting *n)
 {
     if (n->depth == 0)
         return EXPECT_END;
     if (**p != ',')
         return EXPECT_COMMA;
     ++*p;
-    return t->tok[n->stack[n->depth - 1]].kind == TOK_OBJ ? EXPECT_KEY : EXPECT_VALUE;
+    return n->in_object[n->depth - 1] ? EXPECT_KEY : EXPECT_VALUE;
 }
 
 int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *err)
@@ -292,7 +345,8 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
     if (len > MASKER_MAX_INPUT)
         return fail_at(err, json, (const unsigned char *)json, "input too large", VEIL_ETOOBIG);
     t->n = 0;
-    if (tape_push(t, TOK_NULL, 0, 0, 0, len)) /* placeholder: index 0 names no value */
+    member_key key = {0};
+    if (tape_push(t, TOK_NULL, 0, 0, 0, &key, len)) /* placeholder: index 0 names no value */
         return fail_at(err, json, (const unsigned char *)json, "out of memory", VEIL_ENOMEM);
     nesting *nest = malloc(sizeof *nest);
     if (!nest)
@@ -325,22 +379,22 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
                 rc = fail_at(err, json, s, "nesting too deep", VEIL_ETOODEEP);
                 goto out;
             }
+            nest->in_object[nest->depth] = lx == LEX_OBJ_OPEN;
             nest->stack[nest->depth++] = t->n;
-            if ((rc = tape_push(t, lx == LEX_OBJ_OPEN ? TOK_OBJ : TOK_ARR, at, 0, 0, len)))
+            if ((rc = tape_push(t, lx == LEX_OBJ_OPEN ? TOK_OBJ : TOK_ARR, at, 0, 0, &key, len)))
                 goto out;
             expect = lx == LEX_OBJ_OPEN ? EXPECT_FIRST_KEY : EXPECT_FIRST_VALUE;
             break;
         case LEX_OBJ_CLOSE:
         case LEX_ARR_CLOSE: {
             bool obj = lx == LEX_OBJ_CLOSE;
-            if (nest->depth == 0 ||
-                t->tok[nest->stack[nest->depth - 1]].kind != (obj ? TOK_OBJ : TOK_ARR) ||
+            if (nest->depth == 0 || nest->in_object[nest->depth - 1] != obj ||
                 !(expect == EXPECT_COMMA ||
                   expect == (obj ? EXPECT_FIRST_KEY : EXPECT_FIRST_VALUE)))
                 goto unexpected;
             json_tok *open = &t->tok[nest->stack[--nest->depth]];
             open->end = t->n;
-            expect = after_member(&p, nest, t);
+            expect = after_member(&p, nest);
             break;
         }
         case LEX_COLON:
@@ -351,12 +405,11 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
         case LEX_COMMA:
             if (expect != EXPECT_COMMA)
                 goto unexpected;
-            expect =
-                t->tok[nest->stack[nest->depth - 1]].kind == TOK_OBJ ? EXPECT_KEY : EXPECT_VALUE;
+            expect = nest->in_object[nest->depth - 1] ? EXPECT_KEY : EXPECT_VALUE;
             break;
         case LEX_QUOTE: {
-            bool key = expect == EXPECT_KEY || expect == EXPECT_FIRST_KEY;
-            if (!key && expect != EXPECT_VALUE && expect != EXPECT_FIRST_VALUE)
+            bool is_key = expect == EXPECT_KEY || expect == EXPECT_FIRST_KEY;
+            if (!is_key && expect != EXPECT_VALUE && expect != EXPECT_FIRST_VALUE)
                 goto unexpected;
             uint8_t flags;
             if (lex_string(&p, end, &flags)) {
@@ -366,14 +419,21 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
                              VEIL_EJSON);
                 goto out;
             }
-            if ((rc = tape_push(t, key ? TOK_KEY : TOK_STR, at + 1, (uint32_t)(p - s) - 2, flags,
-                                len)))
+            if (is_key) { /* not on the tape: it labels the value pushed next */
+                key.start = at + 1;
+                if (flags & TOK_F_ESCAPED)
+                    key.flags = TOK_F_KEY_ESCAPED; /* the walk compares it decoded */
+                else
+                    key.id = rr_key_of(json + at + 1, (size_t)(p - s) - 2);
+                expect = after_key(&p);
+                break;
+            }
+            if ((rc = tape_push(t, TOK_STR, at + 1, (uint32_t)(p - s) - 2, flags, &key, len)))
                 goto out;
-            if (key && !(flags & TOK_F_ESCAPED))
-                t->tok[t->n - 1].key = rr_key_of(json + at + 1, (size_t)(p - s) - 2);
-            expect = key ? after_key(&p) : after_member(&p, nest, t);
+            expect = after_member(&p, nest);
             break;
         }
+        case LEX_UINT:
         case LEX_NUMBER:
         case LEX_TRUE:
         case LEX_FALSE:
@@ -381,15 +441,17 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
             if (expect != EXPECT_VALUE && expect != EXPECT_FIRST_VALUE)
                 goto unexpected;
             if ((rc = tape_push(t,
-                                lx == LEX_NUMBER  ? TOK_NUM
+                                lx == LEX_UINT || lx == LEX_NUMBER ? TOK_NUM
                                 : lx == LEX_TRUE  ? TOK_TRUE
                                 : lx == LEX_FALSE ? TOK_FALSE
                                                   : TOK_NULL,
-                                at, (uint32_t)(p - s), 0, len)))
+                                at, (uint32_t)(p - s), 0, &key, len)))
                 goto out;
-            if (lx == LEX_NUMBER)
+            if (lx == LEX_UINT)
+                set_uint(&t->tok[t->n - 1], s, p);
+            else if (lx == LEX_NUMBER)
                 note_uint(&t->tok[t->n - 1], s, p);
-            expect = after_member(&p, nest, t);
+            expect = after_member(&p, nest);
             break;
         }
         continue;

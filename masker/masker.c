@@ -55,7 +55,6 @@ void masker_session_free(masker_session *s)
     free(s->edits.v);
     veil_buf_free(&s->edits.arena);
     decode_scratch_free(&s->scratch);
-    free(s->visited);
     veil_buf_free(&s->out);
     sodium_memzero(s->url, sizeof s->url);
     free(s);
@@ -66,22 +65,23 @@ size_t masker_session_state_bytes(const masker_session *s)
     return sizeof *s + nodes_bytes(&s->nodes);
 }
 
-/* Every string the walk did not handle gets the pattern scan. */
-static int sweep(masker_session *s, char *json, masker_findings *findings)
+void session_scan_ctx(masker_session *s, char *json, size_t len, masker_findings *findings,
+                      scan_ctx *out)
 {
-    scan_ctx c = {.json = json,
-                  .scratch = &s->scratch,
-                  .edits = &s->edits,
-                  .findings = findings,
-                  .policy = &s->policy};
-    const json_tok *t = s->tape.tok;
-    for (uint32_t i = 1; i < s->tape.n; i++)
-        if (t[i].kind == TOK_STR && !s->visited[i]) {
-            int err = detect_scan_string(&c, &t[i], SCAN_TEXT);
-            if (err)
-                return err;
-        }
-    return VEIL_OK;
+    *out = (scan_ctx){.json = json,
+                      .json_len = len,
+                      .scratch = &s->scratch,
+                      .edits = &s->edits,
+                      .findings = findings,
+                      .policy = &s->policy};
+}
+
+/* Every string the walk did not handle gets the pattern scan. */
+static int sweep(masker_session *s, char *json, size_t len, masker_findings *findings)
+{
+    scan_ctx c;
+    session_scan_ctx(s, json, len, findings, &c);
+    return detect_sweep(&c, &s->tape);
 }
 
 static int by_offset(const void *a, const void *b)
@@ -95,7 +95,7 @@ static int assemble(masker_session *s, const char *json, size_t len)
 {
     edit_list *e = &s->edits;
     qsort(e->v, e->n, sizeof *e->v, by_offset);
-    veil_buf_reset(&s->out);
+    veil_buf_reuse(&s->out); /* it held the last batch's masked output */
     size_t at = 0;
     for (size_t i = 0; i < e->n; i++) {
         const masker_edit *ed = &e->v[i];
@@ -111,19 +111,6 @@ static int assemble(masker_session *s, const char *json, size_t len)
     return veil_buf_append(&s->out, json + at, len - at);
 }
 
-static int ensure_visited(masker_session *s, size_t n)
-{
-    if (n > s->visited_cap) {
-        uint8_t *grown = realloc(s->visited, n);
-        if (!grown)
-            return VEIL_ENOMEM;
-        s->visited = grown;
-        s->visited_cap = n;
-    }
-    memset(s->visited, 0, n);
-    return VEIL_OK;
-}
-
 int masker_session_mask(masker_session *s, char *json, size_t len, masker_result *out,
                         masker_findings *findings, masker_error *err)
 {
@@ -137,11 +124,9 @@ int masker_session_mask(masker_session *s, char *json, size_t len, masker_result
     s->edits.n = 0;
     veil_buf_reset(&s->edits.arena);
     masker_findings found = {0};
-    rc = ensure_visited(s, s->tape.n);
+    rc = walk_batch(s, json, len, &found);
     if (!rc)
-        rc = walk_batch(s, json, &found);
-    if (!rc)
-        rc = sweep(s, json, &found);
+        rc = sweep(s, json, len, &found);
     if (!rc && s->edits.n)
         rc = assemble(s, json, len);
     if (rc) {
@@ -153,7 +138,10 @@ int masker_session_mask(masker_session *s, char *json, size_t len, masker_result
     for (int k = 0; k < MASKER_FINDING_COUNT; k++)
         findings->count[k] += found.count[k];
     if (s->edits.n) {
-        sodium_memzero(json, len); /* the unmasked input is no longer needed */
+        /* Everything else in json is masked already: only the bytes under
+         * queued edits are still the visitor's. */
+        for (size_t i = 0; i < s->edits.n; i++)
+            sodium_memzero(json + s->edits.v[i].off, s->edits.v[i].len);
         out->data = s->out.data;
         out->len = s->out.len;
     } else {

@@ -15,7 +15,7 @@
 
 typedef struct {
     masker_session *s;
-    const json_tape *tape;
+    json_tape *tape; /* the walk sets TOK_F_VISITED */
     scan_ctx scan;
 } walk;
 
@@ -30,14 +30,18 @@ enum {
 
 /* ---- tape access -------------------------------------------------------- */
 
+/* Whether member token k's key is `name` (n bytes, no quote in it). */
 static bool key_is(const walk *w, const json_tok *k, const char *name, size_t n)
 {
-    const char *raw = w->scan.json + k->start;
-    if (!(k->flags & TOK_F_ESCAPED))
-        return k->len == n && !memcmp(raw, name, n);
-    /* An escaped key ("t\u0065xt") must not hide a field: compare decoded. */
+    const char *raw = w->scan.json + k->key_start; /* ends at an unescaped '"' */
     size_t i = 0, j = 0;
-    while (i < k->len && j < n) {
+    if (!(k->flags & TOK_F_KEY_ESCAPED)) {
+        while (j < n && raw[i] == name[j]) /* stops at the closing quote */
+            i++, j++;
+        return j == n && raw[i] == '"';
+    }
+    /* An escaped key ("t\u0065xt") must not hide a field: compare decoded. */
+    while (raw[i] != '"' && j < n) {
         char ch = raw[i];
         if (ch == '\\' && raw[i + 1] == 'u' && !memcmp(raw + i + 2, "00", 2)) {
             unsigned v = 0;
@@ -56,7 +60,7 @@ static bool key_is(const walk *w, const json_tok *k, const char *name, size_t n)
         if (ch != name[j++])
             return false;
     }
-    return i == k->len && j == n;
+    return raw[i] == '"' && j == n;
 }
 
 /* The value of member `name` (the last one, as JSON.parse keeps), or 0.
@@ -68,48 +72,48 @@ static uint32_t member(const walk *w, uint32_t obj, const char *name)
         return 0;
     uint32_t found = 0;
     size_t n = strlen(name);
-    for (uint32_t i = obj + 1; i < t[obj].end; i = tok_after(t, i + 1))
+    for (uint32_t i = obj + 1; i < t[obj].end; i = tok_after(t, i))
         if (key_is(w, &t[i], name, n))
-            found = i + 1;
+            found = i;
     return found;
 }
 
 /*
- * Several members in one pass over the object: out[i] gets the value of
- * names[i] (the last one, as member() does) or 0. The walk reads 4-8 fields
- * per node; one pass instead of one scan per name is most of its speed.
+ * The fields the walk reads from one kind of object, by the key the
+ * tokenizer recognised: slot[k] is 1 + the index of rr_key k in the output
+ * of members(), 0 for a key not read. AT() spells one entry.
  */
 typedef struct {
-    const char *name;
-    uint8_t len;
-    uint8_t key; /* enum rr_key */
-} field_name;
+    uint8_t slot[RR_KEY_COUNT];
+} field_set;
 
-#define FIELD(s, k)                                                                                \
-    {                                                                                              \
-        s, sizeof s - 1, k                                                                         \
-    }
+#define AT(key, index) [key] = (index) + 1
 
-static void members(const walk *w, uint32_t obj, const field_name *names, size_t n, uint32_t *out)
+/*
+ * Several members in one pass over the object: out[i] gets the value of the
+ * field at index i (the last one, as member() does) or 0. The walk reads 2-8
+ * fields per object; one pass with a table lookup per key is most of its speed.
+ */
+static void members(const walk *w, uint32_t obj, const field_set *fields, size_t n, uint32_t *out)
 {
     const json_tok *t = w->tape->tok;
-    memset(out, 0, n * sizeof *out);
+    for (size_t f = 0; f < n; f++) /* a loop: memset's call costs more for 2-8 slots */
+        out[f] = 0;
     if (!obj || t[obj].kind != TOK_OBJ)
         return;
-    for (uint32_t i = obj + 1; i < t[obj].end; i = tok_after(t, i + 1)) {
+    for (uint32_t i = obj + 1; i < t[obj].end; i = tok_after(t, i)) {
         uint8_t key = t[i].key;
         if (key != RR_KEY_OTHER) { /* recognised by the tokenizer */
-            for (size_t f = 0; f < n; f++)
-                if (names[f].key == key) {
-                    out[f] = i + 1;
+            if (fields->slot[key])
+                out[fields->slot[key] - 1] = i;
+        } else if (t[i].flags & TOK_F_KEY_ESCAPED) { /* "t\u0065xt" must not hide a field */
+            for (int k = 1; k < RR_KEY_COUNT; k++) {
+                const char *name = rr_key_name(k);
+                if (fields->slot[k] && key_is(w, &t[i], name, strlen(name))) {
+                    out[fields->slot[k] - 1] = i;
                     break;
                 }
-        } else if (t[i].flags & TOK_F_ESCAPED) { /* "t\u0065xt" must not hide a field */
-            for (size_t f = 0; f < n; f++)
-                if (key_is(w, &t[i], names[f].name, names[f].len)) {
-                    out[f] = i + 1;
-                    break;
-                }
+            }
         }
     }
 }
@@ -130,16 +134,20 @@ static bool is_string(const walk *w, uint32_t v)
 
 /* ---- masking one string -------------------------------------------------- */
 
-static void mark(walk *w, uint32_t v)
+/* Marks string v as handled; false when it already was. */
+static bool mark(walk *w, uint32_t v)
 {
-    w->s->visited[v] = 1;
+    json_tok *t = &w->tape->tok[v];
+    if (t->flags & TOK_F_VISITED)
+        return false;
+    t->flags |= TOK_F_VISITED;
+    return true;
 }
 
 static int mask_string(walk *w, uint32_t v, enum field_mask how, bool card_field)
 {
-    if (!is_string(w, v) || w->s->visited[v])
+    if (!is_string(w, v) || !mark(w, v))
         return VEIL_OK;
-    mark(w, v);
     if (card_field) { /* count the card before it disappears */
         w->scan.in_card_field = w->scan.dry_run = true;
         int err = detect_scan_string(&w->scan, &w->tape->tok[v], SCAN_TYPED);
@@ -152,9 +160,8 @@ static int mask_string(walk *w, uint32_t v, enum field_mask how, bool card_field
 
 static int scan_typed(walk *w, uint32_t v)
 {
-    if (!is_string(w, v) || w->s->visited[v])
+    if (!is_string(w, v) || !mark(w, v))
         return VEIL_OK;
-    mark(w, v);
     return detect_scan_string(&w->scan, &w->tape->tok[v], SCAN_TYPED);
 }
 
@@ -172,16 +179,16 @@ enum {
     A_VALUE,
     A_COUNT
 };
-static const field_name ATTR_FIELDS[A_COUNT] = {
-    FIELD("type", RR_KEY_TYPE),
-    FIELD("data-rr-is-password", RR_KEY_RR_IS_PASSWORD),
-    FIELD("data-veil-sensitive", RR_KEY_VEIL_SENSITIVE),
-    FIELD("autocomplete", RR_KEY_AUTOCOMPLETE),
-    FIELD("name", RR_KEY_NAME),
-    FIELD("id", RR_KEY_ID),
-    FIELD("contenteditable", RR_KEY_CONTENTEDITABLE),
-    FIELD("value", RR_KEY_VALUE),
-};
+static const field_set ATTR_FIELDS = {{
+    AT(RR_KEY_TYPE, A_TYPE),
+    AT(RR_KEY_RR_IS_PASSWORD, A_RR_PASSWORD),
+    AT(RR_KEY_VEIL_SENSITIVE, A_SENSITIVE),
+    AT(RR_KEY_AUTOCOMPLETE, A_AUTOCOMPLETE),
+    AT(RR_KEY_NAME, A_NAME),
+    AT(RR_KEY_ID, A_ID),
+    AT(RR_KEY_CONTENTEDITABLE, A_EDITABLE),
+    AT(RR_KEY_VALUE, A_VALUE),
+}};
 
 typedef struct {
     const walk *w;
@@ -193,7 +200,7 @@ static void attr_reader_init(attr_reader *r, const walk *w, uint32_t attrs)
 {
     r->w = w;
     r->attrs = attrs;
-    members(w, attrs, ATTR_FIELDS, A_COUNT, r->known);
+    members(w, attrs, &ATTR_FIELDS, A_COUNT, r->known);
 }
 
 /* An attribute's raw value, "" for a non-string value, NULL when absent. */
@@ -219,19 +226,34 @@ static const char *known_attr(const attr_reader *r, int which, size_t *len)
 static const char *read_attr(void *ctx, const char *name, size_t *len)
 {
     attr_reader *r = ctx;
-    for (int i = 0; i < A_COUNT; i++)
-        if (!strcmp(name, ATTR_FIELDS[i].name))
-            return known_attr(r, i, len);
     return attr_value(r, member(r->w, r->attrs, name), len);
 }
 
-/* Names and ids that mean card number, CVC or expiry, lowercased, no punctuation. */
+/*
+ * Words in names and ids that mean card number, CVC or expiry, lowercased,
+ * no punctuation; each starts with one of "cdes". "pan" counts only as the
+ * whole name (card_like).
+ */
 static const char *const CARD_WORDS[] = {
-    "cardnumber", "cardnum",      "ccnum",   "ccnumber",   "creditcard", "debitcard",
-    "pan",        "cvc",          "cvv",     "csc",        "cvn",        "securitycode",
-    "cardcode",   "cardsecurity", "cardexp", "ccexp",      "expiry",     "expiration",
-    "expdate",    "expmonth",     "expyear", "cardholder",
+    "cardnumber",   "cardnum", "ccnum",      "ccnumber", "creditcard",   "debitcard",
+    "cvc",          "cvv",     "csc",        "cvn",      "securitycode", "cardcode",
+    "cardsecurity", "cardexp", "ccexp",      "expiry",   "expiration",   "expdate",
+    "expmonth",     "expyear", "cardholder",
 };
+
+/* v[0..len) equals the lowercase word `want`, ignoring ASCII case. Inline,
+ * because the walk asks this of every element's tag. */
+static bool word_is(const char *v, size_t len, const char *want)
+{
+    for (size_t i = 0; i < len; i++) {
+        char ch = v[i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch | 0x20);
+        if (want[i] != ch) /* also stops at want's NUL */
+            return false;
+    }
+    return want[len] == '\0';
+}
 
 static bool card_like(const char *v, size_t len)
 {
@@ -245,11 +267,21 @@ static bool card_like(const char *v, size_t len)
             norm[n++] = (char)(ch | 0x20);
     }
     norm[n] = '\0';
-    for (size_t i = 0; i < sizeof CARD_WORDS / sizeof CARD_WORDS[0]; i++) {
-        const char *word = CARD_WORDS[i];
-        /* "pan" only as the whole name: "panel" and "company" are not cards */
-        if (!strcmp(word, "pan") ? !strcmp(norm, word) : strstr(norm, word) != NULL)
-            return true;
+    /* "pan" only as the whole name: "panel" and "company" are not cards */
+    if (!strcmp(norm, "pan"))
+        return true;
+    for (size_t at = 0; at < n; at++) {
+        char first = norm[at];
+        if (first != 'c' && first != 'd' && first != 'e' && first != 's')
+            continue; /* no card word starts with this letter */
+        for (size_t i = 0; i < sizeof CARD_WORDS / sizeof CARD_WORDS[0]; i++) {
+            const char *word = CARD_WORDS[i];
+            size_t k = 0;
+            while (word[k] && norm[at + k] == word[k]) /* norm's NUL ends a match */
+                k++;
+            if (!word[k])
+                return true;
+        }
     }
     return false;
 }
@@ -257,14 +289,14 @@ static bool card_like(const char *v, size_t len)
 static bool autocomplete_cc(const char *v, size_t len)
 {
     for (size_t i = 0; i + 3 <= len; i++)
-        if ((i == 0 || v[i - 1] == ' ') && !strncasecmp(v + i, "cc-", 3))
+        if ((i == 0 || v[i - 1] == ' ') && word_is(v + i, 3, "cc-"))
             return true;
     return false;
 }
 
 static bool tag_is(const char *tag, size_t len, const char *want)
 {
-    return tag && strlen(want) == len && !strncasecmp(tag, want, len);
+    return tag && word_is(tag, len, want);
 }
 
 /* Flags from an element's tag (NULL when unknown) and attributes. */
@@ -274,7 +306,7 @@ static uint8_t element_flags(walk *w, const char *tag, size_t tag_len, attr_read
     uint8_t f = 0;
     size_t len;
     const char *v;
-    if ((v = known_attr(r, A_TYPE, &len)) && len == 8 && !strncasecmp(v, "password", 8))
+    if ((v = known_attr(r, A_TYPE, &len)) && word_is(v, len, "password"))
         f |= NF_PASSWORD;
     if (known_attr(r, A_RR_PASSWORD, &len))
         f |= NF_PASSWORD;
@@ -285,7 +317,7 @@ static uint8_t element_flags(walk *w, const char *tag, size_t tag_len, attr_read
     if (((v = known_attr(r, A_NAME, &len)) && card_like(v, len)) ||
         ((v = known_attr(r, A_ID, &len)) && card_like(v, len)))
         f |= NF_CARD;
-    if ((v = known_attr(r, A_EDITABLE, &len)) && !(len == 5 && !strncasecmp(v, "false", 5)))
+    if ((v = known_attr(r, A_EDITABLE, &len)) && !word_is(v, len, "false"))
         f |= NF_INPUT | NF_HOLDER;
     if (tag_is(tag, tag_len, "textarea") || tag_is(tag, tag_len, "select"))
         f |= NF_INPUT | NF_HOLDER;
@@ -295,15 +327,16 @@ static uint8_t element_flags(walk *w, const char *tag, size_t tag_len, attr_read
                                                 "image",  "checkbox", "radio"};
         bool typed = true;
         for (size_t i = 0; v && i < sizeof not_typed / sizeof not_typed[0]; i++)
-            if (strlen(not_typed[i]) == len && !strncasecmp(v, not_typed[i], len))
+            if (word_is(v, len, not_typed[i]))
                 typed = false;
         if (typed)
             f |= NF_INPUT;
     }
+    const masker_policy *pol = &w->s->policy;
     for (int i = 0; i < 2; i++) {
-        if (selector_list_match(w->s->policy.mask[i], &el))
+        if (pol->mask[i] && selector_list_match(pol->mask[i], &el))
             f |= NF_SENSITIVE;
-        if (selector_list_match(w->s->policy.allow[i], &el))
+        if (pol->allow[i] && selector_list_match(pol->allow[i], &el))
             f |= NF_ALLOW;
     }
     return f;
@@ -377,14 +410,12 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
     if (!node || t[node].kind != TOK_OBJ || depth > MASKER_MAX_DEPTH)
         return VEIL_OK;
     enum { N_ID, N_TYPE, N_TAG, N_ATTRS, N_TEXT, N_KIDS, N_COUNT };
-    static const field_name fields[N_COUNT] = {FIELD("id", RR_KEY_ID),
-                                               FIELD("type", RR_KEY_TYPE),
-                                               FIELD("tagName", RR_KEY_TAG_NAME),
-                                               FIELD("attributes", RR_KEY_ATTRIBUTES),
-                                               FIELD("textContent", RR_KEY_TEXT_CONTENT),
-                                               FIELD("childNodes", RR_KEY_CHILD_NODES)};
+    static const field_set fields = {{AT(RR_KEY_ID, N_ID), AT(RR_KEY_TYPE, N_TYPE),
+                                      AT(RR_KEY_TAG_NAME, N_TAG), AT(RR_KEY_ATTRIBUTES, N_ATTRS),
+                                      AT(RR_KEY_TEXT_CONTENT, N_TEXT),
+                                      AT(RR_KEY_CHILD_NODES, N_KIDS)}};
     uint32_t m[N_COUNT];
-    members(w, node, fields, N_COUNT, m);
+    members(w, node, &fields, N_COUNT, m);
     uint32_t id = 0, type = 0;
     bool has_id = as_uint(w, m[N_ID], &id);
     as_uint(w, m[N_TYPE], &type);
@@ -424,12 +455,11 @@ static int mutation_adds(walk *w, uint32_t adds)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
-    static const field_name fields[] = {FIELD("parentId", RR_KEY_PARENT_ID),
-                                        FIELD("node", RR_KEY_NODE)};
+    static const field_set fields = {{AT(RR_KEY_PARENT_ID, 0), AT(RR_KEY_NODE, 1)}};
     for (uint32_t a = adds + 1; a < t[adds].end && !err; a = tok_after(t, a)) {
         uint32_t parent = 0, m[2];
         uint8_t state;
-        members(w, a, fields, 2, m);
+        members(w, a, &fields, 2, m);
         if (!as_uint(w, m[0], &parent)) {
             state = IN_UNKNOWN | IN_SENSITIVE;
         } else {
@@ -451,12 +481,12 @@ static int mutation_texts(walk *w, uint32_t texts)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
-    static const field_name fields[] = {FIELD("id", RR_KEY_ID), FIELD("value", RR_KEY_VALUE)};
+    static const field_set fields = {{AT(RR_KEY_ID, 0), AT(RR_KEY_VALUE, 1)}};
     for (uint32_t x = texts + 1; x < t[texts].end && !err; x = tok_after(t, x)) {
         uint32_t id, parent, m[2];
         uint8_t flags;
         uint8_t state;
-        members(w, x, fields, 2, m);
+        members(w, x, &fields, 2, m);
         if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
             note_unknown(w);
             state = IN_UNKNOWN;
@@ -472,12 +502,11 @@ static int mutation_attributes(walk *w, uint32_t list)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
-    static const field_name fields[] = {FIELD("id", RR_KEY_ID),
-                                        FIELD("attributes", RR_KEY_ATTRIBUTES)};
+    static const field_set fields = {{AT(RR_KEY_ID, 0), AT(RR_KEY_ATTRIBUTES, 1)}};
     for (uint32_t x = list + 1; x < t[list].end && !err; x = tok_after(t, x)) {
         uint32_t id, parent, m[2];
         uint8_t flags;
-        members(w, x, fields, 2, m);
+        members(w, x, &fields, 2, m);
         attr_reader r;
         attr_reader_init(&r, w, m[1]);
         if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
@@ -509,12 +538,11 @@ static int input_event(walk *w, uint32_t id_value, uint32_t text)
 static int incremental(walk *w, uint32_t data)
 {
     enum { I_SOURCE, I_ID, I_TEXT, I_ADDS, I_TEXTS, I_ATTRS, I_COUNT };
-    static const field_name fields[I_COUNT] = {
-        FIELD("source", RR_KEY_SOURCE), FIELD("id", RR_KEY_ID),
-        FIELD("text", RR_KEY_TEXT),     FIELD("adds", RR_KEY_ADDS),
-        FIELD("texts", RR_KEY_TEXTS),   FIELD("attributes", RR_KEY_ATTRIBUTES)};
+    static const field_set fields = {{AT(RR_KEY_SOURCE, I_SOURCE), AT(RR_KEY_ID, I_ID),
+                                      AT(RR_KEY_TEXT, I_TEXT), AT(RR_KEY_ADDS, I_ADDS),
+                                      AT(RR_KEY_TEXTS, I_TEXTS), AT(RR_KEY_ATTRIBUTES, I_ATTRS)}};
     uint32_t m[I_COUNT];
-    members(w, data, fields, I_COUNT, m);
+    members(w, data, &fields, I_COUNT, m);
     uint32_t source;
     if (!as_uint(w, m[I_SOURCE], &source))
         return VEIL_OK;
@@ -537,9 +565,9 @@ static int incremental(walk *w, uint32_t data)
 
 static int walk_event(walk *w, uint32_t ev)
 {
-    static const field_name fields[] = {FIELD("type", RR_KEY_TYPE), FIELD("data", RR_KEY_DATA)};
+    static const field_set fields = {{AT(RR_KEY_TYPE, 0), AT(RR_KEY_DATA, 1)}};
     uint32_t m[2], type;
-    members(w, ev, fields, 2, m);
+    members(w, ev, &fields, 2, m);
     if (!as_uint(w, m[0], &type))
         return VEIL_OK;
     uint32_t data = m[1];
@@ -560,14 +588,10 @@ static int walk_event(walk *w, uint32_t ev)
     return VEIL_OK;
 }
 
-int walk_batch(masker_session *s, char *json, masker_findings *findings)
+int walk_batch(masker_session *s, char *json, size_t len, masker_findings *findings)
 {
     walk w = {.s = s, .tape = &s->tape};
-    w.scan.json = json;
-    w.scan.scratch = &s->scratch;
-    w.scan.edits = &s->edits;
-    w.scan.findings = findings;
-    w.scan.policy = &s->policy;
+    session_scan_ctx(s, json, len, findings, &w.scan);
     const json_tok *t = s->tape.tok;
     const uint32_t root = 1;
     uint32_t events = root;

@@ -3,9 +3,9 @@
  * one JSON string, and applies field masks.
  *
  * Strings without escapes are scanned in place. A string with escapes is
- * first decoded into a scratch copy with a map from each decoded byte back to
- * its raw offset, so "\u0034" is a digit like "4" and masking cannot be
- * dodged by escaping. Every mask replaces whole characters; an edit that
+ * first decoded into a scratch copy, with the list of its escapes to map
+ * each decoded byte back to its raw offset, so "\u0034" is a digit like "4"
+ * and masking cannot be dodged by escaping. Every mask replaces whole characters; an edit that
  * keeps the byte length is written in place, any other is queued.
  */
 #include "internal.h"
@@ -19,18 +19,37 @@
 #include <emmintrin.h>
 #endif
 
-/* Decoded view of one string. map == NULL means decoded bytes are the raw bytes. */
+/* Decoded view of one string. esc == NULL means decoded bytes are the raw bytes. */
 typedef struct {
     const uint8_t *s;
     size_t n;
-    const uint32_t *map; /* n + 1 entries: raw offset (from the string start) */
-    uint32_t raw_start;  /* offset of the string's first raw byte in the input */
+    const escape_span *esc; /* the escapes decoded, in order */
+    size_t n_esc;
+    uint32_t raw_start; /* offset of the string's first raw byte in the input */
     uint32_t raw_len;
 } text_view;
 
+/*
+ * Raw offset of decoded byte i (0 <= i <= n). Bytes an escape produced map to
+ * the escape's backslash; plain bytes follow the last escape before them.
+ * Called only where something is masked, so a binary search is cheap.
+ */
 static uint32_t raw_of(const text_view *v, size_t i)
 {
-    return v->raw_start + (v->map ? v->map[i] : (uint32_t)i);
+    size_t lo = 0, hi = v->n_esc; /* find the last escape starting at or before i */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v->esc[mid].decoded <= i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return v->raw_start + (uint32_t)i;
+    const escape_span *e = &v->esc[lo - 1];
+    if (i < (size_t)e->decoded + e->decoded_len)
+        return v->raw_start + e->raw;
+    return v->raw_start + e->raw + e->raw_len + (uint32_t)(i - e->decoded - e->decoded_len);
 }
 
 int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t rep_len)
@@ -502,6 +521,24 @@ static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
     return VEIL_OK;
 }
 
+/*
+ * Counts the digits of the grouped run (as read_run() reads it) whose first
+ * group ends at `at` with `digits` digits, stopping once there are 7, the
+ * fewest any finding needs. Sets *end past the groups counted.
+ */
+static size_t short_run_end(const text_view *v, size_t at, size_t digits, size_t *end)
+{
+    size_t sep;
+    while (digits < 7 && (sep = separator_len(v, at)) && at + sep < v->n &&
+           is_digit(v->s[at + sep])) {
+        at += sep;
+        for (; at < v->n && is_digit(v->s[at]); at++)
+            digits++;
+    }
+    *end = at;
+    return digits;
+}
+
 static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
 {
     size_t i = 0;
@@ -528,14 +565,12 @@ static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
                 c->findings->count[MASKER_IP]++;
                 err = mask_ipv4(c, v, pos, oend);
                 next = e;
-            } else if (run - i >= 7 || after == ' ' || after == '-' || after == 0xc2 ||
-                       after == ')') {
+            } else if (after == ')' || short_run_end(v, run, run - i, &next) >= 7) {
                 err = digits_at(c, v, i, mode, &next);
-            } else {
-                /* Numbers in CSS, SVG paths and prose: too short for a card,
-                 * a typed card or a phone, and no digit group follows. */
-                next = run;
             }
+            /* else: numbers in CSS, SVG paths and prose, fewer than 7 digits
+             * in all their groups: too short for a card, a typed card or a
+             * phone; next is past them. */
         }
         i = next;
     }
@@ -578,17 +613,23 @@ static size_t utf8_put(uint8_t *out, unsigned cp)
     return 4;
 }
 
-/* Decodes an already-validated JSON string; out has room for len bytes. */
-static size_t decode_string(const uint8_t *raw, size_t len, uint8_t *out, uint32_t *map)
+/*
+ * Decodes an already-validated JSON string: out has room for len bytes, esc
+ * for len / 2 escapes. Runs between backslashes are copied whole.
+ */
+static size_t decode_string(const uint8_t *raw, size_t len, uint8_t *out, escape_span *esc,
+                            size_t *n_esc)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
+    size_t n = 0, m = 0, i = 0;
+    while (i < len) {
+        const uint8_t *bs = memchr(raw + i, '\\', len - i);
+        size_t plain = bs ? (size_t)(bs - raw) - i : len - i;
+        memcpy(out + n, raw + i, plain);
+        n += plain;
+        i += plain;
+        if (!bs)
+            break;
         size_t start = i;
-        if (raw[i] != '\\') {
-            map[n] = (uint32_t)start;
-            out[n++] = raw[i++];
-            continue;
-        }
         uint8_t e = raw[i + 1];
         unsigned cp;
         if (e == 'u') {
@@ -608,11 +649,13 @@ static size_t decode_string(const uint8_t *raw, size_t len, uint8_t *out, uint32
             i += 2;
         }
         size_t k = utf8_put(out + n, cp);
-        for (size_t j = 0; j < k; j++)
-            map[n + j] = (uint32_t)start;
+        esc[m++] = (escape_span){.decoded = (uint32_t)n,
+                                 .raw = (uint32_t)start,
+                                 .decoded_len = (uint8_t)k,
+                                 .raw_len = (uint8_t)(i - start)};
         n += k;
     }
-    map[n] = (uint32_t)len;
+    *n_esc = m;
     return n;
 }
 
@@ -621,7 +664,7 @@ void decode_scratch_free(decode_scratch *d)
     if (d->buf)
         sodium_memzero(d->buf, d->cap);
     free(d->buf);
-    free(d->map);
+    free(d->escapes);
     memset(d, 0, sizeof *d);
 }
 
@@ -633,8 +676,8 @@ static int scratch_reserve(decode_scratch *d, size_t n)
     decode_scratch_free(d);
     size_t cap = n + 1 < 4096 ? 4096 : n + 1;
     d->buf = malloc(cap);
-    d->map = malloc(cap * sizeof *d->map);
-    if (!d->buf || !d->map) {
+    d->escapes = malloc((cap / 2 + 1) * sizeof *d->escapes);
+    if (!d->buf || !d->escapes) {
         decode_scratch_free(d);
         return VEIL_ENOMEM;
     }
@@ -647,7 +690,8 @@ static int view_of(const scan_ctx *c, const json_tok *t, text_view *v)
 {
     v->raw_start = t->start;
     v->raw_len = t->len;
-    v->map = NULL;
+    v->esc = NULL;
+    v->n_esc = 0;
     v->s = (const uint8_t *)c->json + t->start;
     v->n = t->len;
     if (!(t->flags & TOK_F_ESCAPED))
@@ -655,9 +699,9 @@ static int view_of(const scan_ctx *c, const json_tok *t, text_view *v)
     int err = scratch_reserve(c->scratch, t->len);
     if (err)
         return err;
-    v->n = decode_string(v->s, t->len, c->scratch->buf, c->scratch->map);
+    v->n = decode_string(v->s, t->len, c->scratch->buf, c->scratch->escapes, &v->n_esc);
     v->s = c->scratch->buf;
-    v->map = c->scratch->map;
+    v->esc = c->scratch->escapes;
     return VEIL_OK;
 }
 
@@ -710,7 +754,7 @@ static int scan_token(scan_ctx *c, const json_tok *t, enum scan_mode mode)
     if (err)
         return err;
     err = scan_view(c, &v, mode);
-    if (v.map) /* decoded bytes were unmasked input */
+    if (v.esc) /* decoded bytes were unmasked input */
         sodium_memzero(c->scratch->buf, v.n);
     return err;
 }
@@ -792,7 +836,7 @@ int detect_mask_field(scan_ctx *c, const json_tok *t, enum field_mask how)
             err = edit_push(c->edits, t->start, t->len, rep.data ? rep.data : "", rep.len);
     }
     veil_buf_free(&rep);
-    if (v.map)
+    if (v.esc)
         sodium_memzero(c->scratch->buf, v.n);
     return err;
 }

@@ -151,10 +151,19 @@ enum scan_mode {
     SCAN_TYPED, /* a value the visitor types: also catch card numbers being typed */
 };
 
+/* One escape in a decoded string: raw bytes [raw, raw + raw_len) of the
+ * string became decoded bytes [decoded, decoded + decoded_len). */
+typedef struct {
+    uint32_t decoded;
+    uint32_t raw;
+    uint8_t decoded_len; /* 1-4 */
+    uint8_t raw_len;     /* 2, 6 or 12 */
+} escape_span;
+
 /* Where strings with escapes are decoded for scanning; owned by the session. */
 typedef struct {
-    uint8_t *buf;  /* decoded bytes (wiped after each use) */
-    uint32_t *map; /* decoded offset -> raw offset */
+    uint8_t *buf;         /* decoded bytes (wiped after each use) */
+    escape_span *escapes; /* cap / 2 + 1 entries */
     size_t cap;
 } decode_scratch;
 

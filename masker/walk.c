@@ -299,10 +299,9 @@ static bool tag_is(const char *tag, size_t len, const char *want)
     return tag && word_is(tag, len, want);
 }
 
-/* Flags from an element's tag (NULL when unknown) and attributes. */
-static uint8_t element_flags(walk *w, const char *tag, size_t tag_len, attr_reader *r)
+/* Flags from the attributes the walk knows by name. */
+static uint8_t attr_flags(const attr_reader *r)
 {
-    element_view el = {tag ? tag : "", tag ? tag_len : 0, read_attr, r};
     uint8_t f = 0;
     size_t len;
     const char *v;
@@ -319,20 +318,39 @@ static uint8_t element_flags(walk *w, const char *tag, size_t tag_len, attr_read
         f |= NF_CARD;
     if ((v = known_attr(r, A_EDITABLE, &len)) && !word_is(v, len, "false"))
         f |= NF_INPUT | NF_HOLDER;
+    return f;
+}
+
+/* Flags from the tag: form fields hold values a visitor types. */
+static uint8_t tag_flags(const char *tag, size_t tag_len, const attr_reader *r)
+{
     if (tag_is(tag, tag_len, "textarea") || tag_is(tag, tag_len, "select"))
-        f |= NF_INPUT | NF_HOLDER;
-    if (tag_is(tag, tag_len, "input")) {
-        v = known_attr(r, A_TYPE, &len);
-        static const char *const not_typed[] = {"submit", "button",   "reset",
-                                                "image",  "checkbox", "radio"};
-        bool typed = true;
-        for (size_t i = 0; v && i < sizeof not_typed / sizeof not_typed[0]; i++)
-            if (word_is(v, len, not_typed[i]))
-                typed = false;
-        if (typed)
-            f |= NF_INPUT;
-    }
+        return NF_INPUT | NF_HOLDER;
+    if (!tag_is(tag, tag_len, "input"))
+        return 0;
+    static const char *const not_typed[] = {"submit", "button",   "reset",
+                                            "image",  "checkbox", "radio"};
+    size_t len;
+    const char *v = known_attr(r, A_TYPE, &len);
+    for (size_t i = 0; v && i < sizeof not_typed / sizeof not_typed[0]; i++)
+        if (word_is(v, len, not_typed[i]))
+            return 0;
+    return NF_INPUT;
+}
+
+/* Flags from an element's tag (NULL when unknown) and attributes. */
+static uint8_t element_flags(walk *w, const char *tag, size_t tag_len, attr_reader *r)
+{
+    uint8_t f = tag_flags(tag, tag_len, r);
+    bool named = false; /* most elements carry none of the attributes read here */
+    for (int i = 0; i < A_COUNT; i++)
+        named |= i != A_VALUE && r->known[i] != 0;
+    if (named)
+        f |= attr_flags(r);
     const masker_policy *pol = &w->s->policy;
+    if (!pol->mask[0] && !pol->mask[1] && !pol->allow[0] && !pol->allow[1])
+        return f;
+    element_view el = {tag ? tag : "", tag ? tag_len : 0, read_attr, r};
     for (int i = 0; i < 2; i++) {
         if (pol->mask[i] && selector_list_match(pol->mask[i], &el))
             f |= NF_SENSITIVE;

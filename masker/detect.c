@@ -5,8 +5,9 @@
  * Strings without escapes are scanned in place. A string with escapes is
  * first decoded into a scratch copy, with the list of its escapes to map
  * each decoded byte back to its raw offset, so "\u0034" is a digit like "4"
- * and masking cannot be dodged by escaping. Every mask replaces whole characters; an edit that
- * keeps the byte length is written in place, any other is queued.
+ * and masking cannot be dodged by escaping. Every mask replaces whole
+ * characters; an edit that keeps the byte length is written in place, any
+ * other is queued.
  */
 #include "internal.h"
 

@@ -100,6 +100,10 @@ static void cards_in_text_are_masked(void **state)
                 "nbsp ****\xc2\xa0****\xc2\xa0****\xc2\xa0****");
     /* escaped digits are digits: "\u0034" is "4" */
     expect_text(NULL, "\\u00342424242424242\\u00342", "****************");
+    /* escapes before, inside and after a card: every mask lands on its own
+     * raw bytes, and the bytes between escapes stay as they were */
+    expect_text(NULL, "x\\n\\\"q\\\" 4242 \\u0034242 4242 4242\\ty \\u00e9 203.0.113.77 z",
+                "x\\n\\\"q\\\" **** **** **** ****\\ty \\u00e9 203.0.0.0 z");
 }
 
 static void ordinary_numbers_are_left_alone(void **state)

@@ -706,48 +706,7 @@ static int view_of(const scan_ctx *c, const json_tok *t, text_view *v)
     return VEIL_OK;
 }
 
-/* Bytes that can start a pattern: '0'-'9', ':' (adjacent in ASCII) and '@'. */
-static bool pattern_byte(uint8_t ch)
-{
-    return (uint8_t)(ch - '0') <= ':' - '0' || ch == '@';
-}
-
-/*
- * False when raw string bytes [s, s+n) cannot hold a card, IP, email or
- * phone: no pattern byte and no \u escape (which could spell one). Most
- * strings in a recording are class names, tags and whitespace, so this
- * runs before any decoding. `end` bounds the readable input for 16-byte loads.
- */
-static inline bool may_hold_pattern(const uint8_t *s, size_t n, const uint8_t *end)
-{
-    size_t i = 0;
-#if defined(__SSE2__)
-    const __m128i zero = _mm_set1_epi8('0'), ten = _mm_set1_epi8(':' - '0');
-    const __m128i at = _mm_set1_epi8('@'), bslash = _mm_set1_epi8('\\');
-    for (; i < n && end - (s + i) >= 16; i += 16) {
-        __m128i b = _mm_loadu_si128((const __m128i *)(s + i));
-        __m128i d = _mm_sub_epi8(b, zero);
-        __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d, ten), d),
-                                   _mm_or_si128(_mm_cmpeq_epi8(b, at), _mm_cmpeq_epi8(b, bslash)));
-        unsigned m = (unsigned)_mm_movemask_epi8(hit);
-        if (n - i < 16)
-            m &= (1u << (n - i)) - 1;
-        for (; m; m &= m - 1) {
-            size_t k = i + (size_t)__builtin_ctz(m);
-            if (s[k] != '\\' || s[k + 1] == 'u')
-                return true;
-        }
-    }
-#else
-    (void)end;
-#endif
-    for (; i < n; i++)
-        if (pattern_byte(s[i]) || (s[i] == '\\' && s[i + 1] == 'u'))
-            return true;
-    return false;
-}
-
-/* The scan proper, for a string may_hold_pattern() let through. */
+/* The scan proper, for a string the tokenizer marked TOK_F_CANDIDATE. */
 static int scan_token(scan_ctx *c, const json_tok *t, enum scan_mode mode)
 {
     text_view v;
@@ -760,27 +719,34 @@ static int scan_token(scan_ctx *c, const json_tok *t, enum scan_mode mode)
     return err;
 }
 
-static bool token_may_hold_pattern(const scan_ctx *c, const json_tok *t)
-{
-    return may_hold_pattern((const uint8_t *)c->json + t->start, t->len,
-                            (const uint8_t *)c->json + c->json_len + 1);
-}
-
 int detect_scan_string(scan_ctx *c, const json_tok *t, enum scan_mode mode)
 {
-    return token_may_hold_pattern(c, t) ? scan_token(c, t, mode) : VEIL_OK;
+    return (t->flags & TOK_F_CANDIDATE) ? scan_token(c, t, mode) : VEIL_OK;
 }
 
+/*
+ * The strings reach here long after the tokenizer read them, and in a large
+ * batch they are out of cache: the sweep gathers the next few candidates and
+ * asks for all their bytes at once, then scans them.
+ */
 int detect_sweep(scan_ctx *c, const json_tape *tape)
 {
+    enum { AHEAD = 32 };
     const json_tok *t = tape->tok;
-    for (uint32_t i = 1; i < tape->n; i++) {
-        if (t[i].kind != TOK_STR || (t[i].flags & TOK_F_VISITED) ||
-            !token_may_hold_pattern(c, &t[i]))
-            continue;
-        int err = scan_token(c, &t[i], SCAN_TEXT);
-        if (err)
-            return err;
+    uint32_t i = 1;
+    while (i < tape->n) {
+        uint32_t todo[AHEAD], n = 0;
+        for (; i < tape->n && n < AHEAD; i++)
+            if (t[i].kind == TOK_STR &&
+                (t[i].flags & (TOK_F_CANDIDATE | TOK_F_VISITED)) == TOK_F_CANDIDATE) {
+                __builtin_prefetch(c->json + t[i].start);
+                todo[n++] = i;
+            }
+        for (uint32_t k = 0; k < n; k++) {
+            int err = scan_token(c, &t[todo[k]], SCAN_TEXT);
+            if (err)
+                return err;
+        }
     }
     return VEIL_OK;
 }

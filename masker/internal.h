@@ -16,6 +16,9 @@ enum tok_kind { TOK_OBJ, TOK_ARR, TOK_STR, TOK_NUM, TOK_TRUE, TOK_FALSE, TOK_NUL
 #define TOK_F_UINT        4  /* number is an unsigned 32-bit integer, in uint_value */
 #define TOK_F_VISITED     8  /* set by the walk: string already masked or scanned */
 #define TOK_F_KEY_ESCAPED 16 /* the member's key contains a backslash escape */
+/* A value string holding a digit, ':', '@' or a \u escape: only these can
+ * hold a card number, IP, email or phone, so detection skips all others. */
+#define TOK_F_CANDIDATE 32
 
 /*
  * The object keys the rrweb walk reads, recognised once while tokenising so
@@ -48,6 +51,9 @@ enum rr_key {
     RR_KEY_COUNT
 };
 
+/* Form fields by tag name: their values are typed by the visitor. */
+enum form_tag { FORM_NONE, FORM_INPUT, FORM_TEXTAREA, FORM_SELECT };
+
 /* The key's name as written in rrweb JSON ("" for RR_KEY_OTHER). */
 const char *rr_key_name(enum rr_key key);
 
@@ -74,8 +80,8 @@ typedef struct {
     uint32_t key_start; /* object members only */
     uint8_t kind;
     uint8_t flags;
-    uint8_t key; /* enum rr_key, for object members */
-    uint8_t unused;
+    uint8_t key;  /* enum rr_key, for object members */
+    uint8_t form; /* enum form_tag, for tagName values */
 } json_tok;
 
 _Static_assert(TOK_OBJ == 0 && TOK_ARR == 1, "tok_after() counts on containers coming first");

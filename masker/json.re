@@ -87,51 +87,102 @@ static enum lex lex_token(const unsigned char **cursor, const unsigned char **to
     }
 }
 
+/* Bytes that can start something the detector looks for: a digit, ':'
+ * (adjacent in ASCII) and '@'. */
+static inline bool pattern_byte(unsigned char ch)
+{
+    return (unsigned char)(ch - '0') <= ':' - '0' || ch == '@';
+}
+
 /*
  * Fast path (the hottest loop of pass one): skip string bytes that need no
  * attention - printable ASCII other than '"' and '\\'. One signed compare
  * catches both control bytes (< 0x20) and bytes >= 0x80 (negative as int8).
+ * With `patterns` (value strings, not keys) it also notes in *seen whether a
+ * skipped byte is a pattern_byte(), while the bytes are in a register: the
+ * detector then never reads the ~90 % of strings that have none.
  */
-static const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
+static inline __attribute__((always_inline)) const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end, bool patterns, bool *seen)
 {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i space = _mm_set1_epi8(0x20), zero = _mm_set1_epi8('0');
+    const __m128i colon_offset = _mm_set1_epi8(':' - '0'), at = _mm_set1_epi8('@');
     while (end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)p);
         __m128i hit =
             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
                          _mm_cmplt_epi8(v, space));
-        int mask = _mm_movemask_epi8(hit);
+        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+        if (patterns) {
+            __m128i d = _mm_sub_epi8(v, zero);
+            __m128i pat = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d, colon_offset), d),
+                                       _mm_cmpeq_epi8(v, at));
+            unsigned before_stop = mask ? (mask - 1) & ~mask : 0xffff;
+            *seen |= ((unsigned)_mm_movemask_epi8(pat) & before_stop) != 0;
+        }
         if (mask)
-            return p + __builtin_ctz((unsigned)mask);
+            return p + __builtin_ctz(mask);
         p += 16;
     }
 #endif
-    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-        p++;
+    for (; p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\'; p++)
+        if (patterns)
+            *seen |= pattern_byte(*p);
     return p;
 }
 
 /*
  * Inside a string, just past the opening quote. On success *cursor is past
- * the closing quote and *flags says what the string holds.
+ * the closing quote and *flags says what the string holds; with `patterns`,
+ * TOK_F_CANDIDATE among them (see skip_plain()).
  */
-static int lex_string(const unsigned char **cursor, const unsigned char *end, uint8_t *flags)
+static inline __attribute__((always_inline)) int
+lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns, uint8_t *flags)
 {
     const unsigned char *YYCURSOR = *cursor, *YYMARKER;
     uint8_t f = TOK_F_ASCII;
+    bool seen = false;
     for (;;) {
-        YYCURSOR = skip_plain(YYCURSOR, end);
+        YYCURSOR = skip_plain(YYCURSOR, end, patterns, &seen);
         /*!re2c
-            ["]             { *cursor = YYCURSOR; *flags = f; return 0; }
+            ["]             {
+                *cursor = YYCURSOR;
+                *flags = f | (seen ? TOK_F_CANDIDATE : 0);
+                return 0;
+            }
             "\\" ["\\/bfnrt] { f |= TOK_F_ESCAPED; continue; }
-            bmp_u | hi_sur lo_sur { f |= TOK_F_ESCAPED; continue; }
+            bmp_u | hi_sur lo_sur { f |= TOK_F_ESCAPED; seen = true; continue; }
             utf8_2 | utf8_3 | utf8_4 { f &= (uint8_t)~TOK_F_ASCII; continue; }
-            [\x20-\x21\x23-\x5b\x5d-\x7f] { continue; }
+            [\x20-\x21\x23-\x5b\x5d-\x7f] {
+                seen |= patterns && pattern_byte(YYCURSOR[-1]);
+                continue;
+            }
             [^]             { *cursor = YYCURSOR - 1; return -1; }
         */
     }
+}
+
+/* Which form field a tagName value names, compared without ASCII case. A tag
+ * written with escapes is taken for an input: its value is masked. */
+static uint8_t form_tag_of(const char *s, size_t n, uint8_t flags)
+{
+    static const struct {
+        const char *name;
+        uint8_t tag;
+    } FORM_TAGS[] = {{"input", FORM_INPUT}, {"textarea", FORM_TEXTAREA}, {"select", FORM_SELECT}};
+    if (flags & TOK_F_ESCAPED)
+        return FORM_INPUT;
+    for (size_t i = 0; i < sizeof FORM_TAGS / sizeof FORM_TAGS[0]; i++) {
+        const char *name = FORM_TAGS[i].name;
+        size_t k = 0;
+        while (k < n && name[k] && (s[k] | 0x20) == name[k])
+            k++;
+        if (k == n && !name[k])
+            return FORM_TAGS[i].tag;
+    }
+    return FORM_NONE;
 }
 
 static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {
@@ -241,8 +292,8 @@ typedef struct {
 } member_key;
 
 /* Pushes one value, which takes (and clears) the pending member key. */
-static inline int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t len,
-                            uint8_t flags, member_key *key, size_t json_len)
+static inline int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t len, uint8_t flags,
+                            member_key *key, size_t json_len)
 {
     if (VEIL_UNLIKELY(t->n == t->cap)) {
         int rc = tape_grow(t, json_len);
@@ -256,6 +307,7 @@ static inline int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t
     k->kind = kind;
     k->flags = flags | key->flags;
     k->key = key->id;
+    k->form = FORM_NONE;
     *key = (member_key){0};
     t->n++;
     return VEIL_OK;
@@ -412,7 +464,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
             if (!is_key && expect != EXPECT_VALUE && expect != EXPECT_FIRST_VALUE)
                 goto unexpected;
             uint8_t flags;
-            if (lex_string(&p, end, &flags)) {
+            if (is_key ? lex_string(&p, end, false, &flags) : lex_string(&p, end, true, &flags)) {
                 rc = fail_at(err, json, p,
                              p == end ? "unterminated string"
                                       : "invalid character, escape or UTF-8 in string",
@@ -428,8 +480,11 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
                 expect = after_key(&p);
                 break;
             }
+            bool is_tag = key.id == RR_KEY_TAG_NAME;
             if ((rc = tape_push(t, TOK_STR, at + 1, (uint32_t)(p - s) - 2, flags, &key, len)))
                 goto out;
+            if (is_tag)
+                t->tok[t->n - 1].form = form_tag_of(json + at + 1, (size_t)(p - s) - 2, flags);
             expect = after_member(&p, nest);
             break;
         }
@@ -442,9 +497,9 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
                 goto unexpected;
             if ((rc = tape_push(t,
                                 lx == LEX_UINT || lx == LEX_NUMBER ? TOK_NUM
-                                : lx == LEX_TRUE  ? TOK_TRUE
-                                : lx == LEX_FALSE ? TOK_FALSE
-                                                  : TOK_NULL,
+                                : lx == LEX_TRUE                   ? TOK_TRUE
+                                : lx == LEX_FALSE                  ? TOK_FALSE
+                                                                   : TOK_NULL,
                                 at, (uint32_t)(p - s), 0, &key, len)))
                 goto out;
             if (lx == LEX_UINT)

@@ -294,11 +294,6 @@ static bool autocomplete_cc(const char *v, size_t len)
     return false;
 }
 
-static bool tag_is(const char *tag, size_t len, const char *want)
-{
-    return tag && word_is(tag, len, want);
-}
-
 /* Flags from the attributes the walk knows by name. */
 static uint8_t attr_flags(const attr_reader *r)
 {
@@ -322,11 +317,11 @@ static uint8_t attr_flags(const attr_reader *r)
 }
 
 /* Flags from the tag: form fields hold values a visitor types. */
-static uint8_t tag_flags(const char *tag, size_t tag_len, const attr_reader *r)
+static uint8_t tag_flags(uint8_t form, const attr_reader *r)
 {
-    if (tag_is(tag, tag_len, "textarea") || tag_is(tag, tag_len, "select"))
+    if (form == FORM_TEXTAREA || form == FORM_SELECT)
         return NF_INPUT | NF_HOLDER;
-    if (!tag_is(tag, tag_len, "input"))
+    if (form != FORM_INPUT)
         return 0;
     static const char *const not_typed[] = {"submit", "button",   "reset",
                                             "image",  "checkbox", "radio"};
@@ -338,10 +333,16 @@ static uint8_t tag_flags(const char *tag, size_t tag_len, const attr_reader *r)
     return NF_INPUT;
 }
 
-/* Flags from an element's tag (NULL when unknown) and attributes. */
-static uint8_t element_flags(walk *w, const char *tag, size_t tag_len, attr_reader *r)
+/*
+ * Flags from an element's tag (token `tag`, 0 when unknown) and attributes.
+ * The tag's bytes are read only for selectors: the tokenizer already said
+ * which form field it names, while those bytes were in cache.
+ */
+static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r)
 {
-    uint8_t f = tag_flags(tag, tag_len, r);
+    const json_tok *t = &w->tape->tok[tag];
+    bool has_tag = tag && t->kind == TOK_STR;
+    uint8_t f = tag_flags(has_tag ? t->form : FORM_NONE, r);
     bool named = false; /* most elements carry none of the attributes read here */
     for (int i = 0; i < A_COUNT; i++)
         named |= i != A_VALUE && r->known[i] != 0;
@@ -350,7 +351,7 @@ static uint8_t element_flags(walk *w, const char *tag, size_t tag_len, attr_read
     const masker_policy *pol = &w->s->policy;
     if (!pol->mask[0] && !pol->mask[1] && !pol->allow[0] && !pol->allow[1])
         return f;
-    element_view el = {tag ? tag : "", tag ? tag_len : 0, read_attr, r};
+    element_view el = {has_tag ? w->scan.json + t->start : "", has_tag ? t->len : 0, read_attr, r};
     for (int i = 0; i < 2; i++) {
         if (pol->mask[i] && selector_list_match(pol->mask[i], &el))
             f |= NF_SENSITIVE;
@@ -440,11 +441,9 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
     uint8_t flags = 0;
     int err = VEIL_OK;
     if (type == 2) {
-        uint32_t tag = m[N_TAG];
-        const char *tag_s = is_string(w, tag) ? w->scan.json + t[tag].start : NULL;
         attr_reader r;
         attr_reader_init(&r, w, m[N_ATTRS]);
-        flags = element_flags(w, tag_s, tag_s ? t[tag].len : 0, &r);
+        flags = element_flags(w, m[N_TAG], &r);
         err = element_value(w, r.known[A_VALUE], flags, state);
         state = inherit(w, state, flags);
     } else if (type == 3 || type == 4 || type == 5) {
@@ -534,7 +533,7 @@ static int mutation_attributes(walk *w, uint32_t list)
         }
         /* Flags first, whatever the key order: a type change to password
          * in the same object as a value must mask that value. */
-        flags |= element_flags(w, NULL, 0, &r);
+        flags |= element_flags(w, 0, &r);
         if (nodes_set(&w->s->nodes, id, parent, flags) != 0)
             note_unknown(w);
         err = element_value(w, r.known[A_VALUE], flags, state_above(w, parent));

@@ -101,7 +101,8 @@ static void members(const walk *w, uint32_t obj, const field_set *fields, size_t
         out[f] = 0;
     if (!obj || t[obj].kind != TOK_OBJ)
         return;
-    for (uint32_t i = obj + 1; i < t[obj].end; i = tok_after(t, i)) {
+    const uint32_t end = t[obj].end; /* a local: stores to out[] could alias it */
+    for (uint32_t i = obj + 1; i < end; i = tok_after(t, i)) {
         uint8_t key = t[i].key;
         if (key != RR_KEY_OTHER) { /* recognised by the tokenizer */
             if (fields->slot[key])

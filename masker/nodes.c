@@ -79,9 +79,13 @@ int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t flags)
         t->last = pg;
         t->last_no = page_no;
     }
-    pg->parent[id & (PAGE_IDS - 1)] = parent;
-    pg->flags[id & (PAGE_IDS - 1)] = flags | NF_KNOWN;
-    return 0;
+    uint32_t at = id & (PAGE_IDS - 1);
+    uint8_t now = flags | NF_KNOWN;
+    int rc =
+        pg->flags[at] && (pg->parent[at] != parent || pg->flags[at] != now) ? NODES_CHANGED : 0;
+    pg->parent[at] = parent;
+    pg->flags[at] = now;
+    return rc;
 }
 
 bool nodes_get(const node_table *t, uint32_t id, uint32_t *parent, uint8_t *flags)

@@ -29,7 +29,9 @@ typedef struct {
     uint32_t last_no;
 } node_table;
 
-/* Returns -1 when the id cannot be remembered (limit or memory). */
+/* Returns 0, NODES_CHANGED when a known id got another parent or other
+ * flags, or -1 when the id cannot be remembered (limit or memory). */
+#define NODES_CHANGED 1
 int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t flags);
 bool nodes_get(const node_table *t, uint32_t id, uint32_t *parent, uint8_t *flags);
 void nodes_clear(node_table *t);

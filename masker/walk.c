@@ -13,10 +13,22 @@
 #include <string.h>
 #include <strings.h>
 
+/* What children of node `id` inherit (see state_above()); id 0: empty. */
+typedef struct {
+    uint32_t id;
+    uint8_t state;
+} state_memo;
+
+enum { MEMO_SLOTS = 64 };
+
 typedef struct {
     masker_session *s;
     json_tape *tape; /* the walk sets TOK_F_VISITED */
     scan_ctx scan;
+    /* Incremental events name nodes deep in the page, one after another
+     * under the same few ancestors: their states are remembered for the
+     * batch, and forgotten whenever a known node or the policy changes. */
+    state_memo memo[MEMO_SLOTS];
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -379,23 +391,50 @@ static uint8_t inherit(const walk *w, uint8_t state, uint8_t flags)
     return state;
 }
 
-/* Folds the ancestors of `id` (itself excluded) from the root down. */
-static uint8_t state_above(const walk *w, uint32_t parent)
+static void forget_states(walk *w)
 {
-    uint8_t chain[256];
+    memset(w->memo, 0, sizeof w->memo);
+}
+
+/*
+ * What a child of `parent` inherits: the flags of parent and its ancestors,
+ * folded from the root down, stopping early at a remembered ancestor. An
+ * unknown ancestor fails closed, and such a result is never remembered (the
+ * ancestor may be added later in the batch).
+ */
+static uint8_t state_above(walk *w, uint32_t parent)
+{
+    uint32_t chain_id[256];
+    uint8_t chain_flags[256];
     int n = 0;
     uint32_t id = parent, up;
-    uint8_t flags;
+    uint8_t flags, state = 0;
     while (id) {
-        if (n == (int)sizeof chain || !nodes_get(&w->s->nodes, id, &up, &flags))
+        const state_memo *m = &w->memo[id % MEMO_SLOTS];
+        if (m->id == id) {
+            state = m->state;
+            break;
+        }
+        if (n == (int)sizeof chain_flags || !nodes_get(&w->s->nodes, id, &up, &flags))
             return IN_UNKNOWN | IN_SENSITIVE;
-        chain[n++] = flags;
+        chain_id[n] = id;
+        chain_flags[n++] = flags;
         id = up;
     }
-    uint8_t state = 0;
-    while (n--)
-        state = inherit(w, state, chain[n]);
+    while (n--) {
+        state = inherit(w, state, chain_flags[n]);
+        w->memo[chain_id[n] % MEMO_SLOTS] = (state_memo){chain_id[n], state};
+    }
     return state;
+}
+
+/* nodes_set(), forgetting remembered states when a known node changed. */
+static int set_node(walk *w, uint32_t id, uint32_t parent, uint8_t flags)
+{
+    int rc = nodes_set(&w->s->nodes, id, parent, flags);
+    if (rc == NODES_CHANGED)
+        forget_states(w);
+    return rc < 0 ? rc : 0;
 }
 
 /* Masks or scans an element's value (attribute or input event text). */
@@ -453,7 +492,7 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
     /* An id the table cannot hold is forgotten: later events naming it are
      * masked as unknown, so ignoring the failure here fails closed. */
     if (has_id && id)
-        (void)nodes_set(&w->s->nodes, id, parent, flags);
+        (void)set_node(w, id, parent, flags);
     uint32_t kids = m[N_KIDS];
     if (err || !kids || t[kids].kind != TOK_ARR)
         return err;
@@ -487,7 +526,7 @@ static int mutation_adds(walk *w, uint32_t adds)
                 note_unknown(w);
                 state = IN_UNKNOWN | IN_SENSITIVE;
             } else {
-                state = inherit(w, state_above(w, up), flags);
+                state = state_above(w, parent);
             }
         }
         err = walk_node(w, m[1], parent, state, 0);
@@ -535,7 +574,7 @@ static int mutation_attributes(walk *w, uint32_t list)
         /* Flags first, whatever the key order: a type change to password
          * in the same object as a value must mask that value. */
         flags |= element_flags(w, 0, &r);
-        if (nodes_set(&w->s->nodes, id, parent, flags) != 0)
+        if (set_node(w, id, parent, flags) != 0)
             note_unknown(w);
         err = element_value(w, r.known[A_VALUE], flags, state_above(w, parent));
     }
@@ -593,12 +632,15 @@ static int walk_event(walk *w, uint32_t ev)
         return VEIL_OK;
     if (type == 4) { /* Meta: a new page, maybe another page policy */
         uint32_t href = member(w, data, "href");
-        if (is_string(w, href))
+        if (is_string(w, href)) {
             session_set_url(w->s, w->scan.json + w->tape->tok[href].start, w->tape->tok[href].len);
+            forget_states(w); /* inherit() reads the page's policy */
+        }
         return VEIL_OK;
     }
     if (type == 2) { /* FullSnapshot: rrweb renumbers the page from here */
         nodes_clear(&w->s->nodes);
+        forget_states(w);
         return walk_node(w, member(w, data, "node"), 0, 0, 0);
     }
     if (type == 3)

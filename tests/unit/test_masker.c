@@ -291,6 +291,46 @@ static void mutations_inherit_sensitivity(void **state)
     masker_site_free(site);
 }
 
+/* One batch: a state the walk remembered must not outlive the change that
+ * makes it wrong (an attribute that makes an ancestor sensitive, a move
+ * under a sensitive element, a new page policy). */
+static void remembered_states_follow_changes_in_the_same_batch(void **state)
+{
+    (void)state;
+    /* p#2 > text#3, div#4 (sensitive, empty), p#5 > text#6 */
+    static const char snapshot[] =
+        "{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["
+        "{\"type\":2,\"tagName\":\"p\",\"attributes\":{},\"id\":2,\"childNodes\":"
+        "[{\"type\":3,\"id\":3,\"textContent\":\"x\"}]},"
+        "{\"type\":2,\"tagName\":\"div\",\"attributes\":{\"data-veil-sensitive\":\"\"},"
+        "\"id\":4,\"childNodes\":[]},"
+        "{\"type\":2,\"tagName\":\"p\",\"attributes\":{},\"id\":5,\"childNodes\":"
+        "[{\"type\":3,\"id\":6,\"textContent\":\"y\"}]}]}},\"timestamp\":1}";
+    static const char p2_becomes_sensitive[] =
+        "{\"type\":3,\"data\":{\"source\":0,\"attributes\":[{\"id\":2,\"attributes\":"
+        "{\"data-veil-sensitive\":\"\"}}]},\"timestamp\":4}";
+    static const char p5_moves_under_div4[] =
+        "{\"type\":3,\"data\":{\"source\":0,\"adds\":[{\"parentId\":4,\"node\":"
+        "{\"type\":2,\"tagName\":\"p\",\"attributes\":{},\"id\":5,\"childNodes\":[]}}]},"
+        "\"timestamp\":6}";
+    const char *text = "{\"type\":3,\"data\":{\"source\":0,\"texts\":[{\"id\":%d,"
+                       "\"value\":\"%s\"}]},\"timestamp\":%d}";
+    char t3a[128], t6a[128], t3b[128], t6b[128], batch[2048];
+    snprintf(t3a, sizeof t3a, text, 3, "kept one", 2);
+    snprintf(t6a, sizeof t6a, text, 6, "kept two", 3);
+    snprintf(t3b, sizeof t3b, text, 3, "secret one", 5);
+    snprintf(t6b, sizeof t6b, text, 6, "secret two", 7);
+    snprintf(batch, sizeof batch, "[%s,%s,%s,%s,%s,%s,%s]", snapshot, t3a, t6a,
+             p2_becomes_sensitive, t3b, p5_moves_under_div4, t6b);
+    char *out = mask1(NULL, batch);
+    assert_non_null(strstr(out, "\"kept one\""));
+    assert_non_null(strstr(out, "\"kept two\""));
+    assert_null(strstr(out, "secret"));
+    assert_non_null(strstr(out, "\"value\":\"****** ***\"}]},\"timestamp\":5"));
+    assert_non_null(strstr(out, "\"value\":\"****** ***\"}]},\"timestamp\":7"));
+    free(out);
+}
+
 static void meta_href_picks_page_policy_and_is_scanned(void **state)
 {
     (void)state;
@@ -420,6 +460,7 @@ int main(void)
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
         cmocka_unit_test(input_events_follow_the_field),
         cmocka_unit_test(mutations_inherit_sensitivity),
+        cmocka_unit_test(remembered_states_follow_changes_in_the_same_batch),
         cmocka_unit_test(meta_href_picks_page_policy_and_is_scanned),
         cmocka_unit_test(malformed_json_is_rejected_with_offset),
         cmocka_unit_test(truncations_never_read_past_the_end),

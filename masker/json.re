@@ -4,9 +4,12 @@
  * Input contract: `json` holds `len` bytes and json[len] is NUL (the
  * sentinel). re2c runs with yyfill disabled; every rule that could read past
  * the sentinel stops at it, because NUL is never part of a multi-byte rule
- * and each condition ends in a catch-all `[^]` that turns the NUL (or any
+ * and each block ends in a catch-all `[^]` that turns the NUL (or any
  * unexpected byte) into an error. Reaching the sentinel at json + len is the
  * end of input; a NUL anywhere else is an error.
+ *
+ * json_tape_build() is the grammar as a state machine, one re2c block per
+ * state; lex_string() reads strings, skip_plain() 16 plain bytes at a time.
  *
  * Returns 0 with the whole input on the tape, or VEIL_EJSON / VEIL_ETOODEEP /
  * VEIL_ETOOBIG / VEIL_ENOMEM with err->offset at the offending byte.
@@ -23,22 +26,8 @@
 #include <emmintrin.h>
 #endif
 
-enum lex {
-    LEX_END,
-    LEX_ERROR,
-    LEX_OBJ_OPEN,
-    LEX_OBJ_CLOSE,
-    LEX_ARR_OPEN,
-    LEX_ARR_CLOSE,
-    LEX_COLON,
-    LEX_COMMA,
-    LEX_QUOTE,
-    LEX_UINT, /* up to 9 digits: always fits in 32 bits */
-    LEX_NUMBER,
-    LEX_TRUE,
-    LEX_FALSE,
-    LEX_NULL,
-};
+/* What lies at a place the grammar rejects (fail_unexpected()). */
+enum lex { LEX_TOKEN, LEX_END, LEX_ERROR };
 
 /*!re2c
     re2c:define:YYCTYPE = "unsigned char";
@@ -61,28 +50,18 @@ enum lex {
            | "\xf4" [\x80-\x8f] [\x80-\xbf] [\x80-\xbf];
 */
 
-/* Between tokens: the next structural token, string start or literal. */
+/* After optional whitespace: a token, the end of input, or neither. */
 static enum lex lex_token(const unsigned char **cursor, const unsigned char **tok_start)
 {
     const unsigned char *YYCURSOR = *cursor, *YYMARKER;
     for (;;) {
         *tok_start = YYCURSOR;
         /*!re2c
-            ws+     { continue; }
-            "{"     { *cursor = YYCURSOR; return LEX_OBJ_OPEN; }
-            "}"     { *cursor = YYCURSOR; return LEX_OBJ_CLOSE; }
-            "["     { *cursor = YYCURSOR; return LEX_ARR_OPEN; }
-            "]"     { *cursor = YYCURSOR; return LEX_ARR_CLOSE; }
-            ":"     { *cursor = YYCURSOR; return LEX_COLON; }
-            ","     { *cursor = YYCURSOR; return LEX_COMMA; }
-            ["]     { *cursor = YYCURSOR; return LEX_QUOTE; }
-            "0" | [1-9] digit{0,8} { *cursor = YYCURSOR; return LEX_UINT; }
-            number  { *cursor = YYCURSOR; return LEX_NUMBER; }
-            "true"  { *cursor = YYCURSOR; return LEX_TRUE; }
-            "false" { *cursor = YYCURSOR; return LEX_FALSE; }
-            "null"  { *cursor = YYCURSOR; return LEX_NULL; }
-            "\x00"  { *cursor = YYCURSOR - 1; return LEX_END; }
-            [^]     { *cursor = YYCURSOR - 1; return LEX_ERROR; }
+            ws+ { continue; }
+            [{}[\]:,"] | number | "true" | "false" | "null" { *cursor = YYCURSOR; return LEX_TOKEN;
+           }
+            "\x00" { *cursor = YYCURSOR - 1; return LEX_END; }
+            [^]   { *cursor = YYCURSOR - 1; return LEX_ERROR; }
         */
     }
 }
@@ -316,7 +295,7 @@ static inline int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t
 /*
  * rrweb's node ids, types and sources are unsigned integers the walk reads
  * again and again: parse them once, here, while their bytes are in cache.
- * set_uint: a LEX_UINT lexeme (1-9 digits); note_uint: any other number.
+ * set_uint: a lexeme of 1-9 digits; note_uint: any other number.
  */
 static void set_uint(json_tok *k, const unsigned char *s, const unsigned char *end)
 {
@@ -343,16 +322,6 @@ static void note_uint(json_tok *k, const unsigned char *s, const unsigned char *
     }
 }
 
-enum expect {
-    EXPECT_VALUE,
-    EXPECT_FIRST_VALUE,
-    EXPECT_FIRST_KEY,
-    EXPECT_KEY,
-    EXPECT_COLON,
-    EXPECT_COMMA,
-    EXPECT_END
-};
-
 typedef struct {
     uint32_t stack[MASKER_MAX_DEPTH]; /* tape index of each open container */
     bool in_object[MASKER_MAX_DEPTH]; /* whether it is an object */
@@ -368,30 +337,46 @@ static int fail_at(masker_error *err, const char *json, const unsigned char *at,
 }
 
 /*
- * Shortcuts for the bytes that follow almost every key and value in
- * JSON.stringify output, with no whitespace: ':' after a key and ',' after
- * a value. They take the same transitions lex_token and the switch below
- * would, one token sooner; anything else goes the long way.
+ * At `at` the grammar allows none of what is there: says whether that is the
+ * end of input, a byte no token starts with, or a token out of place.
  */
-static enum expect after_key(const unsigned char **p)
+static int fail_unexpected(masker_error *err, const char *json, const unsigned char *at,
+                           const unsigned char *end)
 {
-    if (**p != ':')
-        return EXPECT_COLON;
-    ++*p;
-    return EXPECT_VALUE;
+    const unsigned char *p = at, *s;
+    enum lex lx = lex_token(&p, &s);
+    if (lx == LEX_END && p == end)
+        return fail_at(err, json, p, "unexpected end of input", VEIL_EJSON);
+    if (lx == LEX_END || lx == LEX_ERROR)
+        return fail_at(err, json, p, "unexpected character", VEIL_EJSON);
+    return fail_at(err, json, s, "unexpected token", VEIL_EJSON);
 }
 
-/* After a complete value: a comma or close inside a container, else the end. */
-static enum expect after_member(const unsigned char **p, const nesting *n)
+static inline int open_container(json_tape *t, nesting *nest, uint8_t kind, uint32_t at,
+                                 member_key *key, size_t json_len)
 {
-    if (n->depth == 0)
-        return EXPECT_END;
-    if (**p != ',')
-        return EXPECT_COMMA;
-    ++*p;
-    return n->in_object[n->depth - 1] ? EXPECT_KEY : EXPECT_VALUE;
+    if (nest->depth == MASKER_MAX_DEPTH)
+        return VEIL_ETOODEEP;
+    nest->in_object[nest->depth] = kind == TOK_OBJ;
+    nest->stack[nest->depth++] = t->n;
+    return tape_push(t, kind, at, 0, 0, key, json_len);
 }
 
+/* Closes the innermost container if it is an object (obj) or an array. */
+static inline bool close_container(json_tape *t, nesting *nest, bool obj)
+{
+    if (nest->depth == 0 || nest->in_object[nest->depth - 1] != obj)
+        return false;
+    t->tok[nest->stack[--nest->depth]].end = t->n;
+    return true;
+}
+
+/*
+ * The grammar as a state machine, one re2c block per state (what may come
+ * next), so each state dispatches on its own few bytes. The ':' after a key
+ * and the ',' after a value, which JSON.stringify writes with no space, are
+ * taken before the state's block.
+ */
 int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *err)
 {
     if (len > MASKER_MAX_INPUT)
@@ -402,122 +387,168 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
         return fail_at(err, json, (const unsigned char *)json, "out of memory", VEIL_ENOMEM);
     nesting *nest = malloc(sizeof *nest);
     if (!nest)
-        return VEIL_ENOMEM;
+        return fail_at(err, json, (const unsigned char *)json, "out of memory", VEIL_ENOMEM);
     nest->depth = 0;
     const unsigned char *base = (const unsigned char *)json, *end = base + len;
-    const unsigned char *p = base, *s;
-    enum expect expect = EXPECT_VALUE;
+    const unsigned char *YYCURSOR = base, *YYMARKER, *s;
+    uint8_t flags, kind;
     int rc = VEIL_OK;
-    for (;;) {
-        enum lex lx = lex_token(&p, &s);
-        uint32_t at = (uint32_t)(s - base);
-        if (lx == LEX_END && p != end)
-            lx = LEX_ERROR;
-        switch (lx) {
-        case LEX_END:
-            if (expect != EXPECT_END) {
-                rc = fail_at(err, json, p, "unexpected end of input", VEIL_EJSON);
-                goto out;
-            }
-            goto out;
-        case LEX_ERROR:
-            rc = fail_at(err, json, p, "unexpected character", VEIL_EJSON);
-            goto out;
-        case LEX_OBJ_OPEN:
-        case LEX_ARR_OPEN:
-            if (expect != EXPECT_VALUE && expect != EXPECT_FIRST_VALUE)
-                goto unexpected;
-            if (nest->depth == MASKER_MAX_DEPTH) {
-                rc = fail_at(err, json, s, "nesting too deep", VEIL_ETOODEEP);
-                goto out;
-            }
-            nest->in_object[nest->depth] = lx == LEX_OBJ_OPEN;
-            nest->stack[nest->depth++] = t->n;
-            if ((rc = tape_push(t, lx == LEX_OBJ_OPEN ? TOK_OBJ : TOK_ARR, at, 0, 0, &key, len)))
-                goto out;
-            expect = lx == LEX_OBJ_OPEN ? EXPECT_FIRST_KEY : EXPECT_FIRST_VALUE;
-            break;
-        case LEX_OBJ_CLOSE:
-        case LEX_ARR_CLOSE: {
-            bool obj = lx == LEX_OBJ_CLOSE;
-            if (nest->depth == 0 || nest->in_object[nest->depth - 1] != obj ||
-                !(expect == EXPECT_COMMA ||
-                  expect == (obj ? EXPECT_FIRST_KEY : EXPECT_FIRST_VALUE)))
-                goto unexpected;
-            json_tok *open = &t->tok[nest->stack[--nest->depth]];
-            open->end = t->n;
-            expect = after_member(&p, nest);
-            break;
+
+value: /* a value: at the start, after ':' or after ',' in an array */
+    s = YYCURSOR;
+    /*!re2c
+        ws+ { goto value; }
+        "{" {
+            rc = open_container(t, nest, TOK_OBJ, (uint32_t)(s - base), &key, len);
+            if (rc)
+                goto failed;
+            goto first_key;
         }
-        case LEX_COLON:
-            if (expect != EXPECT_COLON)
-                goto unexpected;
-            expect = EXPECT_VALUE;
-            break;
-        case LEX_COMMA:
-            if (expect != EXPECT_COMMA)
-                goto unexpected;
-            expect = nest->in_object[nest->depth - 1] ? EXPECT_KEY : EXPECT_VALUE;
-            break;
-        case LEX_QUOTE: {
-            bool is_key = expect == EXPECT_KEY || expect == EXPECT_FIRST_KEY;
-            if (!is_key && expect != EXPECT_VALUE && expect != EXPECT_FIRST_VALUE)
-                goto unexpected;
-            uint8_t flags;
-            if (is_key ? lex_string(&p, end, false, &flags) : lex_string(&p, end, true, &flags)) {
-                rc = fail_at(err, json, p,
-                             p == end ? "unterminated string"
-                                      : "invalid character, escape or UTF-8 in string",
-                             VEIL_EJSON);
-                goto out;
-            }
-            if (is_key) { /* not on the tape: it labels the value pushed next */
-                key.start = at + 1;
-                if (flags & TOK_F_ESCAPED)
-                    key.flags = TOK_F_KEY_ESCAPED; /* the walk compares it decoded */
-                else
-                    key.id = rr_key_of(json + at + 1, (size_t)(p - s) - 2);
-                expect = after_key(&p);
-                break;
-            }
-            bool is_tag = key.id == RR_KEY_TAG_NAME;
-            if ((rc = tape_push(t, TOK_STR, at + 1, (uint32_t)(p - s) - 2, flags, &key, len)))
-                goto out;
-            if (is_tag)
-                t->tok[t->n - 1].form = form_tag_of(json + at + 1, (size_t)(p - s) - 2, flags);
-            expect = after_member(&p, nest);
-            break;
+        "[" {
+            rc = open_container(t, nest, TOK_ARR, (uint32_t)(s - base), &key, len);
+            if (rc)
+                goto failed;
+            goto first_value;
         }
-        case LEX_UINT:
-        case LEX_NUMBER:
-        case LEX_TRUE:
-        case LEX_FALSE:
-        case LEX_NULL:
-            if (expect != EXPECT_VALUE && expect != EXPECT_FIRST_VALUE)
-                goto unexpected;
-            if ((rc = tape_push(t,
-                                lx == LEX_UINT || lx == LEX_NUMBER ? TOK_NUM
-                                : lx == LEX_TRUE                   ? TOK_TRUE
-                                : lx == LEX_FALSE                  ? TOK_FALSE
-                                                                   : TOK_NULL,
-                                at, (uint32_t)(p - s), 0, &key, len)))
-                goto out;
-            if (lx == LEX_UINT)
-                set_uint(&t->tok[t->n - 1], s, p);
-            else if (lx == LEX_NUMBER)
-                note_uint(&t->tok[t->n - 1], s, p);
-            expect = after_member(&p, nest);
-            break;
+        ["] {
+            if (lex_string(&YYCURSOR, end, true, &flags))
+                goto bad_string;
+            bool tag = key.id == RR_KEY_TAG_NAME;
+            if ((rc = tape_push(t, TOK_STR, (uint32_t)(s + 1 - base),
+                                (uint32_t)(YYCURSOR - s) - 2, flags, &key, len)))
+                goto failed;
+            if (tag)
+                t->tok[t->n - 1].form =
+                    form_tag_of((const char *)s + 1, (size_t)(YYCURSOR - s) - 2, flags);
+            goto after_value;
         }
-        continue;
-    unexpected:
-        rc = fail_at(err, json, s, "unexpected token", VEIL_EJSON);
-        goto out;
+        "0" | [1-9] digit{0,8} {
+            if ((rc = tape_push(t, TOK_NUM, (uint32_t)(s - base), (uint32_t)(YYCURSOR - s), 0,
+                                &key, len)))
+                goto failed;
+            set_uint(&t->tok[t->n - 1], s, YYCURSOR);
+            goto after_value;
+        }
+        number {
+            if ((rc = tape_push(t, TOK_NUM, (uint32_t)(s - base), (uint32_t)(YYCURSOR - s), 0,
+                                &key, len)))
+                goto failed;
+            note_uint(&t->tok[t->n - 1], s, YYCURSOR);
+            goto after_value;
+        }
+        "true"  { kind = TOK_TRUE; goto literal; }
+        "false" { kind = TOK_FALSE; goto literal; }
+        "null"  { kind = TOK_NULL; goto literal; }
+        [^]     { goto unexpected; }
+    */
+literal:
+    if ((rc = tape_push(t, kind, (uint32_t)(s - base), (uint32_t)(YYCURSOR - s), 0, &key, len)))
+        goto failed;
+    goto after_value;
+
+first_value: /* just after '[': a value or ']' */
+    s = YYCURSOR;
+    /*!re2c
+        ws+ { goto first_value; }
+        "]" { close_container(t, nest, false); goto after_value; }
+        [^] { YYCURSOR = s; goto value; }
+    */
+
+first_key: /* just after '{': a key or '}' */
+    s = YYCURSOR;
+    /*!re2c
+        ws+ { goto first_key; }
+        "}" { close_container(t, nest, true); goto after_value; }
+        ["] { goto key_name; }
+        [^] { goto unexpected; }
+    */
+
+next_key: /* after ',' in an object */
+    s = YYCURSOR;
+    /*!re2c
+        ws+ { goto next_key; }
+        ["] { goto key_name; }
+        [^] { goto unexpected; }
+    */
+
+key_name: /* not on the tape: the key labels the value pushed next */
+    if (lex_string(&YYCURSOR, end, false, &flags))
+        goto bad_string;
+    key.start = (uint32_t)(s + 1 - base);
+    if (flags & TOK_F_ESCAPED)
+        key.flags = TOK_F_KEY_ESCAPED; /* the walk compares it decoded */
+    else
+        key.id = rr_key_of((const char *)s + 1, (size_t)(YYCURSOR - s) - 2);
+    if (*YYCURSOR == ':') {
+        YYCURSOR++;
+        goto value;
     }
-out:
+colon:
+    s = YYCURSOR;
+    /*!re2c
+        ws+ { goto colon; }
+        ":" { goto value; }
+        [^] { goto unexpected; }
+    */
+
+after_value: /* a comma or a close inside a container, else the end */
+    if (nest->depth == 0)
+        goto document_end;
+    if (*YYCURSOR == ',') {
+        YYCURSOR++;
+        if (nest->in_object[nest->depth - 1])
+            goto next_key;
+        goto value;
+    }
+    s = YYCURSOR;
+    /*!re2c
+        ws+ { goto after_value; }
+        "," {
+            if (nest->in_object[nest->depth - 1])
+                goto next_key;
+            goto value;
+        }
+        "}" {
+            if (!close_container(t, nest, true))
+                goto unexpected;
+            goto after_value;
+        }
+        "]" {
+            if (!close_container(t, nest, false))
+                goto unexpected;
+            goto after_value;
+        }
+        [^] { goto unexpected; }
+    */
+
+document_end:
+    s = YYCURSOR;
+    /*!re2c
+        ws+    { goto document_end; }
+        "\x00" {
+            if (YYCURSOR - 1 != end)
+                goto unexpected;
+            goto done;
+        }
+        [^]    { goto unexpected; }
+    */
+
+unexpected:
+    rc = fail_unexpected(err, json, s, end);
+    goto done;
+bad_string:
+    rc = fail_at(err, json, YYCURSOR,
+                 YYCURSOR == end ? "unterminated string"
+                                 : "invalid character, escape or UTF-8 in string",
+                 VEIL_EJSON);
+    goto done;
+failed: /* tape_push() or open_container() said no */
+    if (rc == VEIL_ETOODEEP)
+        fail_at(err, json, s, "nesting too deep", rc);
+    else
+        fail_at(err, json, base, rc == VEIL_ETOOBIG ? "input too large" : "out of memory", rc);
+done:
     free(nest);
-    if (rc == VEIL_ENOMEM)
-        fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
     return rc;
 }
 

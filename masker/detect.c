@@ -53,7 +53,8 @@ static uint32_t raw_of(const text_view *v, size_t i)
     return v->raw_start + e->raw + e->raw_len + (uint32_t)(i - e->decoded - e->decoded_len);
 }
 
-int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t rep_len)
+int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t rep_len,
+              uint32_t quote)
 {
     if (e->n == e->cap) {
         size_t cap = e->cap ? e->cap * 2 : 64;
@@ -68,6 +69,7 @@ int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t 
     ed->len = len;
     ed->rep = (uint32_t)e->arena.len;
     ed->rep_len = (uint32_t)rep_len;
+    ed->quote = quote;
     int err = veil_buf_append(&e->arena, rep, rep_len);
     if (err)
         return err;
@@ -86,7 +88,7 @@ static int replace_range(scan_ctx *c, const text_view *v, size_t i, size_t j, co
         memcpy(c->json + a, rep, rep_len);
         return VEIL_OK;
     }
-    return edit_push(c->edits, a, b - a, rep, rep_len);
+    return edit_push(c->edits, a, b - a, rep, rep_len, v->raw_start + v->raw_len);
 }
 
 static bool is_digit(uint8_t ch)
@@ -770,7 +772,7 @@ int detect_mask_field(scan_ctx *c, const json_tok *t, enum field_mask how)
             return VEIL_OK;
         }
         static const char stars[MASKER_FIXED_LEN] = "********";
-        return edit_push(c->edits, t->start, t->len, stars, MASKER_FIXED_LEN);
+        return edit_push(c->edits, t->start, t->len, stars, MASKER_FIXED_LEN, t->start + t->len);
     }
     if ((t->flags & (TOK_F_ESCAPED | TOK_F_ASCII)) == TOK_F_ASCII) {
         for (uint32_t i = 0; i < t->len; i++)
@@ -800,7 +802,8 @@ int detect_mask_field(scan_ctx *c, const json_tok *t, enum field_mask how)
         if (rep.len == t->len)
             memcpy(raw, rep.data, rep.len);
         else
-            err = edit_push(c->edits, t->start, t->len, rep.data ? rep.data : "", rep.len);
+            err = edit_push(c->edits, t->start, t->len, rep.data ? rep.data : "", rep.len,
+                            t->start + t->len);
     }
     veil_buf_free(&rep);
     if (v.esc)

@@ -135,14 +135,16 @@ void masker_site_resolve(const masker_site *site, const char *url, size_t url_le
 
 /*
  * Replacement of raw bytes [off, off+len) of the input by `rep_len` bytes at
- * `rep` in the session's replacement arena. Only edits that change length
- * are queued; equal-length ones are written in place at once.
+ * `rep` in the session's replacement arena, inside the string whose closing
+ * quote is at `quote`. Only edits that change length are queued;
+ * equal-length ones are written in place at once.
  */
 typedef struct {
     uint32_t off;
     uint32_t len;
     uint32_t rep;
     uint32_t rep_len;
+    uint32_t quote;
 } masker_edit;
 
 typedef struct {
@@ -205,7 +207,8 @@ bool card_luhn_ok(const uint8_t *digits, size_t n);
 bool card_iin_ok(const uint8_t *digits, size_t n);
 bool card_iin_prefix_ok(const uint8_t *digits, size_t n);
 
-int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t rep_len);
+int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t rep_len,
+              uint32_t quote);
 
 #endif
 

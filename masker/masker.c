@@ -90,17 +90,14 @@ static int by_offset(const void *a, const void *b)
     return x->off < y->off ? -1 : x->off > y->off;
 }
 
-/* Copies json with the queued edits applied into s->out. */
+/* Copies json with the queued (sorted) edits applied into s->out. */
 static int assemble(masker_session *s, const char *json, size_t len)
 {
-    edit_list *e = &s->edits;
-    qsort(e->v, e->n, sizeof *e->v, by_offset);
+    const edit_list *e = &s->edits;
     veil_buf_reuse(&s->out); /* it held the last batch's masked output */
     size_t at = 0;
     for (size_t i = 0; i < e->n; i++) {
         const masker_edit *ed = &e->v[i];
-        if (ed->off < at)
-            return VEIL_EINVAL; /* overlapping edits: a masker bug, fail closed */
         int err = veil_buf_append(&s->out, json + at, ed->off - at);
         if (!err)
             err = veil_buf_append(&s->out, e->arena.data + ed->rep, ed->rep_len);
@@ -109,6 +106,46 @@ static int assemble(masker_session *s, const char *json, size_t len)
         at = ed->off + ed->len;
     }
     return veil_buf_append(&s->out, json + at, len - at);
+}
+
+/*
+ * Applies the queued (sorted) edits in json itself when none makes its bytes
+ * longer: each string's rest moves left over what its edits saved, and the
+ * bytes freed before the next token become spaces, which JSON allows there.
+ * Every byte from an edit to its string's closing quote is written, so none
+ * of the input under an edit survives. Saves copying a whole batch (MBs for
+ * a full snapshot) for a few IP literals that got shorter.
+ */
+static bool apply_in_place(const edit_list *e, char *json)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (e->v[i].rep_len > e->v[i].len)
+            return false;
+    for (size_t i = 0; i < e->n;) {
+        uint32_t quote = e->v[i].quote, at = e->v[i].off, to = at;
+        for (; i < e->n && e->v[i].quote == quote; i++) {
+            const masker_edit *ed = &e->v[i];
+            memmove(json + to, json + at, ed->off - at);
+            to += ed->off - at;
+            memcpy(json + to, e->arena.data + ed->rep, ed->rep_len);
+            to += ed->rep_len;
+            at = ed->off + ed->len;
+        }
+        memmove(json + to, json + at, quote - at);
+        to += quote - at;
+        json[to++] = '"';
+        memset(json + to, ' ', quote + 1 - to);
+    }
+    return true;
+}
+
+/* Checks that no two queued edits overlap: that would be a masker bug. */
+static bool edits_disjoint(const edit_list *e)
+{
+    for (size_t i = 1; i < e->n; i++)
+        if (e->v[i].off < e->v[i - 1].off + e->v[i - 1].len)
+            return false;
+    return true;
 }
 
 int masker_session_mask(masker_session *s, char *json, size_t len, masker_result *out,
@@ -127,8 +164,14 @@ int masker_session_mask(masker_session *s, char *json, size_t len, masker_result
     rc = walk_batch(s, json, len, &found);
     if (!rc)
         rc = sweep(s, json, len, &found);
-    if (!rc && s->edits.n)
-        rc = assemble(s, json, len);
+    bool copied = false;
+    if (!rc && s->edits.n) {
+        qsort(s->edits.v, s->edits.n, sizeof *s->edits.v, by_offset);
+        if (!edits_disjoint(&s->edits))
+            rc = VEIL_EINVAL; /* fail closed */
+        else if (!apply_in_place(&s->edits, json) && !(rc = assemble(s, json, len)))
+            copied = true;
+    }
     if (rc) {
         sodium_memzero(json, len); /* fail closed: nothing half-masked survives */
         veil_buf_reset(&s->out);
@@ -137,16 +180,15 @@ int masker_session_mask(masker_session *s, char *json, size_t len, masker_result
     }
     for (int k = 0; k < MASKER_FINDING_COUNT; k++)
         findings->count[k] += found.count[k];
-    if (s->edits.n) {
+    out->data = json;
+    out->len = len;
+    if (copied) {
         /* Everything else in json is masked already: only the bytes under
          * queued edits are still the visitor's. */
         for (size_t i = 0; i < s->edits.n; i++)
             sodium_memzero(json + s->edits.v[i].off, s->edits.v[i].len);
         out->data = s->out.data;
         out->len = s->out.len;
-    } else {
-        out->data = json;
-        out->len = len;
     }
     return VEIL_OK;
 }

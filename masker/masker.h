@@ -14,7 +14,10 @@
  * object, or an object with an "events" array (the ingest wire batch). The
  * bytes are rewritten in place; the masked result is returned through
  * `masker_result`, which points either into `json` or into memory owned by
- * the session (valid until the next call on that session).
+ * the session (valid until the next call on that session). A string a mask
+ * made shorter is followed by spaces, so the batch keeps its length; only a
+ * mask that makes a string longer (a short value under the fixed 8-character
+ * mask) makes the session copy the batch.
  *
  * Fail closed: on any error nothing of the input is returned, and the input
  * buffer may already be partly rewritten, so the caller must discard it.

@@ -7,6 +7,9 @@
  *
  * usage: bench_masker [FIXTURE.json ...]   (also runs a generated session of
  * 100,000 small incremental events, masked in batches of 50)
+ *
+ * Figures are medians over rounds of 400 MB per corpus; ratios are
+ * median(baseline) / median(masker).
  */
 #include <hs/hs.h>
 #include <stdio.h>
@@ -140,33 +143,54 @@ static double run_masker(const corpus *c, masker_session *s, char **work)
     return spent;
 }
 
+static int by_time(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median of n per-round times: one noisy round on a shared machine
+ * moves neither it nor the ratios. */
+static double median(double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, by_time);
+    return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
+/*
+ * Rounds alternate the three contenders over the whole corpus, so drift on
+ * the machine hits all of them alike; each is timed per round and the
+ * medians are compared.
+ */
 static void bench(const char *name, const corpus *c, masker_site *site, hs_database_t *db,
                   hs_scratch_t *scratch)
 {
     char **work = malloc(c->n * sizeof *work);
     for (size_t i = 0; i < c->n; i++)
         work[i] = malloc(c->len[i] + 1);
-    int reps = (int)(400e6 / (double)c->bytes) + 1;
-    double t_mask = 0, t_copy = 0, t_hs = 0;
+    int rounds = (int)(400e6 / (double)c->bytes) + 1;
+    double *t_mask = malloc(3 * (size_t)rounds * sizeof *t_mask);
+    double *t_copy = t_mask + rounds, *t_hs = t_copy + rounds;
     size_t hits = 0;
     masker_session *s = masker_session_new(site, NULL);
-    for (int r = 0; r < reps; r++) {
-        t_mask += run_masker(c, s, work);
+    for (int r = 0; r < rounds; r++) {
+        t_mask[r] = run_masker(c, s, work);
         double t0 = now();
         for (size_t i = 0; i < c->n; i++)
             memcpy(work[i], c->batch[i], c->len[i]);
-        t_copy += now() - t0;
+        t_copy[r] = now() - t0;
         t0 = now();
         for (size_t i = 0; i < c->n; i++)
             hs_scan(db, c->batch[i], (unsigned)c->len[i], 0, scratch, on_match, &hits);
-        t_hs += now() - t0;
+        t_hs[r] = now() - t0;
     }
-    double mb = (double)c->bytes * reps / 1e6;
+    double mask = median(t_mask, rounds), copy = median(t_copy, rounds);
+    double hs = median(t_hs, rounds), mb = (double)c->bytes / 1e6;
     printf("%-24s %8.2f MB %6zu batches | masker %7.0f MB/s | memcpy %7.0f MB/s | hyperscan "
            "%7.0f MB/s | masker/hyperscan %5.2fx | masker/memcpy %5.3f\n",
-           name, (double)c->bytes / 1e6, c->n, mb / t_mask, mb / t_copy, mb / t_hs, t_hs / t_mask,
-           t_copy / t_mask);
+           name, mb, c->n, mb / mask, mb / copy, mb / hs, hs / mask, copy / mask);
     masker_session_free(s);
+    free(t_mask);
     for (size_t i = 0; i < c->n; i++)
         free(work[i]);
     free(work);

@@ -143,25 +143,31 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
     }
 }
 
+/* s[0..n) is the lowercase word `want` of length n, ignoring ASCII case. */
+static bool tag_is(const char *s, size_t n, const char *want)
+{
+    for (size_t k = 0; k < n; k++)
+        if ((s[k] | 0x20) != want[k]) /* only 'A'-'Z' become letters this way */
+            return false;
+    return true;
+}
+
 /* Which form field a tagName value names, compared without ASCII case. A tag
  * written with escapes is taken for an input: its value is masked. */
 static uint8_t form_tag_of(const char *s, size_t n, uint8_t flags)
 {
-    static const struct {
-        const char *name;
-        uint8_t tag;
-    } FORM_TAGS[] = {{"input", FORM_INPUT}, {"textarea", FORM_TEXTAREA}, {"select", FORM_SELECT}};
     if (flags & TOK_F_ESCAPED)
         return FORM_INPUT;
-    for (size_t i = 0; i < sizeof FORM_TAGS / sizeof FORM_TAGS[0]; i++) {
-        const char *name = FORM_TAGS[i].name;
-        size_t k = 0;
-        while (k < n && name[k] && (s[k] | 0x20) == name[k])
-            k++;
-        if (k == n && !name[k])
-            return FORM_TAGS[i].tag;
+    switch (n) { /* most tags have none of these lengths */
+    case 5:
+        return tag_is(s, n, "input") ? FORM_INPUT : FORM_NONE;
+    case 6:
+        return tag_is(s, n, "select") ? FORM_SELECT : FORM_NONE;
+    case 8:
+        return tag_is(s, n, "textarea") ? FORM_TEXTAREA : FORM_NONE;
+    default:
+        return FORM_NONE;
     }
-    return FORM_NONE;
 }
 
 static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {

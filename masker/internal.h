@@ -19,6 +19,9 @@ enum tok_kind { TOK_OBJ, TOK_ARR, TOK_STR, TOK_NUM, TOK_TRUE, TOK_FALSE, TOK_NUL
 /* A value string holding a digit, ':', '@' or a \u escape: only these can
  * hold a card number, IP, email or phone, so detection skips all others. */
 #define TOK_F_CANDIDATE 32
+/* A name or id value that means a card field (card_like()), noted while the
+ * bytes are in cache: the walk reads them long after, when they are not. */
+#define TOK_F_CARD_NAME 64
 
 /*
  * The object keys the rrweb walk reads, recognised once while tokenising so
@@ -201,6 +204,9 @@ enum field_mask {
 #define MASKER_FIXED_LEN 8
 
 int detect_mask_field(scan_ctx *ctx, const json_tok *t, enum field_mask how);
+
+/* Whether an element name or id means a card number, CVC or expiry field (words.re). */
+bool card_like(const char *name, size_t len);
 
 /* Card-number rules, exposed for tests. */
 bool card_luhn_ok(const uint8_t *digits, size_t n);

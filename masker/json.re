@@ -419,13 +419,16 @@ value: /* a value: at the start, after ':' or after ',' in an array */
         ["] {
             if (lex_string(&YYCURSOR, end, true, &flags))
                 goto bad_string;
-            bool tag = key.id == RR_KEY_TAG_NAME;
-            if ((rc = tape_push(t, TOK_STR, (uint32_t)(s + 1 - base),
-                                (uint32_t)(YYCURSOR - s) - 2, flags, &key, len)))
+            uint8_t labelled = key.id;
+            const char *text = (const char *)s + 1;
+            size_t n = (size_t)(YYCURSOR - s) - 2;
+            if ((rc = tape_push(t, TOK_STR, (uint32_t)(s + 1 - base), (uint32_t)n, flags, &key,
+                                len)))
                 goto failed;
-            if (tag)
-                t->tok[t->n - 1].form =
-                    form_tag_of((const char *)s + 1, (size_t)(YYCURSOR - s) - 2, flags);
+            if (labelled == RR_KEY_TAG_NAME)
+                t->tok[t->n - 1].form = form_tag_of(text, n, flags);
+            else if ((labelled == RR_KEY_ID || labelled == RR_KEY_NAME) && card_like(text, n))
+                t->tok[t->n - 1].flags |= TOK_F_CARD_NAME;
             goto after_value;
         }
         "0" | [1-9] digit{0,8} {

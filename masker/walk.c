@@ -242,18 +242,6 @@ static const char *read_attr(void *ctx, const char *name, size_t *len)
     return attr_value(r, member(r->w, r->attrs, name), len);
 }
 
-/*
- * Words in names and ids that mean card number, CVC or expiry, lowercased,
- * no punctuation; each starts with one of "cdes". "pan" counts only as the
- * whole name (card_like).
- */
-static const char *const CARD_WORDS[] = {
-    "cardnumber",   "cardnum", "ccnum",      "ccnumber", "creditcard",   "debitcard",
-    "cvc",          "cvv",     "csc",        "cvn",      "securitycode", "cardcode",
-    "cardsecurity", "cardexp", "ccexp",      "expiry",   "expiration",   "expdate",
-    "expmonth",     "expyear", "cardholder",
-};
-
 /* v[0..len) equals the lowercase word `want`, ignoring ASCII case. Inline,
  * because the walk asks this of every element's tag. */
 static bool word_is(const char *v, size_t len, const char *want)
@@ -266,37 +254,6 @@ static bool word_is(const char *v, size_t len, const char *want)
             return false;
     }
     return want[len] == '\0';
-}
-
-static bool card_like(const char *v, size_t len)
-{
-    char norm[128];
-    size_t n = 0;
-    for (size_t i = 0; i < len && n < sizeof norm - 1; i++) {
-        char ch = v[i];
-        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
-            norm[n++] = ch;
-        else if (ch >= 'A' && ch <= 'Z')
-            norm[n++] = (char)(ch | 0x20);
-    }
-    norm[n] = '\0';
-    /* "pan" only as the whole name: "panel" and "company" are not cards */
-    if (!strcmp(norm, "pan"))
-        return true;
-    for (size_t at = 0; at < n; at++) {
-        char first = norm[at];
-        if (first != 'c' && first != 'd' && first != 'e' && first != 's')
-            continue; /* no card word starts with this letter */
-        for (size_t i = 0; i < sizeof CARD_WORDS / sizeof CARD_WORDS[0]; i++) {
-            const char *word = CARD_WORDS[i];
-            size_t k = 0;
-            while (word[k] && norm[at + k] == word[k]) /* norm's NUL ends a match */
-                k++;
-            if (!word[k])
-                return true;
-        }
-    }
-    return false;
 }
 
 static bool autocomplete_cc(const char *v, size_t len)
@@ -321,8 +278,8 @@ static uint8_t attr_flags(const attr_reader *r)
         f |= NF_SENSITIVE;
     if ((v = known_attr(r, A_AUTOCOMPLETE, &len)) && autocomplete_cc(v, len))
         f |= NF_CARD;
-    if (((v = known_attr(r, A_NAME, &len)) && card_like(v, len)) ||
-        ((v = known_attr(r, A_ID, &len)) && card_like(v, len)))
+    const json_tok *t = r->w->tape->tok;
+    if ((t[r->known[A_NAME]].flags | t[r->known[A_ID]].flags) & TOK_F_CARD_NAME)
         f |= NF_CARD;
     if ((v = known_attr(r, A_EDITABLE, &len)) && !word_is(v, len, "false"))
         f |= NF_INPUT | NF_HOLDER;

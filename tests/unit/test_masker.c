@@ -224,6 +224,40 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
     "\"childNodes\":[{\"type\":3,\"id\":22,\"textContent\":\"Checkout 2026\"}]}"                   \
     "]},\"initialOffset\":{\"top\":0,\"left\":0}},\"timestamp\":1}"
 
+/* An input's value under a card field's name or id gets the fixed 8-star
+ * mask; under any other name it is masked character for character. */
+static bool named_input_is_card_field(const char *attr, const char *name)
+{
+    char in[512];
+    snprintf(in, sizeof in,
+             "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{"
+             "\"type\":2,\"tagName\":\"input\",\"attributes\":{\"%s\":\"%s\","
+             "\"value\":\"4111\"},\"id\":2,\"childNodes\":[]}]}},\"timestamp\":1}]",
+             attr, name);
+    char *out = mask1(NULL, in);
+    bool card = strstr(out, "\"value\":\"********\"") != NULL;
+    if (!card && !strstr(out, "\"value\":\"****\""))
+        fail_msg("value of input %s=%s neither masked as a field nor as a card", attr, name);
+    free(out);
+    return card;
+}
+
+static void card_field_names(void **state)
+{
+    (void)state;
+    const char *card[] = {"cardNumber", "cc-exp",       "billing_cvv",     "CVC",
+                          "pan",        "Expiry-Date",  "security_code",   "cardholder-name",
+                          "ccnum",      "x-debitcard1", "expiration_month"};
+    const char *plain[] = {"panel",  "company", "search", "email",
+                           "expand", "card",    "cc",     "accessibility"};
+    for (size_t i = 0; i < sizeof card / sizeof card[0]; i++)
+        if (!named_input_is_card_field(i % 2 ? "id" : "name", card[i]))
+            fail_msg("'%s' should be a card field", card[i]);
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        if (named_input_is_card_field(i % 2 ? "id" : "name", plain[i]))
+            fail_msg("'%s' should not be a card field", plain[i]);
+}
+
 static void snapshot_fields_are_masked(void **state)
 {
     (void)state;
@@ -503,6 +537,7 @@ int main(void)
         cmocka_unit_test(ordinary_numbers_are_left_alone),
         cmocka_unit_test(ip_literals_lose_their_last_octets),
         cmocka_unit_test(shorter_masks_are_applied_in_place),
+        cmocka_unit_test(card_field_names),
         cmocka_unit_test(pii_is_masked_unless_the_site_records_it),
         cmocka_unit_test(snapshot_fields_are_masked),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),

@@ -741,7 +741,8 @@ int detect_sweep(scan_ctx *c, const json_tape *tape)
         for (; i < tape->n && n < AHEAD; i++)
             if (t[i].kind == TOK_STR &&
                 (t[i].flags & (TOK_F_CANDIDATE | TOK_F_VISITED)) == TOK_F_CANDIDATE) {
-                __builtin_prefetch(c->json + t[i].start);
+                for (uint32_t b = 0; b < t[i].len && b < 256; b += 64)
+                    __builtin_prefetch(c->json + t[i].start + b);
                 todo[n++] = i;
             }
         for (uint32_t k = 0; k < n; k++) {

@@ -735,16 +735,18 @@ int detect_sweep(scan_ctx *c, const json_tape *tape)
 {
     enum { AHEAD = 32 };
     const json_tok *t = tape->tok;
-    uint32_t i = 1;
-    while (i < tape->n) {
+    const uint32_t *cand = tape->candidates;
+    uint32_t i = 0;
+    while (i < tape->n_candidates) {
         uint32_t todo[AHEAD], n = 0;
-        for (; i < tape->n && n < AHEAD; i++)
-            if (t[i].kind == TOK_STR &&
-                (t[i].flags & (TOK_F_CANDIDATE | TOK_F_VISITED)) == TOK_F_CANDIDATE) {
-                for (uint32_t b = 0; b < t[i].len && b < 256; b += 64)
-                    __builtin_prefetch(c->json + t[i].start + b);
-                todo[n++] = i;
-            }
+        for (; i < tape->n_candidates && n < AHEAD; i++) {
+            const json_tok *k = &t[cand[i]];
+            if (k->flags & TOK_F_VISITED)
+                continue;
+            for (uint32_t b = 0; b < k->len && b < 256; b += 64)
+                __builtin_prefetch(c->json + k->start + b);
+            todo[n++] = cand[i];
+        }
         for (uint32_t k = 0; k < n; k++) {
             int err = scan_token(c, &t[todo[k]], SCAN_TEXT);
             if (err)

@@ -95,11 +95,18 @@ static inline uint32_t tok_after(const json_tok *t, uint32_t v)
     return t[v].kind <= TOK_ARR ? t[v].end : v + 1;
 }
 
-/* tok[0] is a placeholder; the document's root value is tok[1]. */
+/*
+ * tok[0] is a placeholder; the document's root value is tok[1]. `candidates`
+ * lists, in order, the strings marked TOK_F_CANDIDATE: the sweep reads those
+ * instead of the whole tape.
+ */
 typedef struct {
     json_tok *tok;
     uint32_t n;
     uint32_t cap;
+    uint32_t *candidates;
+    uint32_t n_candidates;
+    uint32_t cap_candidates;
 } json_tape;
 
 /* Tokenises json[0..len) (json[len] must be NUL) onto the tape. */
@@ -193,7 +200,7 @@ typedef struct {
 
 /* Finds and masks card numbers, IPs, emails and phones in one string token. */
 int detect_scan_string(scan_ctx *ctx, const json_tok *t, enum scan_mode mode);
-/* detect_scan_string(SCAN_TEXT) on every string the walk left unvisited. */
+/* detect_scan_string(SCAN_TEXT) on every candidate string the walk left unvisited. */
 int detect_sweep(scan_ctx *ctx, const json_tape *tape);
 
 enum field_mask {

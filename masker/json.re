@@ -269,6 +269,21 @@ static __attribute__((noinline)) int tape_grow(json_tape *t, size_t json_len)
     return VEIL_OK;
 }
 
+/* Adds string token i to the sweep's list. */
+static int note_candidate(json_tape *t, uint32_t i)
+{
+    if (t->n_candidates == t->cap_candidates) {
+        uint32_t cap = t->cap_candidates ? t->cap_candidates * 2 : 1024;
+        uint32_t *grown = realloc(t->candidates, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return VEIL_ENOMEM;
+        t->candidates = grown;
+        t->cap_candidates = cap;
+    }
+    t->candidates[t->n_candidates++] = i;
+    return VEIL_OK;
+}
+
 /* The key of the object member whose value is pushed next (zero: none). */
 typedef struct {
     uint32_t start;
@@ -387,7 +402,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, masker_error *er
 {
     if (len > MASKER_MAX_INPUT)
         return fail_at(err, json, (const unsigned char *)json, "input too large", VEIL_ETOOBIG);
-    t->n = 0;
+    t->n = t->n_candidates = 0;
     member_key key = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &key, len)) /* placeholder: index 0 names no value */
         return fail_at(err, json, (const unsigned char *)json, "out of memory", VEIL_ENOMEM);
@@ -424,6 +439,8 @@ value: /* a value: at the start, after ':' or after ',' in an array */
             size_t n = (size_t)(YYCURSOR - s) - 2;
             if ((rc = tape_push(t, TOK_STR, (uint32_t)(s + 1 - base), (uint32_t)n, flags, &key,
                                 len)))
+                goto failed;
+            if ((flags & TOK_F_CANDIDATE) && (rc = note_candidate(t, t->n - 1)))
                 goto failed;
             if (labelled == RR_KEY_TAG_NAME)
                 t->tok[t->n - 1].form = form_tag_of(text, n, flags);
@@ -564,6 +581,6 @@ done:
 void json_tape_free(json_tape *t)
 {
     free(t->tok);
-    t->tok = NULL;
-    t->n = t->cap = 0;
+    free(t->candidates);
+    *t = (json_tape){0};
 }

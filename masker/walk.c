@@ -106,7 +106,8 @@ typedef struct {
  * field at index i (the last one, as member() does) or 0. The walk reads 2-8
  * fields per object; one pass with a table lookup per key is most of its speed.
  */
-static void members(const walk *w, uint32_t obj, const field_set *fields, size_t n, uint32_t *out)
+static inline __attribute__((always_inline)) void
+members(const walk *w, uint32_t obj, const field_set *fields, size_t n, uint32_t *out)
 {
     const json_tok *t = w->tape->tok;
     for (size_t f = 0; f < n; f++) /* a loop: memset's call costs more for 2-8 slots */

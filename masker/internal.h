@@ -57,6 +57,19 @@ enum rr_key {
 /* Form fields by tag name: their values are typed by the visitor. */
 enum form_tag { FORM_NONE, FORM_INPUT, FORM_TEXTAREA, FORM_SELECT };
 
+/* v[0..len) is the lowercase word `want`, ignoring ASCII case. */
+static inline bool ascii_word_is(const char *v, size_t len, const char *want)
+{
+    for (size_t i = 0; i < len; i++) {
+        char ch = v[i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch | 0x20);
+        if (want[i] != ch) /* also stops at want's NUL */
+            return false;
+    }
+    return want[len] == '\0';
+}
+
 /* The key's name as written in rrweb JSON ("" for RR_KEY_OTHER). */
 const char *rr_key_name(enum rr_key key);
 
@@ -189,7 +202,6 @@ void decode_scratch_free(decode_scratch *d);
 
 typedef struct {
     char *json; /* the whole input, rewritten in place */
-    size_t json_len;
     decode_scratch *scratch;
     edit_list *edits;
     masker_findings *findings;
@@ -246,8 +258,7 @@ struct masker_session {
 void session_set_url(masker_session *s, const char *url, size_t len);
 
 /* Applies field masks and typed-value scans that depend on rrweb meaning. */
-int walk_batch(masker_session *s, char *json, size_t len, masker_findings *findings);
+int walk_batch(masker_session *s, char *json, masker_findings *findings);
 
 /* The scan context for one batch of session s. */
-void session_scan_ctx(masker_session *s, char *json, size_t len, masker_findings *findings,
-                      scan_ctx *out);
+void session_scan_ctx(masker_session *s, char *json, masker_findings *findings, scan_ctx *out);

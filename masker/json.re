@@ -143,15 +143,6 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
     }
 }
 
-/* s[0..n) is the lowercase word `want` of length n, ignoring ASCII case. */
-static bool tag_is(const char *s, size_t n, const char *want)
-{
-    for (size_t k = 0; k < n; k++)
-        if ((s[k] | 0x20) != want[k]) /* only 'A'-'Z' become letters this way */
-            return false;
-    return true;
-}
-
 /* Which form field a tagName value names, compared without ASCII case. A tag
  * written with escapes is taken for an input: its value is masked. */
 static uint8_t form_tag_of(const char *s, size_t n, uint8_t flags)
@@ -160,11 +151,11 @@ static uint8_t form_tag_of(const char *s, size_t n, uint8_t flags)
         return FORM_INPUT;
     switch (n) { /* most tags have none of these lengths */
     case 5:
-        return tag_is(s, n, "input") ? FORM_INPUT : FORM_NONE;
+        return ascii_word_is(s, n, "input") ? FORM_INPUT : FORM_NONE;
     case 6:
-        return tag_is(s, n, "select") ? FORM_SELECT : FORM_NONE;
+        return ascii_word_is(s, n, "select") ? FORM_SELECT : FORM_NONE;
     case 8:
-        return tag_is(s, n, "textarea") ? FORM_TEXTAREA : FORM_NONE;
+        return ascii_word_is(s, n, "textarea") ? FORM_TEXTAREA : FORM_NONE;
     default:
         return FORM_NONE;
     }

@@ -65,11 +65,9 @@ size_t masker_session_state_bytes(const masker_session *s)
     return sizeof *s + nodes_bytes(&s->nodes);
 }
 
-void session_scan_ctx(masker_session *s, char *json, size_t len, masker_findings *findings,
-                      scan_ctx *out)
+void session_scan_ctx(masker_session *s, char *json, masker_findings *findings, scan_ctx *out)
 {
     *out = (scan_ctx){.json = json,
-                      .json_len = len,
                       .scratch = &s->scratch,
                       .edits = &s->edits,
                       .findings = findings,
@@ -77,10 +75,10 @@ void session_scan_ctx(masker_session *s, char *json, size_t len, masker_findings
 }
 
 /* Every string the walk did not handle gets the pattern scan. */
-static int sweep(masker_session *s, char *json, size_t len, masker_findings *findings)
+static int sweep(masker_session *s, char *json, masker_findings *findings)
 {
     scan_ctx c;
-    session_scan_ctx(s, json, len, findings, &c);
+    session_scan_ctx(s, json, findings, &c);
     return detect_sweep(&c, &s->tape);
 }
 
@@ -161,9 +159,9 @@ int masker_session_mask(masker_session *s, char *json, size_t len, masker_result
     s->edits.n = 0;
     veil_buf_reset(&s->edits.arena);
     masker_findings found = {0};
-    rc = walk_batch(s, json, len, &found);
+    rc = walk_batch(s, json, &found);
     if (!rc)
-        rc = sweep(s, json, len, &found);
+        rc = sweep(s, json, &found);
     bool copied = false;
     if (!rc && s->edits.n) {
         qsort(s->edits.v, s->edits.n, sizeof *s->edits.v, by_offset);

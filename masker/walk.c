@@ -11,7 +11,6 @@
 #include "internal.h"
 
 #include <string.h>
-#include <strings.h>
 
 /* What children of node `id` inherit (see state_above()); id 0: empty. */
 typedef struct {
@@ -243,24 +242,10 @@ static const char *read_attr(void *ctx, const char *name, size_t *len)
     return attr_value(r, member(r->w, r->attrs, name), len);
 }
 
-/* v[0..len) equals the lowercase word `want`, ignoring ASCII case. Inline,
- * because the walk asks this of every element's tag. */
-static bool word_is(const char *v, size_t len, const char *want)
-{
-    for (size_t i = 0; i < len; i++) {
-        char ch = v[i];
-        if (ch >= 'A' && ch <= 'Z')
-            ch = (char)(ch | 0x20);
-        if (want[i] != ch) /* also stops at want's NUL */
-            return false;
-    }
-    return want[len] == '\0';
-}
-
 static bool autocomplete_cc(const char *v, size_t len)
 {
     for (size_t i = 0; i + 3 <= len; i++)
-        if ((i == 0 || v[i - 1] == ' ') && word_is(v + i, 3, "cc-"))
+        if ((i == 0 || v[i - 1] == ' ') && ascii_word_is(v + i, 3, "cc-"))
             return true;
     return false;
 }
@@ -271,7 +256,7 @@ static uint8_t attr_flags(const attr_reader *r)
     uint8_t f = 0;
     size_t len;
     const char *v;
-    if ((v = known_attr(r, A_TYPE, &len)) && word_is(v, len, "password"))
+    if ((v = known_attr(r, A_TYPE, &len)) && ascii_word_is(v, len, "password"))
         f |= NF_PASSWORD;
     if (known_attr(r, A_RR_PASSWORD, &len))
         f |= NF_PASSWORD;
@@ -282,7 +267,7 @@ static uint8_t attr_flags(const attr_reader *r)
     const json_tok *t = r->w->tape->tok;
     if ((t[r->known[A_NAME]].flags | t[r->known[A_ID]].flags) & TOK_F_CARD_NAME)
         f |= NF_CARD;
-    if ((v = known_attr(r, A_EDITABLE, &len)) && !word_is(v, len, "false"))
+    if ((v = known_attr(r, A_EDITABLE, &len)) && !ascii_word_is(v, len, "false"))
         f |= NF_INPUT | NF_HOLDER;
     return f;
 }
@@ -299,7 +284,7 @@ static uint8_t tag_flags(uint8_t form, const attr_reader *r)
     size_t len;
     const char *v = known_attr(r, A_TYPE, &len);
     for (size_t i = 0; v && i < sizeof not_typed / sizeof not_typed[0]; i++)
-        if (word_is(v, len, not_typed[i]))
+        if (ascii_word_is(v, len, not_typed[i]))
             return 0;
     return NF_INPUT;
 }
@@ -606,10 +591,10 @@ static int walk_event(walk *w, uint32_t ev)
     return VEIL_OK;
 }
 
-int walk_batch(masker_session *s, char *json, size_t len, masker_findings *findings)
+int walk_batch(masker_session *s, char *json, masker_findings *findings)
 {
     walk w = {.s = s, .tape = &s->tape};
-    session_scan_ctx(s, json, len, findings, &w.scan);
+    session_scan_ctx(s, json, findings, &w.scan);
     const json_tok *t = s->tape.tok;
     const uint32_t root = 1;
     uint32_t events = root;

@@ -727,6 +727,30 @@ int detect_scan_string(scan_ctx *c, const json_tok *t, enum scan_mode mode)
 }
 
 /*
+ * The sweep's scan, counting only, under the strictest policy (PII masked,
+ * every IP a finding). The tokenizer calls it while the string's bytes are
+ * in cache; the sweep comes back later only for strings where it found
+ * something. The scan counts a finding before each edit it makes, so none
+ * found here means the sweep would edit nothing under any policy.
+ */
+bool detect_may_find(decode_scratch *scratch, const char *json, const json_tok *t)
+{
+    static const masker_policy strictest = {.ip_octets = 4};
+    masker_findings found = {0};
+    scan_ctx c = {.json = (char *)json, /* a dry run writes nothing */
+                  .scratch = scratch,
+                  .findings = &found,
+                  .policy = &strictest,
+                  .dry_run = true};
+    if (scan_token(&c, t, SCAN_TEXT))
+        return true; /* no memory to decode it now: the sweep tries again */
+    for (int k = 0; k < MASKER_FINDING_COUNT; k++)
+        if (found.count[k])
+            return true;
+    return false;
+}
+
+/*
  * The strings reach here long after the tokenizer read them, and in a large
  * batch they are out of cache: the sweep gathers the next few candidates and
  * asks for all their bytes at once, then scans them.

@@ -110,8 +110,9 @@ static inline uint32_t tok_after(const json_tok *t, uint32_t v)
 
 /*
  * tok[0] is a placeholder; the document's root value is tok[1]. `candidates`
- * lists, in order, the strings marked TOK_F_CANDIDATE: the sweep reads those
- * instead of the whole tape.
+ * lists, in order, the strings the sweep must read instead of the whole tape:
+ * those marked TOK_F_CANDIDATE that hold escapes or where the tokenizer's dry
+ * run of the scan found something (detect_text_may_find()).
  */
 typedef struct {
     json_tok *tok;
@@ -122,8 +123,12 @@ typedef struct {
     uint32_t cap_candidates;
 } json_tape;
 
-/* Tokenises json[0..len) (json[len] must be NUL) onto the tape. */
-int json_tape_build(json_tape *tape, const char *json, size_t len, masker_error *err);
+typedef struct decode_scratch decode_scratch; /* detect.c */
+
+/* Tokenises json[0..len) (json[len] must be NUL) onto the tape; scratch
+ * decodes strings for detect_may_find(). */
+int json_tape_build(json_tape *tape, const char *json, size_t len, decode_scratch *scratch,
+                    masker_error *err);
 void json_tape_free(json_tape *tape);
 
 /* ---- Policy (policy.c) ------------------------------------------------- */
@@ -192,11 +197,11 @@ typedef struct {
 } escape_span;
 
 /* Where strings with escapes are decoded for scanning; owned by the session. */
-typedef struct {
+struct decode_scratch {
     uint8_t *buf;         /* decoded bytes (wiped after each use) */
     escape_span *escapes; /* cap / 2 + 1 entries */
     size_t cap;
-} decode_scratch;
+};
 
 void decode_scratch_free(decode_scratch *d);
 
@@ -212,7 +217,11 @@ typedef struct {
 
 /* Finds and masks card numbers, IPs, emails and phones in one string token. */
 int detect_scan_string(scan_ctx *ctx, const json_tok *t, enum scan_mode mode);
-/* detect_scan_string(SCAN_TEXT) on every candidate string the walk left unvisited. */
+/* Whether detect_scan_string(SCAN_TEXT) could find anything in string t of
+ * json under any policy. Writes nothing to json. */
+bool detect_may_find(decode_scratch *scratch, const char *json, const json_tok *t);
+/* detect_scan_string(SCAN_TEXT) on every string on the tape's candidate list
+ * that the walk left unvisited. */
 int detect_sweep(scan_ctx *ctx, const json_tape *tape);
 
 enum field_mask {

@@ -153,7 +153,7 @@ int masker_session_mask(masker_session *s, char *json, size_t len, masker_result
     out->len = 0;
     err->offset = 0;
     err->what = NULL;
-    int rc = json_tape_build(&s->tape, json, len, err);
+    int rc = json_tape_build(&s->tape, json, len, &s->scratch, err);
     if (rc)
         return rc;
     s->edits.n = 0;

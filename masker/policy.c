@@ -310,6 +310,12 @@ static void url_path(const char *url, size_t len, char *out, size_t cap)
         strcpy(out, "/");
 }
 
+/* NULL for an empty list: the walk skips selector matching when all are. */
+static const selector_list *unless_empty(const selector_list *list)
+{
+    return list->n ? list : NULL;
+}
+
 void masker_site_resolve(const masker_site *site, const char *url, size_t url_len,
                          masker_policy *out)
 {
@@ -317,8 +323,8 @@ void masker_site_resolve(const masker_site *site, const char *url, size_t url_le
     out->ip_octets = site->base.ip_octets >= 0 ? site->base.ip_octets : 2;
     out->record_inputs = site->base.record_inputs == 1;
     out->record_pii = site->base.record_pii == 1;
-    out->mask[0] = &site->base.mask;
-    out->allow[0] = &site->base.allow;
+    out->mask[0] = unless_empty(&site->base.mask);
+    out->allow[0] = unless_empty(&site->base.allow);
     if (!url || !site->n_pages)
         return;
     char path[2048], whole[2048];
@@ -337,8 +343,8 @@ void masker_site_resolve(const masker_site *site, const char *url, size_t url_le
             out->record_inputs = po->v.record_inputs;
         if (po->v.record_pii >= 0)
             out->record_pii = po->v.record_pii;
-        out->mask[1] = &po->v.mask;
-        out->allow[1] = &po->v.allow;
+        out->mask[1] = unless_empty(&po->v.mask);
+        out->allow[1] = unless_empty(&po->v.allow);
         return; /* first matching page wins */
     }
 }

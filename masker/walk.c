@@ -427,10 +427,11 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         attr_reader r;
         attr_reader_init(&r, w, m[N_ATTRS]);
         flags = element_flags(w, m[N_TAG], &r);
-        err = element_value(w, r.known[A_VALUE], flags, state);
+        if (r.known[A_VALUE])
+            err = element_value(w, r.known[A_VALUE], flags, state);
         state = inherit(w, state, flags);
-    } else if (type == 3 || type == 4 || type == 5) {
-        err = text_value(w, m[N_TEXT], state);
+    } else if (state && (type == 3 || type == 4 || type == 5)) {
+        err = text_value(w, m[N_TEXT], state); /* text outside any field stays for the sweep */
     }
     /* An id the table cannot hold is forgotten: later events naming it are
      * masked as unknown, so ignoring the failure here fails closed. */

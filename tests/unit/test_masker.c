@@ -337,6 +337,91 @@ static void input_events_follow_the_field(void **state)
     masker_site_free(site);
 }
 
+/* `in` with a space between every key and its colon: the tokenizer then
+ * reads each key on its general path instead of its 16-byte fast one. */
+static char *space_before_colons(const char *in)
+{
+    char *out = malloc(2 * strlen(in) + 1), *to = out;
+    bool in_string = false;
+    for (const char *p = in; *p; p++) {
+        *to++ = *p;
+        if (in_string && *p == '\\') {
+            *to++ = *++p;
+        } else if (*p == '"') {
+            in_string = !in_string;
+            if (!in_string && p[1] == ':')
+                *to++ = ' ';
+        }
+    }
+    *to = '\0';
+    return out;
+}
+
+#define MUTATIONS                                                                                  \
+    "{\"type\":3,\"data\":{\"source\":0,\"texts\":[{\"id\":22,\"value\":\"Paid "                   \
+    "4242424242424242\"}"                                                                          \
+    "],\"attributes\":[{\"id\":13,\"attributes\":{\"value\":\"4242 4242 4\"}}],\"removes\":[],"    \
+    "\"adds\":[{\"parentId\":19,\"nextId\":null,\"node\":{\"type\":3,\"textContent\":\"plan B\","  \
+    "\"id\":30}}]},\"timestamp\":2},"                                                              \
+    "{\"type\":3,\"data\":{\"source\":5,\"text\":\"4242 424\",\"isChecked\":false,\"id\":13},"     \
+    "\"timestamp\":3}"
+
+/* Both of the tokenizer's paths for a key must give the walk the same key:
+ * every rrweb key it takes with one compare, and look-alikes it must not. */
+static void keys_mean_the_same_on_both_paths(void **state)
+{
+    (void)state;
+    const char *in = "[" CHECKOUT "," MUTATIONS "]";
+    char *fast = mask1("record_inputs=true", in);
+    char *spaced_in = space_before_colons(in);
+    char *general = mask1("record_inputs=true", spaced_in);
+    assert_string_equal(fast, general);
+    /* and the keys did their work: a typed card in a recorded field, text
+     * added under a sensitive node, a card in a text mutation */
+    assert_non_null(strstr(fast, "\"text\":\"**** ***\""));
+    assert_non_null(strstr(fast, "\"textContent\":\"**** *\""));
+    assert_non_null(strstr(fast, "\"value\":\"Paid ****************\""));
+    assert_non_null(strstr(fast, "\"value\":\"**** **** *\""));
+    free(fast);
+    free(general);
+    free(spaced_in);
+
+    /* "types", "tagNames" and "ids" are not rrweb's keys: this is no element,
+     * so its value is page text, left as it is */
+    char *out = mask1(NULL, "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{"
+                            "\"types\":2,\"tagNames\":\"input\",\"attributes\":{\"value\":"
+                            "\"Ada\"},\"ids\":2,\"childNodes\":[]}]}},\"timestamp\":1}]");
+    assert_non_null(strstr(out, "\"value\":\"Ada\""));
+    free(out);
+    /* the last keys of a batch, too close to its end for a 16-byte read */
+    out = mask1(NULL, "{\"type\":3,\"data\":{\"source\":5,\"id\":7,\"text\":\"Ada\"}}");
+    assert_string_equal(out, "{\"type\":3,\"data\":{\"source\":5,\"id\":7,\"text\":\"***\"}}");
+    free(out);
+}
+
+/* The tokenizer remembers strings it found clean by length and end bytes:
+ * one that shares both with a clean string but differs between them is
+ * scanned on its own. */
+static void clean_strings_are_remembered_only_whole(void **state)
+{
+    (void)state;
+    const char *clean = "Figure 12: the same long caption text";
+    const char *twin = "Figure 12: 4242424242424242 tion text"; /* same length, head and tail */
+    assert_int_equal(strlen(clean), strlen(twin));
+    char in[1024];
+    snprintf(in, sizeof in,
+             "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["
+             "{\"type\":3,\"id\":2,\"textContent\":\"%s\"},{\"type\":3,\"id\":3,"
+             "\"textContent\":\"%s\"},{\"type\":3,\"id\":4,\"textContent\":\"%s\"}]}},"
+             "\"timestamp\":1}]",
+             clean, clean, twin);
+    char *out = mask1(NULL, in);
+    assert_non_null(strstr(out, "\"id\":3,\"textContent\":\"Figure 12: the same long caption"));
+    assert_non_null(strstr(out, "\"textContent\":\"Figure 12: **************** tion text\""));
+    assert_int_equal(found.count[MASKER_CARD_ELSEWHERE], 1);
+    free(out);
+}
+
 static void mutations_inherit_sensitivity(void **state)
 {
     (void)state;
@@ -542,6 +627,8 @@ int main(void)
         cmocka_unit_test(snapshot_fields_are_masked),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
         cmocka_unit_test(input_events_follow_the_field),
+        cmocka_unit_test(keys_mean_the_same_on_both_paths),
+        cmocka_unit_test(clean_strings_are_remembered_only_whole),
         cmocka_unit_test(mutations_inherit_sensitivity),
         cmocka_unit_test(remembered_states_follow_changes_in_the_same_batch),
         cmocka_unit_test(meta_href_picks_page_policy_and_is_scanned),

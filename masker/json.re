@@ -260,7 +260,8 @@ typedef struct {
     uint8_t id;    /* enum rr_key */
 } key_pattern;
 
-#define KEY_PATTERN(name, key) {name "\":", (uint16_t)((1u << (sizeof name + 1)) - 1), sizeof name + 1, key}
+#define KEY_PATTERN(name, key)                                                                     \
+    {name "\":", (uint16_t)((1u << (sizeof name + 1)) - 1), sizeof name + 1, key}
 
 static const key_pattern K_ADDS = KEY_PATTERN("adds", RR_KEY_ADDS);
 static const key_pattern K_ATTRIBUTES = KEY_PATTERN("attributes", RR_KEY_ATTRIBUTES);
@@ -594,13 +595,14 @@ value: /* a value: at the start, after ':' or after ',' in an array */
             if ((rc = tape_push(t, TOK_STR, (uint32_t)(s + 1 - base), (uint32_t)n, flags, &key,
                                 len)))
                 goto failed;
-            if ((flags & TOK_F_CANDIDATE) && sweep_needed(clean, scratch, json, &t->tok[t->n - 1]) &&
+            json_tok *pushed = &t->tok[t->n - 1];
+            if ((flags & TOK_F_CANDIDATE) && sweep_needed(clean, scratch, json, pushed) &&
                 (rc = note_candidate(t, t->n - 1)))
                 goto failed;
             if (labelled == RR_KEY_TAG_NAME)
-                t->tok[t->n - 1].form = form_tag_of(text, n, flags);
+                pushed->form = form_tag_of(text, n, flags);
             else if ((labelled == RR_KEY_ID || labelled == RR_KEY_NAME) && card_like(text, n))
-                t->tok[t->n - 1].flags |= TOK_F_CARD_NAME;
+                pushed->flags |= TOK_F_CARD_NAME;
             goto after_value;
         }
         "0" | [1-9] digit{0,8} {

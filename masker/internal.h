@@ -111,8 +111,8 @@ static inline uint32_t tok_after(const json_tok *t, uint32_t v)
 /*
  * tok[0] is a placeholder; the document's root value is tok[1]. `candidates`
  * lists, in order, the strings the sweep must read instead of the whole tape:
- * those marked TOK_F_CANDIDATE that hold escapes or where the tokenizer's dry
- * run of the scan found something (detect_text_may_find()).
+ * those marked TOK_F_CANDIDATE where the tokenizer's dry run of the scan
+ * (detect_may_find()) found something.
  */
 typedef struct {
     json_tok *tok;

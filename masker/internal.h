@@ -82,9 +82,11 @@ const char *rr_key_name(enum rr_key key);
  * skips a subtree in O(1) (tok_after()).
  *
  * Keys are not tokens of their own: an object member is its value's token,
- * labelled with the key the tokenizer recognised (`key`) and where the key's
- * name starts (`key_start`, the byte after its quote; its end is the next
- * unescaped quote). Half of rrweb's tokens are keys, so this halves the tape.
+ * labelled with the key the tokenizer recognised (`key`). Half of rrweb's
+ * tokens are keys, so this halves the tape. The few readers that need an
+ * unrecognised key's name find it in the input with json_key_of(): keeping
+ * its offset here made every token a third larger, and the tape is written
+ * and read back once per batch.
  */
 typedef struct {
     uint32_t start;
@@ -93,13 +95,14 @@ typedef struct {
         uint32_t uint_value; /* numbers with TOK_F_UINT */
         uint32_t end;        /* TOK_OBJ, TOK_ARR */
     };
-    uint32_t key_start; /* object members only */
     uint8_t kind;
     uint8_t flags;
     uint8_t key;  /* enum rr_key, for object members */
     uint8_t form; /* enum form_tag, for tagName values */
 } json_tok;
 
+_Static_assert(sizeof(json_tok) == 12,
+               "the tape is written and read once per batch: keep it small");
 _Static_assert(TOK_OBJ == 0 && TOK_ARR == 1, "tok_after() counts on containers coming first");
 
 /* The index of the token after value v and everything inside it. */
@@ -130,6 +133,12 @@ typedef struct decode_scratch decode_scratch; /* detect.c */
 int json_tape_build(json_tape *tape, const char *json, size_t len, decode_scratch *scratch,
                     masker_error *err);
 void json_tape_free(json_tape *tape);
+
+/* Where object member k's key name starts in the JSON its tape was built
+ * from: the byte after the key's opening quote (it ends at the next unescaped
+ * quote). Reads back from k's value over the colon and the key, bytes that
+ * masking never changes. k must be an object member. */
+const char *json_key_of(const char *json, const json_tok *k);
 
 /* ---- Policy (policy.c) ------------------------------------------------- */
 

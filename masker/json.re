@@ -436,7 +436,6 @@ static int note_candidate(json_tape *t, uint32_t i)
 
 /* The key of the object member whose value is pushed next (zero: none). */
 typedef struct {
-    uint32_t start;
     uint8_t id;    /* enum rr_key */
     uint8_t flags; /* TOK_F_KEY_ESCAPED */
 } member_key;
@@ -453,7 +452,6 @@ static inline int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t
     json_tok *k = &t->tok[t->n];
     k->start = start;
     k->len = len;
-    k->key_start = key->start;
     k->kind = kind;
     k->flags = flags | key->flags;
     k->key = key->id;
@@ -658,7 +656,6 @@ key_name: /* not on the tape: the key labels the value pushed next */
     if (VEIL_LIKELY(end - YYCURSOR >= 16)) {
         const key_pattern *fast = fast_key(YYCURSOR);
         if (fast) {
-            key.start = (uint32_t)(YYCURSOR - base);
             key.id = fast->id;
             YYCURSOR += fast->len;
             goto value;
@@ -666,7 +663,6 @@ key_name: /* not on the tape: the key labels the value pushed next */
     }
     if (lex_string(&YYCURSOR, end, false, &flags))
         goto bad_string;
-    key.start = (uint32_t)(s + 1 - base);
     if (flags & TOK_F_ESCAPED)
         key.flags = TOK_F_KEY_ESCAPED; /* the walk compares it decoded */
     else
@@ -743,6 +739,29 @@ done:
     free(nest);
     free(clean);
     return rc;
+}
+
+/*
+ * Between a member's key and its value there is only whitespace and one
+ * colon; inside the key, a quote is escaped when an odd number of
+ * backslashes comes before it. Outside strings there are no backslashes, so
+ * the count stops at the byte before the key.
+ */
+const char *json_key_of(const char *json, const json_tok *k)
+{
+    const char *p = json + k->start - (k->kind == TOK_STR) - 1; /* before the value */
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ':')
+        p--;
+    for (;;) { /* p is on a quote: the key's closing one, or one escaped in it */
+        do
+            p--;
+        while (*p != '"');
+        size_t slashes = 0;
+        while (p[-1 - (ptrdiff_t)slashes] == '\\')
+            slashes++;
+        if (slashes % 2 == 0)
+            return p + 1;
+    }
 }
 
 void json_tape_free(json_tape *t)

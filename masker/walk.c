@@ -44,7 +44,7 @@ enum {
 /* Whether member token k's key is `name` (n bytes, no quote in it). */
 static bool key_is(const walk *w, const json_tok *k, const char *name, size_t n)
 {
-    const char *raw = w->scan.json + k->key_start; /* ends at an unescaped '"' */
+    const char *raw = json_key_of(w->scan.json, k); /* ends at an unescaped '"' */
     size_t i = 0, j = 0;
     if (!(k->flags & TOK_F_KEY_ESCAPED)) {
         while (j < n && raw[i] == name[j]) /* stops at the closing quote */

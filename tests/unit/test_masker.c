@@ -457,6 +457,32 @@ static void mutations_inherit_sensitivity(void **state)
     masker_site_free(site);
 }
 
+/* Selectors may name any attribute: its key is read back from the input,
+ * past escaped quotes and backslashes, whitespace and escapes. */
+static void selectors_read_attribute_names_as_written(void **state)
+{
+    (void)state;
+    char *out = mask1(
+        "mask_selector=[data-secret]",
+        "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["
+        "{\"type\":2,\"tagName\":\"div\",\"attributes\":{\"a\\\"b\":\"x\",\"x\\\\\\\"y\":\"\","
+        "\"data-\\u0073ecret\":\"\"},\"childNodes\":[{\"type\":3,\"textContent\":\"Hidden one\","
+        "\"id\":3}],\"id\":2},"
+        "{\"type\":2,\"tagName\":\"div\",\"attributes\":{\"x\\\"data-secret\":\"\","
+        "\"data-secret\\\\\":\"\"},"
+        "\"childNodes\":[{\"type\":3,\"textContent\":\"Shown two\",\"id\":5}],\"id\":4},"
+        "{\"type\":2,\"tagName\":\"div\",\"attributes\":{\"title\":\"\\\"data-secret\\\":\"},"
+        "\"childNodes\":[{\"type\":3,\"textContent\":\"Shown three\",\"id\":7}],\"id\":6},"
+        "{\"type\":2,\"tagName\":\"div\",\"attributes\":{\"data-secret\" \n : \"yes\"},"
+        "\"childNodes\":[{\"type\":3,\"textContent\":\"Hidden four\",\"id\":9}],\"id\":8}"
+        "]}},\"timestamp\":1}]");
+    assert_non_null(strstr(out, "\"textContent\":\"****** ***\""));
+    assert_non_null(strstr(out, "\"textContent\":\"Shown two\""));
+    assert_non_null(strstr(out, "\"textContent\":\"Shown three\""));
+    assert_non_null(strstr(out, "\"textContent\":\"****** ****\""));
+    free(out);
+}
+
 /* One batch: a state the walk remembered must not outlive the change that
  * makes it wrong (an attribute that makes an ancestor sensitive, a move
  * under a sensitive element, a new page policy). */
@@ -630,6 +656,7 @@ int main(void)
         cmocka_unit_test(keys_mean_the_same_on_both_paths),
         cmocka_unit_test(clean_strings_are_remembered_only_whole),
         cmocka_unit_test(mutations_inherit_sensitivity),
+        cmocka_unit_test(selectors_read_attribute_names_as_written),
         cmocka_unit_test(remembered_states_follow_changes_in_the_same_batch),
         cmocka_unit_test(meta_href_picks_page_policy_and_is_scanned),
         cmocka_unit_test(malformed_json_is_rejected_with_offset),

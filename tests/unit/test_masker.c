@@ -368,6 +368,44 @@ static char *space_before_colons(const char *in)
 
 /* Both of the tokenizer's paths for a key must give the walk the same key:
  * every rrweb key it takes with one compare, and look-alikes it must not. */
+/* Node ids of 1 to 9 digits, in a snapshot and at the very end of a batch,
+ * name their nodes: typed text in those recorded fields is kept, and text
+ * for the id one past each, never seen, is masked. */
+static void ids_of_every_length_name_their_nodes(void **state)
+{
+    (void)state;
+    static const unsigned ids[] = {7, 42, 907, 4096, 51234, 612345, 7123456, 81234567, 912345678};
+    enum { N_IDS = sizeof ids / sizeof ids[0] };
+    char snap[2048], ev[256];
+    int at = snprintf(snap, sizeof snap,
+                      "{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[");
+    for (int i = 0; i < N_IDS; i++)
+        at += snprintf(snap + at, sizeof snap - (size_t)at,
+                       "%s{\"type\":2,\"tagName\":\"input\",\"attributes\":{},\"childNodes\":[],"
+                       "\"id\":%u}",
+                       i ? "," : "", ids[i]);
+    snprintf(snap + at, sizeof snap - (size_t)at, "]}},\"timestamp\":1}");
+    masker_site *site = site_with("record_inputs=true");
+    masker_session *s = masker_session_new(site, NULL);
+    free(mask_in(s, snap));
+    for (int i = 0; i < N_IDS; i++) {
+        snprintf(ev, sizeof ev, "{\"type\":3,\"data\":{\"source\":5,\"text\":\"Ada\",\"id\":%u}}",
+                 ids[i]);
+        char *out = mask_in(s, ev);
+        if (!strstr(out, "\"text\":\"Ada\""))
+            fail_msg("id %u: %s", ids[i], out);
+        free(out);
+        snprintf(ev, sizeof ev, "{\"type\":3,\"data\":{\"source\":5,\"text\":\"Ada\",\"id\":%u}}",
+                 ids[i] + 1);
+        out = mask_in(s, ev);
+        if (!strstr(out, "\"text\":\"***\""))
+            fail_msg("id %u: %s", ids[i] + 1, out);
+        free(out);
+    }
+    masker_session_free(s);
+    masker_site_free(site);
+}
+
 static void keys_mean_the_same_on_both_paths(void **state)
 {
     (void)state;
@@ -653,6 +691,7 @@ int main(void)
         cmocka_unit_test(snapshot_fields_are_masked),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
         cmocka_unit_test(input_events_follow_the_field),
+        cmocka_unit_test(ids_of_every_length_name_their_nodes),
         cmocka_unit_test(keys_mean_the_same_on_both_paths),
         cmocka_unit_test(clean_strings_are_remembered_only_whole),
         cmocka_unit_test(mutations_inherit_sensitivity),

@@ -258,33 +258,36 @@ typedef struct {
     uint16_t want; /* movemask bits that must match: one per byte of `bytes` */
     uint8_t len;   /* name + quote + colon */
     uint8_t id;    /* enum rr_key */
+    bool small_uint; /* its value is nearly always an integer of a few digits */
 } key_pattern;
 
-#define KEY_PATTERN(name, key)                                                                     \
-    {name "\":", (uint16_t)((1u << (sizeof name + 1)) - 1), sizeof name + 1, key}
+#define KEY_PATTERN_OF(name, key, small_uint)                                                      \
+    {name "\":", (uint16_t)((1u << (sizeof name + 1)) - 1), sizeof name + 1, key, small_uint}
+#define KEY_PATTERN(name, key)      KEY_PATTERN_OF(name, key, false)
+#define KEY_PATTERN_UINT(name, key) KEY_PATTERN_OF(name, key, true)
 
 static const key_pattern K_ADDS = KEY_PATTERN("adds", RR_KEY_ADDS);
 static const key_pattern K_ATTRIBUTES = KEY_PATTERN("attributes", RR_KEY_ATTRIBUTES);
 static const key_pattern K_CHILD_NODES = KEY_PATTERN("childNodes", RR_KEY_CHILD_NODES);
 static const key_pattern K_CLASS = KEY_PATTERN("class", RR_KEY_OTHER);
 static const key_pattern K_DATA = KEY_PATTERN("data", RR_KEY_DATA);
-static const key_pattern K_ID = KEY_PATTERN("id", RR_KEY_ID);
-static const key_pattern K_NEXT_ID = KEY_PATTERN("nextId", RR_KEY_OTHER);
+static const key_pattern K_ID = KEY_PATTERN_UINT("id", RR_KEY_ID);
+static const key_pattern K_NEXT_ID = KEY_PATTERN_UINT("nextId", RR_KEY_OTHER);
 static const key_pattern K_NODE = KEY_PATTERN("node", RR_KEY_NODE);
-static const key_pattern K_PARENT_ID = KEY_PATTERN("parentId", RR_KEY_PARENT_ID);
+static const key_pattern K_PARENT_ID = KEY_PATTERN_UINT("parentId", RR_KEY_PARENT_ID);
 static const key_pattern K_POSITIONS = KEY_PATTERN("positions", RR_KEY_OTHER);
-static const key_pattern K_PREVIOUS_ID = KEY_PATTERN("previousId", RR_KEY_OTHER);
+static const key_pattern K_PREVIOUS_ID = KEY_PATTERN_UINT("previousId", RR_KEY_OTHER);
 static const key_pattern K_REMOVES = KEY_PATTERN("removes", RR_KEY_OTHER);
-static const key_pattern K_SOURCE = KEY_PATTERN("source", RR_KEY_SOURCE);
+static const key_pattern K_SOURCE = KEY_PATTERN_UINT("source", RR_KEY_SOURCE);
 static const key_pattern K_TAG_NAME = KEY_PATTERN("tagName", RR_KEY_TAG_NAME);
 static const key_pattern K_TEXT = KEY_PATTERN("text", RR_KEY_TEXT);
 static const key_pattern K_TEXT_CONTENT = KEY_PATTERN("textContent", RR_KEY_TEXT_CONTENT);
 static const key_pattern K_TEXTS = KEY_PATTERN("texts", RR_KEY_TEXTS);
 static const key_pattern K_TIMESTAMP = KEY_PATTERN("timestamp", RR_KEY_OTHER);
-static const key_pattern K_TYPE = KEY_PATTERN("type", RR_KEY_TYPE);
+static const key_pattern K_TYPE = KEY_PATTERN_UINT("type", RR_KEY_TYPE);
 static const key_pattern K_VALUE = KEY_PATTERN("value", RR_KEY_VALUE);
-static const key_pattern K_X = KEY_PATTERN("x", RR_KEY_OTHER);
-static const key_pattern K_Y = KEY_PATTERN("y", RR_KEY_OTHER);
+static const key_pattern K_X = KEY_PATTERN_UINT("x", RR_KEY_OTHER);
+static const key_pattern K_Y = KEY_PATTERN_UINT("y", RR_KEY_OTHER);
 
 #if defined(__SSE2__)
 static inline bool key_matches(__m128i v, const key_pattern *k)
@@ -467,6 +470,45 @@ static inline int tape_push(json_tape *t, uint8_t kind, uint32_t start, uint32_t
     return VEIL_OK;
 }
 
+/* The 8-byte digit tricks below read the first digit from the lowest byte. */
+#define DIGITS_AT_ONCE (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+
+/*
+ * Up to 8 digits, loaded little-endian (first digit in the lowest byte),
+ * as a number, without a loop whose exit depends on the length: shift out
+ * the bytes after the digits (leaving leading zeros), then join digit
+ * pairs, pairs of pairs and the two halves. A borrow from a byte after the
+ * digits moves only up, into the bytes shifted out.
+ */
+static inline uint32_t digits_value(uint64_t bytes, size_t n)
+{
+    uint64_t v = (bytes - 0x3030303030303030u) << (8 * (8 - n));
+    v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffu;
+    v = (v * 100 + (v >> 16)) & 0x0000ffff0000ffffu;
+    return (uint32_t)(v * 10000 + (v >> 32));
+}
+
+/*
+ * The length of the unsigned integer of 1-7 digits that the 8 bytes start
+ * with, or 0 when they start with anything else: no digit, a leading zero,
+ * 8 digits or more, or a fraction or exponent after the digits (those take
+ * the general number rule). A byte is a digit when its high nibble is 3
+ * and adding 6 to its low nibble does not carry.
+ */
+static inline size_t uint_lexeme_len(uint64_t bytes)
+{
+    uint64_t high = (bytes & 0xf0f0f0f0f0f0f0f0u) ^ 0x3030303030303030u;
+    uint64_t low = ((bytes & 0x0f0f0f0f0f0f0f0fu) + 0x0606060606060606u) & 0xf0f0f0f0f0f0f0f0u;
+    uint64_t not_digit = high | low;
+    if (!DIGITS_AT_ONCE || !not_digit)
+        return 0;
+    size_t n = (size_t)__builtin_ctzll(not_digit) / 8;
+    unsigned char first = (unsigned char)bytes, after = (unsigned char)(bytes >> (8 * n));
+    if (n == 0 || (first == '0' && n > 1) || after == '.' || after == 'e' || after == 'E')
+        return 0;
+    return n;
+}
+
 /*
  * rrweb's node ids, types and sources are unsigned integers the walk reads
  * again and again: parse them once, here, while their bytes are in cache.
@@ -478,18 +520,10 @@ static void set_uint(json_tok *k, const unsigned char *s, const unsigned char *e
 {
     size_t n = (size_t)(end - s);
     uint32_t x = 0;
-    if (n >= 2 && n <= 8 && input_end - s >= 8) {
-        /* Node ids have 2-6 digits: all at once, without a loop whose exit
-         * depends on the length. Load 8 bytes (first digit lowest), shift
-         * the bytes after the number out, leaving leading zeros, then join
-         * digit pairs, pairs of pairs and the two halves. Borrows from the
-         * bytes after the number move only up, into the bytes shifted out. */
-        uint64_t v;
-        memcpy(&v, s, sizeof v);
-        v = (v - 0x3030303030303030u) << (8 * (8 - n));
-        v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffu;
-        v = (v * 100 + (v >> 16)) & 0x0000ffff0000ffffu;
-        x = (uint32_t)(v * 10000 + (v >> 32));
+    if (DIGITS_AT_ONCE && n >= 2 && n <= 8 && input_end - s >= 8) {
+        uint64_t bytes;
+        memcpy(&bytes, s, sizeof bytes);
+        x = digits_value(bytes, n);
     } else {
         for (; s < end; s++)
             x = x * 10 + (uint32_t)(*s - '0');
@@ -650,6 +684,23 @@ literal:
         goto failed;
     goto after_value;
 
+small_uint: /* after a key whose value is nearly always a small unsigned integer */
+    s = YYCURSOR;
+    if (VEIL_LIKELY(end - s >= 8)) {
+        uint64_t bytes;
+        memcpy(&bytes, s, sizeof bytes);
+        size_t n = uint_lexeme_len(bytes);
+        if (n) {
+            if ((rc = tape_push(t, TOK_NUM, (uint32_t)(s - base), (uint32_t)n, TOK_F_UINT, &key,
+                                len)))
+                goto failed;
+            t->tok[t->n - 1].uint_value = digits_value(bytes, n);
+            YYCURSOR += n;
+            goto after_value;
+        }
+    }
+    goto value; /* anything else, or too close to the end for an 8-byte read */
+
 first_value: /* just after '[': a value or ']' */
     s = YYCURSOR;
     /*!re2c
@@ -681,6 +732,8 @@ key_name: /* not on the tape: the key labels the value pushed next */
         if (fast) {
             key.id = fast->id;
             YYCURSOR += fast->len;
+            if (fast->small_uint)
+                goto small_uint;
             goto value;
         }
     }

@@ -406,6 +406,24 @@ static void ids_of_every_length_name_their_nodes(void **state)
     masker_site_free(site);
 }
 
+/* Keys whose values are nearly always small integers (ids, types, x and y)
+ * may hold any JSON number: each is kept as written. */
+static void numbers_after_id_keys_are_kept_as_written(void **state)
+{
+    (void)state;
+    static const char *const events[] = {
+        "{\"type\":3,\"data\":{\"source\":1,\"positions\":[{\"x\":12.5,\"y\":3e2,\"id\":7,"
+        "\"timeOffset\":-16},{\"x\":0,\"y\":-4,\"id\":1E1,\"timeOffset\":0}]},\"timestamp\":3}",
+        "{\"type\":3.0,\"data\":{\"source\":2,\"type\":0.5e1,\"id\":12345678,\"x\":0.25,\"y\":"
+        "1234567.5},\"timestamp\":4}",
+    };
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
+        char *out = mask1(NULL, events[i]);
+        assert_string_equal(out, events[i]);
+        free(out);
+    }
+}
+
 static void keys_mean_the_same_on_both_paths(void **state)
 {
     (void)state;
@@ -587,9 +605,23 @@ static void malformed_json_is_rejected_with_offset(void **state)
         const char *in;
         size_t offset;
     } bad[] = {
-        {"[{\"type\":1,}]", 11}, {"[1 2]", 3}, {"{\"a\" 1}", 5},  {"[\"abc", 5},
-        {"[\"a\\x\"]", 3},       {"[01]", 2},  {"[\"\x01\"]", 2}, {"[\"\xc3\x28\"]", 2},
-        {"[\"\\ud800\"]", 2},    {"[1]x", 3},  {"", 0},           {"[tru]", 1},
+        {"[{\"type\":1,}]", 11},
+        {"[1 2]", 3},
+        {"{\"a\" 1}", 5},
+        {"[\"abc", 5},
+        {"[\"a\\x\"]", 3},
+        {"[01]", 2},
+        {"[\"\x01\"]", 2},
+        {"[\"\xc3\x28\"]", 2},
+        {"[\"\\ud800\"]", 2},
+        {"[1]x", 3},
+        {"", 0},
+        {"[tru]", 1},
+        /* after keys whose values are nearly always small integers */
+        {"{\"id\":01,\"type\":2}", 7},
+        {"{\"type\":1.,\"id\":2}", 9},
+        {"{\"x\":-,\"y\":1234}", 5},
+        {"{\"id\":12x45678}", 8},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char buf[64];
@@ -692,6 +724,7 @@ int main(void)
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
         cmocka_unit_test(input_events_follow_the_field),
         cmocka_unit_test(ids_of_every_length_name_their_nodes),
+        cmocka_unit_test(numbers_after_id_keys_are_kept_as_written),
         cmocka_unit_test(keys_mean_the_same_on_both_paths),
         cmocka_unit_test(clean_strings_are_remembered_only_whole),
         cmocka_unit_test(mutations_inherit_sensitivity),

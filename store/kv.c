@@ -6,6 +6,9 @@
 
 #include "internal.h"
 
+/* RocksDB's InfoLogLevel: DEBUG 0, INFO 1, WARN 2, ERROR 3, FATAL 4, HEADER 5. */
+enum { INFO_LOG_HEADER_LEVEL = 5 };
+
 struct kv {
     rocksdb_t *db;
     rocksdb_options_t *options;
@@ -45,6 +48,16 @@ int kv_open(kv **out, const char *path, bool read_only)
     /* Values are sealed (incompressible); compressing them again wastes CPU. */
     rocksdb_options_set_compression(db->options, rocksdb_no_compression);
     rocksdb_options_set_paranoid_checks(db->options, 1);
+    /*
+     * RocksDB's own LOG file: the header level, at which it logs at most
+     * at open (here, nothing), and only the newest file. Nothing reads it,
+     * and on a full disk it is a hazard: once a line of it fails to be
+     * written, Debian's RocksDB 7.8 (built with assertions) aborts the
+     * process at its next line, which the handling of that same write
+     * error logs.
+     */
+    rocksdb_options_set_info_log_level(db->options, INFO_LOG_HEADER_LEVEL);
+    rocksdb_options_set_keep_log_file_num(db->options, 1);
     rocksdb_readoptions_set_verify_checksums(db->read, 1);
     char *err = NULL;
     db->db = read_only ? rocksdb_open_for_read_only(db->options, path, 0, &err)

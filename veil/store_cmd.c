@@ -90,8 +90,10 @@ int cli_open_store(const veil_config *cfg, cli_store_access access, store **st, 
     if (rc == VEIL_EBUSY)
         cli_error("the store is in use by a running 'veil serve'; stop it first, or use a "
                   "command that only reads (export, sessions, keys, backup)");
+    else if (rc && why)
+        cli_error("cannot open the store: %s (%s)", why, veil_strerror(rc));
     else if (rc)
-        cli_error("cannot open the store: %s", why ? why : veil_strerror(rc));
+        cli_error("cannot open the store: %s", veil_strerror(rc));
     return rc ? -1 : 0;
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_disk_full.sh VEIL - a store on a disk that fills up: the import that
-# does not fit fails with a clear error, and every session stored before it
-# still reads back. Needs a small tmpfs, so root; exits 77 (skipped) when
-# mounting is not allowed here.
+# does not fit fails with a clear error, so does a write on a disk with not
+# a byte left, and every session stored before them still reads back. Needs
+# a small tmpfs, so root; exits 77 (skipped) when mounting is not allowed here.
 set -u
 . "$(dirname "$0")/lib.sh"
 on_exit() { mountpoint -q "$work/st" && umount "$work/st"; }
@@ -33,6 +33,13 @@ rc=$?
 check "the import that does not fit exits 1" test $rc -eq 1
 check "and says the disk is full" grep -q "disk full" err
 sed 's/^/# /' err
+dd if=/dev/zero of=st/filler bs=64k 2>/dev/null # not a byte left
+"$VEIL" import --site demo --session more small.json >out 2>err
+rc=$?
+check "with not a byte left, a command that writes exits 1" test $rc -eq 1
+check "and says the disk is full" grep -q "disk full" err
+sed 's/^/# /' err
+rm -f st/filler
 "$VEIL" export small >after.json 2>err
 check "the session stored before still reads back" cmp -s before.json after.json
 "$VEIL" sessions >list 2>&1

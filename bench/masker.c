@@ -48,7 +48,7 @@ static int load_file(corpus *c, const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return -1;
+        return VEIL_EIO;
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -57,7 +57,7 @@ static int load_file(corpus *c, const char *path)
     fclose(f);
     corpus_add(c, buf, got);
     free(buf);
-    return 0;
+    return VEIL_OK;
 }
 
 /* 100,000 events: mouse moves, scrolls, keystrokes and text changes, 50 a batch. */
@@ -130,7 +130,7 @@ static double run_masker(const corpus *c, masker_session *s, char **work)
     for (size_t i = 0; i < c->n; i++) {
         memcpy(work[i], c->batch[i], c->len[i] + 1);
         masker_result out;
-        masker_error err;
+        veil_error err;
         masker_findings f = {0};
         double t0 = now();
         int rc = masker_session_mask(s, work[i], c->len[i], &out, &f, &err);

@@ -54,7 +54,7 @@ static void load_corpus(int argc, char **argv)
         fclose(f);
         masker_session *s = masker_session_new(site, NULL);
         masker_result out;
-        masker_error err;
+        veil_error err;
         masker_findings fnd = {0};
         if (masker_session_mask(s, in.data, in.len, &out, &fnd, &err) ||
             veil_buf_append(&corpus, out.data, out.len))
@@ -194,7 +194,7 @@ static double raw_gcm_mbs(void)
     for (size_t i = 0; bytes < ((size_t)512 << 20); i++) {
         size_t len;
         const char *c = chunk_at(i, &len);
-        if (seal(key, (const uint8_t *)"aad", 3, (const uint8_t *)c, len, out))
+        if (seal_encrypt(key, (const uint8_t *)"aad", 3, (const uint8_t *)c, len, out))
             exit(1);
         bytes += len;
     }
@@ -218,7 +218,7 @@ static double read_mbs(store *st)
     for (int i = 0; i < WRITERS; i++) {
         char id[32];
         snprintf(id, sizeof id, "bench-%d", i);
-        if (store_read_session(st, id, count_bytes, &bytes))
+        if (store_session_read(st, id, count_bytes, &bytes))
             exit(1);
     }
     return (double)bytes / (now_s() - t0) / 1e6;
@@ -238,10 +238,10 @@ static double rewrap_keys_per_s(store *st)
     }
     uint32_t v;
     size_t done, remaining;
-    if (store_rotate(st, &v))
+    if (store_key_rotate(st, &v))
         exit(1);
     double t0 = now_s();
-    if (store_rewrap(st, SIZE_MAX, 1000, &done, &remaining) || remaining)
+    if (store_key_rewrap(st, SIZE_MAX, 1000, &done, &remaining) || remaining)
         exit(1);
     return (double)done / (now_s() - t0);
 }
@@ -260,14 +260,15 @@ int main(int argc, char **argv)
     bench_store_dirs d;
     make_dirs(&d);
     store *st;
-    const char *why;
-    if (store_open(&st, &d.opt, &why))
+    if (store_open(&st, &d.opt, NULL))
         return 1;
     double sealed = run_writers(sealed_writer, st, NULL);
+    store_stats stats;
+    store_stats_get(st, &stats);
     printf("write   sealed %8.1f MB/s   raw RocksDB %8.1f MB/s   ratio %.2f  (%.1f appends per "
            "fsync)\n",
            sealed, raw_put, sealed / raw_put,
-           (double)st->commit_records / 2 / (double)(st->commits ? st->commits : 1));
+           (double)stats.records / 2 / (double)(stats.commits ? stats.commits : 1));
     double gcm = raw_gcm_mbs();
     double rd = read_mbs(st);
     printf("read    sealed %8.1f MB/s   raw AES-256-GCM seal %8.1f MB/s (one core)\n", rd, gcm);
@@ -277,7 +278,7 @@ int main(int argc, char **argv)
         char id[32];
         store_session_info info;
         snprintf(id, sizeof id, "bench-%d", i);
-        if (store_session_info_get(st, id, &info) == VEIL_OK) {
+        if (store_session_lookup(st, id, &info) == VEIL_OK) {
             plain += info.plain_bytes;
             stored += info.stored_bytes;
         }

@@ -1,7 +1,16 @@
+/*
+ * common.c - error sentences, the wiping byte buffer, file reads, and time:
+ * the few helpers every module needs, kept in one place (common.h).
+ */
 #include "common.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -44,9 +53,39 @@ const char *veil_strerror(int err)
         return "key missing";
     case VEIL_ENOSPC:
         return "disk full";
+    case VEIL_EPERM:
+        return "permission denied";
     }
     return "unknown error";
 }
+
+int veil_errno_code(int errno_value)
+{
+    switch (errno_value) {
+    case 0:
+        return VEIL_OK;
+    case ENOENT:
+    case ENOTDIR:
+        return VEIL_ENOTFOUND;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+        return VEIL_EPERM;
+    case ENOSPC:
+    case EDQUOT:
+        return VEIL_ENOSPC;
+    case ENOMEM:
+        return VEIL_ENOMEM;
+    case EEXIST:
+        return VEIL_EEXIST;
+    case ENAMETOOLONG:
+        return VEIL_EINVAL;
+    default:
+        return VEIL_EIO;
+    }
+}
+
+/* ---- buffers ---------------------------------------------------------------- */
 
 int veil_buf_reserve(veil_buf *b, size_t extra)
 {
@@ -126,4 +165,85 @@ void veil_buf_free(veil_buf *b)
     }
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+int veil_mkdirs(const char *path, mode_t mode)
+{
+    char tmp[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof tmp)
+        return VEIL_EINVAL;
+    memcpy(tmp, path, n + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, mode) && errno != EEXIST)
+            return veil_errno_code(errno);
+        *p = '/';
+    }
+    if (mkdir(tmp, mode) && errno != EEXIST)
+        return veil_errno_code(errno);
+    return VEIL_OK;
+}
+
+int veil_read_stream(FILE *f, veil_buf *b, size_t max)
+{
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (max && n > max - b->len)
+            return VEIL_ETOOBIG;
+        int err = veil_buf_append(b, chunk, n);
+        if (err)
+            return err;
+    }
+    if (ferror(f))
+        return VEIL_EIO;
+    return veil_buf_reserve(b, 0); /* NUL-terminated even when empty */
+}
+
+int veil_read_file(const char *path, veil_buf *b, size_t max, struct stat *id)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return veil_errno_code(errno);
+    int rc = id && fstat(fileno(f), id) ? VEIL_EIO : VEIL_OK;
+    if (!rc)
+        rc = veil_read_stream(f, b, max);
+    fclose(f);
+    return rc;
+}
+
+int veil_fsync_dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return VEIL_ENOMEM;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(copy);
+    if (fd < 0)
+        return veil_errno_code(errno);
+    int rc = fsync(fd) ? veil_errno_code(errno) : VEIL_OK;
+    close(fd);
+    return rc;
+}
+
+/* ---- time ------------------------------------------------------------------- */
+
+uint64_t veil_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void veil_time_text(uint64_t unix_ms, char out[VEIL_TIME_TEXT])
+{
+    time_t t = (time_t)(unix_ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(out, VEIL_TIME_TEXT, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        strcpy(out, "(out of range)");
 }

@@ -1,3 +1,5 @@
+/* ingest.c - the veil.v1 WebSocket endpoint: refuses sessions until the
+ * store can make their batches durable (ingest.h). */
 #include "ingest.h"
 
 #include <string.h>
@@ -13,6 +15,7 @@ static const char REFUSAL[] = "{\"t\":\"error\",\"code\":\"unavailable\","
                               "\"message\":\"storage is not available yet; keep the batches "
                               "and retry later\"}";
 
+/* lws's callback contract: 0 keeps the connection, -1 closes it. */
 static int on_ingest(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                      size_t len)
 {

@@ -6,6 +6,7 @@
 #define VEIL_MASKER_INTERNAL_H
 
 #include "masker.h"
+#include "nodes.h"
 
 /* ---- JSON tape (json.re) ---------------------------------------------- */
 
@@ -131,7 +132,7 @@ typedef struct decode_scratch decode_scratch; /* detect.c */
 /* Tokenises json[0..len) (json[len] must be NUL) onto the tape; scratch
  * decodes strings for detect_may_find(). */
 int json_tape_build(json_tape *tape, const char *json, size_t len, decode_scratch *scratch,
-                    masker_error *err);
+                    veil_error *err) VEIL_MUST_CHECK;
 void json_tape_free(json_tape *tape);
 
 /* Where object member k's key name starts in the JSON its tape was built
@@ -225,13 +226,13 @@ typedef struct {
 } scan_ctx;
 
 /* Finds and masks card numbers, IPs, emails and phones in one string token. */
-int detect_scan_string(scan_ctx *ctx, const json_tok *t, enum scan_mode mode);
+int detect_scan_string(scan_ctx *ctx, const json_tok *t, enum scan_mode mode) VEIL_MUST_CHECK;
 /* Whether detect_scan_string(SCAN_TEXT) could find anything in string t of
  * json under any policy. Writes nothing to json. */
 bool detect_may_find(decode_scratch *scratch, const char *json, const json_tok *t);
 /* detect_scan_string(SCAN_TEXT) on every string on the tape's candidate list
  * that the walk left unvisited. */
-int detect_sweep(scan_ctx *ctx, const json_tape *tape);
+int detect_sweep(scan_ctx *ctx, const json_tape *tape) VEIL_MUST_CHECK;
 
 enum field_mask {
     MASK_VALUE, /* every character becomes '*' */
@@ -240,7 +241,7 @@ enum field_mask {
 };
 #define MASKER_FIXED_LEN 8
 
-int detect_mask_field(scan_ctx *ctx, const json_tok *t, enum field_mask how);
+int detect_mask_field(scan_ctx *ctx, const json_tok *t, enum field_mask how) VEIL_MUST_CHECK;
 
 /* Whether an element name or id means a card number, CVC or expiry field (words.re). */
 bool card_like(const char *name, size_t len);
@@ -251,13 +252,9 @@ bool card_iin_ok(const uint8_t *digits, size_t n);
 bool card_iin_prefix_ok(const uint8_t *digits, size_t n);
 
 int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t rep_len,
-              uint32_t quote);
-
-#endif
+              uint32_t quote) VEIL_MUST_CHECK;
 
 /* ---- Sessions (masker.c) and the rrweb walk (walk.c) ------------------ */
-
-#include "nodes.h"
 
 #define MASKER_URL_MAX 2048
 
@@ -276,7 +273,9 @@ struct masker_session {
 void session_set_url(masker_session *s, const char *url, size_t len);
 
 /* Applies field masks and typed-value scans that depend on rrweb meaning. */
-int walk_batch(masker_session *s, char *json, masker_findings *findings);
+int walk_batch(masker_session *s, char *json, masker_findings *findings) VEIL_MUST_CHECK;
 
 /* The scan context for one batch of session s. */
 void session_scan_ctx(masker_session *s, char *json, masker_findings *findings, scan_ctx *out);
+
+#endif

@@ -1,15 +1,18 @@
 /*
  * json.re - tokenises one batch of JSON onto a tape (see internal.h).
  *
- * Input contract: `json` holds `len` bytes and json[len] is NUL (the
- * sentinel). re2c runs with yyfill disabled; every rule that could read past
- * the sentinel stops at it, because NUL is never part of a multi-byte rule
- * and each block ends in a catch-all `[^]` that turns the NUL (or any
- * unexpected byte) into an error. Reaching the sentinel at json + len is the
- * end of input; a NUL anywhere else is an error.
+ * Input contract: `json` holds `len` bytes and json[len] is NUL, the
+ * sentinel. End of input is re2c's `$` rule (re2c:eof = 0, yyfill off): a
+ * rule reading the NUL checks the cursor against the limit, json + len, so
+ * the NUL at the limit is the end of input and a NUL anywhere else is a
+ * byte like any other, which no rule accepts. No rule reads past the NUL.
+ * The SSE2 string skip and fast_key() load 16 bytes, and the small-integer
+ * path 8, only where that many remain before the sentinel: they never read
+ * it either.
  *
- * json_tape_build() is the grammar as a state machine, one re2c block per
- * state; lex_string() reads strings, skip_plain() 16 plain bytes at a time.
+ * tokenize() is the grammar: one re2c condition per state, each ending in
+ * the `<*> [^]` catch-all; lex_string() reads strings, skip_plain() 16
+ * plain bytes at a time.
  *
  * Returns 0 with the whole input on the tape, or VEIL_EJSON / VEIL_ETOODEEP /
  * VEIL_ETOOBIG / VEIL_ENOMEM with err->offset at the offending byte.
@@ -32,6 +35,7 @@ enum lex { LEX_TOKEN, LEX_END, LEX_ERROR };
 /*!re2c
     re2c:define:YYCTYPE = "unsigned char";
     re2c:yyfill:enable = 0;
+    re2c:eof = 0;
     re2c:indent:string = "    ";
 
     hex    = [0-9a-fA-F];
@@ -50,18 +54,21 @@ enum lex { LEX_TOKEN, LEX_END, LEX_ERROR };
            | "\xf4" [\x80-\x8f] [\x80-\xbf] [\x80-\xbf];
 */
 
-/* After optional whitespace: a token, the end of input, or neither. */
-static enum lex lex_token(const unsigned char **cursor, const unsigned char **tok_start)
+/* After optional whitespace: a token, the end of input (at `end`), or neither. */
+static enum lex lex_token(const unsigned char **cursor, const unsigned char **tok_start,
+                          const unsigned char *end)
 {
-    const unsigned char *YYCURSOR = *cursor, *YYMARKER;
+    const unsigned char *YYCURSOR = *cursor, *YYMARKER, *YYLIMIT = end;
     for (;;) {
         *tok_start = YYCURSOR;
         /*!re2c
             ws+ { continue; }
-            [{}[\]:,"] | number | "true" | "false" | "null" { *cursor = YYCURSOR; return LEX_TOKEN;
-           }
-            "\x00" { *cursor = YYCURSOR - 1; return LEX_END; }
-            [^]   { *cursor = YYCURSOR - 1; return LEX_ERROR; }
+            [{}[\]:,"] | number | "true" | "false" | "null" {
+                *cursor = YYCURSOR;
+                return LEX_TOKEN;
+            }
+            $   { *cursor = YYCURSOR; return LEX_END; }
+            [^] { *cursor = YYCURSOR - 1; return LEX_ERROR; }
         */
     }
 }
@@ -120,7 +127,7 @@ skip_plain(const unsigned char *p, const unsigned char *end, bool patterns, bool
 static inline __attribute__((always_inline)) int
 lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns, uint8_t *flags)
 {
-    const unsigned char *YYCURSOR = *cursor, *YYMARKER;
+    const unsigned char *YYCURSOR = *cursor, *YYMARKER, *YYLIMIT = end;
     uint8_t f = TOK_F_ASCII;
     bool seen = false;
     for (;;) {
@@ -129,7 +136,7 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
             ["]             {
                 *cursor = YYCURSOR;
                 *flags = f | (seen ? TOK_F_CANDIDATE : 0);
-                return 0;
+                return VEIL_OK;
             }
             "\\" ["\\/bfnrt] { f |= TOK_F_ESCAPED; continue; }
             bmp_u | hi_sur lo_sur { f |= TOK_F_ESCAPED; seen = true; continue; }
@@ -138,7 +145,8 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
                 seen |= patterns && pattern_byte(YYCURSOR[-1]);
                 continue;
             }
-            [^]             { *cursor = YYCURSOR - 1; return -1; }
+            $               { *cursor = YYCURSOR; return VEIL_EJSON; }
+            [^]             { *cursor = YYCURSOR - 1; return VEIL_EJSON; }
         */
     }
 }
@@ -548,272 +556,364 @@ static void note_uint(json_tok *k, const unsigned char *s, const unsigned char *
     }
 }
 
+/* The containers open around the cursor. */
 typedef struct {
     uint32_t stack[MASKER_MAX_DEPTH]; /* tape index of each open container */
     bool in_object[MASKER_MAX_DEPTH]; /* whether it is an object */
     int depth;
 } nesting;
 
-static int fail_at(masker_error *err, const char *json, const unsigned char *at, const char *what,
+/* What one json_tape_build() call needs beside the tape: 12 KB, on the heap. */
+typedef struct {
+    nesting nest;
+    clean_string clean[CLEAN_SLOTS];
+} tokenizer_scratch;
+
+/*
+ * Everything one json_tape_build() call works with. A local of
+ * json_tape_build(), passed only to inlined helpers, so its fields stay in
+ * registers: the tape's byte stores would otherwise force reloading them.
+ */
+typedef struct {
+    json_tape *t;
+    const char *json;
+    const unsigned char *base, *end; /* json as bytes; end points at the sentinel */
+    decode_scratch *scratch;
+    nesting *nest;
+    clean_string *clean;
+} tokenizer;
+
+static int fail_at(veil_error *err, const char *json, const unsigned char *at, const char *what,
                    int code)
 {
-    err->offset = (size_t)((const char *)at - json);
-    err->what = what;
-    return code;
+    return veil_fail(err, code, what, (size_t)((const char *)at - json));
 }
 
 /*
  * At `at` the grammar allows none of what is there: says whether that is the
  * end of input, a byte no token starts with, or a token out of place.
  */
-static int fail_unexpected(masker_error *err, const char *json, const unsigned char *at,
+static int fail_unexpected(veil_error *err, const char *json, const unsigned char *at,
                            const unsigned char *end)
 {
     const unsigned char *p = at, *s;
-    enum lex lx = lex_token(&p, &s);
-    if (lx == LEX_END && p == end)
+    enum lex lx = lex_token(&p, &s, end);
+    if (lx == LEX_END)
         return fail_at(err, json, p, "unexpected end of input", VEIL_EJSON);
-    if (lx == LEX_END || lx == LEX_ERROR)
+    if (lx == LEX_ERROR)
         return fail_at(err, json, p, "unexpected character", VEIL_EJSON);
     return fail_at(err, json, s, "unexpected token", VEIL_EJSON);
 }
 
-static inline int open_container(json_tape *t, nesting *nest, uint8_t kind, uint32_t at,
-                                 member_key *key, size_t json_len)
+static inline int open_container(const tokenizer *z, uint8_t kind, const unsigned char *at,
+                                 member_key *key)
 {
+    nesting *nest = z->nest;
     if (nest->depth == MASKER_MAX_DEPTH)
         return VEIL_ETOODEEP;
     nest->in_object[nest->depth] = kind == TOK_OBJ;
-    nest->stack[nest->depth++] = t->n;
-    return tape_push(t, kind, at, 0, 0, key, json_len);
+    nest->stack[nest->depth++] = z->t->n;
+    return tape_push(z->t, kind, (uint32_t)(at - z->base), 0, 0, key, (size_t)(z->end - z->base));
 }
 
 /* Closes the innermost container if it is an object (obj) or an array. */
-static inline bool close_container(json_tape *t, nesting *nest, bool obj)
+static inline bool close_container(const tokenizer *z, bool obj)
 {
+    nesting *nest = z->nest;
     if (nest->depth == 0 || nest->in_object[nest->depth - 1] != obj)
         return false;
-    t->tok[nest->stack[--nest->depth]].end = t->n;
+    z->t->tok[nest->stack[--nest->depth]].end = z->t->n;
     return true;
 }
 
-/*
- * The grammar as a state machine, one re2c block per state (what may come
- * next), so each state dispatches on its own few bytes. The ':' after a key
- * and the ',' after a value, which JSON.stringify writes with no space, are
- * taken before the state's block.
- */
-int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *scratch,
-                    masker_error *err)
+static inline bool in_object(const tokenizer *z)
 {
-    if (len > MASKER_MAX_INPUT)
-        return fail_at(err, json, (const unsigned char *)json, "input too large", VEIL_ETOOBIG);
-    t->n = t->n_candidates = 0;
-    member_key key = {0};
-    if (tape_push(t, TOK_NULL, 0, 0, 0, &key, len)) /* placeholder: index 0 names no value */
-        return fail_at(err, json, (const unsigned char *)json, "out of memory", VEIL_ENOMEM);
-    nesting *nest = malloc(sizeof *nest);
-    clean_string *clean = calloc(CLEAN_SLOTS, sizeof *clean);
-    if (!nest || !clean) {
-        free(nest);
-        free(clean);
-        return fail_at(err, json, (const unsigned char *)json, "out of memory", VEIL_ENOMEM);
-    }
-    nest->depth = 0;
-    const unsigned char *base = (const unsigned char *)json, *end = base + len;
-    const unsigned char *YYCURSOR = base, *YYMARKER, *s;
-    uint8_t flags, kind;
-    int rc = VEIL_OK;
+    return z->nest->in_object[z->nest->depth - 1];
+}
 
-value: /* a value: at the start, after ':' or after ',' in an array */
-    s = YYCURSOR;
-    /*!re2c
-        ws+ { goto value; }
-        "{" {
-            rc = open_container(t, nest, TOK_OBJ, (uint32_t)(s - base), &key, len);
-            if (rc)
-                goto failed;
-            goto first_key;
-        }
-        "[" {
-            rc = open_container(t, nest, TOK_ARR, (uint32_t)(s - base), &key, len);
-            if (rc)
-                goto failed;
-            goto first_value;
-        }
-        ["] {
-            if (lex_string(&YYCURSOR, end, true, &flags))
-                goto bad_string;
-            uint8_t labelled = key.id;
-            const char *text = (const char *)s + 1;
-            size_t n = (size_t)(YYCURSOR - s) - 2;
-            if ((rc = tape_push(t, TOK_STR, (uint32_t)(s + 1 - base), (uint32_t)n, flags, &key,
-                                len)))
-                goto failed;
-            json_tok *pushed = &t->tok[t->n - 1];
-            if ((flags & TOK_F_CANDIDATE) && sweep_needed(clean, scratch, json, pushed) &&
-                (rc = note_candidate(t, t->n - 1)))
-                goto failed;
-            if (labelled == RR_KEY_TAG_NAME)
-                pushed->form = form_tag_of(text, n, flags);
-            else if ((labelled == RR_KEY_ID || labelled == RR_KEY_NAME) && card_like(text, n))
-                pushed->flags |= TOK_F_CARD_NAME;
-            goto after_value;
-        }
-        "0" | [1-9] digit{0,8} {
-            if ((rc = tape_push(t, TOK_NUM, (uint32_t)(s - base), (uint32_t)(YYCURSOR - s), 0,
-                                &key, len)))
-                goto failed;
-            set_uint(&t->tok[t->n - 1], s, YYCURSOR, end);
-            goto after_value;
-        }
-        number {
-            if ((rc = tape_push(t, TOK_NUM, (uint32_t)(s - base), (uint32_t)(YYCURSOR - s), 0,
-                                &key, len)))
-                goto failed;
-            note_uint(&t->tok[t->n - 1], s, YYCURSOR);
-            goto after_value;
-        }
-        "true"  { kind = TOK_TRUE; goto literal; }
-        "false" { kind = TOK_FALSE; goto literal; }
-        "null"  { kind = TOK_NULL; goto literal; }
-        [^]     { goto unexpected; }
-    */
-literal:
-    if ((rc = tape_push(t, kind, (uint32_t)(s - base), (uint32_t)(YYCURSOR - s), 0, &key, len)))
-        goto failed;
-    goto after_value;
+/*
+ * A value string from the opening quote at s to the closing one at `end`
+ * (exclusive): pushed with what the later passes would otherwise come back
+ * for while its bytes are in cache.
+ */
+static inline __attribute__((always_inline)) int
+push_string(const tokenizer *z, const unsigned char *s, const unsigned char *close, uint8_t flags,
+            member_key *key)
+{
+    json_tape *t = z->t;
+    uint8_t labelled = key->id;
+    const char *text = (const char *)s + 1;
+    size_t n = (size_t)(close - s) - 1;
+    int rc = tape_push(t, TOK_STR, (uint32_t)(s + 1 - z->base), (uint32_t)n, flags, key,
+                       (size_t)(z->end - z->base));
+    if (rc)
+        return rc;
+    json_tok *pushed = &t->tok[t->n - 1];
+    if ((flags & TOK_F_CANDIDATE) && sweep_needed(z->clean, z->scratch, z->json, pushed) &&
+        (rc = note_candidate(t, t->n - 1)))
+        return rc;
+    if (labelled == RR_KEY_TAG_NAME)
+        pushed->form = form_tag_of(text, n, flags);
+    else if ((labelled == RR_KEY_ID || labelled == RR_KEY_NAME) && card_like(text, n))
+        pushed->flags |= TOK_F_CARD_NAME;
+    return VEIL_OK;
+}
 
-small_uint: /* after a key whose value is nearly always a small unsigned integer */
-    s = YYCURSOR;
-    if (VEIL_LIKELY(end - s >= 8)) {
-        uint64_t bytes;
-        memcpy(&bytes, s, sizeof bytes);
-        size_t n = uint_lexeme_len(bytes);
-        if (n) {
-            if ((rc = tape_push(t, TOK_NUM, (uint32_t)(s - base), (uint32_t)n, TOK_F_UINT, &key,
-                                len)))
-                goto failed;
-            t->tok[t->n - 1].uint_value = digits_value(bytes, n);
-            YYCURSOR += n;
-            goto after_value;
-        }
-    }
-    goto value; /* anything else, or too close to the end for an 8-byte read */
-
-first_value: /* just after '[': a value or ']' */
-    s = YYCURSOR;
-    /*!re2c
-        ws+ { goto first_value; }
-        "]" { close_container(t, nest, false); goto after_value; }
-        [^] { YYCURSOR = s; goto value; }
-    */
-
-first_key: /* just after '{': a key or '}' */
-    s = YYCURSOR;
-    /*!re2c
-        ws+ { goto first_key; }
-        "}" { close_container(t, nest, true); goto after_value; }
-        ["] { goto key_name; }
-        [^] { goto unexpected; }
-    */
-
-next_key: /* after ',' in an object */
-    s = YYCURSOR;
-    /*!re2c
-        ws+ { goto next_key; }
-        ["] { goto key_name; }
-        [^] { goto unexpected; }
-    */
-
-key_name: /* not on the tape: the key labels the value pushed next */
-    if (VEIL_LIKELY(end - YYCURSOR >= 16)) {
-        const key_pattern *fast = fast_key(YYCURSOR);
-        if (fast) {
-            key.id = fast->id;
-            YYCURSOR += fast->len;
-            if (fast->small_uint)
-                goto small_uint;
-            goto value;
-        }
-    }
-    if (lex_string(&YYCURSOR, end, false, &flags))
-        goto bad_string;
-    if (flags & TOK_F_ESCAPED)
-        key.flags = TOK_F_KEY_ESCAPED; /* the walk compares it decoded */
+/* A number lexeme [s, e); `small` when it is 1-9 digits with no sign. */
+static inline __attribute__((always_inline)) int
+push_number(const tokenizer *z, const unsigned char *s, const unsigned char *e, bool small,
+            member_key *key)
+{
+    json_tape *t = z->t;
+    int rc = tape_push(t, TOK_NUM, (uint32_t)(s - z->base), (uint32_t)(e - s), 0, key,
+                       (size_t)(z->end - z->base));
+    if (rc)
+        return rc;
+    if (small)
+        set_uint(&t->tok[t->n - 1], s, e, z->end);
     else
-        key.id = rr_key_of((const char *)s + 1, (size_t)(YYCURSOR - s) - 2);
-    if (*YYCURSOR == ':') {
-        YYCURSOR++;
-        goto value;
+        note_uint(&t->tok[t->n - 1], s, e);
+    return VEIL_OK;
+}
+
+/*
+ * After a key whose value is nearly always a small unsigned integer: takes
+ * an integer of 1-7 digits without the value state's dispatch and number
+ * rule. Returns the bytes taken, 0 when what is there is anything else (or
+ * too close to the end for an 8-byte read), or a negative error.
+ */
+static inline int take_small_uint(const tokenizer *z, const unsigned char *s, member_key *key)
+{
+    if (VEIL_UNLIKELY(z->end - s < 8))
+        return 0;
+    uint64_t bytes;
+    memcpy(&bytes, s, sizeof bytes);
+    size_t n = uint_lexeme_len(bytes);
+    if (!n)
+        return 0;
+    int rc = tape_push(z->t, TOK_NUM, (uint32_t)(s - z->base), (uint32_t)n, TOK_F_UINT, key,
+                       (size_t)(z->end - z->base));
+    if (rc)
+        return rc;
+    z->t->tok[z->t->n - 1].uint_value = digits_value(bytes, n);
+    return (int)n;
+}
+
+/* What comes after a member's key. */
+enum after_key { AFTER_KEY_VALUE, AFTER_KEY_SMALL_UINT, AFTER_KEY_COLON };
+
+/*
+ * A key from just past its opening quote: not on the tape, it labels the
+ * value pushed next. The keys rrweb writes most are taken whole, colon
+ * included, with one 16-byte compare (fast_key()); any other goes through
+ * the string lexer. Returns VEIL_EJSON with *cursor at the bad byte.
+ */
+static inline int lex_key(const tokenizer *z, const unsigned char **cursor, member_key *key,
+                          enum after_key *next)
+{
+    const unsigned char *p = *cursor;
+    if (VEIL_LIKELY(z->end - p >= 16)) {
+        const key_pattern *fast = fast_key(p);
+        if (fast) {
+            key->id = fast->id;
+            *cursor = p + fast->len;
+            *next = fast->small_uint ? AFTER_KEY_SMALL_UINT : AFTER_KEY_VALUE;
+            return VEIL_OK;
+        }
     }
-colon:
-    s = YYCURSOR;
+    uint8_t flags;
+    if (lex_string(cursor, z->end, false, &flags))
+        return VEIL_EJSON;
+    if (flags & TOK_F_ESCAPED)
+        key->flags = TOK_F_KEY_ESCAPED; /* the walk compares it decoded */
+    else
+        key->id = rr_key_of((const char *)p, (size_t)(*cursor - p) - 1);
+    *next = AFTER_KEY_COLON;
+    if (**cursor == ':') { /* JSON.stringify writes no space before it */
+        ++*cursor;
+        *next = AFTER_KEY_VALUE;
+    }
+    return VEIL_OK;
+}
+
+/* Reports a failure of the tape's own (not the input's) making. */
+static int fail_push(veil_error *err, const char *json, const unsigned char *at, int rc)
+{
+    if (rc == VEIL_ETOODEEP)
+        return fail_at(err, json, at, "nesting too deep", rc);
+    return fail_at(err, json, (const unsigned char *)json,
+                   rc == VEIL_ETOOBIG ? "input too large" : "out of memory", rc);
+}
+
+static int fail_string(veil_error *err, const char *json, const unsigned char *at,
+                       const unsigned char *end)
+{
+    return fail_at(err, json, at,
+                   at == end ? "unterminated string"
+                             : "invalid character, escape or UTF-8 in string",
+                   VEIL_EJSON);
+}
+
+/* The grammar's states: one enum constant yyc<state> per condition below. */
+/*!conditions:re2c*/
+
+/* Starts condition c: `s` marks where its token begins, for errors. */
+#define NEXT(c)                                                                                    \
+    do {                                                                                           \
+        cond = yyc##c;                                                                             \
+        s = YYCURSOR;                                                                              \
+        goto yyc_##c;                                                                              \
+    } while (0)
+
+/* Leaves the grammar with rc (non-zero) when a push failed. */
+#define CHECK_PUSH(expr)                                                                           \
+    do {                                                                                           \
+        if (VEIL_UNLIKELY((rc = (expr)) != VEIL_OK)) {                                             \
+            rc = fail_push(err, z->json, s, rc);                                                   \
+            goto done;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+/*
+ * The grammar: each re2c condition is one state (what may come next), with
+ * a catch-all for anything else; the end of input is re2c's `$` rule at the
+ * sentinel. Three states begin with a fast path in plain C, reached by
+ * label: a key (fast_key()), a small integer after an id-like key, and the
+ * ',' after a value, which JSON.stringify writes with no space. The rules
+ * are a table, one short line each, and a state's actions jump straight to
+ * the next: that is why this function is long.
+ */
+static inline int tokenize(const tokenizer *z, veil_error *err)
+{
+    const unsigned char *YYCURSOR = z->base, *YYMARKER, *YYLIMIT = z->end, *s = z->base;
+    int cond = yycvalue, rc = VEIL_OK, took;
+    uint8_t flags, kind;
+    enum after_key after_key;
+    member_key key = {0}; /* a local: the compiler keeps it in registers */
+
+loop: /* whitespace returns here: to the state in `cond` */
     /*!re2c
-        ws+ { goto colon; }
-        ":" { goto value; }
-        [^] { goto unexpected; }
+        re2c:define:YYCTYPE = "unsigned char";
+        re2c:define:YYGETCONDITION = "cond";
+        re2c:define:YYGETCONDITION:naked = 1;
+        re2c:yyfill:enable = 0;
+        re2c:eof = 0;
+
+        <*> ws+ { s = YYCURSOR; goto loop; }
+        <*> $   { goto unexpected; }
+        <*> [^] { goto unexpected; }
+
+        <value, first_value> "{" {
+            CHECK_PUSH(open_container(z, TOK_OBJ, s, &key));
+            NEXT(first_key);
+        }
+        <value, first_value> "[" {
+            CHECK_PUSH(open_container(z, TOK_ARR, s, &key));
+            NEXT(first_value);
+        }
+        <value, first_value> ["] {
+            if (lex_string(&YYCURSOR, z->end, true, &flags))
+                goto bad_string;
+            CHECK_PUSH(push_string(z, s, YYCURSOR - 1, flags, &key));
+            goto after;
+        }
+        <value, first_value> "0" | [1-9] digit{0,8} {
+            CHECK_PUSH(push_number(z, s, YYCURSOR, true, &key));
+            goto after;
+        }
+        <value, first_value> number {
+            CHECK_PUSH(push_number(z, s, YYCURSOR, false, &key));
+            goto after;
+        }
+        <value, first_value> "true"  { kind = TOK_TRUE; goto literal; }
+        <value, first_value> "false" { kind = TOK_FALSE; goto literal; }
+        <value, first_value> "null"  { kind = TOK_NULL; goto literal; }
+
+        <first_value> "]" { close_container(z, false); goto after; }
+
+        <first_key> "}" { close_container(z, true); goto after; }
+        <first_key, next_key> ["] { goto key; }
+
+        <colon> ":" { NEXT(value); }
+
+        <after_value> "," {
+            if (in_object(z))
+                NEXT(next_key);
+            NEXT(value);
+        }
+        <after_value> "}" {
+            if (!close_container(z, true))
+                goto unexpected;
+            goto after;
+        }
+        <after_value> "]" {
+            if (!close_container(z, false))
+                goto unexpected;
+            goto after;
+        }
+
+        <document_end> ws+ { NEXT(document_end); } /* (re2c wants a rule beside $) */
+        <document_end> $   { goto done; }
     */
 
-after_value: /* a comma or a close inside a container, else the end */
-    if (nest->depth == 0)
-        goto document_end;
+literal:
+    CHECK_PUSH(tape_push(z->t, kind, (uint32_t)(s - z->base), (uint32_t)(YYCURSOR - s), 0, &key,
+                         (size_t)(z->end - z->base)));
+after: /* a value is complete */
+    if (z->nest->depth == 0)
+        NEXT(document_end);
     if (*YYCURSOR == ',') {
         YYCURSOR++;
-        if (nest->in_object[nest->depth - 1])
-            goto next_key;
-        goto value;
+        if (in_object(z))
+            NEXT(next_key);
+        NEXT(value);
     }
+    NEXT(after_value);
+key: /* just past a key's opening quote */
+    if (lex_key(z, &YYCURSOR, &key, &after_key))
+        goto bad_string;
+    if (after_key == AFTER_KEY_COLON)
+        NEXT(colon);
     s = YYCURSOR;
-    /*!re2c
-        ws+ { goto after_value; }
-        "," {
-            if (nest->in_object[nest->depth - 1])
-                goto next_key;
-            goto value;
-        }
-        "}" {
-            if (!close_container(t, nest, true))
-                goto unexpected;
-            goto after_value;
-        }
-        "]" {
-            if (!close_container(t, nest, false))
-                goto unexpected;
-            goto after_value;
-        }
-        [^] { goto unexpected; }
-    */
-
-document_end:
-    s = YYCURSOR;
-    /*!re2c
-        ws+    { goto document_end; }
-        "\x00" {
-            if (YYCURSOR - 1 != end)
-                goto unexpected;
-            goto done;
-        }
-        [^]    { goto unexpected; }
-    */
-
+    if (after_key == AFTER_KEY_SMALL_UINT && (took = take_small_uint(z, s, &key)) != 0) {
+        CHECK_PUSH(took < 0 ? took : VEIL_OK);
+        YYCURSOR += took;
+        goto after;
+    }
+    NEXT(value);
 unexpected:
-    rc = fail_unexpected(err, json, s, end);
+    rc = fail_unexpected(err, z->json, s, z->end);
     goto done;
 bad_string:
-    rc = fail_at(err, json, YYCURSOR,
-                 YYCURSOR == end ? "unterminated string"
-                                 : "invalid character, escape or UTF-8 in string",
-                 VEIL_EJSON);
-    goto done;
-failed: /* tape_push() or open_container() said no */
-    if (rc == VEIL_ETOODEEP)
-        fail_at(err, json, s, "nesting too deep", rc);
-    else
-        fail_at(err, json, base, rc == VEIL_ETOOBIG ? "input too large" : "out of memory", rc);
+    rc = fail_string(err, z->json, YYCURSOR, z->end);
 done:
-    free(nest);
-    free(clean);
+    return rc;
+}
+
+int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *scratch,
+                    veil_error *err)
+{
+    const unsigned char *base = (const unsigned char *)json;
+    if (len > MASKER_MAX_INPUT)
+        return fail_at(err, json, base, "input too large", VEIL_ETOOBIG);
+    t->n = t->n_candidates = 0;
+    member_key none = {0};
+    if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
+        return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
+    tokenizer_scratch *ts = malloc(sizeof *ts);
+    if (!ts)
+        return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
+    ts->nest.depth = 0; /* only the depth and the clean-string slots need zeroing */
+    memset(ts->clean, 0, sizeof ts->clean);
+    tokenizer z = {.t = t,
+                   .json = json,
+                   .base = base,
+                   .end = base + len,
+                   .scratch = scratch,
+                   .nest = &ts->nest,
+                   .clean = ts->clean};
+    int rc = tokenize(&z, err);
+    free(ts);
     return rc;
 }
 

@@ -147,12 +147,14 @@ static bool edits_disjoint(const edit_list *e)
 }
 
 int masker_session_mask(masker_session *s, char *json, size_t len, masker_result *out,
-                        masker_findings *findings, masker_error *err)
+                        masker_findings *findings, veil_error *err)
 {
+    veil_error ignored;
+    if (!err)
+        err = &ignored;
+    *err = (veil_error){0};
     out->data = NULL;
     out->len = 0;
-    err->offset = 0;
-    err->what = NULL;
     int rc = json_tape_build(&s->tape, json, len, &s->scratch, err);
     if (rc)
         return rc;

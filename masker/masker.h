@@ -71,11 +71,6 @@ typedef struct {
     size_t len;
 } masker_result;
 
-typedef struct {
-    size_t offset;    /* byte offset of the error in the input */
-    const char *what; /* static sentence, never quotes input bytes */
-} masker_error;
-
 /* ---- 3. Findings ----------------------------------------------------- */
 
 enum masker_finding {
@@ -105,10 +100,11 @@ void masker_session_free(masker_session *s);
 
 /*
  * Masks one batch. Adds what it masked to *findings (not reset). Returns 0,
- * or VEIL_EJSON / VEIL_ETOODEEP / VEIL_ETOOBIG / VEIL_ENOMEM with *err set.
+ * or VEIL_EJSON / VEIL_ETOODEEP / VEIL_ETOOBIG / VEIL_ENOMEM with *err (may
+ * be NULL) saying what and at which byte of the input.
  */
 int masker_session_mask(masker_session *s, char *json, size_t len, masker_result *out,
-                        masker_findings *findings, masker_error *err) VEIL_MUST_CHECK;
+                        masker_findings *findings, veil_error *err) VEIL_MUST_CHECK;
 
 /* Bytes of state the session holds between batches (for limits and docs). */
 size_t masker_session_state_bytes(const masker_session *s);

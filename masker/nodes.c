@@ -48,44 +48,53 @@ static node_page *page_for(const node_table *t, uint32_t id)
     return mut->last;
 }
 
-int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t flags)
+/* Inserts a zeroed page for page_no, keeping the page list sorted. */
+static int add_page(node_table *t, uint32_t page_no, node_page **out)
+{
+    size_t pos = (size_t)(-find_page(t, page_no) - 1);
+    if (t->n == NODES_MAX_PAGES)
+        return VEIL_ETOOBIG;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        uint32_t *nos = realloc(t->page_no, cap * sizeof *nos);
+        if (!nos)
+            return VEIL_ENOMEM;
+        t->page_no = nos;
+        node_page **pages = realloc(t->pages, cap * sizeof *pages);
+        if (!pages)
+            return VEIL_ENOMEM;
+        t->pages = pages;
+        t->cap = cap;
+    }
+    node_page *pg = calloc(1, sizeof *pg);
+    if (!pg)
+        return VEIL_ENOMEM;
+    memmove(t->page_no + pos + 1, t->page_no + pos, (t->n - pos) * sizeof *t->page_no);
+    memmove(t->pages + pos + 1, t->pages + pos, (t->n - pos) * sizeof *t->pages);
+    t->page_no[pos] = page_no;
+    t->pages[pos] = pg;
+    t->n++;
+    t->last = pg;
+    t->last_no = page_no;
+    *out = pg;
+    return VEIL_OK;
+}
+
+int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t flags, bool *changed)
 {
     node_page *pg = page_for(t, id);
     if (!pg) {
-        uint32_t page_no = id >> PAGE_SHIFT;
-        long at = find_page(t, page_no);
-        size_t pos = (size_t)(-at - 1);
-        if (t->n == NODES_MAX_PAGES)
-            return -1;
-        if (t->n == t->cap) {
-            size_t cap = t->cap ? t->cap * 2 : 16;
-            uint32_t *nos = realloc(t->page_no, cap * sizeof *nos);
-            if (!nos)
-                return -1;
-            t->page_no = nos;
-            node_page **pages = realloc(t->pages, cap * sizeof *pages);
-            if (!pages)
-                return -1;
-            t->pages = pages;
-            t->cap = cap;
-        }
-        if (!(pg = calloc(1, sizeof *pg)))
-            return -1;
-        memmove(t->page_no + pos + 1, t->page_no + pos, (t->n - pos) * sizeof *t->page_no);
-        memmove(t->pages + pos + 1, t->pages + pos, (t->n - pos) * sizeof *t->pages);
-        t->page_no[pos] = page_no;
-        t->pages[pos] = pg;
-        t->n++;
-        t->last = pg;
-        t->last_no = page_no;
+        int rc = add_page(t, id >> PAGE_SHIFT, &pg);
+        if (rc)
+            return rc;
     }
     uint32_t at = id & (PAGE_IDS - 1);
     uint8_t now = flags | NF_KNOWN;
-    int rc =
-        pg->flags[at] && (pg->parent[at] != parent || pg->flags[at] != now) ? NODES_CHANGED : 0;
+    if (changed)
+        *changed = pg->flags[at] && (pg->parent[at] != parent || pg->flags[at] != now);
     pg->parent[at] = parent;
     pg->flags[at] = now;
-    return rc;
+    return VEIL_OK;
 }
 
 bool nodes_get(const node_table *t, uint32_t id, uint32_t *parent, uint8_t *flags)

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/common.h"
+
 #define NODES_MAX_PAGES 1024
 
 /* What a node is, as far as masking cares. Sticky: flags are only added. */
@@ -29,10 +31,13 @@ typedef struct {
     uint32_t last_no;
 } node_table;
 
-/* Returns 0, NODES_CHANGED when a known id got another parent or other
- * flags, or -1 when the id cannot be remembered (limit or memory). */
-#define NODES_CHANGED 1
-int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t flags);
+/*
+ * Records id's parent and flags. *changed (may be NULL) says whether a known
+ * id got another parent or other flags. VEIL_ETOOBIG past NODES_MAX_PAGES,
+ * VEIL_ENOMEM when out of memory: the id is then not remembered.
+ */
+int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t flags,
+              bool *changed) VEIL_MUST_CHECK;
 bool nodes_get(const node_table *t, uint32_t id, uint32_t *parent, uint8_t *flags);
 void nodes_clear(node_table *t);
 size_t nodes_bytes(const node_table *t);

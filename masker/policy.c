@@ -116,10 +116,10 @@ static int push_str(char ***arr, int *n, char *s)
 {
     char **grown = realloc(*arr, (size_t)(*n + 1) * sizeof *grown);
     if (!grown)
-        return -1;
+        return VEIL_ENOMEM;
     *arr = grown;
     grown[(*n)++] = s;
-    return 0;
+    return VEIL_OK;
 }
 
 /* [name] or [name=value] or [name="value"]; *p is just past '['. */
@@ -128,7 +128,7 @@ static int parse_attr_test(compound *c, const char **p)
     char *name = take_ident(p);
     char *value = NULL;
     if (!name)
-        return -1;
+        return VEIL_EINVAL;
     if (**p == '=') {
         (*p)++;
         char quote = (**p == '"' || **p == '\'') ? *(*p)++ : 0;
@@ -152,11 +152,11 @@ static int parse_attr_test(compound *c, const char **p)
     names[c->n_attrs] = name;
     values[c->n_attrs] = value;
     c->n_attrs++;
-    return 0;
+    return VEIL_OK;
 bad:
     free(name);
     free(value);
-    return -1;
+    return VEIL_EINVAL;
 }
 
 static int parse_compound(compound *c, const char **p)
@@ -166,25 +166,25 @@ static int parse_compound(compound *c, const char **p)
         if (**p == '*')
             (*p)++;
         else if (!(c->tag = take_ident(p)))
-            return -1;
+            return VEIL_EINVAL;
     }
     while (**p && **p != ',' && **p != ' ') {
         char kind = *(*p)++;
         if (kind == '[') {
             if (parse_attr_test(c, p))
-                return -1;
+                return VEIL_EINVAL;
             continue;
         }
         char *name = take_ident(p);
         if (!name)
-            return -1;
+            return VEIL_EINVAL;
         if (kind == '#' && !c->id) {
             c->id = name;
             continue;
         }
         if (kind != '.' || push_str(&c->classes, &c->n_classes, name)) {
             free(name);
-            return -1;
+            return VEIL_EINVAL;
         }
     }
     return (c->tag || c->id || c->n_classes || c->n_attrs) ? 0 : -1;
@@ -199,33 +199,36 @@ static int selector_list_add(selector_list *l, const char *text)
         compound c;
         if (parse_compound(&c, &p)) {
             compound_free(&c);
-            return -1;
+            return VEIL_EINVAL;
         }
         compound *grown = realloc(l->items, (size_t)(l->n + 1) * sizeof *grown);
         if (!grown) {
             compound_free(&c);
-            return -1;
+            return VEIL_EINVAL;
         }
         l->items = grown;
         l->items[l->n++] = c;
         while (*p == ' ')
             p++;
         if (!*p)
-            return 0;
+            return VEIL_OK;
         if (*p++ != ',')
-            return -1;
+            return VEIL_EINVAL;
     }
 }
 
 /* ---- options ----------------------------------------------------------- */
 
-static int parse_bool(const char *v)
+static int parse_bool(const char *v, int *out)
 {
     if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") || !strcasecmp(v, "on"))
-        return 1;
-    if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcmp(v, "0") || !strcasecmp(v, "off"))
-        return 0;
-    return -1;
+        *out = 1;
+    else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcmp(v, "0") ||
+             !strcasecmp(v, "off"))
+        *out = 0;
+    else
+        return VEIL_EINVAL;
+    return VEIL_OK;
 }
 
 static policy_values *values_for(masker_site *site, const char *glob)
@@ -265,8 +268,8 @@ int masker_site_set(masker_site *site, const char *page_glob, const char *name, 
         return VEIL_OK;
     }
     if (!strcmp(name, "record_inputs") || !strcmp(name, "record_pii")) {
-        int b = parse_bool(value);
-        if (b < 0) {
+        int b;
+        if (parse_bool(value, &b)) {
             *why = name[7] == 'i' ? "record_inputs: expected true or false"
                                   : "record_pii: expected true or false";
             return VEIL_EINVAL;

@@ -374,10 +374,11 @@ static uint8_t state_above(walk *w, uint32_t parent)
 /* nodes_set(), forgetting remembered states when a known node changed. */
 static int set_node(walk *w, uint32_t id, uint32_t parent, uint8_t flags)
 {
-    int rc = nodes_set(&w->s->nodes, id, parent, flags);
-    if (rc == NODES_CHANGED)
+    bool changed;
+    int rc = nodes_set(&w->s->nodes, id, parent, flags, &changed);
+    if (!rc && changed)
         forget_states(w);
-    return rc < 0 ? rc : 0;
+    return rc;
 }
 
 /* Masks or scans an element's value (attribute or input event text). */

@@ -1,17 +1,15 @@
+/* replay.c - the console listener: landing page, health check and metrics (replay.h). */
 #include "replay.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#ifndef VEIL_VERSION
-#define VEIL_VERSION "unknown"
-#endif
 
 static const char LANDING[] =
     "<!doctype html><html lang=en><meta charset=utf-8><title>Veil console</title>"
     "<h1>Veil</h1><p>The server is running. Session replay, login and the audit log are not "
     "part of this build yet.</p></html>";
 
+/* Returns what an lws callback returns: 0 to keep the connection, -1 to close it. */
 static int respond(struct lws *wsi, unsigned status, const char *type, const char *body)
 {
     size_t n = strlen(body);

@@ -64,27 +64,29 @@ int store_backup(store *st, store_db which, const char *dir, uint32_t *backup_id
     return kv_backup(store_kv(st, which), dir, backup_id);
 }
 
-int store_restore(store_db which, const char *dir, const char *db_dir, const char **why)
+int store_restore(store_db which, const char *dir, const char *db_dir, veil_error *err)
 {
     int rc = check_marker(dir, which);
-    if (rc) {
-        *why = rc == VEIL_EINVAL ? "that directory holds a backup of the other database"
-                                 : "that directory holds no Veil backup";
-        return rc == VEIL_ENOTFOUND ? VEIL_ENOTFOUND : VEIL_EINVAL;
-    }
+    if (rc == VEIL_ENOTFOUND)
+        return veil_fail(err, rc, "that directory holds no Veil backup", 0);
+    if (rc == VEIL_EINVAL)
+        return veil_fail(err, rc, "that directory holds a backup of the other database", 0);
+    if (rc)
+        return veil_fail(err, rc, "cannot read the backup directory's marker file", 0);
     kv *probe;
     rc = kv_open(&probe, db_dir, false); /* takes the lock: nothing may be running on it */
-    if (rc == VEIL_EBUSY) {
-        *why = "the database is open in a running veil; stop it before restoring";
-        return rc;
-    }
+    if (rc == VEIL_EBUSY)
+        return veil_fail(err, rc,
+                         "the database is open in a running veil; stop it before restoring", 0);
     if (!rc)
         kv_close(probe);
     rc = kv_restore(dir, db_dir);
     if (rc)
-        *why = "the restore failed; the backup may be damaged (the database was not changed "
-               "unless the backup was read)";
-    return rc;
+        return veil_fail(err, rc,
+                         "the restore failed; the backup may be damaged (the database was not "
+                         "changed unless the backup was read)",
+                         0);
+    return VEIL_OK;
 }
 
 /* ---- verify --------------------------------------------------------------- */
@@ -114,7 +116,7 @@ static int check_session(void *user, const store_session_info *info)
         vc->r->missing_keys++;
     else if (info->key_version == 0)
         vc->r->shredded_chunks++;
-    else if (vc->deep && store_read_session(vc->st, info->session_id, ignore_chunk, NULL))
+    else if (vc->deep && store_session_read(vc->st, info->session_id, ignore_chunk, NULL))
         vc->r->unreadable++;
     return 0;
 }
@@ -131,7 +133,7 @@ static int check_key(void *user, const char *k, size_t kl, const char *v, size_t
     memcpy(id, k + 2, kl - 2);
     id[kl - 2] = '\0';
     veil_buf rec = {0};
-    if (kv_get(vc->st->data, ik, key_index(ik, id), &rec) == VEIL_ENOTFOUND)
+    if (kv_get(vc->st->data, ik, record_key_index(ik, id), &rec) == VEIL_ENOTFOUND)
         vc->r->orphan_keys++;
     veil_buf_free(&rec);
     return 0;
@@ -141,7 +143,7 @@ int store_verify(store *st, bool deep, store_verify_report *r)
 {
     memset(r, 0, sizeof *r);
     verify_ctx vc = {st, r, deep};
-    int rc = store_list_sessions(st, NULL, check_session, &vc);
+    int rc = store_session_list(st, NULL, check_session, &vc);
     if (!rc)
         rc = kv_scan(st->keys, "k/", 2, NULL, 0, check_key, &vc);
     return rc;

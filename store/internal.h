@@ -55,17 +55,17 @@ int kv_restore(const char *dir, const char *db_dir) VEIL_MUST_CHECK;
 #define SEAL_OVERHEAD    (SEAL_NONCE_BYTES + SEAL_TAG_BYTES)
 
 /* out: nonce | ciphertext | tag, n + SEAL_OVERHEAD bytes; fresh random nonce. */
-int seal(const uint8_t *key, const uint8_t *aad, size_t aadlen, const uint8_t *pt, size_t n,
-         uint8_t *out) VEIL_MUST_CHECK;
+int seal_encrypt(const uint8_t *key, const uint8_t *aad, size_t aadlen, const uint8_t *pt, size_t n,
+                 uint8_t *out) VEIL_MUST_CHECK;
 /* in: nonce | ciphertext | tag. pt gets inlen - SEAL_OVERHEAD bytes, which
  * are wiped again unless the tag verifies (VEIL_ECRYPTO). */
-int unseal(const uint8_t *key, const uint8_t *aad, size_t aadlen, const uint8_t *in, size_t inlen,
-           uint8_t *pt) VEIL_MUST_CHECK;
+int seal_decrypt(const uint8_t *key, const uint8_t *aad, size_t aadlen, const uint8_t *in,
+                 size_t inlen, uint8_t *pt) VEIL_MUST_CHECK;
 
 /* A 32-byte key in guarded, locked memory (libsodium); NULL when out of it. */
-uint8_t *secret_key_new(void);
-void secret_key_free(uint8_t *key);
-int random_bytes(void *out, size_t n) VEIL_MUST_CHECK;
+uint8_t *seal_key_new(void);
+void seal_key_free(uint8_t *key);
+int seal_random(void *out, size_t n) VEIL_MUST_CHECK;
 
 /* ---- Keyring: versioned master keys sealed by the root key ----------- */
 
@@ -92,12 +92,12 @@ typedef struct {
 } root_secret;
 
 int root_secret_load(root_secret *rs, const char *key_file, const char *passphrase_file,
-                     bool may_create, const char **why) VEIL_MUST_CHECK;
+                     bool may_create, veil_error *err) VEIL_MUST_CHECK;
 void root_secret_free(root_secret *rs);
 
 /* Loads the keyring, or creates it with version 1 when absent and allowed. */
 int keyring_load(keyring *kr, const char *path, const root_secret *rs, bool may_create,
-                 const char **why) VEIL_MUST_CHECK;
+                 veil_error *err) VEIL_MUST_CHECK;
 void keyring_free(keyring *kr);
 const master_key *keyring_find(const keyring *kr, uint32_t version);
 /* True when the file differs from the one loaded. */
@@ -118,11 +118,11 @@ int keyring_retire_version(keyring *kr, const char *path, const root_secret *rs,
 
 /* Keys of both databases. */
 enum { KEY_MAX = 2 + MAX_ID + 1 + 4 };
-size_t key_data_key(char *out, const char *session_id);            /* keys: "k/<id>"  */
-size_t key_shred(char *out, const char *session_id);               /* keys: "x/<id>"  */
-size_t key_index(char *out, const char *session_id);               /* data: "s/<id>"  */
-size_t key_chunk(char *out, const char *session_id, uint32_t seq); /* "c/<id>/<be32>" */
-size_t key_chunk_prefix(char *out, const char *session_id);        /* "c/<id>/" */
+size_t record_key_dek(char *out, const char *session_id);                 /* keys: "k/<id>"  */
+size_t record_key_shred(char *out, const char *session_id);               /* keys: "x/<id>"  */
+size_t record_key_index(char *out, const char *session_id);               /* data: "s/<id>"  */
+size_t record_key_chunk(char *out, const char *session_id, uint32_t seq); /* "c/<id>/<be32>" */
+size_t record_key_chunk_prefix(char *out, const char *session_id);        /* "c/<id>/" */
 
 /* Data-key record in `keys`: format, master version, created, site, wrapped key. */
 typedef struct {
@@ -133,11 +133,12 @@ typedef struct {
 
 #define DEK_RECORD_MAX (1 + 4 + 8 + 1 + MAX_ID + SEAL_OVERHEAD + SEAL_KEY_BYTES)
 
-size_t dek_record_wrap(uint8_t *out, const dek_header *h, const char *session_id,
-                       const uint8_t *master, const uint8_t *dek);
+/* Writes the sealed record into out (DEK_RECORD_MAX bytes); *len its size. */
+int record_dek_wrap(uint8_t *out, size_t *len, const dek_header *h, const char *session_id,
+                    const uint8_t *master, const uint8_t *dek) VEIL_MUST_CHECK;
 /* Parses the header only (for status scans); VEIL_ECORRUPT when malformed. */
-int dek_record_header(const uint8_t *rec, size_t len, dek_header *h) VEIL_MUST_CHECK;
-int dek_record_unwrap(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *master,
+int record_dek_header(const uint8_t *rec, size_t len, dek_header *h) VEIL_MUST_CHECK;
+int record_dek_unwrap(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *master,
                       uint8_t *dek) VEIL_MUST_CHECK;
 
 /* Session index entry in `data`, authenticated (not hidden) by the data key. */
@@ -150,16 +151,18 @@ typedef struct {
 
 #define INDEX_RECORD_MAX (1 + 1 + MAX_ID + 8 * 4 + 4 * 2 + SEAL_OVERHEAD)
 
-size_t index_encode(uint8_t *out, const index_entry *e, const char *session_id, const uint8_t *dek);
+/* Writes the record into out (INDEX_RECORD_MAX bytes); *len its size. */
+int record_index_encode(uint8_t *out, size_t *len, const index_entry *e, const char *session_id,
+                        const uint8_t *dek) VEIL_MUST_CHECK;
 /* Without dek: parse only (listing); with dek: also verify the tag. */
-int index_decode(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *dek,
-                 index_entry *e) VEIL_MUST_CHECK;
+int record_index_decode(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *dek,
+                        index_entry *e) VEIL_MUST_CHECK;
 
 /* Chunk: format | nonce | zstd(json) sealed | tag; AAD binds site, id, seq. */
-int chunk_seal(veil_buf *out, const char *site, const char *session_id, uint32_t seq,
-               const uint8_t *dek, const void *json, size_t len) VEIL_MUST_CHECK;
-int chunk_open(veil_buf *json, const char *site, const char *session_id, uint32_t seq,
-               const uint8_t *dek, const uint8_t *rec, size_t len) VEIL_MUST_CHECK;
+int record_chunk_seal(veil_buf *out, const char *site, const char *session_id, uint32_t seq,
+                      const uint8_t *dek, const void *json, size_t len) VEIL_MUST_CHECK;
+int record_chunk_open(veil_buf *json, const char *site, const char *session_id, uint32_t seq,
+                      const uint8_t *dek, const uint8_t *rec, size_t len) VEIL_MUST_CHECK;
 
 /* ---- The store object ------------------------------------------------- */
 
@@ -183,16 +186,16 @@ struct store {
     uint64_t commits, commit_records; /* fsyncs and the records they carried */
 };
 
-uint64_t now_ms(void);
 /* Unwraps the session's data key into dek (secret memory) and returns its header. */
-int load_data_key(store *st, const char *session_id, uint8_t *dek, dek_header *h) VEIL_MUST_CHECK;
+int store_data_key_load(store *st, const char *session_id, uint8_t *dek,
+                        dek_header *h) VEIL_MUST_CHECK;
 /* Data keys ever wrapped under a master version (auto-rotation counter). */
-uint64_t master_wraps(store *st, uint32_t version);
-void master_wraps_add(store *st, kv_batch *b, uint32_t version, uint64_t n);
+uint64_t store_wraps_get(store *st, uint32_t version);
+void store_wraps_add(store *st, kv_batch *b, uint32_t version, uint64_t n);
 /* The newest master version a writer has started wrapping under. */
-uint32_t adopted_version(store *st);
+uint32_t store_adopted_version(store *st);
 /* Writes `keys` meta "m/current" when the loaded keyring's current is newer. */
-int adopt_current(store *st) VEIL_MUST_CHECK;
+int store_adopt_current(store *st) VEIL_MUST_CHECK;
 
 /* For tests that tamper with records. */
 kv *store_kv(store *st, store_db which);

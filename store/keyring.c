@@ -24,60 +24,72 @@
 
 static const char MAGIC[8] = {'V', 'E', 'I', 'L', 'K', 'R', '1', '\n'};
 enum { KDF_KEY_FILE = 1, KDF_ARGON2ID = 2 };
-enum { HEADER_BYTES = 8 + 1 + 16 + 8 + 8, ENTRY_BYTES = 4 + 1 + 8 + SEAL_KEY_BYTES };
-#define MAX_VERSIONS 4096
+/* Where each field of the file's header starts. */
+enum {
+    HDR_MAGIC = 0,
+    HDR_KDF = 8,
+    HDR_SALT = 9,
+    HDR_OPS = 25,
+    HDR_MEM = 33,
+    HEADER_BYTES = 41,
+};
+/* One master key in the body: version u32 | state u8 | created u64 | key. */
+enum { ENTRY_VERSION = 0, ENTRY_STATE = 4, ENTRY_CREATED = 5, ENTRY_KEY = 13 };
+enum { BODY_HEADER_BYTES = 8, ENTRY_BYTES = ENTRY_KEY + SEAL_KEY_BYTES };
+#define MAX_VERSIONS  4096
+#define KEYRING_LIMIT ((size_t)1 << 24)
 
 /* ---- root secret ------------------------------------------------------ */
 
-static int read_secret_file(const char *path, uint8_t *buf, size_t cap, size_t *n, const char **why)
+static int read_secret_file(const char *path, uint8_t *buf, size_t cap, size_t *n, veil_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        *why = "cannot open the root key or passphrase file";
+        err->what = "cannot open the root key or passphrase file";
         return errno == ENOENT ? VEIL_ENOTFOUND : VEIL_EIO;
     }
     struct stat sb;
     if (fstat(fd, &sb) || (sb.st_mode & 077)) {
         close(fd);
-        *why = "the root key or passphrase file is readable by others; chmod 400 it";
+        err->what = "the root key or passphrase file is readable by others; chmod 400 it";
         return VEIL_EINVAL;
     }
     ssize_t got = read(fd, buf, cap);
     close(fd);
     if (got < 0) {
-        *why = "cannot read the root key or passphrase file";
+        err->what = "cannot read the root key or passphrase file";
         return VEIL_EIO;
     }
     *n = (size_t)got;
     return VEIL_OK;
 }
 
-static int create_key_file(const char *path, const char **why)
+static int create_key_file(const char *path, veil_error *err)
 {
     uint8_t key[SEAL_KEY_BYTES];
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
     if (fd < 0) {
-        *why = "cannot create the root key file";
+        err->what = "cannot create the root key file";
         return VEIL_EIO;
     }
-    int rc = random_bytes(key, sizeof key);
+    int rc = seal_random(key, sizeof key);
     if (!rc && (write(fd, key, sizeof key) != (ssize_t)sizeof key || fsync(fd)))
         rc = VEIL_EIO;
     sodium_memzero(key, sizeof key);
     close(fd);
     if (rc) {
         unlink(path);
-        *why = "cannot write the root key file";
+        err->what = "cannot write the root key file";
     }
     return rc;
 }
 
 int root_secret_load(root_secret *rs, const char *key_file, const char *passphrase_file,
-                     bool may_create, const char **why)
+                     bool may_create, veil_error *err)
 {
     memset(rs, 0, sizeof *rs);
     if (!!key_file == !!passphrase_file) {
-        *why = "configure exactly one of root_key_file and root_passphrase_file";
+        err->what = "configure exactly one of root_key_file and root_passphrase_file";
         return VEIL_EINVAL;
     }
     enum { CAP = 1024 };
@@ -86,21 +98,21 @@ int root_secret_load(root_secret *rs, const char *key_file, const char *passphra
         return VEIL_ENOMEM;
     rs->is_passphrase = passphrase_file != NULL;
     int rc = read_secret_file(rs->is_passphrase ? passphrase_file : key_file, rs->key, CAP,
-                              &rs->len, why);
+                              &rs->len, err);
     if (rc == VEIL_ENOTFOUND && !rs->is_passphrase && may_create) {
-        rc = create_key_file(key_file, why);
+        rc = create_key_file(key_file, err);
         if (!rc)
-            rc = read_secret_file(key_file, rs->key, CAP, &rs->len, why);
+            rc = read_secret_file(key_file, rs->key, CAP, &rs->len, err);
     }
     if (!rc && rs->is_passphrase) {
         while (rs->len && (rs->key[rs->len - 1] == '\n' || rs->key[rs->len - 1] == '\r'))
             rs->len--;
         if (rs->len < 12 || rs->len == CAP) {
-            *why = "the passphrase must be 12 to 1000 characters on the file's first line";
+            err->what = "the passphrase must be 12 to 1000 characters on the file's first line";
             rc = VEIL_EINVAL;
         }
     } else if (!rc && rs->len != SEAL_KEY_BYTES) {
-        *why = "the root key file must hold exactly 32 bytes";
+        err->what = "the root key file must hold exactly 32 bytes";
         rc = VEIL_EINVAL;
     }
     if (rc)
@@ -116,45 +128,30 @@ void root_secret_free(root_secret *rs)
 
 /* ---- file I/O ---------------------------------------------------------- */
 
-static uint64_t get_be(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static uint8_t *put_be(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = n - 1; i >= 0; i--)
-        *p++ = (uint8_t)(v >> (8 * i));
-    return p;
-}
-
 /* The key that seals the file: the root key, or argon2id of the passphrase. */
-static int sealing_key(const root_secret *rs, const uint8_t *header, uint8_t *key, const char **why)
+static int sealing_key(const root_secret *rs, const uint8_t *header, uint8_t *key, veil_error *err)
 {
-    uint8_t kdf = header[8];
+    uint8_t kdf = header[HDR_KDF];
     if ((kdf == KDF_ARGON2ID) != rs->is_passphrase) {
-        *why = kdf == KDF_ARGON2ID ? "the keyring is sealed by a passphrase; set "
-                                     "root_passphrase_file, not root_key_file"
-                                   : "the keyring is sealed by a key file; set root_key_file, "
-                                     "not root_passphrase_file";
+        err->what = kdf == KDF_ARGON2ID ? "the keyring is sealed by a passphrase; set "
+                                          "root_passphrase_file, not root_key_file"
+                                        : "the keyring is sealed by a key file; set root_key_file, "
+                                          "not root_passphrase_file";
         return VEIL_ENOKEY;
     }
     if (kdf == KDF_KEY_FILE) {
         memcpy(key, rs->key, SEAL_KEY_BYTES);
         return VEIL_OK;
     }
-    uint64_t ops = get_be(header + 25, 8), mem = get_be(header + 33, 8);
+    uint64_t ops = veil_be64_get(header + HDR_OPS), mem = veil_be64_get(header + HDR_MEM);
     if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > 64 || mem < crypto_pwhash_MEMLIMIT_MIN ||
         mem > ((uint64_t)4 << 30)) {
-        *why = "the keyring header names argon2id limits out of range";
+        err->what = "the keyring header names argon2id limits out of range";
         return VEIL_ECORRUPT;
     }
-    if (crypto_pwhash(key, SEAL_KEY_BYTES, (const char *)rs->key, rs->len, header + 9, ops,
+    if (crypto_pwhash(key, SEAL_KEY_BYTES, (const char *)rs->key, rs->len, header + HDR_SALT, ops,
                       (size_t)mem, crypto_pwhash_ALG_ARGON2ID13)) {
-        *why = "not enough memory for argon2id";
+        err->what = "not enough memory for argon2id";
         return VEIL_ENOMEM;
     }
     return VEIL_OK;
@@ -164,103 +161,77 @@ static int parse_body(keyring *kr, const uint8_t *body, size_t n)
 {
     if (n < 8)
         return VEIL_ECORRUPT;
-    uint32_t current = (uint32_t)get_be(body, 4), count = (uint32_t)get_be(body + 4, 4);
-    if (count == 0 || count > MAX_VERSIONS || n != 8 + (size_t)count * ENTRY_BYTES)
+    uint32_t current = veil_be32_get(body), count = veil_be32_get(body + 4);
+    if (count == 0 || count > MAX_VERSIONS || n != BODY_HEADER_BYTES + (size_t)count * ENTRY_BYTES)
         return VEIL_ECORRUPT;
     kr->keys = calloc(count, sizeof *kr->keys);
     if (!kr->keys)
         return VEIL_ENOMEM;
     kr->current = current;
     for (uint32_t i = 0; i < count; i++) {
-        const uint8_t *e = body + 8 + (size_t)i * ENTRY_BYTES;
+        const uint8_t *e = body + BODY_HEADER_BYTES + (size_t)i * ENTRY_BYTES;
         master_key *mk = &kr->keys[kr->n++];
-        mk->version = (uint32_t)get_be(e, 4);
-        mk->state = e[4];
-        mk->created_s = get_be(e + 5, 8);
+        mk->version = veil_be32_get(e + ENTRY_VERSION);
+        mk->state = e[ENTRY_STATE];
+        mk->created_s = veil_be64_get(e + ENTRY_CREATED);
         if (mk->state == MASTER_ACTIVE) {
-            if (!(mk->key = secret_key_new()))
+            if (!(mk->key = seal_key_new()))
                 return VEIL_ENOMEM;
-            memcpy(mk->key, e + 13, SEAL_KEY_BYTES);
+            memcpy(mk->key, e + ENTRY_KEY, SEAL_KEY_BYTES);
         }
     }
     const master_key *cur = keyring_find(kr, current);
     return cur && cur->state == MASTER_ACTIVE ? VEIL_OK : VEIL_ECORRUPT;
 }
 
-static int read_file(const char *path, veil_buf *out, struct stat *id)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT ? VEIL_ENOTFOUND : VEIL_EIO;
-    int rc = fstat(fileno(f), id) ? VEIL_EIO : VEIL_OK;
-    char tmp[4096];
-    size_t got;
-    while (!rc && (got = fread(tmp, 1, sizeof tmp, f)) > 0)
-        rc = out->len + got > (size_t)1 << 24 ? VEIL_ECORRUPT : veil_buf_append(out, tmp, got);
-    if (!rc && ferror(f))
-        rc = VEIL_EIO;
-    fclose(f);
-    return rc;
-}
-
-static int load_file(keyring *kr, const char *path, const root_secret *rs, const char **why)
+static int load_file(keyring *kr, const char *path, const root_secret *rs, veil_error *err)
 {
     veil_buf file = {0};
-    uint8_t *key = secret_key_new(), *body = NULL;
-    int rc = key ? read_file(path, &file, &kr->file_id) : VEIL_ENOMEM;
+    uint8_t *key = seal_key_new(), *body = NULL;
+    size_t n = 0; /* body bytes, once the file is known to be long enough */
+    int rc = key ? veil_read_file(path, &file, KEYRING_LIMIT, &kr->file_id) : VEIL_ENOMEM;
     if (rc == VEIL_ENOTFOUND)
-        *why = "the keyring file does not exist";
-    else if (!rc && (file.len < HEADER_BYTES + SEAL_OVERHEAD || memcmp(file.data, MAGIC, 8))) {
-        *why = "the keyring file is not a Veil keyring";
+        err->what = "the keyring file does not exist";
+    else if (rc == VEIL_ETOOBIG || (!rc && (file.len < HEADER_BYTES + SEAL_OVERHEAD ||
+                                            memcmp(file.data + HDR_MAGIC, MAGIC, sizeof MAGIC)))) {
+        err->what = "the keyring file is not a Veil keyring";
         rc = VEIL_ECORRUPT;
     }
-    if (!rc)
-        rc = sealing_key(rs, (const uint8_t *)file.data, key, why);
-    size_t n = file.len - HEADER_BYTES - SEAL_OVERHEAD;
+    if (!rc) {
+        n = file.len - HEADER_BYTES - SEAL_OVERHEAD;
+        rc = sealing_key(rs, (const uint8_t *)file.data, key, err);
+    }
     if (!rc && !(body = sodium_malloc(n ? n : 1)))
         rc = VEIL_ENOMEM;
-    if (!rc && unseal(key, (const uint8_t *)file.data, HEADER_BYTES,
-                      (const uint8_t *)file.data + HEADER_BYTES, file.len - HEADER_BYTES, body)) {
-        *why = "the root key does not open the keyring (wrong key or passphrase, or the "
-               "file is damaged)";
+    if (!rc &&
+        seal_decrypt(key, (const uint8_t *)file.data, HEADER_BYTES,
+                     (const uint8_t *)file.data + HEADER_BYTES, file.len - HEADER_BYTES, body)) {
+        err->what = "the root key does not open the keyring (wrong key or passphrase, or the "
+                    "file is damaged)";
         rc = VEIL_ECRYPTO;
     }
     if (!rc && (rc = parse_body(kr, body, n)) == VEIL_ECORRUPT)
-        *why = "the keyring's contents are inconsistent";
+        err->what = "the keyring's contents are inconsistent";
     if (body)
         sodium_free(body);
-    secret_key_free(key);
+    seal_key_free(key);
     veil_buf_free(&file);
-    return rc;
-}
-
-static int fsync_dir_of(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return VEIL_ENOMEM;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(copy);
-    if (fd < 0)
-        return VEIL_EIO;
-    int rc = fsync(fd) ? VEIL_EIO : VEIL_OK;
-    close(fd);
     return rc;
 }
 
 static int write_file(const keyring *kr, const char *path, const uint8_t *header,
                       const uint8_t *key)
 {
-    size_t n = 8 + kr->n * ENTRY_BYTES, total = HEADER_BYTES + n + SEAL_OVERHEAD;
+    size_t n = BODY_HEADER_BYTES + kr->n * ENTRY_BYTES, total = HEADER_BYTES + n + SEAL_OVERHEAD;
     uint8_t *body = sodium_malloc(n), *out = malloc(total);
     int rc = body && out ? VEIL_OK : VEIL_ENOMEM;
     if (!rc) {
-        uint8_t *p = put_be(put_be(body, kr->current, 4), kr->n, 4);
+        uint8_t *p = veil_be32_put(veil_be32_put(body, kr->current), (uint32_t)kr->n);
         for (size_t i = 0; i < kr->n; i++) {
             const master_key *mk = &kr->keys[i];
-            p = put_be(p, mk->version, 4);
+            p = veil_be32_put(p, mk->version);
             *p++ = mk->state;
-            p = put_be(p, mk->created_s, 8);
+            p = veil_be64_put(p, mk->created_s);
             if (mk->key)
                 memcpy(p, mk->key, SEAL_KEY_BYTES);
             else
@@ -268,7 +239,7 @@ static int write_file(const keyring *kr, const char *path, const uint8_t *header
             p += SEAL_KEY_BYTES;
         }
         memcpy(out, header, HEADER_BYTES);
-        rc = seal(key, header, HEADER_BYTES, body, n, out + HEADER_BYTES);
+        rc = seal_encrypt(key, header, HEADER_BYTES, body, n, out + HEADER_BYTES);
     }
     char tmp[VEIL_PATH_MAX];
     if (!rc && snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
@@ -283,7 +254,7 @@ static int write_file(const keyring *kr, const char *path, const uint8_t *header
     if (!rc && rename(tmp, path))
         rc = VEIL_EIO;
     if (!rc)
-        rc = fsync_dir_of(path);
+        rc = veil_fsync_dir_of(path);
     if (rc && fd >= 0)
         unlink(tmp);
     if (body)
@@ -306,7 +277,7 @@ void keyring_free(keyring *kr)
 {
     for (size_t i = 0; i < kr->n; i++)
         if (kr->keys[i].key)
-            secret_key_free(kr->keys[i].key);
+            seal_key_free(kr->keys[i].key);
     free(kr->keys);
     memset(kr, 0, sizeof *kr);
 }
@@ -324,12 +295,12 @@ bool keyring_changed(const keyring *kr, const char *path)
 static void new_header(uint8_t *h, const root_secret *rs)
 {
     memset(h, 0, HEADER_BYTES);
-    memcpy(h, MAGIC, 8);
-    h[8] = rs->is_passphrase ? KDF_ARGON2ID : KDF_KEY_FILE;
+    memcpy(h + HDR_MAGIC, MAGIC, sizeof MAGIC);
+    h[HDR_KDF] = rs->is_passphrase ? KDF_ARGON2ID : KDF_KEY_FILE;
     if (rs->is_passphrase) {
-        randombytes_buf(h + 9, 16);
-        put_be(h + 25, crypto_pwhash_OPSLIMIT_MODERATE, 8);
-        put_be(h + 33, crypto_pwhash_MEMLIMIT_MODERATE, 8);
+        randombytes_buf(h + HDR_SALT, HDR_OPS - HDR_SALT);
+        veil_be64_put(h + HDR_OPS, crypto_pwhash_OPSLIMIT_MODERATE);
+        veil_be64_put(h + HDR_MEM, crypto_pwhash_MEMLIMIT_MODERATE);
     }
 }
 
@@ -341,9 +312,9 @@ static int append_version(keyring *kr, uint32_t version)
     kr->keys = keys;
     master_key *mk = &keys[kr->n];
     memset(mk, 0, sizeof *mk);
-    if (!(mk->key = secret_key_new()) || random_bytes(mk->key, SEAL_KEY_BYTES)) {
+    if (!(mk->key = seal_key_new()) || seal_random(mk->key, SEAL_KEY_BYTES)) {
         if (mk->key)
-            secret_key_free(mk->key);
+            seal_key_free(mk->key);
         return VEIL_ECRYPTO;
     }
     mk->version = version;
@@ -354,38 +325,38 @@ static int append_version(keyring *kr, uint32_t version)
     return VEIL_OK;
 }
 
-static int create_file(keyring *kr, const char *path, const root_secret *rs, const char **why)
+static int create_file(keyring *kr, const char *path, const root_secret *rs, veil_error *err)
 {
     uint8_t header[HEADER_BYTES];
     new_header(header, rs);
-    uint8_t *key = secret_key_new();
-    int rc = key ? sealing_key(rs, header, key, why) : VEIL_ENOMEM;
+    uint8_t *key = seal_key_new();
+    int rc = key ? sealing_key(rs, header, key, err) : VEIL_ENOMEM;
     if (!rc)
         rc = append_version(kr, 1);
     if (!rc)
         rc = write_file(kr, path, header, key);
-    if (rc && !*why)
-        *why = "cannot write the keyring file";
-    secret_key_free(key);
+    if (rc && !err->what)
+        err->what = "cannot write the keyring file";
+    seal_key_free(key);
     keyring_free(kr);
     return rc;
 }
 
 int keyring_load(keyring *kr, const char *path, const root_secret *rs, bool may_create,
-                 const char **why)
+                 veil_error *err)
 {
     memset(kr, 0, sizeof *kr);
-    const char *ignored;
-    if (!why)
-        why = &ignored;
-    *why = NULL;
-    int rc = load_file(kr, path, rs, why);
+    veil_error ignored;
+    if (!err)
+        err = &ignored;
+    err->what = NULL;
+    int rc = load_file(kr, path, rs, err);
     if (rc == VEIL_ENOTFOUND && may_create) {
         keyring_free(kr);
-        *why = NULL;
-        rc = create_file(kr, path, rs, why);
+        err->what = NULL;
+        rc = create_file(kr, path, rs, err);
         if (!rc)
-            rc = load_file(kr, path, rs, why);
+            rc = load_file(kr, path, rs, err);
     }
     if (rc)
         keyring_free(kr);
@@ -406,29 +377,28 @@ static int locked_update(keyring *kr, const char *path, const root_secret *rs,
             close(lock);
         return VEIL_EIO;
     }
-    const char *why;
+    veil_error err = {0};
     keyring fresh;
-    int rc = keyring_load(&fresh, path, rs, false, &why);
+    int rc = keyring_load(&fresh, path, rs, false, &err);
     veil_buf file = {0};
-    struct stat ignored;
     if (!rc)
-        rc = read_file(path, &file, &ignored);
-    uint8_t *key = rc ? NULL : secret_key_new();
+        rc = veil_read_file(path, &file, KEYRING_LIMIT, NULL);
+    uint8_t *key = rc ? NULL : seal_key_new();
     if (!rc && !key)
         rc = VEIL_ENOMEM;
     if (!rc)
-        rc = sealing_key(rs, (const uint8_t *)file.data, key, &why);
+        rc = sealing_key(rs, (const uint8_t *)file.data, key, &err);
     if (!rc)
         rc = change(&fresh, arg, result);
     if (!rc)
         rc = write_file(&fresh, path, (const uint8_t *)file.data, key);
     if (key)
-        secret_key_free(key);
+        seal_key_free(key);
     veil_buf_free(&file);
     keyring_free(&fresh);
     if (!rc) {
         keyring_free(kr);
-        rc = keyring_load(kr, path, rs, false, &why);
+        rc = keyring_load(kr, path, rs, false, &err);
     }
     flock(lock, LOCK_UN);
     close(lock);
@@ -456,7 +426,7 @@ static int change_retire(keyring *kr, uint32_t version, uint32_t *unused)
     if (version == kr->current)
         return VEIL_EBUSY;
     if (mk->key)
-        secret_key_free(mk->key);
+        seal_key_free(mk->key);
     mk->key = NULL;
     mk->state = MASTER_RETIRED;
     return VEIL_OK;

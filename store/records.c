@@ -22,30 +22,6 @@
 
 #define CHUNK_ZSTD_LEVEL 3
 
-static uint8_t *put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 3; i >= 0; i--)
-        *p++ = (uint8_t)(v >> (8 * i));
-    return p;
-}
-
-static uint8_t *put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--)
-        *p++ = (uint8_t)(v >> (8 * i));
-    return p;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
-}
-
 /* A length-prefixed name (site or session id, at most MAX_ID bytes). */
 static uint8_t *put_name(uint8_t *p, const char *s)
 {
@@ -79,30 +55,30 @@ static size_t make_key(char *out, char kind, const char *id, bool slash)
     return 2 + n;
 }
 
-size_t key_data_key(char *out, const char *session_id)
+size_t record_key_dek(char *out, const char *session_id)
 {
     return make_key(out, 'k', session_id, false);
 }
 
-size_t key_shred(char *out, const char *session_id)
+size_t record_key_shred(char *out, const char *session_id)
 {
     return make_key(out, 'x', session_id, false);
 }
 
-size_t key_index(char *out, const char *session_id)
+size_t record_key_index(char *out, const char *session_id)
 {
     return make_key(out, 's', session_id, false);
 }
 
-size_t key_chunk_prefix(char *out, const char *session_id)
+size_t record_key_chunk_prefix(char *out, const char *session_id)
 {
     return make_key(out, 'c', session_id, true);
 }
 
-size_t key_chunk(char *out, const char *session_id, uint32_t seq)
+size_t record_key_chunk(char *out, const char *session_id, uint32_t seq)
 {
-    size_t n = key_chunk_prefix(out, session_id);
-    put_u32((uint8_t *)out + n, seq);
+    size_t n = record_key_chunk_prefix(out, session_id);
+    veil_be32_put((uint8_t *)out + n, seq);
     return n + 4;
 }
 
@@ -120,20 +96,22 @@ static size_t dek_aad(uint8_t *aad, const uint8_t *header, size_t hlen, const ch
     return (size_t)(put_name(p, session_id) - aad);
 }
 
-size_t dek_record_wrap(uint8_t *out, const dek_header *h, const char *session_id,
-                       const uint8_t *master, const uint8_t *dek)
+int record_dek_wrap(uint8_t *out, size_t *len, const dek_header *h, const char *session_id,
+                    const uint8_t *master, const uint8_t *dek)
 {
+    *len = 0;
     uint8_t *p = out;
     *p++ = RECORD_FORMAT_V1;
-    p = put_u32(p, h->master_version);
-    p = put_u64(p, h->created_ms);
+    p = veil_be32_put(p, h->master_version);
+    p = veil_be64_put(p, h->created_ms);
     p = put_name(p, h->site);
     size_t hlen = (size_t)(p - out);
     uint8_t aad[sizeof DEK_LABEL + DEK_RECORD_MAX + MAX_ID + 1];
     size_t alen = dek_aad(aad, out, hlen, session_id);
-    if (seal(master, aad, alen, dek, SEAL_KEY_BYTES, p))
-        return 0;
-    return hlen + SEAL_OVERHEAD + SEAL_KEY_BYTES;
+    int rc = seal_encrypt(master, aad, alen, dek, SEAL_KEY_BYTES, p);
+    if (!rc)
+        *len = hlen + SEAL_OVERHEAD + SEAL_KEY_BYTES;
+    return rc;
 }
 
 /* Returns the header length, or 0 when the record is malformed. */
@@ -142,8 +120,8 @@ static size_t dek_parse(const uint8_t *rec, size_t len, dek_header *h)
     const uint8_t *p = rec, *end = rec + len;
     if (len < 1 + 4 + 8 || *p != RECORD_FORMAT_V1)
         return 0;
-    h->master_version = get_u32(p + 1);
-    h->created_ms = get_u64(p + 5);
+    h->master_version = veil_be32_get(p + 1);
+    h->created_ms = veil_be64_get(p + 5);
     p += 13;
     if (get_name(&p, end, h->site))
         return 0;
@@ -151,12 +129,12 @@ static size_t dek_parse(const uint8_t *rec, size_t len, dek_header *h)
     return len - hlen == SEAL_OVERHEAD + SEAL_KEY_BYTES ? hlen : 0;
 }
 
-int dek_record_header(const uint8_t *rec, size_t len, dek_header *h)
+int record_dek_header(const uint8_t *rec, size_t len, dek_header *h)
 {
     return dek_parse(rec, len, h) ? VEIL_OK : VEIL_ECORRUPT;
 }
 
-int dek_record_unwrap(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *master,
+int record_dek_unwrap(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *master,
                       uint8_t *dek)
 {
     dek_header h;
@@ -165,7 +143,7 @@ int dek_record_unwrap(const uint8_t *rec, size_t len, const char *session_id, co
         return VEIL_ECORRUPT;
     uint8_t aad[sizeof DEK_LABEL + DEK_RECORD_MAX + MAX_ID + 1];
     size_t alen = dek_aad(aad, rec, hlen, session_id);
-    return unseal(master, aad, alen, rec + hlen, len - hlen, dek) ? VEIL_ECORRUPT : VEIL_OK;
+    return seal_decrypt(master, aad, alen, rec + hlen, len - hlen, dek) ? VEIL_ECORRUPT : VEIL_OK;
 }
 
 /* ---- session index ---------------------------------------------------- */
@@ -181,45 +159,48 @@ static size_t index_aad(uint8_t *aad, const uint8_t *fields, size_t flen, const 
     return (size_t)(p + flen - aad);
 }
 
-size_t index_encode(uint8_t *out, const index_entry *e, const char *session_id, const uint8_t *dek)
+int record_index_encode(uint8_t *out, size_t *len, const index_entry *e, const char *session_id,
+                        const uint8_t *dek)
 {
+    *len = 0;
     uint8_t *p = out;
     *p++ = RECORD_FORMAT_V1;
     p = put_name(p, e->site);
-    p = put_u64(p, e->created_ms);
-    p = put_u64(p, e->updated_ms);
-    p = put_u32(p, e->chunks);
-    p = put_u32(p, e->last_seq);
-    p = put_u64(p, e->plain_bytes);
-    p = put_u64(p, e->stored_bytes);
+    p = veil_be64_put(p, e->created_ms);
+    p = veil_be64_put(p, e->updated_ms);
+    p = veil_be32_put(p, e->chunks);
+    p = veil_be32_put(p, e->last_seq);
+    p = veil_be64_put(p, e->plain_bytes);
+    p = veil_be64_put(p, e->stored_bytes);
     size_t flen = (size_t)(p - out);
     uint8_t aad[sizeof INDEX_LABEL + MAX_ID + 1 + INDEX_RECORD_MAX];
     size_t alen = index_aad(aad, out, flen, session_id);
-    if (seal(dek, aad, alen, NULL, 0, p))
-        return 0;
-    return flen + SEAL_OVERHEAD;
+    int rc = seal_encrypt(dek, aad, alen, NULL, 0, p);
+    if (!rc)
+        *len = flen + SEAL_OVERHEAD;
+    return rc;
 }
 
-int index_decode(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *dek,
-                 index_entry *e)
+int record_index_decode(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *dek,
+                        index_entry *e)
 {
     const uint8_t *p = rec, *end = rec + len;
     if (len < 2 || *p++ != RECORD_FORMAT_V1 || get_name(&p, end, e->site))
         return VEIL_ECORRUPT;
     if ((size_t)(end - p) != 8 * 4 + 4 * 2 + SEAL_OVERHEAD)
         return VEIL_ECORRUPT;
-    e->created_ms = get_u64(p);
-    e->updated_ms = get_u64(p + 8);
-    e->chunks = get_u32(p + 16);
-    e->last_seq = get_u32(p + 20);
-    e->plain_bytes = get_u64(p + 24);
-    e->stored_bytes = get_u64(p + 32);
+    e->created_ms = veil_be64_get(p);
+    e->updated_ms = veil_be64_get(p + 8);
+    e->chunks = veil_be32_get(p + 16);
+    e->last_seq = veil_be32_get(p + 20);
+    e->plain_bytes = veil_be64_get(p + 24);
+    e->stored_bytes = veil_be64_get(p + 32);
     if (!dek)
         return VEIL_OK;
     size_t flen = (size_t)(p + 40 - rec);
     uint8_t aad[sizeof INDEX_LABEL + MAX_ID + 1 + INDEX_RECORD_MAX];
     size_t alen = index_aad(aad, rec, flen, session_id);
-    return unseal(dek, aad, alen, rec + flen, len - flen, NULL) ? VEIL_ECORRUPT : VEIL_OK;
+    return seal_decrypt(dek, aad, alen, rec + flen, len - flen, NULL) ? VEIL_ECORRUPT : VEIL_OK;
 }
 
 /* ---- chunks ----------------------------------------------------------- */
@@ -234,11 +215,11 @@ static size_t chunk_aad(uint8_t *aad, const char *site, const char *session_id, 
     *p++ = RECORD_FORMAT_V1;
     p = put_name(p, site);
     p = put_name(p, session_id);
-    return (size_t)(put_u32(p, seq) - aad);
+    return (size_t)(veil_be32_put(p, seq) - aad);
 }
 
-int chunk_seal(veil_buf *out, const char *site, const char *session_id, uint32_t seq,
-               const uint8_t *dek, const void *json, size_t len)
+int record_chunk_seal(veil_buf *out, const char *site, const char *session_id, uint32_t seq,
+                      const uint8_t *dek, const void *json, size_t len)
 {
     if (len > MAX_CHUNK_PLAIN)
         return VEIL_ETOOBIG;
@@ -254,15 +235,15 @@ int chunk_seal(veil_buf *out, const char *site, const char *session_id, uint32_t
         size_t alen = chunk_aad(aad, site, session_id, seq);
         uint8_t *dst = (uint8_t *)out->data;
         dst[0] = RECORD_FORMAT_V1;
-        rc = seal(dek, aad, alen, z, zlen, dst + 1);
+        rc = seal_encrypt(dek, aad, alen, z, zlen, dst + 1);
         out->len = rc ? 0 : 1 + zlen + SEAL_OVERHEAD;
     }
     free(z);
     return rc;
 }
 
-int chunk_open(veil_buf *json, const char *site, const char *session_id, uint32_t seq,
-               const uint8_t *dek, const uint8_t *rec, size_t len)
+int record_chunk_open(veil_buf *json, const char *site, const char *session_id, uint32_t seq,
+                      const uint8_t *dek, const uint8_t *rec, size_t len)
 {
     if (len < 1 + SEAL_OVERHEAD || rec[0] != RECORD_FORMAT_V1)
         return VEIL_ECORRUPT;
@@ -272,7 +253,7 @@ int chunk_open(veil_buf *json, const char *site, const char *session_id, uint32_
         return VEIL_ENOMEM;
     uint8_t aad[sizeof CHUNK_LABEL + 2 * (MAX_ID + 1) + 5];
     size_t alen = chunk_aad(aad, site, session_id, seq);
-    int rc = unseal(dek, aad, alen, rec + 1, len - 1, z) ? VEIL_ECORRUPT : VEIL_OK;
+    int rc = seal_decrypt(dek, aad, alen, rec + 1, len - 1, z) ? VEIL_ECORRUPT : VEIL_OK;
     if (!rc) {
         unsigned long long n = ZSTD_getFrameContentSize(z, zlen);
         if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > MAX_CHUNK_PLAIN)

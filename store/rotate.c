@@ -11,24 +11,23 @@
 
 #include "internal.h"
 
-int store_rotate(store *st, uint32_t *new_version)
+int store_key_rotate(store *st, uint32_t *new_version)
 {
     pthread_rwlock_wrlock(&st->ring_lock);
     int rc = keyring_add_version(&st->ring, st->keyring_path, &st->root, new_version);
     pthread_rwlock_unlock(&st->ring_lock);
     if (!rc && !st->read_only)
-        rc = adopt_current(st);
+        rc = store_adopt_current(st);
     return rc;
 }
 
-int store_reload_keyring(store *st, bool *changed)
+int store_keyring_reload(store *st, bool *changed)
 {
     *changed = false;
     if (!keyring_changed(&st->ring, st->keyring_path))
         return VEIL_OK;
     keyring fresh;
-    const char *why;
-    int rc = keyring_load(&fresh, st->keyring_path, &st->root, false, &why);
+    int rc = keyring_load(&fresh, st->keyring_path, &st->root, false, NULL);
     if (rc)
         return rc;
     pthread_rwlock_wrlock(&st->ring_lock);
@@ -37,7 +36,7 @@ int store_reload_keyring(store *st, bool *changed)
     pthread_rwlock_unlock(&st->ring_lock);
     keyring_free(&old);
     *changed = true;
-    return st->read_only ? VEIL_OK : adopt_current(st);
+    return st->read_only ? VEIL_OK : store_adopt_current(st);
 }
 
 /* ---- rewrap --------------------------------------------------------------- */
@@ -54,14 +53,14 @@ typedef struct {
 /* ring_lock is held for reading by the caller. */
 static int rewrap_one(void *user, const char *k, size_t kl, const char *v, size_t vl)
 {
-    rewrap_ctx *rc = user;
-    const keyring *ring = &rc->st->ring;
-    memcpy(rc->cursor, k, kl);
-    rc->cursor_len = kl;
+    rewrap_ctx *ctx = user;
+    const keyring *ring = &ctx->st->ring;
+    memcpy(ctx->cursor, k, kl);
+    ctx->cursor_len = kl;
     dek_header h;
     char id[MAX_ID + 1];
-    if (kl - 2 > MAX_ID || dek_record_header((const uint8_t *)v, vl, &h)) {
-        rc->skipped++;
+    if (kl - 2 > MAX_ID || record_dek_header((const uint8_t *)v, vl, &h)) {
+        ctx->skipped++;
         return 0;
     }
     if (h.master_version == ring->current)
@@ -72,16 +71,17 @@ static int rewrap_one(void *user, const char *k, size_t kl, const char *v, size_
     const master_key *cur = keyring_find(ring, ring->current);
     uint8_t rec[DEK_RECORD_MAX];
     size_t n = 0;
-    if (old && old->key && !dek_record_unwrap((const uint8_t *)v, vl, id, old->key, rc->dek)) {
+    if (old && old->key && !record_dek_unwrap((const uint8_t *)v, vl, id, old->key, ctx->dek)) {
         h.master_version = ring->current;
-        n = dek_record_wrap(rec, &h, id, cur->key, rc->dek);
+        if (record_dek_wrap(rec, &n, &h, id, cur->key, ctx->dek))
+            n = 0;
     }
     if (!n) { /* damaged, or under a retired version: left for verify to report */
-        rc->skipped++;
+        ctx->skipped++;
         return 0;
     }
-    kv_batch_put(rc->batch, k, kl, rec, n);
-    return ++rc->queued == rc->limit ? 1 : 0;
+    kv_batch_put(ctx->batch, k, kl, rec, n);
+    return ++ctx->queued == ctx->limit ? 1 : 0;
 }
 
 /* One batch: scan on from the cursor, rewrap up to `limit`, write synced. */
@@ -100,7 +100,7 @@ static int rewrap_batch(rewrap_ctx *ctx, bool *at_end)
     pthread_rwlock_unlock(&st->ring_lock);
     *at_end = ctx->queued < ctx->limit;
     if (!rc && ctx->queued) {
-        master_wraps_add(st, ctx->batch, current, ctx->queued);
+        store_wraps_add(st, ctx->batch, current, ctx->queued);
         rc = kv_write(st->keys, ctx->batch, true);
     }
     pthread_mutex_unlock(&st->keys_mu);
@@ -110,14 +110,14 @@ static int rewrap_batch(rewrap_ctx *ctx, bool *at_end)
 
 static int count_not_current(store *st, size_t *remaining);
 
-int store_rewrap(store *st, size_t max_keys, size_t batch, size_t *done, size_t *remaining)
+int store_key_rewrap(store *st, size_t max_keys, size_t batch, size_t *done, size_t *remaining)
 {
     *done = *remaining = 0;
     if (st->read_only)
         return VEIL_EBUSY;
     if (batch == 0)
         batch = 1;
-    rewrap_ctx ctx = {.st = st, .dek = secret_key_new()};
+    rewrap_ctx ctx = {.st = st, .dek = seal_key_new()};
     if (!ctx.dek)
         return VEIL_ENOMEM;
     int rc = VEIL_OK;
@@ -128,7 +128,7 @@ int store_rewrap(store *st, size_t max_keys, size_t batch, size_t *done, size_t 
         if (!rc)
             *done += ctx.queued;
     }
-    secret_key_free(ctx.dek);
+    seal_key_free(ctx.dek);
     return rc ? rc : count_not_current(st, remaining);
 }
 
@@ -146,7 +146,7 @@ static int count_by_version(void *user, const char *k, size_t kl, const char *v,
     (void)kl;
     status_ctx *sc = user;
     dek_header h;
-    if (dek_record_header((const uint8_t *)v, vl, &h)) {
+    if (record_dek_header((const uint8_t *)v, vl, &h)) {
         sc->unknown++;
         return 0;
     }
@@ -177,7 +177,7 @@ static int status_all(store *st, store_key_info **out, size_t *n, size_t *unknow
     if (!info)
         return VEIL_ENOMEM;
     for (size_t i = 0; i < *n; i++)
-        info[i].wraps = master_wraps(st, info[i].version);
+        info[i].wraps = store_wraps_get(st, info[i].version);
     status_ctx sc = {info, *n, 0};
     int rc = kv_scan(st->keys, "k/", 2, NULL, 0, count_by_version, &sc);
     if (rc) {
@@ -217,7 +217,7 @@ int store_key_status(store *st, store_key_info *out, size_t cap, size_t *n)
     return VEIL_OK;
 }
 
-int store_retire(store *st, uint32_t version)
+int store_key_retire(store *st, uint32_t version)
 {
     store_key_info *all;
     size_t n;
@@ -228,7 +228,7 @@ int store_retire(store *st, uint32_t version)
     for (size_t i = 0; i < n; i++)
         if (all[i].version == version)
             ki = &all[i];
-    uint32_t adopted = adopted_version(st);
+    uint32_t adopted = store_adopted_version(st);
     if (!ki)
         rc = VEIL_ENOTFOUND;
     else if (ki->current || ki->data_keys > 0 || adopted <= version)
@@ -242,7 +242,7 @@ int store_retire(store *st, uint32_t version)
     return rc;
 }
 
-bool store_rotation_due(store *st, uint64_t max_age_s, uint64_t max_wraps)
+bool store_key_rotation_due(store *st, uint64_t max_age_s, uint64_t max_wraps)
 {
     pthread_rwlock_rdlock(&st->ring_lock);
     uint32_t current = st->ring.current;
@@ -251,5 +251,5 @@ bool store_rotation_due(store *st, uint64_t max_age_s, uint64_t max_wraps)
     pthread_rwlock_unlock(&st->ring_lock);
     if (max_age_s && (uint64_t)time(NULL) >= created + max_age_s)
         return true;
-    return max_wraps && master_wraps(st, current) >= max_wraps;
+    return max_wraps && store_wraps_get(st, current) >= max_wraps;
 }

@@ -5,28 +5,28 @@
 
 #include "internal.h"
 
-int random_bytes(void *out, size_t n)
+int seal_random(void *out, size_t n)
 {
     return RAND_bytes(out, (int)n) == 1 ? VEIL_OK : VEIL_ECRYPTO;
 }
 
-uint8_t *secret_key_new(void)
+uint8_t *seal_key_new(void)
 {
     return sodium_malloc(SEAL_KEY_BYTES);
 }
 
-void secret_key_free(uint8_t *key)
+void seal_key_free(uint8_t *key)
 {
     sodium_free(key); /* wipes, then unmaps with its guard pages */
 }
 
-int seal(const uint8_t *key, const uint8_t *aad, size_t aadlen, const uint8_t *pt, size_t n,
-         uint8_t *out)
+int seal_encrypt(const uint8_t *key, const uint8_t *aad, size_t aadlen, const uint8_t *pt, size_t n,
+                 uint8_t *out)
 {
     if (n > INT32_MAX || aadlen > INT32_MAX)
         return VEIL_ETOOBIG;
     uint8_t *nonce = out, *ct = out + SEAL_NONCE_BYTES, *tag = ct + n;
-    if (random_bytes(nonce, SEAL_NONCE_BYTES))
+    if (seal_random(nonce, SEAL_NONCE_BYTES))
         return VEIL_ECRYPTO;
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int len, ok = c && EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
@@ -38,8 +38,8 @@ int seal(const uint8_t *key, const uint8_t *aad, size_t aadlen, const uint8_t *p
     return ok ? VEIL_OK : VEIL_ECRYPTO;
 }
 
-int unseal(const uint8_t *key, const uint8_t *aad, size_t aadlen, const uint8_t *in, size_t inlen,
-           uint8_t *pt)
+int seal_decrypt(const uint8_t *key, const uint8_t *aad, size_t aadlen, const uint8_t *in,
+                 size_t inlen, uint8_t *pt)
 {
     if (inlen < SEAL_OVERHEAD || inlen > INT32_MAX || aadlen > INT32_MAX)
         return VEIL_ECRYPTO;

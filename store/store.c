@@ -22,13 +22,6 @@ struct store_session {
     veil_buf sealed; /* reused between appends */
 };
 
-uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 bool store_valid_id(const char *id)
 {
     size_t n = strlen(id);
@@ -45,14 +38,14 @@ kv *store_kv(store *st, store_db which)
 
 static const char META_CURRENT[] = "m/current";
 
-int adopt_current(store *st)
+int store_adopt_current(store *st)
 {
     pthread_mutex_lock(&st->keys_mu);
     pthread_rwlock_rdlock(&st->ring_lock);
     uint32_t current = st->ring.current;
     pthread_rwlock_unlock(&st->ring_lock);
     int rc = VEIL_OK;
-    if (current > adopted_version(st)) {
+    if (current > store_adopted_version(st)) {
         kv_batch *b = kv_batch_new();
         if (b)
             kv_batch_put(b, META_CURRENT, sizeof META_CURRENT - 1, &current, 4);
@@ -63,23 +56,24 @@ int adopt_current(store *st)
     return rc;
 }
 
-static int open_keys(store *st, const store_options *opt, const char **why)
+static int open_keys(store *st, const store_options *opt, veil_error *err)
 {
     bool rw = opt->mode == STORE_READ_WRITE;
     bool have_ring = access(opt->keyring_path, F_OK) == 0;
     int rc = root_secret_load(&st->root, opt->root_key_file, opt->root_passphrase_file,
-                              rw && !have_ring, why);
+                              rw && !have_ring, err);
     if (rc)
         return rc;
-    return keyring_load(&st->ring, opt->keyring_path, &st->root, rw, why);
+    return keyring_load(&st->ring, opt->keyring_path, &st->root, rw, err);
 }
 
-int store_open(store **out, const store_options *opt, const char **why)
+int store_open(store **out, const store_options *opt, veil_error *err)
 {
-    const char *ignored;
-    if (!why)
-        why = &ignored;
-    *why = NULL;
+    veil_error ignored;
+    if (!err)
+        err = &ignored;
+    *err = (veil_error){0};
+    *out = NULL;
     store *st = calloc(1, sizeof *st);
     if (!st)
         return VEIL_ENOMEM;
@@ -89,15 +83,15 @@ int store_open(store **out, const store_options *opt, const char **why)
     pthread_cond_init(&st->commit_cv, NULL);
     st->read_only = opt->mode == STORE_READ_ONLY;
     st->keyring_path = strdup(opt->keyring_path);
-    int rc = st->keyring_path ? open_keys(st, opt, why) : VEIL_ENOMEM;
+    int rc = st->keyring_path ? open_keys(st, opt, err) : VEIL_ENOMEM;
     if (!rc && (rc = kv_open(&st->keys, opt->keys_dir, st->read_only)))
-        *why = rc == VEIL_EBUSY ? "the keys database is in use by another veil process"
-                                : "cannot open the keys database";
+        err->what = rc == VEIL_EBUSY ? "the keys database is in use by another veil process"
+                                     : "cannot open the keys database";
     if (!rc && (rc = kv_open(&st->data, opt->data_dir, st->read_only)))
-        *why = rc == VEIL_EBUSY ? "the data database is in use by another veil process"
-                                : "cannot open the data database";
-    if (!rc && !st->read_only && (rc = adopt_current(st)))
-        *why = "cannot record the current master-key version in the keys database";
+        err->what = rc == VEIL_EBUSY ? "the data database is in use by another veil process"
+                                     : "cannot open the data database";
+    if (!rc && !st->read_only && (rc = store_adopt_current(st)))
+        err->what = "cannot record the current master-key version in the keys database";
     if (rc) {
         store_close(st);
         return rc;
@@ -129,25 +123,25 @@ void store_close(store *st)
 
 /* ---- data keys ---------------------------------------------------------- */
 
-int load_data_key(store *st, const char *session_id, uint8_t *dek, dek_header *h)
+int store_data_key_load(store *st, const char *session_id, uint8_t *dek, dek_header *h)
 {
     char key[KEY_MAX];
     veil_buf rec = {0};
-    int rc = kv_get(st->keys, key, key_data_key(key, session_id), &rec);
+    int rc = kv_get(st->keys, key, record_key_dek(key, session_id), &rec);
     if (rc == VEIL_ENOTFOUND) {
         veil_buf shred = {0};
-        if (kv_get(st->keys, key, key_shred(key, session_id), &shred) == VEIL_OK)
+        if (kv_get(st->keys, key, record_key_shred(key, session_id), &shred) == VEIL_OK)
             rc = VEIL_ESHREDDED;
         veil_buf_free(&shred);
     }
     if (!rc)
-        rc = dek_record_header((const uint8_t *)rec.data, rec.len, h);
+        rc = record_dek_header((const uint8_t *)rec.data, rec.len, h);
     if (!rc) {
         pthread_rwlock_rdlock(&st->ring_lock);
         const master_key *mk = keyring_find(&st->ring, h->master_version);
         rc = !mk || !mk->key
                  ? VEIL_ENOKEY
-                 : dek_record_unwrap((const uint8_t *)rec.data, rec.len, session_id, mk->key, dek);
+                 : record_dek_unwrap((const uint8_t *)rec.data, rec.len, session_id, mk->key, dek);
         pthread_rwlock_unlock(&st->ring_lock);
     }
     veil_buf_free(&rec);
@@ -159,7 +153,7 @@ static int wraps_key(char *out, uint32_t version)
     return snprintf(out, 32, "m/wraps/%010u", version);
 }
 
-uint64_t master_wraps(store *st, uint32_t version)
+uint64_t store_wraps_get(store *st, uint32_t version)
 {
     char wk[32];
     veil_buf v = {0};
@@ -170,14 +164,14 @@ uint64_t master_wraps(store *st, uint32_t version)
     return wraps;
 }
 
-void master_wraps_add(store *st, kv_batch *b, uint32_t version, uint64_t n)
+void store_wraps_add(store *st, kv_batch *b, uint32_t version, uint64_t n)
 {
     char wk[32];
-    uint64_t wraps = master_wraps(st, version) + n;
+    uint64_t wraps = store_wraps_get(st, version) + n;
     kv_batch_put(b, wk, (size_t)wraps_key(wk, version), &wraps, 8);
 }
 
-uint32_t adopted_version(store *st)
+uint32_t store_adopted_version(store *st)
 {
     veil_buf v = {0};
     uint32_t adopted = 0;
@@ -193,26 +187,27 @@ static int create_data_key(store *st, const char *site, const char *session_id, 
 {
     if (st->read_only)
         return VEIL_EBUSY;
-    int rc = random_bytes(dek, SEAL_KEY_BYTES);
+    int rc = seal_random(dek, SEAL_KEY_BYTES);
     if (rc)
         return rc;
     dek_header h = {.created_ms = created_ms};
     strcpy(h.site, site);
     uint8_t rec[DEK_RECORD_MAX];
+    size_t n;
     pthread_rwlock_rdlock(&st->ring_lock);
     h.master_version = st->ring.current;
     const master_key *mk = keyring_find(&st->ring, h.master_version);
-    size_t n = dek_record_wrap(rec, &h, session_id, mk->key, dek);
+    rc = record_dek_wrap(rec, &n, &h, session_id, mk->key, dek);
     pthread_rwlock_unlock(&st->ring_lock);
-    if (!n)
-        return VEIL_ECRYPTO;
+    if (rc)
+        return rc;
 
     char key[KEY_MAX];
     kv_batch *b = kv_batch_new();
     if (!b)
         return VEIL_ENOMEM;
-    kv_batch_put(b, key, key_data_key(key, session_id), rec, n);
-    master_wraps_add(st, b, h.master_version, 1);
+    kv_batch_put(b, key, record_key_dek(key, session_id), rec, n);
+    store_wraps_add(st, b, h.master_version, 1);
     rc = kv_write(st->keys, b, true);
     kv_batch_free(b);
     return rc;
@@ -281,10 +276,11 @@ static int put_index(store *st, const char *session_id, const index_entry *e, co
 {
     char key[KEY_MAX];
     uint8_t rec[INDEX_RECORD_MAX];
-    size_t n = index_encode(rec, e, session_id, dek);
-    if (!n)
-        return VEIL_ECRYPTO;
-    kv_put put = {key, rec, key_index(key, session_id), n};
+    size_t n;
+    int rc = record_index_encode(rec, &n, e, session_id, dek);
+    if (rc)
+        return rc;
+    kv_put put = {key, rec, record_key_index(key, session_id), n};
     return commit_data(st, &put, 1);
 }
 
@@ -292,9 +288,9 @@ static int get_index(store *st, const char *session_id, const uint8_t *dek, inde
 {
     char key[KEY_MAX];
     veil_buf rec = {0};
-    int rc = kv_get(st->data, key, key_index(key, session_id), &rec);
+    int rc = kv_get(st->data, key, record_key_index(key, session_id), &rec);
     if (!rc)
-        rc = index_decode((const uint8_t *)rec.data, rec.len, session_id, dek, e);
+        rc = record_index_decode((const uint8_t *)rec.data, rec.len, session_id, dek, e);
     veil_buf_free(&rec);
     return rc;
 }
@@ -312,12 +308,12 @@ static int prepare_session(store_session *ss, const char *site, uint64_t created
 {
     store *st = ss->st;
     dek_header h;
-    int rc = load_data_key(st, ss->id, ss->dek, &h);
+    int rc = store_data_key_load(st, ss->id, ss->dek, &h);
     if (rc == VEIL_ENOTFOUND) {
         index_entry stale;
         if (get_index(st, ss->id, NULL, &stale) == VEIL_OK)
             return VEIL_ENOKEY; /* data without its key: keys restored from an older backup */
-        uint64_t t = created_ms ? created_ms : now_ms();
+        uint64_t t = created_ms ? created_ms : veil_now_ms();
         if ((rc = create_data_key(st, site, ss->id, t, ss->dek)))
             return rc;
         strcpy(ss->idx.site, site);
@@ -346,7 +342,7 @@ int store_session_open(store *st, const char *site, const char *session_id, uint
         return VEIL_EBUSY;
     store_session *ss = calloc(1, sizeof *ss);
     open_session *mark = calloc(1, sizeof *mark);
-    if (!ss || !mark || !(ss->dek = secret_key_new())) {
+    if (!ss || !mark || !(ss->dek = seal_key_new())) {
         free(mark);
         store_session_close(ss);
         return VEIL_ENOMEM;
@@ -394,7 +390,7 @@ void store_session_close(store_session *ss)
         pthread_mutex_unlock(&st->keys_mu);
     }
     if (ss->dek)
-        secret_key_free(ss->dek);
+        seal_key_free(ss->dek);
     veil_buf_free(&ss->sealed);
     free(ss);
 }
@@ -403,7 +399,7 @@ int store_session_append(store_session *ss, uint32_t seq, const void *json, size
 {
     store *st = ss->st;
     char ck[KEY_MAX], ik[KEY_MAX];
-    size_t ckl = key_chunk(ck, ss->id, seq);
+    size_t ckl = record_key_chunk(ck, ss->id, seq);
     if (seq == 0)
         return VEIL_EINVAL;
     if (seq <= ss->idx.last_seq) {
@@ -413,7 +409,7 @@ int store_session_append(store_session *ss, uint32_t seq, const void *json, size
         if (rc != VEIL_ENOTFOUND)
             return rc ? rc : VEIL_EEXIST;
     }
-    int rc = chunk_seal(&ss->sealed, ss->idx.site, ss->id, seq, ss->dek, json, len);
+    int rc = record_chunk_seal(&ss->sealed, ss->idx.site, ss->id, seq, ss->dek, json, len);
     if (rc)
         return rc;
     index_entry next = ss->idx;
@@ -421,13 +417,13 @@ int store_session_append(store_session *ss, uint32_t seq, const void *json, size
     next.last_seq = seq > next.last_seq ? seq : next.last_seq;
     next.plain_bytes += len;
     next.stored_bytes += ss->sealed.len;
-    next.updated_ms = now_ms();
+    next.updated_ms = veil_now_ms();
     uint8_t irec[INDEX_RECORD_MAX];
-    size_t irl = index_encode(irec, &next, ss->id, ss->dek);
-    if (!irl)
-        return VEIL_ECRYPTO;
+    size_t irl;
+    if ((rc = record_index_encode(irec, &irl, &next, ss->id, ss->dek)))
+        return rc;
     kv_put puts[2] = {{ck, ss->sealed.data, ckl, ss->sealed.len},
-                      {ik, irec, key_index(ik, ss->id), irl}};
+                      {ik, irec, record_key_index(ik, ss->id), irl}};
     rc = commit_data(st, puts, 2);
     if (!rc)
         ss->idx = next; /* only what is durable counts */
@@ -449,36 +445,36 @@ typedef struct {
 
 static int read_chunk(void *user, const char *k, size_t kl, const char *v, size_t vl)
 {
-    read_ctx *rc = user;
-    if (kl != rc->prefix_len + 4)
+    read_ctx *ctx = user;
+    if (kl != ctx->prefix_len + 4)
         return VEIL_ECORRUPT;
-    const uint8_t *s = (const uint8_t *)k + rc->prefix_len;
-    uint32_t seq = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
-    if (seq == 0 || seq <= rc->last_seq)
+    uint32_t seq = veil_be32_get((const uint8_t *)k + ctx->prefix_len);
+    if (seq == 0 || seq <= ctx->last_seq)
         return VEIL_ECORRUPT;
-    int err = chunk_open(&rc->json, rc->site, rc->id, seq, rc->dek, (const uint8_t *)v, vl);
+    int err =
+        record_chunk_open(&ctx->json, ctx->site, ctx->id, seq, ctx->dek, (const uint8_t *)v, vl);
     if (err)
         return err;
-    rc->seen++;
-    rc->last_seq = seq;
-    err = rc->fn(rc->user, seq, rc->json.data, rc->json.len);
+    ctx->seen++;
+    ctx->last_seq = seq;
+    err = ctx->fn(ctx->user, seq, ctx->json.data, ctx->json.len);
     if (err) {
-        rc->stopped_by_user = err;
-        return -1;
+        ctx->stopped_by_user = err;
+        return 1; /* stops the scan; store_session_read() returns err */
     }
-    return 0;
+    return VEIL_OK;
 }
 
-int store_read_session(store *st, const char *session_id, store_chunk_fn on_chunk, void *user)
+int store_session_read(store *st, const char *session_id, store_chunk_fn on_chunk, void *user)
 {
     if (!store_valid_id(session_id))
         return VEIL_EINVAL;
-    uint8_t *dek = secret_key_new();
+    uint8_t *dek = seal_key_new();
     if (!dek)
         return VEIL_ENOMEM;
     dek_header h;
     index_entry idx;
-    int rc = load_data_key(st, session_id, dek, &h);
+    int rc = store_data_key_load(st, session_id, dek, &h);
     if (rc == VEIL_ENOTFOUND && get_index(st, session_id, NULL, &idx) == VEIL_OK)
         rc = VEIL_ENOKEY;
     if (!rc)
@@ -488,7 +484,7 @@ int store_read_session(store *st, const char *session_id, store_chunk_fn on_chun
     if (!rc) {
         read_ctx ctx = {.site = h.site, .id = session_id, .dek = dek, .fn = on_chunk, .user = user};
         char prefix[KEY_MAX];
-        ctx.prefix_len = key_chunk_prefix(prefix, session_id);
+        ctx.prefix_len = record_key_chunk_prefix(prefix, session_id);
         rc = kv_scan(st->data, prefix, ctx.prefix_len, NULL, 0, read_chunk, &ctx);
         if (ctx.stopped_by_user)
             rc = ctx.stopped_by_user;
@@ -496,7 +492,7 @@ int store_read_session(store *st, const char *session_id, store_chunk_fn on_chun
             rc = VEIL_ECORRUPT; /* a chunk was removed or the index was cut */
         veil_buf_free(&ctx.json);
     }
-    secret_key_free(dek);
+    seal_key_free(dek);
     return rc;
 }
 
@@ -515,10 +511,10 @@ static void fill_info(store *st, const char *session_id, const index_entry *e,
     char key[KEY_MAX];
     veil_buf rec = {0};
     dek_header h;
-    if (kv_get(st->keys, key, key_data_key(key, session_id), &rec) == VEIL_OK &&
-        dek_record_header((const uint8_t *)rec.data, rec.len, &h) == VEIL_OK)
+    if (kv_get(st->keys, key, record_key_dek(key, session_id), &rec) == VEIL_OK &&
+        record_dek_header((const uint8_t *)rec.data, rec.len, &h) == VEIL_OK)
         info->key_version = h.master_version;
-    else if (kv_get(st->keys, key, key_shred(key, session_id), &rec) != VEIL_OK)
+    else if (kv_get(st->keys, key, record_key_shred(key, session_id), &rec) != VEIL_OK)
         info->key_missing = true;
     veil_buf_free(&rec);
 }
@@ -540,7 +536,7 @@ static int list_one(void *user, const char *k, size_t kl, const char *v, size_t 
     memcpy(id, k + 2, kl - 2);
     id[kl - 2] = '\0';
     store_session_info info;
-    if (index_decode((const uint8_t *)v, vl, id, NULL, &e)) {
+    if (record_index_decode((const uint8_t *)v, vl, id, NULL, &e)) {
         memset(&info, 0, sizeof info);
         snprintf(info.session_id, sizeof info.session_id, "%s", id);
         info.damaged = true;
@@ -553,13 +549,13 @@ static int list_one(void *user, const char *k, size_t kl, const char *v, size_t 
     return rc ? (rc < 0 ? rc : 1) : 0;
 }
 
-int store_list_sessions(store *st, const char *site, store_session_fn fn, void *user)
+int store_session_list(store *st, const char *site, store_session_fn fn, void *user)
 {
     list_ctx lc = {st, site, fn, user};
     return kv_scan(st->data, "s/", 2, NULL, 0, list_one, &lc);
 }
 
-int store_session_info_get(store *st, const char *session_id, store_session_info *info)
+int store_session_lookup(store *st, const char *session_id, store_session_info *info)
 {
     if (!store_valid_id(session_id))
         return VEIL_EINVAL;
@@ -572,7 +568,7 @@ int store_session_info_get(store *st, const char *session_id, store_session_info
 
 /* ---- deleting -------------------------------------------------------------- */
 
-int store_delete_session(store *st, const char *session_id)
+int store_session_delete(store *st, const char *session_id)
 {
     if (!store_valid_id(session_id))
         return VEIL_EINVAL;
@@ -582,25 +578,25 @@ int store_delete_session(store *st, const char *session_id)
     veil_buf v = {0};
     pthread_mutex_lock(&st->keys_mu);
     int rc = is_open(st, session_id) ? VEIL_EBUSY : VEIL_OK;
-    bool had_key = !rc && kv_get(st->keys, key, key_data_key(key, session_id), &v) == VEIL_OK;
-    bool had_index = !rc && kv_get(st->data, key, key_index(key, session_id), &v) == VEIL_OK;
+    bool had_key = !rc && kv_get(st->keys, key, record_key_dek(key, session_id), &v) == VEIL_OK;
+    bool had_index = !rc && kv_get(st->data, key, record_key_index(key, session_id), &v) == VEIL_OK;
     if (!rc && !had_key && !had_index)
         rc = VEIL_ENOTFOUND;
     kv_batch *b = rc ? NULL : kv_batch_new();
     if (b) { /* 1: the key goes first, durably: from here the data is unreadable */
-        uint64_t t = now_ms();
-        kv_batch_delete(b, key, key_data_key(key, session_id));
-        kv_batch_put(b, key, key_shred(key, session_id), &t, sizeof t);
+        uint64_t t = veil_now_ms();
+        kv_batch_delete(b, key, record_key_dek(key, session_id));
+        kv_batch_put(b, key, record_key_shred(key, session_id), &t, sizeof t);
         rc = kv_write(st->keys, b, true);
         kv_batch_free(b);
         b = rc ? NULL : kv_batch_new();
     }
     if (b) { /* 2: then the sealed chunks and the index, for the space */
-        size_t fl = key_chunk_prefix(from, session_id);
+        size_t fl = record_key_chunk_prefix(from, session_id);
         memcpy(to, from, fl);
         to[fl - 1] = '/' + 1;
         kv_batch_delete_range(b, from, fl, to, fl);
-        kv_batch_delete(b, key, key_index(key, session_id));
+        kv_batch_delete(b, key, record_key_index(key, session_id));
         rc = kv_write(st->data, b, true);
         kv_batch_free(b);
     } else if (!rc) {
@@ -634,13 +630,13 @@ static int collect_expired(void *user, const store_session_info *info)
     return 0;
 }
 
-int store_apply_retention(store *st, const char *site, uint64_t before_ms, size_t *deleted)
+int store_retention_apply(store *st, const char *site, uint64_t before_ms, size_t *deleted)
 {
     expired_list el = {.before_ms = before_ms};
     *deleted = 0;
-    int rc = store_list_sessions(st, site, collect_expired, &el);
+    int rc = store_session_list(st, site, collect_expired, &el);
     for (size_t i = 0; !rc && i < el.n; i++) {
-        int err = store_delete_session(st, el.ids[i]);
+        int err = store_session_delete(st, el.ids[i]);
         if (!err)
             (*deleted)++;
         else if (err != VEIL_EBUSY && err != VEIL_ENOTFOUND)
@@ -648,11 +644,19 @@ int store_apply_retention(store *st, const char *site, uint64_t before_ms, size_
     }
     free(el.ids);
     if (!rc && *deleted)
-        rc = store_compact_keys(st);
+        rc = store_keys_compact(st);
     return rc;
 }
 
-int store_compact_keys(store *st)
+int store_keys_compact(store *st)
 {
     return kv_compact(st->keys);
+}
+
+void store_stats_get(store *st, store_stats *out)
+{
+    pthread_mutex_lock(&st->commit_mu);
+    out->commits = st->commits;
+    out->records = st->commit_records;
+    pthread_mutex_unlock(&st->commit_mu);
 }

@@ -5,11 +5,10 @@
  *
  * Contents
  *   1. Opening: paths, the root key, the keyring of master keys.
- *   2. Writing a session: open, append batches (durable on return), close.
- *   3. Reading: a session's batches in sequence order; the session list.
- *   4. Deleting: crypto-shredding, retention.
- *   5. Master keys: rotate, rewrap, status, retire.
- *   6. Backup, restore and verification.
+ *   2. Sessions: open, append (durable on return), read back in sequence
+ *      order, list, delete (crypto-shredding), retention.
+ *   3. Master keys: rotate, rewrap, status, retire.
+ *   4. Backup, restore, verification and statistics.
  *
  * Key hierarchy (docs/architecture.md, "Keys"): a root key (a key file, or a
  * passphrase through argon2id) seals the keyring file of versioned master
@@ -57,17 +56,17 @@ typedef struct {
  * Opens both databases and the keyring (creating all three on first use, in
  * read-write mode). Fails with VEIL_EBUSY when another process holds the
  * databases for writing, VEIL_ECRYPTO when the root key does not open the
- * keyring. *why (may be NULL) gets a static sentence for the operator.
+ * keyring; *err (may be NULL) says which part failed and what to do.
  */
-int store_open(store **out, const store_options *opt, const char **why) VEIL_MUST_CHECK;
+int store_open(store **out, const store_options *opt, veil_error *err) VEIL_MUST_CHECK;
 void store_close(store *st);
 
-/* ---- 2. Writing a session -------------------------------------------- */
+/* Identifiers (sites, sessions) are 1-64 characters of [A-Za-z0-9._-]. */
+bool store_valid_id(const char *id);
+
+/* ---- 2. Sessions: write, read, list, delete ---------------------------- */
 
 typedef struct store_session store_session;
-
-/* Identifiers are 1-64 characters of [A-Za-z0-9._-]. */
-bool store_valid_id(const char *id);
 
 /*
  * Opens a session for appending, creating it (and its data key, durable in
@@ -93,7 +92,15 @@ uint32_t store_session_last_seq(const store_session *ss);
 /* Wipes the session's data key from memory. */
 void store_session_close(store_session *ss);
 
-/* ---- 3. Reading ------------------------------------------------------ */
+/*
+ * Calls `on_chunk` with each batch of the session in sequence order, each
+ * only after its tag verified. A missing, cut, moved or altered chunk stops
+ * the walk with VEIL_ECORRUPT; a callback's non-zero return stops it with
+ * that value.
+ */
+typedef int (*store_chunk_fn)(void *user, uint32_t seq, const char *json, size_t len);
+int store_session_read(store *st, const char *session_id, store_chunk_fn on_chunk,
+                       void *user) VEIL_MUST_CHECK;
 
 typedef struct {
     char site[65];
@@ -109,27 +116,19 @@ typedef struct {
     bool damaged;          /* the index entry itself failed to parse: only the id is known */
 } store_session_info;
 
+/* What the index says of one session. */
+int store_session_lookup(store *st, const char *session_id,
+                         store_session_info *info) VEIL_MUST_CHECK;
+
 /*
- * Calls `on_chunk` with each batch of the session in sequence order, each
- * only after its tag verified. A missing, cut, moved or altered chunk stops
- * the walk with VEIL_ECORRUPT; a callback's non-zero return stops it with
- * that value.
+ * Calls fn with every session in the index, ordered by id; `site` NULL for
+ * all sites. A damaged index entry is listed (damaged = true) rather than
+ * stopping the list, whatever `site` says. fn returns 0 to go on, non-zero
+ * to stop (a negative value is returned).
  */
-typedef int (*store_chunk_fn)(void *user, uint32_t seq, const char *json, size_t len);
-int store_read_session(store *st, const char *session_id, store_chunk_fn on_chunk,
-                       void *user) VEIL_MUST_CHECK;
-
 typedef int (*store_session_fn)(void *user, const store_session_info *info);
-/* Every session in the index, ordered by id; `site` NULL for all sites.
- * A damaged index entry is listed (damaged = true) rather than stopping the
- * list, whatever `site` says. */
-int store_list_sessions(store *st, const char *site, store_session_fn fn,
-                        void *user) VEIL_MUST_CHECK;
-
-int store_session_info_get(store *st, const char *session_id,
-                           store_session_info *info) VEIL_MUST_CHECK;
-
-/* ---- 4. Deleting ----------------------------------------------------- */
+int store_session_list(store *st, const char *site, store_session_fn fn,
+                       void *user) VEIL_MUST_CHECK;
 
 /*
  * Deletes the data key (one synced write: from then on nothing of the
@@ -137,16 +136,16 @@ int store_session_info_get(store *st, const char *session_id,
  * removes the chunks and the index entry. Also finishes a delete that was
  * interrupted after the key was gone. VEIL_ENOTFOUND when neither exists.
  */
-int store_delete_session(store *st, const char *session_id) VEIL_MUST_CHECK;
-
-/* Compacts `keys` so deleted data keys leave its files (not only its index). */
-int store_compact_keys(store *st) VEIL_MUST_CHECK;
+int store_session_delete(store *st, const char *session_id) VEIL_MUST_CHECK;
 
 /* Deletes the site's sessions created before `before_ms`; counts them. */
-int store_apply_retention(store *st, const char *site, uint64_t before_ms,
+int store_retention_apply(store *st, const char *site, uint64_t before_ms,
                           size_t *deleted) VEIL_MUST_CHECK;
 
-/* ---- 5. Master keys -------------------------------------------------- */
+/* Compacts `keys` so deleted data keys leave its files (not only its index). */
+int store_keys_compact(store *st) VEIL_MUST_CHECK;
+
+/* ---- 3. Master keys: rotate, rewrap, status, retire -------------------- */
 
 typedef struct {
     uint32_t version;
@@ -160,9 +159,9 @@ typedef struct {
 /*
  * Adds a master-key version to the keyring and makes it current (under a
  * file lock, so a running server and the CLI can both call it). Data keys
- * move to it through store_rewrap().
+ * move to it through store_key_rewrap().
  */
-int store_rotate(store *st, uint32_t *new_version) VEIL_MUST_CHECK;
+int store_key_rotate(store *st, uint32_t *new_version) VEIL_MUST_CHECK;
 
 /*
  * Rewraps up to `max_keys` data keys that are not under the current master
@@ -170,11 +169,8 @@ int store_rotate(store *st, uint32_t *new_version) VEIL_MUST_CHECK;
  * Idempotent and safe to interrupt at any point: a crash leaves every data
  * key wrapped under some version still in the keyring.
  */
-int store_rewrap(store *st, size_t max_keys, size_t batch, size_t *done,
-                 size_t *remaining) VEIL_MUST_CHECK;
-
-/* Rereads the keyring when another process changed it (rotation, retire). */
-int store_reload_keyring(store *st, bool *changed) VEIL_MUST_CHECK;
+int store_key_rewrap(store *st, size_t max_keys, size_t batch, size_t *done,
+                     size_t *remaining) VEIL_MUST_CHECK;
 
 /* Fills up to `cap` versions, oldest first; *n gets how many exist. */
 int store_key_status(store *st, store_key_info *out, size_t cap, size_t *n) VEIL_MUST_CHECK;
@@ -184,13 +180,16 @@ int store_key_status(store *st, store_key_info *out, size_t cap, size_t *n) VEIL
  * with VEIL_EBUSY while v is current, while any data key still uses it, or
  * while the writer has not yet adopted a newer current version.
  */
-int store_retire(store *st, uint32_t version) VEIL_MUST_CHECK;
+int store_key_retire(store *st, uint32_t version) VEIL_MUST_CHECK;
 
 /* True when the current version is older than max_age_s or has wrapped more
  * than max_wraps keys (0 disables either rule). */
-bool store_rotation_due(store *st, uint64_t max_age_s, uint64_t max_wraps);
+bool store_key_rotation_due(store *st, uint64_t max_age_s, uint64_t max_wraps);
 
-/* ---- 6. Backup, restore, verification -------------------------------- */
+/* Rereads the keyring when another process changed it (rotation, retire). */
+int store_keyring_reload(store *st, bool *changed) VEIL_MUST_CHECK;
+
+/* ---- 4. Backup, restore, verification, statistics ----------------------- */
 
 typedef enum { STORE_DB_DATA, STORE_DB_KEYS } store_db;
 
@@ -203,7 +202,7 @@ int store_backup(store *st, store_db which, const char *dir, uint32_t *backup_id
 
 /* Restores the latest backup in `dir` into `db_dir`, which must not be open. */
 int store_restore(store_db which, const char *dir, const char *db_dir,
-                  const char **why) VEIL_MUST_CHECK;
+                  veil_error *err) VEIL_MUST_CHECK;
 
 typedef struct {
     size_t sessions;        /* in the index */
@@ -216,5 +215,13 @@ typedef struct {
 
 /* Checks every session against the keys (and, with `deep`, reads it back). */
 int store_verify(store *st, bool deep, store_verify_report *r) VEIL_MUST_CHECK;
+
+/* Durable writes since open: synced group commits and the records they carried. */
+typedef struct {
+    uint64_t commits;
+    uint64_t records;
+} store_stats;
+
+void store_stats_get(store *st, store_stats *out);
 
 #endif

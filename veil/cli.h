@@ -1,9 +1,14 @@
-/* cli.h - the veil program's subcommands and their shared helpers. */
+/*
+ * cli.h - the veil program's subcommands and what they share: one-line
+ * errors, --help, configuration loading, the store commands' flags, and
+ * running a command with the store open.
+ */
 #ifndef VEIL_CLI_H
 #define VEIL_CLI_H
 
 #include <stdbool.h>
 
+#include "../store/store.h"
 #include "config.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -25,14 +30,15 @@ int cmd_keys(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 
-/* Prints "veil: <what>" to stderr; one line that says what to do. */
+/* Prints "veil CMD: <what>" to stderr; one line that says what to do. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Loads --config FILE, else ./veil.conf when present, else the defaults. */
-int cli_load_config(veil_config *cfg, const char *path);
-
 /* True when argv holds -h or --help (before any "--"). */
-int cli_wants_help(int argc, char **argv);
+bool cli_wants_help(int argc, char **argv);
+
+/* Loads --config FILE, else ./veil.conf when present, else the defaults;
+ * prints file:line:column and what to do when the file is not valid. */
+int cli_load_config(veil_config *cfg, const char *path) VEIL_MUST_CHECK;
 
 /* Flags of the store commands; each command allows some of them. */
 typedef struct {
@@ -44,18 +50,39 @@ typedef struct {
     bool deep;               /* --deep, 'd' */
 } cli_store_flags;
 
-/* Parses --config plus the flags `allowed` names; leaves optind at the operands. */
-int cli_parse_store_flags(int argc, char **argv, const char *allowed, cli_store_flags *f);
+/* Parses --config plus the flags `allowed` names; leaves optind at the
+ * operands. Prints the reason and returns VEIL_EINVAL on a bad flag. */
+int cli_parse_store_flags(int argc, char **argv, const char *allowed,
+                          cli_store_flags *f) VEIL_MUST_CHECK;
 
-struct store;
 typedef enum {
     OPEN_WRITER, /* read-write, or fail when a server holds the store */
     OPEN_READER, /* read-only, beside a running server */
     OPEN_EITHER, /* read-write when free, else read-only */
 } cli_store_access;
 
-/* Opens the store the configuration names; prints why on failure. */
-int cli_open_store(const veil_config *cfg, cli_store_access access, struct store **st,
-                   bool *writer);
+/* Opens the store the configuration names; prints why on failure. *writer
+ * (may be NULL) says whether it is open read-write. */
+int cli_open_store(const veil_config *cfg, cli_store_access access, store **st,
+                   bool *writer) VEIL_MUST_CHECK;
+
+/* What a store command works with once the store is open. */
+typedef struct {
+    const veil_config *cfg;
+    store *st;
+    bool writer;
+} cli_store_job;
+
+/* A command's work with the store open; returns an EXIT_* status. */
+typedef int (*cli_store_fn)(const cli_store_job *job, void *arg);
+
+/*
+ * Loads the configuration (--config), opens the store, runs fn, closes the
+ * store and frees the configuration, whatever fn returns. Returns fn's
+ * EXIT_* status, or EXIT_FAIL (reason printed) when the configuration or
+ * the store cannot be opened.
+ */
+int cli_run_with_store(const char *config_path, cli_store_access access, cli_store_fn fn,
+                       void *arg);
 
 #endif

@@ -1,3 +1,8 @@
+/*
+ * config.c - the configuration file (INI, through inih) into a veil_config:
+ * server and store options, site keys, and masking policy handed to the
+ * masker's own vocabulary. Errors name file, line and column.
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -8,6 +13,9 @@
 #include <string.h>
 
 #include <ini.h>
+
+/* A configuration file is a few KB; anything this large is a mistake. */
+#define CONFIG_FILE_LIMIT ((size_t)1 << 20)
 
 /* A masking option seen in the file, applied once every site is known. */
 typedef struct {
@@ -74,9 +82,9 @@ static int copy_string(char *dst, size_t cap, const char *value)
 {
     size_t n = strlen(value);
     if (n >= cap)
-        return -1;
+        return VEIL_EINVAL;
     memcpy(dst, value, n + 1);
-    return 0;
+    return VEIL_OK;
 }
 
 static int parse_long(const char *value, long min, long max, long *out)
@@ -85,9 +93,9 @@ static int parse_long(const char *value, long min, long max, long *out)
     errno = 0;
     long v = strtol(value, &end, 10);
     if (errno || end == value || *end || v < min || v > max)
-        return -1;
+        return VEIL_EINVAL;
     *out = v;
-    return 0;
+    return VEIL_OK;
 }
 
 static int server_option(parse_ctx *ctx, const char *name, const char *value)
@@ -225,20 +233,20 @@ static int split_section(const char *section, const char *kind, char *name, size
 {
     size_t k = strlen(kind);
     if (strncmp(section, kind, k) || section[k] != ' ')
-        return -1;
+        return VEIL_EINVAL;
     const char *p = section + k + 1;
     while (*p == ' ')
         p++;
     size_t n = strcspn(p, " ");
     if (n == 0 || n >= name_cap)
-        return -1;
+        return VEIL_EINVAL;
     memcpy(name, p, n);
     name[n] = '\0';
     p += n;
     while (*p == ' ')
         p++;
     *rest = p;
-    return 0;
+    return VEIL_OK;
 }
 
 static int on_option(void *user, const char *section, const char *name, const char *value)
@@ -398,52 +406,24 @@ int veil_config_load_string(veil_config *cfg, const char *text, const char *name
     return VEIL_OK;
 }
 
-static char *read_file(const char *path, int *err_no)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *err_no = errno;
-        return NULL;
-    }
-    veil_buf b = {0};
-    char chunk[4096];
-    size_t n;
-    int failed = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (veil_buf_append(&b, chunk, n)) {
-            failed = 1;
-            break;
-        }
-    if (ferror(f) || failed || !b.data) {
-        *err_no = ferror(f) ? EIO : failed ? ENOMEM : 0;
-        fclose(f);
-        if (*err_no) {
-            veil_buf_free(&b);
-            return NULL;
-        }
-        return strdup("");
-    }
-    fclose(f);
-    return b.data; /* ownership moves to the caller */
-}
-
 int veil_config_load(veil_config *cfg, const char *path, veil_config_error *err)
 {
     if (!path)
         return veil_config_load_string(cfg, "", "(defaults)", err);
-    int err_no = 0;
-    char *text = read_file(path, &err_no);
-    if (!text) {
+    veil_buf text = {0};
+    int rc = veil_read_file(path, &text, CONFIG_FILE_LIMIT, NULL);
+    if (rc) {
         set_defaults(cfg);
         memset(err, 0, sizeof *err);
         snprintf(err->file, sizeof err->file, "%s", path);
         snprintf(err->message, sizeof err->message,
                  "cannot read the configuration file: %s; pass an existing file with --config",
-                 strerror(err_no));
-        return VEIL_EIO;
+                 veil_strerror(rc));
+        veil_buf_free(&text);
+        return rc == VEIL_ETOOBIG ? VEIL_ECONFIG : VEIL_EIO;
     }
-    int rc = veil_config_load_string(cfg, text, path, err);
-    free(text);
+    rc = veil_config_load_string(cfg, text.data, path, err);
+    veil_buf_free(&text);
     return rc;
 }
 

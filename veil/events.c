@@ -1,4 +1,4 @@
-/* events.c - splits a session into its events without rewriting their bytes. */
+/* events.c - splits a session into its events without rewriting their bytes (events.h). */
 #include "events.h"
 
 #include <string.h>
@@ -24,18 +24,18 @@ static size_t value_length(const char *text, size_t i, size_t len)
 }
 
 static int each_in_array(const char *text, size_t len, size_t i, events_fn fn, void *user,
-                         size_t *err_offset, const char **err_what)
+                         veil_error *err)
 {
     i = skip_space(text, i + 1, len);
-    if (i < len && text[i] == ']')
-        return skip_space(text, i + 1, len) == len ? 0 : (*err_offset = i + 1, -1);
+    if (i < len && text[i] == ']') {
+        size_t end = skip_space(text, i + 1, len);
+        return end == len ? VEIL_OK
+                          : veil_fail(err, VEIL_EJSON, "nothing may follow the final ']'", end);
+    }
     for (;;) {
         size_t n = value_length(text, i, len);
-        if (!n) {
-            *err_offset = i;
-            *err_what = "malformed event";
-            return -1;
-        }
+        if (!n)
+            return veil_fail(err, VEIL_EJSON, "malformed event", i);
         int rc = fn(user, text + i, n, i);
         if (rc)
             return rc;
@@ -45,15 +45,12 @@ static int each_in_array(const char *text, size_t len, size_t i, events_fn fn, v
             continue;
         }
         if (i < len && text[i] == ']' && skip_space(text, i + 1, len) == len)
-            return 0;
-        *err_offset = i;
-        *err_what = "expected ',' or a final ']' after an event";
-        return -1;
+            return VEIL_OK;
+        return veil_fail(err, VEIL_EJSON, "expected ',' or a final ']' after an event", i);
     }
 }
 
-static int each_line(const char *text, size_t len, events_fn fn, void *user, size_t *err_offset,
-                     const char **err_what)
+static int each_line(const char *text, size_t len, events_fn fn, void *user, veil_error *err)
 {
     size_t i = 0;
     while (i < len) {
@@ -62,26 +59,23 @@ static int each_line(const char *text, size_t len, events_fn fn, void *user, siz
         size_t start = skip_space(text, i, end);
         if (start < end) {
             size_t n = value_length(text, start, end);
-            if (!n || skip_space(text, start + n, end) != end) {
-                *err_offset = start + n;
-                *err_what = "each line must hold exactly one JSON event";
-                return -1;
-            }
+            if (!n || skip_space(text, start + n, end) != end)
+                return veil_fail(err, VEIL_EJSON, "each line must hold exactly one JSON event",
+                                 start + n);
             int rc = fn(user, text + start, n, start);
             if (rc)
                 return rc;
         }
         i = end + 1;
     }
-    return 0;
+    return VEIL_OK;
 }
 
 int events_each(const char *text, size_t len, bool *is_array, events_fn fn, void *user,
-                size_t *err_offset, const char **err_what)
+                veil_error *err)
 {
-    *err_what = "malformed JSON";
     size_t i = skip_space(text, 0, len);
     *is_array = i < len && text[i] == '[';
-    return *is_array ? each_in_array(text, len, i, fn, user, err_offset, err_what)
-                     : each_line(text, len, fn, user, err_offset, err_what);
+    return *is_array ? each_in_array(text, len, i, fn, user, err)
+                     : each_line(text, len, fn, user, err);
 }

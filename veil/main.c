@@ -1,4 +1,5 @@
-/* main.c - `veil`: one program, one subcommand per job. */
+/* main.c - `veil`: one program, one subcommand per job; the command table,
+ * --help, one-line errors and the process set-up every command shares. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,10 +10,6 @@
 #include <sodium.h>
 
 #include "cli.h"
-
-#ifndef VEIL_VERSION
-#define VEIL_VERSION "unknown"
-#endif
 
 static int cmd_version(int argc, char **argv);
 static int cmd_later(int argc, char **argv);
@@ -129,26 +126,12 @@ void cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
-int cli_wants_help(int argc, char **argv)
+bool cli_wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-            return 1;
-    return 0;
-}
-
-int cli_load_config(veil_config *cfg, const char *path)
-{
-    if (!path && access(VEIL_CONFIG_DEFAULT_PATH, F_OK) == 0)
-        path = VEIL_CONFIG_DEFAULT_PATH;
-    veil_config_error err;
-    if (veil_config_load(cfg, path, &err) == VEIL_OK)
-        return 0;
-    if (err.line)
-        fprintf(stderr, "%s:%d:%d: %s\n", err.file, err.line, err.column, err.message);
-    else
-        fprintf(stderr, "%s: %s\n", err.file, err.message);
-    return -1;
+            return true;
+    return false;
 }
 
 static void usage(FILE *f)

@@ -73,7 +73,7 @@ static bool rewrap_step(maintainer *m)
     if (!m->rewrap_pending)
         return false;
     size_t done, remaining;
-    int rc = store_rewrap(m->st, REWRAP_PER_TICK, REWRAP_BATCH, &done, &remaining);
+    int rc = store_key_rewrap(m->st, REWRAP_PER_TICK, REWRAP_BATCH, &done, &remaining);
     if (rc) {
         log_line("rewrap: %s; retrying", veil_strerror(rc));
         return false;
@@ -93,10 +93,10 @@ static bool rewrap_step(maintainer *m)
 static void rotate_if_due(maintainer *m)
 {
     uint64_t age = (uint64_t)m->cfg->rotate_after_days * 86400;
-    if (!store_rotation_due(m->st, age, (uint64_t)m->cfg->rotate_after_wraps))
+    if (!store_key_rotation_due(m->st, age, (uint64_t)m->cfg->rotate_after_wraps))
         return;
     uint32_t v;
-    int rc = store_rotate(m->st, &v);
+    int rc = store_key_rotate(m->st, &v);
     if (rc) {
         log_line("automatic rotation failed: %s", veil_strerror(rc));
         return;
@@ -116,7 +116,7 @@ static void apply_retention(maintainer *m)
             continue;
         uint64_t before = (uint64_t)time(NULL) * 1000 - (uint64_t)site->retention_days * 86400000;
         size_t deleted = 0;
-        int rc = store_apply_retention(m->st, site->name, before, &deleted);
+        int rc = store_retention_apply(m->st, site->name, before, &deleted);
         if (rc)
             log_line("retention for site %s: %s", site->name, veil_strerror(rc));
         if (deleted) {
@@ -149,7 +149,7 @@ static void *run(void *arg)
     apply_retention(m);
     for (unsigned long tick = 1; sleep_tick(m); tick++) {
         bool changed = false;
-        if (store_reload_keyring(m->st, &changed))
+        if (store_keyring_reload(m->st, &changed))
             log_line("the keyring changed but cannot be read; still using the loaded one");
         else if (changed)
             log_line("keyring changed on disk: reloaded");

@@ -9,7 +9,6 @@
 
 #include "../masker/masker.h"
 #include "cli.h"
-#include "fsutil.h"
 
 typedef struct {
     const char *config_path;
@@ -57,14 +56,14 @@ static int parse_options(int argc, char **argv, mask_options *o)
             break;
         default:
             cli_error("unknown option '%s'; see 'veil mask --help'", argv[optind - 1]);
-            return -1;
+            return VEIL_EINVAL;
         }
     }
     if (optind < argc) {
         cli_error("unexpected argument '%s'; events are read from stdin", argv[optind]);
-        return -1;
+        return VEIL_EINVAL;
     }
-    return 0;
+    return VEIL_OK;
 }
 
 static int apply_flags(masker_site *policy, const mask_options *o)
@@ -72,14 +71,14 @@ static int apply_flags(masker_site *policy, const mask_options *o)
     const char *why;
     if (o->ip_octets && masker_site_set(policy, NULL, "ip_octets", o->ip_octets, &why)) {
         cli_error("--ip-octets: expected a number from 0 to 4");
-        return -1;
+        return VEIL_EINVAL;
     }
     if ((o->record_inputs && masker_site_set(policy, NULL, "record_inputs", "true", &why)) ||
         (o->record_pii && masker_site_set(policy, NULL, "record_pii", "true", &why))) {
         cli_error("%s", why);
-        return -1;
+        return VEIL_EINVAL;
     }
-    return 0;
+    return VEIL_OK;
 }
 
 static int write_report(const char *path, const char *site, const masker_findings *f,
@@ -98,18 +97,18 @@ static int write_report(const char *path, const char *site, const masker_finding
 static int mask_one(masker_session *s, char *json, size_t len, size_t base, masker_findings *f)
 {
     masker_result out;
-    masker_error err;
+    veil_error err;
     int rc = masker_session_mask(s, json, len, &out, f, &err);
     if (rc) {
         cli_error("%s at byte %zu: %s; fix the input and run again", veil_strerror(rc),
                   base + err.offset, err.what ? err.what : "error");
-        return -1;
+        return VEIL_EINVAL;
     }
     if (fwrite(out.data, 1, out.len, stdout) != out.len) {
         cli_error("cannot write to stdout");
-        return -1;
+        return VEIL_EIO;
     }
-    return 0;
+    return VEIL_OK;
 }
 
 /* JSON Lines: each non-blank line is one event, masked and written on its own. */
@@ -125,13 +124,13 @@ static int mask_lines(masker_session *s, veil_buf *in, masker_findings *f, size_
         size_t blank = strspn(p, " \t\r");
         if (blank < n) {
             if (mask_one(s, p, n, (size_t)(p - in->data), f) || fputc('\n', stdout) == EOF)
-                return -1;
+                return VEIL_EINVAL;
             (*batches)++;
         }
         *line_end = saved;
         p = line_end + 1;
     }
-    return 0;
+    return VEIL_OK;
 }
 
 int cmd_mask(int argc, char **argv)
@@ -155,7 +154,7 @@ int cmd_mask(int argc, char **argv)
     }
     if (apply_flags(site->policy, &o))
         goto out;
-    if (veil_read_all(stdin, &in)) {
+    if (veil_read_stream(stdin, &in, 0)) {
         cli_error("cannot read stdin");
         goto out;
     }

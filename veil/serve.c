@@ -9,7 +9,6 @@
 #include "../ingest/ingest.h"
 #include "../replay/replay.h"
 #include "cli.h"
-#include "fsutil.h"
 #include "maintain.h"
 #include "tls.h"
 
@@ -96,14 +95,16 @@ int cmd_serve(int argc, char **argv)
     struct lws_context *ctx = NULL;
     store *st = NULL;
     maintainer *maint = NULL;
-    char why[512];
-    if (veil_mkdirs(cfg.state_dir, 0700)) { /* the store makes its own directories */
-        cli_error("cannot create %s; check permissions", cfg.state_dir);
+    veil_error err = {0};
+    int code = veil_mkdirs(cfg.state_dir, 0700); /* the store makes its own directories */
+    if (code) {
+        cli_error("cannot create %s: %s; check permissions", cfg.state_dir, veil_strerror(code));
         goto out;
     }
-    if (veil_tls_ensure(cfg.state_dir, cfg.tls_cert, cfg.tls_key, sizeof cfg.tls_cert, why,
-                        sizeof why)) {
-        cli_error("%s", why);
+    if ((code = veil_tls_ensure(cfg.state_dir, cfg.tls_cert, cfg.tls_key, sizeof cfg.tls_cert,
+                                &err))) {
+        cli_error("%s (%s): %s", err.what, cfg.tls_cert[0] ? cfg.tls_cert : cfg.state_dir,
+                  veil_strerror(code));
         goto out;
     }
     if (cli_open_store(&cfg, OPEN_WRITER, &st, NULL))

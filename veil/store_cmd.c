@@ -1,13 +1,12 @@
 /*
- * store_cmd.c - the commands over the store: import, export, sessions,
- * delete, keys, backup and store verify.
+ * store_cmd.c - the commands over recorded sessions: import, export,
+ * sessions and delete. (Keys, backups and verification: keys_cmd.c.)
  */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -16,94 +15,6 @@
 #include "../store/store.h"
 #include "cli.h"
 #include "events.h"
-#include "fsutil.h"
-
-/* ---- shared ----------------------------------------------------------------- */
-
-int cli_parse_store_flags(int argc, char **argv, const char *allowed, cli_store_flags *f)
-{
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"site", required_argument, NULL, 's'},
-        {"session", required_argument, NULL, 'i'},
-        {"format", required_argument, NULL, 'f'},
-        {"json", no_argument, NULL, 'j'},
-        {"deep", no_argument, NULL, 'd'},
-        {0},
-    };
-    memset(f, 0, sizeof *f);
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == '?' || (c != 'c' && !strchr(allowed, c))) {
-            cli_error("unknown option '%s'; see 'veil %s --help'", argv[optind - 1], argv[0]);
-            return -1;
-        }
-        switch (c) {
-        case 'c':
-            f->config_path = optarg;
-            break;
-        case 's':
-            f->site = optarg;
-            break;
-        case 'i':
-            f->session = optarg;
-            break;
-        case 'f':
-            f->format = optarg;
-            break;
-        case 'j':
-            f->json = true;
-            break;
-        case 'd':
-            f->deep = true;
-            break;
-        }
-    }
-    return 0;
-}
-
-int cli_open_store(const veil_config *cfg, cli_store_access access, store **st, bool *writer)
-{
-    store_options o = {
-        .data_dir = cfg->data_dir,
-        .keys_dir = cfg->keys_dir,
-        .keyring_path = cfg->keyring,
-        .root_key_file = cfg->root_key_file[0] ? cfg->root_key_file : NULL,
-        .root_passphrase_file = cfg->root_passphrase_file[0] ? cfg->root_passphrase_file : NULL,
-        .mode = access == OPEN_READER ? STORE_READ_ONLY : STORE_READ_WRITE,
-    };
-    if (o.mode == STORE_READ_WRITE &&
-        (veil_mkdirs(cfg->state_dir, 0700) || veil_mkdirs(cfg->data_dir, 0700) ||
-         veil_mkdirs(cfg->keys_dir, 0700))) {
-        cli_error("cannot create %s and %s; check permissions", cfg->data_dir, cfg->keys_dir);
-        return -1;
-    }
-    const char *why = NULL;
-    int rc = store_open(st, &o, &why);
-    if (rc == VEIL_EBUSY && access == OPEN_EITHER) {
-        o.mode = STORE_READ_ONLY;
-        rc = store_open(st, &o, &why);
-    }
-    if (writer)
-        *writer = o.mode == STORE_READ_WRITE;
-    if (rc == VEIL_EBUSY)
-        cli_error("the store is in use by a running 'veil serve'; stop it first, or use a "
-                  "command that only reads (export, sessions, keys, backup)");
-    else if (rc && why)
-        cli_error("cannot open the store: %s (%s)", why, veil_strerror(rc));
-    else if (rc)
-        cli_error("cannot open the store: %s", veil_strerror(rc));
-    return rc ? -1 : 0;
-}
-
-static void format_time(uint64_t ms, char *out, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* ---- import ----------------------------------------------------------------- */
 
@@ -123,13 +34,13 @@ typedef struct {
 static int flush_batch(import_ctx *ic)
 {
     if (ic->batch.len == 0)
-        return 0;
-    if (veil_buf_append(&ic->batch, "]", 1))
-        return VEIL_ENOMEM;
+        return VEIL_OK;
+    int rc = veil_buf_append(&ic->batch, "]", 1);
+    if (rc)
+        return rc;
     masker_result out;
-    masker_error err;
-    int rc =
-        masker_session_mask(ic->masker, ic->batch.data, ic->batch.len, &out, &ic->findings, &err);
+    veil_error err = {0};
+    rc = masker_session_mask(ic->masker, ic->batch.data, ic->batch.len, &out, &ic->findings, &err);
     if (rc) {
         cli_error("%s: %s in batch %u: %s", ic->file, veil_strerror(rc), ic->seq + 1,
                   err.what ? err.what : "error");
@@ -144,20 +55,21 @@ static int flush_batch(import_ctx *ic)
     }
     ic->masked_bytes += out.len;
     veil_buf_reset(&ic->batch);
-    return 0;
+    return VEIL_OK;
 }
 
 static int add_event(import_ctx *ic, const char *event, size_t len)
 {
-    if (ic->batch.len + len + 2 > IMPORT_BATCH_BYTES && flush_batch(ic))
-        return -1;
-    if (veil_buf_append(&ic->batch, ic->batch.len ? "," : "[", 1) ||
-        veil_buf_append(&ic->batch, event, len)) {
+    int rc = VEIL_OK;
+    if (ic->batch.len + len + 2 > IMPORT_BATCH_BYTES && (rc = flush_batch(ic)))
+        return rc;
+    if ((rc = veil_buf_append(&ic->batch, ic->batch.len ? "," : "[", 1)) ||
+        (rc = veil_buf_append(&ic->batch, event, len))) {
         cli_error("%s: out of memory", ic->file);
-        return -1;
+        return rc;
     }
     ic->events++;
-    return 0;
+    return VEIL_OK;
 }
 
 /*
@@ -194,7 +106,7 @@ static int note_event(void *user, const char *event, size_t len, size_t offset)
             es->created_ms = (uint64_t)json_integer_value(ts);
         json_decref(v);
     }
-    return 0;
+    return VEIL_OK;
 }
 
 static void random_session_id(char *out)
@@ -205,60 +117,102 @@ static void random_session_id(char *out)
     sodium_bin2hex(out + 2, 17, raw, sizeof raw);
 }
 
+/* Reads and splits the file; prints why and returns non-zero when it cannot. */
+static int read_events(const char *path, veil_buf *in, event_spans *es)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    int rc = f ? veil_read_stream(f, in, 0) : VEIL_ENOTFOUND;
+    if (f && f != stdin)
+        fclose(f);
+    if (rc) {
+        cli_error("cannot read %s: %s", path, veil_strerror(rc));
+        return rc;
+    }
+    bool is_array;
+    veil_error err = {0};
+    rc = events_each(in->data, in->len, &is_array, note_event, es, &err);
+    if (rc == VEIL_EJSON)
+        cli_error("%s: %s at byte %zu; nothing was imported", path, err.what, err.offset);
+    else if (rc)
+        cli_error("%s: %s", path, veil_strerror(rc));
+    return rc;
+}
+
+static void print_imported(const import_ctx *ic, const char *session_id)
+{
+    const uint64_t *count = ic->findings.count;
+    printf("%s\t%s\t%zu events\t%" PRIu64 " bytes masked\tcards %" PRIu64
+           " (outside card fields %" PRIu64 ")\tfields %" PRIu64 "\n",
+           session_id, ic->file, ic->events, ic->masked_bytes,
+           count[MASKER_CARD_IN_FIELD] + count[MASKER_CARD_ELSEWHERE], count[MASKER_CARD_ELSEWHERE],
+           count[MASKER_FIELD]);
+}
+
 static int import_file(store *st, const veil_site_config *site, const char *path,
                        const char *session_id)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     veil_buf in = {0};
-    if (!f || veil_read_all(f, &in)) {
-        cli_error("cannot read %s", path);
-        if (f && f != stdin)
-            fclose(f);
-        return -1;
-    }
-    if (f != stdin)
-        fclose(f);
+    event_spans es = {0};
+    import_ctx ic = {.file = path};
     char id[32];
     if (!session_id) {
         random_session_id(id);
         session_id = id;
     }
-    bool is_array;
-    size_t off = 0;
-    const char *what;
-    event_spans es = {0};
-    import_ctx ic = {.file = path};
-    int rc = events_each(in.data, in.len, &is_array, note_event, &es, &off, &what);
-    if (rc < 0)
-        cli_error("%s: %s at byte %zu; nothing was imported", path, what, off);
-    else if (rc)
-        cli_error("%s: out of memory", path);
-    if (!rc && (rc = store_session_open(st, site->name, session_id, es.created_ms, &ic.session)))
+    int rc = read_events(path, &in, &es);
+    if (rc)
+        goto out;
+    if ((rc = store_session_open(st, site->name, session_id, es.created_ms, &ic.session))) {
         cli_error("%s: cannot create session %s: %s", path, session_id,
                   rc == VEIL_EINVAL ? "the id belongs to another site" : veil_strerror(rc));
-    if (!rc) {
-        ic.seq = store_session_last_seq(ic.session);
-        ic.masker = masker_session_new(site->policy, NULL);
-        rc = ic.masker ? VEIL_OK : VEIL_ENOMEM;
+        goto out;
+    }
+    ic.seq = store_session_last_seq(ic.session);
+    if (!(ic.masker = masker_session_new(site->policy, NULL))) {
+        rc = VEIL_ENOMEM;
+        cli_error("%s: out of memory", path);
+        goto out;
     }
     for (size_t i = 0; !rc && i < es.n; i++)
         rc = add_event(&ic, in.data + es.offset[i], es.len[i]);
-    if (!rc)
-        rc = flush_batch(&ic);
-    if (!rc) {
-        printf("%s\t%s\t%zu events\t%" PRIu64 " bytes masked\tcards %" PRIu64
-               " (outside card fields %" PRIu64 ")\tfields %" PRIu64 "\n",
-               session_id, path, ic.events, ic.masked_bytes,
-               ic.findings.count[MASKER_CARD_IN_FIELD] + ic.findings.count[MASKER_CARD_ELSEWHERE],
-               ic.findings.count[MASKER_CARD_ELSEWHERE], ic.findings.count[MASKER_FIELD]);
-    }
+    if (!rc && !(rc = flush_batch(&ic)))
+        print_imported(&ic, session_id);
+out:
     masker_session_free(ic.masker);
     store_session_close(ic.session);
     veil_buf_free(&ic.batch);
     veil_buf_free(&in);
     free(es.offset);
     free(es.len);
-    return rc ? -1 : 0;
+    return rc;
+}
+
+typedef struct {
+    const char *site;
+    const char *session;
+    char **files;
+    int n_files;
+} import_args;
+
+static int run_import(const cli_store_job *job, void *arg)
+{
+    const import_args *a = arg;
+    const veil_site_config *site =
+        a->site ? veil_config_site(job->cfg, a->site) : &job->cfg->sites[0];
+    if (!site) {
+        cli_error("no site named '%s' in the configuration; add a [site %s] section", a->site,
+                  a->site);
+        return EXIT_FAIL;
+    }
+    if (!store_valid_id(site->name)) {
+        cli_error("site name '%s' must be 1-64 characters [A-Za-z0-9._-]", site->name);
+        return EXIT_FAIL;
+    }
+    int status = EXIT_OK;
+    for (int i = 0; i < a->n_files; i++)
+        if (import_file(job->st, site, a->files[i], a->session))
+            status = EXIT_FAIL;
+    return status;
 }
 
 int cmd_import(int argc, char **argv)
@@ -274,31 +228,14 @@ int cmd_import(int argc, char **argv)
         cli_error("--session takes one id of 1-64 characters [A-Za-z0-9._-], with one FILE");
         return EXIT_USAGE;
     }
-    veil_config cfg;
-    if (cli_load_config(&cfg, fl.config_path))
-        return EXIT_FAIL;
-    const veil_site_config *site = fl.site ? veil_config_site(&cfg, fl.site) : &cfg.sites[0];
-    store *st = NULL;
-    int rc = EXIT_FAIL;
-    if (!site)
-        cli_error("no site named '%s' in the configuration; add a [site %s] section", fl.site,
-                  fl.site);
-    else if (!store_valid_id(site->name))
-        cli_error("site name '%s' must be 1-64 characters [A-Za-z0-9._-]", site->name);
-    else if (!cli_open_store(&cfg, OPEN_WRITER, &st, NULL)) {
-        rc = EXIT_OK;
-        for (int i = optind; i < argc; i++)
-            if (import_file(st, site, argv[i], fl.session))
-                rc = EXIT_FAIL;
-    }
-    store_close(st);
-    veil_config_free(&cfg);
-    return rc;
+    import_args a = {fl.site, fl.session, argv + optind, argc - optind};
+    return cli_run_with_store(fl.config_path, OPEN_WRITER, run_import, &a);
 }
 
 /* ---- export ----------------------------------------------------------------- */
 
 typedef struct {
+    const char *session;
     bool jsonl;
     bool wrote_event;
     uint32_t chunks;
@@ -308,7 +245,7 @@ static int print_line(void *user, const char *event, size_t len, size_t offset)
 {
     (void)user;
     (void)offset;
-    return fwrite(event, 1, len, stdout) == len && putchar('\n') != EOF ? 0 : VEIL_EIO;
+    return fwrite(event, 1, len, stdout) == len && putchar('\n') != EOF ? VEIL_OK : VEIL_EIO;
 }
 
 /* Each chunk is one masked JSON array; the export joins their events. */
@@ -319,9 +256,8 @@ static int export_chunk(void *user, uint32_t seq, const char *json, size_t len)
     ec->chunks++;
     if (ec->jsonl) {
         bool is_array;
-        size_t off;
-        const char *what;
-        return events_each(json, len, &is_array, print_line, NULL, &off, &what) ? VEIL_ECORRUPT : 0;
+        int rc = events_each(json, len, &is_array, print_line, NULL, NULL);
+        return rc == VEIL_EJSON ? VEIL_ECORRUPT : rc;
     }
     const char *open = memchr(json, '[', len), *close = json + len;
     while (close > json && close[-1] != ']')
@@ -332,11 +268,40 @@ static int export_chunk(void *user, uint32_t seq, const char *json, size_t len)
     while (body < end && strchr(" \t\r\n", *body))
         body++;
     if (body == end)
-        return 0;
+        return VEIL_OK;
     if (putchar(ec->wrote_event ? ',' : '[') == EOF)
         return VEIL_EIO;
     ec->wrote_event = true;
-    return fwrite(body, 1, (size_t)(end - body), stdout) == (size_t)(end - body) ? 0 : VEIL_EIO;
+    return fwrite(body, 1, (size_t)(end - body), stdout) == (size_t)(end - body) ? VEIL_OK
+                                                                                 : VEIL_EIO;
+}
+
+static void explain_read_failure(int err, const char *id, uint32_t good_chunks)
+{
+    if (err == VEIL_ENOTFOUND)
+        cli_error("no session '%s'; 'veil sessions' lists them", id);
+    else if (err == VEIL_ESHREDDED)
+        cli_error("session %s was deleted: its data key is shredded", id);
+    else if (err == VEIL_ENOKEY)
+        cli_error("session %s: its data key is not in the keys database (restored from an "
+                  "older keys backup?) or its master key is retired; nothing can be read",
+                  id);
+    else
+        cli_error("session %s: %s after %u good chunks; the export is incomplete", id,
+                  veil_strerror(err), good_chunks);
+}
+
+static int run_export(const cli_store_job *job, void *arg)
+{
+    export_ctx *ec = arg;
+    int err = store_session_read(job->st, ec->session, export_chunk, ec);
+    if (!err && !ec->jsonl && fputs(ec->wrote_event ? "]\n" : "[]\n", stdout) == EOF)
+        err = VEIL_EIO;
+    if (fflush(stdout) && !err)
+        err = VEIL_EIO;
+    if (err)
+        explain_read_failure(err, ec->session, ec->chunks);
+    return err ? EXIT_FAIL : EXIT_OK;
 }
 
 int cmd_export(int argc, char **argv)
@@ -352,63 +317,59 @@ int cmd_export(int argc, char **argv)
         cli_error("--format: expected array or jsonl");
         return EXIT_USAGE;
     }
-    const char *id = argv[optind];
-    veil_config cfg;
-    if (cli_load_config(&cfg, fl.config_path))
-        return EXIT_FAIL;
-    store *st = NULL;
-    int rc = EXIT_FAIL;
-    if (!cli_open_store(&cfg, OPEN_READER, &st, NULL)) {
-        export_ctx ec = {.jsonl = fl.format && !strcmp(fl.format, "jsonl")};
-        int err = store_read_session(st, id, export_chunk, &ec);
-        if (!err && !ec.jsonl)
-            fputs(ec.wrote_event ? "]\n" : "[]\n", stdout);
-        if (fflush(stdout))
-            err = VEIL_EIO;
-        if (err == VEIL_ENOTFOUND)
-            cli_error("no session '%s'; 'veil sessions' lists them", id);
-        else if (err == VEIL_ESHREDDED)
-            cli_error("session %s was deleted: its data key is shredded", id);
-        else if (err == VEIL_ENOKEY)
-            cli_error("session %s: its data key is not in the keys database (restored from an "
-                      "older keys backup?) or its master key is retired; nothing can be read",
-                      id);
-        else if (err)
-            cli_error("session %s: %s after %u good chunks; the export is incomplete", id,
-                      veil_strerror(err), ec.chunks);
-        rc = err ? EXIT_FAIL : EXIT_OK;
-    }
-    store_close(st);
-    veil_config_free(&cfg);
-    return rc;
+    export_ctx ec = {.session = argv[optind], .jsonl = fl.format && !strcmp(fl.format, "jsonl")};
+    return cli_run_with_store(fl.config_path, OPEN_READER, run_export, &ec);
 }
 
-/* ---- sessions and delete ----------------------------------------------------- */
+/* ---- sessions --------------------------------------------------------------- */
 
-static int print_session(void *user, const store_session_info *s)
+/* What is wrong with a session's key, or NULL when nothing is. */
+static const char *key_problem(const store_session_info *s)
 {
-    json_t *list = user;
-    char created[32];
-    format_time(s->created_ms, created, sizeof created);
-    const char *key = s->damaged       ? "damaged"
-                      : s->key_missing ? "missing"
-                      : s->key_version ? NULL
-                                       : "shredded";
-    if (list) {
-        json_t *o = json_pack(
-            "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "session", s->session_id, "site", s->site,
-            "created", created, "chunks", (json_int_t)s->chunks, "last_seq",
-            (json_int_t)s->last_seq, "masked_bytes", (json_int_t)s->plain_bytes, "stored_bytes",
-            (json_int_t)s->stored_bytes, "key_version", (json_int_t)s->key_version);
-        if (key)
-            json_object_set_new(o, "key_problem", json_string(key));
-        return json_array_append_new(list, o) ? VEIL_ENOMEM : 0;
-    }
-    char kv[16];
-    snprintf(kv, sizeof kv, "v%u", s->key_version);
+    return s->damaged ? "damaged" : s->key_missing ? "missing" : s->key_version ? NULL : "shredded";
+}
+
+static int list_json(void *user, const store_session_info *s)
+{
+    char created[VEIL_TIME_TEXT];
+    veil_time_text(s->created_ms, created);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "session", s->session_id, "site",
+                          s->site, "created", created, "chunks", (json_int_t)s->chunks, "last_seq",
+                          (json_int_t)s->last_seq, "masked_bytes", (json_int_t)s->plain_bytes,
+                          "stored_bytes", (json_int_t)s->stored_bytes, "key_version",
+                          (json_int_t)s->key_version);
+    const char *problem = key_problem(s);
+    if (o && problem)
+        json_object_set_new(o, "key_problem", json_string(problem));
+    return o && !json_array_append_new(user, o) ? VEIL_OK : VEIL_ENOMEM;
+}
+
+static int list_text(void *user, const store_session_info *s)
+{
+    (void)user;
+    char created[VEIL_TIME_TEXT], version[16];
+    veil_time_text(s->created_ms, created);
+    snprintf(version, sizeof version, "v%u", s->key_version);
+    const char *problem = key_problem(s);
     printf("%-24s %-16s %-20s %7u %12" PRIu64 " %12" PRIu64 "  %s\n", s->session_id, s->site,
-           created, s->chunks, s->plain_bytes, s->stored_bytes, key ? key : kv);
-    return 0;
+           created, s->chunks, s->plain_bytes, s->stored_bytes, problem ? problem : version);
+    return VEIL_OK;
+}
+
+static int run_sessions(const cli_store_job *job, void *arg)
+{
+    const cli_store_flags *fl = arg;
+    json_t *list = fl->json ? json_array() : NULL;
+    if (!list)
+        printf("%-24s %-16s %-20s %7s %12s %12s  %s\n", "SESSION", "SITE", "CREATED", "CHUNKS",
+               "MASKED", "STORED", "KEY");
+    int err = store_session_list(job->st, fl->site, list ? list_json : list_text, list);
+    if (list && !err && json_dumpf(list, stdout, JSON_INDENT(2)) == 0)
+        putchar('\n');
+    json_decref(list);
+    if (err)
+        cli_error("cannot list sessions: %s", veil_strerror(err));
+    return err ? EXIT_FAIL : EXIT_OK;
 }
 
 int cmd_sessions(int argc, char **argv)
@@ -420,27 +381,33 @@ int cmd_sessions(int argc, char **argv)
         cli_error("unexpected argument '%s'; see 'veil sessions --help'", argv[optind]);
         return EXIT_USAGE;
     }
-    veil_config cfg;
-    if (cli_load_config(&cfg, fl.config_path))
-        return EXIT_FAIL;
-    store *st = NULL;
-    int rc = EXIT_FAIL;
-    if (!cli_open_store(&cfg, OPEN_READER, &st, NULL)) {
-        json_t *list = fl.json ? json_array() : NULL;
-        if (!list)
-            printf("%-24s %-16s %-20s %7s %12s %12s  %s\n", "SESSION", "SITE", "CREATED", "CHUNKS",
-                   "MASKED", "STORED", "KEY");
-        int err = store_list_sessions(st, fl.site, print_session, list);
-        if (list && !err && json_dumpf(list, stdout, JSON_INDENT(2)) == 0)
-            putchar('\n');
-        json_decref(list);
-        if (err)
-            cli_error("cannot list sessions: %s", veil_strerror(err));
-        rc = err ? EXIT_FAIL : EXIT_OK;
+    return cli_run_with_store(fl.config_path, OPEN_READER, run_sessions, &fl);
+}
+
+/* ---- delete ----------------------------------------------------------------- */
+
+typedef struct {
+    char **ids;
+    int n;
+} delete_args;
+
+static int run_delete(const cli_store_job *job, void *arg)
+{
+    const delete_args *a = arg;
+    int status = EXIT_OK;
+    for (int i = 0; i < a->n; i++) {
+        int err = store_session_delete(job->st, a->ids[i]);
+        if (err) {
+            cli_error("%s: %s", a->ids[i],
+                      err == VEIL_ENOTFOUND ? "no such session" : veil_strerror(err));
+            status = EXIT_FAIL;
+        } else {
+            printf("deleted %s (data key shredded)\n", a->ids[i]);
+        }
     }
-    store_close(st);
-    veil_config_free(&cfg);
-    return rc;
+    if (store_keys_compact(job->st))
+        cli_error("deleted, but compacting the keys database failed; run again later");
+    return status;
 }
 
 int cmd_delete(int argc, char **argv)
@@ -452,27 +419,6 @@ int cmd_delete(int argc, char **argv)
         cli_error("name at least one SESSION to delete");
         return EXIT_USAGE;
     }
-    veil_config cfg;
-    if (cli_load_config(&cfg, fl.config_path))
-        return EXIT_FAIL;
-    store *st = NULL;
-    int rc = EXIT_FAIL;
-    if (!cli_open_store(&cfg, OPEN_WRITER, &st, NULL)) {
-        rc = EXIT_OK;
-        for (int i = optind; i < argc; i++) {
-            int err = store_delete_session(st, argv[i]);
-            if (err) {
-                cli_error("%s: %s", argv[i],
-                          err == VEIL_ENOTFOUND ? "no such session" : veil_strerror(err));
-                rc = EXIT_FAIL;
-            } else {
-                printf("deleted %s (data key shredded)\n", argv[i]);
-            }
-        }
-        if (store_compact_keys(st))
-            cli_error("deleted, but compacting the keys database failed; run again later");
-    }
-    store_close(st);
-    veil_config_free(&cfg);
-    return rc;
+    delete_args a = {argv + optind, argc - optind};
+    return cli_run_with_store(fl.config_path, OPEN_WRITER, run_delete, &a);
 }

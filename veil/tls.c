@@ -1,3 +1,4 @@
+/* tls.c - the listeners' certificate: checked when configured, else self-signed once. */
 #include "tls.h"
 
 #include <errno.h>
@@ -9,10 +10,11 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "fsutil.h"
+#include "config.h"
 
 static int add_ext(X509 *cert, int nid, const char *value)
 {
@@ -21,55 +23,45 @@ static int add_ext(X509 *cert, int nid, const char *value)
     X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
     X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
     if (!ext)
-        return -1;
+        return VEIL_ECRYPTO;
     int ok = X509_add_ext(cert, ext, -1);
     X509_EXTENSION_free(ext);
-    return ok ? 0 : -1;
+    return ok ? VEIL_OK : VEIL_ECRYPTO;
 }
 
 static int write_pem(const char *path, EVP_PKEY *pkey, X509 *cert)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, pkey ? 0600 : 0644);
     if (fd < 0)
-        return -1;
+        return veil_errno_code(errno);
     FILE *f = fdopen(fd, "w");
     if (!f) {
         close(fd);
-        return -1;
+        return VEIL_ENOMEM;
     }
     int ok =
         pkey ? PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) : PEM_write_X509(f, cert);
     if (fclose(f) != 0)
         ok = 0;
-    return ok ? 0 : -1;
+    return ok ? VEIL_OK : VEIL_EIO;
 }
 
-static int make_self_signed(const char *cert_path, const char *key_path)
+/* A random positive 128-bit serial number. */
+static int set_serial(X509 *cert)
 {
-    int rc = -1;
-    X509 *cert = NULL;
-    EVP_PKEY *pkey = EVP_EC_gen("P-256");
-    if (!pkey)
-        goto out;
-    cert = X509_new();
-    if (!cert)
-        goto out;
-    X509_set_version(cert, 2);
     unsigned char serial[16];
-    FILE *rnd = fopen("/dev/urandom", "rb");
-    if (!rnd || fread(serial, 1, sizeof serial, rnd) != sizeof serial) {
-        if (rnd)
-            fclose(rnd);
-        goto out;
-    }
-    fclose(rnd);
+    if (RAND_bytes(serial, sizeof serial) != 1)
+        return VEIL_ECRYPTO;
     serial[0] &= 0x7f;
     BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
-    if (!bn || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert))) {
-        BN_free(bn);
-        goto out;
-    }
+    int ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
     BN_free(bn);
+    return ok ? VEIL_OK : VEIL_ECRYPTO;
+}
+
+static int describe(X509 *cert, EVP_PKEY *pkey)
+{
+    X509_set_version(cert, 2);
     X509_gmtime_adj(X509_getm_notBefore(cert), -60);
     X509_gmtime_adj(X509_getm_notAfter(cert), 60L * 60 * 24 * 825);
     X509_set_pubkey(cert, pkey);
@@ -78,49 +70,62 @@ static int make_self_signed(const char *cert_path, const char *key_path)
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1,
                                0);
     X509_set_issuer_name(cert, name);
-    if (add_ext(cert, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1") ||
-        add_ext(cert, NID_basic_constraints, "critical,CA:FALSE") ||
-        add_ext(cert, NID_ext_key_usage, "serverAuth") || !X509_sign(cert, pkey, EVP_sha256()))
+    int rc = add_ext(cert, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1");
+    if (!rc)
+        rc = add_ext(cert, NID_basic_constraints, "critical,CA:FALSE");
+    if (!rc)
+        rc = add_ext(cert, NID_ext_key_usage, "serverAuth");
+    return rc;
+}
+
+static int make_self_signed(const char *cert_path, const char *key_path)
+{
+    X509 *cert = NULL;
+    EVP_PKEY *pkey = NULL;
+    int rc = VEIL_ECRYPTO;
+    if (!(pkey = EVP_EC_gen("P-256")) || !(cert = X509_new()))
         goto out;
-    if (write_pem(key_path, pkey, NULL) || write_pem(cert_path, NULL, cert))
+    if ((rc = set_serial(cert)) || (rc = describe(cert, pkey)))
         goto out;
-    rc = 0;
+    if (!X509_sign(cert, pkey, EVP_sha256())) {
+        rc = VEIL_ECRYPTO;
+        goto out;
+    }
+    if ((rc = write_pem(key_path, pkey, NULL)))
+        goto out;
+    rc = write_pem(cert_path, NULL, cert);
 out:
     X509_free(cert);
     EVP_PKEY_free(pkey);
     return rc;
 }
 
-int veil_tls_ensure(const char *state_dir, char *cert, char *key, size_t cap, char *why,
-                    size_t why_cap)
+static int check_configured(const char *cert, const char *key, veil_error *err)
 {
-    if (cert[0] || key[0]) {
-        if (!cert[0] || !key[0]) {
-            snprintf(why, why_cap, "set both tls_cert and tls_key in [server], or neither");
-            return -1;
-        }
-        if (access(cert, R_OK) || access(key, R_OK)) {
-            snprintf(why, why_cap, "cannot read tls_cert or tls_key: %s", strerror(errno));
-            return -1;
-        }
-        return 0;
-    }
-    char dir[1100];
-    snprintf(dir, sizeof dir, "%s/tls", state_dir);
-    if (veil_mkdirs(dir, 0700)) {
-        snprintf(why, why_cap, "cannot create %s: %s", dir, strerror(errno));
-        return -1;
-    }
-    if ((size_t)snprintf(cert, cap, "%s/cert.pem", dir) >= cap ||
-        (size_t)snprintf(key, cap, "%s/key.pem", dir) >= cap) {
-        snprintf(why, why_cap, "state_dir path too long");
-        return -1;
-    }
+    if (!cert[0] || !key[0])
+        return veil_fail(err, VEIL_ECONFIG, "set both tls_cert and tls_key in [server], or neither",
+                         0);
+    if (access(cert, R_OK) || access(key, R_OK))
+        return veil_fail(err, veil_errno_code(errno), "cannot read tls_cert or tls_key", 0);
+    return VEIL_OK;
+}
+
+int veil_tls_ensure(const char *state_dir, char *cert, char *key, size_t cap, veil_error *err)
+{
+    if (cert[0] || key[0])
+        return check_configured(cert, key, err);
+    char dir[VEIL_CONFIG_PATH_MAX + 8];
+    if ((size_t)snprintf(dir, sizeof dir, "%s/tls", state_dir) >= sizeof dir ||
+        (size_t)snprintf(cert, cap, "%s/cert.pem", dir) >= cap ||
+        (size_t)snprintf(key, cap, "%s/key.pem", dir) >= cap)
+        return veil_fail(err, VEIL_EINVAL, "state_dir path too long", 0);
+    int rc = veil_mkdirs(dir, 0700);
+    if (rc)
+        return veil_fail(err, rc, "cannot create the certificate directory under state_dir", 0);
     if (!access(cert, R_OK) && !access(key, R_OK))
-        return 0;
-    if (make_self_signed(cert, key)) {
-        snprintf(why, why_cap, "cannot create a self-signed certificate in %s", dir);
-        return -1;
-    }
-    return 0;
+        return VEIL_OK;
+    rc = make_self_signed(cert, key);
+    if (rc)
+        return veil_fail(err, rc, "cannot create a self-signed certificate under state_dir", 0);
+    return VEIL_OK;
 }

@@ -79,7 +79,9 @@ check "data and keys directories are apart" test -d st/data -a -d st/keys
 curl -sk --max-time 5 "https://127.0.0.1:$console/healthz" >health 2>/dev/null
 check "console answers over TLS" contains health '"status":"ok"'
 curl -s --max-time 5 "http://127.0.0.1:$console/healthz" >plain 2>/dev/null
-check "console refuses plain HTTP" test ! -s plain
+plain_rc=$? # 7 would be "connection refused": then nothing was listening to refuse it
+check "console refuses plain HTTP" test ! -s plain -a $plain_rc -ne 0 -a $plain_rc -ne 7
+check "and keeps serving after it" kill -0 "$server_pid"
 curl -sk --max-time 3 -i -N --http1.1 -H "Connection: Upgrade" -H "Upgrade: websocket" \
     -H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" \
     -H "Sec-WebSocket-Protocol: veil.v1" "https://127.0.0.1:$ingest/" >ws 2>/dev/null

@@ -109,7 +109,7 @@ static void check_batch(const char *in, size_t len)
         session = masker_session_new(site, "https://shop.example/open/form");
     masker_findings f = {0};
     masker_result out;
-    masker_error err;
+    veil_error err;
     json_error_t jerr;
     json_t *before = json_loadb(in, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     int rc = masker_session_mask(session, buf, len, &out, &f, &err);

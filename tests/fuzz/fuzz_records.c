@@ -22,35 +22,37 @@ static void parse_dek(const uint8_t *d, size_t n)
 {
     dek_header h;
     uint8_t dek[SEAL_KEY_BYTES];
-    if (dek_record_header(d, n, &h) == VEIL_OK && h.site[0] == '\0')
+    if (record_dek_header(d, n, &h) == VEIL_OK && h.site[0] == '\0')
         abort(); /* a parsed header always names its site */
-    (void)dek_record_unwrap(d, n, "session", key, dek);
+    (void)record_dek_unwrap(d, n, "session", key, dek);
 }
 
 static void parse_index(const uint8_t *d, size_t n)
 {
     index_entry e;
-    (void)index_decode(d, n, "session", NULL, &e);
-    (void)index_decode(d, n, "session", key, &e);
+    (void)record_index_decode(d, n, "session", NULL, &e);
+    (void)record_index_decode(d, n, "session", key, &e);
 }
 
 /* Seals the input as a chunk, checks it opens, then changes one byte. */
 static void chunk_round_trip(const uint8_t *d, size_t n)
 {
     veil_buf sealed = {0}, json = {0};
-    if (chunk_seal(&sealed, "site", "session", 7, key, d, n) != VEIL_OK)
+    if (record_chunk_seal(&sealed, "site", "session", 7, key, d, n) != VEIL_OK)
         abort();
-    if (chunk_open(&json, "site", "session", 7, key, (uint8_t *)sealed.data, sealed.len) ||
+    if (record_chunk_open(&json, "site", "session", 7, key, (uint8_t *)sealed.data, sealed.len) ||
         json.len != n || (n && memcmp(json.data, d, n)))
         abort();
     size_t at = n ? d[0] % sealed.len : 0;
     sealed.data[at] ^= 0x5a;
-    if (chunk_open(&json, "site", "session", 7, key, (uint8_t *)sealed.data, sealed.len) == VEIL_OK)
+    if (record_chunk_open(&json, "site", "session", 7, key, (uint8_t *)sealed.data, sealed.len) ==
+        VEIL_OK)
         abort();
     sealed.data[at] ^= 0x5a;
-    if (chunk_open(&json, "site", "session", 8, key, (uint8_t *)sealed.data, sealed.len) == VEIL_OK)
-        abort();                                              /* another sequence number */
-    (void)chunk_open(&json, "site", "session", 7, key, d, n); /* the raw input as a record */
+    if (record_chunk_open(&json, "site", "session", 8, key, (uint8_t *)sealed.data, sealed.len) ==
+        VEIL_OK)
+        abort();                                                     /* another sequence number */
+    (void)record_chunk_open(&json, "site", "session", 7, key, d, n); /* the raw input as a record */
     veil_buf_free(&sealed);
     veil_buf_free(&json);
 }
@@ -65,7 +67,7 @@ static void parse_keyring(const uint8_t *d, size_t n)
     if (n && d[0] % 2 == 0) {
         memset(file, 0, HEADER);
         memcpy(file, "VEILKR1\n\x01", 9);
-        if (seal(key, file, HEADER, d + 1, n - 1, file + HEADER))
+        if (seal_encrypt(key, file, HEADER, d + 1, n - 1, file + HEADER))
             abort();
         len = HEADER + n - 1 + SEAL_OVERHEAD;
     } else if (n) {
@@ -81,8 +83,7 @@ static void parse_keyring(const uint8_t *d, size_t n)
     root_secret rs = {.key = sodium_malloc(SEAL_KEY_BYTES), .len = SEAL_KEY_BYTES};
     memcpy(rs.key, key, SEAL_KEY_BYTES);
     keyring kr;
-    const char *why;
-    if (keyring_load(&kr, path, &rs, false, &why) == VEIL_OK)
+    if (keyring_load(&kr, path, &rs, false, NULL) == VEIL_OK)
         keyring_free(&kr);
     root_secret_free(&rs);
     unlink(path);
@@ -101,10 +102,10 @@ static int count_event(void *user, const char *event, size_t len, size_t offset)
 static void split_events(const uint8_t *d, size_t n)
 {
     bool is_array;
-    size_t events = 0, off;
-    const char *what;
-    if (events_each((const char *)d, n, &is_array, count_event, &events, &off, &what) < 0 &&
-        (off > n || !what))
+    size_t events = 0;
+    veil_error err = {0};
+    if (events_each((const char *)d, n, &is_array, count_event, &events, &err) != VEIL_OK &&
+        (err.offset > n || !err.what))
         abort(); /* an error points inside the input and says what */
 }
 

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "../masker/masker.h"
+#include "bench.h"
 
 typedef struct {
     char **batch;
@@ -25,13 +26,6 @@ typedef struct {
     size_t n;
     size_t bytes;
 } corpus;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void corpus_add(corpus *c, const char *data, size_t len)
 {
@@ -132,29 +126,15 @@ static double run_masker(const corpus *c, masker_session *s, char **work)
         masker_result out;
         veil_error err;
         masker_findings f = {0};
-        double t0 = now();
+        double t0 = bench_now();
         int rc = masker_session_mask(s, work[i], c->len[i], &out, &f, &err);
-        spent += now() - t0;
+        spent += bench_now() - t0;
         if (rc) {
             fprintf(stderr, "bench: masking failed: %s\n", veil_strerror(rc));
             exit(1);
         }
     }
     return spent;
-}
-
-static int by_time(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The median of n per-round times: one noisy round on a shared machine
- * moves neither it nor the ratios. */
-static double median(double *t, int n)
-{
-    qsort(t, (size_t)n, sizeof *t, by_time);
-    return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 }
 
 /*
@@ -175,17 +155,17 @@ static void bench(const char *name, const corpus *c, masker_site *site, hs_datab
     masker_session *s = masker_session_new(site, NULL);
     for (int r = 0; r < rounds; r++) {
         t_mask[r] = run_masker(c, s, work);
-        double t0 = now();
+        double t0 = bench_now();
         for (size_t i = 0; i < c->n; i++)
             memcpy(work[i], c->batch[i], c->len[i]);
-        t_copy[r] = now() - t0;
-        t0 = now();
+        t_copy[r] = bench_now() - t0;
+        t0 = bench_now();
         for (size_t i = 0; i < c->n; i++)
             hs_scan(db, c->batch[i], (unsigned)c->len[i], 0, scratch, on_match, &hits);
-        t_hs[r] = now() - t0;
+        t_hs[r] = bench_now() - t0;
     }
-    double mask = median(t_mask, rounds), copy = median(t_copy, rounds);
-    double hs = median(t_hs, rounds), mb = (double)c->bytes / 1e6;
+    double mask = bench_median(t_mask, rounds), copy = bench_median(t_copy, rounds);
+    double hs = bench_median(t_hs, rounds), mb = (double)c->bytes / 1e6;
     printf("%-24s %8.2f MB %6zu batches | masker %7.0f MB/s | memcpy %7.0f MB/s | hyperscan "
            "%7.0f MB/s | masker/hyperscan %5.2fx | masker/memcpy %5.3f\n",
            name, mb, c->n, mb / mask, mb / copy, mb / hs, hs / mask, copy / mask);

@@ -1,11 +1,11 @@
 /*
- * detect.c - finds card numbers, IP literals, emails and phone numbers inside
- * one JSON string, and applies field masks.
+ * detect.c - finds card numbers, IP literals, emails, phone numbers and
+ * secrets named by their field (password=, "token":) inside one JSON string
+ * or number, and applies field masks.
  *
- * Strings without escapes are scanned in place. A string with escapes is
- * first decoded into a scratch copy, with the list of its escapes to map
- * each decoded byte back to its raw offset, so "\u0034" is a digit like "4"
- * and masking cannot be dodged by escaping. Every mask replaces whole
+ * The scan reads the normalized text of text.c, so an escaped, percent-
+ * encoded, full-width or Arabic-Indic digit is a digit like "4", and maps
+ * each mask back to the raw bytes it replaces. Every mask replaces whole
  * characters; an edit that keeps the byte length is written in place, any
  * other is queued.
  */
@@ -19,39 +19,6 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-
-/* Decoded view of one string. esc == NULL means decoded bytes are the raw bytes. */
-typedef struct {
-    const uint8_t *s;
-    size_t n;
-    const escape_span *esc; /* the escapes decoded, in order */
-    size_t n_esc;
-    uint32_t raw_start; /* offset of the string's first raw byte in the input */
-    uint32_t raw_len;
-} text_view;
-
-/*
- * Raw offset of decoded byte i (0 <= i <= n). Bytes an escape produced map to
- * the escape's backslash; plain bytes follow the last escape before them.
- * Called only where something is masked, so a binary search is cheap.
- */
-static uint32_t raw_of(const text_view *v, size_t i)
-{
-    size_t lo = 0, hi = v->n_esc; /* find the last escape starting at or before i */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (v->esc[mid].decoded <= i)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == 0)
-        return v->raw_start + (uint32_t)i;
-    const escape_span *e = &v->esc[lo - 1];
-    if (i < (size_t)e->decoded + e->decoded_len)
-        return v->raw_start + e->raw;
-    return v->raw_start + e->raw + e->raw_len + (uint32_t)(i - e->decoded - e->decoded_len);
-}
 
 int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t rep_len,
               uint32_t quote)
@@ -77,13 +44,13 @@ int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t 
     return VEIL_OK;
 }
 
-/* Replaces decoded bytes [i, j) by rep, in place when the raw length matches. */
+/* Replaces normalized bytes [i, j) by rep, in place when the raw length matches. */
 static int replace_range(scan_ctx *c, const text_view *v, size_t i, size_t j, const char *rep,
                          size_t rep_len)
 {
     if (c->dry_run)
         return VEIL_OK;
-    uint32_t a = raw_of(v, i), b = raw_of(v, j);
+    uint32_t a = text_raw_of(v, i), b = text_raw_of(v, j);
     if (b - a == rep_len) {
         memcpy(c->json + a, rep, rep_len);
         return VEIL_OK;
@@ -91,14 +58,78 @@ static int replace_range(scan_ctx *c, const text_view *v, size_t i, size_t j, co
     return edit_push(c->edits, a, b - a, rep, rep_len, v->raw_start + v->raw_len);
 }
 
-static bool is_digit(uint8_t ch)
+/* Character classes of the normalized text, one table lookup each. */
+enum {
+    C_DIGIT = 1,
+    C_ALPHA = 2,
+    C_PHONE_SEP = 4,  /* between a phone number's digits: space - . / ( ) */
+    C_NUMBER_SEP = 8, /* between digits of a card or phone: those and + */
+    C_LOCAL = 16,     /* an email local part's punctuation */
+    C_NAME = 32,      /* inside a parameter name: _ - . [ ] */
+    C_VALUE_END = 64, /* ends a parameter value: & ; # " , } ] and spaces */
+};
+
+static const uint8_t CLASS[256] = {
+    ['0' ... '9'] = C_DIGIT,
+    ['a' ... 'z'] = C_ALPHA,
+    ['A' ... 'Z'] = C_ALPHA,
+    [' '] = C_PHONE_SEP | C_NUMBER_SEP | C_VALUE_END,
+    ['-'] = C_PHONE_SEP | C_NUMBER_SEP | C_LOCAL | C_NAME,
+    ['.'] = C_PHONE_SEP | C_NUMBER_SEP | C_LOCAL | C_NAME,
+    ['/'] = C_PHONE_SEP | C_NUMBER_SEP,
+    ['('] = C_PHONE_SEP | C_NUMBER_SEP,
+    [')'] = C_PHONE_SEP | C_NUMBER_SEP,
+    ['+'] = C_NUMBER_SEP | C_LOCAL,
+    ['_'] = C_LOCAL | C_NAME,
+    ['['] = C_NAME,
+    [']'] = C_NAME | C_VALUE_END,
+    ['!'] = C_LOCAL,
+    ['#'] = C_LOCAL | C_VALUE_END,
+    ['$'] = C_LOCAL,
+    ['%'] = C_LOCAL,
+    ['\''] = C_LOCAL,
+    ['*'] = C_LOCAL,
+    ['^'] = C_LOCAL,
+    ['`'] = C_LOCAL,
+    ['{'] = C_LOCAL,
+    ['|'] = C_LOCAL,
+    ['}'] = C_LOCAL | C_VALUE_END,
+    ['~'] = C_LOCAL,
+    ['&'] = C_VALUE_END,
+    [';'] = C_VALUE_END,
+    ['"'] = C_VALUE_END,
+    [','] = C_VALUE_END,
+    ['\t'] = C_VALUE_END,
+    ['\r'] = C_VALUE_END,
+    ['\n'] = C_VALUE_END,
+};
+
+static inline bool is_digit(uint8_t ch)
 {
-    return ch >= '0' && ch <= '9';
+    return CLASS[ch] & C_DIGIT;
 }
 
-static bool is_alnum(uint8_t ch)
+static inline bool is_alpha(uint8_t ch)
 {
-    return is_digit(ch) || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z');
+    return CLASS[ch] & C_ALPHA;
+}
+
+static inline bool is_alnum(uint8_t ch)
+{
+    return CLASS[ch] & (C_DIGIT | C_ALPHA);
+}
+
+static inline bool is_class(uint8_t ch, uint8_t cls)
+{
+    return CLASS[ch] & cls;
+}
+
+/* Bytes of the UTF-8 character at s[i] (1 for ASCII and stray bytes). */
+static size_t char_len(const text_view *v, size_t i)
+{
+    uint8_t c = v->s[i];
+    size_t k = c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    return i + k <= v->n ? k : 1;
 }
 
 /* Replaces each decoded digit in [i, j) by '*'. */
@@ -113,188 +144,59 @@ static int mask_digits(scan_ctx *c, const text_view *v, size_t i, size_t j)
     return VEIL_OK;
 }
 
-/* ---- card numbers ------------------------------------------------------ */
-
-bool card_luhn_ok(const uint8_t *d, size_t n)
+/* Replaces every character in [i, j) but those in `keep` by one '*'. */
+static int mask_chars(scan_ctx *c, const text_view *v, size_t i, size_t j, const char *keep)
 {
-    unsigned sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned x = d[n - 1 - i];
-        if (i & 1) {
-            x *= 2;
-            if (x > 9)
-                x -= 9;
-        }
-        sum += x;
+    int err = VEIL_OK;
+    for (size_t k = i; k < j && !err;) {
+        size_t len = char_len(v, k);
+        if (len > 1 || !v->s[k] || !strchr(keep, v->s[k]))
+            err = replace_range(c, v, k, k + len, "*", 1);
+        k += len;
     }
-    return sum % 10 == 0;
+    return err;
 }
 
-static unsigned prefix_value(const uint8_t *d, size_t k)
+static void count(scan_ctx *c, enum masker_finding kind)
 {
-    unsigned v = 0;
-    for (size_t i = 0; i < k; i++)
-        v = v * 10 + d[i];
-    return v;
+    c->findings->count[kind]++;
 }
 
-/* Brand IIN ranges: [lo, hi] over the first `digits` digits, with lengths. */
+/* ---- cards ----------------------------------------------------------------- */
+
 typedef struct {
-    uint8_t digits;
-    unsigned lo, hi;
-    uint8_t min_len, max_len;
-    uint8_t len_step_13_16_19; /* Visa issues 13, 16 and 19 only */
-} iin_range;
+    scan_ctx *c;
+    const text_view *v;
+    bool found;
+} card_hits;
 
-static const iin_range IIN[] = {
-    {1, 4, 4, 13, 19, 1},           /* Visa */
-    {2, 51, 55, 16, 16, 0},         /* Mastercard */
-    {4, 2221, 2720, 16, 16, 0},     /* Mastercard 2-series */
-    {2, 34, 34, 15, 15, 0},         /* Amex */
-    {2, 37, 37, 15, 15, 0},         /* Amex */
-    {4, 6011, 6011, 16, 19, 0},     /* Discover */
-    {3, 644, 649, 16, 19, 0},       /* Discover */
-    {2, 65, 65, 16, 19, 0},         /* Discover */
-    {6, 622126, 622925, 16, 19, 0}, /* Discover / UnionPay co-brand */
-    {2, 62, 62, 16, 19, 0},         /* UnionPay */
-    {4, 3528, 3589, 16, 19, 0},     /* JCB */
-    {3, 300, 305, 14, 19, 0},       /* Diners */
-    {4, 3095, 3095, 14, 19, 0},     /* Diners */
-    {2, 36, 36, 14, 19, 0},         /* Diners */
-    {2, 38, 39, 14, 19, 0},         /* Diners */
-    {2, 50, 50, 12, 19, 0},         /* Maestro */
-    {2, 56, 69, 12, 19, 0},         /* Maestro */
-};
-
-bool card_iin_ok(const uint8_t *d, size_t n)
+static int on_card(void *user, uint32_t from, uint32_t to)
 {
-    for (size_t i = 0; i < sizeof IIN / sizeof IIN[0]; i++) {
-        const iin_range *r = &IIN[i];
-        if (n < r->min_len || n > r->max_len || n < r->digits)
-            continue;
-        if (r->len_step_13_16_19 && n != 13 && n != 16 && n != 19)
-            continue;
-        unsigned p = prefix_value(d, r->digits);
-        if (p >= r->lo && p <= r->hi)
-            return true;
-    }
-    return false;
-}
-
-/* True when the n (>= 1) digits typed so far can still begin a card number. */
-bool card_iin_prefix_ok(const uint8_t *d, size_t n)
-{
-    for (size_t i = 0; i < sizeof IIN / sizeof IIN[0]; i++) {
-        const iin_range *r = &IIN[i];
-        size_t k = n < r->digits ? n : r->digits;
-        unsigned scale = 1;
-        for (size_t j = k; j < r->digits; j++)
-            scale *= 10;
-        unsigned p = prefix_value(d, k);
-        /* the typed prefix p covers [p*scale, p*scale + scale - 1] */
-        if (p * scale <= r->hi && p * scale + scale - 1 >= r->lo)
-            return true;
-    }
-    return false;
-}
-
-#define MAX_GROUPS     24
-#define MAX_RUN_DIGITS 40
-
-/* A run of digit groups joined by single separators (space, dash, NBSP). */
-typedef struct {
-    uint8_t digits[MAX_RUN_DIGITS];
-    size_t n_digits;
-    size_t group_first[MAX_GROUPS]; /* index into digits */
-    size_t group_pos[MAX_GROUPS];   /* decoded offset of the group's first digit */
-    size_t group_end[MAX_GROUPS];   /* decoded offset past the group's last digit */
-    size_t n_groups;
-    size_t end; /* decoded offset past the run */
-} digit_run;
-
-static size_t separator_len(const text_view *v, size_t i)
-{
-    if (i < v->n && (v->s[i] == ' ' || v->s[i] == '-'))
-        return 1;
-    if (i + 1 < v->n && v->s[i] == 0xc2 && v->s[i + 1] == 0xa0)
-        return 2;
-    return 0;
+    card_hits *h = user;
+    h->found = true;
+    count(h->c, h->c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE);
+    return mask_digits(h->c, h->v, from, to);
 }
 
 /*
- * Reads digit groups from i. The run ends before a group that would not fit
- * (MAX_RUN_DIGITS, MAX_GROUPS), so that group starts a run of its own; only
- * a first group can be longer, and then it is too long to be a card.
+ * A value the visitor is typing: a card is masked from its seventh digit
+ * on, so no keystroke shows more than a 6-digit BIN. The chain's digits,
+ * whatever the size of its groups, are taken as one number.
  */
-static void read_run(const text_view *v, size_t i, digit_run *r)
+static int typed_card(scan_ctx *c, const text_view *v, size_t i, size_t end)
 {
-    r->n_digits = r->n_groups = 0;
-    r->end = i;
-    for (;;) {
-        size_t len = 0;
-        while (i + len < v->n && is_digit(v->s[i + len]))
-            len++;
-        if (r->n_groups && (r->n_groups == MAX_GROUPS || r->n_digits + len > MAX_RUN_DIGITS))
-            break;
-        r->group_first[r->n_groups] = r->n_digits;
-        r->group_pos[r->n_groups] = i;
-        while (i < v->n && is_digit(v->s[i])) {
-            if (r->n_digits < MAX_RUN_DIGITS)
-                r->digits[r->n_digits] = (uint8_t)(v->s[i] - '0');
-            r->n_digits++;
-            i++;
-        }
-        r->group_end[r->n_groups++] = i;
-        r->end = i;
-        size_t sep = separator_len(v, i);
-        if (!sep || i + sep >= v->n || !is_digit(v->s[i + sep]))
-            break;
-        i += sep;
-    }
+    uint8_t first[6];
+    size_t digits = 0;
+    for (size_t k = i; k < end; k++)
+        if (is_digit(v->s[k]) && digits++ < 6)
+            first[digits - 1] = (uint8_t)(v->s[k] - '0');
+    if (digits < 7 || !card_iin_prefix_ok(first, 6))
+        return VEIL_OK;
+    count(c, c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE);
+    return mask_digits(c, v, i, end);
 }
 
-static size_t group_len(const digit_run *r, size_t g)
-{
-    return (g + 1 < r->n_groups ? r->group_first[g + 1] : r->n_digits) - r->group_first[g];
-}
-
-/* Printed and typed cards group digits by 3 to 6 (4-4-4-4, 4-6-5, ...);
- * numbers in SVG paths or tables ("50 107 138 10 12") do not. */
-static bool card_grouping(const digit_run *r, size_t g0, size_t g1)
-{
-    for (size_t g = g0; g < g1; g++)
-        if (group_len(r, g) < 3 || group_len(r, g) > 6)
-            return false;
-    return g0 == g1 || group_len(r, g1) <= 6;
-}
-
-/*
- * Finds a card number made of whole groups g0..g1 of the run. A run without
- * separators must be a card in full: a longer run is an id, not a card.
- */
-static bool find_card(const digit_run *r, size_t *g0_out, size_t *g1_out)
-{
-    if (r->n_digits > MAX_RUN_DIGITS)
-        return false;
-    for (size_t g0 = 0; g0 < r->n_groups; g0++)
-        for (size_t g1 = r->n_groups; g1-- > g0;) {
-            if (!card_grouping(r, g0, g1))
-                continue;
-            size_t first = r->group_first[g0];
-            size_t last = g1 + 1 < r->n_groups ? r->group_first[g1 + 1] : r->n_digits;
-            size_t n = last - first;
-            if (n < 12 || n > 19)
-                continue;
-            if (card_iin_ok(r->digits + first, n) && card_luhn_ok(r->digits + first, n)) {
-                *g0_out = g0;
-                *g1_out = g1;
-                return true;
-            }
-        }
-    return false;
-}
-
-/* ---- IP addresses ------------------------------------------------------ */
+/* ---- IP addresses ---------------------------------------------------------- */
 
 static bool is_hex(uint8_t ch)
 {
@@ -306,15 +208,32 @@ static bool ident_char(uint8_t ch)
     return is_alnum(ch) || ch == '_' || ch == '-' || ch >= 0x80;
 }
 
-/* IPv4 at i: four decimal octets <= 255, not inside a longer dotted number. */
-static bool parse_ipv4(const text_view *v, size_t i, size_t oct_pos[4], size_t oct_end[4],
-                       size_t *end)
+typedef struct {
+    size_t pos[4], end[4];
+    size_t stop;
+    uint8_t sep; /* '.' or '-' */
+} quad;
+
+/* Whether the '-' before i ends a host-name label that starts with a
+ * letter and has two or more characters ("ec2-", "ip-"), rather than a
+ * number ("1-800-...") or the one-letter command of an SVG path ("s-43"). */
+static bool label_before(const text_view *v, size_t i)
 {
-    if (i > 0 && (v->s[i - 1] == '.' || is_digit(v->s[i - 1])))
+    size_t k = i - 1;
+    while (k > 0 && is_alnum(v->s[k - 1]))
+        k--;
+    return i - 1 - k >= 2 && is_alpha(v->s[k]);
+}
+
+/* Four decimal octets <= 255 joined by `sep`, not inside a longer number. */
+static bool parse_quad(const text_view *v, size_t i, uint8_t sep, quad *q)
+{
+    if (i > 0 &&
+        (is_digit(v->s[i - 1]) || (v->s[i - 1] == sep && !(sep == '-' && label_before(v, i)))))
         return false;
     for (int k = 0; k < 4; k++) {
         if (k) {
-            if (i >= v->n || v->s[i] != '.')
+            if (i >= v->n || v->s[i] != sep)
                 return false;
             i++;
         }
@@ -324,25 +243,76 @@ static bool parse_ipv4(const text_view *v, size_t i, size_t oct_pos[4], size_t o
             val = val * 10 + (unsigned)(v->s[i++] - '0');
         if (i == s || val > 255 || (i < v->n && is_digit(v->s[i])))
             return false;
-        oct_pos[k] = s;
-        oct_end[k] = i;
+        q->pos[k] = s;
+        q->end[k] = i;
     }
-    if (i + 1 < v->n && v->s[i] == '.' && is_digit(v->s[i + 1]))
+    if (i + 1 < v->n && v->s[i] == sep && is_digit(v->s[i + 1]))
         return false;
-    *end = i;
+    q->stop = i;
+    q->sep = sep;
     return true;
 }
 
-static int mask_ipv4(scan_ctx *c, const text_view *v, const size_t pos[4], const size_t end[4])
+/* Whether the text at i continues a host name: ".label". */
+static bool host_name_follows(const text_view *v, size_t i)
 {
-    for (int k = 4 - c->policy->ip_octets; k < 4; k++) {
-        if (end[k] - pos[k] == 1 && v->s[pos[k]] == '0')
+    return i + 1 < v->n && v->s[i] == '.' && is_alpha(v->s[i + 1]);
+}
+
+static bool follows_text(const text_view *v, size_t i, const char *what)
+{
+    size_t n = strlen(what);
+    if (i + n > v->n)
+        return false;
+    for (size_t k = 0; k < n; k++)
+        if ((v->s[i + k] | 0x20) != what[k])
+            return false;
+    return true;
+}
+
+static int zero_octets(scan_ctx *c, const text_view *v, const quad *q, int from, int to)
+{
+    for (int k = from; k < to; k++) {
+        if (q->end[k] - q->pos[k] == 1 && v->s[q->pos[k]] == '0')
             continue;
-        int err = replace_range(c, v, pos[k], end[k], "0", 1);
+        int err = replace_range(c, v, q->pos[k], q->end[k], "0", 1);
         if (err)
             return err;
     }
     return VEIL_OK;
+}
+
+/*
+ * An IPv4 address at i: dotted, or with dashes inside a host name
+ * ("ec2-203-0-113-195.compute...", "ip-10-0-1-23.ec2.internal"). The
+ * octets written last are the ones the policy removes, unless the address
+ * is written backwards: in a reverse-DNS name (".in-addr.arpa") the first
+ * ones are; and where a host name embeds it in an unknown order both ends
+ * go. Returns true (and *end) when it found one.
+ */
+static bool ipv4_at(scan_ctx *c, const text_view *v, size_t i, size_t *end, int *err)
+{
+    size_t run = i;
+    while (run < v->n && is_digit(v->s[run]))
+        run++;
+    quad q;
+    if (run - i > 3 || run >= v->n || !parse_quad(v, i, v->s[run], &q))
+        return false;
+    bool dotted = q.sep == '.';
+    bool in_host = host_name_follows(v, q.stop);
+    if (!dotted && ((q.stop < v->n && is_alnum(v->s[q.stop])) ||
+                    (!in_host && !(i >= 2 && v->s[i - 1] == '-' && label_before(v, i)))))
+        return false; /* "10-20-30-40" outside a host name: a code, not an address */
+    int n = c->policy->ip_octets;
+    count(c, MASKER_IP);
+    if (dotted && follows_text(v, q.stop, ".in-addr.arpa"))
+        *err = zero_octets(c, v, &q, 0, n);
+    else if (in_host && !(*err = zero_octets(c, v, &q, 0, n)))
+        *err = zero_octets(c, v, &q, 4 - n, 4);
+    else if (!in_host)
+        *err = zero_octets(c, v, &q, 4 - n, 4);
+    *end = q.stop;
+    return true;
 }
 
 static void zero_ip_bits(uint8_t *addr, size_t bytes, unsigned bits)
@@ -371,13 +341,16 @@ int masker_ip_truncate(const char *ip, int octets, char *out, size_t outlen)
         zero_ip_bits(addr, 16, (unsigned)octets * 8);
     else
         zero_ip_bits(addr, 16, v6_bits[octets]);
+    if (addr[0] == 0x20 && addr[1] == 0x02) /* 6to4: an IPv4 address in bytes 2-5 */
+        zero_ip_bits(addr + 2, 4, (unsigned)octets * 8);
     return inet_ntop(AF_INET6, addr, out, (socklen_t)outlen) ? VEIL_OK : VEIL_EINVAL;
 }
 
 /*
  * IPv6 around the colon at i: the maximal run of hex digits, ':' and '.'
  * that is not part of a longer identifier (so CSS "a::before" is left
- * alone). Returns the decoded end offset, or 0 when there is none.
+ * alone), without a leading label colon ("ip:2001:db8::1"). Returns the
+ * normalized end offset, or 0 when there is none.
  */
 static size_t try_ipv6(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
@@ -388,8 +361,10 @@ static size_t try_ipv6(scan_ctx *c, const text_view *v, size_t i, int *err)
         e++;
     while (e > i + 1 && v->s[e - 1] == '.')
         e--;
-    if ((s > 0 && ident_char(v->s[s - 1])) || (e < v->n && ident_char(v->s[e])) || e - s < 3 ||
-        e - s > 45)
+    if (s < e && v->s[s] == ':' && (s + 1 >= e || v->s[s + 1] != ':'))
+        s++; /* "ip:2001:..." - the colon is the label's */
+    if ((s > 0 && ident_char(v->s[s - 1]) && v->s[s - 1] != ':') ||
+        (e < v->n && ident_char(v->s[e])) || e <= s + 2 || e - s > 45)
         return 0;
     char text[48], masked[INET6_ADDRSTRLEN];
     memcpy(text, v->s + s, e - s);
@@ -399,147 +374,383 @@ static size_t try_ipv6(scan_ctx *c, const text_view *v, size_t i, int *err)
         return 0; /* "12:30" and "a:b" are not addresses */
     if (masker_ip_truncate(text, c->policy->ip_octets, masked, sizeof masked))
         return 0;
-    c->findings->count[MASKER_IP]++;
+    count(c, MASKER_IP);
     if (strcmp(masked, text))
         *err = replace_range(c, v, s, e, masked, strlen(masked));
     return e;
 }
 
-/* ---- emails and phone numbers ------------------------------------------ */
+/* ---- emails -------------------------------------------------------------------- */
 
-static bool email_local_char(uint8_t ch)
+/* Local-part characters: RFC 5322 atext without the ones that delimit URL
+ * parts (/ = ? &), plus every non-ASCII byte (internationalised addresses). */
+static bool local_char(uint8_t ch)
 {
-    return is_alnum(ch) || ch == '.' || ch == '_' || ch == '%' || ch == '+' || ch == '-';
+    return ch >= 0x80 || is_class(ch, C_DIGIT | C_ALPHA | C_LOCAL);
 }
 
-/* Email around the '@' at i: returns the decoded end offset, or 0. */
+static bool domain_char(uint8_t ch)
+{
+    return is_alnum(ch) || ch == '-' || ch == '.' || ch >= 0x80;
+}
+
+/* File extensions that follow "@2x" in image names, never a mail domain's TLD. */
+static bool file_extension(const uint8_t *s, size_t n)
+{
+    static const char *const ext[] = {"png",  "jpg",   "jpeg", "gif", "webp", "avif", "svg",  "ico",
+                                      "bmp",  "tif",   "tiff", "css", "js",   "mjs",  "json", "map",
+                                      "html", "htm",   "xml",  "txt", "pdf",  "mp4",  "webm", "mp3",
+                                      "woff", "woff2", "ttf",  "otf", "eot"};
+    for (size_t k = 0; k < sizeof ext / sizeof ext[0]; k++)
+        if (strlen(ext[k]) == n && ascii_word_is((const char *)s, n, ext[k]))
+            return true;
+    return false;
+}
+
+/* "2x.", "1.5x.": a retina image name's density, not a mail domain. */
+static bool density_suffix(const text_view *v, size_t d)
+{
+    size_t k = d;
+    while (k < v->n && is_digit(v->s[k]))
+        k++;
+    if (k > d && k + 1 < v->n && v->s[k] == '.' && is_digit(v->s[k + 1]))
+        for (k++; k < v->n && is_digit(v->s[k]);)
+            k++;
+    return k > d && k + 1 < v->n && (v->s[k] | 0x20) == 'x' && v->s[k + 1] == '.';
+}
+
+/* The top-level label [t, e): letters (any script), or punycode "xn--...". */
+static bool valid_tld(const text_view *v, size_t t, size_t e)
+{
+    if (e - t >= 4 && follows_text(v, t, "xn--"))
+        return true;
+    if (e - t < 2)
+        return false;
+    for (size_t k = t; k < e; k++)
+        if (!is_alpha(v->s[k]) && v->s[k] < 0x80)
+            return false;
+    return true;
+}
+
+/* Email around the '@' at i: masked whole but for '@' and '.'; returns its end, or 0. */
 static size_t try_email(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
     size_t s = i;
-    while (s > 0 && i - s < 64 && email_local_char(v->s[s - 1]))
+    while (s > 0 && i - s < 128 && local_char(v->s[s - 1]))
         s--;
+    while (s < i && v->s[s] == '.')
+        s++;
     size_t e = i + 1;
-    while (e < v->n && (is_alnum(v->s[e]) || v->s[e] == '-' || v->s[e] == '.'))
+    while (e < v->n && domain_char(v->s[e]))
         e++;
     while (e > i + 1 && (v->s[e - 1] == '.' || v->s[e - 1] == '-'))
         e--;
     size_t tld = e;
     while (tld > i + 1 && v->s[tld - 1] != '.')
         tld--;
-    if (s == i || tld <= i + 2 || e - tld < 2)
-        return 0; /* no local part, no dot in the domain, or a one-letter TLD */
-    for (size_t k = tld; k < e; k++)
-        if (is_digit(v->s[k]) || v->s[k] == '-')
-            return 0;
-    c->findings->count[MASKER_EMAIL]++;
-    for (size_t k = s; k < e && !*err; k++)
-        if (k != i && v->s[k] != '.')
-            *err = replace_range(c, v, k, k + 1, "*", 1);
+    if (s == i || tld <= i + 2 || !valid_tld(v, tld, e))
+        return 0; /* no local part, no dot in the domain, or no top-level label */
+    if (density_suffix(v, i + 1) || file_extension(v->s + tld, e - tld))
+        return 0; /* logo@2x.png */
+    count(c, MASKER_EMAIL);
+    *err = mask_chars(c, v, s, e, "@.");
     return e;
 }
 
-/*
- * A phone number: "+" and 8-15 digits in groups, "(ddd) ddd-dddd", or
- * "ddd-ddd-dddd". Stricter than a digit count so that order numbers, dates
- * and prices stay as they are.
- */
-static bool is_phone(const text_view *v, size_t i, const digit_run *r)
+/* ---- phone numbers ------------------------------------------------------------- */
+
+enum { PHONE_GROUPS = 8 };
+
+typedef struct {
+    size_t start, end; /* normalized offsets: the first and past the last digit */
+    size_t digits;
+    size_t groups;
+    size_t group_pos[PHONE_GROUPS], group_len[PHONE_GROUPS];
+    uint8_t seps[PHONE_GROUPS]; /* before each group after the first: its first non-space, or ' ' */
+    bool open_paren;            /* a '(' right before the first digit */
+} phone_shape;
+
+/* Reads digits and the separators a phone number has: space - . / ( ). */
+static void read_phone(const text_view *v, size_t i, phone_shape *ph)
 {
-    uint8_t before = i > 0 ? v->s[i - 1] : 0;
-    if (before == '+' && r->n_digits >= 8 && r->n_digits <= 15)
-        return !(i > 1 && is_alnum(v->s[i - 2]));
-    if (r->n_groups == 3 && r->group_end[0] - r->group_pos[0] == 3 &&
-        r->group_end[1] - r->group_pos[1] == 3 && r->group_end[2] - r->group_pos[2] == 4)
-        return v->s[r->group_end[0]] == '-' && v->s[r->group_end[1]] == '-';
-    if (before == '(' && r->n_groups == 1 && r->n_digits == 3 && r->end + 1 < v->n &&
-        v->s[r->end] == ')') {
-        const uint8_t *p = v->s + r->end + 1;
-        size_t k = *p == ' ' ? 1 : 0;
-        if (r->end + 1 + k + 8 > v->n)
-            return false;
-        for (size_t j = 0; j < 8; j++) {
-            uint8_t ch = p[k + j];
-            if (j == 3 ? (ch != '-' && ch != '.') : !is_digit(ch))
-                return false;
+    memset(ph, 0, sizeof *ph);
+    ph->start = i;
+    ph->open_paren = i > 0 && v->s[i - 1] == '(';
+    size_t k = i;
+    for (;;) {
+        size_t g = k;
+        while (k < v->n && is_digit(v->s[k]))
+            k++;
+        ph->digits += k - g;
+        if (ph->groups < PHONE_GROUPS) {
+            ph->group_pos[ph->groups] = g;
+            ph->group_len[ph->groups] = k - g;
         }
-        return true;
+        ph->groups++;
+        ph->end = k;
+        size_t s = k;
+        uint8_t sep = ' ';
+        while (k < v->n && k - s < 3 && is_class(v->s[k], C_PHONE_SEP)) {
+            if (sep == ' ')
+                sep = v->s[k];
+            k++;
+        }
+        if (k == s || k >= v->n || !is_digit(v->s[k]) || ph->digits > 15)
+            return;
+        if (ph->groups < PHONE_GROUPS)
+            ph->seps[ph->groups] = sep;
     }
-    return false;
 }
 
-/* Offset past a "(ddd) ddd-dddd" number starting at the run, for masking. */
-static size_t phone_end(const text_view *v, const digit_run *r)
+/* North American: [1] NXX NXX XXXX with one kind of separator, or (NXX) NXX-XXXX. */
+static bool nanp_shape(const text_view *v, const phone_shape *ph)
 {
-    if (r->end < v->n && v->s[r->end] == ')')
-        return r->end + 1 + (v->s[r->end + 1] == ' ') + 8;
-    return r->end;
+    size_t g = ph->groups == 4 && ph->group_len[0] == 1 && v->s[ph->start] == '1' ? 1 : 0;
+    if (ph->groups - g != 3 || ph->group_len[g] != 3 || ph->group_len[g + 1] != 3 ||
+        ph->group_len[g + 2] != 4)
+        return false;
+    if (v->s[ph->group_pos[g]] < '2') /* area codes start with 2-9 */
+        return false;
+    if (g == 0 && ph->open_paren && ph->seps[1] == ')')
+        return true; /* (555) 123-4567 */
+    return ph->seps[g + 1] == ph->seps[g + 2] && (g == 0 || ph->seps[1] == ph->seps[2]);
 }
 
-/* ---- the scan ---------------------------------------------------------- */
+/*
+ * A phone number starting at digit i: "+" and 8-15 digits; "00" and a
+ * country code; a national number with its leading-zero trunk prefix
+ * (020 7946 0958, 06 12 34 56 78, 0612345678); or a North American 3-3-4
+ * number. Dates, prices, times and order numbers have none of these shapes.
+ */
+static bool is_phone(const text_view *v, size_t i, const phone_shape *ph)
+{
+    size_t lead = ph->open_paren ? i - 1 : i;
+    bool plus = lead > 0 && v->s[lead - 1] == '+';
+    size_t before = plus ? lead - 1 : lead;
+    if (before > 0 && (is_alnum(v->s[before - 1]) || v->s[before - 1] == '.'))
+        return false;
+    if (ph->end < v->n && (is_alnum(v->s[ph->end]) || v->s[ph->end] == '@'))
+        return false;
+    const uint8_t *d = v->s + i;
+    if (plus)
+        return ph->digits >= 8 && ph->digits <= 15;
+    if (d[0] == '0' && ph->digits >= 10 && ph->digits <= 15 && i + 2 < v->n && d[1] == '0' &&
+        d[2] != '0')
+        return true; /* 0044 20 7946 0958 */
+    if (d[0] == '0' && i + 1 < v->n && d[1] != '0' && ph->digits >= 9 && ph->digits <= 11)
+        return true;
+    return nanp_shape(v, ph);
+}
 
-/* Next decoded offset >= i that may start something: a digit, '@' or ':'. */
+/* Whether digit i can begin any of is_phone()'s shapes: after '+' or '(',
+ * a trunk or international 0, or a group of 3 digits (or the 1 of 1-800). */
+static bool phone_may_start(const text_view *v, size_t i)
+{
+    if (v->s[i] == '0' || (i > 0 && (v->s[i - 1] == '+' || v->s[i - 1] == '(')))
+        return true;
+    size_t n = 0;
+    while (i + n < v->n && is_digit(v->s[i + n]) && n < 4)
+        n++;
+    return n == 3 || (n == 1 && v->s[i] == '1');
+}
+
+static int phone_at(scan_ctx *c, const text_view *v, size_t i, size_t *end)
+{
+    phone_shape ph;
+    read_phone(v, i, &ph);
+    if (ph.digits < 7 || !is_phone(v, i, &ph))
+        return VEIL_OK;
+    count(c, MASKER_PHONE);
+    *end = ph.end;
+    return mask_digits(c, v, i, ph.end);
+}
+
+/* ---- secrets named by their field --------------------------------------------- */
+
+/* The name that ends right before i ("password" of "?password=" or of
+ * "\"password\":"), as [*from, i). */
+static bool name_before(const text_view *v, size_t i, size_t *from)
+{
+    size_t k = i;
+    while (k > 0 && i - k < 64 && is_class(v->s[k - 1], C_DIGIT | C_ALPHA | C_NAME))
+        k--;
+    *from = k;
+    return k < i;
+}
+
+/* Where the value after a name ends: at a delimiter of URLs, forms,
+ * cookies and JSON. */
+static size_t value_end(const text_view *v, size_t k, bool quoted)
+{
+    if (quoted) {
+        while (k < v->n && v->s[k] != '"')
+            k += v->s[k] == '\\' && k + 1 < v->n ? 2 : 1;
+        return k;
+    }
+    while (k < v->n && v->s[k] && !is_class(v->s[k], C_VALUE_END))
+        k++;
+    return k;
+}
+
+/*
+ * A value named like a secret: "password=..." and "token=..." in URLs,
+ * form bodies and cookies, and "\"password\":..." in JSON held in a
+ * string (a network plugin's request body). At the '=' or ':' at i.
+ */
+static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    bool json = v->s[i] == ':' && i > 1 && v->s[i - 1] == '"';
+    if (!json && v->s[i] != '=')
+        return 0;
+    size_t name_end = json ? i - 1 : i, from;
+    if (!name_before(v, name_end, &from) || (json && (from == 0 || v->s[from - 1] != '"')))
+        return 0;
+    if (!secret_name_like((const char *)v->s + from, name_end - from))
+        return 0;
+    size_t k = i + 1;
+    while (json && k < v->n && v->s[k] == ' ')
+        k++;
+    bool quoted = json && k < v->n && v->s[k] == '"';
+    size_t start = quoted ? k + 1 : k, end = value_end(v, start, quoted);
+    if (end == start)
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, start, end, "");
+    return end;
+}
+
+/* ---- the scan ---------------------------------------------------------------- */
+
+/* Next normalized offset >= i that may start something: a digit, '@', ':' or '='. */
 static size_t next_candidate(const text_view *v, size_t i)
 {
 #if defined(__SSE2__)
-    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
-    const __m128i at = _mm_set1_epi8('@'), colon = _mm_set1_epi8(':');
+    const __m128i zero = _mm_set1_epi8('0'), colon_offset = _mm_set1_epi8(':' - '0');
+    const __m128i at = _mm_set1_epi8('@'), eq = _mm_set1_epi8('=');
     while (i + 16 <= v->n) {
         __m128i b = _mm_loadu_si128((const __m128i *)(v->s + i));
         __m128i d = _mm_sub_epi8(b, zero);
-        __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
-        __m128i hit =
-            _mm_or_si128(digit, _mm_or_si128(_mm_cmpeq_epi8(b, at), _mm_cmpeq_epi8(b, colon)));
+        __m128i digit_or_colon = _mm_cmpeq_epi8(_mm_min_epu8(d, colon_offset), d);
+        __m128i hit = _mm_or_si128(digit_or_colon,
+                                   _mm_or_si128(_mm_cmpeq_epi8(b, at), _mm_cmpeq_epi8(b, eq)));
         int m = _mm_movemask_epi8(hit);
         if (m)
             return i + (size_t)__builtin_ctz((unsigned)m);
         i += 16;
     }
 #endif
-    while (i < v->n && !is_digit(v->s[i]) && v->s[i] != '@' && v->s[i] != ':')
+    while (i < v->n && !(v->s[i] >= '0' && v->s[i] <= ':') && v->s[i] != '@' && v->s[i] != '=')
         i++;
     return i;
 }
 
-/* A run of digits at i, where no IP matched: card, phone or typed card. */
-static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t *end)
+/* A cluster: digit groups joined by what separates the groups of cards and
+ * phone numbers (up to 7 of space - . / ( ) +), read once. */
+typedef struct {
+    size_t stop;    /* past its last digit */
+    size_t digits;  /* in all its groups */
+    bool ip_shaped; /* three groups of 1-3 digits in a row, each joined to
+                     * the next by one '.' or '-': maybe an IPv4 address */
+} cluster;
+
+static size_t cluster_join_at(const text_view *v, size_t k)
 {
-    digit_run r;
-    read_run(v, i, &r);
-    *end = r.end;
-    size_t g0, g1;
-    if (r.n_digits >= 12 && find_card(&r, &g0, &g1)) {
-        c->findings->count[c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE]++;
-        return mask_digits(c, v, r.group_pos[g0], r.group_end[g1]);
+    size_t j = k;
+    while (j < v->n && j - k < 7 && is_class(v->s[j], C_NUMBER_SEP))
+        j++;
+    return j > k && j < v->n && is_digit(v->s[j]) ? j - k : 0;
+}
+
+static void read_cluster(const text_view *v, size_t i, cluster *cl)
+{
+    *cl = (cluster){0};
+    unsigned short_joins = 0;
+    for (size_t k = i;;) {
+        size_t g = k;
+        while (k < v->n && is_digit(v->s[k]))
+            k++;
+        cl->digits += k - g;
+        cl->stop = k;
+        bool short_join = k - g <= 3 && k + 1 < v->n && (v->s[k] == '.' || v->s[k] == '-') &&
+                          is_digit(v->s[k + 1]);
+        short_joins = short_join ? short_joins + 1 : 0;
+        cl->ip_shaped |= short_joins >= 3;
+        size_t join = cluster_join_at(v, k);
+        if (!join)
+            return;
+        k += join;
     }
-    if (mode == SCAN_TYPED && r.n_digits >= 7 &&
-        card_iin_prefix_ok(r.digits, r.n_digits < 6 ? r.n_digits : 6)) {
-        c->findings->count[c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE]++;
-        return mask_digits(c, v, i, r.end);
+}
+
+/* The digit after the group at k and the separators after it, or stop. */
+static size_t next_group(const text_view *v, size_t k, size_t stop)
+{
+    while (k < stop && is_digit(v->s[k]))
+        k++;
+    while (k < stop && !is_digit(v->s[k]))
+        k++;
+    return k;
+}
+
+/* An IPv4 address at one of the cluster's groups is masked, and ends the
+ * cluster there (*end past the address). */
+static int ip_in_cluster(scan_ctx *c, const text_view *v, size_t i, cluster *cl, size_t *end)
+{
+    int err = VEIL_OK;
+    for (size_t g = i; g < cl->stop; g = next_group(v, g, cl->stop)) {
+        if (ipv4_at(c, v, g, end, &err)) {
+            cl->stop = g;
+            return err;
+        }
     }
-    if (!c->policy->record_pii && is_phone(v, i, &r)) {
-        c->findings->count[MASKER_PHONE]++;
-        *end = phone_end(v, &r);
-        return mask_digits(c, v, i, *end);
+    return err;
+}
+
+/* Phone numbers that start at any group of [i, stop). */
+static int phones_in_cluster(scan_ctx *c, const text_view *v, size_t i, size_t stop, size_t *end)
+{
+    for (size_t g = i; g < stop; g = next_group(v, g, stop)) {
+        size_t phone_end = 0;
+        int err = phone_may_start(v, g) ? phone_at(c, v, g, &phone_end) : VEIL_OK;
+        if (err)
+            return err;
+        if (phone_end > g) {
+            g = phone_end;
+            *end = phone_end > *end ? phone_end : *end;
+        }
     }
     return VEIL_OK;
 }
 
 /*
- * Counts the digits of the grouped run (as read_run() reads it) whose first
- * group ends at `at` with `digits` digits, stopping once there are 7, the
- * fewest any finding needs. Sets *end past the groups counted.
+ * The cluster of digit groups at i: IP addresses, cards, a card being
+ * typed, phone numbers. Numbers in CSS, SVG paths and prose make clusters
+ * of a few digits, too few for any of them but an address: those are
+ * passed over whole.
  */
-static size_t short_run_end(const text_view *v, size_t at, size_t digits, size_t *end)
+static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t *end)
 {
-    size_t sep;
-    while (digits < 7 && (sep = separator_len(v, at)) && at + sep < v->n &&
-           is_digit(v->s[at + sep])) {
-        at += sep;
-        for (; at < v->n && is_digit(v->s[at]); at++)
-            digits++;
-    }
-    *end = at;
-    return digits;
+    cluster cl;
+    read_cluster(v, i, &cl);
+    *end = cl.stop;
+    int err = VEIL_OK;
+    /* digits glued to a word ("ec2-", "h264") start no address, but may
+     * start a card ("Visa4111 1111 ...") */
+    size_t ip_from = i > 0 && is_alpha(v->s[i - 1]) ? next_group(v, i, cl.stop) : i;
+    if (cl.ip_shaped && ((err = ip_in_cluster(c, v, ip_from, &cl, end)) || cl.stop <= i))
+        return err;
+    if (cl.digits < 7)
+        return VEIL_OK;
+    card_hits hits = {c, v, false};
+    if (cl.digits >= 12 && (err = cards_in_run(v, i, cl.stop, on_card, &hits)))
+        return err;
+    if (hits.found)
+        return VEIL_OK;
+    if (mode == SCAN_TYPED && (err = typed_card(c, v, i, cl.stop)))
+        return err;
+    if (c->policy->record_pii)
+        return VEIL_OK;
+    return phones_in_cluster(c, v, i, cl.stop, end);
 }
 
 static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
@@ -548,182 +759,135 @@ static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
     int err = VEIL_OK;
     while (!err && (i = next_candidate(v, i)) < v->n) {
         uint8_t ch = v->s[i];
-        size_t next = i + 1;
+        size_t next = i + 1, e = 0;
         if (ch == '@') {
-            if (!c->policy->record_pii) {
-                size_t e = try_email(c, v, i, &err);
-                if (e)
-                    next = e;
-            }
-        } else if (ch == ':') {
-            size_t e = try_ipv6(c, v, i, &err);
-            if (e)
+            if (!c->policy->record_pii && (e = try_email(c, v, i, &err)))
+                next = e;
+        } else if (ch == '=' || ch == ':') {
+            if ((e = try_named_secret(c, v, i, &err)))
+                next = e;
+            else if (ch == ':' && (e = try_ipv6(c, v, i, &err)))
                 next = e;
         } else {
-            size_t run = i, pos[4], oend[4], e;
-            while (run < v->n && is_digit(v->s[run]))
-                run++;
-            uint8_t after = run < v->n ? v->s[run] : 0;
-            if (after == '.' && parse_ipv4(v, i, pos, oend, &e)) {
-                c->findings->count[MASKER_IP]++;
-                err = mask_ipv4(c, v, pos, oend);
-                next = e;
-            } else if (after == ')' || short_run_end(v, run, run - i, &next) >= 7) {
-                err = digits_at(c, v, i, mode, &next);
-            }
-            /* else: numbers in CSS, SVG paths and prose, fewer than 7 digits
-             * in all their groups: too short for a card, a typed card or a
-             * phone; next is past them. */
+            err = digits_at(c, v, i, mode, &next);
+            if (next <= i)
+                next = i + 1;
         }
         i = next;
     }
     return err;
 }
 
-/* ---- decoding strings that hold escapes -------------------------------- */
-
-static int hex4(const uint8_t *p)
-{
-    int v = 0;
-    for (int k = 0; k < 4; k++) {
-        uint8_t ch = p[k];
-        v = v * 16 + (is_digit(ch) ? ch - '0' : (ch | 0x20) - 'a' + 10);
-    }
-    return v;
-}
-
-static size_t utf8_put(uint8_t *out, unsigned cp)
-{
-    if (cp < 0x80) {
-        out[0] = (uint8_t)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (uint8_t)(0xc0 | cp >> 6);
-        out[1] = (uint8_t)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (uint8_t)(0xe0 | cp >> 12);
-        out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (uint8_t)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (uint8_t)(0xf0 | cp >> 18);
-    out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (uint8_t)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
-/*
- * Decodes an already-validated JSON string: out has room for len bytes, esc
- * for len / 2 escapes. Runs between backslashes are copied whole.
- */
-static size_t decode_string(const uint8_t *raw, size_t len, uint8_t *out, escape_span *esc,
-                            size_t *n_esc)
-{
-    size_t n = 0, m = 0, i = 0;
-    while (i < len) {
-        const uint8_t *bs = memchr(raw + i, '\\', len - i);
-        size_t plain = bs ? (size_t)(bs - raw) - i : len - i;
-        memcpy(out + n, raw + i, plain);
-        n += plain;
-        i += plain;
-        if (!bs)
-            break;
-        size_t start = i;
-        uint8_t e = raw[i + 1];
-        unsigned cp;
-        if (e == 'u') {
-            cp = (unsigned)hex4(raw + i + 2);
-            i += 6;
-            if (cp >= 0xd800 && cp < 0xdc00) { /* validated: a low surrogate follows */
-                cp = 0x10000 + ((cp - 0xd800) << 10) + ((unsigned)hex4(raw + i + 2) - 0xdc00);
-                i += 6;
-            }
-        } else {
-            cp = e == 'b'   ? '\b'
-                 : e == 'f' ? '\f'
-                 : e == 'n' ? '\n'
-                 : e == 'r' ? '\r'
-                 : e == 't' ? '\t'
-                            : e;
-            i += 2;
-        }
-        size_t k = utf8_put(out + n, cp);
-        esc[m++] = (escape_span){.decoded = (uint32_t)n,
-                                 .raw = (uint32_t)start,
-                                 .decoded_len = (uint8_t)k,
-                                 .raw_len = (uint8_t)(i - start)};
-        n += k;
-    }
-    *n_esc = m;
-    return n;
-}
-
-void decode_scratch_free(decode_scratch *d)
-{
-    if (d->buf)
-        sodium_memzero(d->buf, d->cap);
-    free(d->buf);
-    free(d->escapes);
-    memset(d, 0, sizeof *d);
-}
-
-/* Room for a decoded string of n raw bytes; the old buffer is wiped, not reused. */
-static int scratch_reserve(decode_scratch *d, size_t n)
-{
-    if (n + 1 <= d->cap)
-        return VEIL_OK;
-    decode_scratch_free(d);
-    size_t cap = n + 1 < 4096 ? 4096 : n + 1;
-    d->buf = malloc(cap);
-    d->escapes = malloc((cap / 2 + 1) * sizeof *d->escapes);
-    if (!d->buf || !d->escapes) {
-        decode_scratch_free(d);
-        return VEIL_ENOMEM;
-    }
-    d->cap = cap;
-    return VEIL_OK;
-}
-
-/* The string as the scanner reads it: raw bytes, or decoded into the scratch. */
-static int view_of(const scan_ctx *c, const json_tok *t, text_view *v)
-{
-    v->raw_start = t->start;
-    v->raw_len = t->len;
-    v->esc = NULL;
-    v->n_esc = 0;
-    v->s = (const uint8_t *)c->json + t->start;
-    v->n = t->len;
-    if (!(t->flags & TOK_F_ESCAPED))
-        return VEIL_OK;
-    int err = scratch_reserve(c->scratch, t->len);
-    if (err)
-        return err;
-    v->n = decode_string(v->s, t->len, c->scratch->buf, c->scratch->escapes, &v->n_esc);
-    v->s = c->scratch->buf;
-    v->esc = c->scratch->escapes;
-    return VEIL_OK;
-}
-
-/* The scan proper, for a string the tokenizer marked TOK_F_CANDIDATE. */
+/* The scan proper, for a string (or key) the tokenizer marked TOK_F_CANDIDATE. */
 static int scan_token(scan_ctx *c, const json_tok *t, enum scan_mode mode)
 {
     text_view v;
-    int err = view_of(c, t, &v);
+    int err = text_view_of(c->scratch, c->json, t, &v);
     if (err)
         return err;
     err = scan_view(c, &v, mode);
-    if (v.esc) /* decoded bytes were unmasked input */
-        sodium_memzero(c->scratch->buf, v.n);
+    text_view_done(c->scratch, &v);
     return err;
+}
+
+/* The length of number token t's lexeme (a number read as a 32-bit integer
+ * keeps its value where the length was). */
+static uint32_t number_len(const scan_ctx *c, const json_tok *t)
+{
+    if (!(t->flags & TOK_F_UINT))
+        return t->len;
+    const char *p = c->json + t->start;
+    uint32_t n = 0;
+    while ((p[n] >= '0' && p[n] <= '9') || p[n] == '-' || p[n] == '+' || p[n] == '.' ||
+           p[n] == 'e' || p[n] == 'E')
+        n++;
+    return n;
+}
+
+/*
+ * Replaces number token t by rep (a string). No longer than the number, it
+ * is written in place and followed by spaces, which JSON allows after a
+ * value; longer, it is queued (it lengthens the batch: the copy path).
+ */
+static int replace_number(scan_ctx *c, const json_tok *t, const char *rep, size_t rep_len)
+{
+    uint32_t len = number_len(c, t);
+    if (rep_len > len)
+        return edit_push(c->edits, t->start, len, rep, rep_len, EDIT_NOT_IN_STRING);
+    memcpy(c->json + t->start, rep, rep_len);
+    memset(c->json + t->start + rep_len, ' ', len - rep_len);
+    return VEIL_OK;
+}
+
+/*
+ * The digits of the integer a JSON number lexeme stands for (4.2e3: 4200),
+ * without leading zeros, into d; 0 when it is not an integer or needs more
+ * than cap digits. The lexeme was validated by the tokenizer.
+ */
+static size_t number_digits(const char *s, size_t len, uint8_t *d, size_t cap)
+{
+    uint8_t all[64];
+    size_t i = s[0] == '-', n = 0, frac = 0;
+    bool in_frac = false;
+    for (; i < len && s[i] != 'e' && s[i] != 'E'; i++) {
+        if (s[i] == '.') {
+            in_frac = true;
+            continue;
+        }
+        if (n == sizeof all)
+            return 0;
+        all[n++] = (uint8_t)(s[i] - '0');
+        frac += in_frac;
+    }
+    long exp = 0;
+    if (i < len) {
+        bool neg = s[++i] == '-';
+        i += s[i] == '-' || s[i] == '+';
+        for (; i < len && exp < 100000; i++)
+            exp = exp * 10 + (s[i] - '0');
+        exp = neg ? -exp : exp;
+    }
+    long shift = exp - (long)frac; /* the value is all[0..n) times 10^shift */
+    for (; shift < 0; shift++) {   /* an integer only when what the point cuts off is 0 */
+        if (n == 0 || all[n - 1] != 0)
+            return 0;
+        n--;
+    }
+    size_t lead = 0;
+    while (lead < n && all[lead] == 0)
+        lead++;
+    if (lead == n || (size_t)shift > cap || n - lead + (size_t)shift > cap)
+        return 0;
+    memcpy(d, all + lead, n - lead);
+    memset(d + n - lead, 0, (size_t)shift);
+    return n - lead + (size_t)shift;
+}
+
+/*
+ * A JSON number is read like the digits it stands for: a card number
+ * written as a number (or in exponent form, 4.242424242424242e15) becomes
+ * a masked string; the JSON stays valid, only that value's type changes.
+ */
+static int scan_number(scan_ctx *c, const json_tok *t)
+{
+    uint8_t d[20];
+    size_t n = number_digits(c->json + t->start, number_len(c, t), d, sizeof d);
+    if (n < 12 || n > 19 || !card_number_ok(d, n))
+        return VEIL_OK;
+    count(c, c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE);
+    if (c->dry_run)
+        return VEIL_OK;
+    char rep[24] = "\"";
+    memset(rep + 1, '*', n);
+    rep[n + 1] = '"';
+    return replace_number(c, t, rep, n + 2);
 }
 
 int detect_scan_string(scan_ctx *c, const json_tok *t, enum scan_mode mode)
 {
-    return (t->flags & TOK_F_CANDIDATE) ? scan_token(c, t, mode) : VEIL_OK;
+    if (!(t->flags & TOK_F_CANDIDATE))
+        return VEIL_OK;
+    return t->kind == TOK_NUM ? scan_number(c, t) : scan_token(c, t, mode);
 }
 
 /*
@@ -742,7 +906,7 @@ bool detect_may_find(decode_scratch *scratch, const char *json, const json_tok *
                   .findings = &found,
                   .policy = &strictest,
                   .dry_run = true};
-    if (scan_token(&c, t, SCAN_TEXT))
+    if (detect_scan_string(&c, t, SCAN_TEXT))
         return true; /* no memory to decode it now: the sweep tries again */
     for (int k = 0; k < MASKER_FINDING_COUNT; k++)
         if (found.count[k])
@@ -753,7 +917,8 @@ bool detect_may_find(decode_scratch *scratch, const char *json, const json_tok *
 /*
  * The strings reach here long after the tokenizer read them, and in a large
  * batch they are out of cache: the sweep gathers the next few candidates and
- * asks for all their bytes at once, then scans them.
+ * asks for all their bytes at once, then scans them. Keys it lists on their
+ * own (they are not on the tape).
  */
 int detect_sweep(scan_ctx *c, const json_tape *tape)
 {
@@ -772,26 +937,51 @@ int detect_sweep(scan_ctx *c, const json_tape *tape)
             todo[n++] = cand[i];
         }
         for (uint32_t k = 0; k < n; k++) {
-            int err = scan_token(c, &t[todo[k]], SCAN_TEXT);
+            int err = detect_scan_string(c, &t[todo[k]], SCAN_TEXT);
             if (err)
                 return err;
         }
     }
+    for (uint32_t k = 0; k < tape->n_keys; k++) {
+        int err = scan_token(c, &tape->keys[k], SCAN_TEXT);
+        if (err)
+            return err;
+    }
     return VEIL_OK;
 }
 
-/* ---- field masks ------------------------------------------------------- */
+/* ---- field masks ------------------------------------------------------------- */
 
 static bool keep_in_text(uint8_t ch)
 {
     return ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r';
 }
 
+/* A number where a string belongs: replaced by a string of as many '*'. */
+static int mask_number(scan_ctx *c, const json_tok *t, enum field_mask how)
+{
+    size_t stars = how == MASK_FIXED ? MASKER_FIXED_LEN : number_len(c, t);
+    veil_buf rep = {0};
+    int err = veil_buf_append(&rep, "\"", 1);
+    if (!err)
+        err = veil_buf_append_fill(&rep, '*', stars);
+    if (!err)
+        err = veil_buf_append(&rep, "\"", 1);
+    if (!err)
+        err = replace_number(c, t, rep.data, rep.len);
+    veil_buf_free(&rep);
+    return err;
+}
+
 int detect_mask_field(scan_ctx *c, const json_tok *t, enum field_mask how)
 {
-    if (t->len == 0)
+    if (t->kind == TOK_NUM) {
+        count(c, MASKER_FIELD);
+        return mask_number(c, t, how);
+    }
+    if (t->kind != TOK_STR || t->len == 0)
         return VEIL_OK;
-    c->findings->count[MASKER_FIELD]++;
+    count(c, MASKER_FIELD);
     char *raw = c->json + t->start;
     if (how == MASK_FIXED) {
         if (t->len == MASKER_FIXED_LEN) {
@@ -809,14 +999,13 @@ int detect_mask_field(scan_ctx *c, const json_tok *t, enum field_mask how)
     }
     /* One '*' per character: decode, then rebuild the whole string. */
     text_view v;
-    int err = view_of(c, t, &v);
+    int err = text_view_of(c->scratch, c->json, t, &v);
     if (err)
         return err;
     veil_buf rep = {0};
-    for (size_t i = 0; i < v.n && !err; i++) {
+    for (size_t i = 0; i < v.n && !err;) {
         uint8_t ch = v.s[i];
-        if ((ch & 0xc0) == 0x80)
-            continue; /* continuation byte: its character is already masked */
+        size_t len = char_len(&v, i);
         if (how == MASK_TEXT && keep_in_text(ch))
             err = veil_buf_append_str(&rep, ch == ' '    ? " "
                                             : ch == '\n' ? "\\n"
@@ -824,6 +1013,7 @@ int detect_mask_field(scan_ctx *c, const json_tok *t, enum field_mask how)
                                                          : "\\r");
         else
             err = veil_buf_append(&rep, "*", 1);
+        i += len;
     }
     if (!err) {
         if (rep.len == t->len)
@@ -833,7 +1023,84 @@ int detect_mask_field(scan_ctx *c, const json_tok *t, enum field_mask how)
                             t->start + t->len);
     }
     veil_buf_free(&rep);
-    if (v.esc)
-        sodium_memzero(c->scratch->buf, v.n);
+    text_view_done(c->scratch, &v);
+    return err;
+}
+
+/* ---- cards split over text nodes ------------------------------------------- */
+
+enum { JOINED_MAX = 16 * 64 };
+
+typedef struct {
+    uint8_t s[JOINED_MAX];
+    uint8_t part[JOINED_MAX];   /* which part each byte came from */
+    uint32_t local[JOINED_MAX]; /* its normalized offset in that part */
+    size_t n;
+    uint32_t cards[8][2]; /* joined ranges of the cards that span parts */
+    size_t n_cards;
+} joined_text;
+
+static int on_joined_card(void *user, uint32_t from, uint32_t to)
+{
+    joined_text *j = user;
+    if (j->part[from] != j->part[to - 1] && j->n_cards < 8) /* one part alone: the sweep's */
+        j->cards[j->n_cards][0] = from, j->cards[j->n_cards++][1] = to;
+    return VEIL_OK;
+}
+
+/* Appends part p's window of normalized bytes to the joined text. */
+static int join_part(scan_ctx *c, joined_text *j, const text_part *p, uint8_t index)
+{
+    text_view v;
+    int err = text_view_of(c->scratch, c->json, p->tok, &v);
+    if (err)
+        return err;
+    size_t from = 0, to = v.n;
+    if (p->kind == TEXT_PART_HEAD && to > TEXT_PART_EDGE)
+        to = TEXT_PART_EDGE;
+    if (p->kind == TEXT_PART_TAIL && to > TEXT_PART_EDGE)
+        from = to - TEXT_PART_EDGE;
+    for (size_t k = from; k < to && j->n < JOINED_MAX; k++, j->n++) {
+        j->s[j->n] = v.s[k];
+        j->part[j->n] = index;
+        j->local[j->n] = (uint32_t)k;
+    }
+    text_view_done(c->scratch, &v);
+    return VEIL_OK;
+}
+
+/* Masks the digits of the found cards that lie in part `index`. */
+static int mask_in_part(scan_ctx *c, const joined_text *j, const text_part *p, uint8_t index)
+{
+    text_view v;
+    int err = text_view_of(c->scratch, c->json, p->tok, &v);
+    if (err)
+        return err;
+    for (size_t k = 0; k < j->n_cards && !err; k++)
+        for (uint32_t i = j->cards[k][0]; i < j->cards[k][1] && !err; i++)
+            if (j->part[i] == index && is_digit(j->s[i]))
+                err = replace_range(c, &v, j->local[i], j->local[i] + 1u, "*", 1);
+    text_view_done(c->scratch, &v);
+    return err;
+}
+
+int detect_split_cards(scan_ctx *c, const text_part *parts, size_t n)
+{
+    joined_text *j = malloc(sizeof *j);
+    if (!j)
+        return VEIL_ENOMEM;
+    j->n = j->n_cards = 0;
+    int err = VEIL_OK;
+    for (size_t p = 0; p < n && p < 255 && !err; p++)
+        err = join_part(c, j, &parts[p], (uint8_t)p);
+    text_view jv = {.s = j->s, .n = j->n};
+    if (!err)
+        err = cards_in_run(&jv, 0, jv.n, on_joined_card, j);
+    for (size_t k = 0; k < j->n_cards; k++)
+        count(c, c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE);
+    for (size_t p = 0; p < n && p < 255 && !err && j->n_cards; p++)
+        err = mask_in_part(c, j, &parts[p], (uint8_t)p);
+    sodium_memzero(j->s, j->n); /* the joined digits were unmasked input */
+    free(j);
     return err;
 }

@@ -17,11 +17,13 @@ enum tok_kind { TOK_OBJ, TOK_ARR, TOK_STR, TOK_NUM, TOK_TRUE, TOK_FALSE, TOK_NUL
 #define TOK_F_UINT        4  /* number is an unsigned 32-bit integer, in uint_value */
 #define TOK_F_VISITED     8  /* set by the walk: string already masked or scanned */
 #define TOK_F_KEY_ESCAPED 16 /* the member's key contains a backslash escape */
-/* A value string holding a digit, ':', '@' or a \u escape: only these can
- * hold a card number, IP, email or phone, so detection skips all others. */
+/* A string holding a digit, ':', '@', '=', a \u escape or a character that
+ * may be another script's digit (or a number long enough to be a card): only
+ * these can hold something detection finds, so it skips all others. */
 #define TOK_F_CANDIDATE 32
-/* A name or id value that means a card field (card_like()), noted while the
- * bytes are in cache: the walk reads them long after, when they are not. */
+/* A name or id value that means a card field (card_like()), or an
+ * aria-label or placeholder that labels one (card_label_like()), noted while
+ * the bytes are in cache: the walk reads them long after, when they are not. */
 #define TOK_F_CARD_NAME 64
 
 /*
@@ -52,11 +54,25 @@ enum rr_key {
     RR_KEY_CONTENTEDITABLE,
     RR_KEY_RR_IS_PASSWORD,
     RR_KEY_VEIL_SENSITIVE,
+    RR_KEY_FOR,
+    RR_KEY_TAG,
+    RR_KEY_STYLE,
+    RR_KEY_PAYLOAD,
+    RR_KEY_ARIA_LABEL,
+    RR_KEY_PLACEHOLDER,
     RR_KEY_COUNT
 };
 
-/* Form fields by tag name: their values are typed by the visitor. */
-enum form_tag { FORM_NONE, FORM_INPUT, FORM_TEXTAREA, FORM_SELECT };
+/* What a tag name is to the masker: a form field (its value is typed by the
+ * visitor), a <label>, or a phrasing element a card's digits may be split
+ * across (<span>4242</span><span>4242</span>...). Read by the tokenizer,
+ * while the name's bytes are in cache. */
+enum form_tag { FORM_NONE, FORM_INPUT, FORM_TEXTAREA, FORM_SELECT, FORM_LABEL, FORM_INLINE };
+
+static inline bool form_field(uint8_t form)
+{
+    return form == FORM_INPUT || form == FORM_TEXTAREA || form == FORM_SELECT;
+}
 
 /* v[0..len) is the lowercase word `want`, ignoring ASCII case. */
 static inline bool ascii_word_is(const char *v, size_t len, const char *want)
@@ -75,7 +91,7 @@ static inline bool ascii_word_is(const char *v, size_t len, const char *want)
 const char *rr_key_name(enum rr_key key);
 
 /*
- * One JSON value in document order, 16 bytes. Strings: `start` is the first
+ * One JSON value in document order, 12 bytes. Strings: `start` is the first
  * byte after the opening quote, `len` the raw byte count up to the closing
  * quote; literals: their bytes; numbers: their bytes, or with TOK_F_UINT
  * their value (the only use the walk has for them). Containers: `end` is the
@@ -98,9 +114,18 @@ typedef struct {
     };
     uint8_t kind;
     uint8_t flags;
-    uint8_t key;  /* enum rr_key, for object members */
-    uint8_t form; /* enum form_tag, for tagName values */
+    uint8_t key; /* enum rr_key, for object members */
+    union {
+        uint8_t form; /* tagName values: enum form_tag */
+        uint8_t text; /* textContent values: TEXT_DIGITS and TEXT_OPEN_* */
+    };
 } json_tok;
+
+/* What the tokenizer notes of a text node's value that may hold digits, for
+ * the walk's search for a card split over text nodes: its digits (up to
+ * TEXT_DIGITS), and whether digits could run on across its start or end (a
+ * digit there, maybe behind a few separators). */
+enum { TEXT_DIGITS = 63, TEXT_OPEN_START = 64, TEXT_OPEN_END = 128 };
 
 _Static_assert(sizeof(json_tok) == 12,
                "the tape is written and read once per batch: keep it small");
@@ -114,9 +139,13 @@ static inline uint32_t tok_after(const json_tok *t, uint32_t v)
 
 /*
  * tok[0] is a placeholder; the document's root value is tok[1]. `candidates`
- * lists, in order, the strings the sweep must read instead of the whole tape:
- * those marked TOK_F_CANDIDATE where the tokenizer's dry run of the scan
- * (detect_may_find()) found something.
+ * lists, in order, the strings and numbers the sweep must read instead of
+ * the whole tape: those marked TOK_F_CANDIDATE where the tokenizer's dry run
+ * of the scan (detect_may_find()) found something. Object keys are not on
+ * the tape: `keys` holds the few that need the scan too (an email or a card
+ * used as a key), as string tokens of their own. `secrets` lists the values
+ * of members whose key names a secret (secret_name_like()), `labels` the
+ * <label> elements (by their tagName token), read before the walk.
  */
 typedef struct {
     json_tok *tok;
@@ -125,9 +154,19 @@ typedef struct {
     uint32_t *candidates;
     uint32_t n_candidates;
     uint32_t cap_candidates;
+    json_tok *keys;
+    uint32_t n_keys;
+    uint32_t cap_keys;
+    uint32_t *secrets;
+    uint32_t n_secrets;
+    uint32_t cap_secrets;
+    uint32_t *labels; /* tagName tokens that name a <label> */
+    uint32_t n_labels;
+    uint32_t cap_labels;
+    struct key_memo *key_memo; /* kept across batches: what key names mean (json.re) */
 } json_tape;
 
-typedef struct decode_scratch decode_scratch; /* detect.c */
+typedef struct decode_scratch decode_scratch; /* text.c */
 
 /* Tokenises json[0..len) (json[len] must be NUL) onto the tape; scratch
  * decodes strings for detect_may_find(). */
@@ -145,20 +184,13 @@ const char *json_key_of(const char *json, const json_tok *k);
 
 typedef struct selector_list selector_list;
 
-/* How the walker reads an element: its tag and attributes, any key order. */
-typedef struct {
-    const char *tag;
-    size_t tag_len;
-    /* Returns the raw value of attribute `name`, "" for a non-string value,
-     * NULL when absent. */
-    const char *(*attr)(void *ctx, const char *name, size_t *len);
-    void *ctx;
-} element_view;
-
-bool selector_list_match(const selector_list *list, const element_view *el);
+/* The single tests selectors make (a tag, a class, an attribute), at most
+ * this many per site: which an element meets fits in 64 bits. */
+#define MASKER_MAX_ATOMS 64
 
 /* A site policy resolved for one page URL. */
 typedef struct {
+    const masker_site *site;
     int ip_octets;
     bool record_inputs;
     bool record_pii;
@@ -168,6 +200,97 @@ typedef struct {
 
 void masker_site_resolve(const masker_site *site, const char *url, size_t url_len,
                          masker_policy *out);
+
+/* Whether any selector of the site (or its pages) tests anything. */
+bool selector_site_has_atoms(const masker_site *site);
+/* The atoms an element of tag [tag, tag + len) meets by its tag. */
+uint64_t selector_atoms_of_tag(const masker_site *site, const char *tag, size_t len);
+/* Whether some atom reads attribute `name`. */
+bool selector_atoms_read(const masker_site *site, const char *name, size_t len);
+/* `bits` updated for attribute name = value (value NULL: the attribute is
+ * absent or removed). */
+uint64_t selector_atoms_attr(const masker_site *site, uint64_t bits, const char *name,
+                             size_t name_len, const char *value, size_t value_len);
+/* Whether some compound selector of the list has all its atoms in `atoms`. */
+bool selector_list_match(const selector_list *list, uint64_t atoms);
+
+/* ---- Reading strings (text.c) ------------------------------------------ */
+
+/* One place where the normalized reading differs from the raw bytes:
+ * normalized bytes [norm, norm + norm_len) stand for raw bytes
+ * [raw, raw + raw_len) of the string (an escape, a percent-encoding, a
+ * Unicode digit, separator or invisible character). */
+typedef struct {
+    uint32_t norm;
+    uint32_t raw;
+    uint8_t norm_len; /* 0-4 */
+    uint8_t raw_len;  /* 2-255 */
+} text_span;
+
+/* Where strings are normalized for scanning; owned by the session. */
+struct decode_scratch {
+    uint8_t *buf;                /* normalized bytes (wiped after each use) */
+    struct text_raw_byte *bytes; /* the layers' working copy (wiped) */
+    text_span *spans;            /* cap / 2 + 1 entries */
+    size_t cap;
+};
+
+void decode_scratch_free(decode_scratch *d);
+
+/* A string as the detectors read it. */
+typedef struct {
+    const uint8_t *s; /* normalized bytes: raw ones when nothing needed undoing */
+    size_t n;
+    const text_span *spans; /* in order; none when s is the raw bytes */
+    size_t n_spans;
+    uint32_t raw_start; /* offset of the string's first raw byte in the input */
+    uint32_t raw_len;
+    bool normalized; /* s lives in the scratch */
+} text_view;
+
+/* The normalized reading of string (or key) token t of json. */
+int text_view_of(decode_scratch *d, const char *json, const json_tok *t,
+                 text_view *v) VEIL_MUST_CHECK;
+/* Wipes what text_view_of() decoded: it was unmasked input. */
+void text_view_done(decode_scratch *d, const text_view *v);
+/* The input offset of normalized byte i (0 <= i <= n). */
+uint32_t text_raw_of(const text_view *v, size_t i);
+
+/* ---- Cards (cards.c) -------------------------------------------------- */
+
+/* Card-number rules, exposed for tests and the fuzz oracle. */
+bool card_luhn_ok(const uint8_t *digits, size_t n);
+bool card_iin_ok(const uint8_t *digits, size_t n);
+bool card_iin_prefix_ok(const uint8_t *digits, size_t n);
+/* 12-19 digits, an IIN that issues that length, and Luhn. */
+bool card_number_ok(const uint8_t *digits, size_t n);
+
+/* The separator (" ", " - ", ".", "/"...) after the digit group [group, i)
+ * of s: its length when a digit follows and the group has 3+ digits, else 0. */
+size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n);
+
+/* One run of digits of a chain: normalized [pos, end), n digits. */
+typedef struct {
+    uint32_t pos, end;
+    uint8_t n;
+} digit_group;
+
+/* Called with the normalized range of each card found; non-zero stops. */
+typedef int (*card_window_fn)(void *user, uint32_t from, uint32_t to);
+
+/* Reads the chains of digit groups in v->s[i, limit) (groups joined by
+ * card separators) and calls on_card for each card in them. */
+int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_card,
+                 void *user) VEIL_MUST_CHECK;
+
+/* Whether an element name or id means a card number, CVC or expiry field,
+ * and whether an accessible label (aria-label, placeholder, <label> text)
+ * names one (words.re). */
+bool card_like(const char *name, size_t len);
+bool card_label_like(const char *text, size_t len);
+/* Whether a field or parameter name names a secret: password, token,
+ * api_key, Authorization, cookie, CVC, PIN... (words.re). */
+bool secret_name_like(const char *name, size_t len);
 
 /* ---- Detection (detect.c) ---------------------------------------------- */
 
@@ -182,8 +305,10 @@ typedef struct {
     uint32_t len;
     uint32_t rep;
     uint32_t rep_len;
-    uint32_t quote;
+    uint32_t quote; /* EDIT_NOT_IN_STRING: a number replaced by a string */
 } masker_edit;
+
+#define EDIT_NOT_IN_STRING UINT32_MAX
 
 typedef struct {
     masker_edit *v;
@@ -197,24 +322,6 @@ enum scan_mode {
     SCAN_TYPED, /* a value the visitor types: also catch card numbers being typed */
 };
 
-/* One escape in a decoded string: raw bytes [raw, raw + raw_len) of the
- * string became decoded bytes [decoded, decoded + decoded_len). */
-typedef struct {
-    uint32_t decoded;
-    uint32_t raw;
-    uint8_t decoded_len; /* 1-4 */
-    uint8_t raw_len;     /* 2, 6 or 12 */
-} escape_span;
-
-/* Where strings with escapes are decoded for scanning; owned by the session. */
-struct decode_scratch {
-    uint8_t *buf;         /* decoded bytes (wiped after each use) */
-    escape_span *escapes; /* cap / 2 + 1 entries */
-    size_t cap;
-};
-
-void decode_scratch_free(decode_scratch *d);
-
 typedef struct {
     char *json; /* the whole input, rewritten in place */
     decode_scratch *scratch;
@@ -225,13 +332,14 @@ typedef struct {
     bool dry_run;       /* count only, write nothing */
 } scan_ctx;
 
-/* Finds and masks card numbers, IPs, emails and phones in one string token. */
+/* Finds and masks card numbers, IPs, emails, phones and named secrets in
+ * one string token, or a card number written as a JSON number. */
 int detect_scan_string(scan_ctx *ctx, const json_tok *t, enum scan_mode mode) VEIL_MUST_CHECK;
 /* Whether detect_scan_string(SCAN_TEXT) could find anything in string t of
  * json under any policy. Writes nothing to json. */
 bool detect_may_find(decode_scratch *scratch, const char *json, const json_tok *t);
-/* detect_scan_string(SCAN_TEXT) on every string on the tape's candidate list
- * that the walk left unvisited. */
+/* detect_scan_string(SCAN_TEXT) on every candidate on the tape's list that
+ * the walk left unvisited, and on the listed keys. */
 int detect_sweep(scan_ctx *ctx, const json_tape *tape) VEIL_MUST_CHECK;
 
 enum field_mask {
@@ -241,15 +349,22 @@ enum field_mask {
 };
 #define MASKER_FIXED_LEN 8
 
+/* A text node's part in a card split over nodes: all of it, or only its
+ * first or last TEXT_PART_EDGE normalized bytes (a long text joins its
+ * neighbours only by its ends). */
+enum text_part_kind { TEXT_PART_WHOLE, TEXT_PART_HEAD, TEXT_PART_TAIL };
+#define TEXT_PART_EDGE 40
+typedef struct {
+    const json_tok *tok;
+    uint8_t kind; /* enum text_part_kind */
+} text_part;
+
+/* Masks, in every part, the digits of each card that spans two or more of
+ * the parts read one after another (a card rendered as four <span>s). */
+int detect_split_cards(scan_ctx *ctx, const text_part *parts, size_t n) VEIL_MUST_CHECK;
+
+/* Masks string t (a number becomes a string of '*'). */
 int detect_mask_field(scan_ctx *ctx, const json_tok *t, enum field_mask how) VEIL_MUST_CHECK;
-
-/* Whether an element name or id means a card number, CVC or expiry field (words.re). */
-bool card_like(const char *name, size_t len);
-
-/* Card-number rules, exposed for tests. */
-bool card_luhn_ok(const uint8_t *digits, size_t n);
-bool card_iin_ok(const uint8_t *digits, size_t n);
-bool card_iin_prefix_ok(const uint8_t *digits, size_t n);
 
 int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t rep_len,
               uint32_t quote) VEIL_MUST_CHECK;
@@ -258,11 +373,23 @@ int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t 
 
 #define MASKER_URL_MAX 2048
 
+/* The DOM id of a form field and its rrweb node id (a <label for> may come later). */
+typedef struct {
+    uint64_t dom_id_hash;
+    uint32_t node;
+} field_id;
+
+enum { MASKER_CARD_TARGETS = 64, MASKER_FIELD_IDS = 256, MASKER_DOM_ID_MAX = 64 };
+
 struct masker_session {
     const masker_site *site;
     masker_policy policy; /* resolved for `url` */
     char url[MASKER_URL_MAX];
     node_table nodes;
+    /* DOM ids that a <label for> whose text names a card field points at */
+    char (*card_targets)[MASKER_DOM_ID_MAX];
+    size_t n_card_targets;
+    field_id *field_ids; /* open addressing, MASKER_FIELD_IDS slots; node 0: empty */
     /* per-batch scratch, kept to avoid reallocating */
     json_tape tape;
     edit_list edits;
@@ -271,6 +398,12 @@ struct masker_session {
 };
 
 void session_set_url(masker_session *s, const char *url, size_t len);
+
+/* Card fields named by labels: the DOM ids, and form fields by DOM id. */
+void card_target_add(masker_session *s, const char *dom_id, size_t len);
+bool card_target(const masker_session *s, const char *dom_id, size_t len);
+void field_id_add(masker_session *s, const char *dom_id, size_t len, uint32_t node);
+bool field_id_find(const masker_session *s, const char *dom_id, size_t len, uint32_t *node);
 
 /* Applies field masks and typed-value scans that depend on rrweb meaning. */
 int walk_batch(masker_session *s, char *json, masker_findings *findings) VEIL_MUST_CHECK;

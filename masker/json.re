@@ -41,7 +41,8 @@ enum lex { LEX_TOKEN, LEX_END, LEX_ERROR };
     hex    = [0-9a-fA-F];
     digit  = [0-9];
     ws     = [ \t\r\n];
-    number = "-"? ("0" | [1-9] digit*) ("." digit+)? ([eE] [+-]? digit+)?;
+    integer = "-"? ("0" | [1-9] digit*);
+    number = integer ("." digit+)? ([eE] [+-]? digit+)?;
     hi_sur = "\\u" [dD] [89abAB] hex hex;
     lo_sur = "\\u" [dD] [c-fC-F] hex hex;
     bmp_u  = "\\u" ([0-9a-cA-CefEF] hex hex hex | [dD] [0-7] hex hex);
@@ -74,10 +75,19 @@ static enum lex lex_token(const unsigned char **cursor, const unsigned char **to
 }
 
 /* Bytes that can start something the detector looks for: a digit, ':'
- * (adjacent in ASCII) and '@'. */
+ * (adjacent in ASCII), '@', and '=' (a named secret: "token=..."). */
 static inline bool pattern_byte(unsigned char ch)
 {
-    return (unsigned char)(ch - '0') <= ':' - '0' || ch == '@';
+    return (unsigned char)(ch - '0') <= ':' - '0' || ch == '@' || ch == '=';
+}
+
+/* The first bytes of UTF-8 sequences that can be a decimal digit of another
+ * script (Arabic-Indic D9/DB, NKo DF, Devanagari to Tibetan E0, Myanmar to
+ * Ol Chiki E1, Vai to Meetei EA, full-width EF, the supplementary planes F0). */
+static inline bool digit_lead_byte(unsigned char ch)
+{
+    return ch == 0xd9 || ch == 0xdb || ch == 0xdf || ch == 0xe0 || ch == 0xe1 || ch == 0xea ||
+           ch == 0xef || ch == 0xf0;
 }
 
 /*
@@ -95,6 +105,7 @@ skip_plain(const unsigned char *p, const unsigned char *end, bool patterns, bool
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
     const __m128i space = _mm_set1_epi8(0x20), zero = _mm_set1_epi8('0');
     const __m128i colon_offset = _mm_set1_epi8(':' - '0'), at = _mm_set1_epi8('@');
+    const __m128i eq = _mm_set1_epi8('=');
     while (end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)p);
         __m128i hit =
@@ -104,7 +115,7 @@ skip_plain(const unsigned char *p, const unsigned char *end, bool patterns, bool
         if (patterns) {
             __m128i d = _mm_sub_epi8(v, zero);
             __m128i pat = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d, colon_offset), d),
-                                       _mm_cmpeq_epi8(v, at));
+                                       _mm_or_si128(_mm_cmpeq_epi8(v, at), _mm_cmpeq_epi8(v, eq)));
             unsigned before_stop = mask ? (mask - 1) & ~mask : 0xffff;
             *seen |= ((unsigned)_mm_movemask_epi8(pat) & before_stop) != 0;
         }
@@ -127,11 +138,12 @@ skip_plain(const unsigned char *p, const unsigned char *end, bool patterns, bool
 static inline __attribute__((always_inline)) int
 lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns, uint8_t *flags)
 {
-    const unsigned char *YYCURSOR = *cursor, *YYMARKER, *YYLIMIT = end;
+    const unsigned char *YYCURSOR = *cursor, *YYMARKER, *YYLIMIT = end, *s;
     uint8_t f = TOK_F_ASCII;
     bool seen = false;
     for (;;) {
         YYCURSOR = skip_plain(YYCURSOR, end, patterns, &seen);
+        s = YYCURSOR;
         /*!re2c
             ["]             {
                 *cursor = YYCURSOR;
@@ -140,7 +152,11 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
             }
             "\\" ["\\/bfnrt] { f |= TOK_F_ESCAPED; continue; }
             bmp_u | hi_sur lo_sur { f |= TOK_F_ESCAPED; seen = true; continue; }
-            utf8_2 | utf8_3 | utf8_4 { f &= (uint8_t)~TOK_F_ASCII; continue; }
+            utf8_2 | utf8_3 | utf8_4 {
+                f &= (uint8_t)~TOK_F_ASCII;
+                seen |= patterns && digit_lead_byte(*s);
+                continue;
+            }
             [\x20-\x21\x23-\x5b\x5d-\x7f] {
                 seen |= patterns && pattern_byte(YYCURSOR[-1]);
                 continue;
@@ -151,22 +167,71 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
     }
 }
 
-/* Which form field a tagName value names, compared without ASCII case. A tag
- * written with escapes is taken for an input: its value is masked. */
-static uint8_t form_tag_of(const char *s, size_t n, uint8_t flags)
+/* A tag name of up to 8 ASCII letters, lowercased, as one integer (its
+ * first letter in the low byte), and the slot it hashes to in TAG_FORMS. */
+#define TAG_(a, b, c, d, e, f, g, h, ...)                                                          \
+    ((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 |              \
+     (uint64_t)(e) << 32 | (uint64_t)(f) << 40 | (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
+#define TAG(...)       TAG_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
+#define TAG_SLOT(word) ((uint64_t)(word) * 0xe5fb1997feec111fu >> 58)
+#define TAG_FORM(form, ...) [TAG_SLOT(TAG(__VA_ARGS__))] = {TAG(__VA_ARGS__), form}
+
+/* The tags that are not FORM_NONE, by slot. The multiplier was searched for
+ * one that puts these names in distinct slots; a collision would be two
+ * initializers of one slot, which -Woverride-init (-Wextra) makes an error. */
+static const struct {
+    uint64_t word;
+    uint8_t form;
+} TAG_FORMS[64] = {
+    TAG_FORM(FORM_INPUT, 'i', 'n', 'p', 'u', 't'),
+    TAG_FORM(FORM_TEXTAREA, 't', 'e', 'x', 't', 'a', 'r', 'e', 'a'),
+    TAG_FORM(FORM_SELECT, 's', 'e', 'l', 'e', 'c', 't'),
+    TAG_FORM(FORM_LABEL, 'l', 'a', 'b', 'e', 'l'),
+    TAG_FORM(FORM_INLINE, 's', 'p', 'a', 'n'),
+    TAG_FORM(FORM_INLINE, 'a'),
+    TAG_FORM(FORM_INLINE, 'b'),
+    TAG_FORM(FORM_INLINE, 'i'),
+    TAG_FORM(FORM_INLINE, 'q'),
+    TAG_FORM(FORM_INLINE, 's'),
+    TAG_FORM(FORM_INLINE, 'u'),
+    TAG_FORM(FORM_INLINE, 'e', 'm'),
+    TAG_FORM(FORM_INLINE, 'b', 'd', 'i'),
+    TAG_FORM(FORM_INLINE, 'b', 'd', 'o'),
+    TAG_FORM(FORM_INLINE, 'd', 'f', 'n'),
+    TAG_FORM(FORM_INLINE, 'k', 'b', 'd'),
+    TAG_FORM(FORM_INLINE, 's', 'u', 'b'),
+    TAG_FORM(FORM_INLINE, 's', 'u', 'p'),
+    TAG_FORM(FORM_INLINE, 'v', 'a', 'r'),
+    TAG_FORM(FORM_INLINE, 'w', 'b', 'r'),
+    TAG_FORM(FORM_INLINE, 'c', 'o', 'd', 'e'),
+    TAG_FORM(FORM_INLINE, 'a', 'b', 'b', 'r'),
+    TAG_FORM(FORM_INLINE, 'c', 'i', 't', 'e'),
+    TAG_FORM(FORM_INLINE, 'd', 'a', 't', 'a'),
+    TAG_FORM(FORM_INLINE, 'f', 'o', 'n', 't'),
+    TAG_FORM(FORM_INLINE, 'm', 'a', 'r', 'k'),
+    TAG_FORM(FORM_INLINE, 's', 'a', 'm', 'p'),
+    TAG_FORM(FORM_INLINE, 't', 'i', 'm', 'e'),
+    TAG_FORM(FORM_INLINE, 's', 'm', 'a', 'l', 'l'),
+    TAG_FORM(FORM_INLINE, 's', 't', 'r', 'o', 'n', 'g'),
+    TAG_FORM(FORM_INLINE, 'o', 'u', 't', 'p', 'u', 't'),
+};
+
+/* What a tagName value of n bytes at s names (enum form_tag), without
+ * ASCII case; `room`: 8 bytes can be read at s. A tag written with escapes
+ * is taken for an input: its value is masked. */
+static inline uint8_t form_tag_of(const char *s, size_t n, uint8_t flags, bool room)
 {
     if (flags & TOK_F_ESCAPED)
         return FORM_INPUT;
-    switch (n) { /* most tags have none of these lengths */
-    case 5:
-        return ascii_word_is(s, n, "input") ? FORM_INPUT : FORM_NONE;
-    case 6:
-        return ascii_word_is(s, n, "select") ? FORM_SELECT : FORM_NONE;
-    case 8:
-        return ascii_word_is(s, n, "textarea") ? FORM_TEXTAREA : FORM_NONE;
-    default:
+    if (n == 0 || n > 8)
         return FORM_NONE;
-    }
+    uint64_t word = 0, used = n == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n)) - 1;
+    if (room)
+        memcpy(&word, s, sizeof word);
+    else
+        memcpy(&word, s, n);
+    word = (word | 0x2020202020202020u) & used; /* lowercases letters, keeps digits and '-' */
+    return TAG_FORMS[TAG_SLOT(word)].word == word ? TAG_FORMS[TAG_SLOT(word)].form : FORM_NONE;
 }
 
 static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {
@@ -192,6 +257,12 @@ static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {
     [RR_KEY_CONTENTEDITABLE] = "contenteditable",
     [RR_KEY_RR_IS_PASSWORD] = "data-rr-is-password",
     [RR_KEY_VEIL_SENSITIVE] = "data-veil-sensitive",
+    [RR_KEY_FOR] = "for",
+    [RR_KEY_TAG] = "tag",
+    [RR_KEY_STYLE] = "style",
+    [RR_KEY_PAYLOAD] = "payload",
+    [RR_KEY_ARIA_LABEL] = "aria-label",
+    [RR_KEY_PLACEHOLDER] = "placeholder",
 };
 
 const char *rr_key_name(enum rr_key key)
@@ -209,6 +280,10 @@ static uint8_t rr_key_of(const char *s, size_t n)
     case 2:
         IS(RR_KEY_ID);
         break;
+    case 3:
+        IS(RR_KEY_FOR);
+        IS(RR_KEY_TAG);
+        break;
     case 4:
         IS(RR_KEY_TYPE);
         IS(RR_KEY_DATA);
@@ -221,6 +296,7 @@ static uint8_t rr_key_of(const char *s, size_t n)
     case 5:
         IS(RR_KEY_TEXTS);
         IS(RR_KEY_VALUE);
+        IS(RR_KEY_STYLE);
         break;
     case 6:
         IS(RR_KEY_SOURCE);
@@ -228,6 +304,7 @@ static uint8_t rr_key_of(const char *s, size_t n)
         break;
     case 7:
         IS(RR_KEY_TAG_NAME);
+        IS(RR_KEY_PAYLOAD);
         break;
     case 8:
         IS(RR_KEY_PARENT_ID);
@@ -235,9 +312,11 @@ static uint8_t rr_key_of(const char *s, size_t n)
     case 10:
         IS(RR_KEY_ATTRIBUTES);
         IS(RR_KEY_CHILD_NODES);
+        IS(RR_KEY_ARIA_LABEL);
         break;
     case 11:
         IS(RR_KEY_TEXT_CONTENT);
+        IS(RR_KEY_PLACEHOLDER);
         break;
     case 12:
         IS(RR_KEY_AUTOCOMPLETE);
@@ -292,6 +371,12 @@ static const key_pattern K_TEXT = KEY_PATTERN("text", RR_KEY_TEXT);
 static const key_pattern K_TEXT_CONTENT = KEY_PATTERN("textContent", RR_KEY_TEXT_CONTENT);
 static const key_pattern K_TEXTS = KEY_PATTERN("texts", RR_KEY_TEXTS);
 static const key_pattern K_TIMESTAMP = KEY_PATTERN("timestamp", RR_KEY_OTHER);
+static const key_pattern K_TIME_OFFSET = KEY_PATTERN("timeOffset", RR_KEY_OTHER);
+static const key_pattern K_IS_CHECKED = KEY_PATTERN("isChecked", RR_KEY_OTHER);
+static const key_pattern K_USER_TRIGGERED = KEY_PATTERN("userTriggered", RR_KEY_OTHER);
+static const key_pattern K_POINTER_TYPE = KEY_PATTERN_UINT("pointerType", RR_KEY_OTHER);
+static const key_pattern K_WIDTH = KEY_PATTERN_UINT("width", RR_KEY_OTHER);
+static const key_pattern K_HEIGHT = KEY_PATTERN_UINT("height", RR_KEY_OTHER);
 static const key_pattern K_TYPE = KEY_PATTERN_UINT("type", RR_KEY_TYPE);
 static const key_pattern K_VALUE = KEY_PATTERN("value", RR_KEY_VALUE);
 static const key_pattern K_X = KEY_PATTERN_UINT("x", RR_KEY_OTHER);
@@ -327,8 +412,12 @@ static inline const key_pattern *fast_key(const unsigned char *p)
     case 'd':
         TRY(K_DATA);
         break;
+    case 'h':
+        TRY(K_HEIGHT);
+        break;
     case 'i':
         TRY(K_ID);
+        TRY(K_IS_CHECKED);
         break;
     case 'n':
         TRY(K_NODE);
@@ -338,6 +427,7 @@ static inline const key_pattern *fast_key(const unsigned char *p)
         TRY(K_PARENT_ID);
         TRY(K_POSITIONS);
         TRY(K_PREVIOUS_ID);
+        TRY(K_POINTER_TYPE);
         break;
     case 'r':
         TRY(K_REMOVES);
@@ -352,9 +442,16 @@ static inline const key_pattern *fast_key(const unsigned char *p)
         TRY(K_TIMESTAMP);
         TRY(K_TEXTS);
         TRY(K_TEXT);
+        TRY(K_TIME_OFFSET);
+        break;
+    case 'u':
+        TRY(K_USER_TRIGGERED);
         break;
     case 'v':
         TRY(K_VALUE);
+        break;
+    case 'w':
+        TRY(K_WIDTH);
         break;
     case 'x':
         TRY(K_X);
@@ -430,6 +527,52 @@ static bool sweep_needed(clean_string *clean, decode_scratch *scratch, const cha
     return false;
 }
 
+static bool digit_or_separator(unsigned char ch, bool *digit)
+{
+    *digit = ch >= '0' && ch <= '9';
+    return *digit || ch == ' ' || ch == '-' || ch == '.' || ch == '/' || ch == '+';
+}
+
+/* Whether digits run on across the text's end (step -1) or start (+1): a
+ * digit there, or only separators between it and a digit. */
+static bool open_edge(const unsigned char *s, size_t n, bool at_end)
+{
+    bool digit = false;
+    for (size_t k = 0; k < n && k < 8; k++)
+        if (!digit_or_separator(s[at_end ? n - 1 - k : k], &digit) || digit)
+            return digit;
+    return true; /* separators only */
+}
+
+/*
+ * What a text node's value holds for the walk (json_tok.text): its digits
+ * and open edges. One with escapes or other scripts may hide digits
+ * anywhere: all of it. The walk reaches text nodes when their bytes are long
+ * out of cache; they are read here.
+ */
+static uint8_t text_digits(const unsigned char *s, size_t n, uint8_t flags)
+{
+    if ((flags & (TOK_F_ESCAPED | TOK_F_ASCII)) != TOK_F_ASCII)
+        return TEXT_DIGITS | TEXT_OPEN_START | TEXT_OPEN_END;
+    size_t digits = 0, i = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_set1_epi8('0'), nine_offset = _mm_set1_epi8(9);
+    const __m128i one = _mm_set1_epi8(1);
+    for (; i + 16 <= n && digits < TEXT_DIGITS; i += 16) {
+        __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(s + i)), zero);
+        __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine_offset), d);
+        /* the 16 bytes of 0 or 1 summed in two halves (no popcnt in SSE2) */
+        __m128i sums = _mm_sad_epu8(_mm_and_si128(is_digit, one), _mm_setzero_si128());
+        digits += (size_t)_mm_cvtsi128_si32(sums) + (size_t)_mm_extract_epi16(sums, 4);
+    }
+#endif
+    for (; i < n && digits < TEXT_DIGITS; i++)
+        digits += s[i] >= '0' && s[i] <= '9';
+    return (uint8_t)((digits < TEXT_DIGITS ? digits : TEXT_DIGITS) |
+                     (open_edge(s, n, false) ? TEXT_OPEN_START : 0) |
+                     (open_edge(s, n, true) ? TEXT_OPEN_END : 0));
+}
+
 /* Adds string token i to the sweep's list. */
 static int note_candidate(json_tape *t, uint32_t i)
 {
@@ -442,6 +585,51 @@ static int note_candidate(json_tape *t, uint32_t i)
         t->cap_candidates = cap;
     }
     t->candidates[t->n_candidates++] = i;
+    return VEIL_OK;
+}
+
+/* Adds value token i, whose key names a secret, to the tape's list. */
+static __attribute__((noinline)) int note_secret(json_tape *t, uint32_t i)
+{
+    if (t->n_secrets == t->cap_secrets) {
+        uint32_t cap = t->cap_secrets ? t->cap_secrets * 2 : 64;
+        uint32_t *grown = realloc(t->secrets, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return VEIL_ENOMEM;
+        t->secrets = grown;
+        t->cap_secrets = cap;
+    }
+    t->secrets[t->n_secrets++] = i;
+    return VEIL_OK;
+}
+
+/* Adds the tagName token of a <label> to the tape's list. */
+static __attribute__((noinline)) int note_label(json_tape *t, uint32_t i)
+{
+    if (t->n_labels == t->cap_labels) {
+        uint32_t cap = t->cap_labels ? t->cap_labels * 2 : 16;
+        uint32_t *grown = realloc(t->labels, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return VEIL_ENOMEM;
+        t->labels = grown;
+        t->cap_labels = cap;
+    }
+    t->labels[t->n_labels++] = i;
+    return VEIL_OK;
+}
+
+/* Adds a key that holds something to mask to the tape's list of keys. */
+static __attribute__((noinline)) int note_key(json_tape *t, const json_tok *k)
+{
+    if (t->n_keys == t->cap_keys) {
+        uint32_t cap = t->cap_keys ? t->cap_keys * 2 : 16;
+        json_tok *grown = realloc(t->keys, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return VEIL_ENOMEM;
+        t->keys = grown;
+        t->cap_keys = cap;
+    }
+    t->keys[t->n_keys++] = *k;
     return VEIL_OK;
 }
 
@@ -521,7 +709,7 @@ static inline size_t uint_lexeme_len(uint64_t bytes)
  * rrweb's node ids, types and sources are unsigned integers the walk reads
  * again and again: parse them once, here, while their bytes are in cache.
  * set_uint: a lexeme of 1-9 digits at s, before `end`; the input ends at
- * input_end. note_uint: any other number.
+ * input_end. note_number: any other number.
  */
 static void set_uint(json_tok *k, const unsigned char *s, const unsigned char *end,
                      const unsigned char *input_end)
@@ -540,20 +728,50 @@ static void set_uint(json_tok *k, const unsigned char *s, const unsigned char *e
     k->uint_value = x;
 }
 
-static void note_uint(json_tok *k, const unsigned char *s, const unsigned char *end)
+/* Whether a number lexeme of len characters may be a card number: 12 or
+ * more. Millisecond timestamps, 13 digits from '1', are the most common long
+ * numbers in rrweb and never cards (the one IIN starting with 1 issues 15). */
+static inline bool long_enough_for_card(const unsigned char *s, size_t len)
 {
-    if (end - s > 10)
-        return;
-    uint64_t x = 0;
-    for (; s < end; s++) {
-        if (*s < '0' || *s > '9')
-            return;
-        x = x * 10 + (uint64_t)(*s - '0');
+    return len >= 12 && !(len == 13 && s[0] == '1');
+}
+
+/* The three rules for a number lexeme: 1-9 digits, any other integer, and
+ * one with a fraction or an exponent. */
+enum number_form { NUMBER_SMALL, NUMBER_INTEGER, NUMBER_REAL };
+
+/*
+ * Notes the value of a number that is not small, when it is a 32-bit
+ * unsigned integer, and returns whether it may stand for a card number
+ * (long enough, or written with an exponent). JSON.parse reads 3.0, 5e0 and
+ * 50e-1 as integers, and the replayer compares types and sources with ===,
+ * so the walk reads them the same way (strtod rounds to the nearest double,
+ * as JavaScript does). An integer of more than 10 characters (a timestamp)
+ * cannot be 32-bit; -0 is 0 to ===.
+ */
+static bool note_number(json_tok *k, const unsigned char *s, const unsigned char *end,
+                        enum number_form form)
+{
+    size_t len = (size_t)(end - s);
+    if (form == NUMBER_INTEGER) {
+        uint64_t x = 0;
+        bool negative = s[0] == '-';
+        for (const unsigned char *p = s + negative; len <= 10 && p < end; p++)
+            x = x * 10 + (uint64_t)(*p - '0');
+        if (len <= 10 && x <= UINT32_MAX && (!negative || x == 0)) {
+            k->flags |= TOK_F_UINT;
+            k->uint_value = (uint32_t)x;
+        }
+        return long_enough_for_card(s, len);
     }
-    if (x <= UINT32_MAX) {
+    char *stop;
+    double v = strtod((const char *)s, &stop);
+    if ((const unsigned char *)stop == end && v >= 0 && v <= UINT32_MAX &&
+        v == (double)(uint32_t)v) {
         k->flags |= TOK_F_UINT;
-        k->uint_value = (uint32_t)x;
+        k->uint_value = (uint32_t)v;
     }
+    return memchr(s, 'e', len) || memchr(s, 'E', len) || long_enough_for_card(s, len);
 }
 
 /* The containers open around the cursor. */
@@ -562,6 +780,16 @@ typedef struct {
     bool in_object[MASKER_MAX_DEPTH]; /* whether it is an object */
     int depth;
 } nesting;
+
+/* What secret_name_like() said of a key name (len 0: slot empty). The
+ * tape keeps these across batches: a session's attribute and payload keys
+ * are the same few names again and again. */
+enum { KEY_MEMO_SLOTS = 64, KEY_MEMO_NAME = 22 };
+typedef struct key_memo {
+    uint8_t len; /* the name's length + 1 */
+    bool secret;
+    char name[KEY_MEMO_NAME];
+} key_memo;
 
 /* What one json_tape_build() call needs beside the tape: 12 KB, on the heap. */
 typedef struct {
@@ -581,6 +809,7 @@ typedef struct {
     decode_scratch *scratch;
     nesting *nest;
     clean_string *clean;
+    key_memo *memo;
 } tokenizer;
 
 static int fail_at(veil_error *err, const char *json, const unsigned char *at, const char *what,
@@ -652,16 +881,24 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
     if ((flags & TOK_F_CANDIDATE) && sweep_needed(z->clean, z->scratch, z->json, pushed) &&
         (rc = note_candidate(t, t->n - 1)))
         return rc;
-    if (labelled == RR_KEY_TAG_NAME)
-        pushed->form = form_tag_of(text, n, flags);
-    else if ((labelled == RR_KEY_ID || labelled == RR_KEY_NAME) && card_like(text, n))
+    if (labelled == RR_KEY_TEXT_CONTENT && (flags & TOK_F_CANDIDATE)) {
+        pushed->text = text_digits(s + 1, n, flags);
+    } else if (labelled == RR_KEY_TAG_NAME) {
+        pushed->form = form_tag_of(text, n, flags, z->end - (s + 1) >= 8);
+        if (pushed->form == FORM_LABEL)
+            return note_label(t, t->n - 1);
+    } else if ((labelled == RR_KEY_ID || labelled == RR_KEY_NAME) && card_like(text, n)) {
         pushed->flags |= TOK_F_CARD_NAME;
+    } else if ((labelled == RR_KEY_ARIA_LABEL || labelled == RR_KEY_PLACEHOLDER) &&
+               card_label_like(text, n)) {
+        pushed->flags |= TOK_F_CARD_NAME;
+    }
     return VEIL_OK;
 }
 
-/* A number lexeme [s, e); `small` when it is 1-9 digits with no sign. */
+/* A number lexeme [s, e) of the given form. */
 static inline __attribute__((always_inline)) int
-push_number(const tokenizer *z, const unsigned char *s, const unsigned char *e, bool small,
+push_number(const tokenizer *z, const unsigned char *s, const unsigned char *e, enum number_form form,
             member_key *key)
 {
     json_tape *t = z->t;
@@ -669,10 +906,16 @@ push_number(const tokenizer *z, const unsigned char *s, const unsigned char *e, 
                        (size_t)(z->end - z->base));
     if (rc)
         return rc;
-    if (small)
-        set_uint(&t->tok[t->n - 1], s, e, z->end);
-    else
-        note_uint(&t->tok[t->n - 1], s, e);
+    json_tok *pushed = &t->tok[t->n - 1];
+    if (form == NUMBER_SMALL) {
+        set_uint(pushed, s, e, z->end);
+        return VEIL_OK;
+    }
+    if (note_number(pushed, s, e, form)) { /* the sweep reads it like a string */
+        pushed->flags |= TOK_F_CANDIDATE;
+        if (detect_may_find(z->scratch, z->json, pushed)) /* (its len may hold its value) */
+            return note_candidate(t, t->n - 1);
+    }
     return VEIL_OK;
 }
 
@@ -699,7 +942,8 @@ static inline int take_small_uint(const tokenizer *z, const unsigned char *s, me
     return (int)n;
 }
 
-/* What comes after a member's key. */
+/* What comes after a member's key. lex_key() sets *flags to 0 for the
+ * keys it takes whole (rrweb's own), else to the key string's flags. */
 enum after_key { AFTER_KEY_VALUE, AFTER_KEY_SMALL_UINT, AFTER_KEY_COLON };
 
 /*
@@ -709,7 +953,7 @@ enum after_key { AFTER_KEY_VALUE, AFTER_KEY_SMALL_UINT, AFTER_KEY_COLON };
  * the string lexer. Returns VEIL_EJSON with *cursor at the bad byte.
  */
 static inline int lex_key(const tokenizer *z, const unsigned char **cursor, member_key *key,
-                          enum after_key *next)
+                          uint8_t *flags, enum after_key *next)
 {
     const unsigned char *p = *cursor;
     if (VEIL_LIKELY(z->end - p >= 16)) {
@@ -718,13 +962,13 @@ static inline int lex_key(const tokenizer *z, const unsigned char **cursor, memb
             key->id = fast->id;
             *cursor = p + fast->len;
             *next = fast->small_uint ? AFTER_KEY_SMALL_UINT : AFTER_KEY_VALUE;
+            *flags = 0; /* one of rrweb's own keys: nothing to examine */
             return VEIL_OK;
         }
     }
-    uint8_t flags;
-    if (lex_string(cursor, z->end, false, &flags))
+    if (lex_string(cursor, z->end, true, flags))
         return VEIL_EJSON;
-    if (flags & TOK_F_ESCAPED)
+    if (*flags & TOK_F_ESCAPED)
         key->flags = TOK_F_KEY_ESCAPED; /* the walk compares it decoded */
     else
         key->id = rr_key_of((const char *)p, (size_t)(*cursor - p) - 1);
@@ -734,6 +978,56 @@ static inline int lex_key(const tokenizer *z, const unsigned char **cursor, memb
         *next = AFTER_KEY_VALUE;
     }
     return VEIL_OK;
+}
+
+/*
+ * Whether the key [p, p + len) names a secret. Attribute names and payload
+ * keys repeat through a batch, so answers are remembered by name.
+ */
+static bool key_names_secret(const tokenizer *z, const unsigned char *p, size_t len,
+                             uint8_t flags)
+{
+    if (flags & TOK_F_ESCAPED) { /* "p\u0061ssword" must not hide: read it decoded */
+        json_tok k = {.start = (uint32_t)(p - z->base), .len = (uint32_t)len, .kind = TOK_STR,
+                      .flags = flags};
+        text_view v;
+        if (text_view_of(z->scratch, z->json, &k, &v))
+            return true; /* fail closed */
+        bool secret = secret_name_like((const char *)v.s, v.n);
+        text_view_done(z->scratch, &v);
+        return secret;
+    }
+    if (len > KEY_MEMO_NAME)
+        return secret_name_like((const char *)p, len);
+    key_memo *m = &z->memo[(len * 31 + p[0] + p[len ? len - 1 : 0] * 7) % KEY_MEMO_SLOTS];
+    size_t same = 0; /* names are a few bytes: a loop, not a memcmp call */
+    while (m->len == len + 1 && same < len && m->name[same] == (char)p[same])
+        same++;
+    if (m->len == len + 1 && same == len)
+        return m->secret;
+    m->len = (uint8_t)(len + 1);
+    memcpy(m->name, p, len);
+    m->secret = secret_name_like((const char *)p, len);
+    return m->secret;
+}
+
+/*
+ * What a key that took the string lexer carries: a secret's name (its value
+ * is then masked whole), or an email or card used as the key itself, which
+ * the sweep then scans like a value.
+ */
+static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, uint8_t flags)
+{
+    if (key_names_secret(z, p, len, flags)) { /* its value is the next token pushed */
+        int rc = note_secret(z->t, z->t->n);
+        if (rc)
+            return rc;
+    }
+    if (!(flags & TOK_F_CANDIDATE))
+        return VEIL_OK;
+    json_tok k = {.start = (uint32_t)(p - z->base), .len = (uint32_t)len, .kind = TOK_STR,
+                  .flags = flags};
+    return detect_may_find(z->scratch, z->json, &k) ? note_key(z->t, &k) : VEIL_OK;
 }
 
 /* Reports a failure of the tape's own (not the input's) making. */
@@ -818,11 +1112,15 @@ loop: /* whitespace returns here: to the state in `cond` */
             goto after;
         }
         <value, first_value> "0" | [1-9] digit{0,8} {
-            CHECK_PUSH(push_number(z, s, YYCURSOR, true, &key));
+            CHECK_PUSH(push_number(z, s, YYCURSOR, NUMBER_SMALL, &key));
+            goto after;
+        }
+        <value, first_value> integer {
+            CHECK_PUSH(push_number(z, s, YYCURSOR, NUMBER_INTEGER, &key));
             goto after;
         }
         <value, first_value> number {
-            CHECK_PUSH(push_number(z, s, YYCURSOR, false, &key));
+            CHECK_PUSH(push_number(z, s, YYCURSOR, NUMBER_REAL, &key));
             goto after;
         }
         <value, first_value> "true"  { kind = TOK_TRUE; goto literal; }
@@ -870,8 +1168,11 @@ after: /* a value is complete */
     }
     NEXT(after_value);
 key: /* just past a key's opening quote */
-    if (lex_key(z, &YYCURSOR, &key, &after_key))
+    if (lex_key(z, &YYCURSOR, &key, &flags, &after_key))
         goto bad_string;
+    if (flags && (flags != TOK_F_ASCII || !key.id)) /* not one of rrweb's own keys */
+        CHECK_PUSH(examine_key(z, s + 1, (size_t)(YYCURSOR - s) - 2 - (after_key == AFTER_KEY_VALUE),
+                               flags));
     if (after_key == AFTER_KEY_COLON)
         NEXT(colon);
     s = YYCURSOR;
@@ -896,9 +1197,11 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
     const unsigned char *base = (const unsigned char *)json;
     if (len > MASKER_MAX_INPUT)
         return fail_at(err, json, base, "input too large", VEIL_ETOOBIG);
-    t->n = t->n_candidates = 0;
+    t->n = t->n_candidates = t->n_keys = t->n_secrets = t->n_labels = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
+        return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
+    if (!t->key_memo && !(t->key_memo = calloc(KEY_MEMO_SLOTS, sizeof *t->key_memo)))
         return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
     tokenizer_scratch *ts = malloc(sizeof *ts);
     if (!ts)
@@ -911,7 +1214,8 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
                    .end = base + len,
                    .scratch = scratch,
                    .nest = &ts->nest,
-                   .clean = ts->clean};
+                   .clean = ts->clean,
+                   .memo = t->key_memo};
     int rc = tokenize(&z, err);
     free(ts);
     return rc;
@@ -944,5 +1248,9 @@ void json_tape_free(json_tape *t)
 {
     free(t->tok);
     free(t->candidates);
+    free(t->keys);
+    free(t->secrets);
+    free(t->labels);
+    free(t->key_memo);
     *t = (json_tape){0};
 }

@@ -18,6 +18,8 @@ static const char *const FINDING_NAMES[MASKER_FINDING_COUNT] = {
     [MASKER_PHONE] = "phone",
     [MASKER_FIELD] = "field",
     [MASKER_UNKNOWN_ID] = "unknown_id",
+    [MASKER_SECRET] = "secret",
+    [MASKER_SHAPE] = "shape",
 };
 
 const char *masker_finding_name(enum masker_finding kind)
@@ -46,10 +48,73 @@ masker_session *masker_session_new(const masker_site *site, const char *page_url
     return s;
 }
 
+/* ---- card fields named by <label for> --------------------------------------- */
+
+void card_target_add(masker_session *s, const char *dom_id, size_t len)
+{
+    if (len >= MASKER_DOM_ID_MAX || card_target(s, dom_id, len))
+        return;
+    if (!s->card_targets && !(s->card_targets = calloc(MASKER_CARD_TARGETS, MASKER_DOM_ID_MAX)))
+        return;
+    if (s->n_card_targets == MASKER_CARD_TARGETS)
+        return; /* a page with 64 card labels: the ones past that still mask by their own name */
+    memcpy(s->card_targets[s->n_card_targets], dom_id, len);
+    s->card_targets[s->n_card_targets++][len] = '\0';
+}
+
+bool card_target(const masker_session *s, const char *dom_id, size_t len)
+{
+    for (size_t i = 0; i < s->n_card_targets; i++)
+        if (strlen(s->card_targets[i]) == len && !memcmp(s->card_targets[i], dom_id, len))
+            return true;
+    return false;
+}
+
+static uint64_t dom_id_hash(const char *id, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)id[i]) * 0x100000001b3u;
+    return h;
+}
+
+void field_id_add(masker_session *s, const char *dom_id, size_t len, uint32_t node)
+{
+    if (!s->field_ids && !(s->field_ids = calloc(MASKER_FIELD_IDS, sizeof *s->field_ids)))
+        return;
+    uint64_t h = dom_id_hash(dom_id, len);
+    for (size_t k = 0; k < MASKER_FIELD_IDS; k++) {
+        field_id *f = &s->field_ids[(h + k) % MASKER_FIELD_IDS];
+        if (!f->node || f->dom_id_hash == h) {
+            *f = (field_id){h, node};
+            return;
+        }
+    }
+}
+
+bool field_id_find(const masker_session *s, const char *dom_id, size_t len, uint32_t *node)
+{
+    if (!s->field_ids)
+        return false;
+    uint64_t h = dom_id_hash(dom_id, len);
+    for (size_t k = 0; k < MASKER_FIELD_IDS; k++) {
+        const field_id *f = &s->field_ids[(h + k) % MASKER_FIELD_IDS];
+        if (!f->node)
+            return false;
+        if (f->dom_id_hash == h) {
+            *node = f->node;
+            return true;
+        }
+    }
+    return false;
+}
+
 void masker_session_free(masker_session *s)
 {
     if (!s)
         return;
+    free(s->card_targets);
+    free(s->field_ids);
     nodes_clear(&s->nodes);
     json_tape_free(&s->tape);
     free(s->edits.v);
@@ -62,7 +127,9 @@ void masker_session_free(masker_session *s)
 
 size_t masker_session_state_bytes(const masker_session *s)
 {
-    return sizeof *s + nodes_bytes(&s->nodes);
+    return sizeof *s + nodes_bytes(&s->nodes) +
+           (s->card_targets ? MASKER_CARD_TARGETS * MASKER_DOM_ID_MAX : 0) +
+           (s->field_ids ? MASKER_FIELD_IDS * sizeof *s->field_ids : 0);
 }
 
 void session_scan_ctx(masker_session *s, char *json, masker_findings *findings, scan_ctx *out)
@@ -117,7 +184,7 @@ static int assemble(masker_session *s, const char *json, size_t len)
 static bool apply_in_place(const edit_list *e, char *json)
 {
     for (size_t i = 0; i < e->n; i++)
-        if (e->v[i].rep_len > e->v[i].len)
+        if (e->v[i].rep_len > e->v[i].len || e->v[i].quote == EDIT_NOT_IN_STRING)
             return false;
     for (size_t i = 0; i < e->n;) {
         uint32_t quote = e->v[i].quote, at = e->v[i].off, to = at;

@@ -6,7 +6,8 @@
  *   1. Policy: what a site masks (site defaults, page overrides, rules).
  *   2. Sessions: per-recording state and the masking call itself.
  *   3. Findings: what was masked, counted by kind.
- *   4. Helpers used outside the event path (visitor IP from a socket).
+ *   4. Helpers used outside the event path (visitor IP from a socket,
+ *      events of a file read in pieces).
  *
  * Input contract of masker_session_mask(): `json` points at `len` bytes of
  * UTF-8 JSON followed by one NUL byte (`json[len] == '\0'`); the scanner never
@@ -81,6 +82,8 @@ enum masker_finding {
     MASKER_PHONE,          /* phone number masked */
     MASKER_FIELD,          /* input/password/card/sensitive value masked */
     MASKER_UNKNOWN_ID,     /* node id never seen: masked, fail closed */
+    MASKER_SECRET,         /* a value named like a secret (password=, "token":) */
+    MASKER_SHAPE,          /* a shape the walk does not understand: masked whole */
     MASKER_FINDING_COUNT
 };
 
@@ -117,6 +120,36 @@ size_t masker_session_state_bytes(const masker_session *s);
  * Returns VEIL_EINVAL when `ip` is not an address.
  */
 int masker_ip_truncate(const char *ip, int octets, char *out, size_t outlen) VEIL_MUST_CHECK;
+
+/*
+ * Reading a JSON array of events in pieces, to mask a file of any size in
+ * constant memory (split.re). A splitter reads buf[0, len), where buf[len]
+ * is NUL, from sp->at on; masker_splitter_init() starts it just after the
+ * array's '['. masker_split_next() returns
+ *   MASKER_SPLIT_ELEMENT  the next element is buf[*start, *end)
+ *   MASKER_SPLIT_END      the array's ']' is buf[*start] (*end is past it)
+ *   MASKER_SPLIT_MORE     buf ends first: call again once more bytes follow
+ *                         buf[len - 1]; reading resumes where it stopped
+ *   MASKER_SPLIT_BAD      buf[*start] cannot come next in an array
+ * When the caller drops buf[0, n) (written out) and moves the rest to the
+ * buffer's start, masker_splitter_moved(sp, n) follows it; the bytes of an
+ * element not yet returned must stay. Only strings, brackets and commas
+ * are read: the masker validates each element when it masks it.
+ */
+typedef struct {
+    size_t at;      /* where reading resumes */
+    size_t start;   /* where the element being read began */
+    size_t depth;   /* brackets open in it */
+    unsigned state; /* what may come next */
+    bool first;     /* no element was returned yet */
+} masker_splitter;
+
+enum masker_split { MASKER_SPLIT_ELEMENT, MASKER_SPLIT_END, MASKER_SPLIT_MORE, MASKER_SPLIT_BAD };
+
+void masker_splitter_init(masker_splitter *sp, size_t at);
+enum masker_split masker_split_next(masker_splitter *sp, const char *buf, size_t len, size_t *start,
+                                    size_t *end);
+void masker_splitter_moved(masker_splitter *sp, size_t dropped);
 
 /* Upper bound on the JSON accepted in one call. */
 #define MASKER_MAX_INPUT ((size_t)1 << 30)

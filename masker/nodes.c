@@ -1,9 +1,10 @@
 /*
- * nodes.c - the per-session table of rrweb node ids: each id's parent and
- * what kind of field it is.
+ * nodes.c - the per-session table of rrweb node ids: each id's parent, what
+ * kind of field it is, and (for sites with selectors) which selector atoms
+ * it meets.
  *
  * Ids are small dense integers in practice (rrweb counts from 1), so the
- * table is paged: 256 ids per page (1,280 bytes), pages found by binary
+ * table is paged: 256 ids per page (1,288 bytes), pages found by binary
  * search. Hostile sparse ids cost at most one page each and the table stops
  * at NODES_MAX_PAGES (about 1.3 MiB); an id that does not fit is simply not
  * remembered, so later events naming it are masked as unknown (fail closed).
@@ -19,6 +20,7 @@
 struct node_page {
     uint32_t parent[PAGE_IDS];
     uint8_t flags[PAGE_IDS]; /* 0: id not known */
+    uint64_t *atoms;         /* PAGE_IDS entries, only once a site's selectors need them */
 };
 
 static long find_page(const node_table *t, uint32_t page_no)
@@ -80,7 +82,7 @@ static int add_page(node_table *t, uint32_t page_no, node_page **out)
     return VEIL_OK;
 }
 
-int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t flags, bool *changed)
+int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t *flags, bool *changed)
 {
     node_page *pg = page_for(t, id);
     if (!pg) {
@@ -89,12 +91,30 @@ int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t flags, bool *
             return rc;
     }
     uint32_t at = id & (PAGE_IDS - 1);
-    uint8_t now = flags | NF_KNOWN;
+    uint8_t now = *flags | NF_KNOWN | (pg->flags[at] & NF_STICKY);
     if (changed)
         *changed = pg->flags[at] && (pg->parent[at] != parent || pg->flags[at] != now);
     pg->parent[at] = parent;
     pg->flags[at] = now;
+    *flags = now;
     return VEIL_OK;
+}
+
+int nodes_set_atoms(node_table *t, uint32_t id, uint64_t atoms)
+{
+    node_page *pg = page_for(t, id);
+    if (!pg)
+        return VEIL_ENOTFOUND;
+    if (!pg->atoms && !(pg->atoms = calloc(PAGE_IDS, sizeof *pg->atoms)))
+        return VEIL_ENOMEM;
+    pg->atoms[id & (PAGE_IDS - 1)] = atoms;
+    return VEIL_OK;
+}
+
+uint64_t nodes_get_atoms(const node_table *t, uint32_t id)
+{
+    node_page *pg = page_for(t, id);
+    return pg && pg->atoms ? pg->atoms[id & (PAGE_IDS - 1)] : 0;
 }
 
 bool nodes_get(const node_table *t, uint32_t id, uint32_t *parent, uint8_t *flags)
@@ -109,8 +129,10 @@ bool nodes_get(const node_table *t, uint32_t id, uint32_t *parent, uint8_t *flag
 
 void nodes_clear(node_table *t)
 {
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->pages[i]->atoms);
         free(t->pages[i]);
+    }
     free(t->pages);
     free(t->page_no);
     memset(t, 0, sizeof *t);
@@ -118,5 +140,8 @@ void nodes_clear(node_table *t)
 
 size_t nodes_bytes(const node_table *t)
 {
-    return t->n * sizeof(node_page) + t->cap * (sizeof *t->page_no + sizeof *t->pages);
+    size_t bytes = t->n * sizeof(node_page) + t->cap * (sizeof *t->page_no + sizeof *t->pages);
+    for (size_t i = 0; i < t->n; i++)
+        bytes += t->pages[i]->atoms ? PAGE_IDS * sizeof *t->pages[i]->atoms : 0;
+    return bytes;
 }

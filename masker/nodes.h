@@ -10,16 +10,20 @@
 
 #define NODES_MAX_PAGES 1024
 
-/* What a node is, as far as masking cares. Sticky: flags are only added. */
+/* What a node is, as far as masking cares. */
 enum {
     NF_KNOWN = 1,
     NF_SENSITIVE = 2, /* data-veil-sensitive or a site mask rule */
     NF_CARD = 4,      /* card number, CVC or expiry field */
-    NF_PASSWORD = 8,  /* is or was a password field */
+    NF_PASSWORD = 8,  /* is or was a password (or another secret) field */
     NF_INPUT = 16,    /* input/textarea/select: value masked unless allowed */
     NF_ALLOW = 32,    /* matched an allow_selector */
     NF_HOLDER = 64,   /* textarea/select/contenteditable: text beneath is its value */
 };
+
+/* Flags a node keeps for as long as its id is known, even when it is
+ * removed and added again as something else ("was once a password"). */
+#define NF_STICKY (NF_SENSITIVE | NF_CARD | NF_PASSWORD)
 
 typedef struct node_page node_page;
 
@@ -32,13 +36,21 @@ typedef struct {
 } node_table;
 
 /*
- * Records id's parent and flags. *changed (may be NULL) says whether a known
- * id got another parent or other flags. VEIL_ETOOBIG past NODES_MAX_PAGES,
- * VEIL_ENOMEM when out of memory: the id is then not remembered.
+ * Records id's parent and *flags; the sticky flags it had stay, and *flags
+ * becomes what the id has now (with NF_KNOWN). *changed (may be NULL) says
+ * whether a known id got another parent or other flags. VEIL_ETOOBIG past
+ * NODES_MAX_PAGES, VEIL_ENOMEM when out of memory: the id is then not
+ * remembered, and later events naming it are masked as unknown.
  */
-int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t flags,
+int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t *flags,
               bool *changed) VEIL_MUST_CHECK;
 bool nodes_get(const node_table *t, uint32_t id, uint32_t *parent, uint8_t *flags);
+
+/* The selector atoms node id meets (policy.c), for sites with selectors;
+ * 0 for an id never given any. nodes_set_atoms() needs the id set first. */
+int nodes_set_atoms(node_table *t, uint32_t id, uint64_t atoms) VEIL_MUST_CHECK;
+uint64_t nodes_get_atoms(const node_table *t, uint32_t id);
+
 void nodes_clear(node_table *t);
 size_t nodes_bytes(const node_table *t);
 

@@ -1,4 +1,17 @@
-/* policy.c - site policies, page overrides by URL glob, element selectors. */
+/*
+ * policy.c - site policies, page overrides by URL path glob, and element
+ * selectors.
+ *
+ * A selector is compiled into "atoms", the single tests it makes of an
+ * element (its tag is "div", its class list holds "private", it has a
+ * data-private attribute, its name is "ssn"). A site has at most
+ * MASKER_MAX_ATOMS of them, across its own and its pages' selectors, so
+ * which ones an element meets fits in a 64-bit set the masker keeps per
+ * node. An attribute mutation then updates only the atoms of the attributes
+ * it changes, and a compound selector matches when all its atoms hold: an
+ * element that gains a class in a later mutation matches a tag.class
+ * selector then, though the mutation does not repeat its tag.
+ */
 #include "internal.h"
 
 #include <fnmatch.h>
@@ -6,19 +19,19 @@
 #include <string.h>
 #include <strings.h>
 
-/* One compound selector: tag#id.class[attr][attr=value], all must hold. */
+typedef enum { ATOM_TAG, ATOM_CLASS, ATOM_ATTR, ATOM_ATTR_EQ } atom_kind;
+
+/* One test: ATOM_TAG name; ATOM_CLASS name in the class list; ATOM_ATTR
+ * attribute `name` present; ATOM_ATTR_EQ attribute `name` equal to value
+ * (#id is ATOM_ATTR_EQ on "id"). */
 typedef struct {
-    char *tag;      /* NULL: any tag */
-    char *id;       /* NULL: any id */
-    char **classes; /* each must appear in the class attribute */
-    int n_classes;
-    char **attr_names;
-    char **attr_values; /* NULL entry: attribute present with any value */
-    int n_attrs;
-} compound;
+    atom_kind kind;
+    char *name;
+    char *value;
+} selector_atom;
 
 struct selector_list {
-    compound *items;
+    uint64_t *compounds; /* the atoms each compound needs, all of them */
     int n;
 };
 
@@ -39,29 +52,14 @@ struct masker_site {
     policy_values base;
     page_override *pages;
     int n_pages;
+    selector_atom atoms[MASKER_MAX_ATOMS];
+    int n_atoms;
 };
-
-static void compound_free(compound *c)
-{
-    free(c->tag);
-    free(c->id);
-    for (int i = 0; i < c->n_classes; i++)
-        free(c->classes[i]);
-    free(c->classes);
-    for (int i = 0; i < c->n_attrs; i++) {
-        free(c->attr_names[i]);
-        free(c->attr_values[i]);
-    }
-    free(c->attr_names);
-    free(c->attr_values);
-}
 
 static void selector_list_clear(selector_list *l)
 {
-    for (int i = 0; i < l->n; i++)
-        compound_free(&l->items[i]);
-    free(l->items);
-    l->items = NULL;
+    free(l->compounds);
+    l->compounds = NULL;
     l->n = 0;
 }
 
@@ -91,6 +89,10 @@ void masker_site_free(masker_site *site)
         selector_list_clear(&site->pages[i].v.mask);
         selector_list_clear(&site->pages[i].v.allow);
     }
+    for (int i = 0; i < site->n_atoms; i++) {
+        free(site->atoms[i].name);
+        free(site->atoms[i].value);
+    }
     free(site->pages);
     free(site);
 }
@@ -103,111 +105,122 @@ static bool ident_char(char c)
            c == '_';
 }
 
-static char *take_ident(const char **p)
+static size_t ident_len(const char *p)
 {
-    const char *s = *p;
-    while (ident_char(**p))
-        (*p)++;
-    size_t n = (size_t)(*p - s);
-    return n ? strndup(s, n) : NULL;
+    size_t n = 0;
+    while (ident_char(p[n]))
+        n++;
+    return n;
 }
 
-static int push_str(char ***arr, int *n, char *s)
+static bool same(const char *a, const char *b, size_t b_len)
 {
-    char **grown = realloc(*arr, (size_t)(*n + 1) * sizeof *grown);
-    if (!grown)
-        return VEIL_ENOMEM;
-    *arr = grown;
-    grown[(*n)++] = s;
+    return a && strlen(a) == b_len && !memcmp(a, b, b_len);
+}
+
+/* The atom's index in the site, added when new; -1 past MASKER_MAX_ATOMS. */
+static int atom_of(masker_site *site, atom_kind kind, const char *name, size_t name_len,
+                   const char *value, size_t value_len)
+{
+    for (int i = 0; i < site->n_atoms; i++) {
+        const selector_atom *a = &site->atoms[i];
+        if (a->kind == kind && same(a->name, name, name_len) &&
+            (kind != ATOM_ATTR_EQ || same(a->value, value, value_len)))
+            return i;
+    }
+    if (site->n_atoms == MASKER_MAX_ATOMS)
+        return -1;
+    selector_atom *a = &site->atoms[site->n_atoms];
+    a->kind = kind;
+    a->name = strndup(name, name_len);
+    a->value = kind == ATOM_ATTR_EQ ? strndup(value, value_len) : NULL;
+    if (!a->name || (kind == ATOM_ATTR_EQ && !a->value)) {
+        free(a->name);
+        free(a->value);
+        return -1;
+    }
+    return site->n_atoms++;
+}
+
+static int need_atom(masker_site *site, uint64_t *need, atom_kind kind, const char *name,
+                     size_t name_len, const char *value, size_t value_len)
+{
+    int i = atom_of(site, kind, name, name_len, value, value_len);
+    if (i < 0)
+        return VEIL_ETOOBIG;
+    *need |= (uint64_t)1 << i;
     return VEIL_OK;
 }
 
 /* [name] or [name=value] or [name="value"]; *p is just past '['. */
-static int parse_attr_test(compound *c, const char **p)
+static int parse_attr_test(masker_site *site, uint64_t *need, const char **p)
 {
-    char *name = take_ident(p);
-    char *value = NULL;
-    if (!name)
+    const char *name = *p;
+    size_t name_len = ident_len(name);
+    if (!name_len)
         return VEIL_EINVAL;
-    if (**p == '=') {
+    *p += name_len;
+    if (**p == ']') {
         (*p)++;
-        char quote = (**p == '"' || **p == '\'') ? *(*p)++ : 0;
-        const char *s = *p;
-        while (**p && **p != ']' && **p != quote && (quote || ident_char(**p) || **p == '.'))
-            (*p)++;
-        value = strndup(s, (size_t)(*p - s));
-        if (quote && *(*p)++ != quote)
-            goto bad;
+        return need_atom(site, need, ATOM_ATTR, name, name_len, NULL, 0);
     }
-    if (*(*p)++ != ']')
-        goto bad;
-    char **names = realloc(c->attr_names, (size_t)(c->n_attrs + 1) * sizeof *names);
-    if (!names)
-        goto bad;
-    c->attr_names = names;
-    char **values = realloc(c->attr_values, (size_t)(c->n_attrs + 1) * sizeof *values);
-    if (!values)
-        goto bad;
-    c->attr_values = values;
-    names[c->n_attrs] = name;
-    values[c->n_attrs] = value;
-    c->n_attrs++;
-    return VEIL_OK;
-bad:
-    free(name);
-    free(value);
-    return VEIL_EINVAL;
+    if (*(*p)++ != '=')
+        return VEIL_EINVAL;
+    char quote = (**p == '"' || **p == '\'') ? *(*p)++ : 0;
+    const char *value = *p;
+    while (**p && **p != ']' && **p != quote && (quote || ident_char(**p) || **p == '.'))
+        (*p)++;
+    size_t value_len = (size_t)(*p - value);
+    if ((quote && *(*p)++ != quote) || *(*p)++ != ']')
+        return VEIL_EINVAL;
+    return need_atom(site, need, ATOM_ATTR_EQ, name, name_len, value, value_len);
 }
 
-static int parse_compound(compound *c, const char **p)
+/* tag#id.class[attr][attr=value]: the atoms it needs, into *need. */
+static int parse_compound(masker_site *site, const char **p, uint64_t *need)
 {
-    memset(c, 0, sizeof *c);
-    if (ident_char(**p) || **p == '*') {
-        if (**p == '*')
-            (*p)++;
-        else if (!(c->tag = take_ident(p)))
-            return VEIL_EINVAL;
+    *need = 0;
+    int err = VEIL_OK;
+    if (**p == '*') {
+        (*p)++;
+    } else if (ident_char(**p)) {
+        size_t n = ident_len(*p);
+        err = need_atom(site, need, ATOM_TAG, *p, n, NULL, 0);
+        *p += n;
     }
-    while (**p && **p != ',' && **p != ' ') {
+    while (!err && **p && **p != ',' && **p != ' ') {
         char kind = *(*p)++;
         if (kind == '[') {
-            if (parse_attr_test(c, p))
-                return VEIL_EINVAL;
+            err = parse_attr_test(site, need, p);
             continue;
         }
-        char *name = take_ident(p);
-        if (!name)
+        size_t n = ident_len(*p);
+        if (!n || (kind != '#' && kind != '.'))
             return VEIL_EINVAL;
-        if (kind == '#' && !c->id) {
-            c->id = name;
-            continue;
-        }
-        if (kind != '.' || push_str(&c->classes, &c->n_classes, name)) {
-            free(name);
-            return VEIL_EINVAL;
-        }
+        err = kind == '#' ? need_atom(site, need, ATOM_ATTR_EQ, "id", 2, *p, n)
+                          : need_atom(site, need, ATOM_CLASS, *p, n, NULL, 0);
+        *p += n;
     }
-    return (c->tag || c->id || c->n_classes || c->n_attrs) ? 0 : -1;
+    if (!err && !*need)
+        err = VEIL_EINVAL; /* "*" alone, or nothing at all */
+    return err;
 }
 
-static int selector_list_add(selector_list *l, const char *text)
+static int selector_list_add(masker_site *site, selector_list *l, const char *text)
 {
     const char *p = text;
     for (;;) {
         while (*p == ' ')
             p++;
-        compound c;
-        if (parse_compound(&c, &p)) {
-            compound_free(&c);
-            return VEIL_EINVAL;
-        }
-        compound *grown = realloc(l->items, (size_t)(l->n + 1) * sizeof *grown);
-        if (!grown) {
-            compound_free(&c);
-            return VEIL_EINVAL;
-        }
-        l->items = grown;
-        l->items[l->n++] = c;
+        uint64_t need;
+        int err = parse_compound(site, &p, &need);
+        if (err)
+            return err;
+        uint64_t *grown = realloc(l->compounds, (size_t)(l->n + 1) * sizeof *grown);
+        if (!grown)
+            return VEIL_ENOMEM;
+        l->compounds = grown;
+        l->compounds[l->n++] = need;
         while (*p == ' ')
             p++;
         if (!*p)
@@ -250,6 +263,18 @@ static policy_values *values_for(masker_site *site, const char *glob)
     return &po->v;
 }
 
+static int set_selectors(masker_site *site, selector_list *l, const char *value, const char **why)
+{
+    int err = selector_list_add(site, l, value);
+    if (err == VEIL_ETOOBIG)
+        *why = "selectors: at most 64 distinct tags, classes and attribute tests per site "
+               "(its pages included)";
+    else if (err)
+        *why = "selector: expected a comma-separated list of tag, #id, .class, [attr] and "
+               "[attr=value] parts";
+    return err ? VEIL_EINVAL : VEIL_OK;
+}
+
 int masker_site_set(masker_site *site, const char *page_glob, const char *name, const char *value,
                     const char **why)
 {
@@ -277,23 +302,17 @@ int masker_site_set(masker_site *site, const char *page_glob, const char *name, 
         *(name[7] == 'i' ? &v->record_inputs : &v->record_pii) = b;
         return VEIL_OK;
     }
-    if (!strcmp(name, "mask_selector") || !strcmp(name, "allow_selector")) {
-        selector_list *l = name[0] == 'm' ? &v->mask : &v->allow;
-        if (selector_list_add(l, value)) {
-            *why = "selector: expected a comma-separated list of tag, #id, .class, [attr] "
-                   "and [attr=value] parts";
-            return VEIL_EINVAL;
-        }
-        return VEIL_OK;
-    }
+    if (!strcmp(name, "mask_selector") || !strcmp(name, "allow_selector"))
+        return set_selectors(site, name[0] == 'm' ? &v->mask : &v->allow, value, why);
     *why = "unknown masking option: expected ip_octets, record_inputs, record_pii, "
            "mask_selector or allow_selector";
     return VEIL_EINVAL;
 }
 
-/* ---- resolution and matching ------------------------------------------- */
+/* ---- resolution ------------------------------------------------------------ */
 
-/* The path of a URL ("/checkout?x" of "https://shop/checkout?x"), or all of it. */
+/* The path of a URL: "/checkout" of "https://shop/checkout?step=2#card" or of
+ * "/checkout?x", without query or fragment; "/" when it has none. */
 static void url_path(const char *url, size_t len, char *out, size_t cap)
 {
     const char *end = url + len;
@@ -304,7 +323,9 @@ static void url_path(const char *url, size_t len, char *out, size_t cap)
         while (p < end && *p != '/' && *p != '?' && *p != '#')
             p++;
     }
-    size_t n = (size_t)(end - p);
+    size_t n = 0;
+    while (p + n < end && p[n] != '?' && p[n] != '#')
+        n++;
     if (n >= cap)
         n = cap - 1;
     memcpy(out, p, n);
@@ -323,6 +344,7 @@ void masker_site_resolve(const masker_site *site, const char *url, size_t url_le
                          masker_policy *out)
 {
     memset(out, 0, sizeof *out);
+    out->site = site;
     out->ip_octets = site->base.ip_octets >= 0 ? site->base.ip_octets : 2;
     out->record_inputs = site->base.record_inputs == 1;
     out->record_pii = site->base.record_pii == 1;
@@ -352,15 +374,32 @@ void masker_site_resolve(const masker_site *site, const char *url, size_t url_le
     }
 }
 
+/* ---- matching --------------------------------------------------------------- */
+
+bool selector_site_has_atoms(const masker_site *site)
+{
+    return site->n_atoms > 0;
+}
+
+uint64_t selector_atoms_of_tag(const masker_site *site, const char *tag, size_t len)
+{
+    uint64_t bits = 0;
+    for (int i = 0; i < site->n_atoms; i++)
+        if (site->atoms[i].kind == ATOM_TAG && strlen(site->atoms[i].name) == len &&
+            !strncasecmp(site->atoms[i].name, tag, len))
+            bits |= (uint64_t)1 << i;
+    return bits;
+}
+
 static bool has_class(const char *classes, size_t len, const char *want)
 {
     size_t w = strlen(want);
     const char *p = classes, *end = classes + len;
     while (p < end) {
-        while (p < end && (*p == ' ' || *p == '\t'))
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n'))
             p++;
         const char *s = p;
-        while (p < end && *p != ' ' && *p != '\t')
+        while (p < end && *p != ' ' && *p != '\t' && *p != '\n')
             p++;
         if ((size_t)(p - s) == w && !memcmp(s, want, w))
             return true;
@@ -368,41 +407,42 @@ static bool has_class(const char *classes, size_t len, const char *want)
     return false;
 }
 
-static bool compound_match(const compound *c, const element_view *el)
+bool selector_atoms_read(const masker_site *site, const char *name, size_t len)
 {
-    size_t len;
-    if (c->tag && (strlen(c->tag) != el->tag_len || strncasecmp(c->tag, el->tag, el->tag_len)))
-        return false;
-    if (c->id) {
-        const char *id = el->attr(el->ctx, "id", &len);
-        if (!id || strlen(c->id) != len || memcmp(c->id, id, len))
-            return false;
+    for (int i = 0; i < site->n_atoms; i++) {
+        const selector_atom *a = &site->atoms[i];
+        if (a->kind == ATOM_CLASS ? len == 5 && !memcmp(name, "class", 5)
+                                  : a->kind != ATOM_TAG && same(a->name, name, len))
+            return true;
     }
-    if (c->n_classes) {
-        const char *cls = el->attr(el->ctx, "class", &len);
-        if (!cls)
-            return false;
-        for (int i = 0; i < c->n_classes; i++)
-            if (!has_class(cls, len, c->classes[i]))
-                return false;
-    }
-    for (int i = 0; i < c->n_attrs; i++) {
-        const char *v = el->attr(el->ctx, c->attr_names[i], &len);
-        if (!v)
-            return false;
-        const char *want = c->attr_values[i];
-        if (want && (strlen(want) != len || memcmp(want, v, len)))
-            return false;
-    }
-    return true;
+    return false;
 }
 
-bool selector_list_match(const selector_list *list, const element_view *el)
+uint64_t selector_atoms_attr(const masker_site *site, uint64_t bits, const char *name,
+                             size_t name_len, const char *value, size_t value_len)
+{
+    bool is_class = name_len == 5 && !memcmp(name, "class", 5);
+    for (int i = 0; i < site->n_atoms; i++) {
+        const selector_atom *a = &site->atoms[i];
+        bool holds;
+        if (a->kind == ATOM_CLASS && is_class)
+            holds = value && has_class(value, value_len, a->name);
+        else if ((a->kind == ATOM_ATTR || a->kind == ATOM_ATTR_EQ) && same(a->name, name, name_len))
+            holds = value && (a->kind == ATOM_ATTR || same(a->value, value, value_len));
+        else
+            continue;
+        uint64_t bit = (uint64_t)1 << i;
+        bits = holds ? bits | bit : bits & ~bit;
+    }
+    return bits;
+}
+
+bool selector_list_match(const selector_list *list, uint64_t atoms)
 {
     if (!list)
         return false;
     for (int i = 0; i < list->n; i++)
-        if (compound_match(&list->items[i], el))
+        if ((atoms & list->compounds[i]) == list->compounds[i])
             return true;
     return false;
 }

@@ -1,12 +1,16 @@
 /*
  * walk.c - reads the tape with rrweb's meaning: which strings are input
- * values, which text lies under a sensitive element, which node ids are card
- * or password fields. Nothing here depends on the order of keys inside an
- * object: each object's members are looked up by name on the tape.
+ * values, which text and attributes lie under a sensitive element, which
+ * node ids are card or password fields. Nothing here depends on the order
+ * of keys inside an object: each object's members are looked up by name on
+ * the tape, and an earlier duplicate of a member the walk reads is masked
+ * whole (JSON.parse keeps the last; other parsers keep the first).
  *
  * Strings the walk masks or scans are marked visited; every string it leaves
  * alone is pattern-scanned afterwards (masker.c), so an event shape the walk
- * does not know still gets card, IP and email masking.
+ * does not know still gets card, IP and email masking. A shape it knows the
+ * meaning of but cannot read (an rrweb event whose fields have the wrong
+ * types) is masked whole: nothing fails open.
  */
 #include "internal.h"
 
@@ -18,7 +22,7 @@ typedef struct {
     uint8_t state;
 } state_memo;
 
-enum { MEMO_SLOTS = 64 };
+enum { MEMO_SLOTS = 64, CHAIN_PARTS = 16, SHORT_PART = 64 };
 
 typedef struct {
     masker_session *s;
@@ -28,6 +32,12 @@ typedef struct {
      * under the same few ancestors: their states are remembered for the
      * batch, and forgotten whenever a known node or the policy changes. */
     state_memo memo[MEMO_SLOTS];
+    /* Text nodes read one after another with only inline elements between
+     * them: a card rendered as <span>4242</span><span>4242</span>... is
+     * looked for across them (detect_split_cards()). */
+    text_part chain[CHAIN_PARTS];
+    size_t n_chain;
+    bool selectors; /* the site has selectors: each element's atoms are kept */
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -37,6 +47,7 @@ enum {
     IN_HOLDER_TYPED = 4,  /* under one whose value is recorded: scan as typed */
     IN_CARD = 8,          /* under a card field (e.g. an expiry <select>) */
     IN_UNKNOWN = 16,      /* an ancestor is not known: fail closed */
+    IN_CARD_LABEL = 32,   /* inside a <label> whose text names a card field */
 };
 
 /* ---- tape access -------------------------------------------------------- */
@@ -74,18 +85,31 @@ static bool key_is(const walk *w, const json_tok *k, const char *name, size_t n)
     return raw[i] == '"' && j == n;
 }
 
+static int mask_whole(walk *w, uint32_t v, enum field_mask how);
+
+/* An earlier duplicate of a member the walk reads: no parser may find it. */
+static __attribute__((noinline)) void mask_duplicate(walk *w, uint32_t earlier)
+{
+    w->scan.findings->count[MASKER_SHAPE]++;
+    (void)!mask_whole(w, earlier, MASK_VALUE); /* out of memory: the sweep still scans it */
+}
+
 /* The value of member `name` (the last one, as JSON.parse keeps), or 0.
  * Token 0 is the tape's placeholder, so 0 never names a real value. */
-static uint32_t member(const walk *w, uint32_t obj, const char *name)
+static uint32_t member(walk *w, uint32_t obj, const char *name)
 {
     const json_tok *t = w->tape->tok;
     if (!obj || t[obj].kind != TOK_OBJ)
         return 0;
     uint32_t found = 0;
     size_t n = strlen(name);
-    for (uint32_t i = obj + 1; i < t[obj].end; i = tok_after(t, i))
-        if (key_is(w, &t[i], name, n))
-            found = i;
+    for (uint32_t i = obj + 1; i < t[obj].end; i = tok_after(t, i)) {
+        if (!key_is(w, &t[i], name, n))
+            continue;
+        if (VEIL_UNLIKELY(found))
+            mask_duplicate(w, found);
+        found = i;
+    }
     return found;
 }
 
@@ -100,35 +124,49 @@ typedef struct {
 
 #define AT(key, index) [key] = (index) + 1
 
+static inline void take_member(walk *w, uint32_t *out, uint8_t slot, uint32_t i)
+{
+    uint32_t earlier = out[slot - 1];
+    out[slot - 1] = i;
+    if (VEIL_UNLIKELY(earlier))
+        mask_duplicate(w, earlier);
+}
+
 /*
  * Several members in one pass over the object: out[i] gets the value of the
- * field at index i (the last one, as member() does) or 0. The walk reads 2-8
- * fields per object; one pass with a table lookup per key is most of its speed.
+ * field at index i (the last one, as member() does) or 0. The walk reads 2-12
+ * fields per object; one pass with a table lookup per key is most of its
+ * speed. Returns the set of fields found, bit i for out[i].
  */
-static inline __attribute__((always_inline)) void
-members(const walk *w, uint32_t obj, const field_set *fields, size_t n, uint32_t *out)
+static inline __attribute__((always_inline)) uint32_t
+members(walk *w, uint32_t obj, const field_set *fields, size_t n, uint32_t *out)
 {
     const json_tok *t = w->tape->tok;
+    uint32_t found = 0;
     for (size_t f = 0; f < n; f++) /* a loop: memset's call costs more for 2-8 slots */
         out[f] = 0;
     if (!obj || t[obj].kind != TOK_OBJ)
-        return;
+        return 0;
     const uint32_t end = t[obj].end; /* a local: stores to out[] could alias it */
     for (uint32_t i = obj + 1; i < end; i = tok_after(t, i)) {
         uint8_t key = t[i].key;
         if (key != RR_KEY_OTHER) { /* recognised by the tokenizer */
-            if (fields->slot[key])
-                out[fields->slot[key] - 1] = i;
+            if (fields->slot[key]) {
+                take_member(w, out, fields->slot[key], i);
+                found |= 1u << (fields->slot[key] - 1);
+            }
         } else if (t[i].flags & TOK_F_KEY_ESCAPED) { /* "t\u0065xt" must not hide a field */
             for (int k = 1; k < RR_KEY_COUNT; k++) {
                 const char *name = rr_key_name(k);
                 if (fields->slot[k] && key_is(w, &t[i], name, strlen(name))) {
-                    out[fields->slot[k] - 1] = i;
+                    take_member(w, out, fields->slot[k], i);
+                    found |= 1u << (fields->slot[k] - 1);
                     break;
                 }
             }
         }
     }
+    return found;
 }
 
 static bool as_uint(const walk *w, uint32_t v, uint32_t *out)
@@ -140,14 +178,27 @@ static bool as_uint(const walk *w, uint32_t v, uint32_t *out)
     return true;
 }
 
-static bool is_string(const walk *w, uint32_t v)
+static bool is_kind(const walk *w, uint32_t v, enum tok_kind kind)
 {
-    return v && w->tape->tok[v].kind == TOK_STR;
+    return v && w->tape->tok[v].kind == kind;
 }
 
-/* ---- masking one string -------------------------------------------------- */
+/* ---- masking values ------------------------------------------------------ */
 
-/* Marks string v as handled; false when it already was. */
+/* Marks token v as handled; false when it already was. */
+/*
+ * What the tagName value `tag` names (enum form_tag), as the tokenizer noted
+ * it. It notes it only under the key it recognises: under an escaped key
+ * ("t\u0061gName") the element is taken for an input, so its value is masked.
+ */
+static uint8_t tag_form(const walk *w, uint32_t tag)
+{
+    if (!is_kind(w, tag, TOK_STR))
+        return FORM_NONE;
+    const json_tok *t = &w->tape->tok[tag];
+    return t->flags & TOK_F_KEY_ESCAPED ? FORM_INPUT : t->form;
+}
+
 static bool mark(walk *w, uint32_t v)
 {
     json_tok *t = &w->tape->tok[v];
@@ -157,28 +208,51 @@ static bool mark(walk *w, uint32_t v)
     return true;
 }
 
-static int mask_string(walk *w, uint32_t v, enum field_mask how, bool card_field)
+/* Masks value v (a string or number; inside an array or object, all of
+ * them): what a field holds is masked whatever shape it was sent in. */
+static int mask_whole(walk *w, uint32_t v, enum field_mask how)
 {
-    if (!is_string(w, v) || !mark(w, v))
+    const json_tok *t = w->tape->tok;
+    if (!v || !mark(w, v))
         return VEIL_OK;
-    if (card_field) { /* count the card before it disappears */
-        w->scan.in_card_field = w->scan.dry_run = true;
-        int err = detect_scan_string(&w->scan, &w->tape->tok[v], SCAN_TYPED);
+    if (t[v].kind == TOK_STR || t[v].kind == TOK_NUM)
+        return detect_mask_field(&w->scan, &t[v], how);
+    int err = VEIL_OK;
+    if (t[v].kind <= TOK_ARR)
+        for (uint32_t k = v + 1; k < t[v].end && !err; k = tok_after(t, k))
+            err = mask_whole(w, k, how == MASK_FIXED ? MASK_VALUE : how);
+    return err;
+}
+
+static int mask_value(walk *w, uint32_t v, enum field_mask how, bool card_field)
+{
+    const json_tok *t = &w->tape->tok[v];
+    if (v && card_field && t->kind == TOK_STR && !(t->flags & TOK_F_VISITED)) {
+        w->scan.in_card_field = w->scan.dry_run = true; /* count the card before it goes */
+        int err = detect_scan_string(&w->scan, t, SCAN_TYPED);
         w->scan.in_card_field = w->scan.dry_run = false;
         if (err)
             return err;
     }
-    return detect_mask_field(&w->scan, &w->tape->tok[v], how);
+    return mask_whole(w, v, how);
 }
 
+/* A value the visitor typed and the policy keeps: scanned as typed. */
 static int scan_typed(walk *w, uint32_t v)
 {
-    if (!is_string(w, v) || !mark(w, v))
+    const json_tok *t = w->tape->tok;
+    if (!v || !mark(w, v))
         return VEIL_OK;
-    return detect_scan_string(&w->scan, &w->tape->tok[v], SCAN_TYPED);
+    if (t[v].kind == TOK_STR || t[v].kind == TOK_NUM)
+        return detect_scan_string(&w->scan, &t[v], SCAN_TYPED);
+    int err = VEIL_OK;
+    if (t[v].kind <= TOK_ARR)
+        for (uint32_t k = v + 1; k < t[v].end && !err; k = tok_after(t, k))
+            err = scan_typed(w, k);
+    return err;
 }
 
-/* ---- classifying elements ------------------------------------------------ */
+/* ---- attributes ---------------------------------------------------------- */
 
 /* The attributes the walk itself reads, found in one pass per element. */
 enum {
@@ -189,6 +263,10 @@ enum {
     A_NAME,
     A_ID,
     A_EDITABLE,
+    A_STYLE,
+    A_FOR,
+    A_ARIA_LABEL,
+    A_PLACEHOLDER,
     A_VALUE,
     A_COUNT
 };
@@ -200,26 +278,30 @@ static const field_set ATTR_FIELDS = {{
     AT(RR_KEY_NAME, A_NAME),
     AT(RR_KEY_ID, A_ID),
     AT(RR_KEY_CONTENTEDITABLE, A_EDITABLE),
+    AT(RR_KEY_STYLE, A_STYLE),
+    AT(RR_KEY_FOR, A_FOR),
+    AT(RR_KEY_ARIA_LABEL, A_ARIA_LABEL),
+    AT(RR_KEY_PLACEHOLDER, A_PLACEHOLDER),
     AT(RR_KEY_VALUE, A_VALUE),
 }};
 
 typedef struct {
-    const walk *w;
     uint32_t attrs;
     uint32_t known[A_COUNT];
+    uint32_t present; /* bit i: known[i] is set */
 } attr_reader;
 
-static void attr_reader_init(attr_reader *r, const walk *w, uint32_t attrs)
+static void attr_reader_init(attr_reader *r, walk *w, uint32_t attrs)
 {
-    r->w = w;
     r->attrs = attrs;
-    members(w, attrs, &ATTR_FIELDS, A_COUNT, r->known);
+    r->present = members(w, attrs, &ATTR_FIELDS, A_COUNT, r->known);
 }
 
-/* An attribute's raw value, "" for a non-string value, NULL when absent. */
-static const char *attr_value(const attr_reader *r, uint32_t v, size_t *len)
+/* An attribute's raw value, "" for a non-string value, NULL when absent
+ * (or null or false: removed). */
+static const char *attr_value(const walk *w, uint32_t v, size_t *len)
 {
-    const json_tok *t = &r->w->tape->tok[v];
+    const json_tok *t = &w->tape->tok[v];
     if (!v || t->kind == TOK_NULL || t->kind == TOK_FALSE)
         return NULL;
     if (t->kind != TOK_STR) {
@@ -227,53 +309,87 @@ static const char *attr_value(const attr_reader *r, uint32_t v, size_t *len)
         return "";
     }
     *len = t->len;
-    return r->w->scan.json + t->start;
+    return w->scan.json + t->start;
 }
 
-static const char *known_attr(const attr_reader *r, int which, size_t *len)
+static const char *known_attr(const walk *w, const attr_reader *r, int which, size_t *len)
 {
-    return attr_value(r, r->known[which], len);
+    return attr_value(w, r->known[which], len);
 }
 
-/* For selectors, which may name any attribute. */
-static const char *read_attr(void *ctx, const char *name, size_t *len)
+/* Whether the space-separated list v holds a token that starts with `prefix`
+ * (exact: the whole token). */
+static bool has_token(const char *v, size_t len, const char *want, bool prefix)
 {
-    attr_reader *r = ctx;
-    return attr_value(r, member(r->w, r->attrs, name), len);
-}
-
-static bool autocomplete_cc(const char *v, size_t len)
-{
-    for (size_t i = 0; i + 3 <= len; i++)
-        if ((i == 0 || v[i - 1] == ' ') && ascii_word_is(v + i, 3, "cc-"))
+    size_t n = strlen(want);
+    for (size_t i = 0; i < len;) {
+        while (i < len && v[i] == ' ')
+            i++;
+        size_t s = i;
+        while (i < len && v[i] != ' ')
+            i++;
+        size_t tok = i - s;
+        if (tok >= n && (prefix || tok == n) && ascii_word_is(v + s, n, want))
             return true;
+    }
+    return false;
+}
+
+/* autocomplete tokens: cc-* is a card field; a password or one-time code a secret. */
+static uint8_t autocomplete_flags(const char *v, size_t len)
+{
+    uint8_t f = has_token(v, len, "cc-", true) ? NF_CARD : 0;
+    if (has_token(v, len, "current-password", false) || has_token(v, len, "new-password", false) ||
+        has_token(v, len, "one-time-code", false))
+        f |= NF_PASSWORD;
+    return f;
+}
+
+/* A style that draws the value as discs: "-webkit-text-security: disc". */
+static bool text_security(const char *v, size_t len)
+{
+    static const char prop[] = "text-security";
+    for (size_t i = 0; i + sizeof prop - 1 <= len; i++) {
+        if (!ascii_word_is(v + i, sizeof prop - 1, prop))
+            continue;
+        size_t k = i + sizeof prop - 1;
+        while (k < len && (v[k] == ' ' || v[k] == ':'))
+            k++;
+        return !(k + 4 <= len && ascii_word_is(v + k, 4, "none"));
+    }
     return false;
 }
 
 /* Flags from the attributes the walk knows by name. */
-static uint8_t attr_flags(const attr_reader *r)
+static uint8_t attr_flags(const walk *w, const attr_reader *r)
 {
     uint8_t f = 0;
     size_t len;
     const char *v;
-    if ((v = known_attr(r, A_TYPE, &len)) && ascii_word_is(v, len, "password"))
+    if ((v = known_attr(w, r, A_TYPE, &len)) && ascii_word_is(v, len, "password"))
         f |= NF_PASSWORD;
-    if (known_attr(r, A_RR_PASSWORD, &len))
+    if (known_attr(w, r, A_RR_PASSWORD, &len))
         f |= NF_PASSWORD;
-    if (known_attr(r, A_SENSITIVE, &len))
+    if (known_attr(w, r, A_SENSITIVE, &len))
         f |= NF_SENSITIVE;
-    if ((v = known_attr(r, A_AUTOCOMPLETE, &len)) && autocomplete_cc(v, len))
+    if ((v = known_attr(w, r, A_AUTOCOMPLETE, &len)))
+        f |= autocomplete_flags(v, len);
+    if ((v = known_attr(w, r, A_STYLE, &len)) && text_security(v, len))
+        f |= NF_PASSWORD;
+    const json_tok *t = w->tape->tok;
+    if ((t[r->known[A_NAME]].flags | t[r->known[A_ID]].flags | t[r->known[A_ARIA_LABEL]].flags |
+         t[r->known[A_PLACEHOLDER]].flags) &
+        TOK_F_CARD_NAME)
         f |= NF_CARD;
-    const json_tok *t = r->w->tape->tok;
-    if ((t[r->known[A_NAME]].flags | t[r->known[A_ID]].flags) & TOK_F_CARD_NAME)
-        f |= NF_CARD;
-    if ((v = known_attr(r, A_EDITABLE, &len)) && !ascii_word_is(v, len, "false"))
+    if ((v = known_attr(w, r, A_EDITABLE, &len)) && !ascii_word_is(v, len, "false"))
         f |= NF_INPUT | NF_HOLDER;
+    if ((v = known_attr(w, r, A_ID, &len)) && card_target(w->s, v, len))
+        f |= NF_CARD; /* a <label for> names it a card field */
     return f;
 }
 
 /* Flags from the tag: form fields hold values a visitor types. */
-static uint8_t tag_flags(uint8_t form, const attr_reader *r)
+static uint8_t tag_flags(const walk *w, uint8_t form, const attr_reader *r)
 {
     if (form == FORM_TEXTAREA || form == FORM_SELECT)
         return NF_INPUT | NF_HOLDER;
@@ -282,11 +398,186 @@ static uint8_t tag_flags(uint8_t form, const attr_reader *r)
     static const char *const not_typed[] = {"submit", "button",   "reset",
                                             "image",  "checkbox", "radio"};
     size_t len;
-    const char *v = known_attr(r, A_TYPE, &len);
+    const char *v = known_attr(w, r, A_TYPE, &len);
     for (size_t i = 0; v && i < sizeof not_typed / sizeof not_typed[0]; i++)
         if (ascii_word_is(v, len, not_typed[i]))
             return 0;
     return NF_INPUT;
+}
+
+/* A word and its length, for the short lists of names below. */
+typedef struct {
+    const char *s;
+    uint8_t n;
+} word;
+#define WORD(text)                                                                                 \
+    {                                                                                              \
+        text, sizeof text - 1                                                                      \
+    }
+
+static bool in_words(const word *list, size_t count, const char *name, size_t n)
+{
+    for (size_t i = 0; i < count; i++)
+        if (list[i].n == n && ascii_word_is(name, n, list[i].s))
+            return true;
+    return false;
+}
+
+/* Attributes that say how a node looks or where it is, not what it says:
+ * kept under a sensitive element. Anything else is masked there. */
+static bool structural_attribute(const char *name, size_t n)
+{
+    static const word keep[] = {WORD("class"),
+                                WORD("id"),
+                                WORD("style"),
+                                WORD("type"),
+                                WORD("role"),
+                                WORD("tabindex"),
+                                WORD("dir"),
+                                WORD("lang"),
+                                WORD("hidden"),
+                                WORD("disabled"),
+                                WORD("readonly"),
+                                WORD("required"),
+                                WORD("checked"),
+                                WORD("selected"),
+                                WORD("multiple"),
+                                WORD("width"),
+                                WORD("height"),
+                                WORD("colspan"),
+                                WORD("rowspan"),
+                                WORD("for"),
+                                WORD("name"),
+                                WORD("autocomplete"),
+                                WORD("contenteditable"),
+                                WORD("inputmode"),
+                                WORD("maxlength"),
+                                WORD("minlength"),
+                                WORD("size"),
+                                WORD("rows"),
+                                WORD("cols"),
+                                WORD("href"),
+                                WORD("src"),
+                                WORD("srcset"),
+                                WORD("rel"),
+                                WORD("target"),
+                                WORD("media"),
+                                WORD("sizes"),
+                                WORD("xmlns"),
+                                WORD("viewbox"),
+                                WORD("d"),
+                                WORD("fill"),
+                                WORD("stroke"),
+                                WORD("stroke-width"),
+                                WORD("transform"),
+                                WORD("points"),
+                                WORD("cx"),
+                                WORD("cy"),
+                                WORD("r"),
+                                WORD("rx"),
+                                WORD("ry"),
+                                WORD("x"),
+                                WORD("y"),
+                                WORD("x1"),
+                                WORD("y1"),
+                                WORD("x2"),
+                                WORD("y2"),
+                                WORD("opacity"),
+                                WORD("data-veil-sensitive"),
+                                WORD("data-rr-is-password"),
+                                WORD("value") /* masked as the field's value */};
+    if (n > 3 && !memcmp(name, "rr_", 3))
+        return true; /* rrweb's own: sizes, scroll, media state */
+    return in_words(keep, sizeof keep / sizeof keep[0], name, n);
+}
+
+/* The name of member k's key, decoded into buf when it has escapes. */
+static const char *key_name(const walk *w, const json_tok *k, char *buf, size_t cap, size_t *len)
+{
+    const char *raw = json_key_of(w->scan.json, k);
+    if (!(k->flags & TOK_F_KEY_ESCAPED)) {
+        *len = (size_t)(strchr(raw, '"') - raw); /* the buffer is NUL-terminated */
+        return raw;
+    }
+    size_t n = 0;
+    for (const char *p = raw; *p != '"' && n + 1 < cap;) {
+        if (*p == '\\' && p[1] == 'u' && p[2] == '0' && p[3] == '0') {
+            unsigned v = 0;
+            for (int d = 4; d < 6; d++)
+                v = v * 16 + (unsigned)(p[d] <= '9' ? p[d] - '0' : (p[d] | 0x20) - 'a' + 10);
+            buf[n++] = (char)v;
+            p += 6;
+        } else if (*p == '\\') {
+            buf[n++] = p[1] == 'u' ? '?' : p[1];
+            p += p[1] == 'u' ? 6 : 2;
+        } else {
+            buf[n++] = *p++;
+        }
+    }
+    *len = n;
+    return buf;
+}
+
+/* Everything a sensitive element carries beside its value: title, alt,
+ * aria-*, placeholder, data-* and the rest of what is not structural. */
+static int mask_descriptive_attributes(walk *w, uint32_t attrs)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    if (!is_kind(w, attrs, TOK_OBJ))
+        return mask_whole(w, attrs, MASK_VALUE);
+    for (uint32_t i = attrs + 1; i < t[attrs].end && !err; i = tok_after(t, i)) {
+        char buf[64];
+        size_t n;
+        const char *name = key_name(w, &t[i], buf, sizeof buf, &n);
+        if (!structural_attribute(name, n))
+            err = mask_whole(w, i, MASK_VALUE);
+    }
+    return err;
+}
+
+/* ---- selectors --------------------------------------------------------------- */
+
+/* The selector atoms an element meets, from `bits` (what it met before) and
+ * the attributes in `attrs` (all of them, or what a mutation changed). */
+static uint64_t element_atoms(walk *w, uint32_t tag, uint32_t attrs, uint64_t bits)
+{
+    const masker_site *site = w->s->site;
+    const json_tok *t = w->tape->tok;
+    if (is_kind(w, tag, TOK_STR))
+        bits |= selector_atoms_of_tag(site, w->scan.json + t[tag].start, t[tag].len);
+    if (!is_kind(w, attrs, TOK_OBJ))
+        return bits;
+    for (uint32_t i = attrs + 1; i < t[attrs].end; i = tok_after(t, i)) {
+        char buf[64];
+        size_t n, vlen = 0;
+        const char *name = key_name(w, &t[i], buf, sizeof buf, &n);
+        if (!selector_atoms_read(site, name, n))
+            continue;
+        const char *value = attr_value(w, i, &vlen);
+        text_view v = {0};
+        if (value && t[i].kind == TOK_STR && (t[i].flags & TOK_F_ESCAPED) &&
+            !text_view_of(w->scan.scratch, w->scan.json, &t[i], &v)) {
+            value = (const char *)v.s; /* "s\u0073n" must match [name=ssn] */
+            vlen = v.n;
+        }
+        bits = selector_atoms_attr(site, bits, name, n, value, vlen);
+        text_view_done(w->scan.scratch, &v);
+    }
+    return bits;
+}
+
+static uint8_t selector_flags(const walk *w, uint64_t atoms)
+{
+    const masker_policy *pol = &w->s->policy;
+    uint8_t f = 0;
+    for (int i = 0; i < 2; i++) {
+        if (selector_list_match(pol->mask[i], atoms))
+            f |= NF_SENSITIVE;
+        if (selector_list_match(pol->allow[i], atoms))
+            f |= NF_ALLOW;
+    }
+    return f;
 }
 
 /*
@@ -294,27 +585,16 @@ static uint8_t tag_flags(uint8_t form, const attr_reader *r)
  * The tag's bytes are read only for selectors: the tokenizer already said
  * which form field it names, while those bytes were in cache.
  */
-static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r)
+static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *atoms)
 {
-    const json_tok *t = &w->tape->tok[tag];
-    bool has_tag = tag && t->kind == TOK_STR;
-    uint8_t f = tag_flags(has_tag ? t->form : FORM_NONE, r);
-    bool named = false; /* most elements carry none of the attributes read here */
-    for (int i = 0; i < A_COUNT; i++)
-        named |= i != A_VALUE && r->known[i] != 0;
-    if (named)
-        f |= attr_flags(r);
-    const masker_policy *pol = &w->s->policy;
-    if (!pol->mask[0] && !pol->mask[1] && !pol->allow[0] && !pol->allow[1])
+    uint8_t f = tag_flags(w, tag_form(w, tag), r);
+    if (r->present & ~(1u << A_VALUE)) /* most elements carry none of the attributes read here */
+        f |= attr_flags(w, r);
+    *atoms = 0;
+    if (!w->selectors)
         return f;
-    element_view el = {has_tag ? w->scan.json + t->start : "", has_tag ? t->len : 0, read_attr, r};
-    for (int i = 0; i < 2; i++) {
-        if (pol->mask[i] && selector_list_match(pol->mask[i], &el))
-            f |= NF_SENSITIVE;
-        if (pol->allow[i] && selector_list_match(pol->allow[i], &el))
-            f |= NF_ALLOW;
-    }
-    return f;
+    *atoms = element_atoms(w, tag, r->attrs, 0);
+    return f | selector_flags(w, *atoms);
 }
 
 static bool allowed(const walk *w, uint8_t flags)
@@ -330,7 +610,7 @@ static uint8_t inherit(const walk *w, uint8_t state, uint8_t flags)
     if (flags & NF_CARD)
         state |= IN_CARD;
     if (flags & NF_HOLDER)
-        state |= allowed(w, flags) ? IN_HOLDER_TYPED : IN_HOLDER_MASKED;
+        state |= allowed(w, flags) && !(flags & NF_SENSITIVE) ? IN_HOLDER_TYPED : IN_HOLDER_MASKED;
     return state;
 }
 
@@ -371,14 +651,20 @@ static uint8_t state_above(walk *w, uint32_t parent)
     return state;
 }
 
-/* nodes_set(), forgetting remembered states when a known node changed. */
-static int set_node(walk *w, uint32_t id, uint32_t parent, uint8_t flags)
+/* nodes_set(), forgetting remembered states when a known node changed.
+ * Returns the flags the node has now: `flags` and the sticky ones it kept.
+ * An id the table cannot hold is forgotten: later events naming it are
+ * masked as unknown, so a failure here fails closed. */
+static uint8_t set_node(walk *w, uint32_t id, uint32_t parent, uint8_t flags, uint64_t atoms)
 {
     bool changed;
-    int rc = nodes_set(&w->s->nodes, id, parent, flags, &changed);
-    if (!rc && changed)
+    if (nodes_set(&w->s->nodes, id, parent, &flags, &changed))
+        return flags;
+    if (changed)
         forget_states(w);
-    return rc;
+    if (atoms || w->selectors)
+        (void)!nodes_set_atoms(&w->s->nodes, id, atoms);
+    return flags;
 }
 
 /* Masks or scans an element's value (attribute or input event text). */
@@ -386,11 +672,11 @@ static int element_value(walk *w, uint32_t v, uint8_t flags, uint8_t state)
 {
     bool card = (flags & NF_CARD) || (state & IN_CARD);
     if (flags & (NF_CARD | NF_PASSWORD))
-        return mask_string(w, v, MASK_FIXED, card);
-    if (state & (IN_SENSITIVE | IN_HOLDER_MASKED | IN_UNKNOWN))
-        return mask_string(w, v, MASK_VALUE, card);
+        return mask_value(w, v, MASK_FIXED, card);
+    if ((flags & NF_SENSITIVE) || (state & (IN_SENSITIVE | IN_HOLDER_MASKED | IN_UNKNOWN)))
+        return mask_value(w, v, MASK_VALUE, card);
     if ((flags & NF_INPUT) && !allowed(w, flags))
-        return mask_string(w, v, MASK_VALUE, false);
+        return mask_value(w, v, MASK_VALUE, false);
     if ((flags & NF_INPUT) || (state & IN_HOLDER_TYPED))
         return scan_typed(w, v);
     return VEIL_OK; /* left to the pattern sweep */
@@ -399,50 +685,248 @@ static int element_value(walk *w, uint32_t v, uint8_t flags, uint8_t state)
 static int text_value(walk *w, uint32_t v, uint8_t state)
 {
     if (state & (IN_SENSITIVE | IN_HOLDER_MASKED | IN_UNKNOWN))
-        return mask_string(w, v, MASK_TEXT, (state & IN_CARD) != 0);
+        return mask_value(w, v, MASK_TEXT, (state & IN_CARD) != 0);
     if (state & IN_HOLDER_TYPED)
         return scan_typed(w, v);
     return VEIL_OK;
 }
 
+/* ---- cards split over text nodes ------------------------------------------ */
+
+/* What the tokenizer noted of a part (TEXT_*). A short part it saw nothing
+ * in ("", " ") joins its neighbours; under an escaped key it noted nothing
+ * (see tag_form()), so anything is possible. */
+static uint8_t part_text(const json_tok *t)
+{
+    if (t->flags & TOK_F_KEY_ESCAPED)
+        return TEXT_DIGITS | TEXT_OPEN_START | TEXT_OPEN_END;
+    return t->flags & TOK_F_CANDIDATE ? t->text : TEXT_OPEN_START | TEXT_OPEN_END;
+}
+
+/* Whether parts of the chain that digits run across hold 12 digits or more
+ * in two parts or more: a card may be split over them. */
+static bool chain_may_hold_card(const walk *w)
+{
+    size_t digits = 0, with_digits = 0;
+    bool open = false; /* the previous part's end */
+    for (size_t i = 0; i < w->n_chain; i++) {
+        uint8_t text = part_text(w->chain[i].tok);
+        if (!open || !(text & TEXT_OPEN_START))
+            digits = with_digits = 0;
+        digits += text & TEXT_DIGITS;
+        with_digits += (text & TEXT_DIGITS) != 0;
+        if (digits >= 12 && with_digits >= 2)
+            return true;
+        open = text & TEXT_OPEN_END;
+    }
+    return false;
+}
+
+static int chain_flush(walk *w)
+{
+    int err = chain_may_hold_card(w) ? detect_split_cards(&w->scan, w->chain, w->n_chain) : VEIL_OK;
+    w->n_chain = 0;
+    return err;
+}
+
+/* Whether a text node can join a card split over nodes: it holds a digit
+ * (or something the tokenizer could not rule out), or it is short enough to
+ * be a separator (" ", " - "). Its bytes are not read here: out of cache by
+ * now, they cost more than joining a part that turns out to be a word. */
+static bool joinable_text(const json_tok *t)
+{
+    return (t->flags & TOK_F_CANDIDATE) || t->len <= 3;
+}
+
+/* A text node read in document order, outside any masked field. */
+static int chain_text(walk *w, uint32_t v)
+{
+    const json_tok *t = &w->tape->tok[v];
+    if (!is_kind(w, v, TOK_STR) || (t->flags & TOK_F_VISITED) || !joinable_text(t))
+        return chain_flush(w);
+    int err = VEIL_OK;
+    if (t->len > SHORT_PART) { /* a long text joins only by its ends */
+        if (w->n_chain == CHAIN_PARTS)
+            err = chain_flush(w);
+        w->chain[w->n_chain++] = (text_part){t, TEXT_PART_HEAD};
+        if (!err)
+            err = chain_flush(w);
+        w->chain[w->n_chain++] = (text_part){t, TEXT_PART_TAIL};
+        return err;
+    }
+    if (w->n_chain == CHAIN_PARTS)
+        err = chain_flush(w);
+    w->chain[w->n_chain++] = (text_part){t, TEXT_PART_WHOLE};
+    return err;
+}
+
+/* Entering or leaving an element: anything but a phrasing one (an inline
+ * element or a <label>) ends the chain. */
+static int chain_element(walk *w, uint32_t tag)
+{
+    if (!w->n_chain)
+        return VEIL_OK;
+    uint8_t form = tag_form(w, tag);
+    if (form == FORM_INLINE || form == FORM_LABEL)
+        return VEIL_OK;
+    return chain_flush(w);
+}
+
+/* ---- labels ------------------------------------------------------------------- */
+
+/* Text of the subtree of node `node`, up to cap bytes (raw JSON bytes). */
+static size_t subtree_text(walk *w, uint32_t node, char *out, size_t cap, size_t at, int depth)
+{
+    enum { N_TEXT, N_KIDS, N_COUNT };
+    static const field_set fields = {
+        {AT(RR_KEY_TEXT_CONTENT, N_TEXT), AT(RR_KEY_CHILD_NODES, N_KIDS)}};
+    uint32_t m[N_COUNT];
+    members(w, node, &fields, N_COUNT, m);
+    const json_tok *t = w->tape->tok;
+    if (is_kind(w, m[N_TEXT], TOK_STR)) {
+        size_t n = t[m[N_TEXT]].len < cap - at ? t[m[N_TEXT]].len : cap - at;
+        memcpy(out + at, w->scan.json + t[m[N_TEXT]].start, n);
+        at += n;
+        if (at < cap)
+            out[at++] = ' ';
+    }
+    if (is_kind(w, m[N_KIDS], TOK_ARR) && depth < 8)
+        for (uint32_t k = m[N_KIDS] + 1; k < t[m[N_KIDS]].end && at < cap; k = tok_after(t, k))
+            at = subtree_text(w, k, out, cap, at, depth + 1);
+    return at;
+}
+
+static bool label_names_card(walk *w, uint32_t label)
+{
+    char text[256];
+    size_t n = subtree_text(w, label, text, sizeof text, 0, 0);
+    return card_label_like(text, n);
+}
+
+/* The node object that holds member token i. */
+static uint32_t enclosing_object(const walk *w, uint32_t i)
+{
+    const json_tok *t = w->tape->tok;
+    for (uint32_t k = i; k-- > 1;)
+        if (t[k].kind == TOK_OBJ && t[k].end > i)
+            return k;
+    return 0;
+}
+
+/*
+ * Before the walk: every <label for=X> whose text names a card field makes
+ * the element with id X a card field, wherever it stands in this batch or
+ * stood in an earlier one.
+ */
+static void read_labels(walk *w)
+{
+    static const field_set fields = {{AT(RR_KEY_ATTRIBUTES, 0)}};
+    for (uint32_t k = 0; k < w->tape->n_labels; k++) {
+        uint32_t label = enclosing_object(w, w->tape->labels[k]), attrs;
+        members(w, label, &fields, 1, &attrs);
+        uint32_t target = member(w, attrs, "for");
+        size_t len;
+        const char *id = attr_value(w, target, &len);
+        if (id && len && label_names_card(w, label)) {
+            uint32_t node;
+            card_target_add(w->s, id, len);
+            uint32_t parent;
+            uint8_t flags;
+            if (field_id_find(w->s, id, len, &node) &&
+                nodes_get(&w->s->nodes, node, &parent, &flags))
+                set_node(w, node, parent, flags | NF_CARD, nodes_get_atoms(&w->s->nodes, node));
+        }
+    }
+}
+
 /* ---- serialized nodes (full snapshot and mutation adds) ------------------ */
+
+static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int depth);
+
+static int walk_children(walk *w, uint32_t kids, uint32_t parent, uint8_t state, int depth)
+{
+    const json_tok *t = w->tape->tok;
+    if (!kids)
+        return VEIL_OK;
+    if (t[kids].kind != TOK_ARR) /* not what rrweb writes: nothing fails open */
+        return mask_whole(w, kids, MASK_TEXT);
+    int err = VEIL_OK;
+    for (uint32_t k = kids + 1; k < t[kids].end && !err; k = tok_after(t, k))
+        err = walk_node(w, k, parent, state, depth + 1);
+    return err;
+}
+
+/* The node members the walk reads. */
+enum { N_ID, N_TYPE, N_TAG, N_ATTRS, N_TEXT, N_KIDS, N_COUNT };
+static const field_set NODE_FIELDS = {{AT(RR_KEY_ID, N_ID), AT(RR_KEY_TYPE, N_TYPE),
+                                       AT(RR_KEY_TAG_NAME, N_TAG), AT(RR_KEY_ATTRIBUTES, N_ATTRS),
+                                       AT(RR_KEY_TEXT_CONTENT, N_TEXT),
+                                       AT(RR_KEY_CHILD_NODES, N_KIDS)}};
+
+/* An element node: its flags, its value and what it carries, and the state
+ * its children inherit (into *state). */
+static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, bool has_id,
+                        uint32_t parent, uint8_t *state)
+{
+    const json_tok *t = w->tape->tok;
+    attr_reader r;
+    attr_reader_init(&r, w, m[N_ATTRS]);
+    uint64_t atoms;
+    uint8_t flags = element_flags(w, m[N_TAG], &r, &atoms);
+    uint8_t form = tag_form(w, m[N_TAG]);
+    if ((*state & IN_CARD_LABEL) && form_field(form))
+        flags |= NF_CARD; /* a field inside <label>Card number ...</label> */
+    if (has_id && id)     /* added again: once a password, always one */
+        flags = set_node(w, id, parent, flags, atoms);
+    int err = VEIL_OK;
+    if (r.known[A_VALUE])
+        err = element_value(w, r.known[A_VALUE], flags, *state);
+    if (!err && ((flags & (NF_SENSITIVE | NF_CARD | NF_PASSWORD)) || (*state & IN_SENSITIVE)))
+        err = mask_descriptive_attributes(w, m[N_ATTRS]);
+    else if (!err && m[N_ATTRS] && t[m[N_ATTRS]].kind != TOK_OBJ)
+        err = mask_whole(w, m[N_ATTRS], MASK_VALUE); /* not what rrweb writes */
+    size_t len;
+    const char *dom_id = known_attr(w, &r, A_ID, &len);
+    if (has_id && id && dom_id && len && form_field(form))
+        field_id_add(w->s, dom_id, len, id);
+    *state = inherit(w, *state, flags);
+    if (form == FORM_LABEL && label_names_card(w, node))
+        *state |= IN_CARD_LABEL;
+    return err;
+}
 
 static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int depth)
 {
     const json_tok *t = w->tape->tok;
-    if (!node || t[node].kind != TOK_OBJ || depth > MASKER_MAX_DEPTH)
+    if (!node || depth > MASKER_MAX_DEPTH)
         return VEIL_OK;
-    enum { N_ID, N_TYPE, N_TAG, N_ATTRS, N_TEXT, N_KIDS, N_COUNT };
-    static const field_set fields = {{AT(RR_KEY_ID, N_ID), AT(RR_KEY_TYPE, N_TYPE),
-                                      AT(RR_KEY_TAG_NAME, N_TAG), AT(RR_KEY_ATTRIBUTES, N_ATTRS),
-                                      AT(RR_KEY_TEXT_CONTENT, N_TEXT),
-                                      AT(RR_KEY_CHILD_NODES, N_KIDS)}};
+    if (t[node].kind != TOK_OBJ) /* not a node: nothing fails open */
+        return mask_whole(w, node, MASK_TEXT);
     uint32_t m[N_COUNT];
-    members(w, node, &fields, N_COUNT, m);
-    uint32_t id = 0, type = 0;
+    members(w, node, &NODE_FIELDS, N_COUNT, m);
+    uint32_t id = 0, type = 99;
     bool has_id = as_uint(w, m[N_ID], &id);
-    as_uint(w, m[N_TYPE], &type);
-    uint8_t flags = 0;
+    if (!as_uint(w, m[N_TYPE], &type) || type > 5) {
+        w->scan.findings->count[MASKER_SHAPE]++;
+        return mask_whole(w, node, MASK_TEXT);
+    }
     int err = VEIL_OK;
     if (type == 2) {
-        attr_reader r;
-        attr_reader_init(&r, w, m[N_ATTRS]);
-        flags = element_flags(w, m[N_TAG], &r);
-        if (r.known[A_VALUE])
-            err = element_value(w, r.known[A_VALUE], flags, state);
-        state = inherit(w, state, flags);
-    } else if (state && (type == 3 || type == 4 || type == 5)) {
-        err = text_value(w, m[N_TEXT], state); /* text outside any field stays for the sweep */
+        if ((err = chain_element(w, m[N_TAG])))
+            return err;
+        err = walk_element(w, node, m, id, has_id, parent, &state);
+    } else {
+        if (state && (type == 3 || type == 4 || type == 5))
+            err = text_value(w, m[N_TEXT], state); /* text outside any field stays for the sweep */
+        if (!err && type == 3)
+            err = chain_text(w, m[N_TEXT]);
+        if (has_id && id)
+            set_node(w, id, parent, 0, 0);
     }
-    /* An id the table cannot hold is forgotten: later events naming it are
-     * masked as unknown, so ignoring the failure here fails closed. */
-    if (has_id && id)
-        (void)set_node(w, id, parent, flags);
-    uint32_t kids = m[N_KIDS];
-    if (err || !kids || t[kids].kind != TOK_ARR)
-        return err;
-    for (uint32_t k = kids + 1; k < t[kids].end && !err; k = tok_after(t, k))
-        err = walk_node(w, k, has_id ? id : parent, state, depth + 1);
+    if (!err)
+        err = walk_children(w, m[N_KIDS], has_id ? id : parent, state, depth);
+    if (!err && type == 2)
+        err = chain_element(w, m[N_TAG]);
     return err;
 }
 
@@ -453,12 +937,25 @@ static void note_unknown(walk *w)
     w->scan.findings->count[MASKER_UNKNOWN_ID]++;
 }
 
+/* Each entry of a mutation list must be an object: any other is masked whole. */
+static bool entry_ok(walk *w, uint32_t e)
+{
+    if (is_kind(w, e, TOK_OBJ))
+        return true;
+    w->scan.findings->count[MASKER_SHAPE]++;
+    (void)!mask_whole(w, e, MASK_TEXT);
+    return false;
+}
+
 static int mutation_adds(walk *w, uint32_t adds)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
     static const field_set fields = {{AT(RR_KEY_PARENT_ID, 0), AT(RR_KEY_NODE, 1)}};
+    uint32_t last_parent = 0;
     for (uint32_t a = adds + 1; a < t[adds].end && !err; a = tok_after(t, a)) {
+        if (!entry_ok(w, a))
+            continue;
         uint32_t parent = 0, m[2];
         uint8_t state;
         members(w, a, &fields, 2, m);
@@ -474,9 +971,13 @@ static int mutation_adds(walk *w, uint32_t adds)
                 state = state_above(w, parent);
             }
         }
-        err = walk_node(w, m[1], parent, state, 0);
+        if (parent != last_parent) /* siblings added together may split a card */
+            err = chain_flush(w);
+        last_parent = parent;
+        if (!err)
+            err = walk_node(w, m[1], parent, state, 0);
     }
-    return err;
+    return err ? err : chain_flush(w);
 }
 
 static int mutation_texts(walk *w, uint32_t texts)
@@ -485,6 +986,8 @@ static int mutation_texts(walk *w, uint32_t texts)
     int err = VEIL_OK;
     static const field_set fields = {{AT(RR_KEY_ID, 0), AT(RR_KEY_VALUE, 1)}};
     for (uint32_t x = texts + 1; x < t[texts].end && !err; x = tok_after(t, x)) {
+        if (!entry_ok(w, x))
+            continue;
         uint32_t id, parent, m[2];
         uint8_t flags;
         uint8_t state;
@@ -500,28 +1003,62 @@ static int mutation_texts(walk *w, uint32_t texts)
     return err;
 }
 
+/* The nodes an attribute mutation names, with the flags it gives them. */
+static const field_set ATTR_MUTATION_FIELDS = {{AT(RR_KEY_ID, 0), AT(RR_KEY_ATTRIBUTES, 1)}};
+
+/*
+ * First pass over attribute mutations: what they make of their nodes (a
+ * password, a card field, sensitive by a selector), before anything the same
+ * event adds or changes beneath them is masked.
+ */
+static void mutation_flags(walk *w, uint32_t list)
+{
+    const json_tok *t = w->tape->tok;
+    bool atoms_used = w->selectors;
+    for (uint32_t x = list + 1; x < t[list].end; x = tok_after(t, x)) {
+        if (!entry_ok(w, x))
+            continue;
+        uint32_t id, parent, m[2];
+        uint8_t flags;
+        members(w, x, &ATTR_MUTATION_FIELDS, 2, m);
+        if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags))
+            continue;
+        attr_reader r;
+        attr_reader_init(&r, w, m[1]);
+        flags |= attr_flags(w, &r);
+        uint64_t atoms = 0;
+        if (atoms_used) {
+            atoms = element_atoms(w, 0, m[1], nodes_get_atoms(&w->s->nodes, id));
+            flags |= selector_flags(w, atoms);
+        }
+        set_node(w, id, parent, flags, atoms);
+    }
+}
+
+/* Second pass: the values the attribute mutations set. */
 static int mutation_attributes(walk *w, uint32_t list)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
-    static const field_set fields = {{AT(RR_KEY_ID, 0), AT(RR_KEY_ATTRIBUTES, 1)}};
     for (uint32_t x = list + 1; x < t[list].end && !err; x = tok_after(t, x)) {
+        if (!is_kind(w, x, TOK_OBJ))
+            continue; /* masked whole by mutation_flags() */
         uint32_t id, parent, m[2];
         uint8_t flags;
-        members(w, x, &fields, 2, m);
+        members(w, x, &ATTR_MUTATION_FIELDS, 2, m);
         attr_reader r;
         attr_reader_init(&r, w, m[1]);
         if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
             note_unknown(w);
-            err = mask_string(w, r.known[A_VALUE], MASK_VALUE, false);
+            err = mask_descriptive_attributes(w, m[1]);
+            if (!err)
+                err = mask_value(w, r.known[A_VALUE], MASK_VALUE, false);
             continue;
         }
-        /* Flags first, whatever the key order: a type change to password
-         * in the same object as a value must mask that value. */
-        flags |= element_flags(w, 0, &r);
-        if (set_node(w, id, parent, flags) != 0)
-            note_unknown(w);
-        err = element_value(w, r.known[A_VALUE], flags, state_above(w, parent));
+        uint8_t state = state_above(w, parent);
+        err = element_value(w, r.known[A_VALUE], flags, state);
+        if (!err && ((flags & (NF_SENSITIVE | NF_CARD | NF_PASSWORD)) || (state & IN_SENSITIVE)))
+            err = mask_descriptive_attributes(w, m[1]);
     }
     return err;
 }
@@ -532,10 +1069,23 @@ static int input_event(walk *w, uint32_t id_value, uint32_t text)
     uint8_t flags;
     if (!as_uint(w, id_value, &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
         note_unknown(w);
-        return mask_string(w, text, MASK_VALUE, false);
+        return mask_value(w, text, MASK_VALUE, false);
     }
     return element_value(w, text, flags, state_above(w, parent));
 }
+
+/* A mutation member that is neither absent nor an array is masked whole. */
+static bool list_ok(walk *w, uint32_t v)
+{
+    if (!v || is_kind(w, v, TOK_ARR))
+        return v != 0;
+    w->scan.findings->count[MASKER_SHAPE]++;
+    (void)!mask_whole(w, v, MASK_TEXT);
+    return false;
+}
+
+/* The incremental sources rrweb 2.x writes (0 Mutation ... 16 CustomElement). */
+#define MAX_SOURCE 16
 
 static int incremental(walk *w, uint32_t data)
 {
@@ -546,69 +1096,131 @@ static int incremental(walk *w, uint32_t data)
     uint32_t m[I_COUNT];
     members(w, data, &fields, I_COUNT, m);
     uint32_t source;
-    if (!as_uint(w, m[I_SOURCE], &source))
-        return VEIL_OK;
+    if (!as_uint(w, m[I_SOURCE], &source) || source > MAX_SOURCE) {
+        w->scan.findings->count[MASKER_SHAPE]++;
+        return mask_whole(w, data, MASK_TEXT);
+    }
     if (source == 5)
         return input_event(w, m[I_ID], m[I_TEXT]);
     if (source != 0)
         return VEIL_OK;
-    const json_tok *t = w->tape->tok;
-    /* rrweb's replayer applies adds before texts and attributes */
-    uint32_t adds = m[I_ADDS], texts = m[I_TEXTS], attrs = m[I_ATTRS];
+    /* flags first, whatever the order in the event: content added under a
+     * node that becomes sensitive in the same event is masked */
     int err = VEIL_OK;
-    if (adds && t[adds].kind == TOK_ARR)
-        err = mutation_adds(w, adds);
-    if (!err && texts && t[texts].kind == TOK_ARR)
-        err = mutation_texts(w, texts);
-    if (!err && attrs && t[attrs].kind == TOK_ARR)
-        err = mutation_attributes(w, attrs);
+    bool attrs = list_ok(w, m[I_ATTRS]);
+    if (attrs)
+        mutation_flags(w, m[I_ATTRS]);
+    if (list_ok(w, m[I_ADDS]))
+        err = mutation_adds(w, m[I_ADDS]);
+    if (!err && list_ok(w, m[I_TEXTS]))
+        err = mutation_texts(w, m[I_TEXTS]);
+    if (!err && attrs)
+        err = mutation_attributes(w, m[I_ATTRS]);
     return err;
 }
 
+/* ---- events --------------------------------------------------------------------- */
+
+/* A page address (Meta href, the snippet's veil-url event): the page policy
+ * follows it. Read decoded, so an escaped "\/checkout" is "/checkout". */
+static void navigate(walk *w, uint32_t url)
+{
+    text_view v;
+    if (!is_kind(w, url, TOK_STR) ||
+        text_view_of(w->scan.scratch, w->scan.json, &w->tape->tok[url], &v))
+        return;
+    session_set_url(w->s, (const char *)v.s, v.n);
+    text_view_done(w->scan.scratch, &v);
+    forget_states(w); /* inherit() reads the page's policy */
+}
+
+/* Whether string token v reads exactly `want` (decoded). */
+static bool string_is(walk *w, uint32_t v, const char *want)
+{
+    text_view tv;
+    if (!is_kind(w, v, TOK_STR) ||
+        text_view_of(w->scan.scratch, w->scan.json, &w->tape->tok[v], &tv))
+        return false;
+    bool same = tv.n == strlen(want) && !memcmp(tv.s, want, tv.n);
+    text_view_done(w->scan.scratch, &tv);
+    return same;
+}
+
+/* The custom event the snippet sends when a single-page app changes URL. */
+#define VEIL_URL_TAG "veil-url"
+
+static int walk_events(walk *w, uint32_t events);
+
 static int walk_event(walk *w, uint32_t ev)
 {
-    static const field_set fields = {{AT(RR_KEY_TYPE, 0), AT(RR_KEY_DATA, 1)}};
-    uint32_t m[2], type;
-    members(w, ev, &fields, 2, m);
-    if (!as_uint(w, m[0], &type))
-        return VEIL_OK;
-    uint32_t data = m[1];
-    if (!data || w->tape->tok[data].kind != TOK_OBJ)
-        return VEIL_OK;
-    if (type == 4) { /* Meta: a new page, maybe another page policy */
-        uint32_t href = member(w, data, "href");
-        if (is_string(w, href)) {
-            session_set_url(w->s, w->scan.json + w->tape->tok[href].start, w->tape->tok[href].len);
-            forget_states(w); /* inherit() reads the page's policy */
-        }
-        return VEIL_OK;
+    enum { E_TYPE, E_DATA, E_EVENTS, E_COUNT };
+    static const field_set fields = {
+        {AT(RR_KEY_TYPE, E_TYPE), AT(RR_KEY_DATA, E_DATA), AT(RR_KEY_EVENTS, E_EVENTS)}};
+    uint32_t m[E_COUNT], type;
+    members(w, ev, &fields, E_COUNT, m);
+    int err = m[E_EVENTS] ? walk_events(w, m[E_EVENTS]) : VEIL_OK; /* events inside an event */
+    if (err || !m[E_TYPE])
+        return err; /* no type: not an event; the sweep scans its strings */
+    uint32_t data = m[E_DATA];
+    if (!as_uint(w, m[E_TYPE], &type) || type > 7 || (data && !is_kind(w, data, TOK_OBJ))) {
+        w->scan.findings->count[MASKER_SHAPE]++;
+        return mask_whole(w, data, MASK_TEXT); /* rrweb never writes it: masked whole */
     }
-    if (type == 2) { /* FullSnapshot: rrweb renumbers the page from here */
+    if (type == 3) /* nearly every event */
+        return incremental(w, data);
+    static const field_set meta = {
+        {AT(RR_KEY_HREF, 0), AT(RR_KEY_NODE, 1), AT(RR_KEY_TAG, 2), AT(RR_KEY_PAYLOAD, 3)}};
+    uint32_t d[4];
+    members(w, data, &meta, 4, d);
+    switch (type) {
+    case 4: /* Meta: a new page, maybe another page policy */
+        navigate(w, d[0]);
+        return VEIL_OK;
+    case 5: /* Custom: the snippet's single-page-app navigation */
+        if (string_is(w, d[2], VEIL_URL_TAG))
+            navigate(w, d[3]);
+        return VEIL_OK;
+    case 2: /* FullSnapshot: rrweb renumbers the page from here */
         nodes_clear(&w->s->nodes);
         forget_states(w);
-        return walk_node(w, member(w, data, "node"), 0, 0, 0);
+        err = walk_node(w, d[1], 0, 0, 0);
+        return err ? err : chain_flush(w);
     }
-    if (type == 3)
-        return incremental(w, data);
     return VEIL_OK;
+}
+
+static int walk_events(walk *w, uint32_t events)
+{
+    const json_tok *t = w->tape->tok;
+    if (!is_kind(w, events, TOK_ARR))
+        return VEIL_OK;
+    int err = VEIL_OK;
+    for (uint32_t e = events + 1; e < t[events].end && !err; e = tok_after(t, e))
+        err = walk_event(w, e);
+    return err;
+}
+
+/* Values whose key names a secret, anywhere in the batch: masked whole. */
+static int mask_named_secrets(walk *w)
+{
+    int err = VEIL_OK;
+    for (uint32_t k = 0; k < w->tape->n_secrets && !err; k++) {
+        uint32_t v = w->tape->secrets[k];
+        if (!(w->tape->tok[v].flags & TOK_F_VISITED))
+            w->scan.findings->count[MASKER_SECRET]++;
+        err = mask_whole(w, v, MASK_VALUE);
+    }
+    return err;
 }
 
 int walk_batch(masker_session *s, char *json, masker_findings *findings)
 {
-    walk w = {.s = s, .tape = &s->tape};
+    walk w = {.s = s, .tape = &s->tape, .selectors = selector_site_has_atoms(s->site)};
     session_scan_ctx(s, json, findings, &w.scan);
     const json_tok *t = s->tape.tok;
     const uint32_t root = 1;
-    uint32_t events = root;
-    if (t[root].kind == TOK_OBJ) {
-        if (member(&w, root, "type"))
-            return walk_event(&w, root);
-        events = member(&w, root, "events");
-    }
-    if (!events || t[events].kind != TOK_ARR)
-        return VEIL_OK; /* no events: the sweep still scans every string */
-    int err = VEIL_OK;
-    for (uint32_t e = events + 1; e < t[events].end && !err; e = tok_after(t, e))
-        err = walk_event(&w, e);
-    return err;
+    read_labels(&w);
+    /* an array of events; or an object: an event, a wire batch, or both */
+    int err = t[root].kind == TOK_ARR ? walk_events(&w, root) : walk_event(&w, root);
+    return err ? err : mask_named_secrets(&w);
 }

@@ -1,29 +1,104 @@
 /*
- * words.re - whether an element's name or id says it holds a card number,
- * CVC or expiry ("cardNumber", "cc-exp", "billing_cvv", "pan").
+ * words.re - what a name or a label says a field holds:
+ *   card_like()        a field's name or id means a card number, CVC or
+ *                      expiry ("cardNumber", "payment[cc_cid]", "CV2");
+ *   card_label_like()  its accessible label or placeholder says so
+ *                      ("Card number", "Security code", "MM / YY",
+ *                      "Numéro de carte");
+ *   secret_name_like() a field or parameter name means a secret
+ *                      ("password", "access_token", "X-Api-Key", "pin").
  *
- * Input contract: any bytes. They are lowercased and stripped to [a-z0-9]
- * into a NUL-terminated copy first (at most 127 bytes are kept), so the
- * scanner below sees only those bytes and stops at the NUL.
+ * Input contract: any bytes. They are first copied, lowercased, into a
+ * NUL-terminated buffer of at most WORDS_MAX bytes (the rest is ignored):
+ * letters and digits only ("compact"), or with '_' where a word ends
+ * ("worded": at punctuation, spaces and camelCase humps, and at both ends).
+ * Common accented Latin letters are folded to their base letter. Each
+ * scanner below reads only that copy and stops at its NUL.
  */
 #include "internal.h"
 
 #include <string.h>
 
-/* Does a card word start at p? (p points into a NUL-terminated [a-z0-9]* copy.) */
+enum { WORDS_MAX = 128 };
+
+/*!re2c
+    re2c:define:YYCTYPE = "unsigned char";
+    re2c:yyfill:enable = 0;
+*/
+
+/* The ASCII letter an accented Latin-1 letter (the byte after 0xC3) reads as, or 0. */
+static unsigned char fold_latin1(unsigned char second)
+{
+    static const char base[64] = "aaaaaaaceeeeiiiidnooooo ouuuuyts"
+                                 "aaaaaaaceeeeiiiidnooooo ouuuuyty";
+    unsigned char ch = (unsigned char)base[(second - 0x80) & 63];
+    return ch == ' ' ? 0 : ch;
+}
+
+/* Lowercase letters and digits of v; with `worded`, '_' between words. */
+static size_t normalize(const char *v, size_t len, bool worded, unsigned char *out)
+{
+    size_t n = 0;
+    bool gap = worded; /* a word boundary is pending */
+    if (worded)
+        out[n++] = '_';
+    for (size_t i = 0; i < len && n < WORDS_MAX - 3; i++) { /* each adds 2 at most; then "_\0" */
+        unsigned char ch = (unsigned char)v[i], folded = 0;
+        if (ch == 0xc3 && i + 1 < len)
+            folded = fold_latin1((unsigned char)v[++i]);
+        if (ch >= 'A' && ch <= 'Z') {
+            if (worded && i > 0 && v[i - 1] >= 'a' && v[i - 1] <= 'z')
+                gap = true; /* camelCase */
+            ch = (unsigned char)(ch | 0x20);
+        } else if (folded) {
+            ch = folded;
+        } else if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))) {
+            gap = worded;
+            continue;
+        }
+        if (gap && n > 0 && out[n - 1] != '_')
+            out[n++] = '_';
+        gap = false;
+        out[n++] = ch;
+    }
+    if (worded && out[n - 1] != '_')
+        out[n++] = '_';
+    out[n] = '\0';
+    return n;
+}
+
+/* ---- card fields ---------------------------------------------------------- */
+
+/* Does a card word start at p? (p points into a compact copy.) */
 static bool card_word_at(const unsigned char *p)
 {
     const unsigned char *YYCURSOR = p, *YYMARKER;
     /*!re2c
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:yyfill:enable = 0;
+        "card" ("number" | "num" | "no" | "code" | "security" | "exp" | "holder"
+                | "verification" | "cvv" | "cvc")
+      | "cc" ("num" | "number" | "exp" | "cid" | "cvv" | "cvc" | "csc")
+      | "creditcard" | "debitcard" | "paymentcard" | "bankcard"
+      | "cvc" | "cvv" | "csc" | "cvn" | "cv2" | "ccv"
+      | "securitycode" | "verificationvalue"
+      | "exp" ("iry" | "iration" | "date" | "month" | "year" | "yr" | "mo" | "mm" | "yy")
+            { return true; }
+        [^] { return false; }
+    */
+}
 
-        "card" ("number" | "num" | "code" | "security" | "exp" | "holder")
-      | "cc" ("num" | "number" | "exp")
-      | "creditcard" | "debitcard"
-      | "cvc" | "cvv" | "csc" | "cvn"
-      | "securitycode"
-      | "exp" ("iry" | "iration" | "date" | "month" | "year")
+/* Does a card label word start at p? (p points into a compact copy.) */
+static bool card_label_word_at(const unsigned char *p)
+{
+    const unsigned char *YYMARKER, *YYCURSOR = p;
+    /*!re2c
+        "cardnumber" | "cardno" | "creditcard" | "debitcard" | "numberoncard"
+      | "nameoncard" | "cardholder" | "securitycode" | "cardverification"
+      | "cvc" | "cvv" | "csc" | "cvn" | "cv2"
+      | "expiry" | "expiration" | "expdate" | "validthru" | "validuntil" | "mmyy" | "mmaa"
+      | "kartennummer" | "prufnummer" | "ablaufdatum" | "gultigbis"
+      | "numerodecarte" | "cryptogramme" | "datedexpiration" | "dateexpiration"
+      | "numerodetarjeta" | "codigodeseguridad" | "fechadevencimiento" | "vencimiento"
+      | "numerodicarta" | "scadenza" | "numerodocartao" | "kaartnummer" | "vervaldatum"
             { return true; }
         [^] { return false; }
     */
@@ -31,21 +106,68 @@ static bool card_word_at(const unsigned char *p)
 
 bool card_like(const char *v, size_t len)
 {
-    unsigned char norm[128];
-    size_t n = 0;
-    for (size_t i = 0; i < len && n < sizeof norm - 1; i++) {
-        unsigned char ch = (unsigned char)v[i];
-        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
-            norm[n++] = ch;
-        else if (ch >= 'A' && ch <= 'Z')
-            norm[n++] = (unsigned char)(ch | 0x20);
-    }
-    norm[n] = '\0';
-    /* "pan" only as the whole name: "panel" and "company" are not cards */
-    if (n == 3 && !memcmp(norm, "pan", 3))
+    unsigned char norm[WORDS_MAX];
+    size_t n = normalize(v, len, false, norm);
+    /* "pan" and "cid" only as the whole name: "panel" and "decide" are not cards */
+    if (n == 3 && (!memcmp(norm, "pan", 3) || !memcmp(norm, "cid", 3)))
         return true;
     for (size_t at = 0; at < n; at++)
         if (card_word_at(norm + at))
+            return true;
+    return false;
+}
+
+bool card_label_like(const char *v, size_t len)
+{
+    unsigned char norm[WORDS_MAX];
+    size_t n = normalize(v, len, false, norm);
+    if (n == 3 && !memcmp(norm, "cid", 3))
+        return true;
+    for (size_t at = 0; at < n; at++)
+        if (card_label_word_at(norm + at))
+            return true;
+    return false;
+}
+
+/* ---- secrets named by their field ------------------------------------------- */
+
+/* Does a secret word start at p, anywhere in a compact copy? */
+static bool secret_part_at(const unsigned char *p)
+{
+    const unsigned char *YYMARKER, *YYCURSOR = p;
+    /*!re2c
+        "password" | "passwd" | "passphrase" | "passcode" | "secret" | "token"
+      | "apikey" | "accesskey" | "privatekey" | "credential" | "signature"
+      | "authorization" | "authtoken" | "bearer" | "cookie" | "sessionid" | "sessid"
+      | "csrf" | "xsrf" | "creditcard" | "cardnumber" | "ccnumber"
+      | "cvv" | "cvc" | "cvn" | "iban" | "socialsecurity"
+            { return true; }
+        [^] { return false; }
+    */
+}
+
+/* Does a whole secret word start at p, just after a '_' of a worded copy? */
+static bool secret_word_at(const unsigned char *p)
+{
+    const unsigned char *YYMARKER, *YYCURSOR = p;
+    /*!re2c
+        ("pin" | "otp" | "ssn" | "pan" | "pwd" | "pass" | "auth" | "sid" | "sig" | "cv2"
+         | "csc") "_"
+            { return true; }
+        [^] { return false; }
+    */
+}
+
+bool secret_name_like(const char *v, size_t len)
+{
+    unsigned char norm[WORDS_MAX];
+    size_t n = normalize(v, len, false, norm);
+    for (size_t at = 0; at < n; at++)
+        if (secret_part_at(norm + at))
+            return true;
+    n = normalize(v, len, true, norm);
+    for (size_t at = 0; at + 1 < n; at++)
+        if (norm[at] == '_' && secret_word_at(norm + at + 1))
             return true;
     return false;
 }

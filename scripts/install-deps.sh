@@ -1,7 +1,7 @@
 #!/bin/sh
 # install-deps.sh [--tests] - installs the Debian 12 packages Veil builds and
 # runs with, when any is missing; with --tests also what the test suite needs
-# (Chromium, Node.js and the browser tests' npm packages). Run as root; does
+# (Chromium, Node.js, Python and the browser tests' npm packages). Run as root; does
 # nothing when all are there.
 set -eu
 with_tests=false
@@ -13,7 +13,7 @@ if [ "$(dpkg --print-architecture)" = amd64 ]; then
     PACKAGES="$PACKAGES libhyperscan-dev" # the regex engine bench/masker compares against
 fi
 if $with_tests; then
-    PACKAGES="$PACKAGES chromium"
+    PACKAGES="$PACKAGES chromium python3" # python3: the adversarial masking suite
     command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm" # the browser tests' runner
 fi
 missing=

@@ -2,13 +2,16 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "../masker/masker.h"
 #include "cli.h"
+#include "mask_reader.h"
 
 typedef struct {
     const char *config_path;
@@ -81,56 +84,131 @@ static int apply_flags(masker_site *policy, const mask_options *o)
     return VEIL_OK;
 }
 
-static int write_report(const char *path, const char *site, const masker_findings *f,
-                        size_t batches)
+static int write_report(const char *path, const char *site, const masker_findings *f, size_t events)
 {
     json_t *counts = json_object();
     for (int k = 0; k < MASKER_FINDING_COUNT; k++)
         json_object_set_new(counts, masker_finding_name(k), json_integer((json_int_t)f->count[k]));
-    json_t *root = json_pack("{s:s, s:I, s:o, s:b}", "site", site, "batches", (json_int_t)batches,
+    json_t *root = json_pack("{s:s, s:I, s:o, s:b}", "site", site, "events", (json_int_t)events,
                              "findings", counts, "alert", f->count[MASKER_CARD_ELSEWHERE] > 0);
     int rc = root ? json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) : -1;
     json_decref(root);
     return rc;
 }
 
-static int mask_one(masker_session *s, char *json, size_t len, size_t base, masker_findings *f)
+/* ---- masking ---------------------------------------------------------------- */
+
+static int write_out(const char *p, size_t n)
 {
-    masker_result out;
-    veil_error err;
-    int rc = masker_session_mask(s, json, len, &out, f, &err);
-    if (rc) {
-        cli_error("%s at byte %zu: %s; fix the input and run again", veil_strerror(rc),
-                  base + err.offset, err.what ? err.what : "error");
-        return VEIL_EINVAL;
-    }
-    if (fwrite(out.data, 1, out.len, stdout) != out.len) {
+    if (n && fwrite(p, 1, n, stdout) != n) {
         cli_error("cannot write to stdout");
         return VEIL_EIO;
     }
     return VEIL_OK;
 }
 
-/* JSON Lines: each non-blank line is one event, masked and written on its own. */
-static int mask_lines(masker_session *s, veil_buf *in, masker_findings *f, size_t *batches)
+/* What the masking side keeps between pieces. */
+typedef struct {
+    masker_session *session;
+    masker_findings findings;
+    veil_buf copy; /* a mapped piece's bytes: the masker writes in a copy */
+} masking;
+
+/*
+ * The piece as the masker takes it, in writable memory: one event, or a run
+ * of array elements as one batch "[e1,...]" (brackets over the byte before
+ * the run and the one after it), with a NUL after. A copied piece is masked
+ * in the batch (the bytes around it are put back after); a mapped one is
+ * copied first, so the file's pages are only ever read (a write to a shared
+ * mapping would cost every thread a TLB flush).
+ */
+static char *piece_json(masking *m, mask_batch *b, const mask_piece *p, char saved[3], size_t *len)
 {
-    char *p = in->data, *end = in->data + in->len;
-    while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *line_end = nl ? nl : end;
-        size_t n = (size_t)(line_end - p);
-        char saved = *line_end;
-        *line_end = '\0'; /* the masker wants a NUL after the bytes */
-        size_t blank = strspn(p, " \t\r");
-        if (blank < n) {
-            if (mask_one(s, p, n, (size_t)(p - in->data), f) || fputc('\n', stdout) == EOF)
-                return VEIL_EINVAL;
-            (*batches)++;
-        }
-        *line_end = saved;
-        p = line_end + 1;
+    size_t edge = p->elements;
+    char *bytes = mask_piece_bytes(b, p), *json = bytes - edge;
+    *len = p->len + 2 * edge;
+    if (p->mapped) {
+        veil_buf_reuse(&m->copy); /* (wiped once, at the end) */
+        if (veil_buf_append(&m->copy, json, *len + 1))
+            return NULL;
+        json = m->copy.data;
+    }
+    saved[0] = json[0], saved[1] = bytes[p->len], saved[2] = bytes[p->len + 1];
+    if (edge) {
+        json[0] = '[';
+        json[*len - 1] = ']';
+    }
+    json[*len] = '\0'; /* the masker wants a NUL after the bytes */
+    return json;
+}
+
+static int mask_piece_out(masking *m, mask_batch *b, const mask_piece *p)
+{
+    char saved[3];
+    size_t len;
+    char *json = piece_json(m, b, p, saved, &len);
+    if (!json) {
+        cli_error("out of memory");
+        return VEIL_ENOMEM;
+    }
+    masker_result out;
+    veil_error err;
+    size_t edge = p->elements;
+    int rc = masker_session_mask(m->session, json, len, &out, &m->findings, &err);
+    if (rc)
+        cli_error("%s at byte %zu: %s; fix the input and run again", veil_strerror(rc),
+                  p->offset - edge + err.offset, err.what ? err.what : "error");
+    else
+        rc = write_out(out.data + edge, out.len - 2 * edge);
+    if (!p->mapped) {
+        char *bytes = mask_piece_bytes(b, p);
+        bytes[-(ptrdiff_t)edge] = saved[0], bytes[p->len] = saved[1], bytes[p->len + 1] = saved[2];
+    }
+    return rc ? VEIL_EINVAL : VEIL_OK;
+}
+
+/* One batch from the reader: its events masked, the rest written as it came. */
+static int mask_batch_out(masking *m, mask_batch *b)
+{
+    for (size_t i = 0; i < b->n_pieces; i++) {
+        const mask_piece *p = &b->pieces[i];
+        int rc = p->events ? mask_piece_out(m, b, p) : write_out(mask_piece_bytes(b, p), p->len);
+        if (rc)
+            return rc;
     }
     return VEIL_OK;
+}
+
+/* Masks stdin to stdout, a batch at a time while the reader reads the next. */
+static int mask_input(masking *m, size_t *events)
+{
+    mask_reader *r = mask_reader_start();
+    if (!r) {
+        cli_error("out of memory");
+        return VEIL_ENOMEM;
+    }
+    int rc = VEIL_OK;
+    for (bool last = false; !rc && !last;) {
+        mask_batch *b = mask_reader_next(r);
+        if (!b) {
+            cli_error("out of memory");
+            rc = VEIL_ENOMEM;
+            break;
+        }
+        rc = mask_batch_out(m, b);
+        *events += b->events;
+        last = b->last;
+        if (!rc && b->error[0]) {
+            cli_error("%s; fix the input and run again", b->error);
+            rc = VEIL_EINVAL;
+        }
+        mask_reader_done(r, b);
+    }
+    mask_reader_stop(r);
+    if (m->copy.data)
+        sodium_memzero(m->copy.data, m->copy.cap); /* it held unmasked input */
+    veil_buf_free(&m->copy);
+    return rc;
 }
 
 int cmd_mask(int argc, char **argv)
@@ -142,10 +220,8 @@ int cmd_mask(int argc, char **argv)
     if (cli_load_config(&cfg, o.config_path))
         return EXIT_FAIL;
     int rc = EXIT_FAIL;
-    masker_session *session = NULL;
-    veil_buf in = {0};
-    masker_findings findings = {0};
-    size_t batches = 0;
+    masking m = {0};
+    size_t events = 0;
     const veil_site_config *site = o.site ? veil_config_site(&cfg, o.site) : &cfg.sites[0];
     if (!site) {
         cli_error("no site named '%s' in the configuration; add a [site %s] section", o.site,
@@ -154,42 +230,27 @@ int cmd_mask(int argc, char **argv)
     }
     if (apply_flags(site->policy, &o))
         goto out;
-    if (veil_read_stream(stdin, &in, 0)) {
-        cli_error("cannot read stdin");
-        goto out;
-    }
-    session = masker_session_new(site->policy, NULL);
-    if (!session) {
+    m.session = masker_session_new(site->policy, NULL);
+    if (!m.session) {
         cli_error("out of memory");
         goto out;
     }
-    size_t lead = strspn(in.data, " \t\r\n");
-    if (lead == in.len) {
-        cli_error("no events on stdin; pipe a JSON array or JSON Lines file");
-        goto out;
-    }
-    /* Decided before masking: the masker consumes (wipes) its input. */
-    bool is_array = in.data[lead] == '[';
-    bool newline_at_end = in.data[in.len - 1] == '\n';
-    int failed = is_array ? mask_one(session, in.data, in.len, 0, &findings)
-                          : mask_lines(session, &in, &findings, &batches);
-    if (is_array && !failed) {
-        batches = 1;
-        if (newline_at_end)
-            fputc('\n', stdout);
-    }
+    static char out_buffer[1 << 16];
+    setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
+    int failed = mask_input(&m, &events);
     if (fflush(stdout) != 0) {
         cli_error("cannot write to stdout");
         goto out;
     }
-    if (o.report && write_report(o.report, site->name, &findings, batches)) {
+    if (failed)
+        goto out;
+    if (o.report && write_report(o.report, site->name, &m.findings, events)) {
         cli_error("cannot write the report to %s", o.report);
         goto out;
     }
-    rc = failed ? EXIT_FAIL : EXIT_OK;
+    rc = EXIT_OK;
 out:
-    masker_session_free(session);
-    veil_buf_free(&in);
+    masker_session_free(m.session);
     veil_config_free(&cfg);
     return rc;
 }

@@ -54,10 +54,40 @@ printf '[{"type":3,"data":{"source":0,"texts":[{"id":1,"value":"4242424242424242
 "$VEIL" mask <broken.json >out 2>err
 check "malformed JSON exits 1" test $? -eq 1
 check "malformed JSON error gives the byte offset" contains err "at byte 92"
-check "nothing written for a batch that failed" test ! -s out
+check "nothing unmasked written before the error" lacks out '4242424242424242'
+printf '[{"type":3,"data":{"source":5,"text":"4242424242424242","id":9},"timestamp":1},\n{"type":3}\n' >cut.json
+"$VEIL" mask <cut.json >out 2>err
+check "an array cut short exits 1" test $? -eq 1
+check "an array cut short says so, with the offset" contains err "ends before the array's closing ']' (byte 91)"
+check "events before the cut are written masked" sh -c "grep -q '\"source\":5' out && ! grep -q 4242424242424242 out"
+printf '[{"type":3,"data":{"source":5,"text":"x","id":9},"timestamp":1}] trailing' >trail.json
+"$VEIL" mask <trail.json >out 2>err
+check "data after the array exits 1 with its offset" sh -c "test $? -eq 1 && grep -q 'after the array at byte 65' err"
+printf '\n  \n' | "$VEIL" mask >out 2>err
+check "blank input says what to pipe" contains err "no events on stdin"
+printf '{"type":5,"data":{"tag":"x","payload":"4242 4242 4242 4242"},"timestamp":2}' | "$VEIL" mask >out 2>err
+check "a last line without a newline is masked, and stays without one" sh -c "grep -q '\\*\\*\\*\\* \\*\\*\\*\\*' out && test \"\$(tail -c 1 out | od -An -c | tr -d ' ')\" = '}'"
 if [ -f "$FIXTURES/rust-book-scroll.json" ]; then
     "$VEIL" mask <"$FIXTURES/rust-book-scroll.json" >out 2>err
     check "8.6 MB real recording masks" test $? -eq 0 -a -s out
+    cat "$FIXTURES/rust-book-scroll.json" | "$VEIL" mask >piped 2>err
+    check "a pipe and a file mask the same" cmp -s out piped
+    # 24 copies of the recording's events in one array (~200 MB), read from a
+    # pipe with the address space capped far below that: only a reader that
+    # streams gets through.
+    python3 -c '
+import sys
+events = open(sys.argv[1], "rb").read().strip()[1:-1]
+sys.stdout.buffer.write(b"[" + b",\n".join([events] * 24) + b"]\n")' "$FIXTURES/rust-book-scroll.json" >big.json
+    big=$(stat -c %s big.json)
+    limit=400000 # KB; AddressSanitizer reserves terabytes of address space
+    ldd "$VEIL" | grep -q libasan && limit=unlimited
+    (ulimit -v $limit && cat big.json | "$VEIL" mask >big.out 2>err)
+    check "a 200 MB recording masks through a pipe in bounded memory" \
+        test $? -eq 0 -a "$(stat -c %s big.out)" -eq "$big"
+    (ulimit -v $limit && "$VEIL" mask <big.json >big2.out 2>err)
+    check "and from a file the same" cmp -s big.out big2.out
+    rm -f big.json big.out big2.out
 fi
 
 # --- veil serve --------------------------------------------------------------

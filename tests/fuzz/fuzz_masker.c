@@ -4,9 +4,15 @@
  * JSON text) into consecutive batches of one session. For every batch the
  * masker accepts, it asserts:
  *   - the output is valid JSON (jansson) of the same shape as the input:
- *     same types, same object keys, same array lengths, same numbers;
- *   - no string in the output holds a run of 12-19 digits that is
- *     Luhn-valid and starts with a card IIN for its length.
+ *     same types, same array lengths, the same number of object members,
+ *     the same numbers; the masker may only turn a number into a masked
+ *     string, and rewrite a key it found something in;
+ *   - no string or key in the output holds a card number, read the way a
+ *     person would read it: percent-decoded, with the decimal digits of the
+ *     scripts below as digits, invisible characters dropped, and groups of
+ *     3-6 digits joined by one space or dash (typographic ones too). This
+ *     reading is the oracle's own, simpler than the masker's (text.c), so a
+ *     bug in one is not copied into the other.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,20 +37,35 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* A value the masker rewrote: the mask characters are in it. */
+static bool masked_text(const char *s)
+{
+    return strchr(s, '*') != NULL;
+}
+
+/* Whether the masker may have rewritten key a as b: masked, or a key with
+ * something a detector reads (a digit: an address it truncates). */
+static bool key_rewritten(const char *a, const char *b)
+{
+    return masked_text(b) || strpbrk(a, "0123456789") != NULL;
+}
+
 static bool same_shape(json_t *a, json_t *b)
 {
+    if (json_is_number(a) && json_is_string(b))
+        return masked_text(json_string_value(b)) || !json_string_length(b);
     if (json_typeof(a) != json_typeof(b))
         return false;
     switch (json_typeof(a)) {
-    case JSON_OBJECT: {
+    case JSON_OBJECT: { /* members in order: jansson keeps the input's */
         if (json_object_size(a) != json_object_size(b))
             return false;
-        const char *key;
-        json_t *va;
-        json_object_foreach(a, key, va)
-        {
-            json_t *vb = json_object_get(b, key);
-            if (!vb || !same_shape(va, vb))
+        void *ia = json_object_iter(a), *ib = json_object_iter(b);
+        for (; ia && ib; ia = json_object_iter_next(a, ia), ib = json_object_iter_next(b, ib)) {
+            const char *ka = json_object_iter_key(ia), *kb = json_object_iter_key(ib);
+            if (strcmp(ka, kb) && !key_rewritten(ka, kb))
+                return false;
+            if (!same_shape(json_object_iter_value(ia), json_object_iter_value(ib)))
                 return false;
         }
         return true;
@@ -63,37 +84,132 @@ static bool same_shape(json_t *a, json_t *b)
     }
 }
 
+/* What one character of a string reads as: a digit 0-9, a separator
+ * (space or dash of any kind), something invisible, or anything else. */
+enum { READ_SEPARATOR = -1, READ_OTHER = -2, READ_NOTHING = -3 };
+
+static int read_code_point(uint32_t cp)
+{
+    static const uint32_t zeros[] = {0x30,  0x660,  0x6f0,  0x966,  0x9e6,
+                                     0xe50, 0xff10, 0x1040, 0x1d7ce};
+    for (size_t k = 0; k < sizeof zeros / sizeof zeros[0]; k++)
+        if (cp >= zeros[k] && cp <= zeros[k] + 9)
+            return (int)(cp - zeros[k]);
+    if (cp == ' ' || cp == '-' || cp == 0xa0 || cp == 0x3000 || cp == 0x2212 ||
+        (cp >= 0x2000 && cp <= 0x200a) || (cp >= 0x2010 && cp <= 0x2015) || cp == 0x202f)
+        return READ_SEPARATOR;
+    if (cp == 0xad || cp == 0x200b || cp == 0x200c || cp == 0x200d || cp == 0x2060 || cp == 0xfeff)
+        return READ_NOTHING;
+    return READ_OTHER;
+}
+
+static int hex_digit(char ch)
+{
+    return ch >= '0' && ch <= '9'   ? ch - '0'
+           : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                    : -1;
+}
+
+/* The string read into out[] (one entry per visible character); returns how many. */
+static size_t read_string(const char *s, size_t n, int *out)
+{
+    unsigned char *bytes = malloc(n + 1);
+    size_t m = 0, count = 0;
+    for (size_t i = 0; i < n; i++) { /* percent-decoding first */
+        if (s[i] == '%' && i + 2 < n && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+            bytes[m++] = (unsigned char)(hex_digit(s[i + 1]) << 4 | hex_digit(s[i + 2]));
+            i += 2;
+        } else {
+            bytes[m++] = (unsigned char)s[i];
+        }
+    }
+    for (size_t i = 0; i < m;) {
+        unsigned char c = bytes[i];
+        size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        uint32_t cp = len == 1 ? c : c & (0x7f >> len);
+        for (size_t k = 1; k < len && i + k < m; k++)
+            cp = cp << 6 | (bytes[i + k] & 0x3f);
+        int r = read_code_point(cp);
+        if (r != READ_NOTHING)
+            out[count++] = r;
+        i += len;
+    }
+    free(bytes);
+    return count;
+}
+
+/* A run of digit groups standing alone (one separator between groups, and
+ * no other digits beside it, even across separators) that is a card
+ * the masker promises to find: one group of 12-19 digits, or groups of 3-6
+ * digits. */
+static bool card_at(const int *r, size_t from, size_t to)
+{
+    uint8_t d[20];
+    size_t n = 0, group = 0;
+    bool small_group = false;
+    for (size_t k = from; k <= to; k++) {
+        if (k < to && r[k] >= 0) {
+            if (n < 20)
+                d[n] = (uint8_t)r[k];
+            n++;
+            group++;
+            continue;
+        }
+        small_group |= group < 3 || group > 6;
+        group = 0;
+    }
+    bool grouped = to - from > n; /* separators inside */
+    return n >= 12 && n <= 19 && (!grouped || !small_group) && card_iin_ok(d, n) &&
+           card_luhn_ok(d, n);
+}
+
+static void no_card_in(const char *s, size_t n)
+{
+    int *r = malloc((n + 1) * sizeof *r);
+    size_t m = read_string(s, n, r);
+    for (size_t i = 0; i < m;) {
+        if (r[i] < 0) {
+            i++;
+            continue;
+        }
+        size_t j = i; /* digits, single separators between them */
+        while (j < m && (r[j] >= 0 || (r[j] == READ_SEPARATOR && j + 1 < m && r[j + 1] >= 0)))
+            j++;
+        size_t before = i, after = j; /* alone: no digit behind the separators around it */
+        while (before > 0 && r[before - 1] == READ_SEPARATOR)
+            before--;
+        while (after < m && r[after] == READ_SEPARATOR)
+            after++;
+        bool alone = (before == 0 || r[before - 1] < 0) && (after == m || r[after] < 0);
+        if (alone && card_at(r, i, j)) {
+            fprintf(stderr, "card number survived masking: %.*s\n", (int)n, s);
+            abort();
+        }
+        i = j + 1;
+    }
+    free(r);
+}
+
 static void no_card_survives(json_t *v)
 {
     if (json_is_object(v)) {
         const char *key;
         json_t *child;
-        json_object_foreach(v, key, child) no_card_survives(child);
+        json_object_foreach(v, key, child)
+        {
+            no_card_in(key, strlen(key));
+            no_card_survives(child);
+        }
     } else if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++)
             no_card_survives(json_array_get(v, i));
     } else if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        size_t n = json_string_length(v);
-        for (size_t i = 0; i < n;) {
-            if (s[i] < '0' || s[i] > '9') {
-                i++;
-                continue;
-            }
-            size_t j = i;
-            uint8_t d[20];
-            while (j < n && s[j] >= '0' && s[j] <= '9') {
-                if (j - i < 20)
-                    d[j - i] = (uint8_t)(s[j] - '0');
-                j++;
-            }
-            size_t len = j - i;
-            if (len >= 12 && len <= 19 && card_iin_ok(d, len) && card_luhn_ok(d, len)) {
-                fprintf(stderr, "card number survived masking\n");
-                abort();
-            }
-            i = j;
-        }
+        no_card_in(json_string_value(v), json_string_length(v));
+    } else if (json_is_integer(v)) {
+        char text[32];
+        int n = snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+        no_card_in(text, (size_t)n);
     }
 }
 
@@ -120,7 +236,8 @@ static void check_batch(const char *in, size_t len)
             abort();
         }
         if (before && !same_shape(before, after)) {
-            fprintf(stderr, "output changed the JSON shape\n");
+            fprintf(stderr, "output changed the JSON shape:\n%.*s\n%.*s\n", (int)len, in,
+                    (int)out.len, out.data);
             abort();
         }
         if (after)

@@ -1,0 +1,329 @@
+/*
+ * cards.c - which digit runs are payment card numbers.
+ *
+ * A card is 12-19 digits that pass Luhn and start with an issuer
+ * identification number (IIN) that issues that length. In text it is either
+ * one contiguous run, or digit groups of 3-6 digits joined by separators
+ * ("4242 4242 4242 4242", "3782-822463-10005", "4111.1111.1111.1111").
+ *
+ * A card is found by its own boundaries, not by where a run of unrelated
+ * digits starts: every window of consecutive groups is tried, however long
+ * the run around it, so no run-length limit can cut a card in two. A
+ * window of groups that all have the same size (4-4-4-4) inside a longer
+ * run of groups of that size is not taken: that is a list of SKUs or a
+ * column of totals, in which some four groups pass Luhn by chance one time
+ * in ten, and a card glued to such a list is indistinguishable from it
+ * (a documented limit, docs/masking.md).
+ */
+#include "internal.h"
+
+#include <string.h>
+
+/* ---- the IIN table ------------------------------------------------------- */
+
+/*
+ * Card IIN ranges and the lengths each issues. Source: the "Issuer
+ * identification number (IIN)" table of Wikipedia's "Payment card number"
+ * article (revision of August 2024), reviewed against the networks' own
+ * published ranges where they publish them. Networks listed there as no
+ * longer issuing are left out (Bankcard, Laser, Solo, Switch, Diners Club
+ * enRoute, which had no check digit); ranges wholly inside a broader row
+ * (Visa Electron, Dankort 4571 and Elo in Visa's 4; Verve, Hipercard, Elo
+ * and RuPay 60/65 in Maestro's 50 and 56-69) are covered by that row.
+ * Review this table when a network announces new ranges.
+ */
+typedef struct {
+    uint8_t digits; /* how many leading digits lo and hi cover */
+    uint32_t lo, hi;
+    uint32_t lengths; /* bit n set: issues n-digit numbers */
+    const char *network;
+} iin_range;
+
+#define LEN(n)        (1u << (n))
+#define LENS(lo, hi)  (((1u << ((hi) + 1)) - 1) & ~((1u << (lo)) - 1))
+#define VISA_LENGTHS  (LEN(13) | LEN(16) | LEN(19))
+#define GPN_LENGTHS   (LEN(16) | LEN(18) | LEN(19))
+#define NAPAS_LENGTHS (LEN(16) | LEN(19))
+
+static const iin_range IIN[] = {
+    {1, 1, 1, LEN(15), "UATP"},
+    {4, 1946, 1946, GPN_LENGTHS, "GPN"},
+    {4, 2200, 2204, LENS(16, 19), "Mir"},
+    {4, 2205, 2205, LEN(16), "BORICA"},
+    {4, 2221, 2720, LEN(16), "Mastercard"},
+    {2, 31, 31, LEN(19), "China T-Union"},
+    {3, 300, 305, LENS(14, 19), "Diners Club International"},
+    {4, 3095, 3095, LENS(14, 19), "Diners Club International"},
+    {2, 34, 34, LEN(15), "American Express"},
+    {4, 3528, 3589, LENS(16, 19), "JCB (and RuPay 353, 356, LankaPay 357111)"},
+    {2, 36, 36, LENS(14, 19), "Diners Club International"},
+    {2, 37, 37, LEN(15), "American Express"},
+    {2, 38, 39, LENS(14, 19), "Diners Club International"},
+    {1, 4, 4, VISA_LENGTHS, "Visa (and Visa Electron, Dankort 4571, Elo 4xxx)"},
+    {2, 50, 50, LENS(12, 19), "Maestro (and Verve 5060-5079, Elo, RuPay 508, GPN)"},
+    {2, 51, 55, LEN(16), "Mastercard"},
+    {2, 56, 69, LENS(12, 19), "Maestro (and Dankort 5019, UzCard 5614, Hipercard, Elo)"},
+    {4, 6011, 6011, LENS(16, 19), "Discover"},
+    {6, 622126, 622925, LENS(16, 19), "Discover / UnionPay"},
+    {3, 644, 649, LENS(16, 19), "Discover"},
+    {2, 62, 62, LENS(16, 19), "UnionPay"},
+    {2, 65, 65, LENS(16, 19), "Discover (and RuPay, Troy 65)"},
+    {3, 636, 636, LENS(16, 19), "InterPayment"},
+    {3, 637, 639, LEN(16), "InstaPayment"},
+    {2, 81, 82, LENS(16, 19), "UnionPay 81, RuPay 81-82"},
+    {4, 8600, 8600, LEN(16), "UzCard"},
+    {4, 9704, 9704, NAPAS_LENGTHS, "Napas"},
+    {4, 9792, 9792, LEN(16), "Troy"},
+    {4, 9860, 9860, LEN(16), "Humo"},
+};
+
+static uint32_t prefix_value(const uint8_t *d, size_t k)
+{
+    uint32_t v = 0;
+    for (size_t i = 0; i < k; i++)
+        v = v * 10 + d[i];
+    return v;
+}
+
+bool card_luhn_ok(const uint8_t *d, size_t n)
+{
+    unsigned sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned x = d[n - 1 - i];
+        if (i & 1) {
+            x *= 2;
+            if (x > 9)
+                x -= 9;
+        }
+        sum += x;
+    }
+    return sum % 10 == 0;
+}
+
+bool card_iin_ok(const uint8_t *d, size_t n)
+{
+    if (n > 19)
+        return false;
+    for (size_t i = 0; i < sizeof IIN / sizeof IIN[0]; i++) {
+        const iin_range *r = &IIN[i];
+        if (!(r->lengths & LEN(n)) || n < r->digits)
+            continue;
+        uint32_t p = prefix_value(d, r->digits);
+        if (p >= r->lo && p <= r->hi)
+            return true;
+    }
+    return false;
+}
+
+/* True when the n (>= 1) digits typed so far can still begin a card number. */
+bool card_iin_prefix_ok(const uint8_t *d, size_t n)
+{
+    for (size_t i = 0; i < sizeof IIN / sizeof IIN[0]; i++) {
+        const iin_range *r = &IIN[i];
+        size_t k = n < r->digits ? n : r->digits;
+        uint32_t scale = 1;
+        for (size_t j = k; j < r->digits; j++)
+            scale *= 10;
+        uint32_t p = prefix_value(d, k);
+        /* the typed prefix p covers [p*scale, p*scale + scale - 1] */
+        if (p * scale <= r->hi && p * scale + scale - 1 >= r->lo)
+            return true;
+    }
+    return false;
+}
+
+bool card_number_ok(const uint8_t *d, size_t n)
+{
+    return n >= 12 && n <= 19 && card_iin_ok(d, n) && card_luhn_ok(d, n);
+}
+
+/* ---- chains of digit groups ---------------------------------------------- */
+
+static bool is_digit(uint8_t ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/*
+ * The separator that ends the digit group [group, i) and leads to the next,
+ * as people type or paste it: up to three spaces around at most one of
+ * - . / +, as in " ", "  ", "-", " - ", " / ". Returns its length when a
+ * digit follows it, else 0. (Every typographic space and dash was read as
+ * ' ' or '-' by text.c, and invisible characters were dropped.)
+ *
+ * Only a group of three or more digits continues a chain: a card's groups
+ * are 3-6 digits, and its short tail comes last. Decimals, coordinates and
+ * dates ("78.3 14.3-32", "1/2") stop at their first small group, so the
+ * numbers of an SVG path or a stylesheet never make one long chain.
+ */
+size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n)
+{
+    if (i - group < 3)
+        return 0;
+    size_t k = i, spaces = 0;
+    while (k < n && s[k] == ' ' && spaces < 3)
+        k++, spaces++;
+    if (k < n && (s[k] == '-' || s[k] == '.' || s[k] == '/' || s[k] == '+')) {
+        k++;
+        while (k < n && s[k] == ' ' && spaces < 3)
+            k++, spaces++;
+    }
+    return k > i && k < n && is_digit(s[k]) ? k - i : 0;
+}
+
+/* The last few groups of the chain being read: enough for any card window
+ * (6 groups) and the group on each side of it. */
+enum { RING = 8, MAX_WINDOW_GROUPS = 6 };
+
+/* One group as the window search sees it. */
+typedef struct {
+    digit_group g;
+    uint8_t run;     /* groups of 3-6 digits ending here, this one included (0: not one) */
+    uint32_t digits; /* digits of the chain up to and including this group */
+} ring_group;
+
+typedef struct {
+    const text_view *v;
+    card_window_fn on_card;
+    void *user;
+    ring_group ring[RING];
+    size_t count;     /* groups read so far */
+    size_t masked_to; /* groups below this index are inside a card already */
+    int err;
+} chain_reader;
+
+static const ring_group *ring_at(const chain_reader *cr, size_t g)
+{
+    return &cr->ring[g % RING];
+}
+
+static uint8_t size_of(const chain_reader *cr, size_t g)
+{
+    return ring_at(cr, g)->g.n;
+}
+
+/* The window's digits into d (at most 19); returns how many. */
+static size_t window_digits(const chain_reader *cr, size_t first, size_t last, uint8_t *d)
+{
+    size_t n = 0;
+    for (size_t g = first; g <= last; g++) {
+        const digit_group *dg = &ring_at(cr, g)->g;
+        for (uint32_t k = dg->pos; k < dg->end && n < 19; k++)
+            d[n++] = (uint8_t)(cr->v->s[k] - '0');
+    }
+    return n;
+}
+
+/* Groups of one size inside a run of that size are a list, not a card. */
+static bool own_boundaries(const chain_reader *cr, size_t first, size_t last, bool closed)
+{
+    uint8_t size = size_of(cr, first);
+    for (size_t g = first + 1; g <= last; g++)
+        if (size_of(cr, g) != size)
+            return true; /* 4-6-5, 4-6-4: a card's own shape */
+    /* the ring always holds the group before the window and the one after */
+    if (first > 0 && size_of(cr, first - 1) == size)
+        return false;
+    return closed || size_of(cr, last + 1) != size;
+}
+
+/* 18-digit cards print as 4-4-4-4-2: a short last group after at least
+ * three groups of four. */
+static bool short_tail(const chain_reader *cr, size_t first, size_t last)
+{
+    if (last - first < 3)
+        return false;
+    for (size_t g = first; g < last; g++)
+        if (size_of(cr, g) != 4)
+            return false;
+    return true;
+}
+
+static void take_window(chain_reader *cr, size_t first, size_t last)
+{
+    if (!cr->err)
+        cr->err = cr->on_card(cr->user, ring_at(cr, first)->g.pos, ring_at(cr, last)->g.end);
+    cr->masked_to = last + 1;
+}
+
+/*
+ * Tries every multi-group window that ends at group `last`, longest first:
+ * groups of 3-6 digits (the last may be a short tail), 12-19 digits in all.
+ * `closed`: last is the chain's final group (no group after it).
+ */
+static void windows_ending_at(chain_reader *cr, size_t last, bool closed)
+{
+    const ring_group *end = ring_at(cr, last);
+    bool tail = end->run == 0;
+    if (tail && (end->g.n > 2 || last == 0))
+        return;
+    size_t run = tail ? ring_at(cr, last - 1)->run + 1u : end->run; /* groups the window may take */
+    if (run < 2)
+        return;
+    size_t lowest = last + 1 - (run < MAX_WINDOW_GROUPS ? run : MAX_WINDOW_GROUPS);
+    if (lowest < cr->masked_to)
+        lowest = cr->masked_to;
+    for (size_t first = lowest; first < last; first++) {
+        uint32_t total = end->digits - (first ? ring_at(cr, first - 1)->digits : 0);
+        if (total < 12 || total > 19 || (tail && !short_tail(cr, first, last)))
+            continue;
+        uint8_t d[19];
+        window_digits(cr, first, last, d);
+        if (card_number_ok(d, total) && own_boundaries(cr, first, last, closed)) {
+            take_window(cr, first, last);
+            return;
+        }
+    }
+}
+
+static void add_group(chain_reader *cr, uint32_t pos, uint32_t end)
+{
+    size_t g = cr->count++;
+    uint8_t n = (uint8_t)(end - pos > 255 ? 255 : end - pos);
+    ring_group *rg = &cr->ring[g % RING];
+    uint32_t before = g ? ring_at(cr, g - 1)->digits : 0;
+    uint8_t run_before = g ? ring_at(cr, g - 1)->run : 0;
+    *rg = (ring_group){{pos, end, n}, 0, before + n};
+    if (n >= 3 && n <= 6)
+        rg->run = (uint8_t)(run_before < 255 ? run_before + 1 : 255);
+    if (g > 0) /* group g is the right neighbour of windows ending at g - 1 */
+        windows_ending_at(cr, g - 1, false);
+    /* one contiguous run that is a card in full; a longer run is an id */
+    if (n >= 12 && n <= 19 && g >= cr->masked_to) {
+        uint8_t d[19];
+        window_digits(cr, g, g, d);
+        if (card_number_ok(d, n))
+            take_window(cr, g, g);
+    }
+}
+
+/* Ends the chain read so far: its last windows, then a fresh ring. */
+static void close_chain(chain_reader *cr)
+{
+    if (cr->count)
+        windows_ending_at(cr, cr->count - 1, true);
+    cr->count = cr->masked_to = 0;
+}
+
+int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_card, void *user)
+{
+    chain_reader cr = {.v = v, .on_card = on_card, .user = user};
+    const uint8_t *s = v->s;
+    while (i < limit && !cr.err) {
+        size_t start = i;
+        while (i < limit && is_digit(s[i]))
+            i++;
+        if (i == start) { /* not in a chain: on to the next digit */
+            i++;
+            continue;
+        }
+        add_group(&cr, (uint32_t)start, (uint32_t)i);
+        size_t sep = card_separator_after(s, start, i, limit);
+        if (sep)
+            i += sep;
+        else
+            close_chain(&cr);
+    }
+    close_chain(&cr);
+    return cr.err;
+}

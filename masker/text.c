@@ -1,0 +1,475 @@
+/*
+ * text.c - a JSON string as the detectors read it: one normalized reading
+ * in which every way of writing the same digit, separator or '@' is the
+ * same ASCII byte, with a map back to the raw bytes a mask must replace.
+ *
+ * Four layers are undone, in this order, so that none can hide another:
+ *   1. JSON escapes ("\u0034" is "4");
+ *   2. percent-encoding ("%34", "%EF%BC%94", "%40", "%20");
+ *   3. UTF-8: each code point is read whole;
+ *   4. what the code point means here: a decimal digit of any script
+ *      (Unicode Nd) becomes its ASCII digit, full-width ASCII becomes ASCII,
+ *      typographic spaces become ' ', hyphens and dashes '-', and invisible
+ *      characters (zero-width spaces and joiners, soft hyphen, word joiner,
+ *      BOM) disappear, so "4242<ZWSP>4242" reads as "42424242".
+ * Everything else keeps its UTF-8 bytes. A normalized string is never
+ * longer than the raw one.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* ---- code points --------------------------------------------------------- */
+
+/* The zero of every run of ten decimal digits in Unicode (General_Category
+ * Nd), Unicode 14.0, generated from Python's unicodedata. */
+static const uint32_t DIGIT_ZEROS[] = {
+    0x0030,  0x0660,  0x06F0,  0x07C0,  0x0966,  0x09E6,  0x0A66,  0x0AE6,  0x0B66,  0x0BE6,
+    0x0C66,  0x0CE6,  0x0D66,  0x0DE6,  0x0E50,  0x0ED0,  0x0F20,  0x1040,  0x1090,  0x17E0,
+    0x1810,  0x1946,  0x19D0,  0x1A80,  0x1A90,  0x1B50,  0x1BB0,  0x1C40,  0x1C50,  0xA620,
+    0xA8D0,  0xA900,  0xA9D0,  0xA9F0,  0xAA50,  0xABF0,  0xFF10,  0x104A0, 0x10D30, 0x11066,
+    0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0,
+    0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2,
+    0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+};
+
+/* The digit 0-9 that cp is, or -1. */
+static int digit_value(uint32_t cp)
+{
+    size_t lo = 0, hi = sizeof DIGIT_ZEROS / sizeof DIGIT_ZEROS[0];
+    while (lo < hi) { /* the last zero <= cp */
+        size_t mid = (lo + hi) / 2;
+        if (DIGIT_ZEROS[mid] <= cp)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || cp - DIGIT_ZEROS[lo - 1] > 9)
+        return -1;
+    return (int)(cp - DIGIT_ZEROS[lo - 1]);
+}
+
+enum { READ_AS_IS = -1, READ_NOTHING = -2 };
+
+/*
+ * The ASCII byte a non-ASCII code point reads as, READ_NOTHING for an
+ * invisible one, or READ_AS_IS to keep its UTF-8 bytes.
+ */
+static int reading_of(uint32_t cp)
+{
+    if (cp < 0x660) /* Latin, Greek, Cyrillic, Hebrew...: only two read otherwise */
+        return cp == 0xA0 ? ' ' : cp == 0xAD ? READ_NOTHING : READ_AS_IS;
+    int d = digit_value(cp);
+    if (d >= 0)
+        return '0' + d;
+    if (cp >= 0xFF01 && cp <= 0xFF5E) /* full-width ASCII */
+        return (int)(cp - 0xFF01 + '!');
+    switch (cp) {
+    case 0x00A0: /* no-break space */
+    case 0x1680: /* ogham space mark */
+    case 0x202F: /* narrow no-break space */
+    case 0x205F: /* medium mathematical space */
+    case 0x3000: /* ideographic space */
+        return ' ';
+    case 0x2010: /* hyphen */
+    case 0x2011: /* non-breaking hyphen */
+    case 0x2012: /* figure dash */
+    case 0x2013: /* en dash */
+    case 0x2014: /* em dash */
+    case 0x2015: /* horizontal bar */
+    case 0x2212: /* minus sign */
+    case 0xFE58: /* small em dash */
+    case 0xFE63: /* small hyphen-minus */
+        return '-';
+    case 0x00AD: /* soft hyphen */
+    case 0x180E: /* mongolian vowel separator */
+    case 0x200B: /* zero width space */
+    case 0x200C: /* zero width non-joiner */
+    case 0x200D: /* zero width joiner */
+    case 0x2060: /* word joiner */
+    case 0x2061: /* function application ... */
+    case 0x2062:
+    case 0x2063:
+    case 0x2064: /* ... invisible plus */
+    case 0xFEFF: /* zero width no-break space (BOM) */
+        return READ_NOTHING;
+    }
+    if (cp >= 0x2000 && cp <= 0x200A) /* en quad ... hair space */
+        return ' ';
+    return READ_AS_IS;
+}
+
+/* ---- the layered reader ------------------------------------------------- */
+
+/* One byte of a layer's output and the raw bytes it came from. */
+typedef struct text_raw_byte {
+    uint8_t byte;
+    uint32_t from, to; /* raw range, relative to the string's start */
+} raw_byte;
+
+/* The last layer's output: normalized bytes and the spans that map them. */
+typedef struct {
+    const uint8_t *raw; /* the string's raw bytes */
+    uint8_t *out;
+    text_span *spans;
+    size_t n, n_spans;
+} text_builder;
+
+static int hex_value(uint8_t ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    ch |= 0x20;
+    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+static int hex4(const uint8_t *p)
+{
+    return hex_value(p[0]) << 12 | hex_value(p[1]) << 8 | hex_value(p[2]) << 4 | hex_value(p[3]);
+}
+
+static size_t utf8_put(uint8_t *out, uint32_t cp)
+{
+    if (cp < 0x80) {
+        out[0] = (uint8_t)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (uint8_t)(0xc0 | cp >> 6);
+        out[1] = (uint8_t)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (uint8_t)(0xe0 | cp >> 12);
+        out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (uint8_t)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (uint8_t)(0xf0 | cp >> 18);
+    out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (uint8_t)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/*
+ * Layer 1: the JSON string's bytes with escapes undone, into out (which has
+ * room for len entries). The string was validated by the tokenizer.
+ */
+static size_t unescape(const uint8_t *raw, size_t len, raw_byte *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        if (raw[i] != '\\') {
+            out[n++] = (raw_byte){raw[i], (uint32_t)i, (uint32_t)i + 1};
+            i++;
+            continue;
+        }
+        size_t start = i;
+        uint32_t cp;
+        uint8_t e = raw[i + 1];
+        if (e == 'u') {
+            cp = (uint32_t)hex4(raw + i + 2);
+            i += 6;
+            if (cp >= 0xd800 && cp < 0xdc00) { /* validated: a low surrogate follows */
+                cp = 0x10000 + ((cp - 0xd800) << 10) + ((uint32_t)hex4(raw + i + 2) - 0xdc00);
+                i += 6;
+            }
+        } else {
+            cp = e == 'b'   ? '\b'
+                 : e == 'f' ? '\f'
+                 : e == 'n' ? '\n'
+                 : e == 'r' ? '\r'
+                 : e == 't' ? '\t'
+                            : e;
+            i += 2;
+        }
+        uint8_t bytes[4];
+        size_t k = utf8_put(bytes, cp);
+        for (size_t b = 0; b < k; b++)
+            out[n++] = (raw_byte){bytes[b], (uint32_t)start, (uint32_t)i};
+    }
+    return n;
+}
+
+/* Layer 2: percent-encoding undone, in place: a "%XX" reads as one byte. */
+static size_t percent_decode(raw_byte *b, size_t n)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (b[i].byte == '%' && i + 2 < n && (hi = hex_value(b[i + 1].byte)) >= 0 &&
+            (lo = hex_value(b[i + 2].byte)) >= 0) {
+            b[out++] = (raw_byte){(uint8_t)(hi << 4 | lo), b[i].from, b[i + 2].to};
+            i += 2;
+        } else {
+            b[out++] = b[i];
+        }
+    }
+    return out;
+}
+
+/* The length of the UTF-8 sequence b[0..] starts, 0 when it is not valid. */
+static size_t utf8_sequence(const raw_byte *b, size_t n, uint32_t *cp)
+{
+    uint8_t c = b[0].byte;
+    size_t len = c < 0x80                 ? 1
+                 : c >= 0xc2 && c <= 0xdf ? 2
+                 : (c & 0xf0) == 0xe0     ? 3
+                 : c >= 0xf0 && c <= 0xf4 ? 4
+                                          : 0;
+    if (!len || len > n)
+        return 0;
+    uint32_t v = len == 1 ? c : c & (0x7f >> len);
+    for (size_t k = 1; k < len; k++) {
+        if ((b[k].byte & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (b[k].byte & 0x3f);
+    }
+    static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (v < min[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+/* Appends one output unit standing for raw [from, to); a span records it
+ * unless the output is exactly the raw bytes. */
+static void emit(text_builder *tb, const uint8_t *bytes, size_t k, uint32_t from, uint32_t to)
+{
+    for (size_t b = 0; b < k; b++)
+        tb->out[tb->n + b] = bytes[b];
+    if (to - from != k || memcmp(tb->raw + from, bytes, k))
+        tb->spans[tb->n_spans++] = (text_span){(uint32_t)tb->n, from, (uint8_t)k,
+                                               (uint8_t)(to - from > 255 ? 255 : to - from)};
+    tb->n += k;
+}
+
+static void emit_code_point(text_builder *tb, uint32_t cp, uint32_t from, uint32_t to);
+
+/* Layers 3 and 4: code points, and what each reads as. */
+static void read_code_points(text_builder *tb, const raw_byte *b, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t len = utf8_sequence(b + i, n - i, &cp);
+        uint32_t from = b[i].from, to = b[len ? i + len - 1 : i].to;
+        if (!len) { /* invalid bytes (only percent-encoding can make them) */
+            emit(tb, (const uint8_t *)"?", 1, from, to);
+            i++;
+            continue;
+        }
+        emit_code_point(tb, cp, from, to);
+        i += len;
+    }
+}
+
+/* ---- views ---------------------------------------------------------------- */
+
+void decode_scratch_free(decode_scratch *d)
+{
+    if (d->buf)
+        sodium_memzero(d->buf, d->cap);
+    if (d->bytes)
+        sodium_memzero(d->bytes, d->cap * sizeof *d->bytes);
+    free(d->buf);
+    free(d->bytes);
+    free(d->spans);
+    memset(d, 0, sizeof *d);
+}
+
+/* Room for a normalized string of n raw bytes; the old buffers are wiped. */
+static int scratch_reserve(decode_scratch *d, size_t n)
+{
+    if (n + 1 <= d->cap)
+        return VEIL_OK;
+    decode_scratch_free(d);
+    size_t cap = n + 1 < 4096 ? 4096 : n + 1;
+    d->buf = malloc(cap);
+    d->bytes = malloc(cap * sizeof *d->bytes);
+    d->spans = malloc((cap / 2 + 1) * sizeof *d->spans); /* each span takes >= 2 raw bytes */
+    if (!d->buf || !d->bytes || !d->spans) {
+        decode_scratch_free(d);
+        return VEIL_ENOMEM;
+    }
+    d->cap = cap;
+    return VEIL_OK;
+}
+
+/* Whether raw holds a "%XX" (CSS percentages, "100%;", do not count). */
+static bool has_percent_escape(const uint8_t *raw, size_t len)
+{
+    for (const uint8_t *p = raw; (p = memchr(p, '%', len - (size_t)(p - raw))) != NULL; p++)
+        if ((size_t)(p - raw) + 2 < len && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0)
+            return true;
+    return false;
+}
+
+static size_t plain_ascii_end(const uint8_t *raw, size_t i, size_t len);
+
+/*
+ * Whether a non-ASCII character of the unescaped string raw reads as
+ * something else. Prose (curly quotes, accented letters) reads as itself:
+ * only the rare digit, space, dash or invisible character of another
+ * script needs reading.
+ */
+static bool reads_otherwise(const uint8_t *raw, size_t n)
+{
+    for (size_t i = plain_ascii_end(raw, 0, n); i < n; i = plain_ascii_end(raw, i, n)) {
+        size_t len = raw[i] < 0xe0 ? 2 : raw[i] < 0xf0 ? 3 : 4; /* validated by the tokenizer */
+        uint32_t cp = raw[i] & (0x7f >> len);
+        for (size_t k = 1; k < len; k++)
+            cp = cp << 6 | (raw[i + k] & 0x3f);
+        if (reading_of(cp) != READ_AS_IS)
+            return true;
+        i += len;
+    }
+    return false;
+}
+
+/* Emits code point cp, from raw [from, to), as what it reads as. */
+static void emit_code_point(text_builder *tb, uint32_t cp, uint32_t from, uint32_t to)
+{
+    uint8_t bytes[4] = {0};
+    int r = cp < 0x80 ? (int)cp : reading_of(cp);
+    if (r >= 0) {
+        bytes[0] = (uint8_t)r;
+        emit(tb, bytes, 1, from, to);
+    } else if (r == READ_NOTHING) {
+        emit(tb, bytes, 0, from, to);
+    } else {
+        emit(tb, bytes, utf8_put(bytes, cp), from, to);
+    }
+}
+
+/* The end of the run of ASCII bytes other than '\\' that starts at raw[i]. */
+static size_t plain_ascii_end(const uint8_t *raw, size_t i, size_t len)
+{
+#if defined(__SSE2__)
+    const __m128i bslash = _mm_set1_epi8('\\');
+    while (i + 16 <= len) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(raw + i));
+        int stop = _mm_movemask_epi8(_mm_or_si128(b, _mm_cmpeq_epi8(b, bslash)));
+        if (stop)
+            return i + (size_t)__builtin_ctz((unsigned)stop);
+        i += 16;
+    }
+#endif
+    while (i < len && raw[i] < 0x80 && raw[i] != '\\')
+        i++;
+    return i;
+}
+
+/*
+ * The one-pass reading of a string without percent-encoding (nearly all of
+ * them): escapes and code points undone as they come, ASCII runs copied
+ * whole. (When what it produces holds a "%XX", the caller reads the string
+ * again in layers: escapes may have made the percent-encoding.)
+ */
+static void read_one_pass(text_builder *tb, const uint8_t *raw, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        size_t run = plain_ascii_end(raw, i, len);
+        memcpy(tb->out + tb->n, raw + i, run - i);
+        tb->n += run - i;
+        i = run;
+        if (i == len)
+            break;
+        uint32_t cp;
+        size_t width;
+        if (raw[i] == '\\' && raw[i + 1] != 'u') { /* \n, \", \\ ...: one ASCII byte */
+            uint8_t e = raw[i + 1];
+            tb->out[tb->n] = e == 'b'   ? '\b'
+                             : e == 'f' ? '\f'
+                             : e == 'n' ? '\n'
+                             : e == 'r' ? '\r'
+                             : e == 't' ? '\t'
+                                        : e;
+            tb->spans[tb->n_spans++] = (text_span){(uint32_t)tb->n, (uint32_t)i, 1, 2};
+            tb->n++;
+            i += 2;
+            continue;
+        }
+        if (raw[i] == '\\') {
+            cp = (uint32_t)hex4(raw + i + 2);
+            width = 6;
+            if (cp >> 10 == 0xd800 >> 10) { /* validated: a low surrogate follows */
+                cp = 0x10000 + ((cp - 0xd800) << 10) + ((uint32_t)hex4(raw + i + 8) - 0xdc00);
+                width = 12;
+            }
+        } else {
+            width = raw[i] < 0xe0 ? 2 : raw[i] < 0xf0 ? 3 : 4; /* validated by the tokenizer */
+            cp = raw[i] & (0x7f >> width);
+            for (size_t k = 1; k < width; k++)
+                cp = cp << 6 | (raw[i + k] & 0x3f);
+        }
+        emit_code_point(tb, cp, (uint32_t)i, (uint32_t)(i + width));
+        i += width;
+    }
+}
+
+int text_view_of(decode_scratch *d, const char *json, const json_tok *t, text_view *v)
+{
+    const uint8_t *raw = (const uint8_t *)json + t->start;
+    *v = (text_view){.s = raw, .n = t->len, .raw_start = t->start, .raw_len = t->len};
+    bool percent = has_percent_escape(raw, t->len), escaped = t->flags & TOK_F_ESCAPED;
+    if (!percent && !escaped && ((t->flags & TOK_F_ASCII) || !reads_otherwise(raw, t->len)))
+        return VEIL_OK; /* the string reads as its own bytes */
+    int err = scratch_reserve(d, t->len);
+    if (err)
+        return err;
+    text_builder tb = {.raw = raw, .out = d->buf, .spans = d->spans};
+    if (!percent) {
+        read_one_pass(&tb, raw, t->len);
+        percent = escaped && has_percent_escape(tb.out, tb.n); /* "%\u0034\u0032" */
+    }
+    if (percent) { /* the layered reading */
+        tb.n = tb.n_spans = 0;
+        size_t n = unescape(raw, t->len, d->bytes);
+        n = percent_decode(d->bytes, n);
+        read_code_points(&tb, d->bytes, n);
+        sodium_memzero(d->bytes, n * sizeof *d->bytes);
+    }
+    v->s = d->buf;
+    v->n = tb.n;
+    v->spans = d->spans;
+    v->n_spans = tb.n_spans;
+    v->normalized = true;
+    return VEIL_OK;
+}
+
+void text_view_done(decode_scratch *d, const text_view *v)
+{
+    if (v->normalized) /* the normalized bytes were unmasked input */
+        sodium_memzero(d->buf, v->n);
+}
+
+/*
+ * Raw offset of normalized byte i (0 <= i <= n), relative to the input.
+ * Bytes of one span map to the span's first raw byte; other bytes follow
+ * the last span before them. Called only where something is masked, so a
+ * binary search is cheap.
+ */
+uint32_t text_raw_of(const text_view *v, size_t i)
+{
+    size_t lo = 0, hi = v->n_spans; /* the last span starting at or before i */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v->spans[mid].norm <= i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return v->raw_start + (uint32_t)i;
+    const text_span *sp = &v->spans[lo - 1];
+    if (i < (size_t)sp->norm + sp->norm_len)
+        return v->raw_start + sp->raw;
+    return v->raw_start + sp->raw + sp->raw_len + (uint32_t)(i - sp->norm - sp->norm_len);
+}

@@ -89,7 +89,11 @@ static void make_dirs(bench_store_dirs *d)
     snprintf(d->keys, sizeof d->keys, "%s/keys", d->dir);
     snprintf(d->ring, sizeof d->ring, "%s/keyring", d->dir);
     snprintf(d->root, sizeof d->root, "%s/root.key", d->dir);
-    d->opt = (store_options){d->data, d->keys, d->ring, d->root, NULL, STORE_READ_WRITE};
+    d->opt = (store_options){.data_dir = d->data,
+                             .keys_dir = d->keys,
+                             .keyring_path = d->ring,
+                             .root_key_file = d->root,
+                             .mode = STORE_READ_WRITE};
 }
 
 static void remove_dirs(const bench_store_dirs *d)
@@ -115,7 +119,7 @@ static void *sealed_writer(void *p)
     char id[32];
     snprintf(id, sizeof id, "bench-%d", w->index);
     store_session *ss;
-    if (store_session_open(w->st, "bench", id, 0, &ss))
+    if (store_session_open(w->st, "bench", id, &ss))
         exit(1);
     for (uint32_t seq = 1; w->bytes < WRITE_TOTAL / WRITERS; seq++) {
         size_t len;
@@ -232,7 +236,7 @@ static double rewrap_keys_per_s(store *st)
         char id[32];
         snprintf(id, sizeof id, "k%06d", i);
         store_session *ss;
-        if (store_session_open(st, "bench", id, 0, &ss))
+        if (store_session_open(st, "bench", id, &ss))
             exit(1);
         store_session_close(ss);
     }

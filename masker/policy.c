@@ -118,7 +118,8 @@ static bool same(const char *a, const char *b, size_t b_len)
     return a && strlen(a) == b_len && !memcmp(a, b, b_len);
 }
 
-/* The atom's index in the site, added when new; -1 past MASKER_MAX_ATOMS. */
+/* The atom's index in the site, added when new; -1 past MASKER_MAX_ATOMS or
+ * out of memory. */
 static int atom_of(masker_site *site, atom_kind kind, const char *name, size_t name_len,
                    const char *value, size_t value_len)
 {

@@ -33,7 +33,9 @@ Veil is running (pid $(cat var/veil.pid), log var/veil.log, state under var/).
   demo site:     name "demo", site key "demo-site-key"
   mask a file:   build-release/veil/veil mask < recording.json
   stored data:   var/data and var/keys, sealed under master keys in var/keyring;
-                 var/root.key opens them: keep a copy somewhere else
+                 var/root.key opens them. It sits beside the data it protects,
+                 fine for a trial: in production keep it on another volume
+                 (root_key_file), and escrow it and the keyring apart from both
   list, export:  build-release/veil/veil sessions; build-release/veil/veil export ID
   import, delete: stop the server first (they need the store to themselves)
   stop:          kill \$(cat var/veil.pid)

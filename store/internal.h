@@ -46,6 +46,9 @@ int kv_scan(kv *db, const char *prefix, size_t plen, const char *after, size_t a
 int kv_compact(kv *db) VEIL_MUST_CHECK;
 int kv_backup(kv *db, const char *dir, uint32_t *backup_id) VEIL_MUST_CHECK;
 int kv_restore(const char *dir, const char *db_dir) VEIL_MUST_CHECK;
+/* Keeps the newest `keep` backups in dir and those taken at or after before_s. */
+int kv_backup_purge(const char *dir, uint32_t keep, uint64_t before_s,
+                    uint32_t *removed) VEIL_MUST_CHECK;
 
 /* ---- AEAD (AES-256-GCM, OpenSSL) and secret memory -------------------- */
 
@@ -78,11 +81,14 @@ typedef struct {
     uint8_t *key; /* secret memory; NULL once retired */
 } master_key;
 
+#define KEYRING_ID_BYTES 16
+
 typedef struct {
     master_key *keys; /* ordered by version */
     size_t n;
     uint32_t current;
-    struct stat file_id; /* to notice another process rewriting the file */
+    uint8_t id[KEYRING_ID_BYTES]; /* random, from the keyring's creation (zero: a v1 file) */
+    struct stat file_id;          /* to notice another process rewriting the file */
 } keyring;
 
 typedef struct {
@@ -91,9 +97,13 @@ typedef struct {
     bool is_passphrase;
 } root_secret;
 
+/* Loads the root key (creating a new random one when the file is missing
+ * and may_create) or the passphrase (the file's first line). */
 int root_secret_load(root_secret *rs, const char *key_file, const char *passphrase_file,
                      bool may_create, veil_error *err) VEIL_MUST_CHECK;
 void root_secret_free(root_secret *rs);
+/* Writes a new random root key to `path`, which must not exist. */
+int root_key_create(const char *path, veil_error *err) VEIL_MUST_CHECK;
 
 /* Loads the keyring, or creates it with version 1 when absent and allowed. */
 int keyring_load(keyring *kr, const char *path, const root_secret *rs, bool may_create,
@@ -108,6 +118,9 @@ int keyring_add_version(keyring *kr, const char *path, const root_secret *rs,
                         uint32_t *new_version) VEIL_MUST_CHECK;
 int keyring_retire_version(keyring *kr, const char *path, const root_secret *rs,
                            uint32_t version) VEIL_MUST_CHECK;
+/* Seals the keyring by new_root from now on (same keys, same id). */
+int keyring_reseal(keyring *kr, const char *path, const root_secret *rs,
+                   const root_secret *new_root) VEIL_MUST_CHECK;
 
 /* ---- Records ---------------------------------------------------------- */
 
@@ -133,12 +146,15 @@ typedef struct {
 
 #define DEK_RECORD_MAX (1 + 4 + 8 + 1 + MAX_ID + SEAL_OVERHEAD + SEAL_KEY_BYTES)
 
-/* Writes the sealed record into out (DEK_RECORD_MAX bytes); *len its size. */
+/* Writes the sealed record into out (DEK_RECORD_MAX bytes); *len its size.
+ * The record is bound to the keyring (its id) as well as to its session. */
 int record_dek_wrap(uint8_t *out, size_t *len, const dek_header *h, const char *session_id,
-                    const uint8_t *master, const uint8_t *dek) VEIL_MUST_CHECK;
+                    const uint8_t *keyring_id, const uint8_t *master,
+                    const uint8_t *dek) VEIL_MUST_CHECK;
 /* Parses the header only (for status scans); VEIL_ECORRUPT when malformed. */
 int record_dek_header(const uint8_t *rec, size_t len, dek_header *h) VEIL_MUST_CHECK;
-int record_dek_unwrap(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *master,
+int record_dek_unwrap(const uint8_t *rec, size_t len, const char *session_id,
+                      const uint8_t *keyring_id, const uint8_t *master,
                       uint8_t *dek) VEIL_MUST_CHECK;
 
 /* Session index entry in `data`, authenticated (not hidden) by the data key. */
@@ -184,6 +200,7 @@ struct store {
     bool commit_leader;
     open_session *open;               /* sessions with a writer handle, under keys_mu */
     uint64_t commits, commit_records; /* fsyncs and the records they carried */
+    uint64_t (*clock_ms)(void);       /* the server's clock */
 };
 
 /* Unwraps the session's data key into dek (secret memory) and returns its header. */
@@ -196,6 +213,13 @@ void store_wraps_add(store *st, kv_batch *b, uint32_t version, uint64_t n);
 uint32_t store_adopted_version(store *st);
 /* Writes `keys` meta "m/current" when the loaded keyring's current is newer. */
 int store_adopt_current(store *st) VEIL_MUST_CHECK;
+
+/* Meta record of `keys`: a copy of the sealed keyring file. */
+#define META_KEYRING_COPY "m/keyring"
+
+/* Puts the keyring file's sealed bytes into `keys` (after every change to
+ * it), so each keys backup carries the keyring that opens it. */
+int store_keyring_copy(store *st) VEIL_MUST_CHECK;
 
 /* For tests that tamper with records. */
 kv *store_kv(store *st, store_db which);

@@ -1,12 +1,18 @@
 /*
  * keyring.c - the root secret and the keyring file of versioned master keys.
  *
- * File: header (magic "VEILKR1\n" | kdf u8 | salt[16] | ops u64 | mem u64)
- * then nonce | AES-256-GCM(body) | tag with the header as AAD. Body:
- * current u32 | count u32 | count x (version u32 | state u8 | created u64 |
- * key[32]). kdf 1: the sealing key is the root key file's 32 bytes;
- * kdf 2: argon2id(passphrase, salt, ops, mem). Rewrites go to a temporary
- * file, fsync, rename, fsync of the directory, under flock(<path>.lock).
+ * File: header (magic "VEILKR2\n" | kdf u8 | salt[16] | ops u64 | mem u64 |
+ * id[16]) then nonce | AES-256-GCM(body) | tag with the header as AAD.
+ * Body: current u32 | count u32 | count x (version u32 | state u8 |
+ * created u64 | key[32]). kdf 1: the sealing key is the root key file's 32
+ * bytes; kdf 2: argon2id(passphrase, salt, ops, mem). The id is random, set
+ * when the keyring is created and kept by every rewrite: the keys database
+ * records it, so a keyring that is not its own is refused. A "VEILKR1\n"
+ * file (no id) still opens; it reads as id zero, and keeps it.
+ *
+ * Rewrites go to a temporary file, fsync, rename, fsync of the directory,
+ * under flock(<path>.lock). The root key file is created the same way, so
+ * a crash never leaves an empty one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,16 +28,19 @@
 
 #include "internal.h"
 
-static const char MAGIC[8] = {'V', 'E', 'I', 'L', 'K', 'R', '1', '\n'};
+static const char MAGIC_V1[8] = {'V', 'E', 'I', 'L', 'K', 'R', '1', '\n'};
+static const char MAGIC[8] = {'V', 'E', 'I', 'L', 'K', 'R', '2', '\n'};
 enum { KDF_KEY_FILE = 1, KDF_ARGON2ID = 2 };
-/* Where each field of the file's header starts. */
+/* Where each field of the file's header starts (a VEILKR1 header ends at HDR_ID). */
 enum {
     HDR_MAGIC = 0,
     HDR_KDF = 8,
     HDR_SALT = 9,
     HDR_OPS = 25,
     HDR_MEM = 33,
-    HEADER_BYTES = 41,
+    HDR_ID = 41,
+    HEADER_V1_BYTES = 41,
+    HEADER_BYTES = 57,
 };
 /* One master key in the body: version u32 | state u8 | created u64 | key. */
 enum { ENTRY_VERSION = 0, ENTRY_STATE = 4, ENTRY_CREATED = 5, ENTRY_KEY = 13 };
@@ -64,23 +73,31 @@ static int read_secret_file(const char *path, uint8_t *buf, size_t cap, size_t *
     return VEIL_OK;
 }
 
-static int create_key_file(const char *path, veil_error *err)
+/* A new random root key in `path`: written whole to a temporary file,
+ * synced, then linked into place (never over an existing file) and the
+ * directory synced: a crash leaves either no key file or a whole one. */
+int root_key_create(const char *path, veil_error *err)
 {
+    char tmp[VEIL_PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.new", path) >= (int)sizeof tmp)
+        return veil_fail(err, VEIL_EINVAL, "the root key file's path is too long", 0);
     uint8_t key[SEAL_KEY_BYTES];
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
-    if (fd < 0) {
-        err->what = "cannot create the root key file";
-        return VEIL_EIO;
-    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0400);
+    if (fd < 0)
+        return veil_fail(err, VEIL_EIO, "cannot create the root key file", 0);
     int rc = seal_random(key, sizeof key);
     if (!rc && (write(fd, key, sizeof key) != (ssize_t)sizeof key || fsync(fd)))
-        rc = VEIL_EIO;
+        rc = errno == ENOSPC ? VEIL_ENOSPC : VEIL_EIO;
     sodium_memzero(key, sizeof key);
     close(fd);
-    if (rc) {
-        unlink(path);
-        err->what = "cannot write the root key file";
-    }
+    if (!rc && link(tmp, path))
+        rc = errno == EEXIST ? VEIL_EEXIST : VEIL_EIO;
+    unlink(tmp);
+    if (!rc)
+        rc = veil_fsync_dir_of(path);
+    if (rc)
+        err->what = rc == VEIL_EEXIST ? "the root key file exists already"
+                                      : "cannot write the root key file";
     return rc;
 }
 
@@ -100,14 +117,18 @@ int root_secret_load(root_secret *rs, const char *key_file, const char *passphra
     int rc = read_secret_file(rs->is_passphrase ? passphrase_file : key_file, rs->key, CAP,
                               &rs->len, err);
     if (rc == VEIL_ENOTFOUND && !rs->is_passphrase && may_create) {
-        rc = create_key_file(key_file, err);
+        rc = root_key_create(key_file, err);
         if (!rc)
             rc = read_secret_file(key_file, rs->key, CAP, &rs->len, err);
     }
-    if (!rc && rs->is_passphrase) {
-        while (rs->len && (rs->key[rs->len - 1] == '\n' || rs->key[rs->len - 1] == '\r'))
+    if (!rc && rs->is_passphrase) { /* the first line, as the docs say */
+        uint8_t *nl = memchr(rs->key, '\n', rs->len);
+        bool whole_line = nl || rs->len < CAP;
+        if (nl)
+            rs->len = (size_t)(nl - rs->key);
+        if (rs->len && rs->key[rs->len - 1] == '\r')
             rs->len--;
-        if (rs->len < 12 || rs->len == CAP) {
+        if (rs->len < 12 || !whole_line) {
             err->what = "the passphrase must be 12 to 1000 characters on the file's first line";
             rc = VEIL_EINVAL;
         }
@@ -187,31 +208,43 @@ static int parse_body(keyring *kr, const uint8_t *body, size_t n)
 static int load_file(keyring *kr, const char *path, const root_secret *rs, veil_error *err)
 {
     veil_buf file = {0};
-    uint8_t *key = seal_key_new(), *body = NULL;
-    size_t n = 0; /* body bytes, once the file is known to be long enough */
-    int rc = key ? veil_read_file(path, &file, KEYRING_LIMIT, &kr->file_id) : VEIL_ENOMEM;
-    if (rc == VEIL_ENOTFOUND)
+    uint8_t *key = NULL, *body = NULL;
+    int rc = veil_read_file(path, &file, KEYRING_LIMIT, &kr->file_id);
+    if (rc == VEIL_ENOTFOUND) {
         err->what = "the keyring file does not exist";
-    else if (rc == VEIL_ETOOBIG || (!rc && (file.len < HEADER_BYTES + SEAL_OVERHEAD ||
-                                            memcmp(file.data + HDR_MAGIC, MAGIC, sizeof MAGIC)))) {
+        goto out;
+    }
+    size_t header = !rc && file.len >= sizeof MAGIC && !memcmp(file.data, MAGIC_V1, sizeof MAGIC)
+                        ? HEADER_V1_BYTES
+                        : HEADER_BYTES;
+    if (rc == VEIL_ETOOBIG ||
+        (!rc && (file.len < header + SEAL_OVERHEAD ||
+                 (header == HEADER_BYTES && memcmp(file.data, MAGIC, sizeof MAGIC))))) {
         err->what = "the keyring file is not a Veil keyring";
         rc = VEIL_ECORRUPT;
     }
-    if (!rc) {
-        n = file.len - HEADER_BYTES - SEAL_OVERHEAD;
-        rc = sealing_key(rs, (const uint8_t *)file.data, key, err);
-    }
-    if (!rc && !(body = sodium_malloc(n ? n : 1)))
+    if (rc)
+        goto out;
+    size_t n = file.len - header - SEAL_OVERHEAD; /* body bytes */
+    memset(kr->id, 0, sizeof kr->id);
+    if (header == HEADER_BYTES)
+        memcpy(kr->id, file.data + HDR_ID, sizeof kr->id);
+    if (!(key = seal_key_new()) || !(body = sodium_malloc(n ? n : 1))) {
         rc = VEIL_ENOMEM;
-    if (!rc &&
-        seal_decrypt(key, (const uint8_t *)file.data, HEADER_BYTES,
-                     (const uint8_t *)file.data + HEADER_BYTES, file.len - HEADER_BYTES, body)) {
+        goto out;
+    }
+    if ((rc = sealing_key(rs, (const uint8_t *)file.data, key, err)))
+        goto out;
+    if (seal_decrypt(key, (const uint8_t *)file.data, header, (const uint8_t *)file.data + header,
+                     file.len - header, body)) {
         err->what = "the root key does not open the keyring (wrong key or passphrase, or the "
                     "file is damaged)";
         rc = VEIL_ECRYPTO;
+        goto out;
     }
-    if (!rc && (rc = parse_body(kr, body, n)) == VEIL_ECORRUPT)
+    if ((rc = parse_body(kr, body, n)) == VEIL_ECORRUPT)
         err->what = "the keyring's contents are inconsistent";
+out:
     if (body)
         sodium_free(body);
     seal_key_free(key);
@@ -224,39 +257,45 @@ static int write_file(const keyring *kr, const char *path, const uint8_t *header
 {
     size_t n = BODY_HEADER_BYTES + kr->n * ENTRY_BYTES, total = HEADER_BYTES + n + SEAL_OVERHEAD;
     uint8_t *body = sodium_malloc(n), *out = malloc(total);
-    int rc = body && out ? VEIL_OK : VEIL_ENOMEM;
-    if (!rc) {
-        uint8_t *p = veil_be32_put(veil_be32_put(body, kr->current), (uint32_t)kr->n);
-        for (size_t i = 0; i < kr->n; i++) {
-            const master_key *mk = &kr->keys[i];
-            p = veil_be32_put(p, mk->version);
-            *p++ = mk->state;
-            p = veil_be64_put(p, mk->created_s);
-            if (mk->key)
-                memcpy(p, mk->key, SEAL_KEY_BYTES);
-            else
-                memset(p, 0, SEAL_KEY_BYTES);
-            p += SEAL_KEY_BYTES;
-        }
-        memcpy(out, header, HEADER_BYTES);
-        rc = seal_encrypt(key, header, HEADER_BYTES, body, n, out + HEADER_BYTES);
-    }
     char tmp[VEIL_PATH_MAX];
-    if (!rc && snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+    int fd = -1, rc = VEIL_OK;
+    if (!body || !out) {
+        rc = VEIL_ENOMEM;
+        goto out;
+    }
+    uint8_t *p = veil_be32_put(veil_be32_put(body, kr->current), (uint32_t)kr->n);
+    for (size_t i = 0; i < kr->n; i++) {
+        const master_key *mk = &kr->keys[i];
+        p = veil_be32_put(p, mk->version);
+        *p++ = mk->state;
+        p = veil_be64_put(p, mk->created_s);
+        if (mk->key)
+            memcpy(p, mk->key, SEAL_KEY_BYTES);
+        else
+            memset(p, 0, SEAL_KEY_BYTES);
+        p += SEAL_KEY_BYTES;
+    }
+    memcpy(out, header, HEADER_BYTES);
+    if ((rc = seal_encrypt(key, header, HEADER_BYTES, body, n, out + HEADER_BYTES)))
+        goto out;
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
         rc = VEIL_EINVAL;
-    int fd = rc ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (!rc && fd < 0)
+        goto out;
+    }
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
         rc = VEIL_EIO;
-    if (!rc && (write(fd, out, total) != (ssize_t)total || fsync(fd)))
+        goto out;
+    }
+    if (write(fd, out, total) != (ssize_t)total || fsync(fd))
         rc = errno == ENOSPC ? VEIL_ENOSPC : VEIL_EIO;
-    if (fd >= 0)
-        close(fd);
+    close(fd);
     if (!rc && rename(tmp, path))
         rc = VEIL_EIO;
     if (!rc)
         rc = veil_fsync_dir_of(path);
-    if (rc && fd >= 0)
+    if (rc)
         unlink(tmp);
+out:
     if (body)
         sodium_free(body);
     free(out);
@@ -292,7 +331,8 @@ bool keyring_changed(const keyring *kr, const char *path)
            sb.st_mtim.tv_nsec != kr->file_id.st_mtim.tv_nsec;
 }
 
-static void new_header(uint8_t *h, const root_secret *rs)
+/* A header for a keyring sealed by rs (a fresh argon2id salt), with `id`. */
+static void new_header(uint8_t *h, const root_secret *rs, const uint8_t *id)
 {
     memset(h, 0, HEADER_BYTES);
     memcpy(h + HDR_MAGIC, MAGIC, sizeof MAGIC);
@@ -302,6 +342,7 @@ static void new_header(uint8_t *h, const root_secret *rs)
         veil_be64_put(h + HDR_OPS, crypto_pwhash_OPSLIMIT_MODERATE);
         veil_be64_put(h + HDR_MEM, crypto_pwhash_MEMLIMIT_MODERATE);
     }
+    memcpy(h + HDR_ID, id, KEYRING_ID_BYTES);
 }
 
 static int append_version(keyring *kr, uint32_t version)
@@ -327,8 +368,9 @@ static int append_version(keyring *kr, uint32_t version)
 
 static int create_file(keyring *kr, const char *path, const root_secret *rs, veil_error *err)
 {
-    uint8_t header[HEADER_BYTES];
-    new_header(header, rs);
+    uint8_t header[HEADER_BYTES], id[KEYRING_ID_BYTES];
+    randombytes_buf(id, sizeof id);
+    new_header(header, rs, id);
     uint8_t *key = seal_key_new();
     int rc = key ? sealing_key(rs, header, key, err) : VEIL_ENOMEM;
     if (!rc)
@@ -363,10 +405,17 @@ int keyring_load(keyring *kr, const char *path, const root_secret *rs, bool may_
     return rc;
 }
 
-/* Locks, rereads the file, applies `change`, writes it back, reloads kr. */
+/* What a rewrite changes: the keyring (fresh from the file), and the header. */
+typedef int (*keyring_change)(keyring *fresh, uint8_t *header, const void *arg, uint32_t *result);
+
+/*
+ * Locks, rereads the file, applies `change`, writes it back sealed by
+ * `sealer` (the root secret the header then names), and reloads kr. When
+ * anything fails, kr is the keyring it was.
+ */
 static int locked_update(keyring *kr, const char *path, const root_secret *rs,
-                         int (*change)(keyring *fresh, uint32_t arg, uint32_t *result),
-                         uint32_t arg, uint32_t *result)
+                         const root_secret *sealer, keyring_change change, const void *arg,
+                         uint32_t *result)
 {
     char lock_path[VEIL_PATH_MAX];
     if (snprintf(lock_path, sizeof lock_path, "%s.lock", path) >= (int)sizeof lock_path)
@@ -378,36 +427,37 @@ static int locked_update(keyring *kr, const char *path, const root_secret *rs,
         return VEIL_EIO;
     }
     veil_error err = {0};
-    keyring fresh;
-    int rc = keyring_load(&fresh, path, rs, false, &err);
+    keyring fresh = {0}, reloaded = {0};
+    uint8_t header[HEADER_BYTES];
     veil_buf file = {0};
-    if (!rc)
-        rc = veil_read_file(path, &file, KEYRING_LIMIT, NULL);
-    uint8_t *key = rc ? NULL : seal_key_new();
-    if (!rc && !key)
-        rc = VEIL_ENOMEM;
-    if (!rc)
-        rc = sealing_key(rs, (const uint8_t *)file.data, key, &err);
-    if (!rc)
-        rc = change(&fresh, arg, result);
-    if (!rc)
-        rc = write_file(&fresh, path, (const uint8_t *)file.data, key);
-    if (key)
-        seal_key_free(key);
+    uint8_t *key = seal_key_new();
+    int rc = key ? VEIL_OK : VEIL_ENOMEM;
+    if (rc || (rc = keyring_load(&fresh, path, rs, false, &err)) ||
+        (rc = veil_read_file(path, &file, KEYRING_LIMIT, NULL)))
+        goto out;
+    /* the same sealing (kdf, salt, limits) and id, in a current header */
+    memcpy(header + HDR_MAGIC, MAGIC, sizeof MAGIC);
+    memcpy(header + HDR_KDF, file.data + HDR_KDF, HDR_ID - HDR_KDF);
+    memcpy(header + HDR_ID, fresh.id, KEYRING_ID_BYTES);
+    if ((rc = change(&fresh, header, arg, result)) ||
+        (rc = sealing_key(sealer, header, key, &err)) ||
+        (rc = write_file(&fresh, path, header, key)) ||
+        (rc = keyring_load(&reloaded, path, sealer, false, &err)))
+        goto out;
+    keyring_free(kr); /* only now: when anything failed, kr is the keyring it was */
+    *kr = reloaded;
+out:
+    seal_key_free(key);
     veil_buf_free(&file);
     keyring_free(&fresh);
-    if (!rc) {
-        keyring_free(kr);
-        rc = keyring_load(kr, path, rs, false, &err);
-    }
     flock(lock, LOCK_UN);
     close(lock);
     return rc;
 }
 
-static int change_add(keyring *kr, uint32_t unused, uint32_t *new_version)
+static int change_add(keyring *kr, uint8_t *header, const void *unused, uint32_t *new_version)
 {
-    (void)unused;
+    (void)header, (void)unused;
     uint32_t top = 0;
     for (size_t i = 0; i < kr->n; i++)
         top = kr->keys[i].version > top ? kr->keys[i].version : top;
@@ -417,9 +467,10 @@ static int change_add(keyring *kr, uint32_t unused, uint32_t *new_version)
     return append_version(kr, top + 1);
 }
 
-static int change_retire(keyring *kr, uint32_t version, uint32_t *unused)
+static int change_retire(keyring *kr, uint8_t *header, const void *arg, uint32_t *unused)
 {
-    (void)unused;
+    (void)header, (void)unused;
+    uint32_t version = *(const uint32_t *)arg;
     master_key *mk = (master_key *)keyring_find(kr, version);
     if (!mk)
         return VEIL_ENOTFOUND;
@@ -432,12 +483,26 @@ static int change_retire(keyring *kr, uint32_t version, uint32_t *unused)
     return VEIL_OK;
 }
 
+/* A new header for the new root secret: sealed by it from now on. */
+static int change_root(keyring *kr, uint8_t *header, const void *arg, uint32_t *unused)
+{
+    (void)unused;
+    new_header(header, arg, kr->id);
+    return VEIL_OK;
+}
+
 int keyring_add_version(keyring *kr, const char *path, const root_secret *rs, uint32_t *new_version)
 {
-    return locked_update(kr, path, rs, change_add, 0, new_version);
+    return locked_update(kr, path, rs, rs, change_add, NULL, new_version);
 }
 
 int keyring_retire_version(keyring *kr, const char *path, const root_secret *rs, uint32_t version)
 {
-    return locked_update(kr, path, rs, change_retire, version, NULL);
+    return locked_update(kr, path, rs, rs, change_retire, &version, NULL);
+}
+
+int keyring_reseal(keyring *kr, const char *path, const root_secret *rs,
+                   const root_secret *new_root)
+{
+    return locked_update(kr, path, rs, new_root, change_root, new_root, NULL);
 }

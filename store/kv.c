@@ -230,3 +230,27 @@ int kv_restore(const char *dir, const char *db_dir)
     rocksdb_backup_engine_close(be);
     return err ? map_error(err) : VEIL_OK;
 }
+
+int kv_backup_purge(const char *dir, uint32_t keep, uint64_t before_s, uint32_t *removed)
+{
+    char *err = NULL;
+    rocksdb_options_t *o = rocksdb_options_create();
+    rocksdb_backup_engine_t *be = rocksdb_backup_engine_open(o, dir, &err);
+    rocksdb_options_destroy(o);
+    if (err)
+        return map_error(err);
+    const rocksdb_backup_engine_info_t *info = rocksdb_backup_engine_get_backup_info(be);
+    int n = rocksdb_backup_engine_info_count(info);
+    /* The engine deletes only the oldest ones, keeping a count: keep those
+     * newer than before_s too (backups are in time order, oldest first). */
+    uint32_t recent = 0;
+    for (int i = 0; before_s && i < n; i++)
+        recent += (uint64_t)rocksdb_backup_engine_info_timestamp(info, i) >= before_s;
+    rocksdb_backup_engine_info_destroy(info);
+    uint32_t kept = before_s ? (recent > keep ? recent : keep) : keep;
+    if (kept < (uint32_t)n)
+        rocksdb_backup_engine_purge_old_backups(be, kept, &err);
+    *removed = !err && kept < (uint32_t)n ? (uint32_t)n - kept : 0;
+    rocksdb_backup_engine_close(be);
+    return err ? map_error(err) : VEIL_OK;
+}

@@ -5,7 +5,12 @@
  *
  *   keys  k/<id>        format | master u32 | created u64 | site_len u8 | site
  *                       | nonce | wrapped data key | tag
- *         AAD "veil/dek/v1" | header (format..site) | id_len u8 | id
+ *         AAD "veil/dek/v2" | header (format..site) | id_len u8 | id
+ *                       | keyring id[16]
+ *         (format 2; a format-1 record, written before keyrings had an id,
+ *         has the AAD "veil/dek/v1" | header | id_len | id, and opens too;
+ *         rewrap writes it anew as format 2). `created` is when the server
+ *         created the session: retention counts from it, authenticated.
  *   data  s/<id>        format | site_len u8 | site | created u64 | updated u64
  *                       | chunks u32 | last_seq u32 | plain u64 | stored u64
  *                       | nonce | tag            (GMAC: authenticated, not secret)
@@ -84,30 +89,40 @@ size_t record_key_chunk(char *out, const char *session_id, uint32_t seq)
 
 /* ---- data keys -------------------------------------------------------- */
 
-static const char DEK_LABEL[] = "veil/dek/v1";
+#define DEK_FORMAT_V2 0x02
+static const char DEK_LABEL_V1[] = "veil/dek/v1", DEK_LABEL[] = "veil/dek/v2";
+enum { DEK_AAD_MAX = sizeof DEK_LABEL + DEK_RECORD_MAX + MAX_ID + 1 + KEYRING_ID_BYTES };
 
-static size_t dek_aad(uint8_t *aad, const uint8_t *header, size_t hlen, const char *session_id)
+/* The AAD of a data-key record whose header (format first) is given. */
+static size_t dek_aad(uint8_t *aad, const uint8_t *header, size_t hlen, const char *session_id,
+                      const uint8_t *keyring_id)
 {
+    bool v2 = header[0] == DEK_FORMAT_V2;
+    const char *label = v2 ? DEK_LABEL : DEK_LABEL_V1;
     uint8_t *p = aad;
-    memcpy(p, DEK_LABEL, sizeof DEK_LABEL - 1);
+    memcpy(p, label, sizeof DEK_LABEL - 1);
     p += sizeof DEK_LABEL - 1;
     memcpy(p, header, hlen);
-    p += hlen;
-    return (size_t)(put_name(p, session_id) - aad);
+    p = put_name(p + hlen, session_id);
+    if (v2) {
+        memcpy(p, keyring_id, KEYRING_ID_BYTES);
+        p += KEYRING_ID_BYTES;
+    }
+    return (size_t)(p - aad);
 }
 
 int record_dek_wrap(uint8_t *out, size_t *len, const dek_header *h, const char *session_id,
-                    const uint8_t *master, const uint8_t *dek)
+                    const uint8_t *keyring_id, const uint8_t *master, const uint8_t *dek)
 {
     *len = 0;
     uint8_t *p = out;
-    *p++ = RECORD_FORMAT_V1;
+    *p++ = DEK_FORMAT_V2;
     p = veil_be32_put(p, h->master_version);
     p = veil_be64_put(p, h->created_ms);
     p = put_name(p, h->site);
     size_t hlen = (size_t)(p - out);
-    uint8_t aad[sizeof DEK_LABEL + DEK_RECORD_MAX + MAX_ID + 1];
-    size_t alen = dek_aad(aad, out, hlen, session_id);
+    uint8_t aad[DEK_AAD_MAX];
+    size_t alen = dek_aad(aad, out, hlen, session_id, keyring_id);
     int rc = seal_encrypt(master, aad, alen, dek, SEAL_KEY_BYTES, p);
     if (!rc)
         *len = hlen + SEAL_OVERHEAD + SEAL_KEY_BYTES;
@@ -118,7 +133,7 @@ int record_dek_wrap(uint8_t *out, size_t *len, const dek_header *h, const char *
 static size_t dek_parse(const uint8_t *rec, size_t len, dek_header *h)
 {
     const uint8_t *p = rec, *end = rec + len;
-    if (len < 1 + 4 + 8 || *p != RECORD_FORMAT_V1)
+    if (len < 1 + 4 + 8 || (*p != RECORD_FORMAT_V1 && *p != DEK_FORMAT_V2))
         return 0;
     h->master_version = veil_be32_get(p + 1);
     h->created_ms = veil_be64_get(p + 5);
@@ -134,15 +149,15 @@ int record_dek_header(const uint8_t *rec, size_t len, dek_header *h)
     return dek_parse(rec, len, h) ? VEIL_OK : VEIL_ECORRUPT;
 }
 
-int record_dek_unwrap(const uint8_t *rec, size_t len, const char *session_id, const uint8_t *master,
-                      uint8_t *dek)
+int record_dek_unwrap(const uint8_t *rec, size_t len, const char *session_id,
+                      const uint8_t *keyring_id, const uint8_t *master, uint8_t *dek)
 {
     dek_header h;
     size_t hlen = dek_parse(rec, len, &h);
     if (!hlen)
         return VEIL_ECORRUPT;
-    uint8_t aad[sizeof DEK_LABEL + DEK_RECORD_MAX + MAX_ID + 1];
-    size_t alen = dek_aad(aad, rec, hlen, session_id);
+    uint8_t aad[DEK_AAD_MAX];
+    size_t alen = dek_aad(aad, rec, hlen, session_id, keyring_id);
     return seal_decrypt(master, aad, alen, rec + hlen, len - hlen, dek) ? VEIL_ECORRUPT : VEIL_OK;
 }
 

@@ -18,6 +18,8 @@ int store_key_rotate(store *st, uint32_t *new_version)
     pthread_rwlock_unlock(&st->ring_lock);
     if (!rc && !st->read_only)
         rc = store_adopt_current(st);
+    if (!rc && !st->read_only)
+        rc = store_keyring_copy(st);
     return rc;
 }
 
@@ -36,7 +38,37 @@ int store_keyring_reload(store *st, bool *changed)
     pthread_rwlock_unlock(&st->ring_lock);
     keyring_free(&old);
     *changed = true;
-    return st->read_only ? VEIL_OK : store_adopt_current(st);
+    if (!st->read_only && !(rc = store_adopt_current(st)))
+        rc = store_keyring_copy(st);
+    return rc;
+}
+
+int store_root_change(store *st, const char *new_key_file, const char *new_passphrase_file,
+                      veil_error *err)
+{
+    veil_error ignored;
+    if (!err)
+        err = &ignored;
+    *err = (veil_error){0};
+    if (st->read_only)
+        return veil_fail(err, VEIL_EBUSY, "the store is open read-only; stop the server first", 0);
+    root_secret fresh;
+    int rc = root_secret_load(&fresh, new_key_file, new_passphrase_file, true, err);
+    if (rc)
+        return rc;
+    pthread_rwlock_wrlock(&st->ring_lock);
+    rc = keyring_reseal(&st->ring, st->keyring_path, &st->root, &fresh);
+    pthread_rwlock_unlock(&st->ring_lock);
+    if (rc) {
+        root_secret_free(&fresh);
+        return veil_fail(err, rc, "cannot rewrite the keyring; it is unchanged", 0);
+    }
+    root_secret_free(&st->root);
+    st->root = fresh;
+    if ((rc = store_keyring_copy(st)))
+        err->what = "the keyring is sealed by the new root secret, but its copy in the keys "
+                    "database is not updated yet; run the command again";
+    return rc;
 }
 
 /* ---- rewrap --------------------------------------------------------------- */
@@ -71,9 +103,10 @@ static int rewrap_one(void *user, const char *k, size_t kl, const char *v, size_
     const master_key *cur = keyring_find(ring, ring->current);
     uint8_t rec[DEK_RECORD_MAX];
     size_t n = 0;
-    if (old && old->key && !record_dek_unwrap((const uint8_t *)v, vl, id, old->key, ctx->dek)) {
+    if (old && old->key &&
+        !record_dek_unwrap((const uint8_t *)v, vl, id, ring->id, old->key, ctx->dek)) {
         h.master_version = ring->current;
-        if (record_dek_wrap(rec, &n, &h, id, cur->key, ctx->dek))
+        if (record_dek_wrap(rec, &n, &h, id, ring->id, cur->key, ctx->dek))
             n = 0;
     }
     if (!n) { /* damaged, or under a retired version: left for verify to report */
@@ -239,6 +272,8 @@ int store_key_retire(store *st, uint32_t version)
     pthread_rwlock_wrlock(&st->ring_lock);
     rc = keyring_retire_version(&st->ring, st->keyring_path, &st->root, version);
     pthread_rwlock_unlock(&st->ring_lock);
+    if (!rc && !st->read_only)
+        rc = store_keyring_copy(st);
     return rc;
 }
 

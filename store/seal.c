@@ -1,4 +1,9 @@
 /* seal.c - AES-256-GCM through OpenSSL EVP, and keys in libsodium secure memory. */
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sodium.h>
@@ -60,4 +65,25 @@ int seal_decrypt(const uint8_t *key, const uint8_t *aad, size_t aadlen, const ui
         return VEIL_ECRYPTO;
     }
     return VEIL_OK;
+}
+
+/* Each secret (a data key, a master key) sits in its own locked page. */
+size_t store_secret_keys_lockable(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    void *probe =
+        mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    bool can_lock = probe != MAP_FAILED && mlock(probe, (size_t)page) == 0;
+    if (probe != MAP_FAILED) {
+        munlock(probe, (size_t)page);
+        munmap(probe, (size_t)page);
+    }
+    if (!can_lock)
+        return 0;
+    if (geteuid() == 0) /* CAP_IPC_LOCK: the limit does not apply */
+        return SIZE_MAX;
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_MEMLOCK, &lim) || lim.rlim_cur == RLIM_INFINITY)
+        return SIZE_MAX;
+    return (size_t)(lim.rlim_cur / (rlim_t)page);
 }

@@ -56,15 +56,101 @@ int store_adopt_current(store *st)
     return rc;
 }
 
-static int open_keys(store *st, const store_options *opt, veil_error *err)
+/* Meta records of `keys`: the id of the keyring its data keys are bound to,
+ * and a copy of the sealed keyring file, so a backup of `keys` carries the
+ * keyring that opens it (the root key still needed). */
+static const char META_KEYRING_ID[] = "m/keyring-id";
+
+static int stop_at_first(void *user, const char *k, size_t kl, const char *v, size_t vl)
 {
-    bool rw = opt->mode == STORE_READ_WRITE;
-    bool have_ring = access(opt->keyring_path, F_OK) == 0;
-    int rc = root_secret_load(&st->root, opt->root_key_file, opt->root_passphrase_file,
-                              rw && !have_ring, err);
+    (void)k, (void)kl, (void)v, (void)vl;
+    *(bool *)user = false;
+    return 1;
+}
+
+/* A keyring (and a root key) may be created only for a `keys` holding nothing. */
+static int keys_empty(kv *keys, bool *empty)
+{
+    *empty = true;
+    return kv_scan(keys, "", 0, NULL, 0, stop_at_first, empty);
+}
+
+int store_keyring_copy(store *st)
+{
+    veil_buf file = {0};
+    int rc = veil_read_file(st->keyring_path, &file, (size_t)1 << 24, NULL);
+    kv_batch *b = rc ? NULL : kv_batch_new();
+    if (!rc && !b)
+        rc = VEIL_ENOMEM;
+    if (b) {
+        kv_batch_put(b, META_KEYRING_COPY, sizeof META_KEYRING_COPY - 1, file.data, file.len);
+        pthread_mutex_lock(&st->keys_mu);
+        rc = kv_write(st->keys, b, true);
+        pthread_mutex_unlock(&st->keys_mu);
+    }
+    kv_batch_free(b);
+    veil_buf_free(&file);
+    return rc;
+}
+
+/* The keyring must be the one `keys` was written with; a store that never
+ * recorded one (first open) records it. */
+static int check_keyring_id(store *st, veil_error *err)
+{
+    veil_buf id = {0};
+    int rc = kv_get(st->keys, META_KEYRING_ID, sizeof META_KEYRING_ID - 1, &id);
+    if (!rc && (id.len != KEYRING_ID_BYTES || memcmp(id.data, st->ring.id, KEYRING_ID_BYTES)))
+        rc = veil_fail(err, VEIL_ENOKEY,
+                       "the keyring is not the one this keys database was written with (their "
+                       "ids differ): no data key would open; restore the matching keyring, or "
+                       "correct `keyring` in the configuration",
+                       0);
+    else if (rc == VEIL_ENOTFOUND && !st->read_only) {
+        kv_batch *b = kv_batch_new();
+        if (b)
+            kv_batch_put(b, META_KEYRING_ID, sizeof META_KEYRING_ID - 1, st->ring.id,
+                         KEYRING_ID_BYTES);
+        rc = b ? kv_write(st->keys, b, true) : VEIL_ENOMEM;
+        kv_batch_free(b);
+    } else if (rc == VEIL_ENOTFOUND) {
+        rc = VEIL_OK;
+    }
+    veil_buf_free(&id);
+    return rc;
+}
+
+/*
+ * The root secret and the keyring. They are created only for a new store:
+ * over a `keys` that holds data keys, a missing keyring or root key is an
+ * operator's mistake (a path typo, a volume not mounted), and a new key
+ * hierarchy there would leave every earlier session unreadable.
+ */
+static int open_keyring(store *st, const store_options *opt, veil_error *err)
+{
+    bool rw = opt->mode == STORE_READ_WRITE, empty;
+    int rc = keys_empty(st->keys, &empty);
     if (rc)
-        return rc;
-    return keyring_load(&st->ring, opt->keyring_path, &st->root, rw, err);
+        return veil_fail(err, rc, "cannot read the keys database", 0);
+    bool have_ring = access(opt->keyring_path, F_OK) == 0;
+    if (!have_ring && !empty)
+        return veil_fail(err, VEIL_ENOKEY,
+                         "the keyring file is missing, but the keys database holds data keys: a "
+                         "new keyring could not open them; restore the keyring (its escrowed copy, "
+                         "or `veil restore --keys DIR --with-keyring`), or correct `keyring` in "
+                         "the configuration",
+                         0);
+    rc = root_secret_load(&st->root, opt->root_key_file, opt->root_passphrase_file,
+                          rw && !have_ring && empty, err);
+    if (rc == VEIL_ENOTFOUND && have_ring)
+        err->what = "the root key or passphrase file is missing, but the keyring it opens "
+                    "exists: restore the root key from its escrow, or correct the path";
+    if (!rc)
+        rc = keyring_load(&st->ring, opt->keyring_path, &st->root, rw && empty, err);
+    if (!rc)
+        rc = check_keyring_id(st, err);
+    if (!rc && rw && (rc = store_keyring_copy(st)))
+        err->what = "cannot copy the keyring into the keys database";
+    return rc;
 }
 
 int store_open(store **out, const store_options *opt, veil_error *err)
@@ -82,14 +168,17 @@ int store_open(store **out, const store_options *opt, veil_error *err)
     pthread_mutex_init(&st->commit_mu, NULL);
     pthread_cond_init(&st->commit_cv, NULL);
     st->read_only = opt->mode == STORE_READ_ONLY;
+    st->clock_ms = opt->clock_ms ? opt->clock_ms : veil_now_ms;
     st->keyring_path = strdup(opt->keyring_path);
-    int rc = st->keyring_path ? open_keys(st, opt, err) : VEIL_ENOMEM;
+    int rc = st->keyring_path ? VEIL_OK : VEIL_ENOMEM;
     if (!rc && (rc = kv_open(&st->keys, opt->keys_dir, st->read_only)))
         err->what = rc == VEIL_EBUSY ? "the keys database is in use by another veil process"
                                      : "cannot open the keys database";
     if (!rc && (rc = kv_open(&st->data, opt->data_dir, st->read_only)))
         err->what = rc == VEIL_EBUSY ? "the data database is in use by another veil process"
                                      : "cannot open the data database";
+    if (!rc)
+        rc = open_keyring(st, opt, err);
     if (!rc && !st->read_only && (rc = store_adopt_current(st)))
         err->what = "cannot record the current master-key version in the keys database";
     if (rc) {
@@ -139,9 +228,9 @@ int store_data_key_load(store *st, const char *session_id, uint8_t *dek, dek_hea
     if (!rc) {
         pthread_rwlock_rdlock(&st->ring_lock);
         const master_key *mk = keyring_find(&st->ring, h->master_version);
-        rc = !mk || !mk->key
-                 ? VEIL_ENOKEY
-                 : record_dek_unwrap((const uint8_t *)rec.data, rec.len, session_id, mk->key, dek);
+        rc = !mk || !mk->key ? VEIL_ENOKEY
+                             : record_dek_unwrap((const uint8_t *)rec.data, rec.len, session_id,
+                                                 st->ring.id, mk->key, dek);
         pthread_rwlock_unlock(&st->ring_lock);
     }
     veil_buf_free(&rec);
@@ -197,7 +286,7 @@ static int create_data_key(store *st, const char *site, const char *session_id, 
     pthread_rwlock_rdlock(&st->ring_lock);
     h.master_version = st->ring.current;
     const master_key *mk = keyring_find(&st->ring, h.master_version);
-    rc = record_dek_wrap(rec, &n, &h, session_id, mk->key, dek);
+    rc = record_dek_wrap(rec, &n, &h, session_id, st->ring.id, mk->key, dek);
     pthread_rwlock_unlock(&st->ring_lock);
     if (rc)
         return rc;
@@ -304,7 +393,7 @@ static bool is_open(store *st, const char *session_id)
 }
 
 /* Loads or creates the key and index of a session; keys_mu held. */
-static int prepare_session(store_session *ss, const char *site, uint64_t created_ms)
+static int prepare_session(store_session *ss, const char *site)
 {
     store *st = ss->st;
     dek_header h;
@@ -313,7 +402,7 @@ static int prepare_session(store_session *ss, const char *site, uint64_t created
         index_entry stale;
         if (get_index(st, ss->id, NULL, &stale) == VEIL_OK)
             return VEIL_ENOKEY; /* data without its key: keys restored from an older backup */
-        uint64_t t = created_ms ? created_ms : veil_now_ms();
+        uint64_t t = st->clock_ms();
         if ((rc = create_data_key(st, site, ss->id, t, ss->dek)))
             return rc;
         strcpy(ss->idx.site, site);
@@ -333,8 +422,7 @@ static int prepare_session(store_session *ss, const char *site, uint64_t created
     return rc;
 }
 
-int store_session_open(store *st, const char *site, const char *session_id, uint64_t created_ms,
-                       store_session **out)
+int store_session_open(store *st, const char *site, const char *session_id, store_session **out)
 {
     if (!store_valid_id(site) || !store_valid_id(session_id))
         return VEIL_EINVAL;
@@ -350,7 +438,7 @@ int store_session_open(store *st, const char *site, const char *session_id, uint
     ss->st = st;
     strcpy(ss->id, session_id);
     pthread_mutex_lock(&st->keys_mu);
-    int rc = is_open(st, session_id) ? VEIL_EBUSY : prepare_session(ss, site, created_ms);
+    int rc = is_open(st, session_id) ? VEIL_EBUSY : prepare_session(ss, site);
     if (!rc) {
         strcpy(mark->id, session_id);
         mark->next = st->open;
@@ -417,7 +505,7 @@ int store_session_append(store_session *ss, uint32_t seq, const void *json, size
     next.last_seq = seq > next.last_seq ? seq : next.last_seq;
     next.plain_bytes += len;
     next.stored_bytes += ss->sealed.len;
-    next.updated_ms = veil_now_ms();
+    next.updated_ms = st->clock_ms();
     uint8_t irec[INDEX_RECORD_MAX];
     size_t irl;
     if ((rc = record_index_encode(irec, &irl, &next, ss->id, ss->dek)))
@@ -608,16 +696,40 @@ int store_session_delete(store *st, const char *session_id)
 }
 
 typedef struct {
+    store *st;
+    const char *site;
+    uint64_t before_ms;
     char (*ids)[MAX_ID + 1];
     size_t n, cap;
-    uint64_t before_ms;
+    size_t unverified;
+    uint8_t *dek; /* scratch for the unwrap that verifies a record */
 } expired_list;
 
-static int collect_expired(void *user, const store_session_info *info)
+/* Lists a session whose data key the server created before the limit, once
+ * the record's tag says its time and site are what they read. */
+static int collect_expired(void *user, const char *k, size_t kl, const char *v, size_t vl)
 {
     expired_list *el = user;
-    if (info->damaged || info->created_ms >= el->before_ms)
-        return 0; /* a damaged entry's site and age are unknown: left to the operator */
+    dek_header h;
+    char id[MAX_ID + 1];
+    if (kl - 2 > MAX_ID || record_dek_header((const uint8_t *)v, vl, &h)) {
+        el->unverified++;
+        return 0;
+    }
+    if (strcmp(h.site, el->site) || h.created_ms >= el->before_ms)
+        return 0;
+    memcpy(id, k + 2, kl - 2);
+    id[kl - 2] = '\0';
+    pthread_rwlock_rdlock(&el->st->ring_lock);
+    const master_key *mk = keyring_find(&el->st->ring, h.master_version);
+    int rc = !mk || !mk->key
+                 ? VEIL_ENOKEY
+                 : record_dek_unwrap((const uint8_t *)v, vl, id, el->st->ring.id, mk->key, el->dek);
+    pthread_rwlock_unlock(&el->st->ring_lock);
+    if (rc) {
+        el->unverified++;
+        return 0;
+    }
     if (el->n == el->cap) {
         size_t cap = el->cap ? el->cap * 2 : 64;
         void *ids = realloc(el->ids, cap * sizeof *el->ids);
@@ -626,24 +738,28 @@ static int collect_expired(void *user, const store_session_info *info)
         el->ids = ids;
         el->cap = cap;
     }
-    strcpy(el->ids[el->n++], info->session_id);
+    strcpy(el->ids[el->n++], id);
     return 0;
 }
 
-int store_retention_apply(store *st, const char *site, uint64_t before_ms, size_t *deleted)
+int store_retention_apply(store *st, const char *site, uint64_t before_ms,
+                          store_retention_report *r)
 {
-    expired_list el = {.before_ms = before_ms};
-    *deleted = 0;
-    int rc = store_session_list(st, site, collect_expired, &el);
+    expired_list el = {.st = st, .site = site, .before_ms = before_ms, .dek = seal_key_new()};
+    *r = (store_retention_report){0};
+    int rc = el.dek ? kv_scan(st->keys, "k/", 2, NULL, 0, collect_expired, &el) : VEIL_ENOMEM;
+    r->unverified = el.unverified;
     for (size_t i = 0; !rc && i < el.n; i++) {
         int err = store_session_delete(st, el.ids[i]);
         if (!err)
-            (*deleted)++;
+            r->deleted++;
         else if (err != VEIL_EBUSY && err != VEIL_ENOTFOUND)
-            rc = err; /* an open session is still being written: next sweep */
+            rc = err; /* an open session is still being written: next run */
     }
     free(el.ids);
-    if (!rc && *deleted)
+    if (el.dek)
+        seal_key_free(el.dek);
+    if (!rc && r->deleted)
         rc = store_keys_compact(st);
     return rc;
 }

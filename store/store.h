@@ -50,13 +50,18 @@ typedef struct {
     const char *root_key_file;
     const char *root_passphrase_file; /* first line is the passphrase */
     store_mode mode;
+    uint64_t (*clock_ms)(void); /* the server's clock; NULL: the system's (tests age sessions) */
 } store_options;
 
 /*
- * Opens both databases and the keyring (creating all three on first use, in
- * read-write mode). Fails with VEIL_EBUSY when another process holds the
- * databases for writing, VEIL_ECRYPTO when the root key does not open the
- * keyring; *err (may be NULL) says which part failed and what to do.
+ * Opens both databases and the keyring. A new keyring (and root key file)
+ * is created only for an empty keys database, in read-write mode: over data
+ * keys, a missing keyring or root key fails with VEIL_ENOKEY or
+ * VEIL_ENOTFOUND, and a keyring other than the one the keys database was
+ * written with (its id) with VEIL_ENOKEY. Fails with VEIL_EBUSY when
+ * another process holds the databases for writing, VEIL_ECRYPTO when the
+ * root key does not open the keyring; *err (may be NULL) says which part
+ * failed and what to do.
  */
 int store_open(store **out, const store_options *opt, veil_error *err) VEIL_MUST_CHECK;
 void store_close(store *st);
@@ -70,12 +75,13 @@ typedef struct store_session store_session;
 
 /*
  * Opens a session for appending, creating it (and its data key, durable in
- * `keys` before this returns) when it does not exist. `created_ms` is the
- * recording's start time for a new session (0: now). A session is written by
- * one handle at a time: a second open returns VEIL_EBUSY. A session whose
- * data key was shredded returns VEIL_ESHREDDED.
+ * `keys` before this returns) when it does not exist. A new session's time
+ * is the server's clock, never the recording's: retention counts from it,
+ * and it is authenticated with the data key. A session is written by one
+ * handle at a time: a second open returns VEIL_EBUSY. A session whose data
+ * key was shredded returns VEIL_ESHREDDED.
  */
-int store_session_open(store *st, const char *site, const char *session_id, uint64_t created_ms,
+int store_session_open(store *st, const char *site, const char *session_id,
                        store_session **out) VEIL_MUST_CHECK;
 
 /*
@@ -138,9 +144,19 @@ int store_session_list(store *st, const char *site, store_session_fn fn,
  */
 int store_session_delete(store *st, const char *session_id) VEIL_MUST_CHECK;
 
-/* Deletes the site's sessions created before `before_ms`; counts them. */
+typedef struct {
+    size_t deleted;    /* sessions shredded */
+    size_t unverified; /* data keys whose time could not be verified: kept, to report */
+} store_retention_report;
+
+/*
+ * Deletes the site's sessions the server created before `before_ms`, by the
+ * time in each data-key record, verified by its tag before anything is
+ * shredded (a damaged index entry does not keep a session). Sessions being
+ * written are left for the next run.
+ */
 int store_retention_apply(store *st, const char *site, uint64_t before_ms,
-                          size_t *deleted) VEIL_MUST_CHECK;
+                          store_retention_report *r) VEIL_MUST_CHECK;
 
 /* Compacts `keys` so deleted data keys leave its files (not only its index). */
 int store_keys_compact(store *st) VEIL_MUST_CHECK;
@@ -186,8 +202,19 @@ int store_key_retire(store *st, uint32_t version) VEIL_MUST_CHECK;
  * than max_wraps keys (0 disables either rule). */
 bool store_key_rotation_due(store *st, uint64_t max_age_s, uint64_t max_wraps);
 
-/* Rereads the keyring when another process changed it (rotation, retire). */
+/* Rereads the keyring when another process changed it (rotation, retire).
+ * When the file cannot be read, the keyring loaded before stays in use. */
 int store_keyring_reload(store *st, bool *changed) VEIL_MUST_CHECK;
+
+/*
+ * Seals the keyring by a new root secret: a new key file (created when it
+ * does not exist) or a passphrase file, exactly one. Same master keys, same
+ * keyring id; the old root secret no longer opens it. Needs the store open
+ * read-write (no server running). The configuration must then name the new
+ * file, and every escrowed copy of the old key and keyring be replaced.
+ */
+int store_root_change(store *st, const char *new_key_file, const char *new_passphrase_file,
+                      veil_error *err) VEIL_MUST_CHECK;
 
 /* ---- 4. Backup, restore, verification, statistics ----------------------- */
 
@@ -200,9 +227,23 @@ typedef enum { STORE_DB_DATA, STORE_DB_KEYS } store_db;
  */
 int store_backup(store *st, store_db which, const char *dir, uint32_t *backup_id) VEIL_MUST_CHECK;
 
-/* Restores the latest backup in `dir` into `db_dir`, which must not be open. */
-int store_restore(store_db which, const char *dir, const char *db_dir,
+/*
+ * Restores the latest backup in `dir` into `db_dir`, which must not be open.
+ * For `keys`, with keyring_path, also puts the keyring copy that the backup
+ * carries there (the file that was there is kept as <path>.before-restore):
+ * a keys backup and its keyring come back together.
+ */
+int store_restore(store_db which, const char *dir, const char *db_dir, const char *keyring_path,
                   veil_error *err) VEIL_MUST_CHECK;
+
+/* Deletes the backups in `dir` but the newest `keep` (0: none kept by
+ * count) and, when before_s is not 0, those taken before it (seconds since
+ * the epoch). Backups share table files: this is the only safe way to
+ * remove one. *removed gets how many went. */
+int store_backup_purge(store_db which, const char *dir, uint32_t keep, uint64_t before_s,
+                       uint32_t *removed, veil_error *err) VEIL_MUST_CHECK;
+
+#define STORE_VERIFY_VERSIONS 16
 
 typedef struct {
     size_t sessions;        /* in the index */
@@ -210,11 +251,28 @@ typedef struct {
     size_t missing_keys;    /* sessions with no key and no shred record */
     size_t shredded_chunks; /* sessions shredded whose chunks remain */
     size_t orphan_keys;     /* data keys with no session in the index */
-    size_t unreadable;      /* sessions that failed to read back */
+    size_t unreadable;      /* sessions that failed to read back (or whose index is damaged) */
+    size_t damaged_keys;    /* data-key records that do not parse */
+    size_t keys_unopened;   /* data keys under a master version the keyring cannot open */
+    uint32_t versions_unopened[STORE_VERIFY_VERSIONS]; /* which versions (the first found) */
+    size_t n_versions_unopened;
 } store_verify_report;
 
-/* Checks every session against the keys (and, with `deep`, reads it back). */
+/* True when the report finds nothing wrong. */
+bool store_verify_clean(const store_verify_report *r);
+
+/* Checks every session against the keys and every data key against the
+ * keyring (and, with `deep`, reads every session back). */
 int store_verify(store *st, bool deep, store_verify_report *r) VEIL_MUST_CHECK;
+
+/*
+ * How many secrets (data keys of open sessions, master keys, the root key)
+ * this process can keep in locked memory, one page each, by RLIMIT_MEMLOCK:
+ * 0 when memory cannot be locked at all, SIZE_MAX without a limit. Past it,
+ * libsodium still hands out guarded memory, silently unlocked (it may be
+ * swapped to disk): callers warn at start.
+ */
+size_t store_secret_keys_lockable(void);
 
 /* Durable writes since open: synced group commits and the records they carried. */
 typedef struct {

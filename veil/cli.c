@@ -6,6 +6,8 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +36,11 @@ int cli_parse_store_flags(int argc, char **argv, const char *allowed, cli_store_
         {"format", required_argument, NULL, 'f'},
         {"json", no_argument, NULL, 'j'},
         {"deep", no_argument, NULL, 'd'},
+        {"with-keyring", no_argument, NULL, 'w'},
+        {"keep", required_argument, NULL, 'k'},
+        {"before", required_argument, NULL, 'b'},
+        {"key-file", required_argument, NULL, 'K'},
+        {"passphrase-file", required_argument, NULL, 'P'},
         {0},
     };
     memset(f, 0, sizeof *f);
@@ -62,6 +69,21 @@ int cli_parse_store_flags(int argc, char **argv, const char *allowed, cli_store_
             break;
         case 'd':
             f->deep = true;
+            break;
+        case 'w':
+            f->with_keyring = true;
+            break;
+        case 'k':
+            f->keep = optarg;
+            break;
+        case 'b':
+            f->before = optarg;
+            break;
+        case 'K':
+            f->key_file = optarg;
+            break;
+        case 'P':
+            f->passphrase_file = optarg;
             break;
         }
     }
@@ -130,4 +152,13 @@ int cli_run_with_store(const char *config_path, cli_store_access access, cli_sto
     store_close(job.st);
     veil_config_free(&cfg);
     return status;
+}
+
+bool cli_path_inside(const char *path, const char *dir)
+{
+    char real_dir[PATH_MAX], real_path[PATH_MAX];
+    if (!realpath(dir, real_dir) || !realpath(path, real_path))
+        return false;
+    size_t n = strlen(real_dir);
+    return !strncmp(real_path, real_dir, n) && (real_path[n] == '/' || real_path[n] == '\0');
 }

@@ -33,6 +33,9 @@ int cmd_store(int argc, char **argv);
 /* Prints "veil CMD: <what>" to stderr; one line that says what to do. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* True when file `path` lies inside directory `dir` (both must exist). */
+bool cli_path_inside(const char *path, const char *dir);
+
 /* True when argv holds -h or --help (before any "--"). */
 bool cli_wants_help(int argc, char **argv);
 
@@ -42,12 +45,17 @@ int cli_load_config(veil_config *cfg, const char *path) VEIL_MUST_CHECK;
 
 /* Flags of the store commands; each command allows some of them. */
 typedef struct {
-    const char *config_path; /* --config, every command */
-    const char *site;        /* --site, 's' */
-    const char *session;     /* --session, 'i' */
-    const char *format;      /* --format, 'f' */
-    bool json;               /* --json, 'j' */
-    bool deep;               /* --deep, 'd' */
+    const char *config_path;     /* --config, every command */
+    const char *site;            /* --site, 's' */
+    const char *session;         /* --session, 'i' */
+    const char *format;          /* --format, 'f' */
+    bool json;                   /* --json, 'j' */
+    bool deep;                   /* --deep, 'd' */
+    bool with_keyring;           /* --with-keyring, 'w' */
+    const char *keep;            /* --keep N, 'k' */
+    const char *before;          /* --before YYYY-MM-DD, 'b' */
+    const char *key_file;        /* --key-file, 'K' */
+    const char *passphrase_file; /* --passphrase-file, 'P' */
 } cli_store_flags;
 
 /* Parses --config plus the flags `allowed` names; leaves optind at the

@@ -49,8 +49,9 @@ static const veil_command COMMANDS[] = {
      "Each FILE (a JSON array of rrweb events, or JSON Lines; - for stdin) becomes\n"
      "one session: masked with the site's policy, compressed, sealed under a new\n"
      "data key and stored. Prints each session's id and what was masked. The\n"
-     "session's time is its first event's timestamp. Needs the store to itself\n"
-     "(stop 'veil serve' first).\n"
+     "session's time, from which retention counts, is when it is imported (the\n"
+     "recording's own timestamps are not trusted for that). Needs the store to\n"
+     "itself (stop 'veil serve' first).\n"
      "\n"
      "  --site NAME    site whose policy applies (default: the first site)\n"
      "  --session ID   id for the session (one FILE only; default: random)\n",
@@ -77,14 +78,18 @@ static const veil_command COMMANDS[] = {
      "session cannot be read, even from a copy of the data database), then its\n"
      "chunks, then compacts the keys database.\n",
      cmd_delete},
-    {"keys", "manage master keys (rotate, rewrap, status, retire)",
+    {"keys", "manage master keys (rotate, rewrap, status, retire, change-root)",
      "usage: veil keys [--config FILE] rotate|rewrap|status|retire V\n"
+     "       veil keys [--config FILE] change-root --key-file NEW | --passphrase-file NEW\n"
      "\n"
-     "  rotate     add a master-key version and make it current, then move every\n"
-     "             data key to it (a running server does that in the background)\n"
-     "  rewrap     finish moving data keys to the current version (after a crash)\n"
-     "  status     versions, their age, wraps and the data keys each still wraps\n"
-     "  retire V   wipe version V from the keyring; refused while anything uses it\n",
+     "  rotate       add a master-key version and make it current, then move every\n"
+     "               data key to it (a running server does that in the background);\n"
+     "               re-escrow the keyring file afterwards\n"
+     "  rewrap       finish moving data keys to the current version (after a crash)\n"
+     "  status       versions, their age, wraps and the data keys each still wraps\n"
+     "  retire V     wipe version V from the keyring; refused while anything uses it\n"
+     "  change-root  seal the keyring by a new root key file (created when missing)\n"
+     "               or passphrase file; needs the server stopped\n",
      cmd_keys},
     {"user", "manage console users",
      "usage: veil user add|list|remove ...\n\nNot available in this build yet: it arrives "
@@ -92,20 +97,26 @@ static const veil_command COMMANDS[] = {
      cmd_later},
     {"backup", "back up or restore the data and keys databases",
      "usage: veil backup [--config FILE] data|keys DIR\n"
-     "       veil backup [--config FILE] restore data|keys DIR\n"
+     "       veil backup [--config FILE] restore data|keys DIR [--with-keyring]\n"
+     "       veil backup [--config FILE] purge data|keys DIR --keep N | --before DATE\n"
      "\n"
      "Backs up one database into DIR (RocksDB BackupEngine, incremental, verified;\n"
-     "works while the server runs). Keep the two backups apart, and the keyring and\n"
-     "root key apart from both. Restore needs the server stopped; after a restore\n"
-     "the two databases are compared and a keys backup older than the data backup\n"
-     "is reported (exit status 1). See docs/operations.md.\n",
+     "works while the server runs); a keys backup carries a copy of the keyring.\n"
+     "Keep the two backups apart, and the root key apart from both. Restore needs\n"
+     "the server stopped; after it, the two databases are compared and every data\n"
+     "key is checked against the keyring: a keys backup older than the data backup,\n"
+     "or a keyring that cannot open the keys, is reported (exit status 1).\n"
+     "--with-keyring also puts back the keyring the keys backup carries (the file\n"
+     "there is kept as keyring.before-restore). purge removes all but the newest N\n"
+     "backups, or those taken before DATE (YYYY-MM-DD). See docs/operations.md.\n",
      cmd_backup},
     {"store", "check the store's consistency",
      "usage: veil store [--config FILE] verify [--deep]\n"
      "\n"
      "Counts sessions without a data key (restore mismatch), shredded sessions whose\n"
-     "chunks remain, and data keys without a session. --deep also reads every\n"
-     "session back. Exit status 1 when anything is wrong.\n",
+     "chunks remain, data keys without a session, and data keys the keyring cannot\n"
+     "open (naming their master versions). --deep also reads every session back.\n"
+     "Exit status 1 when anything is wrong.\n",
      cmd_store},
     {"audit", "verify the console's hash-chained audit log",
      "usage: veil audit verify\n\nNot available in this build yet: it arrives with the "

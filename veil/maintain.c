@@ -115,10 +115,15 @@ static void apply_retention(maintainer *m)
         if (site->retention_days <= 0)
             continue;
         uint64_t before = (uint64_t)time(NULL) * 1000 - (uint64_t)site->retention_days * 86400000;
-        size_t deleted = 0;
-        int rc = store_retention_apply(m->st, site->name, before, &deleted);
+        store_retention_report r;
+        int rc = store_retention_apply(m->st, site->name, before, &r);
+        size_t deleted = r.deleted;
         if (rc)
             log_line("retention for site %s: %s", site->name, veil_strerror(rc));
+        if (r.unverified)
+            log_line("retention for site %s: %zu data keys could not be verified and were kept; "
+                     "run 'veil store verify'",
+                     site->name, r.unverified);
         if (deleted) {
             log_line("retention: %zu sessions of site %s older than %d days deleted", deleted,
                      site->name, site->retention_days);

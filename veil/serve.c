@@ -72,6 +72,33 @@ static struct lws_context *start_servers(const veil_config *cfg)
     return NULL;
 }
 
+/* Keys of open sessions the server expects to hold in locked memory, with
+ * the keyring's. */
+#define SECRETS_EXPECTED (1024 + 64)
+
+/* Warnings about where secrets live, once at start. */
+static void warn_about_secrets(const veil_config *cfg)
+{
+    size_t lockable = store_secret_keys_lockable();
+    if (lockable == 0)
+        fprintf(stderr, "veil serve: warning: memory cannot be locked here (mlock fails): keys "
+                        "may be swapped to disk; grant CAP_IPC_LOCK or raise RLIMIT_MEMLOCK "
+                        "(ulimit -l, LimitMEMLOCK= in systemd)\n");
+    else if (lockable < SECRETS_EXPECTED)
+        fprintf(stderr,
+                "veil serve: warning: RLIMIT_MEMLOCK locks %zu keys, one page each; the "
+                "server keeps one per open session and one per master key (%d "
+                "expected): past %zu they are not locked and may be swapped to disk; "
+                "raise it (ulimit -l, LimitMEMLOCK= in systemd)\n",
+                lockable, SECRETS_EXPECTED, lockable);
+    if (cfg->root_key_file[0] && cli_path_inside(cfg->root_key_file, cfg->state_dir))
+        fprintf(stderr,
+                "veil serve: warning: the root key %s sits in the state directory %s, "
+                "beside the data it protects: whoever copies that directory can read "
+                "everything; keep the root key on another volume (docs/operations.md)\n",
+                cfg->root_key_file, cfg->state_dir);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'}, {0}};
@@ -109,6 +136,7 @@ int cmd_serve(int argc, char **argv)
     }
     if (cli_open_store(&cfg, OPEN_WRITER, &st, NULL))
         goto out;
+    warn_about_secrets(&cfg);
     if (maintain_start(&maint, &cfg, st)) {
         cli_error("cannot start the background key maintenance");
         goto out;

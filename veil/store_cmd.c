@@ -74,13 +74,12 @@ static int add_event(import_ctx *ic, const char *event, size_t len)
 
 /*
  * The whole file is split into events, and so checked, before anything is
- * stored. The recording's start is the first event's "timestamp" (ms) that
- * there is, else now.
+ * stored. (The session's time is when it is stored: the store takes it
+ * from the server's clock, not from the recording.)
  */
 typedef struct {
     size_t *offset, *len;
     size_t n, cap;
-    uint64_t created_ms;
 } event_spans;
 
 static int note_event(void *user, const char *event, size_t len, size_t offset)
@@ -97,15 +96,9 @@ static int note_event(void *user, const char *event, size_t len, size_t offset)
         es->len = l;
         es->cap = cap;
     }
+    (void)event;
     es->offset[es->n] = offset;
     es->len[es->n++] = len;
-    if (!es->created_ms) {
-        json_t *v = json_loadb(event, len, 0, NULL);
-        json_t *ts = json_object_get(v, "timestamp");
-        if (json_is_integer(ts) && json_integer_value(ts) > 0)
-            es->created_ms = (uint64_t)json_integer_value(ts);
-        json_decref(v);
-    }
     return VEIL_OK;
 }
 
@@ -162,7 +155,7 @@ static int import_file(store *st, const veil_site_config *site, const char *path
     int rc = read_events(path, &in, &es);
     if (rc)
         goto out;
-    if ((rc = store_session_open(st, site->name, session_id, es.created_ms, &ic.session))) {
+    if ((rc = store_session_open(st, site->name, session_id, &ic.session))) {
         cli_error("%s: cannot create session %s: %s", path, session_id,
                   rc == VEIL_EINVAL ? "the id belongs to another site" : veil_strerror(rc));
         goto out;
@@ -276,16 +269,42 @@ static int export_chunk(void *user, uint32_t seq, const char *json, size_t len)
                                                                                  : VEIL_EIO;
 }
 
-static void explain_read_failure(int err, const char *id, uint32_t good_chunks)
+/* "Key not available" has three causes; says which, naming the version. */
+static void explain_missing_key(store *st, const char *id)
+{
+    store_session_info info;
+    store_key_info keys[64];
+    size_t n = 0;
+    if (store_session_lookup(st, id, &info) || info.key_missing || !info.key_version) {
+        cli_error("session %s: its data key is not in the keys database (restored from a keys "
+                  "backup older than the data?); nothing can be read",
+                  id);
+        return;
+    }
+    bool known = false, retired = false;
+    if (!store_key_status(st, keys, sizeof keys / sizeof keys[0], &n))
+        for (size_t i = 0; i < n && i < sizeof keys / sizeof keys[0]; i++)
+            if (keys[i].version == info.key_version)
+                known = true, retired = keys[i].retired;
+    if (retired)
+        cli_error("session %s: its data key is wrapped by master key version %u, which this "
+                  "keyring has retired; only a keyring copy from before the retire opens it",
+                  id, info.key_version);
+    else
+        cli_error("session %s: its data key is wrapped by master key version %u, which this "
+                  "keyring does not hold%s: put back the keyring that goes with the keys "
+                  "database ('veil backup restore keys DIR --with-keyring')",
+                  id, info.key_version, known ? "" : " (it is older than the keys database)");
+}
+
+static void explain_read_failure(store *st, int err, const char *id, uint32_t good_chunks)
 {
     if (err == VEIL_ENOTFOUND)
         cli_error("no session '%s'; 'veil sessions' lists them", id);
     else if (err == VEIL_ESHREDDED)
         cli_error("session %s was deleted: its data key is shredded", id);
     else if (err == VEIL_ENOKEY)
-        cli_error("session %s: its data key is not in the keys database (restored from an "
-                  "older keys backup?) or its master key is retired; nothing can be read",
-                  id);
+        explain_missing_key(st, id);
     else
         cli_error("session %s: %s after %u good chunks; the export is incomplete", id,
                   veil_strerror(err), good_chunks);
@@ -300,7 +319,7 @@ static int run_export(const cli_store_job *job, void *arg)
     if (fflush(stdout) && !err)
         err = VEIL_EIO;
     if (err)
-        explain_read_failure(err, ec->session, ec->chunks);
+        explain_read_failure(job->st, err, ec->session, ec->chunks);
     return err ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -391,6 +410,14 @@ typedef struct {
     int n;
 } delete_args;
 
+static int no_chunk(void *user, uint32_t seq, const char *json, size_t len)
+{
+    (void)user, (void)seq, (void)json, (void)len;
+    return VEIL_ECORRUPT; /* a deleted session must not yield one */
+}
+
+/* Deletes, compacts `keys` so the data keys leave its files, then reads each
+ * session again: only "shredded" counts as gone. */
 static int run_delete(const cli_store_job *job, void *arg)
 {
     const delete_args *a = arg;
@@ -401,12 +428,22 @@ static int run_delete(const cli_store_job *job, void *arg)
             cli_error("%s: %s", a->ids[i],
                       err == VEIL_ENOTFOUND ? "no such session" : veil_strerror(err));
             status = EXIT_FAIL;
-        } else {
-            printf("deleted %s (data key shredded)\n", a->ids[i]);
         }
     }
-    if (store_keys_compact(job->st))
-        cli_error("deleted, but compacting the keys database failed; run again later");
+    if (store_keys_compact(job->st)) {
+        cli_error("the data keys are deleted, but compacting the keys database failed, so "
+                  "their bytes may remain in its files; run 'veil delete' again");
+        status = EXIT_FAIL;
+    }
+    for (int i = 0; i < a->n; i++) {
+        int err = store_session_read(job->st, a->ids[i], no_chunk, NULL);
+        if (err == VEIL_ESHREDDED)
+            printf("deleted %s: its data key is gone\n", a->ids[i]);
+        else if (err != VEIL_ENOTFOUND) {
+            cli_error("%s: still readable after the delete (%s)", a->ids[i], veil_strerror(err));
+            status = EXIT_FAIL;
+        }
+    }
     return status;
 }
 

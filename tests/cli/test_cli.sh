@@ -106,6 +106,7 @@ check "serve binds only the configured address" sh -c "ss -ltn | grep -q '127.0.
 check "self-signed certificate created" test -s st/tls/cert.pem -a -s st/tls/key.pem
 check "private key is not world-readable" test "$(stat -c %a st/tls/key.pem)" = 600
 check "data and keys directories are apart" test -d st/data -a -d st/keys
+check "serve warns that the root key sits beside the data" contains serve.err "sits in the state directory"
 curl -sk --max-time 5 "https://127.0.0.1:$console/healthz" >health 2>/dev/null
 check "console answers over TLS" contains health '"status":"ok"'
 curl -s --max-time 5 "http://127.0.0.1:$console/healthz" >plain 2>/dev/null

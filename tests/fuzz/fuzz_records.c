@@ -17,6 +17,7 @@
 #include "../../veil/events.h"
 
 static uint8_t key[SEAL_KEY_BYTES] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+static const uint8_t keyring_id[KEYRING_ID_BYTES] = {9, 8, 7};
 
 static void parse_dek(const uint8_t *d, size_t n)
 {
@@ -24,7 +25,7 @@ static void parse_dek(const uint8_t *d, size_t n)
     uint8_t dek[SEAL_KEY_BYTES];
     if (record_dek_header(d, n, &h) == VEIL_OK && h.site[0] == '\0')
         abort(); /* a parsed header always names its site */
-    (void)record_dek_unwrap(d, n, "session", key, dek);
+    (void)record_dek_unwrap(d, n, "session", keyring_id, key, dek);
 }
 
 static void parse_index(const uint8_t *d, size_t n)

@@ -78,7 +78,7 @@ static size_t make_batch(char *out, size_t cap, const char *id, uint32_t seq)
 static void write_session(store *st, const char *id, uint32_t chunks)
 {
     store_session *ss;
-    assert_int_equal(store_session_open(st, "shop", id, 0, &ss), VEIL_OK);
+    assert_int_equal(store_session_open(st, "shop", id, &ss), VEIL_OK);
     for (uint32_t seq = 1; seq <= chunks; seq++) {
         char batch[256];
         size_t n = make_batch(batch, sizeof batch, id, seq);
@@ -128,13 +128,13 @@ static void test_round_trip_and_resent_seq(void **state)
     assert_int_equal(n, 5);
 
     store_session *ss;
-    assert_int_equal(store_session_open(st, "shop", "sess-a", 0, &ss), VEIL_OK);
+    assert_int_equal(store_session_open(st, "shop", "sess-a", &ss), VEIL_OK);
     assert_int_equal(store_session_last_seq(ss), 5);
     store_session *second;
-    assert_int_equal(store_session_open(st, "shop", "sess-a", 0, &second), VEIL_EBUSY);
+    assert_int_equal(store_session_open(st, "shop", "sess-a", &second), VEIL_EBUSY);
     assert_int_equal(store_session_append(ss, 3, "[]", 2), VEIL_EEXIST);
     store_session_close(ss);
-    assert_int_equal(store_session_open(st, "other-site", "sess-a", 0, &ss), VEIL_EINVAL);
+    assert_int_equal(store_session_open(st, "other-site", "sess-a", &ss), VEIL_EINVAL);
     assert_int_equal(read_back(st, "sess-a", &n), VEIL_OK);
     assert_int_equal(n, 5);
 
@@ -398,7 +398,7 @@ static void test_delete_shreds_even_old_copies(void **state)
     assert_int_equal(read_back(st, "gone", NULL), VEIL_ESHREDDED);
     assert_int_equal(read_back(st, "kept", NULL), VEIL_OK);
     store_session *ss;
-    assert_int_equal(store_session_open(st, "shop", "gone", 0, &ss), VEIL_ESHREDDED);
+    assert_int_equal(store_session_open(st, "shop", "gone", &ss), VEIL_ESHREDDED);
     store_close(st);
 
     store_options from_copy = f.opt;
@@ -442,12 +442,19 @@ static void test_damaged_index_entry_is_listed_not_fatal(void **state)
     store_verify_report r;
     assert_int_equal(store_verify(st, false, &r), VEIL_OK);
     assert_int_equal(r.unreadable, 1);
-    size_t deleted;
-    assert_int_equal(store_retention_apply(st, "shop", veil_now_ms() + 60000, &deleted), VEIL_OK);
-    assert_int_equal(deleted, 1); /* "fine"; the damaged one is left to the operator */
-    assert_int_equal(read_back(st, "hurt", NULL), VEIL_ECORRUPT);
+    store_retention_report rr;
+    assert_int_equal(store_retention_apply(st, "shop", veil_now_ms() + 60000, &rr), VEIL_OK);
+    assert_int_equal(rr.deleted, 2); /* a damaged index entry does not keep its session */
+    assert_int_equal(read_back(st, "hurt", NULL), VEIL_ESHREDDED);
     store_close(st);
     fixture_remove(&f);
+}
+
+/* The server's clock, for tests that age sessions. */
+static uint64_t fake_now_ms;
+static uint64_t fake_clock(void)
+{
+    return fake_now_ms;
 }
 
 static void test_retention(void **state)
@@ -455,18 +462,44 @@ static void test_retention(void **state)
     (void)state;
     fixture f;
     fixture_init(&f);
+    f.opt.clock_ms = fake_clock;
+    uint64_t day = 86400000, t0 = veil_now_ms();
+    fake_now_ms = t0 - 30 * day;
     store *st = open_ok(&f.opt);
-    store_session *ss;
-    assert_int_equal(store_session_open(st, "shop", "ancient", 1000, &ss), VEIL_OK);
-    store_session_close(ss);
+    write_session(st, "ancient", 1);
+    write_session(st, "forged", 1);
+    fake_now_ms = t0;
     write_session(st, "recent", 1);
-    size_t deleted;
-    assert_int_equal(store_retention_apply(st, "other", veil_now_ms() - 1000, &deleted), VEIL_OK);
-    assert_int_equal(deleted, 0);
-    assert_int_equal(store_retention_apply(st, "shop", veil_now_ms() - 60000, &deleted), VEIL_OK);
-    assert_int_equal(deleted, 1);
+    store_retention_report r;
+    assert_int_equal(store_retention_apply(st, "other", t0 - day, &r), VEIL_OK);
+    assert_int_equal(r.deleted, 0);
+
+    /* "forged": its data-key record says it is recent; the tag disagrees */
+    char key[KEY_MAX];
+    size_t kl = record_key_dek(key, "forged");
+    veil_buf rec = {0};
+    assert_int_equal(kv_get(store_kv(st, STORE_DB_KEYS), key, kl, &rec), VEIL_OK);
+    veil_be64_put((uint8_t *)rec.data + 5, t0);
+    kv_batch *b = kv_batch_new();
+    kv_batch_put(b, key, kl, rec.data, rec.len);
+    assert_int_equal(kv_write(store_kv(st, STORE_DB_KEYS), b, true), VEIL_OK);
+    kv_batch_free(b);
+    veil_be64_put((uint8_t *)rec.data + 5, t0 + 1000 * day); /* and a year-3000 one */
+    b = kv_batch_new();
+    kv_batch_put(b, key, kl, rec.data, rec.len);
+    assert_int_equal(kv_write(store_kv(st, STORE_DB_KEYS), b, true), VEIL_OK);
+    kv_batch_free(b);
+    veil_buf_free(&rec);
+
+    assert_int_equal(store_retention_apply(st, "shop", t0 - day, &r), VEIL_OK);
+    assert_int_equal(r.deleted, 1);
+    assert_int_equal(r.unverified, 0); /* the forged one reads as new: not even a candidate */
     assert_int_equal(read_back(st, "ancient", NULL), VEIL_ESHREDDED);
     assert_int_equal(read_back(st, "recent", NULL), VEIL_OK);
+    assert_int_equal(store_retention_apply(st, "shop", t0 + 2000 * day, &r), VEIL_OK);
+    assert_int_equal(r.deleted, 1);    /* "recent", by the clock */
+    assert_int_equal(r.unverified, 1); /* "forged" is reported, never shredded unverified */
+    assert_int_equal(read_back(st, "forged", NULL), VEIL_ECORRUPT);
     store_close(st);
     fixture_remove(&f);
 }
@@ -484,7 +517,7 @@ static void *writer(void *p)
     char id[32];
     snprintf(id, sizeof id, "w%d", w->index);
     store_session *ss;
-    if (store_session_open(w->st, "shop", id, 0, &ss))
+    if (store_session_open(w->st, "shop", id, &ss))
         return (void *)1;
     for (uint32_t seq = 1; seq <= APPENDS; seq++) {
         char batch[256];
@@ -562,10 +595,10 @@ static void test_backup_restore_and_stale_keys(void **state)
     snprintf(cmd, sizeof cmd, "cp -a '%s' '%s' '%s'", f.ring, f.root, g.dir);
     assert_int_equal(system(cmd), 0);
     veil_error err = {0};
-    assert_int_equal(store_restore(STORE_DB_DATA, bdata, g.data, &err), VEIL_OK);
-    assert_int_equal(store_restore(STORE_DB_KEYS, bdata, g.keys, &err), VEIL_EINVAL);
+    assert_int_equal(store_restore(STORE_DB_DATA, bdata, g.data, NULL, &err), VEIL_OK);
+    assert_int_equal(store_restore(STORE_DB_KEYS, bdata, g.keys, NULL, &err), VEIL_EINVAL);
     assert_non_null(strstr(err.what, "other database"));
-    assert_int_equal(store_restore(STORE_DB_KEYS, bkeys, g.keys, &err), VEIL_OK);
+    assert_int_equal(store_restore(STORE_DB_KEYS, bkeys, g.keys, NULL, &err), VEIL_OK);
     st = open_ok(&g.opt);
     assert_int_equal(read_back(st, "before", NULL), VEIL_OK);
     assert_int_equal(read_back(st, "after", NULL), VEIL_ENOKEY);
@@ -576,6 +609,210 @@ static void test_backup_restore_and_stale_keys(void **state)
     assert_int_equal(r.unreadable, 0);
     store_close(st);
     fixture_remove(&g);
+    fixture_remove(&f);
+}
+
+static bool file_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    char cmd[900];
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", from, to);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A keyring or root key that went missing (a path typo, a volume that did
+ * not mount) must never be replaced by new ones over existing data keys. */
+static void test_missing_keyring_never_starts_a_new_hierarchy(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    write_session(st, "kept", 2);
+    store_close(st);
+    char aside[400], root_aside[400];
+    snprintf(aside, sizeof aside, "%s.aside", f.ring);
+    snprintf(root_aside, sizeof root_aside, "%s.aside", f.root);
+    assert_int_equal(rename(f.ring, aside), 0);
+    veil_error err = {0};
+    assert_int_equal(store_open(&st, &f.opt, &err), VEIL_ENOKEY);
+    assert_non_null(strstr(err.what, "keyring file is missing"));
+    assert_false(file_exists(f.ring)); /* no new keyring */
+    assert_int_equal(rename(aside, f.ring), 0);
+
+    assert_int_equal(rename(f.root, root_aside), 0);
+    err = (veil_error){0};
+    assert_int_equal(store_open(&st, &f.opt, &err), VEIL_ENOTFOUND);
+    assert_non_null(strstr(err.what, "restore the root key"));
+    assert_false(file_exists(f.root)); /* no new root key */
+    assert_int_equal(rename(root_aside, f.root), 0);
+
+    st = open_ok(&f.opt);
+    assert_int_equal(read_back(st, "kept", NULL), VEIL_OK);
+    store_close(st);
+    fixture_remove(&f);
+}
+
+/* Another store's keyring (and root key) is refused by its id. */
+static void test_foreign_keyring_refused(void **state)
+{
+    (void)state;
+    fixture f, g;
+    fixture_init(&f);
+    fixture_init(&g);
+    store *st = open_ok(&f.opt);
+    write_session(st, "mine", 1);
+    store_close(st);
+    st = open_ok(&g.opt);
+    store_close(st);
+    copy_file(g.ring, f.ring);
+    unlink(f.root);
+    copy_file(g.root, f.root);
+    veil_error err = {0};
+    assert_int_equal(store_open(&st, &f.opt, &err), VEIL_ENOKEY);
+    assert_non_null(strstr(err.what, "not the one this keys database was written with"));
+    fixture_remove(&g);
+    fixture_remove(&f);
+}
+
+/* A keys backup carries its keyring: the stale-escrow restore fails
+ * verification loudly, and restoring with the carried keyring fixes it. */
+static void test_restore_with_stale_keyring(void **state)
+{
+    (void)state;
+    fixture f, g;
+    fixture_init(&f);
+    fixture_init(&g);
+    char escrow[400], bdata[400], bkeys[400];
+    snprintf(escrow, sizeof escrow, "%s/escrowed-keyring", f.dir);
+    snprintf(bdata, sizeof bdata, "%s/backup-data", f.dir);
+    snprintf(bkeys, sizeof bkeys, "%s/backup-keys", f.dir);
+    store *st = open_ok(&f.opt);
+    write_session(st, "early", 1);
+    copy_file(f.ring, escrow); /* escrowed once, never again */
+    uint32_t v, id;
+    size_t done, remaining;
+    assert_int_equal(store_key_rotate(st, &v), VEIL_OK);
+    assert_int_equal(store_key_rewrap(st, 100, 10, &done, &remaining), VEIL_OK);
+    write_session(st, "late", 1);
+    assert_int_equal(store_backup(st, STORE_DB_DATA, bdata, &id), VEIL_OK);
+    assert_int_equal(store_backup(st, STORE_DB_KEYS, bkeys, &id), VEIL_OK);
+    store_close(st);
+
+    copy_file(escrow, g.ring);
+    copy_file(f.root, g.root);
+    veil_error err = {0};
+    assert_int_equal(store_restore(STORE_DB_DATA, bdata, g.data, NULL, &err), VEIL_OK);
+    assert_int_equal(store_restore(STORE_DB_KEYS, bkeys, g.keys, NULL, &err), VEIL_OK);
+    st = open_ok(&g.opt);
+    store_verify_report r;
+    assert_int_equal(store_verify(st, false, &r), VEIL_OK);
+    assert_false(store_verify_clean(&r));
+    assert_int_equal(r.keys_unopened, 2);
+    assert_int_equal(r.n_versions_unopened, 1);
+    assert_int_equal(r.versions_unopened[0], 2);
+    assert_int_equal(read_back(st, "late", NULL), VEIL_ENOKEY);
+    store_close(st);
+
+    assert_int_equal(store_restore(STORE_DB_KEYS, bkeys, g.keys, g.ring, &err), VEIL_OK);
+    char before[400];
+    snprintf(before, sizeof before, "%s.before-restore", g.ring);
+    assert_true(file_exists(before));
+    st = open_ok(&g.opt);
+    assert_int_equal(store_verify(st, true, &r), VEIL_OK);
+    assert_true(store_verify_clean(&r));
+    assert_int_equal(read_back(st, "early", NULL), VEIL_OK);
+    assert_int_equal(read_back(st, "late", NULL), VEIL_OK);
+    store_close(st);
+    fixture_remove(&g);
+    fixture_remove(&f);
+}
+
+static void test_backup_purge(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    char bkeys[400];
+    snprintf(bkeys, sizeof bkeys, "%s/backup-keys", f.dir);
+    store *st = open_ok(&f.opt);
+    uint32_t id, removed;
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "s%d", i);
+        write_session(st, name, 1);
+        assert_int_equal(store_backup(st, STORE_DB_KEYS, bkeys, &id), VEIL_OK);
+    }
+    assert_int_equal(id, 3);
+    veil_error err = {0};
+    assert_int_equal(store_backup_purge(STORE_DB_DATA, bkeys, 1, 0, &removed, &err), VEIL_EINVAL);
+    assert_int_equal(
+        store_backup_purge(STORE_DB_KEYS, bkeys, 0, (uint64_t)time(NULL) - 3600, &removed, &err),
+        VEIL_OK);
+    assert_int_equal(removed, 0); /* all taken within the hour */
+    assert_int_equal(store_backup_purge(STORE_DB_KEYS, bkeys, 1, 0, &removed, &err), VEIL_OK);
+    assert_int_equal(removed, 2);
+    assert_int_equal(store_backup(st, STORE_DB_KEYS, bkeys, &id), VEIL_OK);
+    assert_int_equal(id, 4); /* the engine goes on numbering after the purge */
+    store_close(st);
+    fixture_remove(&f);
+}
+
+/* The root secret changes: the old one no longer opens the keyring, the
+ * new one does, and every session still reads. A passphrase is the first
+ * line of its file. */
+static void test_root_change(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    write_session(st, "stays", 2);
+    char newkey[400], pass[400];
+    snprintf(newkey, sizeof newkey, "%s/new-root.key", f.dir);
+    snprintf(pass, sizeof pass, "%s/passphrase", f.dir);
+    veil_error err = {0};
+    assert_int_equal(store_root_change(st, newkey, NULL, &err), VEIL_OK);
+    store_close(st);
+    err = (veil_error){0};
+    assert_int_equal(store_open(&st, &f.opt, &err), VEIL_ECRYPTO);
+    f.opt.root_key_file = newkey;
+    st = open_ok(&f.opt);
+    assert_int_equal(read_back(st, "stays", NULL), VEIL_OK);
+    write_file(pass, "a passphrase of some length\nnot this line\n", 42);
+    assert_int_equal(store_root_change(st, NULL, pass, &err), VEIL_OK);
+    store_close(st);
+    f.opt.root_key_file = NULL;
+    f.opt.root_passphrase_file = pass;
+    write_file(pass, "a passphrase of some length", 27); /* the same first line */
+    st = open_ok(&f.opt);
+    assert_int_equal(read_back(st, "stays", NULL), VEIL_OK);
+    store_close(st);
+    fixture_remove(&f);
+}
+
+/* A keyring that another process left unreadable: reload fails, and the
+ * keyring loaded before stays in use (writes go on). */
+static void test_failed_reload_keeps_the_keyring(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    write_session(st, "one", 1);
+    write_file(f.ring, "not a keyring", 13);
+    bool changed;
+    assert_int_not_equal(store_keyring_reload(st, &changed), VEIL_OK);
+    uint32_t v;
+    assert_int_not_equal(store_key_rotate(st, &v), VEIL_OK);
+    write_session(st, "two", 1);
+    assert_int_equal(read_back(st, "one", NULL), VEIL_OK);
+    assert_int_equal(read_back(st, "two", NULL), VEIL_OK);
+    store_close(st);
     fixture_remove(&f);
 }
 
@@ -674,6 +911,12 @@ int main(void)
         cmocka_unit_test(test_damaged_index_entry_is_listed_not_fatal),
         cmocka_unit_test(test_group_commit_shares_fsyncs),
         cmocka_unit_test(test_backup_restore_and_stale_keys),
+        cmocka_unit_test(test_missing_keyring_never_starts_a_new_hierarchy),
+        cmocka_unit_test(test_foreign_keyring_refused),
+        cmocka_unit_test(test_restore_with_stale_keyring),
+        cmocka_unit_test(test_backup_purge),
+        cmocka_unit_test(test_root_change),
+        cmocka_unit_test(test_failed_reload_keeps_the_keyring),
         cmocka_unit_test(test_kill_during_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,6 +42,19 @@ static int check_marker(const char *dir, store_db which)
     return strcmp(line, db_name(which)) ? VEIL_EINVAL : VEIL_OK;
 }
 
+/* An existing backup directory of database `which`, or why not in *err. */
+static int backup_dir_of(const char *dir, store_db which, veil_error *err)
+{
+    int rc = check_marker(dir, which);
+    if (rc == VEIL_ENOTFOUND)
+        return veil_fail(err, rc, "that directory holds no Veil backup", 0);
+    if (rc == VEIL_EINVAL)
+        return veil_fail(err, rc, "that directory holds a backup of the other database", 0);
+    if (rc)
+        return veil_fail(err, rc, "cannot read the backup directory's marker file", 0);
+    return VEIL_OK;
+}
+
 int store_backup(store *st, store_db which, const char *dir, uint32_t *backup_id)
 {
     int rc = check_marker(dir, which);
@@ -107,13 +120,9 @@ static int restore_keyring(const char *db_dir, const char *keyring_path, veil_er
 int store_restore(store_db which, const char *dir, const char *db_dir, const char *keyring_path,
                   veil_error *err)
 {
-    int rc = check_marker(dir, which);
-    if (rc == VEIL_ENOTFOUND)
-        return veil_fail(err, rc, "that directory holds no Veil backup", 0);
-    if (rc == VEIL_EINVAL)
-        return veil_fail(err, rc, "that directory holds a backup of the other database", 0);
+    int rc = backup_dir_of(dir, which, err);
     if (rc)
-        return veil_fail(err, rc, "cannot read the backup directory's marker file", 0);
+        return rc;
     kv *probe;
     rc = kv_open(&probe, db_dir, false); /* takes the lock: nothing may be running on it */
     if (rc == VEIL_EBUSY)
@@ -137,13 +146,9 @@ int store_restore(store_db which, const char *dir, const char *db_dir, const cha
 int store_backup_purge(store_db which, const char *dir, uint32_t keep, uint64_t before_s,
                        uint32_t *removed, veil_error *err)
 {
-    int rc = check_marker(dir, which);
-    if (rc == VEIL_ENOTFOUND)
-        return veil_fail(err, rc, "that directory holds no Veil backup", 0);
-    if (rc == VEIL_EINVAL)
-        return veil_fail(err, rc, "that directory holds a backup of the other database", 0);
+    int rc = backup_dir_of(dir, which, err);
     if (rc)
-        return veil_fail(err, rc, "cannot read the backup directory's marker file", 0);
+        return rc;
     rc = kv_backup_purge(dir, keep, before_s, removed);
     return rc ? veil_fail(err, rc, "cannot purge the backups", 0) : VEIL_OK;
 }

@@ -216,14 +216,23 @@ int kv_backup(kv *db, const char *dir, uint32_t *backup_id)
     return err ? map_error(err) : VEIL_OK;
 }
 
-int kv_restore(const char *dir, const char *db_dir)
+/* The BackupEngine of backup directory `dir`, without a database open. */
+static int open_engine(const char *dir, rocksdb_backup_engine_t **be)
 {
     char *err = NULL;
     rocksdb_options_t *o = rocksdb_options_create();
-    rocksdb_backup_engine_t *be = rocksdb_backup_engine_open(o, dir, &err);
+    *be = rocksdb_backup_engine_open(o, dir, &err);
     rocksdb_options_destroy(o);
-    if (err)
-        return map_error(err);
+    return err ? map_error(err) : VEIL_OK;
+}
+
+int kv_restore(const char *dir, const char *db_dir)
+{
+    char *err = NULL;
+    rocksdb_backup_engine_t *be;
+    int rc = open_engine(dir, &be);
+    if (rc)
+        return rc;
     rocksdb_restore_options_t *ro = rocksdb_restore_options_create();
     rocksdb_backup_engine_restore_db_from_latest_backup(be, db_dir, db_dir, ro, &err);
     rocksdb_restore_options_destroy(ro);
@@ -234,11 +243,10 @@ int kv_restore(const char *dir, const char *db_dir)
 int kv_backup_purge(const char *dir, uint32_t keep, uint64_t before_s, uint32_t *removed)
 {
     char *err = NULL;
-    rocksdb_options_t *o = rocksdb_options_create();
-    rocksdb_backup_engine_t *be = rocksdb_backup_engine_open(o, dir, &err);
-    rocksdb_options_destroy(o);
-    if (err)
-        return map_error(err);
+    rocksdb_backup_engine_t *be;
+    int rc = open_engine(dir, &be);
+    if (rc)
+        return rc;
     const rocksdb_backup_engine_info_t *info = rocksdb_backup_engine_get_backup_info(be);
     int n = rocksdb_backup_engine_info_count(info);
     /* The engine deletes only the oldest ones, keeping a count: keep those

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -138,6 +140,24 @@ int veil_buf_append_fill(veil_buf *b, char c, size_t n)
     memset(b->data + b->len, c, n);
     b->len += n;
     b->data[b->len] = '\0';
+    return VEIL_OK;
+}
+
+int veil_buf_printf(veil_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return VEIL_EINVAL;
+    int err = veil_buf_reserve(b, (size_t)n);
+    if (err)
+        return err;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
     return VEIL_OK;
 }
 

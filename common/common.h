@@ -95,6 +95,8 @@ int veil_buf_reserve(veil_buf *b, size_t extra) VEIL_MUST_CHECK;
 int veil_buf_append(veil_buf *b, const void *bytes, size_t n) VEIL_MUST_CHECK;
 int veil_buf_append_str(veil_buf *b, const char *s) VEIL_MUST_CHECK;
 int veil_buf_append_fill(veil_buf *b, char c, size_t n) VEIL_MUST_CHECK;
+int veil_buf_printf(veil_buf *b, const char *fmt, ...) VEIL_MUST_CHECK
+    __attribute__((format(printf, 2, 3)));
 /* Empties the buffer for reuse, wiping what it held. */
 void veil_buf_reset(veil_buf *b);
 /* Empties it without wiping: only for bytes that never held a secret (masked output). */

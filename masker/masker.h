@@ -63,6 +63,18 @@ void masker_site_free(masker_site *site);
 int masker_site_set(masker_site *site, const char *page_glob, const char *name, const char *value,
                     const char **why) VEIL_MUST_CHECK;
 
+/*
+ * What the browser snippet can mask itself on a page (rrweb's own options),
+ * sent to it in `ready`. Hints only: the server masks everything again.
+ */
+typedef struct {
+    bool record_inputs;
+    bool record_pii;
+    char mask_selector[1024]; /* the site's and the page's, ", "-joined; "" for none */
+} masker_hints;
+
+void masker_site_hints(const masker_site *site, const char *url, masker_hints *out);
+
 /* ---- 2. Sessions ----------------------------------------------------- */
 
 typedef struct masker_session masker_session;

@@ -41,6 +41,7 @@ typedef struct {
     int record_pii;    /* -1: not set here */
     selector_list mask;
     selector_list allow;
+    char *mask_text; /* the mask selectors as written, ", "-joined (snippet hints) */
 } policy_values;
 
 typedef struct {
@@ -84,8 +85,10 @@ void masker_site_free(masker_site *site)
         return;
     selector_list_clear(&site->base.mask);
     selector_list_clear(&site->base.allow);
+    free(site->base.mask_text);
     for (int i = 0; i < site->n_pages; i++) {
         free(site->pages[i].glob);
+        free(site->pages[i].v.mask_text);
         selector_list_clear(&site->pages[i].v.mask);
         selector_list_clear(&site->pages[i].v.allow);
     }
@@ -276,6 +279,22 @@ static int set_selectors(masker_site *site, selector_list *l, const char *value,
     return err ? VEIL_EINVAL : VEIL_OK;
 }
 
+/* Adds `value` to a ", "-joined text. */
+static int append_text(char **text, const char *value, const char **why)
+{
+    size_t had = *text ? strlen(*text) : 0, n = strlen(value);
+    char *grown = realloc(*text, had + (had ? 2 : 0) + n + 1);
+    if (!grown) {
+        *why = "out of memory";
+        return VEIL_ENOMEM;
+    }
+    if (had)
+        memcpy(grown + had, ", ", 2), had += 2;
+    memcpy(grown + had, value, n + 1);
+    *text = grown;
+    return VEIL_OK;
+}
+
 int masker_site_set(masker_site *site, const char *page_glob, const char *name, const char *value,
                     const char **why)
 {
@@ -303,8 +322,12 @@ int masker_site_set(masker_site *site, const char *page_glob, const char *name, 
         *(name[7] == 'i' ? &v->record_inputs : &v->record_pii) = b;
         return VEIL_OK;
     }
-    if (!strcmp(name, "mask_selector") || !strcmp(name, "allow_selector"))
-        return set_selectors(site, name[0] == 'm' ? &v->mask : &v->allow, value, why);
+    if (!strcmp(name, "allow_selector"))
+        return set_selectors(site, &v->allow, value, why);
+    if (!strcmp(name, "mask_selector")) {
+        int err = set_selectors(site, &v->mask, value, why);
+        return err ? err : append_text(&v->mask_text, value, why);
+    }
     *why = "unknown masking option: expected ip_octets, record_inputs, record_pii, "
            "mask_selector or allow_selector";
     return VEIL_EINVAL;
@@ -446,4 +469,35 @@ bool selector_list_match(const selector_list *list, uint64_t atoms)
         if ((atoms & list->compounds[i]) == list->compounds[i])
             return true;
     return false;
+}
+
+/* ---- hints for the snippet --------------------------------------------------- */
+
+void masker_site_hints(const masker_site *site, const char *url, masker_hints *out)
+{
+    masker_policy p;
+    masker_site_resolve(site, url, url ? strlen(url) : 0, &p);
+    memset(out, 0, sizeof *out);
+    out->record_inputs = p.record_inputs;
+    out->record_pii = p.record_pii;
+    const policy_values *page = NULL;
+    char path[2048];
+    if (url)
+        url_path(url, strlen(url), path, sizeof path);
+    for (int i = 0; url && i < site->n_pages && !page; i++)
+        if (fnmatch(site->pages[i].glob, strstr(site->pages[i].glob, "://") ? url : path, 0) == 0)
+            page = &site->pages[i].v;
+    const char *parts[2] = {site->base.mask_text, page ? page->mask_text : NULL};
+    size_t at = 0;
+    for (int i = 0; i < 2; i++) {
+        if (!parts[i])
+            continue;
+        int n = snprintf(out->mask_selector + at, sizeof out->mask_selector - at, "%s%s",
+                         at ? ", " : "", parts[i]);
+        if (n < 0 || (size_t)n >= sizeof out->mask_selector - at) {
+            out->mask_selector[at] = '\0'; /* a hint: too long to send is left out */
+            break;
+        }
+        at += (size_t)n;
+    }
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # install-deps.sh [--tests] - installs the Debian 12 packages Veil builds and
-# runs with, when any is missing; with --tests also what the test suite needs
-# (Chromium, Node.js, Python and the browser tests' npm packages). Run as root; does
+# runs with (Node.js and npm included: they build the browser snippet), when
+# any is missing; with --tests also what the test suite needs (Chromium,
+# Python and the browser tests' npm packages). Run as root; does
 # nothing when all are there.
 set -eu
 with_tests=false
@@ -9,12 +10,13 @@ with_tests=false
 PACKAGES="meson ninja-build re2c pkg-config gcc clang libclang-rt-14-dev
 libwebsockets-dev librocksdb-dev libsodium-dev libjansson-dev libzstd-dev
 libcmocka-dev libinih-dev libssl-dev zlib1g-dev openssl curl iproute2"
+# Node.js and npm build the browser snippet (scripts/build-snippet.sh)
+command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 if [ "$(dpkg --print-architecture)" = amd64 ]; then
     PACKAGES="$PACKAGES libhyperscan-dev" # the regex engine bench/masker compares against
 fi
 if $with_tests; then
-    PACKAGES="$PACKAGES chromium python3" # python3: the adversarial masking suite
-    command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm" # the browser tests' runner
+    PACKAGES="$PACKAGES chromium python3" # python3: the adversarial and ingest suites
 fi
 missing=
 for p in $PACKAGES; do

@@ -5,6 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/build-snippet.sh
 if [ ! -f build-release/build.ninja ]; then
     meson setup build-release --buildtype=release >/dev/null
 fi
@@ -30,7 +31,9 @@ cat var/veil.log
 cat <<MSG
 
 Veil is running (pid $(cat var/veil.pid), log var/veil.log, state under var/).
-  demo site:     name "demo", site key "demo-site-key"
+  demo page:     https://127.0.0.1:8443/demo records into the demo site (key
+                 "demo-site-key"); accept the self-signed certificate first
+  your site:     build-release/veil/veil snippet --site NAME prints its tag
   mask a file:   build-release/veil/veil mask < recording.json
   stored data:   var/data and var/keys, sealed under master keys in var/keyring;
                  var/root.key opens them. It sits beside the data it protects,

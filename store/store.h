@@ -9,6 +9,7 @@
  *      order, list, delete (crypto-shredding), retention.
  *   3. Master keys: rotate, rewrap, status, retire.
  *   4. Backup, restore, verification and statistics.
+ *   5. Alerts raised by ingest.
  *
  * Key hierarchy (docs/architecture.md, "Keys"): a root key (a key file, or a
  * passphrase through argon2id) seals the keyring file of versioned master
@@ -281,5 +282,37 @@ typedef struct {
 } store_stats;
 
 void store_stats_get(store *st, store_stats *out);
+
+/* ---- 5. Alerts ------------------------------------------------------------ */
+
+/*
+ * What ingest found that the site's client should have masked (a card
+ * number outside a card field, a secret by name) or a site that keeps
+ * sending malformed batches: counted per site and kind, for the console's
+ * Alert Receivers. Metadata only (no event data), kept in `data`.
+ */
+typedef struct {
+    uint64_t id; /* time-ordered, unique within the site */
+    char site[65];
+    char kind[24];        /* "card_elsewhere", "secret", "malformed" */
+    uint64_t count;       /* findings the alert stands for */
+    uint64_t at_ms;       /* when it was raised */
+    char session_id[65];  /* the last session it was seen in ("" when none) */
+    char acked_by[65];    /* "" until acknowledged */
+    uint64_t acked_ms;
+} store_alert;
+
+/* Adds an alert (its id is set from at_ms; not synced: an alert may be lost
+ * in a crash, never a batch). */
+int store_alert_add(store *st, store_alert *a) VEIL_MUST_CHECK;
+
+/* Calls fn with the site's alerts (all sites when NULL), newest first; fn
+ * returns non-zero to stop. */
+typedef int (*store_alert_fn)(void *user, const store_alert *a);
+int store_alert_list(store *st, const char *site, store_alert_fn fn,
+                     void *user) VEIL_MUST_CHECK;
+
+/* Marks alert `id` of `site` acknowledged by `user`; VEIL_ENOTFOUND. */
+int store_alert_ack(store *st, const char *site, uint64_t id, const char *user) VEIL_MUST_CHECK;
 
 #endif

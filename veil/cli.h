@@ -21,6 +21,7 @@ typedef struct {
 } veil_command;
 
 int cmd_serve(int argc, char **argv);
+int cmd_snippet(int argc, char **argv);
 int cmd_mask(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);

@@ -8,11 +8,16 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <ini.h>
+
+/* Site keys travel in URLs and HTML attributes: nothing to escape. */
+#define KEY_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~-"
 
 /* A configuration file is a few KB; anything this large is a mistake. */
 #define CONFIG_FILE_LIMIT ((size_t)1 << 20)
@@ -109,11 +114,11 @@ static int server_option(parse_ctx *ctx, const char *name, const char *value)
         if (parse_long(value, 1, 65535, &v))
             return fail(ctx, ctx->line, COLUMN_VALUE, "%s: expected a port number 1-65535", name);
         *(name[0] == 'i' ? &cfg->ingest_port : &cfg->console_port) = (int)v;
-    } else if (!strcmp(name, "max_message_bytes")) {
-        if (parse_long(value, 1024, 256L << 20, &v))
+    } else if (!strcmp(name, "metrics_port")) {
+        if (parse_long(value, 0, 65535, &v))
             return fail(ctx, ctx->line, COLUMN_VALUE,
-                        "max_message_bytes: expected a number of bytes from 1024 to 268435456");
-        cfg->max_message_bytes = (size_t)v;
+                        "metrics_port: expected 0 (none) or a port number 1-65535");
+        cfg->metrics_port = (int)v;
     } else if (!strcmp(name, "trusted_proxy")) {
         if (cfg->n_trusted_proxies == VEIL_CONFIG_MAX_PROXIES)
             return fail(ctx, ctx->line, COLUMN_KEY, "trusted_proxy: at most %d entries",
@@ -122,10 +127,11 @@ static int server_option(parse_ctx *ctx, const char *name, const char *value)
             return fail(ctx, ctx->line, COLUMN_VALUE, "trusted_proxy: address too long");
         cfg->n_trusted_proxies++;
     } else {
-        char *dst = !strcmp(name, "state_dir")  ? cfg->state_dir
-                    : !strcmp(name, "tls_cert") ? cfg->tls_cert
-                    : !strcmp(name, "tls_key")  ? cfg->tls_key
-                                                : NULL;
+        char *dst = !strcmp(name, "state_dir")            ? cfg->state_dir
+                    : !strcmp(name, "tls_cert")           ? cfg->tls_cert
+                    : !strcmp(name, "tls_key")            ? cfg->tls_key
+                    : !strcmp(name, "metrics_token_file") ? cfg->metrics_token_file
+                                                          : NULL;
         if (!dst)
             return fail(ctx, ctx->line, COLUMN_KEY,
                         "unknown option '%s' in [server]; see docs/configuration.md", name);
@@ -168,6 +174,102 @@ static int store_option(parse_ctx *ctx, const char *name, const char *value)
                     "unknown option '%s' in [store]; see docs/configuration.md", name);
     if (copy_string(dst, VEIL_CONFIG_PATH_MAX, value))
         return fail(ctx, ctx->line, COLUMN_VALUE, "%s: path too long", name);
+    return 1;
+}
+
+/* The [ingest] limits: name, range, and where the value goes. */
+typedef struct {
+    const char *name;
+    long min, max;
+    const char *unit;
+    size_t offset;
+    bool is_size; /* a size_t field, else an int */
+} limit_option;
+
+#define LIMIT(name, min, max, unit, field, is_size)                                                \
+    {                                                                                              \
+        name, min, max, unit, offsetof(ingest_limits, field), is_size                              \
+    }
+
+static const limit_option LIMIT_OPTIONS[] = {
+    LIMIT("max_message_bytes", 1024, 256L << 20, "bytes", max_message_bytes, true),
+    LIMIT("max_inflated_bytes", 1024, 1L << 30, "bytes", max_inflated_bytes, true),
+    LIMIT("batches_per_second", 0, 100000, "batches (0: no limit)", batches_per_second, false),
+    LIMIT("site_batches_per_second", 0, 10000000, "batches (0: no limit)", site_batches_per_second,
+          false),
+    LIMIT("connections_per_ip", 0, 1000000, "connections (0: no limit)", connections_per_ip, false),
+    LIMIT("max_sessions", 1, 10000000, "sessions", max_sessions, false),
+    LIMIT("max_session_bytes", 0, 1L << 40, "bytes (0: no limit)", max_session_bytes, true),
+    LIMIT("max_session_minutes", 0, 100000, "minutes (0: no limit)", max_session_minutes, false),
+    LIMIT("hello_timeout", 1, 3600, "seconds", hello_timeout_s, false),
+    LIMIT("idle_timeout", 1, 86400, "seconds", idle_timeout_s, false),
+    LIMIT("masker_memory_bytes", 1L << 20, 1L << 40, "bytes", masker_memory_bytes, true),
+    LIMIT("queue_bytes", 1L << 16, 1L << 34, "bytes", queue_bytes, true),
+};
+
+static int ingest_option(parse_ctx *ctx, const char *name, const char *value)
+{
+    veil_config *cfg = ctx->cfg;
+    long v;
+    if (!strcmp(name, "workers")) {
+        if (parse_long(value, 0, 1024, &v))
+            return fail(ctx, ctx->line, COLUMN_VALUE,
+                        "workers: expected 0 (one per core) to 1024 threads");
+        cfg->ingest_workers = (int)v;
+        return 1;
+    }
+    if (!strcmp(name, "snippet")) {
+        if (copy_string(cfg->snippet, sizeof cfg->snippet, value))
+            return fail(ctx, ctx->line, COLUMN_VALUE, "snippet: path too long");
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof LIMIT_OPTIONS / sizeof LIMIT_OPTIONS[0]; i++) {
+        const limit_option *o = &LIMIT_OPTIONS[i];
+        if (strcmp(name, o->name))
+            continue;
+        if (parse_long(value, o->min, o->max, &v))
+            return fail(ctx, ctx->line, COLUMN_VALUE, "%s: expected %ld to %ld %s", name, o->min,
+                        o->max, o->unit);
+        char *field = (char *)&cfg->limits + o->offset;
+        if (o->is_size)
+            *(size_t *)field = (size_t)v;
+        else
+            *(int *)field = (int)v;
+        return 1;
+    }
+    return fail(ctx, ctx->line, COLUMN_KEY,
+                "unknown option '%s' in [ingest]; see docs/configuration.md", name);
+}
+
+/* "https://shop.example" or "http://localhost:8080", as browsers send it; or "*". */
+static bool origin_syntax_ok(const char *o)
+{
+    if (!strcmp(o, "*"))
+        return true;
+    const char *host = !strncmp(o, "https://", 8)  ? o + 8
+                       : !strncmp(o, "http://", 7) ? o + 7
+                                                   : NULL;
+    return host && *host && !strpbrk(host, "/?# ");
+}
+
+/* `origin = A B ...`: each allowed to record for the site; repeatable. */
+static int site_origins(parse_ctx *ctx, veil_site_config *sc, const char *value)
+{
+    char list[512];
+    if (copy_string(list, sizeof list, value))
+        return fail(ctx, ctx->line, COLUMN_VALUE, "origin: value too long");
+    char *save = NULL;
+    for (char *o = strtok_r(list, " ,", &save); o; o = strtok_r(NULL, " ,", &save)) {
+        if (!origin_syntax_ok(o))
+            return fail(ctx, ctx->line, COLUMN_VALUE,
+                        "origin: expected scheme://host[:port] as browsers send it (e.g. "
+                        "https://shop.example), or *");
+        if (sc->n_origins == INGEST_MAX_ORIGINS ||
+            copy_string(sc->origins[sc->n_origins], sizeof sc->origins[0], o))
+            return fail(ctx, ctx->line, COLUMN_VALUE,
+                        "origin: at most %d, each up to 255 characters", INGEST_MAX_ORIGINS);
+        sc->n_origins++;
+    }
     return 1;
 }
 
@@ -260,6 +362,8 @@ static int on_option(void *user, const char *section, const char *name, const ch
         return server_option(ctx, name, value);
     if (!strcmp(section, "store"))
         return store_option(ctx, name, value);
+    if (!strcmp(section, "ingest"))
+        return ingest_option(ctx, name, value);
     if (!strcmp(section, "masking"))
         return policy_option(ctx, SCOPE_ALL_SITES, NULL, NULL, name, value);
     if (!split_section(section, "site", site, sizeof site, &rest) && !*rest) {
@@ -274,20 +378,25 @@ static int on_option(void *user, const char *section, const char *name, const ch
             sc->retention_days = (int)days;
             return 1;
         }
+        if (!strcmp(name, "origin"))
+            return site_origins(ctx, sc, value);
         if (!strcmp(name, "key")) {
-            if (!*value || copy_string(sc->key, sizeof sc->key, value))
+            if (!*value || strspn(value, KEY_CHARS) != strlen(value) ||
+                copy_string(sc->key, sizeof sc->key, value))
                 return fail(ctx, ctx->line, COLUMN_VALUE,
-                            "key: expected 1 to 127 characters (the site key the snippet sends)");
+                            "key: expected 1 to 127 letters, digits, '.', '_', '~' or '-' (the "
+                            "site key the snippet sends)");
             return 1;
         }
         return policy_option(ctx, SCOPE_SITE, site, NULL, name, value);
     }
     if (!split_section(section, "page", site, sizeof site, &rest) && *rest)
         return policy_option(ctx, SCOPE_PAGE, site, rest, name, value);
-    return fail(ctx, ctx->line, COLUMN_KEY,
-                "unknown section [%s]: expected [server], [store], [masking], [site NAME] or "
-                "[page SITE GLOB]",
-                section);
+    return fail(
+        ctx, ctx->line, COLUMN_KEY,
+        "unknown section [%s]: expected [server], [ingest], [store], [masking], [site NAME] or "
+        "[page SITE GLOB]",
+        section);
 }
 
 /* inih reads through this, so the handler knows which line it is on. */
@@ -316,7 +425,8 @@ static void set_defaults(veil_config *cfg)
     strcpy(cfg->state_dir, "var");
     cfg->rotate_after_days = 90;
     cfg->rotate_after_wraps = 1LL << 30;
-    cfg->max_message_bytes = 4u << 20;
+    ingest_limits_default(&cfg->limits);
+    snprintf(cfg->snippet, sizeof cfg->snippet, "%s", VEIL_SNIPPET_DEFAULT);
 }
 
 /* Store paths not set in the file live under state_dir. */
@@ -348,6 +458,12 @@ static int build_sites(parse_ctx *ctx)
         if (!demo)
             return fail(ctx, 1, COLUMN_KEY, "out of memory");
         strcpy(demo->key, "demo-site-key");
+        /* the demo page is served by the ingest listener itself */
+        snprintf(demo->origins[0], sizeof demo->origins[0], "https://127.0.0.1:%d",
+                 cfg->ingest_port);
+        snprintf(demo->origins[1], sizeof demo->origins[1], "https://localhost:%d",
+                 cfg->ingest_port);
+        demo->n_origins = 2;
     }
     for (int i = 0; i < cfg->n_sites; i++) {
         veil_site_config *sc = &cfg->sites[i];

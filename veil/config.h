@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "../ingest/ingest.h"
 #include "../masker/masker.h"
 
 #define VEIL_CONFIG_DEFAULT_PATH "veil.conf"
@@ -17,6 +18,8 @@
 typedef struct {
     char name[64];
     char key[128];
+    char origins[INGEST_MAX_ORIGINS][256]; /* Origin values allowed to record ("*": any) */
+    int n_origins;
     int retention_days;  /* 0: sessions are kept until deleted */
     masker_site *policy; /* owned */
 } veil_site_config;
@@ -28,9 +31,13 @@ typedef struct {
     char state_dir[VEIL_CONFIG_PATH_MAX];
     char tls_cert[VEIL_CONFIG_PATH_MAX]; /* empty: self-signed under state_dir */
     char tls_key[VEIL_CONFIG_PATH_MAX];
-    size_t max_message_bytes;
     char trusted_proxies[VEIL_CONFIG_MAX_PROXIES][64];
     int n_trusted_proxies;
+    char metrics_token_file[VEIL_CONFIG_PATH_MAX]; /* bearer token for /metrics on the console */
+    int metrics_port;                              /* 0: no plain /metrics listener */
+    ingest_limits limits;                          /* [ingest] */
+    int ingest_workers;                            /* 0: one per core */
+    char snippet[VEIL_CONFIG_PATH_MAX];            /* the built snippet served at /veil.js */
     char data_dir[VEIL_CONFIG_PATH_MAX];
     char keys_dir[VEIL_CONFIG_PATH_MAX];
     char keyring[VEIL_CONFIG_PATH_MAX];

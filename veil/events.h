@@ -16,8 +16,9 @@
 typedef int (*events_fn)(void *user, const char *event, size_t len, size_t offset);
 
 /*
- * Calls fn for each event of `text`: a JSON array of events, or JSON Lines
- * (one event per non-blank line). *is_array says which it was. Returns 0,
+ * Calls fn for each event of `text`: a JSON array of events, a batch as
+ * ingest stores it ({"t":"batch","seq":N,"events":[...]}, counted as an
+ * array), or JSON Lines (one event per non-blank line). *is_array says which it was. Returns 0,
  * fn's code, or VEIL_EJSON with *err (may be NULL) saying what is wrong and
  * at which byte.
  */

@@ -23,8 +23,23 @@ static const veil_command COMMANDS[] = {
      "are used: both servers on 127.0.0.1 (ingest 8443, console 8444), state under\n"
      "./var/, and a self-signed certificate created on first start.\n"
      "\n"
-     "  --config FILE   configuration file (docs/configuration.md)\n",
+     "  --config FILE   configuration file (docs/configuration.md)\n"
+     "\n"
+     "SIGTERM or SIGINT stops it gracefully: no new connections, every batch received\n"
+     "is stored and acknowledged, then connections close (1001) and it exits 0.\n",
      cmd_serve},
+    {"snippet", "print the <script> tag that records a site",
+     "usage: veil snippet [--config FILE] [--site NAME] [--host HOST[:PORT]]\n"
+     "\n"
+     "Prints the tag to put on every page of a site: the snippet's address on the\n"
+     "ingest listener, its Subresource Integrity hash and the site key. The hash\n"
+     "changes when the snippet is rebuilt (scripts/build-snippet.sh): print the tag\n"
+     "again then.\n"
+     "\n"
+     "  --site NAME       the site (default: the only one, or 'demo')\n"
+     "  --host HOST       the name browsers reach the ingest listener by (default:\n"
+     "                    the listen address and ingest_port)\n",
+     cmd_snippet},
     {"mask", "mask a recorded session from stdin to stdout",
      "usage: veil mask [options] < events.json > masked.json\n"
      "\n"

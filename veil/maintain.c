@@ -202,21 +202,22 @@ void maintain_stop(maintainer *m)
     free(m);
 }
 
-void maintain_metrics(char *out, size_t cap)
+int maintain_metrics(veil_buf *out)
 {
     pthread_mutex_lock(&progress.mu);
-    int n = snprintf(out, cap,
-                     "# TYPE veil_master_key_current gauge\nveil_master_key_current %u\n"
-                     "# TYPE veil_rewrap_remaining gauge\nveil_rewrap_remaining %" PRIu64 "\n"
-                     "# TYPE veil_rewrapped_total counter\nveil_rewrapped_total %" PRIu64 "\n"
-                     "# TYPE veil_rotations_total counter\nveil_rotations_total %" PRIu64 "\n"
-                     "# TYPE veil_retention_deleted_total counter\n"
-                     "veil_retention_deleted_total %" PRIu64 "\n"
-                     "# TYPE veil_data_keys gauge\n",
-                     progress.current, progress.rewrap_remaining, progress.rewrapped,
-                     progress.rotations, progress.retention_deleted);
-    for (size_t i = 0; i < progress.n && n > 0 && (size_t)n + 64 < cap; i++)
-        n += snprintf(out + n, cap - (size_t)n, "veil_data_keys{version=\"%u\"} %" PRIu64 "\n",
-                      progress.keys[i].version, progress.keys[i].data_keys);
+    int rc = veil_buf_printf(out,
+                             "# TYPE veil_master_key_current gauge\nveil_master_key_current %u\n"
+                             "# TYPE veil_rewrap_remaining gauge\nveil_rewrap_remaining %" PRIu64
+                             "\n# TYPE veil_rewrapped_total counter\nveil_rewrapped_total %" PRIu64
+                             "\n# TYPE veil_rotations_total counter\nveil_rotations_total %" PRIu64
+                             "\n# TYPE veil_retention_deleted_total counter\n"
+                             "veil_retention_deleted_total %" PRIu64 "\n"
+                             "# TYPE veil_data_keys gauge\n",
+                             progress.current, progress.rewrap_remaining, progress.rewrapped,
+                             progress.rotations, progress.retention_deleted);
+    for (size_t i = 0; i < progress.n && !rc; i++)
+        rc = veil_buf_printf(out, "veil_data_keys{version=\"%u\"} %" PRIu64 "\n",
+                             progress.keys[i].version, progress.keys[i].data_keys);
     pthread_mutex_unlock(&progress.mu);
+    return rc;
 }

@@ -17,7 +17,7 @@ typedef struct maintainer maintainer;
 int maintain_start(maintainer **out, const veil_config *cfg, store *st) VEIL_MUST_CHECK;
 void maintain_stop(maintainer *m);
 
-/* Prometheus text of the latest progress (any thread). */
-void maintain_metrics(char *out, size_t cap);
+/* Appends Prometheus text of the latest progress (any thread). */
+int maintain_metrics(veil_buf *out) VEIL_MUST_CHECK;
 
 #endif

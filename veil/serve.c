@@ -1,16 +1,26 @@
-/* serve.c - `veil serve`: one libwebsockets context, two TLS vhosts. */
+/*
+ * serve.c - `veil serve`: opens the store, starts its maintenance, and runs
+ * one libwebsockets context with the ingest listener, the console and, when
+ * configured, a plain metrics listener. SIGTERM or SIGINT drains ingest
+ * (what was received is stored and acked, then connections close with 1001)
+ * before the process exits.
+ */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <libwebsockets.h>
+#include <sodium.h>
 
+#include "../common/tls.h"
 #include "../ingest/ingest.h"
 #include "../replay/replay.h"
 #include "cli.h"
 #include "maintain.h"
-#include "tls.h"
+
+/* How long a drain may take before the rest is left to the clients' resend. */
+#define DRAIN_SECONDS 30
 
 static volatile sig_atomic_t stopping;
 
@@ -27,49 +37,150 @@ static void log_line(int level, const char *line)
     fprintf(stderr, "veil serve: lws: %s", line);
 }
 
-static struct lws_vhost *vhost(struct lws_context *ctx, const veil_config *cfg, const char *name,
-                               int port, const struct lws_protocols *protocols, const char *alpn)
+typedef struct {
+    veil_config cfg;
+    store *st;
+    maintainer *maint;
+    ingest_site *sites;
+    ingest *in;
+    char metrics_token[256];
+    struct lws_context *ctx;
+} server;
+
+static int all_metrics(void *user, veil_buf *out)
+{
+    server *s = user;
+    int rc = maintain_metrics(out);
+    return rc ? rc : ingest_metrics(s->in, out);
+}
+
+/* The configured sites, as ingest sees them; every one needs an origin. */
+static int ingest_sites(server *s)
+{
+    const veil_config *cfg = &s->cfg;
+    if (!(s->sites = calloc((size_t)cfg->n_sites, sizeof *s->sites))) {
+        cli_error("out of memory");
+        return VEIL_ENOMEM;
+    }
+    for (int i = 0; i < cfg->n_sites; i++) {
+        const veil_site_config *sc = &cfg->sites[i];
+        if (!sc->n_origins) {
+            cli_error("[site %s] has no origin: add 'origin = https://...' naming the pages "
+                      "that record (docs/configuration.md)",
+                      sc->name);
+            return VEIL_ECONFIG;
+        }
+        ingest_site *is = &s->sites[i];
+        is->name = sc->name;
+        is->key = sc->key;
+        is->policy = sc->policy;
+        is->n_origins = sc->n_origins;
+        for (int o = 0; o < sc->n_origins; o++)
+            is->origins[o] = sc->origins[o];
+    }
+    return VEIL_OK;
+}
+
+static int start_ingest(server *s)
+{
+    const veil_config *cfg = &s->cfg;
+    const char *proxies[VEIL_CONFIG_MAX_PROXIES];
+    for (int i = 0; i < cfg->n_trusted_proxies; i++)
+        proxies[i] = cfg->trusted_proxies[i];
+    const veil_site_config *demo = veil_config_site(cfg, "demo");
+    ingest_config ic = {
+        .sites = s->sites,
+        .n_sites = cfg->n_sites,
+        .limits = cfg->limits,
+        .st = s->st,
+        .state_dir = cfg->state_dir,
+        .snippet_path = cfg->snippet,
+        .trusted_proxies = proxies, /* copied by ingest_create */
+        .n_trusted_proxies = cfg->n_trusted_proxies,
+        .workers = cfg->ingest_workers,
+        .demo_site_key = demo ? demo->key : NULL,
+    };
+    veil_error err = {0};
+    int rc = ingest_create(&s->in, &ic, &err);
+    if (rc)
+        cli_error("%s: %s", err.what ? err.what : "cannot start ingest", veil_strerror(rc));
+    return rc;
+}
+
+/* The first line of metrics_token_file, at least 16 characters. */
+static int load_metrics_token(server *s)
+{
+    if (!s->cfg.metrics_token_file[0])
+        return VEIL_OK;
+    veil_buf text = {0};
+    int rc = veil_read_file(s->cfg.metrics_token_file, &text, 4096, NULL);
+    size_t n = rc ? 0 : strcspn(text.data, "\r\n");
+    if (!rc && (n < 16 || n >= sizeof s->metrics_token))
+        rc = VEIL_EINVAL;
+    if (!rc)
+        memcpy(s->metrics_token, text.data, n);
+    veil_buf_free(&text);
+    if (rc)
+        cli_error("metrics_token_file %s: %s; its first line must be the token, 16 to 255 "
+                  "characters",
+                  s->cfg.metrics_token_file, veil_strerror(rc));
+    return rc;
+}
+
+static struct lws_vhost *console_vhost(server *s)
 {
     struct lws_context_creation_info v;
     memset(&v, 0, sizeof v);
-    v.vhost_name = name;
-    v.iface = cfg->listen;
-    v.port = port;
-    v.protocols = protocols;
-    v.ssl_cert_filepath = cfg->tls_cert;
-    v.ssl_private_key_filepath = cfg->tls_key;
-    v.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
-    v.alpn = alpn;
-    v.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_VALIDATE_UTF8;
-    /* lws binds an IPv4 literal only with IPv6 off; otherwise it listens on all addresses */
-    if (strchr(cfg->listen, '.'))
+    v.vhost_name = "console";
+    v.iface = s->cfg.listen;
+    v.port = s->cfg.console_port;
+    v.protocols = replay_protocols();
+    v.alpn = "http/1.1";
+    if (strchr(s->cfg.listen, '.')) /* lws binds an IPv4 literal only with IPv6 off */
         v.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-    return lws_create_vhost(ctx, &v);
+    veil_tls_vhost(&v, s->cfg.tls_cert, s->cfg.tls_key);
+    return lws_create_vhost(s->ctx, &v);
 }
 
-/* One context, two TLS vhosts; NULL (with the reason printed) on failure. */
-static struct lws_context *start_servers(const veil_config *cfg)
+static struct lws_vhost *metrics_vhost(server *s)
 {
+    struct lws_context_creation_info v;
+    memset(&v, 0, sizeof v);
+    v.vhost_name = "metrics";
+    v.iface = s->cfg.listen;
+    v.port = s->cfg.metrics_port;
+    v.protocols = replay_metrics_protocols();
+    if (strchr(s->cfg.listen, '.'))
+        v.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    return lws_create_vhost(s->ctx, &v);
+}
+
+/* One context, every listener; VEIL_EIO (with the reason printed) on failure. */
+static int start_listeners(server *s)
+{
+    const veil_config *cfg = &s->cfg;
     lws_set_log_level(LLL_ERR | LLL_WARN, log_line);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
-    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    struct lws_context *ctx = lws_create_context(&info);
-    if (!ctx) {
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+                   LWS_SERVER_OPTION_VALIDATE_UTF8; /* lws reads it from the context only */
+    info.fd_limit_per_thread = 0;                   /* lws sizes its tables from RLIMIT_NOFILE */
+    if (!(s->ctx = lws_create_context(&info))) {
         cli_error("cannot start the server library");
-        return NULL;
+        return VEIL_EIO;
     }
-    if (!vhost(ctx, cfg, "ingest", cfg->ingest_port, ingest_protocols(), "http/1.1")) {
-        cli_error("cannot listen on %s:%d (ingest); is the port in use?", cfg->listen,
-                  cfg->ingest_port);
-    } else if (!vhost(ctx, cfg, "console", cfg->console_port, replay_protocols(), "http/1.1")) {
-        cli_error("cannot listen on %s:%d (console); is the port in use?", cfg->listen,
-                  cfg->console_port);
-    } else {
-        return ctx;
-    }
-    lws_context_destroy(ctx);
-    return NULL;
+    const char *what = NULL;
+    int port = 0;
+    if (ingest_listen(s->in, s->ctx, cfg->listen, cfg->ingest_port, cfg->tls_cert, cfg->tls_key))
+        what = "ingest", port = cfg->ingest_port;
+    else if (!console_vhost(s))
+        what = "console", port = cfg->console_port;
+    else if (cfg->metrics_port && !metrics_vhost(s))
+        what = "metrics", port = cfg->metrics_port;
+    if (!what)
+        return VEIL_OK;
+    cli_error("cannot listen on %s:%d (%s); is the port in use?", cfg->listen, port, what);
+    return VEIL_EIO;
 }
 
 /* Keys of open sessions the server expects to hold in locked memory, with
@@ -99,6 +210,87 @@ static void warn_about_secrets(const veil_config *cfg)
                 cfg->root_key_file, cfg->state_dir);
 }
 
+static void print_addresses(const server *s)
+{
+    const veil_config *cfg = &s->cfg;
+    char sri[128];
+    printf("veil serve: ingest wss://%s:%d/ (subprotocol %s)\n", cfg->listen, cfg->ingest_port,
+           INGEST_SUBPROTOCOL);
+    if (ingest_snippet_sri(cfg->snippet, sri, sizeof sri))
+        printf("veil serve: snippet not built (%s): run scripts/build-snippet.sh\n", cfg->snippet);
+    else
+        printf("veil serve: snippet https://%s:%d/veil.js (%s)\n", cfg->listen, cfg->ingest_port,
+               sri);
+    if (veil_config_site(cfg, "demo"))
+        printf("veil serve: demo page https://%s:%d/demo\n", cfg->listen, cfg->ingest_port);
+    if (cfg->metrics_port)
+        printf("veil serve: metrics http://%s:%d/metrics\n", cfg->listen, cfg->metrics_port);
+    printf("veil serve: console https://%s:%d/\n", cfg->listen, cfg->console_port);
+    fflush(stdout);
+}
+
+/* Serves until a signal, then drains ingest for up to DRAIN_SECONDS. */
+static void run(server *s)
+{
+    uint64_t deadline = 0;
+    while (lws_service(s->ctx, 0) >= 0) {
+        if (stopping && !deadline) {
+            fprintf(stderr, "veil serve: stopping: storing and acknowledging what was received\n");
+            ingest_shutdown(s->in);
+            deadline = veil_now_ms() + DRAIN_SECONDS * 1000;
+        }
+        if (deadline && ingest_drained(s->in))
+            break;
+        if (deadline && veil_now_ms() > deadline) {
+            fprintf(stderr,
+                    "veil serve: drain took longer than %d s; closing the rest (their "
+                    "clients resend what was not acked)\n",
+                    DRAIN_SECONDS);
+            break;
+        }
+    }
+}
+
+static int serve(server *s)
+{
+    veil_config *cfg = &s->cfg;
+    veil_error err = {0};
+    int code = veil_mkdirs(cfg->state_dir, 0700); /* the store makes its own directories */
+    if (code) {
+        cli_error("cannot create %s: %s; check permissions", cfg->state_dir, veil_strerror(code));
+        return code;
+    }
+    if ((code = veil_tls_ensure(cfg->state_dir, cfg->tls_cert, cfg->tls_key, sizeof cfg->tls_cert,
+                                &err))) {
+        cli_error("%s (%s): %s", err.what, cfg->tls_cert[0] ? cfg->tls_cert : cfg->state_dir,
+                  veil_strerror(code));
+        return code;
+    }
+    if ((code = ingest_sites(s)) || (code = load_metrics_token(s)))
+        return code;
+    if ((code = cli_open_store(cfg, OPEN_WRITER, &s->st, NULL)))
+        return code;
+    warn_about_secrets(cfg);
+    if ((code = maintain_start(&s->maint, cfg, s->st))) {
+        cli_error("cannot start the background key maintenance");
+        return code;
+    }
+    if ((code = start_ingest(s)))
+        return code;
+    replay_config rc = {.metrics = all_metrics,
+                        .metrics_user = s,
+                        .metrics_token = s->metrics_token[0] ? s->metrics_token : NULL};
+    replay_configure(&rc);
+    if ((code = start_listeners(s)))
+        return code;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    print_addresses(s);
+    run(s);
+    return VEIL_OK;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'}, {0}};
@@ -115,50 +307,70 @@ int cmd_serve(int argc, char **argv)
         cli_error("unexpected argument '%s'; see 'veil serve --help'", argv[optind]);
         return EXIT_USAGE;
     }
+    server s = {0};
+    if (cli_load_config(&s.cfg, config_path))
+        return EXIT_FAIL;
+    int rc = serve(&s);
+    if (s.ctx)
+        lws_context_destroy(s.ctx); /* closes the connections left */
+    ingest_destroy(s.in);           /* stores what the workers hold */
+    maintain_stop(s.maint);
+    store_close(s.st);
+    free(s.sites);
+    sodium_memzero(s.metrics_token, sizeof s.metrics_token);
+    veil_config_free(&s.cfg);
+    return rc ? EXIT_FAIL : EXIT_OK;
+}
+
+/* ---- veil snippet ------------------------------------------------------------------ */
+
+static const veil_site_config *snippet_site(const veil_config *cfg, const char *name)
+{
+    if (name)
+        return veil_config_site(cfg, name);
+    if (cfg->n_sites == 1)
+        return &cfg->sites[0];
+    return veil_config_site(cfg, "demo");
+}
+
+int cmd_snippet(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"site", required_argument, NULL, 's'},
+                                         {"host", required_argument, NULL, 'h'},
+                                         {0}};
+    const char *config_path = NULL, *site_name = NULL, *host = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:s:h:", opts, NULL)) != -1) {
+        if (c == '?') {
+            cli_error("see 'veil snippet --help' for the options");
+            return EXIT_USAGE;
+        }
+        *(c == 'c' ? &config_path : c == 's' ? &site_name : &host) = optarg;
+    }
     veil_config cfg;
     if (cli_load_config(&cfg, config_path))
         return EXIT_FAIL;
     int rc = EXIT_FAIL;
-    struct lws_context *ctx = NULL;
-    store *st = NULL;
-    maintainer *maint = NULL;
-    veil_error err = {0};
-    int code = veil_mkdirs(cfg.state_dir, 0700); /* the store makes its own directories */
-    if (code) {
-        cli_error("cannot create %s: %s; check permissions", cfg.state_dir, veil_strerror(code));
-        goto out;
+    char sri[128], where[300];
+    const veil_site_config *site = snippet_site(&cfg, site_name);
+    if (!site) {
+        if (site_name)
+            cli_error("no [site %s] in the configuration", site_name);
+        else
+            cli_error("the configuration has several sites: name one with --site");
+    } else if (ingest_snippet_sri(cfg.snippet, sri, sizeof sri)) {
+        cli_error("the snippet is not built (%s): run scripts/build-snippet.sh", cfg.snippet);
+    } else {
+        if (host && strchr(host, ':'))
+            snprintf(where, sizeof where, "%s", host);
+        else
+            snprintf(where, sizeof where, "%s:%d", host ? host : cfg.listen, cfg.ingest_port);
+        printf("<script src=\"https://%s/veil.js\" integrity=\"%s\" crossorigin=\"anonymous\" "
+               "data-veil-site=\"%s\" async></script>\n",
+               where, sri, site->key);
+        rc = EXIT_OK;
     }
-    if ((code = veil_tls_ensure(cfg.state_dir, cfg.tls_cert, cfg.tls_key, sizeof cfg.tls_cert,
-                                &err))) {
-        cli_error("%s (%s): %s", err.what, cfg.tls_cert[0] ? cfg.tls_cert : cfg.state_dir,
-                  veil_strerror(code));
-        goto out;
-    }
-    if (cli_open_store(&cfg, OPEN_WRITER, &st, NULL))
-        goto out;
-    warn_about_secrets(&cfg);
-    if (maintain_start(&maint, &cfg, st)) {
-        cli_error("cannot start the background key maintenance");
-        goto out;
-    }
-    replay_set_metrics(maintain_metrics);
-    if (!(ctx = start_servers(&cfg)))
-        goto out;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGPIPE, SIG_IGN);
-    printf("veil serve: ingest wss://%s:%d/ (subprotocol %s)\n", cfg.listen, cfg.ingest_port,
-           INGEST_SUBPROTOCOL);
-    printf("veil serve: console https://%s:%d/\n", cfg.listen, cfg.console_port);
-    fflush(stdout);
-    while (!stopping && lws_service(ctx, 0) >= 0)
-        ;
-    rc = EXIT_OK;
-out:
-    if (ctx)
-        lws_context_destroy(ctx);
-    maintain_stop(maint);
-    store_close(st);
     veil_config_free(&cfg);
     return rc;
 }

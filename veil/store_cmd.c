@@ -234,39 +234,28 @@ typedef struct {
     uint32_t chunks;
 } export_ctx;
 
-static int print_line(void *user, const char *event, size_t len, size_t offset)
+static int print_event(void *user, const char *event, size_t len, size_t offset)
 {
-    (void)user;
     (void)offset;
-    return fwrite(event, 1, len, stdout) == len && putchar('\n') != EOF ? VEIL_OK : VEIL_EIO;
+    export_ctx *ec = user;
+    if (!ec->jsonl && putchar(ec->wrote_event ? ',' : '[') == EOF)
+        return VEIL_EIO;
+    ec->wrote_event = true;
+    if (fwrite(event, 1, len, stdout) != len || (ec->jsonl && putchar('\n') == EOF))
+        return VEIL_EIO;
+    return VEIL_OK;
 }
 
-/* Each chunk is one masked JSON array; the export joins their events. */
+/* Each chunk is a masked array of events, or a batch as ingest stored it;
+ * the export joins their events. */
 static int export_chunk(void *user, uint32_t seq, const char *json, size_t len)
 {
     (void)seq;
     export_ctx *ec = user;
     ec->chunks++;
-    if (ec->jsonl) {
-        bool is_array;
-        int rc = events_each(json, len, &is_array, print_line, NULL, NULL);
-        return rc == VEIL_EJSON ? VEIL_ECORRUPT : rc;
-    }
-    const char *open = memchr(json, '[', len), *close = json + len;
-    while (close > json && close[-1] != ']')
-        close--;
-    if (!open || close <= open + 1)
-        return VEIL_ECORRUPT;
-    const char *body = open + 1, *end = close - 1;
-    while (body < end && strchr(" \t\r\n", *body))
-        body++;
-    if (body == end)
-        return VEIL_OK;
-    if (putchar(ec->wrote_event ? ',' : '[') == EOF)
-        return VEIL_EIO;
-    ec->wrote_event = true;
-    return fwrite(body, 1, (size_t)(end - body), stdout) == (size_t)(end - body) ? VEIL_OK
-                                                                                 : VEIL_EIO;
+    bool is_array;
+    int rc = events_each(json, len, &is_array, print_event, ec, NULL);
+    return rc == VEIL_EJSON ? VEIL_ECORRUPT : rc;
 }
 
 /* "Key not available" has three causes; says which, naming the version. */

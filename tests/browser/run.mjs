@@ -4,52 +4,25 @@
 // keystroke state while ordinary text stays byte for byte; then replays the
 // masked session in rrweb's Replayer.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  allOf, check, count, here, launch, leakedCardPrefix, leakedText, replay as replayIn, results,
+  rrwebFiles, serveStatic,
+} from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const veil = process.argv[2];
 const work = mkdtempSync(path.join(tmpdir(), 'veil-browser-'));
-let passed = 0;
-let failed = 0;
 
-function check(name, ok, detail = '') {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'ok' : 'not ok'} - ${name}${!ok && detail ? ` (${detail})` : ''}`);
-}
-
-// ---- a static server for the pages and rrweb ------------------------------
-const files = {
-  '/rrweb.js': path.join(here, 'node_modules/rrweb/dist/rrweb.umd.cjs'),
-  '/rrweb.css': path.join(here, 'node_modules/rrweb/dist/style.css'),
+const { server, origin } = await serveStatic({
+  ...rrwebFiles,
   '/record.js': path.join(here, 'pages/record.js'),
   '/checkout.html': path.join(here, 'pages/checkout.html'),
   '/react.html': path.join(here, 'pages/react.html'),
-  '/replay.html': path.join(here, 'pages/replay.html'),
-};
-const types = { '.js': 'text/javascript', '.cjs': 'text/javascript', '.css': 'text/css', '.html': 'text/html' };
-const server = http.createServer((req, res) => {
-  const file = files[req.url.split('?')[0]];
-  if (!file) {
-    res.writeHead(404).end();
-    return;
-  }
-  res.writeHead(200, { 'content-type': types[path.extname(file)] + '; charset=utf-8' });
-  res.end(readFileSync(file));
 });
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const origin = `http://127.0.0.1:${server.address().port}`;
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
+const replay = (events) => replayIn(browser, origin, events);
 
 async function record(pageName, act) {
   const page = await browser.newPage();
@@ -68,45 +41,6 @@ function mask(events, flags = []) {
   return JSON.parse(out.toString());
 }
 
-// ---- what the checks look for -----------------------------------------------
-const digitsOf = (s) => s.replace(/[\s\u00a0-]/g, '');
-
-// Every string in a JSON value, with the event index it came from.
-function strings(events) {
-  const found = [];
-  const walk = (v, i) => {
-    if (typeof v === 'string') found.push([i, v]);
-    else if (Array.isArray(v)) v.forEach((x) => walk(x, i));
-    else if (v && typeof v === 'object') Object.values(v).forEach((x) => walk(x, i));
-  };
-  events.forEach((e, i) => walk(e, i));
-  return found;
-}
-
-// No string holds more than the 6-digit BIN of any of these cards.
-function leakedCardPrefix(events, cards) {
-  for (const [i, s] of strings(events)) {
-    const d = digitsOf(s);
-    for (const card of cards)
-      for (let n = 7; n <= card.length; n++)
-        if (d.includes(card.slice(0, n))) return `event ${i}: ${JSON.stringify(s).slice(0, 80)}`;
-  }
-  return '';
-}
-
-function leakedText(events, secrets) {
-  for (const [i, s] of strings(events))
-    for (const secret of secrets)
-      if (s.includes(secret)) return `event ${i} holds ${JSON.stringify(secret)}`;
-  return '';
-}
-
-// True when there is at least one item and every one passes: a check over
-// nothing must not pass.
-const allOf = (list, ok) => list.length > 0 && list.every(ok);
-
-const count = (events, text) => strings(events).filter(([, s]) => s.includes(text)).length;
-
 // Input events (incremental source 5) for a node id.
 const inputsFor = (events, id) =>
   events.filter((e) => e.type === 3 && e.data.source === 5 && e.data.id === id);
@@ -121,23 +55,6 @@ function nodeId(events, domId) {
   };
   events.filter((e) => e.type === 2).forEach((e) => walk(e.data.node));
   return found;
-}
-
-// ---- replay ------------------------------------------------------------------
-async function replay(events) {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${origin}/replay.html`);
-  const result = await page.evaluate((evs) => {
-    const replayer = new rrweb.Replayer(evs, { root: document.getElementById('player') });
-    const end = evs[evs.length - 1].timestamp - evs[0].timestamp;
-    replayer.pause(end); // applies every event up to the end, synchronously
-    const doc = replayer.iframe.contentDocument;
-    return { text: doc.body ? doc.body.innerText : '', inputs: [...doc.querySelectorAll('input')].map((i) => i.value) };
-  }, events);
-  await page.close();
-  return { ...result, errors };
 }
 
 // ---- the checkout page ---------------------------------------------------------
@@ -223,7 +140,7 @@ check('the controlled-input session replays without errors', reactPlayed.errors.
 
 await browser.close();
 server.close();
-if (failed === 0) rmSync(work, { recursive: true, force: true });
+if (results.failed === 0) rmSync(work, { recursive: true, force: true });
 else console.log(`# recordings kept in ${work}`);
-console.log(`browser: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+console.log(`browser: ${results.passed} passed, ${results.failed} failed`);
+process.exit(results.failed === 0 ? 0 : 1);

@@ -1,9 +1,14 @@
 #!/bin/sh
-# test_browser.sh VEIL - the real-browser tests (run.mjs) as one meson test.
-# Needs node, Debian's chromium and `npm ci` done here: scripts/install-deps.sh.
+# test_browser.sh VEIL - the real-browser tests as one meson test: run.mjs
+# (recordings masked by `veil mask`) and snippet.mjs (the snippet recording
+# into `veil serve`). Needs node, Debian's chromium, `npm ci` done here
+# (scripts/install-deps.sh) and the snippet built (scripts/build-snippet.sh).
 here=$(dirname "$0")
 if [ ! -d "$here/node_modules/rrweb" ] || [ ! -x /usr/bin/chromium ]; then
     echo "browser tests: rrweb or chromium missing; run scripts/install-deps.sh" >&2
     exit 1
 fi
-exec node "$here/run.mjs" "$1"
+status=0
+node "$here/run.mjs" "$1" || status=1
+node "$here/snippet.mjs" "$1" || status=1
+exit $status

@@ -113,10 +113,18 @@ curl -s --max-time 5 "http://127.0.0.1:$console/healthz" >plain 2>/dev/null
 plain_rc=$? # 7 would be "connection refused": then nothing was listening to refuse it
 check "console refuses plain HTTP" test ! -s plain -a $plain_rc -ne 0 -a $plain_rc -ne 7
 check "and keeps serving after it" kill -0 "$server_pid"
-curl -sk --max-time 3 -i -N --http1.1 -H "Connection: Upgrade" -H "Upgrade: websocket" \
-    -H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" \
-    -H "Sec-WebSocket-Protocol: veil.v1" "https://127.0.0.1:$ingest/" >ws 2>/dev/null
-check "ingest upgrades to the veil.v1 WebSocket" contains ws "101"
+upgrade() { # upgrade SITE ORIGIN: the ingest's answer to a WebSocket upgrade
+    curl -sk --max-time 3 -i -N --http1.1 -H "Connection: Upgrade" -H "Upgrade: websocket" \
+        -H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" \
+        -H "Sec-WebSocket-Protocol: veil.v1" -H "Origin: $2" "https://127.0.0.1:$ingest/?site=$1" 2>/dev/null
+}
+upgrade demo-site-key "https://127.0.0.1:$ingest" >ws
+check "the demo site's own page may record: ingest upgrades to veil.v1" contains ws "101"
+upgrade demo-site-key "https://evil.example" >ws
+check "another origin may not (403)" contains ws "403"
+curl -sk --max-time 5 "https://127.0.0.1:$ingest/demo" >demo 2>/dev/null
+check "the demo page carries the snippet tag for the demo site" contains demo 'data-veil-site='"'"'demo-site-key'"'"
+check "serve prints the demo page" contains serve.out "demo page https://127.0.0.1:$ingest/demo"
 kill -TERM "$server_pid"
 wait "$server_pid"
 check "serve stops cleanly on SIGTERM" test $? -eq 0

@@ -162,7 +162,9 @@ check "and back to the first key" test $? -eq 0
 
 # --- beside a running server --------------------------------------------------------
 console=$(free_port)
-printf '[server]\nstate_dir = st\ningest_port = %s\nconsole_port = %s\n' "$(free_port)" "$console" >veil.conf
+echo "a-metrics-token-of-some-length" >metrics.token
+printf '[server]\nstate_dir = st\ningest_port = %s\nconsole_port = %s\nmetrics_token_file = metrics.token\n' \
+    "$(free_port)" "$console" >veil.conf
 "$VEIL" serve >serve.out 2>serve.err &
 server_pid=$!
 for _ in $(seq 1 100); do
@@ -182,7 +184,10 @@ for _ in $(seq 1 50); do
     sleep 0.2
 done
 check "the server moves every data key to the new version" test $rewrapped -eq 0
-curl -sk --max-time 5 "https://127.0.0.1:$console/metrics" >metrics
+curl -sk --max-time 5 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$console/metrics" >status
+check "metrics without the bearer token: 401" contains status 401
+curl -sk --max-time 5 -H "Authorization: Bearer a-metrics-token-of-some-length" \
+    "https://127.0.0.1:$console/metrics" >metrics
 check "metrics show the current master key" contains metrics "veil_master_key_current 4"
 "$VEIL" backup data bk/live-data >out 2>err
 check "backup works while the server runs" contains out "verified"

@@ -28,6 +28,9 @@ static void defaults_run_out_of_the_box(void **state)
     assert_int_equal(cfg.sites[0].retention_days, 0);
     assert_int_equal(cfg.n_sites, 1);
     assert_string_equal(cfg.sites[0].name, "demo");
+    /* the demo page is served by the ingest listener: its origin may record */
+    assert_int_equal(cfg.sites[0].n_origins, 2);
+    assert_string_equal(cfg.sites[0].origins[0], "https://127.0.0.1:8443");
     assert_non_null(cfg.sites[0].policy);
     veil_config_free(&cfg);
 }
@@ -45,8 +48,14 @@ static void file_overrides_and_sites(void **state)
                        "keys_dir = /mnt/keys\n"
                        "root_passphrase_file = /run/secrets/veil\n"
                        "rotate_after_wraps = 1000\n"
+                       "[ingest]\n"
+                       "max_message_bytes = 65536\n"
+                       "batches_per_second = 0\n"
+                       "idle_timeout = 30\n"
                        "[site shop]\n"
                        "key = abc123\n"
+                       "origin = https://shop.example, http://localhost:3000\n"
+                       "origin = https://www.shop.example\n"
                        "retention_days = 30\n"
                        "record_inputs = true\n"
                        "mask_selector = .secret, #ssn\n"
@@ -71,6 +80,13 @@ static void file_overrides_and_sites(void **state)
     const veil_site_config *shop = veil_config_site(&cfg, "shop");
     assert_non_null(shop);
     assert_string_equal(shop->key, "abc123");
+    assert_int_equal(shop->n_origins, 3);
+    assert_string_equal(shop->origins[1], "http://localhost:3000");
+    assert_string_equal(shop->origins[2], "https://www.shop.example");
+    assert_int_equal(cfg.limits.max_message_bytes, 65536);
+    assert_int_equal(cfg.limits.batches_per_second, 0); /* no limit */
+    assert_int_equal(cfg.limits.idle_timeout_s, 30);
+    assert_int_equal(cfg.limits.hello_timeout_s, 10); /* a default kept */
     assert_int_equal(shop->retention_days, 30);
     assert_null(veil_config_site(&cfg, "demo"));
     veil_config_free(&cfg);
@@ -98,6 +114,12 @@ static void errors_name_line_column_and_option(void **state)
         {"[site s]\nrecord_pii = perhaps\n", 2, 14, "record_pii"},
         {"[site s]\nrecord_pii = true\n", 1, 1, "has no key"},
         {"[page nosuch /x]\nip_octets = 1\n", 2, 1, "no [site nosuch]"},
+        {"[ingest]\nmax_message_bytes = 10\n", 2, 21, "max_message_bytes: expected 1024"},
+        {"[ingest]\nidle_timeout = 0\n", 2, 16, "idle_timeout"},
+        {"[ingest]\nmax_sesions = 5\n", 2, 1, "unknown option 'max_sesions' in [ingest]"},
+        {"[site s]\nkey = k\norigin = shop.example\n", 3, 10, "scheme://host"},
+        {"[site s]\nkey = k\norigin = https://shop.example/\n", 3, 10, "scheme://host"},
+        {"[site s]\nkey = k y\n", 2, 7, "key: expected"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         veil_config cfg;

@@ -762,6 +762,68 @@ static void test_backup_purge(void **state)
     fixture_remove(&f);
 }
 
+typedef struct {
+    store_alert got[8];
+    int n;
+} alert_list;
+
+static int collect_alert(void *user, const store_alert *a)
+{
+    alert_list *l = user;
+    if (l->n < 8)
+        l->got[l->n++] = *a;
+    return 0;
+}
+
+/* Alerts ingest raises: listed per site, newest first, acknowledged by a
+ * user; a session's events never enter them; a read-only store refuses. */
+static void test_alerts(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    store_alert a = {.count = 3, .at_ms = 1000};
+    snprintf(a.site, sizeof a.site, "shop");
+    snprintf(a.kind, sizeof a.kind, "card_elsewhere");
+    assert_int_equal(store_alert_add(st, &a), VEIL_OK);
+    uint64_t first = a.id;
+    a.at_ms = 2000;
+    snprintf(a.kind, sizeof a.kind, "malformed");
+    assert_int_equal(store_alert_add(st, &a), VEIL_OK);
+    snprintf(a.site, sizeof a.site, "shop2"); /* a site whose name extends the first */
+    assert_int_equal(store_alert_add(st, &a), VEIL_OK);
+    snprintf(a.site, sizeof a.site, "../x");
+    assert_int_equal(store_alert_add(st, &a), VEIL_EINVAL);
+
+    alert_list l = {0};
+    assert_int_equal(store_alert_list(st, "shop", collect_alert, &l), VEIL_OK);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.got[0].kind, "malformed"); /* newest first */
+    assert_string_equal(l.got[1].kind, "card_elsewhere");
+    assert_int_equal(l.got[1].count, 3);
+    assert_string_equal(l.got[1].site, "shop");
+    assert_string_equal(l.got[1].acked_by, "");
+    assert_int_equal(store_alert_ack(st, "shop", first, "alice"), VEIL_OK);
+    assert_int_equal(store_alert_ack(st, "shop", first + 12345, "alice"), VEIL_ENOTFOUND);
+    memset(&l, 0, sizeof l);
+    assert_int_equal(store_alert_list(st, NULL, collect_alert, &l), VEIL_OK);
+    assert_int_equal(l.n, 3); /* every site */
+    bool acked = false;
+    for (int i = 0; i < l.n; i++)
+        if (l.got[i].id == first)
+            acked = !strcmp(l.got[i].acked_by, "alice") && l.got[i].acked_ms > 0;
+    assert_true(acked);
+    store_close(st);
+
+    store_options ro = f.opt;
+    ro.mode = STORE_READ_ONLY;
+    st = open_ok(&ro);
+    assert_int_equal(store_alert_add(st, &a), VEIL_EBUSY);
+    store_close(st);
+    fixture_remove(&f);
+}
+
 /* The root secret changes: the old one no longer opens the keyring, the
  * new one does, and every session still reads. A passphrase is the first
  * line of its file. */
@@ -916,6 +978,7 @@ int main(void)
         cmocka_unit_test(test_restore_with_stale_keyring),
         cmocka_unit_test(test_backup_purge),
         cmocka_unit_test(test_root_change),
+        cmocka_unit_test(test_alerts),
         cmocka_unit_test(test_failed_reload_keeps_the_keyring),
         cmocka_unit_test(test_kill_during_rotation),
     };

@@ -1,6 +1,7 @@
 /*
- * tls.h - the server certificate both listeners present: the configured one,
- * or a self-signed one created on first start.
+ * tls.h - what both listeners present: the server certificate (the
+ * configured one, or a self-signed one created on first start) and one TLS
+ * policy: TLS 1.2 and 1.3, AEAD cipher suites only.
  */
 #ifndef VEIL_TLS_H
 #define VEIL_TLS_H
@@ -18,5 +19,11 @@
  */
 int veil_tls_ensure(const char *state_dir, char *cert, char *key, size_t cap,
                     veil_error *err) VEIL_MUST_CHECK;
+
+struct lws_context_creation_info;
+
+/* Sets the certificate, the AEAD-only suites and the protocol versions on
+ * a vhost's creation info. */
+void veil_tls_vhost(struct lws_context_creation_info *v, const char *cert, const char *key);
 
 #endif

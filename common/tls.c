@@ -1,4 +1,8 @@
-/* tls.c - the listeners' certificate: checked when configured, else self-signed once. */
+/*
+ * tls.c - what both listeners (ingest and console) present: the configured
+ * certificate, or a self-signed one made once; and one TLS policy, AEAD
+ * suites only, set on each vhost.
+ */
 #include "tls.h"
 
 #include <errno.h>
@@ -8,13 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libwebsockets.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "config.h"
+#include <limits.h>
 
 static int add_ext(X509 *cert, int nid, const char *value)
 {
@@ -114,7 +119,7 @@ int veil_tls_ensure(const char *state_dir, char *cert, char *key, size_t cap, ve
 {
     if (cert[0] || key[0])
         return check_configured(cert, key, err);
-    char dir[VEIL_CONFIG_PATH_MAX + 8];
+    char dir[PATH_MAX];
     if ((size_t)snprintf(dir, sizeof dir, "%s/tls", state_dir) >= sizeof dir ||
         (size_t)snprintf(cert, cap, "%s/cert.pem", dir) >= cap ||
         (size_t)snprintf(key, cap, "%s/key.pem", dir) >= cap)
@@ -128,4 +133,22 @@ int veil_tls_ensure(const char *state_dir, char *cert, char *key, size_t cap, ve
     if (rc)
         return veil_fail(err, rc, "cannot create a self-signed certificate under state_dir", 0);
     return VEIL_OK;
+}
+
+/* TLS 1.2: ECDHE with AES-GCM or ChaCha20-Poly1305, nothing with CBC or SHA-1. */
+static const char TLS12_CIPHERS[] = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                                    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                                    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+static const char TLS13_CIPHERS[] =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
+void veil_tls_vhost(struct lws_context_creation_info *v, const char *cert, const char *key)
+{
+    v->ssl_cert_filepath = cert;
+    v->ssl_private_key_filepath = key;
+    v->ssl_cipher_list = TLS12_CIPHERS;
+    v->tls1_3_plus_cipher_list = TLS13_CIPHERS;
+    v->ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_RENEGOTIATION |
+                         SSL_OP_CIPHER_SERVER_PREFERENCE;
+    v->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 }

@@ -1,0 +1,93 @@
+"""server.py - `veil serve` for the ingest tests: a fresh state directory, a
+config with a test site, free ports, and the store read back with
+`veil export` and `veil sessions`."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, veil, ingest=None, server=None, site=None, state=None):
+        self.veil = veil
+        self.dir = state or tempfile.mkdtemp(prefix="veil-ingest-")
+        self.port = free_port()
+        self.console = free_port()
+        self.metrics = free_port()
+        lines = ["[server]", f"ingest_port = {self.port}", f"console_port = {self.console}",
+                 f"metrics_port = {self.metrics}", f"state_dir = {self.dir}/state"]
+        lines += [f"{k} = {v}" for k, v in (server or {}).items()]
+        lines += ["[ingest]"] + [f"{k} = {v}" for k, v in (ingest or {}).items()]
+        lines += ["[site shop]", "key = test-key", "origin = https://shop.test"]
+        lines += [f"{k} = {v}" for k, v in (site or {}).items()]
+        self.config = os.path.join(self.dir, "veil.conf")
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.proc = None
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "serve.log"), "ab")
+        self.proc = subprocess.Popen([self.veil, "serve", "--config", self.config],
+                                     stdout=subprocess.PIPE, stderr=self.log)
+        out = b""
+        deadline = time.time() + 60
+        while b"console https" not in out:
+            line = self.proc.stdout.readline()
+            if not line or time.time() > deadline:
+                raise RuntimeError(f"veil serve did not start: {self.stderr()}")
+            out += line
+        return self
+
+    def stderr(self):
+        with open(os.path.join(self.dir, "serve.log"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        if not self.proc:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.proc.stdout.close()
+        self.log.close()
+        self.proc = None
+        return code
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    # ---- the store, read back ------------------------------------------------
+    def export(self, session):
+        out = subprocess.run([self.veil, "export", "--config", self.config, session],
+                             capture_output=True, check=False)
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr.decode())
+        return json.loads(out.stdout)
+
+    def sessions(self):
+        out = subprocess.run([self.veil, "sessions", "--config", self.config, "--json"],
+                             capture_output=True, check=True)
+        return json.loads(out.stdout)
+
+    def metric(self, name):
+        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics}/metrics",
+                                      timeout=5).read().decode()
+        total = 0
+        for line in text.splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total

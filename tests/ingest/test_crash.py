@@ -1,0 +1,169 @@
+"""test_crash.py VEIL - kill -9 while many sessions are sending: after a
+restart every acked batch is stored exactly once, and every batch that was
+not acked is delivered by the clients' resend (as the snippet does it:
+keep until acked, resume with the token, resend), so each session ends
+holding every batch once, in order."""
+
+import os
+import random
+import shutil
+import signal
+import ssl
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import ws  # noqa: E402
+from server import Server  # noqa: E402
+
+VEIL = os.path.realpath(sys.argv[1])
+CLIENTS = int(os.environ.get("CRASH_CLIENTS", "24"))
+passed = failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+    print(f"{'ok' if ok else 'not ok'} - {name}{'' if ok or not detail else f' ({detail})'}")
+    sys.stdout.flush()
+
+
+class Client(threading.Thread):
+    """One browser tab: a batch every few ms, unacked ones kept and resent."""
+
+    def __init__(self, port, stop_sending, stop_all):
+        super().__init__(daemon=True)
+        self.port = port
+        self.stop_sending = stop_sending
+        self.stop_all = stop_all
+        self.session = None
+        self.next = 1
+        self.pending = {}  # seq -> events
+        self.acked = set()
+        self.acked_before_crash = set()
+        self.reconnects = 0
+        self.error = None
+
+    def connect(self):
+        c = ws.Connection(self.port, timeout=5)
+        if c.status != 101:
+            raise ConnectionError(f"upgrade {c.status}")
+        ready = c.hello(session=self.session)
+        if ready.get("t") != "ready":
+            raise ConnectionError(f"hello answered {ready}")
+        if self.session and ready["session"] != self.session["session"]:
+            raise AssertionError("the server started a new session instead of resuming")
+        self.session = ready
+        for seq in [s for s in self.pending if s <= ready["last"]]:
+            self.acked.add(seq)  # stored before the crash, its ack lost with it
+            del self.pending[seq]
+        for seq in sorted(self.pending):
+            c.batch(seq, self.pending[seq])
+        return c
+
+    def drain_acks(self, c, wait):
+        c.sock.settimeout(wait)
+        try:
+            while True:
+                m = c.recv(wait)
+                if m.get("t") == "ack":
+                    self.acked.add(m["seq"])
+                    self.pending.pop(m["seq"], None)
+                elif m.get("t") == "error":
+                    raise ConnectionError(m)
+        except (TimeoutError, ssl.SSLWantReadError):
+            pass
+
+    def run(self):
+        c = None
+        while not self.stop_all.is_set():
+            try:
+                if c is None:
+                    c = self.connect()
+                if not self.stop_sending.is_set():
+                    events = [ws.custom("mark", {"n": self.next})]
+                    if self.next == 1:
+                        events.insert(0, ws.meta())
+                    self.pending[self.next] = events
+                    c.batch(self.next, events)
+                    self.next += 1
+                elif not self.pending:
+                    break
+                self.drain_acks(c, random.uniform(0.005, 0.03))
+            except (ws.Closed, ConnectionError, OSError, ssl.SSLError, ValueError):
+                c = None
+                self.reconnects += 1
+                time.sleep(random.uniform(0.1, 0.3))  # backoff with jitter
+            except Exception as e:  # noqa: BLE001
+                self.error = repr(e)
+                break
+        if c:
+            c.close()
+
+
+def main():
+    srv = Server(VEIL, ingest={"batches_per_second": 1000, "connections_per_ip": 0})
+    srv.start()
+    stop_sending, stop_all = threading.Event(), threading.Event()
+    clients = [Client(srv.port, stop_sending, stop_all) for _ in range(CLIENTS)]
+    for c in clients:
+        c.start()
+    time.sleep(2.5)
+    for c in clients:
+        c.acked_before_crash = set(c.acked)
+    srv.proc.send_signal(signal.SIGKILL)
+    srv.proc.wait()
+    srv.proc.stdout.close()
+    srv.proc = None
+    in_flight = sum(len(c.pending) for c in clients)
+    check("many batches were acked before the crash",
+          sum(len(c.acked_before_crash) for c in clients) >= CLIENTS * 5,
+          sum(len(c.acked_before_crash) for c in clients))
+    check("and some were in flight, unacked, when it came", in_flight > 0, in_flight)
+    time.sleep(0.5)
+    srv.start()
+    time.sleep(2.0)
+    stop_sending.set()
+    deadline = time.time() + 60
+    while any(c.is_alive() for c in clients) and time.time() < deadline:
+        time.sleep(0.2)
+    stop_all.set()
+    for c in clients:
+        c.join(5)
+    errors = [c.error for c in clients if c.error]
+    check("every client resumed its own session after the restart", not errors, errors[:3])
+    check("every client got every batch acked in the end", all(not c.pending for c in clients),
+          [len(c.pending) for c in clients])
+    srv.stop()
+    exact, lost, doubled = 0, [], []
+    for c in clients:
+        events = srv.export(c.session["session"])
+        got = [e["data"]["payload"]["n"] for e in events
+               if e.get("type") == 5 and e["data"].get("tag") == "mark"]
+        sent = list(range(1, c.next))
+        if got == sent:
+            exact += 1
+        if not c.acked_before_crash <= set(got):
+            lost.append(sorted(c.acked_before_crash - set(got))[:5])
+        if len(got) != len(set(got)):
+            doubled.append(got)
+    check("no batch acked before the crash is lost", not lost, lost[:3])
+    check("no batch is stored twice", not doubled, str(doubled[:1])[:200])
+    check("every session holds every batch sent, once, in order", exact == CLIENTS,
+          f"{exact} of {CLIENTS}")
+    print(f"# {sum(c.next - 1 for c in clients)} batches from {CLIENTS} sessions, "
+          f"{sum(c.reconnects for c in clients)} reconnects")
+    if failed == 0:
+        shutil.rmtree(srv.dir, ignore_errors=True)
+    else:
+        print("# state kept in " + srv.dir)
+    print(f"crash: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -63,9 +63,19 @@ int protocol_batch_seq(const char *msg, size_t len, uint32_t *seq) VEIL_MUST_CHE
 /* Whether a message is a hello (its first member is "t":"hello"). */
 bool protocol_is_hello(const char *msg, size_t len);
 
-/* Outgoing messages, NUL-terminated into out (cap bytes); their length. */
-size_t protocol_ready(char *out, size_t cap, const char *session, const char *token, uint32_t last,
-                      bool state, const masker_hints *hints);
+/* What `ready` tells the client. */
+typedef struct {
+    const char *session, *token;
+    uint32_t last; /* highest seq stored */
+    bool state;    /* the server holds masker state for the session */
+    const masker_hints *hints;
+    size_t max_message, max_inflated; /* so the snippet never sends what is refused */
+    int batches_per_second;           /* and never faster than allowed (0: no limit) */
+} ready_msg;
+
+/* Outgoing messages, NUL-terminated into out (cap bytes); their length (0
+ * when it does not fit). */
+size_t protocol_ready(char *out, size_t cap, const ready_msg *r);
 size_t protocol_ack(char *out, size_t cap, uint32_t seq);
 size_t protocol_error(char *out, size_t cap, const char *code, const char *message);
 

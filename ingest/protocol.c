@@ -101,15 +101,16 @@ static size_t dump(json_t *obj, char *out, size_t cap)
     return n;
 }
 
-size_t protocol_ready(char *out, size_t cap, const char *session, const char *token, uint32_t last,
-                      bool state, const masker_hints *hints)
+size_t protocol_ready(char *out, size_t cap, const ready_msg *r)
 {
-    json_t *policy =
-        json_pack("{s:b, s:b, s:s}", "record_inputs", hints->record_inputs, "record_pii",
-                  hints->record_pii, "mask_selector", hints->mask_selector);
-    return dump(json_pack("{s:s, s:s, s:s, s:I, s:b, s:o}", "t", "ready", "session", session,
-                          "token", token, "last", (json_int_t)last, "state", state, "policy",
-                          policy),
+    const masker_hints *h = r->hints;
+    json_t *policy = json_pack("{s:b, s:b, s:s}", "record_inputs", h->record_inputs, "record_pii",
+                               h->record_pii, "mask_selector", h->mask_selector);
+    json_t *limits = json_pack("{s:I, s:I, s:i}", "message", (json_int_t)r->max_message, "inflated",
+                               (json_int_t)r->max_inflated, "rate", r->batches_per_second);
+    return dump(json_pack("{s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "t", "ready", "session",
+                          r->session, "token", r->token, "last", (json_int_t)r->last, "state",
+                          r->state, "policy", policy, "limits", limits),
                 out, cap);
 }
 

@@ -125,6 +125,8 @@ static void *work(void *arg)
         pthread_mutex_lock(&s->lock);
         s->busy = false;
         bool more = s->head != NULL;
+        if (!more && s->masker) /* idle until its next batch: keep only its state */
+            masker_session_trim(s->masker);
         if (more)
             s->on_run_queue = true;
         pthread_mutex_unlock(&s->lock);

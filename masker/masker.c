@@ -125,6 +125,19 @@ void masker_session_free(masker_session *s)
     free(s);
 }
 
+void masker_session_trim(masker_session *s)
+{
+    struct key_memo *memo = s->tape.key_memo; /* small, and what makes keys fast */
+    s->tape.key_memo = NULL;
+    json_tape_free(&s->tape);
+    s->tape.key_memo = memo;
+    free(s->edits.v);
+    veil_buf_free(&s->edits.arena);
+    s->edits = (edit_list){0};
+    decode_scratch_free(&s->scratch);
+    veil_buf_free(&s->out);
+}
+
 size_t masker_session_state_bytes(const masker_session *s)
 {
     return sizeof *s + nodes_bytes(&s->nodes) +

@@ -124,6 +124,14 @@ int masker_session_mask(masker_session *s, char *json, size_t len, masker_result
 /* Bytes of state the session holds between batches (for limits and docs). */
 size_t masker_session_state_bytes(const masker_session *s);
 
+/*
+ * Releases the per-batch working memory (the token tape, decode buffers,
+ * the copy of a lengthened batch), wiped, keeping the state: for a server
+ * holding many sessions that are idle between batches. The next batch
+ * allocates it again. Invalidates the last masker_result.
+ */
+void masker_session_trim(masker_session *s);
+
 /* ---- 4. Helpers ------------------------------------------------------ */
 
 /*

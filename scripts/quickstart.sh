@@ -40,7 +40,9 @@ Veil is running (pid $(cat var/veil.pid), log var/veil.log, state under var/).
                  fine for a trial: in production keep it on another volume
                  (root_key_file), and escrow it and the keyring apart from both
   list, export:  build-release/veil/veil sessions; build-release/veil/veil export ID
-  import, delete: stop the server first (they need the store to themselves)
+  import:        build-release/veil/veil import --site demo recording.json
+                 (through the running server)
+  delete:        stop the server first (it needs the store to itself)
   stop:          kill \$(cat var/veil.pid)
 The certificate is self-signed (var/tls/cert.pem): browsers will ask you to
 accept it. Console login, users and replay are not in this build yet.

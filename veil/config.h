@@ -36,7 +36,7 @@ typedef struct {
     char metrics_token_file[VEIL_CONFIG_PATH_MAX]; /* bearer token for /metrics on the console */
     int metrics_port;                              /* 0: no plain /metrics listener */
     ingest_limits limits;                          /* [ingest] */
-    int ingest_workers;                            /* 0: one per core */
+    int ingest_workers;                            /* 0: four per core */
     char snippet[VEIL_CONFIG_PATH_MAX];            /* the built snippet served at /veil.js */
     char data_dir[VEIL_CONFIG_PATH_MAX];
     char keys_dir[VEIL_CONFIG_PATH_MAX];

@@ -65,11 +65,13 @@ static const veil_command COMMANDS[] = {
      "one session: masked with the site's policy, compressed, sealed under a new\n"
      "data key and stored. Prints each session's id and what was masked. The\n"
      "session's time, from which retention counts, is when it is imported (the\n"
-     "recording's own timestamps are not trusted for that). Needs the store to\n"
-     "itself (stop 'veil serve' first).\n"
+     "recording's own timestamps are not trusted for that). While 'veil serve'\n"
+     "holds the store, each file goes through its ingest listener instead, as a\n"
+     "browser's session would (the server names the session).\n"
      "\n"
      "  --site NAME    site whose policy applies (default: the first site)\n"
-     "  --session ID   id for the session (one FILE only; default: random)\n",
+     "  --session ID   id for the session (one FILE only; default: random; not\n"
+     "                 while the server runs)\n",
      cmd_import},
     {"export", "write a stored session's masked events",
      "usage: veil export [--config FILE] [--format array|jsonl] SESSION\n"

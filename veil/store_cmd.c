@@ -15,6 +15,7 @@
 #include "../store/store.h"
 #include "cli.h"
 #include "events.h"
+#include "import.h"
 
 /* ---- import ----------------------------------------------------------------- */
 
@@ -72,19 +73,9 @@ static int add_event(import_ctx *ic, const char *event, size_t len)
     return VEIL_OK;
 }
 
-/*
- * The whole file is split into events, and so checked, before anything is
- * stored. (The session's time is when it is stored: the store takes it
- * from the server's clock, not from the recording.)
- */
-typedef struct {
-    size_t *offset, *len;
-    size_t n, cap;
-} event_spans;
-
 static int note_event(void *user, const char *event, size_t len, size_t offset)
 {
-    event_spans *es = user;
+    import_spans *es = user;
     if (es->n == es->cap) {
         size_t cap = es->cap ? es->cap * 2 : 1024;
         size_t *o = realloc(es->offset, cap * sizeof *o);
@@ -110,8 +101,9 @@ static void random_session_id(char *out)
     sodium_bin2hex(out + 2, 17, raw, sizeof raw);
 }
 
-/* Reads and splits the file; prints why and returns non-zero when it cannot. */
-static int read_events(const char *path, veil_buf *in, event_spans *es)
+/* The session's time is when it is stored: the store takes it from the
+ * server's clock, not from the recording. */
+int import_read_events(const char *path, veil_buf *in, import_spans *es)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     int rc = f ? veil_read_stream(f, in, 0) : VEIL_ENOTFOUND;
@@ -145,14 +137,14 @@ static int import_file(store *st, const veil_site_config *site, const char *path
                        const char *session_id)
 {
     veil_buf in = {0};
-    event_spans es = {0};
+    import_spans es = {0};
     import_ctx ic = {.file = path};
     char id[32];
     if (!session_id) {
         random_session_id(id);
         session_id = id;
     }
-    int rc = read_events(path, &in, &es);
+    int rc = import_read_events(path, &in, &es);
     if (rc)
         goto out;
     if ((rc = store_session_open(st, site->name, session_id, &ic.session))) {
@@ -201,9 +193,15 @@ static int run_import(const cli_store_job *job, void *arg)
         cli_error("site name '%s' must be 1-64 characters [A-Za-z0-9._-]", site->name);
         return EXIT_FAIL;
     }
+    if (!job->writer && a->session) {
+        cli_error("a running 'veil serve' holds the store: it names new sessions itself, so "
+                  "--session needs the server stopped");
+        return EXIT_FAIL;
+    }
     int status = EXIT_OK;
     for (int i = 0; i < a->n_files; i++)
-        if (import_file(job->st, site, a->files[i], a->session))
+        if (job->writer ? import_file(job->st, site, a->files[i], a->session)
+                        : import_via_server(job->cfg, site, a->files[i]))
             status = EXIT_FAIL;
     return status;
 }
@@ -222,7 +220,8 @@ int cmd_import(int argc, char **argv)
         return EXIT_USAGE;
     }
     import_args a = {fl.site, fl.session, argv + optind, argc - optind};
-    return cli_run_with_store(fl.config_path, OPEN_WRITER, run_import, &a);
+    /* read-only when a server holds the store: then through that server */
+    return cli_run_with_store(fl.config_path, OPEN_EITHER, run_import, &a);
 }
 
 /* ---- export ----------------------------------------------------------------- */
@@ -359,7 +358,7 @@ static int list_text(void *user, const store_session_info *s)
     veil_time_text(s->created_ms, created);
     snprintf(version, sizeof version, "v%u", s->key_version);
     const char *problem = key_problem(s);
-    printf("%-24s %-16s %-20s %7u %12" PRIu64 " %12" PRIu64 "  %s\n", s->session_id, s->site,
+    printf("%-32s %-16s %-20s %7u %12" PRIu64 " %12" PRIu64 "  %s\n", s->session_id, s->site,
            created, s->chunks, s->plain_bytes, s->stored_bytes, problem ? problem : version);
     return VEIL_OK;
 }
@@ -369,7 +368,7 @@ static int run_sessions(const cli_store_job *job, void *arg)
     const cli_store_flags *fl = arg;
     json_t *list = fl->json ? json_array() : NULL;
     if (!list)
-        printf("%-24s %-16s %-20s %7s %12s %12s  %s\n", "SESSION", "SITE", "CREATED", "CHUNKS",
+        printf("%-32s %-16s %-20s %7s %12s %12s  %s\n", "SESSION", "SITE", "CREATED", "CHUNKS",
                "MASKED", "STORED", "KEY");
     int err = store_session_list(job->st, fl->site, list ? list_json : list_text, list);
     if (list && !err && json_dumpf(list, stdout, JSON_INDENT(2)) == 0)

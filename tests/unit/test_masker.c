@@ -375,6 +375,31 @@ static char *space_before_colons(const char *in)
 /* Node ids of 1 to 9 digits, in a snapshot and at the very end of a batch,
  * name their nodes: typed text in those recorded fields is kept, and text
  * for the id one past each, never seen, is masked. */
+/* A server trims every idle session between batches: what the session
+ * learned (which node is a password) outlives the trim, and the next batch
+ * masks as if nothing happened. */
+static void trimmed_sessions_keep_what_they_learned(void **state)
+{
+    (void)state;
+    masker_site *site = site_with("record_inputs=true");
+    masker_session *s = masker_session_new(site, NULL);
+    memset(&found, 0, sizeof found);
+    free(mask_in(s, "[" CHECKOUT "]"));
+    size_t held = masker_session_state_bytes(s);
+    masker_session_trim(s);
+    assert_int_equal(masker_session_state_bytes(s), held);
+    char *out = input_event(s, 10, "hunter22");
+    assert_non_null(strstr(out, "\"text\":\"********\""));
+    free(out);
+    masker_session_trim(s);
+    masker_session_trim(s); /* twice in a row is fine */
+    out = input_event(s, 13, "kept as typed");
+    assert_non_null(strstr(out, "\"text\":\"kept as typed\""));
+    free(out);
+    masker_session_free(s);
+    masker_site_free(site);
+}
+
 static void ids_of_every_length_name_their_nodes(void **state)
 {
     (void)state;
@@ -782,6 +807,7 @@ int main(void)
         cmocka_unit_test(snapshot_fields_are_masked),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
         cmocka_unit_test(input_events_follow_the_field),
+        cmocka_unit_test(trimmed_sessions_keep_what_they_learned),
         cmocka_unit_test(ids_of_every_length_name_their_nodes),
         cmocka_unit_test(numbers_after_id_keys_are_kept_as_written),
         cmocka_unit_test(keys_mean_the_same_on_both_paths),

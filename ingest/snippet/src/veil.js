@@ -84,6 +84,7 @@ function Recorder(site, url) {
   this.stopRecording = null;
   this.flushTimer = null;
   this.lastHref = location.href;
+  this.limits = { message: 4194304, inflated: 16777216 }; // the defaults, until `ready`
 }
 
 Recorder.prototype.connect = function connect() {
@@ -127,6 +128,7 @@ Recorder.prototype.onReady = function onReady(msg) {
   s.session = msg.session;
   s.token = msg.token;
   s.hints = msg.policy || null;
+  if (msg.limits) this.limits = msg.limits;
   s.pending = s.pending.filter((b) => b.seq > msg.last);
   if (s.next <= msg.last) s.next = msg.last + 1;
   if (s.pending.length && s.pending[0].seq !== msg.last + 1) { // batches lost for good
@@ -183,10 +185,30 @@ Recorder.prototype.startRecording = function startRecording() {
   });
 };
 
+// The largest batch the server takes (its `ready` says), less the envelope.
+Recorder.prototype.batchLimit = function batchLimit() {
+  const l = this.limits;
+  const cap = typeof CompressionStream === 'undefined' ? Math.min(l.message, l.inflated) : l.inflated;
+  return cap - 256;
+};
+
+function utf8Bytes(text, limit) {
+  // exact only when it could matter: a character is at most 3 bytes
+  return text.length * 3 <= limit ? text.length : new TextEncoder().encode(text).length;
+}
+
 Recorder.prototype.onEvent = function onEvent(event) {
-  const text = JSON.stringify(event);
+  const limit = this.batchLimit();
+  let text = JSON.stringify(event);
+  let bytes = utf8Bytes(text, limit);
+  if (bytes > limit) { // one event past what the server takes: say so instead of looping on it
+    text = JSON.stringify({ type: 5, data: { tag: 'veil-dropped', payload: { type: event.type, bytes } },
+      timestamp: event.timestamp });
+    bytes = text.length;
+  }
+  if (this.bufferBytes && this.bufferBytes + bytes > limit) this.flush();
   this.buffer.push(text);
-  this.bufferBytes += text.length;
+  this.bufferBytes += bytes;
   if (this.bufferBytes >= BATCH_BYTES) this.flush();
   else if (!this.flushTimer) this.flushTimer = setTimeout(guard(() => this.flush()), BATCH_MS);
 };

@@ -386,6 +386,22 @@ def test_rate(srv):
           len(acked) >= 2 and marks(events_of(srv, sid)) == acked, f"{acked} vs stored")
 
 
+def test_site_rate(srv):
+    """Two connections of one site share site_batches_per_second."""
+    conns = [ws.Connection(srv.port) for _ in range(2)]
+    for c in conns:
+        c.hello()
+    codes = []
+    for c in conns:
+        for seq in range(1, 8):
+            c.batch(seq, [mark(seq)] if seq > 1 else [ws.meta(), mark(1)])
+    for c in conns:
+        msgs, code = c.until_closed(5)
+        codes.append(code)
+    check("a site sending faster than site_batches_per_second is told to try again later (1013)",
+          1013 in codes, codes)
+
+
 def test_connections_per_ip(srv):
     conns = [ws.Connection(srv.port) for _ in range(3)]
     for c in conns:
@@ -524,6 +540,8 @@ def main():
         tight.stop()
         sessions_srv = start(ingest={"max_sessions": 2})
         test_max_sessions(sessions_srv)
+        sessions_srv.stop()
+        test_site_rate(start(ingest={"site_batches_per_second": 3}))
         os.unlink(token_file)
     finally:
         for s in servers:

@@ -9,8 +9,8 @@ with_tests=false
 [ "${1:-}" = --tests ] && with_tests=true
 PACKAGES="meson ninja-build re2c pkg-config gcc clang libclang-rt-14-dev
 libwebsockets-dev librocksdb-dev libsodium-dev libjansson-dev libzstd-dev
-libcmocka-dev libinih-dev libssl-dev zlib1g-dev openssl curl iproute2"
-# Node.js and npm build the browser snippet (scripts/build-snippet.sh)
+libcmocka-dev libinih-dev libssl-dev zlib1g-dev libqrencode-dev openssl curl iproute2"
+# Node.js and npm build the browser snippet (scripts/build-web.sh)
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 if [ "$(dpkg --print-architecture)" = amd64 ]; then
     PACKAGES="$PACKAGES libhyperscan-dev" # the regex engine bench/masker compares against

@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build-snippet.sh
+scripts/build-web.sh
 if [ ! -f build-release/build.ninja ]; then
     meson setup build-release --buildtype=release >/dev/null
 fi

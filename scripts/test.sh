@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --tests || exit 1
-scripts/build-snippet.sh || exit 1
+scripts/build-web.sh || exit 1
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 passed=0
 failed=0

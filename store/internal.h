@@ -1,6 +1,5 @@
 /*
- * internal.h - the store's private parts: the persistence interface over
- * RocksDB (kv.c), AEAD and secret memory (seal.c), the keyring file
+ * internal.h - the store's private parts: AEAD and secret memory (seal.c), the keyring file
  * (keyring.c), record layouts (records.c) and the store object shared by
  * store.c, rotate.c and backup.c. Nothing outside store/ includes this,
  * except tests that tamper with records on purpose.
@@ -11,44 +10,8 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#include "../common/kv.h"
 #include "store.h"
-
-/* ---- Persistence: put, get, delete, ordered scan, atomic batch ------- */
-
-typedef struct kv kv;
-typedef struct kv_batch kv_batch;
-
-int kv_open(kv **out, const char *path, bool read_only) VEIL_MUST_CHECK;
-void kv_close(kv *db);
-/* VEIL_ENOTFOUND when absent; *val is replaced. */
-int kv_get(kv *db, const void *key, size_t klen, veil_buf *val) VEIL_MUST_CHECK;
-
-kv_batch *kv_batch_new(void);
-void kv_batch_put(kv_batch *b, const void *k, size_t kl, const void *v, size_t vl);
-void kv_batch_delete(kv_batch *b, const void *k, size_t kl);
-/* Deletes [from, to). */
-void kv_batch_delete_range(kv_batch *b, const void *from, size_t fl, const void *to, size_t tl);
-size_t kv_batch_count(kv_batch *b);
-void kv_batch_free(kv_batch *b);
-/* Atomic; with `sync` durable (WAL fsynced) on return. */
-int kv_write(kv *db, kv_batch *b, bool sync) VEIL_MUST_CHECK;
-
-/*
- * Calls fn for each key starting with `prefix`, in key order, beginning
- * after `after` when given. fn returns 0 to go on, 1 to stop, <0 to fail.
- */
-typedef int (*kv_scan_fn)(void *user, const char *k, size_t kl, const char *v, size_t vl);
-int kv_scan(kv *db, const char *prefix, size_t plen, const char *after, size_t alen, kv_scan_fn fn,
-            void *user) VEIL_MUST_CHECK;
-
-/* Compacts everything, bottommost level included, so deleted values leave
- * the files. */
-int kv_compact(kv *db) VEIL_MUST_CHECK;
-int kv_backup(kv *db, const char *dir, uint32_t *backup_id) VEIL_MUST_CHECK;
-int kv_restore(const char *dir, const char *db_dir) VEIL_MUST_CHECK;
-/* Keeps the newest `keep` backups in dir and those taken at or after before_s. */
-int kv_backup_purge(const char *dir, uint32_t keep, uint64_t before_s,
-                    uint32_t *removed) VEIL_MUST_CHECK;
 
 /* ---- AEAD (AES-256-GCM, OpenSSL) and secret memory -------------------- */
 

@@ -22,6 +22,8 @@ typedef struct {
 
 int cmd_serve(int argc, char **argv);
 int cmd_snippet(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_mask(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);

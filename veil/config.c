@@ -40,6 +40,13 @@ typedef struct {
     int line; /* line the handler is looking at */
     policy_line *policy;
     int n_policy;
+    char profile[16]; /* [console] profile: applied first, then the overrides */
+    struct {
+        size_t offset;
+        int value;
+        bool is_bool;
+    } overrides[16];
+    int n_overrides;
     int failed;
 } parse_ctx;
 
@@ -241,6 +248,127 @@ static int ingest_option(parse_ctx *ctx, const char *name, const char *value)
                 "unknown option '%s' in [ingest]; see docs/configuration.md", name);
 }
 
+/* "90s", "30m", "12h", "7d" (a bare number: seconds) into seconds. */
+static int parse_duration(const char *value, long *seconds)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(value, &end, 10);
+    long unit = !*end               ? 1
+                : !strcmp(end, "s") ? 1
+                : !strcmp(end, "m") ? 60
+                : !strcmp(end, "h") ? 3600
+                : !strcmp(end, "d") ? 86400
+                                    : 0;
+    if (errno || end == value || n < 0 || !unit || n > 100L * 365 * 86400 / unit)
+        return VEIL_EINVAL;
+    *seconds = n * unit;
+    return VEIL_OK;
+}
+
+/* The [console] numbers: name, range, field. */
+typedef struct {
+    const char *name;
+    int min, max;
+    const char *unit;
+    size_t offset;
+} console_number;
+
+#define CONSOLE(name, min, max, unit, field)                                                       \
+    {                                                                                              \
+        name, min, max, unit, offsetof(replay_policy, field)                                       \
+    }
+
+static const console_number CONSOLE_NUMBERS[] = {
+    CONSOLE("min_length", 8, 128, "characters", min_length),
+    CONSOLE("max_length", 64, 1024, "characters", max_length),
+    CONSOLE("history", 0, 24, "earlier passwords (0: none)", history),
+    CONSOLE("max_age_days", 0, 3650, "days (0: no expiry)", max_age_days),
+    CONSOLE("lockout_threshold", 0, 100, "failed logins (0: no lockout)", lockout_threshold),
+    CONSOLE("lockout_minutes", 0, 1440, "minutes (0: until an admin unlocks)", lockout_minutes),
+    CONSOLE("dormant_days", 0, 3650, "days (0: never)", dormant_days),
+    CONSOLE("audit_retention_days", 0, 36500, "days (0: keep)", audit_retention_days),
+};
+
+static int console_option(parse_ctx *ctx, const char *name, const char *value)
+{
+    veil_config *cfg = ctx->cfg;
+    replay_policy probe;
+    if (!strcmp(name, "profile")) {
+        if (replay_policy_profile(&probe, value) ||
+            copy_string(ctx->profile, sizeof ctx->profile, value))
+            return fail(ctx, ctx->line, COLUMN_VALUE,
+                        "profile: expected asvs (the default) or classic; see docs/console.md");
+        return 1;
+    }
+    char *path = !strcmp(name, "blocklist_file") ? cfg->blocklist_file
+                 : !strcmp(name, "dir")          ? cfg->console_dir
+                 : !strcmp(name, "assets")       ? cfg->console_assets
+                                                 : NULL;
+    if (path) {
+        if (copy_string(path, VEIL_CONFIG_PATH_MAX, value))
+            return fail(ctx, ctx->line, COLUMN_VALUE, "%s: path too long", name);
+        return 1;
+    }
+    if (ctx->n_overrides == (int)(sizeof ctx->overrides / sizeof ctx->overrides[0]))
+        return fail(ctx, ctx->line, COLUMN_KEY, "[console]: too many options");
+    if (!strcmp(name, "idle_timeout") || !strcmp(name, "absolute_timeout")) {
+        long seconds;
+        if (parse_duration(value, &seconds) || seconds < 10 || seconds > 30L * 86400)
+            return fail(ctx, ctx->line, COLUMN_VALUE,
+                        "%s: expected a duration from 10s to 30d, like 30m or 12h", name);
+        ctx->overrides[ctx->n_overrides].offset = name[0] == 'i'
+                                                      ? offsetof(replay_policy, idle_seconds)
+                                                      : offsetof(replay_policy, absolute_seconds);
+        ctx->overrides[ctx->n_overrides].is_bool = false;
+        ctx->overrides[ctx->n_overrides++].value = (int)seconds;
+        return 1;
+    }
+    if (!strcmp(name, "require_digit")) {
+        bool on = !strcmp(value, "true"), off = !strcmp(value, "false");
+        if (!on && !off)
+            return fail(ctx, ctx->line, COLUMN_VALUE, "require_digit: expected true or false");
+        ctx->overrides[ctx->n_overrides].offset = offsetof(replay_policy, require_digit);
+        ctx->overrides[ctx->n_overrides].is_bool = true;
+        ctx->overrides[ctx->n_overrides++].value = on;
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof CONSOLE_NUMBERS / sizeof CONSOLE_NUMBERS[0]; i++) {
+        const console_number *o = &CONSOLE_NUMBERS[i];
+        long v;
+        if (strcmp(name, o->name))
+            continue;
+        if (parse_long(value, o->min, o->max, &v))
+            return fail(ctx, ctx->line, COLUMN_VALUE, "%s: expected %d to %d %s", name, o->min,
+                        o->max, o->unit);
+        ctx->overrides[ctx->n_overrides].offset = o->offset;
+        ctx->overrides[ctx->n_overrides].is_bool = false;
+        ctx->overrides[ctx->n_overrides++].value = (int)v;
+        return 1;
+    }
+    return fail(ctx, ctx->line, COLUMN_KEY,
+                "unknown option '%s' in [console]; see docs/configuration.md", name);
+}
+
+/* The profile's policy, then the overrides, whatever their order in the file. */
+static int build_console_policy(parse_ctx *ctx)
+{
+    veil_config *cfg = ctx->cfg;
+    if (replay_policy_profile(&cfg->console, ctx->profile[0] ? ctx->profile : "asvs"))
+        return fail(ctx, 1, COLUMN_KEY, "[console] profile is not known");
+    for (int i = 0; i < ctx->n_overrides; i++) {
+        char *field = (char *)&cfg->console + ctx->overrides[i].offset;
+        if (ctx->overrides[i].is_bool)
+            *(bool *)field = ctx->overrides[i].value;
+        else
+            *(int *)field = ctx->overrides[i].value;
+    }
+    if (cfg->console.min_length > cfg->console.max_length)
+        return fail(ctx, 1, COLUMN_KEY, "[console] min_length is above max_length");
+    cfg->console.blocklist_file = cfg->blocklist_file[0] ? cfg->blocklist_file : NULL;
+    return 1;
+}
+
 /* "https://shop.example" or "http://localhost:8080", as browsers send it; or "*". */
 static bool origin_syntax_ok(const char *o)
 {
@@ -364,6 +492,8 @@ static int on_option(void *user, const char *section, const char *name, const ch
         return store_option(ctx, name, value);
     if (!strcmp(section, "ingest"))
         return ingest_option(ctx, name, value);
+    if (!strcmp(section, "console"))
+        return console_option(ctx, name, value);
     if (!strcmp(section, "masking"))
         return policy_option(ctx, SCOPE_ALL_SITES, NULL, NULL, name, value);
     if (!split_section(section, "site", site, sizeof site, &rest) && !*rest) {
@@ -380,6 +510,12 @@ static int on_option(void *user, const char *section, const char *name, const ch
         }
         if (!strcmp(name, "origin"))
             return site_origins(ctx, sc, value);
+        if (!strcmp(name, "replay_assets")) {
+            if (strcmp(value, "true") && strcmp(value, "false"))
+                return fail(ctx, ctx->line, COLUMN_VALUE, "replay_assets: expected true or false");
+            sc->replay_assets = !strcmp(value, "true");
+            return 1;
+        }
         if (!strcmp(name, "key")) {
             if (!*value || strspn(value, KEY_CHARS) != strlen(value) ||
                 copy_string(sc->key, sizeof sc->key, value))
@@ -392,11 +528,11 @@ static int on_option(void *user, const char *section, const char *name, const ch
     }
     if (!split_section(section, "page", site, sizeof site, &rest) && *rest)
         return policy_option(ctx, SCOPE_PAGE, site, rest, name, value);
-    return fail(
-        ctx, ctx->line, COLUMN_KEY,
-        "unknown section [%s]: expected [server], [ingest], [store], [masking], [site NAME] or "
-        "[page SITE GLOB]",
-        section);
+    return fail(ctx, ctx->line, COLUMN_KEY,
+                "unknown section [%s]: expected [server], [ingest], [store], [console], [masking], "
+                "[site NAME] or "
+                "[page SITE GLOB]",
+                section);
 }
 
 /* inih reads through this, so the handler knows which line it is on. */
@@ -427,6 +563,7 @@ static void set_defaults(veil_config *cfg)
     cfg->rotate_after_wraps = 1LL << 30;
     ingest_limits_default(&cfg->limits);
     snprintf(cfg->snippet, sizeof cfg->snippet, "%s", VEIL_SNIPPET_DEFAULT);
+    snprintf(cfg->console_assets, sizeof cfg->console_assets, "%s", VEIL_CONSOLE_ASSETS_DEFAULT);
 }
 
 /* Store paths not set in the file live under state_dir. */
@@ -439,6 +576,7 @@ static int default_store_paths(parse_ctx *ctx)
     } paths[] = {{cfg->data_dir, "data"},
                  {cfg->keys_dir, "keys"},
                  {cfg->keyring, "keyring"},
+                 {cfg->console_dir, "console"},
                  {cfg->root_passphrase_file[0] ? NULL : cfg->root_key_file, "root.key"}};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         if (!paths[i].dst || paths[i].dst[0])
@@ -448,6 +586,23 @@ static int default_store_paths(parse_ctx *ctx)
             return fail(ctx, 1, COLUMN_KEY, "state_dir: path too long");
     }
     return 1;
+}
+
+/* The masking options of a site as written, for the console's admin page. */
+static int note_policy(veil_site_config *sc, const policy_line *pl)
+{
+    size_t have = sc->policy_text ? strlen(sc->policy_text) : 0;
+    size_t room = strlen(pl->glob) + strlen(pl->name) + strlen(pl->value) + 32;
+    char *text = realloc(sc->policy_text, have + room);
+    if (!text)
+        return VEIL_ENOMEM;
+    sc->policy_text = text;
+    const char *scope = pl->scope == SCOPE_ALL_SITES ? "[masking] " : "";
+    if (pl->scope == SCOPE_PAGE)
+        snprintf(text + have, room, "[page %s] %s = %s\n", pl->glob, pl->name, pl->value);
+    else
+        snprintf(text + have, room, "%s%s = %s\n", scope, pl->name, pl->value);
+    return VEIL_OK;
 }
 
 static int build_sites(parse_ctx *ctx)
@@ -493,6 +648,8 @@ static int build_sites(parse_ctx *ctx)
                 if (masker_site_set(cfg->sites[i].policy, pl->glob[0] ? pl->glob : NULL, pl->name,
                                     pl->value, &why))
                     return fail(ctx, pl->line, COLUMN_VALUE, "%s", why);
+                if (note_policy(&cfg->sites[i], pl))
+                    return fail(ctx, pl->line, COLUMN_KEY, "out of memory");
             }
         }
     }
@@ -512,7 +669,7 @@ int veil_config_load_string(veil_config *cfg, const char *text, const char *name
              "syntax error: expected '[section]', 'name = value' or a comment");
     else if (line < 0 && !ctx.failed)
         fail(&ctx, 1, COLUMN_KEY, "out of memory");
-    if (!ctx.failed && default_store_paths(&ctx))
+    if (!ctx.failed && default_store_paths(&ctx) && build_console_policy(&ctx))
         build_sites(&ctx);
     free(ctx.policy);
     if (ctx.failed) {
@@ -545,8 +702,10 @@ int veil_config_load(veil_config *cfg, const char *path, veil_config_error *err)
 
 void veil_config_free(veil_config *cfg)
 {
-    for (int i = 0; i < cfg->n_sites; i++)
+    for (int i = 0; i < cfg->n_sites; i++) {
         masker_site_free(cfg->sites[i].policy);
+        free(cfg->sites[i].policy_text);
+    }
     free(cfg->sites);
     cfg->sites = NULL;
     cfg->n_sites = 0;

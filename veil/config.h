@@ -10,6 +10,7 @@
 
 #include "../ingest/ingest.h"
 #include "../masker/masker.h"
+#include "../replay/replay.h"
 
 #define VEIL_CONFIG_DEFAULT_PATH "veil.conf"
 #define VEIL_CONFIG_PATH_MAX     1024
@@ -21,7 +22,9 @@ typedef struct {
     char origins[INGEST_MAX_ORIGINS][256]; /* Origin values allowed to record ("*": any) */
     int n_origins;
     int retention_days;  /* 0: sessions are kept until deleted */
+    bool replay_assets;  /* analysts' browsers may fetch the site's assets during replay */
     masker_site *policy; /* owned */
+    char *policy_text;   /* the masking options that apply, as written (owned) */
 } veil_site_config;
 
 typedef struct {
@@ -38,6 +41,10 @@ typedef struct {
     ingest_limits limits;                          /* [ingest] */
     int ingest_workers;                            /* 0: four per core */
     char snippet[VEIL_CONFIG_PATH_MAX];            /* the built snippet served at /veil.js */
+    replay_policy console;                         /* [console]: the profile, then overrides */
+    char console_dir[VEIL_CONFIG_PATH_MAX];        /* accounts and the audit log */
+    char console_assets[VEIL_CONFIG_PATH_MAX];     /* the built web UI */
+    char blocklist_file[VEIL_CONFIG_PATH_MAX];     /* extra refused passwords; empty: none */
     char data_dir[VEIL_CONFIG_PATH_MAX];
     char keys_dir[VEIL_CONFIG_PATH_MAX];
     char keyring[VEIL_CONFIG_PATH_MAX];

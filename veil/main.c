@@ -12,7 +12,6 @@
 #include "cli.h"
 
 static int cmd_version(int argc, char **argv);
-static int cmd_later(int argc, char **argv);
 
 static const veil_command COMMANDS[] = {
     {"serve", "run the ingest and console servers",
@@ -33,7 +32,7 @@ static const veil_command COMMANDS[] = {
      "\n"
      "Prints the tag to put on every page of a site: the snippet's address on the\n"
      "ingest listener, its Subresource Integrity hash and the site key. The hash\n"
-     "changes when the snippet is rebuilt (scripts/build-snippet.sh): print the tag\n"
+     "changes when the snippet is rebuilt (scripts/build-web.sh): print the tag\n"
      "again then.\n"
      "\n"
      "  --site NAME       the site (default: the only one, or 'demo')\n"
@@ -109,9 +108,22 @@ static const veil_command COMMANDS[] = {
      "               or passphrase file; needs the server stopped\n",
      cmd_keys},
     {"user", "manage console users",
-     "usage: veil user add|list|remove ...\n\nNot available in this build yet: it arrives "
-     "with the console.\n",
-     cmd_later},
+     "usage: veil user [--config FILE] COMMAND ...\n"
+     "\n"
+     "  add NAME ROLE [SITE...]  a new user (roles: alerts, standard, analytics,\n"
+     "                           admin) with a one-time password, printed once\n"
+     "  passwd NAME              a new one-time password (and unlock)\n"
+     "  role NAME ROLE           change the role\n"
+     "  grant NAME SITE...       let the user see these sites\n"
+     "  revoke NAME SITE...      no longer\n"
+     "  disable NAME, enable NAME, unlock NAME\n"
+     "  list                     users, roles, sites, state\n"
+     "\n"
+     "A one-time password must be changed at the next login; admins also enrol an\n"
+     "authenticator app there. Every change is in the audit log. The console\n"
+     "database is the server's while it runs: stop it, or use the console's Users\n"
+     "page.\n",
+     cmd_user},
     {"backup", "back up or restore the data and keys databases",
      "usage: veil backup [--config FILE] data|keys DIR\n"
      "       veil backup [--config FILE] restore data|keys DIR [--with-keyring]\n"
@@ -135,10 +147,16 @@ static const veil_command COMMANDS[] = {
      "open (naming their master versions). --deep also reads every session back.\n"
      "Exit status 1 when anything is wrong.\n",
      cmd_store},
-    {"audit", "verify the console's hash-chained audit log",
-     "usage: veil audit verify\n\nNot available in this build yet: it arrives with the "
-     "console.\n",
-     cmd_later},
+    {"audit", "verify or list the console's hash-chained audit log",
+     "usage: veil audit [--config FILE] verify [--expect SEQ:HASH] | list [--from SEQ]\n"
+     "\n"
+     "verify recomputes every record's hash and its link to the one before, and\n"
+     "reports the first record that was edited, deleted or moved; it prints the\n"
+     "head (SEQ:HASH) to keep apart from the server: --expect with a head kept\n"
+     "earlier also catches a log cut short. list writes the records as JSON Lines.\n"
+     "Exit status 1 when the chain is broken. Needs the server stopped (the\n"
+     "console's Audit page does the same while it runs).\n",
+     cmd_audit},
     {"version", "print the version", "usage: veil version\n", cmd_version},
 };
 
@@ -183,14 +201,6 @@ static int cmd_version(int argc, char **argv)
     }
     printf("veil %s\n", VEIL_VERSION);
     return EXIT_OK;
-}
-
-static int cmd_later(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    cli_error("not available in this build yet; see 'veil %s --help'", current->name);
-    return EXIT_FAIL;
 }
 
 /* Key material must never reach a core file. */

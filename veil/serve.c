@@ -43,6 +43,9 @@ typedef struct {
     maintainer *maint;
     ingest_site *sites;
     ingest *in;
+    console_db *console;
+    replay_site *console_sites;
+    replay *console_server;
     char metrics_token[256];
     struct lws_context *ctx;
 } server;
@@ -127,32 +130,57 @@ static int load_metrics_token(server *s)
     return rc;
 }
 
-static struct lws_vhost *console_vhost(server *s)
+static int rotate_keys(void *user, uint32_t *new_version)
 {
-    struct lws_context_creation_info v;
-    memset(&v, 0, sizeof v);
-    v.vhost_name = "console";
-    v.iface = s->cfg.listen;
-    v.port = s->cfg.console_port;
-    v.protocols = replay_protocols();
-    v.alpn = "http/1.1";
-    if (strchr(s->cfg.listen, '.')) /* lws binds an IPv4 literal only with IPv6 off */
-        v.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-    veil_tls_vhost(&v, s->cfg.tls_cert, s->cfg.tls_key);
-    return lws_create_vhost(s->ctx, &v);
+    server *s = user;
+    return store_key_rotate(s->st, new_version); /* the maintenance thread rewraps */
 }
 
-static struct lws_vhost *metrics_vhost(server *s)
+/* The console: its database (the first admin made when there is none),
+ * its view of the sites, its policy. */
+static int start_console(server *s)
 {
-    struct lws_context_creation_info v;
-    memset(&v, 0, sizeof v);
-    v.vhost_name = "metrics";
-    v.iface = s->cfg.listen;
-    v.port = s->cfg.metrics_port;
-    v.protocols = replay_metrics_protocols();
-    if (strchr(s->cfg.listen, '.'))
-        v.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-    return lws_create_vhost(s->ctx, &v);
+    const veil_config *cfg = &s->cfg;
+    veil_error err = {0};
+    int rc = console_db_open(&s->console, cfg->console_dir, &err);
+    if (rc) {
+        cli_error("%s (%s): %s", err.what, cfg->console_dir, veil_strerror(rc));
+        return rc;
+    }
+    if (!console_has_users(s->console)) {
+        char password[33];
+        if ((rc = console_user_add(s->console, &cfg->console, "admin", ROLE_ADMIN, "veil-serve",
+                                   password, &err))) {
+            cli_error("cannot create the first admin: %s", err.what);
+            return rc;
+        }
+        printf("veil serve: console: first admin 'admin', one-time password %s (change it at "
+               "the first login, then enrol an authenticator app)\n",
+               password);
+        sodium_memzero(password, sizeof password);
+    }
+    if (!(s->console_sites = calloc((size_t)cfg->n_sites, sizeof *s->console_sites)))
+        return VEIL_ENOMEM;
+    for (int i = 0; i < cfg->n_sites; i++)
+        s->console_sites[i] = (replay_site){.name = cfg->sites[i].name,
+                                            .origins = s->sites[i].origins,
+                                            .n_origins = s->sites[i].n_origins,
+                                            .replay_assets = cfg->sites[i].replay_assets,
+                                            .policy_text = cfg->sites[i].policy_text};
+    replay_config rc_cfg = {.db = s->console,
+                            .st = s->st,
+                            .sites = s->console_sites,
+                            .n_sites = cfg->n_sites,
+                            .policy = cfg->console,
+                            .assets_dir = cfg->console_assets,
+                            .metrics = all_metrics,
+                            .metrics_user = s,
+                            .metrics_token = s->metrics_token[0] ? s->metrics_token : NULL,
+                            .rotate_keys = rotate_keys,
+                            .rotate_user = s};
+    if ((rc = replay_create(&s->console_server, &rc_cfg, &err)))
+        cli_error("%s: %s", err.what, veil_strerror(rc));
+    return rc;
 }
 
 /* One context, every listener; VEIL_EIO (with the reason printed) on failure. */
@@ -173,9 +201,11 @@ static int start_listeners(server *s)
     int port = 0;
     if (ingest_listen(s->in, s->ctx, cfg->listen, cfg->ingest_port, cfg->tls_cert, cfg->tls_key))
         what = "ingest", port = cfg->ingest_port;
-    else if (!console_vhost(s))
+    else if (replay_listen(s->console_server, s->ctx, cfg->listen, cfg->console_port, cfg->tls_cert,
+                           cfg->tls_key))
         what = "console", port = cfg->console_port;
-    else if (cfg->metrics_port && !metrics_vhost(s))
+    else if (cfg->metrics_port &&
+             replay_listen_metrics(s->console_server, s->ctx, cfg->listen, cfg->metrics_port))
         what = "metrics", port = cfg->metrics_port;
     if (!what)
         return VEIL_OK;
@@ -217,7 +247,7 @@ static void print_addresses(const server *s)
     printf("veil serve: ingest wss://%s:%d/ (subprotocol %s)\n", cfg->listen, cfg->ingest_port,
            INGEST_SUBPROTOCOL);
     if (ingest_snippet_sri(cfg->snippet, sri, sizeof sri))
-        printf("veil serve: snippet not built (%s): run scripts/build-snippet.sh\n", cfg->snippet);
+        printf("veil serve: snippet not built (%s): run scripts/build-web.sh\n", cfg->snippet);
     else
         printf("veil serve: snippet https://%s:%d/veil.js (%s)\n", cfg->listen, cfg->ingest_port,
                sri);
@@ -275,12 +305,8 @@ static int serve(server *s)
         cli_error("cannot start the background key maintenance");
         return code;
     }
-    if ((code = start_ingest(s)))
+    if ((code = start_ingest(s)) || (code = start_console(s)))
         return code;
-    replay_config rc = {.metrics = all_metrics,
-                        .metrics_user = s,
-                        .metrics_token = s->metrics_token[0] ? s->metrics_token : NULL};
-    replay_configure(&rc);
     if ((code = start_listeners(s)))
         return code;
     signal(SIGINT, on_signal);
@@ -314,6 +340,9 @@ int cmd_serve(int argc, char **argv)
     if (s.ctx)
         lws_context_destroy(s.ctx); /* closes the connections left */
     ingest_destroy(s.in);           /* stores what the workers hold */
+    replay_destroy(s.console_server);
+    console_db_close(s.console);
+    free(s.console_sites);
     maintain_stop(s.maint);
     store_close(s.st);
     free(s.sites);
@@ -360,7 +389,7 @@ int cmd_snippet(int argc, char **argv)
         else
             cli_error("the configuration has several sites: name one with --site");
     } else if (ingest_snippet_sri(cfg.snippet, sri, sizeof sri)) {
-        cli_error("the snippet is not built (%s): run scripts/build-snippet.sh", cfg.snippet);
+        cli_error("the snippet is not built (%s): run scripts/build-web.sh", cfg.snippet);
     } else {
         if (host && strchr(host, ':'))
             snprintf(where, sizeof where, "%s", host);

@@ -2,7 +2,7 @@
 # test_browser.sh VEIL - the real-browser tests as one meson test: run.mjs
 # (recordings masked by `veil mask`) and snippet.mjs (the snippet recording
 # into `veil serve`). Needs node, Debian's chromium, `npm ci` done here
-# (scripts/install-deps.sh) and the snippet built (scripts/build-snippet.sh).
+# (scripts/install-deps.sh) and the snippet built (scripts/build-web.sh).
 here=$(dirname "$0")
 if [ ! -d "$here/node_modules/rrweb" ] || [ ! -x /usr/bin/chromium ]; then
     echo "browser tests: rrweb or chromium missing; run scripts/install-deps.sh" >&2

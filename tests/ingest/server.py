@@ -4,6 +4,7 @@ config with a test site, free ports, and the store read back with
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,7 +20,8 @@ def free_port():
 
 
 class Server:
-    def __init__(self, veil, ingest=None, server=None, site=None, state=None):
+    def __init__(self, veil, ingest=None, server=None, site=None, state=None, console=None,
+                 extra=""):
         self.veil = veil
         self.dir = state or tempfile.mkdtemp(prefix="veil-ingest-")
         self.port = free_port()
@@ -29,12 +31,15 @@ class Server:
                  f"metrics_port = {self.metrics}", f"state_dir = {self.dir}/state"]
         lines += [f"{k} = {v}" for k, v in (server or {}).items()]
         lines += ["[ingest]"] + [f"{k} = {v}" for k, v in (ingest or {}).items()]
+        lines += ["[console]"] + [f"{k} = {v}" for k, v in (console or {}).items()]
         lines += ["[site shop]", "key = test-key", "origin = https://shop.test"]
         lines += [f"{k} = {v}" for k, v in (site or {}).items()]
+        lines += [extra]
         self.config = os.path.join(self.dir, "veil.conf")
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
         self.proc = None
+        self.admin_password = None
 
     def start(self):
         self.log = open(os.path.join(self.dir, "serve.log"), "ab")
@@ -47,6 +52,10 @@ class Server:
             if not line or time.time() > deadline:
                 raise RuntimeError(f"veil serve did not start: {self.stderr()}")
             out += line
+        self.stdout = out.decode()
+        found = re.search(r"first admin 'admin', one-time password (\S+)", self.stdout)
+        if found:
+            self.admin_password = found.group(1)
         return self
 
     def stderr(self):

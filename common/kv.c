@@ -1,10 +1,10 @@
-/* kv.c - the persistence interface the store seals records above, on RocksDB. */
+/* kv.c - the persistence interface (kv.h) on RocksDB. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <rocksdb/c.h>
 
-#include "internal.h"
+#include "kv.h"
 
 /* RocksDB's InfoLogLevel: DEBUG 0, INFO 1, WARN 2, ERROR 3, FATAL 4, HEADER 5. */
 enum { INFO_LOG_HEADER_LEVEL = 5 };

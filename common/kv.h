@@ -1,0 +1,52 @@
+/*
+ * kv.h - the narrow persistence interface Veil's stores sit above: put,
+ * get, delete, ordered scan, atomic batch, per database; on RocksDB today
+ * (DESIGN.md, "Beyond one machine": a distributed engine can replace it
+ * without touching what is sealed above it). Used by the store (data and
+ * keys) and the console (accounts and the audit log).
+ */
+#ifndef VEIL_KV_H
+#define VEIL_KV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+typedef struct kv kv;
+typedef struct kv_batch kv_batch;
+
+int kv_open(kv **out, const char *path, bool read_only) VEIL_MUST_CHECK;
+void kv_close(kv *db);
+/* VEIL_ENOTFOUND when absent; *val is replaced. */
+int kv_get(kv *db, const void *key, size_t klen, veil_buf *val) VEIL_MUST_CHECK;
+
+kv_batch *kv_batch_new(void);
+void kv_batch_put(kv_batch *b, const void *k, size_t kl, const void *v, size_t vl);
+void kv_batch_delete(kv_batch *b, const void *k, size_t kl);
+/* Deletes [from, to). */
+void kv_batch_delete_range(kv_batch *b, const void *from, size_t fl, const void *to, size_t tl);
+size_t kv_batch_count(kv_batch *b);
+void kv_batch_free(kv_batch *b);
+/* Atomic; with `sync` durable (WAL fsynced) on return. */
+int kv_write(kv *db, kv_batch *b, bool sync) VEIL_MUST_CHECK;
+
+/*
+ * Calls fn for each key starting with `prefix`, in key order, beginning
+ * after `after` when given. fn returns 0 to go on, 1 to stop, <0 to fail.
+ */
+typedef int (*kv_scan_fn)(void *user, const char *k, size_t kl, const char *v, size_t vl);
+int kv_scan(kv *db, const char *prefix, size_t plen, const char *after, size_t alen, kv_scan_fn fn,
+            void *user) VEIL_MUST_CHECK;
+
+/* Compacts everything, bottommost level included, so deleted values leave
+ * the files. */
+int kv_compact(kv *db) VEIL_MUST_CHECK;
+int kv_backup(kv *db, const char *dir, uint32_t *backup_id) VEIL_MUST_CHECK;
+int kv_restore(const char *dir, const char *db_dir) VEIL_MUST_CHECK;
+/* Keeps the newest `keep` backups in dir and those taken at or after before_s. */
+int kv_backup_purge(const char *dir, uint32_t keep, uint64_t before_s,
+                    uint32_t *removed) VEIL_MUST_CHECK;
+
+#endif

@@ -48,6 +48,18 @@ void workers_submit(workers *w, ingest_session *s)
     pthread_mutex_unlock(&w->lock);
 }
 
+/* What the batch held, added to the session's counts for the console. */
+static void count_stored(store_session *stored, const masker_findings *f)
+{
+    store_session_stats delta = {.events = f->events, .pages = f->pages};
+    _Static_assert(MASKER_FINDING_COUNT <= STORE_STATS_KINDS,
+                   "a finding kind the store cannot count");
+    for (int k = 0; k < MASKER_FINDING_COUNT; k++)
+        delta.masks[k] = f->count[k];
+    int rc = store_session_count(stored, &delta);
+    (void)rc; /* counts are informational: the batch is stored and acked regardless */
+}
+
 /* Masks and stores one batch of s; fills *d. Only the batch after the last
  * one stored may be stored: after a failure the rest of the queue fails
  * too, so the store never holds a session with a gap. */
@@ -82,8 +94,10 @@ static void do_batch(ingest_session *s, batch_job *j, batch_done *d)
         d->rc = VEIL_OK;
     else if (!d->rc)
         d->stored_bytes = out.len;
-    if (!d->rc)
+    if (!d->rc) {
         s->stored_seq = j->seq;
+        count_stored(s->stored, &d->findings);
+    }
 }
 
 static void *work(void *arg)

@@ -260,6 +260,8 @@ int masker_session_mask(masker_session *s, char *json, size_t len, masker_result
     }
     for (int k = 0; k < MASKER_FINDING_COUNT; k++)
         findings->count[k] += found.count[k];
+    findings->events += found.events;
+    findings->pages += found.pages;
     out->data = json;
     out->len = len;
     if (copied) {

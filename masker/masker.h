@@ -101,6 +101,8 @@ enum masker_finding {
 
 typedef struct {
     uint64_t count[MASKER_FINDING_COUNT];
+    uint64_t events; /* rrweb events walked (not findings: for session summaries) */
+    uint64_t pages;  /* page views: Meta events and single-page-app URL changes */
 } masker_findings;
 
 /* Stable snake_case name of a finding kind, for reports and metrics. */

@@ -1132,6 +1132,7 @@ static void navigate(walk *w, uint32_t url)
     session_set_url(w->s, (const char *)v.s, v.n);
     text_view_done(w->scan.scratch, &v);
     forget_states(w); /* inherit() reads the page's policy */
+    w->scan.findings->pages++;
 }
 
 /* Whether string token v reads exactly `want` (decoded). */
@@ -1161,6 +1162,7 @@ static int walk_event(walk *w, uint32_t ev)
     int err = m[E_EVENTS] ? walk_events(w, m[E_EVENTS]) : VEIL_OK; /* events inside an event */
     if (err || !m[E_TYPE])
         return err; /* no type: not an event; the sweep scans its strings */
+    w->scan.findings->events++;
     uint32_t data = m[E_DATA];
     if (!as_uint(w, m[E_TYPE], &type) || type > 7 || (data && !is_kind(w, data, TOK_OBJ))) {
         w->scan.findings->count[MASKER_SHAPE]++;

@@ -167,7 +167,7 @@ const char *password_problem(const replay_policy *p, const char *name, const cha
 int password_hash(const char *password, char out[crypto_pwhash_STRBYTES])
 {
     /* argon2id, 64 MiB, 3 passes: above OWASP's floor (19 MiB, 2); about
-     * 0.2 s a login here (docs/console.md), on a worker thread */
+     * 0.3 s a login here (docs/console.md), on a worker thread */
     return crypto_pwhash_str_alg(out, password, strlen(password), 3, 64u << 20,
                                  crypto_pwhash_ALG_ARGON2ID13)
                ? VEIL_ENOMEM

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../masker/masker.h"
 #include "internal.h"
 
 /* ---- who may call what ----------------------------------------------------------------------- */
@@ -527,14 +528,31 @@ static void handle_alert_ack(call *c)
 /* ---- sessions -----------------------------------------------------------------------------------
  */
 
-static json_t *session_json(const store_session_info *s)
+static const replay_site *site_named(const replay *r, const char *name)
 {
-    return json_pack(
-        "{s:s, s:s, s:I, s:I, s:I, s:i, s:I, s:I, s:b}", "session", s->session_id, "site", s->site,
-        "created", (json_int_t)s->created_ms, "updated", (json_int_t)s->updated_ms, "duration_ms",
-        (json_int_t)(s->updated_ms - s->created_ms), "chunks", (int)s->chunks, "masked_bytes",
-        (json_int_t)s->plain_bytes, "stored_bytes", (json_int_t)s->stored_bytes, "readable",
-        !s->damaged && !s->key_missing && s->key_version);
+    for (int i = 0; i < r->cfg.n_sites; i++)
+        if (!strcmp(r->cfg.sites[i].name, name))
+            return &r->cfg.sites[i];
+    return NULL;
+}
+
+static json_t *session_json(const replay *r, const store_session_info *s)
+{
+    json_t *masks = json_object();
+    for (int k = 0; k < MASKER_FINDING_COUNT; k++)
+        if (s->stats.masks[k])
+            json_object_set_new(masks, masker_finding_name((enum masker_finding)k),
+                                json_integer((json_int_t)s->stats.masks[k]));
+    const replay_site *site = site_named(r, s->site);
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:I, s:o, s:b, s:b}", "session",
+                     s->session_id, "site", s->site, "created", (json_int_t)s->created_ms,
+                     "updated", (json_int_t)s->updated_ms, "duration_ms",
+                     (json_int_t)(s->updated_ms - s->created_ms), "chunks", (int)s->chunks,
+                     "masked_bytes", (json_int_t)s->plain_bytes, "stored_bytes",
+                     (json_int_t)s->stored_bytes, "events", (json_int_t)s->stats.events, "pages",
+                     (json_int_t)s->stats.pages, "masks", masks, "readable",
+                     !s->damaged && !s->key_missing && s->key_version, "replay_assets",
+                     site && site->replay_assets);
 }
 
 typedef struct {
@@ -558,7 +576,7 @@ static int add_session(void *arg, const store_session_info *s)
         p->more = true; /* p->next names where the next page starts after */
         return 1;
     }
-    json_array_append_new(p->list, session_json(s));
+    json_array_append_new(p->list, session_json(p->c->r, s));
     snprintf(p->next, sizeof p->next, "%s", s->session_id);
     return 0;
 }
@@ -603,7 +621,7 @@ static void handle_session(call *c)
 {
     store_session_info info;
     if (visible_session(c, &info))
-        respond_json(c->req, HTTP_STATUS_OK, session_json(&info), NULL);
+        respond_json(c->req, HTTP_STATUS_OK, session_json(c->r, &info), NULL);
 }
 
 /* Reading a session from the store to a stream, on a worker. */

@@ -189,11 +189,15 @@ struct replay {
     web_sessions sessions;
     jobs *jobs;
     struct lws_context *context;
-    request *live; /* requests with a connection (web.c, service thread) */
+    request *live;                 /* requests with a connection (web.c, service thread) */
+    lws_sorted_usec_list_t expiry; /* the audit log's retention, hourly */
+    bool expiring;                 /* an expiry job is running */
 };
 
 /* Answers an API request (web.c calls it with the body read). */
 void api_handle(replay *r, request *req);
+/* replay.c: the listener is up; starts the hourly audit retention. */
+void replay_started(replay *r);
 /* Once, before requests: the hash unknown users' logins are checked against. */
 int api_init(void) VEIL_MUST_CHECK;
 

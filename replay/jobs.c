@@ -1,6 +1,6 @@
 /*
  * jobs.c - the console's worker threads: password hashing (argon2id takes
- * a fifth of a second on purpose) and reading sessions from the store run
+ * a third of a second on purpose) and reading sessions from the store run
  * here, so the service thread keeps answering. A finished job's `done`
  * runs on the service thread, woken by lws_cancel_service.
  */

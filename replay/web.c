@@ -58,7 +58,7 @@ struct request {
     bool responding, headers_sent, done;
     unsigned status;
     char type[80];
-    char extra[700];
+    char extra[2600]; /* the response's own headers (a replay page's CSP is the longest) */
     veil_buf resp;
     size_t resp_off;
     /* a stream, fed by a worker */
@@ -193,7 +193,12 @@ static void respond_with(request *req, unsigned status, const char *type, const 
     req->responding = true;
     req->status = status;
     snprintf(req->type, sizeof req->type, "%s", type);
-    snprintf(req->extra, sizeof req->extra, "%s", headers);
+    if ((size_t)snprintf(req->extra, sizeof req->extra, "%s", headers) >= sizeof req->extra) {
+        /* never a cut header (a CSP cut short allows more): no body at all */
+        req->status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
+        snprintf(req->extra, sizeof req->extra, "%s", CSP_API);
+        len = 0;
+    }
     veil_buf_reuse(&req->resp);
     if (len && veil_buf_append(&req->resp, body, len))
         req->status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
@@ -358,8 +363,45 @@ static const struct {
     {"/rrweb-player.css", "rrweb-player.css", "text/css; charset=utf-8"},
 };
 
+/* The replay page of a site whose assets the analyst's browser may load
+ * (replay_assets): the UI's policy plus the site's own origins for images,
+ * styles, fonts and media. Every other site's replay loads nothing from it. */
+static void serve_replay_page(request *req)
+{
+    char name[80] = "", csp[2048];
+    const replay_site *site = NULL;
+    if (request_query(req, "site", name, sizeof name))
+        for (int i = 0; i < req->r->cfg.n_sites; i++)
+            if (!strcmp(req->r->cfg.sites[i].name, name) && req->r->cfg.sites[i].replay_assets)
+                site = &req->r->cfg.sites[i];
+    char origins[1500] = "";
+    for (int i = 0; site && i < site->n_origins; i++)
+        if (strcmp(site->origins[i], "*") &&
+            strlen(origins) + strlen(site->origins[i]) + 2 < sizeof origins)
+            snprintf(origins + strlen(origins), sizeof origins - strlen(origins), " %s",
+                     site->origins[i]);
+    snprintf(csp, sizeof csp,
+             "content-security-policy: default-src 'none'; script-src 'self'; style-src 'self' "
+             "'unsafe-inline'%s; img-src 'self' data: blob:%s; font-src 'self' data:%s; "
+             "media-src 'self' blob:%s; connect-src 'self'; frame-src 'self' blob: about:; "
+             "child-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action "
+             "'self'; object-src 'none'\r\n",
+             origins, origins, origins, origins);
+    char file[1200];
+    snprintf(file, sizeof file, "%s/index.html", req->r->cfg.assets_dir);
+    veil_buf text = {0};
+    if (veil_read_file(file, &text, 1u << 20, NULL))
+        respond_error(req, HTTP_STATUS_SERVICE_UNAVAILABLE,
+                      "the console's web assets are not built: run scripts/build-web.sh");
+    else
+        respond_with(req, HTTP_STATUS_OK, "text/html; charset=utf-8", csp, text.data, text.len);
+    veil_buf_free(&text);
+}
+
 static void serve_asset(request *req, const char *path)
 {
+    if (!strcmp(path, "/replay"))
+        return serve_replay_page(req);
     for (size_t i = 0; i < sizeof ASSETS / sizeof ASSETS[0]; i++) {
         if (strcmp(path, ASSETS[i].path))
             continue;
@@ -553,6 +595,7 @@ int replay_listen(replay *r, struct lws_context *context, const char *iface, int
     if (!lws_create_vhost(context, &v))
         return VEIL_EIO;
     __atomic_store_n(&r->context, context, __ATOMIC_RELEASE);
+    replay_started(r);
     return VEIL_OK;
 }
 

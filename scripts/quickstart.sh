@@ -27,10 +27,16 @@ until grep -q "console https" var/veil.log 2>/dev/null; do
     fi
     sleep 0.1
 done
-cat var/veil.log
+grep -v "one-time password" var/veil.log
+# the first admin's one-time password: shown here once, not left in the log
+admin=$(grep -o "one-time password [^ ]*" var/veil.log | cut -d' ' -f3)
+sed -i '/one-time password/d' var/veil.log
 cat <<MSG
 
 Veil is running (pid $(cat var/veil.pid), log var/veil.log, state under var/).
+  console:       https://127.0.0.1:8444/ $([ -n "$admin" ] && echo "- first login: user admin, one-time password $admin
+                 (change it at once, then enrol an authenticator app)" || echo "- lost the admin password? stop the
+                 server, then build-release/veil/veil user passwd admin")
   demo page:     https://127.0.0.1:8443/demo records into the demo site (key
                  "demo-site-key"); accept the self-signed certificate first
   your site:     build-release/veil/veil snippet --site NAME prints its tag
@@ -45,5 +51,5 @@ Veil is running (pid $(cat var/veil.pid), log var/veil.log, state under var/).
   delete:        stop the server first (it needs the store to itself)
   stop:          kill \$(cat var/veil.pid)
 The certificate is self-signed (var/tls/cert.pem): browsers will ask you to
-accept it. Console login, users and replay are not in this build yet.
+accept it.
 MSG

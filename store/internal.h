@@ -99,6 +99,7 @@ size_t record_key_shred(char *out, const char *session_id);               /* key
 size_t record_key_index(char *out, const char *session_id);               /* data: "s/<id>"  */
 size_t record_key_chunk(char *out, const char *session_id, uint32_t seq); /* "c/<id>/<be32>" */
 size_t record_key_chunk_prefix(char *out, const char *session_id);        /* "c/<id>/" */
+size_t record_key_stats(char *out, const char *session_id);               /* data: "t/<id>"  */
 
 /* Data-key record in `keys`: format, master version, created, site, wrapped key. */
 typedef struct {

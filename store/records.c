@@ -75,6 +75,11 @@ size_t record_key_index(char *out, const char *session_id)
     return make_key(out, 's', session_id, false);
 }
 
+size_t record_key_stats(char *out, const char *session_id)
+{
+    return make_key(out, 't', session_id, false);
+}
+
 size_t record_key_chunk_prefix(char *out, const char *session_id)
 {
     return make_key(out, 'c', session_id, true);

@@ -19,8 +19,49 @@ struct store_session {
     char id[MAX_ID + 1];
     uint8_t *dek; /* secret memory */
     index_entry idx;
-    veil_buf sealed; /* reused between appends */
+    store_session_stats stats; /* totals so far */
+    veil_buf sealed;           /* reused between appends */
 };
+
+/* The stats record: events, pages, then each kind, big-endian u64s. */
+enum { STATS_BYTES = 8 * (2 + STORE_STATS_KINDS) };
+
+static void stats_read(store *st, const char *session_id, store_session_stats *s)
+{
+    char key[KEY_MAX];
+    veil_buf v = {0};
+    memset(s, 0, sizeof *s);
+    if (kv_get(st->data, key, record_key_stats(key, session_id), &v) == VEIL_OK &&
+        v.len == STATS_BYTES) {
+        const uint8_t *p = (const uint8_t *)v.data;
+        s->events = veil_be64_get(p);
+        s->pages = veil_be64_get(p + 8);
+        for (int k = 0; k < STORE_STATS_KINDS; k++)
+            s->masks[k] = veil_be64_get(p + 16 + 8 * k);
+    }
+    veil_buf_free(&v);
+}
+
+int store_session_count(store_session *ss, const store_session_stats *delta)
+{
+    store_session_stats *s = &ss->stats;
+    s->events += delta->events;
+    s->pages += delta->pages;
+    for (int k = 0; k < STORE_STATS_KINDS; k++)
+        s->masks[k] += delta->masks[k];
+    uint8_t rec[STATS_BYTES], *p = veil_be64_put(rec, s->events);
+    p = veil_be64_put(p, s->pages);
+    for (int k = 0; k < STORE_STATS_KINDS; k++)
+        p = veil_be64_put(p, s->masks[k]);
+    char key[KEY_MAX];
+    kv_batch *b = kv_batch_new();
+    if (!b)
+        return VEIL_ENOMEM;
+    kv_batch_put(b, key, record_key_stats(key, ss->id), rec, sizeof rec);
+    int rc = kv_write(ss->st->data, b, false);
+    kv_batch_free(b);
+    return rc;
+}
 
 bool store_valid_id(const char *id)
 {
@@ -437,6 +478,7 @@ int store_session_open(store *st, const char *site, const char *session_id, stor
     }
     ss->st = st;
     strcpy(ss->id, session_id);
+    stats_read(st, session_id, &ss->stats);
     pthread_mutex_lock(&st->keys_mu);
     int rc = is_open(st, session_id) ? VEIL_EBUSY : prepare_session(ss, site);
     if (!rc) {
@@ -596,6 +638,7 @@ static void fill_info(store *st, const char *session_id, const index_entry *e,
     info->last_seq = e->last_seq;
     info->plain_bytes = e->plain_bytes;
     info->stored_bytes = e->stored_bytes;
+    stats_read(st, session_id, &info->stats);
     char key[KEY_MAX];
     veil_buf rec = {0};
     dek_header h;
@@ -685,6 +728,7 @@ int store_session_delete(store *st, const char *session_id)
         to[fl - 1] = '/' + 1;
         kv_batch_delete_range(b, from, fl, to, fl);
         kv_batch_delete(b, key, record_key_index(key, session_id));
+        kv_batch_delete(b, key, record_key_stats(key, session_id));
         rc = kv_write(st->data, b, true);
         kv_batch_free(b);
     } else if (!rc) {

@@ -72,6 +72,14 @@ bool store_valid_id(const char *id);
 
 /* ---- 2. Sessions: write, read, list, delete ---------------------------- */
 
+/* What a session holds, counted as it was stored (counts only, never
+ * content): for the console's session list. */
+#define STORE_STATS_KINDS 16
+typedef struct {
+    uint64_t events, pages;
+    uint64_t masks[STORE_STATS_KINDS]; /* by the masker's finding kind */
+} store_session_stats;
+
 typedef struct store_session store_session;
 
 /*
@@ -92,6 +100,10 @@ int store_session_open(store *st, const char *site, const char *session_id,
  */
 int store_session_append(store_session *ss, uint32_t seq, const void *json,
                          size_t len) VEIL_MUST_CHECK;
+
+/* Adds what the batches just appended held to the session's counts (not
+ * synced: counts may lag a crash, never a batch). */
+int store_session_count(store_session *ss, const store_session_stats *delta) VEIL_MUST_CHECK;
 
 /* Highest sequence number stored (0: none yet), for the resume handshake. */
 uint32_t store_session_last_seq(const store_session *ss);
@@ -121,6 +133,7 @@ typedef struct {
     uint32_t key_version;  /* master-key version wrapping its data key; 0: none */
     bool key_missing;      /* no data key and no shred record (restore mismatch) */
     bool damaged;          /* the index entry itself failed to parse: only the id is known */
+    store_session_stats stats;
 } store_session_info;
 
 /* What the index says of one session. */
@@ -294,11 +307,11 @@ void store_stats_get(store *st, store_stats *out);
 typedef struct {
     uint64_t id; /* time-ordered, unique within the site */
     char site[65];
-    char kind[24];        /* "card_elsewhere", "secret", "malformed" */
-    uint64_t count;       /* findings the alert stands for */
-    uint64_t at_ms;       /* when it was raised */
-    char session_id[65];  /* the last session it was seen in ("" when none) */
-    char acked_by[65];    /* "" until acknowledged */
+    char kind[24];       /* "card_elsewhere", "secret", "malformed" */
+    uint64_t count;      /* findings the alert stands for */
+    uint64_t at_ms;      /* when it was raised */
+    char session_id[65]; /* the last session it was seen in ("" when none) */
+    char acked_by[65];   /* "" until acknowledged */
     uint64_t acked_ms;
 } store_alert;
 
@@ -309,8 +322,7 @@ int store_alert_add(store *st, store_alert *a) VEIL_MUST_CHECK;
 /* Calls fn with the site's alerts (all sites when NULL), newest first; fn
  * returns non-zero to stop. */
 typedef int (*store_alert_fn)(void *user, const store_alert *a);
-int store_alert_list(store *st, const char *site, store_alert_fn fn,
-                     void *user) VEIL_MUST_CHECK;
+int store_alert_list(store *st, const char *site, store_alert_fn fn, void *user) VEIL_MUST_CHECK;
 
 /* Marks alert `id` of `site` acknowledged by `user`; VEIL_ENOTFOUND. */
 int store_alert_ack(store *st, const char *site, uint64_t id, const char *user) VEIL_MUST_CHECK;

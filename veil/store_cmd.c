@@ -160,8 +160,14 @@ static int import_file(store *st, const veil_site_config *site, const char *path
     }
     for (size_t i = 0; !rc && i < es.n; i++)
         rc = add_event(&ic, in.data + es.offset[i], es.len[i]);
-    if (!rc && !(rc = flush_batch(&ic)))
+    if (!rc && !(rc = flush_batch(&ic))) {
+        store_session_stats counts = {.events = ic.findings.events, .pages = ic.findings.pages};
+        for (int k = 0; k < MASKER_FINDING_COUNT; k++)
+            counts.masks[k] = ic.findings.count[k];
+        if (store_session_count(ic.session, &counts))
+            cli_error("%s: stored, but its counts for the console could not be written", path);
         print_imported(&ic, session_id);
+    }
 out:
     masker_session_free(ic.masker);
     store_session_close(ic.session);

@@ -194,7 +194,7 @@ function siteSelect(name = 'site') {
 }
 
 async function sessionsView() {
-  const table = el('table', {}, el('thead', {}, el('tr', {}, ['Session', 'Site', 'Start', 'Duration', 'Chunks', 'Masked'].map((h) => el('th', {}, h)))));
+  const table = el('table', {}, el('thead', {}, el('tr', {}, ['Session', 'Site', 'Start', 'Duration', 'Pages', 'Events', 'Masked values', 'Size'].map((h) => el('th', {}, h)))));
   const body = el('tbody');
   table.append(body);
   const more = el('button', { hidden: true }, 'More');
@@ -211,11 +211,13 @@ async function sessionsView() {
     if (f.get('to')) q.set('to', Date.parse(f.get('to')) + 86399999);
     if (cursor) q.set('cursor', cursor);
     const r = await api('GET', `/api/sessions?${q}`);
-    if (!r.ok) return body.append(el('tr', {}, el('td', { class: 'error', colspan: 6 }, r.data.error)));
+    if (!r.ok) return body.append(el('tr', {}, el('td', { class: 'error', colspan: 8 }, r.data.error)));
     for (const s of r.data.sessions)
       body.append(el('tr', {}, el('td', {}, el('a', { href: `#replay/${s.session}` }, s.session)), el('td', {}, s.site),
         el('td', {}, when(s.created)), el('td', { class: 'num' }, duration(s.duration_ms)),
-        el('td', { class: 'num' }, s.chunks), el('td', { class: 'num' }, size(s.masked_bytes))));
+        el('td', { class: 'num' }, s.pages), el('td', { class: 'num' }, s.events),
+        el('td', {}, Object.entries(s.masks).map(([k, n]) => `${k.replace(/_/g, ' ')} ${n}`).join(', ') || '—'),
+        el('td', { class: 'num' }, size(s.masked_bytes))));
     cursor = r.data.next || null;
     more.hidden = !cursor;
     return null;
@@ -252,6 +254,11 @@ async function* chunks(response) {
 async function replayView(id) {
   const info = await api('GET', `/api/sessions/${encodeURIComponent(id)}`);
   if (!info.ok) return show(el('p', { class: 'error' }, info.data.error));
+  if (info.data.replay_assets && location.pathname !== '/replay') {
+    // a page whose policy lets this site's own images and styles load
+    location.assign(`/replay?site=${encodeURIComponent(info.data.site)}#replay/${encodeURIComponent(id)}`);
+    return null;
+  }
   const status = el('p', { class: 'muted' }, 'Loading…');
   const target = el('div', { id: 'player' });
   const actions = [el('a', { href: '#sessions' }, '← Sessions')];

@@ -99,14 +99,13 @@ int main(int argc, char **argv)
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
                    LWS_SERVER_OPTION_VALIDATE_UTF8;
     struct lws_context *ctx = lws_create_context(&info);
-    struct lws_context_creation_info v;
-    memset(&v, 0, sizeof v);
-    v.iface = "127.0.0.1";
-    v.port = atoi(argv[1]);
-    v.protocols = PROTOCOLS;
-    v.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-    veil_tls_vhost(&v, argv[2], argv[3]);
-    if (!ctx || !lws_create_vhost(ctx, &v)) {
+    veil_listener l = {.name = "echo",
+                       .iface = "127.0.0.1",
+                       .port = atoi(argv[1]),
+                       .protocols = PROTOCOLS,
+                       .cert = argv[2],
+                       .key = argv[3]};
+    if (!ctx || !veil_listen(ctx, &l)) {
         fprintf(stderr, "echo_server: cannot listen on %s\n", argv[1]);
         return 1;
     }

@@ -142,6 +142,24 @@ static const char TLS12_CIPHERS[] = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES
 static const char TLS13_CIPHERS[] =
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
+struct lws_vhost *veil_listen(struct lws_context *context, const veil_listener *l)
+{
+    struct lws_context_creation_info v;
+    memset(&v, 0, sizeof v);
+    v.vhost_name = l->name;
+    v.iface = l->iface;
+    v.port = l->port;
+    v.protocols = l->protocols;
+    v.user = l->user;
+    v.alpn = l->alpn;
+    v.timeout_secs = l->timeout_s;
+    if (strchr(l->iface, '.')) /* lws binds an IPv4 literal only with IPv6 off */
+        v.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (l->cert)
+        veil_tls_vhost(&v, l->cert, l->key);
+    return lws_create_vhost(context, &v);
+}
+
 void veil_tls_vhost(struct lws_context_creation_info *v, const char *cert, const char *key)
 {
     v->ssl_cert_filepath = cert;

@@ -21,9 +21,28 @@ int veil_tls_ensure(const char *state_dir, char *cert, char *key, size_t cap,
                     veil_error *err) VEIL_MUST_CHECK;
 
 struct lws_context_creation_info;
+struct lws_context;
+struct lws_protocols;
+struct lws_vhost;
 
 /* Sets the certificate, the AEAD-only suites and the protocol versions on
  * a vhost's creation info. */
 void veil_tls_vhost(struct lws_context_creation_info *v, const char *cert, const char *key);
+
+/* A listener of the process (one lws vhost). */
+typedef struct {
+    const char *name;
+    const char *iface; /* an address: an IPv4 literal binds only that address */
+    int port;
+    const struct lws_protocols *protocols;
+    void *user;       /* lws_get_vhost_user() in its callbacks */
+    const char *cert; /* with key: TLS with the policy above; NULL: plain HTTP */
+    const char *key;
+    const char *alpn;   /* NULL: lws's default */
+    unsigned timeout_s; /* TLS and HTTP handshakes; 0: lws's default */
+} veil_listener;
+
+/* Adds the listener to the context; NULL when it cannot listen. */
+struct lws_vhost *veil_listen(struct lws_context *context, const veil_listener *l);
 
 #endif

@@ -89,20 +89,18 @@ static void on_sweep(lws_sorted_usec_list_t *sul)
 int ingest_listen(ingest *in, struct lws_context *context, const char *iface, int port,
                   const char *cert, const char *key)
 {
-    struct lws_context_creation_info v;
-    memset(&v, 0, sizeof v);
-    v.vhost_name = "ingest";
-    v.iface = iface;
-    v.port = port;
-    v.protocols = INGEST_PROTOCOLS;
-    v.user = in;
-    v.alpn = "http/1.1"; /* WebSocket upgrades are HTTP/1.1 */
-    v.timeout_secs = in->cfg.limits.hello_timeout_s > 0 ? (unsigned)in->cfg.limits.hello_timeout_s
-                                                        : 10; /* TLS and HTTP handshakes */
-    if (strchr(iface, '.')) /* lws binds an IPv4 literal only with IPv6 off */
-        v.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-    veil_tls_vhost(&v, cert, key);
-    if (!(in->vhost = lws_create_vhost(context, &v)))
+    veil_listener l = {.name = "ingest",
+                       .iface = iface,
+                       .port = port,
+                       .protocols = INGEST_PROTOCOLS,
+                       .user = in,
+                       .cert = cert,
+                       .key = key,
+                       .alpn = "http/1.1", /* WebSocket upgrades are HTTP/1.1 */
+                       .timeout_s = in->cfg.limits.hello_timeout_s > 0
+                                        ? (unsigned)in->cfg.limits.hello_timeout_s
+                                        : 10}; /* TLS and HTTP handshakes */
+    if (!(in->vhost = veil_listen(context, &l)))
         return VEIL_EIO;
     __atomic_store_n(&in->context, context, __ATOMIC_RELEASE);
     lws_sul_schedule(context, 0, &in->sweep, on_sweep, LWS_US_PER_SEC);

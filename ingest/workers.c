@@ -27,6 +27,17 @@ struct workers {
     void *wake_arg;
 };
 
+/* Puts s at the end of the run queue (w->lock held; s marked on it). */
+static void run_queue_push(workers *w, ingest_session *s)
+{
+    s->next_on_run_queue = NULL;
+    if (w->run_tail)
+        w->run_tail->next_on_run_queue = s;
+    else
+        w->run_head = s;
+    w->run_tail = s;
+}
+
 void workers_submit(workers *w, ingest_session *s)
 {
     pthread_mutex_lock(&w->lock);
@@ -37,12 +48,7 @@ void workers_submit(workers *w, ingest_session *s)
         s->on_run_queue = true;
     pthread_mutex_unlock(&s->lock);
     if (enqueue) {
-        s->next_on_run_queue = NULL;
-        if (w->run_tail)
-            w->run_tail->next_on_run_queue = s;
-        else
-            w->run_head = s;
-        w->run_tail = s;
+        run_queue_push(w, s);
         pthread_cond_signal(&w->work);
     }
     pthread_mutex_unlock(&w->lock);
@@ -144,14 +150,8 @@ static void *work(void *arg)
         if (more)
             s->on_run_queue = true;
         pthread_mutex_unlock(&s->lock);
-        if (more) {
-            s->next_on_run_queue = NULL;
-            if (w->run_tail)
-                w->run_tail->next_on_run_queue = s;
-            else
-                w->run_head = s;
-            w->run_tail = s;
-        }
+        if (more)
+            run_queue_push(w, s);
         pthread_mutex_unlock(&w->lock);
         w->wake(w->wake_arg);
         pthread_mutex_lock(&w->lock);

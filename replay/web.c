@@ -43,8 +43,11 @@ static const char CSP_API[] = "content-security-policy: default-src 'none'; fram
                               "'none'\r\n"
                               "cache-control: no-store\r\n";
 
+typedef struct conn_state conn_state;
+
 struct request {
     struct lws *wsi; /* NULL once the connection closed */
+    conn_state *cs;  /* the connection's state that points here (service thread) */
     replay *r;
     request *next_live;
     int refs;
@@ -69,9 +72,10 @@ struct request {
     bool stream_end, stream_ok;
 };
 
-typedef struct {
+/* What lws keeps per connection: the transaction in progress. */
+struct conn_state {
     request *req;
-} conn_state;
+};
 
 static request *request_new(replay *r, struct lws *wsi)
 {
@@ -116,9 +120,13 @@ bool request_gone(const request *req)
     return req->wsi == NULL;
 }
 
-/* The connection closed: workers find the request gone; its last ref frees it. */
+/* The connection closed, or the transaction is answered: workers find the
+ * request gone; its last ref frees it. */
 static void request_detach(request *req)
 {
+    if (req->cs)
+        req->cs->req = NULL;
+    req->cs = NULL;
     for (request **p = &req->r->live; *p; p = &(*p)->next_live)
         if (*p == req) {
             *p = req->next_live;
@@ -308,8 +316,11 @@ static int write_piece(request *req, const char *bytes, size_t len, bool last)
     if (wrote < (int)len)
         return -1;
     if (last) {
+        /* let go before lws ends the transaction (it may free the connection's state) */
+        struct lws *wsi = req->wsi;
         req->done = true;
-        return lws_http_transaction_completed(req->wsi) ? -1 : 0;
+        request_detach(req);
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
     lws_callback_on_writable(req->wsi);
     return 0;
@@ -477,6 +488,7 @@ static int on_http(replay *r, struct lws *wsi, conn_state *cs, const char *path)
     request *req = cs->req = request_new(r, wsi);
     if (!req)
         return -1;
+    req->cs = cs;
     req->method = method_of(wsi);
     snprintf(req->path, sizeof req->path, "%s", path);
     if (!strcmp(path, "/healthz")) {
@@ -517,10 +529,8 @@ static int on_console(struct lws *wsi, enum lws_callback_reasons reason, void *u
     replay *r = vh ? lws_get_vhost_user(vh) : NULL;
     switch (reason) {
     case LWS_CALLBACK_HTTP:
-        if (cs->req) { /* the next transaction of a kept-alive connection */
+        if (cs->req) /* the next transaction of a kept-alive connection */
             request_detach(cs->req);
-            cs->req = NULL;
-        }
         return r ? on_http(r, wsi, cs, in) : -1;
     case LWS_CALLBACK_HTTP_BODY:
         if (cs->req && !cs->req->body_too_big &&
@@ -534,11 +544,10 @@ static int on_console(struct lws *wsi, enum lws_callback_reasons reason, void *u
         return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return cs->req ? on_writeable(cs->req) : 0;
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
-        if (cs && cs->req) {
+        if (cs && cs->req)
             request_detach(cs->req);
-            cs->req = NULL;
-        }
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         if (r)
@@ -581,18 +590,15 @@ static const struct lws_protocols METRICS_PROTOCOLS[] = {
 int replay_listen(replay *r, struct lws_context *context, const char *iface, int port,
                   const char *cert, const char *key)
 {
-    struct lws_context_creation_info v;
-    memset(&v, 0, sizeof v);
-    v.vhost_name = "console";
-    v.iface = iface;
-    v.port = port;
-    v.protocols = PROTOCOLS;
-    v.user = r;
-    v.alpn = "http/1.1";
-    if (strchr(iface, '.')) /* lws binds an IPv4 literal only with IPv6 off */
-        v.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-    veil_tls_vhost(&v, cert, key);
-    if (!lws_create_vhost(context, &v))
+    veil_listener l = {.name = "console",
+                       .iface = iface,
+                       .port = port,
+                       .protocols = PROTOCOLS,
+                       .user = r,
+                       .cert = cert,
+                       .key = key,
+                       .alpn = "http/1.1"};
+    if (!veil_listen(context, &l))
         return VEIL_EIO;
     __atomic_store_n(&r->context, context, __ATOMIC_RELEASE);
     replay_started(r);
@@ -601,14 +607,7 @@ int replay_listen(replay *r, struct lws_context *context, const char *iface, int
 
 int replay_listen_metrics(replay *r, struct lws_context *context, const char *iface, int port)
 {
-    struct lws_context_creation_info v;
-    memset(&v, 0, sizeof v);
-    v.vhost_name = "metrics";
-    v.iface = iface;
-    v.port = port;
-    v.protocols = METRICS_PROTOCOLS;
-    v.user = r;
-    if (strchr(iface, '.'))
-        v.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-    return lws_create_vhost(context, &v) ? VEIL_OK : VEIL_EIO;
+    veil_listener l = {
+        .name = "metrics", .iface = iface, .port = port, .protocols = METRICS_PROTOCOLS, .user = r};
+    return veil_listen(context, &l) ? VEIL_OK : VEIL_EIO;
 }

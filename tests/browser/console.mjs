@@ -5,24 +5,16 @@
 // session plays in rrweb-player: its first frame shows, the card typed into
 // the shop stays masked on screen, and the analyst's browser makes no
 // request to the shop's origin while it plays.
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { check, digitsOf, launch, results, serveStatic } from './lib.mjs';
+import {
+  check, digitsOf, freePort, launch, results, serveStatic, startVeil, stopVeil,
+} from './lib.mjs';
 
 const [veil] = process.argv.slice(2);
 const work = mkdtempSync(path.join(tmpdir(), 'veil-console-'));
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 function totp(secretB32, offset = 0) {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -67,18 +59,8 @@ origin = ${shop.origin}
 key = blog-key
 origin = https://blog.test
 `);
-const serve = spawn(veil, ['serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-let serveLog = '';
-serve.stderr.on('data', (d) => { serveLog += d; });
-const adminPassword = await new Promise((resolve, reject) => {
-  let out = '';
-  serve.stdout.on('data', (d) => {
-    out += d;
-    const m = out.match(/one-time password (\S+)/);
-    if (m && out.includes('console https')) resolve(m[1]);
-  });
-  serve.on('exit', () => reject(new Error(`veil serve exited: ${serveLog}`)));
-});
+const serve = await startVeil(veil, config);
+const adminPassword = serve.stdout.match(/one-time password (\S+)/)[1];
 const consoleUrl = `https://127.0.0.1:${consolePort}`;
 
 const browser = await launch();
@@ -197,11 +179,10 @@ try {
   })));
 } finally {
   await browser.close();
-  serve.kill('SIGTERM');
-  await new Promise((resolve) => serve.on('exit', resolve));
+  await stopVeil(serve);
   shop.server.close();
 }
 if (results.failed === 0) rmSync(work, { recursive: true, force: true });
-else console.log(`# state kept in ${work}\n${serveLog}`);
+else console.log(`# state kept in ${work}\n${serve.stderr}`);
 console.log(`console: ${results.passed} passed, ${results.failed} failed`);
 process.exit(results.failed === 0 ? 0 : 1);

@@ -1,8 +1,10 @@
 // lib.mjs - what the real-browser tests share: the check counter, a static
 // server for test pages, headless Chromium, what the leak checks look for,
 // and replay in rrweb's Replayer.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -14,6 +16,37 @@ export function check(name, ok, detail = '') {
   if (ok) results.passed++;
   else results.failed++;
   console.log(`${ok ? 'ok' : 'not ok'} - ${name}${!ok && detail ? ` (${detail})` : ''}`);
+}
+
+// ---- veil serve ------------------------------------------------------------------
+export async function freePort() {
+  const s = net.createServer();
+  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address();
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+// `veil serve --config config`, once its listeners are up: its process, what
+// it printed, and its log so far.
+export async function startVeil(veil, config) {
+  const proc = spawn(veil, ['serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const v = { proc, stdout: '', stderr: '' };
+  proc.stderr.on('data', (d) => { v.stderr += d; });
+  await new Promise((resolve, reject) => {
+    proc.stdout.on('data', (d) => {
+      v.stdout += d;
+      if (v.stdout.includes('console https')) resolve();
+    });
+    proc.on('exit', () => reject(new Error(`veil serve exited: ${v.stderr}`)));
+  });
+  return v;
+}
+
+// SIGTERM, then its exit code.
+export function stopVeil(v) {
+  v.proc.kill('SIGTERM');
+  return new Promise((resolve) => v.proc.on('exit', (code) => resolve(code)));
 }
 
 // ---- a static server for the pages and rrweb ------------------------------

@@ -4,25 +4,17 @@
 // goes to a second page and back. The stored session, read back with
 // `veil export`, must hold none of them, hold both pages' text, and replay in
 // rrweb's Replayer.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  check, count, launch, leakedCardPrefix, leakedText, replay, results, rrwebFiles, serveStatic,
+  check, count, freePort, launch, leakedCardPrefix, leakedText, replay, results, rrwebFiles,
+  serveStatic, startVeil, stopVeil,
 } from './lib.mjs';
 
 const [veil] = process.argv.slice(2);
 const work = mkdtempSync(path.join(tmpdir(), 'veil-snippet-'));
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 const CARD = '4242 4242 4242 4242';
 const PASSWORD = 'hunter2-Secret';
@@ -53,18 +45,8 @@ state_dir = ${work}/state
 key = shop-key
 origin = ${origin}
 `);
-const serve = spawn(veil, ['serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-let serveLog = '';
-serve.stderr.on('data', (d) => { serveLog += d; });
-await new Promise((resolve, reject) => {
-  let out = '';
-  serve.stdout.on('data', (d) => {
-    out += d;
-    if (out.includes('console https')) resolve();
-  });
-  serve.on('exit', () => reject(new Error(`veil serve exited: ${serveLog}`)));
-});
-check('veil serve serves the built snippet', !serveLog.includes('not built'));
+const serve = await startVeil(veil, config);
+check('veil serve serves the built snippet', !serve.stdout.includes('not built'));
 
 // ---- the visit ---------------------------------------------------------------------
 const browser = await launch();
@@ -131,9 +113,8 @@ check('the stored session replays in rrweb Replayer without errors', played.erro
 check('the replay ends on the about page', played.text.includes('Family business since 1987.'));
 
 await browser.close();
-serve.kill('SIGTERM');
-const code = await new Promise((resolve) => serve.on('exit', (c) => resolve(c)));
-check('veil serve stops cleanly', code === 0, `exit ${code}: ${serveLog}`);
+const code = await stopVeil(serve);
+check('veil serve stops cleanly', code === 0, `exit ${code}: ${serve.stderr}`);
 server.close();
 if (results.failed === 0) rmSync(work, { recursive: true, force: true });
 else console.log(`# state kept in ${work}`);

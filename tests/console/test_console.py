@@ -7,7 +7,6 @@ audit trail the server keeps of all of it (`veil audit verify`)."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -16,20 +15,11 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 sys.path.insert(0, os.path.join(here, "..", "ingest"))
 from client import Console, totp  # noqa: E402
-from server import Server  # noqa: E402
+from server import Checks, Server  # noqa: E402
 
 VEIL = os.path.realpath(sys.argv[1])
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-    print(f"{'ok' if ok else 'not ok'} - {name}{'' if ok or not detail else f' ({detail})'}")
-    sys.stdout.flush()
+checks = Checks("console")
+check = checks.check
 
 
 BLOG = "[site blog]\nkey = blog-key\norigin = https://blog.test\n"
@@ -268,7 +258,7 @@ def test_audit_trail(srv, admin):
 
 
 def main():
-    servers = []
+    servers = checks.servers
     try:
         srv = Server(VEIL, extra=BLOG).start()
         servers.append(srv)
@@ -318,16 +308,7 @@ def main():
         status, body = c.request("POST", "/api/password", {"old": "second pass 2", "new": "first pass 1"})
         check("classic: a password used before is refused (history)", status == 400 and "before" in body["error"], body)
     finally:
-        for s in servers:
-            if s.alive():
-                s.stop()
-        if failed == 0:
-            for s in servers:
-                shutil.rmtree(s.dir, ignore_errors=True)
-        else:
-            print("# state kept in " + " ".join(s.dir for s in servers))
-    print(f"console: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+        checks.finish()
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
-"""server.py - `veil serve` for the ingest tests: a fresh state directory, a
-config with a test site, free ports, and the store read back with
-`veil export` and `veil sessions`."""
+"""server.py - what the ingest and console suites share: `veil serve` with a
+fresh state directory, a config with a test site and free ports, the store
+read back with `veil export` and `veil sessions`; and the checks, counted
+into the suite's last line "NAME: N passed, N failed"."""
 
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -100,3 +103,33 @@ class Server:
             if line.startswith(name + " ") or line.startswith(name + "{"):
                 total += float(line.rsplit(" ", 1)[1])
         return total
+
+
+class Checks:
+    """ok/not ok lines, then the summary; servers are stopped, and their
+    state kept when a check failed."""
+
+    def __init__(self, suite):
+        self.suite = suite
+        self.passed = self.failed = 0
+        self.servers = []
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        print(f"{'ok' if ok else 'not ok'} - {name}{'' if ok or not detail else f' ({detail})'}")
+        sys.stdout.flush()
+
+    def finish(self):
+        for s in self.servers:
+            if s.alive():
+                s.stop()
+        if self.failed == 0:
+            for s in self.servers:
+                shutil.rmtree(s.dir, ignore_errors=True)
+        elif self.servers:
+            print("# state kept in " + " ".join(s.dir for s in self.servers))
+        print(f"{self.suite}: {self.passed} passed, {self.failed} failed")
+        sys.exit(1 if self.failed else 0)

@@ -6,7 +6,6 @@ holding every batch once, in order."""
 
 import os
 import random
-import shutil
 import signal
 import ssl
 import sys
@@ -15,21 +14,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import ws  # noqa: E402
-from server import Server  # noqa: E402
+from server import Checks, Server  # noqa: E402
 
 VEIL = os.path.realpath(sys.argv[1])
 CLIENTS = int(os.environ.get("CRASH_CLIENTS", "24"))
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-    print(f"{'ok' if ok else 'not ok'} - {name}{'' if ok or not detail else f' ({detail})'}")
-    sys.stdout.flush()
+checks = Checks("crash")
+check = checks.check
 
 
 class Client(threading.Thread):
@@ -107,6 +97,7 @@ class Client(threading.Thread):
 
 def main():
     srv = Server(VEIL, ingest={"batches_per_second": 1000, "connections_per_ip": 0})
+    checks.servers.append(srv)
     srv.start()
     stop_sending, stop_all = threading.Event(), threading.Event()
     clients = [Client(srv.port, stop_sending, stop_all) for _ in range(CLIENTS)]
@@ -157,12 +148,7 @@ def main():
           f"{exact} of {CLIENTS}")
     print(f"# {sum(c.next - 1 for c in clients)} batches from {CLIENTS} sessions, "
           f"{sum(c.reconnects for c in clients)} reconnects")
-    if failed == 0:
-        shutil.rmtree(srv.dir, ignore_errors=True)
-    else:
-        print("# state kept in " + srv.dir)
-    print(f"crash: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    checks.finish()
 
 
 if __name__ == "__main__":

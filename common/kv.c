@@ -1,264 +1,151 @@
-/* kv.c - the persistence interface (kv.h) on RocksDB. */
+/* kv.c - the persistence interface (kv.h): the batch, and dispatch to the
+ * database's backend (kv_rocksdb.c, kv_rados.c). */
 #include <stdlib.h>
 #include <string.h>
 
-#include <rocksdb/c.h>
+#include "kv_backend.h"
 
-#include "kv.h"
-
-/* RocksDB's InfoLogLevel: DEBUG 0, INFO 1, WARN 2, ERROR 3, FATAL 4, HEADER 5. */
-enum { INFO_LOG_HEADER_LEVEL = 5 };
-
-struct kv {
-    rocksdb_t *db;
-    rocksdb_options_t *options;
-    rocksdb_readoptions_t *read;
-    bool read_only;
-};
-
-struct kv_batch {
-    rocksdb_writebatch_t *wb;
-};
-
-/* RocksDB reports errors as text; callers get a code, and the text is
- * dropped (it names files, never stored values). */
-static int map_error(char *err)
+static int kv_wrap(kv **out, const kv_backend *be, void *impl, bool read_only)
 {
-    int rc = VEIL_EIO;
-    if (strstr(err, "Corruption"))
-        rc = VEIL_ECORRUPT;
-    else if (strstr(err, "No space left") || strstr(err, "NoSpace"))
-        rc = VEIL_ENOSPC;
-    else if (strstr(err, "lock file") || strstr(err, "Resource temporarily unavailable"))
-        rc = VEIL_EBUSY;
-    else if (strstr(err, "does not exist") || strstr(err, "No such file"))
-        rc = VEIL_ENOTFOUND;
-    rocksdb_free(err);
-    return rc;
+    kv *db = malloc(sizeof *db);
+    if (!db) {
+        be->close(impl);
+        return VEIL_ENOMEM;
+    }
+    *db = (kv){be, impl, read_only};
+    *out = db;
+    return VEIL_OK;
 }
 
 int kv_open(kv **out, const char *path, bool read_only)
 {
-    kv *db = calloc(1, sizeof *db);
-    if (!db)
-        return VEIL_ENOMEM;
-    db->options = rocksdb_options_create();
-    db->read = rocksdb_readoptions_create();
-    rocksdb_options_set_create_if_missing(db->options, !read_only);
-    /* Values are sealed (incompressible); compressing them again wastes CPU. */
-    rocksdb_options_set_compression(db->options, rocksdb_no_compression);
-    rocksdb_options_set_paranoid_checks(db->options, 1);
-    /*
-     * RocksDB's own LOG file: the header level, at which it logs at most
-     * at open (here, nothing), and only the newest file. Nothing reads it,
-     * and on a full disk it is a hazard: once a line of it fails to be
-     * written, Debian's RocksDB 7.8 (built with assertions) aborts the
-     * process at its next line, which the handling of that same write
-     * error logs.
-     */
-    rocksdb_options_set_info_log_level(db->options, INFO_LOG_HEADER_LEVEL);
-    rocksdb_options_set_keep_log_file_num(db->options, 1);
-    rocksdb_readoptions_set_verify_checksums(db->read, 1);
-    char *err = NULL;
-    db->db = read_only ? rocksdb_open_for_read_only(db->options, path, 0, &err)
-                       : rocksdb_open(db->options, path, &err);
-    db->read_only = read_only;
-    if (err) {
-        int rc = map_error(err);
-        db->db = NULL;
-        kv_close(db);
-        return rc;
-    }
-    *out = db;
-    return VEIL_OK;
+    void *impl;
+    int rc = kv_rocksdb_open(&impl, path, read_only);
+    return rc ? rc : kv_wrap(out, &kv_rocksdb_backend, impl, read_only);
 }
+
+#ifdef VEIL_WITH_RADOS
+int kv_open_rados(kv **out, const kv_rados_target *target, bool read_only)
+{
+    void *impl;
+    int rc = kv_rados_open(&impl, target, read_only);
+    return rc ? rc : kv_wrap(out, &kv_rados_backend, impl, read_only);
+}
+
+bool kv_have_rados(void)
+{
+    return true;
+}
+#else
+int kv_open_rados(kv **out, const kv_rados_target *target, bool read_only)
+{
+    (void)out, (void)target, (void)read_only;
+    return VEIL_EINVAL;
+}
+
+bool kv_have_rados(void)
+{
+    return false;
+}
+#endif
 
 void kv_close(kv *db)
 {
     if (!db)
         return;
-    if (db->db)
-        rocksdb_close(db->db);
-    rocksdb_readoptions_destroy(db->read);
-    rocksdb_options_destroy(db->options);
+    db->be->close(db->impl);
     free(db);
 }
 
 int kv_get(kv *db, const void *key, size_t klen, veil_buf *val)
 {
-    char *err = NULL;
-    size_t vlen = 0;
-    char *v = rocksdb_get(db->db, db->read, key, klen, &vlen, &err);
-    if (err)
-        return map_error(err);
-    if (!v)
-        return VEIL_ENOTFOUND;
-    veil_buf_reset(val);
-    int rc = veil_buf_append(val, v, vlen);
-    rocksdb_free(v);
-    return rc;
-}
-
-kv_batch *kv_batch_new(void)
-{
-    kv_batch *b = malloc(sizeof *b);
-    if (b)
-        b->wb = rocksdb_writebatch_create();
-    return b;
-}
-
-void kv_batch_put(kv_batch *b, const void *k, size_t kl, const void *v, size_t vl)
-{
-    rocksdb_writebatch_put(b->wb, k, kl, v, vl);
-}
-
-void kv_batch_delete(kv_batch *b, const void *k, size_t kl)
-{
-    rocksdb_writebatch_delete(b->wb, k, kl);
-}
-
-void kv_batch_delete_range(kv_batch *b, const void *from, size_t fl, const void *to, size_t tl)
-{
-    rocksdb_writebatch_delete_range(b->wb, from, fl, to, tl);
-}
-
-size_t kv_batch_count(kv_batch *b)
-{
-    return (size_t)rocksdb_writebatch_count(b->wb);
-}
-
-void kv_batch_free(kv_batch *b)
-{
-    if (!b)
-        return;
-    rocksdb_writebatch_destroy(b->wb);
-    free(b);
+    return db->be->get(db->impl, key, klen, val);
 }
 
 int kv_write(kv *db, kv_batch *b, bool sync)
 {
     if (db->read_only)
         return VEIL_EBUSY;
-    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
-    rocksdb_writeoptions_set_sync(wo, sync);
-    char *err = NULL;
-    rocksdb_write(db->db, wo, b->wb, &err);
-    rocksdb_writeoptions_destroy(wo);
-    return err ? map_error(err) : VEIL_OK;
+    if (b->failed)
+        return VEIL_ENOMEM;
+    return b->n ? db->be->write(db->impl, b, sync) : VEIL_OK;
 }
 
 int kv_scan(kv *db, const char *prefix, size_t plen, const char *after, size_t alen, kv_scan_fn fn,
             void *user)
 {
-    rocksdb_iterator_t *it = rocksdb_create_iterator(db->db, db->read);
-    if (after)
-        rocksdb_iter_seek(it, after, alen);
-    else
-        rocksdb_iter_seek(it, prefix, plen);
-    int rc = 0;
-    for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-        size_t kl, vl;
-        const char *k = rocksdb_iter_key(it, &kl);
-        if (kl < plen || memcmp(k, prefix, plen))
-            break;
-        if (after && kl == alen && !memcmp(k, after, alen))
-            continue;
-        const char *v = rocksdb_iter_value(it, &vl);
-        rc = fn(user, k, kl, v, vl);
-        if (rc)
-            break;
-    }
-    char *err = NULL;
-    rocksdb_iter_get_error(it, &err);
-    rocksdb_iter_destroy(it);
-    if (err)
-        return map_error(err);
-    return rc < 0 ? rc : 0;
+    return db->be->scan(db->impl, prefix, plen, after, alen, fn, user);
 }
 
 int kv_compact(kv *db)
 {
-    if (db->read_only)
-        return VEIL_EBUSY;
-    char *err = NULL;
-    rocksdb_flush_wal(db->db, 1, &err);
-    if (err)
-        return map_error(err);
-    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
-    rocksdb_flushoptions_set_wait(fo, 1);
-    rocksdb_flush(db->db, fo, &err);
-    rocksdb_flushoptions_destroy(fo);
-    if (err)
-        return map_error(err);
-    rocksdb_compactoptions_t *co = rocksdb_compactoptions_create();
-    rocksdb_compactoptions_set_bottommost_level_compaction(co, 2 /* kForce */);
-    rocksdb_compact_range_opt(db->db, co, NULL, 0, NULL, 0);
-    rocksdb_compactoptions_destroy(co);
-    return VEIL_OK;
+    return db->read_only ? VEIL_EBUSY : db->be->compact(db->impl);
 }
 
 int kv_backup(kv *db, const char *dir, uint32_t *backup_id)
 {
-    char *err = NULL;
-    rocksdb_backup_engine_t *be = rocksdb_backup_engine_open(db->options, dir, &err);
-    if (err)
-        return map_error(err);
-    /* A read-only handle cannot flush; its WAL files go into the backup. */
-    rocksdb_backup_engine_create_new_backup_flush(be, db->db, !db->read_only, &err);
-    if (!err) {
-        const rocksdb_backup_engine_info_t *info = rocksdb_backup_engine_get_backup_info(be);
-        int n = rocksdb_backup_engine_info_count(info);
-        *backup_id = n > 0 ? rocksdb_backup_engine_info_backup_id(info, n - 1) : 0;
-        rocksdb_backup_engine_info_destroy(info);
-        rocksdb_backup_engine_verify_backup(be, *backup_id, &err);
+    return db->be->backup ? db->be->backup(db->impl, dir, backup_id) : VEIL_EINVAL;
+}
+
+/* ---- The batch: operations in order, their bytes in one buffer ---------- */
+
+kv_batch *kv_batch_new(void)
+{
+    return calloc(1, sizeof(kv_batch));
+}
+
+static void batch_add(kv_batch *b, kv_op_kind kind, const void *k, size_t kl, const void *v,
+                      size_t vl)
+{
+    if (b->failed)
+        return;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 8;
+        kv_op *ops = realloc(b->ops, cap * sizeof *ops);
+        if (!ops) {
+            b->failed = true;
+            return;
+        }
+        b->ops = ops;
+        b->cap = cap;
     }
-    rocksdb_backup_engine_close(be);
-    return err ? map_error(err) : VEIL_OK;
+    kv_op op = {kind, b->bytes.len, kl, b->bytes.len + kl, vl};
+    if (veil_buf_reserve(&b->bytes, kl + vl)) {
+        b->failed = true;
+        return;
+    }
+    memcpy(b->bytes.data + b->bytes.len, k, kl);
+    if (vl)
+        memcpy(b->bytes.data + b->bytes.len + kl, v, vl);
+    b->bytes.len += kl + vl;
+    b->ops[b->n++] = op;
 }
 
-/* The BackupEngine of backup directory `dir`, without a database open. */
-static int open_engine(const char *dir, rocksdb_backup_engine_t **be)
+void kv_batch_put(kv_batch *b, const void *k, size_t kl, const void *v, size_t vl)
 {
-    char *err = NULL;
-    rocksdb_options_t *o = rocksdb_options_create();
-    *be = rocksdb_backup_engine_open(o, dir, &err);
-    rocksdb_options_destroy(o);
-    return err ? map_error(err) : VEIL_OK;
+    batch_add(b, KV_OP_PUT, k, kl, v, vl);
 }
 
-int kv_restore(const char *dir, const char *db_dir)
+void kv_batch_delete(kv_batch *b, const void *k, size_t kl)
 {
-    char *err = NULL;
-    rocksdb_backup_engine_t *be;
-    int rc = open_engine(dir, &be);
-    if (rc)
-        return rc;
-    rocksdb_restore_options_t *ro = rocksdb_restore_options_create();
-    rocksdb_backup_engine_restore_db_from_latest_backup(be, db_dir, db_dir, ro, &err);
-    rocksdb_restore_options_destroy(ro);
-    rocksdb_backup_engine_close(be);
-    return err ? map_error(err) : VEIL_OK;
+    batch_add(b, KV_OP_DELETE, k, kl, NULL, 0);
 }
 
-int kv_backup_purge(const char *dir, uint32_t keep, uint64_t before_s, uint32_t *removed)
+void kv_batch_delete_range(kv_batch *b, const void *from, size_t fl, const void *to, size_t tl)
 {
-    char *err = NULL;
-    rocksdb_backup_engine_t *be;
-    int rc = open_engine(dir, &be);
-    if (rc)
-        return rc;
-    const rocksdb_backup_engine_info_t *info = rocksdb_backup_engine_get_backup_info(be);
-    int n = rocksdb_backup_engine_info_count(info);
-    /* The engine deletes only the oldest ones, keeping a count: keep those
-     * newer than before_s too (backups are in time order, oldest first). */
-    uint32_t recent = 0;
-    for (int i = 0; before_s && i < n; i++)
-        recent += (uint64_t)rocksdb_backup_engine_info_timestamp(info, i) >= before_s;
-    rocksdb_backup_engine_info_destroy(info);
-    uint32_t kept = before_s ? (recent > keep ? recent : keep) : keep;
-    if (kept < (uint32_t)n)
-        rocksdb_backup_engine_purge_old_backups(be, kept, &err);
-    *removed = !err && kept < (uint32_t)n ? (uint32_t)n - kept : 0;
-    rocksdb_backup_engine_close(be);
-    return err ? map_error(err) : VEIL_OK;
+    batch_add(b, KV_OP_DELETE_RANGE, from, fl, to, tl);
+}
+
+size_t kv_batch_count(kv_batch *b)
+{
+    return b->n;
+}
+
+void kv_batch_free(kv_batch *b)
+{
+    if (!b)
+        return;
+    free(b->ops);
+    veil_buf_free(&b->bytes);
+    free(b);
 }

@@ -1,9 +1,11 @@
 /*
  * kv.h - the narrow persistence interface Veil's stores sit above: put,
- * get, delete, ordered scan, atomic batch, per database; on RocksDB today
- * (DESIGN.md, "Beyond one machine": a distributed engine can replace it
- * without touching what is sealed above it). Used by the store (data and
- * keys) and the console (accounts and the audit log).
+ * get, delete, ordered scan, atomic batch, per database (DESIGN.md, "Beyond
+ * one machine"). Two backends: a RocksDB directory (the embedded default,
+ * kv_rocksdb.c) and a pool on a Ceph cluster through librados (kv_rados.c,
+ * docs/scale-out.md). Used by the store (data and keys) and the console
+ * (accounts and the audit log); nothing above this header knows which
+ * backend holds its bytes.
  */
 #ifndef VEIL_KV_H
 #define VEIL_KV_H
@@ -17,7 +19,26 @@
 typedef struct kv kv;
 typedef struct kv_batch kv_batch;
 
+/* A RocksDB database in directory `path`, created when missing (read-write). */
 int kv_open(kv **out, const char *path, bool read_only) VEIL_MUST_CHECK;
+
+/*
+ * A database in a RADOS pool: the cluster named by `conf_file` (ceph.conf,
+ * with the client's keyring), reached as cephx client `client`
+ * ("client.veil-data"), in `pool` under RADOS namespace `space` (one pool
+ * holds several databases). VEIL_ENETWORK when the cluster cannot be
+ * reached or the pool opened; VEIL_EINVAL when this build has no librados.
+ */
+typedef struct {
+    const char *conf_file;
+    const char *client;
+    const char *pool;
+    const char *space;
+} kv_rados_target;
+int kv_open_rados(kv **out, const kv_rados_target *target, bool read_only) VEIL_MUST_CHECK;
+/* True when this build was made with librados. */
+bool kv_have_rados(void);
+
 void kv_close(kv *db);
 /* VEIL_ENOTFOUND when absent; *val is replaced. */
 int kv_get(kv *db, const void *key, size_t klen, veil_buf *val) VEIL_MUST_CHECK;
@@ -29,7 +50,13 @@ void kv_batch_delete(kv_batch *b, const void *k, size_t kl);
 void kv_batch_delete_range(kv_batch *b, const void *from, size_t fl, const void *to, size_t tl);
 size_t kv_batch_count(kv_batch *b);
 void kv_batch_free(kv_batch *b);
-/* Atomic; with `sync` durable (WAL fsynced) on return. */
+/*
+ * With `sync` durable on return (RocksDB: WAL fsynced; RADOS: always, the
+ * acting set has it). Atomic on RocksDB; on RADOS atomic per key, and the
+ * entries under two-level prefixes ("c/<id>/…") are written before the
+ * one-level entries ("s/<id>"), so an index never names data that is not
+ * there (docs/scale-out.md).
+ */
 int kv_write(kv *db, kv_batch *b, bool sync) VEIL_MUST_CHECK;
 
 /*
@@ -41,8 +68,9 @@ int kv_scan(kv *db, const char *prefix, size_t plen, const char *after, size_t a
             void *user) VEIL_MUST_CHECK;
 
 /* Compacts everything, bottommost level included, so deleted values leave
- * the files. */
+ * the files (RocksDB; RADOS frees deleted objects itself). */
 int kv_compact(kv *db) VEIL_MUST_CHECK;
+/* RocksDB only (VEIL_EINVAL on RADOS: back up a cluster with Ceph's own tools). */
 int kv_backup(kv *db, const char *dir, uint32_t *backup_id) VEIL_MUST_CHECK;
 int kv_restore(const char *dir, const char *db_dir) VEIL_MUST_CHECK;
 /* Keeps the newest `keep` backups in dir and those taken at or after before_s. */

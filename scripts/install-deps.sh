@@ -9,7 +9,7 @@ with_tests=false
 [ "${1:-}" = --tests ] && with_tests=true
 PACKAGES="meson ninja-build re2c pkg-config gcc clang libclang-rt-14-dev
 libwebsockets-dev librocksdb-dev libsodium-dev libjansson-dev libzstd-dev
-libcmocka-dev libinih-dev libssl-dev zlib1g-dev libqrencode-dev openssl curl iproute2"
+libcmocka-dev libinih-dev libssl-dev zlib1g-dev libqrencode-dev librados-dev openssl curl iproute2"
 # Node.js and npm build the browser snippet (scripts/build-web.sh)
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 if [ "$(dpkg --print-architecture)" = amd64 ]; then
@@ -17,6 +17,8 @@ if [ "$(dpkg --print-architecture)" = amd64 ]; then
 fi
 if $with_tests; then
     PACKAGES="$PACKAGES chromium python3" # python3: the adversarial and ingest suites
+    # a throwaway Ceph cluster for the RADOS backend's tests (scripts/ceph-test-cluster.sh)
+    PACKAGES="$PACKAGES ceph-mon ceph-osd ceph-common"
 fi
 missing=
 for p in $PACKAGES; do

@@ -194,6 +194,11 @@ static int open_keyring(store *st, const store_options *opt, veil_error *err)
     return rc;
 }
 
+static int open_db(kv **db, const char *dir, const kv_rados_target *rados, bool read_only)
+{
+    return rados ? kv_open_rados(db, rados, read_only) : kv_open(db, dir, read_only);
+}
+
 int store_open(store **out, const store_options *opt, veil_error *err)
 {
     veil_error ignored;
@@ -212,12 +217,20 @@ int store_open(store **out, const store_options *opt, veil_error *err)
     st->clock_ms = opt->clock_ms ? opt->clock_ms : veil_now_ms;
     st->keyring_path = strdup(opt->keyring_path);
     int rc = st->keyring_path ? VEIL_OK : VEIL_ENOMEM;
-    if (!rc && (rc = kv_open(&st->keys, opt->keys_dir, st->read_only)))
-        err->what = rc == VEIL_EBUSY ? "the keys database is in use by another veil process"
-                                     : "cannot open the keys database";
-    if (!rc && (rc = kv_open(&st->data, opt->data_dir, st->read_only)))
-        err->what = rc == VEIL_EBUSY ? "the data database is in use by another veil process"
-                                     : "cannot open the data database";
+    if (!rc && !opt->keys_rados != !opt->data_rados) {
+        rc = VEIL_EINVAL;
+        err->what = "the data and the keys must both be on RADOS or both on RocksDB";
+    }
+    if (!rc && (rc = open_db(&st->keys, opt->keys_dir, opt->keys_rados, st->read_only)))
+        err->what = rc == VEIL_EBUSY  ? "the keys database is in use by another veil process"
+                    : opt->keys_rados ? "cannot open the keys pool (is the cluster up, and the "
+                                        "client's keyring readable?)"
+                                      : "cannot open the keys database";
+    if (!rc && (rc = open_db(&st->data, opt->data_dir, opt->data_rados, st->read_only)))
+        err->what = rc == VEIL_EBUSY  ? "the data database is in use by another veil process"
+                    : opt->data_rados ? "cannot open the data pool (is the cluster up, and the "
+                                        "client's keyring readable?)"
+                                      : "cannot open the data database";
     if (!rc)
         rc = open_keyring(st, opt, err);
     if (!rc && !st->read_only && (rc = store_adopt_current(st)))

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "../common/common.h"
+#include "../common/kv.h"
 
 /* ---- 1. Opening ------------------------------------------------------ */
 
@@ -43,8 +44,11 @@ typedef enum {
 } store_mode;
 
 typedef struct {
-    const char *data_dir;     /* RocksDB for sealed chunks and the index */
-    const char *keys_dir;     /* RocksDB for wrapped data keys */
+    const char *data_dir; /* RocksDB for sealed chunks and the index */
+    const char *keys_dir; /* RocksDB for wrapped data keys */
+    /* Instead of the two directories: pools on a Ceph cluster, each reached
+     * with its own cephx client (docs/scale-out.md). Both or neither. */
+    const kv_rados_target *data_rados, *keys_rados;
     const char *keyring_path; /* sealed master keys, outside both databases */
     /* Exactly one root-key source. A missing key file is created (0400)
      * only when the keyring does not exist yet either. */

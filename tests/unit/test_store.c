@@ -1,9 +1,13 @@
 /*
- * test_store.c - the store against real RocksDB databases on disk: round
- * trips, tampering (every bit of a chunk, a wrapped key and an index
- * record), records moved between places, wrong and retired keys, crypto-
- * shredding, plaintext on disk, group commit, backups, and kill -9 during
- * rotation.
+ * test_store.c - the store against real databases: round trips, tampering
+ * (every bit of a chunk, a wrapped key and an index record), records moved
+ * between places, wrong and retired keys, crypto-shredding, plaintext at
+ * rest, group commit, backups, and kill -9 during rotation.
+ *
+ * On RocksDB directories by default; on the pools of a Ceph cluster when
+ * VEIL_TEST_CEPH names a directory made by scripts/ceph-test-cluster.sh
+ * (tests/unit/test_store_rados.sh), each test in a RADOS namespace of its
+ * own. The few tests of RocksDB backups are skipped there.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -31,8 +35,26 @@ static const char MARKER[] = "VEIL-PLAINTEXT-MARKER-7c1e";
 typedef struct {
     char dir[256];
     char data[300], keys[300], ring[300], root[300];
+    char conf[300], space[64];
+    kv_rados_target data_pool, keys_pool;
     store_options opt;
 } fixture;
+
+/* The test cluster's directory, or NULL: RocksDB. */
+static const char *ceph_dir(void)
+{
+    const char *dir = getenv("VEIL_TEST_CEPH");
+    return dir && *dir ? dir : NULL;
+}
+
+/* Backups are RocksDB's own: a RADOS run skips the tests of them. */
+#define SKIP_ON_RADOS()                                                                            \
+    do {                                                                                           \
+        if (ceph_dir()) {                                                                          \
+            print_message("skipped on RADOS (RocksDB backups)\n");                                 \
+            skip();                                                                                \
+        }                                                                                          \
+    } while (0)
 
 static void fixture_init(fixture *f)
 {
@@ -47,6 +69,14 @@ static void fixture_init(fixture *f)
                              .keyring_path = f->ring,
                              .root_key_file = f->root,
                              .mode = STORE_READ_WRITE};
+    if (ceph_dir()) {
+        snprintf(f->conf, sizeof f->conf, "%s/ceph.conf", ceph_dir());
+        snprintf(f->space, sizeof f->space, "%s", strrchr(f->dir, '/') + 1);
+        f->data_pool = (kv_rados_target){f->conf, "client.veil-data", "veil-data", f->space};
+        f->keys_pool = (kv_rados_target){f->conf, "client.veil-keys", "veil-keys", f->space};
+        f->opt.data_rados = &f->data_pool;
+        f->opt.keys_rados = &f->keys_pool;
+    }
 }
 
 static void fixture_remove(fixture *f)
@@ -367,12 +397,37 @@ static void test_passphrase_root(void **state)
     fixture_remove(&f);
 }
 
-/* True when any file under dir contains needle. */
-static bool tree_contains(const char *dir, const char *needle)
+typedef struct {
+    const char *needle;
+    bool found;
+} needle_ctx;
+
+static int find_needle(void *user, const char *k, size_t kl, const char *v, size_t vl)
 {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "grep -rqa -- '%s' '%s'", needle, dir);
-    return system(cmd) == 0;
+    needle_ctx *nc = user;
+    size_t n = strlen(nc->needle);
+    nc->found = memmem(k, kl, nc->needle, n) || memmem(v, vl, nc->needle, n);
+    return nc->found;
+}
+
+/* True when any file under the fixture's directory contains needle, or on
+ * RADOS, any key or value of its two databases. */
+static bool stored_anywhere(const fixture *f, const char *needle)
+{
+    if (!ceph_dir()) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "grep -rqa -- '%s' '%s'", needle, f->dir);
+        return system(cmd) == 0;
+    }
+    needle_ctx nc = {needle, false};
+    const kv_rados_target *pools[] = {&f->data_pool, &f->keys_pool};
+    for (int i = 0; i < 2 && !nc.found; i++) {
+        kv *db;
+        assert_int_equal(kv_open_rados(&db, pools[i], true), VEIL_OK);
+        assert_int_equal(kv_scan(db, "", 0, NULL, 0, find_needle, &nc), VEIL_OK);
+        kv_close(db);
+    }
+    return nc.found;
 }
 
 static void test_delete_shreds_even_old_copies(void **state)
@@ -384,13 +439,16 @@ static void test_delete_shreds_even_old_copies(void **state)
     write_session(st, "gone", 4);
     write_session(st, "kept", 2);
     store_close(st);
-    assert_false(tree_contains(f.dir, MARKER)); /* compressed and sealed: no plaintext */
-    assert_false(tree_contains(f.dir, "gone #1"));
+    assert_false(stored_anywhere(&f, MARKER)); /* compressed and sealed: no plaintext */
+    assert_false(stored_anywhere(&f, "gone #1"));
+    assert_true(stored_anywhere(&f, "shop")); /* the check itself sees what is stored */
 
+    /* An old copy of the data directory (on RADOS: the namespace stays, the
+     * keys pool decides). */
     char copy[400], cmd[900];
     snprintf(copy, sizeof copy, "%s/data-copy", f.dir);
     snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", f.data, copy);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(ceph_dir() ? 0 : system(cmd), 0);
 
     st = open_ok(&f.opt);
     assert_int_equal(store_session_delete(st, "gone"), VEIL_OK);
@@ -402,7 +460,7 @@ static void test_delete_shreds_even_old_copies(void **state)
     store_close(st);
 
     store_options from_copy = f.opt;
-    from_copy.data_dir = copy;
+    from_copy.data_dir = copy; /* unused on RADOS */
     st = open_ok(&from_copy);
     assert_int_equal(read_back(st, "gone", NULL), VEIL_ESHREDDED);
     assert_int_equal(read_back(st, "kept", NULL), VEIL_OK);
@@ -575,6 +633,7 @@ static void test_group_commit_shares_fsyncs(void **state)
 static void test_backup_restore_and_stale_keys(void **state)
 {
     (void)state;
+    SKIP_ON_RADOS();
     fixture f;
     fixture_init(&f);
     char bdata[400], bkeys[400];
@@ -684,6 +743,7 @@ static void test_foreign_keyring_refused(void **state)
 static void test_restore_with_stale_keyring(void **state)
 {
     (void)state;
+    SKIP_ON_RADOS();
     fixture f, g;
     fixture_init(&f);
     fixture_init(&g);
@@ -735,6 +795,7 @@ static void test_restore_with_stale_keyring(void **state)
 static void test_backup_purge(void **state)
 {
     (void)state;
+    SKIP_ON_RADOS();
     fixture f;
     fixture_init(&f);
     char bkeys[400];
@@ -957,6 +1018,46 @@ static void test_kill_during_rotation(void **state)
     fixture_remove(&f);
 }
 
+/* A stolen data credential reads no key: the data client cannot open, read
+ * or write the keys pool, and the keys client cannot reach the data. */
+static void test_data_client_cannot_reach_keys(void **state)
+{
+    (void)state;
+    if (!ceph_dir())
+        skip(); /* RADOS only: RocksDB has no clients */
+    fixture f;
+    fixture_init(&f);
+    store *st = open_ok(&f.opt);
+    write_session(st, "secret", 1);
+    store_close(st);
+    kv_rados_target stolen = f.keys_pool;
+    stolen.client = "client.veil-data";
+    kv *db;
+    assert_int_equal(kv_open_rados(&db, &stolen, true), VEIL_EPERM);
+    assert_int_equal(kv_open_rados(&db, &stolen, false), VEIL_EPERM);
+    kv_rados_target other = f.data_pool;
+    other.client = "client.veil-keys";
+    assert_int_equal(kv_open_rados(&db, &other, true), VEIL_EPERM);
+    /* Each client with its own pool: what the store just wrote is there. */
+    veil_buf v = {0};
+    char key[KEY_MAX];
+    assert_int_equal(kv_open_rados(&db, &f.keys_pool, true), VEIL_OK);
+    assert_int_equal(kv_get(db, key, record_key_dek(key, "secret"), &v), VEIL_OK);
+    kv_close(db);
+    veil_buf_free(&v);
+    /* And listing the pool's objects is refused too, not only reading them. */
+    char cmd[700];
+    snprintf(cmd, sizeof cmd,
+             "rados -c %s -n client.veil-data -p veil-keys -N %s ls >/dev/null 2>&1", f.conf,
+             f.space);
+    assert_int_not_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "rados -c %s -n client.veil-keys -p veil-keys -N %s ls >/dev/null 2>&1", f.conf,
+             f.space);
+    assert_int_equal(system(cmd), 0);
+    fixture_remove(&f);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -981,6 +1082,7 @@ int main(void)
         cmocka_unit_test(test_alerts),
         cmocka_unit_test(test_failed_reload_keeps_the_keyring),
         cmocka_unit_test(test_kill_during_rotation),
+        cmocka_unit_test(test_data_client_cannot_reach_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

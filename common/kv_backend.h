@@ -1,0 +1,59 @@
+/*
+ * kv_backend.h - what a persistence backend provides to kv.c, and the batch
+ * both read. Private to common/kv*.c.
+ */
+#ifndef VEIL_KV_BACKEND_H
+#define VEIL_KV_BACKEND_H
+
+#include "kv.h"
+
+typedef enum { KV_OP_PUT, KV_OP_DELETE, KV_OP_DELETE_RANGE } kv_op_kind;
+
+/* One operation; key and value (or range end) are offsets into the batch's bytes. */
+typedef struct {
+    kv_op_kind kind;
+    size_t key, klen, val, vlen;
+} kv_op;
+
+struct kv_batch {
+    kv_op *ops;
+    size_t n, cap;
+    veil_buf bytes;
+    bool failed; /* an allocation failed: kv_write refuses the batch */
+};
+
+static inline const char *kv_op_key(const kv_batch *b, const kv_op *op)
+{
+    return b->bytes.data + op->key;
+}
+
+static inline const char *kv_op_val(const kv_batch *b, const kv_op *op)
+{
+    return b->bytes.data + op->val;
+}
+
+typedef struct {
+    void (*close)(void *impl);
+    int (*get)(void *impl, const void *key, size_t klen, veil_buf *val);
+    int (*write)(void *impl, const kv_batch *b, bool sync);
+    int (*scan)(void *impl, const char *prefix, size_t plen, const char *after, size_t alen,
+                kv_scan_fn fn, void *user);
+    int (*compact)(void *impl);
+    int (*backup)(void *impl, const char *dir, uint32_t *backup_id);
+} kv_backend;
+
+struct kv {
+    const kv_backend *be;
+    void *impl;
+    bool read_only;
+};
+
+/* Each backend's open: on success *impl is what its functions take. */
+int kv_rocksdb_open(void **impl, const char *path, bool read_only) VEIL_MUST_CHECK;
+extern const kv_backend kv_rocksdb_backend;
+#ifdef VEIL_WITH_RADOS
+int kv_rados_open(void **impl, const kv_rados_target *target, bool read_only) VEIL_MUST_CHECK;
+extern const kv_backend kv_rados_backend;
+#endif
+
+#endif

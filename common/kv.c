@@ -87,6 +87,19 @@ int kv_backup(kv *db, const char *dir, uint32_t *backup_id)
     return db->be->backup ? db->be->backup(db->impl, dir, backup_id) : VEIL_EINVAL;
 }
 
+int kv_lease(kv *db, const char *name, uint32_t seconds)
+{
+    if (!seconds)
+        return VEIL_EINVAL;
+    return db->be->lease ? db->be->lease(db->impl, name, seconds) : VEIL_OK;
+}
+
+void kv_lease_release(kv *db, const char *name)
+{
+    if (db->be->lease)
+        (void)db->be->lease(db->impl, name, 0);
+}
+
 /* ---- The batch: operations in order, their bytes in one buffer ---------- */
 
 kv_batch *kv_batch_new(void)

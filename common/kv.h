@@ -67,6 +67,16 @@ typedef int (*kv_scan_fn)(void *user, const char *k, size_t kl, const char *v, s
 int kv_scan(kv *db, const char *prefix, size_t plen, const char *after, size_t alen, kv_scan_fn fn,
             void *user) VEIL_MUST_CHECK;
 
+/*
+ * A named lease for work one node at a time may do (rotation, rewrap,
+ * retention): held by this handle for `seconds`, renewed by calling again
+ * before it runs out, given up by kv_lease_release or by running out (a
+ * dead holder's lease expires). VEIL_EBUSY while another handle holds it.
+ * RocksDB: always granted (one process holds the database).
+ */
+int kv_lease(kv *db, const char *name, uint32_t seconds) VEIL_MUST_CHECK;
+void kv_lease_release(kv *db, const char *name);
+
 /* Compacts everything, bottommost level included, so deleted values leave
  * the files (RocksDB; RADOS frees deleted objects itself). */
 int kv_compact(kv *db) VEIL_MUST_CHECK;

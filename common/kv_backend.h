@@ -40,6 +40,8 @@ typedef struct {
                 kv_scan_fn fn, void *user);
     int (*compact)(void *impl);
     int (*backup)(void *impl, const char *dir, uint32_t *backup_id);
+    /* seconds 0: release. NULL: every lease is granted. */
+    int (*lease)(void *impl, const char *name, uint32_t seconds);
 } kv_backend;
 
 struct kv {

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include <rados/librados.h>
+#include <sodium.h>
 
 #include "kv_backend.h"
 
@@ -46,6 +47,7 @@ typedef struct {
     rados_t cluster;
     rados_ioctx_t io;
     uint32_t shards;
+    char cookie[40]; /* this handle's name as a lease holder */
 } rdos;
 
 static int map_errno(int rc)
@@ -293,6 +295,11 @@ int kv_rados_open(void **out, const kv_rados_target *t, bool read_only)
     if (!rc) {
         rados_ioctx_set_namespace(r->io, t->space ? t->space : "");
         rc = ensure_layout(r, read_only);
+    }
+    if (!rc) {
+        uint8_t id[16];
+        randombytes_buf(id, sizeof id);
+        sodium_bin2hex(r->cookie, sizeof r->cookie, id, sizeof id);
     }
     if (rc) {
         rdos_close(r);
@@ -841,6 +848,22 @@ static int rdos_compact(void *impl)
     return VEIL_OK;
 }
 
+/* A lease is cls_lock's exclusive lock on object "lease.<name>", with a
+ * duration: the OSD drops it when the holder stops renewing. */
+static int rdos_lease(void *impl, const char *name, uint32_t seconds)
+{
+    rdos *r = impl;
+    char oid[96];
+    if (snprintf(oid, sizeof oid, "lease.%s", name) >= (int)sizeof oid)
+        return VEIL_EINVAL;
+    if (!seconds)
+        return map_errno(rados_unlock(r->io, oid, "veil", r->cookie));
+    struct timeval duration = {.tv_sec = seconds};
+    int rc = rados_lock_exclusive(r->io, oid, "veil", r->cookie, "veil maintenance", &duration,
+                                  LIBRADOS_LOCK_FLAG_MAY_RENEW);
+    return rc == -EEXIST ? VEIL_EBUSY : map_errno(rc);
+}
+
 const kv_backend kv_rados_backend = {
     .close = rdos_close,
     .get = rdos_get,
@@ -848,4 +871,5 @@ const kv_backend kv_rados_backend = {
     .scan = rdos_scan,
     .compact = rdos_compact,
     .backup = NULL,
+    .lease = rdos_lease,
 };

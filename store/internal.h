@@ -81,6 +81,9 @@ int keyring_add_version(keyring *kr, const char *path, const root_secret *rs,
                         uint32_t *new_version) VEIL_MUST_CHECK;
 int keyring_retire_version(keyring *kr, const char *path, const root_secret *rs,
                            uint32_t version) VEIL_MUST_CHECK;
+/* Replaces the file at path with bytes: temporary file, fsync, rename. */
+int keyring_file_write(const char *path, const void *bytes, size_t n) VEIL_MUST_CHECK;
+
 /* Seals the keyring by new_root from now on (same keys, same id). */
 int keyring_reseal(keyring *kr, const char *path, const root_secret *rs,
                    const root_secret *new_root) VEIL_MUST_CHECK;
@@ -153,6 +156,7 @@ struct store {
     kv *data;
     kv *keys;
     bool read_only;
+    bool shared; /* keys on a cluster: the keyring is shared with other nodes (shared.c) */
     char *keyring_path;
     root_secret root;
     keyring ring;
@@ -184,6 +188,11 @@ int store_adopt_current(store *st) VEIL_MUST_CHECK;
 /* Puts the keyring file's sealed bytes into `keys` (after every change to
  * it), so each keys backup carries the keyring that opens it. */
 int store_keyring_copy(store *st) VEIL_MUST_CHECK;
+
+/* Shared keyring (shared.c): at open, the pool's copy when this node has
+ * no file; on reload, a changed copy that keeps every version. */
+int store_keyring_fetch_missing(store *st, const char *keyring_path) VEIL_MUST_CHECK;
+int store_keyring_pull(store *st) VEIL_MUST_CHECK;
 
 /* For tests that tamper with records. */
 kv *store_kv(store *st, store_db which);

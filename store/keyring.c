@@ -252,13 +252,33 @@ out:
     return rc;
 }
 
+int keyring_file_write(const char *path, const void *bytes, size_t n)
+{
+    char tmp[VEIL_PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return VEIL_EINVAL;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return VEIL_EIO;
+    int rc = VEIL_OK;
+    if (write(fd, bytes, n) != (ssize_t)n || fsync(fd))
+        rc = errno == ENOSPC ? VEIL_ENOSPC : VEIL_EIO;
+    close(fd);
+    if (!rc && rename(tmp, path))
+        rc = VEIL_EIO;
+    if (!rc)
+        rc = veil_fsync_dir_of(path);
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
+
 static int write_file(const keyring *kr, const char *path, const uint8_t *header,
                       const uint8_t *key)
 {
     size_t n = BODY_HEADER_BYTES + kr->n * ENTRY_BYTES, total = HEADER_BYTES + n + SEAL_OVERHEAD;
     uint8_t *body = sodium_malloc(n), *out = malloc(total);
-    char tmp[VEIL_PATH_MAX];
-    int fd = -1, rc = VEIL_OK;
+    int rc = VEIL_OK;
     if (!body || !out) {
         rc = VEIL_ENOMEM;
         goto out;
@@ -276,25 +296,8 @@ static int write_file(const keyring *kr, const char *path, const uint8_t *header
         p += SEAL_KEY_BYTES;
     }
     memcpy(out, header, HEADER_BYTES);
-    if ((rc = seal_encrypt(key, header, HEADER_BYTES, body, n, out + HEADER_BYTES)))
-        goto out;
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        rc = VEIL_EINVAL;
-        goto out;
-    }
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
-        rc = VEIL_EIO;
-        goto out;
-    }
-    if (write(fd, out, total) != (ssize_t)total || fsync(fd))
-        rc = errno == ENOSPC ? VEIL_ENOSPC : VEIL_EIO;
-    close(fd);
-    if (!rc && rename(tmp, path))
-        rc = VEIL_EIO;
-    if (!rc)
-        rc = veil_fsync_dir_of(path);
-    if (rc)
-        unlink(tmp);
+    if (!(rc = seal_encrypt(key, header, HEADER_BYTES, body, n, out + HEADER_BYTES)))
+        rc = keyring_file_write(path, out, total);
 out:
     if (body)
         sodium_free(body);

@@ -11,25 +11,48 @@
 
 #include "internal.h"
 
-int store_key_rotate(store *st, uint32_t *new_version)
+/* On a cluster the new version is added to the newest keyring, under a
+ * lease, and reaches the pool before any data key is wrapped under it. */
+#define KEYRING_LEASE         "keyring"
+#define KEYRING_LEASE_SECONDS 60
+
+static int rotate_locally(store *st, uint32_t *new_version)
 {
     pthread_rwlock_wrlock(&st->ring_lock);
     int rc = keyring_add_version(&st->ring, st->keyring_path, &st->root, new_version);
     pthread_rwlock_unlock(&st->ring_lock);
+    if (!rc && !st->read_only && st->shared)
+        rc = store_keyring_copy(st);
     if (!rc && !st->read_only)
         rc = store_adopt_current(st);
-    if (!rc && !st->read_only)
+    if (!rc && !st->read_only && !st->shared)
         rc = store_keyring_copy(st);
+    return rc;
+}
+
+int store_key_rotate(store *st, uint32_t *new_version)
+{
+    if (!st->shared)
+        return rotate_locally(st, new_version);
+    int rc = kv_lease(st->keys, KEYRING_LEASE, KEYRING_LEASE_SECONDS);
+    bool changed;
+    if (!rc && !(rc = store_keyring_reload(st, &changed)))
+        rc = rotate_locally(st, new_version);
+    if (rc != VEIL_EBUSY)
+        kv_lease_release(st->keys, KEYRING_LEASE);
     return rc;
 }
 
 int store_keyring_reload(store *st, bool *changed)
 {
     *changed = false;
+    int rc = store_keyring_pull(st);
+    if (rc)
+        return rc;
     if (!keyring_changed(&st->ring, st->keyring_path))
         return VEIL_OK;
     keyring fresh;
-    int rc = keyring_load(&fresh, st->keyring_path, &st->root, false, NULL);
+    rc = keyring_load(&fresh, st->keyring_path, &st->root, false, NULL);
     if (rc)
         return rc;
     pthread_rwlock_wrlock(&st->ring_lock);

@@ -189,8 +189,12 @@ static int open_keyring(store *st, const store_options *opt, veil_error *err)
         rc = keyring_load(&st->ring, opt->keyring_path, &st->root, rw && empty, err);
     if (!rc)
         rc = check_keyring_id(st, err);
-    if (!rc && rw && (rc = store_keyring_copy(st)))
+    if (!rc && rw && !st->shared && (rc = store_keyring_copy(st)))
         err->what = "cannot copy the keyring into the keys database";
+    bool changed; /* on a cluster: the newest keyring, or this one pushed if newer */
+    if (!rc && st->shared && (rc = store_keyring_reload(st, &changed)))
+        err->what = "this node's keyring and the one in the keys pool have diverged, or the "
+                    "pool's does not open with this root key; see docs/scale-out.md";
     return rc;
 }
 
@@ -231,6 +235,9 @@ int store_open(store **out, const store_options *opt, veil_error *err)
                     : opt->data_rados ? "cannot open the data pool (is the cluster up, and the "
                                         "client's keyring readable?)"
                                       : "cannot open the data database";
+    st->shared = opt->keys_rados != NULL;
+    if (!rc && (rc = store_keyring_fetch_missing(st, opt->keyring_path)))
+        err->what = "cannot write the keyring taken from the keys pool to this node's keyring file";
     if (!rc)
         rc = open_keyring(st, opt, err);
     if (!rc && !st->read_only && (rc = store_adopt_current(st)))

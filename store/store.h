@@ -225,6 +225,19 @@ bool store_key_rotation_due(store *st, uint64_t max_age_s, uint64_t max_wraps);
 int store_keyring_reload(store *st, bool *changed) VEIL_MUST_CHECK;
 
 /*
+ * Nodes on one cluster (data and keys on RADOS) share the keyring through
+ * the keys pool: store_keyring_reload also takes a newer copy from there,
+ * store_key_rotate runs under a cluster-wide lease. Work one node at a time
+ * does (rewrap, retention, automatic rotation) takes a named lease of
+ * `seconds`, renewed by calling again: VEIL_EBUSY while another node holds
+ * it. On one machine every lease is granted.
+ */
+#define STORE_LEASE_MAINTENANCE "maintenance" /* rewrap, retention, automatic rotation */
+bool store_is_shared(const store *st);
+int store_lease(store *st, const char *name, uint32_t seconds) VEIL_MUST_CHECK;
+void store_lease_release(store *st, const char *name);
+
+/*
  * Seals the keyring by a new root secret: a new key file (created when it
  * does not exist) or a passphrase file, exactly one. Same master keys, same
  * keyring id; the old root secret no longer opens it. Needs the store open

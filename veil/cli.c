@@ -41,6 +41,8 @@ int cli_parse_store_flags(int argc, char **argv, const char *allowed, cli_store_
         {"before", required_argument, NULL, 'b'},
         {"key-file", required_argument, NULL, 'K'},
         {"passphrase-file", required_argument, NULL, 'P'},
+        {"to", required_argument, NULL, 't'},
+        {"no-rewrap", no_argument, NULL, 'n'},
         {0},
     };
     memset(f, 0, sizeof *f);
@@ -85,6 +87,12 @@ int cli_parse_store_flags(int argc, char **argv, const char *allowed, cli_store_
         case 'P':
             f->passphrase_file = optarg;
             break;
+        case 't':
+            f->to = optarg;
+            break;
+        case 'n':
+            f->no_rewrap = true;
+            break;
         }
     }
     return VEIL_OK;
@@ -93,9 +101,9 @@ int cli_parse_store_flags(int argc, char **argv, const char *allowed, cli_store_
 static int make_store_dirs(const veil_config *cfg)
 {
     int rc = veil_mkdirs(cfg->state_dir, 0700);
-    if (!rc)
+    if (!rc && !cfg->rados)
         rc = veil_mkdirs(cfg->data_dir, 0700);
-    if (!rc)
+    if (!rc && !cfg->rados)
         rc = veil_mkdirs(cfg->keys_dir, 0700);
     if (rc)
         cli_error("cannot create %s and %s: %s; check the paths and permissions", cfg->data_dir,
@@ -116,6 +124,10 @@ static void explain_open_failure(int rc, const veil_error *err)
 
 int cli_open_store(const veil_config *cfg, cli_store_access access, store **st, bool *writer)
 {
+    kv_rados_target data = {cfg->rados_conf, cfg->rados_data_client, cfg->rados_data_pool,
+                            cfg->rados_namespace};
+    kv_rados_target keys = {cfg->rados_conf, cfg->rados_keys_client, cfg->rados_keys_pool,
+                            cfg->rados_namespace};
     store_options o = {
         .data_dir = cfg->data_dir,
         .keys_dir = cfg->keys_dir,
@@ -124,6 +136,10 @@ int cli_open_store(const veil_config *cfg, cli_store_access access, store **st, 
         .root_passphrase_file = cfg->root_passphrase_file[0] ? cfg->root_passphrase_file : NULL,
         .mode = access == OPEN_READER ? STORE_READ_ONLY : STORE_READ_WRITE,
     };
+    if (cfg->rados) {
+        o.data_rados = &data;
+        o.keys_rados = &keys;
+    }
     if (o.mode == STORE_READ_WRITE && make_store_dirs(cfg))
         return VEIL_EIO;
     veil_error err = {0};

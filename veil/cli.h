@@ -59,6 +59,8 @@ typedef struct {
     const char *before;          /* --before YYYY-MM-DD, 'b' */
     const char *key_file;        /* --key-file, 'K' */
     const char *passphrase_file; /* --passphrase-file, 'P' */
+    const char *to;              /* --to rados|rocksdb, 't' */
+    bool no_rewrap;              /* --no-rewrap, 'n' */
 } cli_store_flags;
 
 /* Parses --config plus the flags `allowed` names; leaves optind at the
@@ -95,5 +97,8 @@ typedef int (*cli_store_fn)(const cli_store_job *job, void *arg);
  */
 int cli_run_with_store(const char *config_path, cli_store_access access, cli_store_fn fn,
                        void *arg);
+
+/* `veil store migrate --to rados|rocksdb` (migrate.c); an EXIT_* status. */
+int cli_store_migrate(const veil_config *cfg, const char *to);
 
 #endif

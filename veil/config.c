@@ -4,6 +4,7 @@
  * masker's own vocabulary. Errors name file, line and column.
  */
 #include "config.h"
+#include "../common/kv.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -164,6 +165,29 @@ static int store_option(parse_ctx *ctx, const char *name, const char *value)
             return fail(ctx, ctx->line, COLUMN_VALUE,
                         "rotate_after_wraps: expected 0 (never) to 4294967296 data keys");
         cfg->rotate_after_wraps = v;
+        return 1;
+    }
+    if (!strcmp(name, "backend")) {
+        if (strcmp(value, "rocksdb") && strcmp(value, "rados"))
+            return fail(ctx, ctx->line, COLUMN_VALUE, "backend: expected rocksdb or rados");
+        cfg->rados = !strcmp(value, "rados");
+        return 1;
+    }
+    struct {
+        const char *name;
+        char *dst;
+        size_t cap;
+    } rados[] = {{"rados_conf", cfg->rados_conf, sizeof cfg->rados_conf},
+                 {"rados_data_client", cfg->rados_data_client, sizeof cfg->rados_data_client},
+                 {"rados_data_pool", cfg->rados_data_pool, sizeof cfg->rados_data_pool},
+                 {"rados_keys_client", cfg->rados_keys_client, sizeof cfg->rados_keys_client},
+                 {"rados_keys_pool", cfg->rados_keys_pool, sizeof cfg->rados_keys_pool},
+                 {"rados_namespace", cfg->rados_namespace, sizeof cfg->rados_namespace}};
+    for (size_t i = 0; i < sizeof rados / sizeof rados[0]; i++) {
+        if (strcmp(name, rados[i].name))
+            continue;
+        if (copy_string(rados[i].dst, rados[i].cap, value))
+            return fail(ctx, ctx->line, COLUMN_VALUE, "%s: too long", name);
         return 1;
     }
     if ((!strcmp(name, "root_key_file") && cfg->root_passphrase_file[0]) ||
@@ -561,6 +585,11 @@ static void set_defaults(veil_config *cfg)
     strcpy(cfg->state_dir, "var");
     cfg->rotate_after_days = 90;
     cfg->rotate_after_wraps = 1LL << 30;
+    strcpy(cfg->rados_conf, "/etc/ceph/ceph.conf");
+    strcpy(cfg->rados_data_client, "client.veil-data");
+    strcpy(cfg->rados_data_pool, "veil-data");
+    strcpy(cfg->rados_keys_client, "client.veil-keys");
+    strcpy(cfg->rados_keys_pool, "veil-keys");
     ingest_limits_default(&cfg->limits);
     snprintf(cfg->snippet, sizeof cfg->snippet, "%s", VEIL_SNIPPET_DEFAULT);
     snprintf(cfg->console_assets, sizeof cfg->console_assets, "%s", VEIL_CONSOLE_ASSETS_DEFAULT);
@@ -570,6 +599,15 @@ static void set_defaults(veil_config *cfg)
 static int default_store_paths(parse_ctx *ctx)
 {
     veil_config *cfg = ctx->cfg;
+    if (cfg->rados && (!strcmp(cfg->rados_data_pool, cfg->rados_keys_pool) ||
+                       !strcmp(cfg->rados_data_client, cfg->rados_keys_client)))
+        return fail(ctx, 1, COLUMN_KEY,
+                    "[store] backend = rados: the keys need a pool and a client of their own "
+                    "(rados_keys_pool, rados_keys_client), or a stolen data credential reads them");
+    if (cfg->rados && !kv_have_rados())
+        return fail(ctx, 1, COLUMN_KEY,
+                    "[store] backend = rados: this veil was built without librados "
+                    "(install librados-dev and rebuild)");
     struct {
         char *dst;
         const char *leaf;

@@ -20,10 +20,16 @@
 
 /* ---- keys ----------------------------------------------------------------------- */
 
-/* Moves every data key to the current master key, with progress on stderr. */
+/* Moves every data key to the current master key, with progress on stderr.
+ * On a cluster only the holder of the maintenance lease rewraps. */
 static int rewrap_all(store *st)
 {
     size_t total = 0, done, remaining;
+    if (store_lease(st, STORE_LEASE_MAINTENANCE, 60) == VEIL_EBUSY) {
+        printf("a running server (the node holding the maintenance lease) moves data keys to "
+               "it in the background; 'veil keys status' shows progress\n");
+        return VEIL_OK;
+    }
     for (;;) {
         int rc = store_key_rewrap(st, REWRAP_STEP, REWRAP_BATCH, &done, &remaining);
         if (rc) {
@@ -32,8 +38,12 @@ static int rewrap_all(store *st)
         }
         total += done;
         fprintf(stderr, "veil keys: rewrapped %zu data keys, %zu to go\n", total, remaining);
-        if (remaining == 0)
+        if (remaining == 0) {
+            store_lease_release(st, STORE_LEASE_MAINTENANCE);
             return VEIL_OK;
+        }
+        if (store_lease(st, STORE_LEASE_MAINTENANCE, 60)) /* renewed */
+            return VEIL_EBUSY;
         if (done == 0) {
             cli_error("%zu data keys cannot be rewrapped (damaged, or under a retired master "
                       "key); see 'veil store verify'",
@@ -43,7 +53,7 @@ static int rewrap_all(store *st)
     }
 }
 
-static int keys_rotate(const cli_store_job *job)
+static int keys_rotate(const cli_store_job *job, bool no_rewrap)
 {
     uint32_t v;
     int rc = store_key_rotate(job->st, &v);
@@ -55,10 +65,12 @@ static int keys_rotate(const cli_store_job *job)
     printf("re-escrow the keyring file (%s) now: copies made before this cannot open data "
            "keys wrapped from now on (each keys backup from now on carries a copy)\n",
            job->cfg->keyring);
-    if (job->writer)
+    if (job->writer && !no_rewrap)
         return rewrap_all(job->st);
-    printf("the running server moves data keys to it in the background; "
-           "'veil keys status' shows progress\n");
+    printf(no_rewrap ? "data keys stay where they are until 'veil keys rewrap' or a running "
+                       "server moves them\n"
+                     : "the running server moves data keys to it in the background; "
+                       "'veil keys status' shows progress\n");
     return VEIL_OK;
 }
 
@@ -145,7 +157,7 @@ typedef struct {
 static int run_keys(const cli_store_job *job, void *arg)
 {
     const keys_args *a = arg;
-    int rc = !strcmp(a->verb, "rotate")        ? keys_rotate(job)
+    int rc = !strcmp(a->verb, "rotate")        ? keys_rotate(job, a->fl.no_rewrap)
              : !strcmp(a->verb, "rewrap")      ? keys_rewrap(job)
              : !strcmp(a->verb, "status")      ? keys_status(job)
              : !strcmp(a->verb, "change-root") ? keys_change_root(job, &a->fl)
@@ -156,7 +168,7 @@ static int run_keys(const cli_store_job *job, void *arg)
 int cmd_keys(int argc, char **argv)
 {
     keys_args a = {0};
-    if (cli_parse_store_flags(argc, argv, "KP", &a.fl))
+    if (cli_parse_store_flags(argc, argv, "KPn", &a.fl))
         return EXIT_USAGE;
     a.verb = optind < argc ? argv[optind] : "";
     bool takes_version = !strcmp(a.verb, "retire");
@@ -166,6 +178,10 @@ int cmd_keys(int argc, char **argv)
         argc - optind != (takes_version ? 2 : 1)) {
         cli_error("expected rotate, rewrap, status, retire V or change-root; see 'veil keys "
                   "--help'");
+        return EXIT_USAGE;
+    }
+    if (a.fl.no_rewrap && strcmp(a.verb, "rotate")) {
+        cli_error("--no-rewrap goes with rotate only");
         return EXIT_USAGE;
     }
     if (change_root != (a.fl.key_file || a.fl.passphrase_file) ||
@@ -263,6 +279,12 @@ static int run_backup(const cli_store_job *job, void *arg)
 {
     const backup_args *a = arg;
     uint32_t id = 0;
+    if (job->cfg->rados) {
+        cli_error("the store is on RADOS: back it up with Ceph's own tools (pool snapshots, "
+                  "rbd/rgw-style mirroring to another cluster), keeping the keys pool's copy "
+                  "apart from the data's; see docs/scale-out.md");
+        return EXIT_FAIL;
+    }
     int rc = veil_mkdirs(a->dir, 0700);
     if (!rc)
         rc = store_backup(job->st, a->which, a->dir, &id);
@@ -357,10 +379,19 @@ static int run_verify(const cli_store_job *job, void *arg)
 int cmd_store(int argc, char **argv)
 {
     cli_store_flags fl;
-    if (cli_parse_store_flags(argc, argv, "d", &fl))
+    if (cli_parse_store_flags(argc, argv, "dt", &fl))
         return EXIT_USAGE;
-    if (argc - optind != 1 || strcmp(argv[optind], "verify")) {
-        cli_error("expected 'verify'; see 'veil store --help'");
+    if (argc - optind == 1 && !strcmp(argv[optind], "migrate") && fl.to) {
+        veil_config cfg;
+        if (cli_load_config(&cfg, fl.config_path))
+            return EXIT_FAIL;
+        int status = cli_store_migrate(&cfg, fl.to);
+        veil_config_free(&cfg);
+        return status;
+    }
+    if (argc - optind != 1 || strcmp(argv[optind], "verify") || fl.to) {
+        cli_error("expected 'verify [--deep]' or 'migrate --to rados|rocksdb'; see 'veil store "
+                  "--help'");
         return EXIT_USAGE;
     }
     return cli_run_with_store(fl.config_path, OPEN_EITHER, run_verify, &fl);

@@ -95,12 +95,13 @@ static const veil_command COMMANDS[] = {
      "chunks, then compacts the keys database.\n",
      cmd_delete},
     {"keys", "manage master keys (rotate, rewrap, status, retire, change-root)",
-     "usage: veil keys [--config FILE] rotate|rewrap|status|retire V\n"
+     "usage: veil keys [--config FILE] rotate [--no-rewrap]|rewrap|status|retire V\n"
      "       veil keys [--config FILE] change-root --key-file NEW | --passphrase-file NEW\n"
      "\n"
      "  rotate       add a master-key version and make it current, then move every\n"
      "               data key to it (a running server does that in the background);\n"
-     "               re-escrow the keyring file afterwards\n"
+     "               re-escrow the keyring file afterwards; --no-rewrap leaves the\n"
+     "               data keys where they are (rewrap later, or let the server)\n"
      "  rewrap       finish moving data keys to the current version (after a crash)\n"
      "  status       versions, their age, wraps and the data keys each still wraps\n"
      "  retire V     wipe version V from the keyring; refused while anything uses it\n"
@@ -139,13 +140,20 @@ static const veil_command COMMANDS[] = {
      "there is kept as keyring.before-restore). purge removes all but the newest N\n"
      "backups, or those taken before DATE (YYYY-MM-DD). See docs/operations.md.\n",
      cmd_backup},
-    {"store", "check the store's consistency",
+    {"store", "check the store's consistency, or move it to another backend",
      "usage: veil store [--config FILE] verify [--deep]\n"
+     "       veil store [--config FILE] migrate --to rados|rocksdb\n"
      "\n"
-     "Counts sessions without a data key (restore mismatch), shredded sessions whose\n"
-     "chunks remain, data keys without a session, and data keys the keyring cannot\n"
-     "open (naming their master versions). --deep also reads every session back.\n"
-     "Exit status 1 when anything is wrong.\n",
+     "verify counts sessions without a data key (restore mismatch), shredded sessions\n"
+     "whose chunks remain, data keys without a session, and data keys the keyring\n"
+     "cannot open (naming their master versions). --deep also reads every session\n"
+     "back. Exit status 1 when anything is wrong.\n"
+     "\n"
+     "migrate copies the keys and the data, records as they are sealed, from the\n"
+     "backend [store] does not name to the one --to names (rados: the [store] rados_*\n"
+     "options; rocksdb: data_dir and keys_dir), with progress; an interrupted run\n"
+     "resumes where it stopped. It ends by reading every session of the copy back.\n"
+     "Stop the servers first; then set [store] backend. See docs/scale-out.md.\n",
      cmd_store},
     {"audit", "verify or list the console's hash-chained audit log",
      "usage: veil audit [--config FILE] verify [--expect SEQ:HASH] | list [--from SEQ]\n"

@@ -17,6 +17,9 @@
 #define ROTATION_EVERY   60   /* seconds between auto-rotation checks */
 #define RETENTION_EVERY  3600 /* seconds between retention sweeps */
 #define MAX_KEY_VERSIONS 64
+/* On a cluster one node at a time rotates, rewraps and applies retention:
+ * the one holding this lease, renewed every tick (store_lease). */
+#define LEASE_SECONDS 15
 
 struct maintainer {
     const veil_config *cfg;
@@ -26,6 +29,7 @@ struct maintainer {
     pthread_cond_t cv;
     bool stopping;
     bool rewrap_pending; /* data keys may be under an older master key */
+    bool leading;        /* holds the maintenance lease */
 };
 
 /* What /metrics shows; written by the thread, read by the service thread. */
@@ -147,26 +151,42 @@ static bool sleep_tick(maintainer *m)
     return !stop;
 }
 
+/* Takes or renews the lease; says so when this node starts or stops leading. */
+static bool lead(maintainer *m)
+{
+    bool was = m->leading;
+    m->leading = store_lease(m->st, STORE_LEASE_MAINTENANCE, LEASE_SECONDS) == VEIL_OK;
+    if (store_is_shared(m->st) && m->leading != was)
+        log_line(m->leading ? "this node now does rotation, rewrap and retention"
+                            : "another node does rotation, rewrap and retention now");
+    return m->leading;
+}
+
 static void *run(void *arg)
 {
     maintainer *m = arg;
     refresh_status(m->st);
-    apply_retention(m);
+    if (lead(m))
+        apply_retention(m);
     for (unsigned long tick = 1; sleep_tick(m); tick++) {
         bool changed = false;
         if (store_keyring_reload(m->st, &changed))
             log_line("the keyring changed but cannot be read; still using the loaded one");
         else if (changed)
-            log_line("keyring changed on disk: reloaded");
+            log_line("keyring changed: reloaded");
         m->rewrap_pending |= changed;
-        if (tick % ROTATION_EVERY == 0)
+        bool leading = lead(m), moved = false;
+        if (leading && tick % ROTATION_EVERY == 0)
             rotate_if_due(m);
-        bool moved = rewrap_step(m);
+        if (leading)
+            moved = rewrap_step(m);
         if (changed || moved || tick % STATUS_EVERY == 0)
             refresh_status(m->st);
-        if (tick % RETENTION_EVERY == 0)
+        if (leading && tick % RETENTION_EVERY == 0)
             apply_retention(m);
     }
+    if (m->leading)
+        store_lease_release(m->st, STORE_LEASE_MAINTENANCE);
     return NULL;
 }
 

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# test_rados_cli.sh VEIL - the store on a Ceph cluster as operators meet it:
+# a RocksDB store with sessions under two master versions migrated to RADOS
+# and back, an interrupted migration caught and resumed, the store commands
+# on RADOS, a second node that has only the root key, and a rotation on one
+# node seen by a running server on another. Starts and stops its own
+# throwaway cluster (scripts/ceph-test-cluster.sh).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+cluster_sh=$here/../../scripts/ceph-test-cluster.sh
+. "$here/lib.sh"
+cluster=$work/ceph
+on_exit() { "$cluster_sh" stop "$cluster"; }
+"$cluster_sh" start "$cluster" || {
+    echo "not ok - the test cluster did not start"
+    exit 1
+}
+
+cat >checkout.json <<'EOF'
+[{"type":4,"data":{"href":"https://shop.example/checkout","width":1200,"height":800},"timestamp":1700000000000},
+{"type":2,"data":{"node":{"type":0,"id":1,"childNodes":[{"type":2,"tagName":"html","id":2,"attributes":{},"childNodes":[{"type":2,"tagName":"body","id":3,"attributes":{},"childNodes":[
+{"type":2,"tagName":"p","id":6,"attributes":{},"childNodes":[{"type":3,"textContent":"Paid with 4111 1111 1111 1111","id":7}]}]}]}]},"initialOffset":{"left":0,"top":0}},"timestamp":1700000000100}]
+EOF
+
+# conf STATE_DIR BACKEND NAMESPACE [EXTRA]: a configuration on this cluster
+conf() {
+    printf '[server]\nstate_dir = %s\n%s\n[store]\nbackend = %s\nrados_conf = %s/ceph.conf\nrados_namespace = %s\n' \
+        "$1" "${4:-}" "$2" "$cluster" "$3"
+}
+conf st rocksdb mig >rocks.conf
+conf st rados mig >rados.conf
+
+# --- a RocksDB store with data keys under two master versions ----------------------
+"$VEIL" import --config rocks.conf --site demo checkout.json >imp1 2>err
+sid1=$(cut -f1 imp1)
+"$VEIL" keys --config rocks.conf rotate --no-rewrap >out 2>err
+check "rotate --no-rewrap leaves the data keys where they are" contains out "stay where they are"
+"$VEIL" import --config rocks.conf --site demo checkout.json >imp2 2>err
+sid2=$(cut -f1 imp2)
+"$VEIL" keys --config rocks.conf status >status.rocks
+check "two master versions, one data key under each" \
+    sh -c "grep -E '^1 ' status.rocks | grep -qE ' 1$' && grep -E '^2 ' status.rocks | grep -qE ' 1$'"
+"$VEIL" export --config rocks.conf "$sid1" >one.rocks
+"$VEIL" export --config rocks.conf "$sid2" >two.rocks
+
+# --- migrate to RADOS ------------------------------------------------------------------
+"$VEIL" store --config rados.conf migrate --to rados >out 2>err
+check "migrate from the backend the configuration names is refused" test $? -eq 2
+"$VEIL" store --config rocks.conf migrate --to rados >out 2>err
+check "migrate --to rados exits 0" test $? -eq 0
+check "migrate reads every session of the copy back" contains out "copy verified: 2 sessions read back"
+check "migrate reports progress per database" sh -c "grep -q 'keys: ' err && grep -q 'data: ' err"
+"$VEIL" export --config rados.conf "$sid1" >one.rados 2>err
+"$VEIL" export --config rados.conf "$sid2" >two.rados 2>err
+check "the session under version 1 reads back the same from RADOS" cmp -s one.rocks one.rados
+check "the session under version 2 reads back the same from RADOS" cmp -s two.rocks two.rados
+check "and holds no card number" lacks one.rados "4111 1111 1111 1111"
+"$VEIL" keys --config rados.conf status >status.rados
+check "key status is the same on RADOS" cmp -s status.rocks status.rados
+"$VEIL" sessions --config rados.conf >list
+check "sessions lists both on RADOS" sh -c "grep -q '$sid1' list && grep -q '$sid2' list"
+
+# --- an interrupted migration: caught by the check, then resumed --------------------------
+conf st rocksdb mig2 >rocks2.conf
+echo done >st/migrate-to-rados-keys.cursor # as if keys had been copied, but nothing was
+"$VEIL" store --config rocks2.conf migrate --to rados >out 2>err
+check "a copy missing its keys fails the read-back" sh -c "test $? -eq 1 && grep -q 'does not read back whole' err"
+rm st/migrate-to-rados-keys.cursor
+"$VEIL" store --config rocks2.conf migrate --to rados >out 2>err
+check "run again, it copies what is missing and skips what is done" \
+    sh -c "grep -q 'data: copied by an earlier run' err && grep -q 'copy verified: 2 sessions' out"
+check "a finished migration leaves no cursor behind" sh -c "! ls st/migrate-to-* 2>/dev/null"
+
+# --- and back to RocksDB ------------------------------------------------------------------
+printf '[server]\nstate_dir = st\n[store]\nbackend = rados\ndata_dir = back/data\nkeys_dir = back/keys\nrados_conf = %s/ceph.conf\nrados_namespace = mig\n' \
+    "$cluster" >back.conf
+"$VEIL" store --config back.conf migrate --to rocksdb >out 2>err
+check "migrate --to rocksdb exits 0" test $? -eq 0
+sed 's/backend = rados/backend = rocksdb/' back.conf >back-rocks.conf
+"$VEIL" export --config back-rocks.conf "$sid1" >one.back 2>err
+check "a session moved there and back reads the same" cmp -s one.rocks one.back
+
+# --- the store commands on RADOS ---------------------------------------------------------
+"$VEIL" delete --config rados.conf "$sid2" >out 2>err
+check "delete on RADOS exits 0" test $? -eq 0
+"$VEIL" export --config rados.conf "$sid2" >out 2>err
+check "a deleted session cannot be exported" contains err "deleted"
+"$VEIL" store --config rados.conf verify --deep >out 2>err
+check "store verify --deep on RADOS is clean" test $? -eq 0
+"$VEIL" backup --config rados.conf data bk >out 2>err
+check "backup on RADOS says what to use instead" sh -c "test $? -eq 1 && grep -q 'Ceph' err"
+conf st rados mig | sed 's/^rados_namespace/rados_keys_pool = veil-data\nrados_namespace/' >same.conf
+"$VEIL" sessions --config same.conf >out 2>err
+check "data and keys in one pool is refused" sh -c "test $? -eq 1 && grep -q 'pool and a client of their own' err"
+
+# --- a second node: only the root key is copied ------------------------------------------
+mkdir -p st2 && cp st/root.key st2/
+conf st2 rados mig >node2.conf
+"$VEIL" export --config node2.conf "$sid1" >one.node2 2>err
+check "a node with only the root key takes the keyring from the keys pool" cmp -s one.rocks one.node2
+check "and keeps it as its own file" test -s st2/keyring
+
+# --- a running server learns of a rotation made on another node --------------------------------
+console=$(free_port)
+conf st rados mig "$(printf 'ingest_port = %s\nconsole_port = %s\n' "$(free_port)" "$console")" >serve.conf
+"$VEIL" serve --config serve.conf >serve.out 2>serve.err &
+server_pid=$!
+for _ in $(seq 1 100); do
+    ss -ltn | grep -q ":$console " && break
+    sleep 0.1
+done
+for _ in $(seq 1 50); do
+    grep -q "this node now does rotation" serve.err && break
+    sleep 0.1
+done
+check "the server takes the maintenance lease" contains serve.err "this node now does rotation, rewrap and retention"
+"$VEIL" keys --config node2.conf rotate >out 2>err
+check "a rotation on node 2 leaves the rewrap to the lease holder" contains out "maintenance lease"
+seen=1
+for _ in $(seq 1 50); do
+    grep -q "keyring changed: reloaded" serve.err && { seen=0; break; }
+    sleep 0.2
+done
+check "the server on node 1 reloads the new keyring without a restart" test $seen -eq 0
+moved=1
+for _ in $(seq 1 50); do
+    "$VEIL" keys --config node2.conf status >status 2>/dev/null
+    grep -E '^3 +current' status | grep -qE ' 1$' && { moved=0; break; }
+    sleep 0.2
+done
+check "and moves the data keys to it" test $moved -eq 0
+kill -TERM "$server_pid"
+wait "$server_pid"
+server_pid=
+
+finish "rados cli"

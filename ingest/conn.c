@@ -268,6 +268,8 @@ static void on_hello(ingest_conn *c, const char *msg, size_t len)
             return fail(c, REJECT_TOKEN, CLOSE_POLICY, "token",
                         "the resume token does not prove this session");
         s = sessions_find(&in->sessions, h.session);
+        if (s && store_is_shared(in->cfg.st))
+            rc = sessions_refresh(s);
         if (!s) {
             if (in->cfg.limits.max_sessions &&
                 (int)in->sessions.count >= in->cfg.limits.max_sessions)

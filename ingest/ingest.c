@@ -59,7 +59,7 @@ int ingest_create(ingest **out, const ingest_config *cfg, veil_error *err)
                  cfg->trusted_proxies[i]);
     in->cfg.trusted_proxies = NULL;
     in->sites = calloc((size_t)(cfg->n_sites > 0 ? cfg->n_sites : 1), sizeof *in->sites);
-    int rc = in->sites ? sessions_init(&in->sessions, cfg->state_dir, err)
+    int rc = in->sites ? sessions_init(&in->sessions, cfg->secret_file, err)
                        : veil_fail(err, VEIL_ENOMEM, "out of memory", 0);
     if (!rc) {
         /* four per core: a worker waits on the shared fsync for much of a

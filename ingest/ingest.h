@@ -61,8 +61,10 @@ typedef struct {
     const ingest_site *sites; /* the caller keeps them alive */
     int n_sites;
     ingest_limits limits;
-    store *st;                          /* where batches go; the caller keeps it open */
-    const char *state_dir;              /* holds the resume-token secret (ingest.secret) */
+    store *st; /* where batches go; the caller keeps it open */
+    /* The resume-token secret (32 bytes), made when missing; the nodes
+     * behind one balancer share one file, so a session resumes on any. */
+    const char *secret_file;
     const char *snippet_path;           /* the built snippet served at /veil.js (may be missing) */
     const char *const *trusted_proxies; /* peers whose X-Forwarded-For is believed (copied) */
     int n_trusted_proxies;              /* at most INGEST_MAX_PROXIES */

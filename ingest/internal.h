@@ -130,9 +130,13 @@ typedef struct {
     uint8_t secret[32]; /* resume tokens: HMAC-SHA256(secret, site | id) */
 } session_table;
 
-int sessions_init(session_table *t, const char *state_dir, veil_error *err) VEIL_MUST_CHECK;
+int sessions_init(session_table *t, const char *secret_file, veil_error *err) VEIL_MUST_CHECK;
 void sessions_free(session_table *t);
 ingest_session *sessions_find(session_table *t, const char *id);
+/* A session held here, resumed: on a cluster it may have gone on on another
+ * node since; when nothing of it is in flight here, follow the store
+ * (its state then counts as lost: the client sends a full snapshot). */
+int sessions_refresh(ingest_session *s) VEIL_MUST_CHECK;
 /* A new session of `site`, with a fresh random id; opened in the store. */
 int sessions_create(session_table *t, store *st, const ingest_site *site, const char *page,
                     ingest_session **out) VEIL_MUST_CHECK;

@@ -1,7 +1,8 @@
 /*
  * pages.c - plain HTTP on the ingest listener: the snippet at /veil.js
  * (cacheable, loadable from any site: it is the same public file for all),
- * and, for the demo site, a demo shop page at /demo that records into it.
+ * and, for the demo site, a demo shop page at /demo that records into it;
+ * /healthz for load balancers.
  * A WebSocket upgrade is checked here, before it happens.
  */
 #include "internal.h"
@@ -56,6 +57,17 @@ static int serve_demo(struct lws *wsi, const ingest *in)
                              (size_t)n);
 }
 
+/* For a load balancer's checks: 503 once draining, so it sends no new
+ * visitors to a node that is shutting down. */
+static int serve_health(struct lws *wsi, const ingest *in)
+{
+    static const char OK[] = "ok\n", DRAINING[] = "draining\n";
+    bool draining = in->stopping;
+    return veil_http_respond(wsi, draining ? HTTP_STATUS_SERVICE_UNAVAILABLE : HTTP_STATUS_OK,
+                             "text/plain", NULL, draining ? DRAINING : OK,
+                             draining ? sizeof DRAINING - 1 : sizeof OK - 1);
+}
+
 int pages_on_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in_bytes,
                   size_t len)
 {
@@ -73,6 +85,8 @@ int pages_on_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             return serve_snippet(wsi, in);
         if (in && !strcmp(path, "/demo") && in->cfg.demo_site_key)
             return serve_demo(wsi, in);
+        if (in && !strcmp(path, "/healthz"))
+            return serve_health(wsi, in);
         static const char NOT_FOUND[] = "not found\n";
         return veil_http_respond(wsi, HTTP_STATUS_NOT_FOUND, "text/plain", NULL, NOT_FOUND,
                                  sizeof NOT_FOUND - 1);

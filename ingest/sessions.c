@@ -21,12 +21,11 @@
 #include <openssl/hmac.h>
 #include <sodium.h>
 
-/* The secret, read from state_dir/ingest.secret, or made there once. */
-static int load_secret(uint8_t *secret, const char *state_dir, veil_error *err)
+/* The secret, read from its file, or made there once. */
+static int load_secret(uint8_t *secret, const char *path, veil_error *err)
 {
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/ingest.secret", state_dir) >= (int)sizeof path)
-        return veil_fail(err, VEIL_EINVAL, "the state directory's path is too long", 0);
+    if (strlen(path) > 4000)
+        return veil_fail(err, VEIL_EINVAL, "the resume secret's path is too long", 0);
     veil_buf have = {0};
     int rc = veil_read_file(path, &have, 64, NULL);
     if (!rc && have.len == 32)
@@ -35,9 +34,10 @@ static int load_secret(uint8_t *secret, const char *state_dir, veil_error *err)
     if (!rc)
         return have.len == 32 || !have.data
                    ? VEIL_OK
-                   : veil_fail(err, VEIL_ECORRUPT, "ingest.secret is not 32 bytes", 0);
+                   : veil_fail(err, VEIL_ECORRUPT,
+                               "the resume secret file (ingest.secret) is not 32 bytes", 0);
     if (rc != VEIL_ENOTFOUND)
-        return veil_fail(err, rc, "cannot read ingest.secret in the state directory", 0);
+        return veil_fail(err, rc, "cannot read the resume secret file (ingest.secret)", 0);
     randombytes_buf(secret, 32);
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.new", path);
@@ -47,19 +47,19 @@ static int load_secret(uint8_t *secret, const char *state_dir, veil_error *err)
         close(fd);
     if (!ok || rename(tmp, path) || veil_fsync_dir_of(path)) {
         unlink(tmp);
-        return veil_fail(err, VEIL_EIO, "cannot write ingest.secret in the state directory", 0);
+        return veil_fail(err, VEIL_EIO, "cannot write the resume secret file (ingest.secret)", 0);
     }
     return VEIL_OK;
 }
 
-int sessions_init(session_table *t, const char *state_dir, veil_error *err)
+int sessions_init(session_table *t, const char *secret_file, veil_error *err)
 {
     memset(t, 0, sizeof *t);
     t->n_buckets = 4096;
     t->buckets = calloc(t->n_buckets, sizeof *t->buckets);
     if (!t->buckets)
         return VEIL_ENOMEM;
-    int rc = load_secret(t->secret, state_dir, err);
+    int rc = load_secret(t->secret, secret_file, err);
     if (rc)
         sessions_free(t);
     return rc;
@@ -190,6 +190,23 @@ void sessions_remove(session_table *t, ingest_session *s)
         }
     }
     session_free(s);
+}
+
+int sessions_refresh(ingest_session *s)
+{
+    int rc = VEIL_OK;
+    pthread_mutex_lock(&s->lock);
+    bool moved = false;
+    if (!s->busy && !s->head && s->pending == 0 &&
+        !(rc = store_session_refresh(s->stored, &moved)) && moved) {
+        s->received = s->acked = s->stored_seq = store_session_last_seq(s->stored);
+        masker_session_free(s->masker); /* masked another node's way since */
+        s->masker = NULL;
+        s->masker_bytes = 0;
+        s->state_lost = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
 /* Drops the masker state of s when no worker holds it. */

@@ -17,8 +17,9 @@ if [ "$(dpkg --print-architecture)" = amd64 ]; then
 fi
 if $with_tests; then
     PACKAGES="$PACKAGES chromium python3" # python3: the adversarial and ingest suites
-    # a throwaway Ceph cluster for the RADOS backend's tests (scripts/ceph-test-cluster.sh)
-    PACKAGES="$PACKAGES ceph-mon ceph-osd ceph-common"
+    # a throwaway Ceph cluster for the RADOS backend's tests (scripts/ceph-test-cluster.sh),
+    # and the balancer of the scale-out test (deploy/haproxy.cfg)
+    PACKAGES="$PACKAGES ceph-mon ceph-osd ceph-common haproxy"
 fi
 missing=
 for p in $PACKAGES; do

@@ -517,6 +517,19 @@ int store_session_open(store *st, const char *site, const char *session_id, stor
     return VEIL_OK;
 }
 
+int store_session_refresh(store_session *ss, bool *moved)
+{
+    index_entry fresh;
+    *moved = false;
+    int rc = get_index(ss->st, ss->id, ss->dek, &fresh);
+    if (rc || fresh.last_seq == ss->idx.last_seq)
+        return rc;
+    ss->idx = fresh;
+    stats_read(ss->st, ss->id, &ss->stats);
+    *moved = true;
+    return VEIL_OK;
+}
+
 uint32_t store_session_last_seq(const store_session *ss)
 {
     return ss->idx.last_seq;

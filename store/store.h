@@ -110,6 +110,9 @@ int store_session_append(store_session *ss, uint32_t seq, const void *json,
 int store_session_count(store_session *ss, const store_session_stats *delta) VEIL_MUST_CHECK;
 
 /* Highest sequence number stored (0: none yet), for the resume handshake. */
+/* Rereads the session's index: on a cluster another node may have appended
+ * since this handle was opened (*moved then true, and the handle follows). */
+int store_session_refresh(store_session *ss, bool *moved) VEIL_MUST_CHECK;
 uint32_t store_session_last_seq(const store_session *ss);
 
 /* Wipes the session's data key from memory. */

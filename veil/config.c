@@ -249,9 +249,10 @@ static int ingest_option(parse_ctx *ctx, const char *name, const char *value)
         cfg->ingest_workers = (int)v;
         return 1;
     }
-    if (!strcmp(name, "snippet")) {
-        if (copy_string(cfg->snippet, sizeof cfg->snippet, value))
-            return fail(ctx, ctx->line, COLUMN_VALUE, "snippet: path too long");
+    if (!strcmp(name, "snippet") || !strcmp(name, "resume_secret_file")) {
+        char *dst = name[0] == 's' ? cfg->snippet : cfg->resume_secret_file;
+        if (copy_string(dst, VEIL_CONFIG_PATH_MAX, value))
+            return fail(ctx, ctx->line, COLUMN_VALUE, "%s: path too long", name);
         return 1;
     }
     for (size_t i = 0; i < sizeof LIMIT_OPTIONS / sizeof LIMIT_OPTIONS[0]; i++) {
@@ -615,6 +616,7 @@ static int default_store_paths(parse_ctx *ctx)
                  {cfg->keys_dir, "keys"},
                  {cfg->keyring, "keyring"},
                  {cfg->console_dir, "console"},
+                 {cfg->resume_secret_file, "ingest.secret"},
                  {cfg->root_passphrase_file[0] ? NULL : cfg->root_key_file, "root.key"}};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         if (!paths[i].dst || paths[i].dst[0])

@@ -40,6 +40,7 @@ typedef struct {
     int metrics_port;                              /* 0: no plain /metrics listener */
     ingest_limits limits;                          /* [ingest] */
     int ingest_workers;                            /* 0: four per core */
+    char resume_secret_file[VEIL_CONFIG_PATH_MAX]; /* [ingest]; default state_dir/ingest.secret */
     char snippet[VEIL_CONFIG_PATH_MAX];            /* the built snippet served at /veil.js */
     replay_policy console;                         /* [console]: the profile, then overrides */
     char console_dir[VEIL_CONFIG_PATH_MAX];        /* accounts and the audit log */

@@ -96,7 +96,7 @@ static int start_ingest(server *s)
         .n_sites = cfg->n_sites,
         .limits = cfg->limits,
         .st = s->st,
-        .state_dir = cfg->state_dir,
+        .secret_file = cfg->resume_secret_file,
         .snippet_path = cfg->snippet,
         .trusted_proxies = proxies, /* copied by ingest_create */
         .n_trusted_proxies = cfg->n_trusted_proxies,

@@ -5,16 +5,14 @@ keep until acked, resume with the token, resend), so each session ends
 holding every batch once, in order."""
 
 import os
-import random
 import signal
-import ssl
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import ws  # noqa: E402
 from server import Checks, Server  # noqa: E402
+from tab import Tab, marks  # noqa: E402
 
 VEIL = os.path.realpath(sys.argv[1])
 CLIENTS = int(os.environ.get("CRASH_CLIENTS", "24"))
@@ -22,85 +20,12 @@ checks = Checks("crash")
 check = checks.check
 
 
-class Client(threading.Thread):
-    """One browser tab: a batch every few ms, unacked ones kept and resent."""
-
-    def __init__(self, port, stop_sending, stop_all):
-        super().__init__(daemon=True)
-        self.port = port
-        self.stop_sending = stop_sending
-        self.stop_all = stop_all
-        self.session = None
-        self.next = 1
-        self.pending = {}  # seq -> events
-        self.acked = set()
-        self.acked_before_crash = set()
-        self.reconnects = 0
-        self.error = None
-
-    def connect(self):
-        c = ws.Connection(self.port, timeout=5)
-        if c.status != 101:
-            raise ConnectionError(f"upgrade {c.status}")
-        ready = c.hello(session=self.session)
-        if ready.get("t") != "ready":
-            raise ConnectionError(f"hello answered {ready}")
-        if self.session and ready["session"] != self.session["session"]:
-            raise AssertionError("the server started a new session instead of resuming")
-        self.session = ready
-        for seq in [s for s in self.pending if s <= ready["last"]]:
-            self.acked.add(seq)  # stored before the crash, its ack lost with it
-            del self.pending[seq]
-        for seq in sorted(self.pending):
-            c.batch(seq, self.pending[seq])
-        return c
-
-    def drain_acks(self, c, wait):
-        c.sock.settimeout(wait)
-        try:
-            while True:
-                m = c.recv(wait)
-                if m.get("t") == "ack":
-                    self.acked.add(m["seq"])
-                    self.pending.pop(m["seq"], None)
-                elif m.get("t") == "error":
-                    raise ConnectionError(m)
-        except (TimeoutError, ssl.SSLWantReadError):
-            pass
-
-    def run(self):
-        c = None
-        while not self.stop_all.is_set():
-            try:
-                if c is None:
-                    c = self.connect()
-                if not self.stop_sending.is_set():
-                    events = [ws.custom("mark", {"n": self.next})]
-                    if self.next == 1:
-                        events.insert(0, ws.meta())
-                    self.pending[self.next] = events
-                    c.batch(self.next, events)
-                    self.next += 1
-                elif not self.pending:
-                    break
-                self.drain_acks(c, random.uniform(0.005, 0.03))
-            except (ws.Closed, ConnectionError, OSError, ssl.SSLError, ValueError):
-                c = None
-                self.reconnects += 1
-                time.sleep(random.uniform(0.1, 0.3))  # backoff with jitter
-            except Exception as e:  # noqa: BLE001
-                self.error = repr(e)
-                break
-        if c:
-            c.close()
-
-
 def main():
     srv = Server(VEIL, ingest={"batches_per_second": 1000, "connections_per_ip": 0})
     checks.servers.append(srv)
     srv.start()
     stop_sending, stop_all = threading.Event(), threading.Event()
-    clients = [Client(srv.port, stop_sending, stop_all) for _ in range(CLIENTS)]
+    clients = [Tab(srv.port, stop_sending, stop_all) for _ in range(CLIENTS)]
     for c in clients:
         c.start()
     time.sleep(2.5)
@@ -132,9 +57,7 @@ def main():
     srv.stop()
     exact, lost, doubled = 0, [], []
     for c in clients:
-        events = srv.export(c.session["session"])
-        got = [e["data"]["payload"]["n"] for e in events
-               if e.get("type") == 5 and e["data"].get("tag") == "mark"]
+        got = marks(srv.export(c.session["session"]))
         sent = list(range(1, c.next))
         if got == sent:
             exact += 1

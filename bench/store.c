@@ -7,7 +7,13 @@
  *   read:  streaming decrypt + decompress of one session per core;
  *   rewrap: data keys moved to a new master key per second;
  *   size:  stored bytes / masked bytes.
- * usage: bench_store FIXTURE.json... (masked first, then cut into chunks)
+ * With --cluster SCRIPT (scripts/ceph-test-cluster.sh) it starts a
+ * throwaway Ceph cluster and runs the same load on the RADOS backend:
+ *   write: sealed appends vs raw librados aio write_full of the same bytes,
+ *          as many in flight as there are writers;
+ *   read, rewrap: as above, on RADOS.
+ * usage: bench_store [--cluster SCRIPT] FIXTURE.json... (masked first, then
+ * cut into chunks)
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -18,6 +24,9 @@
 
 #include <rocksdb/c.h>
 #include <sodium.h>
+#ifdef VEIL_WITH_RADOS
+#include <rados/librados.h>
+#endif
 
 #include "../masker/masker.h"
 #include "../store/internal.h"
@@ -36,10 +45,10 @@ static double now_s(void)
 
 static veil_buf corpus; /* masked JSON of every fixture, concatenated */
 
-static void load_corpus(int argc, char **argv)
+static void load_corpus(int argc, char **argv, int first)
 {
     masker_site *site = masker_site_new();
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         FILE *f = fopen(argv[i], "rb");
         veil_buf in = {0};
         char tmp[65536];
@@ -77,6 +86,8 @@ typedef struct {
     char dir[128];
     store_options opt;
     char data[160], keys[160], ring[160], root[160];
+    char conf[200];
+    kv_rados_target data_pool, keys_pool;
 } bench_store_dirs;
 
 static void make_dirs(bench_store_dirs *d)
@@ -94,6 +105,17 @@ static void make_dirs(bench_store_dirs *d)
                              .keyring_path = d->ring,
                              .root_key_file = d->root,
                              .mode = STORE_READ_WRITE};
+}
+
+/* The same, with data and keys in the pools of the cluster in `cluster`. */
+static void use_cluster(bench_store_dirs *d, const char *cluster)
+{
+    snprintf(d->conf, sizeof d->conf, "%s/ceph.conf", cluster);
+    const char *space = strrchr(d->dir, '/') + 1;
+    d->data_pool = (kv_rados_target){d->conf, "client.veil-data", "veil-data", space};
+    d->keys_pool = (kv_rados_target){d->conf, "client.veil-keys", "veil-keys", space};
+    d->opt.data_rados = &d->data_pool;
+    d->opt.keys_rados = &d->keys_pool;
 }
 
 static void remove_dirs(const bench_store_dirs *d)
@@ -230,9 +252,9 @@ static double read_mbs(store *st)
 
 /* ---- rewrap ----------------------------------------------------------------- */
 
-static double rewrap_keys_per_s(store *st)
+static double rewrap_keys_per_s(store *st, int keys)
 {
-    for (int i = 0; i < REWRAP_KEYS; i++) {
+    for (int i = 0; i < keys; i++) {
         char id[32];
         snprintf(id, sizeof id, "k%06d", i);
         store_session *ss;
@@ -250,13 +272,94 @@ static double rewrap_keys_per_s(store *st)
     return (double)done / (now_s() - t0);
 }
 
+#ifdef VEIL_WITH_RADOS
+/* ---- RADOS: raw aio writes, then the sealed store on the same cluster ------------- */
+
+static double raw_rados_mbs(const char *cluster)
+{
+    char conf[200];
+    snprintf(conf, sizeof conf, "%s/ceph.conf", cluster);
+    rados_t c;
+    rados_ioctx_t io;
+    if (rados_create2(&c, "ceph", "client.veil-data", 0) < 0 || rados_conf_read_file(c, conf) < 0 ||
+        rados_connect(c) < 0 || rados_ioctx_create(c, "veil-data", &io) < 0)
+        exit(1);
+    rados_ioctx_set_namespace(io, "bench-raw");
+    rados_completion_t window[WRITERS] = {0};
+    size_t bytes = 0;
+    double t0 = now_s();
+    for (size_t i = 0; bytes < WRITE_TOTAL; i++) {
+        rados_completion_t *slot = &window[i % WRITERS];
+        if (*slot) { /* keep WRITERS in flight: wait for the oldest */
+            rados_aio_wait_for_complete(*slot);
+            if (rados_aio_get_return_value(*slot) < 0)
+                exit(1);
+            rados_aio_release(*slot);
+        }
+        size_t len;
+        const char *chunk = chunk_at(i, &len);
+        char oid[48];
+        snprintf(oid, sizeof oid, "raw.%zu", i);
+        if (rados_aio_create_completion2(NULL, NULL, slot) < 0 ||
+            rados_aio_write_full(io, oid, *slot, chunk, len) < 0)
+            exit(1);
+        bytes += len;
+    }
+    for (int i = 0; i < WRITERS; i++)
+        if (window[i]) {
+            rados_aio_wait_for_complete(window[i]);
+            rados_aio_release(window[i]);
+        }
+    double mbs = (double)bytes / (now_s() - t0) / 1e6;
+    rados_ioctx_destroy(io);
+    rados_shutdown(c);
+    return mbs;
+}
+
+static void bench_rados(const char *cluster)
+{
+    double raw = raw_rados_mbs(cluster);
+    bench_store_dirs d;
+    make_dirs(&d);
+    use_cluster(&d, cluster);
+    store *st;
+    if (store_open(&st, &d.opt, NULL))
+        exit(1);
+    double sealed = run_writers(sealed_writer, st, NULL);
+    printf("rados write sealed %8.1f MB/s   raw librados aio %8.1f MB/s   ratio %.2f  (%d in "
+           "flight, memstore OSD)\n",
+           sealed, raw, sealed / raw, WRITERS);
+    printf("rados read  sealed %8.1f MB/s\n", read_mbs(st));
+    printf("rados rewrap %.0f data keys/s (%d keys, batches of 1000)\n",
+           rewrap_keys_per_s(st, REWRAP_KEYS / 10), REWRAP_KEYS / 10);
+    store_close(st);
+    remove_dirs(&d);
+}
+
+static void cluster_script(const char *script, const char *verb, const char *dir)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' %s '%s'", script, verb, dir);
+    if (system(cmd) && !strcmp(verb, "start")) {
+        fprintf(stderr, "bench_store: the test cluster did not start\n");
+        exit(1);
+    }
+}
+#endif
+
 int main(int argc, char **argv)
 {
-    if (argc < 2 || sodium_init() < 0) {
-        fprintf(stderr, "usage: bench_store FIXTURE.json...\n");
+    const char *script = NULL;
+    int first = 1;
+    if (argc > 2 && !strcmp(argv[1], "--cluster")) {
+        script = argv[2];
+        first = 3;
+    }
+    if (argc <= first || sodium_init() < 0) {
+        fprintf(stderr, "usage: bench_store [--cluster SCRIPT] FIXTURE.json...\n");
         return 2;
     }
-    load_corpus(argc, argv);
+    load_corpus(argc, argv, first);
     printf("corpus: %.1f MB of masked JSON, %u KiB chunks, %d writer threads, synced writes\n",
            (double)corpus.len / 1e6, CHUNK_BYTES >> 10, WRITERS);
 
@@ -288,10 +391,21 @@ int main(int argc, char **argv)
         }
     }
     printf("size    stored / masked = %.3f\n", (double)stored / (double)plain);
-    printf("rewrap  %.0f data keys/s (%d keys, batches of 1000, synced)\n", rewrap_keys_per_s(st),
-           REWRAP_KEYS);
+    printf("rewrap  %.0f data keys/s (%d keys, batches of 1000, synced)\n",
+           rewrap_keys_per_s(st, REWRAP_KEYS), REWRAP_KEYS);
     store_close(st);
     remove_dirs(&d);
+    if (script) {
+#ifdef VEIL_WITH_RADOS
+        char cluster[64];
+        snprintf(cluster, sizeof cluster, "/tmp/veil-bench-ceph-%d", (int)getpid());
+        cluster_script(script, "start", cluster);
+        bench_rados(cluster);
+        cluster_script(script, "stop", cluster);
+#else
+        fprintf(stderr, "bench_store: built without librados: no RADOS figures\n");
+#endif
+    }
     veil_buf_free(&corpus);
     return 0;
 }

@@ -324,31 +324,33 @@ static int resolve_value(rdos *r, const char *k, size_t kl, const char *v, size_
     if (!oid)
         return VEIL_ENOMEM;
     value_oid(oid, k, kl);
-    int rc = veil_buf_reserve(val, len);
-    for (int attempt = 0; !rc && attempt < 2; attempt++) {
-        int got = rados_read(r->io, oid, val->data, len, 0);
-        if (got < 0) {
-            rc = got == -ENOENT ? VEIL_ECORRUPT : map_errno(got);
-        } else if ((uint64_t)got == len) {
-            /* The object may have grown since the entry was written (a
-             * rewrite in progress): its size decides. */
-            uint64_t size;
-            time_t mtime;
-            rc = map_errno(rados_stat(r->io, oid, &size, &mtime));
-            if (!rc && size != len) {
-                len = size;
-                rc = veil_buf_reserve(val, len);
-                continue;
-            }
-            val->len = len;
-            val->data[len] = '\0';
+    /* One op reads the object and its size: a rewrite in progress may have
+     * made it longer than the entry says, then it is read again whole. */
+    int rc = VEIL_OK;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        uint64_t size = 0;
+        size_t got = 0;
+        time_t mtime;
+        int stat_rc = 0, read_rc = 0;
+        if ((rc = veil_buf_reserve(val, len)))
             break;
-        } else {
-            len = (uint64_t)got; /* shrunk by a rewrite: what is there */
-            val->len = len;
-            val->data[len] = '\0';
+        rados_read_op_t op = rados_create_read_op();
+        rados_read_op_stat(op, &size, &mtime, &stat_rc);
+        rados_read_op_read(op, 0, len, val->data, &got, &read_rc);
+        int orc = rados_read_op_operate(op, r->io, oid, 0);
+        rados_release_read_op(op);
+        if (orc < 0 || stat_rc < 0 || read_rc < 0) {
+            orc = orc < 0 ? orc : stat_rc < 0 ? stat_rc : read_rc;
+            rc = orc == -ENOENT ? VEIL_ECORRUPT : map_errno(orc);
             break;
         }
+        if (size > len && attempt == 0) {
+            len = size;
+            continue;
+        }
+        val->len = got;
+        val->data[got] = '\0';
+        break;
     }
     free(oid);
     return rc;
@@ -696,23 +698,34 @@ static int bytes_cmp(const char *a, size_t al, const char *b, size_t bl)
     return d ? d : (al > bl) - (al < bl);
 }
 
-/* Removes the range's entries from the objects it can touch: the one g.
- * object when [from, to) stays inside from's two-level prefix G (to is at
- * most G with its last '/' raised by one), else every object. */
-static void range_ops(writer *w, size_t i)
+/* The prefix every key of the range [from, to) shares: from's two-level
+ * prefix G when to is at most G with its last '/' raised by one (one
+ * session's chunks: one object), else what from and to have in common. */
+static size_t range_scope(const kv_batch *b, const kv_op *op)
 {
-    const kv_op *op = &w->b->ops[i];
-    const char *from = kv_op_key(w->b, op), *to = kv_op_val(w->b, op);
-    const char *efrom = w->names.data + w->offsets[i], *eto = w->names.data + w->voffsets[i];
+    const char *from = kv_op_key(b, op), *to = kv_op_val(b, op);
     size_t gl = group_len(from, op->klen);
     char succ[KV_KEY_MAX];
-    bool inside = false;
     if (gl && gl <= sizeof succ) {
         memcpy(succ, from, gl);
         succ[gl - 1] = '/' + 1;
-        inside = bytes_cmp(to, op->vlen, succ, gl) <= 0;
+        if (bytes_cmp(to, op->vlen, succ, gl) <= 0)
+            return gl;
     }
-    uint32_t only = gl ? (uint32_t)(fnv1a(from, gl) % w->r->shards) : 0;
+    size_t common = 0;
+    while (common < op->klen && common < op->vlen && from[common] == to[common])
+        common++;
+    return common;
+}
+
+/* Removes the range's entries from the objects it can touch: the one g.
+ * object of its two-level prefix when it stays inside one, else all. */
+static void range_ops(writer *w, size_t i, bool inside)
+{
+    const kv_op *op = &w->b->ops[i];
+    const char *efrom = w->names.data + w->offsets[i], *eto = w->names.data + w->voffsets[i];
+    const char *from = kv_op_key(w->b, op);
+    uint32_t only = inside ? (uint32_t)(fnv1a(from, group_len(from, op->klen)) % w->r->shards) : 0;
     for (uint32_t s = 0; s < w->r->shards; s++)
         for (int fam = FAMILY_GROUP; fam <= FAMILY_INDEX; fam++)
             if (!inside || (fam == FAMILY_GROUP && s == only))
@@ -760,12 +773,10 @@ static int build_ops(writer *w)
         } else {
             /* The keys in the range now, for their v. objects. */
             range_ctx ctx = {w, i};
-            size_t common = 0;
-            while (common < op->klen && common < op->vlen && k[common] == kv_op_val(b, op)[common])
-                common++;
-            rc = rdos_scan(w->r, k, common, NULL, 0, note_removal_in_range, &ctx);
+            size_t scope = range_scope(b, op);
+            rc = rdos_scan(w->r, k, scope, NULL, 0, note_removal_in_range, &ctx);
             if (!rc)
-                range_ops(w, i);
+                range_ops(w, i, scope && scope == group_len(k, op->klen));
         }
     }
     return rc;

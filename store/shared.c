@@ -98,10 +98,10 @@ int store_keyring_pull(store *st)
     veil_buf copy = {0}, file = {0};
     int rc = kv_get(st->keys, META_KEYRING_COPY, sizeof META_KEYRING_COPY - 1, &copy);
     if (rc == VEIL_ENOTFOUND) /* the first node of a new store: its keyring goes up */
-        rc = st->read_only ? VEIL_OK : store_keyring_copy(st);
-    else if (!rc)
+        return st->read_only ? VEIL_OK : store_keyring_copy(st);
+    if (!rc)
         rc = veil_read_file(st->keyring_path, &file, KEYRING_COPY_MAX, NULL);
-    if (!rc && (copy.len != file.len || memcmp(copy.data, file.data, copy.len)))
+    if (!rc && (copy.len != file.len || (copy.len && memcmp(copy.data, file.data, copy.len))))
         rc = adopt_copy(st, &copy);
     veil_buf_free(&copy);
     veil_buf_free(&file);

@@ -6,7 +6,7 @@
  *
  * On RocksDB directories by default; on the pools of a Ceph cluster when
  * VEIL_TEST_CEPH names a directory made by scripts/ceph-test-cluster.sh
- * (tests/unit/test_store_rados.sh), each test in a RADOS namespace of its
+ * (tests/unit/test_on_rados.sh), each test in a RADOS namespace of its
  * own. The few tests of RocksDB backups are skipped there.
  */
 #include <dirent.h>
@@ -71,7 +71,9 @@ static void fixture_init(fixture *f)
                              .mode = STORE_READ_WRITE};
     if (ceph_dir()) {
         snprintf(f->conf, sizeof f->conf, "%s/ceph.conf", ceph_dir());
-        snprintf(f->space, sizeof f->space, "%s", strrchr(f->dir, '/') + 1);
+        /* the directory's unique name: "veil-test-store-XXXXXX" */
+        const char *leaf = strrchr(f->dir, '/');
+        snprintf(f->space, sizeof f->space, "%.40s", leaf ? leaf + 1 : f->dir);
         f->data_pool = (kv_rados_target){f->conf, "client.veil-data", "veil-data", f->space};
         f->keys_pool = (kv_rados_target){f->conf, "client.veil-keys", "veil-keys", f->space};
         f->opt.data_rados = &f->data_pool;

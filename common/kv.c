@@ -100,6 +100,22 @@ void kv_lease_release(kv *db, const char *name)
         (void)db->be->lease(db->impl, name, 0);
 }
 
+int kv_watch(kv *db, const char *name, kv_notice_fn fn, void *user)
+{
+    return db->be->watch ? db->be->watch(db->impl, name, fn, user) : VEIL_OK;
+}
+
+int kv_notify(kv *db, const char *name)
+{
+    return db->be->notify ? db->be->notify(db->impl, name) : VEIL_OK;
+}
+
+void kv_unwatch(kv *db)
+{
+    if (db->be->unwatch)
+        db->be->unwatch(db->impl);
+}
+
 /* ---- The batch: operations in order, their bytes in one buffer ---------- */
 
 kv_batch *kv_batch_new(void)

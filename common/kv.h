@@ -77,6 +77,20 @@ int kv_scan(kv *db, const char *prefix, size_t plen, const char *after, size_t a
 int kv_lease(kv *db, const char *name, uint32_t seconds) VEIL_MUST_CHECK;
 void kv_lease_release(kv *db, const char *name);
 
+/*
+ * Notices between the handles on one database (RADOS watch/notify): after
+ * kv_watch, fn runs on a librados thread whenever a handle, on any node,
+ * calls kv_notify with the same name. One watch per handle. A notice may
+ * be lost (a watch dropped while an OSD moved): use it to act sooner, not
+ * instead of looking. RocksDB: one process, nothing to watch (VEIL_OK; fn
+ * never runs, kv_notify does nothing).
+ */
+typedef void (*kv_notice_fn)(void *user);
+int kv_watch(kv *db, const char *name, kv_notice_fn fn, void *user) VEIL_MUST_CHECK;
+int kv_notify(kv *db, const char *name) VEIL_MUST_CHECK;
+/* Ends the watch; when it returns, fn runs no more. */
+void kv_unwatch(kv *db);
+
 /* Compacts everything, bottommost level included, so deleted values leave
  * the files (RocksDB; RADOS frees deleted objects itself). */
 int kv_compact(kv *db) VEIL_MUST_CHECK;

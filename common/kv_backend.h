@@ -42,6 +42,10 @@ typedef struct {
     int (*backup)(void *impl, const char *dir, uint32_t *backup_id);
     /* seconds 0: release. NULL: every lease is granted. */
     int (*lease)(void *impl, const char *name, uint32_t seconds);
+    /* NULL: nothing to watch. */
+    int (*watch)(void *impl, const char *name, kv_notice_fn fn, void *user);
+    int (*notify)(void *impl, const char *name);
+    void (*unwatch)(void *impl);
 } kv_backend;
 
 struct kv {

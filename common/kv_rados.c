@@ -48,6 +48,12 @@ typedef struct {
     rados_ioctx_t io;
     uint32_t shards;
     char cookie[40]; /* this handle's name as a lease holder */
+    /* kv_watch: one watch per handle */
+    char watch_oid[96];
+    uint64_t watch_handle;
+    bool watching;
+    kv_notice_fn on_notice;
+    void *notice_user;
 } rdos;
 
 static int map_errno(int rc)
@@ -200,9 +206,20 @@ static int inflight_wait(inflight *f, bool ignore_missing)
 
 /* ---- Opening ----------------------------------------------------------- */
 
+static void rdos_unwatch(void *impl)
+{
+    rdos *r = impl;
+    if (!r->watching)
+        return;
+    rados_unwatch2(r->io, r->watch_handle);
+    rados_watch_flush(r->cluster); /* callbacks already queued run before this returns */
+    r->watching = false;
+}
+
 static void rdos_close(void *impl)
 {
     rdos *r = impl;
+    rdos_unwatch(r); /* no callback may run once the handle is gone */
     if (r->io)
         rados_ioctx_destroy(r->io);
     if (r->cluster)
@@ -220,10 +237,11 @@ static int read_layout(rdos *r, bool *found)
     int rc = rados_read_op_operate(op, r->io, LAYOUT_OID, 0);
     rados_release_read_op(op);
     *found = false;
-    if (rc == -ENOENT)
-        return VEIL_OK;
-    if (rc < 0 || prval < 0)
-        return map_errno(rc < 0 ? rc : prval);
+    if (rc < 0 || prval < 0) { /* the iterator exists whatever the outcome */
+        if (it)
+            rados_omap_get_end(it);
+        return rc == -ENOENT ? VEIL_OK : map_errno(rc < 0 ? rc : prval);
+    }
     char *k, *v;
     size_t vl;
     if (rados_omap_get_next(it, &k, &v, &vl) == 0 && k && vl > 0 && vl < 8) {
@@ -374,9 +392,10 @@ static int rdos_get(void *impl, const void *key, size_t klen, veil_buf *val)
     int rc = rados_read_op_operate(op, r->io, oid, 0);
     rados_release_read_op(op);
     free(ek);
-    if (rc < 0 || prval < 0) {
-        rc = rc < 0 ? rc : prval;
-        return map_errno(rc);
+    if (rc < 0 || prval < 0) { /* the iterator exists whatever the outcome */
+        if (it)
+            rados_omap_get_end(it);
+        return map_errno(rc < 0 ? rc : prval);
     }
     char *k, *v;
     size_t vl;
@@ -875,6 +894,61 @@ static int rdos_lease(void *impl, const char *name, uint32_t seconds)
     return rc == -EEXIST ? VEIL_EBUSY : map_errno(rc);
 }
 
+/* Notices: watch/notify on object "notice.<name>". */
+static int notice_oid(char *out, size_t cap, const char *name)
+{
+    return snprintf(out, cap, "notice.%s", name) >= (int)cap ? VEIL_EINVAL : VEIL_OK;
+}
+
+static void on_notice(void *arg, uint64_t notify_id, uint64_t handle, uint64_t notifier, void *data,
+                      size_t len)
+{
+    (void)notifier, (void)data, (void)len;
+    rdos *r = arg;
+    rados_notify_ack(r->io, r->watch_oid, notify_id, handle, NULL, 0);
+    r->on_notice(r->notice_user);
+}
+
+static void on_watch_error(void *arg, uint64_t handle, int err)
+{
+    (void)arg, (void)handle, (void)err; /* notices may be missed: the caller also looks */
+}
+
+static int rdos_watch(void *impl, const char *name, kv_notice_fn fn, void *user)
+{
+    rdos *r = impl;
+    if (r->watching)
+        return VEIL_EBUSY;
+    int rc = notice_oid(r->watch_oid, sizeof r->watch_oid, name);
+    if (rc)
+        return rc;
+    rados_write_op_t op = rados_create_write_op(); /* a watch needs the object */
+    rados_write_op_create(op, LIBRADOS_CREATE_IDEMPOTENT, NULL);
+    rc = map_errno(rados_write_op_operate(op, r->io, r->watch_oid, NULL, 0));
+    rados_release_write_op(op);
+    r->on_notice = fn;
+    r->notice_user = user;
+    if (!rc)
+        rc = map_errno(
+            rados_watch3(r->io, r->watch_oid, &r->watch_handle, on_notice, on_watch_error, 30, r));
+    r->watching = rc == VEIL_OK;
+    return rc;
+}
+
+static int rdos_notify(void *impl, const char *name)
+{
+    rdos *r = impl;
+    char oid[96];
+    int rc = notice_oid(oid, sizeof oid, name);
+    char *reply = NULL;
+    size_t reply_len = 0;
+    if (!rc) /* waits for the watchers' acks, at most 5 s: a dead node's watch lingers */
+        rc = rados_notify2(r->io, oid, NULL, 0, 5000, &reply, &reply_len);
+    if (reply)
+        rados_buffer_free(reply);
+    return rc == -ETIMEDOUT || rc == -ENOENT ? VEIL_OK : map_errno(rc);
+}
+
 const kv_backend kv_rados_backend = {
     .close = rdos_close,
     .get = rdos_get,
@@ -883,4 +957,7 @@ const kv_backend kv_rados_backend = {
     .compact = rdos_compact,
     .backup = NULL,
     .lease = rdos_lease,
+    .watch = rdos_watch,
+    .notify = rdos_notify,
+    .unwatch = rdos_unwatch,
 };

@@ -193,6 +193,9 @@ int store_keyring_copy(store *st) VEIL_MUST_CHECK;
  * no file; on reload, a changed copy that keeps every version. */
 int store_keyring_fetch_missing(store *st, const char *keyring_path) VEIL_MUST_CHECK;
 int store_keyring_pull(store *st) VEIL_MUST_CHECK;
+/* After this node changed the keyring and its copy is in the pool: tells
+ * the other nodes (best effort; they also look every second). */
+void store_keyring_announce(store *st);
 
 /* For tests that tamper with records. */
 kv *store_kv(store *st, store_db which);

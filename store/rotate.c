@@ -27,6 +27,8 @@ static int rotate_locally(store *st, uint32_t *new_version)
         rc = store_adopt_current(st);
     if (!rc && !st->read_only && !st->shared)
         rc = store_keyring_copy(st);
+    if (!rc)
+        store_keyring_announce(st);
     return rc;
 }
 
@@ -91,6 +93,8 @@ int store_root_change(store *st, const char *new_key_file, const char *new_passp
     if ((rc = store_keyring_copy(st)))
         err->what = "the keyring is sealed by the new root secret, but its copy in the keys "
                     "database is not updated yet; run the command again";
+    else
+        store_keyring_announce(st);
     return rc;
 }
 
@@ -297,6 +301,8 @@ int store_key_retire(store *st, uint32_t version)
     pthread_rwlock_unlock(&st->ring_lock);
     if (!rc && !st->read_only)
         rc = store_keyring_copy(st);
+    if (!rc)
+        store_keyring_announce(st);
     return rc;
 }
 

@@ -36,6 +36,24 @@ void store_lease_release(store *st, const char *name)
     kv_lease_release(st->keys, name);
 }
 
+#define KEYRING_NOTICE "keyring"
+
+int store_watch_keyring(store *st, void (*fn)(void *user), void *user)
+{
+    return st->shared ? kv_watch(st->keys, KEYRING_NOTICE, fn, user) : VEIL_OK;
+}
+
+void store_unwatch_keyring(store *st)
+{
+    kv_unwatch(st->keys);
+}
+
+void store_keyring_announce(store *st)
+{
+    int ignored = st->shared ? kv_notify(st->keys, KEYRING_NOTICE) : VEIL_OK;
+    (void)ignored; /* a node that misses it finds the change within a second */
+}
+
 int store_keyring_fetch_missing(store *st, const char *keyring_path)
 {
     if (!st->shared || access(keyring_path, F_OK) == 0)

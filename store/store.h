@@ -237,6 +237,11 @@ int store_keyring_reload(store *st, bool *changed) VEIL_MUST_CHECK;
  */
 #define STORE_LEASE_MAINTENANCE "maintenance" /* rewrap, retention, automatic rotation */
 bool store_is_shared(const store *st);
+/* On a cluster, fn runs (on a librados thread) soon after any node changed
+ * the keyring; call store_keyring_reload from your own thread then. */
+int store_watch_keyring(store *st, void (*fn)(void *user), void *user) VEIL_MUST_CHECK;
+/* When it returns, fn runs no more. */
+void store_unwatch_keyring(store *st);
 int store_lease(store *st, const char *name, uint32_t seconds) VEIL_MUST_CHECK;
 void store_lease_release(store *st, const char *name);
 

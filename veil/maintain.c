@@ -30,6 +30,7 @@ struct maintainer {
     bool stopping;
     bool rewrap_pending; /* data keys may be under an older master key */
     bool leading;        /* holds the maintenance lease */
+    bool keyring_notice; /* another node announced a keyring change */
 };
 
 /* What /metrics shows; written by the thread, read by the service thread. */
@@ -138,14 +139,25 @@ static void apply_retention(maintainer *m)
     }
 }
 
+/* On a librados thread: wakes the tick, which reloads the keyring now. */
+static void keyring_changed_elsewhere(void *user)
+{
+    maintainer *m = user;
+    pthread_mutex_lock(&m->mu);
+    m->keyring_notice = true;
+    pthread_cond_signal(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+}
+
 static bool sleep_tick(maintainer *m)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += TICK_SECONDS;
     pthread_mutex_lock(&m->mu);
-    if (!m->stopping)
+    if (!m->stopping && !m->keyring_notice)
         pthread_cond_timedwait(&m->cv, &m->mu, &until);
+    m->keyring_notice = false;
     bool stop = m->stopping;
     pthread_mutex_unlock(&m->mu);
     return !stop;
@@ -200,7 +212,10 @@ int maintain_start(maintainer **out, const veil_config *cfg, store *st)
     m->rewrap_pending = true; /* a rotation may have been cut short by a crash */
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);
+    if (store_watch_keyring(st, keyring_changed_elsewhere, m))
+        log_line("cannot watch for keyring changes; looking every second instead");
     if (pthread_create(&m->thread, NULL, run, m)) {
+        store_unwatch_keyring(st);
         free(m);
         return VEIL_ENOMEM;
     }
@@ -217,6 +232,7 @@ void maintain_stop(maintainer *m)
     pthread_cond_signal(&m->cv);
     pthread_mutex_unlock(&m->mu);
     pthread_join(m->thread, NULL);
+    store_unwatch_keyring(m->st);
     pthread_cond_destroy(&m->cv);
     pthread_mutex_destroy(&m->mu);
     free(m);

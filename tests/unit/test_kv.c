@@ -119,7 +119,8 @@ static void same_scan(pair *p, const char *prefix, size_t plen, const char *afte
     dump a = {.stop_after = stop_after}, b = {.stop_after = stop_after};
     assert_int_equal(kv_scan(p->rocks, prefix, plen, after, alen, add_entry, &a), VEIL_OK);
     assert_int_equal(kv_scan(p->rados, prefix, plen, after, alen, add_entry, &b), VEIL_OK);
-    if (a.n != b.n || a.all.len != b.all.len || memcmp(a.all.data, b.all.data, a.all.len))
+    if (a.n != b.n || a.all.len != b.all.len ||
+        (a.all.len && memcmp(a.all.data, b.all.data, a.all.len)))
         fail_msg("scan of %zu-byte prefix: RocksDB %zu entries, RADOS %zu", plen, a.n, b.n);
     veil_buf_free(&a.all);
     veil_buf_free(&b.all);
@@ -215,11 +216,53 @@ static void test_leases(void **state)
     kv_close(b);
 }
 
+static void count_notice(void *user)
+{
+    __atomic_add_fetch((int *)user, 1, __ATOMIC_SEQ_CST);
+}
+
+static int notices_after(int *count, int want)
+{
+    for (int i = 0; i < 50 && __atomic_load_n(count, __ATOMIC_SEQ_CST) < want; i++)
+        usleep(20000);
+    return __atomic_load_n(count, __ATOMIC_SEQ_CST);
+}
+
+/* A notice reaches every handle watching that name, and none after unwatch. */
+static void test_notices(void **state)
+{
+    (void)state;
+    const char *cluster = getenv("VEIL_TEST_CEPH");
+    if (!cluster || !*cluster)
+        skip();
+    char conf[300], space[64];
+    snprintf(conf, sizeof conf, "%s/ceph.conf", cluster);
+    snprintf(space, sizeof space, "test-kv-notices-%d", (int)getpid());
+    kv_rados_target t = {conf, "client.veil-keys", "veil-keys", space};
+    kv *a, *b, *c;
+    assert_int_equal(kv_open_rados(&a, &t, false), VEIL_OK);
+    assert_int_equal(kv_open_rados(&b, &t, false), VEIL_OK);
+    assert_int_equal(kv_open_rados(&c, &t, false), VEIL_OK);
+    int seen_a = 0, seen_b = 0;
+    assert_int_equal(kv_watch(a, "keyring", count_notice, &seen_a), VEIL_OK);
+    assert_int_equal(kv_watch(b, "other", count_notice, &seen_b), VEIL_OK);
+    assert_int_equal(kv_notify(c, "keyring"), VEIL_OK);
+    assert_int_equal(notices_after(&seen_a, 1), 1);
+    assert_int_equal(seen_b, 0); /* another name */
+    kv_unwatch(a);
+    assert_int_equal(kv_notify(c, "keyring"), VEIL_OK);
+    assert_int_equal(notices_after(&seen_a, 2), 1);
+    kv_close(a);
+    kv_close(b);
+    kv_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rados_matches_rocksdb),
         cmocka_unit_test(test_leases),
+        cmocka_unit_test(test_notices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

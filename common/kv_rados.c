@@ -187,6 +187,16 @@ static int inflight_add(inflight *f, rados_completion_t *out)
     return VEIL_OK;
 }
 
+/* Submission result of the completion inflight_add gave last: when the
+ * operation was not submitted, the completion would never complete, so it
+ * is released here instead of waited for. */
+static int inflight_submitted(inflight *f, int submit_rc)
+{
+    if (submit_rc < 0)
+        rados_aio_release(f->c[--f->n]);
+    return map_errno(submit_rc);
+}
+
 /* Waits for all and frees the list; the first failure's code, -ENOENT
  * ignored when told. */
 static int inflight_wait(inflight *f, bool ignore_missing)
@@ -703,7 +713,8 @@ static int write_values(writer *w)
         rc = oid ? inflight_add(&f, &c) : VEIL_ENOMEM;
         if (!rc) {
             value_oid(oid, kv_op_key(b, op), op->klen);
-            rc = map_errno(rados_aio_write_full(w->r->io, oid, c, kv_op_val(b, op), op->vlen));
+            rc = inflight_submitted(
+                &f, rados_aio_write_full(w->r->io, oid, c, kv_op_val(b, op), op->vlen));
         }
         free(oid);
     }
@@ -813,7 +824,7 @@ static int run_ops(writer *w, family fam)
         if (!op || (rc = inflight_add(&f, &c)))
             continue;
         shard_oid(oid, fam, s);
-        rc = map_errno(rados_aio_write_op_operate(op, w->r->io, c, oid, NULL, 0));
+        rc = inflight_submitted(&f, rados_aio_write_op_operate(op, w->r->io, c, oid, NULL, 0));
     }
     int wrc = inflight_wait(&f, false);
     return rc ? rc : map_errno(wrc);
@@ -827,7 +838,7 @@ static int remove_values(writer *w)
     for (size_t i = 0; !rc && i < w->n_removals; i++) {
         rados_completion_t c;
         if (!(rc = inflight_add(&f, &c)))
-            rc = map_errno(rados_aio_remove(w->r->io, w->removals[i], c));
+            rc = inflight_submitted(&f, rados_aio_remove(w->r->io, w->removals[i], c));
     }
     int wrc = inflight_wait(&f, true);
     return rc ? rc : map_errno(wrc);

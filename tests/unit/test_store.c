@@ -69,8 +69,9 @@ static void fixture_init(fixture *f)
                              .keyring_path = f->ring,
                              .root_key_file = f->root,
                              .mode = STORE_READ_WRITE};
-    if (ceph_dir()) {
-        snprintf(f->conf, sizeof f->conf, "%s/ceph.conf", ceph_dir());
+    const char *cluster = ceph_dir();
+    if (cluster) {
+        snprintf(f->conf, sizeof f->conf, "%s/ceph.conf", cluster);
         /* the directory's unique name: "veil-test-store-XXXXXX" */
         const char *leaf = strrchr(f->dir, '/');
         snprintf(f->space, sizeof f->space, "%.40s", leaf ? leaf + 1 : f->dir);

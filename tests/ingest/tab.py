@@ -16,6 +16,25 @@ def marks(events):
             if e.get("type") == 5 and e["data"].get("tag") == "mark"]
 
 
+def check_stored(check, tabs, export, event):
+    """Reads every tab's session back with export(session id) and checks
+    that nothing acked before `event` was lost, nothing is stored twice,
+    and every session holds every batch sent, once, in order."""
+    exact, lost, doubled = 0, [], []
+    for t in tabs:
+        got = marks(export(t.session["session"]))
+        if got == list(range(1, t.next)):
+            exact += 1
+        if not t.acked_before_crash <= set(got):
+            lost.append(sorted(t.acked_before_crash - set(got))[:5])
+        if len(got) != len(set(got)):
+            doubled.append(got)
+    check(f"no batch acked before the {event} is lost", not lost, lost[:3])
+    check("no batch is stored twice", not doubled, str(doubled[:1])[:200])
+    check("every session holds every batch sent, once, in order", exact == len(tabs),
+          f"{exact} of {len(tabs)}")
+
+
 class Tab(threading.Thread):
     """One browser tab: a batch every few ms, unacked ones kept and resent
     after reconnecting with the resume token; a full snapshot (here a Meta

@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from server import Checks, Server  # noqa: E402
-from tab import Tab, marks  # noqa: E402
+from tab import Tab, check_stored  # noqa: E402
 
 VEIL = os.path.realpath(sys.argv[1])
 CLIENTS = int(os.environ.get("CRASH_CLIENTS", "24"))
@@ -55,20 +55,7 @@ def main():
     check("every client got every batch acked in the end", all(not c.pending for c in clients),
           [len(c.pending) for c in clients])
     srv.stop()
-    exact, lost, doubled = 0, [], []
-    for c in clients:
-        got = marks(srv.export(c.session["session"]))
-        sent = list(range(1, c.next))
-        if got == sent:
-            exact += 1
-        if not c.acked_before_crash <= set(got):
-            lost.append(sorted(c.acked_before_crash - set(got))[:5])
-        if len(got) != len(set(got)):
-            doubled.append(got)
-    check("no batch acked before the crash is lost", not lost, lost[:3])
-    check("no batch is stored twice", not doubled, str(doubled[:1])[:200])
-    check("every session holds every batch sent, once, in order", exact == CLIENTS,
-          f"{exact} of {CLIENTS}")
+    check_stored(check, clients, srv.export, "crash")
     print(f"# {sum(c.next - 1 for c in clients)} batches from {CLIENTS} sessions, "
           f"{sum(c.reconnects for c in clients)} reconnects")
     checks.finish()

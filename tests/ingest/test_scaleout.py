@@ -18,7 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import ws  # noqa: E402
 from server import Checks, Server, free_port  # noqa: E402
-from tab import Tab, marks  # noqa: E402
+from tab import Tab, check_stored, marks  # noqa: E402
 
 VEIL = os.path.realpath(sys.argv[1])
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -167,19 +167,7 @@ def run(work, cluster):
           moved > 0, moved)
     check("the killed node really held sessions", sum(t.reconnects for t in tabs) > 0)
 
-    exact, lost, doubled = 0, [], []
-    for t in tabs:
-        got = marks(nodes[2].export(t.session["session"]))
-        if got == list(range(1, t.next)):
-            exact += 1
-        if not t.acked_before_crash <= set(got):
-            lost.append(sorted(t.acked_before_crash - set(got))[:5])
-        if len(got) != len(set(got)):
-            doubled.append(got)
-    check("no batch acked before the kill is lost", not lost, lost[:3])
-    check("no batch is stored twice", not doubled, str(doubled[:1])[:200])
-    check("every session holds every batch, once, in order", exact == TABS,
-          f"{exact} of {TABS}")
+    check_stored(check, tabs, nodes[2].export, "kill")
     status = subprocess.run([VEIL, "keys", "--config", nodes[2].config, "status"],
                             capture_output=True, text=True, check=False).stdout
     check("node 3 sees version 2 current", re.search(r"^2 +current", status, re.M) is not None,

@@ -16,6 +16,22 @@ def marks(events):
             if e.get("type") == 5 and e["data"].get("tag") == "mark"]
 
 
+def finish_tabs(check, tabs, stop_sending, stop_all, event):
+    """Stops sending, lets every tab get its last batches acked (60 s at
+    most), and checks that each kept its own session and has nothing left."""
+    stop_sending.set()
+    deadline = time.time() + 60
+    while any(t.is_alive() for t in tabs) and time.time() < deadline:
+        time.sleep(0.2)
+    stop_all.set()
+    for t in tabs:
+        t.join(5)
+    errors = [t.error for t in tabs if t.error]
+    check(f"every tab kept its own session across the {event}", not errors, errors[:3])
+    check("every batch was acked in the end", all(not t.pending for t in tabs),
+          [len(t.pending) for t in tabs])
+
+
 def check_stored(check, tabs, export, event):
     """Reads every tab's session back with export(session id) and checks
     that nothing acked before `event` was lost, nothing is stored twice,

@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from server import Checks, Server  # noqa: E402
-from tab import Tab, check_stored  # noqa: E402
+from tab import Tab, check_stored, finish_tabs  # noqa: E402
 
 VEIL = os.path.realpath(sys.argv[1])
 CLIENTS = int(os.environ.get("CRASH_CLIENTS", "24"))
@@ -43,17 +43,7 @@ def main():
     time.sleep(0.5)
     srv.start()
     time.sleep(2.0)
-    stop_sending.set()
-    deadline = time.time() + 60
-    while any(c.is_alive() for c in clients) and time.time() < deadline:
-        time.sleep(0.2)
-    stop_all.set()
-    for c in clients:
-        c.join(5)
-    errors = [c.error for c in clients if c.error]
-    check("every client resumed its own session after the restart", not errors, errors[:3])
-    check("every client got every batch acked in the end", all(not c.pending for c in clients),
-          [len(c.pending) for c in clients])
+    finish_tabs(check, clients, stop_sending, stop_all, "restart")
     srv.stop()
     check_stored(check, clients, srv.export, "crash")
     print(f"# {sum(c.next - 1 for c in clients)} batches from {CLIENTS} sessions, "

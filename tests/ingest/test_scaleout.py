@@ -18,7 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import ws  # noqa: E402
 from server import Checks, Server, free_port  # noqa: E402
-from tab import Tab, check_stored, marks  # noqa: E402
+from tab import Tab, check_stored, finish_tabs, marks  # noqa: E402
 
 VEIL = os.path.realpath(sys.argv[1])
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -153,15 +153,7 @@ def run(work, cluster):
     check("node 3 reloads the new keyring by itself",
           wait_for(lambda: "keyring changed: reloaded" in nodes[2].stderr(), 10))
 
-    stop_sending.set()
-    wait_for(lambda: not any(t.is_alive() for t in tabs), 60)
-    stop_all.set()
-    for t in tabs:
-        t.join(5)
-    errors = [t.error for t in tabs if t.error]
-    check("every tab kept its own session across the kill", not errors, errors[:3])
-    check("every batch was acked in the end", all(not t.pending for t in tabs),
-          [len(t.pending) for t in tabs])
+    finish_tabs(check, tabs, stop_sending, stop_all, "kill")
     moved = sum(1 for t in tabs if t.fresh_resumes)
     check("the dead node's sessions resumed elsewhere, told the masker state was gone",
           moved > 0, moved)

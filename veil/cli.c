@@ -126,7 +126,7 @@ int cli_open_store(const veil_config *cfg, cli_store_access access, store **st, 
 {
     kv_rados_target data = {cfg->rados_conf, cfg->rados_data_client, cfg->rados_data_pool,
                             cfg->rados_namespace};
-    kv_rados_target keys = {cfg->rados_conf, cfg->rados_keys_client, cfg->rados_keys_pool,
+    kv_rados_target keys = {cfg->rados_keys_conf, cfg->rados_keys_client, cfg->rados_keys_pool,
                             cfg->rados_namespace};
     store_options o = {
         .data_dir = cfg->data_dir,

@@ -118,10 +118,16 @@ static int server_option(parse_ctx *ctx, const char *name, const char *value)
     if (!strcmp(name, "listen")) {
         if (copy_string(cfg->listen, sizeof cfg->listen, value))
             return fail(ctx, ctx->line, COLUMN_VALUE, "listen: address too long");
-    } else if (!strcmp(name, "ingest_port") || !strcmp(name, "console_port")) {
+    } else if (!strcmp(name, "ingest_port")) {
         if (parse_long(value, 1, 65535, &v))
             return fail(ctx, ctx->line, COLUMN_VALUE, "%s: expected a port number 1-65535", name);
-        *(name[0] == 'i' ? &cfg->ingest_port : &cfg->console_port) = (int)v;
+        cfg->ingest_port = (int)v;
+    } else if (!strcmp(name, "console_port")) {
+        if (parse_long(value, 0, 65535, &v))
+            return fail(ctx, ctx->line, COLUMN_VALUE,
+                        "console_port: expected 0 (no console on this node) or a port number "
+                        "1-65535");
+        cfg->console_port = (int)v;
     } else if (!strcmp(name, "metrics_port")) {
         if (parse_long(value, 0, 65535, &v))
             return fail(ctx, ctx->line, COLUMN_VALUE,
@@ -178,6 +184,7 @@ static int store_option(parse_ctx *ctx, const char *name, const char *value)
         char *dst;
         size_t cap;
     } rados[] = {{"rados_conf", cfg->rados_conf, sizeof cfg->rados_conf},
+                 {"rados_keys_conf", cfg->rados_keys_conf, sizeof cfg->rados_keys_conf},
                  {"rados_data_client", cfg->rados_data_client, sizeof cfg->rados_data_client},
                  {"rados_data_pool", cfg->rados_data_pool, sizeof cfg->rados_data_pool},
                  {"rados_keys_client", cfg->rados_keys_client, sizeof cfg->rados_keys_client},
@@ -600,8 +607,12 @@ static void set_defaults(veil_config *cfg)
 static int default_store_paths(parse_ctx *ctx)
 {
     veil_config *cfg = ctx->cfg;
-    if (cfg->rados && (!strcmp(cfg->rados_data_pool, cfg->rados_keys_pool) ||
-                       !strcmp(cfg->rados_data_client, cfg->rados_keys_client)))
+    if (!cfg->rados_keys_conf[0]) /* the keys on the data's cluster, in their own pool */
+        memcpy(cfg->rados_keys_conf, cfg->rados_conf, sizeof cfg->rados_keys_conf);
+    bool one_cluster = !strcmp(cfg->rados_conf, cfg->rados_keys_conf);
+    if (cfg->rados && one_cluster &&
+        (!strcmp(cfg->rados_data_pool, cfg->rados_keys_pool) ||
+         !strcmp(cfg->rados_data_client, cfg->rados_keys_client)))
         return fail(ctx, 1, COLUMN_KEY,
                     "[store] backend = rados: the keys need a pool and a client of their own "
                     "(rados_keys_pool, rados_keys_client), or a stolen data credential reads them");

@@ -48,8 +48,9 @@ typedef struct {
     char blocklist_file[VEIL_CONFIG_PATH_MAX];     /* extra refused passwords; empty: none */
     char data_dir[VEIL_CONFIG_PATH_MAX];
     char keys_dir[VEIL_CONFIG_PATH_MAX];
-    bool rados;                            /* [store] backend = rados: data and keys on Ceph */
-    char rados_conf[VEIL_CONFIG_PATH_MAX]; /* ceph.conf naming the cluster and keyrings */
+    bool rados;                                 /* [store] backend = rados: data and keys on Ceph */
+    char rados_conf[VEIL_CONFIG_PATH_MAX];      /* ceph.conf naming the cluster and keyrings */
+    char rados_keys_conf[VEIL_CONFIG_PATH_MAX]; /* the keys' cluster; default rados_conf */
     char rados_data_client[64], rados_data_pool[64];
     char rados_keys_client[64], rados_keys_pool[64];
     char rados_namespace[64]; /* several stores can share the pools */

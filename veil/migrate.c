@@ -39,7 +39,8 @@ typedef struct {
 
 static int kv_open_for(const veil_config *cfg, bool rados, bool keys, bool read_only, kv **out)
 {
-    kv_rados_target t = {cfg->rados_conf, keys ? cfg->rados_keys_client : cfg->rados_data_client,
+    kv_rados_target t = {keys ? cfg->rados_keys_conf : cfg->rados_conf,
+                         keys ? cfg->rados_keys_client : cfg->rados_data_client,
                          keys ? cfg->rados_keys_pool : cfg->rados_data_pool, cfg->rados_namespace};
     if (rados)
         return kv_open_rados(out, &t, read_only);

@@ -147,7 +147,9 @@ static int start_console(server *s)
         cli_error("%s (%s): %s", err.what, cfg->console_dir, veil_strerror(rc));
         return rc;
     }
-    if (!console_has_users(s->console)) {
+    /* A node without the console (console_port = 0, an ingest node of a
+     * cluster) makes no admin: the console node's database has them. */
+    if (cfg->console_port && !console_has_users(s->console)) {
         char password[33];
         if ((rc = console_user_add(s->console, &cfg->console, "admin", ROLE_ADMIN, "veil-serve",
                                    password, &err))) {
@@ -201,8 +203,8 @@ static int start_listeners(server *s)
     int port = 0;
     if (ingest_listen(s->in, s->ctx, cfg->listen, cfg->ingest_port, cfg->tls_cert, cfg->tls_key))
         what = "ingest", port = cfg->ingest_port;
-    else if (replay_listen(s->console_server, s->ctx, cfg->listen, cfg->console_port, cfg->tls_cert,
-                           cfg->tls_key))
+    else if (cfg->console_port && replay_listen(s->console_server, s->ctx, cfg->listen,
+                                                cfg->console_port, cfg->tls_cert, cfg->tls_key))
         what = "console", port = cfg->console_port;
     else if (cfg->metrics_port &&
              replay_listen_metrics(s->console_server, s->ctx, cfg->listen, cfg->metrics_port))
@@ -255,7 +257,10 @@ static void print_addresses(const server *s)
         printf("veil serve: demo page https://%s:%d/demo\n", cfg->listen, cfg->ingest_port);
     if (cfg->metrics_port)
         printf("veil serve: metrics http://%s:%d/metrics\n", cfg->listen, cfg->metrics_port);
-    printf("veil serve: console https://%s:%d/\n", cfg->listen, cfg->console_port);
+    if (cfg->console_port)
+        printf("veil serve: console https://%s:%d/\n", cfg->listen, cfg->console_port);
+    else
+        printf("veil serve: console off on this node (console_port = 0)\n");
     fflush(stdout);
 }
 

@@ -10,7 +10,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 cluster_sh=$here/../../scripts/ceph-test-cluster.sh
 . "$here/lib.sh"
 cluster=$work/ceph
-on_exit() { "$cluster_sh" stop "$cluster"; }
+keys_cluster=$work/ceph-keys
+on_exit() {
+    "$cluster_sh" stop "$cluster"
+    "$cluster_sh" stop "$keys_cluster"
+}
 "$cluster_sh" start "$cluster" || {
     echo "not ok - the test cluster did not start"
     exit 1
@@ -99,6 +103,19 @@ conf st2 rados mig >node2.conf
 "$VEIL" export --config node2.conf "$sid1" >one.node2 2>err
 check "a node with only the root key takes the keyring from the keys pool" cmp -s one.rocks one.node2
 check "and keeps it as its own file" test -s st2/keyring
+
+# --- the keys on a cluster of their own ------------------------------------------------
+"$cluster_sh" start "$keys_cluster" || echo "not ok - the keys' cluster did not start"
+mkdir -p st3
+{ conf st3 rados apart && printf 'rados_keys_conf = %s/ceph.conf\n' "$keys_cluster"; } >apart.conf
+"$VEIL" import --config apart.conf --site demo checkout.json >imp3 2>err
+sid3=$(cut -f1 imp3)
+"$VEIL" export --config apart.conf "$sid3" >three.json 2>err
+check "with the keys on another cluster, a session stores and reads back" \
+    sh -c "test -s three.json && ! grep -q '4111 1111 1111 1111' three.json"
+objects() { rados -c "$1/ceph.conf" -n client.admin -p "$2" -N apart ls 2>/dev/null | wc -l; }
+check "the data key is on the keys' cluster" test "$(objects "$keys_cluster" veil-keys)" -gt 0
+check "and nothing of it on the data's cluster" test "$(objects "$cluster" veil-keys)" -eq 0
 
 # --- a running server learns of a rotation made on another node --------------------------------
 console=$(free_port)

@@ -50,7 +50,7 @@ class Server:
                                      stdout=subprocess.PIPE, stderr=self.log)
         out = b""
         deadline = time.time() + 60
-        while b"console https" not in out:
+        while b"veil serve: console " not in out:  # the last line of the start
             line = self.proc.stdout.readline()
             if not line or time.time() > deadline:
                 raise RuntimeError(f"veil serve did not start: {self.stderr()}")

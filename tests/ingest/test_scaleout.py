@@ -108,7 +108,9 @@ def start_nodes(work, cluster):
     for i in range(3):
         state = os.path.join(work, f"node{i + 1}")
         os.makedirs(os.path.join(state, "state"))
-        node = Server(VEIL, ingest=ingest, state=state, extra=store)
+        # the console on node 1 only: accounts and the audit log are one node's
+        server = {"console_port": 0} if i else None
+        node = Server(VEIL, ingest=ingest, server=server, state=state, extra=store)
         if nodes:  # every node has the root key; the first made it
             shutil.copy(os.path.join(nodes[0].dir, "state", "root.key"),
                         os.path.join(state, "state", "root.key"))
@@ -120,6 +122,9 @@ def start_nodes(work, cluster):
 
 def run(work, cluster):
     nodes = start_nodes(work, cluster)
+    check("only node 1 serves the console, and only it made an admin",
+          nodes[0].admin_password is not None and
+          all(n.admin_password is None and "console off" in n.stdout for n in nodes[1:]))
     check("every node has the same keyring, taken from the keys pool",
           len({open(os.path.join(n.dir, "state", "keyring"), "rb").read() for n in nodes}) == 1)
     port = free_port()

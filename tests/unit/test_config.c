@@ -98,6 +98,38 @@ typedef struct {
     const char *says;
 } bad_case;
 
+/* The RADOS options: defaults a cluster set up as docs/scale-out.md says
+ * needs no line for, and the keys on a cluster of their own. */
+static void rados_backend_options(void **state)
+{
+    (void)state;
+    veil_config cfg;
+    veil_config_error err;
+    assert_int_equal(veil_config_load_string(&cfg,
+                                             "[server]\nconsole_port = 0\n"
+                                             "[store]\nbackend = rados\n"
+                                             "rados_keys_conf = /etc/ceph/keys.conf\n",
+                                             "rados.conf", &err),
+                     VEIL_OK);
+    assert_true(cfg.rados);
+    assert_int_equal(cfg.console_port, 0);
+    assert_string_equal(cfg.rados_conf, "/etc/ceph/ceph.conf");
+    assert_string_equal(cfg.rados_keys_conf, "/etc/ceph/keys.conf");
+    assert_string_equal(cfg.rados_data_pool, "veil-data");
+    assert_string_equal(cfg.rados_keys_client, "client.veil-keys");
+    assert_string_equal(cfg.resume_secret_file, "var/ingest.secret");
+    veil_config_free(&cfg);
+    /* on another cluster the same pool name is another pool */
+    assert_int_equal(veil_config_load_string(&cfg,
+                                             "[store]\nbackend = rados\n"
+                                             "rados_keys_conf = /etc/ceph/keys.conf\n"
+                                             "rados_keys_pool = veil-data\n",
+                                             "rados.conf", &err),
+                     VEIL_OK);
+    assert_string_equal(cfg.rados_keys_conf, "/etc/ceph/keys.conf");
+    veil_config_free(&cfg);
+}
+
 static void errors_name_line_column_and_option(void **state)
 {
     (void)state;
@@ -120,6 +152,12 @@ static void errors_name_line_column_and_option(void **state)
         {"[site s]\nkey = k\norigin = shop.example\n", 3, 10, "scheme://host"},
         {"[site s]\nkey = k\norigin = https://shop.example/\n", 3, 10, "scheme://host"},
         {"[site s]\nkey = k y\n", 2, 7, "key: expected"},
+        {"[server]\nconsole_port = -1\n", 2, 16, "no console on this node"},
+        {"[store]\nbackend = ceph\n", 2, 11, "rocksdb or rados"},
+        {"[store]\nbackend = rados\nrados_keys_pool = veil-data\n", 1, 1,
+         "pool and a client of their own"},
+        {"[store]\nbackend = rados\nrados_keys_client = client.veil-data\n", 1, 1,
+         "pool and a client of their own"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         veil_config cfg;
@@ -147,6 +185,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_run_out_of_the_box),
         cmocka_unit_test(file_overrides_and_sites),
+        cmocka_unit_test(rados_backend_options),
         cmocka_unit_test(errors_name_line_column_and_option),
         cmocka_unit_test(missing_file_is_an_io_error),
     };

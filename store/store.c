@@ -198,6 +198,28 @@ static int open_keyring(store *st, const store_options *opt, veil_error *err)
     return rc;
 }
 
+/* What to tell an operator when a database does not open. */
+static const char *open_failure(int rc, bool rados, const char *which)
+{
+    bool keys = which[0] == 'k';
+    if (rc == VEIL_EBUSY)
+        return keys ? "the keys database is in use by another veil process"
+                    : "the data database is in use by another veil process";
+    if (!rados)
+        return keys ? "cannot open the keys database" : "cannot open the data database";
+    if (rc == VEIL_ECONFIG)
+        return "cannot read the ceph.conf that rados_conf (or rados_keys_conf) names";
+    if (rc == VEIL_EPERM)
+        return keys ? "the keys client may not use the keys pool: check its caps "
+                      "(osd 'allow rwx pool=...') and rados_keys_client"
+                    : "the data client may not use the data pool: check its caps "
+                      "(osd 'allow rwx pool=...') and rados_data_client";
+    return keys ? "cannot open the keys pool (is the cluster up, the pool there, and the "
+                  "client's keyring readable?)"
+                : "cannot open the data pool (is the cluster up, the pool there, and the "
+                  "client's keyring readable?)";
+}
+
 static int open_db(kv **db, const char *dir, const kv_rados_target *rados, bool read_only)
 {
     return rados ? kv_open_rados(db, rados, read_only) : kv_open(db, dir, read_only);
@@ -226,15 +248,9 @@ int store_open(store **out, const store_options *opt, veil_error *err)
         err->what = "the data and the keys must both be on RADOS or both on RocksDB";
     }
     if (!rc && (rc = open_db(&st->keys, opt->keys_dir, opt->keys_rados, st->read_only)))
-        err->what = rc == VEIL_EBUSY  ? "the keys database is in use by another veil process"
-                    : opt->keys_rados ? "cannot open the keys pool (is the cluster up, and the "
-                                        "client's keyring readable?)"
-                                      : "cannot open the keys database";
+        err->what = open_failure(rc, opt->keys_rados != NULL, "keys");
     if (!rc && (rc = open_db(&st->data, opt->data_dir, opt->data_rados, st->read_only)))
-        err->what = rc == VEIL_EBUSY  ? "the data database is in use by another veil process"
-                    : opt->data_rados ? "cannot open the data pool (is the cluster up, and the "
-                                        "client's keyring readable?)"
-                                      : "cannot open the data database";
+        err->what = open_failure(rc, opt->data_rados != NULL, "data");
     st->shared = opt->keys_rados != NULL;
     if (!rc && (rc = store_keyring_fetch_missing(st, opt->keyring_path)))
         err->what = "cannot write the keyring taken from the keys pool to this node's keyring file";

@@ -117,6 +117,22 @@ objects() { rados -c "$1/ceph.conf" -n client.admin -p "$2" -N apart ls 2>/dev/n
 check "the data key is on the keys' cluster" test "$(objects "$keys_cluster" veil-keys)" -gt 0
 check "and nothing of it on the data's cluster" test "$(objects "$cluster" veil-keys)" -eq 0
 
+# --- operators' mistakes: a wrong ceph.conf path, a cluster that is down ----------------
+conf st rados mig | sed "s|^rados_conf = .*|rados_conf = $work/no-such/ceph.conf|" >typo.conf
+"$VEIL" sessions --config typo.conf >out 2>err
+check "a ceph.conf that is not there is named as the reason" \
+    sh -c "test $? -eq 1 && grep -q 'cannot read the ceph.conf that rados_conf' err"
+# its ceph.conf and keyrings kept (the stop removes the directory), the cluster gone
+mkdir -p gone && cp "$keys_cluster"/ceph.conf "$keys_cluster"/*.keyring gone/
+sed -i "s|$keys_cluster|$work/gone|g" gone/ceph.conf
+"$cluster_sh" stop "$keys_cluster"
+sed -i "s|^rados_keys_conf = .*|rados_keys_conf = $work/gone/ceph.conf|" apart.conf
+start=$(date +%s)
+"$VEIL" sessions --config apart.conf >out 2>err
+status=$?
+check "a cluster that is down fails with a clear error, not a hang" \
+    sh -c "test $status -eq 1 && grep -q 'is the cluster up' err && test $(($(date +%s) - start)) -lt 40"
+
 # --- a running server learns of a rotation made on another node --------------------------------
 console=$(free_port)
 conf st rados mig "$(printf 'ingest_port = %s\nconsole_port = %s\n' "$(free_port)" "$console")" >serve.conf

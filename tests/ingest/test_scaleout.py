@@ -2,8 +2,9 @@
 cluster behind HAProxy (deploy/haproxy.cfg, with local addresses): many
 tabs record through the balancer; one node is killed with kill -9; its
 sessions resume on the others (told the masker state is gone, they send a
-fresh snapshot); every acked batch is read back exactly once, in order; a
-rotation started on one node is seen by the others."""
+fresh snapshot); the OSD stops answering for a while; every acked batch is
+read back exactly once, in order; a rotation started on one node is seen by
+the others."""
 
 import os
 import re
@@ -157,6 +158,21 @@ def run(work, cluster):
     check("a rotation started on node 1", out.returncode == 0, out.stderr)
     check("node 3 reloads the new keyring by itself",
           wait_for(lambda: "keyring changed: reloaded" in nodes[2].stderr(), 10))
+
+    # The OSD stops answering for a while (SIGSTOP): nothing is acked
+    # meanwhile, and all of it is once it answers again (the read-back at
+    # the end finds every batch once).
+    with open(os.path.join(cluster, "run", "osd.0.pid")) as f:
+        osd = int(f.read())
+    acked = lambda: sum(len(t.acked) for t in tabs)  # noqa: E731
+    os.kill(osd, signal.SIGSTOP)
+    time.sleep(0.5)  # what was on its way lands first
+    before = acked()
+    time.sleep(3.0)
+    during = acked() - before
+    os.kill(osd, signal.SIGCONT)
+    check("no batch is acked while the OSD does not answer", during == 0, during)
+    check("acks resume once it answers again", wait_for(lambda: acked() > before, 30))
 
     finish_tabs(check, tabs, stop_sending, stop_all, "kill")
     moved = sum(1 for t in tabs if t.fresh_resumes)

@@ -18,7 +18,7 @@ fi
 nohup build-release/veil/veil serve >var/veil.log 2>&1 &
 echo $! >var/veil.pid
 i=0
-until grep -q "console https" var/veil.log 2>/dev/null; do
+until grep -q "veil serve: console " var/veil.log 2>/dev/null; do
     i=$((i + 1))
     if [ $i -gt 100 ] || ! kill -0 "$(cat var/veil.pid)" 2>/dev/null; then
         echo "quickstart: veil serve did not start; see var/veil.log:" >&2

@@ -97,6 +97,13 @@ def test_upgrade(srv):
     tls.close()
     check("the snippet is served at /veil.js, loadable from any site",
           " 200 " in head.split("\r\n")[0] and "access-control-allow-origin: *" in head.lower(), head[:200])
+    raw = socket.create_connection(("127.0.0.1", srv.port))
+    tls = ws.tls_context().wrap_socket(raw, server_hostname="localhost")
+    tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = tls.recv(4096).decode(errors="replace")
+    tls.close()
+    check("/healthz answers 200 for a balancer's checks", " 200 " in head.split("\r\n")[0],
+          head[:200])
     tag = subprocess.run([VEIL, "snippet", "--config", srv.config], capture_output=True, text=True)
     check("veil snippet prints the tag with its SRI hash and site key",
           tag.returncode == 0 and 'integrity="sha384-' in tag.stdout and 'data-veil-site="test-key"' in tag.stdout,

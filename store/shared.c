@@ -117,8 +117,9 @@ int store_keyring_pull(store *st)
     int rc = kv_get(st->keys, META_KEYRING_COPY, sizeof META_KEYRING_COPY - 1, &copy);
     if (rc == VEIL_ENOTFOUND) /* the first node of a new store: its keyring goes up */
         return st->read_only ? VEIL_OK : store_keyring_copy(st);
-    if (!rc)
-        rc = veil_read_file(st->keyring_path, &file, KEYRING_COPY_MAX, NULL);
+    if (!rc &&
+        (rc = veil_read_file(st->keyring_path, &file, KEYRING_COPY_MAX, NULL)) == VEIL_ENOTFOUND)
+        rc = VEIL_OK; /* deleted under a running node: the pool's copy puts it back */
     if (!rc && (copy.len != file.len || (copy.len && memcmp(copy.data, file.data, copy.len))))
         rc = adopt_copy(st, &copy);
     veil_buf_free(&copy);

@@ -1126,6 +1126,9 @@ static void test_nodes_share_the_keyring(void **state)
     assert_int_equal(read_back(na, "from-b", NULL), VEIL_OK);
     assert_int_equal(store_keyring_reload(nb, &changed), VEIL_OK);
     assert_false(changed); /* nothing new: nothing reloaded */
+    unlink(b.ring);        /* deleted under a running node: put back from the pool */
+    assert_int_equal(store_keyring_reload(nb, &changed), VEIL_OK);
+    assert_true(file_exists(b.ring));
 
     /* A node that was down during a rotation opens with a stale file: it
      * takes the newer keyring from the pool, and never pushes its own. */

@@ -432,7 +432,8 @@ typedef struct {
     rdos *r;
     cursor *c;
     size_t n;
-    char *prefix; /* encoded */
+    char *prefix;   /* encoded */
+    bool keys_only; /* the caller reads no value: large ones are not fetched */
 } merge;
 
 static int cursor_request(merge *m, cursor *c, rados_completion_t done, rados_read_op_t *op,
@@ -554,7 +555,7 @@ static int merge_run(merge *m, kv_scan_fn fn, void *user)
         if ((rc = veil_buf_append(&key, c->key, c->klen)))
             break;
         key.len = key_decode(key.data, key.len);
-        if ((rc = resolve_value(m->r, key.data, key.len, c->val, c->vlen, &val)))
+        if (!m->keys_only && (rc = resolve_value(m->r, key.data, key.len, c->val, c->vlen, &val)))
             break;
         stop = fn(user, key.data, key.len, val.data, val.len);
         if (stop < 0)
@@ -569,11 +570,11 @@ static int merge_run(merge *m, kv_scan_fn fn, void *user)
     return rc;
 }
 
-static int rdos_scan(void *impl, const char *prefix, size_t plen, const char *after, size_t alen,
-                     kv_scan_fn fn, void *user)
+/* An ordered scan; with keys_only, fn gets each key with an empty value. */
+static int scan_objects(rdos *r, const char *prefix, size_t plen, const char *after, size_t alen,
+                        bool keys_only, kv_scan_fn fn, void *user)
 {
-    rdos *r = impl;
-    merge m = {r, NULL, 0, malloc(2 * plen + 1)};
+    merge m = {r, NULL, 0, malloc(2 * plen + 1), keys_only};
     size_t gl = group_len(prefix, plen);
     m.c = calloc(gl ? 1 : 2 * (size_t)r->shards, sizeof *m.c);
     char *start = after ? malloc(2 * alen + 1) : NULL;
@@ -603,6 +604,12 @@ static int rdos_scan(void *impl, const char *prefix, size_t plen, const char *af
     free(m.prefix);
     free(start);
     return rc;
+}
+
+static int rdos_scan(void *impl, const char *prefix, size_t plen, const char *after, size_t alen,
+                     kv_scan_fn fn, void *user)
+{
+    return scan_objects(impl, prefix, plen, after, alen, false, fn, user);
 }
 
 /* ---- Writing ----------------------------------------------------------- */
@@ -804,7 +811,8 @@ static int build_ops(writer *w)
             /* The keys in the range now, for their v. objects. */
             range_ctx ctx = {w, i};
             size_t scope = range_scope(b, op);
-            rc = rdos_scan(w->r, k, scope, NULL, 0, note_removal_in_range, &ctx);
+            /* keys only: deleting a session must not read its chunks */
+            rc = scan_objects(w->r, k, scope, NULL, 0, true, note_removal_in_range, &ctx);
             if (!rc)
                 range_ops(w, i, scope && scope == group_len(k, op->klen));
         }

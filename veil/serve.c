@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 #include <sodium.h>
@@ -234,6 +235,14 @@ static void warn_about_secrets(const veil_config *cfg)
                 "expected): past %zu they are not locked and may be swapped to disk; "
                 "raise it (ulimit -l, LimitMEMLOCK= in systemd)\n",
                 lockable, SECRETS_EXPECTED, lockable);
+    /* On a cluster a node that makes its own resume secret cannot resume
+     * the sessions of the others: an operator's slip worth saying. */
+    if (cfg->rados && access(cfg->resume_secret_file, F_OK) != 0)
+        fprintf(stderr,
+                "veil serve: warning: no resume secret at %s: a new one is made. Every node "
+                "behind one balancer needs the same file (copy it from the first node), or "
+                "tabs moving between nodes start new sessions (docs/scale-out.md)\n",
+                cfg->resume_secret_file);
     if (cfg->root_key_file[0] && cli_path_inside(cfg->root_key_file, cfg->state_dir))
         fprintf(stderr,
                 "veil serve: warning: the root key %s sits in the state directory %s, "

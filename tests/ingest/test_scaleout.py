@@ -126,6 +126,9 @@ def run(work, cluster):
     check("only node 1 serves the console, and only it made an admin",
           nodes[0].admin_password is not None and
           all(n.admin_password is None and "console off" in n.stdout for n in nodes[1:]))
+    check("the node that makes the resume secret says the others need it; they say nothing",
+          "no resume secret" in nodes[0].stderr() and
+          not any("no resume secret" in n.stderr() for n in nodes[1:]))
     check("every node has the same keyring, taken from the keys pool",
           len({open(os.path.join(n.dir, "state", "keyring"), "rb").read() for n in nodes}) == 1)
     port = free_port()

@@ -130,9 +130,12 @@ static int copy_db(copy_job *j)
     }
     if (j->last_len)
         fprintf(stderr, "veil store migrate: %s: resuming after an interrupted run\n", j->name);
+    bool resumed = j->last_len > 0;
     rc = kv_scan(j->from, "", 0, j->last_len ? j->last : NULL, j->last_len, copy_one, j);
     if (j->rc)
         rc = j->rc;
+    if (!rc && !resumed && j->records == 0)
+        return VEIL_ENOTFOUND; /* a path or namespace that names nothing: no "success" */
     if (!rc)
         rc = flush(j);
     kv_batch_free(j->batch);
@@ -160,7 +163,10 @@ static int migrate_one(const veil_config *cfg, bool to_rados, bool keys)
     }
     if ((rc = kv_open_for(cfg, to_rados, keys, false, &j.to)))
         cli_error("cannot open the %s database to copy to: %s", j.name, veil_strerror(rc));
-    if (!rc && (rc = copy_db(&j)))
+    if (!rc && (rc = copy_db(&j)) == VEIL_ENOTFOUND)
+        cli_error("the %s database to copy from holds nothing; check %s in the configuration",
+                  j.name, to_rados ? (keys ? "keys_dir" : "data_dir") : "rados_namespace");
+    else if (rc)
         cli_error("copying %s stopped: %s; run the command again to resume", j.name,
                   veil_strerror(rc));
     kv_close(j.to);
@@ -217,6 +223,15 @@ int cli_store_migrate(const veil_config *cfg, const char *to)
         cli_error("this veil was built without librados (install librados-dev and rebuild)");
         return EXIT_FAIL;
     }
+    /* A RocksDB directory that is not there is a typo, not an empty store
+     * to create: checked for both before anything is copied. */
+    const char *dirs[] = {cfg->keys_dir, cfg->data_dir}, *names[] = {"keys_dir", "data_dir"};
+    for (int i = 0; to_rados && i < 2; i++)
+        if (access(dirs[i], F_OK) != 0) {
+            cli_error("there is no database at %s to copy from; check %s in the configuration",
+                      dirs[i], names[i]);
+            return EXIT_FAIL;
+        }
     if (veil_mkdirs(cfg->state_dir, 0700))
         return EXIT_FAIL;
     /* Keys first: a session copied is then never without its data key. */

@@ -64,6 +64,17 @@ check "key status is the same on RADOS" cmp -s status.rocks status.rados
 "$VEIL" sessions --config rados.conf >list
 check "sessions lists both on RADOS" sh -c "grep -q '$sid1' list && grep -q '$sid2' list"
 
+# --- migrations that name nothing: refused, not "done" ---------------------------------
+{ conf st rocksdb typo && printf 'data_dir = st/dta\n'; } >typo-dir.conf
+"$VEIL" store --config typo-dir.conf migrate --to rados >out 2>err
+check "a mistyped data_dir is refused, and nothing is made there" \
+    sh -c "test $? -eq 1 && grep -q 'no database at st/dta' err && test ! -e st/dta && ! ls st/migrate-to-* 2>/dev/null"
+printf '[server]\nstate_dir = st\n[store]\nbackend = rados\ndata_dir = empty/data\nkeys_dir = empty/keys\nrados_conf = %s/ceph.conf\nrados_namespace = nothing-here\n' \
+    "$cluster" >empty-ns.conf
+"$VEIL" store --config empty-ns.conf migrate --to rocksdb >out 2>err
+check "a namespace that holds nothing is refused" \
+    sh -c "test $? -eq 1 && grep -q 'holds nothing; check rados_namespace' err"
+
 # --- an interrupted migration: caught by the check, then resumed --------------------------
 conf st rocksdb mig2 >rocks2.conf
 echo done >st/migrate-to-rados-keys.cursor # as if keys had been copied, but nothing was

@@ -165,11 +165,6 @@ void kv_batch_delete_range(kv_batch *b, const void *from, size_t fl, const void 
     batch_add(b, KV_OP_DELETE_RANGE, from, fl, to, tl);
 }
 
-size_t kv_batch_count(kv_batch *b)
-{
-    return b->n;
-}
-
 void kv_batch_free(kv_batch *b)
 {
     if (!b)

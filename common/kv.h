@@ -48,7 +48,6 @@ void kv_batch_put(kv_batch *b, const void *k, size_t kl, const void *v, size_t v
 void kv_batch_delete(kv_batch *b, const void *k, size_t kl);
 /* Deletes [from, to). */
 void kv_batch_delete_range(kv_batch *b, const void *from, size_t fl, const void *to, size_t tl);
-size_t kv_batch_count(kv_batch *b);
 void kv_batch_free(kv_batch *b);
 /*
  * With `sync` durable on return (RocksDB: WAL fsynced; RADOS: always, the

@@ -54,6 +54,7 @@ int protocol_hello(const char *msg, size_t len, hello_msg *h, const char **why)
         h->resume = true;
         if (!copy_string(root, "session", h->session, sizeof h->session, true) ||
             !hex_id(h->session) || !copy_string(root, "token", h->token, sizeof h->token, true) ||
+            !h->token[0] ||
             (resume && (!json_is_integer(resume) || json_integer_value(resume) < 0 ||
                         json_integer_value(resume) > UINT32_MAX)))
             *why = "hello: a resume needs \"session\" (32 hex digits), \"token\" and "

@@ -4,4 +4,7 @@
 set -e
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
-"$1" -max_total_time="$3" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 "$corpus" "$2"
+# libFuzzer exits 77 on a finding by default, which meson counts as a skip:
+# a crash must fail the test.
+"$1" -max_total_time="$3" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+    -error_exitcode=1 -timeout_exitcode=1 "$corpus" "$2"

@@ -188,6 +188,11 @@ def test_hostile_resume(srv):
                  "token": v_ready["token"]})
     ok, detail = expect_close(c, 4000, "malformed")
     check("a session id that is not 32 hex digits is malformed (4000)", ok, detail)
+    c = ws.Connection(srv.port)
+    c.send_json({"t": "hello", "site": "test-key", "page": "/", "session": v_ready["session"],
+                 "token": "", "resume": 1})
+    ok, detail = expect_close(c, 4000, "malformed")
+    check("a resume with an empty token is malformed (4000), found by fuzz_protocol", ok, detail)
     victim.batch(2, [mark(2)])
     check("the victim's connection keeps going", victim.recv() == {"t": "ack", "seq": 2})
     victim.close()

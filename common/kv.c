@@ -34,7 +34,7 @@ int kv_open_rados(kv **out, const kv_rados_target *target, bool read_only)
 
 bool kv_have_rados(void)
 {
-    return true;
+    return kv_rados_available();
 }
 #else
 int kv_open_rados(kv **out, const kv_rados_target *target, bool read_only)

@@ -59,6 +59,8 @@ int kv_rocksdb_open(void **impl, const char *path, bool read_only) VEIL_MUST_CHE
 extern const kv_backend kv_rocksdb_backend;
 #ifdef VEIL_WITH_RADOS
 int kv_rados_open(void **impl, const kv_rados_target *target, bool read_only) VEIL_MUST_CHECK;
+/* librados could be loaded (it is, on the first call). */
+bool kv_rados_available(void);
 extern const kv_backend kv_rados_backend;
 #endif
 

@@ -1,6 +1,6 @@
 /*
  * kv_rados.c - the persistence interface (kv.h) on a RADOS pool, through
- * librados (Ceph 16). Layout of one database, all in the pool's namespace
+ * librados (Ceph 16), loaded when the first RADOS database opens. Layout of one database, all in the pool's namespace
  * `space` (docs/scale-out.md has the picture):
  *
  *   kv.layout        omap "shards": the shard count, fixed when created
@@ -23,7 +23,9 @@
  * phases leaves a v. object nobody names or data without its index entry,
  * never an index entry naming missing data.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,86 @@ typedef struct {
     kv_notice_fn on_notice;
     void *notice_user;
 } rdos;
+
+/*
+ * librados is loaded when a RADOS database is first opened, not when veil
+ * starts: Ceph's libraries take tens of milliseconds to load and set up,
+ * which every command (`veil mask` on a laptop) would pay otherwise.
+ */
+#define RADOS_CALLS(X)                                                                             \
+    X(rados_aio_create_completion2)                                                                \
+    X(rados_aio_get_return_value)                                                                  \
+    X(rados_aio_read_op_operate)                                                                   \
+    X(rados_aio_release)                                                                           \
+    X(rados_aio_remove)                                                                            \
+    X(rados_aio_wait_for_complete)                                                                 \
+    X(rados_aio_write_full)                                                                        \
+    X(rados_aio_write_op_operate)                                                                  \
+    X(rados_buffer_free)                                                                           \
+    X(rados_conf_read_file)                                                                        \
+    X(rados_conf_set)                                                                              \
+    X(rados_connect)                                                                               \
+    X(rados_create2)                                                                               \
+    X(rados_create_read_op)                                                                        \
+    X(rados_create_write_op)                                                                       \
+    X(rados_ioctx_create)                                                                          \
+    X(rados_ioctx_destroy)                                                                         \
+    X(rados_ioctx_set_namespace)                                                                   \
+    X(rados_lock_exclusive)                                                                        \
+    X(rados_notify2)                                                                               \
+    X(rados_notify_ack)                                                                            \
+    X(rados_omap_get_end)                                                                          \
+    X(rados_omap_get_next)                                                                         \
+    X(rados_omap_get_next2)                                                                        \
+    X(rados_read_op_omap_get_vals2)                                                                \
+    X(rados_read_op_omap_get_vals_by_keys)                                                         \
+    X(rados_read_op_operate)                                                                       \
+    X(rados_read_op_read)                                                                          \
+    X(rados_read_op_stat)                                                                          \
+    X(rados_release_read_op)                                                                       \
+    X(rados_release_write_op)                                                                      \
+    X(rados_shutdown)                                                                              \
+    X(rados_unlock)                                                                                \
+    X(rados_unwatch2)                                                                              \
+    X(rados_watch3)                                                                                \
+    X(rados_watch_flush)                                                                           \
+    X(rados_write_op_create)                                                                       \
+    X(rados_write_op_omap_rm_keys)                                                                 \
+    X(rados_write_op_omap_rm_range2)                                                               \
+    X(rados_write_op_omap_set)                                                                     \
+    X(rados_write_op_operate)
+
+static struct {
+#define RADOS_POINTER(name) __typeof__(name) *name;
+    RADOS_CALLS(RADOS_POINTER)
+#undef RADOS_POINTER
+} lib;
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static bool lib_loaded;
+
+static void load_librados(void)
+{
+    void *handle = dlopen("librados.so.2", RTLD_NOW | RTLD_LOCAL); /* (never closed) */
+    if (!handle)
+        return;
+#define RADOS_LOOKUP(name)                                                                         \
+    {                                                                                              \
+        void *symbol = dlsym(handle, #name);                                                       \
+        if (!symbol)                                                                               \
+            return;                                                                                \
+        memcpy(&lib.name, &symbol, sizeof symbol);                                                 \
+    }
+    RADOS_CALLS(RADOS_LOOKUP)
+#undef RADOS_LOOKUP
+    lib_loaded = true;
+}
+
+bool kv_rados_available(void)
+{
+    pthread_once(&lib_once, load_librados);
+    return lib_loaded;
+}
 
 static int map_errno(int rc)
 {
@@ -181,7 +263,7 @@ static int inflight_add(inflight *f, rados_completion_t *out)
         f->c = c;
         f->cap = cap;
     }
-    if (rados_aio_create_completion2(NULL, NULL, &f->c[f->n]) < 0)
+    if (lib.rados_aio_create_completion2(NULL, NULL, &f->c[f->n]) < 0)
         return VEIL_ENOMEM;
     *out = f->c[f->n++];
     return VEIL_OK;
@@ -193,7 +275,7 @@ static int inflight_add(inflight *f, rados_completion_t *out)
 static int inflight_submitted(inflight *f, int submit_rc)
 {
     if (submit_rc < 0)
-        rados_aio_release(f->c[--f->n]);
+        lib.rados_aio_release(f->c[--f->n]);
     return map_errno(submit_rc);
 }
 
@@ -203,9 +285,9 @@ static int inflight_wait(inflight *f, bool ignore_missing)
 {
     int first = 0;
     for (size_t i = 0; i < f->n; i++) {
-        rados_aio_wait_for_complete(f->c[i]);
-        int rc = rados_aio_get_return_value(f->c[i]);
-        rados_aio_release(f->c[i]);
+        lib.rados_aio_wait_for_complete(f->c[i]);
+        int rc = lib.rados_aio_get_return_value(f->c[i]);
+        lib.rados_aio_release(f->c[i]);
         if (rc < 0 && !(ignore_missing && rc == -ENOENT) && !first)
             first = rc;
     }
@@ -221,8 +303,8 @@ static void rdos_unwatch(void *impl)
     rdos *r = impl;
     if (!r->watching)
         return;
-    rados_unwatch2(r->io, r->watch_handle);
-    rados_watch_flush(r->cluster); /* callbacks already queued run before this returns */
+    lib.rados_unwatch2(r->io, r->watch_handle);
+    lib.rados_watch_flush(r->cluster); /* callbacks already queued run before this returns */
     r->watching = false;
 }
 
@@ -231,30 +313,30 @@ static void rdos_close(void *impl)
     rdos *r = impl;
     rdos_unwatch(r); /* no callback may run once the handle is gone */
     if (r->io)
-        rados_ioctx_destroy(r->io);
+        lib.rados_ioctx_destroy(r->io);
     if (r->cluster)
-        rados_shutdown(r->cluster);
+        lib.rados_shutdown(r->cluster);
     free(r);
 }
 
 static int read_layout(rdos *r, bool *found)
 {
-    rados_read_op_t op = rados_create_read_op();
+    rados_read_op_t op = lib.rados_create_read_op();
     rados_omap_iter_t it = NULL;
     const char *keys[] = {"shards"};
     int prval = 0;
-    rados_read_op_omap_get_vals_by_keys(op, keys, 1, &it, &prval);
-    int rc = rados_read_op_operate(op, r->io, LAYOUT_OID, 0);
-    rados_release_read_op(op);
+    lib.rados_read_op_omap_get_vals_by_keys(op, keys, 1, &it, &prval);
+    int rc = lib.rados_read_op_operate(op, r->io, LAYOUT_OID, 0);
+    lib.rados_release_read_op(op);
     *found = false;
     if (rc < 0 || prval < 0) { /* the iterator exists whatever the outcome */
         if (it)
-            rados_omap_get_end(it);
+            lib.rados_omap_get_end(it);
         return rc == -ENOENT ? VEIL_OK : map_errno(rc < 0 ? rc : prval);
     }
     char *k, *v;
     size_t vl;
-    if (rados_omap_get_next(it, &k, &v, &vl) == 0 && k && vl > 0 && vl < 8) {
+    if (lib.rados_omap_get_next(it, &k, &v, &vl) == 0 && k && vl > 0 && vl < 8) {
         char text[8] = {0};
         memcpy(text, v, vl);
         r->shards = (uint32_t)strtoul(text, NULL, 10);
@@ -263,7 +345,7 @@ static int read_layout(rdos *r, bool *found)
     } else {
         rc = VEIL_ECORRUPT;
     }
-    rados_omap_get_end(it);
+    lib.rados_omap_get_end(it);
     return rc;
 }
 
@@ -281,11 +363,11 @@ static int ensure_layout(rdos *r, bool read_only)
     snprintf(text, sizeof text, "%u", (unsigned)DEFAULT_SHARDS);
     const char *keys[] = {"shards"}, *vals[] = {text};
     size_t lens[] = {strlen(text)};
-    rados_write_op_t op = rados_create_write_op();
-    rados_write_op_create(op, LIBRADOS_CREATE_EXCLUSIVE, NULL);
-    rados_write_op_omap_set(op, keys, vals, lens, 1);
-    int wrc = rados_write_op_operate(op, r->io, LAYOUT_OID, NULL, 0);
-    rados_release_write_op(op);
+    rados_write_op_t op = lib.rados_create_write_op();
+    lib.rados_write_op_create(op, LIBRADOS_CREATE_EXCLUSIVE, NULL);
+    lib.rados_write_op_omap_set(op, keys, vals, lens, 1);
+    int wrc = lib.rados_write_op_operate(op, r->io, LAYOUT_OID, NULL, 0);
+    lib.rados_release_write_op(op);
     if (wrc < 0 && wrc != -EEXIST)
         return map_errno(wrc);
     rc = read_layout(r, &found);
@@ -296,32 +378,34 @@ int kv_rados_open(void **out, const kv_rados_target *t, bool read_only)
 {
     if (!t->conf_file || !t->client || !t->pool)
         return VEIL_EINVAL;
+    if (!kv_rados_available())
+        return VEIL_EINVAL; /* (the configuration check says why: kv_have_rados) */
     rdos *r = calloc(1, sizeof *r);
     if (!r)
         return VEIL_ENOMEM;
-    int rc = rados_create2(&r->cluster, "ceph", t->client, 0) < 0 ? VEIL_ENOMEM : VEIL_OK;
+    int rc = lib.rados_create2(&r->cluster, "ceph", t->client, 0) < 0 ? VEIL_ENOMEM : VEIL_OK;
     if (rc)
         r->cluster = NULL;
-    if (!rc && rados_conf_read_file(r->cluster, t->conf_file) < 0)
+    if (!rc && lib.rados_conf_read_file(r->cluster, t->conf_file) < 0)
         rc = VEIL_ECONFIG;
     /* A cluster that is gone fails a call instead of hanging it: the
      * caller (an ingest worker) answers the batch unacked and the snippet
      * resends it. */
     if (!rc) {
-        rados_conf_set(r->cluster, "client_mount_timeout", "15");
-        rados_conf_set(r->cluster, "rados_mon_op_timeout", "30");
-        rados_conf_set(r->cluster, "rados_osd_op_timeout", "30");
-        rados_conf_set(r->cluster, "log_to_stderr", "false");
-        rados_conf_set(r->cluster, "err_to_stderr", "false");
+        lib.rados_conf_set(r->cluster, "client_mount_timeout", "15");
+        lib.rados_conf_set(r->cluster, "rados_mon_op_timeout", "30");
+        lib.rados_conf_set(r->cluster, "rados_osd_op_timeout", "30");
+        lib.rados_conf_set(r->cluster, "log_to_stderr", "false");
+        lib.rados_conf_set(r->cluster, "err_to_stderr", "false");
     }
-    if (!rc && rados_connect(r->cluster) < 0)
+    if (!rc && lib.rados_connect(r->cluster) < 0)
         rc = VEIL_ENETWORK;
-    if (!rc && rados_ioctx_create(r->cluster, t->pool, &r->io) < 0) {
+    if (!rc && lib.rados_ioctx_create(r->cluster, t->pool, &r->io) < 0) {
         r->io = NULL;
         rc = VEIL_ENETWORK;
     }
     if (!rc) {
-        rados_ioctx_set_namespace(r->io, t->space ? t->space : "");
+        lib.rados_ioctx_set_namespace(r->io, t->space ? t->space : "");
         rc = ensure_layout(r, read_only);
     }
     if (!rc) {
@@ -362,11 +446,11 @@ static int resolve_value(rdos *r, const char *k, size_t kl, const char *v, size_
         int stat_rc = 0, read_rc = 0;
         if ((rc = veil_buf_reserve(val, len)))
             break;
-        rados_read_op_t op = rados_create_read_op();
-        rados_read_op_stat(op, &size, &mtime, &stat_rc);
-        rados_read_op_read(op, 0, len, val->data, &got, &read_rc);
-        int orc = rados_read_op_operate(op, r->io, oid, 0);
-        rados_release_read_op(op);
+        rados_read_op_t op = lib.rados_create_read_op();
+        lib.rados_read_op_stat(op, &size, &mtime, &stat_rc);
+        lib.rados_read_op_read(op, 0, len, val->data, &got, &read_rc);
+        int orc = lib.rados_read_op_operate(op, r->io, oid, 0);
+        lib.rados_release_read_op(op);
         if (orc < 0 || stat_rc < 0 || read_rc < 0) {
             orc = orc < 0 ? orc : stat_rc < 0 ? stat_rc : read_rc;
             rc = orc == -ENOENT ? VEIL_ECORRUPT : map_errno(orc);
@@ -397,22 +481,22 @@ static int rdos_get(void *impl, const void *key, size_t klen, veil_buf *val)
     const char *keys[] = {ek};
     rados_omap_iter_t it = NULL;
     int prval = 0;
-    rados_read_op_t op = rados_create_read_op();
-    rados_read_op_omap_get_vals_by_keys(op, keys, 1, &it, &prval);
-    int rc = rados_read_op_operate(op, r->io, oid, 0);
-    rados_release_read_op(op);
+    rados_read_op_t op = lib.rados_create_read_op();
+    lib.rados_read_op_omap_get_vals_by_keys(op, keys, 1, &it, &prval);
+    int rc = lib.rados_read_op_operate(op, r->io, oid, 0);
+    lib.rados_release_read_op(op);
     free(ek);
     if (rc < 0 || prval < 0) { /* the iterator exists whatever the outcome */
         if (it)
-            rados_omap_get_end(it);
+            lib.rados_omap_get_end(it);
         return map_errno(rc < 0 ? rc : prval);
     }
     char *k, *v;
     size_t vl;
     rc = VEIL_ENOTFOUND;
-    if (rados_omap_get_next(it, &k, &v, &vl) == 0 && k)
+    if (lib.rados_omap_get_next(it, &k, &v, &vl) == 0 && k)
         rc = resolve_value(r, key, klen, v, vl, val);
-    rados_omap_get_end(it);
+    lib.rados_omap_get_end(it);
     return rc;
 }
 
@@ -440,13 +524,13 @@ static int cursor_request(merge *m, cursor *c, rados_completion_t done, rados_re
                           int *prval)
 {
     if (c->iter) {
-        rados_omap_get_end(c->iter);
+        lib.rados_omap_get_end(c->iter);
         c->iter = NULL;
     }
-    *op = rados_create_read_op();
-    rados_read_op_omap_get_vals2(*op, c->after ? c->after : "", m->prefix, PAGE, &c->iter, &c->more,
-                                 prval);
-    return map_errno(rados_aio_read_op_operate(*op, m->r->io, done, c->oid, 0));
+    *op = lib.rados_create_read_op();
+    lib.rados_read_op_omap_get_vals2(*op, c->after ? c->after : "", m->prefix, PAGE, &c->iter,
+                                     &c->more, prval);
+    return map_errno(lib.rados_aio_read_op_operate(*op, m->r->io, done, c->oid, 0));
 }
 
 /* Moves the cursor to its next entry (c->key NULL and done at the end). */
@@ -455,7 +539,7 @@ static int cursor_step(cursor *c)
     c->key = NULL;
     if (!c->iter)
         return VEIL_OK;
-    int rc = rados_omap_get_next2(c->iter, &c->key, &c->val, &c->klen, &c->vlen);
+    int rc = lib.rados_omap_get_next2(c->iter, &c->key, &c->val, &c->klen, &c->vlen);
     if (rc < 0)
         return map_errno(rc);
     if (!c->key && !c->more)
@@ -474,22 +558,22 @@ static int merge_fill(merge *m)
         cursor *c = &m->c[i];
         if (c->key || c->done)
             continue;
-        if (rados_aio_create_completion2(NULL, NULL, &done[i]) < 0) {
+        if (lib.rados_aio_create_completion2(NULL, NULL, &done[i]) < 0) {
             done[i] = NULL;
             rc = VEIL_ENOMEM;
         } else if ((rc = cursor_request(m, c, done[i], &ops[i], &prval[i]))) {
-            rados_aio_release(done[i]);
-            rados_release_read_op(ops[i]);
+            lib.rados_aio_release(done[i]);
+            lib.rados_release_read_op(ops[i]);
             done[i] = NULL;
         }
     }
     for (size_t i = 0; done && i < m->n; i++) {
         if (!done[i])
             continue;
-        rados_aio_wait_for_complete(done[i]);
-        int orc = rados_aio_get_return_value(done[i]);
-        rados_aio_release(done[i]);
-        rados_release_read_op(ops[i]);
+        lib.rados_aio_wait_for_complete(done[i]);
+        int orc = lib.rados_aio_get_return_value(done[i]);
+        lib.rados_aio_release(done[i]);
+        lib.rados_release_read_op(ops[i]);
         cursor *c = &m->c[i];
         if (orc == -ENOENT) {
             c->done = true; /* the object does not exist (yet) */
@@ -597,7 +681,7 @@ static int scan_objects(rdos *r, const char *prefix, size_t plen, const char *af
         rc = merge_run(&m, fn, user);
     for (size_t i = 0; m.c && i < m.n; i++) {
         if (m.c[i].iter)
-            rados_omap_get_end(m.c[i].iter);
+            lib.rados_omap_get_end(m.c[i].iter);
         free(m.c[i].after);
     }
     free(m.c);
@@ -630,10 +714,10 @@ static rados_write_op_t *op_for(writer *w, family fam, uint32_t shard)
 {
     rados_write_op_t *op = &w->ops[(size_t)fam * w->r->shards + shard];
     if (!*op) {
-        *op = rados_create_write_op();
+        *op = lib.rados_create_write_op();
         /* A removal from an object nobody wrote yet is no error (and must
          * not fail the puts after it in the same op). */
-        rados_write_op_create(*op, LIBRADOS_CREATE_IDEMPOTENT, NULL);
+        lib.rados_write_op_create(*op, LIBRADOS_CREATE_IDEMPOTENT, NULL);
     }
     return op;
 }
@@ -721,7 +805,7 @@ static int write_values(writer *w)
         if (!rc) {
             value_oid(oid, kv_op_key(b, op), op->klen);
             rc = inflight_submitted(
-                &f, rados_aio_write_full(w->r->io, oid, c, kv_op_val(b, op), op->vlen));
+                &f, lib.rados_aio_write_full(w->r->io, oid, c, kv_op_val(b, op), op->vlen));
         }
         free(oid);
     }
@@ -766,8 +850,8 @@ static void range_ops(writer *w, size_t i, bool inside)
     for (uint32_t s = 0; s < w->r->shards; s++)
         for (int fam = FAMILY_GROUP; fam <= FAMILY_INDEX; fam++)
             if (!inside || (fam == FAMILY_GROUP && s == only))
-                rados_write_op_omap_rm_range2(*op_for(w, (family)fam, s), efrom, strlen(efrom), eto,
-                                              strlen(eto));
+                lib.rados_write_op_omap_rm_range2(*op_for(w, (family)fam, s), efrom, strlen(efrom),
+                                                  eto, strlen(eto));
 }
 
 typedef struct {
@@ -802,10 +886,10 @@ static int build_ops(writer *w)
         if (op->kind == KV_OP_PUT) {
             const char *keys[] = {ek}, *vals[] = {w->names.data + w->voffsets[i]};
             size_t lens[] = {op->vlen > INLINE_MAX ? 9 : op->vlen + 1};
-            rados_write_op_omap_set(*op_for(w, p.fam, p.shard), keys, vals, lens, 1);
+            lib.rados_write_op_omap_set(*op_for(w, p.fam, p.shard), keys, vals, lens, 1);
         } else if (op->kind == KV_OP_DELETE) {
             const char *keys[] = {ek};
-            rados_write_op_omap_rm_keys(*op_for(w, p.fam, p.shard), keys, 1);
+            lib.rados_write_op_omap_rm_keys(*op_for(w, p.fam, p.shard), keys, 1);
             rc = add_removal(w, i, k, op->klen);
         } else {
             /* The keys in the range now, for their v. objects. */
@@ -832,7 +916,7 @@ static int run_ops(writer *w, family fam)
         if (!op || (rc = inflight_add(&f, &c)))
             continue;
         shard_oid(oid, fam, s);
-        rc = inflight_submitted(&f, rados_aio_write_op_operate(op, w->r->io, c, oid, NULL, 0));
+        rc = inflight_submitted(&f, lib.rados_aio_write_op_operate(op, w->r->io, c, oid, NULL, 0));
     }
     int wrc = inflight_wait(&f, false);
     return rc ? rc : map_errno(wrc);
@@ -846,7 +930,7 @@ static int remove_values(writer *w)
     for (size_t i = 0; !rc && i < w->n_removals; i++) {
         rados_completion_t c;
         if (!(rc = inflight_add(&f, &c)))
-            rc = inflight_submitted(&f, rados_aio_remove(w->r->io, w->removals[i], c));
+            rc = inflight_submitted(&f, lib.rados_aio_remove(w->r->io, w->removals[i], c));
     }
     int wrc = inflight_wait(&f, true);
     return rc ? rc : map_errno(wrc);
@@ -880,7 +964,7 @@ static int rdos_write(void *impl, const kv_batch *b, bool sync)
         rc = remove_values(&w);
     for (size_t i = 0; w.ops && i < 2 * (size_t)r->shards; i++)
         if (w.ops[i])
-            rados_release_write_op(w.ops[i]);
+            lib.rados_release_write_op(w.ops[i]);
     for (size_t i = 0; i < w.n_removals; i++)
         free(w.removals[i]);
     free(w.removals);
@@ -906,10 +990,10 @@ static int rdos_lease(void *impl, const char *name, uint32_t seconds)
     if (snprintf(oid, sizeof oid, "lease.%s", name) >= (int)sizeof oid)
         return VEIL_EINVAL;
     if (!seconds)
-        return map_errno(rados_unlock(r->io, oid, "veil", r->cookie));
+        return map_errno(lib.rados_unlock(r->io, oid, "veil", r->cookie));
     struct timeval duration = {.tv_sec = seconds};
-    int rc = rados_lock_exclusive(r->io, oid, "veil", r->cookie, "veil maintenance", &duration,
-                                  LIBRADOS_LOCK_FLAG_MAY_RENEW);
+    int rc = lib.rados_lock_exclusive(r->io, oid, "veil", r->cookie, "veil maintenance", &duration,
+                                      LIBRADOS_LOCK_FLAG_MAY_RENEW);
     return rc == -EEXIST ? VEIL_EBUSY : map_errno(rc);
 }
 
@@ -924,7 +1008,7 @@ static void on_notice(void *arg, uint64_t notify_id, uint64_t handle, uint64_t n
 {
     (void)notifier, (void)data, (void)len;
     rdos *r = arg;
-    rados_notify_ack(r->io, r->watch_oid, notify_id, handle, NULL, 0);
+    lib.rados_notify_ack(r->io, r->watch_oid, notify_id, handle, NULL, 0);
     r->on_notice(r->notice_user);
 }
 
@@ -941,15 +1025,15 @@ static int rdos_watch(void *impl, const char *name, kv_notice_fn fn, void *user)
     int rc = notice_oid(r->watch_oid, sizeof r->watch_oid, name);
     if (rc)
         return rc;
-    rados_write_op_t op = rados_create_write_op(); /* a watch needs the object */
-    rados_write_op_create(op, LIBRADOS_CREATE_IDEMPOTENT, NULL);
-    rc = map_errno(rados_write_op_operate(op, r->io, r->watch_oid, NULL, 0));
-    rados_release_write_op(op);
+    rados_write_op_t op = lib.rados_create_write_op(); /* a watch needs the object */
+    lib.rados_write_op_create(op, LIBRADOS_CREATE_IDEMPOTENT, NULL);
+    rc = map_errno(lib.rados_write_op_operate(op, r->io, r->watch_oid, NULL, 0));
+    lib.rados_release_write_op(op);
     r->on_notice = fn;
     r->notice_user = user;
     if (!rc)
-        rc = map_errno(
-            rados_watch3(r->io, r->watch_oid, &r->watch_handle, on_notice, on_watch_error, 30, r));
+        rc = map_errno(lib.rados_watch3(r->io, r->watch_oid, &r->watch_handle, on_notice,
+                                        on_watch_error, 30, r));
     r->watching = rc == VEIL_OK;
     return rc;
 }
@@ -962,9 +1046,9 @@ static int rdos_notify(void *impl, const char *name)
     char *reply = NULL;
     size_t reply_len = 0;
     if (!rc) /* waits for the watchers' acks, at most 5 s: a dead node's watch lingers */
-        rc = rados_notify2(r->io, oid, NULL, 0, 5000, &reply, &reply_len);
+        rc = lib.rados_notify2(r->io, oid, NULL, 0, 5000, &reply, &reply_len);
     if (reply)
-        rados_buffer_free(reply);
+        lib.rados_buffer_free(reply);
     return rc == -ETIMEDOUT || rc == -ENOENT ? VEIL_OK : map_errno(rc);
 }
 

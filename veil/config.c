@@ -618,8 +618,8 @@ static int default_store_paths(parse_ctx *ctx)
                     "(rados_keys_pool, rados_keys_client), or a stolen data credential reads them");
     if (cfg->rados && !kv_have_rados())
         return fail(ctx, 1, COLUMN_KEY,
-                    "[store] backend = rados: this veil was built without librados "
-                    "(install librados-dev and rebuild)");
+                    "[store] backend = rados: librados cannot be loaded (install librados2; "
+                    "a veil built without librados-dev cannot use RADOS)");
     struct {
         char *dst;
         const char *leaf;

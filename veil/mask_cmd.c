@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <sodium.h>
 
 #include "../masker/masker.h"
 #include "cli.h"
@@ -111,59 +110,36 @@ static int write_out(const char *p, size_t n)
 typedef struct {
     masker_session *session;
     masker_findings findings;
-    veil_buf copy; /* a mapped piece's bytes: the masker writes in a copy */
 } masking;
 
 /*
- * The piece as the masker takes it, in writable memory: one event, or a run
+ * Masks one piece in its batch's buffer and writes it: one event, or a run
  * of array elements as one batch "[e1,...]" (brackets over the byte before
- * the run and the one after it), with a NUL after. A copied piece is masked
- * in the batch (the bytes around it are put back after); a mapped one is
- * copied first, so the file's pages are only ever read (a write to a shared
- * mapping would cost every thread a TLB flush).
+ * the run and the one after it), with the NUL the masker wants after it.
+ * The bytes around the piece are put back after: pieces that follow may be
+ * made of them.
  */
-static char *piece_json(masking *m, mask_batch *b, const mask_piece *p, char saved[3], size_t *len)
-{
-    size_t edge = p->elements;
-    char *bytes = mask_piece_bytes(b, p), *json = bytes - edge;
-    *len = p->len + 2 * edge;
-    if (p->mapped) {
-        veil_buf_reuse(&m->copy); /* (wiped once, at the end) */
-        if (veil_buf_append(&m->copy, json, *len + 1))
-            return NULL;
-        json = m->copy.data;
-    }
-    saved[0] = json[0], saved[1] = bytes[p->len], saved[2] = bytes[p->len + 1];
-    if (edge) {
-        json[0] = '[';
-        json[*len - 1] = ']';
-    }
-    json[*len] = '\0'; /* the masker wants a NUL after the bytes */
-    return json;
-}
-
 static int mask_piece_out(masking *m, mask_batch *b, const mask_piece *p)
 {
-    char saved[3];
-    size_t len;
-    char *json = piece_json(m, b, p, saved, &len);
-    if (!json) {
-        cli_error("out of memory");
-        return VEIL_ENOMEM;
+    size_t edge = p->elements, len = p->len + 2 * edge;
+    char *bytes = mask_piece_bytes(b, p), *json = bytes - edge;
+    char saved[3] = {json[0], json[len - 1], json[len]};
+    if (edge) {
+        json[0] = '[';
+        json[len - 1] = ']';
     }
+    json[len] = '\0';
     masker_result out;
     veil_error err;
-    size_t edge = p->elements;
     int rc = masker_session_mask(m->session, json, len, &out, &m->findings, &err);
     if (rc)
         cli_error("%s at byte %zu: %s; fix the input and run again", veil_strerror(rc),
                   p->offset - edge + err.offset, err.what ? err.what : "error");
     else
         rc = write_out(out.data + edge, out.len - 2 * edge);
-    if (!p->mapped) {
-        char *bytes = mask_piece_bytes(b, p);
-        bytes[-(ptrdiff_t)edge] = saved[0], bytes[p->len] = saved[1], bytes[p->len + 1] = saved[2];
-    }
+    if (edge)
+        json[0] = saved[0], json[len - 1] = saved[1];
+    json[len] = saved[2];
     return rc ? VEIL_EINVAL : VEIL_OK;
 }
 
@@ -205,9 +181,6 @@ static int mask_input(masking *m, size_t *events)
         mask_reader_done(r, b);
     }
     mask_reader_stop(r);
-    if (m->copy.data)
-        sodium_memzero(m->copy.data, m->copy.cap); /* it held unmasked input */
-    veil_buf_free(&m->copy);
     return rc;
 }
 

@@ -1,28 +1,59 @@
 /*
- * mask_reader.c - `veil mask`'s input thread: stdin through a window, cut
- * into batches of whole events by the masker's array splitter or at line
- * ends, handed over through a queue of QUEUE_BATCHES.
+ * mask_reader.c - `veil mask`'s input thread: stdin read into a few buffers
+ * that go round, cut into batches of whole events by the masker's array
+ * splitter or at line ends, handed over through a queue of QUEUE_BATCHES.
+ *
+ * Why read(2) into buffers used again rather than mapping a file: on a
+ * virtual machine a page's first touch from user space costs several
+ * microseconds, more than copying the page's bytes into memory touched
+ * before. Batches point into the buffer they were read into, so a byte is
+ * copied once (by the kernel), and again only when an event runs past the
+ * end of a buffer.
  */
 #include "mask_reader.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "../masker/masker.h"
 
-/* Batches: QUEUE_BATCHES waiting, one being masked, one being filled. */
-enum { READ_SIZE = 1 << 20, QUEUE_BATCHES = 2, MAX_BATCHES = QUEUE_BATCHES + 2 };
-/* A mapped input's pages are let go in steps of this many bytes. */
-#define RELEASE_BYTES ((size_t)16 << 20)
+/* Batches: QUEUE_BATCHES waiting, one being masked, one being filled. Each
+ * is in one buffer, so one buffer more than batches is always free. A deep
+ * queue lets the reader get ahead before an event of megabytes, which the
+ * masker cannot start before it is read whole. */
+enum {
+    READ_SIZE = 1 << 20,
+    QUEUE_BATCHES = 16,
+    MAX_BATCHES = QUEUE_BATCHES + 2,
+    MAX_BUFFERS = MAX_BATCHES + 1
+};
+/*
+ * Room around the bytes in a buffer: one byte before (the masker's '[' goes
+ * over the byte before a run of elements) and two after (the NUL the
+ * splitter stops at; the masker's ']' and NUL go over the two bytes after a
+ * run).
+ */
+enum { ROOM_BEFORE = 1, ROOM_AFTER = 2 };
+/* Buffers grow in whole huge pages (2 MiB on x86-64). All of them stay
+ * within BUFFERS_BUDGET, but for one event larger than that. */
+#define BUFFER_BYTES   ((size_t)2 << 20)
+#define BUFFERS_BUDGET ((size_t)64 << 20)
+
+typedef struct {
+    char *data;
+    size_t cap;
+    size_t touched; /* data[0, touched) may have held input */
+    size_t batches; /* batches in it: their pieces point into it */
+} buffer;
 
 struct mask_reader {
     pthread_t thread;
@@ -32,33 +63,119 @@ struct mask_reader {
     size_t head, count;
     mask_batch *spare[MAX_BATCHES]; /* handed back, to be filled again */
     size_t n_spare, n_batches;
-    char *map; /* the mapped input (set before the last batch is sent) */
-    size_t map_span, map_released;
+    buffer buffers[MAX_BUFFERS]; /* the thread's; `batches` under the lock */
     bool stopping; /* the caller is done: the thread stops, and frees all if detached */
     bool done;     /* the thread returned */
 };
 
-/* ---- batches ----------------------------------------------------------------- */
+/* ---- buffers and batches ------------------------------------------------------ */
 
-static void batch_wipe(mask_batch *b)
+static void buffer_free(buffer *b)
 {
-    if (b->data)
-        sodium_memzero(b->data, b->data_cap); /* it held unmasked input */
-    free(b->data);
-    free(b->pieces);
+    if (b->data) {
+        sodium_memzero(b->data, b->touched); /* it held unmasked input */
+        munmap(b->data, b->cap);
+    }
+    *b = (buffer){0};
+}
+
+/*
+ * Lets go of free buffers until `to` can grow to `cap` bytes within
+ * BUFFERS_BUDGET, waiting for batches to come back if it must. Past the
+ * budget only when no buffer is left but `to` and the window's.
+ */
+static void keep_to_budget(mask_reader *r, const buffer *to, const buffer *window_in, size_t cap)
+{
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        size_t total = cap, others = 0;
+        buffer *unused = NULL;
+        for (buffer *b = r->buffers; b < r->buffers + MAX_BUFFERS; b++) {
+            if (b == to || !b->cap)
+                continue;
+            total += b->cap;
+            if (b != window_in) {
+                others++;
+                unused = b->batches ? unused : b;
+            }
+        }
+        if (total <= BUFFERS_BUDGET || !others || r->stopping)
+            break;
+        if (unused) { /* (no batch goes in it meanwhile: this thread puts them) */
+            pthread_mutex_unlock(&r->lock);
+            buffer_free(unused);
+            pthread_mutex_lock(&r->lock);
+            continue;
+        }
+        pthread_cond_wait(&r->changed, &r->lock);
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * Grows b to `need` bytes or more. Mapped, not allocated: mremap() keeps
+ * the bytes where they are in the buffer and leaves no copy of them behind
+ * to wipe, and huge pages make a first touch per 2 MiB, not per 4 KiB.
+ */
+static int buffer_grow(mask_reader *r, buffer *b, const buffer *window_in, size_t need)
+{
+    size_t cap = b->cap ? b->cap : BUFFER_BYTES;
+    while (cap < need)
+        cap *= 2;
+    if (cap > MASKER_MAX_INPUT + BUFFER_BYTES)
+        return VEIL_ETOOBIG;
+    keep_to_budget(r, b, window_in, cap);
+    void *p = b->data ? mremap(b->data, b->cap, cap, MREMAP_MAYMOVE)
+                      : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return VEIL_ENOMEM;
+    madvise(p, cap, MADV_HUGEPAGE); /* (a hint: without it, 4 KiB pages) */
+    b->data = p;
+    b->cap = cap;
+    return VEIL_OK;
 }
 
 static void batch_free(mask_batch *b)
 {
-    if (!b)
-        return;
-    batch_wipe(b);
+    if (b)
+        free(b->pieces);
     free(b);
 }
 
+/* Puts batch b in buffer `to` (NULL: in none), under the reader's lock. */
+static void batch_in(mask_reader *r, mask_batch *b, buffer *to)
+{
+    pthread_mutex_lock(&r->lock);
+    if (b->buffer)
+        ((buffer *)b->buffer)->batches--;
+    if (to)
+        to->batches++;
+    b->buffer = to;
+    b->data = to ? to->data : NULL;
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* The largest buffer no batch is in, but `in_use`: an event too large for
+ * the others goes on being read into memory touched before. */
+static buffer *free_buffer(mask_reader *r, const buffer *in_use)
+{
+    buffer *best = NULL;
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        for (buffer *b = r->buffers; b < r->buffers + MAX_BUFFERS; b++)
+            if (b != in_use && !b->batches && (!best || b->cap > best->cap))
+                best = b;
+        if (best || r->stopping)
+            break;
+        pthread_cond_wait(&r->changed, &r->lock); /* (MAX_BUFFERS makes it rare) */
+    }
+    pthread_mutex_unlock(&r->lock);
+    return best;
+}
+
 /*
- * A batch to fill: one handed back (its bytes are overwritten, not wiped:
- * they are wiped when the reader stops), or a new one while fewer than
+ * A batch to fill: one handed back, or a new one while fewer than
  * MAX_BATCHES exist. NULL when out of memory or when the caller stopped.
  */
 static mask_batch *batch_new(mask_reader *r)
@@ -73,69 +190,26 @@ static mask_batch *batch_new(mask_reader *r)
         r->n_batches++;
     pthread_mutex_unlock(&r->lock);
     if (b) {
-        b->n_pieces = b->events = b->data_len = 0;
+        b->n_pieces = b->events = b->bytes = 0;
         b->last = false;
         b->error[0] = '\0';
     }
     return b;
 }
 
-/* The pages of a mapped input below what batch b covered are masked and
- * written: they are let go, so memory stays bounded. */
-static void release_mapped(mask_reader *r, const mask_batch *b)
-{
-    char *end = NULL;
-    for (size_t i = 0; i < b->n_pieces; i++)
-        if (b->pieces[i].mapped && b->pieces[i].mapped + b->pieces[i].len > end)
-            end = b->pieces[i].mapped + b->pieces[i].len;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t upto = end ? (size_t)(end - r->map) / page * page : 0;
-    if (upto >= r->map_released + RELEASE_BYTES) { /* seldom: each costs a TLB flush */
-        madvise(r->map + r->map_released, upto - r->map_released, MADV_DONTNEED);
-        r->map_released = upto;
-    }
-}
-
 void mask_reader_done(mask_reader *r, mask_batch *b)
 {
     if (!b)
         return;
-    if (r->map)
-        release_mapped(r, b);
+    batch_in(r, b, NULL);
     pthread_mutex_lock(&r->lock);
     r->spare[r->n_spare++] = b;
     pthread_cond_broadcast(&r->changed);
     pthread_mutex_unlock(&r->lock);
 }
 
-/* Room for n more bytes in b->data. */
-static int batch_room(mask_batch *b, size_t n)
-{
-    if (b->data_len + n <= b->data_cap)
-        return VEIL_OK;
-    size_t cap = b->data_cap ? b->data_cap : MASK_BATCH_BYTES + 4096;
-    while (cap < b->data_len + n)
-        cap *= 2;
-    char *grown = malloc(cap);
-    if (!grown)
-        return VEIL_ENOMEM;
-    if (b->data) {
-        memcpy(grown, b->data, b->data_len);
-        sodium_memzero(b->data, b->data_cap);
-        free(b->data);
-    }
-    b->data = grown;
-    b->data_cap = cap;
-    return VEIL_OK;
-}
-
-/*
- * Appends a piece of the n bytes at p, input offset `offset`: referenced
- * when `mapped`, else copied, with room for what the caller overwrites
- * around events (the byte before a run of elements, and after an event the
- * two bytes that follow).
- */
-static int batch_add(mask_batch *b, char *p, size_t n, size_t offset, bool mapped, bool events,
+/* Appends a piece: the n bytes at p, in b's buffer, input offset `offset`. */
+static int batch_add(mask_batch *b, const char *p, size_t n, size_t offset, bool events,
                      bool elements)
 {
     if (b->n_pieces == b->pieces_cap) {
@@ -146,22 +220,12 @@ static int batch_add(mask_batch *b, char *p, size_t n, size_t offset, bool mappe
         b->pieces = grown;
         b->pieces_cap = cap;
     }
-    mask_piece *piece = &b->pieces[b->n_pieces];
-    *piece = (mask_piece){.mapped = mapped ? p : NULL,
-                          .len = n,
-                          .offset = offset,
-                          .events = events,
-                          .elements = elements};
-    if (!mapped) {
-        size_t before = elements, after = events ? 2 : 0;
-        int rc = batch_room(b, before + n + after);
-        if (rc)
-            return rc;
-        piece->from = b->data_len + before;
-        memcpy(b->data + piece->from, p, n);
-        b->data_len += before + n + after;
-    }
-    b->n_pieces++;
+    b->pieces[b->n_pieces++] = (mask_piece){.from = (size_t)(p - b->data),
+                                            .len = n,
+                                            .offset = offset,
+                                            .events = events,
+                                            .elements = elements};
+    b->bytes += n;
     return VEIL_OK;
 }
 
@@ -203,77 +267,61 @@ mask_batch *mask_reader_next(mask_reader *r)
 /* ---- stdin through a window ------------------------------------------------- */
 
 /*
- * data[0, len) are the bytes not yet put in a batch, starting at input
- * offset `offset`; data[len] is NUL, the sentinel the splitter reads up to.
- * Dropping bytes moves `data` along the buffer; reading more moves the rest
- * back to the buffer's start, or grows the buffer when the window fills it.
+ * data[0, len) are the bytes read but not yet put in a batch, starting at
+ * input offset `offset`, in buffer `in` (the batch being filled is in it
+ * too); data[len] is NUL, the sentinel the splitter reads up to.
  */
 typedef struct {
-    char *buffer, *data;
-    size_t cap, len;
+    buffer *in;
+    char *data;
+    size_t len;
     size_t offset;
     bool eof;
-    size_t mapped; /* bytes mapped at `buffer` (the file, then zeros), or 0 */
 } window;
 
+typedef struct {
+    mask_reader *r;
+    window w;
+    mask_batch *batch; /* being filled */
+} cutter;
+
 /*
- * A regular file on stdin is mapped whole, read-only for this program (the
- * masker works on copies of its batches), followed by zeros: the sentinel
- * after its last byte. The window is then all of it.
- * Returns false (and reads instead) for anything else, or if mapping fails.
+ * Moves the window's bytes to the start of buffer `to`, with room to read
+ * READ_SIZE more after them; `to` grows if it must. `to` is free, or the
+ * window's own buffer with no batch in it but the one being filled, which
+ * has no pieces yet. The caller puts the batch being filled in `to`.
  */
-static bool window_map(window *w)
+static int window_move(mask_reader *r, window *w, buffer *to)
 {
-    struct stat st;
-    if (fstat(STDIN_FILENO, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-        lseek(STDIN_FILENO, 0, SEEK_CUR) != 0)
-        return false;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE), size = (size_t)st.st_size;
-    size_t span = (size + 2 + page - 1) / page * page + page;
-    char *zeros = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (zeros == MAP_FAILED)
-        return false;
-    if (mmap(zeros, size, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, STDIN_FILENO, 0) ==
-        MAP_FAILED) {
-        munmap(zeros, span);
-        return false;
+    size_t need = ROOM_BEFORE + w->len + READ_SIZE + ROOM_AFTER;
+    if (to->cap < need) {
+        size_t at = w->in == to ? (size_t)(w->data - to->data) : 0;
+        int rc = buffer_grow(r, to, w->in, need);
+        if (rc)
+            return rc;
+        if (w->in == to)
+            w->data = to->data + at; /* (it may have moved) */
     }
-    madvise(zeros, size, MADV_SEQUENTIAL);
-    *w = (window){.buffer = zeros, .data = zeros, .len = size, .eof = true, .mapped = span};
-    return true;
+    if (w->len)
+        memmove(to->data + ROOM_BEFORE, w->data, w->len);
+    w->in = to;
+    w->data = to->data + ROOM_BEFORE;
+    w->data[w->len] = '\0';
+    return VEIL_OK;
 }
 
-static int window_fill(window *w)
+/* read(2) until n bytes or the end of the input. */
+static int read_fully(char *to, size_t n, size_t *got)
 {
-    if (w->mapped)
-        return VEIL_OK; /* all of it is there */
-    size_t used = w->buffer ? (size_t)(w->data - w->buffer) + w->len : 0;
-    if (w->cap - used < READ_SIZE + 1) {
-        if (w->data != w->buffer && w->cap - w->len >= READ_SIZE + 1) {
-            memmove(w->buffer, w->data, w->len + 1);
-        } else {
-            size_t cap = w->cap ? w->cap * 2 : 4 * (size_t)READ_SIZE;
-            if (cap > MASKER_MAX_INPUT + 4 * (size_t)READ_SIZE)
-                return VEIL_ETOOBIG;
-            char *grown = malloc(cap);
-            if (!grown)
-                return VEIL_ENOMEM;
-            if (w->buffer) {
-                memcpy(grown, w->data, w->len + 1);
-                sodium_memzero(w->buffer, w->cap);
-                free(w->buffer);
-            }
-            w->buffer = grown;
-            w->cap = cap;
-        }
-        w->data = w->buffer;
+    *got = 0;
+    while (*got < n) {
+        ssize_t r = read(STDIN_FILENO, to + *got, n - *got);
+        if (r == 0)
+            break;
+        if (r < 0 && errno != EINTR)
+            return VEIL_EIO;
+        *got += r > 0 ? (size_t)r : 0;
     }
-    size_t got = fread(w->data + w->len, 1, READ_SIZE, stdin);
-    if (got < READ_SIZE && ferror(stdin))
-        return VEIL_EIO;
-    w->eof = got < READ_SIZE;
-    w->len += got;
-    w->data[w->len] = '\0';
     return VEIL_OK;
 }
 
@@ -285,12 +333,6 @@ static void window_drop(window *w, size_t n)
 }
 
 /* ---- cutting the input ---------------------------------------------------- */
-
-typedef struct {
-    mask_reader *r;
-    window w;
-    mask_batch *batch; /* being filled */
-} cutter;
 
 static bool failed_to(cutter *c, int rc);
 
@@ -314,20 +356,71 @@ static bool failed_to(cutter *c, int rc)
                                     : "cannot read stdin");
 }
 
-/* Hands the batch over and starts the next; false when the caller stopped. */
+/*
+ * Hands the batch over and starts the next, in the same buffer. The masker
+ * writes over the byte before a run and the two after it: the splitter is
+ * past them by then, and the next batch's pieces that hold them are masked
+ * after this one. False when the caller stopped or out of memory.
+ */
 static bool next_batch(cutter *c)
 {
     mask_batch *full = c->batch;
     c->batch = batch_new(c->r);
-    if (!send_batch(c->r, full))
+    if (c->batch)
+        batch_in(c->r, c->batch, c->w.in);
+    return send_batch(c->r, full) && c->batch;
+}
+
+/*
+ * Makes room after the window's bytes for READ_SIZE more. The window moves
+ * to the start of its buffer if no other batch is in it, else to a free
+ * buffer, before the batch being filled is handed over if it has pieces:
+ * the masker writes over the two bytes after its last run, which the
+ * window may hold.
+ */
+static bool window_room(cutter *c)
+{
+    window *w = &c->w;
+    buffer *in = w->in;
+    size_t end = in ? (size_t)(w->data - in->data) + w->len : 0;
+    if (in && in->cap - end >= READ_SIZE + ROOM_AFTER)
+        return true;
+    bool pieces = c->batch->n_pieces != 0;
+    pthread_mutex_lock(&c->r->lock);
+    bool alone = in && in->batches == 1 && !pieces; /* only the batch being filled */
+    pthread_mutex_unlock(&c->r->lock);
+    buffer *to = alone ? in : free_buffer(c->r, in);
+    int rc = to ? window_move(c->r, w, to) : VEIL_ENOMEM;
+    if (rc)
+        return failed_to(c, rc);
+    if (pieces)
+        return next_batch(c); /* the next batch goes in the window's buffer */
+    batch_in(c->r, c->batch, to);
+    return true;
+}
+
+/* Reads up to READ_SIZE more bytes after the window's. */
+static bool window_fill(cutter *c)
+{
+    if (!window_room(c))
         return false;
-    return c->batch != NULL;
+    window *w = &c->w;
+    buffer *in = w->in;
+    size_t got, touched = (size_t)(w->data - in->data) + w->len + READ_SIZE + ROOM_AFTER;
+    if (in->touched < touched)
+        in->touched = touched;
+    int rc = read_fully(w->data + w->len, READ_SIZE, &got);
+    if (rc)
+        return failed_to(c, rc);
+    w->eof = got < READ_SIZE;
+    w->len += got;
+    w->data[w->len] = w->data[w->len + 1] = '\0';
+    return true;
 }
 
 static bool add(cutter *c, size_t from, size_t n, bool events, bool elements)
 {
-    int rc = batch_add(c->batch, c->w.data + from, n, c->w.offset + from, c->w.mapped != 0, events,
-                       elements);
+    int rc = batch_add(c->batch, c->w.data + from, n, c->w.offset + from, events, elements);
     return rc ? failed_to(c, rc) : true;
 }
 
@@ -344,9 +437,8 @@ static bool array_end(cutter *c, size_t at, size_t bracket)
         if (c->w.eof)
             return true;
         window_drop(&c->w, c->w.len);
-        int rc = window_fill(&c->w);
-        if (rc)
-            return failed_to(c, rc);
+        if (!window_fill(c))
+            return false;
         at = bracket = 0;
     }
 }
@@ -354,9 +446,8 @@ static bool array_end(cutter *c, size_t at, size_t bracket)
 /*
  * A JSON array of events, from its '[' at data[open]: runs of elements
  * become one masked piece each, the bytes between runs verbatim pieces.
- * A full batch is handed over only once the next element is found: the
- * masker overwrites the two bytes after a run, which the splitter must be
- * past by then (in a mapped file they are the same bytes).
+ * A full batch is handed over only once the next element is found (see
+ * next_batch), and before the window moves.
  */
 static bool cut_array(cutter *c, size_t open)
 {
@@ -392,14 +483,11 @@ static bool cut_array(cutter *c, size_t open)
         if (c->w.eof)
             return fail(c, "the input ends before the array's closing ']' (byte %zu)",
                         c->w.offset + c->w.len);
-        window_drop(&c->w, at); /* a copy of everything before is in the batch */
+        window_drop(&c->w, at); /* everything before is in the batch */
         masker_splitter_moved(&sp, at);
         at = 0;
-        if (c->batch->n_pieces && !next_batch(c))
+        if (!window_fill(c))
             return false;
-        int rc = window_fill(&c->w);
-        if (rc)
-            return failed_to(c, rc);
     }
 }
 
@@ -411,9 +499,8 @@ static bool cut_lines(cutter *c)
         char *nl = memchr(c->w.data + searched, '\n', c->w.len - searched);
         if (!nl && !c->w.eof) {
             searched = c->w.len;
-            int rc = window_fill(&c->w);
-            if (rc)
-                return failed_to(c, rc);
+            if (!window_fill(c))
+                return false;
             continue;
         }
         searched = 0;
@@ -425,7 +512,7 @@ static bool cut_lines(cutter *c)
         if (!nl)
             return true;
         window_drop(&c->w, n + 1);
-        if ((c->batch->events >= MASK_BATCH_EVENTS || c->batch->data_len >= MASK_BATCH_BYTES) &&
+        if ((c->batch->events >= MASK_BATCH_EVENTS || c->batch->bytes >= MASK_BATCH_BYTES) &&
             !next_batch(c))
             return false;
     }
@@ -433,17 +520,10 @@ static bool cut_lines(cutter *c)
 
 static bool cut(cutter *c)
 {
-    int rc;
     size_t lead;
-    if (window_map(&c->w)) { /* before any batch points into it */
-        pthread_mutex_lock(&c->r->lock);
-        c->r->map = c->w.buffer;
-        c->r->map_span = c->w.mapped;
-        pthread_mutex_unlock(&c->r->lock);
-    }
     for (;;) { /* to the first non-blank byte */
-        if ((rc = window_fill(&c->w)))
-            return failed_to(c, rc);
+        if (!window_fill(c))
+            return false;
         lead = strspn(c->w.data, " \t\r\n");
         if (lead < c->w.len || c->w.eof)
             break;
@@ -455,12 +535,12 @@ static bool cut(cutter *c)
 
 static void free_reader(mask_reader *r)
 {
-    if (r->map)
-        munmap(r->map, r->map_span);
     for (size_t i = 0; i < r->count; i++)
         batch_free(r->queue[(r->head + i) % QUEUE_BATCHES]);
     for (size_t i = 0; i < r->n_spare; i++)
         batch_free(r->spare[i]);
+    for (size_t i = 0; i < MAX_BUFFERS; i++)
+        buffer_free(&r->buffers[i]);
     pthread_mutex_destroy(&r->lock);
     pthread_cond_destroy(&r->changed);
     free(r);
@@ -474,11 +554,6 @@ static void *read_input(void *arg)
     if (c.batch) { /* (NULL: out of memory; the caller gets no last batch) */
         c.batch->last = true;
         send_batch(c.r, c.batch);
-    }
-    if (!c.w.mapped) { /* (a mapped input is unmapped when the reader is freed) */
-        if (c.w.buffer)
-            sodium_memzero(c.w.buffer, c.w.cap); /* it held unmasked input */
-        free(c.w.buffer);
     }
     pthread_mutex_lock(&c.r->lock);
     c.r->done = true;

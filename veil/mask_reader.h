@@ -2,11 +2,10 @@
  * mask_reader.h - the input side of `veil mask`: a thread that reads stdin
  * and cuts it into batches of whole events (the elements of one JSON array,
  * or JSON Lines), so that the caller masks one batch while the next is
- * read. A regular file is mapped in memory and its batches point into it;
- * a pipe is read into a window and its batches are copies. Memory stays
- * bounded whatever the input's size: a few batches of about
- * MASK_BATCH_BYTES, or one event larger than that (the pages of a mapped
- * file are released once masked).
+ * read. Each batch owns the buffer stdin was read into, and its pieces
+ * point into it; the buffers go round between the two threads. Memory
+ * stays bounded whatever the input's size: a few buffers of about twice
+ * MASK_BATCH_BYTES, or of one event larger than that.
  */
 #ifndef VEIL_MASK_READER_H
 #define VEIL_MASK_READER_H
@@ -20,12 +19,11 @@
 /* A run of a batch's bytes: events to mask, or bytes to write as they came
  * (commas, newlines, the array's brackets). */
 typedef struct {
-    char *mapped; /* the bytes, in the input mapped in memory; NULL: data + from */
-    size_t from, len;
-    size_t offset; /* where they were in the input, for errors */
-    bool events;   /* a line (one event), or a run of array elements */
-    bool elements; /* a run of array elements: the byte before and the two
-                      after may be overwritten (with "[", "]" and a NUL) */
+    size_t from, len; /* the bytes: data[from, from + len) of the batch */
+    size_t offset;    /* where they were in the input, for errors */
+    bool events;      /* a line (one event), or a run of array elements */
+    bool elements;    /* a run of array elements: the byte before and the two
+                         after may be overwritten (with "[", "]" and a NUL) */
 } mask_piece;
 
 typedef struct {
@@ -35,13 +33,15 @@ typedef struct {
     size_t events;   /* events in the batch */
     bool last;       /* no batch follows */
     char error[160]; /* not empty: the input goes wrong after this batch (last) */
-    size_t data_len, data_cap, pieces_cap;
+    size_t bytes;    /* of the input, in its pieces */
+    void *buffer;    /* the reader's, that data is in */
+    size_t pieces_cap;
 } mask_batch;
 
 /* Where the piece's bytes are. */
 static inline char *mask_piece_bytes(const mask_batch *b, const mask_piece *p)
 {
-    return p->mapped ? p->mapped : b->data + p->from;
+    return b->data + p->from;
 }
 
 typedef struct mask_reader mask_reader;

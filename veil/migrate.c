@@ -220,7 +220,8 @@ int cli_store_migrate(const veil_config *cfg, const char *to)
         return EXIT_USAGE;
     }
     if (to_rados && !kv_have_rados()) {
-        cli_error("this veil was built without librados (install librados-dev and rebuild)");
+        cli_error("librados cannot be loaded (install librados2; a veil built without "
+                  "librados-dev cannot use RADOS)");
         return EXIT_FAIL;
     }
     /* A RocksDB directory that is not there is a typo, not an empty store

@@ -1,5 +1,6 @@
 /* kv.c - the persistence interface (kv.h): the batch, and dispatch to the
  * database's backend (kv_rocksdb.c, kv_rados.c). */
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,18 @@ static int kv_wrap(kv **out, const kv_backend *be, void *impl, bool read_only)
     *db = (kv){be, impl, read_only};
     *out = db;
     return VEIL_OK;
+}
+
+bool kv_load_library(const char *soname, const char *const *names, void **slots, size_t n)
+{
+    void *handle =
+        dlopen(soname, RTLD_NOW | RTLD_LOCAL); /* (never closed: its threads may outlive us) */
+    if (!handle)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(slots[i] = dlsym(handle, names[i])))
+            return false;
+    return true;
 }
 
 int kv_open(kv **out, const char *path, bool read_only)

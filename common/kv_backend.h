@@ -61,6 +61,21 @@ extern const kv_backend kv_rocksdb_backend;
 int kv_rados_open(void **impl, const kv_rados_target *target, bool read_only) VEIL_MUST_CHECK;
 /* librados could be loaded (it is, on the first call). */
 bool kv_rados_available(void);
+
+/*
+ * A backend's library is loaded when its first database opens, not when
+ * veil starts: RocksDB's and Ceph's libraries take tens of milliseconds to
+ * load and set up, which every command would pay (`veil mask` on a laptop
+ * never opens a database). A backend lists its functions as CALLS(X) and
+ * keeps them in a union of their pointers and of `slot`:
+ *     static const char *const names[] = {CALLS(KV_LIB_NAME)};
+ *     static union { struct { CALLS(KV_LIB_POINTER) }; void *slot[N]; } lib;
+ * kv_load_library() fills the slots (false: the library or a function is
+ * missing); it is called once, under pthread_once().
+ */
+#define KV_LIB_NAME(name)    #name,
+#define KV_LIB_POINTER(name) __typeof__(name) *name;
+bool kv_load_library(const char *soname, const char *const *names, void **slots, size_t n);
 extern const kv_backend kv_rados_backend;
 #endif
 

@@ -1,7 +1,7 @@
 /*
  * kv_rados.c - the persistence interface (kv.h) on a RADOS pool, through
- * librados (Ceph 16), loaded when the first RADOS database opens. Layout of one database, all in the pool's namespace
- * `space` (docs/scale-out.md has the picture):
+ * librados (Ceph 16), loaded when the first RADOS database opens. Layout of one database, all in
+ * the pool's namespace `space` (docs/scale-out.md has the picture):
  *
  *   kv.layout        omap "shards": the shard count, fixed when created
  *   g.<n>            omap: entries under a two-level prefix ("c/<id>/<seq>",
@@ -23,7 +23,6 @@
  * phases leaves a v. object nobody names or data without its index entry,
  * never an index entry naming missing data.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -58,11 +57,7 @@ typedef struct {
     void *notice_user;
 } rdos;
 
-/*
- * librados is loaded when a RADOS database is first opened, not when veil
- * starts: Ceph's libraries take tens of milliseconds to load and set up,
- * which every command (`veil mask` on a laptop) would pay otherwise.
- */
+/* librados's functions, loaded when the first RADOS database opens (kv_backend.h). */
 #define RADOS_CALLS(X)                                                                             \
     X(rados_aio_create_completion2)                                                                \
     X(rados_aio_get_return_value)                                                                  \
@@ -106,35 +101,27 @@ typedef struct {
     X(rados_write_op_omap_set)                                                                     \
     X(rados_write_op_operate)
 
-static struct {
-#define RADOS_POINTER(name) __typeof__(name) *name;
-    RADOS_CALLS(RADOS_POINTER)
-#undef RADOS_POINTER
+static const char *const lib_names[] = {RADOS_CALLS(KV_LIB_NAME)};
+static union {
+    struct {
+        RADOS_CALLS(KV_LIB_POINTER)
+    };
+    void *slot[sizeof lib_names / sizeof *lib_names];
 } lib;
+_Static_assert(sizeof lib == sizeof lib.slot, "one pointer per function");
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static bool lib_loaded;
 
-static void load_librados(void)
+static void load_library(void)
 {
-    void *handle = dlopen("librados.so.2", RTLD_NOW | RTLD_LOCAL); /* (never closed) */
-    if (!handle)
-        return;
-#define RADOS_LOOKUP(name)                                                                         \
-    {                                                                                              \
-        void *symbol = dlsym(handle, #name);                                                       \
-        if (!symbol)                                                                               \
-            return;                                                                                \
-        memcpy(&lib.name, &symbol, sizeof symbol);                                                 \
-    }
-    RADOS_CALLS(RADOS_LOOKUP)
-#undef RADOS_LOOKUP
-    lib_loaded = true;
+    lib_loaded =
+        kv_load_library("librados.so.2", lib_names, lib.slot, sizeof lib_names / sizeof *lib_names);
 }
 
 bool kv_rados_available(void)
 {
-    pthread_once(&lib_once, load_librados);
+    pthread_once(&lib_once, load_library);
     return lib_loaded;
 }
 

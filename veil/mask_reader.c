@@ -32,7 +32,7 @@
  * masker cannot start before it is read whole. */
 enum {
     READ_SIZE = 1 << 20,
-    QUEUE_BATCHES = 16,
+    QUEUE_BATCHES = 64,
     MAX_BATCHES = QUEUE_BATCHES + 2,
     MAX_BUFFERS = MAX_BATCHES + 1
 };

@@ -5,6 +5,9 @@
 #ifndef VEIL_KV_BACKEND_H
 #define VEIL_KV_BACKEND_H
 
+#include <pthread.h>
+#include <stdbool.h>
+
 #include "kv.h"
 
 typedef enum { KV_OP_PUT, KV_OP_DELETE, KV_OP_DELETE_RANGE } kv_op_kind;
@@ -67,15 +70,36 @@ bool kv_rados_available(void);
  * veil starts: RocksDB's and Ceph's libraries take tens of milliseconds to
  * load and set up, which every command would pay (`veil mask` on a laptop
  * never opens a database). A backend lists its functions as CALLS(X) and
- * keeps them in a union of their pointers and of `slot`:
- *     static const char *const names[] = {CALLS(KV_LIB_NAME)};
- *     static union { struct { CALLS(KV_LIB_POINTER) }; void *slot[N]; } lib;
- * kv_load_library() fills the slots (false: the library or a function is
- * missing); it is called once, under pthread_once().
+ * writes KV_LIBRARY(soname, CALLS): that defines `lib`, whose members are
+ * the functions (lib.rocksdb_open(...)), and library_loaded(), which loads
+ * the library on its first call, once whatever the thread, and says
+ * whether it and every function were found.
  */
+bool kv_load_library(const char *soname, const char *const *names, void **slots, size_t n);
+
 #define KV_LIB_NAME(name)    #name,
 #define KV_LIB_POINTER(name) __typeof__(name) *name;
-bool kv_load_library(const char *soname, const char *const *names, void **slots, size_t n);
+#define KV_LIBRARY(soname, CALLS)                                                                  \
+    static const char *const lib_names[] = {CALLS(KV_LIB_NAME)};                                   \
+    static union {                                                                                 \
+        struct {                                                                                   \
+            CALLS(KV_LIB_POINTER)                                                                  \
+        };                                                                                         \
+        void *slot[sizeof lib_names / sizeof *lib_names];                                          \
+    } lib;                                                                                         \
+    _Static_assert(sizeof lib == sizeof lib.slot, "one pointer per function");                     \
+    static pthread_once_t lib_once = PTHREAD_ONCE_INIT;                                            \
+    static bool lib_loaded;                                                                        \
+    static void load_library(void)                                                                 \
+    {                                                                                              \
+        lib_loaded =                                                                               \
+            kv_load_library(soname, lib_names, lib.slot, sizeof lib_names / sizeof *lib_names);    \
+    }                                                                                              \
+    static bool library_loaded(void)                                                               \
+    {                                                                                              \
+        pthread_once(&lib_once, load_library);                                                     \
+        return lib_loaded;                                                                         \
+    }
 extern const kv_backend kv_rados_backend;
 #endif
 

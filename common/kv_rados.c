@@ -24,7 +24,6 @@
  * never an index entry naming missing data.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,28 +100,11 @@ typedef struct {
     X(rados_write_op_omap_set)                                                                     \
     X(rados_write_op_operate)
 
-static const char *const lib_names[] = {RADOS_CALLS(KV_LIB_NAME)};
-static union {
-    struct {
-        RADOS_CALLS(KV_LIB_POINTER)
-    };
-    void *slot[sizeof lib_names / sizeof *lib_names];
-} lib;
-_Static_assert(sizeof lib == sizeof lib.slot, "one pointer per function");
-
-static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
-static bool lib_loaded;
-
-static void load_library(void)
-{
-    lib_loaded =
-        kv_load_library("librados.so.2", lib_names, lib.slot, sizeof lib_names / sizeof *lib_names);
-}
+KV_LIBRARY("librados.so.2", RADOS_CALLS)
 
 bool kv_rados_available(void)
 {
-    pthread_once(&lib_once, load_library);
-    return lib_loaded;
+    return library_loaded();
 }
 
 static int map_errno(int rc)
@@ -365,7 +347,7 @@ int kv_rados_open(void **out, const kv_rados_target *t, bool read_only)
 {
     if (!t->conf_file || !t->client || !t->pool)
         return VEIL_EINVAL;
-    if (!kv_rados_available())
+    if (!library_loaded())
         return VEIL_EINVAL; /* (the configuration check says why: kv_have_rados) */
     rdos *r = calloc(1, sizeof *r);
     if (!r)

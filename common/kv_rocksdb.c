@@ -1,6 +1,5 @@
 /* kv_rocksdb.c - the persistence interface (kv.h) on a RocksDB directory:
  * the embedded default. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,30 +64,7 @@
     X(rocksdb_writeoptions_destroy)                                                                \
     X(rocksdb_writeoptions_set_sync)
 
-static const char *const lib_names[] = {ROCKSDB_CALLS(KV_LIB_NAME)};
-static union {
-    struct {
-        ROCKSDB_CALLS(KV_LIB_POINTER)
-    };
-    void *slot[sizeof lib_names / sizeof *lib_names];
-} lib;
-_Static_assert(sizeof lib == sizeof lib.slot, "one pointer per function");
-
-static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
-static bool lib_loaded;
-
-static void load_library(void)
-{
-    lib_loaded = kv_load_library(VEIL_ROCKSDB_SONAME, lib_names, lib.slot,
-                                 sizeof lib_names / sizeof *lib_names);
-}
-
-/* False when RocksDB's library cannot be loaded: it is not installed. */
-static bool library_loaded(void)
-{
-    pthread_once(&lib_once, load_library);
-    return lib_loaded;
-}
+KV_LIBRARY(VEIL_ROCKSDB_SONAME, ROCKSDB_CALLS)
 
 /* RocksDB's InfoLogLevel: DEBUG 0, INFO 1, WARN 2, ERROR 3, FATAL 4, HEADER 5. */
 enum { INFO_LOG_HEADER_LEVEL = 5 };

@@ -20,8 +20,8 @@ static int kv_wrap(kv **out, const kv_backend *be, void *impl, bool read_only)
 
 bool kv_load_library(const char *soname, const char *const *names, void **slots, size_t n)
 {
-    void *handle =
-        dlopen(soname, RTLD_NOW | RTLD_LOCAL); /* (never closed: its threads may outlive us) */
+    /* Never closed: the library's threads (Ceph's) may outlive any caller. */
+    void *handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
     if (!handle)
         return false;
     for (size_t i = 0; i < n; i++)

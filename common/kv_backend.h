@@ -57,14 +57,6 @@ struct kv {
     bool read_only;
 };
 
-/* Each backend's open: on success *impl is what its functions take. */
-int kv_rocksdb_open(void **impl, const char *path, bool read_only) VEIL_MUST_CHECK;
-extern const kv_backend kv_rocksdb_backend;
-#ifdef VEIL_WITH_RADOS
-int kv_rados_open(void **impl, const kv_rados_target *target, bool read_only) VEIL_MUST_CHECK;
-/* librados could be loaded (it is, on the first call). */
-bool kv_rados_available(void);
-
 /*
  * A backend's library is loaded when its first database opens, not when
  * veil starts: RocksDB's and Ceph's libraries take tens of milliseconds to
@@ -100,6 +92,14 @@ bool kv_load_library(const char *soname, const char *const *names, void **slots,
         pthread_once(&lib_once, load_library);                                                     \
         return lib_loaded;                                                                         \
     }
+
+/* Each backend's open: on success *impl is what its functions take. */
+int kv_rocksdb_open(void **impl, const char *path, bool read_only) VEIL_MUST_CHECK;
+extern const kv_backend kv_rocksdb_backend;
+#ifdef VEIL_WITH_RADOS
+int kv_rados_open(void **impl, const kv_rados_target *target, bool read_only) VEIL_MUST_CHECK;
+/* librados could be loaded (it is, on the first call). */
+bool kv_rados_available(void);
 extern const kv_backend kv_rados_backend;
 #endif
 

@@ -2,7 +2,9 @@
 # test.sh - the whole test suite, as CI runs it:
 #   1. a warnings-are-errors build and its tests,
 #   2. the same tests built with AddressSanitizer and UBSan,
-#   3. every libFuzzer target for a bounded time under ASan and UBSan (clang).
+#   3. every libFuzzer target for a bounded time under ASan and UBSan (clang),
+#   4. `veil mask` under ThreadSanitizer: its two threads share the buffers
+#      stdin is read into, the one place where threads share input bytes.
 # Ends with one line "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -60,6 +62,14 @@ if CC=clang build build-fuzz -Dfuzz=true -Dfuzz_seconds="$FUZZ_SECONDS" \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 run_suite build-fuzz --suite fuzz
 else
     echo "test.sh: the fuzz build failed" >&2
+    failed=$((failed + 1))
+fi
+
+if { [ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread >/dev/null; } &&
+    ninja -C build-tsan veil/veil; then
+    TSAN_OPTIONS=halt_on_error=1 run_suite build-tsan --no-rebuild mask-stream
+else
+    echo "test.sh: the ThreadSanitizer build failed" >&2
     failed=$((failed + 1))
 fi
 

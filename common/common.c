@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -185,6 +186,22 @@ void veil_buf_free(veil_buf *b)
     }
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+void *veil_pages_resize(void *p, size_t was, size_t len)
+{
+    void *q = p ? mremap(p, was, len, MREMAP_MAYMOVE)
+                : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (q == MAP_FAILED)
+        return NULL;
+    madvise(q, len, MADV_HUGEPAGE); /* (a hint: without it, 4 KiB pages) */
+    return q;
+}
+
+void veil_pages_free(void *p, size_t len)
+{
+    if (p)
+        munmap(p, len);
 }
 
 /* ---- files ------------------------------------------------------------------ */

@@ -3,7 +3,8 @@
  *
  * Contents
  *   1. The error convention: VEIL_E* codes and the one shape of detail.
- *   2. veil_buf: a byte buffer that wipes what it held.
+ *   2. veil_buf: a byte buffer that wipes what it held; mapped memory in
+ *      huge pages.
  *   3. Files: directories, whole-file and whole-stream reads.
  *   4. Big-endian integers in byte records.
  *   5. Time: milliseconds since the epoch, and ISO 8601 text.
@@ -103,6 +104,18 @@ void veil_buf_reset(veil_buf *b);
 void veil_buf_reuse(veil_buf *b);
 /* Wipes the bytes (they may have held unmasked input) and frees them. */
 void veil_buf_free(veil_buf *b);
+
+/*
+ * Mapped memory for buffers of megabytes (veil mask's, a page snapshot's
+ * tape), in huge pages where the kernel has them: on a virtual machine the
+ * first touch of each 4 KiB page costs microseconds. veil_pages_resize
+ * maps `len` bytes when p is NULL, else grows p's mapping of `was` bytes,
+ * keeping its bytes where they are in it (mremap: no copy left behind to
+ * wipe); NULL when out of memory. Lengths are multiples of VEIL_HUGE_PAGE.
+ */
+#define VEIL_HUGE_PAGE ((size_t)2 << 20)
+void *veil_pages_resize(void *p, size_t was, size_t len);
+void veil_pages_free(void *p, size_t len);
 
 /* ---- 3. Files ------------------------------------------------------------ */
 

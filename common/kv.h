@@ -36,8 +36,11 @@ typedef struct {
     const char *space;
 } kv_rados_target;
 int kv_open_rados(kv **out, const kv_rados_target *target, bool read_only) VEIL_MUST_CHECK;
-/* True when this build was made with librados. */
+/* This build has the RADOS backend and librados could be loaded (it is,
+ * on the first call). */
 bool kv_have_rados(void);
+/* RocksDB's library could be loaded (it is, on the first call). */
+bool kv_have_rocksdb(void);
 
 void kv_close(kv *db);
 /* VEIL_ENOTFOUND when absent; *val is replaced. */

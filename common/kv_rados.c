@@ -1,7 +1,8 @@
 /*
  * kv_rados.c - the persistence interface (kv.h) on a RADOS pool, through
- * librados (Ceph 16), loaded when the first RADOS database opens. Layout of one database, all in
- * the pool's namespace `space` (docs/scale-out.md has the picture):
+ * librados (Ceph 16), loaded when the first RADOS database opens. Layout
+ * of one database, all in the pool's namespace `space` (docs/scale-out.md
+ * has the picture):
  *
  *   kv.layout        omap "shards": the shard count, fixed when created
  *   g.<n>            omap: entries under a two-level prefix ("c/<id>/<seq>",
@@ -1011,11 +1012,12 @@ static int rdos_notify(void *impl, const char *name)
 {
     rdos *r = impl;
     char oid[96];
-    int rc = notice_oid(oid, sizeof oid, name);
+    if (notice_oid(oid, sizeof oid, name))
+        return VEIL_EINVAL; /* (not through the errno test below: VEIL_EINVAL is -ENOENT) */
     char *reply = NULL;
     size_t reply_len = 0;
-    if (!rc) /* waits for the watchers' acks, at most 5 s: a dead node's watch lingers */
-        rc = lib.rados_notify2(r->io, oid, NULL, 0, 5000, &reply, &reply_len);
+    /* waits for the watchers' acks, at most 5 s: a dead node's watch lingers */
+    int rc = lib.rados_notify2(r->io, oid, NULL, 0, 5000, &reply, &reply_len);
     if (reply)
         lib.rados_buffer_free(reply);
     return rc == -ETIMEDOUT || rc == -ENOENT ? VEIL_OK : map_errno(rc);

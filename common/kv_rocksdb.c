@@ -66,6 +66,11 @@
 
 KV_LIBRARY(VEIL_ROCKSDB_SONAME, ROCKSDB_CALLS)
 
+bool kv_have_rocksdb(void)
+{
+    return library_loaded();
+}
+
 /* RocksDB's InfoLogLevel: DEBUG 0, INFO 1, WARN 2, ERROR 3, FATAL 4, HEADER 5. */
 enum { INFO_LOG_HEADER_LEVEL = 5 };
 

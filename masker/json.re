@@ -25,7 +25,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -473,13 +472,12 @@ static inline const key_pattern *fast_key(const unsigned char *p)
 #endif
 
 /*
- * A tape of megabytes (a page snapshot's) is mapped in huge pages: on a
- * virtual machine the first touch of a 4 KiB page costs microseconds, about
- * as much as tokenizing the bytes that fill it. Smaller tapes come from
- * malloc, and so does every tape under AddressSanitizer, which checks only
- * the heap. A tape holds offsets and kinds, nothing of the input to wipe.
+ * A tape of megabytes (a page snapshot's) is mapped in huge pages
+ * (veil_pages_resize): on a virtual machine the first touch of a 4 KiB page
+ * costs about as much as tokenizing the bytes that fill it. Smaller tapes
+ * come from malloc, and so does every tape under AddressSanitizer, which
+ * checks only the heap. A tape holds offsets and kinds, nothing to wipe.
  */
-#define TAPE_PAGE ((size_t)2 << 20)
 #if defined(__SANITIZE_ADDRESS__)
 #define TAPE_MAPS 0
 #elif defined(__has_feature)
@@ -492,7 +490,9 @@ static inline const key_pattern *fast_key(const unsigned char *p)
 static size_t tape_mapped_len(size_t cap)
 {
     size_t bytes = cap * sizeof(json_tok);
-    return TAPE_MAPS && bytes >= TAPE_PAGE ? (bytes + TAPE_PAGE - 1) / TAPE_PAGE * TAPE_PAGE : 0;
+    return TAPE_MAPS && bytes >= VEIL_HUGE_PAGE
+               ? (bytes + VEIL_HUGE_PAGE - 1) / VEIL_HUGE_PAGE * VEIL_HUGE_PAGE
+               : 0;
 }
 
 /* t->tok resized to `cap` tokens, its first t->n kept; NULL when out of memory. */
@@ -501,12 +501,8 @@ static json_tok *tape_resize(json_tape *t, size_t cap)
     size_t was = tape_mapped_len(t->cap), len = tape_mapped_len(cap);
     if (!len)
         return realloc(t->tok, cap * sizeof *t->tok);
-    void *p = was ? mremap(t->tok, was, len, MREMAP_MAYMOVE)
-                  : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    madvise(p, len, MADV_HUGEPAGE); /* (a hint: without it, 4 KiB pages) */
-    if (!was && t->tok) {
+    void *p = veil_pages_resize(was ? t->tok : NULL, was, len);
+    if (p && !was && t->tok) {
         memcpy(p, t->tok, t->n * sizeof *t->tok);
         free(t->tok);
     }
@@ -1291,7 +1287,7 @@ const char *json_key_of(const char *json, const json_tok *k)
 void json_tape_free(json_tape *t)
 {
     if (tape_mapped_len(t->cap))
-        munmap(t->tok, tape_mapped_len(t->cap));
+        veil_pages_free(t->tok, tape_mapped_len(t->cap));
     else
         free(t->tok);
     free(t->candidates);

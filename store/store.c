@@ -199,9 +199,11 @@ static int open_keyring(store *st, const store_options *opt, veil_error *err)
 }
 
 /* What to tell an operator when a database does not open. */
-static const char *open_failure(int rc, bool rados, const char *which)
+static const char *open_failure(int rc, bool rados, bool keys)
 {
-    bool keys = which[0] == 'k';
+    if (!rados && !kv_have_rocksdb())
+        return "RocksDB's library cannot be loaded: install the librocksdb package veil was "
+               "built with";
     if (rc == VEIL_EBUSY)
         return keys ? "the keys database is in use by another veil process"
                     : "the data database is in use by another veil process";
@@ -248,9 +250,9 @@ int store_open(store **out, const store_options *opt, veil_error *err)
         err->what = "the data and the keys must both be on RADOS or both on RocksDB";
     }
     if (!rc && (rc = open_db(&st->keys, opt->keys_dir, opt->keys_rados, st->read_only)))
-        err->what = open_failure(rc, opt->keys_rados != NULL, "keys");
+        err->what = open_failure(rc, opt->keys_rados != NULL, true);
     if (!rc && (rc = open_db(&st->data, opt->data_dir, opt->data_rados, st->read_only)))
-        err->what = open_failure(rc, opt->data_rados != NULL, "data");
+        err->what = open_failure(rc, opt->data_rados != NULL, false);
     st->shared = opt->keys_rados != NULL;
     if (!rc && (rc = store_keyring_fetch_missing(st, opt->keyring_path)))
         err->what = "cannot write the keyring taken from the keys pool to this node's keyring file";

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -43,9 +42,9 @@ enum {
  * run).
  */
 enum { ROOM_BEFORE = 1, ROOM_AFTER = 2 };
-/* Buffers grow in whole huge pages (2 MiB on x86-64). All of them stay
- * within BUFFERS_BUDGET, but for one event larger than that. */
-#define BUFFER_BYTES   ((size_t)2 << 20)
+/* Buffers grow in whole huge pages. All of them stay within
+ * BUFFERS_BUDGET, but for one event larger than that. */
+#define BUFFER_BYTES   VEIL_HUGE_PAGE
 #define BUFFERS_BUDGET ((size_t)64 << 20)
 
 typedef struct {
@@ -74,7 +73,7 @@ static void buffer_free(buffer *b)
 {
     if (b->data) {
         sodium_memzero(b->data, b->touched); /* it held unmasked input */
-        munmap(b->data, b->cap);
+        veil_pages_free(b->data, b->cap);
     }
     *b = (buffer){0};
 }
@@ -112,11 +111,8 @@ static void keep_to_budget(mask_reader *r, const buffer *to, const buffer *windo
     pthread_mutex_unlock(&r->lock);
 }
 
-/*
- * Grows b to `need` bytes or more. Mapped, not allocated: mremap() keeps
- * the bytes where they are in the buffer and leaves no copy of them behind
- * to wipe, and huge pages make a first touch per 2 MiB, not per 4 KiB.
- */
+/* Grows b to `need` bytes or more (veil_pages_resize: the bytes stay, and
+ * no copy of them is left behind to wipe). */
 static int buffer_grow(mask_reader *r, buffer *b, const buffer *window_in, size_t need)
 {
     size_t cap = b->cap ? b->cap : BUFFER_BYTES;
@@ -125,11 +121,9 @@ static int buffer_grow(mask_reader *r, buffer *b, const buffer *window_in, size_
     if (cap > MASKER_MAX_INPUT + BUFFER_BYTES)
         return VEIL_ETOOBIG;
     keep_to_budget(r, b, window_in, cap);
-    void *p = b->data ? mremap(b->data, b->cap, cap, MREMAP_MAYMOVE)
-                      : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
+    void *p = veil_pages_resize(b->data, b->cap, cap);
+    if (!p)
         return VEIL_ENOMEM;
-    madvise(p, cap, MADV_HUGEPAGE); /* (a hint: without it, 4 KiB pages) */
     b->data = p;
     b->cap = cap;
     return VEIL_OK;
@@ -156,19 +150,33 @@ static void batch_in(mask_reader *r, mask_batch *b, buffer *to)
     pthread_mutex_unlock(&r->lock);
 }
 
-/* The largest buffer no batch is in, but `in_use`: an event too large for
- * the others goes on being read into memory touched before. */
+/*
+ * The largest buffer no batch is in, but `in_use`: an event too large for
+ * the others goes on being read into memory touched before. A buffer not
+ * mapped yet only while all stay within BUFFERS_BUDGET (or no other is
+ * mapped); else it waits for a batch to come back with one.
+ */
 static buffer *free_buffer(mask_reader *r, const buffer *in_use)
 {
     buffer *best = NULL;
     pthread_mutex_lock(&r->lock);
-    for (;;) {
-        for (buffer *b = r->buffers; b < r->buffers + MAX_BUFFERS; b++)
-            if (b != in_use && !b->batches && (!best || b->cap > best->cap))
+    while (!best && !r->stopping) {
+        buffer *unmapped = NULL;
+        size_t total = 0, others = 0;
+        for (buffer *b = r->buffers; b < r->buffers + MAX_BUFFERS; b++) {
+            total += b->cap;
+            others += b->cap && b != in_use;
+            if (b == in_use || b->batches)
+                continue;
+            if (!b->cap)
+                unmapped = unmapped ? unmapped : b;
+            else if (!best || b->cap > best->cap)
                 best = b;
-        if (best || r->stopping)
-            break;
-        pthread_cond_wait(&r->changed, &r->lock); /* (MAX_BUFFERS makes it rare) */
+        }
+        if (!best && unmapped && (total + BUFFER_BYTES <= BUFFERS_BUDGET || !others))
+            best = unmapped;
+        if (!best)
+            pthread_cond_wait(&r->changed, &r->lock);
     }
     pthread_mutex_unlock(&r->lock);
     return best;

@@ -5,6 +5,7 @@ megabytes (its reads are 1 MB, its buffers 2 MB and up), with the
 separators people and tools write, through a file and through a pipe. Clean
 events must come out byte for byte; a card in any event, wherever its event
 falls, must come out masked and nothing else changed."""
+import json
 import random
 import subprocess
 import sys
@@ -50,12 +51,13 @@ def sizes(rng, total):
     return out
 
 
-def mask(path, piped):
+def mask(path, piped, *flags):
     """veil mask's exit status and output, path on stdin as a file or a pipe."""
     try:
         with open(path, "rb") as f:
             if not piped:
-                run = subprocess.run([VEIL, "mask"], stdin=f, capture_output=True, timeout=120)
+                run = subprocess.run([VEIL, "mask", *flags], stdin=f, capture_output=True,
+                                     timeout=120)
                 return run.returncode, run.stdout.decode(errors="replace")
             cat = subprocess.Popen(["cat"], stdin=f, stdout=subprocess.PIPE)
             try:
@@ -90,6 +92,13 @@ def case(rng, work, name, lines):
               rc == 0)
         check("%s through %s: every card masked, every other byte kept" % (name, how),
               got == want)
+    # The report adds up every batch: each event once, each card once.
+    report = work / "report.json"
+    rc, _ = mask(path, False, "--report", str(report))
+    counted = json.loads(report.read_text()) if rc == 0 else {}
+    check("%s: the report counts %d events and %d cards" % (name, len(events), cards),
+          counted.get("events") == len(events) and
+          counted.get("findings", {}).get("card_elsewhere") == cards)
 
 
 def main():

@@ -527,24 +527,34 @@ static __attribute__((noinline)) int tape_grow(json_tape *t, size_t json_len)
 
 /*
  * Candidate strings the dry run found clean in this batch, by a hash of their
- * length and end bytes. A page snapshot repeats the same SVG icons, links and
- * figures hundreds of times: a string equal byte for byte to a clean one is
- * clean. Strings shorter than CLEAN_MIN_LEN are scanned faster than compared.
+ * length and end bytes. A page snapshot repeats the same SVG icons, links,
+ * figures and code words hundreds of times ("0 0 576 512", "i32"): a string
+ * equal byte for byte to a clean one is clean. A dry run of even a short
+ * string costs 150-500 cycles (a viewBox is read as a phone number), a
+ * compare a few dozen; strings under 8 bytes, which the hash cannot read
+ * whole, are scanned. A large batch (a page snapshot: thousands of distinct
+ * candidates) gets more slots; a small one keeps its memo cheap to clear.
  */
 typedef struct {
     uint32_t start;
     uint32_t len;
 } clean_string;
 
-enum { CLEAN_SLOTS = 256, CLEAN_MIN_LEN = 32 };
+enum {
+    CLEAN_SLOTS_BITS = 8,       /* batches under CLEAN_LARGE_BATCH */
+    CLEAN_SLOTS_BITS_LARGE = 10,
+    CLEAN_MIN_LEN = 8,
+};
+#define CLEAN_LARGE_BATCH (256u * 1024)
 
-static inline uint32_t clean_slot(const char *s, size_t n)
+/* A slot among 1 << bits for the string of n >= 8 bytes at s. */
+static inline uint32_t clean_slot(const char *s, size_t n, unsigned bits)
 {
     uint64_t head, tail;
     memcpy(&head, s, sizeof head);
     memcpy(&tail, s + n - sizeof tail, sizeof tail);
     uint64_t h = (head ^ (tail * 0x9e3779b97f4a7c15u) ^ n) * 0xff51afd7ed558ccdu;
-    return (uint32_t)(h >> 56);
+    return (uint32_t)(h >> (64 - bits));
 }
 
 /*
@@ -552,13 +562,13 @@ static inline uint32_t clean_slot(const char *s, size_t n)
  * hold only page numbers, CSS or SVG figures: a dry run of the scan now,
  * while their bytes are in cache, spares the sweep a cache miss on each.
  */
-static bool sweep_needed(clean_string *clean, decode_scratch *scratch, const char *json,
-                         const json_tok *k)
+static bool sweep_needed(clean_string *clean, unsigned clean_bits, decode_scratch *scratch,
+                         const char *json, const json_tok *k)
 {
     if (k->len < CLEAN_MIN_LEN)
         return detect_may_find(scratch, json, k);
     const char *s = json + k->start;
-    clean_string *seen = &clean[clean_slot(s, k->len)];
+    clean_string *seen = &clean[clean_slot(s, k->len, clean_bits)];
     if (seen->len == k->len && !memcmp(json + seen->start, s, k->len))
         return false;
     if (detect_may_find(scratch, json, k))
@@ -831,10 +841,10 @@ typedef struct key_memo {
     char name[KEY_MEMO_NAME];
 } key_memo;
 
-/* What one json_tape_build() call needs beside the tape: 12 KB, on the heap. */
+/* What one json_tape_build() call needs beside the tape: 18 KB, on the heap. */
 typedef struct {
     nesting nest;
-    clean_string clean[CLEAN_SLOTS];
+    clean_string clean[1u << CLEAN_SLOTS_BITS_LARGE];
 } tokenizer_scratch;
 
 /*
@@ -849,6 +859,7 @@ typedef struct {
     decode_scratch *scratch;
     nesting *nest;
     clean_string *clean;
+    unsigned clean_bits; /* the memo has 1 << clean_bits slots */
     key_memo *memo;
 } tokenizer;
 
@@ -918,7 +929,7 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
     if (rc)
         return rc;
     json_tok *pushed = &t->tok[t->n - 1];
-    if ((flags & TOK_F_CANDIDATE) && sweep_needed(z->clean, z->scratch, z->json, pushed) &&
+    if ((flags & TOK_F_CANDIDATE) && sweep_needed(z->clean, z->clean_bits, z->scratch, z->json, pushed) &&
         (rc = note_candidate(t, t->n - 1)))
         return rc;
     if (labelled == RR_KEY_TEXT_CONTENT && (flags & TOK_F_CANDIDATE)) {
@@ -1246,8 +1257,9 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
     tokenizer_scratch *ts = malloc(sizeof *ts);
     if (!ts)
         return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
-    ts->nest.depth = 0; /* only the depth and the clean-string slots need zeroing */
-    memset(ts->clean, 0, sizeof ts->clean);
+    unsigned clean_bits = len >= CLEAN_LARGE_BATCH ? CLEAN_SLOTS_BITS_LARGE : CLEAN_SLOTS_BITS;
+    ts->nest.depth = 0; /* only the depth and the clean-string slots in use need zeroing */
+    memset(ts->clean, 0, sizeof *ts->clean << clean_bits);
     tokenizer z = {.t = t,
                    .json = json,
                    .base = base,
@@ -1255,6 +1267,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
                    .scratch = scratch,
                    .nest = &ts->nest,
                    .clean = ts->clean,
+                   .clean_bits = clean_bits,
                    .memo = t->key_memo};
     int rc = tokenize(&z, err);
     free(ts);

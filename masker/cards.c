@@ -144,11 +144,20 @@ static bool is_digit(uint8_t ch)
     return ch >= '0' && ch <= '9';
 }
 
+/* A space, or the tab or line break of a number pasted over lines
+ * ("4111\r\n1111"). */
+static bool is_blank(uint8_t ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
 /*
  * The separator that ends the digit group [group, i) and leads to the next,
- * as people type or paste it: up to three spaces around at most one of
- * - . / +, as in " ", "  ", "-", " - ", " / ". Returns its length when a
- * digit follows it, else 0. (Every typographic space and dash was read as
+ * as people type or paste it: up to three blanks around at most one of
+ * - . / +, as in " ", "  ", "-", " - ", " / ", "\r\n"; or a line break
+ * with the indentation of the next line (a template's "4111\n        1111"),
+ * up to CARD_LINE_BLANKS blanks. Returns its length when a digit follows
+ * it, else 0. (Every typographic space, line separator and dash was read as
  * ' ' or '-' by text.c, and invisible characters were dropped.)
  *
  * Only a group of three or more digits continues a chain: a card's groups
@@ -160,13 +169,15 @@ size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n)
 {
     if (i - group < 3)
         return 0;
-    size_t k = i, spaces = 0;
-    while (k < n && s[k] == ' ' && spaces < 3)
-        k++, spaces++;
+    size_t k = i, blanks = 0, most = 3;
+    for (; k < n && is_blank(s[k]) && blanks < most; k++, blanks++)
+        if (s[k] == '\n' || s[k] == '\r')
+            most = CARD_LINE_BLANKS;
     if (k < n && (s[k] == '-' || s[k] == '.' || s[k] == '/' || s[k] == '+')) {
         k++;
-        while (k < n && s[k] == ' ' && spaces < 3)
-            k++, spaces++;
+        for (; k < n && is_blank(s[k]) && blanks < most; k++, blanks++)
+            if (s[k] == '\n' || s[k] == '\r')
+                most = CARD_LINE_BLANKS;
     }
     return k > i && k < n && is_digit(s[k]) ? k - i : 0;
 }

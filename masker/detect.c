@@ -63,7 +63,7 @@ enum {
     C_DIGIT = 1,
     C_ALPHA = 2,
     C_PHONE_SEP = 4,  /* between a phone number's digits: space - . / ( ) */
-    C_NUMBER_SEP = 8, /* between digits of a card or phone: those and + */
+    C_NUMBER_SEP = 8, /* between digits of a card or phone: those, + and blanks */
     C_LOCAL = 16,     /* an email local part's punctuation */
     C_NAME = 32,      /* inside a parameter name: _ - . [ ] */
     C_VALUE_END = 64, /* ends a parameter value: & ; # " , } ] and spaces */
@@ -99,9 +99,12 @@ static const uint8_t CLASS[256] = {
     [';'] = C_VALUE_END,
     ['"'] = C_VALUE_END,
     [','] = C_VALUE_END,
-    ['\t'] = C_VALUE_END,
-    ['\r'] = C_VALUE_END,
-    ['\n'] = C_VALUE_END,
+    /* a card or phone pasted over lines: blanks join its groups like ' ' */
+    ['\t'] = C_NUMBER_SEP | C_VALUE_END,
+    ['\r'] = C_NUMBER_SEP | C_VALUE_END,
+    ['\n'] = C_NUMBER_SEP | C_VALUE_END,
+    ['\v'] = C_NUMBER_SEP,
+    ['\f'] = C_NUMBER_SEP,
 };
 
 static inline bool is_digit(uint8_t ch)
@@ -655,9 +658,10 @@ typedef struct {
 
 static size_t cluster_join_at(const text_view *v, size_t k)
 {
-    size_t j = k;
-    while (j < v->n && j - k < 7 && is_class(v->s[j], C_NUMBER_SEP))
-        j++;
+    size_t j = k, most = 7;
+    for (; j < v->n && j - k < most && is_class(v->s[j], C_NUMBER_SEP); j++)
+        if (v->s[j] == '\n' || v->s[j] == '\r')
+            most = CARD_LINE_BLANKS; /* a line break and the next line's indentation */
     return j > k && j < v->n && is_digit(v->s[j]) ? j - k : 0;
 }
 

@@ -268,6 +268,8 @@ bool card_number_ok(const uint8_t *digits, size_t n);
 /* The separator (" ", " - ", ".", "/"...) after the digit group [group, i)
  * of s: its length when a digit follows and the group has 3+ digits, else 0. */
 size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n);
+/* The most blanks between two digit groups when they hold a line break. */
+enum { CARD_LINE_BLANKS = 24 };
 
 /* One run of digits of a chain: normalized [pos, end), n digits. */
 typedef struct {

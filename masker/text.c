@@ -63,8 +63,8 @@ enum { READ_AS_IS = -1, READ_NOTHING = -2 };
  */
 static int reading_of(uint32_t cp)
 {
-    if (cp < 0x660) /* Latin, Greek, Cyrillic, Hebrew...: only two read otherwise */
-        return cp == 0xA0 ? ' ' : cp == 0xAD ? READ_NOTHING : READ_AS_IS;
+    if (cp < 0x660) /* Latin, Greek, Cyrillic, Hebrew...: only three read otherwise */
+        return cp == 0xA0 || cp == 0x85 ? ' ' : cp == 0xAD ? READ_NOTHING : READ_AS_IS;
     int d = digit_value(cp);
     if (d >= 0)
         return '0' + d;
@@ -76,6 +76,8 @@ static int reading_of(uint32_t cp)
     case 0x202F: /* narrow no-break space */
     case 0x205F: /* medium mathematical space */
     case 0x3000: /* ideographic space */
+    case 0x2028: /* line separator */
+    case 0x2029: /* paragraph separator */
         return ' ';
     case 0x2010: /* hyphen */
     case 0x2011: /* non-breaking hyphen */

@@ -85,7 +85,8 @@ static bool same_shape(json_t *a, json_t *b)
 }
 
 /* What one character of a string reads as: a digit 0-9, a separator
- * (space or dash of any kind), something invisible, or anything else. */
+ * (space, tab, line break or dash of any kind), something invisible, or
+ * anything else. */
 enum { READ_SEPARATOR = -1, READ_OTHER = -2, READ_NOTHING = -3 };
 
 static int read_code_point(uint32_t cp)
@@ -95,7 +96,8 @@ static int read_code_point(uint32_t cp)
     for (size_t k = 0; k < sizeof zeros / sizeof zeros[0]; k++)
         if (cp >= zeros[k] && cp <= zeros[k] + 9)
             return (int)(cp - zeros[k]);
-    if (cp == ' ' || cp == '-' || cp == 0xa0 || cp == 0x3000 || cp == 0x2212 ||
+    if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x85 || cp == 0x2028 ||
+        cp == 0x2029 || cp == '-' || cp == 0xa0 || cp == 0x3000 || cp == 0x2212 ||
         (cp >= 0x2000 && cp <= 0x200a) || (cp >= 0x2010 && cp <= 0x2015) || cp == 0x202f)
         return READ_SEPARATOR;
     if (cp == 0xad || cp == 0x200b || cp == 0x200c || cp == 0x200d || cp == 0x2060 || cp == 0xfeff)

@@ -75,10 +75,11 @@ static bool card_word_at(const unsigned char *p)
     const unsigned char *YYCURSOR = p, *YYMARKER;
     /*!re2c
         "card" ("number" | "num" | "no" | "code" | "security" | "exp" | "holder"
-                | "verification" | "cvv" | "cvc")
-      | "cc" ("num" | "number" | "exp" | "cid" | "cvv" | "cvc" | "csc")
+                | "verification" | "cvv" | "cvc" | "cvd")
+      | "cc" ("num" | "number" | "exp" | "cid" | "cvv" | "cvc" | "csc" | "cvd")
       | "creditcard" | "debitcard" | "paymentcard" | "bankcard"
-      | "cvc" | "cvv" | "csc" | "cvn" | "cv2" | "ccv"
+      | "cvc" | "cvv" | "csc" | "cvn" | "cv2" | "ccv" | "cav2" | "cryptogram"
+      | "cvd" ("value" | "number" | "code")
       | "securitycode" | "verificationvalue"
       | "exp" ("iry" | "iration" | "date" | "month" | "year" | "yr" | "mo" | "mm" | "yy")
             { return true; }
@@ -93,7 +94,7 @@ static bool card_label_word_at(const unsigned char *p)
     /*!re2c
         "cardnumber" | "cardno" | "creditcard" | "debitcard" | "numberoncard"
       | "nameoncard" | "cardholder" | "securitycode" | "cardverification"
-      | "cvc" | "cvv" | "csc" | "cvn" | "cv2"
+      | "cvc" | "cvv" | "csc" | "cvn" | "cv2" | "cav2"
       | "expiry" | "expiration" | "expdate" | "validthru" | "validuntil" | "mmyy" | "mmaa"
       | "kartennummer" | "prufnummer" | "ablaufdatum" | "gultigbis"
       | "numerodecarte" | "cryptogramme" | "datedexpiration" | "dateexpiration"
@@ -108,8 +109,9 @@ bool card_like(const char *v, size_t len)
 {
     unsigned char norm[WORDS_MAX];
     size_t n = normalize(v, len, false, norm);
-    /* "pan" and "cid" only as the whole name: "panel" and "decide" are not cards */
-    if (n == 3 && (!memcmp(norm, "pan", 3) || !memcmp(norm, "cid", 3)))
+    /* "pan", "cid" and "cvd" (Canadian schemes' card verification digits)
+     * only as the whole name: "panel", "decide" and "cvDocument" are not cards */
+    if (n == 3 && (!memcmp(norm, "pan", 3) || !memcmp(norm, "cid", 3) || !memcmp(norm, "cvd", 3)))
         return true;
     for (size_t at = 0; at < n; at++)
         if (card_word_at(norm + at))
@@ -121,7 +123,7 @@ bool card_label_like(const char *v, size_t len)
 {
     unsigned char norm[WORDS_MAX];
     size_t n = normalize(v, len, false, norm);
-    if (n == 3 && !memcmp(norm, "cid", 3))
+    if (n == 3 && (!memcmp(norm, "cid", 3) || !memcmp(norm, "cvd", 3)))
         return true;
     for (size_t at = 0; at < n; at++)
         if (card_label_word_at(norm + at))

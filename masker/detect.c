@@ -311,7 +311,7 @@ static bool ipv4_at(scan_ctx *c, const text_view *v, size_t i, size_t *end, int 
     if (dotted && follows_text(v, q.stop, ".in-addr.arpa"))
         *err = zero_octets(c, v, &q, 0, n);
     else if (in_host && !(*err = zero_octets(c, v, &q, 0, n)))
-        *err = zero_octets(c, v, &q, 4 - n, 4);
+        *err = zero_octets(c, v, &q, n > 4 - n ? n : 4 - n, 4); /* each octet once */
     else if (!in_host)
         *err = zero_octets(c, v, &q, 4 - n, 4);
     *end = q.stop;

@@ -460,6 +460,27 @@ static size_t try_email(scan_ctx *c, const text_view *v, size_t i, int *err)
     return e;
 }
 
+/*
+ * An email address the visitor is typing: once there is a local part and
+ * an '@', the address so far is masked ("jane.roe@exam"), since the
+ * keystrokes before its top-level label would show it all. Returns its end,
+ * or 0.
+ */
+static size_t typed_email(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    size_t s = i;
+    while (s > 0 && i - s < 128 && local_char(v->s[s - 1]))
+        s--;
+    if (s == i)
+        return 0;
+    size_t e = i + 1;
+    while (e < v->n && domain_char(v->s[e]))
+        e++;
+    count(c, MASKER_EMAIL);
+    *err = mask_chars(c, v, s, e, "@.");
+    return e;
+}
+
 /* ---- phone numbers ------------------------------------------------------------- */
 
 enum { PHONE_GROUPS = 8 };
@@ -568,6 +589,21 @@ static int phone_at(scan_ctx *c, const text_view *v, size_t i, size_t *end)
     return mask_digits(c, v, i, ph.end);
 }
 
+/*
+ * A phone number the visitor is typing, in a field that is not known to be
+ * one: a cluster that starts like a phone (a trunk 0, a '+' or a '(' before
+ * it, a group of three) is masked from its sixth digit on, since the
+ * keystrokes before the number is whole would show all but its last digits.
+ * A date ("01/15/2024") is not taken for one.
+ */
+static int typed_phone(scan_ctx *c, const text_view *v, size_t i, size_t stop)
+{
+    if (!phone_may_start(v, i) || memchr(v->s + i, '/', stop - i))
+        return VEIL_OK;
+    count(c, MASKER_PHONE);
+    return mask_digits(c, v, i, stop);
+}
+
 /* ---- secrets named by their field --------------------------------------------- */
 
 /* The name that ends right before i ("password" of "?password=" or of
@@ -623,6 +659,9 @@ static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *e
 }
 
 /* ---- the scan ---------------------------------------------------------------- */
+
+/* Digits a typed cluster needs before it may be a phone being typed. */
+enum { TYPED_PHONE_DIGITS = 6 };
 
 /* Next normalized offset >= i that may start something: a digit, '@', ':' or '='. */
 static size_t next_candidate(const text_view *v, size_t i)
@@ -743,18 +782,27 @@ static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
     size_t ip_from = i > 0 && is_alpha(v->s[i - 1]) ? next_group(v, i, cl.stop) : i;
     if (cl.ip_shaped && ((err = ip_in_cluster(c, v, ip_from, &cl, end)) || cl.stop <= i))
         return err;
-    if (cl.digits < 7)
+    if (cl.digits < (mode == SCAN_TYPED ? TYPED_PHONE_DIGITS : 7))
         return VEIL_OK;
     card_hits hits = {c, v, false};
     if (cl.digits >= 12 && (err = cards_in_run(v, i, cl.stop, on_card, &hits)))
         return err;
     if (hits.found)
         return VEIL_OK;
+    uint64_t cards =
+        c->findings->count[MASKER_CARD_IN_FIELD] + c->findings->count[MASKER_CARD_ELSEWHERE];
     if (mode == SCAN_TYPED && (err = typed_card(c, v, i, cl.stop)))
         return err;
-    if (c->policy->record_pii)
-        return VEIL_OK;
-    return phones_in_cluster(c, v, i, cl.stop, end);
+    if (c->policy->record_pii ||
+        c->findings->count[MASKER_CARD_IN_FIELD] + c->findings->count[MASKER_CARD_ELSEWHERE] !=
+            cards)
+        return VEIL_OK; /* (each digit is masked once: two masks of one byte are refused) */
+    uint64_t phones = c->findings->count[MASKER_PHONE];
+    if ((err = phones_in_cluster(c, v, i, cl.stop, end)))
+        return err;
+    if (mode == SCAN_TYPED && c->findings->count[MASKER_PHONE] == phones)
+        return typed_phone(c, v, i, cl.stop);
+    return VEIL_OK;
 }
 
 static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
@@ -765,7 +813,9 @@ static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
         uint8_t ch = v->s[i];
         size_t next = i + 1, e = 0;
         if (ch == '@') {
-            if (!c->policy->record_pii && (e = try_email(c, v, i, &err)))
+            if (!c->policy->record_pii &&
+                ((e = try_email(c, v, i, &err)) ||
+                 (mode == SCAN_TYPED && (e = typed_email(c, v, i, &err)))))
                 next = e;
         } else if (ch == '=' || ch == ':') {
             if ((e = try_named_secret(c, v, i, &err)))

@@ -293,6 +293,9 @@ bool card_label_like(const char *text, size_t len);
 /* Whether a field or parameter name names a secret: password, token,
  * api_key, Authorization, cookie, CVC, PIN... (words.re). */
 bool secret_name_like(const char *name, size_t len);
+/* Whether a field's name or id means an email address or a phone number
+ * (words.re). */
+bool pii_name_like(const char *name, size_t len);
 
 /* ---- Detection (detect.c) ---------------------------------------------- */
 

@@ -19,6 +19,7 @@ enum {
     NF_INPUT = 16,    /* input/textarea/select: value masked unless allowed */
     NF_ALLOW = 32,    /* matched an allow_selector */
     NF_HOLDER = 64,   /* textarea/select/contenteditable: text beneath is its value */
+    NF_PII = 128,     /* an email or phone field: value masked unless PII is recorded */
 };
 
 /* Flags a node keeps for as long as its id is known, even when it is

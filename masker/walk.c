@@ -585,11 +585,33 @@ static uint8_t selector_flags(const walk *w, uint64_t atoms)
  * The tag's bytes are read only for selectors: the tokenizer already said
  * which form field it names, while those bytes were in cache.
  */
+/*
+ * An input for an email address or a phone number: by its type, its
+ * autocomplete tokens, or its name or id. Its value is PII however it is
+ * typed: the keystrokes of "jane@example" come before there is an address
+ * for the pattern to find.
+ */
+static bool pii_field(const walk *w, const attr_reader *r)
+{
+    size_t len;
+    const char *v;
+    if ((v = known_attr(w, r, A_TYPE, &len)) &&
+        (ascii_word_is(v, len, "email") || ascii_word_is(v, len, "tel")))
+        return true;
+    if ((v = known_attr(w, r, A_AUTOCOMPLETE, &len)) &&
+        (has_token(v, len, "email", false) || has_token(v, len, "tel", true)))
+        return true;
+    return ((v = known_attr(w, r, A_NAME, &len)) && pii_name_like(v, len)) ||
+           ((v = known_attr(w, r, A_ID, &len)) && pii_name_like(v, len));
+}
+
 static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *atoms)
 {
     uint8_t f = tag_flags(w, tag_form(w, tag), r);
     if (r->present & ~(1u << A_VALUE)) /* most elements carry none of the attributes read here */
         f |= attr_flags(w, r);
+    if ((f & NF_INPUT) && pii_field(w, r))
+        f |= NF_PII;
     *atoms = 0;
     if (!w->selectors)
         return f;
@@ -676,6 +698,8 @@ static int element_value(walk *w, uint32_t v, uint8_t flags, uint8_t state)
     if ((flags & NF_SENSITIVE) || (state & (IN_SENSITIVE | IN_HOLDER_MASKED | IN_UNKNOWN)))
         return mask_value(w, v, MASK_VALUE, card);
     if ((flags & NF_INPUT) && !allowed(w, flags))
+        return mask_value(w, v, MASK_VALUE, false);
+    if ((flags & NF_PII) && !w->s->policy.record_pii)
         return mask_value(w, v, MASK_VALUE, false);
     if ((flags & NF_INPUT) || (state & IN_HOLDER_TYPED))
         return scan_typed(w, v);

@@ -6,7 +6,9 @@
  *                      ("Card number", "Security code", "MM / YY",
  *                      "Numéro de carte");
  *   secret_name_like() a field or parameter name means a secret
- *                      ("password", "access_token", "X-Api-Key", "pin").
+ *                      ("password", "access_token", "X-Api-Key", "pin");
+ *   pii_name_like()    a field's name or id means an email address or a
+ *                      phone number ("email", "mobilePhone", "tel").
  *
  * Input contract: any bytes. They are first copied, lowercased, into a
  * NUL-terminated buffer of at most WORDS_MAX bytes (the rest is ignored):
@@ -170,6 +172,45 @@ bool secret_name_like(const char *v, size_t len)
     n = normalize(v, len, true, norm);
     for (size_t at = 0; at + 1 < n; at++)
         if (norm[at] == '_' && secret_word_at(norm + at + 1))
+            return true;
+    return false;
+}
+
+/* ---- email and phone fields ----------------------------------------------- */
+
+/* Does an email or phone word start at p, anywhere in a compact copy? */
+static bool pii_part_at(const unsigned char *p)
+{
+    const unsigned char *YYMARKER, *YYCURSOR = p;
+    /*!re2c
+        "email" | "phone" | "mobile" | "msisdn" | "whatsapp" | "courriel" | "telefon"
+      | "telefono" | "handynummer"
+            { return true; }
+        [^] { return false; }
+    */
+}
+
+/* Does a whole email or phone word start at p, just after a '_' of a worded copy? */
+static bool pii_word_at(const unsigned char *p)
+{
+    const unsigned char *YYMARKER, *YYCURSOR = p;
+    /*!re2c
+        ("tel" | "cell" | "fax" | "mail" | "sms") "_"
+            { return true; }
+        [^] { return false; }
+    */
+}
+
+bool pii_name_like(const char *v, size_t len)
+{
+    unsigned char norm[WORDS_MAX];
+    size_t n = normalize(v, len, false, norm);
+    for (size_t at = 0; at < n; at++)
+        if (pii_part_at(norm + at))
+            return true;
+    n = normalize(v, len, true, norm);
+    for (size_t at = 0; at + 1 < n; at++)
+        if (norm[at] == '_' && pii_word_at(norm + at + 1))
             return true;
     return false;
 }

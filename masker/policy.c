@@ -335,8 +335,13 @@ int masker_site_set(masker_site *site, const char *page_glob, const char *name, 
 
 /* ---- resolution ------------------------------------------------------------ */
 
-/* The path of a URL: "/checkout" of "https://shop/checkout?step=2#card" or of
- * "/checkout?x", without query or fragment; "/" when it has none. */
+/*
+ * The path of a URL as the site's server reads it: "/checkout" of
+ * "https://shop/checkout?step=2#card" or of "/checkout?x", without query or
+ * fragment; "/" when it has none. Repeated slashes count as one and a
+ * segment's parameters are dropped ("//checkout;jsessionid=A1/pay" is
+ * "/checkout/pay"), as servers do, so a page override is not escaped by them.
+ */
 static void url_path(const char *url, size_t len, char *out, size_t cap)
 {
     const char *end = url + len;
@@ -348,11 +353,16 @@ static void url_path(const char *url, size_t len, char *out, size_t cap)
             p++;
     }
     size_t n = 0;
-    while (p + n < end && p[n] != '?' && p[n] != '#')
-        n++;
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, p, n);
+    bool in_params = false;
+    for (; p < end && *p != '?' && *p != '#' && n + 1 < cap; p++) {
+        if (*p == '/')
+            in_params = false;
+        else if (*p == ';')
+            in_params = true;
+        if (in_params || (*p == '/' && n > 0 && out[n - 1] == '/'))
+            continue;
+        out[n++] = *p;
+    }
     out[n] = '\0';
     if (!out[0] && cap > 1)
         strcpy(out, "/");

@@ -631,26 +631,78 @@ static size_t value_end(const text_view *v, size_t k, bool quoted)
     return k;
 }
 
+static bool credential_char(uint8_t ch)
+{
+    return is_alnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '+' ||
+           ch == '/' || ch == '=';
+}
+
+/*
+ * After "Name:" in a header line or a log ("Authorization: Bearer x1y2",
+ * "token: ab12cd"), the value when it reads as a credential: one word of 6
+ * or more characters with a digit in it, maybe after an auth scheme. Prose
+ * ("Password: at least 8 characters") is left alone. [*start, end) or 0.
+ */
+/* The length of the auth scheme and space ("Bearer ", "Basic ", "Token ",
+ * "Digest ") at k, or 0. */
+static size_t auth_scheme_at(const text_view *v, size_t k)
+{
+    if (k >= v->n)
+        return 0;
+    switch (v->s[k] | 0x20) {
+    case 'b':
+        return follows_text(v, k, "bearer ") ? 7 : follows_text(v, k, "basic ") ? 6 : 0;
+    case 't':
+        return follows_text(v, k, "token ") ? 6 : 0;
+    case 'd':
+        return follows_text(v, k, "digest ") ? 7 : 0;
+    }
+    return 0;
+}
+
+static size_t header_value(const text_view *v, size_t k, size_t *start)
+{
+    while (k < v->n && v->s[k] == ' ')
+        k++;
+    k += auth_scheme_at(v, k);
+    size_t e = k;
+    bool digit = false;
+    while (e < v->n && credential_char(v->s[e]))
+        digit |= is_digit(v->s[e++]);
+    *start = k;
+    return e - k >= 6 && digit ? e : 0;
+}
+
 /*
  * A value named like a secret: "password=..." and "token=..." in URLs,
- * form bodies and cookies, and "\"password\":..." in JSON held in a
- * string (a network plugin's request body). At the '=' or ':' at i.
+ * form bodies and cookies, "\"password\":..." in JSON held in a string (a
+ * network plugin's request body), and "Authorization: Bearer ..." in a raw
+ * header block or a log line. At the '=' or ':' at i.
  */
 static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
     bool json = v->s[i] == ':' && i > 1 && v->s[i - 1] == '"';
-    if (!json && v->s[i] != '=')
+    bool header = v->s[i] == ':' && !json;
+    size_t k = i + 1, start = 0, end = 0;
+    /* a header or log line has a space after its colon, a URL none; the value
+     * before the name: a stylesheet has a colon in every declaration */
+    if (header && (k >= v->n || v->s[k] != ' ' || !(end = header_value(v, k, &start))))
         return 0;
     size_t name_end = json ? i - 1 : i, from;
     if (!name_before(v, name_end, &from) || (json && (from == 0 || v->s[from - 1] != '"')))
         return 0;
     if (!secret_name_like((const char *)v->s + from, name_end - from))
         return 0;
-    size_t k = i + 1;
+    if (header) {
+        count(c, MASKER_SECRET);
+        *err = mask_chars(c, v, start, end, "");
+        return end;
+    }
     while (json && k < v->n && v->s[k] == ' ')
         k++;
     bool quoted = json && k < v->n && v->s[k] == '"';
-    size_t start = quoted ? k + 1 : k, end = value_end(v, start, quoted);
+    start = quoted ? k + 1 : k;
+    end = value_end(v, start, quoted);
     if (end == start)
         return 0;
     count(c, MASKER_SECRET);
@@ -805,6 +857,70 @@ static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
     return VEIL_OK;
 }
 
+static bool base64url_char(uint8_t ch)
+{
+    return is_alnum(ch) || ch == '-' || ch == '_';
+}
+
+/*
+ * A JSON Web Token starting at s ("eyJhbGciOiJIUzI1NiJ9.eyJ..."): a bearer
+ * credential wherever it is written, masked whole. Returns its end, or 0.
+ */
+static size_t jwt_at(scan_ctx *c, const text_view *v, size_t s, int *err)
+{
+    size_t e = s, dots = 0;
+    for (; e < v->n && (base64url_char(v->s[e]) || v->s[e] == '.'); e++)
+        dots += v->s[e] == '.';
+    if (dots != 2 || v->s[e - 1] == '.' || e - s < 24)
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, s, e, ".");
+    return e;
+}
+
+/*
+ * A credential after an auth scheme, whatever names it ("Token tk_51Hq2",
+ * "Bearer at9f8e7d"): the word at s, when "Bearer ", "Basic ", "Token " or
+ * "Digest " comes right before it. Returns its end, or 0.
+ */
+static size_t scheme_credential_at(scan_ctx *c, const text_view *v, size_t s, int *err)
+{
+    size_t from = s >= 7 ? s - 7 : 0; /* "Bearer " or "Digest " 7 bytes before, others 6 */
+    while (from < s - 6 && !auth_scheme_at(v, from))
+        from++;
+    size_t start, end = 0;
+    if (from + auth_scheme_at(v, from) == s && (from == 0 || !is_alnum(v->s[from - 1])))
+        end = header_value(v, s, &start);
+    if (!end || start != s)
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, start, end, "");
+    return end;
+}
+
+/*
+ * A token around the digit at i that names itself: a JSON Web Token (its
+ * header segment starts with "eyJ", base64 of '{"', and has a digit within
+ * its first few characters) or a credential after an auth scheme. Both are
+ * found from the start of the word the digit is in, at most 64 back (a
+ * credential with '/' or '+' before its first digit is missed). Returns its
+ * end, or 0.
+ */
+static size_t try_token(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    size_t s = i;
+    while (s > 0 && i - s < 64 && base64url_char(v->s[s - 1]))
+        s--;
+    if (s > 0 && base64url_char(v->s[s - 1]))
+        return 0; /* a longer word: neither */
+    if (i - s >= 3 && v->s[s] == 'e' && v->s[s + 1] == 'y' && v->s[s + 2] == 'J')
+        return jwt_at(c, v, s, err);
+    /* nearly every other digit has no word and space before its word */
+    if (s >= 6 && v->s[s - 1] == ' ' && is_alpha(v->s[s - 2]))
+        return scheme_credential_at(c, v, s, err);
+    return 0;
+}
+
 static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
 {
     size_t i = 0;
@@ -822,6 +938,8 @@ static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
                 next = e;
             else if (ch == ':' && (e = try_ipv6(c, v, i, &err)))
                 next = e;
+        } else if (i > 0 && (e = try_token(c, v, i, &err))) {
+            next = e;
         } else {
             err = digits_at(c, v, i, mode, &next);
             if (next <= i)

@@ -143,7 +143,7 @@ static bool secret_part_at(const unsigned char *p)
         "password" | "passwd" | "passphrase" | "passcode" | "secret" | "token"
       | "apikey" | "accesskey" | "privatekey" | "credential" | "signature"
       | "authorization" | "authtoken" | "bearer" | "cookie" | "sessionid" | "sessid"
-      | "csrf" | "xsrf" | "creditcard" | "cardnumber" | "ccnumber"
+      | "csrf" | "xsrf" | "jwt" | "creditcard" | "cardnumber" | "ccnumber"
       | "cvv" | "cvc" | "cvn" | "iban" | "socialsecurity"
             { return true; }
         [^] { return false; }

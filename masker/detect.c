@@ -1096,11 +1096,11 @@ int detect_sweep(scan_ctx *c, const json_tape *tape)
 {
     enum { AHEAD = 32 };
     const json_tok *t = tape->tok;
-    const uint32_t *cand = tape->candidates;
+    const uint32_t *cand = tape->candidates.v;
     uint32_t i = 0;
-    while (i < tape->n_candidates) {
+    while (i < tape->candidates.n) {
         uint32_t todo[AHEAD], n = 0;
-        for (; i < tape->n_candidates && n < AHEAD; i++) {
+        for (; i < tape->candidates.n && n < AHEAD; i++) {
             const json_tok *k = &t[cand[i]];
             if (k->flags & TOK_F_VISITED)
                 continue;

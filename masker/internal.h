@@ -60,6 +60,10 @@ enum rr_key {
     RR_KEY_PAYLOAD,
     RR_KEY_ARIA_LABEL,
     RR_KEY_PLACEHOLDER,
+    RR_KEY_CSS_TEXT, /* the three keys whose string values may be CSS, in a row */
+    RR_KEY_RULE,
+    RR_KEY_PROPERTY,
+    RR_KEY_IS_STYLE,
     RR_KEY_COUNT
 };
 
@@ -137,6 +141,13 @@ static inline uint32_t tok_after(const json_tok *t, uint32_t v)
     return t[v].kind <= TOK_ARR ? t[v].end : v + 1;
 }
 
+/* Tape indexes the tokenizer lists for a later pass, in document order. */
+typedef struct {
+    uint32_t *v;
+    uint32_t n;
+    uint32_t cap;
+} tok_list;
+
 /*
  * tok[0] is a placeholder; the document's root value is tok[1]. `candidates`
  * lists, in order, the strings and numbers the sweep must read instead of
@@ -145,24 +156,21 @@ static inline uint32_t tok_after(const json_tok *t, uint32_t v)
  * the tape: `keys` holds the few that need the scan too (an email or a card
  * used as a key), as string tokens of their own. `secrets` lists the values
  * of members whose key names a secret (secret_name_like()), `labels` the
- * <label> elements (by their tagName token), read before the walk.
+ * <label> elements (by their tagName token), `styles` what may carry a
+ * stylesheet (`_cssText`, a rule, a declared property, a style text node's
+ * `isStyle`); labels and styles are read before the walk.
  */
 typedef struct {
     json_tok *tok;
     uint32_t n;
     uint32_t cap;
-    uint32_t *candidates;
-    uint32_t n_candidates;
-    uint32_t cap_candidates;
+    tok_list candidates;
     json_tok *keys;
     uint32_t n_keys;
     uint32_t cap_keys;
-    uint32_t *secrets;
-    uint32_t n_secrets;
-    uint32_t cap_secrets;
-    uint32_t *labels; /* tagName tokens that name a <label> */
-    uint32_t n_labels;
-    uint32_t cap_labels;
+    tok_list secrets;
+    tok_list labels;
+    tok_list styles;
     struct key_memo *key_memo; /* kept across batches: what key names mean (json.re) */
 } json_tape;
 
@@ -395,6 +403,8 @@ struct masker_session {
     char (*card_targets)[MASKER_DOM_ID_MAX];
     size_t n_card_targets;
     field_id *field_ids; /* open addressing, MASKER_FIELD_IDS slots; node 0: empty */
+    /* a stylesheet of the session draws typed text as discs: no input is recorded */
+    bool styles_hide_typing;
     /* per-batch scratch, kept to avoid reallocating */
     json_tape tape;
     edit_list edits;

@@ -263,6 +263,10 @@ static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {
     [RR_KEY_PAYLOAD] = "payload",
     [RR_KEY_ARIA_LABEL] = "aria-label",
     [RR_KEY_PLACEHOLDER] = "placeholder",
+    [RR_KEY_CSS_TEXT] = "_cssText",
+    [RR_KEY_RULE] = "rule",
+    [RR_KEY_PROPERTY] = "property",
+    [RR_KEY_IS_STYLE] = "isStyle",
 };
 
 const char *rr_key_name(enum rr_key key)
@@ -292,6 +296,7 @@ static uint8_t rr_key_of(const char *s, size_t n)
         IS(RR_KEY_ADDS);
         IS(RR_KEY_HREF);
         IS(RR_KEY_NAME);
+        IS(RR_KEY_RULE);
         break;
     case 5:
         IS(RR_KEY_TEXTS);
@@ -305,9 +310,12 @@ static uint8_t rr_key_of(const char *s, size_t n)
     case 7:
         IS(RR_KEY_TAG_NAME);
         IS(RR_KEY_PAYLOAD);
+        IS(RR_KEY_IS_STYLE);
         break;
     case 8:
         IS(RR_KEY_PARENT_ID);
+        IS(RR_KEY_CSS_TEXT);
+        IS(RR_KEY_PROPERTY);
         break;
     case 10:
         IS(RR_KEY_ATTRIBUTES);
@@ -625,48 +633,19 @@ static uint8_t text_digits(const unsigned char *s, size_t n, uint8_t flags)
                      (open_edge(s, n, true) ? TEXT_OPEN_END : 0));
 }
 
-/* Adds string token i to the sweep's list. */
-static int note_candidate(json_tape *t, uint32_t i)
+/* Adds token i to list l, which starts with room for `first` (the
+ * sweep's candidates are many, the other lists' entries few). */
+static __attribute__((noinline)) int note(tok_list *l, uint32_t i, uint32_t first)
 {
-    if (t->n_candidates == t->cap_candidates) {
-        uint32_t cap = t->cap_candidates ? t->cap_candidates * 2 : 1024;
-        uint32_t *grown = realloc(t->candidates, (size_t)cap * sizeof *grown);
+    if (l->n == l->cap) {
+        uint32_t cap = l->cap ? l->cap * 2 : first;
+        uint32_t *grown = realloc(l->v, (size_t)cap * sizeof *grown);
         if (!grown)
             return VEIL_ENOMEM;
-        t->candidates = grown;
-        t->cap_candidates = cap;
+        l->v = grown;
+        l->cap = cap;
     }
-    t->candidates[t->n_candidates++] = i;
-    return VEIL_OK;
-}
-
-/* Adds value token i, whose key names a secret, to the tape's list. */
-static __attribute__((noinline)) int note_secret(json_tape *t, uint32_t i)
-{
-    if (t->n_secrets == t->cap_secrets) {
-        uint32_t cap = t->cap_secrets ? t->cap_secrets * 2 : 64;
-        uint32_t *grown = realloc(t->secrets, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return VEIL_ENOMEM;
-        t->secrets = grown;
-        t->cap_secrets = cap;
-    }
-    t->secrets[t->n_secrets++] = i;
-    return VEIL_OK;
-}
-
-/* Adds the tagName token of a <label> to the tape's list. */
-static __attribute__((noinline)) int note_label(json_tape *t, uint32_t i)
-{
-    if (t->n_labels == t->cap_labels) {
-        uint32_t cap = t->cap_labels ? t->cap_labels * 2 : 16;
-        uint32_t *grown = realloc(t->labels, (size_t)cap * sizeof *grown);
-        if (!grown)
-            return VEIL_ENOMEM;
-        t->labels = grown;
-        t->cap_labels = cap;
-    }
-    t->labels[t->n_labels++] = i;
+    l->v[l->n++] = i;
     return VEIL_OK;
 }
 
@@ -933,19 +912,21 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
         return rc;
     json_tok *pushed = &t->tok[t->n - 1];
     if ((flags & TOK_F_CANDIDATE) && sweep_needed(&z->clean, z->scratch, z->json, pushed) &&
-        (rc = note_candidate(t, t->n - 1)))
+        (rc = note(&t->candidates, t->n - 1, 1024)))
         return rc;
     if (labelled == RR_KEY_TEXT_CONTENT && (flags & TOK_F_CANDIDATE)) {
         pushed->text = text_digits(s + 1, n, flags);
     } else if (labelled == RR_KEY_TAG_NAME) {
         pushed->form = form_tag_of(text, n, flags, z->end - (s + 1) >= 8);
         if (pushed->form == FORM_LABEL)
-            return note_label(t, t->n - 1);
+            return note(&t->labels, t->n - 1, 16);
     } else if ((labelled == RR_KEY_ID || labelled == RR_KEY_NAME) && card_like(text, n)) {
         pushed->flags |= TOK_F_CARD_NAME;
     } else if ((labelled == RR_KEY_ARIA_LABEL || labelled == RR_KEY_PLACEHOLDER) &&
                card_label_like(text, n)) {
         pushed->flags |= TOK_F_CARD_NAME;
+    } else if ((unsigned)(labelled - RR_KEY_CSS_TEXT) <= RR_KEY_PROPERTY - RR_KEY_CSS_TEXT) {
+        return note(&t->styles, t->n - 1, 16); /* CSS: read before the walk */
     }
     return VEIL_OK;
 }
@@ -968,7 +949,7 @@ push_number(const tokenizer *z, const unsigned char *s, const unsigned char *e, 
     if (note_number(pushed, s, e, form)) { /* the sweep reads it like a string */
         pushed->flags |= TOK_F_CANDIDATE;
         if (detect_may_find(z->scratch, z->json, pushed)) /* (its len may hold its value) */
-            return note_candidate(t, t->n - 1);
+            return note(&t->candidates, t->n - 1, 1024);
     }
     return VEIL_OK;
 }
@@ -1073,7 +1054,7 @@ static bool key_names_secret(const tokenizer *z, const unsigned char *p, size_t 
 static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, uint8_t flags)
 {
     if (key_names_secret(z, p, len, flags)) { /* its value is the next token pushed */
-        int rc = note_secret(z->t, z->t->n);
+        int rc = note(&z->t->secrets, z->t->n, 64);
         if (rc)
             return rc;
     }
@@ -1209,6 +1190,8 @@ loop: /* whitespace returns here: to the state in `cond` */
     */
 
 literal:
+    if (VEIL_UNLIKELY(key.id == RR_KEY_IS_STYLE) && kind == TOK_TRUE) /* a style text node */
+        CHECK_PUSH(note(&z->t->styles, z->t->n, 16));
     CHECK_PUSH(tape_push(z->t, kind, (uint32_t)(s - z->base), (uint32_t)(YYCURSOR - s), 0, &key,
                          (size_t)(z->end - z->base)));
 after: /* a value is complete */
@@ -1251,7 +1234,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
     const unsigned char *base = (const unsigned char *)json;
     if (len > MASKER_MAX_INPUT)
         return fail_at(err, json, base, "input too large", VEIL_ETOOBIG);
-    t->n = t->n_candidates = t->n_keys = t->n_secrets = t->n_labels = 0;
+    t->n = t->candidates.n = t->n_keys = t->secrets.n = t->labels.n = t->styles.n = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
         return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
@@ -1307,10 +1290,11 @@ void json_tape_free(json_tape *t)
         veil_pages_free(t->tok, tape_mapped_len(t->cap));
     else
         free(t->tok);
-    free(t->candidates);
+    free(t->candidates.v);
     free(t->keys);
-    free(t->secrets);
-    free(t->labels);
+    free(t->secrets.v);
+    free(t->labels.v);
+    free(t->styles.v);
     free(t->key_memo);
     *t = (json_tape){0};
 }

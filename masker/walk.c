@@ -345,18 +345,29 @@ static uint8_t autocomplete_flags(const char *v, size_t len)
     return f;
 }
 
-/* A style that draws the value as discs: "-webkit-text-security: disc". */
-static bool text_security(const char *v, size_t len)
+/* Whether the property name that ends at its last letter, v[y], is
+ * text-security set to anything but none. */
+static bool text_security_at(const char *v, size_t len, size_t y)
 {
     static const char prop[] = "text-security";
-    for (size_t i = 0; i + sizeof prop - 1 <= len; i++) {
-        if (!ascii_word_is(v + i, sizeof prop - 1, prop))
-            continue;
-        size_t k = i + sizeof prop - 1;
-        while (k < len && (v[k] == ' ' || v[k] == ':'))
-            k++;
-        return !(k + 4 <= len && ascii_word_is(v + k, 4, "none"));
-    }
+    const size_t n = sizeof prop - 1;
+    if (y + 1 < n || !ascii_word_is(v + y + 1 - n, n, prop))
+        return false;
+    size_t k = y + 1;
+    while (k < len && (v[k] == ' ' || v[k] == ':'))
+        k++;
+    return !(k + 4 <= len && ascii_word_is(v + k, 4, "none"));
+}
+
+/* A style or stylesheet that draws a value as discs ("-webkit-text-security:
+ * disc"), or names that property (a declaration set through the CSSOM).
+ * Sheets are long: the search goes from one 'y' (rare in CSS) to the next. */
+static bool text_security(const char *v, size_t len)
+{
+    for (const char *y = "yY"; *y; y++)
+        for (const char *p = v; (p = memchr(p, *y, len - (size_t)(p - v))) != NULL; p++)
+            if (text_security_at(v, len, (size_t)(p - v)))
+                return true;
     return false;
 }
 
@@ -621,7 +632,7 @@ static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *at
 
 static bool allowed(const walk *w, uint8_t flags)
 {
-    return (flags & NF_ALLOW) || w->s->policy.record_inputs;
+    return !w->s->styles_hide_typing && ((flags & NF_ALLOW) || w->s->policy.record_inputs);
 }
 
 /* The state children inherit from an element with these flags. */
@@ -845,8 +856,8 @@ static uint32_t enclosing_object(const walk *w, uint32_t i)
 static void read_labels(walk *w)
 {
     static const field_set fields = {{AT(RR_KEY_ATTRIBUTES, 0)}};
-    for (uint32_t k = 0; k < w->tape->n_labels; k++) {
-        uint32_t label = enclosing_object(w, w->tape->labels[k]), attrs;
+    for (uint32_t k = 0; k < w->tape->labels.n; k++) {
+        uint32_t label = enclosing_object(w, w->tape->labels.v[k]), attrs;
         members(w, label, &fields, 1, &attrs);
         uint32_t target = member(w, attrs, "for");
         size_t len;
@@ -860,6 +871,34 @@ static void read_labels(walk *w)
                 nodes_get(&w->s->nodes, node, &parent, &flags))
                 set_node(w, node, parent, flags | NF_CARD, nodes_get_atoms(&w->s->nodes, node));
         }
+    }
+}
+
+/* ---- stylesheets ---------------------------------------------------------------- */
+
+/*
+ * Before the walk: a stylesheet that draws typed text as discs (a <style>,
+ * a linked sheet's _cssText, a rule or declaration added later) marks some
+ * inputs secret, but which ones the masker does not work out. From the
+ * first such sheet on, no input of the session is recorded, whatever the
+ * policy (fail closed). A sheet that cannot be read counts as one.
+ */
+static void read_styles(walk *w)
+{
+    static const field_set text = {{AT(RR_KEY_TEXT_CONTENT, 0)}};
+    for (uint32_t k = 0; k < w->tape->styles.n && !w->s->styles_hide_typing; k++) {
+        uint32_t v = w->tape->styles.v[k];
+        if (w->tape->tok[v].kind == TOK_TRUE) /* isStyle: its node's text is the sheet */
+            members(w, enclosing_object(w, v), &text, 1, &v);
+        if (!is_kind(w, v, TOK_STR))
+            continue;
+        text_view css;
+        if (text_view_of(w->scan.scratch, w->scan.json, &w->tape->tok[v], &css)) {
+            w->s->styles_hide_typing = true;
+            return;
+        }
+        w->s->styles_hide_typing = text_security((const char *)css.s, css.n);
+        text_view_done(w->scan.scratch, &css);
     }
 }
 
@@ -1230,8 +1269,8 @@ static int walk_events(walk *w, uint32_t events)
 static int mask_named_secrets(walk *w)
 {
     int err = VEIL_OK;
-    for (uint32_t k = 0; k < w->tape->n_secrets && !err; k++) {
-        uint32_t v = w->tape->secrets[k];
+    for (uint32_t k = 0; k < w->tape->secrets.n && !err; k++) {
+        uint32_t v = w->tape->secrets.v[k];
         if (!(w->tape->tok[v].flags & TOK_F_VISITED))
             w->scan.findings->count[MASKER_SECRET]++;
         err = mask_whole(w, v, MASK_VALUE);
@@ -1246,6 +1285,7 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
     const json_tok *t = s->tape.tok;
     const uint32_t root = 1;
     read_labels(&w);
+    read_styles(&w);
     /* an array of events; or an object: an event, a wire batch, or both */
     int err = t[root].kind == TOK_ARR ? walk_events(&w, root) : walk_event(&w, root);
     return err ? err : mask_named_secrets(&w);

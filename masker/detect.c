@@ -589,16 +589,34 @@ static int phone_at(scan_ctx *c, const text_view *v, size_t i, size_t *end)
     return mask_digits(c, v, i, ph.end);
 }
 
+/* Whether the digit groups of [i, stop) are a date: day, month and year in
+ * some order (01.02.2024, 2024-01-02, 01/15/2024), or written with '/'. */
+static bool date_like(const text_view *v, size_t i, size_t stop)
+{
+    size_t len[4], n = 0;
+    for (size_t k = i; k < stop && n < 4;) {
+        size_t g = k;
+        while (k < stop && is_digit(v->s[k]))
+            k++;
+        len[n++] = k - g;
+        while (k < stop && !is_digit(v->s[k]))
+            if (v->s[k++] == '/')
+                return true;
+    }
+    return n == 3 && ((len[0] <= 2 && len[1] <= 2 && len[2] == 4) ||
+                      (len[0] == 4 && len[1] <= 2 && len[2] <= 2));
+}
+
 /*
  * A phone number the visitor is typing, in a field that is not known to be
  * one: a cluster that starts like a phone (a trunk 0, a '+' or a '(' before
  * it, a group of three) is masked from its sixth digit on, since the
  * keystrokes before the number is whole would show all but its last digits.
- * A date ("01/15/2024") is not taken for one.
+ * A date is not taken for one.
  */
 static int typed_phone(scan_ctx *c, const text_view *v, size_t i, size_t stop)
 {
-    if (!phone_may_start(v, i) || memchr(v->s + i, '/', stop - i))
+    if (!phone_may_start(v, i) || date_like(v, i, stop))
         return VEIL_OK;
     count(c, MASKER_PHONE);
     return mask_digits(c, v, i, stop);

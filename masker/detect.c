@@ -435,14 +435,21 @@ static bool valid_tld(const text_view *v, size_t t, size_t e)
     return true;
 }
 
-/* Email around the '@' at i: masked whole but for '@' and '.'; returns its end, or 0. */
-static size_t try_email(scan_ctx *c, const text_view *v, size_t i, int *err)
+/* The start of the local part before the '@' at i (i: none). */
+static size_t local_part_start(const text_view *v, size_t i)
 {
     size_t s = i;
     while (s > 0 && i - s < 128 && local_char(v->s[s - 1]))
         s--;
     while (s < i && v->s[s] == '.')
         s++;
+    return s;
+}
+
+/* Email around the '@' at i: masked whole but for '@' and '.'; returns its end, or 0. */
+static size_t try_email(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    size_t s = local_part_start(v, i);
     size_t e = i + 1;
     while (e < v->n && domain_char(v->s[e]))
         e++;
@@ -468,9 +475,7 @@ static size_t try_email(scan_ctx *c, const text_view *v, size_t i, int *err)
  */
 static size_t typed_email(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
-    size_t s = i;
-    while (s > 0 && i - s < 128 && local_char(v->s[s - 1]))
-        s--;
+    size_t s = local_part_start(v, i);
     if (s == i)
         return 0;
     size_t e = i + 1;

@@ -938,8 +938,10 @@ static size_t try_token(scan_ctx *c, const text_view *v, size_t i, int *err)
         return 0; /* a longer word: neither */
     if (i - s >= 3 && v->s[s] == 'e' && v->s[s + 1] == 'y' && v->s[s + 2] == 'J')
         return jwt_at(c, v, s, err);
-    /* nearly every other digit has no word and space before its word */
-    if (s >= 6 && v->s[s - 1] == ' ' && is_alpha(v->s[s - 2]))
+    /* nearly every other digit has no scheme's last letter and a space before
+     * its word ("Bearer", "Basic", "Token", "Digest") */
+    uint8_t last = s >= 6 && v->s[s - 1] == ' ' ? v->s[s - 2] | 0x20 : 0;
+    if (last == 'r' || last == 'c' || last == 'n' || last == 't')
         return scheme_credential_at(c, v, s, err);
     return 0;
 }

@@ -25,6 +25,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -332,9 +333,11 @@ static uint8_t rr_key_of(const char *s, size_t n)
     case 15:
         IS(RR_KEY_CONTENTEDITABLE);
         break;
-    case 19:
-        IS(RR_KEY_RR_IS_PASSWORD);
-        IS(RR_KEY_VEIL_SENSITIVE);
+    case 19: /* the markers that mask: in any case, as an XHTML or SVG page may write them */
+        if (!strncasecmp(s, RR_KEY_NAMES[RR_KEY_RR_IS_PASSWORD], n))
+            return RR_KEY_RR_IS_PASSWORD;
+        if (!strncasecmp(s, RR_KEY_NAMES[RR_KEY_VEIL_SENSITIVE], n))
+            return RR_KEY_VEIL_SENSITIVE;
         break;
     }
 #undef IS

@@ -289,12 +289,15 @@ typedef struct {
     uint32_t attrs;
     uint32_t known[A_COUNT];
     uint32_t present; /* bit i: known[i] is set */
+    bool repeated;    /* one of them is written twice */
 } attr_reader;
 
 static void attr_reader_init(attr_reader *r, walk *w, uint32_t attrs)
 {
+    uint64_t shapes = w->scan.findings->count[MASKER_SHAPE]; /* mask_duplicate() counts one */
     r->attrs = attrs;
     r->present = members(w, attrs, &ATTR_FIELDS, A_COUNT, r->known);
+    r->repeated = w->scan.findings->count[MASKER_SHAPE] != shapes;
 }
 
 /* An attribute's raw value, "" for a non-string value, NULL when absent
@@ -621,6 +624,8 @@ static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *at
     uint8_t f = tag_flags(w, tag_form(w, tag), r);
     if (r->present & ~(1u << A_VALUE)) /* most elements carry none of the attributes read here */
         f |= attr_flags(w, r);
+    if (r->repeated) /* {"type":"password","type":"text"}: which one holds is unknowable */
+        f |= NF_SENSITIVE;
     if ((f & NF_INPUT) && pii_field(w, r))
         f |= NF_PII;
     *atoms = 0;

@@ -60,6 +60,7 @@ enum rr_key {
     RR_KEY_PAYLOAD,
     RR_KEY_ARIA_LABEL,
     RR_KEY_PLACEHOLDER,
+    RR_KEY_ARIA_LABELLEDBY,
     RR_KEY_CSS_TEXT, /* the three keys whose string values may be CSS, in a row */
     RR_KEY_RULE,
     RR_KEY_PROPERTY,
@@ -156,9 +157,10 @@ typedef struct {
  * the tape: `keys` holds the few that need the scan too (an email or a card
  * used as a key), as string tokens of their own. `secrets` lists the values
  * of members whose key names a secret (secret_name_like()), `labels` the
- * <label> elements (by their tagName token), `styles` what may carry a
- * stylesheet (`_cssText`, a rule, a declared property, a style text node's
- * `isStyle`); labels and styles are read before the walk.
+ * <label> elements (by their tagName token), `labelledby` the fields
+ * labelled by other elements, `styles` what may carry a stylesheet
+ * (`_cssText`, a rule, a declared property, a style text node's `isStyle`);
+ * all three are read before the walk.
  */
 typedef struct {
     json_tok *tok;
@@ -170,6 +172,7 @@ typedef struct {
     uint32_t cap_keys;
     tok_list secrets;
     tok_list labels;
+    tok_list labelledby; /* aria-labelledby values */
     tok_list styles;
     struct key_memo *key_memo; /* kept across batches: what key names mean (json.re) */
 } json_tape;

@@ -264,6 +264,7 @@ static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {
     [RR_KEY_PAYLOAD] = "payload",
     [RR_KEY_ARIA_LABEL] = "aria-label",
     [RR_KEY_PLACEHOLDER] = "placeholder",
+    [RR_KEY_ARIA_LABELLEDBY] = "aria-labelledby",
     [RR_KEY_CSS_TEXT] = "_cssText",
     [RR_KEY_RULE] = "rule",
     [RR_KEY_PROPERTY] = "property",
@@ -332,6 +333,7 @@ static uint8_t rr_key_of(const char *s, size_t n)
         break;
     case 15:
         IS(RR_KEY_CONTENTEDITABLE);
+        IS(RR_KEY_ARIA_LABELLEDBY);
         break;
     case 19: /* the markers that mask: in any case, as an XHTML or SVG page may write them */
         if (!strncasecmp(s, RR_KEY_NAMES[RR_KEY_RR_IS_PASSWORD], n))
@@ -928,8 +930,9 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
     } else if ((labelled == RR_KEY_ARIA_LABEL || labelled == RR_KEY_PLACEHOLDER) &&
                card_label_like(text, n)) {
         pushed->flags |= TOK_F_CARD_NAME;
-    } else if ((unsigned)(labelled - RR_KEY_CSS_TEXT) <= RR_KEY_PROPERTY - RR_KEY_CSS_TEXT) {
-        return note(&t->styles, t->n - 1, 16); /* CSS: read before the walk */
+    } else if ((unsigned)(labelled - RR_KEY_ARIA_LABELLEDBY) <=
+               RR_KEY_PROPERTY - RR_KEY_ARIA_LABELLEDBY) { /* read before the walk */
+        return note(labelled == RR_KEY_ARIA_LABELLEDBY ? &t->labelledby : &t->styles, t->n - 1, 16);
     }
     return VEIL_OK;
 }
@@ -1238,6 +1241,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
     if (len > MASKER_MAX_INPUT)
         return fail_at(err, json, base, "input too large", VEIL_ETOOBIG);
     t->n = t->candidates.n = t->n_keys = t->secrets.n = t->labels.n = t->styles.n = 0;
+    t->labelledby.n = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
         return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
@@ -1297,6 +1301,7 @@ void json_tape_free(json_tape *t)
     free(t->keys);
     free(t->secrets.v);
     free(t->labels.v);
+    free(t->labelledby.v);
     free(t->styles.v);
     free(t->key_memo);
     *t = (json_tape){0};

@@ -22,7 +22,7 @@ typedef struct {
     uint8_t state;
 } state_memo;
 
-enum { MEMO_SLOTS = 64, CHAIN_PARTS = 16, SHORT_PART = 64 };
+enum { MEMO_SLOTS = 64, CHAIN_PARTS = 16, SHORT_PART = 64, LABELLED_CARDS = 32, LABEL_REFS = 32 };
 
 typedef struct {
     masker_session *s;
@@ -38,6 +38,9 @@ typedef struct {
     text_part chain[CHAIN_PARTS];
     size_t n_chain;
     bool selectors; /* the site has selectors: each element's atoms are kept */
+    /* node ids of this batch's fields that aria-labelledby ties to a card label */
+    uint32_t labelled_cards[LABELLED_CARDS];
+    size_t n_labelled_cards;
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -879,6 +882,97 @@ static void read_labels(walk *w)
     }
 }
 
+/* ---- fields labelled by other elements (aria-labelledby) ------------------------ */
+
+/* One DOM id an aria-labelledby value names. */
+typedef struct {
+    const char *id;
+    size_t len;
+    bool card; /* the element with that id names a card field */
+} label_ref;
+
+/* Calls on_id(id, len, ctx) for each space-separated id of string token v
+ * until it returns true; returns whether one did. */
+static bool each_id(const walk *w, uint32_t v, bool (*on_id)(const char *, size_t, void *),
+                    void *ctx)
+{
+    size_t len;
+    const char *s = attr_value(w, v, &len);
+    for (size_t i = 0; s && i < len;) {
+        while (i < len && s[i] == ' ')
+            i++;
+        size_t from = i;
+        while (i < len && s[i] != ' ')
+            i++;
+        if (i > from && on_id(s + from, i - from, ctx))
+            return true;
+    }
+    return false;
+}
+
+typedef struct {
+    label_ref *refs;
+    size_t n;
+} label_refs;
+
+static bool add_ref(const char *id, size_t len, void *ctx)
+{
+    label_refs *r = ctx;
+    if (r->n < LABEL_REFS)
+        r->refs[r->n++] = (label_ref){id, len, false};
+    return false;
+}
+
+static bool is_card_ref(const char *id, size_t len, void *ctx)
+{
+    const label_refs *r = ctx;
+    for (size_t k = 0; k < r->n; k++)
+        if (r->refs[k].card && r->refs[k].len == len && !memcmp(r->refs[k].id, id, len))
+            return true;
+    return false;
+}
+
+/*
+ * Before the walk: a field whose aria-labelledby names an element of this
+ * batch whose text names a card field ("Card number") is a card field. The
+ * batch's DOM ids are read in one pass over the tape, only when a field
+ * has the attribute.
+ */
+static void read_labelledby(walk *w)
+{
+    const tok_list *fields = &w->tape->labelledby;
+    label_ref refs[LABEL_REFS];
+    label_refs r = {refs, 0};
+    for (uint32_t k = 0; k < fields->n; k++)
+        each_id(w, fields->v[k], add_ref, &r);
+    const json_tok *t = w->tape->tok;
+    bool any = false;
+    for (uint32_t i = 1; i < w->tape->n && r.n; i++) {
+        if (t[i].kind != TOK_STR || t[i].key != RR_KEY_ID)
+            continue; /* (a node's own id is a number; a DOM id a string) */
+        for (size_t k = 0; k < r.n; k++)
+            if (!refs[k].card && refs[k].len == t[i].len &&
+                !memcmp(refs[k].id, w->scan.json + t[i].start, t[i].len))
+                any |= refs[k].card =
+                    label_names_card(w, enclosing_object(w, enclosing_object(w, i)));
+    }
+    static const field_set id = {{AT(RR_KEY_ID, 0)}};
+    for (uint32_t k = 0; any && k < fields->n && w->n_labelled_cards < LABELLED_CARDS; k++) {
+        uint32_t node_id, m;
+        members(w, enclosing_object(w, enclosing_object(w, fields->v[k])), &id, 1, &m);
+        if (each_id(w, fields->v[k], is_card_ref, &r) && as_uint(w, m, &node_id))
+            w->labelled_cards[w->n_labelled_cards++] = node_id;
+    }
+}
+
+static bool labelled_card(const walk *w, uint32_t id)
+{
+    for (size_t k = 0; k < w->n_labelled_cards; k++)
+        if (w->labelled_cards[k] == id)
+            return true;
+    return false;
+}
+
 /* ---- stylesheets ---------------------------------------------------------------- */
 
 /*
@@ -944,6 +1038,8 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     uint8_t form = tag_form(w, m[N_TAG]);
     if ((*state & IN_CARD_LABEL) && form_field(form))
         flags |= NF_CARD; /* a field inside <label>Card number ...</label> */
+    if (w->n_labelled_cards && has_id && labelled_card(w, id))
+        flags |= NF_CARD; /* aria-labelledby names a card label */
     if (has_id && id)     /* added again: once a password, always one */
         flags = set_node(w, id, parent, flags, atoms);
     int err = VEIL_OK;
@@ -1290,6 +1386,7 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
     const json_tok *t = s->tape.tok;
     const uint32_t root = 1;
     read_labels(&w);
+    read_labelledby(&w);
     read_styles(&w);
     /* an array of events; or an object: an event, a wire batch, or both */
     int err = t[root].kind == TOK_ARR ? walk_events(&w, root) : walk_event(&w, root);

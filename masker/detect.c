@@ -660,12 +660,6 @@ static bool credential_char(uint8_t ch)
            ch == '/' || ch == '=';
 }
 
-/*
- * After "Name:" in a header line or a log ("Authorization: Bearer x1y2",
- * "token: ab12cd"), the value when it reads as a credential: one word of 6
- * or more characters with a digit in it, maybe after an auth scheme. Prose
- * ("Password: at least 8 characters") is left alone. [*start, end) or 0.
- */
 /* The length of the auth scheme and space ("Bearer ", "Basic ", "Token ",
  * "Digest ") at k, or 0. */
 static size_t auth_scheme_at(const text_view *v, size_t k)
@@ -683,6 +677,12 @@ static size_t auth_scheme_at(const text_view *v, size_t k)
     return 0;
 }
 
+/*
+ * After "Name:" in a header line or a log ("Authorization: Bearer x1y2",
+ * "token: ab12cd"), the value when it reads as a credential: one word of 6
+ * or more characters with a digit in it, maybe after an auth scheme. Prose
+ * ("Password: at least 8 characters") is left alone. [*start, end) or 0.
+ */
 static size_t header_value(const text_view *v, size_t k, size_t *start)
 {
     while (k < v->n && v->s[k] == ' ')

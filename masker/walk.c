@@ -598,11 +598,6 @@ static uint8_t selector_flags(const walk *w, uint64_t atoms)
 }
 
 /*
- * Flags from an element's tag (token `tag`, 0 when unknown) and attributes.
- * The tag's bytes are read only for selectors: the tokenizer already said
- * which form field it names, while those bytes were in cache.
- */
-/*
  * An input for an email address or a phone number: by its type, its
  * autocomplete tokens, or its name or id. Its value is PII however it is
  * typed: the keystrokes of "jane@example" come before there is an address
@@ -622,6 +617,11 @@ static bool pii_field(const walk *w, const attr_reader *r)
            ((v = known_attr(w, r, A_ID, &len)) && pii_name_like(v, len));
 }
 
+/*
+ * Flags from an element's tag (token `tag`, 0 when unknown) and attributes.
+ * The tag's bytes are read only for selectors: the tokenizer already said
+ * which form field it names, while those bytes were in cache.
+ */
 static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *atoms)
 {
     uint8_t f = tag_flags(w, tag_form(w, tag), r);

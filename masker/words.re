@@ -162,18 +162,26 @@ static bool secret_word_at(const unsigned char *p)
     */
 }
 
-bool secret_name_like(const char *v, size_t len)
+/* Whether a part starts anywhere in the compact copy of v, or a whole word
+ * just after a '_' of its worded copy. */
+static bool name_has(const char *v, size_t len, bool (*part_at)(const unsigned char *),
+                     bool (*word_at)(const unsigned char *))
 {
     unsigned char norm[WORDS_MAX];
     size_t n = normalize(v, len, false, norm);
     for (size_t at = 0; at < n; at++)
-        if (secret_part_at(norm + at))
+        if (part_at(norm + at))
             return true;
     n = normalize(v, len, true, norm);
     for (size_t at = 0; at + 1 < n; at++)
-        if (norm[at] == '_' && secret_word_at(norm + at + 1))
+        if (norm[at] == '_' && word_at(norm + at + 1))
             return true;
     return false;
+}
+
+bool secret_name_like(const char *v, size_t len)
+{
+    return name_has(v, len, secret_part_at, secret_word_at);
 }
 
 /* ---- email and phone fields ----------------------------------------------- */
@@ -203,14 +211,5 @@ static bool pii_word_at(const unsigned char *p)
 
 bool pii_name_like(const char *v, size_t len)
 {
-    unsigned char norm[WORDS_MAX];
-    size_t n = normalize(v, len, false, norm);
-    for (size_t at = 0; at < n; at++)
-        if (pii_part_at(norm + at))
-            return true;
-    n = normalize(v, len, true, norm);
-    for (size_t at = 0; at + 1 < n; at++)
-        if (norm[at] == '_' && pii_word_at(norm + at + 1))
-            return true;
-    return false;
+    return name_has(v, len, pii_part_at, pii_word_at);
 }

@@ -1036,6 +1036,13 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     uint64_t atoms;
     uint8_t flags = element_flags(w, m[N_TAG], &r, &atoms);
     uint8_t form = tag_form(w, m[N_TAG]);
+    /* attributes that are not an object (not what rrweb writes) may hold the
+     * sensitive marker unread: the element is taken as sensitive */
+    bool unreadable = m[N_ATTRS] && t[m[N_ATTRS]].kind != TOK_OBJ;
+    if (unreadable) {
+        w->scan.findings->count[MASKER_SHAPE]++;
+        flags |= NF_SENSITIVE;
+    }
     if ((*state & IN_CARD_LABEL) && form_field(form))
         flags |= NF_CARD; /* a field inside <label>Card number ...</label> */
     if (w->n_labelled_cards && has_id && labelled_card(w, id))
@@ -1045,10 +1052,10 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     int err = VEIL_OK;
     if (r.known[A_VALUE])
         err = element_value(w, r.known[A_VALUE], flags, *state);
-    if (!err && ((flags & (NF_SENSITIVE | NF_CARD | NF_PASSWORD)) || (*state & IN_SENSITIVE)))
+    if (!err && unreadable)
+        err = mask_whole(w, m[N_ATTRS], MASK_VALUE);
+    else if (!err && ((flags & (NF_SENSITIVE | NF_CARD | NF_PASSWORD)) || (*state & IN_SENSITIVE)))
         err = mask_descriptive_attributes(w, m[N_ATTRS]);
-    else if (!err && m[N_ATTRS] && t[m[N_ATTRS]].kind != TOK_OBJ)
-        err = mask_whole(w, m[N_ATTRS], MASK_VALUE); /* not what rrweb writes */
     size_t len;
     const char *dom_id = known_attr(w, &r, A_ID, &len);
     if (has_id && id && dom_id && len && form_field(form))
@@ -1190,6 +1197,8 @@ static void mutation_flags(walk *w, uint32_t list)
         attr_reader r;
         attr_reader_init(&r, w, m[1]);
         flags |= attr_flags(w, &r);
+        if (m[1] && t[m[1]].kind != TOK_OBJ) /* unreadable: it may set the marker */
+            flags |= NF_SENSITIVE;
         uint64_t atoms = 0;
         if (atoms_used) {
             atoms = element_atoms(w, 0, m[1], nodes_get_atoms(&w->s->nodes, id));
@@ -1210,6 +1219,11 @@ static int mutation_attributes(walk *w, uint32_t list)
         uint32_t id, parent, m[2];
         uint8_t flags;
         members(w, x, &ATTR_MUTATION_FIELDS, 2, m);
+        if (m[1] && t[m[1]].kind != TOK_OBJ) { /* not what rrweb writes */
+            w->scan.findings->count[MASKER_SHAPE]++;
+            err = mask_whole(w, m[1], MASK_VALUE);
+            continue;
+        }
         attr_reader r;
         attr_reader_init(&r, w, m[1]);
         if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {

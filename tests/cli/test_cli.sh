@@ -133,16 +133,11 @@ check "veil mask runs without RocksDB's and Ceph's libraries loaded" \
 wait $mask_pid
 
 # --- veil serve --------------------------------------------------------------
-ingest=$(free_port)
-console=$(free_port)
-printf '[server]\ningest_port = %s\nconsole_port = %s\nstate_dir = st\n[store]\ndata_dir = st/data\nkeys_dir = st/keys\n' \
-    "$ingest" "$console" >serve.conf
-"$VEIL" serve --config serve.conf >serve.out 2>serve.err &
-server_pid=$!
-for _ in $(seq 1 100); do
-    ss -ltn | grep -q ":$console " && ss -ltn | grep -q ":$ingest " && break
-    sleep 0.1
-done
+serve_conf() {
+    printf '[server]\ningest_port = %s\nconsole_port = %s\nstate_dir = st\n[store]\ndata_dir = st/data\nkeys_dir = st/keys\n' \
+        "$1" "$2" >serve.conf
+}
+start_serve serve_conf --config serve.conf
 check "serve listens on both ports" sh -c "ss -ltn | grep -q ':$console ' && ss -ltn | grep -q ':$ingest '"
 check "serve binds only the configured address" sh -c "ss -ltn | grep -q '127.0.0.1:$ingest ' && ! ss -ltn | grep -q '\\*:$ingest '"
 check "self-signed certificate created" test -s st/tls/cert.pem -a -s st/tls/key.pem

@@ -145,14 +145,10 @@ check "a cluster that is down fails with a clear error, not a hang" \
     sh -c "test $status -eq 1 && grep -q 'is the cluster up' err && test $(($(date +%s) - start)) -lt 40"
 
 # --- a running server learns of a rotation made on another node --------------------------------
-console=$(free_port)
-conf st rados mig "$(printf 'ingest_port = %s\nconsole_port = %s\n' "$(free_port)" "$console")" >serve.conf
-"$VEIL" serve --config serve.conf >serve.out 2>serve.err &
-server_pid=$!
-for _ in $(seq 1 100); do
-    ss -ltn | grep -q ":$console " && break
-    sleep 0.1
-done
+rados_serve_conf() {
+    conf st rados mig "$(printf 'ingest_port = %s\nconsole_port = %s\n' "$1" "$2")" >serve.conf
+}
+start_serve rados_serve_conf --config serve.conf
 for _ in $(seq 1 50); do
     grep -q "this node now does rotation" serve.err && break
     sleep 0.1

@@ -189,18 +189,14 @@ check "the new one does, and sessions read the same" cmp -s after-rekey.json exp
 check "and back to the first key" test $? -eq 0
 
 # --- beside a running server --------------------------------------------------------
-console=$(free_port)
 echo "a-metrics-token-of-some-length" >metrics.token
-{
-    printf '[server]\nstate_dir = st\ningest_port = %s\nconsole_port = %s\nmetrics_token_file = metrics.token\n' \
-        "$(free_port)" "$console" && store_section
-} >veil.conf
-"$VEIL" serve >serve.out 2>serve.err &
-server_pid=$!
-for _ in $(seq 1 100); do
-    ss -ltn | grep -q ":$console " && break
-    sleep 0.1
-done
+store_serve_conf() {
+    {
+        printf '[server]\nstate_dir = st\ningest_port = %s\nconsole_port = %s\nmetrics_token_file = metrics.token\n' \
+            "$1" "$2" && store_section
+    } >veil.conf
+}
+start_serve store_serve_conf
 "$VEIL" import --site demo checkout.json >out 2>err
 if rocksdb_only; then
     check "import while the server runs goes through it" contains out "through the running server"

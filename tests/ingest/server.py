@@ -27,9 +27,17 @@ class Server:
                  extra=""):
         self.veil = veil
         self.dir = state or tempfile.mkdtemp(prefix="veil-ingest-")
-        self.port = free_port()
-        self.console = free_port()
-        self.metrics = free_port()
+        self.options = (server, ingest, console, site, extra)
+        self.config = os.path.join(self.dir, "veil.conf")
+        self.write_config()
+        self.proc = None
+        self.admin_password = None
+
+    def write_config(self):
+        """veil.conf with three ports free now (another test may take one
+        before serve binds it: start() then picks again)."""
+        server, ingest, console, site, extra = self.options
+        self.port, self.console, self.metrics = free_port(), free_port(), free_port()
         lines = ["[server]", f"ingest_port = {self.port}", f"console_port = {self.console}",
                  f"metrics_port = {self.metrics}", f"state_dir = {self.dir}/state"]
         lines += [f"{k} = {v}" for k, v in (server or {}).items()]
@@ -38,13 +46,26 @@ class Server:
         lines += ["[site shop]", "key = test-key", "origin = https://shop.test"]
         lines += [f"{k} = {v}" for k, v in (site or {}).items()]
         lines += [extra]
-        self.config = os.path.join(self.dir, "veil.conf")
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
-        self.proc = None
-        self.admin_password = None
 
     def start(self):
+        for attempt in range(5):
+            out = self.launch()
+            if out is not None:
+                break
+            if "port in use" not in self.stderr() or attempt == 4:
+                raise RuntimeError(f"veil serve did not start: {self.stderr()}")
+            self.write_config()
+        self.stdout = out.decode()
+        found = re.search(r"first admin 'admin', one-time password (\S+)", self.stdout)
+        if found:
+            self.admin_password = found.group(1)
+        return self
+
+    def launch(self):
+        """Starts veil serve: what it printed while starting, or None when it
+        exited before it was up."""
         self.log = open(os.path.join(self.dir, "serve.log"), "ab")
         self.proc = subprocess.Popen([self.veil, "serve", "--config", self.config],
                                      stdout=subprocess.PIPE, stderr=self.log)
@@ -52,14 +73,16 @@ class Server:
         deadline = time.time() + 60
         while b"veil serve: console " not in out:  # the last line of the start
             line = self.proc.stdout.readline()
-            if not line or time.time() > deadline:
+            if not line:
+                self.proc.wait()
+                self.proc.stdout.close()
+                self.log.close()
+                self.proc = None
+                return None
+            if time.time() > deadline:
                 raise RuntimeError(f"veil serve did not start: {self.stderr()}")
             out += line
-        self.stdout = out.decode()
-        found = re.search(r"first admin 'admin', one-time password (\S+)", self.stdout)
-        if found:
-            self.admin_password = found.group(1)
-        return self
+        return out
 
     def stderr(self):
         with open(os.path.join(self.dir, "serve.log"), "rb") as f:

@@ -186,7 +186,7 @@ static int on_card(void *user, uint32_t from, uint32_t to)
  * on, so no keystroke shows more than a 6-digit BIN. The chain's digits,
  * whatever the size of its groups, are taken as one number.
  */
-static int typed_card(scan_ctx *c, const text_view *v, size_t i, size_t end)
+static int typed_card(scan_ctx *c, const text_view *v, size_t i, size_t end, bool *masked)
 {
     uint8_t first[6];
     size_t digits = 0;
@@ -196,6 +196,7 @@ static int typed_card(scan_ctx *c, const text_view *v, size_t i, size_t end)
     if (digits < 7 || !card_iin_prefix_ok(first, 6))
         return VEIL_OK;
     count(c, c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE);
+    *masked = true;
     return mask_digits(c, v, i, end);
 }
 
@@ -825,7 +826,8 @@ static int ip_in_cluster(scan_ctx *c, const text_view *v, size_t i, cluster *cl,
 }
 
 /* Phone numbers that start at any group of [i, stop). */
-static int phones_in_cluster(scan_ctx *c, const text_view *v, size_t i, size_t stop, size_t *end)
+static int phones_in_cluster(scan_ctx *c, const text_view *v, size_t i, size_t stop, size_t *end,
+                             bool *found)
 {
     for (size_t g = i; g < stop; g = next_group(v, g, stop)) {
         size_t phone_end = 0;
@@ -833,6 +835,7 @@ static int phones_in_cluster(scan_ctx *c, const text_view *v, size_t i, size_t s
         if (err)
             return err;
         if (phone_end > g) {
+            *found = true;
             g = phone_end;
             *end = phone_end > *end ? phone_end : *end;
         }
@@ -864,18 +867,14 @@ static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
         return err;
     if (hits.found)
         return VEIL_OK;
-    uint64_t cards =
-        c->findings->count[MASKER_CARD_IN_FIELD] + c->findings->count[MASKER_CARD_ELSEWHERE];
-    if (mode == SCAN_TYPED && (err = typed_card(c, v, i, cl.stop)))
+    bool masked = false; /* each digit is masked once: two masks of one byte are refused */
+    if (mode == SCAN_TYPED && (err = typed_card(c, v, i, cl.stop, &masked)))
         return err;
-    if (c->policy->record_pii ||
-        c->findings->count[MASKER_CARD_IN_FIELD] + c->findings->count[MASKER_CARD_ELSEWHERE] !=
-            cards)
-        return VEIL_OK; /* (each digit is masked once: two masks of one byte are refused) */
-    uint64_t phones = c->findings->count[MASKER_PHONE];
-    if ((err = phones_in_cluster(c, v, i, cl.stop, end)))
+    if (c->policy->record_pii || masked)
+        return VEIL_OK;
+    if ((err = phones_in_cluster(c, v, i, cl.stop, end, &masked)))
         return err;
-    if (mode == SCAN_TYPED && c->findings->count[MASKER_PHONE] == phones)
+    if (mode == SCAN_TYPED && !masked)
         return typed_phone(c, v, i, cl.stop);
     return VEIL_OK;
 }

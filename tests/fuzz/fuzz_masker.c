@@ -9,7 +9,8 @@
  *     string, and rewrite a key it found something in;
  *   - no string or key in the output holds a card number, read the way a
  *     person would read it: percent-decoded, with the decimal digits of the
- *     scripts below as digits, invisible characters dropped, and groups of
+ *     scripts below as digits, invisible characters (zero-width, bidi
+ *     marks, variation selectors, combining marks) dropped, and groups of
  *     3-6 digits joined by one space or dash (typographic ones too). This
  *     reading is the oracle's own, simpler than the masker's (text.c), so a
  *     bug in one is not copied into the other;
@@ -111,7 +112,10 @@ static int read_code_point(uint32_t cp)
         cp == 0x2029 || cp == '-' || cp == 0xa0 || cp == 0x3000 || cp == 0x2212 ||
         (cp >= 0x2000 && cp <= 0x200a) || (cp >= 0x2010 && cp <= 0x2015) || cp == 0x202f)
         return READ_SEPARATOR;
-    if (cp == 0xad || cp == 0x200b || cp == 0x200c || cp == 0x200d || cp == 0x2060 || cp == 0xfeff)
+    if (cp == 0xad || cp == 0x61c || cp == 0xfeff || (cp >= 0x200b && cp <= 0x200f) ||
+        (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+        (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0x300 && cp <= 0x36f) ||
+        (cp >= 0x20d0 && cp <= 0x20ff))
         return READ_NOTHING;
     return READ_OTHER;
 }
@@ -122,6 +126,33 @@ static int hex_digit(char ch)
            : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
            : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
                                     : -1;
+}
+
+/* The code point a well-formed UTF-8 sequence at b encodes and its length,
+ * or 0 for bytes a browser would not decode (a stray or missing
+ * continuation byte, an overlong form, a surrogate): E2 80 68 is not
+ * U+2028 but a replacement character and 'h'. */
+static size_t utf8_decode(const unsigned char *b, size_t n, uint32_t *cp)
+{
+    static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t len = b[0] < 0x80    ? 1
+                 : b[0] >= 0xf8 ? 0
+                 : b[0] >= 0xf0 ? 4
+                 : b[0] >= 0xe0 ? 3
+                 : b[0] >= 0xc0 ? 2
+                                : 0;
+    if (!len || len > n)
+        return 0;
+    uint32_t v = len == 1 ? b[0] : b[0] & (0x7f >> len);
+    for (size_t k = 1; k < len; k++) {
+        if ((b[k] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (b[k] & 0x3f);
+    }
+    if (v < least[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
 }
 
 /* The string read into out[] (one entry per visible character); returns how many. */
@@ -138,15 +169,12 @@ static size_t read_string(const char *s, size_t n, int *out)
         }
     }
     for (size_t i = 0; i < m;) {
-        unsigned char c = bytes[i];
-        size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-        uint32_t cp = len == 1 ? c : c & (0x7f >> len);
-        for (size_t k = 1; k < len && i + k < m; k++)
-            cp = cp << 6 | (bytes[i + k] & 0x3f);
-        int r = read_code_point(cp);
+        uint32_t cp;
+        size_t len = utf8_decode(bytes + i, m - i, &cp);
+        int r = len ? read_code_point(cp) : READ_OTHER; /* a browser shows U+FFFD */
         if (r != READ_NOTHING)
             out[count++] = r;
-        i += len;
+        i += len ? len : 1;
     }
     free(bytes);
     return count;

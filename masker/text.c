@@ -9,9 +9,10 @@
  *   3. UTF-8: each code point is read whole;
  *   4. what the code point means here: a decimal digit of any script
  *      (Unicode Nd) becomes its ASCII digit, full-width ASCII becomes ASCII,
- *      typographic spaces become ' ', hyphens and dashes '-', and invisible
- *      characters (zero-width spaces and joiners, soft hyphen, word joiner,
- *      BOM) disappear, so "4242<ZWSP>4242" reads as "42424242".
+ *      typographic spaces become ' ', hyphens and dashes '-', and what
+ *      shows nothing (zero-width spaces and joiners, soft hyphen, bidi marks
+ *      and isolates, variation selectors, combining marks over a digit)
+ *      disappears, so "4242<ZWSP>4242" reads as "42424242".
  * Everything else keeps its UTF-8 bytes. A normalized string is never
  * longer than the raw one.
  */
@@ -58,13 +59,46 @@ static int digit_value(uint32_t cp)
 enum { READ_AS_IS = -1, READ_NOTHING = -2 };
 
 /*
+ * Code points a reader does not see between two digits: Unicode's
+ * Default_Ignorable_Code_Point set (DerivedCoreProperties.txt, Unicode 15:
+ * zero-width spaces and joiners, soft hyphen, the bidi marks, embeddings
+ * and isolates that right-to-left pages and ICU put around numbers,
+ * variation selectors, tags), and the combining marks that draw over the
+ * character before them (a strikethrough, an underline, a keycap: "4" with
+ * U+20E3 is still a 4).
+ */
+static const struct {
+    uint32_t first, last;
+} SHOWS_NOTHING[] = {
+    {0x00AD, 0x00AD},   {0x0300, 0x036F}, {0x061C, 0x061C}, {0x115F, 0x1160},   {0x17B4, 0x17B5},
+    {0x180B, 0x180F},   {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F},   {0x202A, 0x202E},
+    {0x2060, 0x206F},   {0x20D0, 0x20FF}, {0x3164, 0x3164}, {0xFE00, 0xFE0F},   {0xFE20, 0xFE2F},
+    {0xFEFF, 0xFEFF},   {0xFFA0, 0xFFA0}, {0xFFF0, 0xFFF8}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A},
+    {0xE0000, 0xE0FFF},
+};
+
+static bool shows_nothing(uint32_t cp)
+{
+    for (size_t k = 0; k < sizeof SHOWS_NOTHING / sizeof SHOWS_NOTHING[0]; k++) {
+        if (cp < SHOWS_NOTHING[k].first)
+            return false;
+        if (cp <= SHOWS_NOTHING[k].last)
+            return true;
+    }
+    return false;
+}
+
+/*
  * The ASCII byte a non-ASCII code point reads as, READ_NOTHING for an
  * invisible one, or READ_AS_IS to keep its UTF-8 bytes.
  */
 static int reading_of(uint32_t cp)
 {
-    if (cp < 0x660) /* Latin, Greek, Cyrillic, Hebrew...: only three read otherwise */
-        return cp == 0xA0 || cp == 0x85 ? ' ' : cp == 0xAD ? READ_NOTHING : READ_AS_IS;
+    if (cp < 0x660) { /* Latin, Greek, Cyrillic, Hebrew...: only a few read otherwise */
+        if (cp == 0xA0 || cp == 0x85)
+            return ' ';
+        return shows_nothing(cp) ? READ_NOTHING : READ_AS_IS;
+    }
     int d = digit_value(cp);
     if (d >= 0)
         return '0' + d;
@@ -89,22 +123,10 @@ static int reading_of(uint32_t cp)
     case 0xFE58: /* small em dash */
     case 0xFE63: /* small hyphen-minus */
         return '-';
-    case 0x00AD: /* soft hyphen */
-    case 0x180E: /* mongolian vowel separator */
-    case 0x200B: /* zero width space */
-    case 0x200C: /* zero width non-joiner */
-    case 0x200D: /* zero width joiner */
-    case 0x2060: /* word joiner */
-    case 0x2061: /* function application ... */
-    case 0x2062:
-    case 0x2063:
-    case 0x2064: /* ... invisible plus */
-    case 0xFEFF: /* zero width no-break space (BOM) */
-        return READ_NOTHING;
     }
     if (cp >= 0x2000 && cp <= 0x200A) /* en quad ... hair space */
         return ' ';
-    return READ_AS_IS;
+    return shows_nothing(cp) ? READ_NOTHING : READ_AS_IS;
 }
 
 /* ---- the layered reader ------------------------------------------------- */

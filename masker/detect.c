@@ -734,30 +734,108 @@ static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *e
     return end;
 }
 
+/* Where the first blank line after k ends (a header block's end), looking
+ * at most `most` bytes on, or 0. */
+static size_t past_blank_line(const text_view *v, size_t k, size_t most)
+{
+    for (size_t e = k; e + 1 < v->n && e - k < most; e++) {
+        if (v->s[e] != '\n')
+            continue;
+        size_t next = e + 1 + (v->s[e + 1] == '\r');
+        if (next < v->n && v->s[next] == '\n')
+            return next + 1;
+    }
+    return 0;
+}
+
+/*
+ * A part of a multipart form body named like a secret: after
+ * `name="password"` in its Content-Disposition header, the body of the part,
+ * from the blank line that ends its headers to the line that starts the
+ * next boundary ("\r\n--") or the end of the string. At the '=' at i.
+ */
+static size_t try_multipart_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    if (i < 4 || i + 2 >= v->n || v->s[i + 1] != '"' || !follows_text(v, i - 4, "name"))
+        return 0;
+    size_t from = i + 2, to = from;
+    while (to < v->n && to - from < 64 && v->s[to] != '"')
+        to++;
+    if (to >= v->n || v->s[to] != '"' || !secret_name_like((const char *)v->s + from, to - from))
+        return 0;
+    size_t start = past_blank_line(v, to, 512), end = start;
+    if (!start)
+        return 0;
+    while (end < v->n &&
+           !(v->s[end] == '\n' && end + 2 < v->n && v->s[end + 1] == '-' && v->s[end + 2] == '-'))
+        end++;
+    end -= end > start && v->s[end - 1] == '\r' && end < v->n;
+    if (end == start)
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, start, end, "");
+    return end;
+}
+
+/*
+ * An XML element named like a secret ("<password>hunter2</password>",
+ * "<ns:pin>", "<Password type=\"string\">"): its text, when the same name
+ * closes it right after. At the '>' at i that ends the opening tag.
+ */
+static size_t try_xml_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    size_t open = i; /* the '<' of the tag, at most 128 bytes back */
+    while (open > 0 && i - open < 128 && v->s[open - 1] != '<' && v->s[open - 1] != '>')
+        open--;
+    if (open == 0 || v->s[open - 1] != '<')
+        return 0;
+    size_t tag_end = open, name = open; /* prefix:name, then the local name alone */
+    while (tag_end < i &&
+           (is_class(v->s[tag_end], C_DIGIT | C_ALPHA | C_NAME) || v->s[tag_end] == ':')) {
+        if (v->s[tag_end] == ':')
+            name = tag_end + 1;
+        tag_end++;
+    }
+    if (tag_end == name || (tag_end < i && v->s[tag_end] != ' ') ||
+        !secret_name_like((const char *)v->s + name, tag_end - name))
+        return 0;
+    size_t start = i + 1, end = start, tag = tag_end - open;
+    while (end < v->n && v->s[end] != '<')
+        end++;
+    if (end == start || end + 2 + tag >= v->n || v->s[end + 1] != '/' ||
+        memcmp(v->s + end + 2, v->s + open, tag) || v->s[end + 2 + tag] != '>')
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, start, end, "");
+    return end;
+}
+
 /* ---- the scan ---------------------------------------------------------------- */
 
 /* Digits a typed cluster needs before it may be a phone being typed. */
 enum { TYPED_PHONE_DIGITS = 6 };
 
-/* Next normalized offset >= i that may start something: a digit, '@', ':' or '='. */
+/* Next normalized offset >= i that may start something: a digit, '@', ':',
+ * '=' or '>' (an XML element's text). */
 static size_t next_candidate(const text_view *v, size_t i)
 {
 #if defined(__SSE2__)
     const __m128i zero = _mm_set1_epi8('0'), colon_offset = _mm_set1_epi8(':' - '0');
-    const __m128i at = _mm_set1_epi8('@'), eq = _mm_set1_epi8('=');
+    const __m128i at = _mm_set1_epi8('@'), eq = _mm_set1_epi8('='), gt = _mm_set1_epi8('>');
     while (i + 16 <= v->n) {
         __m128i b = _mm_loadu_si128((const __m128i *)(v->s + i));
         __m128i d = _mm_sub_epi8(b, zero);
         __m128i digit_or_colon = _mm_cmpeq_epi8(_mm_min_epu8(d, colon_offset), d);
-        __m128i hit = _mm_or_si128(digit_or_colon,
-                                   _mm_or_si128(_mm_cmpeq_epi8(b, at), _mm_cmpeq_epi8(b, eq)));
-        int m = _mm_movemask_epi8(hit);
+        __m128i signs = _mm_or_si128(_mm_cmpeq_epi8(b, at),
+                                     _mm_or_si128(_mm_cmpeq_epi8(b, eq), _mm_cmpeq_epi8(b, gt)));
+        int m = _mm_movemask_epi8(_mm_or_si128(digit_or_colon, signs));
         if (m)
             return i + (size_t)__builtin_ctz((unsigned)m);
         i += 16;
     }
 #endif
-    while (i < v->n && !(v->s[i] >= '0' && v->s[i] <= ':') && v->s[i] != '@' && v->s[i] != '=')
+    while (i < v->n && !(v->s[i] >= '0' && v->s[i] <= ':') && v->s[i] != '@' && v->s[i] != '=' &&
+           v->s[i] != '>')
         i++;
     return i;
 }
@@ -960,7 +1038,12 @@ static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
         } else if (ch == '=' || ch == ':') {
             if ((e = try_named_secret(c, v, i, &err)))
                 next = e;
+            else if (ch == '=' && (e = try_multipart_secret(c, v, i, &err)))
+                next = e;
             else if (ch == ':' && (e = try_ipv6(c, v, i, &err)))
+                next = e;
+        } else if (ch == '>') {
+            if ((e = try_xml_secret(c, v, i, &err)))
                 next = e;
         } else if (i > 0 && (e = try_token(c, v, i, &err))) {
             next = e;

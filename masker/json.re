@@ -79,7 +79,7 @@ static enum lex lex_token(const unsigned char **cursor, const unsigned char **to
  * (adjacent in ASCII), '@', and '=' (a named secret: "token=..."). */
 static inline bool pattern_byte(unsigned char ch)
 {
-    return (unsigned char)(ch - '0') <= ':' - '0' || ch == '@' || ch == '=';
+    return (unsigned char)(ch - '0') <= ':' - '0' || ch == '@' || ch == '=' || ch == '>';
 }
 
 /* The first bytes of UTF-8 sequences that can be a decimal digit of another
@@ -106,7 +106,7 @@ skip_plain(const unsigned char *p, const unsigned char *end, bool patterns, bool
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
     const __m128i space = _mm_set1_epi8(0x20), zero = _mm_set1_epi8('0');
     const __m128i colon_offset = _mm_set1_epi8(':' - '0'), at = _mm_set1_epi8('@');
-    const __m128i eq = _mm_set1_epi8('=');
+    const __m128i eq = _mm_set1_epi8('='), gt = _mm_set1_epi8('>');
     while (end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)p);
         __m128i hit =
@@ -116,7 +116,9 @@ skip_plain(const unsigned char *p, const unsigned char *end, bool patterns, bool
         if (patterns) {
             __m128i d = _mm_sub_epi8(v, zero);
             __m128i pat = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d, colon_offset), d),
-                                       _mm_or_si128(_mm_cmpeq_epi8(v, at), _mm_cmpeq_epi8(v, eq)));
+                                       _mm_or_si128(_mm_cmpeq_epi8(v, at),
+                                                    _mm_or_si128(_mm_cmpeq_epi8(v, eq),
+                                                                 _mm_cmpeq_epi8(v, gt))));
             unsigned before_stop = mask ? (mask - 1) & ~mask : 0xffff;
             *seen |= ((unsigned)_mm_movemask_epi8(pat) & before_stop) != 0;
         }

@@ -144,7 +144,8 @@ static bool secret_part_at(const unsigned char *p)
       | "apikey" | "accesskey" | "privatekey" | "credential" | "signature"
       | "authorization" | "authtoken" | "bearer" | "cookie" | "sessionid" | "sessid"
       | "csrf" | "xsrf" | "jwt" | "creditcard" | "cardnumber" | "ccnumber"
-      | "cvv" | "cvc" | "cvn" | "iban" | "socialsecurity"
+      | "cvv" | "cvc" | "cvn" | "ccv" | "cav2" | "cardcode" | "securitycode" | "cryptogram"
+      | "cardverification" | "verificationvalue" | "iban" | "socialsecurity"
             { return true; }
         [^] { return false; }
     */
@@ -156,7 +157,7 @@ static bool secret_word_at(const unsigned char *p)
     const unsigned char *YYMARKER, *YYCURSOR = p;
     /*!re2c
         ("pin" | "otp" | "ssn" | "pan" | "pwd" | "pass" | "auth" | "sid" | "sig" | "cv2"
-         | "csc") "_"
+         | "csc" | "cvd") "_"
             { return true; }
         [^] { return false; }
     */

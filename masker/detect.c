@@ -777,6 +777,91 @@ static size_t try_multipart_secret(scan_ctx *c, const text_view *v, size_t i, in
     return end;
 }
 
+/* Whether v[at, at + len) is `word`, in any case. */
+static bool word_is(const text_view *v, size_t at, size_t len, const char *word)
+{
+    return strlen(word) == len && follows_text(v, at, word);
+}
+
+/* Whether the value of attribute v[name, name + name_len) =
+ * v[val, val + val_len) makes a field of markup a secret one. */
+static bool secret_attribute(const text_view *v, size_t name, size_t name_len, size_t val,
+                             size_t val_len)
+{
+    const char *value = (const char *)v->s + val;
+    if (word_is(v, name, name_len, "type"))
+        return word_is(v, val, val_len, "password");
+    if (word_is(v, name, name_len, "name") || word_is(v, name, name_len, "id") ||
+        word_is(v, name, name_len, "autocomplete"))
+        return secret_name_like(value, val_len) || card_like(value, val_len) ||
+               (val_len >= 13 && memmem(value, val_len, "one-time-code", 13));
+    return name_len >= 19 && follows_text(v, name, "data-veil-sensitive");
+}
+
+/*
+ * Whether the tag v[open, close) of markup held in a string (an HTML
+ * fragment in a response body, outerHTML in a console log, an iframe's
+ * srcdoc) is a field whose value is a secret: a password input, a field
+ * named or autocompleted like a secret or a card field, one marked
+ * sensitive.
+ */
+static bool markup_field_secret(const text_view *v, size_t open, size_t close)
+{
+    bool secret = false;
+    for (size_t k = open; k < close && !secret;) {
+        while (k < close && !is_class(v->s[k], C_ALPHA))
+            k++;
+        size_t name = k;
+        while (k < close && (is_class(v->s[k], C_ALPHA | C_DIGIT) || v->s[k] == '-'))
+            k++;
+        size_t name_len = k - name, val = k, val_end = k;
+        if (k < close && v->s[k] == '=') {
+            uint8_t quote = ++k < close && (v->s[k] == '"' || v->s[k] == '\'') ? v->s[k++] : 0;
+            for (val = k; k < close && (quote ? v->s[k] != quote : v->s[k] != ' '); k++)
+                ;
+            val_end = k;
+            k += quote && k < close;
+        }
+        secret = name_len && secret_attribute(v, name, name_len, val, val_end - val);
+    }
+    return secret;
+}
+
+/*
+ * A value attribute in markup held in a string, of a field whose other
+ * attributes make it a secret (`<input type=password value="...">`,
+ * `<input name="cvc" value="737">`). At the '=' at i after "value".
+ */
+static size_t try_markup_value(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    if (i < 6 || !follows_text(v, i - 5, "value") || is_class(v->s[i - 6], C_ALPHA | C_NAME))
+        return 0;
+    size_t open = i - 5, close = i;
+    while (open > 0 && i - open < 512 && v->s[open - 1] != '<' && v->s[open - 1] != '>')
+        open--;
+    if (open == 0 || v->s[open - 1] != '<')
+        return 0;
+    for (uint8_t quote = 0; close < v->n && close - i < 1024 && (quote || v->s[close] != '>');
+         close++)
+        if (v->s[close] == '"' || v->s[close] == '\'')
+            quote = quote == v->s[close] ? 0 : quote ? quote : v->s[close];
+    if (close >= v->n || v->s[close] != '>' || !markup_field_secret(v, open, close))
+        return 0;
+    size_t start = i + 1;
+    start += start + 1 < close && v->s[start] == '\\'; /* \" of JSON held in the string */
+    uint8_t quote =
+        start < close && (v->s[start] == '"' || v->s[start] == '\'') ? v->s[start++] : 0;
+    size_t end = start;
+    while (end < close && (quote ? v->s[end] != quote : v->s[end] != ' ' && v->s[end] != '/'))
+        end++;
+    end -= quote && end > start && v->s[end - 1] == '\\';
+    if (end == start)
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, start, end, "");
+    return end;
+}
+
 /*
  * An XML element named like a secret ("<password>hunter2</password>",
  * "<ns:pin>", "<Password type=\"string\">"): its text, when the same name
@@ -1038,7 +1123,8 @@ static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
         } else if (ch == '=' || ch == ':') {
             if ((e = try_named_secret(c, v, i, &err)))
                 next = e;
-            else if (ch == '=' && (e = try_multipart_secret(c, v, i, &err)))
+            else if (ch == '=' && ((e = try_multipart_secret(c, v, i, &err)) ||
+                                   (e = try_markup_value(c, v, i, &err))))
                 next = e;
             else if (ch == ':' && (e = try_ipv6(c, v, i, &err)))
                 next = e;

@@ -6,7 +6,8 @@
  * Four layers are undone, in this order, so that none can hide another:
  *   1. JSON escapes ("\u0034" is "4");
  *   2. percent-encoding ("%34", "%EF%BC%94", "%40", "%20");
- *   3. UTF-8: each code point is read whole;
+ *   3. UTF-8, and HTML character references in markup held in a string
+ *      ("&#52;", "&#x34;", "&nbsp;", "&commat;"): each code point is read whole;
  *   4. what the code point means here: a decimal digit of any script
  *      (Unicode Nd) becomes its ASCII digit, full-width ASCII becomes ASCII,
  *      typographic spaces become ' ', hyphens and dashes '-', and what
@@ -277,12 +278,77 @@ static void emit(text_builder *tb, const uint8_t *bytes, size_t k, uint32_t from
 
 static void emit_code_point(text_builder *tb, uint32_t cp, uint32_t from, uint32_t to);
 
+/* The named character references that read as something the detectors
+ * see (a space, a dash, nothing, '@', a delimiter of names and values). */
+static const struct {
+    char name[8];
+    uint32_t cp;
+} CHAR_REFERENCES[] = {
+    {"nbsp", 0xA0},     {"ensp", 0x2002},  {"emsp", 0x2003},   {"thinsp", 0x2009},
+    {"hairsp", 0x200A}, {"numsp", 0x2007}, {"puncsp", 0x2008}, {"shy", 0xAD},
+    {"zwj", 0x200D},    {"zwnj", 0x200C},  {"lrm", 0x200E},    {"rlm", 0x200F},
+    {"hyphen", 0x2010}, {"dash", 0x2010},  {"ndash", 0x2013},  {"mdash", 0x2014},
+    {"minus", 0x2212},  {"commat", '@'},   {"period", '.'},    {"colon", ':'},
+    {"equals", '='},    {"amp", '&'},      {"quot", '"'},      {"apos", '\''},
+    {"lt", '<'},        {"gt", '>'},       {"Tab", '\t'},      {"NewLine", '\n'},
+};
+
+/* The named reference whose name starts at p (n bytes on) and ends in ';':
+ * its length from p, 0 if none. */
+static size_t reference_name(const uint8_t *p, size_t n, uint32_t *cp)
+{
+    size_t len = 0; /* "&self", "&mut" of code: no ';' soon after */
+    while (len < n && len < 8 && p[len] != ';')
+        len++;
+    if (len < 2 || len == n || p[len] != ';')
+        return 0;
+    for (size_t r = 0; r < sizeof CHAR_REFERENCES / sizeof CHAR_REFERENCES[0]; r++) {
+        if (!memcmp(p, CHAR_REFERENCES[r].name, len) && !CHAR_REFERENCES[r].name[len]) {
+            *cp = CHAR_REFERENCES[r].cp;
+            return len + 1;
+        }
+    }
+    return 0;
+}
+
+/* A character reference at b[0] == '&': numeric ("&#52;", "&#x34;", the
+ * ';' may be missing, as browsers allow) or named ("&nbsp;"). Its length,
+ * 0 if none. */
+static size_t char_reference(const raw_byte *b, size_t n, uint32_t *cp)
+{
+    uint8_t name[12];
+    size_t k = 1;
+    if (k < n && b[k].byte == '#') {
+        bool hex = ++k < n && (b[k].byte | 0x20) == 'x';
+        k += hex;
+        uint32_t v = 0;
+        size_t first = k;
+        for (; k < n; k++) { /* any number of digits; past U+10FFFF it stays invalid */
+            int d = hex_value(b[k].byte);
+            if (d < 0 || (!hex && d > 9))
+                break;
+            v = v > 0x10ffff ? v : v * (hex ? 16 : 10) + (uint32_t)d;
+        }
+        if (k == first || v == 0 || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+            return 0;
+        *cp = v;
+        return k + (k < n && b[k].byte == ';');
+    }
+    size_t m = 0;
+    for (; m < sizeof name && 1 + m < n; m++)
+        name[m] = b[1 + m].byte;
+    size_t len = reference_name(name, m, cp);
+    return len ? 1 + len : 0;
+}
+
 /* Layers 3 and 4: code points, and what each reads as. */
 static void read_code_points(text_builder *tb, const raw_byte *b, size_t n)
 {
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t len = utf8_sequence(b + i, n - i, &cp);
+        size_t len = b[i].byte == '&' ? char_reference(b + i, n - i, &cp) : 0;
+        if (!len)
+            len = utf8_sequence(b + i, n - i, &cp);
         uint32_t from = b[i].from, to = b[len ? i + len - 1 : i].to;
         if (!len) { /* invalid bytes (only percent-encoding can make them) */
             emit(tb, (const uint8_t *)"?", 1, from, to);
@@ -326,11 +392,18 @@ static int scratch_reserve(decode_scratch *d, size_t n)
     return VEIL_OK;
 }
 
-/* Whether raw holds a "%XX" (CSS percentages, "100%;", do not count). */
-static bool has_percent_escape(const uint8_t *raw, size_t len)
+/* Whether raw holds a layer the one-pass reading does not undo: a "%XX"
+ * (CSS percentages, "100%;", do not count), or a character reference: "&#",
+ * or '&' and a name of CHAR_REFERENCES ("?a=1&b=2" does not count). */
+static bool has_layers(const uint8_t *raw, size_t len)
 {
-    for (const uint8_t *p = raw; (p = memchr(p, '%', len - (size_t)(p - raw))) != NULL; p++)
-        if ((size_t)(p - raw) + 2 < len && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0)
+    const uint8_t *p, *end = raw + len;
+    for (p = raw; (p = memchr(p, '%', (size_t)(end - p))) != NULL; p++)
+        if (end - p > 2 && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0)
+            return true;
+    uint32_t cp;
+    for (p = raw; (p = memchr(p, '&', (size_t)(end - p))) != NULL; p++)
+        if (end - p > 1 && (p[1] == '#' || reference_name(p + 1, (size_t)(end - p - 1), &cp)))
             return true;
     return false;
 }
@@ -442,18 +515,19 @@ int text_view_of(decode_scratch *d, const char *json, const json_tok *t, text_vi
 {
     const uint8_t *raw = (const uint8_t *)json + t->start;
     *v = (text_view){.s = raw, .n = t->len, .raw_start = t->start, .raw_len = t->len};
-    bool percent = has_percent_escape(raw, t->len), escaped = t->flags & TOK_F_ESCAPED;
-    if (!percent && !escaped && ((t->flags & TOK_F_ASCII) || !reads_otherwise(raw, t->len)))
+    bool layered = has_layers(raw, t->len);
+    bool escaped = t->flags & TOK_F_ESCAPED;
+    if (!layered && !escaped && ((t->flags & TOK_F_ASCII) || !reads_otherwise(raw, t->len)))
         return VEIL_OK; /* the string reads as its own bytes */
     int err = scratch_reserve(d, t->len);
     if (err)
         return err;
     text_builder tb = {.raw = raw, .out = d->buf, .spans = d->spans};
-    if (!percent) {
+    if (!layered) { /* escapes may have made a layer: "%\u0034\u0032", "\u0026#52;" */
         read_one_pass(&tb, raw, t->len);
-        percent = escaped && has_percent_escape(tb.out, tb.n); /* "%\u0034\u0032" */
+        layered = escaped && has_layers(tb.out, tb.n);
     }
-    if (percent) { /* the layered reading */
+    if (layered) {
         tb.n = tb.n_spans = 0;
         size_t n = unescape(raw, t->len, d->bytes);
         n = percent_decode(d->bytes, n);

@@ -8,7 +8,8 @@
  *     the same numbers; the masker may only turn a number into a masked
  *     string, and rewrite a key it found something in;
  *   - no string or key in the output holds a card number, read the way a
- *     person would read it: percent-decoded, with the decimal digits of the
+ *     person would read it: percent-decoded, HTML character references
+ *     ("&#52;", "&nbsp;") read, with the decimal digits of the
  *     scripts below as digits, invisible characters (zero-width, bidi
  *     marks, variation selectors, combining marks) dropped, and groups of
  *     3-6 digits joined by one space or dash (typographic ones too). This
@@ -155,6 +156,42 @@ static size_t utf8_decode(const unsigned char *b, size_t n, uint32_t *cp)
     return len;
 }
 
+/* An HTML character reference at b (markup held in a string): "&#52;",
+ * "&#x34;", or one of a few named spaces and dashes, always with its ';'.
+ * Its length and code point, or 0. */
+static size_t char_reference(const unsigned char *b, size_t n, uint32_t *cp)
+{
+    static const struct {
+        const char *name;
+        uint32_t cp;
+    } named[] = {{"&nbsp;", 0xa0}, {"&thinsp;", 0x2009}, {"&ndash;", 0x2013}, {"&shy;", 0xad}};
+    if (b[0] != '&')
+        return 0;
+    for (size_t k = 0; k < sizeof named / sizeof named[0]; k++) {
+        size_t len = strlen(named[k].name);
+        if (len <= n && !memcmp(b, named[k].name, len)) {
+            *cp = named[k].cp;
+            return len;
+        }
+    }
+    if (n < 4 || b[1] != '#')
+        return 0;
+    bool hex = b[2] == 'x' || b[2] == 'X';
+    uint32_t v = 0;
+    size_t k = 2 + hex;
+    for (; k < n; k++) {
+        int d = hex_digit((char)b[k]);
+        if (d < 0 || (!hex && d > 9))
+            break;
+        if (v <= 0x10ffff)
+            v = v * (hex ? 16 : 10) + (uint32_t)d;
+    }
+    if (k == 2 + hex || k >= n || b[k] != ';' || !v || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return k + 1;
+}
+
 /* The string read into out[] (one entry per visible character); returns how many. */
 static size_t read_string(const char *s, size_t n, int *out)
 {
@@ -170,7 +207,9 @@ static size_t read_string(const char *s, size_t n, int *out)
     }
     for (size_t i = 0; i < m;) {
         uint32_t cp;
-        size_t len = utf8_decode(bytes + i, m - i, &cp);
+        size_t len = char_reference(bytes + i, m - i, &cp);
+        if (!len)
+            len = utf8_decode(bytes + i, m - i, &cp);
         int r = len ? read_code_point(cp) : READ_OTHER; /* a browser shows U+FFFD */
         if (r != READ_NOTHING)
             out[count++] = r;

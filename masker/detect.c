@@ -67,20 +67,21 @@ enum {
     C_LOCAL = 16,     /* an email local part's punctuation */
     C_NAME = 32,      /* inside a parameter name: _ - . [ ] */
     C_VALUE_END = 64, /* ends a parameter value: & ; # " , } ] and spaces */
+    C_BASE64 = 128,   /* in a base64 word, either alphabet: letters, digits, + / - _ */
 };
 
 static const uint8_t CLASS[256] = {
-    ['0' ... '9'] = C_DIGIT,
-    ['a' ... 'z'] = C_ALPHA,
-    ['A' ... 'Z'] = C_ALPHA,
+    ['0' ... '9'] = C_DIGIT | C_BASE64,
+    ['a' ... 'z'] = C_ALPHA | C_BASE64,
+    ['A' ... 'Z'] = C_ALPHA | C_BASE64,
     [' '] = C_PHONE_SEP | C_NUMBER_SEP | C_VALUE_END,
-    ['-'] = C_PHONE_SEP | C_NUMBER_SEP | C_LOCAL | C_NAME,
+    ['-'] = C_PHONE_SEP | C_NUMBER_SEP | C_LOCAL | C_NAME | C_BASE64,
     ['.'] = C_PHONE_SEP | C_NUMBER_SEP | C_LOCAL | C_NAME,
-    ['/'] = C_PHONE_SEP | C_NUMBER_SEP,
+    ['/'] = C_PHONE_SEP | C_NUMBER_SEP | C_BASE64,
     ['('] = C_PHONE_SEP | C_NUMBER_SEP,
     [')'] = C_PHONE_SEP | C_NUMBER_SEP,
-    ['+'] = C_NUMBER_SEP | C_LOCAL,
-    ['_'] = C_LOCAL | C_NAME,
+    ['+'] = C_NUMBER_SEP | C_LOCAL | C_BASE64,
+    ['_'] = C_LOCAL | C_NAME | C_BASE64,
     ['['] = C_NAME,
     [']'] = C_NAME | C_VALUE_END,
     ['!'] = C_LOCAL,
@@ -1108,9 +1109,130 @@ static size_t try_token(scan_ctx *c, const text_view *v, size_t i, int *err)
     return 0;
 }
 
+/* ---- base64 ------------------------------------------------------------------ */
+
+static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode);
+
+/* A base64 word long enough to hold a card (12 digits are 16 characters);
+ * longer than the most decoded here (images, fonts), it is left to the
+ * other detectors. */
+enum { BASE64_LEAST = 16, BASE64_MOST = 4096 };
+
+static inline bool base64_char(uint8_t ch)
+{
+    return CLASS[ch] & C_BASE64;
+}
+
+/* Whether s[0, n) has both lower- and upper-case letters, as base64 of
+ * text has (URL paths and ids do not). */
+static bool mixed_case(const uint8_t *s, size_t n)
+{
+    bool lower = false, upper = false;
+    for (size_t k = 0; k < n && !(lower && upper); k++) {
+        lower |= s[k] >= 'a' && s[k] <= 'z';
+        upper |= s[k] >= 'A' && s[k] <= 'Z';
+    }
+    return lower && upper;
+}
+
+/* Whether decoded bytes read as text (JSON, a query string, digits): those
+ * of an image, a hash or a key do not. */
+static bool reads_as_text(const uint8_t *b, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if ((b[k] < 0x20 && b[k] != '\n' && b[k] != '\r' && b[k] != '\t') || b[k] == 0x7f)
+            return false;
+    return n > 0;
+}
+
+/* What the detectors find in what v[s, e) decodes to, under c's policy,
+ * counted into *found; false when it is not base64 of text or holds
+ * nothing. */
+static bool base64_finds(const scan_ctx *c, const text_view *v, size_t s, size_t e,
+                         masker_findings *found)
+{
+    uint8_t text[BASE64_MOST / 4 * 3 + 3];
+    size_t len = e - s, n = 0;
+    if (len < BASE64_LEAST || len > BASE64_MOST || !mixed_case(v->s + s, len))
+        return false;
+    bool url_safe = false, original = false;
+    for (size_t k = s; k < e; k++) {
+        url_safe |= v->s[k] == '-' || v->s[k] == '_';
+        original |= v->s[k] == '+' || v->s[k] == '/';
+    }
+    len -= len % 4 == 1; /* a stray last character: decode the rest */
+    if ((url_safe && original) ||
+        sodium_base642bin(text, sizeof text, (const char *)v->s + s, len, NULL, &n, NULL,
+                          url_safe ? sodium_base64_VARIANT_URLSAFE_NO_PADDING
+                                   : sodium_base64_VARIANT_ORIGINAL_NO_PADDING) ||
+        !reads_as_text(text, n))
+        return false;
+    text_view decoded = {.s = text, .n = n};
+    scan_ctx inner = {.json = c->json,
+                      .scratch = c->scratch,
+                      .findings = found,
+                      .policy = c->policy,
+                      .dry_run = true,
+                      .in_base64 = true};
+    bool any = false;
+    if (scan_view(&inner, &decoded, SCAN_TEXT) == VEIL_OK)
+        for (int k = 0; k < MASKER_FINDING_COUNT; k++)
+            any |= found->count[k] > 0;
+    sodium_memzero(text, n);
+    return any;
+}
+
+/* Masks the base64 word v[s, e) and its padding, counting what it holds. */
+static size_t base64_mask(scan_ctx *c, const text_view *v, size_t s, size_t e,
+                          const masker_findings *found, int *err)
+{
+    for (int k = 0; k < MASKER_FINDING_COUNT; k++)
+        c->findings->count[k] += found->count[k];
+    for (size_t pad = 0; e < v->n && v->s[e] == '=' && pad < 2; pad++)
+        e++;
+    *err = mask_chars(c, v, s, e, "");
+    return e;
+}
+
+/*
+ * A base64 word around the digit at i whose text holds something masked
+ * (`?data=eyJjYXJkIjoi...`: analytics payloads, cookies, tokens of JSON):
+ * the whole word is masked, its padding too. When the word is not that
+ * whole (a URL path: `/v1/e/eyJ.../pixel.gif`), the segment between slashes
+ * around i is tried. Each is tried once, from its first digit after another
+ * base64 character (*tried: where the last one tried ends); nothing before
+ * `floor` is read (the scan has been there). Returns the end of what it
+ * masked, or 0.
+ */
+static __attribute__((noinline)) size_t try_base64(scan_ctx *c, const text_view *v, size_t i,
+                                                   size_t floor, size_t *tried, int *err)
+{
+    size_t s = i, e = i;
+    while (e < v->n && e - i <= BASE64_MOST && base64_char(v->s[e]))
+        e++;
+    while (s > floor && e - s <= BASE64_MOST && base64_char(v->s[s - 1]))
+        s--;
+    bool cut = s > 0 && base64_char(v->s[s - 1]); /* by floor, or too long */
+    masker_findings found = {0};
+    if (!cut && base64_finds(c, v, s, e, &found)) {
+        *tried = e;
+        return base64_mask(c, v, s, e, &found, err);
+    }
+    size_t a = i, b = i;
+    while (a > s && v->s[a - 1] != '/')
+        a--;
+    while (b < e && v->s[b] != '/')
+        b++;
+    *tried = b;
+    memset(&found, 0, sizeof found);
+    if ((a == s && (cut || b == e)) || !base64_finds(c, v, a, b, &found))
+        return 0;
+    return base64_mask(c, v, a, b, &found, err);
+}
+
 static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
 {
-    size_t i = 0;
+    size_t i = 0, floor = 0, base64_tried = 0;
     int err = VEIL_OK;
     while (!err && (i = next_candidate(v, i)) < v->n) {
         uint8_t ch = v->s[i];
@@ -1133,12 +1255,18 @@ static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
                 next = e;
         } else if (i > 0 && (e = try_token(c, v, i, &err))) {
             next = e;
+        } else if (i > base64_tried && base64_char(v->s[i - 1]) && v->n >= BASE64_LEAST &&
+                   !c->in_base64 && (e = try_base64(c, v, i, floor, &base64_tried, &err))) {
+            /* a number standing alone ("12px", " 2018"), nearly every digit
+             * here, is not in a word; base64 has a letter before most of its
+             * digits */
+            next = e;
         } else {
             err = digits_at(c, v, i, mode, &next);
             if (next <= i)
                 next = i + 1;
         }
-        i = next;
+        i = floor = next;
     }
     return err;
 }

@@ -346,6 +346,7 @@ typedef struct {
     const masker_policy *policy;
     bool in_card_field; /* count cards as MASKER_CARD_IN_FIELD */
     bool dry_run;       /* count only, write nothing */
+    bool in_base64;     /* reading what a base64 word decodes to: no deeper */
 } scan_ctx;
 
 /* Finds and masks card numbers, IPs, emails, phones and named secrets in

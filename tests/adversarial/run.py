@@ -29,8 +29,10 @@ name), nothing in `absent` or `absent_digits` may survive either.
 
 Prints one line per case and run, and a summary; exits 1 when any fails.
 """
+import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -88,23 +90,47 @@ def events_of(docs):
             yield from doc
 
 
+BASE64_WORD = re.compile(r"[A-Za-z0-9+/_-]{16,}")
+
+
+def base64_texts(s):
+    """The text that base64 words of s decode to (either alphabet, padding
+    or not; words between slashes too), where it is text."""
+    words = set(BASE64_WORD.findall(s))
+    words |= {part for w in list(words) for part in w.split("/") if len(part) >= 16}
+    for word in words:
+        for decode in (base64.b64decode, base64.urlsafe_b64decode):
+            try:
+                text = decode(word[: len(word) - len(word) % 4 if len(word) % 4 == 1 else len(word)]
+                              + "=" * (-len(word) % 4)).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                continue
+            if text.isprintable():
+                yield text
+
+
 def readings(s):
     """The ways a consumer could read one string."""
     out = {s, unicodedata.normalize("NFKC", s)}
     for r in list(out):
         out.add(urllib.parse.unquote(r))
         out.add(urllib.parse.unquote_plus(r))
+    for r in list(out):
+        out.update(base64_texts(r))
     return out
 
 
 def digits_of(s):
-    """The decimal digits of s, in any script, as ASCII."""
+    """The decimal digits of s, in any script, as ASCII; and on their own,
+    those of the text its base64 words decode to."""
     out = []
-    for r in (urllib.parse.unquote(s),):
+    plain = urllib.parse.unquote(s)
+    for r in [plain] + list(base64_texts(plain)):
         for ch in r:
             d = unicodedata.decimal(ch, None)
             if d is not None:
                 out.append(str(d))
+        out.append(" ")
     return "".join(out)
 
 

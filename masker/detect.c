@@ -65,7 +65,7 @@ enum {
     C_PHONE_SEP = 4,  /* between a phone number's digits: space - . / ( ) */
     C_NUMBER_SEP = 8, /* between digits of a card or phone: those, + and blanks */
     C_LOCAL = 16,     /* an email local part's punctuation */
-    C_NAME = 32,      /* inside a parameter name: _ - . [ ] */
+    C_NAME = 32,      /* inside a parameter name: _ - . [ ] and letters of other scripts */
     C_VALUE_END = 64, /* ends a parameter value: & ; # " , } ] and spaces */
     C_BASE64 = 128,   /* in a base64 word, either alphabet: letters, digits, + / - _ */
 };
@@ -83,6 +83,7 @@ static const uint8_t CLASS[256] = {
     ['+'] = C_NUMBER_SEP | C_LOCAL | C_BASE64,
     ['_'] = C_LOCAL | C_NAME | C_BASE64,
     ['['] = C_NAME,
+    ['\\'] = C_NAME, /* an escape of JSON held in a string: "contrase\u00f1a" */
     [']'] = C_NAME | C_VALUE_END,
     ['!'] = C_LOCAL,
     ['#'] = C_LOCAL | C_VALUE_END,
@@ -106,6 +107,7 @@ static const uint8_t CLASS[256] = {
     ['\n'] = C_NUMBER_SEP | C_VALUE_END,
     ['\v'] = C_NUMBER_SEP,
     ['\f'] = C_NUMBER_SEP,
+    [0x80 ... 0xff] = C_NAME, /* UTF-8: "contraseña", "пароль" */
 };
 
 static inline bool is_digit(uint8_t ch)
@@ -642,6 +644,49 @@ static bool name_before(const text_view *v, size_t i, size_t *from)
     return k < i;
 }
 
+static int hex_digit(uint8_t ch)
+{
+    uint8_t lower = ch | 0x20;
+    return is_digit(ch) ? ch - '0' : lower >= 'a' && lower <= 'f' ? lower - 'a' + 10 : -1;
+}
+
+/*
+ * Whether the name v[from, to) means a secret, its "\uXXXX" escapes undone
+ * first: JSON held in a string keeps its own escapes ("contrase\u00f1a"),
+ * which the reading of the outer string does not undo.
+ */
+static bool secret_name_at(const text_view *v, size_t from, size_t to)
+{
+    const char *name = (const char *)v->s + from;
+    if (!memchr(name, '\\', to - from))
+        return secret_name_like(name, to - from);
+    char plain[64 * 3]; /* names are at most 64 bytes; an escape becomes at most 3 */
+    size_t n = 0;
+    for (size_t k = from; k < to;) {
+        uint32_t cp = 0;
+        size_t h = k + 2;
+        if (v->s[k] == '\\' && k + 6 <= to && v->s[k + 1] == 'u')
+            for (int d; h < k + 6 && (d = hex_digit(v->s[h])) >= 0; h++)
+                cp = cp << 4 | (uint32_t)d;
+        if (h < k + 6) { /* not an escape */
+            plain[n++] = (char)v->s[k++];
+            continue;
+        }
+        if (cp < 0x80) {
+            plain[n++] = (char)cp;
+        } else if (cp < 0x800) {
+            plain[n++] = (char)(0xc0 | cp >> 6);
+            plain[n++] = (char)(0x80 | (cp & 0x3f));
+        } else {
+            plain[n++] = (char)(0xe0 | cp >> 12);
+            plain[n++] = (char)(0x80 | (cp >> 6 & 0x3f));
+            plain[n++] = (char)(0x80 | (cp & 0x3f));
+        }
+        k += 6;
+    }
+    return secret_name_like(plain, n);
+}
+
 /* Where the value after a name ends: at a delimiter of URLs, forms,
  * cookies and JSON. */
 static size_t value_end(const text_view *v, size_t k, bool quoted)
@@ -716,7 +761,7 @@ static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *e
     size_t name_end = json ? i - 1 : i, from;
     if (!name_before(v, name_end, &from) || (json && (from == 0 || v->s[from - 1] != '"')))
         return 0;
-    if (!secret_name_like((const char *)v->s + from, name_end - from))
+    if (!secret_name_at(v, from, name_end))
         return 0;
     if (header) {
         count(c, MASKER_SECRET);

@@ -617,6 +617,17 @@ static bool pii_field(const walk *w, const attr_reader *r)
            ((v = known_attr(w, r, A_ID, &len)) && pii_name_like(v, len));
 }
 
+/* A field named like a secret ("pin", "otp", "passwort", "security_answer"):
+ * typed in clear text, as one-time codes and PINs often are, its value is
+ * a secret all the same. */
+static bool secret_named_field(const walk *w, const attr_reader *r)
+{
+    size_t len;
+    const char *v;
+    return ((v = known_attr(w, r, A_NAME, &len)) && secret_name_like(v, len)) ||
+           ((v = known_attr(w, r, A_ID, &len)) && secret_name_like(v, len));
+}
+
 /*
  * Flags from an element's tag (token `tag`, 0 when unknown) and attributes.
  * The tag's bytes are read only for selectors: the tokenizer already said
@@ -631,6 +642,8 @@ static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *at
         f |= NF_SENSITIVE;
     if ((f & NF_INPUT) && pii_field(w, r))
         f |= NF_PII;
+    if ((f & NF_INPUT) && secret_named_field(w, r))
+        f |= NF_PASSWORD;
     *atoms = 0;
     if (!w->selectors)
         return f;

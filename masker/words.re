@@ -146,6 +146,10 @@ static bool secret_part_at(const unsigned char *p)
       | "csrf" | "xsrf" | "jwt" | "creditcard" | "cardnumber" | "ccnumber"
       | "cvv" | "cvc" | "cvn" | "ccv" | "cav2" | "cardcode" | "securitycode" | "cryptogram"
       | "cardverification" | "verificationvalue" | "iban" | "socialsecurity"
+      | "totp" | "twofactor" | "verificationcode" | "smscode" | "recoverycode"
+      | "backupcode" | "securityanswer"
+      | "passwort" | "kennwort" | "motdepasse" | "contrasena" | "wachtwoord" | "salasana"
+      | "losenord" | "adgangskode" | "passord" | "jelszo" | "matkhau"
             { return true; }
         [^] { return false; }
     */
@@ -157,7 +161,8 @@ static bool secret_word_at(const unsigned char *p)
     const unsigned char *YYMARKER, *YYCURSOR = p;
     /*!re2c
         ("pin" | "otp" | "ssn" | "pan" | "pwd" | "pass" | "auth" | "sid" | "sig" | "cv2"
-         | "csc" | "cvd") "_"
+         | "csc" | "cvd" | "mfa" | "2fa" | "mdp" | "senha" | "haslo" | "heslo" | "sifre"
+         | "clave" | "parola") "_"
             { return true; }
         [^] { return false; }
     */
@@ -180,9 +185,37 @@ static bool name_has(const char *v, size_t len, bool (*part_at)(const unsigned c
     return false;
 }
 
+/* "Password" in scripts normalize() drops, as UTF-8 (Russian and Ukrainian,
+ * Chinese, Japanese, Korean, Hebrew, Arabic, Turkish, Polish, Vietnamese). */
+static const char *const NATIVE_SECRET_WORDS[] = {
+    "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c", /* пароль */
+    "\xe5\xaf\x86\xe7\xa0\x81",                 /* 密码 */
+    "\xe5\xaf\x86\xe7\xa2\xbc",                 /* 密碼 */
+    "\xe3\x83\x91\xe3\x82\xb9\xe3\x83\xaf\xe3\x83\xbc\xe3\x83\x89", /* パスワード */
+    "\xeb\xb9\x84\xeb\xb0\x80\xeb\xb2\x88\xed\x98\xb8", /* 비밀번호 */
+    "\xd7\xa1\xd7\x99\xd7\xa1\xd7\x9e",         /* סיסמ(ה|א) */
+    "\xd8\xa7\xd9\x84\xd9\x85\xd8\xb1\xd9\x88\xd8\xb1", /* (كلمة) المرور */
+    "\xc5\x9fifre", "\xc5\x9eifre",                 /* şifre, Şifre */
+    "has\xc5\x82o", "Has\xc5\x82o",                 /* hasło */
+    "m\xe1\xba\xadt kh\xe1\xba\xa9u", "m\xe1\xba\xadt_kh\xe1\xba\xa9u", /* mật khẩu */
+};
+
+static bool native_secret_word(const char *v, size_t len)
+{
+    size_t k = 0;
+    while (k < len && (unsigned char)v[k] < 0x80)
+        k++;
+    if (k == len) /* ASCII: nearly every name */
+        return false;
+    for (size_t w = 0; w < sizeof NATIVE_SECRET_WORDS / sizeof NATIVE_SECRET_WORDS[0]; w++)
+        if (memmem(v, len, NATIVE_SECRET_WORDS[w], strlen(NATIVE_SECRET_WORDS[w])))
+            return true;
+    return false;
+}
+
 bool secret_name_like(const char *v, size_t len)
 {
-    return name_has(v, len, secret_part_at, secret_word_at);
+    return name_has(v, len, secret_part_at, secret_word_at) || native_secret_word(v, len);
 }
 
 /* ---- email and phone fields ----------------------------------------------- */

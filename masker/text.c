@@ -10,7 +10,8 @@
  *      ("&#52;", "&#x34;", "&nbsp;", "&commat;"): each code point is read whole;
  *   4. what the code point means here: a decimal digit of any script
  *      (Unicode Nd) becomes its ASCII digit, full-width ASCII becomes ASCII,
- *      typographic spaces become ' ', hyphens and dashes '-', and what
+ *      typographic spaces become ' ', hyphens and dashes '-', ideographic
+ *      full stops '.' (as in host names), and what
  *      shows nothing (zero-width spaces and joiners, soft hyphen, bidi marks
  *      and isolates, variation selectors, combining marks over a digit)
  *      disappears, so "4242<ZWSP>4242" reads as "42424242".
@@ -124,6 +125,9 @@ static int reading_of(uint32_t cp)
     case 0xFE58: /* small em dash */
     case 0xFE63: /* small hyphen-minus */
         return '-';
+    case 0x3002: /* ideographic full stop, a dot in host names (IDNA) */
+    case 0xFF61: /* halfwidth ideographic full stop */
+        return '.';
     }
     if (cp >= 0x2000 && cp <= 0x200A) /* en quad ... hair space */
         return ' ';

@@ -401,13 +401,14 @@ static bool domain_char(uint8_t ch)
     return is_alnum(ch) || ch == '-' || ch == '.' || ch >= 0x80;
 }
 
-/* File extensions that follow "@2x" in image names, never a mail domain's TLD. */
+/* File extensions (of images after "@2x", of files named after an address),
+ * never a mail domain's TLD. */
 static bool file_extension(const uint8_t *s, size_t n)
 {
-    static const char *const ext[] = {"png",  "jpg",   "jpeg", "gif", "webp", "avif", "svg",  "ico",
-                                      "bmp",  "tif",   "tiff", "css", "js",   "mjs",  "json", "map",
-                                      "html", "htm",   "xml",  "txt", "pdf",  "mp4",  "webm", "mp3",
-                                      "woff", "woff2", "ttf",  "otf", "eot"};
+    static const char *const ext[] = {
+        "png",  "jpg",   "jpeg", "gif", "webp", "avif", "svg", "ico",  "bmp", "tif", "tiff", "css",
+        "js",   "mjs",   "json", "map", "html", "htm",  "xml", "txt",  "pdf", "mp4", "webm", "mp3",
+        "woff", "woff2", "ttf",  "otf", "eot",  "csv",  "doc", "docx", "xls", "xlsx"};
     for (size_t k = 0; k < sizeof ext / sizeof ext[0]; k++)
         if (strlen(ext[k]) == n && ascii_word_is((const char *)s, n, ext[k]))
             return true;
@@ -450,7 +451,17 @@ static size_t local_part_start(const text_view *v, size_t i)
     return s;
 }
 
-/* Email around the '@' at i: masked whole but for '@' and '.'; returns its end, or 0. */
+/* The start of the last label of the domain (i, e) after the '@' at i. */
+static size_t last_label(const text_view *v, size_t i, size_t e)
+{
+    while (e > i + 1 && v->s[e - 1] != '.')
+        e--;
+    return e;
+}
+
+/* Email around the '@' at i: masked whole but for '@' and '.'; an address
+ * made a file name ("avatars/jane@example.com.png") keeps its extension.
+ * Returns its end, or 0. */
 static size_t try_email(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
     size_t s = local_part_start(v, i);
@@ -459,13 +470,15 @@ static size_t try_email(scan_ctx *c, const text_view *v, size_t i, int *err)
         e++;
     while (e > i + 1 && (v->s[e - 1] == '.' || v->s[e - 1] == '-'))
         e--;
-    size_t tld = e;
-    while (tld > i + 1 && v->s[tld - 1] != '.')
-        tld--;
-    if (s == i || tld <= i + 2 || !valid_tld(v, tld, e))
-        return 0; /* no local part, no dot in the domain, or no top-level label */
-    if (density_suffix(v, i + 1) || file_extension(v->s + tld, e - tld))
-        return 0; /* logo@2x.png */
+    size_t tld = last_label(v, i, e);
+    if (s == i || density_suffix(v, i + 1))
+        return 0; /* no local part, or logo@2x.png */
+    for (int k = 0; k < 3 && tld > i + 2 && file_extension(v->s + tld, e - tld); k++) {
+        e = tld - 1; /* jane@example.com.png, jane@example.com.csv.json */
+        tld = last_label(v, i, e);
+    }
+    if (tld <= i + 2 || !valid_tld(v, tld, e) || file_extension(v->s + tld, e - tld))
+        return 0; /* no dot in the domain, or no top-level label */
     count(c, MASKER_EMAIL);
     *err = mask_chars(c, v, s, e, "@.");
     return e;

@@ -1181,16 +1181,17 @@ static inline bool base64_char(uint8_t ch)
     return CLASS[ch] & C_BASE64;
 }
 
-/* Whether s[0, n) has both lower- and upper-case letters, as base64 of
- * text has (URL paths and ids do not). */
-static bool mixed_case(const uint8_t *s, size_t n)
+/* Whether s[0, n) has a capital letter and a small one or a digit, as
+ * base64 of text has ("NTU1" is "555"); URL paths and most ids have no
+ * capital. */
+static bool base64_like(const uint8_t *s, size_t n)
 {
-    bool lower = false, upper = false;
-    for (size_t k = 0; k < n && !(lower && upper); k++) {
-        lower |= s[k] >= 'a' && s[k] <= 'z';
+    bool upper = false, other = false;
+    for (size_t k = 0; k < n && !(upper && other); k++) {
         upper |= s[k] >= 'A' && s[k] <= 'Z';
+        other |= (s[k] >= 'a' && s[k] <= 'z') || (s[k] >= '0' && s[k] <= '9');
     }
-    return lower && upper;
+    return upper && other;
 }
 
 /* Whether decoded bytes read as text (JSON, a query string, digits): those
@@ -1211,7 +1212,7 @@ static bool base64_finds(const scan_ctx *c, const text_view *v, size_t s, size_t
 {
     uint8_t text[BASE64_MOST / 4 * 3 + 3];
     size_t len = e - s, n = 0;
-    if (len < BASE64_LEAST || len > BASE64_MOST || !mixed_case(v->s + s, len))
+    if (len < BASE64_LEAST || len > BASE64_MOST || !base64_like(v->s + s, len))
         return false;
     bool url_safe = false, original = false;
     for (size_t k = s; k < e; k++) {
@@ -1238,6 +1239,19 @@ static bool base64_finds(const scan_ctx *c, const text_view *v, size_t s, size_t
             any |= found->count[k] > 0;
     sodium_memzero(text, n);
     return any;
+}
+
+/* Whether a capital letter is within 4 bytes of i (in a string of at least
+ * BASE64_LEAST bytes). */
+static inline bool upper_near(const text_view *v, size_t i)
+{
+    if (v->n < BASE64_LEAST)
+        return false;
+    size_t from = i > 4 ? i - 4 : 0, to = i + 5 < v->n ? i + 5 : v->n;
+    for (size_t k = from; k < to; k++)
+        if (v->s[k] >= 'A' && v->s[k] <= 'Z')
+            return true;
+    return false;
 }
 
 /* Masks the base64 word v[s, e) and its padding, counting what it holds. */
@@ -1283,9 +1297,96 @@ static __attribute__((noinline)) size_t try_base64(scan_ctx *c, const text_view 
         b++;
     *tried = b;
     memset(&found, 0, sizeof found);
-    if ((a == s && (cut || b == e)) || !base64_finds(c, v, a, b, &found))
+    bool whole = a == s && b == e && !cut; /* tried above */
+    bool segment_cut = a == s && cut && v->s[s - 1] != '/';
+    if (whole || segment_cut || !base64_finds(c, v, a, b, &found))
         return 0;
     return base64_mask(c, v, a, b, &found, err);
+}
+
+/*
+ * The segments of the URL whose host starts at h, up to its end (a space,
+ * quote or angle bracket), that are base64 words holding something: each
+ * is tried, the first found masked. Only URLs with a capital letter are
+ * read (nearly no path has one).
+ */
+static bool url_end(uint8_t ch)
+{
+    return ch <= ' ' || ch == '"' || ch == '\'' || ch == '<' || ch == '>';
+}
+
+/* Whether a capital letter comes before the end of the URL at h. */
+static bool url_has_capital(const text_view *v, size_t h)
+{
+    size_t k = h;
+#if defined(__SSE2__)
+    const __m128i a = _mm_set1_epi8('A' - 1), z = _mm_set1_epi8('Z' + 1),
+                  space = _mm_set1_epi8(' ');
+    const __m128i quote = _mm_set1_epi8('"'), apos = _mm_set1_epi8('\''), lt = _mm_set1_epi8('<');
+    const __m128i gt = _mm_set1_epi8('>');
+    for (; k + 16 <= v->n; k += 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(v->s + k));
+        unsigned upper =
+            (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(b, a), _mm_cmplt_epi8(b, z)));
+        __m128i ends = _mm_or_si128(
+            _mm_cmpeq_epi8(_mm_min_epu8(b, space), b),
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, apos)),
+                         _mm_or_si128(_mm_cmpeq_epi8(b, lt), _mm_cmpeq_epi8(b, gt))));
+        unsigned stop = (unsigned)_mm_movemask_epi8(ends);
+        if (stop)
+            return upper & ((stop & -stop) - 1);
+        if (upper)
+            return true;
+    }
+#endif
+    for (; k < v->n && !url_end(v->s[k]); k++)
+        if (v->s[k] >= 'A' && v->s[k] <= 'Z')
+            return true;
+    return false;
+}
+
+static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *tried, int *err)
+{
+    if (!url_has_capital(v, h))
+        return 0;
+    size_t end = h;
+    while (end < v->n && !url_end(v->s[end]))
+        end++;
+    for (size_t k = h; k < end; k++) { /* from each segment's start */
+        size_t e;
+        bool starts = k == h || v->s[k - 1] == '/' || !base64_char(v->s[k - 1]);
+        if (starts && k >= *tried && base64_char(v->s[k]) && v->s[k] != '/' &&
+            (e = try_base64(c, v, k, k, tried, err)))
+            return e;
+    }
+    return 0;
+}
+
+/*
+ * A base64 word with no digit in it (base64 of "1111" is "MTEx") is found
+ * by what stands before it: the '=' of a query or form value
+ * ("?d=bnVtYmVy..."), the ':' of a JSON member held in a string, the
+ * padding '=' after it, or the "://" of a URL whose path it is a segment
+ * of. At the '=' or ':' at i; returns the end of what it masked, or 0.
+ */
+static size_t base64_after_sign(scan_ctx *c, const text_view *v, size_t i, size_t floor,
+                                size_t *tried, int *err)
+{
+    size_t k = i + 1, e;
+    if (v->s[i] == ':') {
+        if (k + 1 < v->n && v->s[k] == '/' && v->s[k + 1] == '/')
+            return base64_in_url(c, v, k + 2, tried, err);
+        if (i == 0 || v->s[i - 1] != '"') /* only "name":"value" */
+            return 0;
+        k += k < v->n && v->s[k] == ' ';
+        k += k < v->n && v->s[k] == '"';
+    }
+    if (v->s[i] == '=' && i > *tried && base64_char(v->s[i - 1]) && /* padding */
+        (e = try_base64(c, v, i - 1, floor, tried, err)))
+        return e;
+    if (k < v->n && k >= *tried && base64_char(v->s[k]))
+        return try_base64(c, v, k, k, tried, err);
+    return 0;
 }
 
 static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
@@ -1308,16 +1409,19 @@ static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
                 next = e;
             else if (ch == ':' && (e = try_ipv6(c, v, i, &err)))
                 next = e;
+            else if (!c->in_base64 && (e = base64_after_sign(c, v, i, floor, &base64_tried, &err)))
+                next = e;
         } else if (ch == '>') {
             if ((e = try_xml_secret(c, v, i, &err)))
                 next = e;
         } else if (i > 0 && (e = try_token(c, v, i, &err))) {
             next = e;
-        } else if (i > base64_tried && base64_char(v->s[i - 1]) && v->n >= BASE64_LEAST &&
+        } else if (i > base64_tried && base64_char(v->s[i - 1]) && upper_near(v, i) &&
                    !c->in_base64 && (e = try_base64(c, v, i, floor, &base64_tried, &err))) {
             /* a number standing alone ("12px", " 2018"), nearly every digit
-             * here, is not in a word; base64 has a letter before most of its
-             * digits */
+             * here, is not in a word, and URL paths and ids have no capital
+             * letters; base64 has a letter before most of its digits and a
+             * capital near most of them */
             next = e;
         } else {
             err = digits_at(c, v, i, mode, &next);

@@ -41,6 +41,10 @@ typedef struct {
     /* node ids of this batch's fields that aria-labelledby ties to a card label */
     uint32_t labelled_cards[LABELLED_CARDS];
     size_t n_labelled_cards;
+    /* the childNodes arrays the node being walked and its parent stand in,
+     * and the last one read for input boxes (see box_flags()) */
+    uint32_t siblings, parent_siblings, boxes_list;
+    uint8_t boxes_flags;
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -1025,10 +1029,82 @@ static int walk_children(walk *w, uint32_t kids, uint32_t parent, uint8_t state,
         return VEIL_OK;
     if (t[kids].kind != TOK_ARR) /* not what rrweb writes: nothing fails open */
         return mask_whole(w, kids, MASK_TEXT);
+    uint32_t siblings = w->siblings, parent_siblings = w->parent_siblings;
+    w->parent_siblings = siblings;
+    w->siblings = kids;
     int err = VEIL_OK;
     for (uint32_t k = kids + 1; k < t[kids].end && !err; k = tok_after(t, k))
         err = walk_node(w, k, parent, state, depth + 1);
+    w->siblings = siblings;
+    w->parent_siblings = parent_siblings;
     return err;
+}
+
+/* ---- numbers typed across boxes ---------------------------------------------- */
+
+/* The maxlength of element node `node` when it is an input, or the input
+ * that is its one child (a box in a wrapper); 0 otherwise. */
+static unsigned box_length(walk *w, uint32_t node, int depth)
+{
+    static const field_set fields = {
+        {AT(RR_KEY_TAG_NAME, 0), AT(RR_KEY_ATTRIBUTES, 1), AT(RR_KEY_CHILD_NODES, 2)}};
+    const json_tok *t = w->tape->tok;
+    uint32_t m[3];
+    if (t[node].kind != TOK_OBJ)
+        return 0;
+    members(w, node, &fields, 3, m);
+    if (tag_form(w, m[0]) != FORM_INPUT) {
+        uint32_t kids = m[2], only = 0, n = 0;
+        for (uint32_t k = kids + 1; depth == 0 && is_kind(w, kids, TOK_ARR) && k < t[kids].end;
+             k = tok_after(t, k))
+            if (t[k].kind == TOK_OBJ && n++ == 0)
+                only = k;
+        return n == 1 ? box_length(w, only, depth + 1) : 0;
+    }
+    size_t len;
+    const char *v = attr_value(w, member(w, m[1], "maxlength"), &len);
+    unsigned n = 0;
+    for (size_t k = 0; v && k < len && k < 3 && v[k] >= '0' && v[k] <= '9'; k++)
+        n = n * 10 + (unsigned)(v[k] - '0');
+    return v && len < 3 ? n : 0;
+}
+
+/*
+ * What the nodes of childNodes array `list` are as boxes one number is
+ * typed across, a digit group each: three or more of 3-6 characters whose
+ * lengths add up to a card's (4-4-4-4, 4-6-5), or four or more of one
+ * character (a one-time code, a PIN), are NF_CARD; three of 3-4 that add
+ * up to ten (a North American phone, 3-3-4) NF_PII. Each box alone holds
+ * too few digits to be found, and the first are recorded before the last
+ * is typed.
+ */
+static uint8_t boxes_among(walk *w, uint32_t list)
+{
+    const json_tok *t = w->tape->tok;
+    if (w->boxes_list == list)
+        return w->boxes_flags;
+    unsigned groups = 0, total = 0, singles = 0;
+    for (uint32_t k = list + 1; k < t[list].end; k = tok_after(t, k)) {
+        unsigned n = box_length(w, k, 0);
+        groups += n >= 3 && n <= 6;
+        total += n >= 3 && n <= 6 ? n : 0;
+        singles += n == 1;
+    }
+    bool card = (groups >= 3 && total >= 12 && total <= 19) || singles >= 4;
+    w->boxes_list = list;
+    w->boxes_flags = card ? NF_CARD : groups == 3 && total == 10 ? NF_PII : 0;
+    return w->boxes_flags;
+}
+
+/* The flags input element `node` takes as one of such boxes, standing
+ * beside the others or in a wrapper of its own. */
+static uint8_t box_flags(walk *w, uint32_t node)
+{
+    unsigned n = box_length(w, node, 1);
+    if (!w->siblings || !(n == 1 || (n >= 3 && n <= 6)))
+        return 0;
+    uint8_t f = boxes_among(w, w->siblings);
+    return f || !w->parent_siblings ? f : boxes_among(w, w->parent_siblings);
 }
 
 /* The node members the walk reads. */
@@ -1058,6 +1134,8 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     }
     if ((*state & IN_CARD_LABEL) && form_field(form))
         flags |= NF_CARD; /* a field inside <label>Card number ...</label> */
+    if (form == FORM_INPUT && (flags & NF_INPUT))
+        flags |= box_flags(w, node); /* a box of a card, code or phone typed across several */
     if (w->n_labelled_cards && has_id && labelled_card(w, id))
         flags |= NF_CARD; /* aria-labelledby names a card label */
     if (has_id && id)     /* added again: once a password, always one */

@@ -109,6 +109,18 @@ def base64_texts(s):
                 yield text
 
 
+def typed_values(docs):
+    """The last value typed into each field (input events), fields in the
+    order they were first typed into: a number typed across boxes."""
+    last = {}
+    for ev in events_of(docs):
+        data = ev.get("data") if isinstance(ev, Members) else None
+        if isinstance(data, Members) and data.get("source") == 5 and isinstance(data.get("text"), str):
+            field = json.dumps(data.get("id"))
+            last[field] = data.get("text")  # a dict keeps each field where it first came
+    return list(last.values())
+
+
 def readings(s):
     """The ways a consumer could read one string."""
     out = {s, unicodedata.normalize("NFKC", s)}
@@ -204,6 +216,8 @@ def check_case(veil, cases, name, spec=None):
             joined = digits_of("".join(strings_of(ev)))
             if leaked_digits(secret, joined):
                 return "digits of %s survive across the strings of one event" % secret
+        if leaked_digits(secret, digits_of("".join(typed_values(docs)))):
+            return "digits of %s survive across the values typed into several fields" % secret
     for keep in spec.get("present", []):
         if not any(keep in s for s in all_strings):
             return "%r was changed or lost (over-masking)" % keep

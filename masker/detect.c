@@ -1267,14 +1267,14 @@ static size_t base64_mask(scan_ctx *c, const text_view *v, size_t s, size_t e,
 }
 
 /*
- * A base64 word around the digit at i whose text holds something masked
+ * A base64 word around offset i (a digit in it, or its first or last
+ * character) whose text holds something masked
  * (`?data=eyJjYXJkIjoi...`: analytics payloads, cookies, tokens of JSON):
  * the whole word is masked, its padding too. When the word is not that
  * whole (a URL path: `/v1/e/eyJ.../pixel.gif`), the segment between slashes
- * around i is tried. Each is tried once, from its first digit after another
- * base64 character (*tried: where the last one tried ends); nothing before
- * `floor` is read (the scan has been there). Returns the end of what it
- * masked, or 0.
+ * around i is tried. Each is tried once (*tried: where the last one tried
+ * ends); nothing before `floor` is read (the scan has been there). Returns
+ * the end of what it masked, or 0.
  */
 static __attribute__((noinline)) size_t try_base64(scan_ctx *c, const text_view *v, size_t i,
                                                    size_t floor, size_t *tried, int *err)
@@ -1304,12 +1304,6 @@ static __attribute__((noinline)) size_t try_base64(scan_ctx *c, const text_view 
     return base64_mask(c, v, a, b, &found, err);
 }
 
-/*
- * The segments of the URL whose host starts at h, up to its end (a space,
- * quote or angle bracket), that are base64 words holding something: each
- * is tried, the first found masked. Only URLs with a capital letter are
- * read (nearly no path has one).
- */
 static bool url_end(uint8_t ch)
 {
     return ch <= ' ' || ch == '"' || ch == '\'' || ch == '<' || ch == '>';
@@ -1345,7 +1339,17 @@ static bool url_has_capital(const text_view *v, size_t h)
     return false;
 }
 
-static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *tried, int *err)
+static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode);
+
+/*
+ * The first segment of the URL whose host starts at h (it ends at a blank,
+ * quote or angle bracket) that is a base64 word holding something: what
+ * stands between h and it is scanned first, then it is masked. Only URLs
+ * with a capital letter are read (nearly no path has one). Returns the end
+ * of what it masked, or 0.
+ */
+static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *tried,
+                            enum scan_mode mode, int *err)
 {
     if (!url_has_capital(v, h))
         return 0;
@@ -1353,11 +1357,21 @@ static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *t
     while (end < v->n && !url_end(v->s[end]))
         end++;
     for (size_t k = h; k < end; k++) { /* from each segment's start */
-        size_t e;
+        masker_findings found = {0};
+        size_t e = k;
         bool starts = k == h || v->s[k - 1] == '/' || !base64_char(v->s[k - 1]);
-        if (starts && k >= *tried && base64_char(v->s[k]) && v->s[k] != '/' &&
-            (e = try_base64(c, v, k, k, tried, err)))
-            return e;
+        if (!starts || k < *tried || !base64_char(v->s[k]) || v->s[k] == '/')
+            continue;
+        while (e < end && base64_char(v->s[e]) && v->s[e] != '/')
+            e++;
+        *tried = e;
+        if (!base64_finds(c, v, k, e, &found))
+            continue;
+        text_view head = *v; /* the host and path before it */
+        head.n = k;
+        if ((*err = scan_from(c, &head, h, mode)))
+            return 0;
+        return base64_mask(c, v, k, e, &found, err);
     }
     return 0;
 }
@@ -1370,12 +1384,12 @@ static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *t
  * of. At the '=' or ':' at i; returns the end of what it masked, or 0.
  */
 static size_t base64_after_sign(scan_ctx *c, const text_view *v, size_t i, size_t floor,
-                                size_t *tried, int *err)
+                                size_t *tried, enum scan_mode mode, int *err)
 {
     size_t k = i + 1, e;
     if (v->s[i] == ':') {
         if (k + 1 < v->n && v->s[k] == '/' && v->s[k + 1] == '/')
-            return base64_in_url(c, v, k + 2, tried, err);
+            return base64_in_url(c, v, k + 2, tried, mode, err);
         if (i == 0 || v->s[i - 1] != '"') /* only "name":"value" */
             return 0;
         k += k < v->n && v->s[k] == ' ';
@@ -1389,9 +1403,10 @@ static size_t base64_after_sign(scan_ctx *c, const text_view *v, size_t i, size_
     return 0;
 }
 
-static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
+/* The scan of v from offset i on. */
+static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode)
 {
-    size_t i = 0, floor = 0, base64_tried = 0;
+    size_t floor = i, base64_tried = 0;
     int err = VEIL_OK;
     while (!err && (i = next_candidate(v, i)) < v->n) {
         uint8_t ch = v->s[i];
@@ -1409,7 +1424,8 @@ static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
                 next = e;
             else if (ch == ':' && (e = try_ipv6(c, v, i, &err)))
                 next = e;
-            else if (!c->in_base64 && (e = base64_after_sign(c, v, i, floor, &base64_tried, &err)))
+            else if (!c->in_base64 &&
+                     (e = base64_after_sign(c, v, i, floor, &base64_tried, mode, &err)))
                 next = e;
         } else if (ch == '>') {
             if ((e = try_xml_secret(c, v, i, &err)))
@@ -1431,6 +1447,11 @@ static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
         i = floor = next;
     }
     return err;
+}
+
+static int scan_view(scan_ctx *c, const text_view *v, enum scan_mode mode)
+{
+    return scan_from(c, v, 0, mode);
 }
 
 /* The scan proper, for a string (or key) the tokenizer marked TOK_F_CANDIDATE. */

@@ -7,14 +7,15 @@
  *   1. JSON escapes ("\u0034" is "4");
  *   2. percent-encoding ("%34", "%EF%BC%94", "%40", "%20");
  *   3. UTF-8, and HTML character references in markup held in a string
- *      ("&#52;", "&#x34;", "&nbsp;", "&commat;"): each code point is read whole;
+ *      ("&#52;", "&#x34;", "&nbsp;", "&commat;"): each code point is read
+ *      whole;
  *   4. what the code point means here: a decimal digit of any script
  *      (Unicode Nd) becomes its ASCII digit, full-width ASCII becomes ASCII,
  *      typographic spaces become ' ', hyphens and dashes '-', ideographic
- *      full stops '.' (as in host names), and what
- *      shows nothing (zero-width spaces and joiners, soft hyphen, bidi marks
- *      and isolates, variation selectors, combining marks over a digit)
- *      disappears, so "4242<ZWSP>4242" reads as "42424242".
+ *      full stops '.' (as in host names), and what shows nothing (zero-width
+ *      spaces and joiners, soft hyphen, bidi marks and isolates, variation
+ *      selectors, combining marks over a digit) disappears, so
+ *      "4242<ZWSP>4242" reads as "42424242".
  * Everything else keeps its UTF-8 bytes. A normalized string is never
  * longer than the raw one.
  */

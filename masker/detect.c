@@ -813,7 +813,10 @@ static size_t past_blank_line(const text_view *v, size_t k, size_t most)
  * from the blank line that ends its headers to the line that starts the
  * next boundary ("\r\n--") or the end of the string. At the '=' at i.
  */
-static size_t try_multipart_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
+static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode);
+
+static size_t try_multipart_secret(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode,
+                                   int *err)
 {
     if (i < 4 || i + 2 >= v->n || v->s[i + 1] != '"' || !follows_text(v, i - 4, "name"))
         return 0;
@@ -830,6 +833,10 @@ static size_t try_multipart_secret(scan_ctx *c, const text_view *v, size_t i, in
         end++;
     end -= end > start && v->s[end - 1] == '\r' && end < v->n;
     if (end == start)
+        return 0;
+    text_view headers = *v; /* the rest of the part's headers: filename="..." */
+    headers.n = start;
+    if ((*err = scan_from(c, &headers, to, mode)))
         return 0;
     count(c, MASKER_SECRET);
     *err = mask_chars(c, v, start, end, "");
@@ -1339,8 +1346,6 @@ static bool url_has_capital(const text_view *v, size_t h)
     return false;
 }
 
-static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode);
-
 /*
  * The first segment of the URL whose host starts at h (it ends at a blank,
  * quote or angle bracket) that is a base64 word holding something: what
@@ -1419,7 +1424,7 @@ static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
         } else if (ch == '=' || ch == ':') {
             if ((e = try_named_secret(c, v, i, &err)))
                 next = e;
-            else if (ch == '=' && ((e = try_multipart_secret(c, v, i, &err)) ||
+            else if (ch == '=' && ((e = try_multipart_secret(c, v, i, mode, &err)) ||
                                    (e = try_markup_value(c, v, i, &err))))
                 next = e;
             else if (ch == ':' && (e = try_ipv6(c, v, i, &err)))

@@ -6,7 +6,8 @@
  *                      ("Card number", "Security code", "MM / YY",
  *                      "Numéro de carte");
  *   secret_name_like() a field or parameter name means a secret
- *                      ("password", "access_token", "X-Api-Key", "pin");
+ *                      ("password", "access_token", "X-Api-Key", "pin",
+ *                      "passwort", "contraseña", "пароль");
  *   pii_name_like()    a field's name or id means an email address or a
  *                      phone number ("email", "mobilePhone", "tel").
  *
@@ -188,16 +189,19 @@ static bool name_has(const char *v, size_t len, bool (*part_at)(const unsigned c
 /* "Password" in scripts normalize() drops, as UTF-8 (Russian and Ukrainian,
  * Chinese, Japanese, Korean, Hebrew, Arabic, Turkish, Polish, Vietnamese). */
 static const char *const NATIVE_SECRET_WORDS[] = {
-    "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c", /* пароль */
-    "\xe5\xaf\x86\xe7\xa0\x81",                 /* 密码 */
-    "\xe5\xaf\x86\xe7\xa2\xbc",                 /* 密碼 */
-    "\xe3\x83\x91\xe3\x82\xb9\xe3\x83\xaf\xe3\x83\xbc\xe3\x83\x89", /* パスワード */
-    "\xeb\xb9\x84\xeb\xb0\x80\xeb\xb2\x88\xed\x98\xb8", /* 비밀번호 */
-    "\xd7\xa1\xd7\x99\xd7\xa1\xd7\x9e",         /* סיסמ(ה|א) */
-    "\xd8\xa7\xd9\x84\xd9\x85\xd8\xb1\xd9\x88\xd8\xb1", /* (كلمة) المرور */
-    "\xc5\x9fifre", "\xc5\x9eifre",                 /* şifre, Şifre */
-    "has\xc5\x82o", "Has\xc5\x82o",                 /* hasło */
-    "m\xe1\xba\xadt kh\xe1\xba\xa9u", "m\xe1\xba\xadt_kh\xe1\xba\xa9u", /* mật khẩu */
+    "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c",                 /* пароль */
+    "\xe5\xaf\x86\xe7\xa0\x81",                                         /* 密码 */
+    "\xe5\xaf\x86\xe7\xa2\xbc",                                         /* 密碼 */
+    "\xe3\x83\x91\xe3\x82\xb9\xe3\x83\xaf\xe3\x83\xbc\xe3\x83\x89",     /* パスワード */
+    "\xeb\xb9\x84\xeb\xb0\x80\xeb\xb2\x88\xed\x98\xb8",                 /* 비밀번호 */
+    "\xd7\xa1\xd7\x99\xd7\xa1\xd7\x9e",                                 /* סיסמ(ה|א) */
+    "\xd8\xa7\xd9\x84\xd9\x85\xd8\xb1\xd9\x88\xd8\xb1",                 /* (كلمة) المرور */
+    "\xc5\x9fifre",                                                     /* şifre */
+    "\xc5\x9eifre",                                                     /* Şifre */
+    "has\xc5\x82o",                                                     /* hasło */
+    "Has\xc5\x82o",                                                     /* Hasło */
+    "m\xe1\xba\xadt kh\xe1\xba\xa9u",                                   /* mật khẩu */
+    "m\xe1\xba\xadt_kh\xe1\xba\xa9u",                                   /* mật_khẩu */
 };
 
 static bool native_secret_word(const char *v, size_t len)

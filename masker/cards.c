@@ -13,7 +13,8 @@
  * run of groups of that size is not taken: that is a list of SKUs or a
  * column of totals, in which some four groups pass Luhn by chance one time
  * in ten, and a card glued to such a list is indistinguishable from it
- * (a documented limit, docs/masking.md).
+ * (a documented limit, docs/masking.md), unless the list is a card and its
+ * expiry or two cards (cards_in_list()).
  */
 #include "internal.h"
 
@@ -183,8 +184,9 @@ size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n)
 }
 
 /* The last few groups of the chain being read: enough for any card window
- * (6 groups) and the group on each side of it. */
-enum { RING = 8, MAX_WINDOW_GROUPS = 6 };
+ * (6 groups) and the group on each side of it, or for a list of two cards
+ * (8 groups) and the group after it. */
+enum { RING = 16, MAX_WINDOW_GROUPS = 6 };
 
 /* One group as the window search sees it. */
 typedef struct {
@@ -287,6 +289,49 @@ static void windows_ending_at(chain_reader *cr, size_t last, bool closed)
     }
 }
 
+/* Whether groups [first, last] are a card number. */
+static bool window_is_card(const chain_reader *cr, size_t first, size_t last)
+{
+    uint8_t d[19];
+    uint32_t total = ring_at(cr, last)->digits - (first ? ring_at(cr, first - 1)->digits : 0);
+    return total >= 12 && total <= 19 && card_number_ok(d, window_digits(cr, first, last, d));
+}
+
+/* Whether group g reads as an expiry date, MMYY. */
+static bool expiry_group(const chain_reader *cr, size_t g)
+{
+    const digit_group *dg = &ring_at(cr, g)->g;
+    const uint8_t *s = cr->v->s + dg->pos;
+    unsigned month = (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
+    return dg->n == 4 && month >= 1 && month <= 12;
+}
+
+/*
+ * A run of groups of four that ended at `last`, which own_boundaries()
+ * takes for a list, may still be cards written together: a card and its
+ * expiry ("4111 1111 1111 1111 0327", either way round) or two cards in a
+ * row. Only those two shapes are read, both cards checked: in a list of
+ * SKUs or totals they come by chance about once in a few hundred lists.
+ */
+static void cards_in_list(chain_reader *cr, size_t last)
+{
+    size_t len = 1;
+    while (len <= last && len < 9 && size_of(cr, last - len) == 4)
+        len++;
+    size_t first = last + 1 - len;
+    if (size_of(cr, last) != 4 || first < cr->masked_to)
+        return;
+    if (len == 5 && window_is_card(cr, first, first + 3) && expiry_group(cr, last)) {
+        take_window(cr, first, first + 3);
+    } else if (len == 5 && expiry_group(cr, first) && window_is_card(cr, first + 1, last)) {
+        take_window(cr, first + 1, last);
+    } else if (len == 8 && window_is_card(cr, first, first + 3) &&
+               window_is_card(cr, first + 4, last)) {
+        take_window(cr, first, first + 3);
+        take_window(cr, first + 4, last);
+    }
+}
+
 static void add_group(chain_reader *cr, uint32_t pos, uint32_t end)
 {
     size_t g = cr->count++;
@@ -297,6 +342,8 @@ static void add_group(chain_reader *cr, uint32_t pos, uint32_t end)
     *rg = (ring_group){{pos, end, n}, 0, before + n};
     if (n >= 3 && n <= 6)
         rg->run = (uint8_t)(run_before < 255 ? run_before + 1 : 255);
+    if (g > 0 && size_of(cr, g - 1) == 4 && n != 4) /* a run of fours ended */
+        cards_in_list(cr, g - 1);
     if (g > 0) /* group g is the right neighbour of windows ending at g - 1 */
         windows_ending_at(cr, g - 1, false);
     /* one contiguous run that is a card in full; a longer run is an id */
@@ -311,6 +358,8 @@ static void add_group(chain_reader *cr, uint32_t pos, uint32_t end)
 /* Ends the chain read so far: its last windows, then a fresh ring. */
 static void close_chain(chain_reader *cr)
 {
+    if (cr->count)
+        cards_in_list(cr, cr->count - 1);
     if (cr->count)
         windows_ending_at(cr, cr->count - 1, true);
     cr->count = cr->masked_to = 0;

@@ -174,14 +174,45 @@ typedef struct {
     scan_ctx *c;
     const text_view *v;
     bool found;
+    size_t track_end; /* past the magnetic-stripe data after a card, or 0 */
 } card_hits;
+
+/*
+ * Where the rest of a magnetic-stripe track ends after the card that ends
+ * at `to`, or 0: a card reader typing into a web point of sale writes
+ * "%B<card>^NAME/GIVEN^YYMM<service code, CVV1...>?" (track 1) and
+ * ";<card>=YYMM<...>?" (track 2). The name, expiry and discretionary data
+ * are cardholder and authentication data too.
+ */
+static size_t track_rest(const text_view *v, size_t from, size_t to)
+{
+    size_t e = to + 1, most;
+    if (to >= v->n)
+        return 0;
+    if (v->s[to] == '^' && from >= 2 && (v->s[from - 1] | 0x20) == 'b' && v->s[from - 2] == '%')
+        most = 80; /* track 1 is at most 79 characters; typed, it may stop anywhere */
+    else if (v->s[to] == '=' && e < v->n && is_digit(v->s[e]))
+        most = 40; /* track 2, 40 */
+    else
+        return 0;
+    while (e < v->n && e - from < most && v->s[e] != '?' &&
+           (most == 80 ? v->s[e] >= ' ' : is_digit(v->s[e]) || v->s[e] == '='))
+        e++;
+    return e;
+}
 
 static int on_card(void *user, uint32_t from, uint32_t to)
 {
     card_hits *h = user;
     h->found = true;
     count(h->c, h->c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE);
-    return mask_digits(h->c, h->v, from, to);
+    int err = mask_digits(h->c, h->v, from, to);
+    size_t rest = track_rest(h->v, from, to);
+    if (!err && rest) {
+        err = mask_chars(h->c, h->v, to + 1, rest, "");
+        h->track_end = rest;
+    }
+    return err;
 }
 
 /*
@@ -1091,9 +1122,10 @@ static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
         return err;
     if (cl.digits < (mode == SCAN_TYPED ? TYPED_PHONE_DIGITS : 7))
         return VEIL_OK;
-    card_hits hits = {c, v, false};
+    card_hits hits = {c, v, false, 0};
     if (cl.digits >= 12 && (err = cards_in_run(v, i, cl.stop, on_card, &hits)))
         return err;
+    *end = hits.track_end > *end ? hits.track_end : *end;
     if (hits.found)
         return VEIL_OK;
     bool masked = false; /* each digit is masked once: two masks of one byte are refused */

@@ -356,7 +356,10 @@ static void read_code_points(text_builder *tb, const raw_byte *b, size_t n)
             len = utf8_sequence(b + i, n - i, &cp);
         uint32_t from = b[i].from, to = b[len ? i + len - 1 : i].to;
         if (!len) { /* invalid bytes (only percent-encoding can make them) */
-            emit(tb, (const uint8_t *)"?", 1, from, to);
+            /* "%B4111..." (a card reader's track 1) is no UTF-8 once decoded:
+             * it reads as it is written, as decodeURIComponent() refuses it */
+            bool written = to - from == 3 && tb->raw[from] == '%';
+            emit(tb, written ? tb->raw + from : (const uint8_t *)"?", written ? 3 : 1, from, to);
             i++;
             continue;
         }

@@ -966,6 +966,9 @@ static size_t try_markup_value(scan_ctx *c, const text_view *v, size_t i, int *e
  */
 static size_t try_xml_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
+    /* a tag ends with its name or an attribute's quote: not "->", not " > " */
+    if (i == 0 || !(is_alnum(v->s[i - 1]) || v->s[i - 1] == '"' || v->s[i - 1] == '\''))
+        return 0;
     size_t open = i; /* the '<' of the tag, at most 128 bytes back */
     while (open > 0 && i - open < 128 && v->s[open - 1] != '<' && v->s[open - 1] != '>')
         open--;

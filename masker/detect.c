@@ -1112,6 +1112,41 @@ static int phones_in_cluster(scan_ctx *c, const text_view *v, size_t i, size_t s
  * of a few digits, too few for any of them but an address: those are
  * passed over whole.
  */
+/* The word that ends at e, after the blanks and signs before e: [*from, e'). */
+static size_t word_before(const text_view *v, size_t e, size_t *from)
+{
+    size_t k = e;
+    while (k > 0 && e - k < 3 && (v->s[k - 1] == ' ' || v->s[k - 1] == ':' || v->s[k - 1] == '#'))
+        k--;
+    size_t end = k;
+    while (k > 0 && end - k < 16 && is_alnum(v->s[k - 1]))
+        k--;
+    *from = k;
+    return (k == 0 || !is_alnum(v->s[k - 1])) ? end : k; /* a longer word: none */
+}
+
+/*
+ * Whether a card-verification or PIN label stands right before the 3-4
+ * digits at i, in prose ("CVV: 737", "cvc2 0123", "Security code: 737",
+ * "Your PIN is 4921"): a receipt or a support chat that echoes them. (After
+ * '=' or in JSON they are found by name.)
+ */
+static bool verification_label(const text_view *v, size_t i)
+{
+    static const char *const labels[] = {"cvv", "cvc",  "cvv2", "cvc2", "csc",
+                                         "cvn", "cav2", "ccv",  "pin"};
+    size_t from, end = word_before(v, i, &from);
+    if (end - from == 2 && follows_text(v, from, "is")) /* "PIN is 4921" */
+        end = word_before(v, from, &from);
+    for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++)
+        if (word_is(v, from, end - from, labels[k]))
+            return true;
+    if (!word_is(v, from, end - from, "code"))
+        return false;
+    end = word_before(v, from, &from);
+    return word_is(v, from, end - from, "security");
+}
+
 static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t *end)
 {
     cluster cl;
@@ -1123,6 +1158,10 @@ static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
     size_t ip_from = i > 0 && is_alpha(v->s[i - 1]) ? next_group(v, i, cl.stop) : i;
     if (cl.ip_shaped && ((err = ip_in_cluster(c, v, ip_from, &cl, end)) || cl.stop <= i))
         return err;
+    if (cl.digits <= 4 && cl.stop - i == cl.digits && cl.digits >= 3 && verification_label(v, i)) {
+        count(c, MASKER_SECRET);
+        return mask_digits(c, v, i, cl.stop);
+    }
     if (cl.digits < (mode == SCAN_TYPED ? TYPED_PHONE_DIGITS : 7))
         return VEIL_OK;
     card_hits hits = {c, v, false, 0};

@@ -1019,8 +1019,9 @@ static size_t next_candidate(const text_view *v, size_t i)
         i += 16;
     }
 #endif
-    while (i < v->n && !(v->s[i] >= '0' && v->s[i] <= ':') && v->s[i] != '@' && v->s[i] != '=' &&
-           v->s[i] != '>')
+    static const bool starts[256] = {
+        ['0' ... ':'] = true, ['@'] = true, ['='] = true, ['>'] = true};
+    while (i < v->n && !starts[v->s[i]])
         i++;
     return i;
 }

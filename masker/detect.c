@@ -1315,10 +1315,10 @@ static bool base64_finds(const scan_ctx *c, const text_view *v, size_t s, size_t
                       .policy = c->policy,
                       .dry_run = true,
                       .in_base64 = true};
-    bool any = false;
+    bool any = false; /* (an address is counted even where the policy keeps it whole) */
     if (scan_view(&inner, &decoded, SCAN_TEXT) == VEIL_OK)
         for (int k = 0; k < MASKER_FINDING_COUNT; k++)
-            any |= found->count[k] > 0;
+            any |= found->count[k] > 0 && !(k == MASKER_IP && c->policy->ip_octets == 0);
     sodium_memzero(text, n);
     return any;
 }

@@ -192,6 +192,8 @@ enum { RING = 16, MAX_WINDOW_GROUPS = 6 };
 typedef struct {
     digit_group g;
     uint8_t run;     /* groups of 3-6 digits ending here, this one included (0: not one) */
+    uint8_t joined;  /* how it is joined to the group before: '-' '.' '/' '+', or ' '
+                      * for blanks alone; 0 for a chain's first group */
     uint32_t digits; /* digits of the chain up to and including this group */
 } ring_group;
 
@@ -227,17 +229,24 @@ static size_t window_digits(const chain_reader *cr, size_t first, size_t last, u
     return n;
 }
 
-/* Groups of one size inside a run of that size are a list, not a card. */
+/* Groups of one size inside a run of that size are a list, not a card,
+ * unless the window's groups are joined one way and its neighbours another
+ * ("5555-5555-5555-4444/0327"). */
 static bool own_boundaries(const chain_reader *cr, size_t first, size_t last, bool closed)
 {
-    uint8_t size = size_of(cr, first);
-    for (size_t g = first + 1; g <= last; g++)
+    uint8_t size = size_of(cr, first), inside = ring_at(cr, first + 1)->joined;
+    bool joined_alike = true;
+    for (size_t g = first + 1; g <= last; g++) {
         if (size_of(cr, g) != size)
             return true; /* 4-6-5, 4-6-4: a card's own shape */
+        joined_alike &= ring_at(cr, g)->joined == inside;
+    }
     /* the ring always holds the group before the window and the one after */
-    if (first > 0 && size_of(cr, first - 1) == size)
+    if (first > 0 && size_of(cr, first - 1) == size &&
+        !(joined_alike && ring_at(cr, first)->joined != inside))
         return false;
-    return closed || size_of(cr, last + 1) != size;
+    return closed || size_of(cr, last + 1) != size ||
+           (joined_alike && ring_at(cr, last + 1)->joined != inside);
 }
 
 /* 18-digit cards print as 4-4-4-4-2: a short last group after at least
@@ -332,14 +341,14 @@ static void cards_in_list(chain_reader *cr, size_t last)
     }
 }
 
-static void add_group(chain_reader *cr, uint32_t pos, uint32_t end)
+static void add_group(chain_reader *cr, uint32_t pos, uint32_t end, uint8_t joined)
 {
     size_t g = cr->count++;
     uint8_t n = (uint8_t)(end - pos > 255 ? 255 : end - pos);
     ring_group *rg = &cr->ring[g % RING];
     uint32_t before = g ? ring_at(cr, g - 1)->digits : 0;
     uint8_t run_before = g ? ring_at(cr, g - 1)->run : 0;
-    *rg = (ring_group){{pos, end, n}, 0, before + n};
+    *rg = (ring_group){{pos, end, n}, 0, joined, before + n};
     if (n >= 3 && n <= 6)
         rg->run = (uint8_t)(run_before < 255 ? run_before + 1 : 255);
     if (g > 0 && size_of(cr, g - 1) == 4 && n != 4) /* a run of fours ended */
@@ -369,6 +378,7 @@ int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_c
 {
     chain_reader cr = {.v = v, .on_card = on_card, .user = user};
     const uint8_t *s = v->s;
+    uint8_t joined = 0;
     while (i < limit && !cr.err) {
         size_t start = i;
         while (i < limit && is_digit(s[i]))
@@ -377,8 +387,13 @@ int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_c
             i++;
             continue;
         }
-        add_group(&cr, (uint32_t)start, (uint32_t)i);
+        add_group(&cr, (uint32_t)start, (uint32_t)i, joined);
         size_t sep = card_separator_after(s, start, i, limit);
+        joined = sep ? ' ' : 0;
+        for (size_t k = i; k < i + sep; k++) /* its mark, or ' ' for blanks alone */
+            if (s[k] != ' ' && s[k] != '\t' && s[k] != '\r' && s[k] != '\n' && s[k] != '\v' &&
+                s[k] != '\f')
+                joined = s[k];
         if (sep)
             i += sep;
         else

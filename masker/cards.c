@@ -229,24 +229,31 @@ static size_t window_digits(const chain_reader *cr, size_t first, size_t last, u
     return n;
 }
 
+/* Whether one of the groups (first, last] is joined to the one before it
+ * by `mark`. */
+static bool joined_inside(const chain_reader *cr, size_t first, size_t last, uint8_t mark)
+{
+    for (size_t g = first + 1; g <= last; g++)
+        if (ring_at(cr, g)->joined == mark)
+            return true;
+    return false;
+}
+
 /* Groups of one size inside a run of that size are a list, not a card,
- * unless the window's groups are joined one way and its neighbours another
- * ("5555-5555-5555-4444/0327"). */
+ * unless the neighbour of that size is joined to the window in a way none
+ * of its own groups is ("5555-5555-5555-4444/0327"). */
 static bool own_boundaries(const chain_reader *cr, size_t first, size_t last, bool closed)
 {
-    uint8_t size = size_of(cr, first), inside = ring_at(cr, first + 1)->joined;
-    bool joined_alike = true;
-    for (size_t g = first + 1; g <= last; g++) {
+    uint8_t size = size_of(cr, first);
+    for (size_t g = first + 1; g <= last; g++)
         if (size_of(cr, g) != size)
             return true; /* 4-6-5, 4-6-4: a card's own shape */
-        joined_alike &= ring_at(cr, g)->joined == inside;
-    }
     /* the ring always holds the group before the window and the one after */
     if (first > 0 && size_of(cr, first - 1) == size &&
-        !(joined_alike && ring_at(cr, first)->joined != inside))
+        joined_inside(cr, first, last, ring_at(cr, first)->joined))
         return false;
     return closed || size_of(cr, last + 1) != size ||
-           (joined_alike && ring_at(cr, last + 1)->joined != inside);
+           !joined_inside(cr, first, last, ring_at(cr, last + 1)->joined);
 }
 
 /* 18-digit cards print as 4-4-4-4-2: a short last group after at least

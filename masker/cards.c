@@ -241,7 +241,8 @@ static bool joined_inside(const chain_reader *cr, size_t first, size_t last, uin
 
 /* Groups of one size inside a run of that size are a list, not a card,
  * unless the neighbour of that size is joined to the window in a way none
- * of its own groups is ("5555-5555-5555-4444/0327"). */
+ * of its own groups is ("5555-5555-5555-4444/0327"), or is the last group
+ * of a card found already ("4000 056 65566 5556 5105 1051 0510 5100"). */
 static bool own_boundaries(const chain_reader *cr, size_t first, size_t last, bool closed)
 {
     uint8_t size = size_of(cr, first);
@@ -249,7 +250,7 @@ static bool own_boundaries(const chain_reader *cr, size_t first, size_t last, bo
         if (size_of(cr, g) != size)
             return true; /* 4-6-5, 4-6-4: a card's own shape */
     /* the ring always holds the group before the window and the one after */
-    if (first > 0 && size_of(cr, first - 1) == size &&
+    if (first > cr->masked_to && size_of(cr, first - 1) == size &&
         joined_inside(cr, first, last, ring_at(cr, first)->joined))
         return false;
     return closed || size_of(cr, last + 1) != size ||
@@ -268,8 +269,39 @@ static bool short_tail(const chain_reader *cr, size_t first, size_t last)
     return true;
 }
 
+static bool window_is_card(const chain_reader *cr, size_t first, size_t last);
+static bool joined_inside(const chain_reader *cr, size_t first, size_t last, uint8_t mark);
+
+/*
+ * The groups right before a card about to be taken at `first`, all of one
+ * size, were passed over as a list because the next group was of their
+ * size too ("5105 1051 0510 5100 4000 056 65566 5556"); now that group is
+ * a card's, they are a card if they read as one and their left boundary is
+ * their own. Returns where that card starts, or `first`.
+ */
+static size_t card_before(chain_reader *cr, size_t first)
+{
+    if (first < cr->masked_to + 2)
+        return first;
+    size_t last = first - 1, run = last; /* the run of that size, up to a window's length */
+    uint8_t size = size_of(cr, last);
+    while (run > cr->masked_to && last + 1 - run < MAX_WINDOW_GROUPS &&
+           size_of(cr, run - 1) == size)
+        run--;
+    for (size_t start = run; start < last; start++) {
+        bool list = start > cr->masked_to && size_of(cr, start - 1) == size &&
+                    joined_inside(cr, start, last, ring_at(cr, start)->joined);
+        if (!list && window_is_card(cr, start, last))
+            return start;
+    }
+    return first;
+}
+
 static void take_window(chain_reader *cr, size_t first, size_t last)
 {
+    size_t before = card_before(cr, first);
+    if (before < first && !cr->err)
+        cr->err = cr->on_card(cr->user, ring_at(cr, before)->g.pos, ring_at(cr, first - 1)->g.end);
     if (!cr->err)
         cr->err = cr->on_card(cr->user, ring_at(cr, first)->g.pos, ring_at(cr, last)->g.end);
     cr->masked_to = last + 1;

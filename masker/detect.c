@@ -236,9 +236,16 @@ static int typed_card(scan_ctx *c, const text_view *v, size_t i, size_t end, boo
 
 /* ---- IP addresses ---------------------------------------------------------- */
 
+/* The value of hex digit ch, or -1. */
+static int hex_digit(uint8_t ch)
+{
+    uint8_t lower = ch | 0x20;
+    return is_digit(ch) ? ch - '0' : lower >= 'a' && lower <= 'f' ? lower - 'a' + 10 : -1;
+}
+
 static bool is_hex(uint8_t ch)
 {
-    return is_digit(ch) || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f');
+    return hex_digit(ch) >= 0;
 }
 
 static bool ident_char(uint8_t ch)
@@ -688,12 +695,6 @@ static bool name_before(const text_view *v, size_t i, size_t *from)
     return k < i;
 }
 
-static int hex_digit(uint8_t ch)
-{
-    uint8_t lower = ch | 0x20;
-    return is_digit(ch) ? ch - '0' : lower >= 'a' && lower <= 'f' ? lower - 'a' + 10 : -1;
-}
-
 /*
  * Whether the name v[from, to) means a secret, its "\uXXXX" escapes undone
  * first: JSON held in a string keeps its own escapes ("contrase\u00f1a"),
@@ -877,7 +878,7 @@ static size_t try_multipart_secret(scan_ctx *c, const text_view *v, size_t i, en
 /* Whether v[at, at + len) is `word`, in any case. */
 static bool word_is(const text_view *v, size_t at, size_t len, const char *word)
 {
-    return strlen(word) == len && follows_text(v, at, word);
+    return ascii_word_is((const char *)v->s + at, len, word);
 }
 
 /* Whether the value of attribute v[name, name + name_len) =

@@ -603,7 +603,8 @@ static bool nanp_shape(const text_view *v, const phone_shape *ph)
 /*
  * A phone number starting at digit i: "+" and 8-15 digits; "00" and a
  * country code; a national number with its leading-zero trunk prefix
- * (020 7946 0958, 06 12 34 56 78, 0612345678); or a North American 3-3-4
+ * (020 7946 0958, 06 12 34 56 78, 0612345678) or the trunk 8 of Russia
+ * and its neighbours (8 (495) 123-45-67); or a North American 3-3-4
  * number. Dates, prices, times and order numbers have none of these shapes.
  */
 static bool is_phone(const text_view *v, size_t i, const phone_shape *ph)
@@ -623,11 +624,14 @@ static bool is_phone(const text_view *v, size_t i, const phone_shape *ph)
         return true; /* 0044 20 7946 0958 */
     if (d[0] == '0' && i + 1 < v->n && d[1] != '0' && ph->digits >= 9 && ph->digits <= 11)
         return true;
+    if (d[0] == '8' && ph->group_len[0] == 1 && ph->groups >= 3 && ph->digits == 11)
+        return true; /* the trunk 8 of Russia and its neighbours: 8 (495) 123-45-67 */
     return nanp_shape(v, ph);
 }
 
 /* Whether digit i can begin any of is_phone()'s shapes: after '+' or '(',
- * a trunk or international 0, or a group of 3 digits (or the 1 of 1-800). */
+ * a trunk or international 0, or a group of 3 digits (or the 1 of 1-800,
+ * the 8 of 8 (495)). */
 static bool phone_may_start(const text_view *v, size_t i)
 {
     if (v->s[i] == '0' || (i > 0 && (v->s[i - 1] == '+' || v->s[i - 1] == '(')))
@@ -635,7 +639,7 @@ static bool phone_may_start(const text_view *v, size_t i)
     size_t n = 0;
     while (i + n < v->n && is_digit(v->s[i + n]) && n < 4)
         n++;
-    return n == 3 || (n == 1 && v->s[i] == '1');
+    return n == 3 || (n == 1 && (v->s[i] == '1' || v->s[i] == '8'));
 }
 
 static int phone_at(scan_ctx *c, const text_view *v, size_t i, size_t *end)
@@ -693,43 +697,6 @@ static bool name_before(const text_view *v, size_t i, size_t *from)
         k--;
     *from = k;
     return k < i;
-}
-
-/*
- * Whether the name v[from, to) means a secret, its "\uXXXX" escapes undone
- * first: JSON held in a string keeps its own escapes ("contrase\u00f1a"),
- * which the reading of the outer string does not undo.
- */
-static bool secret_name_at(const text_view *v, size_t from, size_t to)
-{
-    const char *name = (const char *)v->s + from;
-    if (!memchr(name, '\\', to - from))
-        return secret_name_like(name, to - from);
-    char plain[64 * 3]; /* names are at most 64 bytes; an escape becomes at most 3 */
-    size_t n = 0;
-    for (size_t k = from; k < to;) {
-        uint32_t cp = 0;
-        size_t h = k + 2;
-        if (v->s[k] == '\\' && k + 6 <= to && v->s[k + 1] == 'u')
-            for (int d; h < k + 6 && (d = hex_digit(v->s[h])) >= 0; h++)
-                cp = cp << 4 | (uint32_t)d;
-        if (h < k + 6) { /* not an escape */
-            plain[n++] = (char)v->s[k++];
-            continue;
-        }
-        if (cp < 0x80) {
-            plain[n++] = (char)cp;
-        } else if (cp < 0x800) {
-            plain[n++] = (char)(0xc0 | cp >> 6);
-            plain[n++] = (char)(0x80 | (cp & 0x3f));
-        } else {
-            plain[n++] = (char)(0xe0 | cp >> 12);
-            plain[n++] = (char)(0x80 | (cp >> 6 & 0x3f));
-            plain[n++] = (char)(0x80 | (cp & 0x3f));
-        }
-        k += 6;
-    }
-    return secret_name_like(plain, n);
 }
 
 /* Where the value after a name ends: at a delimiter of URLs, forms,
@@ -806,7 +773,7 @@ static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *e
     size_t name_end = json ? i - 1 : i, from;
     if (!name_before(v, name_end, &from) || (json && (from == 0 || v->s[from - 1] != '"')))
         return 0;
-    if (!secret_name_at(v, from, name_end))
+    if (!secret_name_like((const char *)v->s + from, name_end - from))
         return 0;
     if (header) {
         count(c, MASKER_SECRET);
@@ -1108,12 +1075,6 @@ static int phones_in_cluster(scan_ctx *c, const text_view *v, size_t i, size_t s
     return VEIL_OK;
 }
 
-/*
- * The cluster of digit groups at i: IP addresses, cards, a card being
- * typed, phone numbers. Numbers in CSS, SVG paths and prose make clusters
- * of a few digits, too few for any of them but an address: those are
- * passed over whole.
- */
 /* The word that ends at e, after the blanks and signs before e: [*from, e'). */
 static size_t word_before(const text_view *v, size_t e, size_t *from)
 {
@@ -1149,6 +1110,29 @@ static bool verification_label(const text_view *v, size_t i)
     return word_is(v, from, end - from, "security");
 }
 
+/*
+ * Whether the name of a phone stands right before the digits at i, as a
+ * label, a parameter or a member of JSON held in the string ("phone:
+ * 5552345678", "?mobile=07700900123", "\"tel\":\"5552345678\""): a number
+ * written without separators is a phone only by its name.
+ */
+static bool phone_label(const text_view *v, size_t i)
+{
+    size_t k = i;
+    while (k > 0 && i - k < 6 && v->s[k - 1] && strchr(" :=\"'\\", v->s[k - 1]))
+        k--;
+    size_t end = k;
+    while (k > 0 && end - k < 32 && is_class(v->s[k - 1], C_DIGIT | C_ALPHA | C_NAME))
+        k--;
+    return k < end && pii_name_like((const char *)v->s + k, end - k);
+}
+
+/*
+ * The cluster of digit groups at i: IP addresses, cards, a card being
+ * typed, phone numbers. Numbers in CSS, SVG paths and prose make clusters
+ * of a few digits, too few for any of them but an address: those are
+ * passed over whole.
+ */
 static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t *end)
 {
     cluster cl;
@@ -1179,6 +1163,10 @@ static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
         return VEIL_OK;
     if ((err = phones_in_cluster(c, v, i, cl.stop, end, &masked)))
         return err;
+    if (!masked && cl.digits <= 15 && phone_label(v, i)) {
+        count(c, MASKER_PHONE);
+        return mask_digits(c, v, i, cl.stop);
+    }
     if (mode == SCAN_TYPED && !masked)
         return typed_phone(c, v, i, cl.stop);
     return VEIL_OK;

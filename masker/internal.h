@@ -156,7 +156,8 @@ typedef struct {
  * of the scan (detect_may_find()) found something. Object keys are not on
  * the tape: `keys` holds the few that need the scan too (an email or a card
  * used as a key), as string tokens of their own. `secrets` lists the values
- * of members whose key names a secret (secret_name_like()), `labels` the
+ * of members whose key names a secret (secret_name_like()), `phones` those
+ * whose key names an email or phone (pii_name_like()), `labels` the
  * <label> elements (by their tagName token), `labelledby` the fields
  * labelled by other elements, `styles` what may carry a stylesheet
  * (`_cssText`, a rule, a declared property, a style text node's `isStyle`);
@@ -171,6 +172,7 @@ typedef struct {
     uint32_t n_keys;
     uint32_t cap_keys;
     tok_list secrets;
+    tok_list phones;
     tok_list labels;
     tok_list labelledby; /* aria-labelledby values */
     tok_list styles;

@@ -819,13 +819,14 @@ typedef struct {
     int depth;
 } nesting;
 
-/* What secret_name_like() said of a key name (len 0: slot empty). The
- * tape keeps these across batches: a session's attribute and payload keys
- * are the same few names again and again. */
+/* What a key name means for its value (len 0: slot empty). The tape keeps
+ * these across batches: a session's attribute and payload keys are the same
+ * few names again and again. */
 enum { KEY_MEMO_SLOTS = 64, KEY_MEMO_NAME = 22 };
+enum { KEY_SECRET = 1, KEY_PHONE = 2 };
 typedef struct key_memo {
-    uint8_t len; /* the name's length + 1 */
-    bool secret;
+    uint8_t len;     /* the name's length + 1 */
+    uint8_t meaning; /* KEY_SECRET, KEY_PHONE or 0 */
     char name[KEY_MEMO_NAME];
 } key_memo;
 
@@ -1023,46 +1024,53 @@ static inline int lex_key(const tokenizer *z, const unsigned char **cursor, memb
     return VEIL_OK;
 }
 
+/* What the key name [p, p + len) means: KEY_SECRET, KEY_PHONE (an email or
+ * phone name: "phone", "mobile", "tel") or 0. */
+static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t len)
+{
+    return secret_name_like(p, len) ? KEY_SECRET : pii_name_like(p, len) ? KEY_PHONE : 0;
+}
+
 /*
- * Whether the key [p, p + len) names a secret. Attribute names and payload
- * keys repeat through a batch, so answers are remembered by name.
+ * What the key [p, p + len) means for its value. Attribute names and
+ * payload keys repeat through a batch, so answers are remembered by name.
  */
-static bool key_names_secret(const tokenizer *z, const unsigned char *p, size_t len,
-                             uint8_t flags)
+static uint8_t key_meaning(const tokenizer *z, const unsigned char *p, size_t len, uint8_t flags)
 {
     if (flags & TOK_F_ESCAPED) { /* "p\u0061ssword" must not hide: read it decoded */
         json_tok k = {.start = (uint32_t)(p - z->base), .len = (uint32_t)len, .kind = TOK_STR,
                       .flags = flags};
         text_view v;
         if (text_view_of(z->scratch, z->json, &k, &v))
-            return true; /* fail closed */
-        bool secret = secret_name_like((const char *)v.s, v.n);
+            return KEY_SECRET; /* fail closed */
+        uint8_t meaning = key_meaning_of((const char *)v.s, v.n);
         text_view_done(z->scratch, &v);
-        return secret;
+        return meaning;
     }
     if (len > KEY_MEMO_NAME)
-        return secret_name_like((const char *)p, len);
+        return key_meaning_of((const char *)p, len);
     key_memo *m = &z->memo[(len * 31 + p[0] + p[len ? len - 1 : 0] * 7) % KEY_MEMO_SLOTS];
     size_t same = 0; /* names are a few bytes: a loop, not a memcmp call */
     while (m->len == len + 1 && same < len && m->name[same] == (char)p[same])
         same++;
     if (m->len == len + 1 && same == len)
-        return m->secret;
+        return m->meaning;
     m->len = (uint8_t)(len + 1);
     memcpy(m->name, p, len);
-    m->secret = secret_name_like((const char *)p, len);
-    return m->secret;
+    m->meaning = key_meaning_of((const char *)p, len);
+    return m->meaning;
 }
 
 /*
- * What a key that took the string lexer carries: a secret's name (its value
- * is then masked whole), or an email or card used as the key itself, which
- * the sweep then scans like a value.
+ * What a key that took the string lexer carries: a secret's or a phone's
+ * name (its value is then masked whole, the phone's by policy), or an email
+ * or card used as the key itself, which the sweep then scans like a value.
  */
 static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, uint8_t flags)
 {
-    if (key_names_secret(z, p, len, flags)) { /* its value is the next token pushed */
-        int rc = note(&z->t->secrets, z->t->n, 64);
+    uint8_t meaning = key_meaning(z, p, len, flags);
+    if (meaning) { /* its value is the next token pushed */
+        int rc = note(meaning == KEY_SECRET ? &z->t->secrets : &z->t->phones, z->t->n, 64);
         if (rc)
             return rc;
     }
@@ -1243,7 +1251,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
     if (len > MASKER_MAX_INPUT)
         return fail_at(err, json, base, "input too large", VEIL_ETOOBIG);
     t->n = t->candidates.n = t->n_keys = t->secrets.n = t->labels.n = t->styles.n = 0;
-    t->labelledby.n = 0;
+    t->labelledby.n = t->phones.n = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
         return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
@@ -1302,6 +1310,7 @@ void json_tape_free(json_tape *t)
     free(t->candidates.v);
     free(t->keys);
     free(t->secrets.v);
+    free(t->phones.v);
     free(t->labels.v);
     free(t->labelledby.v);
     free(t->styles.v);

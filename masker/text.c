@@ -5,10 +5,12 @@
  *
  * Four layers are undone, in this order, so that none can hide another:
  *   1. JSON escapes ("\u0034" is "4");
- *   2. percent-encoding ("%34", "%EF%BC%94", "%40", "%20");
- *   3. UTF-8, and HTML character references in markup held in a string
- *      ("&#52;", "&#x34;", "&nbsp;", "&commat;"): each code point is read
- *      whole;
+ *   2. percent-encoding ("%34", "%EF%BC%94", "%40", "%20"), also twice
+ *      over ("%2540");
+ *   3. UTF-8, HTML character references in markup held in a string
+ *      ("&#52;", "&#x34;", "&nbsp;", "&commat;") and the escapes of JSON
+ *      held in a string ("jos\\u00e9@..." of a logged response body): each
+ *      code point is read whole;
  *   4. what the code point means here: a decimal digit of any script
  *      (Unicode Nd) becomes its ASCII digit, full-width ASCII becomes ASCII,
  *      typographic spaces become ' ', hyphens and dashes '-', ideographic
@@ -107,6 +109,11 @@ static int reading_of(uint32_t cp)
         return '0' + d;
     if (cp >= 0xFF01 && cp <= 0xFF5E) /* full-width ASCII */
         return (int)(cp - 0xFF01 + '!');
+    if (cp >= 0xFE50 && cp <= 0xFE6B) { /* small forms as NFKC reads them (but the backslash) */
+        static const char SMALL_FORMS[28] = ",\0.\0;:?!-(){}\0\0#&*+-<>=\0\0$%@";
+        if (SMALL_FORMS[cp - 0xFE50])
+            return SMALL_FORMS[cp - 0xFE50];
+    }
     switch (cp) {
     case 0x00A0: /* no-break space */
     case 0x1680: /* ogham space mark */
@@ -123,8 +130,6 @@ static int reading_of(uint32_t cp)
     case 0x2014: /* em dash */
     case 0x2015: /* horizontal bar */
     case 0x2212: /* minus sign */
-    case 0xFE58: /* small em dash */
-    case 0xFE63: /* small hyphen-minus */
         return '-';
     case 0x3002: /* ideographic full stop, a dot in host names (IDNA) */
     case 0xFF61: /* halfwidth ideographic full stop */
@@ -228,19 +233,24 @@ static size_t unescape(const uint8_t *raw, size_t len, raw_byte *out)
     return n;
 }
 
-/* Layer 2: percent-encoding undone, in place: a "%XX" reads as one byte. */
+/*
+ * Layer 2: percent-encoding undone, in place: a "%XX" reads as one byte,
+ * and so does a "%25XX", "%2525XX"... (a URL encoded again as a parameter of
+ * another: "?next=%2Fpay%3Femail%3Djane%2540example.com").
+ */
 static size_t percent_decode(raw_byte *b, size_t n)
 {
     size_t out = 0;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (b[i].byte == '%' && i + 2 < n && (hi = hex_value(b[i + 1].byte)) >= 0 &&
-            (lo = hex_value(b[i + 2].byte)) >= 0) {
-            b[out++] = (raw_byte){(uint8_t)(hi << 4 | lo), b[i].from, b[i + 2].to};
+        uint32_t from = b[i].from;
+        uint8_t byte = b[i].byte;
+        while (byte == '%' && i + 2 < n && (hi = hex_value(b[i + 1].byte)) >= 0 &&
+               (lo = hex_value(b[i + 2].byte)) >= 0) {
+            byte = (uint8_t)(hi << 4 | lo);
             i += 2;
-        } else {
-            b[out++] = b[i];
         }
+        b[out++] = (raw_byte){byte, from, b[i].to};
     }
     return out;
 }
@@ -346,12 +356,67 @@ static size_t char_reference(const raw_byte *b, size_t n, uint32_t *cp)
     return len ? 1 + len : 0;
 }
 
+/* The four hex digits at b[0..3] as a number, or -1. */
+static int32_t hex4_of(const raw_byte *b)
+{
+    int32_t v = 0;
+    for (int k = 0; k < 4; k++) {
+        int d = hex_value(b[k].byte);
+        if (d < 0)
+            return -1;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+/* The "\\uXXXX" at b[0] == '\\', after any number of backslashes (JSON held
+ * in a string held in a string, as a console log of a response body
+ * writes it): its length, 0 if none. */
+static size_t escape_run(const raw_byte *b, size_t n, int32_t *v)
+{
+    size_t k = 0;
+    while (k < n && b[k].byte == '\\')
+        k++;
+    *v = k + 5 <= n && b[k].byte == 'u' ? hex4_of(b + k + 1) : -1;
+    return *v < 0 ? 0 : k + 5;
+}
+
+/* An escape of JSON held in the string at b[0] == '\\' ("\\u00e9" of a PHP
+ * or Python response body): its length, 0 if none (a lone surrogate too). */
+static size_t nested_escape(const raw_byte *b, size_t n, uint32_t *cp)
+{
+    int32_t v, low;
+    size_t len = escape_run(b, n, &v);
+    if (!len || v == 0 || (v >= 0xdc00 && v <= 0xdfff))
+        return 0;
+    if (v < 0xd800 || v > 0xdbff) {
+        *cp = (uint32_t)v;
+        return len;
+    }
+    size_t len_low = len < n && b[len].byte == '\\' ? escape_run(b + len, n - len, &low) : 0;
+    if (!len_low || low < 0xdc00 || low > 0xdfff)
+        return 0;
+    *cp = 0x10000 + ((uint32_t)(v - 0xd800) << 10) + (uint32_t)(low - 0xdc00);
+    return len + len_low;
+}
+
+/* Whether the unescaped string holds an escape of JSON held in it. */
+static bool has_nested_escape(const uint8_t *s, size_t n)
+{
+    for (const uint8_t *p = s; (p = memchr(p, '\\', n - (size_t)(p - s))) != NULL; p++)
+        if (s + n - p >= 3 && p[1] == 'u' && hex_value(p[2]) >= 0)
+            return true;
+    return false;
+}
+
 /* Layers 3 and 4: code points, and what each reads as. */
 static void read_code_points(text_builder *tb, const raw_byte *b, size_t n)
 {
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t len = b[i].byte == '&' ? char_reference(b + i, n - i, &cp) : 0;
+        size_t len = b[i].byte == '&'    ? char_reference(b + i, n - i, &cp)
+                     : b[i].byte == '\\' ? nested_escape(b + i, n - i, &cp)
+                                         : 0;
         if (!len)
             len = utf8_sequence(b + i, n - i, &cp);
         uint32_t from = b[i].from, to = b[len ? i + len - 1 : i].to;
@@ -533,7 +598,7 @@ int text_view_of(decode_scratch *d, const char *json, const json_tok *t, text_vi
     text_builder tb = {.raw = raw, .out = d->buf, .spans = d->spans};
     if (!layered) { /* escapes may have made a layer: "%\u0034\u0032", "\u0026#52;" */
         read_one_pass(&tb, raw, t->len);
-        layered = escaped && has_layers(tb.out, tb.n);
+        layered = escaped && (has_layers(tb.out, tb.n) || has_nested_escape(tb.out, tb.n));
     }
     if (layered) {
         tb.n = tb.n_spans = 0;

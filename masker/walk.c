@@ -1484,6 +1484,51 @@ static int mask_named_secrets(walk *w)
     return err;
 }
 
+/* The digits value v holds, a string or number of any script (0 for any
+ * other value, or when there is no memory to read it: the sweep still does). */
+static size_t digits_in(walk *w, uint32_t v)
+{
+    const json_tok *t = &w->tape->tok[v];
+    size_t digits = 0;
+    text_view tv;
+    if (t->kind == TOK_NUM) { /* ASCII; its len may hold its value */
+        for (const char *p = w->scan.json + t->start; *p && strchr("0123456789.eE+-", *p); p++)
+            digits += *p >= '0' && *p <= '9';
+    } else if (t->kind == TOK_STR && !text_view_of(w->scan.scratch, w->scan.json, t, &tv)) {
+        for (size_t i = 0; i < tv.n; i++)
+            digits += tv.s[i] >= '0' && tv.s[i] <= '9';
+        text_view_done(w->scan.scratch, &tv);
+    }
+    return digits;
+}
+
+/* A value named like a phone: masked whole when it holds 7 digits or more;
+ * in a list or an object ("phones": [...]), each member so. */
+static int mask_phone_value(walk *w, uint32_t v)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    if (t[v].kind <= TOK_ARR) {
+        for (uint32_t k = v + 1; k < t[v].end && !err; k = tok_after(t, k))
+            err = mask_phone_value(w, k);
+    } else if (!(t[v].flags & TOK_F_VISITED) && digits_in(w, v) >= 7) {
+        w->scan.findings->count[MASKER_PHONE]++;
+        err = mask_whole(w, v, MASK_TEXT);
+    }
+    return err;
+}
+
+/* Values whose key names an email or a phone ("phone": "5552345678", an
+ * analytics identify() call's traits), unless the page records PII: no
+ * pattern tells a phone written without separators from an order number. */
+static int mask_named_phones(walk *w)
+{
+    int err = VEIL_OK;
+    for (uint32_t k = 0; k < w->tape->phones.n && !err && !w->scan.policy->record_pii; k++)
+        err = mask_phone_value(w, w->tape->phones.v[k]);
+    return err;
+}
+
 int walk_batch(masker_session *s, char *json, masker_findings *findings)
 {
     walk w = {.s = s, .tape = &s->tape, .selectors = selector_site_has_atoms(s->site)};
@@ -1495,5 +1540,7 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
     read_styles(&w);
     /* an array of events; or an object: an event, a wire batch, or both */
     int err = t[root].kind == TOK_ARR ? walk_events(&w, root) : walk_event(&w, root);
-    return err ? err : mask_named_secrets(&w);
+    if (!err)
+        err = mask_named_secrets(&w);
+    return err ? err : mask_named_phones(&w);
 }

@@ -11,7 +11,8 @@
  *   pii_name_like()    a field's name or id means an email address or a
  *                      phone number ("email", "mobilePhone", "tel").
  *
- * Input contract: any bytes. They are first copied, lowercased, into a
+ * Input contract: any bytes, JSON escapes in them undone first (at most 512
+ * bytes of an escaped name are read). They are then copied, lowercased, into a
  * NUL-terminated buffer of at most WORDS_MAX bytes (the rest is ignored):
  * letters and digits only ("compact"), or with '_' where a word ends
  * ("worded": at punctuation, spaces and camelCase humps, and at both ends).
@@ -23,6 +24,24 @@
 #include <string.h>
 
 enum { WORDS_MAX = 128 };
+
+/* cp as UTF-8 (1 to 3 bytes: a surrogate is written as its own 3) at out. */
+static size_t utf8_of(unsigned cp, unsigned char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (unsigned char)(0xc0 | cp >> 6);
+        out[1] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    out[0] = (unsigned char)(0xe0 | cp >> 12);
+    out[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+    out[2] = (unsigned char)(0x80 | (cp & 0x3f));
+    return 3;
+}
 
 /*!re2c
     re2c:define:YYCTYPE = "unsigned char";
@@ -36,6 +55,57 @@ static unsigned char fold_latin1(unsigned char second)
                                  "aaaaaaaceeeeiiiidnooooo ouuuuyty";
     unsigned char ch = (unsigned char)base[(second - 0x80) & 63];
     return ch == ' ' ? 0 : ch;
+}
+
+enum { UNESCAPED_MAX = 512 };
+
+/* The value of the hex digit ch, or -1. */
+static int hex_value(unsigned char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    ch |= 0x20;
+    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/*
+ * v with its JSON escapes undone, as UTF-8 in buf (UNESCAPED_MAX bytes; v
+ * is read that far), or v itself when it has none. Names and labels arrive
+ * as raw JSON string bytes, or as JSON held in a string, and a serializer
+ * that escapes what is not ASCII (Python's and PHP's defaults: "Num\u00e9ro
+ * de carte", "contrase\u00f1a") must not hide the word. A backslash before
+ * another is dropped, so an escape nested at any depth ("\\u00e9") is
+ * read too; \n, \t and the like read as a space.
+ */
+static const char *unescaped(const char *v, size_t *len, char *buf)
+{
+    if (!memchr(v, '\\', *len))
+        return v;
+    size_t n = 0, end = *len < UNESCAPED_MAX ? *len : UNESCAPED_MAX;
+    for (size_t k = 0; k < end;) {
+        unsigned cp = 0;
+        int d = 0;
+        if (v[k] != '\\' || k + 1 == end) {
+            buf[n++] = v[k++];
+        } else if (v[k + 1] != 'u') {
+            bool blank = strchr("bfnrt", v[k + 1]) != NULL;
+            if (blank)
+                buf[n++] = ' ';
+            k += blank ? 2 : 1;
+        } else {
+            size_t h = k + 2;
+            for (; h < k + 6 && h < end && (d = hex_value((unsigned char)v[h])) >= 0; h++)
+                cp = cp << 4 | (unsigned)d;
+            if (h < k + 6) { /* not an escape: read as written */
+                buf[n++] = v[k++];
+                continue;
+            }
+            n += utf8_of(cp, (unsigned char *)buf + n);
+            k += 6;
+        }
+    }
+    *len = n;
+    return buf;
 }
 
 /* Lowercase letters and digits of v; with `worded`, '_' between words. */
@@ -72,6 +142,18 @@ static size_t normalize(const char *v, size_t len, bool worded, unsigned char *o
 
 /* ---- card fields ---------------------------------------------------------- */
 
+/*!re2c
+    // Card number and verification code in German, French, Spanish,
+    // Portuguese, Italian and Dutch, with and without the small words
+    // ("Code de sécurité", "codigo_seguridad", "kartenpruefnummer").
+    LOCAL_CARD_WORDS = "kartennummer" | "pr" "u" "e"? "fnummer" | "sicherheitscode"
+      | "numero" "de"? "carte" | "cryptogramme" | "code" "de"? "securite"
+      | "numero" "de"? "tarjeta" | "codigo" "de"? "seguridad"
+      | "numero" ("do" | "da")? "cartao" | "codigo" "de"? "seguranca"
+      | "numero" "di"? "carta" | "codice" "di"? "sicurezza"
+      | "kaartnummer" | "beveiligingscode";
+*/
+
 /* Does a card word start at p? (p points into a compact copy.) */
 static bool card_word_at(const unsigned char *p)
 {
@@ -85,6 +167,7 @@ static bool card_word_at(const unsigned char *p)
       | "cvd" ("value" | "number" | "code")
       | "securitycode" | "verificationvalue"
       | "exp" ("iry" | "iration" | "date" | "month" | "year" | "yr" | "mo" | "mm" | "yy")
+      | LOCAL_CARD_WORDS
             { return true; }
         [^] { return false; }
     */
@@ -99,10 +182,10 @@ static bool card_label_word_at(const unsigned char *p)
       | "nameoncard" | "cardholder" | "securitycode" | "cardverification"
       | "cvc" | "cvv" | "csc" | "cvn" | "cv2" | "cav2"
       | "expiry" | "expiration" | "expdate" | "validthru" | "validuntil" | "mmyy" | "mmaa"
-      | "kartennummer" | "prufnummer" | "ablaufdatum" | "gultigbis"
-      | "numerodecarte" | "cryptogramme" | "datedexpiration" | "dateexpiration"
-      | "numerodetarjeta" | "codigodeseguridad" | "fechadevencimiento" | "vencimiento"
-      | "numerodicarta" | "scadenza" | "numerodocartao" | "kaartnummer" | "vervaldatum"
+      | "ablaufdatum" | "gultigbis" | "datedexpiration" | "dateexpiration"
+      | "fechadevencimiento" | "vencimiento" | "fechadecaducidad" | "scadenza"
+      | "datadevalidade" | "vervaldatum" | "karteninhaber" | "titulairedelacarte"
+      | LOCAL_CARD_WORDS
             { return true; }
         [^] { return false; }
     */
@@ -110,6 +193,8 @@ static bool card_label_word_at(const unsigned char *p)
 
 bool card_like(const char *v, size_t len)
 {
+    char buf[UNESCAPED_MAX];
+    v = unescaped(v, &len, buf);
     unsigned char norm[WORDS_MAX];
     size_t n = normalize(v, len, false, norm);
     /* "pan", "cid" and "cvd" (Canadian schemes' card verification digits)
@@ -124,6 +209,8 @@ bool card_like(const char *v, size_t len)
 
 bool card_label_like(const char *v, size_t len)
 {
+    char buf[UNESCAPED_MAX];
+    v = unescaped(v, &len, buf);
     unsigned char norm[WORDS_MAX];
     size_t n = normalize(v, len, false, norm);
     if (n == 3 && (!memcmp(norm, "cid", 3) || !memcmp(norm, "cvd", 3)))
@@ -219,6 +306,8 @@ static bool native_secret_word(const char *v, size_t len)
 
 bool secret_name_like(const char *v, size_t len)
 {
+    char buf[UNESCAPED_MAX];
+    v = unescaped(v, &len, buf);
     return name_has(v, len, secret_part_at, secret_word_at) || native_secret_word(v, len);
 }
 
@@ -249,5 +338,7 @@ static bool pii_word_at(const unsigned char *p)
 
 bool pii_name_like(const char *v, size_t len)
 {
+    char buf[UNESCAPED_MAX];
+    v = unescaped(v, &len, buf);
     return name_has(v, len, pii_part_at, pii_word_at);
 }

@@ -60,23 +60,21 @@ static int each_in_array(const char *text, size_t len, size_t i, bool in_batch, 
     }
 }
 
-static int each_line(const char *text, size_t len, events_fn fn, void *user, veil_error *err)
+/* JSON Lines, or JSON values one after another with blanks between them
+ * (an event pretty-printed over many lines, as jq writes one). */
+static int each_value(const char *text, size_t len, events_fn fn, void *user, veil_error *err)
 {
-    size_t i = 0;
-    while (i < len) {
-        const char *nl = memchr(text + i, '\n', len - i);
-        size_t end = nl ? (size_t)(nl - text) : len;
-        size_t start = skip_space(text, i, end);
-        if (start < end) {
-            size_t n = value_length(text, start, end);
-            if (!n || skip_space(text, start + n, end) != end)
-                return veil_fail(err, VEIL_EJSON, "each line must hold exactly one JSON event",
-                                 start + n);
-            int rc = fn(user, text + start, n, start);
-            if (rc)
-                return rc;
-        }
-        i = end + 1;
+    for (size_t i = skip_space(text, 0, len); i < len;) {
+        size_t n = value_length(text, i, len);
+        if (!n)
+            return veil_fail(err, VEIL_EJSON, "malformed event", i);
+        size_t next = skip_space(text, i + n, len);
+        if (next < len && next == i + n)
+            return veil_fail(err, VEIL_EJSON, "no line break between two events", next);
+        int rc = fn(user, text + i, n, i);
+        if (rc)
+            return rc;
+        i = next;
     }
     return VEIL_OK;
 }
@@ -104,5 +102,5 @@ int events_each(const char *text, size_t len, bool *is_array, events_fn fn, void
     if (batch)
         return each_in_array(text, len, batch, true, fn, user, err);
     return *is_array ? each_in_array(text, len, i, false, fn, user, err)
-                     : each_line(text, len, fn, user, err);
+                     : each_value(text, len, fn, user, err);
 }

@@ -499,30 +499,56 @@ static bool cut_array(cutter *c, size_t open)
     }
 }
 
-/* JSON Lines: each non-blank line is one event, masked on its own. */
-static bool cut_lines(cutter *c)
+/*
+ * JSON Lines, or any sequence of JSON values with blanks between them (an
+ * event or a wire batch pretty-printed over many lines, as `jq` writes
+ * one): each value is masked on its own, the blanks go through as they are.
+ * A full batch is handed over only once the blanks after its last value are
+ * in it: the masker writes its NUL over the byte after a value.
+ */
+static bool cut_values(cutter *c)
 {
-    size_t searched = 0; /* of a line longer than what was read so far */
+    bool after_value = false; /* data[0] is the byte after a value */
     for (;;) {
-        char *nl = memchr(c->w.data + searched, '\n', c->w.len - searched);
-        if (!nl && !c->w.eof) {
-            searched = c->w.len;
+        size_t lead = strspn(c->w.data, " \t\r\n"); /* the window ends in a NUL */
+        if (lead == c->w.len) {
+            if (lead && !add(c, 0, lead, false, false))
+                return false;
+            after_value &= !lead;
+            if (c->w.eof)
+                return true;
+            window_drop(&c->w, lead);
             if (!window_fill(c))
                 return false;
             continue;
         }
-        searched = 0;
-        size_t n = nl ? (size_t)(nl - c->w.data) : c->w.len;
-        bool blank = strspn(c->w.data, " \t\r") >= n;
-        if (!add(c, 0, n, !blank, false) || (nl && !add(c, n, 1, false, false)))
+        if (after_value && !lead)
+            return fail(c, "no line break between two events at byte %zu", c->w.offset);
+        if (lead && !add(c, 0, lead, false, false))
             return false;
-        c->batch->events += !blank;
-        if (!nl)
-            return true;
-        window_drop(&c->w, n + 1);
+        window_drop(&c->w, lead);
         if ((c->batch->events >= MASK_BATCH_EVENTS || c->batch->bytes >= MASK_BATCH_BYTES) &&
             !next_batch(c))
             return false;
+        masker_splitter sp;
+        masker_splitter_init(&sp, 0);
+        size_t start, end;
+        enum masker_split got;
+        while ((got = masker_split_next(&sp, c->w.data, c->w.len, &start, &end)) ==
+               MASKER_SPLIT_MORE) {
+            if (c->w.eof)
+                return fail(c, "the input ends inside the event that starts at byte %zu",
+                            c->w.offset);
+            if (!window_fill(c)) /* keeps the window's bytes where the splitter reads them */
+                return false;
+        }
+        if (got != MASKER_SPLIT_ELEMENT)
+            return fail(c, "not a JSON event at byte %zu", c->w.offset + start);
+        if (!add(c, start, end - start, true, false))
+            return false;
+        c->batch->events++;
+        window_drop(&c->w, end);
+        after_value = true;
     }
 }
 
@@ -538,7 +564,7 @@ static bool cut(cutter *c)
     }
     if (lead == c->w.len)
         return fail(c, "no events on stdin; pipe a JSON array or JSON Lines file");
-    return c->w.data[lead] == '[' ? cut_array(c, lead) : cut_lines(c);
+    return c->w.data[lead] == '[' ? cut_array(c, lead) : cut_values(c);
 }
 
 static void free_reader(mask_reader *r)

@@ -65,6 +65,13 @@ printf '[{"type":3,"data":{"source":5,"text":"x","id":9},"timestamp":1}] trailin
 check "data after the array exits 1 with its offset" sh -c "test $? -eq 1 && grep -q 'after the array at byte 65' err"
 printf '\n  \n' | "$VEIL" mask >out 2>err
 check "blank input says what to pipe" contains err "no events on stdin"
+# one event pretty-printed over many lines (as jq writes it), then one per line
+printf '{\n  "type": 5,\n  "data": {\n    "tag": "x",\n    "payload": "4242 4242 4242 4242"\n  },\n  "timestamp": 2\n}\n{"type":5,"data":{"tag":"y","payload":"a.b@example.org"},"timestamp":3}\n' >pretty.json
+"$VEIL" mask <pretty.json >out 2>err
+check "an event pretty-printed over many lines masks" sh -c "test $? -eq 0 && grep -q '\"payload\": \"\*\*\*\* \*\*\*\*' out && test \$(wc -l <out) -eq 9"
+check "and the event on one line after it too" contains out '*.*@*******.***'
+printf '{"type":5,"data":{},"timestamp":3}\n{"type":5,"data":{"tag":"x","payload":"4242 4242 4242 4242"' | "$VEIL" mask >out 2>err
+check "an event cut short after a whole one says where it starts" sh -c "test $? -eq 1 && grep -q 'ends inside the event that starts at byte 35' err && grep -q 'timestamp\":3}' out"
 printf '{"type":5,"data":{"tag":"x","payload":"4242 4242 4242 4242"},"timestamp":2}' | "$VEIL" mask >out 2>err
 check "a last line without a newline is masked, and stays without one" sh -c "grep -q '\\*\\*\\*\\* \\*\\*\\*\\*' out && test \"\$(tail -c 1 out | od -An -c | tr -d ' ')\" = '}'"
 if [ -f "$FIXTURES/rust-book-scroll.json" ]; then

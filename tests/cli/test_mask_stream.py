@@ -76,8 +76,9 @@ def case(rng, work, name, lines):
     words = ["".join(rng.choices("abcdefghij", k=rng.randint(1, 9))) for _ in range(1000)]
     events = [event(rng, words, n, size) for n, size in enumerate(sizes(rng, 24 << 20))]
     separators = [",", ",\n", "\n,\n  ", " , "]
-    if lines:
-        text = "".join(e + rng.choice(["\n", "\r\n", "\n\n"]) for e, _ in events)
+    if lines:  # some events pretty-printed over several lines
+        text = "".join((e if rng.random() < 0.8 else "{\n  " + e[1:-1] + "\n}") +
+                       rng.choice(["\n", "\r\n", "\n\n"]) for e, _ in events)
     else:
         text = "  [" + "".join(e + (rng.choice(separators) if i + 1 < len(events) else "")
                                for i, (e, _) in enumerate(events)) + "]\n"

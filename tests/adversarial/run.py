@@ -20,7 +20,11 @@ NAME.json, which says what must not survive:
 Digits are also checked in JSON numbers, and across the concatenated strings
 of each event, so a card split over sibling text nodes counts.
 
-Then every case runs again under each site policy in POLICIES (its options
+Each case also runs written two other ways a site's tooling writes JSON,
+under its own options: with every non-ASCII character escaped as \\uXXXX
+(Python's and PHP's default), and pretty-printed, each event over many
+lines (jq's default). Then every case runs again under each site policy in
+POLICIES (its options
 added to the case's own, unless the case sets them itself: every rule
 crossed with every other). Under any policy `veil mask` must succeed and no
 card number may survive; for the classes in ANY_POLICY, whose promise no
@@ -186,17 +190,54 @@ def with_policy(spec, policy):
             "absent_digits": spec.get("absent_digits", []) if keep_all else cards}
 
 
-def check_case(veil, cases, name, spec=None):
+def escaped(text):
+    """The recording with every non-ASCII character written as \\uXXXX."""
+    def escape(ch):
+        cp = ord(ch)
+        if cp < 0x80:
+            return ch
+        if cp < 0x10000:
+            return "\\u%04x" % cp
+        cp -= 0x10000
+        return "\\u%04x\\u%04x" % (0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF))
+    return "".join(escape(ch) for ch in text)
+
+
+def pretty(text):
+    """The recording pretty-printed, two spaces a level; duplicate keys and
+    the order of keys kept. JSON Lines stay one value after another."""
+    def dump(v, indent):
+        inner = "\n" + "  " * (indent + 1)
+        if isinstance(v, Members):
+            items = [json.dumps(k, ensure_ascii=False) + ": " + dump(x, indent + 1) for k, x in v]
+        elif isinstance(v, list):
+            items = [dump(x, indent + 1) for x in v]
+        else:
+            return json.dumps(v, ensure_ascii=False)
+        if not items:
+            return "{}" if isinstance(v, Members) else "[]"
+        open_, close = ("{", "}") if isinstance(v, Members) else ("[", "]")
+        return open_ + inner + ("," + inner).join(items) + "\n" + "  " * indent + close
+    return "\n".join(dump(v, 0) for v in load_output(text)) + "\n"
+
+
+FORMS = [("", None), (" [escaped]", escaped), (" [pretty-printed]", pretty)]
+
+
+def check_case(veil, cases, name, spec=None, form=None):
     if spec is None:
         with open(os.path.join(cases, name + ".json"), encoding="utf-8") as f:
             spec = json.load(f)
+    with open(os.path.join(cases, name + ".rec"), "rb") as rec:
+        data = rec.read()
+    if form:
+        data = form(data.decode("utf-8")).encode("utf-8")
     with tempfile.TemporaryDirectory() as work:
         conf = os.path.join(work, "veil.conf")
         with open(conf, "w", encoding="utf-8") as f:
             f.write("[site demo]\nkey = demo-site-key\n" + spec.get("config", "") + "\n")
-        with open(os.path.join(cases, name + ".rec"), "rb") as rec:
-            run = subprocess.run([veil, "mask", "--config", conf], stdin=rec,
-                                 capture_output=True, timeout=60)
+        run = subprocess.run([veil, "mask", "--config", conf], input=data,
+                             capture_output=True, timeout=60)
     if run.returncode != 0:
         return "veil mask exited %d: %s" % (run.returncode, run.stderr.decode(errors="replace").strip())
     try:
@@ -232,12 +273,12 @@ def main():
     for name in names:
         with open(os.path.join(cases, name + ".json"), encoding="utf-8") as f:
             spec = json.load(f)
-        runs = [("", spec)] + [(" [%s]" % p.replace("\n", "; "), with_policy(spec, p))
-                               for p in POLICIES]
-        for label, variant in runs:
+        runs = [(label, spec, form) for label, form in FORMS]
+        runs += [(" [%s]" % p.replace("\n", "; "), with_policy(spec, p), None) for p in POLICIES]
+        for label, variant, form in runs:
             if variant is None:
                 continue
-            why = check_case(veil, cases, name, variant)
+            why = check_case(veil, cases, name, variant, form)
             if why:
                 failed += 1
                 print("not ok - %s/%s%s: %s" % (spec["class"], name, label, why))

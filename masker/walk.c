@@ -507,8 +507,8 @@ static bool structural_attribute(const char *name, size_t n)
                                 WORD("data-veil-sensitive"),
                                 WORD("data-rr-is-password"),
                                 WORD("value") /* masked as the field's value */};
-    if (n > 3 && !memcmp(name, "rr_", 3))
-        return true; /* rrweb's own: sizes, scroll, media state */
+    if (n > 3 && !memcmp(name, "rr_", 3)) /* rrweb's own: sizes, scroll, media state */
+        return !(n == 10 && !memcmp(name, "rr_dataURL", 10)); /* but a canvas's picture */
     return in_words(keep, sizeof keep / sizeof keep[0], name, n);
 }
 
@@ -1355,6 +1355,28 @@ static bool list_ok(walk *w, uint32_t v)
 
 /* The incremental sources rrweb 2.x writes (0 Mutation ... 16 CustomElement). */
 #define MAX_SOURCE 16
+enum { SOURCE_MUTATION = 0, SOURCE_INPUT = 5, SOURCE_CANVAS = 9 };
+
+/*
+ * Drawing on a canvas that is sensitive, under one, or not known (a
+ * signature pad marked sensitive, text drawn with fillText): everything the
+ * event says but which canvas and what kind of context is masked.
+ */
+static int canvas_mutation(walk *w, uint32_t data, uint32_t id_value)
+{
+    uint32_t id, parent;
+    uint8_t flags;
+    if (as_uint(w, id_value, &id) && nodes_get(&w->s->nodes, id, &parent, &flags) &&
+        !(flags & (NF_SENSITIVE | NF_CARD | NF_PASSWORD)) &&
+        !(state_above(w, parent) & (IN_SENSITIVE | IN_UNKNOWN)))
+        return VEIL_OK; /* left to the sweep's patterns */
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    for (uint32_t k = data + 1; k < t[data].end && !err; k = tok_after(t, k))
+        if (t[k].key != RR_KEY_SOURCE && t[k].key != RR_KEY_ID && t[k].key != RR_KEY_TYPE)
+            err = mask_whole(w, k, MASK_VALUE);
+    return err;
+}
 
 static int incremental(walk *w, uint32_t data)
 {
@@ -1369,9 +1391,11 @@ static int incremental(walk *w, uint32_t data)
         w->scan.findings->count[MASKER_SHAPE]++;
         return mask_whole(w, data, MASK_TEXT);
     }
-    if (source == 5)
+    if (source == SOURCE_INPUT)
         return input_event(w, m[I_ID], m[I_TEXT]);
-    if (source != 0)
+    if (source == SOURCE_CANVAS)
+        return canvas_mutation(w, data, m[I_ID]);
+    if (source != SOURCE_MUTATION)
         return VEIL_OK;
     /* flags first, whatever the order in the event: content added under a
      * node that becomes sensitive in the same event is masked */

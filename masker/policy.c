@@ -340,8 +340,28 @@ int masker_site_set(masker_site *site, const char *page_glob, const char *name, 
  * "https://shop/checkout?step=2#card" or of "/checkout?x", without query or
  * fragment; "/" when it has none. Repeated slashes count as one and a
  * segment's parameters are dropped ("//checkout;jsessionid=A1/pay" is
- * "/checkout/pay"), as servers do, so a page override is not escaped by them.
+ * "/checkout/pay"), a backslash is a slash and dot segments are resolved
+ * ("/a/../checkout/./pay" is "/checkout/pay"), as servers and browsers do,
+ * so a page override is not escaped by them.
  */
+static void drop_dot_segments(char *path)
+{
+    size_t out = 0;
+    for (char *seg = path; *seg;) { /* each segment starts with its '/' */
+        char *next = strchr(seg + 1, '/');
+        size_t len = next ? (size_t)(next - seg) : strlen(seg);
+        if (len == 3 && seg[1] == '.' && seg[2] == '.') {
+            while (out > 0 && path[--out] != '/')
+                ;
+        } else if (!(len == 2 && seg[1] == '.')) {
+            memmove(path + out, seg, len);
+            out += len;
+        }
+        seg += len;
+    }
+    path[out] = '\0';
+}
+
 static void url_path(const char *url, size_t len, char *out, size_t cap)
 {
     const char *end = url + len;
@@ -355,17 +375,46 @@ static void url_path(const char *url, size_t len, char *out, size_t cap)
     size_t n = 0;
     bool in_params = false;
     for (; p < end && *p != '?' && *p != '#' && n + 1 < cap; p++) {
-        if (*p == '/')
+        char ch = *p == '\\' ? '/' : *p;
+        if (ch == '/')
             in_params = false;
-        else if (*p == ';')
+        else if (ch == ';')
             in_params = true;
-        if (in_params || (*p == '/' && n > 0 && out[n - 1] == '/'))
+        if (in_params || (ch == '/' && n > 0 && out[n - 1] == '/'))
             continue;
-        out[n++] = *p;
+        out[n++] = ch;
     }
     out[n] = '\0';
+    if (out[0] == '/')
+        drop_dot_segments(out);
     if (!out[0] && cap > 1)
         strcpy(out, "/");
+}
+
+/*
+ * Whether a page override's glob matches the page: its whole URL when the
+ * glob has a scheme, else its path, or the path with a trailing slash added
+ * or taken away (servers serve "/account/" as "/account", and "/checkout"
+ * is the first page of the pages under "/checkout/").
+ */
+static bool page_matches(const char *glob, const char *url, const char *path)
+{
+    if (strstr(glob, "://"))
+        return fnmatch(glob, url, 0) == 0;
+    if (fnmatch(glob, path, 0) == 0)
+        return true;
+    char other[2048];
+    size_t n = strlen(path);
+    if (n + 2 > sizeof other)
+        return false;
+    memcpy(other, path, n + 1);
+    if (n > 1 && other[n - 1] == '/') {
+        other[n - 1] = '\0';
+    } else {
+        other[n] = '/';
+        other[n + 1] = '\0';
+    }
+    return fnmatch(glob, other, 0) == 0;
 }
 
 /* NULL for an empty list: the walk skips selector matching when all are. */
@@ -393,8 +442,7 @@ void masker_site_resolve(const masker_site *site, const char *url, size_t url_le
     whole[n] = '\0';
     for (int i = 0; i < site->n_pages; i++) {
         const page_override *po = &site->pages[i];
-        const char *subject = strstr(po->glob, "://") ? whole : path;
-        if (fnmatch(po->glob, subject, 0) != 0)
+        if (!page_matches(po->glob, whole, path))
             continue;
         if (po->v.ip_octets >= 0)
             out->ip_octets = po->v.ip_octets;
@@ -495,7 +543,7 @@ void masker_site_hints(const masker_site *site, const char *url, masker_hints *o
     if (url)
         url_path(url, strlen(url), path, sizeof path);
     for (int i = 0; url && i < site->n_pages && !page; i++)
-        if (fnmatch(site->pages[i].glob, strstr(site->pages[i].glob, "://") ? url : path, 0) == 0)
+        if (page_matches(site->pages[i].glob, url, path))
             page = &site->pages[i].v;
     const char *parts[2] = {site->base.mask_text, page ? page->mask_text : NULL};
     size_t at = 0;

@@ -761,19 +761,71 @@ static size_t header_value(const text_view *v, size_t k, size_t *start)
  * network plugin's request body), and "Authorization: Bearer ..." in a raw
  * header block or a log line. At the '=' or ':' at i.
  */
+/* The end of a value quoted with ' or " (or \" of JSON held in the string)
+ * that starts at k, past blanks; *start is its first byte. 0 if none. */
+static size_t quoted_value(const text_view *v, size_t k, size_t *start)
+{
+    while (k < v->n && v->s[k] == ' ')
+        k++;
+    bool nested = k + 1 < v->n && v->s[k] == '\\' && v->s[k + 1] == '"';
+    uint8_t quote = nested ? '"' : k < v->n ? v->s[k] : 0;
+    if (quote != '"' && quote != '\'')
+        return 0;
+    *start = k + 1 + nested;
+    for (size_t e = *start; e < v->n; e++) {
+        if (v->s[e] == '\\' && !(nested && e + 1 < v->n && v->s[e + 1] == quote))
+            e++; /* an escaped byte */
+        else if (v->s[e] == quote || v->s[e] == '\\')
+            return e > *start ? e : 0;
+    }
+    return 0;
+}
+
+/* Whether v[at, at + len) is `word`, in any case. */
+static bool word_is(const text_view *v, size_t at, size_t len, const char *word)
+{
+    return ascii_word_is((const char *)v->s + at, len, word);
+}
+
+/*
+ * Whether the JSON member whose name starts at `from` ("value") follows a
+ * "name" member that names a secret in the same object: the pairs of
+ * serializeArray() and HAR held in a string ([{"name":"password","value":..}]).
+ */
+static bool pair_named_secret(const text_view *v, size_t from)
+{
+    size_t k = from, stop = from > 256 ? from - 256 : 0;
+    while (k > stop && v->s[k - 1] != '{')
+        k--;
+    const uint8_t *name = memmem(v->s + k, from - k, "\"name\"", 6);
+    if (!name)
+        return false;
+    size_t s = (size_t)(name - v->s) + 6;
+    while (s < from && (v->s[s] == ':' || v->s[s] == ' '))
+        s++;
+    size_t e = s < from && v->s[s] == '"' ? ++s : from;
+    while (e < from && v->s[e] != '"' && v->s[e] != '\\')
+        e++;
+    return e < from && e > s && secret_name_like((const char *)v->s + s, e - s);
+}
+
 static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
     bool json = v->s[i] == ':' && i > 1 && v->s[i - 1] == '"';
     bool header = v->s[i] == ':' && !json;
     size_t k = i + 1, start = 0, end = 0;
     /* a header or log line has a space after its colon, a URL none; the value
-     * before the name: a stylesheet has a colon in every declaration */
-    if (header && (k >= v->n || v->s[k] != ' ' || !(end = header_value(v, k, &start))))
+     * before the name: a stylesheet has a colon in every declaration. A
+     * quoted value is a value whatever it looks like: GraphQL arguments, a
+     * JavaScript or Python object written out ('password': 'hunter'). */
+    if (header && !(end = quoted_value(v, k, &start)) &&
+        (k >= v->n || v->s[k] != ' ' || !(end = header_value(v, k, &start))))
         return 0;
-    size_t name_end = json ? i - 1 : i, from;
+    size_t name_end = json || (i > 1 && v->s[i - 1] == '\'') ? i - 1 : i, from;
     if (!name_before(v, name_end, &from) || (json && (from == 0 || v->s[from - 1] != '"')))
         return 0;
-    if (!secret_name_like((const char *)v->s + from, name_end - from))
+    if (!secret_name_like((const char *)v->s + from, name_end - from) &&
+        !(json && word_is(v, from, name_end - from, "value") && pair_named_secret(v, from - 1)))
         return 0;
     if (header) {
         count(c, MASKER_SECRET);
@@ -840,12 +892,6 @@ static size_t try_multipart_secret(scan_ctx *c, const text_view *v, size_t i, en
     count(c, MASKER_SECRET);
     *err = mask_chars(c, v, start, end, "");
     return end;
-}
-
-/* Whether v[at, at + len) is `word`, in any case. */
-static bool word_is(const text_view *v, size_t at, size_t len, const char *word)
-{
-    return ascii_word_is((const char *)v->s + at, len, word);
 }
 
 /* Whether the value of attribute v[name, name + name_len) =

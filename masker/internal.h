@@ -173,6 +173,7 @@ typedef struct {
     uint32_t cap_keys;
     tok_list secrets;
     tok_list phones;
+    tok_list secret_names; /* "name" members that name a secret: see walk.c */
     tok_list labels;
     tok_list labelledby; /* aria-labelledby values */
     tok_list styles;

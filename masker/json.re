@@ -928,8 +928,11 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
         pushed->form = form_tag_of(text, n, flags, z->end - (s + 1) >= 8);
         if (pushed->form == FORM_LABEL)
             return note(&t->labels, t->n - 1, 16);
-    } else if ((labelled == RR_KEY_ID || labelled == RR_KEY_NAME) && card_like(text, n)) {
-        pushed->flags |= TOK_F_CARD_NAME;
+    } else if (labelled == RR_KEY_ID || labelled == RR_KEY_NAME) {
+        if (card_like(text, n))
+            pushed->flags |= TOK_F_CARD_NAME;
+        if (labelled == RR_KEY_NAME && secret_name_like(text, n)) /* {"name":"password","value":..} */
+            return note(&t->secret_names, t->n - 1, 16);
     } else if ((labelled == RR_KEY_ARIA_LABEL || labelled == RR_KEY_PLACEHOLDER) &&
                card_label_like(text, n)) {
         pushed->flags |= TOK_F_CARD_NAME;
@@ -1251,7 +1254,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
     if (len > MASKER_MAX_INPUT)
         return fail_at(err, json, base, "input too large", VEIL_ETOOBIG);
     t->n = t->candidates.n = t->n_keys = t->secrets.n = t->labels.n = t->styles.n = 0;
-    t->labelledby.n = t->phones.n = 0;
+    t->labelledby.n = t->phones.n = t->secret_names.n = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
         return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
@@ -1311,6 +1314,7 @@ void json_tape_free(json_tape *t)
     free(t->keys);
     free(t->secrets.v);
     free(t->phones.v);
+    free(t->secret_names.v);
     free(t->labels.v);
     free(t->labelledby.v);
     free(t->styles.v);

@@ -1508,6 +1508,27 @@ static int mask_named_secrets(walk *w)
     return err;
 }
 
+/*
+ * Name and value pairs whose name means a secret: jQuery's serializeArray()
+ * and HAR write form fields and headers as {"name": "password", "value":
+ * "..."}. The value beside such a name is masked whole, wherever it is.
+ */
+static int mask_named_pairs(walk *w)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    for (uint32_t k = 0; k < w->tape->secret_names.n && !err; k++) {
+        uint32_t obj = enclosing_object(w, w->tape->secret_names.v[k]);
+        for (uint32_t i = obj + 1; obj && i < t[obj].end && !err; i = tok_after(t, i)) {
+            if (t[i].key != RR_KEY_VALUE || (t[i].flags & TOK_F_VISITED))
+                continue;
+            w->scan.findings->count[MASKER_SECRET]++;
+            err = mask_whole(w, i, MASK_VALUE);
+        }
+    }
+    return err;
+}
+
 /* The digits value v holds, a string or number of any script (0 for any
  * other value, or when there is no memory to read it: the sweep still does). */
 static size_t digits_in(walk *w, uint32_t v)
@@ -1566,5 +1587,7 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
     int err = t[root].kind == TOK_ARR ? walk_events(&w, root) : walk_event(&w, root);
     if (!err)
         err = mask_named_secrets(&w);
+    if (!err)
+        err = mask_named_pairs(&w);
     return err ? err : mask_named_phones(&w);
 }

@@ -236,16 +236,9 @@ static int typed_card(scan_ctx *c, const text_view *v, size_t i, size_t end, boo
 
 /* ---- IP addresses ---------------------------------------------------------- */
 
-/* The value of hex digit ch, or -1. */
-static int hex_digit(uint8_t ch)
-{
-    uint8_t lower = ch | 0x20;
-    return is_digit(ch) ? ch - '0' : lower >= 'a' && lower <= 'f' ? lower - 'a' + 10 : -1;
-}
-
 static bool is_hex(uint8_t ch)
 {
-    return hex_digit(ch) >= 0;
+    return hex_value(ch) >= 0;
 }
 
 static bool ident_char(uint8_t ch)

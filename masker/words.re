@@ -25,24 +25,6 @@
 
 enum { WORDS_MAX = 128 };
 
-/* cp as UTF-8 (1 to 3 bytes: a surrogate is written as its own 3) at out. */
-static size_t utf8_of(unsigned cp, unsigned char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (unsigned char)(0xc0 | cp >> 6);
-        out[1] = (unsigned char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    out[0] = (unsigned char)(0xe0 | cp >> 12);
-    out[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-    out[2] = (unsigned char)(0x80 | (cp & 0x3f));
-    return 3;
-}
-
 /*!re2c
     re2c:define:YYCTYPE = "unsigned char";
     re2c:yyfill:enable = 0;
@@ -59,15 +41,6 @@ static unsigned char fold_latin1(unsigned char second)
 
 enum { UNESCAPED_MAX = 512 };
 
-/* The value of the hex digit ch, or -1. */
-static int hex_value(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    ch |= 0x20;
-    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
 /*
  * v with its JSON escapes undone, as UTF-8 in buf (UNESCAPED_MAX bytes; v
  * is read that far), or v itself when it has none. Names and labels arrive
@@ -83,7 +56,7 @@ static const char *unescaped(const char *v, size_t *len, char *buf)
         return v;
     size_t n = 0, end = *len < UNESCAPED_MAX ? *len : UNESCAPED_MAX;
     for (size_t k = 0; k < end;) {
-        unsigned cp = 0;
+        uint32_t cp = 0;
         int d = 0;
         if (v[k] != '\\' || k + 1 == end) {
             buf[n++] = v[k++];
@@ -95,12 +68,12 @@ static const char *unescaped(const char *v, size_t *len, char *buf)
         } else {
             size_t h = k + 2;
             for (; h < k + 6 && h < end && (d = hex_value((unsigned char)v[h])) >= 0; h++)
-                cp = cp << 4 | (unsigned)d;
+                cp = cp << 4 | (uint32_t)d;
             if (h < k + 6) { /* not an escape: read as written */
                 buf[n++] = v[k++];
                 continue;
             }
-            n += utf8_of(cp, (unsigned char *)buf + n);
+            n += utf8_put((uint8_t *)buf + n, cp);
             k += 6;
         }
     }

@@ -1158,8 +1158,13 @@ static bool verification_label(const text_view *v, size_t i)
 static bool phone_label(const text_view *v, size_t i)
 {
     size_t k = i;
-    while (k > 0 && i - k < 6 && v->s[k - 1] && strchr(" :=\"'\\", v->s[k - 1]))
+    bool joined = false; /* by ':' or '=': "on 2026-11-05" is no label */
+    while (k > 0 && i - k < 6 && v->s[k - 1] && strchr(" :=\"'\\", v->s[k - 1])) {
         k--;
+        joined |= v->s[k] == ':' || v->s[k] == '=';
+    }
+    if (!joined)
+        return false;
     size_t end = k;
     while (k > 0 && end - k < 32 && is_class(v->s[k - 1], C_DIGIT | C_ALPHA | C_NAME))
         k--;

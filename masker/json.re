@@ -896,6 +896,22 @@ static inline bool close_container(const tokenizer *z, bool obj)
     return true;
 }
 
+/*
+ * After an array closes: a list of 2-6 strings or numbers is noted, for the
+ * walk to read as the groups of a card ("card": ["4111", "1111", ...]).
+ */
+static inline int note_short_list(const tokenizer *z)
+{
+    json_tape *t = z->t;
+    uint32_t open = z->nest->stack[z->nest->depth], kids = t->n - open - 1;
+    if (kids < 2 || kids > 6)
+        return VEIL_OK;
+    for (uint32_t k = open + 1; k < t->n; k++)
+        if (t->tok[k].kind != TOK_STR && t->tok[k].kind != TOK_NUM)
+            return VEIL_OK;
+    return note(&t->short_lists, open, 16);
+}
+
 static inline bool in_object(const tokenizer *z)
 {
     return z->nest->in_object[z->nest->depth - 1];
@@ -1201,6 +1217,7 @@ loop: /* whitespace returns here: to the state in `cond` */
         <after_value> "]" {
             if (!close_container(z, false))
                 goto unexpected;
+            CHECK_PUSH(note_short_list(z));
             goto after;
         }
 
@@ -1254,7 +1271,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
     if (len > MASKER_MAX_INPUT)
         return fail_at(err, json, base, "input too large", VEIL_ETOOBIG);
     t->n = t->candidates.n = t->n_keys = t->secrets.n = t->labels.n = t->styles.n = 0;
-    t->labelledby.n = t->phones.n = t->secret_names.n = 0;
+    t->labelledby.n = t->phones.n = t->secret_names.n = t->short_lists.n = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
         return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
@@ -1315,6 +1332,7 @@ void json_tape_free(json_tape *t)
     free(t->secrets.v);
     free(t->phones.v);
     free(t->secret_names.v);
+    free(t->short_lists.v);
     free(t->labels.v);
     free(t->labelledby.v);
     free(t->styles.v);

@@ -1529,6 +1529,57 @@ static int mask_named_pairs(walk *w)
     return err;
 }
 
+/*
+ * Appends the digits of value v (a string or number of digits, blanks and
+ * dashes, up to 19 in all) to digits[*n], as values 0-9; false when v
+ * holds anything else.
+ */
+static bool group_digits(walk *w, uint32_t v, uint8_t *digits, size_t *n)
+{
+    const json_tok *t = &w->tape->tok[v];
+    const uint8_t *s = (const uint8_t *)w->scan.json + t->start;
+    size_t len = 0;
+    text_view tv = {0};
+    if (t->kind == TOK_NUM) { /* its len may hold its value */
+        while (s[len] >= '0' && s[len] <= '9')
+            len++;
+    } else if (text_view_of(w->scan.scratch, w->scan.json, t, &tv) == VEIL_OK) {
+        s = tv.s;
+        len = tv.n;
+    }
+    bool ok = len > 0;
+    for (size_t i = 0; i < len && ok; i++) {
+        if (s[i] >= '0' && s[i] <= '9' && *n < 19)
+            digits[(*n)++] = (uint8_t)(s[i] - '0');
+        else
+            ok = s[i] == ' ' || s[i] == '-';
+    }
+    text_view_done(w->scan.scratch, &tv);
+    return ok;
+}
+
+/* Short lists whose strings or numbers are, read one after another, a card
+ * ("cardParts": ["4111", "1111", "1111", "1111"]): each part masked. */
+static int mask_cards_in_lists(walk *w)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    for (uint32_t k = 0; k < w->tape->short_lists.n && !err; k++) {
+        uint32_t list = w->tape->short_lists.v[k];
+        uint8_t digits[19];
+        size_t n = 0;
+        bool groups = true;
+        for (uint32_t i = list + 1; i < t[list].end && groups; i++)
+            groups = group_digits(w, i, digits, &n);
+        if (!groups || !card_number_ok(digits, n))
+            continue;
+        w->scan.findings->count[MASKER_CARD_ELSEWHERE]++;
+        for (uint32_t i = list + 1; i < t[list].end && !err; i++)
+            err = mask_whole(w, i, MASK_TEXT);
+    }
+    return err;
+}
+
 /* The digits value v holds, a string or number of any script (0 for any
  * other value, or when there is no memory to read it: the sweep still does). */
 static size_t digits_in(walk *w, uint32_t v)
@@ -1589,5 +1640,7 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
         err = mask_named_secrets(&w);
     if (!err)
         err = mask_named_pairs(&w);
+    if (!err)
+        err = mask_cards_in_lists(&w);
     return err ? err : mask_named_phones(&w);
 }

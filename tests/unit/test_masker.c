@@ -680,6 +680,37 @@ static void meta_href_picks_page_policy_and_is_scanned(void **state)
     masker_site_free(site);
 }
 
+static void page_overrides_read_the_path_as_servers_do(void **state)
+{
+    (void)state;
+    masker_site *site = site_with("record_inputs=true");
+    const char *why;
+    assert_int_equal(masker_site_set(site, "/checkout/*", "record_inputs", "false", &why), VEIL_OK);
+    assert_int_equal(masker_site_set(site, "/account", "record_inputs", "false", &why), VEIL_OK);
+    static const struct {
+        const char *url;
+        bool recorded;
+    } pages[] = {
+        {"https://shop.example/checkout/pay", false},
+        {"https://shop.example/checkout", false}, /* the first page under /checkout/ */
+        {"https://shop.example/account/", false},
+        {"https://shop.example/blog/../checkout/pay", false},
+        {"https://shop.example/blog/./..//checkout\\pay", false},
+        {"https://shop.example//checkout;jsessionid=A1/pay?step=2#card", false},
+        {"https://shop.example/blog", true},
+        {"https://shop.example/accounts", true},
+        {"https://shop.example/checkout-help", true},
+        {"https://shop.example/Checkout/pay", true}, /* case counts */
+    };
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        masker_hints hints;
+        masker_site_hints(site, pages[i].url, &hints);
+        if (hints.record_inputs != pages[i].recorded)
+            fail_msg("%s: inputs %s", pages[i].url, hints.record_inputs ? "recorded" : "masked");
+    }
+    masker_site_free(site);
+}
+
 static void malformed_json_is_rejected_with_offset(void **state)
 {
     (void)state;
@@ -817,6 +848,7 @@ int main(void)
         cmocka_unit_test(selectors_read_attribute_names_as_written),
         cmocka_unit_test(remembered_states_follow_changes_in_the_same_batch),
         cmocka_unit_test(meta_href_picks_page_policy_and_is_scanned),
+        cmocka_unit_test(page_overrides_read_the_path_as_servers_do),
         cmocka_unit_test(malformed_json_is_rejected_with_offset),
         cmocka_unit_test(truncations_never_read_past_the_end),
         cmocka_unit_test(state_for_ten_thousand_nodes_is_small),

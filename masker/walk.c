@@ -1636,11 +1636,10 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
     read_styles(&w);
     /* an array of events; or an object: an event, a wire batch, or both */
     int err = t[root].kind == TOK_ARR ? walk_events(&w, root) : walk_event(&w, root);
-    if (!err)
-        err = mask_named_secrets(&w);
-    if (!err)
-        err = mask_named_pairs(&w);
-    if (!err)
-        err = mask_cards_in_lists(&w);
-    return err ? err : mask_named_phones(&w);
+    /* then what the tokenizer listed anywhere in the batch, events or not */
+    static int (*const listed[])(walk *) = {mask_named_secrets, mask_named_pairs,
+                                            mask_cards_in_lists, mask_named_phones};
+    for (size_t i = 0; i < sizeof listed / sizeof listed[0] && !err; i++)
+        err = listed[i](&w);
+    return err;
 }

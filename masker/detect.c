@@ -748,12 +748,6 @@ static size_t header_value(const text_view *v, size_t k, size_t *start)
     return e - k >= 6 && digit ? e : 0;
 }
 
-/*
- * A value named like a secret: "password=..." and "token=..." in URLs,
- * form bodies and cookies, "\"password\":..." in JSON held in a string (a
- * network plugin's request body), and "Authorization: Bearer ..." in a raw
- * header block or a log line. At the '=' or ':' at i.
- */
 /* The end of a value quoted with ' or " (or \" of JSON held in the string)
  * that starts at k, past blanks; *start is its first byte. 0 if none. */
 static size_t quoted_value(const text_view *v, size_t k, size_t *start)
@@ -766,10 +760,11 @@ static size_t quoted_value(const text_view *v, size_t k, size_t *start)
         return 0;
     *start = k + 1 + nested;
     for (size_t e = *start; e < v->n; e++) {
-        if (v->s[e] == '\\' && !(nested && e + 1 < v->n && v->s[e + 1] == quote))
-            e++; /* an escaped byte */
-        else if (v->s[e] == quote || v->s[e] == '\\')
+        bool closes =
+            nested ? v->s[e] == '\\' && e + 1 < v->n && v->s[e + 1] == '"' : v->s[e] == quote;
+        if (closes)
             return e > *start ? e : 0;
+        e += v->s[e] == '\\'; /* an escaped byte */
     }
     return 0;
 }
@@ -802,6 +797,14 @@ static bool pair_named_secret(const text_view *v, size_t from)
     return e < from && e > s && secret_name_like((const char *)v->s + s, e - s);
 }
 
+/*
+ * A value named like a secret: "password=..." and "token=..." in URLs,
+ * form bodies and cookies, "\"password\":..." in JSON held in a string (a
+ * network plugin's request body), and "Authorization: Bearer ..." in a raw
+ * header block or a log line; a quoted value after an unquoted name
+ * (GraphQL arguments, an object written out); the "value" of a pair whose
+ * "name" names a secret. At the '=' or ':' at i.
+ */
 static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
     bool json = v->s[i] == ':' && i > 1 && v->s[i - 1] == '"';

@@ -1366,9 +1366,10 @@ static int canvas_mutation(walk *w, uint32_t data, uint32_t id_value)
 {
     uint32_t id, parent;
     uint8_t flags;
-    if (as_uint(w, id_value, &id) && nodes_get(&w->s->nodes, id, &parent, &flags) &&
-        !(flags & (NF_SENSITIVE | NF_CARD | NF_PASSWORD)) &&
-        !(state_above(w, parent) & (IN_SENSITIVE | IN_UNKNOWN)))
+    if (!as_uint(w, id_value, &id) || !nodes_get(&w->s->nodes, id, &parent, &flags))
+        note_unknown(w);
+    else if (!(flags & (NF_SENSITIVE | NF_CARD | NF_PASSWORD)) &&
+             !(state_above(w, parent) & (IN_SENSITIVE | IN_UNKNOWN)))
         return VEIL_OK; /* left to the sweep's patterns */
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;

@@ -777,18 +777,24 @@ static bool word_is(const text_view *v, size_t at, size_t len, const char *word)
 
 /*
  * Whether the JSON member whose name starts at `from` ("value") follows a
- * "name" member that names a secret in the same object: the pairs of
- * serializeArray() and HAR held in a string ([{"name":"password","value":..}]).
+ * "name" member (or "key", "field"...: see key_meaning_of()) that names a
+ * secret in the same object: the pairs of serializeArray(), HAR and API
+ * clients held in a string ([{"name":"password","value":..}]).
  */
 static bool pair_named_secret(const text_view *v, size_t from)
 {
+    static const char *const names[] = {"\"name\"",  "\"key\"",       "\"field\"", "\"header\"",
+                                        "\"param\"", "\"parameter\"", "\"label\""};
     size_t k = from, stop = from > 256 ? from - 256 : 0;
     while (k > stop && v->s[k - 1] != '{')
         k--;
-    const uint8_t *name = memmem(v->s + k, from - k, "\"name\"", 6);
+    const uint8_t *name = NULL;
+    size_t s = 0;
+    for (size_t n = 0; n < sizeof names / sizeof names[0] && !name; n++)
+        if ((name = memmem(v->s + k, from - k, names[n], strlen(names[n]))))
+            s = (size_t)(name - v->s) + strlen(names[n]);
     if (!name)
         return false;
-    size_t s = (size_t)(name - v->s) + 6;
     while (s < from && (v->s[s] == ':' || v->s[s] == ' '))
         s++;
     size_t e = s < from && v->s[s] == '"' ? ++s : from;

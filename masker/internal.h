@@ -209,6 +209,7 @@ typedef struct {
     tok_list secrets;
     tok_list phones;
     tok_list secret_names; /* "name" members that name a secret: see walk.c */
+    tok_list pair_names;   /* values of "key", "field"...: a pair's name? see walk.c */
     tok_list short_lists;  /* arrays of 2-6 strings or numbers: a card's groups? */
     tok_list labels;
     tok_list labelledby; /* aria-labelledby values */

@@ -823,10 +823,10 @@ typedef struct {
  * these across batches: a session's attribute and payload keys are the same
  * few names again and again. */
 enum { KEY_MEMO_SLOTS = 64, KEY_MEMO_NAME = 22 };
-enum { KEY_SECRET = 1, KEY_PHONE = 2 };
+enum { KEY_SECRET = 1, KEY_PHONE = 2, KEY_PAIR_NAME = 3 };
 typedef struct key_memo {
     uint8_t len;     /* the name's length + 1 */
-    uint8_t meaning; /* KEY_SECRET, KEY_PHONE or 0 */
+    uint8_t meaning; /* KEY_SECRET, KEY_PHONE, KEY_PAIR_NAME or 0 */
     char name[KEY_MEMO_NAME];
 } key_memo;
 
@@ -1044,10 +1044,21 @@ static inline int lex_key(const tokenizer *z, const unsigned char **cursor, memb
 }
 
 /* What the key name [p, p + len) means: KEY_SECRET, KEY_PHONE (an email or
- * phone name: "phone", "mobile", "tel") or 0. */
+ * phone name: "phone", "mobile", "tel"), KEY_PAIR_NAME (its value may name
+ * the "value" beside it, as "name" does: {"key": "password", "value": ..})
+ * or 0. */
 static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t len)
 {
-    return secret_name_like(p, len) ? KEY_SECRET : pii_name_like(p, len) ? KEY_PHONE : 0;
+    static const char *const pair_names[] = {"key", "field", "header", "param", "parameter",
+                                             "label"};
+    if (secret_name_like(p, len))
+        return KEY_SECRET;
+    if (pii_name_like(p, len))
+        return KEY_PHONE;
+    for (size_t k = 0; k < sizeof pair_names / sizeof pair_names[0]; k++)
+        if (ascii_word_is(p, len, pair_names[k]))
+            return KEY_PAIR_NAME;
+    return 0;
 }
 
 /*
@@ -1082,14 +1093,19 @@ static uint8_t key_meaning(const tokenizer *z, const unsigned char *p, size_t le
 
 /*
  * What a key that took the string lexer carries: a secret's or a phone's
- * name (its value is then masked whole, the phone's by policy), or an email
- * or card used as the key itself, which the sweep then scans like a value.
+ * name (its value is then masked whole, the phone's by policy), the name of
+ * a pair's name (the walk reads its value), or an email or card used as the
+ * key itself, which the sweep then scans like a value.
  */
 static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, uint8_t flags)
 {
     uint8_t meaning = key_meaning(z, p, len, flags);
     if (meaning) { /* its value is the next token pushed */
-        int rc = note(meaning == KEY_SECRET ? &z->t->secrets : &z->t->phones, z->t->n, 64);
+        json_tape *t = z->t;
+        tok_list *list = meaning == KEY_SECRET  ? &t->secrets
+                         : meaning == KEY_PHONE ? &t->phones
+                                                : &t->pair_names;
+        int rc = note(list, t->n, 64);
         if (rc)
             return rc;
     }
@@ -1271,7 +1287,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
     if (len > MASKER_MAX_INPUT)
         return fail_at(err, json, base, "input too large", VEIL_ETOOBIG);
     t->n = t->candidates.n = t->n_keys = t->secrets.n = t->labels.n = t->styles.n = 0;
-    t->labelledby.n = t->phones.n = t->secret_names.n = t->short_lists.n = 0;
+    t->labelledby.n = t->phones.n = t->secret_names.n = t->pair_names.n = t->short_lists.n = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
         return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
@@ -1332,6 +1348,7 @@ void json_tape_free(json_tape *t)
     free(t->secrets.v);
     free(t->phones.v);
     free(t->secret_names.v);
+    free(t->pair_names.v);
     free(t->short_lists.v);
     free(t->labels.v);
     free(t->labelledby.v);

@@ -1509,23 +1509,66 @@ static int mask_named_secrets(walk *w)
     return err;
 }
 
+/* Whether token i is a string that names a secret (read with its escapes
+ * undone). */
+static bool names_secret(const walk *w, uint32_t i)
+{
+    const json_tok *t = &w->tape->tok[i];
+    return t->kind == TOK_STR && secret_name_like(w->scan.json + t->start, t->len);
+}
+
+/* Masks the "value" members of the object around token name, whatever
+ * they hold: the name beside them means a secret. */
+static int mask_value_beside(walk *w, uint32_t name)
+{
+    const json_tok *t = w->tape->tok;
+    uint32_t obj = enclosing_object(w, name);
+    int err = VEIL_OK;
+    for (uint32_t i = obj + 1; obj && i < t[obj].end && !err; i = tok_after(t, i)) {
+        if (t[i].key != RR_KEY_VALUE || (t[i].flags & TOK_F_VISITED))
+            continue;
+        w->scan.findings->count[MASKER_SECRET]++;
+        err = mask_whole(w, i, MASK_VALUE);
+    }
+    return err;
+}
+
 /*
  * Name and value pairs whose name means a secret: jQuery's serializeArray()
  * and HAR write form fields and headers as {"name": "password", "value":
- * "..."}. The value beside such a name is masked whole, wherever it is.
+ * "..."}, API clients and form builders as {"key": "password", "value":
+ * ...} ("field", "header", "param", "label" too). The value beside such a
+ * name is masked whole, wherever it is. "name" values were read by the
+ * tokenizer; the others are read here.
  */
 static int mask_named_pairs(walk *w)
 {
+    const json_tape *tape = w->tape;
+    int err = VEIL_OK;
+    for (uint32_t k = 0; k < tape->secret_names.n && !err; k++)
+        err = mask_value_beside(w, tape->secret_names.v[k]);
+    for (uint32_t k = 0; k < tape->pair_names.n && !err; k++)
+        if (names_secret(w, tape->pair_names.v[k]))
+            err = mask_value_beside(w, tape->pair_names.v[k]);
+    return err;
+}
+
+/*
+ * Entries whose first item names a secret: fetch() takes headers, and
+ * URLSearchParams gives its parameters, as two-item lists ([["X-Api-Key",
+ * "..."], ...]). The second item is masked whole.
+ */
+static int mask_named_entries(walk *w)
+{
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
-    for (uint32_t k = 0; k < w->tape->secret_names.n && !err; k++) {
-        uint32_t obj = enclosing_object(w, w->tape->secret_names.v[k]);
-        for (uint32_t i = obj + 1; obj && i < t[obj].end && !err; i = tok_after(t, i)) {
-            if (t[i].key != RR_KEY_VALUE || (t[i].flags & TOK_F_VISITED))
-                continue;
-            w->scan.findings->count[MASKER_SECRET]++;
-            err = mask_whole(w, i, MASK_VALUE);
-        }
+    for (uint32_t k = 0; k < w->tape->short_lists.n && !err; k++) {
+        uint32_t list = w->tape->short_lists.v[k], value = list + 2;
+        if (t[list].end != list + 3 || (t[value].flags & TOK_F_VISITED) ||
+            !names_secret(w, list + 1))
+            continue;
+        w->scan.findings->count[MASKER_SECRET]++;
+        err = mask_whole(w, value, MASK_VALUE);
     }
     return err;
 }
@@ -1639,7 +1682,8 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
     int err = t[root].kind == TOK_ARR ? walk_events(&w, root) : walk_event(&w, root);
     /* then what the tokenizer listed anywhere in the batch, events or not */
     static int (*const listed[])(walk *) = {mask_named_secrets, mask_named_pairs,
-                                            mask_cards_in_lists, mask_named_phones};
+                                            mask_named_entries, mask_cards_in_lists,
+                                            mask_named_phones};
     for (size_t i = 0; i < sizeof listed / sizeof listed[0] && !err; i++)
         err = listed[i](&w);
     return err;

@@ -210,6 +210,7 @@ typedef struct {
     tok_list phones;
     tok_list secret_names; /* "name" members that name a secret: see walk.c */
     tok_list pair_names;   /* values of "key", "field"...: a pair's name? see walk.c */
+    tok_list card_hints;   /* values of "title", "data-stripe"...: a card field? */
     tok_list short_lists;  /* arrays of 2-6 strings or numbers: a card's groups? */
     tok_list labels;
     tok_list labelledby; /* aria-labelledby values */
@@ -341,6 +342,9 @@ int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_c
  * names one (words.re). */
 bool card_like(const char *name, size_t len);
 bool card_label_like(const char *text, size_t len);
+/* Whether a payment library's field attribute (data-stripe="number",
+ * data-braintree-name="cvv") names a card number, CVC or expiry (words.re). */
+bool card_attribute_like(const char *value, size_t len);
 /* Whether a field or parameter name names a secret: password, token,
  * api_key, Authorization, cookie, CVC, PIN... (words.re). */
 bool secret_name_like(const char *name, size_t len);

@@ -539,6 +539,38 @@ static const char *key_name(const walk *w, const json_tok *k, char *buf, size_t 
     return buf;
 }
 
+/*
+ * Whether an attribute in attrs that the tokenizer listed as a possible
+ * hint says the field takes a card: a title read as a label ("Security
+ * code"), a payment library's field name (data-stripe="cvc",
+ * data-encrypted-name="number").
+ */
+static bool card_hinted(const walk *w, uint32_t attrs)
+{
+    const tok_list *hints = &w->tape->card_hints;
+    const json_tok *t = w->tape->tok;
+    size_t lo = 0, hi = hints->n; /* the first hint after attrs: they are in order */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (hints->v[mid] <= attrs)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; is_kind(w, attrs, TOK_OBJ) && lo < hints->n && hints->v[lo] < t[attrs].end; lo++) {
+        const json_tok *v = &t[hints->v[lo]];
+        char buf[64];
+        size_t n;
+        const char *name = key_name(w, v, buf, sizeof buf, &n);
+        const char *value = w->scan.json + v->start;
+        if (v->kind == TOK_STR &&
+            (ascii_word_is(name, n, "title") ? card_label_like(value, v->len)
+                                             : card_attribute_like(value, v->len)))
+            return true;
+    }
+    return false;
+}
+
 /* Everything a sensitive element carries beside its value: title, alt,
  * aria-*, placeholder, data-* and the rest of what is not structural. */
 static int mask_descriptive_attributes(walk *w, uint32_t attrs)
@@ -1134,6 +1166,8 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     }
     if ((*state & IN_CARD_LABEL) && form_field(form))
         flags |= NF_CARD; /* a field inside <label>Card number ...</label> */
+    if (w->tape->card_hints.n && form_field(form) && card_hinted(w, r.attrs))
+        flags |= NF_CARD; /* its title or a payment library's attribute says so */
     if (form == FORM_INPUT && (flags & NF_INPUT))
         flags |= box_flags(w, node); /* a box of a card, code or phone typed across several */
     if (w->n_labelled_cards && has_id && labelled_card(w, id))

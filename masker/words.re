@@ -16,7 +16,8 @@
  * NUL-terminated buffer of at most WORDS_MAX bytes (the rest is ignored):
  * letters and digits only ("compact"), or with '_' where a word ends
  * ("worded": at punctuation, spaces and camelCase humps, and at both ends).
- * Common accented Latin letters are folded to their base letter. Each
+ * Accented Latin letters (Latin-1 and Latin Extended-A: "é", "č", "ł") are
+ * folded to their base letter. Each
  * scanner below reads only that copy and stops at its NUL.
  */
 #include "internal.h"
@@ -37,6 +38,15 @@ static unsigned char fold_latin1(unsigned char second)
                                  "aaaaaaaceeeeiiiidnooooo ouuuuyty";
     unsigned char ch = (unsigned char)base[(second - 0x80) & 63];
     return ch == ' ' ? 0 : ch;
+}
+
+/* The ASCII letter a Latin Extended-A letter (U+0100-U+017F: the bytes
+ * 0xC4 or 0xC5, then `second`) reads as: "č" c, "ł" l, "ı" i, "ń" n. */
+static unsigned char fold_latin_extended(unsigned char lead, unsigned char second)
+{
+    static const char base[128] = "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiiiijjkkklllllll"
+                                  "lllnnnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+    return (unsigned char)base[(lead & 1) * 64 + ((second - 0x80) & 63)];
 }
 
 enum { UNESCAPED_MAX = 512 };
@@ -92,6 +102,8 @@ static size_t normalize(const char *v, size_t len, bool worded, unsigned char *o
         unsigned char ch = (unsigned char)v[i], folded = 0;
         if (ch == 0xc3 && i + 1 < len)
             folded = fold_latin1((unsigned char)v[++i]);
+        else if ((ch == 0xc4 || ch == 0xc5) && i + 1 < len)
+            folded = fold_latin_extended(ch, (unsigned char)v[++i]);
         if (ch >= 'A' && ch <= 'Z') {
             if (worded && i > 0 && v[i - 1] >= 'a' && v[i - 1] <= 'z')
                 gap = true; /* camelCase */
@@ -113,18 +125,35 @@ static size_t normalize(const char *v, size_t len, bool worded, unsigned char *o
     return n;
 }
 
+/* Whether v holds one of the words (UTF-8, not ASCII) in list[0..n). */
+static bool native_word(const char *v, size_t len, const char *const *list, size_t n)
+{
+    size_t k = 0;
+    while (k < len && (unsigned char)v[k] < 0x80)
+        k++;
+    if (k == len) /* ASCII: nearly every name */
+        return false;
+    for (size_t w = 0; w < n; w++)
+        if (memmem(v, len, list[w], strlen(list[w])))
+            return true;
+    return false;
+}
+
 /* ---- card fields ---------------------------------------------------------- */
 
 /*!re2c
     // Card number and verification code in German, French, Spanish,
-    // Portuguese, Italian and Dutch, with and without the small words
-    // ("Code de sécurité", "codigo_seguridad", "kartenpruefnummer").
+    // Portuguese, Italian, Dutch, Polish, the Nordic languages, Turkish and
+    // Czech, with and without the small words ("Code de sécurité",
+    // "codigo_seguridad", "kartenpruefnummer", "Číslo karty").
     LOCAL_CARD_WORDS = "kartennummer" | "pr" "u" "e"? "fnummer" | "sicherheitscode"
       | "numero" "de"? "carte" | "cryptogramme" | "code" "de"? "securite"
       | "numero" "de"? "tarjeta" | "codigo" "de"? "seguridad"
       | "numero" ("do" | "da")? "cartao" | "codigo" "de"? "seguranca"
       | "numero" "di"? "carta" | "codice" "di"? "sicurezza"
-      | "kaartnummer" | "beveiligingscode";
+      | "kaartnummer" | "beveiligingscode"
+      | "numerkarty" | "kodbezpieczenstwa" | "kortnummer" | "kortinnumero"
+      | "kartnumarasi" | "guvenlikkodu" | "cislokarty";
 */
 
 /* Does a card word start at p? (p points into a compact copy.) */
@@ -138,7 +167,8 @@ static bool card_word_at(const unsigned char *p)
       | "creditcard" | "debitcard" | "paymentcard" | "bankcard"
       | "cvc" | "cvv" | "csc" | "cvn" | "cv2" | "ccv" | "cav2" | "cryptogram"
       | "cvd" ("value" | "number" | "code")
-      | "securitycode" | "verificationvalue"
+      | "securitycode" | "securitynumber" | "verificationvalue"
+      | "cardaccountnumber"
       | "exp" ("iry" | "iration" | "date" | "month" | "year" | "yr" | "mo" | "mm" | "yy")
       | LOCAL_CARD_WORDS
             { return true; }
@@ -180,10 +210,57 @@ bool card_like(const char *v, size_t len)
     return false;
 }
 
+/* Card number, security code and expiry in scripts normalize() drops, as
+ * UTF-8 (Japanese, Chinese, Korean, Russian, Ukrainian, Arabic, Hebrew;
+ * Cyrillic without its first letter, which may be a capital). */
+static const char *const NATIVE_CARD_WORDS[] = {
+    "\xe3\x82\xab\xe3\x83\xbc\xe3\x83\x89\xe7\x95\xaa\xe5\x8f\xb7", /* カード番号 */
+    "\xe3\x82\xbb\xe3\x82\xad\xe3\x83\xa5\xe3\x83\xaa\xe3\x83\x86\xe3\x82\xa3\xe3\x82\xb3"
+    "\xe3\x83\xbc\xe3\x83\x89",                                         /* セキュリティコード */
+    "\xe6\x9c\x89\xe5\x8a\xb9\xe6\x9c\x9f\xe9\x99\x90",             /* 有効期限 */
+    "\xe5\x8d\xa1\xe5\x8f\xb7",                                         /* 卡号 */
+    "\xe5\x8d\xa1\xe8\x99\x9f",                                         /* 卡號 */
+    "\xe5\xae\x89\xe5\x85\xa8\xe7\xa0\x81",                             /* 安全码 */
+    "\xe5\xae\x89\xe5\x85\xa8\xe7\xa2\xbc",                             /* 安全碼 */
+    "\xe6\x9c\x89\xe6\x95\x88\xe6\x9c\x9f",                             /* 有效期 */
+    "\xec\xb9\xb4\xeb\x93\x9c\xeb\xb2\x88\xed\x98\xb8",             /* 카드번호 */
+    "\xec\xb9\xb4\xeb\x93\x9c \xeb\xb2\x88\xed\x98\xb8",            /* 카드 번호 */
+    "\xeb\xb3\xb4\xec\x95\x88\xec\xbd\x94\xeb\x93\x9c",             /* 보안코드 */
+    "\xec\x9c\xa0\xed\x9a\xa8\xea\xb8\xb0\xea\xb0\x84",             /* 유효기간 */
+    "\xd0\xbe\xd0\xbc\xd0\xb5\xd1\x80 \xd0\xba\xd0\xb0\xd1\x80\xd1\x82", /* (Н|н)омер карт(ы|и) */
+    "\xd1\x80\xd0\xbe\xd0\xba \xd0\xb4\xd0\xb5\xd0\xb9\xd1\x81\xd1\x82\xd0\xb2", /* (С|с)рок действ(ия) */
+    "\xd8\xb1\xd9\x82\xd9\x85 \xd8\xa7\xd9\x84\xd8\xa8\xd8\xb7\xd8\xa7\xd9\x82\xd8\xa9", /* رقم البطاقة */
+    "\xd7\x9e\xd7\xa1\xd7\xa4\xd7\xa8 \xd7\x9b\xd7\xa8\xd7\x98\xd7\x99\xd7\xa1", /* מספר כרטיס */
+};
+
+/*
+ * A placeholder drawn as a card number: 13 to 19 digits, x, *, # or
+ * bullets in groups ("1234 1234 1234 1234", as Stripe writes it; "XXXX-
+ * XXXX-XXXX-XXXX", "•••• •••• •••• ••••"), and nothing else but spaces and
+ * hyphens.
+ */
+static bool card_shaped(const char *v, size_t len)
+{
+    size_t slots = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if ((ch >= '0' && ch <= '9') || ch == 'x' || ch == 'X' || ch == '*' || ch == '#')
+            slots++;
+        else if (ch == 0xe2 && i + 2 < len && v[i + 1] == '\x80' && v[i + 2] == '\xa2')
+            slots++, i += 2; /* U+2022 BULLET */
+        else if (ch != ' ' && ch != '-')
+            return false;
+    }
+    return slots >= 13 && slots <= 19;
+}
+
 bool card_label_like(const char *v, size_t len)
 {
     char buf[UNESCAPED_MAX];
     v = unescaped(v, &len, buf);
+    if (card_shaped(v, len) || native_word(v, len, NATIVE_CARD_WORDS,
+                                          sizeof NATIVE_CARD_WORDS / sizeof NATIVE_CARD_WORDS[0]))
+        return true;
     unsigned char norm[WORDS_MAX];
     size_t n = normalize(v, len, false, norm);
     if (n == 3 && (!memcmp(norm, "cid", 3) || !memcmp(norm, "cvd", 3)))
@@ -192,6 +269,15 @@ bool card_label_like(const char *v, size_t len)
         if (card_label_word_at(norm + at))
             return true;
     return false;
+}
+
+bool card_attribute_like(const char *v, size_t len)
+{
+    static const char *const parts[] = {"number", "month", "year", "exp"};
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
+        if (ascii_word_is(v, len, parts[k]))
+            return true;
+    return card_like(v, len);
 }
 
 /* ---- secrets named by their field ------------------------------------------- */
@@ -264,24 +350,13 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     "m\xe1\xba\xadt_kh\xe1\xba\xa9u",                                   /* mật_khẩu */
 };
 
-static bool native_secret_word(const char *v, size_t len)
-{
-    size_t k = 0;
-    while (k < len && (unsigned char)v[k] < 0x80)
-        k++;
-    if (k == len) /* ASCII: nearly every name */
-        return false;
-    for (size_t w = 0; w < sizeof NATIVE_SECRET_WORDS / sizeof NATIVE_SECRET_WORDS[0]; w++)
-        if (memmem(v, len, NATIVE_SECRET_WORDS[w], strlen(NATIVE_SECRET_WORDS[w])))
-            return true;
-    return false;
-}
-
 bool secret_name_like(const char *v, size_t len)
 {
     char buf[UNESCAPED_MAX];
     v = unescaped(v, &len, buf);
-    return name_has(v, len, secret_part_at, secret_word_at) || native_secret_word(v, len);
+    return name_has(v, len, secret_part_at, secret_word_at) ||
+           native_word(v, len, NATIVE_SECRET_WORDS,
+                       sizeof NATIVE_SECRET_WORDS / sizeof NATIVE_SECRET_WORDS[0]);
 }
 
 /* ---- email and phone fields ----------------------------------------------- */

@@ -545,7 +545,7 @@ static const char *key_name(const walk *w, const json_tok *k, char *buf, size_t 
  * code"), a payment library's field name (data-stripe="cvc",
  * data-encrypted-name="number").
  */
-static bool card_hinted(const walk *w, uint32_t attrs)
+static __attribute__((noinline)) bool card_hinted(const walk *w, uint32_t attrs)
 {
     const tok_list *hints = &w->tape->card_hints;
     const json_tok *t = w->tape->tok;
@@ -1166,7 +1166,7 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     }
     if ((*state & IN_CARD_LABEL) && form_field(form))
         flags |= NF_CARD; /* a field inside <label>Card number ...</label> */
-    if (w->tape->card_hints.n && form_field(form) && card_hinted(w, r.attrs))
+    if (form_field(form) && w->tape->card_hints.n && card_hinted(w, r.attrs))
         flags |= NF_CARD; /* its title or a payment library's attribute says so */
     if (form == FORM_INPUT && (flags & NF_INPUT))
         flags |= box_flags(w, node); /* a box of a card, code or phone typed across several */

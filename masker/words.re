@@ -100,10 +100,9 @@ static size_t normalize(const char *v, size_t len, bool worded, unsigned char *o
         out[n++] = '_';
     for (size_t i = 0; i < len && n < WORDS_MAX - 3; i++) { /* each adds 2 at most; then "_\0" */
         unsigned char ch = (unsigned char)v[i], folded = 0;
-        if (ch == 0xc3 && i + 1 < len)
-            folded = fold_latin1((unsigned char)v[++i]);
-        else if ((ch == 0xc4 || ch == 0xc5) && i + 1 < len)
-            folded = fold_latin_extended(ch, (unsigned char)v[++i]);
+        if ((unsigned)(ch - 0xc3) <= 2 && i + 1 < len) /* 0xC3-0xC5: Latin-1, Extended-A */
+            folded = ch == 0xc3 ? fold_latin1((unsigned char)v[++i])
+                                : fold_latin_extended(ch, (unsigned char)v[++i]);
         if (ch >= 'A' && ch <= 'Z') {
             if (worded && i > 0 && v[i - 1] >= 'a' && v[i - 1] <= 'z')
                 gap = true; /* camelCase */

@@ -210,7 +210,7 @@ typedef struct {
     tok_list phones;
     tok_list secret_names; /* "name" members that name a secret: see walk.c */
     tok_list pair_names;   /* values of "key", "field"...: a pair's name? see walk.c */
-    tok_list card_hints;   /* values of "title", "data-stripe"...: a card field? */
+    tok_list field_hints;  /* values of "title", "data-stripe"...: a card or secret? */
     tok_list short_lists;  /* arrays of 2-6 strings or numbers: a card's groups? */
     tok_list labels;
     tok_list labelledby; /* aria-labelledby values */
@@ -440,16 +440,18 @@ typedef struct {
     uint32_t node;
 } field_id;
 
-enum { MASKER_CARD_TARGETS = 64, MASKER_FIELD_IDS = 256, MASKER_DOM_ID_MAX = 64 };
+enum { MASKER_LABEL_TARGETS = 64, MASKER_FIELD_IDS = 256, MASKER_DOM_ID_MAX = 64 };
 
 struct masker_session {
     const masker_site *site;
     masker_policy policy; /* resolved for `url` */
     char url[MASKER_URL_MAX];
     node_table nodes;
-    /* DOM ids that a <label for> whose text names a card field points at */
-    char (*card_targets)[MASKER_DOM_ID_MAX];
-    size_t n_card_targets;
+    /* DOM ids that a <label for> whose text names a card field or a secret
+     * points at, and what it names (NF_CARD, NF_PASSWORD) */
+    char (*label_targets)[MASKER_DOM_ID_MAX];
+    uint8_t label_target_flags[MASKER_LABEL_TARGETS];
+    size_t n_label_targets;
     field_id *field_ids; /* open addressing, MASKER_FIELD_IDS slots; node 0: empty */
     /* a stylesheet of the session draws typed text as discs: no input is recorded */
     bool styles_hide_typing;
@@ -462,9 +464,10 @@ struct masker_session {
 
 void session_set_url(masker_session *s, const char *url, size_t len);
 
-/* Card fields named by labels: the DOM ids, and form fields by DOM id. */
-void card_target_add(masker_session *s, const char *dom_id, size_t len);
-bool card_target(const masker_session *s, const char *dom_id, size_t len);
+/* Card and secret fields named by labels (the DOM ids, with NF_CARD or
+ * NF_PASSWORD), and form fields by DOM id. */
+void label_target_add(masker_session *s, const char *dom_id, size_t len, uint8_t flags);
+uint8_t label_target_flags(const masker_session *s, const char *dom_id, size_t len);
 void field_id_add(masker_session *s, const char *dom_id, size_t len, uint32_t node);
 bool field_id_find(const masker_session *s, const char *dom_id, size_t len, uint32_t *node);
 

@@ -823,10 +823,10 @@ typedef struct {
  * these across batches: a session's attribute and payload keys are the same
  * few names again and again. */
 enum { KEY_MEMO_SLOTS = 64, KEY_MEMO_NAME = 22 };
-enum { KEY_SECRET = 1, KEY_PHONE = 2, KEY_PAIR_NAME = 3, KEY_CARD_HINT = 4 };
+enum { KEY_SECRET = 1, KEY_PHONE = 2, KEY_PAIR_NAME = 3, KEY_FIELD_HINT = 4 };
 typedef struct key_memo {
     uint8_t len;     /* the name's length + 1 */
-    uint8_t meaning; /* KEY_SECRET, KEY_PHONE, KEY_PAIR_NAME, KEY_CARD_HINT or 0 */
+    uint8_t meaning; /* KEY_SECRET, KEY_PHONE, KEY_PAIR_NAME, KEY_FIELD_HINT or 0 */
     char name[KEY_MEMO_NAME];
 } key_memo;
 
@@ -1046,13 +1046,13 @@ static inline int lex_key(const tokenizer *z, const unsigned char **cursor, memb
 /* What the key name [p, p + len) means: KEY_SECRET, KEY_PHONE (an email or
  * phone name: "phone", "mobile", "tel"), KEY_PAIR_NAME (its value may name
  * the "value" beside it, as "name" does: {"key": "password", "value": ..}),
- * KEY_CARD_HINT (an attribute whose value may say a field takes a card:
- * a title, a payment library's field name) or 0. */
+ * KEY_FIELD_HINT (an attribute whose value may say a field takes a card or
+ * a secret: a title, a payment library's field name) or 0. */
 static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t len)
 {
     static const char *const pair_names[] = {"key",   "field",     "header",
                                              "param", "parameter", "label"};
-    static const char *const card_hints[] = {"title", "data-stripe", "data-recurly",
+    static const char *const field_hints[] = {"title", "data-stripe", "data-recurly",
                                              "data-braintree-name", "data-encrypted-name"};
     if (secret_name_like(p, len))
         return KEY_SECRET;
@@ -1061,9 +1061,9 @@ static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t le
     for (size_t k = 0; k < sizeof pair_names / sizeof pair_names[0]; k++)
         if (ascii_word_is(p, len, pair_names[k]))
             return KEY_PAIR_NAME;
-    for (size_t k = 0; k < sizeof card_hints / sizeof card_hints[0]; k++)
-        if (ascii_word_is(p, len, card_hints[k]))
-            return KEY_CARD_HINT;
+    for (size_t k = 0; k < sizeof field_hints / sizeof field_hints[0]; k++)
+        if (ascii_word_is(p, len, field_hints[k]))
+            return KEY_FIELD_HINT;
     return 0;
 }
 
@@ -1112,7 +1112,7 @@ static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, u
         tok_list *list = meaning == KEY_SECRET      ? &t->secrets
                          : meaning == KEY_PHONE     ? &t->phones
                          : meaning == KEY_PAIR_NAME ? &t->pair_names
-                                                    : &t->card_hints;
+                                                    : &t->field_hints;
         int rc = note(list, t->n, 64);
         if (rc)
             return rc;
@@ -1296,7 +1296,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
         return fail_at(err, json, base, "input too large", VEIL_ETOOBIG);
     t->n = t->candidates.n = t->n_keys = t->secrets.n = t->labels.n = t->styles.n = 0;
     t->labelledby.n = t->phones.n = t->secret_names.n = t->pair_names.n = t->short_lists.n = 0;
-    t->card_hints.n = 0;
+    t->field_hints.n = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
         return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
@@ -1358,7 +1358,7 @@ void json_tape_free(json_tape *t)
     free(t->phones.v);
     free(t->secret_names.v);
     free(t->pair_names.v);
-    free(t->card_hints.v);
+    free(t->field_hints.v);
     free(t->short_lists.v);
     free(t->labels.v);
     free(t->labelledby.v);

@@ -48,26 +48,41 @@ masker_session *masker_session_new(const masker_site *site, const char *page_url
     return s;
 }
 
-/* ---- card fields named by <label for> --------------------------------------- */
+/* ---- card and secret fields named by <label for> ------------------------------ */
 
-void card_target_add(masker_session *s, const char *dom_id, size_t len)
+/* The target's slot, or n_label_targets when it has none. */
+static size_t label_target_slot(const masker_session *s, const char *dom_id, size_t len)
 {
-    if (len >= MASKER_DOM_ID_MAX || card_target(s, dom_id, len))
-        return;
-    if (!s->card_targets && !(s->card_targets = calloc(MASKER_CARD_TARGETS, MASKER_DOM_ID_MAX)))
-        return;
-    if (s->n_card_targets == MASKER_CARD_TARGETS)
-        return; /* a page with 64 card labels: the ones past that still mask by their own name */
-    memcpy(s->card_targets[s->n_card_targets], dom_id, len);
-    s->card_targets[s->n_card_targets++][len] = '\0';
+    size_t i = 0;
+    while (i < s->n_label_targets &&
+           !(strlen(s->label_targets[i]) == len && !memcmp(s->label_targets[i], dom_id, len)))
+        i++;
+    return i;
 }
 
-bool card_target(const masker_session *s, const char *dom_id, size_t len)
+void label_target_add(masker_session *s, const char *dom_id, size_t len, uint8_t flags)
 {
-    for (size_t i = 0; i < s->n_card_targets; i++)
-        if (strlen(s->card_targets[i]) == len && !memcmp(s->card_targets[i], dom_id, len))
-            return true;
-    return false;
+    if (len >= MASKER_DOM_ID_MAX)
+        return;
+    size_t i = label_target_slot(s, dom_id, len);
+    if (i < s->n_label_targets) {
+        s->label_target_flags[i] |= flags;
+        return;
+    }
+    if (!s->label_targets && !(s->label_targets = calloc(MASKER_LABEL_TARGETS, MASKER_DOM_ID_MAX)))
+        return;
+    if (i == MASKER_LABEL_TARGETS)
+        return; /* a page with 64 such labels: the ones past that still mask by their own name */
+    memcpy(s->label_targets[i], dom_id, len);
+    s->label_targets[i][len] = '\0';
+    s->label_target_flags[i] = flags;
+    s->n_label_targets++;
+}
+
+uint8_t label_target_flags(const masker_session *s, const char *dom_id, size_t len)
+{
+    size_t i = label_target_slot(s, dom_id, len);
+    return i < s->n_label_targets ? s->label_target_flags[i] : 0;
 }
 
 static uint64_t dom_id_hash(const char *id, size_t len)
@@ -113,7 +128,7 @@ void masker_session_free(masker_session *s)
 {
     if (!s)
         return;
-    free(s->card_targets);
+    free(s->label_targets);
     free(s->field_ids);
     nodes_clear(&s->nodes);
     json_tape_free(&s->tape);
@@ -141,7 +156,7 @@ void masker_session_trim(masker_session *s)
 size_t masker_session_state_bytes(const masker_session *s)
 {
     return sizeof *s + nodes_bytes(&s->nodes) +
-           (s->card_targets ? MASKER_CARD_TARGETS * MASKER_DOM_ID_MAX : 0) +
+           (s->label_targets ? MASKER_LABEL_TARGETS * MASKER_DOM_ID_MAX : 0) +
            (s->field_ids ? MASKER_FIELD_IDS * sizeof *s->field_ids : 0);
 }
 

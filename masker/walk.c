@@ -22,7 +22,7 @@ typedef struct {
     uint8_t state;
 } state_memo;
 
-enum { MEMO_SLOTS = 64, CHAIN_PARTS = 16, SHORT_PART = 64, LABELLED_CARDS = 32, LABEL_REFS = 32 };
+enum { MEMO_SLOTS = 64, CHAIN_PARTS = 16, SHORT_PART = 64, LABELLED_FIELDS = 32, LABEL_REFS = 32 };
 
 typedef struct {
     masker_session *s;
@@ -38,9 +38,11 @@ typedef struct {
     text_part chain[CHAIN_PARTS];
     size_t n_chain;
     bool selectors; /* the site has selectors: each element's atoms are kept */
-    /* node ids of this batch's fields that aria-labelledby ties to a card label */
-    uint32_t labelled_cards[LABELLED_CARDS];
-    size_t n_labelled_cards;
+    /* node ids of this batch's fields that aria-labelledby ties to a label
+     * naming a card or a secret, and what it names (NF_CARD, NF_PASSWORD) */
+    uint32_t labelled[LABELLED_FIELDS];
+    uint8_t labelled_flags[LABELLED_FIELDS];
+    size_t n_labelled;
     /* the childNodes arrays the node being walked and its parent stand in,
      * and the last one read for input boxes (see box_flags()) */
     uint32_t siblings, parent_siblings, boxes_list;
@@ -55,6 +57,7 @@ enum {
     IN_CARD = 8,          /* under a card field (e.g. an expiry <select>) */
     IN_UNKNOWN = 16,      /* an ancestor is not known: fail closed */
     IN_CARD_LABEL = 32,   /* inside a <label> whose text names a card field */
+    IN_SECRET_LABEL = 64, /* inside a <label> whose text names a secret */
 };
 
 /* ---- tape access -------------------------------------------------------- */
@@ -404,8 +407,8 @@ static uint8_t attr_flags(const walk *w, const attr_reader *r)
         f |= NF_CARD;
     if ((v = known_attr(w, r, A_EDITABLE, &len)) && !ascii_word_is(v, len, "false"))
         f |= NF_INPUT | NF_HOLDER;
-    if ((v = known_attr(w, r, A_ID, &len)) && card_target(w->s, v, len))
-        f |= NF_CARD; /* a <label for> names it a card field */
+    if ((v = known_attr(w, r, A_ID, &len)))
+        f |= label_target_flags(w->s, v, len); /* a <label for> names a card or secret */
     return f;
 }
 
@@ -539,15 +542,22 @@ static const char *key_name(const walk *w, const json_tok *k, char *buf, size_t 
     return buf;
 }
 
+/* What a label's text says a field takes: NF_CARD ("Card number",
+ * "Security code"), NF_PASSWORD ("Password", "PIN", "One-time code") or 0. */
+static uint8_t label_text_flags(const char *text, size_t n)
+{
+    return card_label_like(text, n) ? NF_CARD : secret_name_like(text, n) ? NF_PASSWORD : 0;
+}
+
 /*
- * Whether an attribute in attrs that the tokenizer listed as a possible
- * hint says the field takes a card: a title read as a label ("Security
- * code"), a payment library's field name (data-stripe="cvc",
+ * What the attributes in attrs that the tokenizer listed as possible hints
+ * say a form field takes: a title read as a label ("Security code",
+ * "Password"), a payment library's field name (data-stripe="cvc",
  * data-encrypted-name="number").
  */
-static __attribute__((noinline)) bool card_hinted(const walk *w, uint32_t attrs)
+static __attribute__((noinline)) uint8_t hinted_flags(const walk *w, uint32_t attrs)
 {
-    const tok_list *hints = &w->tape->card_hints;
+    const tok_list *hints = &w->tape->field_hints;
     const json_tok *t = w->tape->tok;
     size_t lo = 0, hi = hints->n; /* the first hint after attrs: they are in order */
     while (lo < hi) {
@@ -557,18 +567,37 @@ static __attribute__((noinline)) bool card_hinted(const walk *w, uint32_t attrs)
         else
             hi = mid;
     }
+    uint8_t f = 0;
     for (; is_kind(w, attrs, TOK_OBJ) && lo < hints->n && hints->v[lo] < t[attrs].end; lo++) {
         const json_tok *v = &t[hints->v[lo]];
         char buf[64];
         size_t n;
         const char *name = key_name(w, v, buf, sizeof buf, &n);
         const char *value = w->scan.json + v->start;
-        if (v->kind == TOK_STR &&
-            (ascii_word_is(name, n, "title") ? card_label_like(value, v->len)
-                                             : card_attribute_like(value, v->len)))
-            return true;
+        if (v->kind != TOK_STR)
+            continue;
+        if (ascii_word_is(name, n, "title"))
+            f |= label_text_flags(value, v->len);
+        else if (card_attribute_like(value, v->len))
+            f |= NF_CARD;
     }
-    return false;
+    return f;
+}
+
+/* What a form field's own labels say it takes beyond what attr_flags() read
+ * (a card named by aria-label or placeholder): a secret they name, and its
+ * hints (hinted_flags()). */
+static uint8_t own_label_flags(const walk *w, const attr_reader *r)
+{
+    static const int labels[] = {A_ARIA_LABEL, A_PLACEHOLDER};
+    uint8_t f = w->tape->field_hints.n ? hinted_flags(w, r->attrs) : 0;
+    for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++) {
+        size_t len;
+        const char *v = known_attr(w, r, labels[k], &len);
+        if (v && secret_name_like(v, len))
+            f |= NF_PASSWORD;
+    }
+    return f;
 }
 
 /* Everything a sensitive element carries beside its value: title, alt,
@@ -888,11 +917,13 @@ static size_t subtree_text(walk *w, uint32_t node, char *out, size_t cap, size_t
     return at;
 }
 
-static bool label_names_card(walk *w, uint32_t label)
+/* What the text of a <label> (or of an element aria-labelledby names) says
+ * a field takes: see label_text_flags(). */
+static uint8_t label_flags(walk *w, uint32_t label)
 {
     char text[256];
     size_t n = subtree_text(w, label, text, sizeof text, 0, 0);
-    return card_label_like(text, n);
+    return label_text_flags(text, n);
 }
 
 /* The node object that holds member token i. */
@@ -906,9 +937,9 @@ static uint32_t enclosing_object(const walk *w, uint32_t i)
 }
 
 /*
- * Before the walk: every <label for=X> whose text names a card field makes
- * the element with id X a card field, wherever it stands in this batch or
- * stood in an earlier one.
+ * Before the walk: every <label for=X> whose text names a card field or a
+ * secret makes the element with id X a card field or a password, wherever
+ * it stands in this batch or stood in an earlier one.
  */
 static void read_labels(walk *w)
 {
@@ -919,14 +950,15 @@ static void read_labels(walk *w)
         uint32_t target = member(w, attrs, "for");
         size_t len;
         const char *id = attr_value(w, target, &len);
-        if (id && len && label_names_card(w, label)) {
+        uint8_t says = id && len ? label_flags(w, label) : 0;
+        if (says) {
             uint32_t node;
-            card_target_add(w->s, id, len);
+            label_target_add(w->s, id, len, says);
             uint32_t parent;
             uint8_t flags;
             if (field_id_find(w->s, id, len, &node) &&
                 nodes_get(&w->s->nodes, node, &parent, &flags))
-                set_node(w, node, parent, flags | NF_CARD, nodes_get_atoms(&w->s->nodes, node));
+                set_node(w, node, parent, flags | says, nodes_get_atoms(&w->s->nodes, node));
         }
     }
 }
@@ -937,12 +969,11 @@ static void read_labels(walk *w)
 typedef struct {
     const char *id;
     size_t len;
-    bool card; /* the element with that id names a card field */
+    uint8_t says; /* what the element with that id names: NF_CARD, NF_PASSWORD */
 } label_ref;
 
-/* Calls on_id(id, len, ctx) for each space-separated id of string token v
- * until it returns true; returns whether one did. */
-static bool each_id(const walk *w, uint32_t v, bool (*on_id)(const char *, size_t, void *),
+/* Calls on_id(id, len, ctx) for each space-separated id of string token v. */
+static void each_id(const walk *w, uint32_t v, void (*on_id)(const char *, size_t, void *),
                     void *ctx)
 {
     size_t len;
@@ -953,45 +984,43 @@ static bool each_id(const walk *w, uint32_t v, bool (*on_id)(const char *, size_
         size_t from = i;
         while (i < len && s[i] != ' ')
             i++;
-        if (i > from && on_id(s + from, i - from, ctx))
-            return true;
+        if (i > from)
+            on_id(s + from, i - from, ctx);
     }
-    return false;
 }
 
 typedef struct {
     label_ref *refs;
     size_t n;
+    uint8_t says; /* what the ids read by ref_says() name, together */
 } label_refs;
 
-static bool add_ref(const char *id, size_t len, void *ctx)
+static void add_ref(const char *id, size_t len, void *ctx)
 {
     label_refs *r = ctx;
     if (r->n < LABEL_REFS)
-        r->refs[r->n++] = (label_ref){id, len, false};
-    return false;
+        r->refs[r->n++] = (label_ref){id, len, 0};
 }
 
-static bool is_card_ref(const char *id, size_t len, void *ctx)
+static void ref_says(const char *id, size_t len, void *ctx)
 {
-    const label_refs *r = ctx;
+    label_refs *r = ctx;
     for (size_t k = 0; k < r->n; k++)
-        if (r->refs[k].card && r->refs[k].len == len && !memcmp(r->refs[k].id, id, len))
-            return true;
-    return false;
+        if (r->refs[k].len == len && !memcmp(r->refs[k].id, id, len))
+            r->says |= r->refs[k].says;
 }
 
 /*
  * Before the walk: a field whose aria-labelledby names an element of this
- * batch whose text names a card field ("Card number") is a card field. The
- * batch's DOM ids are read in one pass over the tape, only when a field
- * has the attribute.
+ * batch whose text names a card field ("Card number") or a secret
+ * ("Password") is a card field or a password. The batch's DOM ids are read
+ * in one pass over the tape, only when a field has the attribute.
  */
 static void read_labelledby(walk *w)
 {
     const tok_list *fields = &w->tape->labelledby;
     label_ref refs[LABEL_REFS];
-    label_refs r = {refs, 0};
+    label_refs r = {refs, 0, 0};
     for (uint32_t k = 0; k < fields->n; k++)
         each_id(w, fields->v[k], add_ref, &r);
     const json_tok *t = w->tape->tok;
@@ -1000,26 +1029,31 @@ static void read_labelledby(walk *w)
         if (t[i].kind != TOK_STR || t[i].key != RR_KEY_ID)
             continue; /* (a node's own id is a number; a DOM id a string) */
         for (size_t k = 0; k < r.n; k++)
-            if (!refs[k].card && refs[k].len == t[i].len &&
+            if (!refs[k].says && refs[k].len == t[i].len &&
                 !memcmp(refs[k].id, w->scan.json + t[i].start, t[i].len))
-                any |= refs[k].card =
-                    label_names_card(w, enclosing_object(w, enclosing_object(w, i)));
+                any |= (refs[k].says = label_flags(w, enclosing_object(w, enclosing_object(w, i))));
     }
     static const field_set id = {{AT(RR_KEY_ID, 0)}};
-    for (uint32_t k = 0; any && k < fields->n && w->n_labelled_cards < LABELLED_CARDS; k++) {
+    for (uint32_t k = 0; any && k < fields->n && w->n_labelled < LABELLED_FIELDS; k++) {
         uint32_t node_id, m;
         members(w, enclosing_object(w, enclosing_object(w, fields->v[k])), &id, 1, &m);
-        if (each_id(w, fields->v[k], is_card_ref, &r) && as_uint(w, m, &node_id))
-            w->labelled_cards[w->n_labelled_cards++] = node_id;
+        r.says = 0;
+        each_id(w, fields->v[k], ref_says, &r);
+        if (r.says && as_uint(w, m, &node_id)) {
+            w->labelled[w->n_labelled] = node_id;
+            w->labelled_flags[w->n_labelled++] = r.says;
+        }
     }
 }
 
-static bool labelled_card(const walk *w, uint32_t id)
+/* What aria-labelledby says node `id` of this batch takes (see above). */
+static uint8_t labelled_flags(const walk *w, uint32_t id)
 {
-    for (size_t k = 0; k < w->n_labelled_cards; k++)
-        if (w->labelled_cards[k] == id)
-            return true;
-    return false;
+    uint8_t f = 0;
+    for (size_t k = 0; k < w->n_labelled; k++)
+        if (w->labelled[k] == id)
+            f |= w->labelled_flags[k];
+    return f;
 }
 
 /* ---- stylesheets ---------------------------------------------------------------- */
@@ -1164,15 +1198,18 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
         w->scan.findings->count[MASKER_SHAPE]++;
         flags |= NF_SENSITIVE;
     }
-    if ((*state & IN_CARD_LABEL) && form_field(form))
-        flags |= NF_CARD; /* a field inside <label>Card number ...</label> */
-    if (form_field(form) && w->tape->card_hints.n && card_hinted(w, r.attrs))
-        flags |= NF_CARD; /* its title or a payment library's attribute says so */
+    if (form_field(form)) {
+        if (*state & IN_CARD_LABEL)
+            flags |= NF_CARD; /* inside <label>Card number ...</label> */
+        if (*state & IN_SECRET_LABEL)
+            flags |= NF_PASSWORD; /* inside <label>PIN ...</label> */
+        flags |= own_label_flags(w, &r);
+    }
     if (form == FORM_INPUT && (flags & NF_INPUT))
         flags |= box_flags(w, node); /* a box of a card, code or phone typed across several */
-    if (w->n_labelled_cards && has_id && labelled_card(w, id))
-        flags |= NF_CARD; /* aria-labelledby names a card label */
-    if (has_id && id)     /* added again: once a password, always one */
+    if (w->n_labelled && has_id)
+        flags |= labelled_flags(w, id); /* aria-labelledby names a card or secret label */
+    if (has_id && id)                   /* added again: once a password, always one */
         flags = set_node(w, id, parent, flags, atoms);
     int err = VEIL_OK;
     if (r.known[A_VALUE])
@@ -1186,8 +1223,11 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     if (has_id && id && dom_id && len && form_field(form))
         field_id_add(w->s, dom_id, len, id);
     *state = inherit(w, *state, flags);
-    if (form == FORM_LABEL && label_names_card(w, node))
+    uint8_t says = form == FORM_LABEL ? label_flags(w, node) : 0;
+    if (says & NF_CARD)
         *state |= IN_CARD_LABEL;
+    if (says & NF_PASSWORD)
+        *state |= IN_SECRET_LABEL;
     return err;
 }
 

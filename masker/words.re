@@ -293,7 +293,8 @@ static bool secret_part_at(const unsigned char *p)
       | "cvv" | "cvc" | "cvn" | "ccv" | "cav2" | "cardcode" | "securitycode" | "cryptogram"
       | "cardverification" | "verificationvalue" | "iban" | "socialsecurity"
       | "totp" | "twofactor" | "verificationcode" | "smscode" | "recoverycode"
-      | "backupcode" | "securityanswer"
+      | "backupcode" | "securityanswer" | "onetimecode" | "accesscode" | "unlockcode"
+      | "memorableword" | "memorableinformation" | "maidenname"
       | "passwort" | "kennwort" | "motdepasse" | "contrasena" | "wachtwoord" | "salasana"
       | "losenord" | "adgangskode" | "passord" | "jelszo" | "matkhau"
             { return true; }
@@ -334,7 +335,7 @@ static bool name_has(const char *v, size_t len, bool (*part_at)(const unsigned c
 /* "Password" in scripts normalize() drops, as UTF-8 (Russian and Ukrainian,
  * Chinese, Japanese, Korean, Hebrew, Arabic, Turkish, Polish, Vietnamese). */
 static const char *const NATIVE_SECRET_WORDS[] = {
-    "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c",                 /* пароль */
+    "\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c", /* (П|п)ароль: the first letter may be a capital */
     "\xe5\xaf\x86\xe7\xa0\x81",                                         /* 密码 */
     "\xe5\xaf\x86\xe7\xa2\xbc",                                         /* 密碼 */
     "\xe3\x83\x91\xe3\x82\xb9\xe3\x83\xaf\xe3\x83\xbc\xe3\x83\x89",     /* パスワード */

@@ -480,7 +480,6 @@ static bool structural_attribute(const char *name, size_t n)
                                 WORD("size"),
                                 WORD("rows"),
                                 WORD("cols"),
-                                WORD("href"),
                                 WORD("src"),
                                 WORD("srcset"),
                                 WORD("rel"),
@@ -600,8 +599,17 @@ static uint8_t own_label_flags(const walk *w, const attr_reader *r)
     return f;
 }
 
+/* A link's target that stays under a sensitive element: a fragment ("#icon",
+ * as an SVG <use> draws an icon from); "/users/jane-doe" does not. */
+static bool fragment_link(const walk *w, const json_tok *v, const char *name, size_t n)
+{
+    return (ascii_word_is(name, n, "href") || ascii_word_is(name, n, "xlink:href")) &&
+           v->kind == TOK_STR && v->len > 0 && w->scan.json[v->start] == '#';
+}
+
 /* Everything a sensitive element carries beside its value: title, alt,
- * aria-*, placeholder, data-* and the rest of what is not structural. */
+ * aria-*, placeholder, data-*, a link's target and the rest of what is not
+ * structural. */
 static int mask_descriptive_attributes(walk *w, uint32_t attrs)
 {
     const json_tok *t = w->tape->tok;
@@ -612,7 +620,7 @@ static int mask_descriptive_attributes(walk *w, uint32_t attrs)
         char buf[64];
         size_t n;
         const char *name = key_name(w, &t[i], buf, sizeof buf, &n);
-        if (!structural_attribute(name, n))
+        if (!structural_attribute(name, n) && !fragment_link(w, &t[i], name, n))
             err = mask_whole(w, i, MASK_VALUE);
     }
     return err;

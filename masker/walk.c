@@ -1523,6 +1523,15 @@ static bool string_is(walk *w, uint32_t v, const char *want)
     return same;
 }
 
+/* The URL in a navigation payload written as an object ({"href": ...} or
+ * {"url": ...}, as a site's own code may send it): its last "href", else
+ * its "url", else 0. */
+static uint32_t url_member(walk *w, uint32_t payload)
+{
+    uint32_t href = member(w, payload, "href");
+    return href ? href : member(w, payload, "url");
+}
+
 /* The custom event the snippet sends when a single-page app changes URL. */
 #define VEIL_URL_TAG "veil-url"
 
@@ -1556,7 +1565,7 @@ static int walk_event(walk *w, uint32_t ev)
         return VEIL_OK;
     case 5: /* Custom: the snippet's single-page-app navigation */
         if (string_is(w, d[2], VEIL_URL_TAG))
-            navigate(w, d[3]);
+            navigate(w, is_kind(w, d[3], TOK_OBJ) ? url_member(w, d[3]) : d[3]);
         return VEIL_OK;
     case 2: /* FullSnapshot: rrweb renumbers the page from here */
         nodes_clear(&w->s->nodes);

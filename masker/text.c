@@ -102,6 +102,8 @@ static int reading_of(uint32_t cp)
     if (cp < 0x660) { /* Latin, Greek, Cyrillic, Hebrew...: only a few read otherwise */
         if (cp == 0xA0 || cp == 0x85)
             return ' ';
+        if (cp == 0xB7) /* middle dot, between digit groups as a dot is */
+            return '.';
         return shows_nothing(cp) ? READ_NOTHING : READ_AS_IS;
     }
     int d = digit_value(cp);
@@ -133,6 +135,11 @@ static int reading_of(uint32_t cp)
         return '-';
     case 0x3002: /* ideographic full stop, a dot in host names (IDNA) */
     case 0xFF61: /* halfwidth ideographic full stop */
+    case 0x2022: /* bullet, and the other middle dots: between digit groups */
+    case 0x2219: /* bullet operator */
+    case 0x22C5: /* dot operator */
+    case 0x30FB: /* katakana middle dot */
+    case 0xFF65: /* halfwidth katakana middle dot */
         return '.';
     }
     if (cp >= 0x2000 && cp <= 0x200A) /* en quad ... hair space */
@@ -337,14 +344,20 @@ static int32_t hex4_of(const raw_byte *b)
     return v;
 }
 
-/* The "\\uXXXX" at b[0] == '\\', after any number of backslashes (JSON held
- * in a string held in a string, as a console log of a response body
- * writes it): its length, 0 if none. */
+/* The "\\uXXXX", "\\n", "\\r" or "\\t" at b[0] == '\\', after any number of
+ * backslashes (JSON held in a string held in a string, as a console log of
+ * a response body writes it): its length and in *v what it stands for, 0
+ * if none. */
 static size_t escape_run(const raw_byte *b, size_t n, int32_t *v)
 {
     size_t k = 0;
     while (k < n && b[k].byte == '\\')
         k++;
+    uint8_t ch = k < n ? b[k].byte : 0;
+    if (ch == 'n' || ch == 't' || ch == 'r') {
+        *v = ch == 'n' ? '\n' : ch == 't' ? '\t' : '\r';
+        return k + 1;
+    }
     *v = k + 5 <= n && b[k].byte == 'u' ? hex4_of(b + k + 1) : -1;
     return *v < 0 ? 0 : k + 5;
 }
@@ -368,11 +381,13 @@ static size_t nested_escape(const raw_byte *b, size_t n, uint32_t *cp)
     return len + len_low;
 }
 
-/* Whether the unescaped string holds an escape of JSON held in it. */
+/* Whether the unescaped string holds an escape of JSON held in it (\\uXXXX,
+ * or a line break or tab). */
 static bool has_nested_escape(const uint8_t *s, size_t n)
 {
     for (const uint8_t *p = s; (p = memchr(p, '\\', n - (size_t)(p - s))) != NULL; p++)
-        if (s + n - p >= 3 && p[1] == 'u' && hex_value(p[2]) >= 0)
+        if ((s + n - p >= 3 && p[1] == 'u' && hex_value(p[2]) >= 0) ||
+            (s + n - p >= 2 && (p[1] == 'n' || p[1] == 't' || p[1] == 'r')))
             return true;
     return false;
 }

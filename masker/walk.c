@@ -1114,6 +1114,32 @@ static int walk_children(walk *w, uint32_t kids, uint32_t parent, uint8_t state,
     return err;
 }
 
+/* Every string anywhere in value v, masked whole: none was expected there. */
+static int mask_strings_in(walk *w, uint32_t v)
+{
+    const json_tok *t = w->tape->tok;
+    uint32_t end = tok_after(t, v);
+    int err = VEIL_OK;
+    for (uint32_t k = v; k < end && !err; k++)
+        if (t[k].kind == TOK_STR && !(t[k].flags & TOK_F_VISITED)) {
+            w->scan.findings->count[MASKER_SHAPE]++;
+            err = mask_whole(w, k, MASK_TEXT);
+        }
+    return err;
+}
+
+/* The strings in the members of object obj that `read` does not name (a
+ * member rrweb does not write, or a key written with escapes): masked. */
+static __attribute__((noinline)) int mask_unread(walk *w, uint32_t obj, const field_set *read)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    for (uint32_t k = obj + 1; k < t[obj].end && !err; k = tok_after(t, k))
+        if (!read->slot[t[k].key] && t[k].kind <= TOK_STR) /* objects, arrays, strings */
+            err = mask_strings_in(w, k);
+    return err;
+}
+
 /* ---- numbers typed across boxes ---------------------------------------------- */
 
 /* The maxlength of element node `node` when it is an input, or the input
@@ -1231,6 +1257,8 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     if (has_id && id && dom_id && len && form_field(form))
         field_id_add(w->s, dom_id, len, id);
     *state = inherit(w, *state, flags);
+    if (!err && (*state & IN_SENSITIVE)) /* everything it carries */
+        err = mask_unread(w, node, &NODE_FIELDS);
     uint8_t says = form == FORM_LABEL ? label_flags(w, node) : 0;
     if (says & NF_CARD)
         *state |= IN_CARD_LABEL;
@@ -1260,8 +1288,12 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
             return err;
         err = walk_element(w, node, m, id, has_id, parent, &state);
     } else {
-        if (state && (type == 3 || type == 4 || type == 5))
-            err = text_value(w, m[N_TEXT], state); /* text outside any field stays for the sweep */
+        if (VEIL_UNLIKELY(state)) { /* text outside any field stays for the sweep */
+            if (type == 3 || type == 4 || type == 5)
+                err = text_value(w, m[N_TEXT], state);
+            if (!err && (state & IN_SENSITIVE)) /* everything it carries */
+                err = mask_unread(w, node, &NODE_FIELDS);
+        }
         if (!err && type == 3)
             err = chain_text(w, m[N_TEXT]);
         if (has_id && id)
@@ -1303,6 +1335,8 @@ static int mutation_adds(walk *w, uint32_t adds)
         uint32_t parent = 0, m[2];
         uint8_t state;
         members(w, a, &fields, 2, m);
+        if ((err = mask_unread(w, a, &fields))) /* rrweb writes numbers beside these */
+            break;
         if (!as_uint(w, m[0], &parent)) {
             state = IN_UNKNOWN | IN_SENSITIVE;
         } else {
@@ -1336,11 +1370,13 @@ static int mutation_texts(walk *w, uint32_t texts)
         uint8_t flags;
         uint8_t state;
         members(w, x, &fields, 2, m);
+        if ((err = mask_unread(w, x, &fields)))
+            break;
         if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
             note_unknown(w);
             state = IN_UNKNOWN;
-        } else {
-            state = state_above(w, parent);
+        } else { /* a text node's own flags are none; an element's say what its text is */
+            state = inherit(w, state_above(w, parent), flags);
         }
         err = text_value(w, m[1], state);
     }
@@ -1392,6 +1428,8 @@ static int mutation_attributes(walk *w, uint32_t list)
         uint32_t id, parent, m[2];
         uint8_t flags;
         members(w, x, &ATTR_MUTATION_FIELDS, 2, m);
+        if ((err = mask_unread(w, x, &ATTR_MUTATION_FIELDS)))
+            break;
         if (m[1] && t[m[1]].kind != TOK_OBJ) { /* not what rrweb writes */
             w->scan.findings->count[MASKER_SHAPE]++;
             err = mask_whole(w, m[1], MASK_VALUE);
@@ -1414,15 +1452,29 @@ static int mutation_attributes(walk *w, uint32_t list)
     return err;
 }
 
-static int input_event(walk *w, uint32_t id_value, uint32_t text)
+/*
+ * An input event: its text, and any other member that holds more than a
+ * true or false (a snippet that writes "value" for "text", or adds members
+ * of its own), is the field's value, masked as the field says.
+ */
+static int input_event(walk *w, uint32_t data, uint32_t id_value)
 {
     uint32_t id, parent;
-    uint8_t flags;
-    if (!as_uint(w, id_value, &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
+    uint8_t flags, state = 0;
+    bool known = as_uint(w, id_value, &id) && nodes_get(&w->s->nodes, id, &parent, &flags);
+    if (!known)
         note_unknown(w);
-        return mask_value(w, text, MASK_VALUE, false);
+    else
+        state = state_above(w, parent);
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    for (uint32_t k = data + 1; k < t[data].end && !err; k = tok_after(t, k)) {
+        if (t[k].key == RR_KEY_SOURCE || t[k].key == RR_KEY_ID || t[k].kind == TOK_TRUE ||
+            t[k].kind == TOK_FALSE || t[k].kind == TOK_NULL)
+            continue; /* isChecked, userTriggered */
+        err = known ? element_value(w, k, flags, state) : mask_value(w, k, MASK_VALUE, false);
     }
-    return element_value(w, text, flags, state_above(w, parent));
+    return err;
 }
 
 /* A mutation member that is neither absent nor an array is masked whole. */
@@ -1438,6 +1490,12 @@ static bool list_ok(walk *w, uint32_t v)
 /* The incremental sources rrweb 2.x writes (0 Mutation ... 16 CustomElement). */
 #define MAX_SOURCE 16
 enum { SOURCE_MUTATION = 0, SOURCE_INPUT = 5, SOURCE_CANVAS = 9 };
+
+/* The sources whose events rrweb writes with no string in them: mouse and
+ * touch moves, clicks, scrolls, viewport sizes, media state, drags and
+ * selections (bit n: source n). */
+#define SOURCES_WITHOUT_TEXT                                                                       \
+    (1u << 1 | 1u << 2 | 1u << 3 | 1u << 4 | 1u << 6 | 1u << 7 | 1u << 12 | 1u << 14)
 
 /*
  * Drawing on a canvas that is sensitive, under one, or not known (a
@@ -1475,9 +1533,11 @@ static int incremental(walk *w, uint32_t data)
         return mask_whole(w, data, MASK_TEXT);
     }
     if (source == SOURCE_INPUT)
-        return input_event(w, m[I_ID], m[I_TEXT]);
+        return input_event(w, data, m[I_ID]);
     if (source == SOURCE_CANVAS)
         return canvas_mutation(w, data, m[I_ID]);
+    if (SOURCES_WITHOUT_TEXT >> source & 1)
+        return mask_strings_in(w, data);
     if (source != SOURCE_MUTATION)
         return VEIL_OK;
     /* flags first, whatever the order in the event: content added under a
@@ -1492,7 +1552,10 @@ static int incremental(walk *w, uint32_t data)
         err = mutation_texts(w, m[I_TEXTS]);
     if (!err && attrs)
         err = mutation_attributes(w, m[I_ATTRS]);
-    return err;
+    /* beside the four lists rrweb writes only isAttachIframe: true or false */
+    static const field_set lists = {
+        {AT(RR_KEY_SOURCE, 0), AT(RR_KEY_ADDS, 1), AT(RR_KEY_TEXTS, 2), AT(RR_KEY_ATTRIBUTES, 3)}};
+    return err ? err : mask_unread(w, data, &lists);
 }
 
 /* ---- events --------------------------------------------------------------------- */

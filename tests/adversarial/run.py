@@ -168,7 +168,8 @@ POLICIES = [
 # Classes whose absent lists hold under every policy.
 ANY_POLICY = {"card-separators", "card-reader", "card-field-names", "iin-schemes", "long-runs",
               "split-text-nodes", "unicode-digits", "password-sticks", "secret-inputs",
-              "sensitive-attributes", "sensitive-wins", "payload-names", "late-selector"}
+              "sensitive-attributes", "sensitive-wins", "payload-names", "late-selector",
+              "unexpected-members"}
 
 
 def option_names(config):

@@ -1836,6 +1836,7 @@ typedef struct {
     size_t n;
     uint32_t cards[8][2]; /* joined ranges of the cards that span parts */
     size_t n_cards;
+    bool digits_meet; /* a part ends with a digit and the next begins with one */
 } joined_text;
 
 static int on_joined_card(void *user, uint32_t from, uint32_t to)
@@ -1846,8 +1847,9 @@ static int on_joined_card(void *user, uint32_t from, uint32_t to)
     return VEIL_OK;
 }
 
-/* Appends part p's window of normalized bytes to the joined text. */
-static int join_part(scan_ctx *c, joined_text *j, const text_part *p, uint8_t index)
+/* Appends part p's window of normalized bytes to the joined text; `spaced`:
+ * with a space between it and the part before when digits meet there. */
+static int join_part(scan_ctx *c, joined_text *j, const text_part *p, uint8_t index, bool spaced)
 {
     text_view v;
     int err = text_view_of(c->scratch, c->json, p->tok, &v);
@@ -1858,6 +1860,13 @@ static int join_part(scan_ctx *c, joined_text *j, const text_part *p, uint8_t in
         to = TEXT_PART_EDGE;
     if (p->kind == TEXT_PART_TAIL && to > TEXT_PART_EDGE)
         from = to - TEXT_PART_EDGE;
+    bool digits_meet = j->n > 0 && from < to && is_digit(j->s[j->n - 1]) && is_digit(v.s[from]);
+    j->digits_meet |= digits_meet;
+    if (spaced && digits_meet && j->n < JOINED_MAX) { /* a space of no part's: never masked */
+        j->s[j->n] = ' ';
+        j->part[j->n] = j->part[j->n - 1];
+        j->local[j->n++] = 0;
+    }
     for (size_t k = from; k < to && j->n < JOINED_MAX; k++, j->n++) {
         j->s[j->n] = v.s[k];
         j->part[j->n] = index;
@@ -1882,15 +1891,16 @@ static int mask_in_part(scan_ctx *c, const joined_text *j, const text_part *p, u
     return err;
 }
 
-int detect_split_cards(scan_ctx *c, const text_part *parts, size_t n)
+/* Joins the parts, glued or `spaced` (see join_part()), and masks the cards
+ * found across them. */
+static int split_cards_joined(scan_ctx *c, joined_text *j, const text_part *parts, size_t n,
+                              bool spaced)
 {
-    joined_text *j = malloc(sizeof *j);
-    if (!j)
-        return VEIL_ENOMEM;
     j->n = j->n_cards = 0;
+    j->digits_meet = false;
     int err = VEIL_OK;
     for (size_t p = 0; p < n && p < 255 && !err; p++)
-        err = join_part(c, j, &parts[p], (uint8_t)p);
+        err = join_part(c, j, &parts[p], (uint8_t)p, spaced);
     text_view jv = {.s = j->s, .n = j->n};
     if (!err)
         err = cards_in_run(&jv, 0, jv.n, on_joined_card, j);
@@ -1899,6 +1909,23 @@ int detect_split_cards(scan_ctx *c, const text_part *parts, size_t n)
     for (size_t p = 0; p < n && p < 255 && !err && j->n_cards; p++)
         err = mask_in_part(c, j, &parts[p], (uint8_t)p);
     sodium_memzero(j->s, j->n); /* the joined digits were unmasked input */
+    return err;
+}
+
+/*
+ * Parts are read glued first, as the browser draws them ("4111" "1111...":
+ * one run); when that finds no card and digits meet at a part's edge, again
+ * with a space there, as a page that sets groups apart with CSS margins
+ * shows them ("4111 1111" "1111 1111" reads "4111 11111111 1111" glued).
+ */
+int detect_split_cards(scan_ctx *c, const text_part *parts, size_t n)
+{
+    joined_text *j = malloc(sizeof *j);
+    if (!j)
+        return VEIL_ENOMEM;
+    int err = split_cards_joined(c, j, parts, n, false);
+    if (!err && !j->n_cards && j->digits_meet)
+        err = split_cards_joined(c, j, parts, n, true);
     free(j);
     return err;
 }

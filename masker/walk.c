@@ -558,6 +558,8 @@ static __attribute__((noinline)) uint8_t hinted_flags(const walk *w, uint32_t at
 {
     const tok_list *hints = &w->tape->field_hints;
     const json_tok *t = w->tape->tok;
+    if (!is_kind(w, attrs, TOK_OBJ))
+        return 0;
     size_t lo = 0, hi = hints->n; /* the first hint after attrs: they are in order */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -567,7 +569,7 @@ static __attribute__((noinline)) uint8_t hinted_flags(const walk *w, uint32_t at
             hi = mid;
     }
     uint8_t f = 0;
-    for (; is_kind(w, attrs, TOK_OBJ) && lo < hints->n && hints->v[lo] < t[attrs].end; lo++) {
+    for (; lo < hints->n && hints->v[lo] < t[attrs].end; lo++) {
         const json_tok *v = &t[hints->v[lo]];
         char buf[64];
         size_t n;

@@ -1099,8 +1099,8 @@ static uint8_t key_meaning(const tokenizer *z, const unsigned char *p, size_t le
 
 /*
  * What a key that took the string lexer carries: a secret's or a phone's
- * name (its value is then masked whole, the phone's by policy), the name of
- * a pair's name or an attribute that may say a card goes in the field (the
+ * name (its value is then masked whole, the phone's by policy), the key of
+ * a pair's name or of an attribute that may say what a field takes (the
  * walk reads their values), or an email or card used as the key itself,
  * which the sweep then scans like a value.
  */

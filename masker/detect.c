@@ -1161,11 +1161,15 @@ static bool verification_label(const text_view *v, size_t i)
 /*
  * Whether the name of a phone stands right before the digits at i, as a
  * label, a parameter or a member of JSON held in the string ("phone:
- * 5552345678", "?mobile=07700900123", "\"tel\":\"5552345678\""): a number
- * written without separators is a phone only by its name.
+ * 5552345678", "?mobile=07700900123", "\"tel\":\"5552345678\""), or
+ * WhatsApp's click-to-chat link ("wa.me/15552345678"): a number written
+ * without separators is a phone only by its name.
  */
 static bool phone_label(const text_view *v, size_t i)
 {
+    size_t at = i > 0 && v->s[i - 1] == '+' ? i - 1 : i;
+    if (at >= 6 && !memcmp(v->s + at - 6, "wa.me/", 6))
+        return true;
     size_t k = i;
     bool joined = false; /* by ':' or '=': "on 2026-11-05" is no label */
     while (k > 0 && i - k < 6 && v->s[k - 1] && strchr(" :=\"'\\", v->s[k - 1])) {

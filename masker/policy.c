@@ -393,14 +393,23 @@ static void url_path(const char *url, size_t len, char *out, size_t cap)
 
 /*
  * Whether a page override's glob matches the page: its whole URL when the
- * glob has a scheme, else its path, or the path with a trailing slash added
- * or taken away (servers serve "/account/" as "/account", and "/checkout"
- * is the first page of the pages under "/checkout/").
+ * glob has a scheme; its path and fragment when the glob has a '#' (a
+ * single-page app that routes in the fragment: the glob "/#/checkout/..."
+ * matches "https://shop/#/checkout/pay"); else its path, or the path with a
+ * trailing slash added or taken away (servers serve "/account/" as
+ * "/account", and "/checkout" is the first page of the pages under
+ * "/checkout/").
  */
 static bool page_matches(const char *glob, const char *url, const char *path)
 {
     if (strstr(glob, "://"))
         return fnmatch(glob, url, 0) == 0;
+    if (strchr(glob, '#')) {
+        const char *fragment = strchr(url, '#');
+        char routed[4096];
+        int n = snprintf(routed, sizeof routed, "%s%s", path, fragment ? fragment : "#");
+        return n > 0 && (size_t)n < sizeof routed && fnmatch(glob, routed, 0) == 0;
+    }
     if (fnmatch(glob, path, 0) == 0)
         return true;
     char other[2048];

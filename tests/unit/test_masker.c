@@ -687,6 +687,7 @@ static void page_overrides_read_the_path_as_servers_do(void **state)
     const char *why;
     assert_int_equal(masker_site_set(site, "/checkout/*", "record_inputs", "false", &why), VEIL_OK);
     assert_int_equal(masker_site_set(site, "/account", "record_inputs", "false", &why), VEIL_OK);
+    assert_int_equal(masker_site_set(site, "/#/pay/*", "record_inputs", "false", &why), VEIL_OK);
     static const struct {
         const char *url;
         bool recorded;
@@ -700,7 +701,10 @@ static void page_overrides_read_the_path_as_servers_do(void **state)
         {"https://shop.example/blog", true},
         {"https://shop.example/accounts", true},
         {"https://shop.example/checkout-help", true},
-        {"https://shop.example/Checkout/pay", true}, /* case counts */
+        {"https://shop.example/Checkout/pay", true},       /* case counts */
+        {"https://shop.example/#/pay/card?step=2", false}, /* a route in the fragment */
+        {"https://shop.example/app/#/pay/card", true},     /* another path */
+        {"https://shop.example/pay/card", true},
     };
     for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
         masker_hints hints;

@@ -295,10 +295,24 @@ static int append_text(char **text, const char *value, const char **why)
     return VEIL_OK;
 }
 
+/* Whether a page glob can match a page at all: paths start with '/', so a
+ * glob must too (one written "checkout/..." or "shop.example/checkout/..."
+ * never matches), unless it starts with a wildcard or names the scheme (a
+ * whole URL). */
+static bool page_glob_ok(const char *glob)
+{
+    return glob[0] == '/' || glob[0] == '*' || glob[0] == '[' || strstr(glob, "://") != NULL;
+}
+
 int masker_site_set(masker_site *site, const char *page_glob, const char *name, const char *value,
                     const char **why)
 {
     *why = NULL;
+    if (page_glob && !page_glob_ok(page_glob)) {
+        *why = "page: expected a path glob that starts with / (/checkout/*) or a whole URL "
+               "with its scheme (https://shop.example/checkout/*)";
+        return VEIL_EINVAL;
+    }
     policy_values *v = values_for(site, page_glob);
     if (!v) {
         *why = "out of memory";

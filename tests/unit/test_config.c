@@ -146,6 +146,8 @@ static void errors_name_line_column_and_option(void **state)
         {"[site s]\nrecord_pii = perhaps\n", 2, 14, "record_pii"},
         {"[site s]\nrecord_pii = true\n", 1, 1, "has no key"},
         {"[page nosuch /x]\nip_octets = 1\n", 2, 1, "no [site nosuch]"},
+        {"[site s]\nkey = k\n[page s checkout/*]\nrecord_inputs = false\n", 4, 17,
+         "path glob that starts with /"},
         {"[ingest]\nmax_message_bytes = 10\n", 2, 21, "max_message_bytes: expected 1024"},
         {"[ingest]\nidle_timeout = 0\n", 2, 16, "idle_timeout"},
         {"[ingest]\nmax_sesions = 5\n", 2, 1, "unknown option 'max_sesions' in [ingest]"},

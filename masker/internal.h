@@ -65,6 +65,7 @@ enum rr_key {
     RR_KEY_RULE,
     RR_KEY_PROPERTY,
     RR_KEY_IS_STYLE,
+    RR_KEY_REMOVES,
     RR_KEY_COUNT
 };
 

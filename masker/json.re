@@ -271,6 +271,7 @@ static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {
     [RR_KEY_RULE] = "rule",
     [RR_KEY_PROPERTY] = "property",
     [RR_KEY_IS_STYLE] = "isStyle",
+    [RR_KEY_REMOVES] = "removes",
 };
 
 const char *rr_key_name(enum rr_key key)
@@ -315,6 +316,7 @@ static uint8_t rr_key_of(const char *s, size_t n)
         IS(RR_KEY_TAG_NAME);
         IS(RR_KEY_PAYLOAD);
         IS(RR_KEY_IS_STYLE);
+        IS(RR_KEY_REMOVES);
         break;
     case 8:
         IS(RR_KEY_PARENT_ID);
@@ -379,7 +381,7 @@ static const key_pattern K_NODE = KEY_PATTERN("node", RR_KEY_NODE);
 static const key_pattern K_PARENT_ID = KEY_PATTERN_UINT("parentId", RR_KEY_PARENT_ID);
 static const key_pattern K_POSITIONS = KEY_PATTERN("positions", RR_KEY_OTHER);
 static const key_pattern K_PREVIOUS_ID = KEY_PATTERN_UINT("previousId", RR_KEY_OTHER);
-static const key_pattern K_REMOVES = KEY_PATTERN("removes", RR_KEY_OTHER);
+static const key_pattern K_REMOVES = KEY_PATTERN("removes", RR_KEY_REMOVES);
 static const key_pattern K_SOURCE = KEY_PATTERN_UINT("source", RR_KEY_SOURCE);
 static const key_pattern K_TAG_NAME = KEY_PATTERN("tagName", RR_KEY_TAG_NAME);
 static const key_pattern K_TEXT = KEY_PATTERN("text", RR_KEY_TEXT);

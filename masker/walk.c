@@ -1121,13 +1121,26 @@ static int mask_strings_in(walk *w, uint32_t v)
 {
     const json_tok *t = w->tape->tok;
     uint32_t end = tok_after(t, v);
-    int err = VEIL_OK;
-    for (uint32_t k = v; k < end && !err; k++)
-        if (t[k].kind == TOK_STR && !(t[k].flags & TOK_F_VISITED)) {
-            w->scan.findings->count[MASKER_SHAPE]++;
-            err = mask_whole(w, k, MASK_TEXT);
-        }
-    return err;
+    for (uint32_t k = v; k < end; k++) {
+        if (VEIL_LIKELY(t[k].kind != TOK_STR) || (t[k].flags & TOK_F_VISITED))
+            continue;
+        w->scan.findings->count[MASKER_SHAPE]++;
+        int err = mask_whole(w, k, MASK_TEXT);
+        if (err)
+            return err;
+    }
+    return VEIL_OK;
+}
+
+/* Whether object obj holds more than the members found in m[0..n) (their
+ * tokens do not fill it): one pass over n slots instead of its members. */
+static inline bool has_unread(const walk *w, uint32_t obj, const uint32_t *m, size_t n)
+{
+    const json_tok *t = w->tape->tok;
+    uint32_t span = 0;
+    for (size_t i = 0; i < n; i++)
+        span += m[i] ? tok_after(t, m[i]) - m[i] : 0;
+    return span != t[obj].end - obj - 1;
 }
 
 /* The strings in the members of object obj that `read` does not name (a
@@ -1337,8 +1350,8 @@ static int mutation_adds(walk *w, uint32_t adds)
         uint32_t parent = 0, m[2];
         uint8_t state;
         members(w, a, &fields, 2, m);
-        if ((err = mask_unread(w, a, &fields))) /* rrweb writes numbers beside these */
-            break;
+        if (has_unread(w, a, m, 2) && (err = mask_unread(w, a, &fields)))
+            break; /* (rrweb writes only numbers beside these) */
         if (!as_uint(w, m[0], &parent)) {
             state = IN_UNKNOWN | IN_SENSITIVE;
         } else {
@@ -1372,7 +1385,7 @@ static int mutation_texts(walk *w, uint32_t texts)
         uint8_t flags;
         uint8_t state;
         members(w, x, &fields, 2, m);
-        if ((err = mask_unread(w, x, &fields)))
+        if (has_unread(w, x, m, 2) && (err = mask_unread(w, x, &fields)))
             break;
         if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
             note_unknown(w);
@@ -1430,7 +1443,7 @@ static int mutation_attributes(walk *w, uint32_t list)
         uint32_t id, parent, m[2];
         uint8_t flags;
         members(w, x, &ATTR_MUTATION_FIELDS, 2, m);
-        if ((err = mask_unread(w, x, &ATTR_MUTATION_FIELDS)))
+        if (has_unread(w, x, m, 2) && (err = mask_unread(w, x, &ATTR_MUTATION_FIELDS)))
             break;
         if (m[1] && t[m[1]].kind != TOK_OBJ) { /* not what rrweb writes */
             w->scan.findings->count[MASKER_SHAPE]++;
@@ -1523,10 +1536,10 @@ static int canvas_mutation(walk *w, uint32_t data, uint32_t id_value)
 
 static int incremental(walk *w, uint32_t data)
 {
-    enum { I_SOURCE, I_ID, I_TEXT, I_ADDS, I_TEXTS, I_ATTRS, I_COUNT };
-    static const field_set fields = {{AT(RR_KEY_SOURCE, I_SOURCE), AT(RR_KEY_ID, I_ID),
-                                      AT(RR_KEY_TEXT, I_TEXT), AT(RR_KEY_ADDS, I_ADDS),
-                                      AT(RR_KEY_TEXTS, I_TEXTS), AT(RR_KEY_ATTRIBUTES, I_ATTRS)}};
+    enum { I_SOURCE, I_ADDS, I_TEXTS, I_ATTRS, I_REMOVES, I_ID, I_COUNT };
+    static const field_set fields = {
+        {AT(RR_KEY_SOURCE, I_SOURCE), AT(RR_KEY_ID, I_ID), AT(RR_KEY_ADDS, I_ADDS),
+         AT(RR_KEY_TEXTS, I_TEXTS), AT(RR_KEY_ATTRIBUTES, I_ATTRS), AT(RR_KEY_REMOVES, I_REMOVES)}};
     uint32_t m[I_COUNT];
     members(w, data, &fields, I_COUNT, m);
     uint32_t source;
@@ -1555,9 +1568,13 @@ static int incremental(walk *w, uint32_t data)
     if (!err && attrs)
         err = mutation_attributes(w, m[I_ATTRS]);
     /* beside the four lists rrweb writes only isAttachIframe: true or false */
-    static const field_set lists = {
-        {AT(RR_KEY_SOURCE, 0), AT(RR_KEY_ADDS, 1), AT(RR_KEY_TEXTS, 2), AT(RR_KEY_ATTRIBUTES, 3)}};
-    return err ? err : mask_unread(w, data, &lists);
+    static const field_set lists = {{AT(RR_KEY_SOURCE, I_SOURCE), AT(RR_KEY_ADDS, I_ADDS),
+                                     AT(RR_KEY_TEXTS, I_TEXTS), AT(RR_KEY_ATTRIBUTES, I_ATTRS)}};
+    if (!err && has_unread(w, data, m, I_REMOVES + 1))
+        err = mask_unread(w, data, &lists); /* removes among them */
+    else if (!err && m[I_REMOVES])
+        err = mask_strings_in(w, m[I_REMOVES]); /* rrweb writes numbers in it */
+    return err;
 }
 
 /* ---- events --------------------------------------------------------------------- */

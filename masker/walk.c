@@ -1303,6 +1303,9 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
             return err;
         err = walk_element(w, node, m, id, has_id, parent, &state);
     } else {
+        uint8_t kept = has_id && id ? set_node(w, id, parent, 0, 0) : 0;
+        if (VEIL_UNLIKELY(kept)) /* its id was a password's or a card field's: it sticks */
+            state = inherit(w, state, kept);
         if (VEIL_UNLIKELY(state)) { /* text outside any field stays for the sweep */
             if (type == 3 || type == 4 || type == 5)
                 err = text_value(w, m[N_TEXT], state);
@@ -1311,8 +1314,6 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         }
         if (!err && type == 3)
             err = chain_text(w, m[N_TEXT]);
-        if (has_id && id)
-            set_node(w, id, parent, 0, 0);
     }
     if (!err)
         err = walk_children(w, m[N_KIDS], has_id ? id : parent, state, depth);

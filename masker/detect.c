@@ -804,6 +804,48 @@ static bool pair_named_secret(const text_view *v, size_t from)
 }
 
 /*
+ * Where the name before the '=' or ':' at i ends: right before it, or
+ * before the blanks, the ':' of ":=" and the quote between them, as
+ * programs and configuration files write an assignment ("password =
+ * ...", "api_token := ...", "'password' => ...", "password : ...").
+ */
+static size_t assigned_name_end(const text_view *v, size_t i)
+{
+    size_t e = i - (v->s[i] == '=' && i > 0 && v->s[i - 1] == ':');
+    while (e > 0 && i - e < 8 && v->s[e - 1] == ' ')
+        e--;
+    if (e > 0 && (v->s[e - 1] == '\'' || v->s[e - 1] == '"'))
+        e--;
+    return e;
+}
+
+/*
+ * The value assigned after the '=' whose next byte is at k: a quoted value
+ * whole ("password = \"hunter 2\"", after blanks or "=>"); right after the
+ * '=', anything up to a delimiter (URLs, forms, cookies:
+ * "password=hunter2&..."); after blanks, only what reads as a credential
+ * (see header_value()) and is not called or indexed: page text shows code,
+ * and "secret_number = rand::thread_rng()" holds no secret. Its end, with
+ * its start in *start; 0 for none, and for "==" (a comparison).
+ */
+static size_t assigned_value(const text_view *v, size_t k, size_t *start)
+{
+    if (k < v->n && v->s[k] == '=')
+        return 0;
+    size_t at = k + (k < v->n && v->s[k] == '>');
+    size_t end = quoted_value(v, at, start);
+    if (end)
+        return end;
+    if (at == k && k < v->n && v->s[k] != ' ') {
+        *start = k;
+        end = value_end(v, k, false);
+        return end > k ? end : 0;
+    }
+    end = header_value(v, at, start);
+    return end && !(end < v->n && (v->s[end] == '(' || v->s[end] == '[')) ? end : 0;
+}
+
+/*
  * A value named like a secret: "password=..." and "token=..." in URLs,
  * form bodies and cookies, "\"password\":..." in JSON held in a string (a
  * network plugin's request body), and "Authorization: Bearer ..." in a raw
@@ -823,24 +865,22 @@ static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *e
     if (header && !(end = quoted_value(v, k, &start)) &&
         (k >= v->n || v->s[k] != ' ' || !(end = header_value(v, k, &start))))
         return 0;
-    size_t name_end = json || (i > 1 && v->s[i - 1] == '\'') ? i - 1 : i, from;
+    size_t name_end = json ? i - 1 : assigned_name_end(v, i), from;
     if (!name_before(v, name_end, &from) || (json && (from == 0 || v->s[from - 1] != '"')))
         return 0;
     if (!secret_name_like((const char *)v->s + from, name_end - from) &&
         !(json && word_is(v, from, name_end - from, "value") && pair_named_secret(v, from - 1)))
         return 0;
-    if (header) {
-        count(c, MASKER_SECRET);
-        *err = mask_chars(c, v, start, end, "");
-        return end;
-    }
-    while (json && k < v->n && v->s[k] == ' ')
-        k++;
-    bool quoted = json && k < v->n && v->s[k] == '"';
-    start = quoted ? k + 1 : k;
-    end = value_end(v, start, quoted);
-    if (end == start)
+    if (!header && !json && !(end = assigned_value(v, k, &start)))
         return 0;
+    if (json) {
+        while (k < v->n && v->s[k] == ' ')
+            k++;
+        bool quoted = k < v->n && v->s[k] == '"';
+        start = quoted ? k + 1 : k;
+        if ((end = value_end(v, start, quoted)) == start)
+            return 0;
+    }
     count(c, MASKER_SECRET);
     *err = mask_chars(c, v, start, end, "");
     return end;

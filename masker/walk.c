@@ -179,6 +179,17 @@ members(walk *w, uint32_t obj, const field_set *fields, size_t n, uint32_t *out)
     return found;
 }
 
+/* members(), and whether a member it reads was written twice: JSON.parse
+ * keeps the last, but which one the page meant cannot be known, so the
+ * caller masks what the object says whole. */
+static inline bool members_repeat(walk *w, uint32_t obj, const field_set *fields, size_t n,
+                                  uint32_t *out)
+{
+    uint64_t shapes = w->scan.findings->count[MASKER_SHAPE]; /* mask_duplicate() counts one */
+    members(w, obj, fields, n, out);
+    return w->scan.findings->count[MASKER_SHAPE] != shapes;
+}
+
 static bool as_uint(const walk *w, uint32_t v, uint32_t *out)
 {
     const json_tok *t = &w->tape->tok[v];
@@ -1290,10 +1301,10 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
     if (t[node].kind != TOK_OBJ) /* not a node: nothing fails open */
         return mask_whole(w, node, MASK_TEXT);
     uint32_t m[N_COUNT];
-    members(w, node, &NODE_FIELDS, N_COUNT, m);
+    bool repeated = members_repeat(w, node, &NODE_FIELDS, N_COUNT, m);
     uint32_t id = 0, type = 99;
     bool has_id = as_uint(w, m[N_ID], &id);
-    if (!as_uint(w, m[N_TYPE], &type) || type > 5) {
+    if (repeated || !as_uint(w, m[N_TYPE], &type) || type > 5) {
         w->scan.findings->count[MASKER_SHAPE]++;
         return mask_whole(w, node, MASK_TEXT);
     }
@@ -1350,7 +1361,10 @@ static int mutation_adds(walk *w, uint32_t adds)
             continue;
         uint32_t parent = 0, m[2];
         uint8_t state;
-        members(w, a, &fields, 2, m);
+        if (members_repeat(w, a, &fields, 2, m)) {
+            err = mask_whole(w, a, MASK_TEXT);
+            continue;
+        }
         if (has_unread(w, a, m, 2) && (err = mask_unread(w, a, &fields)))
             break; /* (rrweb writes only numbers beside these) */
         if (!as_uint(w, m[0], &parent)) {
@@ -1385,7 +1399,10 @@ static int mutation_texts(walk *w, uint32_t texts)
         uint32_t id, parent, m[2];
         uint8_t flags;
         uint8_t state;
-        members(w, x, &fields, 2, m);
+        if (members_repeat(w, x, &fields, 2, m)) {
+            err = mask_whole(w, x, MASK_TEXT);
+            continue;
+        }
         if (has_unread(w, x, m, 2) && (err = mask_unread(w, x, &fields)))
             break;
         if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
@@ -1443,7 +1460,10 @@ static int mutation_attributes(walk *w, uint32_t list)
             continue; /* masked whole by mutation_flags() */
         uint32_t id, parent, m[2];
         uint8_t flags;
-        members(w, x, &ATTR_MUTATION_FIELDS, 2, m);
+        if (members_repeat(w, x, &ATTR_MUTATION_FIELDS, 2, m)) {
+            err = mask_whole(w, x, MASK_VALUE);
+            continue;
+        }
         if (has_unread(w, x, m, 2) && (err = mask_unread(w, x, &ATTR_MUTATION_FIELDS)))
             break;
         if (m[1] && t[m[1]].kind != TOK_OBJ) { /* not what rrweb writes */
@@ -1542,9 +1562,9 @@ static int incremental(walk *w, uint32_t data)
         {AT(RR_KEY_SOURCE, I_SOURCE), AT(RR_KEY_ID, I_ID), AT(RR_KEY_ADDS, I_ADDS),
          AT(RR_KEY_TEXTS, I_TEXTS), AT(RR_KEY_ATTRIBUTES, I_ATTRS), AT(RR_KEY_REMOVES, I_REMOVES)}};
     uint32_t m[I_COUNT];
-    members(w, data, &fields, I_COUNT, m);
+    bool repeated = members_repeat(w, data, &fields, I_COUNT, m);
     uint32_t source;
-    if (!as_uint(w, m[I_SOURCE], &source) || source > MAX_SOURCE) {
+    if (repeated || !as_uint(w, m[I_SOURCE], &source) || source > MAX_SOURCE) {
         w->scan.findings->count[MASKER_SHAPE]++;
         return mask_whole(w, data, MASK_TEXT);
     }
@@ -1626,13 +1646,14 @@ static int walk_event(walk *w, uint32_t ev)
     static const field_set fields = {
         {AT(RR_KEY_TYPE, E_TYPE), AT(RR_KEY_DATA, E_DATA), AT(RR_KEY_EVENTS, E_EVENTS)}};
     uint32_t m[E_COUNT], type;
-    members(w, ev, &fields, E_COUNT, m);
+    bool repeated = members_repeat(w, ev, &fields, E_COUNT, m);
     int err = m[E_EVENTS] ? walk_events(w, m[E_EVENTS]) : VEIL_OK; /* events inside an event */
     if (err || !m[E_TYPE])
         return err; /* no type: not an event; the sweep scans its strings */
     w->scan.findings->events++;
     uint32_t data = m[E_DATA];
-    if (!as_uint(w, m[E_TYPE], &type) || type > 7 || (data && !is_kind(w, data, TOK_OBJ))) {
+    if (repeated || !as_uint(w, m[E_TYPE], &type) || type > 7 ||
+        (data && !is_kind(w, data, TOK_OBJ))) {
         w->scan.findings->count[MASKER_SHAPE]++;
         return mask_whole(w, data, MASK_TEXT); /* rrweb never writes it: masked whole */
     }

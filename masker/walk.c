@@ -1680,6 +1680,8 @@ static int walk_event(walk *w, uint32_t ev)
     return VEIL_OK;
 }
 
+/* An array of events; an array inside it is read as one too (a tool that
+ * sends batches of batches), so no event escapes the walk by nesting. */
 static int walk_events(walk *w, uint32_t events)
 {
     const json_tok *t = w->tape->tok;
@@ -1687,7 +1689,7 @@ static int walk_events(walk *w, uint32_t events)
         return VEIL_OK;
     int err = VEIL_OK;
     for (uint32_t e = events + 1; e < t[events].end && !err; e = tok_after(t, e))
-        err = walk_event(w, e);
+        err = t[e].kind == TOK_ARR ? walk_events(w, e) : walk_event(w, e);
     return err;
 }
 

@@ -47,6 +47,7 @@ typedef struct {
      * and the last one read for input boxes (see box_flags()) */
     uint32_t siblings, parent_siblings, boxes_list;
     uint8_t boxes_flags;
+    uint32_t repeats; /* members written twice so far (mask_duplicate()) */
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -100,6 +101,7 @@ static int mask_whole(walk *w, uint32_t v, enum field_mask how);
 /* An earlier duplicate of a member the walk reads: no parser may find it. */
 static __attribute__((noinline)) void mask_duplicate(walk *w, uint32_t earlier)
 {
+    w->repeats++;
     w->scan.findings->count[MASKER_SHAPE]++;
     (void)!mask_whole(w, earlier, MASK_VALUE); /* out of memory: the sweep still scans it */
 }
@@ -185,9 +187,9 @@ members(walk *w, uint32_t obj, const field_set *fields, size_t n, uint32_t *out)
 static inline bool members_repeat(walk *w, uint32_t obj, const field_set *fields, size_t n,
                                   uint32_t *out)
 {
-    uint64_t shapes = w->scan.findings->count[MASKER_SHAPE]; /* mask_duplicate() counts one */
+    uint32_t repeats = w->repeats;
     members(w, obj, fields, n, out);
-    return w->scan.findings->count[MASKER_SHAPE] != shapes;
+    return w->repeats != repeats;
 }
 
 static bool as_uint(const walk *w, uint32_t v, uint32_t *out)
@@ -315,10 +317,10 @@ typedef struct {
 
 static void attr_reader_init(attr_reader *r, walk *w, uint32_t attrs)
 {
-    uint64_t shapes = w->scan.findings->count[MASKER_SHAPE]; /* mask_duplicate() counts one */
     r->attrs = attrs;
+    uint32_t repeats = w->repeats;
     r->present = members(w, attrs, &ATTR_FIELDS, A_COUNT, r->known);
-    r->repeated = w->scan.findings->count[MASKER_SHAPE] != shapes;
+    r->repeated = w->repeats != repeats;
 }
 
 /* An attribute's raw value, "" for a non-string value, NULL when absent

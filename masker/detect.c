@@ -777,24 +777,32 @@ static bool word_is(const text_view *v, size_t at, size_t len, const char *word)
 
 /*
  * Whether the JSON member whose name starts at `from` ("value") follows a
- * "name" member (or "key", "field"...: see key_meaning_of()) that names a
+ * "name" member (or one of PAIR_NAME_KEYS: "key", "field"...) that names a
  * secret in the same object: the pairs of serializeArray(), HAR and API
  * clients held in a string ([{"name":"password","value":..}]).
  */
+/* Where the quoted key `"word"` is in v[k, to), or NULL. */
+static const uint8_t *quoted_key(const text_view *v, size_t k, size_t to, const char *word)
+{
+    size_t n = strlen(word);
+    for (const uint8_t *p = v->s + k; (p = memmem(p, to - (size_t)(p - v->s), word, n)); p++)
+        if (p > v->s + k && p[-1] == '"' && p + n < v->s + to && p[n] == '"')
+            return p - 1;
+    return NULL;
+}
+
 static bool pair_named_secret(const text_view *v, size_t from)
 {
-    static const char *const names[] = {"\"name\"",  "\"key\"",       "\"field\"", "\"header\"",
-                                        "\"param\"", "\"parameter\"", "\"label\""};
     size_t k = from, stop = from > 256 ? from - 256 : 0;
     while (k > stop && v->s[k - 1] != '{')
         k--;
-    const uint8_t *name = NULL;
-    size_t s = 0;
-    for (size_t n = 0; n < sizeof names / sizeof names[0] && !name; n++)
-        if ((name = memmem(v->s + k, from - k, names[n], strlen(names[n]))))
-            s = (size_t)(name - v->s) + strlen(names[n]);
-    if (!name)
+    const char *key = "name";
+    const uint8_t *at = quoted_key(v, k, from, key);
+    for (size_t n = 0; !at && n < PAIR_NAME_KEY_COUNT; n++)
+        at = quoted_key(v, k, from, key = PAIR_NAME_KEYS[n]);
+    if (!at)
         return false;
+    size_t s = (size_t)(at - v->s) + strlen(key) + 2; /* past the key's closing quote */
     while (s < from && (v->s[s] == ':' || v->s[s] == ' '))
         s++;
     size_t e = s < from && v->s[s] == '"' ? ++s : from;

@@ -346,6 +346,11 @@ bool card_label_like(const char *text, size_t len);
 /* Whether a payment library's field attribute (data-stripe="number",
  * data-braintree-name="cvv") names a card number, CVC or expiry (words.re). */
 bool card_attribute_like(const char *value, size_t len);
+/* The keys besides rrweb's own "name" whose value may name the "value"
+ * member beside it ({"key": "password", "value": ...}: API clients, form
+ * builders), read by the tokenizer and in JSON held in a string. */
+enum { PAIR_NAME_KEY_COUNT = 6 };
+extern const char *const PAIR_NAME_KEYS[PAIR_NAME_KEY_COUNT];
 /* Whether a field or parameter name names a secret: password, token,
  * api_key, Authorization, cookie, CVC, PIN... (words.re). */
 bool secret_name_like(const char *name, size_t len);

@@ -1052,16 +1052,14 @@ static inline int lex_key(const tokenizer *z, const unsigned char **cursor, memb
  * a secret: a title, a payment library's field name) or 0. */
 static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t len)
 {
-    static const char *const pair_names[] = {"key",   "field",     "header",
-                                             "param", "parameter", "label"};
     static const char *const field_hints[] = {"title", "data-stripe", "data-recurly",
                                              "data-braintree-name", "data-encrypted-name"};
     if (secret_name_like(p, len))
         return KEY_SECRET;
     if (pii_name_like(p, len))
         return KEY_PHONE;
-    for (size_t k = 0; k < sizeof pair_names / sizeof pair_names[0]; k++)
-        if (ascii_word_is(p, len, pair_names[k]))
+    for (size_t k = 0; k < PAIR_NAME_KEY_COUNT; k++)
+        if (ascii_word_is(p, len, PAIR_NAME_KEYS[k]))
             return KEY_PAIR_NAME;
     for (size_t k = 0; k < sizeof field_hints / sizeof field_hints[0]; k++)
         if (ascii_word_is(p, len, field_hints[k]))

@@ -586,10 +586,10 @@ static __attribute__((noinline)) uint8_t hinted_flags(const walk *w, uint32_t at
         const json_tok *v = &t[hints->v[lo]];
         char buf[64];
         size_t n;
-        const char *name = key_name(w, v, buf, sizeof buf, &n);
-        const char *value = w->scan.json + v->start;
         if (v->kind != TOK_STR)
             continue;
+        const char *name = key_name(w, v, buf, sizeof buf, &n);
+        const char *value = w->scan.json + v->start;
         if (ascii_word_is(name, n, "title"))
             f |= label_text_flags(value, v->len);
         else if (card_attribute_like(value, v->len))

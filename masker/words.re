@@ -275,6 +275,9 @@ bool card_label_like(const char *v, size_t len)
     return false;
 }
 
+const char *const PAIR_NAME_KEYS[PAIR_NAME_KEY_COUNT] = {"key",   "field",     "header",
+                                                         "param", "parameter", "label"};
+
 bool card_attribute_like(const char *v, size_t len)
 {
     static const char *const parts[] = {"number", "month", "year", "exp"};

@@ -343,6 +343,13 @@ int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_c
  * names one (words.re). */
 bool card_like(const char *name, size_t len);
 bool card_label_like(const char *text, size_t len);
+/* What an attribute of a form field other than its name, id and labels
+ * says about the field (words.re): HINT_TITLE, a title read as a label;
+ * HINT_PAYMENT, a payment library's field name (card_attribute_like());
+ * HINT_BINDING, the name a framework or a test knows the field by
+ * (formcontrolname, data-bind, wire:model, data-testid...), read as a name. */
+enum field_hint { HINT_NONE, HINT_TITLE, HINT_PAYMENT, HINT_BINDING };
+enum field_hint field_hint_of(const char *name, size_t len);
 /* Whether a payment library's field attribute (data-stripe="number",
  * data-braintree-name="cvv") names a card number, CVC or expiry (words.re). */
 bool card_attribute_like(const char *value, size_t len);

@@ -1049,11 +1049,9 @@ static inline int lex_key(const tokenizer *z, const unsigned char **cursor, memb
  * phone name: "phone", "mobile", "tel"), KEY_PAIR_NAME (its value may name
  * the "value" beside it, as "name" does: {"key": "password", "value": ..}),
  * KEY_FIELD_HINT (an attribute whose value may say a field takes a card or
- * a secret: a title, a payment library's field name) or 0. */
+ * a secret: field_hint_of()) or 0. */
 static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t len)
 {
-    static const char *const field_hints[] = {"title", "data-stripe", "data-recurly",
-                                             "data-braintree-name", "data-encrypted-name"};
     if (secret_name_like(p, len))
         return KEY_SECRET;
     if (pii_name_like(p, len))
@@ -1061,10 +1059,7 @@ static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t le
     for (size_t k = 0; k < PAIR_NAME_KEY_COUNT; k++)
         if (ascii_word_is(p, len, PAIR_NAME_KEYS[k]))
             return KEY_PAIR_NAME;
-    for (size_t k = 0; k < sizeof field_hints / sizeof field_hints[0]; k++)
-        if (ascii_word_is(p, len, field_hints[k]))
-            return KEY_FIELD_HINT;
-    return 0;
+    return field_hint_of(p, len) != HINT_NONE ? KEY_FIELD_HINT : 0;
 }
 
 /*

@@ -565,7 +565,8 @@ static uint8_t label_text_flags(const char *text, size_t n)
  * What the attributes in attrs that the tokenizer listed as possible hints
  * say a form field takes: a title read as a label ("Security code",
  * "Password"), a payment library's field name (data-stripe="cvc",
- * data-encrypted-name="number").
+ * data-encrypted-name="number"), the name a framework or a test knows it by
+ * (formcontrolname="cvc", data-testid="password-input").
  */
 static __attribute__((noinline)) uint8_t hinted_flags(const walk *w, uint32_t attrs)
 {
@@ -590,10 +591,21 @@ static __attribute__((noinline)) uint8_t hinted_flags(const walk *w, uint32_t at
             continue;
         const char *name = key_name(w, v, buf, sizeof buf, &n);
         const char *value = w->scan.json + v->start;
-        if (ascii_word_is(name, n, "title"))
+        switch (field_hint_of(name, n)) {
+        case HINT_TITLE:
             f |= label_text_flags(value, v->len);
-        else if (card_attribute_like(value, v->len))
-            f |= NF_CARD;
+            break;
+        case HINT_PAYMENT:
+            f |= card_attribute_like(value, v->len) ? NF_CARD : 0;
+            break;
+        case HINT_BINDING:
+            f |= card_like(value, v->len)          ? NF_CARD
+                 : secret_name_like(value, v->len) ? NF_PASSWORD
+                                                   : 0;
+            break;
+        case HINT_NONE:
+            break;
+        }
     }
     return f;
 }

@@ -145,7 +145,7 @@ static bool native_word(const char *v, size_t len, const char *const *list, size
     // Portuguese, Italian, Dutch, Polish, the Nordic languages, Turkish and
     // Czech, with and without the small words ("Code de sécurité",
     // "codigo_seguridad", "kartenpruefnummer", "Číslo karty").
-    LOCAL_CARD_WORDS = "kartennummer" | "pr" "u" "e"? "fnummer" | "sicherheitscode"
+    LOCAL_CARD_WORDS = "kartennummer" | "pr" "u" "e"? "f" ("nummer" | "ziffer") | "sicherheitscode"
       | "numero" "de"? "carte" | "cryptogramme" | "code" "de"? "securite"
       | "numero" "de"? "tarjeta" | "codigo" "de"? "seguridad"
       | "numero" ("do" | "da")? "cartao" | "codigo" "de"? "seguranca"
@@ -162,7 +162,9 @@ static bool card_word_at(const unsigned char *p)
     /*!re2c
         "card" ("number" | "num" | "no" | "code" | "security" | "exp" | "holder"
                 | "verification" | "cvv" | "cvc" | "cvd")
-      | "cc" ("num" | "number" | "exp" | "cid" | "cvv" | "cvc" | "csc" | "cvd")
+      | "cc" ("num" | "number" | "exp" | "cid" | "cvv" | "cvc" | "csc" | "cvd" | "name" | "holder"
+              | "month" | "year")
+      | "nameoncard"
       | "creditcard" | "debitcard" | "paymentcard" | "bankcard"
       | "cvc" | "cvv" | "csc" | "cvn" | "cv2" | "ccv" | "cav2" | "cryptogram"
       | "cvd" ("value" | "number" | "code")
@@ -199,9 +201,11 @@ bool card_like(const char *v, size_t len)
     v = unescaped(v, &len, buf);
     unsigned char norm[WORDS_MAX];
     size_t n = normalize(v, len, false, norm);
-    /* "pan", "cid" and "cvd" (Canadian schemes' card verification digits)
-     * only as the whole name: "panel", "decide" and "cvDocument" are not cards */
-    if (n == 3 && (!memcmp(norm, "pan", 3) || !memcmp(norm, "cid", 3) || !memcmp(norm, "cvd", 3)))
+    /* "pan", "ccn", "cid" and "cvd" (Canadian schemes' card verification
+     * digits) only as the whole name: "panel", "accnt", "decide" and
+     * "cvDocument" are not cards */
+    if (n == 3 && (!memcmp(norm, "pan", 3) || !memcmp(norm, "ccn", 3) || !memcmp(norm, "cid", 3) ||
+                   !memcmp(norm, "cvd", 3)))
         return true;
     for (size_t at = 0; at < n; at++)
         if (card_word_at(norm + at))
@@ -277,6 +281,44 @@ bool card_label_like(const char *v, size_t len)
 
 const char *const PAIR_NAME_KEYS[PAIR_NAME_KEY_COUNT] = {"key",   "field",     "header",
                                                          "param", "parameter", "label"};
+
+/* Attribute names that hold a field's name for a framework or a test
+ * rather than for the form: Angular, AngularJS, Knockout, Alpine and
+ * Livewire bindings (the last two with modifiers: "x-model.lazy",
+ * "wire:model.defer"), test ids, and Chrome's old autocompletetype. */
+static const char *const BINDING_ATTRIBUTES[] = {
+    "formcontrolname", "ng-model",      "data-ng-model", "ng-reflect-name",   "data-bind",
+    "x-model",         "wire:model",    "data-testid",   "data-test-id",      "data-test",
+    "data-cy",         "data-qa",       "data-e2e",      "data-automation-id", "autocompletetype",
+    "x-autocompletetype"};
+
+/* Payment libraries' field attributes: Stripe.js v2, Recurly, Braintree,
+ * Adyen's client-side encryption, Worldpay, Conekta, Openpay, Culqi,
+ * Mercado Pago. */
+static const char *const PAYMENT_ATTRIBUTES[] = {
+    "data-stripe",   "data-recurly",      "data-braintree-name", "data-encrypted-name",
+    "data-worldpay", "data-conekta",      "data-openpay-card",   "data-culqi",
+    "data-checkout"};
+
+/* Whether name is word, or word and a modifier after a dot. */
+static bool word_or_modified(const char *name, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+    return len >= n && ascii_word_is(name, n, word) && (len == n || name[n] == '.');
+}
+
+enum field_hint field_hint_of(const char *name, size_t len)
+{
+    if (ascii_word_is(name, len, "title"))
+        return HINT_TITLE;
+    for (size_t k = 0; k < sizeof PAYMENT_ATTRIBUTES / sizeof PAYMENT_ATTRIBUTES[0]; k++)
+        if (ascii_word_is(name, len, PAYMENT_ATTRIBUTES[k]))
+            return HINT_PAYMENT;
+    for (size_t k = 0; k < sizeof BINDING_ATTRIBUTES / sizeof BINDING_ATTRIBUTES[0]; k++)
+        if (word_or_modified(name, len, BINDING_ATTRIBUTES[k]))
+            return HINT_BINDING;
+    return HINT_NONE;
+}
 
 bool card_attribute_like(const char *v, size_t len)
 {

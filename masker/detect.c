@@ -482,6 +482,38 @@ static size_t local_part_start(const text_view *v, size_t i)
     return s;
 }
 
+/* The start of a quoted local part ("jane doe"@example.com) before the '@'
+ * at i: its opening quote, at a word's start, at most 64 bytes back on the
+ * same line, with a letter or digit between the quotes (not the '", "' of
+ * a list); i: none. */
+static size_t quoted_local_start(const text_view *v, size_t i)
+{
+    if (i < 3 || v->s[i - 1] != '"')
+        return i;
+    bool word = false;
+    for (size_t s = i - 2; s > 0 && i - s <= 66; s--) {
+        uint8_t ch = v->s[s - 1];
+        if (ch == '"')
+            return !word || (s - 1 > 0 && local_char(v->s[s - 2])) ? i : s - 1;
+        if (ch < 0x20)
+            return i;
+        word |= is_alnum(ch);
+    }
+    return i;
+}
+
+/* The end of an address literal domain ("jane@[203.0.113.5]",
+ * "jane@[IPv6:2001:db8::1]") starting at d, past its ']'; d: none. */
+static size_t literal_domain_end(const text_view *v, size_t d)
+{
+    if (d >= v->n || v->s[d] != '[')
+        return d;
+    size_t e = d + 1;
+    while (e < v->n && e - d < 64 && (is_alnum(v->s[e]) || v->s[e] == '.' || v->s[e] == ':'))
+        e++;
+    return e < v->n && v->s[e] == ']' && e > d + 2 ? e + 1 : d;
+}
+
 /* The start of the last label of the domain (i, e) after the '@' at i. */
 static size_t last_label(const text_view *v, size_t i, size_t e)
 {
@@ -496,7 +528,14 @@ static size_t last_label(const text_view *v, size_t i, size_t e)
 static size_t try_email(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
     size_t s = local_part_start(v, i);
-    size_t e = i + 1;
+    if (s == i)
+        s = quoted_local_start(v, i);
+    size_t e = literal_domain_end(v, i + 1);
+    if (s < i && e > i + 1) {
+        count(c, MASKER_EMAIL);
+        *err = mask_chars(c, v, s, e, "@.[]");
+        return e;
+    }
     while (e < v->n && domain_char(v->s[e]))
         e++;
     while (e > i + 1 && (v->s[e - 1] == '.' || v->s[e - 1] == '-'))

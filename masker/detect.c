@@ -632,12 +632,42 @@ static bool nanp_shape(const text_view *v, const phone_shape *ph)
     return ph->seps[g + 1] == ph->seps[g + 2] && (g == 0 || ph->seps[1] == ph->seps[2]);
 }
 
+/* Whether the number is n groups of these lengths with one separator
+ * between them all. */
+static bool groups_are(const phone_shape *ph, const uint8_t *lens, size_t n)
+{
+    if (ph->groups != n)
+        return false;
+    for (size_t g = 0; g < n; g++)
+        if (ph->group_len[g] != lens[g] || (g > 1 && ph->seps[g] != ph->seps[1]))
+            return false;
+    return true;
+}
+
+/* National numbers written without a trunk prefix, in shapes of their own:
+ * Brazil's (11) 91234-5678 and (11) 3456-7890, China's mobile 138 0013
+ * 8000, Spain's mobile 612 34 56 78. */
+static bool national_shape(const text_view *v, const phone_shape *ph)
+{
+    const uint8_t *d = v->s + ph->start;
+    if (ph->open_paren && ph->groups == 3 && ph->group_len[0] == 2 && d[0] != '0' &&
+        ph->seps[1] == ')' && (ph->group_len[1] == 4 || ph->group_len[1] == 5) &&
+        ph->group_len[2] == 4 && ph->seps[2] == '-')
+        return true;
+    if (!ph->open_paren && d[0] == '1' && d[1] >= '3' &&
+        groups_are(ph, (const uint8_t[]){3, 4, 4}, 3))
+        return true;
+    return !ph->open_paren && (d[0] == '6' || d[0] == '7') &&
+           groups_are(ph, (const uint8_t[]){3, 2, 2, 2}, 4);
+}
+
 /*
  * A phone number starting at digit i: "+" and 8-15 digits; "00" and a
  * country code; a national number with its leading-zero trunk prefix
  * (020 7946 0958, 06 12 34 56 78, 0612345678) or the trunk 8 of Russia
- * and its neighbours (8 (495) 123-45-67); or a North American 3-3-4
- * number. Dates, prices, times and order numbers have none of these shapes.
+ * and its neighbours (8 (495) 123-45-67); a national shape without one
+ * (national_shape()); or a North American 3-3-4 number. Dates, prices, times and order numbers have
+ * none of these shapes.
  */
 static bool is_phone(const text_view *v, size_t i, const phone_shape *ph)
 {
@@ -654,7 +684,10 @@ static bool is_phone(const text_view *v, size_t i, const phone_shape *ph)
     if (d[0] == '0' && ph->digits >= 10 && ph->digits <= 15 && i + 2 < v->n && d[1] == '0' &&
         d[2] != '0')
         return true; /* 0044 20 7946 0958 */
-    if (d[0] == '0' && i + 1 < v->n && d[1] != '0' && ph->digits >= 9 && ph->digits <= 11)
+    if (d[0] == '0' && i + 1 < v->n && d[1] != '0' && ph->digits >= 9 &&
+        (ph->digits <= 11 || (ph->digits <= 13 && ph->groups >= 3)))
+        return true; /* Indonesia's and others' 12-13 digits only in groups: 0812-3456-7890 */
+    if (national_shape(v, ph))
         return true;
     if (d[0] == '8' && ph->group_len[0] == 1 && ph->groups >= 3 && ph->digits == 11)
         return true; /* the trunk 8 of Russia and its neighbours: 8 (495) 123-45-67 */

@@ -418,7 +418,38 @@ static size_t try_ipv6(scan_ctx *c, const text_view *v, size_t i, int *err)
     return e;
 }
 
-/* ---- emails -------------------------------------------------------------------- */
+/* ---- emails and URL credentials ----------------------------------------------- */
+
+/* What a URL's userinfo may hold as people write it: anything printable
+ * but what ends the authority ('/', '?'), quotes, angle brackets and '@'
+ * (a password's '#' or '^' is rarely encoded in a connection string). */
+static bool userinfo_char(uint8_t ch)
+{
+    return ch > 0x20 && ch != 0x7f && !strchr("/?\"'<>\\@", ch);
+}
+
+/*
+ * A password in a URL's userinfo (https://jane:hunter2@host/, a database
+ * or proxy URL in a log): what lies between the first ':' after "://" and
+ * the last '@' (the one at i; an '@' the view decoded from "%40" may come
+ * before it) is masked whatever the policy. Returns i, or 0.
+ */
+static size_t try_userinfo_password(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    for (size_t k = i + 1; k < v->n && k - i < 256 && (userinfo_char(v->s[k]) || v->s[k] == '@');
+         k++)
+        if (v->s[k] == '@')
+            return 0;
+    size_t s = i, colon = 0;
+    while (s > 0 && i - s < 256 && (userinfo_char(v->s[s - 1]) || v->s[s - 1] == '@'))
+        if (v->s[--s] == ':')
+            colon = s;
+    if (!colon || colon + 1 == i || s < 3 || memcmp(v->s + s - 3, "://", 3))
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, colon + 1, i, "");
+    return i;
+}
 
 /* Local-part characters: RFC 5322 atext without the ones that delimit URL
  * parts (/ = ? &), plus every non-ASCII byte (internationalised addresses). */
@@ -847,12 +878,6 @@ static bool word_is(const text_view *v, size_t at, size_t len, const char *word)
     return ascii_word_is((const char *)v->s + at, len, word);
 }
 
-/*
- * Whether the JSON member whose name starts at `from` ("value") follows a
- * "name" member (or one of PAIR_NAME_KEYS: "key", "field"...) that names a
- * secret in the same object: the pairs of serializeArray(), HAR and API
- * clients held in a string ([{"name":"password","value":..}]).
- */
 /* Where the quoted key `"word"` is in v[k, to), or NULL. */
 static const uint8_t *quoted_key(const text_view *v, size_t k, size_t to, const char *word)
 {
@@ -863,15 +888,10 @@ static const uint8_t *quoted_key(const text_view *v, size_t k, size_t to, const 
     return NULL;
 }
 
-static bool pair_named_secret(const text_view *v, size_t from)
+/* Whether the member `"key": "..."` in v[k, from) names a secret. */
+static bool member_names_secret(const text_view *v, size_t k, size_t from, const char *key)
 {
-    size_t k = from, stop = from > 256 ? from - 256 : 0;
-    while (k > stop && v->s[k - 1] != '{')
-        k--;
-    const char *key = "name";
     const uint8_t *at = quoted_key(v, k, from, key);
-    for (size_t n = 0; !at && n < PAIR_NAME_KEY_COUNT; n++)
-        at = quoted_key(v, k, from, key = PAIR_NAME_KEYS[n]);
     if (!at)
         return false;
     size_t s = (size_t)(at - v->s) + strlen(key) + 2; /* past the key's closing quote */
@@ -881,6 +901,26 @@ static bool pair_named_secret(const text_view *v, size_t from)
     while (e < from && v->s[e] != '"' && v->s[e] != '\\')
         e++;
     return e < from && e > s && secret_name_like((const char *)v->s + s, e - s);
+}
+
+/*
+ * Whether the JSON member whose name starts at `from` (a pair_value_key():
+ * "value") follows a "name" member (or one of PAIR_NAME_KEYS: "key",
+ * "type"...) that names a secret in the same object: the pairs of
+ * serializeArray(), HAR and API clients held in a string
+ * ([{"name":"password","value":..}]).
+ */
+static bool pair_named_secret(const text_view *v, size_t from)
+{
+    size_t k = from, stop = from > 256 ? from - 256 : 0;
+    while (k > stop && v->s[k - 1] != '{')
+        k--;
+    if (member_names_secret(v, k, from, "name"))
+        return true;
+    for (size_t n = 0; n < PAIR_NAME_KEY_COUNT; n++)
+        if (member_names_secret(v, k, from, PAIR_NAME_KEYS[n]))
+            return true;
+    return false;
 }
 
 /*
@@ -949,7 +989,8 @@ static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *e
     if (!name_before(v, name_end, &from) || (json && (from == 0 || v->s[from - 1] != '"')))
         return 0;
     if (!secret_name_like((const char *)v->s + from, name_end - from) &&
-        !(json && word_is(v, from, name_end - from, "value") && pair_named_secret(v, from - 1)))
+        !(json && pair_value_key((const char *)v->s + from, name_end - from) &&
+          pair_named_secret(v, from - 1)))
         return 0;
     if (!header && !json && !(end = assigned_value(v, k, &start)))
         return 0;
@@ -1658,9 +1699,11 @@ static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
         uint8_t ch = v->s[i];
         size_t next = i + 1, e = 0;
         if (ch == '@') {
-            if (!c->policy->record_pii &&
-                ((e = try_email(c, v, i, &err)) ||
-                 (mode == SCAN_TYPED && (e = typed_email(c, v, i, &err)))))
+            if ((e = try_userinfo_password(c, v, i, &err)))
+                next = e + 1;
+            else if (!c->policy->record_pii &&
+                     ((e = try_email(c, v, i, &err)) ||
+                      (mode == SCAN_TYPED && (e = typed_email(c, v, i, &err)))))
                 next = e;
         } else if (ch == '=' || ch == ':') {
             if ((e = try_named_secret(c, v, i, &err)))

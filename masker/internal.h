@@ -353,11 +353,14 @@ enum field_hint field_hint_of(const char *name, size_t len);
 /* Whether a payment library's field attribute (data-stripe="number",
  * data-braintree-name="cvv") names a card number, CVC or expiry (words.re). */
 bool card_attribute_like(const char *value, size_t len);
-/* The keys besides rrweb's own "name" whose value may name the "value"
+/* The keys besides rrweb's own "name" whose value may name the value
  * member beside it ({"key": "password", "value": ...}: API clients, form
- * builders), read by the tokenizer and in JSON held in a string. */
-enum { PAIR_NAME_KEY_COUNT = 6 };
+ * builders; {"type": "password", "value": ...}: a form's fields dumped),
+ * read by the tokenizer and in JSON held in a string; and the names of
+ * that value member: "value", "val", "text". */
+enum { PAIR_NAME_KEY_COUNT = 8 };
 extern const char *const PAIR_NAME_KEYS[PAIR_NAME_KEY_COUNT];
+bool pair_value_key(const char *name, size_t len);
 /* Whether a field or parameter name names a secret: password, token,
  * api_key, Authorization, cookie, CVC, PIN... (words.re). */
 bool secret_name_like(const char *name, size_t len);

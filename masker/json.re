@@ -949,8 +949,10 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
     } else if (labelled == RR_KEY_ID || labelled == RR_KEY_NAME) {
         if (card_like(text, n))
             pushed->flags |= TOK_F_CARD_NAME;
-        if (labelled == RR_KEY_NAME && secret_name_like(text, n)) /* {"name":"password","value":..} */
+        if (secret_name_like(text, n)) /* {"name":"password","value":..}, or "id" */
             return note(&t->secret_names, t->n - 1, 16);
+    } else if (labelled == RR_KEY_TYPE && secret_name_like(text, n)) { /* {"type":"password",..} */
+        return note(&t->secret_names, t->n - 1, 16);
     } else if ((labelled == RR_KEY_ARIA_LABEL || labelled == RR_KEY_PLACEHOLDER) &&
                card_label_like(text, n)) {
         pushed->flags |= TOK_F_CARD_NAME;

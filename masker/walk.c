@@ -1728,15 +1728,27 @@ static bool names_secret(const walk *w, uint32_t i)
     return t->kind == TOK_STR && secret_name_like(w->scan.json + t->start, t->len);
 }
 
-/* Masks the "value" members of the object around token name, whatever
- * they hold: the name beside them means a secret. */
+/* Whether token i is the value member of a pair (pair_value_key()). */
+static bool pair_value(const walk *w, uint32_t i)
+{
+    const json_tok *t = &w->tape->tok[i];
+    if (t->key == RR_KEY_VALUE || t->key == RR_KEY_TEXT)
+        return true;
+    char buf[8];
+    size_t n;
+    const char *name = t->key == RR_KEY_OTHER ? key_name(w, t, buf, sizeof buf, &n) : NULL;
+    return name && pair_value_key(name, n);
+}
+
+/* Masks the value members of the object around token name, whatever they
+ * hold: the name beside them means a secret. */
 static int mask_value_beside(walk *w, uint32_t name)
 {
     const json_tok *t = w->tape->tok;
     uint32_t obj = enclosing_object(w, name);
     int err = VEIL_OK;
     for (uint32_t i = obj + 1; obj && i < t[obj].end && !err; i = tok_after(t, i)) {
-        if (t[i].key != RR_KEY_VALUE || (t[i].flags & TOK_F_VISITED))
+        if ((t[i].flags & TOK_F_VISITED) || !pair_value(w, i))
             continue;
         w->scan.findings->count[MASKER_SECRET]++;
         err = mask_whole(w, i, MASK_VALUE);

@@ -279,8 +279,14 @@ bool card_label_like(const char *v, size_t len)
     return false;
 }
 
-const char *const PAIR_NAME_KEYS[PAIR_NAME_KEY_COUNT] = {"key",   "field",     "header",
-                                                         "param", "parameter", "label"};
+const char *const PAIR_NAME_KEYS[PAIR_NAME_KEY_COUNT] = {
+    "key", "field", "header", "param", "parameter", "label", "id", "type"};
+
+bool pair_value_key(const char *name, size_t len)
+{
+    return ascii_word_is(name, len, "value") || ascii_word_is(name, len, "val") ||
+           ascii_word_is(name, len, "text");
+}
 
 /* Attribute names that hold a field's name for a framework or a test
  * rather than for the form: Angular, AngularJS, Knockout, Alpine and
@@ -343,7 +349,8 @@ static bool secret_part_at(const unsigned char *p)
       | "cvv" | "cvc" | "cvn" | "ccv" | "cav2" | "cardcode" | "securitycode" | "cryptogram"
       | "cardverification" | "verificationvalue" | "iban" | "socialsecurity"
       | "totp" | "twofactor" | "verificationcode" | "smscode" | "recoverycode"
-      | "backupcode" | "securityanswer" | "onetimecode" | "accesscode" | "unlockcode"
+      | "backupcode" | "securityanswer" | "securityquestionanswer" | "onetimecode"
+      | "accesscode" | "unlockcode" | "codeverifier" | "creds"
       | "memorableword" | "memorableinformation" | "maidenname"
       | "passwort" | "kennwort" | "motdepasse" | "contrasena" | "wachtwoord" | "salasana"
       | "losenord" | "adgangskode" | "passord" | "jelszo" | "matkhau"

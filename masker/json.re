@@ -949,10 +949,12 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
     } else if (labelled == RR_KEY_ID || labelled == RR_KEY_NAME) {
         if (card_like(text, n))
             pushed->flags |= TOK_F_CARD_NAME;
-        if (secret_name_like(text, n)) /* {"name":"password","value":..}, or "id" */
+        if (labelled == RR_KEY_NAME && secret_name_like(text, n)) /* {"name":"password","value":..} */
             return note(&t->secret_names, t->n - 1, 16);
-    } else if (labelled == RR_KEY_TYPE && secret_name_like(text, n)) { /* {"type":"password",..} */
-        return note(&t->secret_names, t->n - 1, 16);
+        if (labelled == RR_KEY_ID) /* read in the walk when a value stands beside it */
+            return note(&t->pair_names, t->n - 1, 64);
+    } else if (labelled == RR_KEY_TYPE) { /* {"type": "password", "value": ...} */
+        return note(&t->pair_names, t->n - 1, 64);
     } else if ((labelled == RR_KEY_ARIA_LABEL || labelled == RR_KEY_PLACEHOLDER) &&
                card_label_like(text, n)) {
         pushed->flags |= TOK_F_CARD_NAME;

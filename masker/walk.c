@@ -1740,12 +1740,21 @@ static bool pair_value(const walk *w, uint32_t i)
     return name && pair_value_key(name, n);
 }
 
-/* Masks the value members of the object around token name, whatever they
- * hold: the name beside them means a secret. */
-static int mask_value_beside(walk *w, uint32_t name)
+/* Whether object obj (0: none) has a value member not yet masked. */
+static bool holds_pair_value(const walk *w, uint32_t obj)
 {
     const json_tok *t = w->tape->tok;
-    uint32_t obj = enclosing_object(w, name);
+    for (uint32_t i = obj + 1; obj && i < t[obj].end; i = tok_after(t, i))
+        if (!(t[i].flags & TOK_F_VISITED) && pair_value(w, i))
+            return true;
+    return false;
+}
+
+/* Masks the value members of object obj, whatever they hold: the name
+ * beside them means a secret. */
+static int mask_pair_values(walk *w, uint32_t obj)
+{
+    const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
     for (uint32_t i = obj + 1; obj && i < t[obj].end && !err; i = tok_after(t, i)) {
         if ((t[i].flags & TOK_F_VISITED) || !pair_value(w, i))
@@ -1760,19 +1769,23 @@ static int mask_value_beside(walk *w, uint32_t name)
  * Name and value pairs whose name means a secret: jQuery's serializeArray()
  * and HAR write form fields and headers as {"name": "password", "value":
  * "..."}, API clients and form builders as {"key": "password", "value":
- * ...} ("field", "header", "param", "label" too). The value beside such a
- * name is masked whole, wherever it is. "name" values were read by the
- * tokenizer; the others are read here.
+ * ...} ("field", "header", "param", "label" too), a form's fields dumped
+ * as {"id": "f2", "type": "password", "value": ...}. The value beside such
+ * a name is masked whole, wherever it is. "name" values were read by the
+ * tokenizer; the others are read here, and only beside a value: nearly
+ * every "id" and "type" is an element's attribute.
  */
 static int mask_named_pairs(walk *w)
 {
     const json_tape *tape = w->tape;
     int err = VEIL_OK;
     for (uint32_t k = 0; k < tape->secret_names.n && !err; k++)
-        err = mask_value_beside(w, tape->secret_names.v[k]);
-    for (uint32_t k = 0; k < tape->pair_names.n && !err; k++)
-        if (names_secret(w, tape->pair_names.v[k]))
-            err = mask_value_beside(w, tape->pair_names.v[k]);
+        err = mask_pair_values(w, enclosing_object(w, tape->secret_names.v[k]));
+    for (uint32_t k = 0; k < tape->pair_names.n && !err; k++) {
+        uint32_t obj = enclosing_object(w, tape->pair_names.v[k]);
+        if (holds_pair_value(w, obj) && names_secret(w, tape->pair_names.v[k]))
+            err = mask_pair_values(w, obj);
+    }
     return err;
 }
 

@@ -412,19 +412,22 @@ static void url_path(const char *url, size_t len, char *out, size_t cap)
  * matches "https://shop/#/checkout/pay"); else its path, or the path with a
  * trailing slash added or taken away (servers serve "/account/" as
  * "/account", and "/checkout" is the first page of the pages under
- * "/checkout/").
+ * "/checkout/"). In any case: IIS and case-insensitive routers serve
+ * "/Checkout" as "/checkout", and an override nearly always masks more, so
+ * matching a page a server would tell apart costs little.
  */
 static bool page_matches(const char *glob, const char *url, const char *path)
 {
+    enum { HOW = FNM_CASEFOLD };
     if (strstr(glob, "://"))
-        return fnmatch(glob, url, 0) == 0;
+        return fnmatch(glob, url, HOW) == 0;
     if (strchr(glob, '#')) {
         const char *fragment = strchr(url, '#');
         char routed[4096];
         int n = snprintf(routed, sizeof routed, "%s%s", path, fragment ? fragment : "#");
-        return n > 0 && (size_t)n < sizeof routed && fnmatch(glob, routed, 0) == 0;
+        return n > 0 && (size_t)n < sizeof routed && fnmatch(glob, routed, HOW) == 0;
     }
-    if (fnmatch(glob, path, 0) == 0)
+    if (fnmatch(glob, path, HOW) == 0)
         return true;
     char other[2048];
     size_t n = strlen(path);
@@ -437,7 +440,7 @@ static bool page_matches(const char *glob, const char *url, const char *path)
         other[n] = '/';
         other[n + 1] = '\0';
     }
-    return fnmatch(glob, other, 0) == 0;
+    return fnmatch(glob, other, HOW) == 0;
 }
 
 /* NULL for an empty list: the walk skips selector matching when all are. */

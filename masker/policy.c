@@ -121,6 +121,14 @@ static bool same(const char *a, const char *b, size_t b_len)
     return a && strlen(a) == b_len && !memcmp(a, b, b_len);
 }
 
+/* Attribute names are read in any ASCII case, as HTML reads them
+ * ("[NAME=ssn]", an XHTML page's "DATA-PRIVATE"); values, classes and ids
+ * are not. */
+static bool same_name(const char *a, const char *b, size_t b_len)
+{
+    return a && strlen(a) == b_len && !strncasecmp(a, b, b_len);
+}
+
 /* The atom's index in the site, added when new; -1 past MASKER_MAX_ATOMS or
  * out of memory. */
 static int atom_of(masker_site *site, atom_kind kind, const char *name, size_t name_len,
@@ -519,8 +527,8 @@ bool selector_atoms_read(const masker_site *site, const char *name, size_t len)
 {
     for (int i = 0; i < site->n_atoms; i++) {
         const selector_atom *a = &site->atoms[i];
-        if (a->kind == ATOM_CLASS ? len == 5 && !memcmp(name, "class", 5)
-                                  : a->kind != ATOM_TAG && same(a->name, name, len))
+        if (a->kind == ATOM_CLASS ? same_name("class", name, len)
+                                  : a->kind != ATOM_TAG && same_name(a->name, name, len))
             return true;
     }
     return false;
@@ -529,13 +537,14 @@ bool selector_atoms_read(const masker_site *site, const char *name, size_t len)
 uint64_t selector_atoms_attr(const masker_site *site, uint64_t bits, const char *name,
                              size_t name_len, const char *value, size_t value_len)
 {
-    bool is_class = name_len == 5 && !memcmp(name, "class", 5);
+    bool is_class = same_name("class", name, name_len);
     for (int i = 0; i < site->n_atoms; i++) {
         const selector_atom *a = &site->atoms[i];
         bool holds;
         if (a->kind == ATOM_CLASS && is_class)
             holds = value && has_class(value, value_len, a->name);
-        else if ((a->kind == ATOM_ATTR || a->kind == ATOM_ATTR_EQ) && same(a->name, name, name_len))
+        else if ((a->kind == ATOM_ATTR || a->kind == ATOM_ATTR_EQ) &&
+                 same_name(a->name, name, name_len))
             holds = value && (a->kind == ATOM_ATTR || same(a->value, value, value_len));
         else
             continue;

@@ -217,6 +217,7 @@ static const struct {
     TAG_FORM(FORM_INLINE, 's', 'm', 'a', 'l', 'l'),
     TAG_FORM(FORM_INLINE, 's', 't', 'r', 'o', 'n', 'g'),
     TAG_FORM(FORM_INLINE, 'o', 'u', 't', 'p', 'u', 't'),
+    TAG_FORM(FORM_INLINE, 't', 's', 'p', 'a', 'n'),
 };
 
 /* What a tagName value of n bytes at s names (enum form_tag), without

@@ -37,7 +37,8 @@ typedef struct {
      * looked for across them (detect_split_cards()). */
     text_part chain[CHAIN_PARTS];
     size_t n_chain;
-    bool selectors; /* the site has selectors: each element's atoms are kept */
+    bool chain_later; /* a mutation's adds: chained after their walk (chain_adds()) */
+    bool selectors;   /* the site has selectors: each element's atoms are kept */
     /* node ids of this batch's fields that aria-labelledby ties to a label
      * naming a card or a secret, and what it names (NF_CARD, NF_PASSWORD) */
     uint32_t labelled[LABELLED_FIELDS];
@@ -898,6 +899,8 @@ static bool joinable_text(const json_tok *t)
 static int chain_text(walk *w, uint32_t v)
 {
     const json_tok *t = &w->tape->tok[v];
+    if (w->chain_later)
+        return VEIL_OK;
     if (!is_kind(w, v, TOK_STR) || (t->flags & TOK_F_VISITED) || !joinable_text(t))
         return chain_flush(w);
     int err = VEIL_OK;
@@ -1364,12 +1367,165 @@ static bool entry_ok(walk *w, uint32_t e)
     return false;
 }
 
+/* ---- cards split over nodes added together ---------------------------------- */
+
+/*
+ * rrweb writes each node a mutation adds as an entry of its own: a parent
+ * before its children and, among siblings, the last one first (each names
+ * the sibling after it in nextId, which must be known by then). A card the
+ * page renders in spans it adds at once is read after the walk, in page
+ * order: children by parentId, siblings by nextId. More entries than
+ * ADDS_IN_ORDER are read in array order.
+ */
+enum { ADDS_IN_ORDER = 256, ADDS_DEPTH = 32 };
+
+typedef struct {
+    uint32_t node, id, parent, next; /* next: 0 for none */
+    bool has_id, done;
+} added_node;
+
+typedef struct {
+    walk *w;
+    added_node *e;
+    size_t n;
+} added_nodes;
+
+/* Node `node`'s text, and the text beneath it, onto the chain. */
+static int chain_subtree(walk *w, uint32_t node, int depth)
+{
+    const json_tok *t = w->tape->tok;
+    uint32_t m[N_COUNT], type;
+    members(w, node, &NODE_FIELDS, N_COUNT, m);
+    if (!as_uint(w, m[N_TYPE], &type) || (type != 2 && type != 3) || depth > ADDS_DEPTH)
+        return chain_flush(w);
+    if (type == 3)
+        return chain_text(w, m[N_TEXT]);
+    int err = chain_element(w, m[N_TAG]);
+    if (is_kind(w, m[N_KIDS], TOK_ARR))
+        for (uint32_t k = m[N_KIDS] + 1; k < t[m[N_KIDS]].end && !err; k = tok_after(t, k))
+            err = chain_subtree(w, k, depth + 1);
+    return err ? err : chain_element(w, m[N_TAG]);
+}
+
+static int chain_added_children(added_nodes *a, uint32_t parent, int depth);
+
+/* Entry i onto the chain: its node, then the entries added under it. */
+static int chain_added(added_nodes *a, size_t i, int depth)
+{
+    walk *w = a->w;
+    uint32_t m[N_COUNT], type;
+    a->e[i].done = true;
+    members(w, a->e[i].node, &NODE_FIELDS, N_COUNT, m);
+    if (!as_uint(w, m[N_TYPE], &type) || type != 2 || !a->e[i].has_id || depth > ADDS_DEPTH)
+        return chain_subtree(w, a->e[i].node, 0);
+    int err = chain_element(w, m[N_TAG]);
+    const json_tok *t = w->tape->tok;
+    if (is_kind(w, m[N_KIDS], TOK_ARR))
+        for (uint32_t k = m[N_KIDS] + 1; k < t[m[N_KIDS]].end && !err; k = tok_after(t, k))
+            err = chain_subtree(w, k, 1);
+    if (!err)
+        err = chain_added_children(a, a->e[i].id, depth + 1);
+    return err ? err : chain_element(w, m[N_TAG]);
+}
+
+/* Whether entry k, not yet read, is under `parent`. */
+static bool pending_under(const added_nodes *a, size_t k, uint32_t parent)
+{
+    return !a->e[k].done && a->e[k].parent == parent;
+}
+
+/* The entry under `parent` not yet read that names no other as the sibling
+ * before it (any such entry, when they name each other in a circle); a->n:
+ * none left. */
+static size_t first_of_run(const added_nodes *a, uint32_t parent)
+{
+    size_t any = a->n;
+    for (size_t i = 0; i < a->n; i++) {
+        if (!pending_under(a, i, parent))
+            continue;
+        bool follows = false;
+        for (size_t k = 0; k < a->n && !follows; k++)
+            follows = k != i && pending_under(a, k, parent) && a->e[i].has_id &&
+                      a->e[k].next == a->e[i].id;
+        if (!follows)
+            return i;
+        any = any < a->n ? any : i;
+    }
+    return any;
+}
+
+/* The entry not yet read that entry i names as the sibling after it; a->n: none. */
+static size_t next_in_run(const added_nodes *a, size_t i)
+{
+    for (size_t k = 0; k < a->n && a->e[i].next; k++)
+        if (pending_under(a, k, a->e[i].parent) && a->e[k].has_id && a->e[k].id == a->e[i].next)
+            return k;
+    return a->n;
+}
+
+/* The entries under `parent` not yet read, in runs of siblings linked by
+ * nextId, the runs in the order they came. A run that ends naming a sibling
+ * not added (a node already in the page) ends the chain there. */
+static int chain_added_children(added_nodes *a, uint32_t parent, int depth)
+{
+    int err = VEIL_OK;
+    size_t first;
+    while (!err && (first = first_of_run(a, parent)) < a->n) {
+        size_t last = first;
+        for (size_t i = first; i < a->n && !err; i = next_in_run(a, i))
+            err = chain_added(a, last = i, depth);
+        if (!err && a->e[last].next)
+            err = chain_flush(a->w);
+    }
+    return err;
+}
+
+/* Whether a node with this id is among the entries. */
+static bool is_added(const added_nodes *a, uint32_t id)
+{
+    for (size_t k = 0; k < a->n; k++)
+        if (a->e[k].has_id && a->e[k].id == id)
+            return true;
+    return false;
+}
+
+/* After the walk of a mutation's adds: the text they hold onto the chain,
+ * in page order (see above). */
+static int chain_adds(walk *w, uint32_t adds)
+{
+    const json_tok *t = w->tape->tok;
+    added_node e[ADDS_IN_ORDER];
+    added_nodes a = {w, e, 0};
+    static const field_set fields = {{AT(RR_KEY_PARENT_ID, 0), AT(RR_KEY_NODE, 1)}};
+    for (uint32_t k = adds + 1; k < t[adds].end; k = tok_after(t, k)) {
+        uint32_t m[2], id_tok;
+        if (t[k].kind != TOK_OBJ || a.n == ADDS_IN_ORDER) /* (masked whole; not reached) */
+            continue;
+        members(w, k, &fields, 2, m);
+        added_node *n = &e[a.n++];
+        *n = (added_node){.node = m[1]};
+        if (!as_uint(w, m[0], &n->parent))
+            n->parent = UINT32_MAX;
+        (void)as_uint(w, member(w, k, "nextId"), &n->next);
+        id_tok = t[m[1]].kind == TOK_OBJ ? member(w, m[1], "id") : 0;
+        n->has_id = as_uint(w, id_tok, &n->id);
+    }
+    int err = VEIL_OK;
+    for (size_t i = 0; i < a.n && !err; i++)
+        if (!e[i].done && !is_added(&a, e[i].parent))
+            err = chain_added_children(&a, e[i].parent, 0);
+    return err ? err : chain_flush(w);
+}
+
 static int mutation_adds(walk *w, uint32_t adds)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
     static const field_set fields = {{AT(RR_KEY_PARENT_ID, 0), AT(RR_KEY_NODE, 1)}};
-    uint32_t last_parent = 0;
+    uint32_t last_parent = 0, entries = 0;
+    for (uint32_t a = adds + 1; a < t[adds].end; a = tok_after(t, a))
+        entries++;
+    w->chain_later = entries <= ADDS_IN_ORDER; /* else read as they come */
     for (uint32_t a = adds + 1; a < t[adds].end && !err; a = tok_after(t, a)) {
         if (!entry_ok(w, a))
             continue;
@@ -1399,7 +1555,11 @@ static int mutation_adds(walk *w, uint32_t adds)
         if (!err)
             err = walk_node(w, m[1], parent, state, 0);
     }
-    return err ? err : chain_flush(w);
+    bool later = w->chain_later;
+    w->chain_later = false;
+    if (err)
+        return err;
+    return later ? chain_adds(w, adds) : chain_flush(w);
 }
 
 static int mutation_texts(walk *w, uint32_t texts)

@@ -895,12 +895,11 @@ static bool joinable_text(const json_tok *t)
     return (t->flags & TOK_F_CANDIDATE) || t->len <= 3;
 }
 
-/* A text node read in document order, outside any masked field. */
-static int chain_text(walk *w, uint32_t v)
+/* A text node read in document order, outside any masked field. Inlined
+ * into walk_node(), which calls it for every text node of a snapshot. */
+static inline __attribute__((always_inline)) int chain_text(walk *w, uint32_t v)
 {
     const json_tok *t = &w->tape->tok[v];
-    if (w->chain_later)
-        return VEIL_OK;
     if (!is_kind(w, v, TOK_STR) || (t->flags & TOK_F_VISITED) || !joinable_text(t))
         return chain_flush(w);
     int err = VEIL_OK;
@@ -1340,7 +1339,7 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
             if (!err && (state & IN_SENSITIVE)) /* everything it carries */
                 err = mask_unread(w, node, &NODE_FIELDS);
         }
-        if (!err && type == 3)
+        if (!err && type == 3 && !w->chain_later)
             err = chain_text(w, m[N_TEXT]);
     }
     if (!err)

@@ -657,8 +657,11 @@ static int mask_descriptive_attributes(walk *w, uint32_t attrs)
 /* ---- selectors --------------------------------------------------------------- */
 
 /* The selector atoms an element meets, from `bits` (what it met before) and
- * the attributes in `attrs` (all of them, or what a mutation changed). */
-static uint64_t element_atoms(walk *w, uint32_t tag, uint32_t attrs, uint64_t bits)
+ * the attributes in `attrs` (all of them, or what a mutation changed).
+ * *unreadable: an attribute a selector reads holds neither a string nor
+ * null (rrweb writes no other; "class": ["private"] may match). */
+static uint64_t element_atoms(walk *w, uint32_t tag, uint32_t attrs, uint64_t bits,
+                              bool *unreadable)
 {
     const masker_site *site = w->s->site;
     const json_tok *t = w->tape->tok;
@@ -672,6 +675,7 @@ static uint64_t element_atoms(walk *w, uint32_t tag, uint32_t attrs, uint64_t bi
         const char *name = key_name(w, &t[i], buf, sizeof buf, &n);
         if (!selector_atoms_read(site, name, n))
             continue;
+        *unreadable |= t[i].kind != TOK_STR && t[i].kind != TOK_NULL;
         const char *value = attr_value(w, i, &vlen);
         text_view v = {0};
         if (value && t[i].kind == TOK_STR && (t[i].flags & TOK_F_ESCAPED) &&
@@ -748,8 +752,9 @@ static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *at
     *atoms = 0;
     if (!w->selectors)
         return f;
-    *atoms = element_atoms(w, tag, r->attrs, 0);
-    return f | selector_flags(w, *atoms);
+    bool unreadable = false;
+    *atoms = element_atoms(w, tag, r->attrs, 0, &unreadable);
+    return f | selector_flags(w, *atoms) | (unreadable ? NF_SENSITIVE : 0);
 }
 
 static bool allowed(const walk *w, uint8_t flags)
@@ -1616,8 +1621,9 @@ static void mutation_flags(walk *w, uint32_t list)
             flags |= NF_SENSITIVE;
         uint64_t atoms = 0;
         if (atoms_used) {
-            atoms = element_atoms(w, 0, m[1], nodes_get_atoms(&w->s->nodes, id));
-            flags |= selector_flags(w, atoms);
+            bool unreadable = false;
+            atoms = element_atoms(w, 0, m[1], nodes_get_atoms(&w->s->nodes, id), &unreadable);
+            flags |= selector_flags(w, atoms) | (unreadable ? NF_SENSITIVE : 0);
         }
         set_node(w, id, parent, flags, atoms);
     }

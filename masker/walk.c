@@ -398,14 +398,24 @@ static bool text_security(const char *v, size_t len)
     return false;
 }
 
+/* Whether v is `want`, in any case, with blanks around it. */
+static bool trimmed_word_is(const char *v, size_t len, const char *want)
+{
+    while (len && (*v == ' ' || *v == '\t' || *v == '\n'))
+        v++, len--;
+    while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\n'))
+        len--;
+    return ascii_word_is(v, len, want);
+}
+
 /* Flags from the attributes the walk knows by name. */
 static uint8_t attr_flags(const walk *w, const attr_reader *r)
 {
     uint8_t f = 0;
     size_t len;
     const char *v;
-    if ((v = known_attr(w, r, A_TYPE, &len)) && ascii_word_is(v, len, "password"))
-        f |= NF_PASSWORD;
+    if ((v = known_attr(w, r, A_TYPE, &len)) && trimmed_word_is(v, len, "password"))
+        f |= NF_PASSWORD; /* (a browser draws "password " as text: its author meant a password) */
     if (known_attr(w, r, A_RR_PASSWORD, &len))
         f |= NF_PASSWORD;
     if (known_attr(w, r, A_SENSITIVE, &len))

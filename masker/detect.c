@@ -249,26 +249,29 @@ static bool ident_char(uint8_t ch)
 typedef struct {
     size_t pos[4], end[4];
     size_t stop;
-    uint8_t sep; /* '.' or '-' */
+    uint8_t sep;       /* '.' or '-' */
+    bool letter_label; /* after a one-letter label ("c-203-0-113-7") */
 } quad;
 
-/* Whether the '-' before i ends a host-name label that starts with a
- * letter and has two or more characters ("ec2-", "ip-"), rather than a
- * number ("1-800-...") or the one-letter command of an SVG path ("s-43"). */
-static bool label_before(const text_view *v, size_t i)
+/* The length of the host-name label that starts with a letter and ends
+ * with the '-' before i ("ec2-", "ip-", Comcast's "c-"), or 0: a number
+ * ("1-800-...") is none. One letter may also be an SVG path's command
+ * ("s-43"): the caller tells them apart. */
+static size_t label_before(const text_view *v, size_t i)
 {
     size_t k = i - 1;
     while (k > 0 && is_alnum(v->s[k - 1]))
         k--;
-    return i - 1 - k >= 2 && is_alpha(v->s[k]);
+    return i - 1 > k && is_alpha(v->s[k]) ? i - 1 - k : 0;
 }
 
 /* Four decimal octets <= 255 joined by `sep`, not inside a longer number. */
 static bool parse_quad(const text_view *v, size_t i, uint8_t sep, quad *q)
 {
-    if (i > 0 &&
-        (is_digit(v->s[i - 1]) || (v->s[i - 1] == sep && !(sep == '-' && label_before(v, i)))))
+    size_t label = sep == '-' && i > 1 && v->s[i - 1] == '-' ? label_before(v, i) : 0;
+    if (i > 0 && (is_digit(v->s[i - 1]) || (v->s[i - 1] == sep && !label)))
         return false;
+    q->letter_label = label == 1;
     for (int k = 0; k < 4; k++) {
         if (k) {
             if (i >= v->n || v->s[i] != sep)
@@ -338,8 +341,9 @@ static bool ipv4_at(scan_ctx *c, const text_view *v, size_t i, size_t *end, int 
         return false;
     bool dotted = q.sep == '.';
     bool in_host = host_name_follows(v, q.stop);
-    if (!dotted && ((q.stop < v->n && is_alnum(v->s[q.stop])) ||
-                    (!in_host && !(i >= 2 && v->s[i - 1] == '-' && label_before(v, i)))))
+    if (!dotted &&
+        ((q.stop < v->n && is_alnum(v->s[q.stop])) ||
+         (!in_host && (q.letter_label || !(i >= 2 && v->s[i - 1] == '-' && label_before(v, i))))))
         return false; /* "10-20-30-40" outside a host name: a code, not an address */
     int n = c->policy->ip_octets;
     count(c, MASKER_IP);

@@ -701,8 +701,8 @@ static bool national_shape(const text_view *v, const phone_shape *ph)
  * country code; a national number with its leading-zero trunk prefix
  * (020 7946 0958, 06 12 34 56 78, 0612345678) or the trunk 8 of Russia
  * and its neighbours (8 (495) 123-45-67); a national shape without one
- * (national_shape()); or a North American 3-3-4 number. Dates, prices, times and order numbers have
- * none of these shapes.
+ * (national_shape()); or a North American 3-3-4 number. Dates, prices,
+ * times and order numbers have none of these shapes.
  */
 static bool is_phone(const text_view *v, size_t i, const phone_shape *ph)
 {

@@ -432,14 +432,23 @@ static bool add(cutter *c, size_t from, size_t n, bool events, bool elements)
     return rc ? failed_to(c, rc) : true;
 }
 
+static bool cut_values(cutter *c);
+
 /* The array's ']' ends at data[bracket] (data[at, bracket) not added
- * yet); after it, nothing but whitespace. */
+ * yet); after it, nothing but whitespace, or a line break and more values:
+ * JSON Lines whose first line is a batch (an array of events). */
 static bool array_end(cutter *c, size_t at, size_t bracket)
 {
     for (;;) {
         size_t blank = bracket + strspn(c->w.data + bracket, " \t\r\n");
-        if (blank < c->w.len)
+        if (blank < c->w.len && !memchr(c->w.data + bracket, '\n', blank - bracket))
             return fail(c, "unexpected data after the array at byte %zu", c->w.offset + blank);
+        if (blank < c->w.len) {
+            if (!add(c, at, blank - at, false, false))
+                return false;
+            window_drop(&c->w, blank);
+            return cut_values(c);
+        }
         if (!add(c, at, c->w.len - at, false, false))
             return false;
         if (c->w.eof)

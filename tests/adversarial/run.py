@@ -20,10 +20,11 @@ NAME.json, which says what must not survive:
 Digits are also checked in JSON numbers, and across the concatenated strings
 of each event, so a card split over sibling text nodes counts.
 
-Each case also runs written two other ways a site's tooling writes JSON,
+Each case also runs written three other ways a site's tooling writes JSON,
 under its own options: with every non-ASCII character escaped as \\uXXXX
-(Python's and PHP's default), and pretty-printed, each event over many
-lines (jq's default). Then every case runs again under each site policy in
+(Python's and PHP's default), pretty-printed, each event over many
+lines (jq's default), and as JSON Lines with Windows line ends (an
+exporter's file). Then every case runs again under each site policy in
 POLICIES (its options
 added to the case's own, unless the case sets them itself: every rule
 crossed with every other). Under any policy `veil mask` must succeed and no
@@ -63,7 +64,7 @@ def load_output(text):
     try:
         return [parse(text)]
     except json.JSONDecodeError:
-        return [parse(line) for line in text.splitlines() if line.strip()]
+        return [parse(line) for line in text.split("\n") if line.strip()]  # (not splitlines(): U+2028 is in strings)
 
 
 def strings_of(value, numbers=False):
@@ -223,7 +224,27 @@ def pretty(text):
     return "\n".join(dump(v, 0) for v in load_output(text)) + "\n"
 
 
-FORMS = [("", None), (" [escaped]", escaped), (" [pretty-printed]", pretty)]
+def compact(v):
+    """One JSON value on one line, duplicate keys and key order kept."""
+    if isinstance(v, Members):
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + compact(x) for k, x in v) + "}"
+    if isinstance(v, list):
+        return "[" + ",".join(compact(x) for x in v) + "]"
+    return json.dumps(v, ensure_ascii=False)
+
+
+def json_lines(text):
+    """The recording as JSON Lines with Windows line ends: each event of a
+    top-level array on a line of its own (a file a site's exporter or a
+    Windows tool writes)."""
+    values = []
+    for v in load_output(text):
+        values.extend(v if isinstance(v, list) and not isinstance(v, Members) else [v])
+    return "".join(compact(v) + "\r\n" for v in values)
+
+
+FORMS = [("", None), (" [escaped]", escaped), (" [pretty-printed]", pretty),
+         (" [JSON Lines, CRLF]", json_lines)]
 
 
 def check_case(veil, cases, name, spec=None, form=None):

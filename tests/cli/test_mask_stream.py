@@ -72,11 +72,17 @@ def mask(path, piped, *flags):
         return None, ""
 
 
-def case(rng, work, name, lines):
+def case(rng, work, name, lines, batches=False):
     words = ["".join(rng.choices("abcdefghij", k=rng.randint(1, 9))) for _ in range(1000)]
     events = [event(rng, words, n, size) for n, size in enumerate(sizes(rng, 24 << 20))]
     separators = [",", ",\n", "\n,\n  ", " , "]
-    if lines:  # some events pretty-printed over several lines
+    if batches:  # a wire batch (an array of events) per line, the first line one too
+        text, i = "", 0
+        while i < len(events):
+            n = rng.randint(1, 20)
+            text += "[" + ",".join(e for e, _ in events[i:i + n]) + "]" + rng.choice(["\n", "\r\n"])
+            i += n
+    elif lines:  # some events pretty-printed over several lines
         text = "".join((e if rng.random() < 0.8 else "{\n  " + e[1:-1] + "\n}") +
                        rng.choice(["\n", "\r\n", "\n\n"]) for e, _ in events)
     else:
@@ -93,6 +99,8 @@ def case(rng, work, name, lines):
               rc == 0)
         check("%s through %s: every card masked, every other byte kept" % (name, how),
               got == want)
+    if batches:
+        return  # (the report counts a line after the first as one event)
     # The report adds up every batch: each event once, each card once.
     report = work / "report.json"
     rc, _ = mask(path, False, "--report", str(report))
@@ -110,6 +118,7 @@ def main():
             case(rng, work, "array %d" % (i + 1), lines=False)
         for i in range(2):
             case(rng, work, "JSON Lines %d" % (i + 1), lines=True)
+        case(rng, work, "JSON Lines of batches", lines=True, batches=True)
     print("mask-stream: %d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] else 0
 

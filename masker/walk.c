@@ -1508,6 +1508,12 @@ static bool is_added(const added_nodes *a, uint32_t id)
 static int chain_adds(walk *w, uint32_t adds)
 {
     const json_tok *t = w->tape->tok;
+    size_t digits = 0; /* a card split over the added text needs 12: most adds hold fewer */
+    for (uint32_t k = adds + 1; k < t[adds].end && digits < 12; k++)
+        if (t[k].key == RR_KEY_TEXT_CONTENT && t[k].kind == TOK_STR)
+            digits += part_text(&t[k]) & TEXT_DIGITS;
+    if (digits < 12)
+        return VEIL_OK;
     added_node e[ADDS_IN_ORDER];
     added_nodes a = {w, e, 0};
     static const field_set fields = {{AT(RR_KEY_PARENT_ID, 0), AT(RR_KEY_NODE, 1)}};

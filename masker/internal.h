@@ -167,6 +167,10 @@ typedef struct {
  * TEXT_DIGITS), and whether digits could run on across its start or end (a
  * digit there, maybe behind a few separators). */
 enum { TEXT_DIGITS = 63, TEXT_OPEN_START = 64, TEXT_OPEN_END = 128 };
+/* That note for the n bytes of a string at s with these TOK_F_* flags
+ * (json.re): the tokenizer's for text nodes, the walk's for the values a
+ * texts mutation gives them. */
+uint8_t text_digits(const unsigned char *s, size_t n, uint8_t flags);
 
 _Static_assert(sizeof(json_tok) == 12,
                "the tape is written and read once per batch: keep it small");

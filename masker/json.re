@@ -620,7 +620,7 @@ static bool open_edge(const unsigned char *s, size_t n, bool at_end)
  * anywhere: all of it. The walk reaches text nodes when their bytes are long
  * out of cache; they are read here.
  */
-static uint8_t text_digits(const unsigned char *s, size_t n, uint8_t flags)
+uint8_t text_digits(const unsigned char *s, size_t n, uint8_t flags)
 {
     if ((flags & (TOK_F_ESCAPED | TOK_F_ASCII)) != TOK_F_ASCII)
         return TEXT_DIGITS | TEXT_OPEN_START | TEXT_OPEN_END;

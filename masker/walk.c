@@ -867,22 +867,29 @@ static int text_value(walk *w, uint32_t v, uint8_t state)
 
 /* What the tokenizer noted of a part (TEXT_*). A short part it saw nothing
  * in ("", " ") joins its neighbours; under an escaped key it noted nothing
- * (see tag_form()), so anything is possible. */
-static uint8_t part_text(const json_tok *t)
+ * (see tag_form()), so anything is possible. A texts mutation's value is
+ * read here: only a chain of two parts or more comes to it. */
+static uint8_t part_text(const walk *w, const json_tok *t)
 {
     if (t->flags & TOK_F_KEY_ESCAPED)
         return TEXT_DIGITS | TEXT_OPEN_START | TEXT_OPEN_END;
-    return t->flags & TOK_F_CANDIDATE ? t->text : TEXT_OPEN_START | TEXT_OPEN_END;
+    if (!(t->flags & TOK_F_CANDIDATE))
+        return TEXT_OPEN_START | TEXT_OPEN_END;
+    if (t->key != RR_KEY_TEXT_CONTENT)
+        return text_digits((const unsigned char *)w->scan.json + t->start, t->len, t->flags);
+    return t->text;
 }
 
 /* Whether parts of the chain that digits run across hold 12 digits or more
  * in two parts or more: a card may be split over them. */
 static bool chain_may_hold_card(const walk *w)
 {
+    if (w->n_chain < 2)
+        return false;
     size_t digits = 0, with_digits = 0;
     bool open = false; /* the previous part's end */
     for (size_t i = 0; i < w->n_chain; i++) {
-        uint8_t text = part_text(w->chain[i].tok);
+        uint8_t text = part_text(w, w->chain[i].tok);
         if (!open || !(text & TEXT_OPEN_START))
             digits = with_digits = 0;
         digits += text & TEXT_DIGITS;
@@ -1511,7 +1518,7 @@ static int chain_adds(walk *w, uint32_t adds)
     size_t digits = 0; /* a card split over the added text needs 12: most adds hold fewer */
     for (uint32_t k = adds + 1; k < t[adds].end && digits < 12; k++)
         if (t[k].key == RR_KEY_TEXT_CONTENT && t[k].kind == TOK_STR)
-            digits += part_text(&t[k]) & TEXT_DIGITS;
+            digits += part_text(w, &t[k]) & TEXT_DIGITS;
     if (digits < 12)
         return VEIL_OK;
     added_node e[ADDS_IN_ORDER];
@@ -1545,7 +1552,7 @@ static int mutation_adds(walk *w, uint32_t adds)
     uint32_t last_parent = 0, entries = 0;
     for (uint32_t a = adds + 1; a < t[adds].end; a = tok_after(t, a))
         entries++;
-    w->chain_later = entries <= ADDS_IN_ORDER; /* else read as they come */
+    w->chain_later = entries && entries <= ADDS_IN_ORDER; /* else read as they come */
     for (uint32_t a = adds + 1; a < t[adds].end && !err; a = tok_after(t, a)) {
         if (!entry_ok(w, a))
             continue;
@@ -1582,10 +1589,36 @@ static int mutation_adds(walk *w, uint32_t adds)
     return later ? chain_adds(w, adds) : chain_flush(w);
 }
 
+/* Whether nodes a and b have the same known parent. */
+static bool same_parent(const walk *w, uint32_t a, uint32_t b)
+{
+    uint32_t up_a, up_b;
+    uint8_t flags;
+    return nodes_get(&w->s->nodes, a, &up_a, &flags) && nodes_get(&w->s->nodes, b, &up_b, &flags) &&
+           up_a && up_a == up_b;
+}
+
+/*
+ * A value a texts mutation gives the node under `parent`, onto the chain:
+ * a page that reveals a card it draws in spans changes their text nodes in
+ * one mutation. Entries one after another join while they change siblings,
+ * or nodes whose parents are siblings (span > text); *last_parent: the
+ * previous entry's.
+ */
+static int chain_changed_text(walk *w, uint32_t value, uint32_t parent, uint32_t *last_parent)
+{
+    int err = VEIL_OK;
+    if (w->n_chain && parent != *last_parent && !same_parent(w, parent, *last_parent))
+        err = chain_flush(w);
+    *last_parent = parent;
+    return err ? err : chain_text(w, value);
+}
+
 static int mutation_texts(walk *w, uint32_t texts)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
+    uint32_t last_parent = 0;
     static const field_set fields = {{AT(RR_KEY_ID, 0), AT(RR_KEY_VALUE, 1)}};
     for (uint32_t x = texts + 1; x < t[texts].end && !err; x = tok_after(t, x)) {
         if (!entry_ok(w, x))
@@ -1599,15 +1632,18 @@ static int mutation_texts(walk *w, uint32_t texts)
         }
         if (has_unread(w, x, m, 2) && (err = mask_unread(w, x, &fields)))
             break;
-        if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
+        bool known = as_uint(w, m[0], &id) && nodes_get(&w->s->nodes, id, &parent, &flags);
+        if (!known) {
             note_unknown(w);
             state = IN_UNKNOWN;
         } else { /* a text node's own flags are none; an element's say what its text is */
             state = inherit(w, state_above(w, parent), flags);
         }
         err = text_value(w, m[1], state);
+        if (!err)
+            err = known ? chain_changed_text(w, m[1], parent, &last_parent) : chain_flush(w);
     }
-    return err;
+    return err ? err : chain_flush(w);
 }
 
 /* The nodes an attribute mutation names, with the flags it gives them. */

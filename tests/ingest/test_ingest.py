@@ -237,6 +237,17 @@ def test_malformed_messages(srv):
     still_serving(srv, "after malformed messages")
 
 
+def ended(c):
+    """Whether the server has closed c: a read finds the end, not a timeout."""
+    try:
+        c.sock.settimeout(2)
+        return c.sock.recv(1) == b""
+    except socket.timeout:
+        return False
+    except (OSError, ssl.SSLError):
+        return True
+
+
 def test_frames(srv):
     """Frames no browser sends (RFC 6455 violations): the connection closes,
     the server goes on."""
@@ -248,8 +259,11 @@ def test_frames(srv):
             msgs, code = c.until_closed(10)
         except (OSError, ssl.SSLError):
             msgs, code = [], "reset"
-        check(f"{name}: closed ({code})", code in codes or code is None or code == "reset",
-              f"close {code}, {msgs}")
+        if codes is None:  # any status, but the connection must end
+            ok = code is not None or ended(c)
+        else:
+            ok = code in codes or code is None or code == "reset"
+        check(f"{name}: closed ({code})", ok, f"close {code}, {msgs}")
         check(f"{name}: nothing stored", session_chunks(srv, sid) == 0)
 
     after_hello(lambda c: c.frame(0x3, b"x"), "a reserved opcode")
@@ -276,7 +290,10 @@ def test_frames(srv):
         c.frame(ws.TEXT, b'{"t":"batch","seq":1,', fin=False)
         c.sock.sendall(b"\x80\xfe\x10\x00")  # a continuation header, then nothing
         c.sock.shutdown(socket.SHUT_WR)
-    after_hello(truncated, "a fragment cut short")
+    # any close: on a peer gone mid-frame lws 4.1 sometimes sends a close
+    # whose status is not one it defines (seen once: 46446); what matters is
+    # that the connection ends and nothing of the half message is stored
+    after_hello(truncated, "a fragment cut short", codes=None)
 
     c = ws.Connection(srv.port)
     sid = c.hello()["session"]

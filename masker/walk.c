@@ -1411,11 +1411,15 @@ typedef struct {
     size_t n;
 } added_nodes;
 
-/* Node `node`'s text, and the text beneath it, onto the chain. */
-static int chain_subtree(walk *w, uint32_t node, int depth)
+static int chain_added_children(added_nodes *a, uint32_t parent, int depth);
+
+/* Node `node` onto the chain: its text, or its children's and then the
+ * entries added under it. */
+static int chain_node(added_nodes *a, uint32_t node, int depth)
 {
+    walk *w = a->w;
     const json_tok *t = w->tape->tok;
-    uint32_t m[N_COUNT], type;
+    uint32_t m[N_COUNT], type, id;
     members(w, node, &NODE_FIELDS, N_COUNT, m);
     if (!as_uint(w, m[N_TYPE], &type) || (type != 2 && type != 3) || depth > ADDS_DEPTH)
         return chain_flush(w);
@@ -1424,29 +1428,16 @@ static int chain_subtree(walk *w, uint32_t node, int depth)
     int err = chain_element(w, m[N_TAG]);
     if (is_kind(w, m[N_KIDS], TOK_ARR))
         for (uint32_t k = m[N_KIDS] + 1; k < t[m[N_KIDS]].end && !err; k = tok_after(t, k))
-            err = chain_subtree(w, k, depth + 1);
+            err = chain_node(a, k, depth + 1);
+    if (!err && as_uint(w, m[N_ID], &id))
+        err = chain_added_children(a, id, depth + 1);
     return err ? err : chain_element(w, m[N_TAG]);
 }
 
-static int chain_added_children(added_nodes *a, uint32_t parent, int depth);
-
-/* Entry i onto the chain: its node, then the entries added under it. */
 static int chain_added(added_nodes *a, size_t i, int depth)
 {
-    walk *w = a->w;
-    uint32_t m[N_COUNT], type;
     a->e[i].done = true;
-    members(w, a->e[i].node, &NODE_FIELDS, N_COUNT, m);
-    if (!as_uint(w, m[N_TYPE], &type) || type != 2 || !a->e[i].has_id || depth > ADDS_DEPTH)
-        return chain_subtree(w, a->e[i].node, 0);
-    int err = chain_element(w, m[N_TAG]);
-    const json_tok *t = w->tape->tok;
-    if (is_kind(w, m[N_KIDS], TOK_ARR))
-        for (uint32_t k = m[N_KIDS] + 1; k < t[m[N_KIDS]].end && !err; k = tok_after(t, k))
-            err = chain_subtree(w, k, 1);
-    if (!err)
-        err = chain_added_children(a, a->e[i].id, depth + 1);
-    return err ? err : chain_element(w, m[N_TAG]);
+    return chain_node(a, a->e[i].node, depth);
 }
 
 /* Whether entry k, not yet read, is under `parent`. */
@@ -1576,7 +1567,7 @@ static int mutation_adds(walk *w, uint32_t adds)
                 state = state_above(w, parent);
             }
         }
-        if (parent != last_parent) /* siblings added together may split a card */
+        if (!w->chain_later && parent != last_parent) /* siblings added together may split a card */
             err = chain_flush(w);
         last_parent = parent;
         if (!err)

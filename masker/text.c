@@ -61,7 +61,15 @@ static int digit_value(uint32_t cp)
     return (int)(cp - DIGIT_ZEROS[lo - 1]);
 }
 
-enum { READ_AS_IS = -1, READ_NOTHING = -2 };
+/* What reading_of() answers besides an ASCII byte. The katakana prolonged
+ * sound mark is a Japanese IME's "-" after a digit ("090ー1234ー5678") and a
+ * vowel sign in words ("パスワード"), so it reads as '-' after a digit only. */
+enum { READ_AS_IS = -1, READ_NOTHING = -2, READ_DASH_AFTER_DIGIT = -3 };
+
+static bool is_ascii_digit(uint8_t ch)
+{
+    return ch >= '0' && ch <= '9';
+}
 
 /*
  * Code points a reader does not see between two digits: Unicode's
@@ -104,6 +112,9 @@ static int reading_of(uint32_t cp)
             return ' ';
         if (cp == 0xB7) /* middle dot, between digit groups as a dot is */
             return '.';
+        if (cp == 0x58A || cp == 0x5BE || cp == 0x2D7) /* Armenian hyphen, Hebrew
+                                                          maqaf, modifier minus */
+            return '-';
         return shows_nothing(cp) ? READ_NOTHING : READ_AS_IS;
     }
     int d = digit_value(cp);
@@ -125,14 +136,49 @@ static int reading_of(uint32_t cp)
     case 0x2028: /* line separator */
     case 0x2029: /* paragraph separator */
         return ' ';
-    case 0x2010: /* hyphen */
-    case 0x2011: /* non-breaking hyphen */
-    case 0x2012: /* figure dash */
-    case 0x2013: /* en dash */
-    case 0x2014: /* em dash */
-    case 0x2015: /* horizontal bar */
-    case 0x2212: /* minus sign */
+    case 0x2010:  /* hyphen */
+    case 0x2011:  /* non-breaking hyphen */
+    case 0x2012:  /* figure dash */
+    case 0x2013:  /* en dash */
+    case 0x2014:  /* em dash */
+    case 0x2015:  /* horizontal bar */
+    case 0x2212:  /* minus sign */
+    case 0x1400:  /* the rest of Unicode's Dash property: Canadian syllabics hyphen, */
+    case 0x1806:  /* Mongolian todo soft hyphen, */
+    case 0x2053:  /* swung dash, */
+    case 0x207B:  /* superscript and */
+    case 0x208B:  /* subscript minus, */
+    case 0x2E17:  /* double oblique hyphen, */
+    case 0x2E1A:  /* hyphen with diaeresis, */
+    case 0x2E3A:  /* two- and */
+    case 0x2E3B:  /* three-em dashes, */
+    case 0x2E40:  /* double hyphen, */
+    case 0x2E5D:  /* oblique hyphen, */
+    case 0x301C:  /* wave dash, */
+    case 0x3030:  /* wavy dash, */
+    case 0x30A0:  /* katakana-hiragana double hyphen, */
+    case 0xFE31:  /* vertical em and */
+    case 0xFE32:  /* en dashes, */
+    case 0x10EAD: /* Yezidi hyphenation mark */
+    case 0x2043:  /* hyphen bullet */
+    case 0x2796:  /* heavy minus sign */
+    case 0x23AF:  /* horizontal line extension */
+    case 0x2500:  /* box drawings light and */
+    case 0x2501:  /* heavy horizontal: a dash in plain-text receipts */
         return '-';
+    case 0x30FC: /* katakana prolonged sound mark, and its halfwidth form */
+    case 0xFF70:
+        return READ_DASH_AFTER_DIGIT;
+    case 0x2044: /* fraction slash */
+    case 0x2215: /* division slash */
+    case 0x29F8: /* big solidus */
+        return '/';
+    case 0x2024: /* one dot leader (NFKC: '.') */
+    case 0x2027: /* hyphenation point */
+    case 0x2E31: /* word separator middle dot */
+        return '.';
+    case 0x2800: /* braille pattern blank: shows as a space */
+        return ' ';
     case 0x3002: /* ideographic full stop, a dot in host names (IDNA) */
     case 0xFF61: /* halfwidth ideographic full stop */
     case 0x2022: /* bullet, and the other middle dots: between digit groups */
@@ -479,7 +525,8 @@ static bool reads_otherwise(const uint8_t *raw, size_t n)
         uint32_t cp = raw[i] & (0x7f >> len);
         for (size_t k = 1; k < len; k++)
             cp = cp << 6 | (raw[i + k] & 0x3f);
-        if (reading_of(cp) != READ_AS_IS)
+        int r = reading_of(cp);
+        if (r == READ_DASH_AFTER_DIGIT ? i > 0 && is_ascii_digit(raw[i - 1]) : r != READ_AS_IS)
             return true;
         i += len;
     }
@@ -491,6 +538,8 @@ static void emit_code_point(text_builder *tb, uint32_t cp, uint32_t from, uint32
 {
     uint8_t bytes[4] = {0};
     int r = cp < 0x80 ? (int)cp : reading_of(cp);
+    if (r == READ_DASH_AFTER_DIGIT)
+        r = tb->n && is_ascii_digit(tb->out[tb->n - 1]) ? '-' : READ_AS_IS;
     if (r >= 0) {
         bytes[0] = (uint8_t)r;
         emit(tb, bytes, 1, from, to);

@@ -113,6 +113,10 @@ static int read_code_point(uint32_t cp)
         cp == 0x2029 || cp == '-' || cp == 0xa0 || cp == 0x3000 || cp == 0x2212 ||
         (cp >= 0x2000 && cp <= 0x200a) || (cp >= 0x2010 && cp <= 0x2015) || cp == 0x202f)
         return READ_SEPARATOR;
+    /* some of Unicode's Dash list, and the mark a Japanese IME types for '-' */
+    if (cp == 0x58a || cp == 0x5be || cp == 0x301c || cp == 0x2e3a || cp == 0x2e3b ||
+        cp == 0x30fc || cp == 0xff70)
+        return READ_SEPARATOR;
     if (cp == 0xad || cp == 0x61c || cp == 0xfeff || (cp >= 0x200b && cp <= 0x200f) ||
         (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
         (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0x300 && cp <= 0x36f) ||

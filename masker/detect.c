@@ -1328,15 +1328,17 @@ static bool verification_label(const text_view *v, size_t i)
  * label, a parameter or a member of JSON held in the string ("phone:
  * 5552345678", "?mobile=07700900123", "\"tel\":\"5552345678\""), or
  * WhatsApp's click-to-chat link ("wa.me/15552345678"): a number written
- * without separators is a phone only by its name.
+ * without separators is a phone only by its name. A name and a blank alone
+ * ("my phone 4155550132") do when the number has 10 digits or more, as a
+ * whole number with its area code does ("on 2026-11-05" is no label).
  */
-static bool phone_label(const text_view *v, size_t i)
+static bool phone_label(const text_view *v, size_t i, size_t digits)
 {
     size_t at = i > 0 && v->s[i - 1] == '+' ? i - 1 : i;
     if (at >= 6 && !memcmp(v->s + at - 6, "wa.me/", 6))
         return true;
     size_t k = i;
-    bool joined = false; /* by ':' or '=': "on 2026-11-05" is no label */
+    bool joined = digits >= 10; /* else by ':' or '=' */
     while (k > 0 && i - k < 6 && v->s[k - 1] && strchr(" :=\"'\\", v->s[k - 1])) {
         k--;
         joined |= v->s[k] == ':' || v->s[k] == '=';
@@ -1385,7 +1387,7 @@ static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
         return VEIL_OK;
     if ((err = phones_in_cluster(c, v, i, cl.stop, end, &masked)))
         return err;
-    if (!masked && cl.digits <= 15 && phone_label(v, i)) {
+    if (!masked && cl.digits <= 15 && phone_label(v, i, cl.digits)) {
         count(c, MASKER_PHONE);
         return mask_digits(c, v, i, cl.stop);
     }

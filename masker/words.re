@@ -163,7 +163,8 @@ static bool card_word_at(const unsigned char *p)
         "card" ("number" | "num" | "no" | "code" | "security" | "exp" | "holder"
                 | "verification" | "cvv" | "cvc" | "cvd")
       | "cc" ("num" | "number" | "exp" | "cid" | "cvv" | "cvc" | "csc" | "cvd" | "name" | "holder"
-              | "month" | "year")
+              | "month" | "year" | "code")
+      | "cidcode" | "seccode"
       | "nameoncard"
       | "creditcard" | "debitcard" | "paymentcard" | "bankcard"
       | "cvc" | "cvv" | "csc" | "cvn" | "cv2" | "ccv" | "cav2" | "cryptogram"
@@ -171,6 +172,7 @@ static bool card_word_at(const unsigned char *p)
       | "securitycode" | "securitynumber" | "verificationvalue"
       | "cardaccountnumber"
       | "exp" ("iry" | "iration" | "date" | "month" | "year" | "yr" | "mo" | "mm" | "yy")
+      | "validthru" | "validuntil" | "mmyy" | "mmaa"
       | LOCAL_CARD_WORDS
             { return true; }
         [^] { return false; }
@@ -189,6 +191,7 @@ static bool card_label_word_at(const unsigned char *p)
       | "ablaufdatum" | "gultigbis" | "datedexpiration" | "dateexpiration"
       | "fechadevencimiento" | "vencimiento" | "fechadecaducidad" | "scadenza"
       | "datadevalidade" | "vervaldatum" | "karteninhaber" | "titulairedelacarte"
+      | "validade" | "valablejusqu" | "mmjj" | "mmrr" | "digitsonback" | "digitsontheback"
       | LOCAL_CARD_WORDS
             { return true; }
         [^] { return false; }
@@ -236,6 +239,10 @@ static const char *const NATIVE_CARD_WORDS[] = {
     /* (Н|н)омер карт(ы|и|ки), (С|с)рок действ(ия) */
     "\xd0\xbe\xd0\xbc\xd0\xb5\xd1\x80 \xd0\xba\xd0\xb0\xd1\x80\xd1\x82",
     "\xd1\x80\xd0\xbe\xd0\xba \xd0\xb4\xd0\xb5\xd0\xb9\xd1\x81\xd1\x82\xd0\xb2",
+    /* ММ/ГГ, мм/гг: an expiry's month and year in Russian */
+    "\xd0\x9c\xd0\x9c/\xd0\x93\xd0\x93",
+    "\xd0\x9c\xd0\x9c / \xd0\x93\xd0\x93",
+    "\xd0\xbc\xd0\xbc/\xd0\xb3\xd0\xb3",
     /* رقم البطاقة, מספר כרטיס */
     "\xd8\xb1\xd9\x82\xd9\x85 \xd8\xa7\xd9\x84\xd8\xa8\xd8\xb7\xd8\xa7\xd9\x82\xd8\xa9",
     "\xd7\x9e\xd7\xa1\xd7\xa4\xd7\xa8 \xd7\x9b\xd7\xa8\xd7\x98\xd7\x99\xd7\xa1",

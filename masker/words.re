@@ -361,6 +361,7 @@ static bool secret_part_at(const unsigned char *p)
       | "memorableword" | "memorableinformation" | "maidenname"
       | "passwort" | "kennwort" | "motdepasse" | "contrasena" | "wachtwoord" | "salasana"
       | "losenord" | "adgangskode" | "passord" | "jelszo" | "matkhau"
+      | "lozinka" | "zaporka" | "slaptazodis" | "katasandi" | "katalaluan" | "lykilord"
             { return true; }
         [^] { return false; }
     */
@@ -373,7 +374,7 @@ static bool secret_word_at(const unsigned char *p)
     /*!re2c
         ("pin" | "otp" | "ssn" | "pan" | "pwd" | "pass" | "auth" | "sid" | "sig" | "cv2"
          | "csc" | "cvd" | "mfa" | "2fa" | "mdp" | "senha" | "haslo" | "heslo" | "sifre"
-         | "clave" | "parola") "_"
+         | "clave" | "parola" | "pw" | "pword" | "geslo" | "parool" | "sifra") "_"
             { return true; }
         [^] { return false; }
     */
@@ -397,7 +398,8 @@ static bool name_has(const char *v, size_t len, bool (*part_at)(const unsigned c
 }
 
 /* "Password" in scripts normalize() drops, as UTF-8 (Russian and Ukrainian,
- * Chinese, Japanese, Korean, Hebrew, Arabic, Turkish, Polish, Vietnamese). */
+ * Chinese, Japanese, Korean, Hebrew, Arabic, Turkish, Polish, Vietnamese,
+ * Thai, Hindi, Persian, Greek, Bulgarian). */
 static const char *const NATIVE_SECRET_WORDS[] = {
     "\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c", /* (П|п)ароль: the first letter may be a capital */
     "\xe5\xaf\x86\xe7\xa0\x81",                                         /* 密码 */
@@ -412,6 +414,13 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     "Has\xc5\x82o",                                                     /* Hasło */
     "m\xe1\xba\xadt kh\xe1\xba\xa9u",                                   /* mật khẩu */
     "m\xe1\xba\xadt_kh\xe1\xba\xa9u",                                   /* mật_khẩu */
+    /* รหัสผ่าน (Thai), पासवर्ड (Hindi), رمز عبور (Persian) */
+    "\xe0\xb8\xa3\xe0\xb8\xab\xe0\xb8\xb1\xe0\xb8\xaa\xe0\xb8\x9c\xe0\xb9\x88\xe0\xb8\xb2\xe0\xb8\x99",
+    "\xe0\xa4\xaa\xe0\xa4\xbe\xe0\xa4\xb8\xe0\xa4\xb5\xe0\xa4\xb0\xe0\xa5\x8d\xe0\xa4\xa1",
+    "\xd8\xb1\xd9\x85\xd8\xb2 \xd8\xb9\xd8\xa8\xd9\x88\xd8\xb1",
+    /* (Κ|κ)ωδικός πρόσβ(ασης) (Greek), (П|п)арола (Bulgarian) */
+    "\xcf\x89\xce\xb4\xce\xb9\xce\xba\xcf\x8c\xcf\x82 \xcf\x80\xcf\x81\xcf\x8c\xcf\x83\xce\xb2",
+    "\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd0\xb0",
 };
 
 bool secret_name_like(const char *v, size_t len)

@@ -15,6 +15,7 @@
 #include "internal.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* What children of node `id` inherit (see state_above()); id 0: empty. */
 typedef struct {
@@ -645,9 +646,27 @@ static bool fragment_link(const walk *w, const json_tok *v, const char *name, si
            v->kind == TOK_STR && v->len > 0 && w->scan.json[v->start] == '#';
 }
 
+/* An image drawn from the attribute itself ("src": "data:image/png;base64,...",
+ * a 2FA setup page's QR code, a signature pad's picture): what it shows is
+ * content, not where to fetch it. */
+static bool inline_picture(const walk *w, const json_tok *v, const char *name, size_t n)
+{
+    if (!(ascii_word_is(name, n, "src") || ascii_word_is(name, n, "srcset")) || v->kind != TOK_STR)
+        return false;
+    const char *url = w->scan.json + v->start, *end = url + v->len;
+    for (;;) /* the blanks a URL parser strips, raw or escaped ("\n data:") */
+        if (url < end && *url == ' ')
+            url++;
+        else if (end - url >= 2 && *url == '\\' && strchr("tnrf", url[1]))
+            url += 2;
+        else
+            break;
+    return end - url >= 5 && !strncasecmp(url, "data:", 5);
+}
+
 /* Everything a sensitive element carries beside its value: title, alt,
- * aria-*, placeholder, data-*, a link's target and the rest of what is not
- * structural. */
+ * aria-*, placeholder, data-*, a link's target, a picture held in its src
+ * and the rest of what is not structural. */
 static int mask_descriptive_attributes(walk *w, uint32_t attrs)
 {
     const json_tok *t = w->tape->tok;
@@ -658,7 +677,8 @@ static int mask_descriptive_attributes(walk *w, uint32_t attrs)
         char buf[64];
         size_t n;
         const char *name = key_name(w, &t[i], buf, sizeof buf, &n);
-        if (!structural_attribute(name, n) && !fragment_link(w, &t[i], name, n))
+        if ((!structural_attribute(name, n) && !fragment_link(w, &t[i], name, n)) ||
+            inline_picture(w, &t[i], name, n))
             err = mask_whole(w, i, MASK_VALUE);
     }
     return err;

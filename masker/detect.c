@@ -969,6 +969,16 @@ static size_t assigned_value(const text_view *v, size_t k, size_t *start)
     return end && !(end < v->n && (v->s[end] == '(' || v->s[end] == '[')) ? end : 0;
 }
 
+/* Whether the word before [from, name_end) and it, one blank apart, name a
+ * secret as a label in prose or a log does ("API key: ...", "Secret key:
+ * ...", "Access token: ..."), where neither word alone does. */
+static bool two_word_label_names_secret(const text_view *v, size_t from, size_t name_end)
+{
+    size_t first;
+    return from >= 2 && v->s[from - 1] == ' ' && name_before(v, from - 1, &first) &&
+           secret_name_like((const char *)v->s + first, name_end - first);
+}
+
 /*
  * A value named like a secret: "password=..." and "token=..." in URLs,
  * form bodies and cookies, "\"password\":..." in JSON held in a string (a
@@ -994,7 +1004,8 @@ static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *e
         return 0;
     if (!secret_name_like((const char *)v->s + from, name_end - from) &&
         !(json && pair_value_key((const char *)v->s + from, name_end - from) &&
-          pair_named_secret(v, from - 1)))
+          pair_named_secret(v, from - 1)) &&
+        !(header && two_word_label_names_secret(v, from, name_end)))
         return 0;
     if (!header && !json && !(end = assigned_value(v, k, &start)))
         return 0;

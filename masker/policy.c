@@ -363,8 +363,9 @@ int masker_site_set(masker_site *site, const char *page_glob, const char *name, 
  * fragment; "/" when it has none. Repeated slashes count as one and a
  * segment's parameters are dropped ("//checkout;jsessionid=A1/pay" is
  * "/checkout/pay"), a backslash is a slash and dot segments are resolved
- * ("/a/../checkout/./pay" is "/checkout/pay"), as servers and browsers do,
- * so a page override is not escaped by them.
+ * ("/a/../checkout/./pay" is "/checkout/pay"), tabs and line breaks are
+ * dropped, as servers and browsers do, so a page override is not escaped
+ * by them.
  */
 static void drop_dot_segments(char *path)
 {
@@ -384,19 +385,26 @@ static void drop_dot_segments(char *path)
     path[out] = '\0';
 }
 
+static bool is_slash(char ch)
+{
+    return ch == '/' || ch == '\\';
+}
+
 static void url_path(const char *url, size_t len, char *out, size_t cap)
 {
     const char *end = url + len;
     const char *p = url;
     const char *scheme = memchr(url, ':', len);
-    if (scheme && scheme + 2 < end && scheme[1] == '/' && scheme[2] == '/') {
+    if (scheme && scheme + 2 < end && is_slash(scheme[1]) && is_slash(scheme[2])) {
         p = scheme + 3;
-        while (p < end && *p != '/' && *p != '?' && *p != '#')
+        while (p < end && !is_slash(*p) && *p != '?' && *p != '#')
             p++;
     }
     size_t n = 0;
     bool in_params = false;
     for (; p < end && *p != '?' && *p != '#' && n + 1 < cap; p++) {
+        if (*p == '\t' || *p == '\n' || *p == '\r') /* URL parsers drop them */
+            continue;
         char ch = *p == '\\' ? '/' : *p;
         if (ch == '/')
             in_params = false;

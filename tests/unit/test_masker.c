@@ -698,6 +698,9 @@ static void page_overrides_read_the_path_as_servers_do(void **state)
         {"https://shop.example/blog/../checkout/pay", false},
         {"https://shop.example/blog/./..//checkout\\pay", false},
         {"https://shop.example//checkout;jsessionid=A1/pay?step=2#card", false},
+        {"https://shop.example\\checkout\\pay", false}, /* a backslash ends the host too */
+        {"https:\\\\shop.example\\checkout", false},
+        {"https://shop.example/check\tout/p\nay", false}, /* tabs and line breaks dropped */
         {"https://shop.example/blog", true},
         {"https://shop.example/accounts", true},
         {"https://shop.example/checkout-help", true},

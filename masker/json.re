@@ -176,7 +176,7 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
     ((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 |              \
      (uint64_t)(e) << 32 | (uint64_t)(f) << 40 | (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
 #define TAG(...)       TAG_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
-#define TAG_SLOT(word) ((uint64_t)(word) * 0xe5fb1997feec111fu >> 58)
+#define TAG_SLOT(word) ((uint64_t)(word) * 0xfc891b4a6a50df4du >> 57)
 #define TAG_FORM(form, ...) [TAG_SLOT(TAG(__VA_ARGS__))] = {TAG(__VA_ARGS__), form}
 
 /* The tags that are not FORM_NONE, by slot. The multiplier was searched for
@@ -185,7 +185,7 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
 static const struct {
     uint64_t word;
     uint8_t form;
-} TAG_FORMS[64] = {
+} TAG_FORMS[128] = {
     TAG_FORM(FORM_INPUT, 'i', 'n', 'p', 'u', 't'),
     TAG_FORM(FORM_TEXTAREA, 't', 'e', 'x', 't', 'a', 'r', 'e', 'a'),
     TAG_FORM(FORM_SELECT, 's', 'e', 'l', 'e', 'c', 't'),
@@ -218,6 +218,13 @@ static const struct {
     TAG_FORM(FORM_INLINE, 's', 't', 'r', 'o', 'n', 'g'),
     TAG_FORM(FORM_INLINE, 'o', 'u', 't', 'p', 'u', 't'),
     TAG_FORM(FORM_INLINE, 't', 's', 'p', 'a', 'n'),
+    TAG_FORM(FORM_INLINE, 'd', 'e', 'l'),
+    TAG_FORM(FORM_INLINE, 'i', 'n', 's'),
+    TAG_FORM(FORM_INLINE, 'b', 'i', 'g'),
+    TAG_FORM(FORM_INLINE, 't', 't'),
+    TAG_FORM(FORM_INLINE, 'n', 'o', 'b', 'r'),
+    TAG_FORM(FORM_INLINE, 's', 't', 'r', 'i', 'k', 'e'),
+    TAG_FORM(FORM_INLINE, 'a', 'c', 'r', 'o', 'n', 'y', 'm'),
 };
 
 /* What a tagName value of n bytes at s names (enum form_tag), without
@@ -227,7 +234,9 @@ static inline uint8_t form_tag_of(const char *s, size_t n, uint8_t flags, bool r
 {
     if (flags & TOK_F_ESCAPED)
         return FORM_INPUT;
-    if (n == 0 || n > 8)
+    if (n > 8) /* a custom element ("card-digits") is inline until styled */
+        return memchr(s, '-', n) ? FORM_INLINE : FORM_NONE;
+    if (n == 0)
         return FORM_NONE;
     uint64_t word = 0, used = n == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n)) - 1;
     if (room)
@@ -235,7 +244,11 @@ static inline uint8_t form_tag_of(const char *s, size_t n, uint8_t flags, bool r
     else
         memcpy(&word, s, n);
     word = (word | 0x2020202020202020u) & used; /* lowercases letters, keeps digits and '-' */
-    return TAG_FORMS[TAG_SLOT(word)].word == word ? TAG_FORMS[TAG_SLOT(word)].form : FORM_NONE;
+    if (TAG_FORMS[TAG_SLOT(word)].word == word)
+        return TAG_FORMS[TAG_SLOT(word)].form;
+    uint64_t dashes = word ^ 0x2d2d2d2d2d2d2d2du; /* a zero byte where word has a '-' */
+    bool custom = (dashes - 0x0101010101010101u) & ~dashes & 0x8080808080808080u;
+    return custom ? FORM_INLINE : FORM_NONE;
 }
 
 static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {

@@ -176,7 +176,7 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
     ((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 |              \
      (uint64_t)(e) << 32 | (uint64_t)(f) << 40 | (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
 #define TAG(...)       TAG_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
-#define TAG_SLOT(word) ((uint64_t)(word) * 0xfc891b4a6a50df4du >> 57)
+#define TAG_SLOT(word) ((uint64_t)(word) * 0xc6b6f5e11c793833u >> 57)
 #define TAG_FORM(form, ...) [TAG_SLOT(TAG(__VA_ARGS__))] = {TAG(__VA_ARGS__), form}
 
 /* The tags that are not FORM_NONE, by slot. The multiplier was searched for
@@ -206,6 +206,7 @@ static const struct {
     TAG_FORM(FORM_INLINE, 's', 'u', 'p'),
     TAG_FORM(FORM_INLINE, 'v', 'a', 'r'),
     TAG_FORM(FORM_INLINE, 'w', 'b', 'r'),
+    TAG_FORM(FORM_INLINE, 'b', 'r'), /* a line break, as between a card's groups in text */
     TAG_FORM(FORM_INLINE, 'c', 'o', 'd', 'e'),
     TAG_FORM(FORM_INLINE, 'a', 'b', 'b', 'r'),
     TAG_FORM(FORM_INLINE, 'c', 'i', 't', 'e'),

@@ -250,27 +250,32 @@ typedef struct {
     size_t pos[4], end[4];
     size_t stop;
     uint8_t sep;       /* '.' or '-' */
+    bool labelled;     /* after a host-name label and `sep` ("ip-10-...", "app.10...") */
     bool letter_label; /* after a one-letter label ("c-203-0-113-7") */
 } quad;
 
 /* The length of the host-name label that starts with a letter and ends
- * with the '-' before i ("ec2-", "ip-", Comcast's "c-"), or 0: a number
+ * with the '-' or '.' before i ("ec2-", "ip-", Comcast's "c-", "pr-42."), or 0: a number
  * ("1-800-...") is none. One letter may also be an SVG path's command
  * ("s-43"): the caller tells them apart. */
 static size_t label_before(const text_view *v, size_t i)
 {
     size_t k = i - 1;
-    while (k > 0 && is_alnum(v->s[k - 1]))
+    bool dashes = v->s[k] == '.'; /* "pr-42." */
+    while (k > 0 && (is_alnum(v->s[k - 1]) || (dashes && v->s[k - 1] == '-')))
         k--;
     return i - 1 > k && is_alpha(v->s[k]) ? i - 1 - k : 0;
 }
 
-/* Four decimal octets <= 255 joined by `sep`, not inside a longer number. */
+/* Four decimal octets <= 255 joined by `sep`, not inside a longer number;
+ * a host-name label may stand before ("ip-10-0-1-23", and
+ * "app.10.0.1.23.nip.io" of the wildcard DNS services). */
 static bool parse_quad(const text_view *v, size_t i, uint8_t sep, quad *q)
 {
-    size_t label = sep == '-' && i > 1 && v->s[i - 1] == '-' ? label_before(v, i) : 0;
+    size_t label = i > 1 && v->s[i - 1] == sep ? label_before(v, i) : 0;
     if (i > 0 && (is_digit(v->s[i - 1]) || (v->s[i - 1] == sep && !label)))
         return false;
+    q->labelled = label > 0;
     q->letter_label = label == 1;
     for (int k = 0; k < 4; k++) {
         if (k) {
@@ -311,6 +316,24 @@ static bool follows_text(const text_view *v, size_t i, const char *what)
     return true;
 }
 
+/* Whether the labels before i ("app." of "app.10.0.0.1.nip.io") start a
+ * host name: at the start of the text, after a blank, '@' or "//", not in
+ * a URL's path ("/static/bundle.1.0.0.1.js"). */
+static bool host_starts_name(const text_view *v, size_t i)
+{
+    size_t k = i;
+    while (k > 0 && (is_alnum(v->s[k - 1]) || v->s[k - 1] == '-' || v->s[k - 1] == '.'))
+        k--;
+    return k == 0 || v->s[k - 1] != '/' || (k >= 2 && v->s[k - 2] == '/');
+}
+
+/* Whether an IPv4 written with dashes starts at i, and a host name follows. */
+static bool dashed_ipv4_in_host(const text_view *v, size_t i)
+{
+    quad q;
+    return parse_quad(v, i, '-', &q) && host_name_follows(v, q.stop);
+}
+
 static int zero_octets(scan_ctx *c, const text_view *v, const quad *q, int from, int to)
 {
     for (int k = from; k < to; k++) {
@@ -345,6 +368,8 @@ static bool ipv4_at(scan_ctx *c, const text_view *v, size_t i, size_t *end, int 
         ((q.stop < v->n && is_alnum(v->s[q.stop])) ||
          (!in_host && (q.letter_label || !(i >= 2 && v->s[i - 1] == '-' && label_before(v, i))))))
         return false; /* "10-20-30-40" outside a host name: a code, not an address */
+    if (dotted && q.labelled && !(in_host && host_starts_name(v, i)))
+        return false; /* "bundle.1.0.0.1.js" of a URL path, "v1.2.3.4" */
     int n = c->policy->ip_octets;
     count(c, MASKER_IP);
     if (dotted && follows_text(v, q.stop, ".in-addr.arpa"))
@@ -1374,11 +1399,16 @@ static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
     read_cluster(v, i, &cl);
     *end = cl.stop;
     int err = VEIL_OK;
-    /* digits glued to a word ("ec2-", "h264") start no address, but may
-     * start a card ("Visa4111 1111 ...") */
-    size_t ip_from = i > 0 && is_alpha(v->s[i - 1]) ? next_group(v, i, cl.stop) : i;
-    if (cl.ip_shaped && ((err = ip_in_cluster(c, v, ip_from, &cl, end)) || cl.stop <= i))
-        return err;
+    if (cl.ip_shaped) {
+        /* digits glued to a word ("ec2-", "h264") start no address, but may
+         * start a card ("Visa4111 1111 ..."), or a host name's dashed one
+         * (Telus's "d203-0-113-195.bchsia.telus.net") */
+        size_t ip_from = i > 0 && is_alpha(v->s[i - 1]) && !dashed_ipv4_in_host(v, i)
+                             ? next_group(v, i, cl.stop)
+                             : i;
+        if ((err = ip_in_cluster(c, v, ip_from, &cl, end)) || cl.stop <= i)
+            return err;
+    }
     if (cl.digits <= 4 && cl.stop - i == cl.digits && cl.digits >= 3 && verification_label(v, i)) {
         count(c, MASKER_SECRET);
         return mask_digits(c, v, i, cl.stop);

@@ -354,12 +354,36 @@ static bool expiry_group(const chain_reader *cr, size_t g)
     return dg->n == 4 && month >= 1 && month <= 12;
 }
 
+/* Whether a word that names a card or its codes stands within a few bytes
+ * before [from, to) or after it ("Card: 9999 4111 ...", "ref 9999 4111 ...
+ * 1111 exp 12/29"): a list of SKUs or totals has none. */
+static bool card_word_near(const text_view *v, size_t from, size_t to)
+{
+    enum { NEAR = 24 };
+    static const char *const WORDS[] = {"card", "cvv",  "cvc",     "exp",   "visa",
+                                        "amex", "kart", "tarjeta", "carte", "cart\xc3\xa3o"};
+    char near[2 * NEAR + 2];
+    size_t n = 0;
+    for (size_t k = from > NEAR ? from - NEAR : 0; k < from; k++)
+        near[n++] = (char)(v->s[k] | (v->s[k] >= 'A' && v->s[k] <= 'Z' ? 0x20 : 0));
+    near[n++] = ' ';
+    for (size_t k = to; k < v->n && k < to + NEAR; k++)
+        near[n++] = (char)(v->s[k] | (v->s[k] >= 'A' && v->s[k] <= 'Z' ? 0x20 : 0));
+    near[n] = '\0';
+    for (size_t w = 0; w < sizeof WORDS / sizeof WORDS[0]; w++)
+        if (strstr(near, WORDS[w]))
+            return true;
+    return false;
+}
+
 /*
  * A run of groups of four that ended at `last`, which own_boundaries()
  * takes for a list, may still be cards written together: a card and its
  * expiry ("4111 1111 1111 1111 0327", either way round) or two cards in a
  * row. Only those two shapes are read, both cards checked: in a list of
  * SKUs or totals they come by chance about once in a few hundred lists.
+ * A run of 5-7 groups is also read when a card's word stands beside it
+ * ("ref 9999 4111 1111 1111 1111 exp 1229"): its first card is taken.
  */
 static void cards_in_list(chain_reader *cr, size_t last)
 {
@@ -377,6 +401,13 @@ static void cards_in_list(chain_reader *cr, size_t last)
                window_is_card(cr, first + 4, last)) {
         take_window(cr, first, first + 3);
         take_window(cr, first + 4, last);
+    } else if (len >= 5 && len <= 7 &&
+               card_word_near(cr->v, ring_at(cr, first)->g.pos, ring_at(cr, last)->g.end)) {
+        for (size_t f = first; f + 3 <= last; f++)
+            if (window_is_card(cr, f, f + 3)) {
+                take_window(cr, f, f + 3);
+                return;
+            }
     }
 }
 

@@ -1374,10 +1374,10 @@ static bool phone_label(const text_view *v, size_t i, size_t digits)
     if (at >= 6 && !memcmp(v->s + at - 6, "wa.me/", 6))
         return true;
     size_t k = i;
-    bool joined = digits >= 10; /* else by ':' or '=' */
-    while (k > 0 && i - k < 6 && v->s[k - 1] && strchr(" :=\"'\\", v->s[k - 1])) {
+    bool joined = digits >= 10; /* else by ':', '=' or an abbreviation's '.' ("Tel.") */
+    while (k > 0 && i - k < 6 && v->s[k - 1] && strchr(" :=.\"'\\", v->s[k - 1])) {
         k--;
-        joined |= v->s[k] == ':' || v->s[k] == '=';
+        joined |= v->s[k] == ':' || v->s[k] == '=' || v->s[k] == '.';
     }
     if (!joined)
         return false;

@@ -451,7 +451,7 @@ static bool pii_word_at(const unsigned char *p)
 {
     const unsigned char *YYMARKER, *YYCURSOR = p;
     /*!re2c
-        ("tel" | "cell" | "fax" | "mail" | "sms") "_"
+        ("tel" | "cell" | "fax" | "mail" | "sms" | "mob") "_"
             { return true; }
         [^] { return false; }
     */

@@ -176,7 +176,7 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
     ((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 |              \
      (uint64_t)(e) << 32 | (uint64_t)(f) << 40 | (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
 #define TAG(...)       TAG_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
-#define TAG_SLOT(word) ((uint64_t)(word) * 0xc6b6f5e11c793833u >> 57)
+#define TAG_SLOT(word) ((uint64_t)(word) * 0x496465f24f0ee2b3u >> 57)
 #define TAG_FORM(form, ...) [TAG_SLOT(TAG(__VA_ARGS__))] = {TAG(__VA_ARGS__), form}
 
 /* The tags that are not FORM_NONE, by slot. The multiplier was searched for
@@ -219,6 +219,7 @@ static const struct {
     TAG_FORM(FORM_INLINE, 's', 't', 'r', 'o', 'n', 'g'),
     TAG_FORM(FORM_INLINE, 'o', 'u', 't', 'p', 'u', 't'),
     TAG_FORM(FORM_INLINE, 't', 's', 'p', 'a', 'n'),
+    TAG_FORM(FORM_INLINE, 't', 'e', 'x', 't', 'p', 'a', 't', 'h'),
     TAG_FORM(FORM_INLINE, 'd', 'e', 'l'),
     TAG_FORM(FORM_INLINE, 'i', 'n', 's'),
     TAG_FORM(FORM_INLINE, 'b', 'i', 'g'),

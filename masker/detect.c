@@ -880,23 +880,37 @@ static size_t header_value(const text_view *v, size_t k, size_t *start)
     return e - k >= 6 && digit ? e : 0;
 }
 
-/* The end of a value quoted with ' or " (or \" of JSON held in the string)
- * that starts at k, past blanks; *start is its first byte. 0 if none. */
+/* The length of the run of backslashes at k. */
+static size_t backslashes_at(const text_view *v, size_t k)
+{
+    size_t n = 0;
+    while (k + n < v->n && v->s[k + n] == '\\')
+        n++;
+    return n;
+}
+
+/*
+ * The end of a value quoted with ' or " that starts at k, past blanks;
+ * *start is its first byte. 0 if none. JSON held in a string quotes with
+ * \", and JSON held in a string in JSON held in a string with \\\" (a
+ * request body logged as a string): the value ends at the same run of
+ * backslashes and quote; any other run before a quote is its content.
+ */
 static size_t quoted_value(const text_view *v, size_t k, size_t *start)
 {
     while (k < v->n && v->s[k] == ' ')
         k++;
-    bool nested = k + 1 < v->n && v->s[k] == '\\' && v->s[k + 1] == '"';
-    uint8_t quote = nested ? '"' : k < v->n ? v->s[k] : 0;
-    if (quote != '"' && quote != '\'')
+    size_t depth = backslashes_at(v, k); /* 0, 1, 3, 7...: the escapes of each level */
+    uint8_t quote = k + depth < v->n ? v->s[k + depth] : 0;
+    if (quote != '"' && !(quote == '\'' && !depth))
         return 0;
-    *start = k + 1 + nested;
-    for (size_t e = *start; e < v->n; e++) {
-        bool closes =
-            nested ? v->s[e] == '\\' && e + 1 < v->n && v->s[e + 1] == '"' : v->s[e] == quote;
-        if (closes)
+    *start = k + depth + 1;
+    for (size_t e = *start; e < v->n;) {
+        size_t run = backslashes_at(v, e);
+        if (run == depth && e + run < v->n && v->s[e + run] == quote)
             return e > *start ? e : 0;
-        e += v->s[e] == '\\'; /* an escaped byte */
+        /* past a byte, or a run and, at the top level, the byte it escapes */
+        e += run ? run + (depth == 0 && run % 2) : 1;
     }
     return 0;
 }
@@ -1034,13 +1048,12 @@ static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *e
         return 0;
     if (!header && !json && !(end = assigned_value(v, k, &start)))
         return 0;
-    if (json) {
+    if (json && !(end = quoted_value(v, k, &start))) { /* "...", \"...\" a level down... */
         while (k < v->n && v->s[k] == ' ')
             k++;
-        bool quoted = k < v->n && v->s[k] == '"';
-        start = quoted ? k + 1 : k;
-        if ((end = value_end(v, start, quoted)) == start)
-            return 0;
+        start = k;
+        if ((k < v->n && v->s[k] == '\\') || (end = value_end(v, start, false)) == start)
+            return 0; /* an empty \"\" one level down, or nothing */
     }
     count(c, MASKER_SECRET);
     *err = mask_chars(c, v, start, end, "");

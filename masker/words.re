@@ -354,6 +354,8 @@ static bool secret_part_at(const unsigned char *p)
       | "authorization" | "authtoken" | "bearer" | "cookie" | "sessionid" | "sessid"
       | "csrf" | "xsrf" | "jwt" | "creditcard" | "cardnumber" | "ccnumber"
       | "cvv" | "cvc" | "cvn" | "ccv" | "cav2" | "cardcode" | "securitycode" | "cryptogram"
+      | "cardholder" | "nameoncard" | "ccname" | "ccexp" | "cardexp" | "expmonth" | "expyear"
+      | "expirymonth" | "expiryyear" | "expirationmonth" | "expirationyear" | "expdate"
       | "cardverification" | "verificationvalue" | "iban" | "socialsecurity"
       | "totp" | "twofactor" | "verificationcode" | "smscode" | "recoverycode"
       | "backupcode" | "securityanswer" | "securityquestionanswer" | "onetimecode"

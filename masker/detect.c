@@ -921,29 +921,36 @@ static bool word_is(const text_view *v, size_t at, size_t len, const char *word)
     return ascii_word_is((const char *)v->s + at, len, word);
 }
 
-/* Where the quoted key `"word"` is in v[k, to), or NULL. */
-static const uint8_t *quoted_key(const text_view *v, size_t k, size_t to, const char *word)
+/* Where the closing quote (with the escapes of its level: \", \\\") that
+ * starts at k ends, before `to`; 0 if none starts there. */
+static size_t closing_quote_end(const text_view *v, size_t k, size_t to)
 {
-    size_t n = strlen(word);
+    size_t run = backslashes_at(v, k);
+    return k + run < to && v->s[k + run] == '"' ? k + run + 1 : 0;
+}
+
+/* Where the quoted key `"word"` (or `\"word\"`, a level down) ends in
+ * v[k, to), past its closing quote; 0 if it is not there. */
+static size_t quoted_key_end(const text_view *v, size_t k, size_t to, const char *word)
+{
+    size_t n = strlen(word), end;
     for (const uint8_t *p = v->s + k; (p = memmem(p, to - (size_t)(p - v->s), word, n)); p++)
-        if (p > v->s + k && p[-1] == '"' && p + n < v->s + to && p[n] == '"')
-            return p - 1;
-    return NULL;
+        if (p > v->s + k && p[-1] == '"' &&
+            (end = closing_quote_end(v, (size_t)(p - v->s) + n, to)))
+            return end;
+    return 0;
 }
 
 /* Whether the member `"key": "..."` in v[k, from) names a secret. */
 static bool member_names_secret(const text_view *v, size_t k, size_t from, const char *key)
 {
-    const uint8_t *at = quoted_key(v, k, from, key);
-    if (!at)
+    size_t s = quoted_key_end(v, k, from, key), start;
+    if (!s)
         return false;
-    size_t s = (size_t)(at - v->s) + strlen(key) + 2; /* past the key's closing quote */
     while (s < from && (v->s[s] == ':' || v->s[s] == ' '))
         s++;
-    size_t e = s < from && v->s[s] == '"' ? ++s : from;
-    while (e < from && v->s[e] != '"' && v->s[e] != '\\')
-        e++;
-    return e < from && e > s && secret_name_like((const char *)v->s + s, e - s);
+    size_t e = quoted_value(v, s, &start);
+    return e && e < from && secret_name_like((const char *)v->s + start, e - start);
 }
 
 /*
@@ -1039,6 +1046,8 @@ static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *e
         (k >= v->n || v->s[k] != ' ' || !(end = header_value(v, k, &start))))
         return 0;
     size_t name_end = json ? i - 1 : assigned_name_end(v, i), from;
+    while (json && name_end > 0 && v->s[name_end - 1] == '\\') /* \"value\": a level down */
+        name_end--;
     if (!name_before(v, name_end, &from) || (json && (from == 0 || v->s[from - 1] != '"')))
         return 0;
     if (!secret_name_like((const char *)v->s + from, name_end - from) &&

@@ -428,6 +428,9 @@ static size_t try_ipv6(scan_ctx *c, const text_view *v, size_t i, int *err)
         e++;
     while (e > i + 1 && v->s[e - 1] == '.')
         e--;
+    if (s > 0 && ident_char(v->s[s - 1]) && v->s[s - 1] != ':') /* "ipv6:2001:...": */
+        while (s < i && v->s[s] != ':')                         /* a label ending in hex digits */
+            s++;
     if (s < e && v->s[s] == ':' && (s + 1 >= e || v->s[s + 1] != ':'))
         s++; /* "ip:2001:..." - the colon is the label's */
     if ((s > 0 && ident_char(v->s[s - 1]) && v->s[s - 1] != ':') ||

@@ -269,11 +269,33 @@ static bool card_shaped(const char *v, size_t len)
     return slots >= 13 && slots <= 19;
 }
 
+/*
+ * A placeholder drawn as a security code or PIN: three or four x, *, # or
+ * bullets ("•••", "***", "XXX"), and nothing else but spaces. ("123"
+ * could be a quantity: digits do not count.)
+ */
+static bool code_shaped(const char *v, size_t len)
+{
+    size_t slots = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch == 'x' || ch == 'X' || ch == '*' || ch == '#')
+            slots++;
+        else if (ch == 0xe2 && i + 2 < len &&
+                 ((v[i + 1] == '\x80' && v[i + 2] == '\xa2') || /* U+2022 BULLET */
+                  (v[i + 1] == '\x97' && v[i + 2] == '\x8f')))  /* U+25CF BLACK CIRCLE */
+            slots++, i += 2;
+        else if (ch != ' ')
+            return false;
+    }
+    return slots >= 3 && slots <= 4;
+}
+
 bool card_label_like(const char *v, size_t len)
 {
     char buf[UNESCAPED_MAX];
     v = unescaped(v, &len, buf);
-    if (card_shaped(v, len) || native_word(v, len, NATIVE_CARD_WORDS,
+    if (card_shaped(v, len) || code_shaped(v, len) || native_word(v, len, NATIVE_CARD_WORDS,
                                           sizeof NATIVE_CARD_WORDS / sizeof NATIVE_CARD_WORDS[0]))
         return true;
     unsigned char norm[WORDS_MAX];

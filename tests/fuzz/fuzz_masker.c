@@ -196,19 +196,49 @@ static size_t char_reference(const unsigned char *b, size_t n, uint32_t *cp)
     return k + 1;
 }
 
+static bool percent_escape_at(const char *s, size_t i, size_t n)
+{
+    return s[i] == '%' && i + 2 < n && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0;
+}
+
+/*
+ * Percent-decoding of the run of "%XX" escapes at s[i], into bytes at m:
+ * each UTF-8 sequence they spell, or an escape as it is written when its
+ * byte starts none ("%B4111..." of a card reader's track: decodeURIComponent
+ * refuses it, and the digits read as written). Returns the run's end.
+ */
+static size_t percent_run(const char *s, size_t i, size_t n, unsigned char *bytes, size_t *m)
+{
+    unsigned char run[64];
+    size_t from = i, k = 0;
+    for (; k < sizeof run && percent_escape_at(s, i, n); i += 3)
+        run[k++] = (unsigned char)(hex_digit(s[i + 1]) << 4 | hex_digit(s[i + 2]));
+    for (size_t r = 0; r < k;) {
+        uint32_t cp;
+        size_t len = utf8_decode(run + r, k - r, &cp);
+        if (len) {
+            memcpy(bytes + *m, run + r, len);
+            *m += len;
+            r += len;
+        } else {
+            memcpy(bytes + *m, s + from + 3 * r, 3);
+            *m += 3;
+            r++;
+        }
+    }
+    return i;
+}
+
 /* The string read into out[] (one entry per visible character); returns how many. */
 static size_t read_string(const char *s, size_t n, int *out)
 {
     unsigned char *bytes = malloc(n + 1);
     size_t m = 0, count = 0;
-    for (size_t i = 0; i < n; i++) { /* percent-decoding first */
-        if (s[i] == '%' && i + 2 < n && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-            bytes[m++] = (unsigned char)(hex_digit(s[i + 1]) << 4 | hex_digit(s[i + 2]));
-            i += 2;
-        } else {
-            bytes[m++] = (unsigned char)s[i];
-        }
-    }
+    for (size_t i = 0; i < n;) /* percent-decoding first */
+        if (percent_escape_at(s, i, n))
+            i = percent_run(s, i, n, bytes, &m);
+        else
+            bytes[m++] = (unsigned char)s[i++];
     for (size_t i = 0; i < m;) {
         uint32_t cp;
         size_t len = char_reference(bytes + i, m - i, &cp);

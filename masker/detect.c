@@ -2010,6 +2010,23 @@ static int mask_number(scan_ctx *c, const json_tok *t, enum field_mask how)
     return err;
 }
 
+int detect_mask_to_null(scan_ctx *c, const json_tok *t)
+{
+    uint32_t start = t->start, len = t->len;
+    if (t->kind == TOK_STR)
+        start--, len += 2; /* with its quotes */
+    else if (t->kind == TOK_NUM)
+        len = number_len(c, t);
+    else if (t->kind != TOK_TRUE && t->kind != TOK_FALSE)
+        return VEIL_OK;
+    count(c, MASKER_FIELD);
+    if (len < 4) /* "": queued, as it lengthens the batch */
+        return edit_push(c->edits, start, len, "null", 4, EDIT_NOT_IN_STRING);
+    memcpy(c->json + start, "null", 4);
+    memset(c->json + start + 4, ' ', len - 4); /* JSON allows blanks after a value */
+    return VEIL_OK;
+}
+
 int detect_mask_field(scan_ctx *c, const json_tok *t, enum field_mask how)
 {
     if (t->kind == TOK_NUM) {

@@ -447,6 +447,10 @@ int detect_split_cards(scan_ctx *ctx, const text_part *parts, size_t n) VEIL_MUS
 /* Masks string t (a number becomes a string of '*'). */
 int detect_mask_field(scan_ctx *ctx, const json_tok *t, enum field_mask how) VEIL_MUST_CHECK;
 
+/* Replaces value t (a string, number, true or false) by null: the checked
+ * or selected state of a sensitive field, which a replay then draws off. */
+int detect_mask_to_null(scan_ctx *ctx, const json_tok *t) VEIL_MUST_CHECK;
+
 int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t rep_len,
               uint32_t quote) VEIL_MUST_CHECK;
 

@@ -488,8 +488,6 @@ static bool structural_attribute(const char *name, size_t n)
                                 WORD("disabled"),
                                 WORD("readonly"),
                                 WORD("required"),
-                                WORD("checked"),
-                                WORD("selected"),
                                 WORD("multiple"),
                                 WORD("width"),
                                 WORD("height"),
@@ -664,9 +662,16 @@ static bool inline_picture(const walk *w, const json_tok *v, const char *name, s
     return end - url >= 5 && !strncasecmp(url, "data:", 5);
 }
 
+/* The checked or selected state of a field (a boolean, or "" when a page
+ * sets the attribute): under a sensitive element, the answer it gives. */
+static int mask_state(walk *w, uint32_t v)
+{
+    return mark(w, v) ? detect_mask_to_null(&w->scan, &w->tape->tok[v]) : VEIL_OK;
+}
+
 /* Everything a sensitive element carries beside its value: title, alt,
- * aria-*, placeholder, data-*, a link's target, a picture held in its src
- * and the rest of what is not structural. */
+ * aria-*, placeholder, data-*, a link's target, a picture held in its src,
+ * a box's checked state and the rest of what is not structural. */
 static int mask_descriptive_attributes(walk *w, uint32_t attrs)
 {
     const json_tok *t = w->tape->tok;
@@ -677,8 +682,10 @@ static int mask_descriptive_attributes(walk *w, uint32_t attrs)
         char buf[64];
         size_t n;
         const char *name = key_name(w, &t[i], buf, sizeof buf, &n);
-        if ((!structural_attribute(name, n) && !fragment_link(w, &t[i], name, n)) ||
-            inline_picture(w, &t[i], name, n))
+        if (ascii_word_is(name, n, "checked") || ascii_word_is(name, n, "selected"))
+            err = mask_state(w, i);
+        else if ((!structural_attribute(name, n) && !fragment_link(w, &t[i], name, n)) ||
+                 inline_picture(w, &t[i], name, n))
             err = mask_whole(w, i, MASK_VALUE);
     }
     return err;
@@ -1746,11 +1753,15 @@ static int input_event(walk *w, uint32_t data, uint32_t id_value)
         state = state_above(w, parent);
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
+    bool secret = !known || (flags & (NF_SENSITIVE | NF_PASSWORD | NF_CARD)) ||
+                  (state & (IN_SENSITIVE | IN_HOLDER_MASKED | IN_UNKNOWN));
     for (uint32_t k = data + 1; k < t[data].end && !err; k = tok_after(t, k)) {
-        if (t[k].key == RR_KEY_SOURCE || t[k].key == RR_KEY_ID || t[k].kind == TOK_TRUE ||
-            t[k].kind == TOK_FALSE || t[k].kind == TOK_NULL)
-            continue; /* isChecked, userTriggered */
-        err = known ? element_value(w, k, flags, state) : mask_value(w, k, MASK_VALUE, false);
+        if (t[k].key == RR_KEY_SOURCE || t[k].key == RR_KEY_ID || t[k].kind == TOK_NULL)
+            continue;
+        if (t[k].kind == TOK_TRUE || t[k].kind == TOK_FALSE) /* isChecked, userTriggered */
+            err = secret ? mask_state(w, k) : VEIL_OK;
+        else
+            err = known ? element_value(w, k, flags, state) : mask_value(w, k, MASK_VALUE, false);
     }
     return err;
 }

@@ -16,6 +16,9 @@ NAME.json, which says what must not survive:
                  for a card, no more than its first 6 digits may survive
   present        strings some output string must still contain, unchanged
                  (over-masking breaks replays)
+  hidden_states  node ids of sensitive checkboxes, radios and options whose
+                 state must not survive: no true or false isChecked in an
+                 input event, no checked or selected attribute but null
 
 Digits are also checked in JSON numbers, and across the concatenated strings
 of each event, so a card split over sibling text nodes counts.
@@ -190,7 +193,8 @@ def with_policy(spec, policy):
     return {"class": spec["class"],
             "config": site + "\n" + policy + "\n" + page + pages,
             "absent": spec.get("absent", []) if keep_all else [],
-            "absent_digits": spec.get("absent_digits", []) if keep_all else cards}
+            "absent_digits": spec.get("absent_digits", []) if keep_all else cards,
+            "hidden_states": spec.get("hidden_states", []) if keep_all else []}
 
 
 def escaped(text):
@@ -247,6 +251,26 @@ FORMS = [("", None), (" [escaped]", escaped), (" [pretty-printed]", pretty),
          (" [JSON Lines, CRLF]", json_lines)]
 
 
+def shown_state(v, ids):
+    """A node of ids whose checked or selected state v still shows, or None."""
+    if isinstance(v, Members):
+        if v.get("id") in ids:
+            if isinstance(v.get("isChecked"), bool):
+                return "isChecked %s of node %s" % (v.get("isChecked"), v.get("id"))
+            attrs = v.get("attributes")
+            for key, x in attrs if isinstance(attrs, Members) else []:
+                if key in ("checked", "selected") and x is not None:
+                    return "%s=%r of node %s" % (key, x, v.get("id"))
+        items = [x for _, x in v]
+    else:
+        items = v if isinstance(v, list) else []
+    for x in items:
+        found = shown_state(x, ids)
+        if found:
+            return found
+    return None
+
+
 def check_case(veil, cases, name, spec=None, form=None):
     if spec is None:
         with open(os.path.join(cases, name + ".json"), encoding="utf-8") as f:
@@ -282,6 +306,9 @@ def check_case(veil, cases, name, spec=None, form=None):
                 return "digits of %s survive across the strings of one event" % secret
         if leaked_digits(secret, digits_of("".join(typed_values(docs)))):
             return "digits of %s survive across the values typed into several fields" % secret
+    shown = shown_state(docs, set(spec.get("hidden_states", [])))
+    if shown:
+        return "the state survives: " + shown
     for keep in spec.get("present", []):
         if not any(keep in s for s in all_strings):
             return "%r was changed or lost (over-masking)" % keep

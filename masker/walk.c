@@ -1323,7 +1323,7 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
         w->scan.findings->count[MASKER_SHAPE]++;
         flags |= NF_SENSITIVE;
     }
-    if (form_field(form)) {
+    if (form_field(form) || (flags & NF_INPUT)) { /* a contenteditable box too */
         if (*state & IN_CARD_LABEL)
             flags |= NF_CARD; /* inside <label>Card number ...</label> */
         if (*state & IN_SECRET_LABEL)

@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,11 +28,48 @@ const char *masker_finding_name(enum masker_finding kind)
     return (unsigned)kind < MASKER_FINDING_COUNT ? FINDING_NAMES[kind] : "unknown";
 }
 
+/* Whether url starts with a scheme ("https:", "about:"). */
+static bool has_scheme(const char *url, size_t len)
+{
+    size_t k = 0;
+    while (k < len &&
+           (isalnum((unsigned char)url[k]) || url[k] == '+' || url[k] == '-' || url[k] == '.'))
+        k++;
+    return k > 0 && k < len && url[k] == ':' && isalpha((unsigned char)url[0]);
+}
+
+/* How much of the page's URL a reference relative to it keeps: all but
+ * the fragment ("#/pay"), all but the query and fragment ("?step=2"), or
+ * up to the last '/' of its path ("payment" from "/checkout/cart"). */
+static size_t kept_of_base(const char *base, char first)
+{
+    size_t end = strcspn(base, first == '#' ? "#" : "?#");
+    if (first == '?' || first == '#')
+        return end;
+    const char *path = strstr(base, "://");
+    path = path ? path + 3 + strcspn(path + 3, "/\\") : base;
+    size_t k = end;
+    while (k > (size_t)(path - base) && base[k - 1] != '/' && base[k - 1] != '\\')
+        k--;
+    return k;
+}
+
 void session_set_url(masker_session *s, const char *url, size_t len)
 {
-    if (len >= sizeof s->url)
-        len = sizeof s->url - 1;
-    memcpy(s->url, url, len);
+    char joined[sizeof s->url];
+    size_t keep = 0;
+    /* relative to the page, as a custom snippet may send it: resolved */
+    if (len && s->url[0] && !has_scheme(url, len) && url[0] != '/' && url[0] != '\\') {
+        keep = kept_of_base(s->url, url[0]);
+        memcpy(joined, s->url, keep);
+        if (keep && joined[keep - 1] != '/' && url[0] != '?' && url[0] != '#')
+            joined[keep++] = '/'; /* "https://shop.example" and "pay" */
+    }
+    if (len >= sizeof joined - keep)
+        len = sizeof joined - keep - 1;
+    memcpy(joined + keep, url, len);
+    len += keep;
+    memcpy(s->url, joined, len);
     s->url[len] = '\0';
     masker_site_resolve(s->site, s->url, len, &s->policy);
 }

@@ -459,6 +459,33 @@ static bool page_matches(const char *glob, const char *url, const char *path)
     return fnmatch(glob, other, HOW) == 0;
 }
 
+/*
+ * The first page section whose glob matches the page at url (NULL if none).
+ * A URL that starts with two slashes and no scheme is read both ways: as
+ * protocol-relative ("//shop.example/checkout") and as a path with a
+ * doubled slash ("//checkout;jsessionid=A1", a location.pathname); an
+ * override nearly always masks more, so either reading that matches counts.
+ */
+static const page_override *page_of(const masker_site *site, const char *url, size_t len)
+{
+    char whole[2048], path[2048], relative[2048] = "";
+    size_t n = len < sizeof whole - 1 ? len : sizeof whole - 1;
+    memcpy(whole, url, n);
+    whole[n] = '\0';
+    url_path(whole, n, path, sizeof path);
+    if (n >= 2 && is_slash(whole[0]) && is_slash(whole[1])) {
+        char absolute[2048];
+        int k = snprintf(absolute, sizeof absolute, "https:%s", whole);
+        if (k > 0 && (size_t)k < sizeof absolute)
+            url_path(absolute, (size_t)k, relative, sizeof relative);
+    }
+    for (int i = 0; i < site->n_pages; i++)
+        if (page_matches(site->pages[i].glob, whole, path) ||
+            (relative[0] && page_matches(site->pages[i].glob, whole, relative)))
+            return &site->pages[i];
+    return NULL;
+}
+
 /* NULL for an empty list: the walk skips selector matching when all are. */
 static const selector_list *unless_empty(const selector_list *list)
 {
@@ -475,17 +502,8 @@ void masker_site_resolve(const masker_site *site, const char *url, size_t url_le
     out->record_pii = site->base.record_pii == 1;
     out->mask[0] = unless_empty(&site->base.mask);
     out->allow[0] = unless_empty(&site->base.allow);
-    if (!url || !site->n_pages)
-        return;
-    char path[2048], whole[2048];
-    url_path(url, url_len, path, sizeof path);
-    size_t n = url_len < sizeof whole - 1 ? url_len : sizeof whole - 1;
-    memcpy(whole, url, n);
-    whole[n] = '\0';
-    for (int i = 0; i < site->n_pages; i++) {
-        const page_override *po = &site->pages[i];
-        if (!page_matches(po->glob, whole, path))
-            continue;
+    const page_override *po = url && site->n_pages ? page_of(site, url, url_len) : NULL;
+    if (po) {
         if (po->v.ip_octets >= 0)
             out->ip_octets = po->v.ip_octets;
         if (po->v.record_inputs >= 0)
@@ -494,7 +512,6 @@ void masker_site_resolve(const masker_site *site, const char *url, size_t url_le
             out->record_pii = po->v.record_pii;
         out->mask[1] = unless_empty(&po->v.mask);
         out->allow[1] = unless_empty(&po->v.allow);
-        return; /* first matching page wins */
     }
 }
 
@@ -581,13 +598,8 @@ void masker_site_hints(const masker_site *site, const char *url, masker_hints *o
     memset(out, 0, sizeof *out);
     out->record_inputs = p.record_inputs;
     out->record_pii = p.record_pii;
-    const policy_values *page = NULL;
-    char path[2048];
-    if (url)
-        url_path(url, strlen(url), path, sizeof path);
-    for (int i = 0; url && i < site->n_pages && !page; i++)
-        if (page_matches(site->pages[i].glob, url, path))
-            page = &site->pages[i].v;
+    const page_override *po = url ? page_of(site, url, strlen(url)) : NULL;
+    const policy_values *page = po ? &po->v : NULL;
     const char *parts[2] = {site->base.mask_text, page ? page->mask_text : NULL};
     size_t at = 0;
     for (int i = 0; i < 2; i++) {

@@ -1879,13 +1879,16 @@ static bool string_is(walk *w, uint32_t v, const char *want)
     return same;
 }
 
-/* The URL in a navigation payload written as an object ({"href": ...} or
- * {"url": ...}, as a site's own code may send it): its last "href", else
- * its "url", else 0. */
+/* The URL in a navigation payload written as an object, as a site's own
+ * code may send it: its last "href", else "url", "location", "pathname" or
+ * "path" (relative to the page, read as such), else 0. */
 static uint32_t url_member(walk *w, uint32_t payload)
 {
-    uint32_t href = member(w, payload, "href");
-    return href ? href : member(w, payload, "url");
+    static const char *const names[] = {"href", "url", "location", "pathname", "path"};
+    uint32_t v = 0;
+    for (size_t k = 0; k < sizeof names / sizeof names[0] && !v; k++)
+        v = member(w, payload, names[k]);
+    return v;
 }
 
 /* The custom event the snippet sends when a single-page app changes URL. */

@@ -60,13 +60,14 @@ void session_set_url(masker_session *s, const char *url, size_t len)
     size_t keep = 0;
     /* relative to the page, as a custom snippet may send it: resolved */
     if (len && s->url[0] && !has_scheme(url, len) && url[0] != '/' && url[0] != '\\') {
-        keep = kept_of_base(s->url, url[0]);
+        keep = kept_of_base(s->url, url[0]); /* < sizeof joined: s->url's length at most */
         memcpy(joined, s->url, keep);
-        if (keep && joined[keep - 1] != '/' && url[0] != '?' && url[0] != '#')
+        if (keep && keep + 1 < sizeof joined && joined[keep - 1] != '/' && url[0] != '?' &&
+            url[0] != '#')
             joined[keep++] = '/'; /* "https://shop.example" and "pay" */
     }
-    if (len >= sizeof joined - keep)
-        len = sizeof joined - keep - 1;
+    if (len > sizeof joined - 1 - keep) /* a URL too long is cut, as before */
+        len = sizeof joined - 1 - keep;
     memcpy(joined + keep, url, len);
     len += keep;
     memcpy(s->url, joined, len);

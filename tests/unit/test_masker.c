@@ -719,6 +719,52 @@ static void page_overrides_read_the_path_as_servers_do(void **state)
     masker_site_free(site);
 }
 
+/* A navigation the snippet (or a site's own code) sends relative to the page
+ * is resolved against it; a page URL at the length limit is cut, not
+ * overrun, when a relative one is joined to it. */
+static void relative_navigations_resolve_against_the_page(void **state)
+{
+    (void)state;
+    masker_site *site = site_with("record_inputs=true");
+    const char *why;
+    assert_int_equal(masker_site_set(site, "/checkout/*", "record_inputs", "false", &why), VEIL_OK);
+    static const char batch[] =
+        "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{\"type\":2,"
+        "\"tagName\":\"input\",\"attributes\":{},\"id\":2,\"childNodes\":[]}]}},\"timestamp\":1},"
+        "{\"type\":5,\"data\":{\"tag\":\"veil-url\",\"payload\":\"%s\"},\"timestamp\":2},"
+        "{\"type\":3,\"data\":{\"source\":5,\"text\":\"Jane\",\"id\":2},\"timestamp\":3}]";
+    static const struct {
+        const char *page, *to;
+        bool recorded;
+    } cases[] = {
+        {"https://shop.example/shop/item", "../checkout/pay", false},
+        {"https://shop.example/checkout/cart", "payment", false},
+        {"https://shop.example", "checkout/pay", false},
+        {"https://shop.example/shop/item", "item2?checkout/pay", true},
+        {"https://shop.example/checkout/pay", "?step=2", false},
+        {"https://shop.example/shop/", "//shop.example/checkout/pay", false},
+    };
+    char in[1024];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        masker_session *s = masker_session_new(site, cases[i].page);
+        snprintf(in, sizeof in, batch, cases[i].to);
+        char *out = mask_in(s, in);
+        if ((strstr(out, "\"Jane\"") != NULL) != cases[i].recorded)
+            fail_msg("%s then %s: %s", cases[i].page, cases[i].to, out);
+        free(out);
+        masker_session_free(s);
+    }
+    char page[2048 + 64]; /* past the session's URL buffer (internal.h: MASKER_URL_MAX) */
+    memset(page, 'a', sizeof page - 1);
+    memcpy(page, "https://", 8); /* a host name only: no slash to cut at */
+    page[sizeof page - 1] = '\0';
+    masker_session *s = masker_session_new(site, page);
+    snprintf(in, sizeof in, batch, "pay");
+    free(mask_in(s, in));
+    masker_session_free(s);
+    masker_site_free(site);
+}
+
 static void malformed_json_is_rejected_with_offset(void **state)
 {
     (void)state;
@@ -857,6 +903,7 @@ int main(void)
         cmocka_unit_test(remembered_states_follow_changes_in_the_same_batch),
         cmocka_unit_test(meta_href_picks_page_policy_and_is_scanned),
         cmocka_unit_test(page_overrides_read_the_path_as_servers_do),
+        cmocka_unit_test(relative_navigations_resolve_against_the_page),
         cmocka_unit_test(malformed_json_is_rejected_with_offset),
         cmocka_unit_test(truncations_never_read_past_the_end),
         cmocka_unit_test(state_for_ten_thousand_nodes_is_small),

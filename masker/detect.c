@@ -174,7 +174,7 @@ typedef struct {
     scan_ctx *c;
     const text_view *v;
     bool found;
-    size_t track_end; /* past the magnetic-stripe data after a card, or 0 */
+    size_t track_end; /* past the magnetic-stripe data or security code after a card, or 0 */
 } card_hits;
 
 /*
@@ -201,16 +201,66 @@ static size_t track_rest(const text_view *v, size_t from, size_t to)
     return e;
 }
 
+static size_t digits_run(const text_view *v, size_t k)
+{
+    size_t n = 0;
+    while (k + n < v->n && is_digit(v->s[k + n]))
+        n++;
+    return n;
+}
+
+/* Past the blanks and delimiters between the fields of pasted card details. */
+static size_t past_field_separators(const text_view *v, size_t k)
+{
+    while (k < v->n && (v->s[k] == ' ' || v->s[k] == '\t' || v->s[k] == '|' || v->s[k] == ',' ||
+                        v->s[k] == ';' || v->s[k] == ':'))
+        k++;
+    return k;
+}
+
+/*
+ * A security code written after a card and its expiry, as a visitor pastes
+ * the three ("4111 1111 1111 1111 12/29 737", "...|0329|737"): the 3-4
+ * digits after an expiry MM/YY, MM/YYYY, MM-YY or MMYY that follows the
+ * card at k, maybe after a word ("exp 12/29"). Its end, with its start in
+ * *start; 0 if none.
+ */
+static size_t code_after_card(const text_view *v, size_t k, size_t *start)
+{
+    k = past_field_separators(v, k);
+    size_t word = 0; /* "exp 12/29", "Ablauf: 12/29" */
+    while (k + word < v->n && word < 10 && is_alpha(v->s[k + word]))
+        word++;
+    if (word && k + word < v->n && !is_digit(v->s[k + word]))
+        k = past_field_separators(v, k + word + (v->s[k + word] == '.'));
+    size_t month = digits_run(v, k), year = 0;
+    if (month == 2 && k + 2 < v->n && (v->s[k + 2] == '/' || v->s[k + 2] == '-'))
+        year = digits_run(v, k + 3);
+    unsigned mm = month >= 2 ? (unsigned)(v->s[k] - '0') * 10 + (unsigned)(v->s[k + 1] - '0') : 0;
+    if (mm < 1 || mm > 12 || !((month == 2 && (year == 2 || year == 4)) || month == 4))
+        return 0;
+    k = past_field_separators(v, k + (month == 4 ? 4 : 3 + year));
+    size_t code = digits_run(v, k);
+    if (code < 3 || code > 4)
+        return 0;
+    *start = k;
+    return k + code;
+}
+
 static int on_card(void *user, uint32_t from, uint32_t to)
 {
     card_hits *h = user;
     h->found = true;
     count(h->c, h->c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE);
     int err = mask_digits(h->c, h->v, from, to);
-    size_t rest = track_rest(h->v, from, to);
+    size_t rest = track_rest(h->v, from, to), code, code_end;
     if (!err && rest) {
         err = mask_chars(h->c, h->v, to + 1, rest, "");
         h->track_end = rest;
+    } else if (!err && (code_end = code_after_card(h->v, to, &code))) {
+        count(h->c, MASKER_SECRET);
+        err = mask_digits(h->c, h->v, code, code_end);
+        h->track_end = code_end > h->track_end ? code_end : h->track_end;
     }
     return err;
 }

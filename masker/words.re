@@ -249,53 +249,48 @@ static const char *const NATIVE_CARD_WORDS[] = {
 };
 
 /*
- * A placeholder drawn as a card number: 13 to 19 digits, x, *, # or
- * bullets in groups ("1234 1234 1234 1234", as Stripe writes it; "XXXX-
- * XXXX-XXXX-XXXX", "•••• •••• •••• ••••"), and nothing else but spaces and
- * hyphens.
+ * The slots of a placeholder drawn as a number: digits (also counted in
+ * *digits), x, *, # and bullets (U+2022, U+25CF), with spaces and hyphens
+ * between them; -1 when anything else stands in it.
  */
-static bool card_shaped(const char *v, size_t len)
+static int drawn_slots(const char *v, size_t len, size_t *digits)
 {
-    size_t slots = 0;
+    int slots = 0;
+    *digits = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)v[i];
-        if ((ch >= '0' && ch <= '9') || ch == 'x' || ch == 'X' || ch == '*' || ch == '#')
-            slots++;
-        else if (ch == 0xe2 && i + 2 < len && v[i + 1] == '\x80' && v[i + 2] == '\xa2')
-            slots++, i += 2; /* U+2022 BULLET */
-        else if (ch != ' ' && ch != '-')
-            return false;
-    }
-    return slots >= 13 && slots <= 19;
-}
-
-/*
- * A placeholder drawn as a security code or PIN: three or four x, *, # or
- * bullets ("•••", "***", "XXX"), and nothing else but spaces. ("123"
- * could be a quantity: digits do not count.)
- */
-static bool code_shaped(const char *v, size_t len)
-{
-    size_t slots = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)v[i];
-        if (ch == 'x' || ch == 'X' || ch == '*' || ch == '#')
+        if (ch >= '0' && ch <= '9')
+            slots++, (*digits)++;
+        else if (ch == 'x' || ch == 'X' || ch == '*' || ch == '#')
             slots++;
         else if (ch == 0xe2 && i + 2 < len &&
                  ((v[i + 1] == '\x80' && v[i + 2] == '\xa2') || /* U+2022 BULLET */
                   (v[i + 1] == '\x97' && v[i + 2] == '\x8f')))  /* U+25CF BLACK CIRCLE */
             slots++, i += 2;
-        else if (ch != ' ')
-            return false;
+        else if (ch != ' ' && ch != '-')
+            return -1;
     }
-    return slots >= 3 && slots <= 4;
+    return slots;
+}
+
+/*
+ * A placeholder drawn as a card number, 13 to 19 slots ("1234 1234 1234
+ * 1234", as Stripe writes it; "XXXX-XXXX-XXXX-XXXX", "•••• •••• •••• ••••"),
+ * or as a security code or PIN, three or four slots that are no digits
+ * ("•••", "***", "XXX": "123" could be a quantity's).
+ */
+static bool card_shaped(const char *v, size_t len)
+{
+    size_t digits;
+    int slots = drawn_slots(v, len, &digits);
+    return (slots >= 13 && slots <= 19) || (slots >= 3 && slots <= 4 && !digits);
 }
 
 bool card_label_like(const char *v, size_t len)
 {
     char buf[UNESCAPED_MAX];
     v = unescaped(v, &len, buf);
-    if (card_shaped(v, len) || code_shaped(v, len) || native_word(v, len, NATIVE_CARD_WORDS,
+    if (card_shaped(v, len) || native_word(v, len, NATIVE_CARD_WORDS,
                                           sizeof NATIVE_CARD_WORDS / sizeof NATIVE_CARD_WORDS[0]))
         return true;
     unsigned char norm[WORDS_MAX];

@@ -82,13 +82,30 @@ static inline bool pattern_byte(unsigned char ch)
     return (unsigned char)(ch - '0') <= ':' - '0' || ch == '@' || ch == '=' || ch == '>';
 }
 
-/* The first bytes of UTF-8 sequences that can be a decimal digit of another
- * script (Arabic-Indic D9/DB, NKo DF, Devanagari to Tibetan E0, Myanmar to
- * Ol Chiki E1, Vai to Meetei EA, full-width EF, the supplementary planes F0). */
-static inline bool digit_lead_byte(unsigned char ch)
+/* Whether the UTF-8 sequence at s can be a digit: a decimal digit of
+ * another script (Arabic-Indic D9/DB, NKo DF, Devanagari to Tibetan E0,
+ * Myanmar to Ol Chiki E1, Vai to Meetei EA, full-width EF, the supplementary
+ * planes F0), or one drawn raised, lowered or circled (C2 B2/B3/B9, E2 81/82
+ * super- and subscripts, E2 91-93 enclosed, E2 9D/9E dingbats). */
+static inline bool digit_lead(const unsigned char *s)
 {
-    return ch == 0xd9 || ch == 0xdb || ch == 0xdf || ch == 0xe0 || ch == 0xe1 || ch == 0xea ||
-           ch == 0xef || ch == 0xf0;
+    switch (s[0]) {
+    case 0xd9:
+    case 0xdb:
+    case 0xdf:
+    case 0xe0:
+    case 0xe1:
+    case 0xea:
+    case 0xef:
+    case 0xf0:
+        return true;
+    case 0xc2:
+        return s[1] == 0xb2 || s[1] == 0xb3 || s[1] == 0xb9;
+    case 0xe2:
+        return s[1] == 0x81 || s[1] == 0x82 || (s[1] >= 0x91 && s[1] <= 0x93) || s[1] == 0x9d ||
+               s[1] == 0x9e;
+    }
+    return false;
 }
 
 /*
@@ -157,7 +174,7 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
             bmp_u | hi_sur lo_sur { f |= TOK_F_ESCAPED; seen = true; continue; }
             utf8_2 | utf8_3 | utf8_4 {
                 f &= (uint8_t)~TOK_F_ASCII;
-                seen |= patterns && digit_lead_byte(*s);
+                seen |= patterns && digit_lead(s);
                 continue;
             }
             [\x20-\x21\x23-\x5b\x5d-\x7f] {

@@ -34,7 +34,10 @@
 /* ---- code points --------------------------------------------------------- */
 
 /* The zero of every run of ten decimal digits in Unicode (General_Category
- * Nd), Unicode 14.0, generated from Python's unicodedata. */
+ * Nd): Unicode 14.0 as generated from Python's unicodedata, and the scripts
+ * Unicode 15.0 (Kawi, Nag Mundari) and 16.0 (Garay, Myanmar Pao and Eastern
+ * Pwo Karen, Sunuwar, Gurung Khema, Kirat Rai, outlined digits, Ol Onal)
+ * added. */
 static const uint32_t DIGIT_ZEROS[] = {
     0x0030,  0x0660,  0x06F0,  0x07C0,  0x0966,  0x09E6,  0x0A66,  0x0AE6,  0x0B66,  0x0BE6,
     0x0C66,  0x0CE6,  0x0D66,  0x0DE6,  0x0E50,  0x0ED0,  0x0F20,  0x1040,  0x1090,  0x17E0,
@@ -44,21 +47,58 @@ static const uint32_t DIGIT_ZEROS[] = {
     0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2,
     0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
 };
+static const uint32_t DIGIT_ZEROS_SINCE_15[] = {
+    0x10D40, 0x116D0, 0x116DA, 0x11BF0, 0x11F50, 0x16130, 0x16D70, 0x1CCF0, 0x1E4F0, 0x1E5F1,
+};
 
-/* The digit 0-9 that cp is, or -1. */
-static int digit_value(uint32_t cp)
+/*
+ * Digits drawn raised, lowered, circled, in parentheses or with a stop
+ * (General_Category No): a reader reads "④①①①" as 4111, and NFKC turns most
+ * of them into ASCII digits. Each run holds consecutive digits from `first`.
+ */
+static const struct {
+    uint32_t from, to;
+    uint8_t first;
+} DRAWN_DIGITS[] = {
+    {0x00B2, 0x00B3, 2},   {0x00B9, 0x00B9, 1},   {0x2070, 0x2070, 0},   {0x2074, 0x2079, 4},
+    {0x2080, 0x2089, 0},   {0x2460, 0x2468, 1},   {0x2474, 0x247C, 1},   {0x2488, 0x2490, 1},
+    {0x24EA, 0x24EA, 0},   {0x24F5, 0x24FD, 1},   {0x24FF, 0x24FF, 0},   {0x2776, 0x277E, 1},
+    {0x2780, 0x2788, 1},   {0x278A, 0x2792, 1},   {0x1F100, 0x1F100, 0}, {0x1F101, 0x1F10A, 0},
+    {0x1F10B, 0x1F10B, 0}, {0x1F10C, 0x1F10C, 0},
+};
+
+/* The digit 0-9 that cp is in a sorted list of zeros, or -1. */
+static int digit_in(const uint32_t *zeros, size_t n, uint32_t cp)
 {
-    size_t lo = 0, hi = sizeof DIGIT_ZEROS / sizeof DIGIT_ZEROS[0];
+    size_t lo = 0, hi = n;
     while (lo < hi) { /* the last zero <= cp */
         size_t mid = (lo + hi) / 2;
-        if (DIGIT_ZEROS[mid] <= cp)
+        if (zeros[mid] <= cp)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == 0 || cp - DIGIT_ZEROS[lo - 1] > 9)
+    if (lo == 0 || cp - zeros[lo - 1] > 9)
         return -1;
-    return (int)(cp - DIGIT_ZEROS[lo - 1]);
+    return (int)(cp - zeros[lo - 1]);
+}
+
+/* The digit 0-9 that cp is (a decimal digit, or one drawn otherwise), or -1. */
+static int digit_value(uint32_t cp)
+{
+    int d = digit_in(DIGIT_ZEROS, sizeof DIGIT_ZEROS / sizeof DIGIT_ZEROS[0], cp);
+    if (d >= 0 || cp < 0x10D40)
+        return d;
+    return digit_in(DIGIT_ZEROS_SINCE_15,
+                    sizeof DIGIT_ZEROS_SINCE_15 / sizeof DIGIT_ZEROS_SINCE_15[0], cp);
+}
+
+static int drawn_digit_value(uint32_t cp)
+{
+    for (size_t k = 0; k < sizeof DRAWN_DIGITS / sizeof DRAWN_DIGITS[0]; k++)
+        if (cp >= DRAWN_DIGITS[k].from && cp <= DRAWN_DIGITS[k].to)
+            return DRAWN_DIGITS[k].first + (int)(cp - DRAWN_DIGITS[k].from);
+    return -1;
 }
 
 /* What reading_of() answers besides an ASCII byte. The katakana prolonged
@@ -115,9 +155,13 @@ static int reading_of(uint32_t cp)
         if (cp == 0x58A || cp == 0x5BE || cp == 0x2D7) /* Armenian hyphen, Hebrew
                                                           maqaf, modifier minus */
             return '-';
+        if (cp == 0xB2 || cp == 0xB3 || cp == 0xB9) /* superscript 2, 3 and 1 */
+            return '0' + drawn_digit_value(cp);
         return shows_nothing(cp) ? READ_NOTHING : READ_AS_IS;
     }
     int d = digit_value(cp);
+    if (d < 0)
+        d = drawn_digit_value(cp);
     if (d >= 0)
         return '0' + d;
     if (cp >= 0xFF01 && cp <= 0xFF5E) /* full-width ASCII */

@@ -141,14 +141,31 @@ def readings(s):
     return out
 
 
+# Decimal digits Unicode added after the version Python's unicodedata may
+# know (14.0): the zero of each run of ten (15.0 Kawi, Nag Mundari; 16.0
+# Garay, Myanmar Pao and Eastern Pwo Karen, Sunuwar, Gurung Khema, Kirat Rai,
+# outlined digits, Ol Onal).
+NEWER_DIGIT_ZEROS = [0x10D40, 0x116D0, 0x116DA, 0x11BF0, 0x11F50, 0x16130, 0x16D70, 0x1CCF0,
+                     0x1E4F0, 0x1E5F1]
+
+
+def digit_of(ch):
+    """The digit ch reads as, in any script and any drawing (raised,
+    circled: Unicode's digit property), or None."""
+    d = unicodedata.digit(ch, None)
+    if d is None:
+        d = next((ord(ch) - z for z in NEWER_DIGIT_ZEROS if 0 <= ord(ch) - z <= 9), None)
+    return d
+
+
 def digits_of(s):
-    """The decimal digits of s, in any script, as ASCII; and on their own,
-    those of the text its base64 words decode to."""
+    """The digits of s, in any script, as ASCII; and on their own, those of
+    the text its base64 words decode to."""
     out = []
     plain = urllib.parse.unquote(s)
     for r in [plain] + list(base64_texts(plain)):
         for ch in r:
-            d = unicodedata.decimal(ch, None)
+            d = digit_of(ch)
             if d is not None:
                 out.append(str(d))
         out.append(" ")

@@ -10,7 +10,8 @@
  *   - no string or key in the output holds a card number, read the way a
  *     person would read it: percent-decoded, HTML character references
  *     ("&#52;", "&nbsp;") read, with the decimal digits of the
- *     scripts below as digits, invisible characters (zero-width, bidi
+ *     scripts below (and raised, lowered and circled ones) as digits,
+ *     invisible characters (zero-width, bidi
  *     marks, variation selectors, combining marks) dropped, and groups of
  *     3-6 digits joined by one space or dash (typographic ones too). This
  *     reading is the oracle's own, simpler than the masker's (text.c), so a
@@ -131,11 +132,17 @@ enum { READ_SEPARATOR = -1, READ_OTHER = -2, READ_NOTHING = -3 };
 
 static int read_code_point(uint32_t cp)
 {
-    static const uint32_t zeros[] = {0x30,  0x660,  0x6f0,  0x966,  0x9e6,
-                                     0xe50, 0xff10, 0x1040, 0x1d7ce};
+    static const uint32_t zeros[] = {0x30,   0x660,  0x6f0,   0x966,   0x9e6, 0xe50,
+                                     0xff10, 0x1040, 0x1d7ce, 0x11f50, 0x2080 /* subscript */};
     for (size_t k = 0; k < sizeof zeros / sizeof zeros[0]; k++)
         if (cp >= zeros[k] && cp <= zeros[k] + 9)
             return (int)(cp - zeros[k]);
+    if (cp == 0x2070 || (cp >= 0x2074 && cp <= 0x2079)) /* superscript 0, 4-9 */
+        return (int)(cp - 0x2070);
+    if (cp == 0xb9 || cp == 0xb2 || cp == 0xb3) /* superscript 1, 2, 3 */
+        return cp == 0xb9 ? 1 : (int)(cp - 0xb0);
+    if (cp >= 0x2460 && cp <= 0x2468) /* circled 1-9 */
+        return (int)(cp - 0x245f);
     if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x85 || cp == 0x2028 ||
         cp == 0x2029 || cp == '-' || cp == 0xa0 || cp == 0x3000 || cp == 0x2212 ||
         (cp >= 0x2000 && cp <= 0x200a) || (cp >= 0x2010 && cp <= 0x2015) || cp == 0x202f)

@@ -58,6 +58,11 @@ void session_set_url(masker_session *s, const char *url, size_t len)
 {
     char joined[sizeof s->url];
     size_t keep = 0;
+    /* blanks and control bytes around a URL are dropped, as URL parsers do */
+    while (len && (unsigned char)url[0] <= ' ')
+        url++, len--;
+    while (len && (unsigned char)url[len - 1] <= ' ')
+        len--;
     /* relative to the page, as a custom snippet may send it: resolved */
     if (len && s->url[0] && !has_scheme(url, len) && url[0] != '/' && url[0] != '\\') {
         keep = kept_of_base(s->url, url[0]); /* < sizeof joined: s->url's length at most */

@@ -48,7 +48,8 @@
  *                          for matching elements only)
  *
  * Selectors: a comma-separated list of compound selectors made of a tag,
- * `#id`, `.class`, `[attr]` and `[attr=value]` (value optionally quoted).
+ * `#id`, `.class`, `[attr]` and `[attr=value]` (value optionally quoted;
+ * also `^=`, `$=`, `*=`, `~=`, `|=` and an ` i` flag, as CSS reads them).
  */
 typedef struct masker_site masker_site;
 

@@ -22,10 +22,12 @@
 typedef enum { ATOM_TAG, ATOM_CLASS, ATOM_ATTR, ATOM_ATTR_EQ } atom_kind;
 
 /* One test: ATOM_TAG name; ATOM_CLASS name in the class list; ATOM_ATTR
- * attribute `name` present; ATOM_ATTR_EQ attribute `name` equal to value
- * (#id is ATOM_ATTR_EQ on "id"). */
+ * attribute `name` present; ATOM_ATTR_EQ attribute `name` whose value
+ * meets `value` by CSS's operator `op` (#id is ATOM_ATTR_EQ on "id"). */
 typedef struct {
     atom_kind kind;
+    char op;   /* '=' the value, '^' starts, '$' ends, '*' holds, '~' a word, '|' a prefix- */
+    bool fold; /* the " i" flag: in any ASCII case */
     char *name;
     char *value;
 } selector_atom;
@@ -129,23 +131,35 @@ static bool same_name(const char *a, const char *b, size_t b_len)
     return a && strlen(a) == b_len && !strncasecmp(a, b, b_len);
 }
 
+/* What an atom tests, as the parser reads it. */
+typedef struct {
+    atom_kind kind;
+    const char *name, *value;
+    size_t name_len, value_len;
+    char op;
+    bool fold;
+} atom_spec;
+
 /* The atom's index in the site, added when new; -1 past MASKER_MAX_ATOMS or
  * out of memory. */
-static int atom_of(masker_site *site, atom_kind kind, const char *name, size_t name_len,
-                   const char *value, size_t value_len)
+static int atom_of(masker_site *site, const atom_spec *want)
 {
+    atom_kind kind = want->kind;
     for (int i = 0; i < site->n_atoms; i++) {
         const selector_atom *a = &site->atoms[i];
-        if (a->kind == kind && same(a->name, name, name_len) &&
-            (kind != ATOM_ATTR_EQ || same(a->value, value, value_len)))
+        if (a->kind == kind && same(a->name, want->name, want->name_len) &&
+            (kind != ATOM_ATTR_EQ || (same(a->value, want->value, want->value_len) &&
+                                      a->op == want->op && a->fold == want->fold)))
             return i;
     }
     if (site->n_atoms == MASKER_MAX_ATOMS)
         return -1;
     selector_atom *a = &site->atoms[site->n_atoms];
     a->kind = kind;
-    a->name = strndup(name, name_len);
-    a->value = kind == ATOM_ATTR_EQ ? strndup(value, value_len) : NULL;
+    a->op = want->op;
+    a->fold = want->fold;
+    a->name = strndup(want->name, want->name_len);
+    a->value = kind == ATOM_ATTR_EQ ? strndup(want->value, want->value_len) : NULL;
     if (!a->name || (kind == ATOM_ATTR_EQ && !a->value)) {
         free(a->name);
         free(a->value);
@@ -154,38 +168,69 @@ static int atom_of(masker_site *site, atom_kind kind, const char *name, size_t n
     return site->n_atoms++;
 }
 
-static int need_atom(masker_site *site, uint64_t *need, atom_kind kind, const char *name,
-                     size_t name_len, const char *value, size_t value_len)
+static int need_atom(masker_site *site, uint64_t *need, const atom_spec *want)
 {
-    int i = atom_of(site, kind, name, name_len, value, value_len);
+    int i = atom_of(site, want);
     if (i < 0)
         return VEIL_ETOOBIG;
     *need |= (uint64_t)1 << i;
     return VEIL_OK;
 }
 
-/* [name] or [name=value] or [name="value"]; *p is just past '['. */
+static int need_simple_atom(masker_site *site, uint64_t *need, atom_kind kind, const char *name,
+                            size_t name_len, const char *value, size_t value_len)
+{
+    atom_spec want = {kind, name, value, name_len, value_len, '=', false};
+    return need_atom(site, need, &want);
+}
+
+static void skip_blanks(const char **p)
+{
+    while (**p == ' ')
+        (*p)++;
+}
+
+/*
+ * [name], [name=value], [name="value"], the other operators of CSS
+ * ([name^=v] starts, $= ends, *= holds, ~= a word of, |= v or v-...) and
+ * the case flag ([type=email i]); *p is just past '['.
+ */
 static int parse_attr_test(masker_site *site, uint64_t *need, const char **p)
 {
-    const char *name = *p;
-    size_t name_len = ident_len(name);
-    if (!name_len)
+    atom_spec want = {.kind = ATOM_ATTR, .op = '='};
+    skip_blanks(p);
+    want.name = *p;
+    want.name_len = ident_len(*p);
+    if (!want.name_len)
         return VEIL_EINVAL;
-    *p += name_len;
+    *p += want.name_len;
+    skip_blanks(p);
     if (**p == ']') {
         (*p)++;
-        return need_atom(site, need, ATOM_ATTR, name, name_len, NULL, 0);
+        return need_atom(site, need, &want);
     }
+    if (**p && strchr("^$*~|", **p))
+        want.op = *(*p)++;
     if (*(*p)++ != '=')
         return VEIL_EINVAL;
+    skip_blanks(p);
     char quote = (**p == '"' || **p == '\'') ? *(*p)++ : 0;
-    const char *value = *p;
+    want.value = *p;
     while (**p && **p != ']' && **p != quote && (quote || ident_char(**p) || **p == '.'))
         (*p)++;
-    size_t value_len = (size_t)(*p - value);
-    if ((quote && *(*p)++ != quote) || *(*p)++ != ']')
+    want.value_len = (size_t)(*p - want.value);
+    if (quote && *(*p)++ != quote)
         return VEIL_EINVAL;
-    return need_atom(site, need, ATOM_ATTR_EQ, name, name_len, value, value_len);
+    skip_blanks(p);
+    if ((**p | 0x20) == 'i' || (**p | 0x20) == 's') {
+        want.fold = (**p | 0x20) == 'i';
+        (*p)++;
+        skip_blanks(p);
+    }
+    if (*(*p)++ != ']')
+        return VEIL_EINVAL;
+    want.kind = ATOM_ATTR_EQ;
+    return need_atom(site, need, &want);
 }
 
 /* tag#id.class[attr][attr=value]: the atoms it needs, into *need. */
@@ -197,7 +242,7 @@ static int parse_compound(masker_site *site, const char **p, uint64_t *need)
         (*p)++;
     } else if (ident_char(**p)) {
         size_t n = ident_len(*p);
-        err = need_atom(site, need, ATOM_TAG, *p, n, NULL, 0);
+        err = need_simple_atom(site, need, ATOM_TAG, *p, n, NULL, 0);
         *p += n;
     }
     while (!err && **p && **p != ',' && **p != ' ') {
@@ -209,8 +254,8 @@ static int parse_compound(masker_site *site, const char **p, uint64_t *need)
         size_t n = ident_len(*p);
         if (!n || (kind != '#' && kind != '.'))
             return VEIL_EINVAL;
-        err = kind == '#' ? need_atom(site, need, ATOM_ATTR_EQ, "id", 2, *p, n)
-                          : need_atom(site, need, ATOM_CLASS, *p, n, NULL, 0);
+        err = kind == '#' ? need_simple_atom(site, need, ATOM_ATTR_EQ, "id", 2, *p, n)
+                          : need_simple_atom(site, need, ATOM_CLASS, *p, n, NULL, 0);
         *p += n;
     }
     if (!err && !*need)
@@ -283,7 +328,7 @@ static int set_selectors(masker_site *site, selector_list *l, const char *value,
                "(its pages included)";
     else if (err)
         *why = "selector: expected a comma-separated list of tag, #id, .class, [attr] and "
-               "[attr=value] parts";
+               "[attr=value] parts (also ^= $= *= ~= |=, and an i flag)";
     return err ? VEIL_EINVAL : VEIL_OK;
 }
 
@@ -559,6 +604,43 @@ bool selector_atoms_read(const masker_site *site, const char *name, size_t len)
     return false;
 }
 
+/* Whether n bytes at s are the word w (w_len bytes), maybe in any case. */
+static bool same_text(const char *s, size_t n, const char *w, size_t w_len, bool fold)
+{
+    return n == w_len && (fold ? !strncasecmp(s, w, n) : !memcmp(s, w, n));
+}
+
+/* Whether an attribute's value meets the atom's operator and value. */
+static bool value_meets(const selector_atom *a, const char *value, size_t len)
+{
+    size_t w = strlen(a->value);
+    switch (a->op) {
+    case '^':
+        return w && len >= w && same_text(value, w, a->value, w, a->fold);
+    case '$':
+        return w && len >= w && same_text(value + len - w, w, a->value, w, a->fold);
+    case '*':
+        for (size_t k = 0; w && k + w <= len; k++)
+            if (same_text(value + k, w, a->value, w, a->fold))
+                return true;
+        return false;
+    case '~':
+        for (size_t k = 0; k < len;) { /* each blank-separated word */
+            size_t e = k;
+            while (e < len && value[e] != ' ' && value[e] != '\t' && value[e] != '\n')
+                e++;
+            if (w && same_text(value + k, e - k, a->value, w, a->fold))
+                return true;
+            k = e + 1;
+        }
+        return false;
+    case '|':
+        return same_text(value, len, a->value, w, a->fold) ||
+               (len > w && value[w] == '-' && same_text(value, w, a->value, w, a->fold));
+    }
+    return same_text(value, len, a->value, w, a->fold);
+}
+
 uint64_t selector_atoms_attr(const masker_site *site, uint64_t bits, const char *name,
                              size_t name_len, const char *value, size_t value_len)
 {
@@ -570,7 +652,7 @@ uint64_t selector_atoms_attr(const masker_site *site, uint64_t bits, const char 
             holds = value && has_class(value, value_len, a->name);
         else if ((a->kind == ATOM_ATTR || a->kind == ATOM_ATTR_EQ) &&
                  same_name(a->name, name, name_len))
-            holds = value && (a->kind == ATOM_ATTR || same(a->value, value, value_len));
+            holds = value && (a->kind == ATOM_ATTR || value_meets(a, value, value_len));
         else
             continue;
         uint64_t bit = (uint64_t)1 << i;

@@ -623,6 +623,42 @@ static void selectors_read_attribute_names_as_written(void **state)
     free(out);
 }
 
+/* [attr^=v], $=, *=, ~=, |= and the i flag test an attribute's value as CSS
+ * does; a value the operator does not meet leaves the element shown. */
+static void selectors_use_css_attribute_operators(void **state)
+{
+    (void)state;
+    static const char *const rules[] = {
+        "[data-field^=patient]", "[data-field$=_dob]", "[data-field*=diag]",
+        "[data-tags~=phi]",      "[lang|=de]",         "[data-kind=RECORD i]",
+    };
+    /* each rule hides the first of two divs and shows the second */
+    static const char *const attrs[][2] = {
+        {"\"data-field\":\"patient_name\"", "\"data-field\":\"xpatient\""},
+        {"\"data-field\":\"mother_dob\"", "\"data-field\":\"dob_note\""},
+        {"\"data-field\":\"a-diagnosis\"", "\"data-field\":\"dia-gnosis\""},
+        {"\"data-tags\":\"x phi y\"", "\"data-tags\":\"phish\""},
+        {"\"lang\":\"de-CH\"", "\"lang\":\"den\""},
+        {"\"data-kind\":\"record\"", "\"data-kind\":\"records\""},
+    };
+    for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++) {
+        char opts[128], in[1024];
+        snprintf(opts, sizeof opts, "mask_selector=%s", rules[k]);
+        snprintf(in, sizeof in,
+                 "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["
+                 "{\"type\":2,\"tagName\":\"div\",\"attributes\":{%s},\"childNodes\":["
+                 "{\"type\":3,\"textContent\":\"Hidden\",\"id\":3}],\"id\":2},"
+                 "{\"type\":2,\"tagName\":\"div\",\"attributes\":{%s},\"childNodes\":["
+                 "{\"type\":3,\"textContent\":\"Shown\",\"id\":5}],\"id\":4}]}},"
+                 "\"timestamp\":1}]",
+                 attrs[k][0], attrs[k][1]);
+        char *out = mask1(opts, in);
+        assert_non_null(strstr(out, "\"textContent\":\"******\""));
+        assert_non_null(strstr(out, "\"textContent\":\"Shown\""));
+        free(out);
+    }
+}
+
 /* One batch: a state the walk remembered must not outlive the change that
  * makes it wrong (an attribute that makes an ancestor sensitive, a move
  * under a sensitive element, a new page policy). */
@@ -900,6 +936,7 @@ int main(void)
         cmocka_unit_test(clean_strings_are_remembered_only_whole),
         cmocka_unit_test(mutations_inherit_sensitivity),
         cmocka_unit_test(selectors_read_attribute_names_as_written),
+        cmocka_unit_test(selectors_use_css_attribute_operators),
         cmocka_unit_test(remembered_states_follow_changes_in_the_same_batch),
         cmocka_unit_test(meta_href_picks_page_policy_and_is_scanned),
         cmocka_unit_test(page_overrides_read_the_path_as_servers_do),

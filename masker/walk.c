@@ -1448,8 +1448,10 @@ static int chain_node(added_nodes *a, uint32_t node, int depth)
     const json_tok *t = w->tape->tok;
     uint32_t m[N_COUNT], type, id;
     members(w, node, &NODE_FIELDS, N_COUNT, m);
-    if (!as_uint(w, m[N_TYPE], &type) || (type != 2 && type != 3) || depth > ADDS_DEPTH)
+    if (!as_uint(w, m[N_TYPE], &type) || type < 2 || type > 5 || depth > ADDS_DEPTH)
         return chain_flush(w);
+    if (type == 4 || type == 5) /* CDATA or a comment (React's <!-- --> between texts): unseen */
+        return VEIL_OK;
     if (type == 3)
         return chain_text(w, m[N_TEXT]);
     int err = chain_element(w, m[N_TAG]);

@@ -265,6 +265,75 @@ static int on_card(void *user, uint32_t from, uint32_t to)
     return err;
 }
 
+/* The digits of [i, end) into d (at most CARD_ECHO_DIGITS); 0 when more. */
+static size_t run_digits(const text_view *v, size_t i, size_t end, uint8_t *d)
+{
+    size_t n = 0;
+    for (size_t k = i; k < end; k++)
+        if (is_digit(v->s[k])) {
+            if (n == CARD_ECHO_DIGITS)
+                return 0;
+            d[n++] = v->s[k];
+        }
+    return n;
+}
+
+/* Notes the digits of a value typed into a card field, or of a card typed
+ * elsewhere, at [i, end): 3 or more (a code, an expiry, a number). */
+static void note_typed_card(scan_ctx *c, const text_view *v, size_t i, size_t end)
+{
+    card_echoes *e = c->echoes;
+    uint8_t d[CARD_ECHO_DIGITS];
+    size_t n = e && !c->in_base64 ? run_digits(v, i, end, d) : 0;
+    if (n < 3)
+        return;
+    for (size_t k = 0; k < CARD_ECHOES; k++) /* typed on: the longer value replaces its start */
+        if (e->n[k] && !memcmp(e->digits[k], d, e->n[k] < n ? e->n[k] : n)) {
+            if (n > e->n[k]) {
+                memcpy(e->digits[k], d, n);
+                e->n[k] = (uint8_t)n;
+                e->noted++;
+            }
+            return;
+        }
+    memcpy(e->digits[e->next], d, n);
+    e->n[e->next] = (uint8_t)n;
+    e->next = (uint8_t)((e->next + 1) % CARD_ECHOES);
+    e->noted++;
+}
+
+/* Whether [i, end) is all v shows: no letter or digit (of any script)
+ * outside it, only blanks and placeholders ("737", "12/\u2022\u2022"). */
+static bool stands_alone(const text_view *v, size_t i, size_t end)
+{
+    for (size_t k = 0; k < v->n; k++)
+        if ((k < i || k >= end) && (is_alnum(v->s[k]) || v->s[k] >= 0x80))
+            return false;
+    return true;
+}
+
+/*
+ * Whether the digits of [i, end) show what was typed into a card field of
+ * this session, as a page's live picture of the card does: CARD_ECHO_MIN or
+ * more digits of a typed number in a row ("4111 1111 1111 111\u2022"), or
+ * a 3-4 digit code or expiry as typed (or its start) that is all its
+ * string shows (the back of the picture: "737", "12/29").
+ */
+static bool echoes_typed_card(const scan_ctx *c, const text_view *v, size_t i, size_t end)
+{
+    const card_echoes *e = c->echoes;
+    uint8_t d[CARD_ECHO_DIGITS];
+    size_t n = run_digits(v, i, end, d);
+    if (n < 3 || (n < CARD_ECHO_MIN && (n > 4 || !stands_alone(v, i, end))))
+        return false;
+    for (size_t k = 0; k < CARD_ECHOES; k++) {
+        if (n >= CARD_ECHO_MIN ? e->n[k] >= n && memmem(e->digits[k], e->n[k], d, n)
+                               : e->n[k] >= n && e->n[k] <= 4 && !memcmp(e->digits[k], d, n))
+            return true;
+    }
+    return false;
+}
+
 /*
  * A value the visitor is typing: a card is masked from its seventh digit
  * on, so no keystroke shows more than a 6-digit BIN. The chain's digits,
@@ -279,6 +348,7 @@ static int typed_card(scan_ctx *c, const text_view *v, size_t i, size_t end, boo
             first[digits - 1] = (uint8_t)(v->s[k] - '0');
     if (digits < 7 || !card_iin_prefix_ok(first, 6))
         return VEIL_OK;
+    note_typed_card(c, v, i, end);
     count(c, c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE);
     *masked = true;
     return mask_digits(c, v, i, end);
@@ -1488,6 +1558,13 @@ static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
         count(c, MASKER_SECRET);
         return mask_digits(c, v, i, cl.stop);
     }
+    if (mode == SCAN_TYPED && c->in_card_field) {
+        note_typed_card(c, v, i, cl.stop);
+    } else if (mode == SCAN_TEXT && c->echoes && c->echoes->noted &&
+               echoes_typed_card(c, v, i, cl.stop)) {
+        count(c, MASKER_CARD_ELSEWHERE);
+        return mask_digits(c, v, i, cl.stop);
+    }
     if (cl.digits < (mode == SCAN_TYPED ? TYPED_PHONE_DIGITS : 7))
         return VEIL_OK;
     card_hits hits = {c, v, false, 0};
@@ -1984,7 +2061,8 @@ int detect_scan_string(scan_ctx *c, const json_tok *t, enum scan_mode mode)
  * something. The scan counts a finding before each edit it makes, so none
  * found here means the sweep would edit nothing under any policy.
  */
-bool detect_may_find(decode_scratch *scratch, const char *json, const json_tok *t)
+bool detect_may_find(decode_scratch *scratch, const card_echoes *echoes, const char *json,
+                     const json_tok *t)
 {
     static const masker_policy strictest = {.ip_octets = 4};
     masker_findings found = {0};
@@ -1992,7 +2070,8 @@ bool detect_may_find(decode_scratch *scratch, const char *json, const json_tok *
                   .scratch = scratch,
                   .findings = &found,
                   .policy = &strictest,
-                  .dry_run = true};
+                  .dry_run = true,
+                  .echoes = (card_echoes *)echoes}; /* read only: a dry run notes nothing */
     if (detect_scan_string(&c, t, SCAN_TEXT))
         return true; /* no memory to decode it now: the sweep tries again */
     for (int k = 0; k < MASKER_FINDING_COUNT; k++)
@@ -2031,6 +2110,24 @@ int detect_sweep(scan_ctx *c, const json_tape *tape)
     }
     for (uint32_t k = 0; k < tape->n_keys; k++) {
         int err = scan_token(c, &tape->keys[k], SCAN_TEXT);
+        if (err)
+            return err;
+    }
+    return VEIL_OK;
+}
+
+int detect_sweep_unlisted(scan_ctx *c, const json_tape *tape)
+{
+    const uint32_t *cand = tape->candidates.v;
+    uint32_t listed = 0;
+    for (uint32_t i = 1; i < tape->n; i++) {
+        const json_tok *k = &tape->tok[i];
+        while (listed < tape->candidates.n && cand[listed] < i)
+            listed++;
+        if (k->kind != TOK_STR || !(k->flags & TOK_F_CANDIDATE) || (k->flags & TOK_F_VISITED) ||
+            (listed < tape->candidates.n && cand[listed] == i))
+            continue;
+        int err = detect_scan_string(c, k, SCAN_TEXT);
         if (err)
             return err;
     }

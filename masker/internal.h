@@ -225,10 +225,26 @@ typedef struct {
 
 typedef struct decode_scratch decode_scratch; /* text.c */
 
+/*
+ * The digits of the last values typed into card fields (a number, a code,
+ * an expiry) or of a card typed elsewhere, kept for the session in memory
+ * only (wiped when it ends): a page's live picture of the card ("4111 1111
+ * 1111 111\u2022", "737" on its back) is then masked while the number is
+ * still incomplete and no pattern can tell it is a card.
+ */
+enum { CARD_ECHO_DIGITS = 19, CARD_ECHOES = 4, CARD_ECHO_MIN = 7 };
+typedef struct {
+    uint8_t digits[CARD_ECHOES][CARD_ECHO_DIGITS]; /* ASCII digits */
+    uint8_t n[CARD_ECHOES];
+    uint8_t next;   /* the slot the next value goes to */
+    uint32_t noted; /* how many times a value was noted: 0 for none yet */
+} card_echoes;
+
 /* Tokenises json[0..len) (json[len] must be NUL) onto the tape; scratch
- * decodes strings for detect_may_find(). */
+ * decodes strings for detect_may_find(), which also looks for `echoes`
+ * (may be NULL). */
 int json_tape_build(json_tape *tape, const char *json, size_t len, decode_scratch *scratch,
-                    veil_error *err) VEIL_MUST_CHECK;
+                    const card_echoes *echoes, veil_error *err) VEIL_MUST_CHECK;
 void json_tape_free(json_tape *tape);
 
 /* Where object member k's key name starts in the JSON its tape was built
@@ -408,20 +424,27 @@ typedef struct {
     edit_list *edits;
     masker_findings *findings;
     const masker_policy *policy;
-    bool in_card_field; /* count cards as MASKER_CARD_IN_FIELD */
-    bool dry_run;       /* count only, write nothing */
-    bool in_base64;     /* reading what a base64 word decodes to: no deeper */
+    bool in_card_field;  /* count cards as MASKER_CARD_IN_FIELD */
+    bool dry_run;        /* count only, write nothing */
+    bool in_base64;      /* reading what a base64 word decodes to: no deeper */
+    card_echoes *echoes; /* the session's: noted from typed cards, met in text */
 } scan_ctx;
 
 /* Finds and masks card numbers, IPs, emails, phones and named secrets in
  * one string token, or a card number written as a JSON number. */
 int detect_scan_string(scan_ctx *ctx, const json_tok *t, enum scan_mode mode) VEIL_MUST_CHECK;
 /* Whether detect_scan_string(SCAN_TEXT) could find anything in string t of
- * json under any policy. Writes nothing to json. */
-bool detect_may_find(decode_scratch *scratch, const char *json, const json_tok *t);
+ * json under any policy, echoes of typed cards (may be NULL) included.
+ * Writes nothing to json. */
+bool detect_may_find(decode_scratch *scratch, const card_echoes *echoes, const char *json,
+                     const json_tok *t);
 /* detect_scan_string(SCAN_TEXT) on every candidate on the tape's list that
  * the walk left unvisited, and on the listed keys. */
 int detect_sweep(scan_ctx *ctx, const json_tape *tape) VEIL_MUST_CHECK;
+/* detect_scan_string(SCAN_TEXT) on the strings the tokenizer took off the
+ * list (nothing found then) that the walk left unvisited: for a card typed
+ * after the tokenizer ran, whose echo they may show. */
+int detect_sweep_unlisted(scan_ctx *ctx, const json_tape *tape) VEIL_MUST_CHECK;
 
 enum field_mask {
     MASK_VALUE, /* every character becomes '*' */
@@ -479,6 +502,7 @@ struct masker_session {
     field_id *field_ids; /* open addressing, MASKER_FIELD_IDS slots; node 0: empty */
     /* a stylesheet of the session draws typed text as discs: no input is recorded */
     bool styles_hide_typing;
+    card_echoes echoes;
     /* per-batch scratch, kept to avoid reallocating */
     json_tape tape;
     edit_list edits;

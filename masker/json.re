@@ -614,16 +614,16 @@ static inline clean_string *clean_slot(const clean_memo *memo, const char *s, si
  * hold only page numbers, CSS or SVG figures: a dry run of the scan now,
  * while their bytes are in cache, spares the sweep a cache miss on each.
  */
-static bool sweep_needed(const clean_memo *memo, decode_scratch *scratch, const char *json,
-                         const json_tok *k)
+static bool sweep_needed(const clean_memo *memo, decode_scratch *scratch,
+                         const card_echoes *echoes, const char *json, const json_tok *k)
 {
     if (k->len < memo->min_len)
-        return detect_may_find(scratch, json, k);
+        return detect_may_find(scratch, echoes, json, k);
     const char *s = json + k->start;
     clean_string *seen = clean_slot(memo, s, k->len);
     if (seen->len == k->len && !memcmp(json + seen->start, s, k->len))
         return false;
-    if (detect_may_find(scratch, json, k))
+    if (detect_may_find(scratch, echoes, json, k))
         return true;
     *seen = (clean_string){k->start, k->len};
     return false;
@@ -886,6 +886,7 @@ typedef struct {
     nesting *nest;
     clean_memo clean;
     key_memo *memo;
+    const card_echoes *echoes;
 } tokenizer;
 
 static int fail_at(veil_error *err, const char *json, const unsigned char *at, const char *what,
@@ -970,7 +971,7 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
     if (rc)
         return rc;
     json_tok *pushed = &t->tok[t->n - 1];
-    if ((flags & TOK_F_CANDIDATE) && sweep_needed(&z->clean, z->scratch, z->json, pushed) &&
+    if ((flags & TOK_F_CANDIDATE) && sweep_needed(&z->clean, z->scratch, z->echoes, z->json, pushed) &&
         (rc = note(&t->candidates, t->n - 1, 1024)))
         return rc;
     if (labelled == RR_KEY_TEXT_CONTENT && (flags & TOK_F_CANDIDATE)) {
@@ -1015,7 +1016,7 @@ push_number(const tokenizer *z, const unsigned char *s, const unsigned char *e, 
     }
     if (note_number(pushed, s, e, form)) { /* the sweep reads it like a string */
         pushed->flags |= TOK_F_CANDIDATE;
-        if (detect_may_find(z->scratch, z->json, pushed)) /* (its len may hold its value) */
+        if (detect_may_find(z->scratch, z->echoes, z->json, pushed)) /* (its len may hold its value) */
             return note(&t->candidates, t->n - 1, 1024);
     }
     return VEIL_OK;
@@ -1153,7 +1154,7 @@ static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, u
         return VEIL_OK;
     json_tok k = {.start = (uint32_t)(p - z->base), .len = (uint32_t)len, .kind = TOK_STR,
                   .flags = flags};
-    return detect_may_find(z->scratch, z->json, &k) ? note_key(z->t, &k) : VEIL_OK;
+    return detect_may_find(z->scratch, z->echoes, z->json, &k) ? note_key(z->t, &k) : VEIL_OK;
 }
 
 /* Reports a failure of the tape's own (not the input's) making. */
@@ -1321,7 +1322,7 @@ done:
 }
 
 int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *scratch,
-                    veil_error *err)
+                    const card_echoes *echoes, veil_error *err)
 {
     const unsigned char *base = (const unsigned char *)json;
     if (len > MASKER_MAX_INPUT)
@@ -1349,7 +1350,8 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
                    .scratch = scratch,
                    .nest = &ts->nest,
                    .clean = clean,
-                   .memo = t->key_memo};
+                   .memo = t->key_memo,
+                   .echoes = echoes};
     int rc = tokenize(&z, err);
     free(ts);
     return rc;

@@ -181,6 +181,7 @@ void masker_session_free(masker_session *s)
     decode_scratch_free(&s->scratch);
     veil_buf_free(&s->out);
     sodium_memzero(s->url, sizeof s->url);
+    sodium_memzero(&s->echoes, sizeof s->echoes);
     free(s);
 }
 
@@ -210,15 +211,21 @@ void session_scan_ctx(masker_session *s, char *json, masker_findings *findings, 
                       .scratch = &s->scratch,
                       .edits = &s->edits,
                       .findings = findings,
-                      .policy = &s->policy};
+                      .policy = &s->policy,
+                      .echoes = &s->echoes};
 }
 
-/* Every string the walk did not handle gets the pattern scan. */
-static int sweep(masker_session *s, char *json, masker_findings *findings)
+/* Every string the walk did not handle gets the pattern scan; when the
+ * walk noted a card typed in this batch, also those the tokenizer, before
+ * it, found nothing in: the page may show the card as it is typed. */
+static int sweep(masker_session *s, char *json, masker_findings *findings, uint32_t noted_before)
 {
     scan_ctx c;
     session_scan_ctx(s, json, findings, &c);
-    return detect_sweep(&c, &s->tape);
+    int rc = detect_sweep(&c, &s->tape);
+    if (!rc && s->echoes.noted != noted_before)
+        rc = detect_sweep_unlisted(&c, &s->tape);
+    return rc;
 }
 
 static int by_offset(const void *a, const void *b)
@@ -294,15 +301,16 @@ int masker_session_mask(masker_session *s, char *json, size_t len, masker_result
     *err = (veil_error){0};
     out->data = NULL;
     out->len = 0;
-    int rc = json_tape_build(&s->tape, json, len, &s->scratch, err);
+    int rc = json_tape_build(&s->tape, json, len, &s->scratch, &s->echoes, err);
     if (rc)
         return rc;
     s->edits.n = 0;
     veil_buf_reset(&s->edits.arena);
     masker_findings found = {0};
+    uint32_t noted = s->echoes.noted;
     rc = walk_batch(s, json, &found);
     if (!rc)
-        rc = sweep(s, json, &found);
+        rc = sweep(s, json, &found, noted);
     bool copied = false;
     if (!rc && s->edits.n) {
         qsort(s->edits.v, s->edits.n, sizeof *s->edits.v, by_offset);

@@ -659,6 +659,54 @@ static void selectors_use_css_attribute_operators(void **state)
     }
 }
 
+/* A page's live picture of the card being typed (react-credit-cards and
+ * the like) shows what the masked field holds: its digits are masked once
+ * seven show in a row, and a code alone in its text, whether the picture
+ * changes in the batch the keystroke is in or in a later one. */
+static void typed_card_echoes_on_the_page_are_masked(void **state)
+{
+    (void)state;
+    masker_site *site = site_with(NULL);
+    masker_session *s = masker_session_new(site, NULL);
+    free(mask_in(s, "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["
+                    "{\"type\":2,\"tagName\":\"input\",\"attributes\":{\"name\":\"cardnumber\"},"
+                    "\"childNodes\":[],\"id\":2},"
+                    "{\"type\":2,\"tagName\":\"input\",\"attributes\":{\"name\":\"cvc\"},"
+                    "\"childNodes\":[],\"id\":3},"
+                    "{\"type\":2,\"tagName\":\"div\",\"attributes\":{},\"childNodes\":["
+                    "{\"type\":3,\"textContent\":\"x\",\"id\":5}],\"id\":4},"
+                    "{\"type\":2,\"tagName\":\"div\",\"attributes\":{},\"childNodes\":["
+                    "{\"type\":3,\"textContent\":\"x\",\"id\":7}],\"id\":6}]}},\"timestamp\":1}]"));
+#define TYPED(id, v)                                                                               \
+    "{\"type\":3,\"data\":{\"source\":5,\"text\":\"" v "\",\"id\":" #id "},\"timestamp\":2}"
+#define SHOWN(id, v)                                                                               \
+    "{\"type\":3,\"data\":{\"source\":0,\"texts\":[{\"id\":" #id ",\"value\":\"" v "\"}],"         \
+    "\"attributes\":[],\"removes\":[],\"adds\":[]},\"timestamp\":3}"
+    /* the keystroke and the picture in one batch: the tokenizer ran before
+     * the walk saw the keystroke */
+    char *out =
+        mask_in(s, "[" TYPED(2, "4111 1111 1111 111") "," SHOWN(5, "4111 1111 11\u2022\u2022") "]");
+    assert_non_null(strstr(out, "\"value\":\"**** **** **\u2022\u2022\""));
+    free(out);
+    /* a later batch: only the picture */
+    out = mask_in(s,
+                  "[" SHOWN(5, "4111 1111 1111 111\u2022") "," SHOWN(7, "Ref 1111111 of 4111") "]");
+    assert_non_null(strstr(out, "\"value\":\"**** **** **** ***\u2022\""));
+    assert_non_null(strstr(out, "\"value\":\"Ref ******* of 4111\""));
+    free(out);
+    /* the code on the picture's back, alone in its text; not in a sentence */
+    out = mask_in(s, "[" TYPED(3, "737") "," SHOWN(7, "737") "]");
+    assert_non_null(strstr(out, "\"value\":\"***\""));
+    free(out);
+    out = mask_in(s, "[" SHOWN(7, "Order 737 shipped") "]");
+    assert_non_null(strstr(out, "\"value\":\"Order 737 shipped\""));
+    free(out);
+#undef TYPED
+#undef SHOWN
+    masker_session_free(s);
+    masker_site_free(site);
+}
+
 /* One batch: a state the walk remembered must not outlive the change that
  * makes it wrong (an attribute that makes an ancestor sensitive, a move
  * under a sensitive element, a new page policy). */
@@ -937,6 +985,7 @@ int main(void)
         cmocka_unit_test(mutations_inherit_sensitivity),
         cmocka_unit_test(selectors_read_attribute_names_as_written),
         cmocka_unit_test(selectors_use_css_attribute_operators),
+        cmocka_unit_test(typed_card_echoes_on_the_page_are_masked),
         cmocka_unit_test(remembered_states_follow_changes_in_the_same_batch),
         cmocka_unit_test(meta_href_picks_page_policy_and_is_scanned),
         cmocka_unit_test(page_overrides_read_the_path_as_servers_do),

@@ -868,8 +868,12 @@ static bool is_phone(const text_view *v, size_t i, const phone_shape *ph)
         d[2] != '0')
         return true; /* 0044 20 7946 0958 */
     if (d[0] == '0' && i + 1 < v->n && d[1] != '0' && ph->digits >= 9 &&
-        (ph->digits <= 11 || (ph->digits <= 13 && ph->groups >= 3)))
-        return true; /* Indonesia's and others' 12-13 digits only in groups: 0812-3456-7890 */
+        (ph->digits <= 11 || (ph->digits <= 13 && ph->groups >= 3) ||
+         (ph->digits == 12 && ph->groups == 2 && ph->group_len[0] >= 3 && ph->group_len[0] <= 5)))
+        return true; /* Indonesia's 0812-3456-7890, Germany's mobile 0151 12345678 */
+    if (ph->group_len[0] == 3 && d[0] == '0' && d[1] == '1' && d[2] == '1' && ph->groups >= 3 &&
+        ph->digits >= 12)
+        return true; /* dialled from North America: 011 44 20 7946 0958 */
     if (national_shape(v, ph))
         return true;
     if (d[0] == '8' && ph->group_len[0] == 1 && ph->groups >= 3 && ph->digits == 11)
@@ -1513,6 +1517,28 @@ static bool verification_label(const text_view *v, size_t i)
  * ("my phone 4155550132") do when the number has 10 digits or more, as a
  * whole number with its area code does ("on 2026-11-05" is no label).
  */
+/* Whether the words that end at k ask to be called or texted: "call me
+ * at", "text us on", "ring", "dial", "reach me at", "contact me on". */
+static bool call_words_before(const text_view *v, size_t k)
+{
+    static const char *const verbs[] = {"call", "text", "ring", "dial", "reach", "contact"};
+    size_t first, end = k;
+    for (int word = 0; word < 3 && end > 0 && v->s[end - 1] == ' '; word++) {
+        if (!name_before(v, end - 1, &first))
+            return false;
+        size_t len = end - 1 - first;
+        for (size_t n = 0; n < sizeof verbs / sizeof verbs[0]; n++)
+            if (word_is(v, first, len, verbs[n]))
+                return true;
+        bool filler = (word == 0 && (word_is(v, first, len, "at") || word_is(v, first, len, "on"))) ||
+                      word_is(v, first, len, "me") || word_is(v, first, len, "us");
+        if (!filler)
+            return false;
+        end = first;
+    }
+    return false;
+}
+
 static bool phone_label(const text_view *v, size_t i, size_t digits)
 {
     size_t at = i > 0 && v->s[i - 1] == '+' ? i - 1 : i;
@@ -1526,6 +1552,8 @@ static bool phone_label(const text_view *v, size_t i, size_t digits)
     }
     if (!joined)
         return false;
+    if (digits >= 10 && k < i && v->s[i - 1] == ' ' && call_words_before(v, i))
+        return true;
     size_t end = k;
     while (k > 0 && end - k < 32 && is_class(v->s[k - 1], C_DIGIT | C_ALPHA | C_NAME))
         k--;

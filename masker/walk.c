@@ -1905,7 +1905,14 @@ static int walk_event(walk *w, uint32_t ev)
         {AT(RR_KEY_TYPE, E_TYPE), AT(RR_KEY_DATA, E_DATA), AT(RR_KEY_EVENTS, E_EVENTS)}};
     uint32_t m[E_COUNT], type;
     bool repeated = members_repeat(w, ev, &fields, E_COUNT, m);
-    int err = m[E_EVENTS] ? walk_events(w, m[E_EVENTS]) : VEIL_OK; /* events inside an event */
+    int err = VEIL_OK;
+    if (m[E_EVENTS] && !is_kind(w, m[E_EVENTS], TOK_ARR)) {
+        /* a batch's events as a string or an object: not walked, so masked */
+        w->scan.findings->count[MASKER_SHAPE]++;
+        err = mask_whole(w, m[E_EVENTS], MASK_TEXT);
+    } else if (m[E_EVENTS]) {
+        err = walk_events(w, m[E_EVENTS]); /* a batch's events, or events inside an event */
+    }
     if (err || !m[E_TYPE])
         return err; /* no type: not an event; the sweep scans its strings */
     w->scan.findings->events++;

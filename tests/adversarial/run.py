@@ -63,11 +63,17 @@ def parse(text):
 
 
 def load_output(text):
-    """The masked output: a JSON value, or JSON Lines."""
-    try:
-        return [parse(text)]
-    except json.JSONDecodeError:
-        return [parse(line) for line in text.split("\n") if line.strip()]  # (not splitlines(): U+2028 is in strings)
+    """The masked output: a JSON value, or JSON values one after another
+    (JSON Lines, or pretty-printed values)."""
+    decoder = json.JSONDecoder(object_pairs_hook=Members)
+    values, at = [], 0
+    while True:
+        while at < len(text) and text[at] in " \t\r\n":  # (not isspace(): U+2028 is in strings)
+            at += 1
+        if at == len(text):
+            return values
+        value, at = decoder.raw_decode(text, at)
+        values.append(value)
 
 
 def strings_of(value, numbers=False):

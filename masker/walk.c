@@ -50,6 +50,11 @@ typedef struct {
     uint32_t siblings, parent_siblings, boxes_list;
     uint8_t boxes_flags;
     uint32_t repeats; /* members written twice so far (mask_duplicate()) */
+    /* what comes right before the next form field in the page: the last
+     * two text nodes, and what a <label> that wraps nothing says (a label
+     * a careless form puts beside its field without `for`) */
+    uint32_t texts_before[2];
+    uint8_t label_before;
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -1012,6 +1017,46 @@ static uint8_t label_flags(walk *w, uint32_t label)
     return label_text_flags(text, n);
 }
 
+/* Whether raw string bytes show only blanks (JSON escapes read as what
+ * they stand for: "\n  " is a line break and spaces). */
+static bool blank_text(const char *s, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (s[k] == '\\' && k + 1 < n && strchr("nrt", s[k + 1]))
+            k++;
+        else if (s[k] != ' ')
+            return false;
+    }
+    return true;
+}
+
+/*
+ * What the text right before a form field says it takes, as a sighted
+ * visitor reads a label a form does not tie to its field (<div>Security
+ * code</div><input>): the last text node walked that is not blank, when it
+ * is short, read as a label; or what a <label> with no field inside said.
+ * Each is read by one field only.
+ */
+static uint8_t flags_from_before(walk *w)
+{
+    enum { LABEL_TEXT_MAX = 48 };
+    const json_tok *t = w->tape->tok;
+    uint8_t says = w->label_before;
+    for (int k = 0; k < 2 && !says; k++) {
+        uint32_t v = w->texts_before[k];
+        if (!v || t[v].kind != TOK_STR || t[v].len > LABEL_TEXT_MAX)
+            continue;
+        const char *text = w->scan.json + t[v].start;
+        if (blank_text(text, t[v].len))
+            continue;
+        says = label_text_flags(text, t[v].len);
+        break;
+    }
+    w->label_before = 0;
+    w->texts_before[0] = w->texts_before[1] = 0;
+    return says;
+}
+
 /* The node object that holds member token i. */
 static uint32_t enclosing_object(const walk *w, uint32_t i)
 {
@@ -1328,7 +1373,7 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
             flags |= NF_CARD; /* inside <label>Card number ...</label> */
         if (*state & IN_SECRET_LABEL)
             flags |= NF_PASSWORD; /* inside <label>PIN ...</label> */
-        flags |= own_label_flags(w, &r);
+        flags |= own_label_flags(w, &r) | flags_from_before(w);
     }
     if (form == FORM_INPUT && (flags & NF_INPUT))
         flags |= box_flags(w, node); /* a box of a card, code or phone typed across several */
@@ -1355,6 +1400,8 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
         *state |= IN_CARD_LABEL;
     if (says & NF_PASSWORD)
         *state |= IN_SECRET_LABEL;
+    if (form == FORM_LABEL)
+        w->label_before = says & (NF_CARD | NF_PASSWORD);
     return err;
 }
 
@@ -1390,6 +1437,10 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         }
         if (!err && type == 3 && !w->chain_later)
             err = chain_text(w, m[N_TEXT]);
+        if (type == 3) {
+            w->texts_before[1] = w->texts_before[0];
+            w->texts_before[0] = m[N_TEXT];
+        }
     }
     if (!err)
         err = walk_children(w, m[N_KIDS], has_id ? id : parent, state, depth);

@@ -1530,8 +1530,9 @@ static bool call_words_before(const text_view *v, size_t k)
         for (size_t n = 0; n < sizeof verbs / sizeof verbs[0]; n++)
             if (word_is(v, first, len, verbs[n]))
                 return true;
-        bool filler = (word == 0 && (word_is(v, first, len, "at") || word_is(v, first, len, "on"))) ||
-                      word_is(v, first, len, "me") || word_is(v, first, len, "us");
+        bool filler =
+            (word == 0 && (word_is(v, first, len, "at") || word_is(v, first, len, "on"))) ||
+            word_is(v, first, len, "me") || word_is(v, first, len, "us");
         if (!filler)
             return false;
         end = first;

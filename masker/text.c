@@ -95,6 +95,8 @@ static int digit_value(uint32_t cp)
 
 static int drawn_digit_value(uint32_t cp)
 {
+    if ((cp > 0xB9 && cp < 0x2070) || (cp > 0x2792 && cp < 0x1F100))
+        return -1; /* most text: nothing drawn lies between */
     for (size_t k = 0; k < sizeof DRAWN_DIGITS / sizeof DRAWN_DIGITS[0]; k++)
         if (cp >= DRAWN_DIGITS[k].from && cp <= DRAWN_DIGITS[k].to)
             return DRAWN_DIGITS[k].first + (int)(cp - DRAWN_DIGITS[k].from);

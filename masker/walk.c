@@ -50,10 +50,8 @@ typedef struct {
     uint32_t siblings, parent_siblings, boxes_list;
     uint8_t boxes_flags;
     uint32_t repeats; /* members written twice so far (mask_duplicate()) */
-    /* what comes right before the next form field in the page: the last
-     * two text nodes, and what a <label> that wraps nothing says (a label
-     * a careless form puts beside its field without `for`) */
-    uint32_t texts_before[2];
+    /* what a <label> with no field inside says, for the next form field (a
+     * label a careless form puts beside its field without `for`) */
     uint8_t label_before;
 } walk;
 
@@ -1033,27 +1031,30 @@ static bool blank_text(const char *s, size_t n)
 /*
  * What the text right before a form field says it takes, as a sighted
  * visitor reads a label a form does not tie to its field (<div>Security
- * code</div><input>): the last text node walked that is not blank, when it
- * is short, read as a label; or what a <label> with no field inside said.
- * Each is read by one field only.
+ * code</div><input>): the last text node before `node` on the tape that is
+ * not blank, when it is short and no other field stands between them, read
+ * as a label (for an input, textarea or select); or what a <label> with no
+ * field inside said, once.
  */
-static uint8_t flags_from_before(walk *w)
+static uint8_t flags_from_before(walk *w, uint32_t node, uint8_t form)
 {
-    enum { LABEL_TEXT_MAX = 48 };
+    enum { LABEL_TEXT_MAX = 48, LOOK_BACK = 64 };
     const json_tok *t = w->tape->tok;
     uint8_t says = w->label_before;
-    for (int k = 0; k < 2 && !says; k++) {
-        uint32_t v = w->texts_before[k];
-        if (!v || t[v].kind != TOK_STR || t[v].len > LABEL_TEXT_MAX)
-            continue;
-        const char *text = w->scan.json + t[v].start;
-        if (blank_text(text, t[v].len))
-            continue;
-        says = label_text_flags(text, t[v].len);
-        break;
-    }
     w->label_before = 0;
-    w->texts_before[0] = w->texts_before[1] = 0;
+    if (!form_field(form)) /* a contenteditable box: its text is often the page's */
+        return says;
+    for (uint32_t k = node; !says && k-- > 1 && node - k < LOOK_BACK;) {
+        if (t[k].key == RR_KEY_TAG_NAME && form_field(tag_form(w, k)))
+            break; /* the text is that field's */
+        if (t[k].key != RR_KEY_TEXT_CONTENT || t[k].kind != TOK_STR)
+            continue;
+        const char *text = w->scan.json + t[k].start;
+        if (t[k].len <= LABEL_TEXT_MAX && !blank_text(text, t[k].len))
+            return label_text_flags(text, t[k].len);
+        if (!blank_text(text, t[k].len))
+            break;
+    }
     return says;
 }
 
@@ -1373,7 +1374,7 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
             flags |= NF_CARD; /* inside <label>Card number ...</label> */
         if (*state & IN_SECRET_LABEL)
             flags |= NF_PASSWORD; /* inside <label>PIN ...</label> */
-        flags |= own_label_flags(w, &r) | flags_from_before(w);
+        flags |= own_label_flags(w, &r) | flags_from_before(w, node, form);
     }
     if (form == FORM_INPUT && (flags & NF_INPUT))
         flags |= box_flags(w, node); /* a box of a card, code or phone typed across several */
@@ -1437,10 +1438,6 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         }
         if (!err && type == 3 && !w->chain_later)
             err = chain_text(w, m[N_TEXT]);
-        if (type == 3) {
-            w->texts_before[1] = w->texts_before[0];
-            w->texts_before[0] = m[N_TEXT];
-        }
     }
     if (!err)
         err = walk_children(w, m[N_KIDS], has_id ? id : parent, state, depth);

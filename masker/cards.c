@@ -308,6 +308,20 @@ static void take_window(chain_reader *cr, size_t first, size_t last)
 }
 
 /*
+ * Whether the card [first, last] goes on into the next group, joined the
+ * same way, as a longer card: a 19-digit number printed 4-4-4-4-3 whose
+ * first 16 digits pass as a card too.
+ */
+static bool longer_card(const chain_reader *cr, size_t first, size_t last)
+{
+    const ring_group *next = ring_at(cr, last + 1);
+    uint32_t total = next->digits - (first ? ring_at(cr, first - 1)->digits : 0);
+    uint8_t d[19];
+    return total <= 19 && next->joined == ring_at(cr, last)->joined &&
+           card_number_ok(d, window_digits(cr, first, last + 1, d));
+}
+
+/*
  * Tries every multi-group window that ends at group `last`, longest first:
  * groups of 3-6 digits (the last may be a short tail), 12-19 digits in all.
  * `closed`: last is the chain's final group (no group after it).
@@ -331,7 +345,7 @@ static void windows_ending_at(chain_reader *cr, size_t last, bool closed)
         uint8_t d[19];
         window_digits(cr, first, last, d);
         if (card_number_ok(d, total) && own_boundaries(cr, first, last, closed)) {
-            take_window(cr, first, last);
+            take_window(cr, first, !closed && longer_card(cr, first, last) ? last + 1 : last);
             return;
         }
     }

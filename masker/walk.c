@@ -2089,21 +2089,25 @@ static int mask_named_pairs(walk *w)
 }
 
 /*
- * Entries whose first item names a secret: fetch() takes headers, and
- * URLSearchParams gives its parameters, as two-item lists ([["X-Api-Key",
- * "..."], ...]). The second item is masked whole.
+ * Items of a short list (2-6 strings or numbers) after one that names a
+ * secret: fetch() takes headers, and URLSearchParams gives its parameters,
+ * as two-item lists ([["X-Api-Key", "..."], ...]); rrweb's console plugin
+ * writes console.log("login", "password", pw) as a list of its arguments.
+ * The item after the name is masked whole.
  */
 static int mask_named_entries(walk *w)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
     for (uint32_t k = 0; k < w->tape->short_lists.n && !err; k++) {
-        uint32_t list = w->tape->short_lists.v[k], value = list + 2;
-        if (t[list].end != list + 3 || (t[value].flags & TOK_F_VISITED) ||
-            !names_secret(w, list + 1))
-            continue;
-        w->scan.findings->count[MASKER_SECRET]++;
-        err = mask_whole(w, value, MASK_VALUE);
+        uint32_t list = w->tape->short_lists.v[k];
+        for (uint32_t name = list + 1; name + 1 < t[list].end && !err; name++) {
+            uint32_t value = name + 1;
+            if ((t[value].flags & TOK_F_VISITED) || !names_secret(w, name))
+                continue;
+            w->scan.findings->count[MASKER_SECRET]++;
+            err = mask_whole(w, value, MASK_VALUE);
+        }
     }
     return err;
 }

@@ -511,9 +511,11 @@ static void zero_ip_bits(uint8_t *addr, size_t bytes, unsigned bits)
     }
 }
 
+/* The low bits of an IPv6 address each ip_octets value zeroes. */
+static const unsigned V6_BITS[5] = {0, 64, 80, 104, 128};
+
 int masker_ip_truncate(const char *ip, int octets, char *out, size_t outlen)
 {
-    static const unsigned v6_bits[5] = {0, 64, 80, 104, 128};
     if (octets < 0 || octets > 4 || outlen < INET6_ADDRSTRLEN)
         return VEIL_EINVAL;
     uint8_t addr[16];
@@ -527,10 +529,73 @@ int masker_ip_truncate(const char *ip, int octets, char *out, size_t outlen)
     if (!memcmp(addr, v4_mapped, 12))
         zero_ip_bits(addr, 16, (unsigned)octets * 8);
     else
-        zero_ip_bits(addr, 16, v6_bits[octets]);
+        zero_ip_bits(addr, 16, V6_BITS[octets]);
     if (addr[0] == 0x20 && addr[1] == 0x02) /* 6to4: an IPv4 address in bytes 2-5 */
         zero_ip_bits(addr + 2, 4, (unsigned)octets * 8);
     return inet_ntop(AF_INET6, addr, out, (socklen_t)outlen) ? VEIL_OK : VEIL_EINVAL;
+}
+
+/*
+ * A reverse-DNS name of an IPv6 address: its 32 nibbles written backwards,
+ * one a label, before ".ip6.arpa" ("4.3.3.7.0.7.3.0...8.b.d.0.1.0.0.2.ip6.arpa"),
+ * around the digit at i. The nibbles written first are the address's last
+ * bits: those the policy removes become 0. Returns the name's end, or 0.
+ */
+static size_t ipv6_reverse_name(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    enum { NIBBLES = 32, NAME = 2 * NIBBLES };
+    size_t s = i;
+    while (s >= 2 && v->s[s - 1] == '.' && is_hex(v->s[s - 2]) && i - s < NAME)
+        s -= 2;
+    if ((s > 0 && ident_char(v->s[s - 1])) || s + NAME + 8 > v->n ||
+        !follows_text(v, s + NAME, "ip6.arpa"))
+        return 0;
+    for (size_t k = 0; k < NIBBLES; k++)
+        if (!is_hex(v->s[s + 2 * k]) || v->s[s + 2 * k + 1] != '.')
+            return 0;
+    count(c, MASKER_IP);
+    for (size_t k = 0; k < V6_BITS[c->policy->ip_octets] / 4 && !*err; k++)
+        if (v->s[s + 2 * k] != '0')
+            *err = replace_range(c, v, s + 2 * k, s + 2 * k + 1, "0", 1);
+    return s + NAME + 8;
+}
+
+/*
+ * An IPv6 address written with dashes for its colons in a host name, as
+ * reverse and wildcard DNS write it ("2001-db8-85a3-0-0-8a2e-370-7334.ipv6
+ * .example.net", sslip.io's "2001-db8--1.sslip.io" with "--" for "::"),
+ * around the digit at i: truncated as the policy says, in the same form.
+ * Returns its end, or 0.
+ */
+static size_t dashed_ipv6_in_host(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    size_t s = i, e = i;
+    while (s > 0 && i - s < 40 && (is_hex(v->s[s - 1]) || v->s[s - 1] == '-'))
+        s--;
+    while (e < v->n && e - s < 40 && (is_hex(v->s[e]) || v->s[e] == '-'))
+        e++;
+    if ((s > 0 && ident_char(v->s[s - 1]) && v->s[s - 1] != '-') || !host_name_follows(v, e) ||
+        v->s[s] == '-' || e - s > 39)
+        return 0;
+    char text[40], masked[INET6_ADDRSTRLEN];
+    size_t dashes = 0;
+    bool letter = false; /* a hex letter or "--": not a date-time ("2024-01-02-10-30-...") */
+    for (size_t k = s; k < e; k++) {
+        dashes += v->s[k] == '-';
+        letter |= is_alpha(v->s[k]) || (v->s[k] == '-' && k > s && v->s[k - 1] == '-');
+        text[k - s] = v->s[k] == '-' ? ':' : (char)v->s[k];
+    }
+    text[e - s] = '\0';
+    uint8_t addr[16];
+    if (dashes < 2 || !letter || inet_pton(AF_INET6, text, addr) != 1 ||
+        masker_ip_truncate(text, c->policy->ip_octets, masked, sizeof masked))
+        return 0;
+    count(c, MASKER_IP);
+    for (char *p = masked; *p; p++)
+        *p = *p == ':' ? '-' : *p;
+    if (strlen(masked) != e - s || memcmp(masked, v->s + s, e - s))
+        *err = replace_range(c, v, s, e, masked, strlen(masked));
+    return e;
 }
 
 /*
@@ -1569,10 +1634,21 @@ static bool phone_label(const text_view *v, size_t i, size_t digits)
  */
 static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t *end)
 {
+    int err = VEIL_OK;
+    size_t named = 0, hex_end = i;
+    while (hex_end < v->n && is_hex(v->s[hex_end]))
+        hex_end++;
+    if (hex_end == i + 1 && hex_end < v->n && v->s[hex_end] == '.') /* a nibble's label */
+        named = ipv6_reverse_name(c, v, i, &err);
+    if (!named && ((hex_end < v->n && v->s[hex_end] == '-') || (i > 0 && v->s[i - 1] == '-')))
+        named = dashed_ipv6_in_host(c, v, i, &err);
+    if (named) {
+        *end = named;
+        return err;
+    }
     cluster cl;
     read_cluster(v, i, &cl);
     *end = cl.stop;
-    int err = VEIL_OK;
     if (cl.ip_shaped) {
         /* digits glued to a word ("ec2-", "h264") start no address, but may
          * start a card ("Visa4111 1111 ..."), or a host name's dashed one

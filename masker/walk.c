@@ -1949,6 +1949,12 @@ static int walk_events(walk *w, uint32_t events);
 static int walk_event(walk *w, uint32_t ev)
 {
     enum { E_TYPE, E_DATA, E_EVENTS, E_COUNT };
+    if (is_kind(w, ev, TOK_STR) || is_kind(w, ev, TOK_NUM)) {
+        /* not an event: an event packed by @rrweb/packer (zlib in a string)
+         * or encoded some other way holds everything the walk would mask */
+        w->scan.findings->count[MASKER_SHAPE]++;
+        return mask_whole(w, ev, MASK_VALUE);
+    }
     static const field_set fields = {
         {AT(RR_KEY_TYPE, E_TYPE), AT(RR_KEY_DATA, E_DATA), AT(RR_KEY_EVENTS, E_EVENTS)}};
     uint32_t m[E_COUNT], type;

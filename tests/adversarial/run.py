@@ -10,7 +10,8 @@ NAME.json, which says what must not survive:
   config         masking options for the demo site (and [page ...] sections)
   absent         strings no output string may contain, read every way a
                  consumer could read it: JSON-decoded, percent-decoded,
-                 NFKC-normalised, in object keys too
+                 NFKC-normalised, unpacked (@rrweb/packer's zlib), in
+                 object keys too
   absent_digits  digit sequences (cards, codes) no string may hold, whatever
                  script, separators or encoding the digits are written in;
                  for a card, no more than its first 6 digits may survive
@@ -47,6 +48,7 @@ import sys
 import tempfile
 import unicodedata
 import urllib.parse
+import zlib
 
 
 class Members(list):
@@ -124,6 +126,15 @@ def base64_texts(s):
                 yield text
 
 
+def packed_text(s):
+    """What a string that @rrweb/packer wrote holds (zlib bytes as a
+    latin-1 string), or None."""
+    try:
+        return zlib.decompress(s.encode("latin-1")).decode("utf-8")
+    except (UnicodeEncodeError, zlib.error, UnicodeDecodeError):
+        return None
+
+
 def typed_values(docs):
     """The last value typed into each field (input events), fields in the
     order they were first typed into: a number typed across boxes."""
@@ -139,6 +150,8 @@ def typed_values(docs):
 def readings(s):
     """The ways a consumer could read one string."""
     out = {s, unicodedata.normalize("NFKC", s)}
+    if packed_text(s) is not None:
+        out.add(packed_text(s))
     for r in list(out):
         out.add(urllib.parse.unquote(r))
         out.add(urllib.parse.unquote_plus(r))
@@ -169,7 +182,8 @@ def digits_of(s):
     the text its base64 words decode to."""
     out = []
     plain = urllib.parse.unquote(s)
-    for r in [plain] + list(base64_texts(plain)):
+    packed = [packed_text(s)] if packed_text(s) is not None else []
+    for r in [plain] + list(base64_texts(plain)) + packed:
         for ch in r:
             d = digit_of(ch)
             if d is not None:

@@ -773,17 +773,21 @@ static size_t last_label(const text_view *v, size_t i, size_t e)
 /* Email around the '@' at i: masked whole but for '@' and '.'; an address
  * made a file name ("avatars/jane@example.com.png") keeps its extension.
  * Returns its end, or 0. */
-static size_t try_email(scan_ctx *c, const text_view *v, size_t i, int *err)
+/*
+ * The email address around the '@' at i: its end, with its start in *start
+ * and the characters its mask keeps in *keep ("@." or, for an address
+ * literal, "@.[]"); 0 when there is none.
+ */
+static size_t email_span(const text_view *v, size_t i, size_t *start, const char **keep)
 {
     size_t s = local_part_start(v, i);
     if (s == i)
         s = quoted_local_start(v, i);
     size_t e = literal_domain_end(v, i + 1);
-    if (s < i && e > i + 1) {
-        count(c, MASKER_EMAIL);
-        *err = mask_chars(c, v, s, e, "@.[]");
+    *start = s;
+    *keep = "@.[]";
+    if (s < i && e > i + 1)
         return e;
-    }
     while (e < v->n && domain_char(v->s[e]))
         e++;
     while (e > i + 1 && (v->s[e - 1] == '.' || v->s[e - 1] == '-'))
@@ -797,8 +801,19 @@ static size_t try_email(scan_ctx *c, const text_view *v, size_t i, int *err)
     }
     if (tld <= i + 2 || !valid_tld(v, tld, e) || file_extension(v->s + tld, e - tld))
         return 0; /* no dot in the domain, or no top-level label */
+    *keep = "@.";
+    return e;
+}
+
+static size_t try_email(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    size_t s;
+    const char *keep;
+    size_t e = email_span(v, i, &s, &keep);
+    if (!e)
+        return 0;
     count(c, MASKER_EMAIL);
-    *err = mask_chars(c, v, s, e, "@.");
+    *err = mask_chars(c, v, s, e, keep);
     return e;
 }
 
@@ -1464,6 +1479,7 @@ typedef struct {
     size_t digits;  /* in all its groups */
     bool ip_shaped; /* three groups of 1-3 digits in a row, each joined to
                      * the next by one '.' or '-': maybe an IPv4 address */
+    bool dashed;    /* a '-' joins two of its groups, or stands at an end */
 } cluster;
 
 static size_t cluster_join_at(const text_view *v, size_t k)
@@ -1489,6 +1505,7 @@ static void read_cluster(const text_view *v, size_t i, cluster *cl)
                           is_digit(v->s[k + 1]);
         short_joins = short_join ? short_joins + 1 : 0;
         cl->ip_shaped |= short_joins >= 3;
+        cl->dashed |= k < v->n && v->s[k] == '-';
         size_t join = cluster_join_at(v, k);
         if (!join)
             return;
@@ -1635,20 +1652,19 @@ static bool phone_label(const text_view *v, size_t i, size_t digits)
 static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t *end)
 {
     int err = VEIL_OK;
-    size_t named = 0, hex_end = i;
-    while (hex_end < v->n && is_hex(v->s[hex_end]))
-        hex_end++;
-    if (hex_end == i + 1 && hex_end < v->n && v->s[hex_end] == '.') /* a nibble's label */
+    cluster cl;
+    read_cluster(v, i, &cl);
+    *end = cl.stop;
+    size_t named = 0;
+    if (cl.ip_shaped || (cl.stop == i + 1 && i > 0 && v->s[i - 1] == '.' && cl.stop < v->n &&
+                         v->s[cl.stop] == '.')) /* "4.3.3.7.0.7.3.0...", "...e.f.1.a..." */
         named = ipv6_reverse_name(c, v, i, &err);
-    if (!named && ((hex_end < v->n && v->s[hex_end] == '-') || (i > 0 && v->s[i - 1] == '-')))
-        named = dashed_ipv6_in_host(c, v, i, &err);
+    if (!named && (cl.dashed || (i > 0 && v->s[i - 1] == '-')))
+        named = dashed_ipv6_in_host(c, v, i, &err); /* "2001-db8-..." */
     if (named) {
         *end = named;
         return err;
     }
-    cluster cl;
-    read_cluster(v, i, &cl);
-    *end = cl.stop;
     if (cl.ip_shaped) {
         /* digits glued to a word ("ec2-", "h264") start no address, but may
          * start a card ("Visa4111 1111 ..."), or a host name's dashed one
@@ -2417,6 +2433,69 @@ static int split_cards_joined(scan_ctx *c, joined_text *j, const text_part *part
     for (size_t p = 0; p < n && p < 255 && !err && j->n_cards; p++)
         err = mask_in_part(c, j, &parts[p], (uint8_t)p);
     sodium_memzero(j->s, j->n); /* the joined digits were unmasked input */
+    return err;
+}
+
+/* ---- emails split over text nodes ------------------------------------------- */
+
+/* Whether the '@' at normalized offset `at` of part p makes an email in
+ * that part alone: the sweep masks that one there. */
+static bool email_in_part(scan_ctx *c, const text_part *p, uint32_t at, int *err)
+{
+    text_view v;
+    if ((*err = text_view_of(c->scratch, c->json, p->tok, &v)))
+        return false;
+    size_t s;
+    const char *keep;
+    bool whole = at < v.n && v.s[at] == '@' && email_span(&v, at, &s, &keep);
+    text_view_done(c->scratch, &v);
+    return whole;
+}
+
+/* Masks the bytes of joined range [from, to) that lie in part `index`,
+ * all but `keep`. */
+static int mask_span_in_part(scan_ctx *c, const joined_text *j, const text_part *p, uint8_t index,
+                             uint32_t from, uint32_t to, const char *keep)
+{
+    text_view v;
+    int err = text_view_of(c->scratch, c->json, p->tok, &v);
+    if (err)
+        return err;
+    for (uint32_t i = from; i < to && !err; i++)
+        if (j->part[i] == index && !strchr(keep, j->s[i]))
+            err = replace_range(c, &v, j->local[i], j->local[i] + 1u, "*", 1);
+    text_view_done(c->scratch, &v);
+    return err;
+}
+
+int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n)
+{
+    if (c->policy->record_pii)
+        return VEIL_OK;
+    joined_text *j = malloc(sizeof *j);
+    if (!j)
+        return VEIL_ENOMEM;
+    j->n = 0;
+    int err = VEIL_OK;
+    for (size_t p = 0; p < n && p < 255 && !err; p++)
+        err = join_part(c, j, &parts[p], (uint8_t)p, false);
+    text_view jv = {.s = j->s, .n = j->n};
+    for (size_t at = 0; at < j->n && !err; at++) {
+        size_t s, e;
+        const char *keep;
+        if (j->s[at] != '@' || !(e = email_span(&jv, at, &s, &keep)) ||
+            j->part[s] == j->part[e - 1])
+            continue; /* none, or one in a single part: the sweep's */
+        uint8_t own = j->part[at];
+        bool found_alone = email_in_part(c, &parts[own], j->local[at], &err);
+        count(c, MASKER_EMAIL);
+        for (uint8_t p = j->part[s]; p <= j->part[e - 1] && !err; p++)
+            if (!(found_alone && p == own))
+                err = mask_span_in_part(c, j, &parts[p], p, (uint32_t)s, (uint32_t)e, keep);
+        at = e;
+    }
+    sodium_memzero(j->s, j->n); /* the joined text was unmasked input */
+    free(j);
     return err;
 }
 

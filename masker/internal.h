@@ -163,10 +163,12 @@ typedef struct {
 } json_tok;
 
 /* What the tokenizer notes of a text node's value that may hold digits, for
- * the walk's search for a card split over text nodes: its digits (up to
- * TEXT_DIGITS), and whether digits could run on across its start or end (a
- * digit there, maybe behind a few separators). */
-enum { TEXT_DIGITS = 63, TEXT_OPEN_START = 64, TEXT_OPEN_END = 128 };
+ * the walk's search for a card or an email split over text nodes: its
+ * digits (up to TEXT_DIGITS), whether it holds an '@', and whether digits
+ * could run on across its start or end (a digit there, maybe behind a few
+ * separators). */
+enum { TEXT_DIGITS = 31, TEXT_AT = 32, TEXT_OPEN_START = 64, TEXT_OPEN_END = 128 };
+#define TEXT_ANYTHING (TEXT_DIGITS | TEXT_AT | TEXT_OPEN_START | TEXT_OPEN_END)
 /* That note for the n bytes of a string at s with these TOK_F_* flags
  * (json.re): the tokenizer's for text nodes, the walk's for the values a
  * texts mutation gives them. */
@@ -217,6 +219,7 @@ typedef struct {
     tok_list pair_names;   /* values of "key", "field"...: a pair's name? see walk.c */
     tok_list field_hints;  /* values of "title", "data-stripe"...: a card or secret? */
     tok_list short_lists;  /* arrays of 2-6 strings or numbers: a card's groups? */
+    tok_list at_texts;     /* text node values with an '@': half an email? */
     tok_list labels;
     tok_list labelledby; /* aria-labelledby values */
     tok_list styles;
@@ -466,6 +469,10 @@ typedef struct {
 /* Masks, in every part, the digits of each card that spans two or more of
  * the parts read one after another (a card rendered as four <span>s). */
 int detect_split_cards(scan_ctx *ctx, const text_part *parts, size_t n) VEIL_MUST_CHECK;
+/* Masks, in every part, each email that spans two or more of the parts
+ * ("jane.doe<wbr>@example.com", <span>jane</span>@example.com), unless the
+ * policy keeps emails. */
+int detect_split_emails(scan_ctx *ctx, const text_part *parts, size_t n) VEIL_MUST_CHECK;
 
 /* Masks string t (a number becomes a string of '*'). */
 int detect_mask_field(scan_ctx *ctx, const json_tok *t, enum field_mask how) VEIL_MUST_CHECK;

@@ -647,30 +647,47 @@ static bool open_edge(const unsigned char *s, size_t n, bool at_end)
 }
 
 /*
- * What a text node's value holds for the walk (json_tok.text): its digits
- * and open edges. One with escapes or other scripts may hide digits
+ * What a text node's value holds for the walk (json_tok.text): its digits,
+ * an '@', and open edges. One with escapes or other scripts may hide digits
  * anywhere: all of it. The walk reaches text nodes when their bytes are long
  * out of cache; they are read here.
  */
+/* Whether a string holds an '@', written as itself or escaped ("\u0040"). */
+static bool holds_at(const unsigned char *s, size_t n, uint8_t flags)
+{
+    const unsigned char *end = s + n, *p;
+    if (memchr(s, '@', n))
+        return true;
+    for (p = s; (flags & TOK_F_ESCAPED) && (p = memchr(p, '\\', (size_t)(end - p))) && end - p > 5;
+         p++)
+        if (p[1] == 'u' && !memcmp(p + 2, "0040", 4))
+            return true;
+    return false;
+}
+
 uint8_t text_digits(const unsigned char *s, size_t n, uint8_t flags)
 {
     if ((flags & (TOK_F_ESCAPED | TOK_F_ASCII)) != TOK_F_ASCII)
-        return TEXT_DIGITS | TEXT_OPEN_START | TEXT_OPEN_END;
+        return TEXT_DIGITS | TEXT_OPEN_START | TEXT_OPEN_END | (holds_at(s, n, flags) ? TEXT_AT : 0);
     size_t digits = 0, i = 0;
+    bool at = false;
 #if defined(__SSE2__)
     const __m128i zero = _mm_set1_epi8('0'), nine_offset = _mm_set1_epi8(9);
-    const __m128i one = _mm_set1_epi8(1);
-    for (; i + 16 <= n && digits < TEXT_DIGITS; i += 16) {
-        __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(s + i)), zero);
+    const __m128i one = _mm_set1_epi8(1), at_sign = _mm_set1_epi8('@');
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i)), d = _mm_sub_epi8(v, zero);
         __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine_offset), d);
         /* the 16 bytes of 0 or 1 summed in two halves (no popcnt in SSE2) */
         __m128i sums = _mm_sad_epu8(_mm_and_si128(is_digit, one), _mm_setzero_si128());
         digits += (size_t)_mm_cvtsi128_si32(sums) + (size_t)_mm_extract_epi16(sums, 4);
+        at |= _mm_movemask_epi8(_mm_cmpeq_epi8(v, at_sign)) != 0;
     }
 #endif
-    for (; i < n && digits < TEXT_DIGITS; i++)
+    for (; i < n; i++) {
         digits += s[i] >= '0' && s[i] <= '9';
-    return (uint8_t)((digits < TEXT_DIGITS ? digits : TEXT_DIGITS) |
+        at |= s[i] == '@';
+    }
+    return (uint8_t)((digits < TEXT_DIGITS ? digits : TEXT_DIGITS) | (at ? TEXT_AT : 0) |
                      (open_edge(s, n, false) ? TEXT_OPEN_START : 0) |
                      (open_edge(s, n, true) ? TEXT_OPEN_END : 0));
 }
@@ -976,6 +993,8 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
         return rc;
     if (labelled == RR_KEY_TEXT_CONTENT && (flags & TOK_F_CANDIDATE)) {
         pushed->text = text_digits(s + 1, n, flags);
+        if (pushed->text & TEXT_AT)
+            return note(&t->at_texts, t->n - 1, 16);
     } else if (labelled == RR_KEY_TAG_NAME) {
         pushed->form = form_tag_of(text, n, flags, z->end - (s + 1) >= 8);
         if (pushed->form == FORM_LABEL)
@@ -1329,6 +1348,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
         return fail_at(err, json, base, "input too large", VEIL_ETOOBIG);
     t->n = t->candidates.n = t->n_keys = t->secrets.n = t->labels.n = t->styles.n = 0;
     t->labelledby.n = t->phones.n = t->secret_names.n = t->pair_names.n = t->short_lists.n = 0;
+    t->at_texts.n = 0;
     t->field_hints.n = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
@@ -1394,6 +1414,7 @@ void json_tape_free(json_tape *t)
     free(t->pair_names.v);
     free(t->field_hints.v);
     free(t->short_lists.v);
+    free(t->at_texts.v);
     free(t->labels.v);
     free(t->labelledby.v);
     free(t->styles.v);

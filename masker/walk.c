@@ -902,7 +902,7 @@ static int text_value(walk *w, uint32_t v, uint8_t state)
 static uint8_t part_text(const walk *w, const json_tok *t)
 {
     if (t->flags & TOK_F_KEY_ESCAPED)
-        return TEXT_DIGITS | TEXT_OPEN_START | TEXT_OPEN_END;
+        return TEXT_ANYTHING;
     if (!(t->flags & TOK_F_CANDIDATE))
         return TEXT_OPEN_START | TEXT_OPEN_END;
     if (t->key != RR_KEY_TEXT_CONTENT)
@@ -2214,6 +2214,75 @@ static int mask_named_phones(walk *w)
     return err;
 }
 
+/* Whether textContent token k is a comment's or CDATA's: its node's type,
+ * a member beside it, is 4 or 5. */
+static bool comment_text(const walk *w, uint32_t k)
+{
+    uint32_t type;
+    for (uint32_t m = k - 1; m <= k + 1; m += 2)
+        if (m < w->tape->n && w->tape->tok[m].key == RR_KEY_TYPE && as_uint(w, m, &type))
+            return type == 4 || type == 5;
+    return false;
+}
+
+/*
+ * The text node values next to text node `at` in the page, through inline
+ * elements only (<span>, <b>, <wbr>...), read on the tape: the JSON of a
+ * snapshot or of a subtree added whole lists them in page order. Up to
+ * `most` of them before it (step -1) or after it (+1), into parts from the
+ * end or the start.
+ */
+static size_t texts_beside(const walk *w, uint32_t at, int step, text_part *parts, size_t most)
+{
+    enum { LOOK = 96 };
+    const json_tok *t = w->tape->tok;
+    size_t n = 0;
+    for (uint32_t k = at + (uint32_t)step, seen = 0;
+         k > 0 && k < w->tape->n && seen < LOOK && n < most; k += (uint32_t)step, seen++) {
+        if (t[k].kind != TOK_STR)
+            continue;
+        if (t[k].key == RR_KEY_TAG_NAME && tag_form(w, k) != FORM_INLINE &&
+            tag_form(w, k) != FORM_LABEL)
+            break;
+        if (t[k].key != RR_KEY_TEXT_CONTENT || comment_text(w, k))
+            continue; /* a comment (React's <!-- --> between texts) shows nothing */
+        if (t[k].flags & TOK_F_VISITED)
+            break; /* masked as a field's: not page text */
+        parts[step < 0 ? most - 1 - n : n] = (text_part){&t[k], TEXT_PART_WHOLE};
+        n++;
+    }
+    return n;
+}
+
+/*
+ * Emails split over text nodes ("jane.doe<wbr>@example.com",
+ * <span>jane</span>@example.com): around each text node with an '@' that
+ * the tokenizer listed, its neighbours in the page are joined and read.
+ */
+static int mask_split_emails(walk *w)
+{
+    enum { SIDE = 3 };
+    const json_tok *t = w->tape->tok;
+    uint32_t done_to = 0; /* the parts read so far end here: each is read once */
+    int err = VEIL_OK;
+    for (uint32_t k = 0; k < w->tape->at_texts.n && !err; k++) {
+        uint32_t at = w->tape->at_texts.v[k];
+        if (at <= done_to || (t[at].flags & TOK_F_VISITED))
+            continue;
+        text_part before[SIDE], parts[2 * SIDE + 1];
+        size_t nb = texts_beside(w, at, -1, before, SIDE), n = 0;
+        for (size_t i = SIDE - nb; i < SIDE; i++)
+            if (before[i].tok > &t[done_to])
+                parts[n++] = before[i];
+        parts[n++] = (text_part){&t[at], TEXT_PART_WHOLE};
+        n += texts_beside(w, at, 1, parts + n, SIDE);
+        done_to = (uint32_t)(parts[n - 1].tok - t);
+        if (n >= 2)
+            err = detect_split_emails(&w->scan, parts, n);
+    }
+    return err;
+}
+
 int walk_batch(masker_session *s, char *json, masker_findings *findings)
 {
     walk w = {.s = s, .tape = &s->tape, .selectors = selector_site_has_atoms(s->site)};
@@ -2228,7 +2297,7 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
     /* then what the tokenizer listed anywhere in the batch, events or not */
     static int (*const listed[])(walk *) = {mask_named_secrets, mask_named_pairs,
                                             mask_named_entries, mask_cards_in_lists,
-                                            mask_named_phones};
+                                            mask_named_phones,  mask_split_emails};
     for (size_t i = 0; i < sizeof listed / sizeof listed[0] && !err; i++)
         err = listed[i](&w);
     return err;

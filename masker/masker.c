@@ -283,12 +283,31 @@ static bool apply_in_place(const edit_list *e, char *json)
     return true;
 }
 
-/* Checks that no two queued edits overlap: that would be a masker bug. */
-static bool edits_disjoint(const edit_list *e)
+static bool same_edit(const edit_list *e, const masker_edit *a, const masker_edit *b)
 {
-    for (size_t i = 1; i < e->n; i++)
-        if (e->v[i].off < e->v[i - 1].off + e->v[i - 1].len)
+    return a->off == b->off && a->len == b->len && a->rep_len == b->rep_len &&
+           a->quote == b->quote &&
+           !memcmp((const char *)e->arena.data + a->rep, (const char *)e->arena.data + b->rep,
+                   a->rep_len);
+}
+
+/*
+ * Drops an edit queued twice (two detectors that mask the same character
+ * the same way: a card in the local part of an email split over text
+ * nodes), then checks that no two edits overlap: that would be a masker
+ * bug. The edits are sorted by offset.
+ */
+static bool edits_disjoint(edit_list *e)
+{
+    size_t kept = e->n ? 1 : 0;
+    for (size_t i = 1; i < e->n; i++) {
+        if (same_edit(e, &e->v[i], &e->v[kept - 1]))
+            continue;
+        if (e->v[i].off < e->v[kept - 1].off + e->v[kept - 1].len)
             return false;
+        e->v[kept++] = e->v[i];
+    }
+    e->n = kept;
     return true;
 }
 

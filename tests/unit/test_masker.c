@@ -709,6 +709,24 @@ static void typed_card_echoes_on_the_page_are_masked(void **state)
     masker_site_free(site);
 }
 
+/* Two detectors may mask the same characters: a card (in full-width digits,
+ * each masked by an edit of its own) that is also the local part of an
+ * email split over text nodes. The batch is masked, not refused. */
+static void one_character_masked_by_two_detectors(void **state)
+{
+    (void)state;
+    char *out = mask1(
+        NULL, "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["
+              "{\"type\":2,\"tagName\":\"p\",\"attributes\":{},\"id\":2,\"childNodes\":["
+              "{\"type\":3,\"id\":3,\"textContent\":\"\uff14\uff11\uff11\uff11\uff11\uff11"
+              "\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\"},"
+              "{\"type\":2,\"tagName\":\"wbr\",\"attributes\":{},\"id\":4,\"childNodes\":[]},"
+              "{\"type\":3,\"id\":5,\"textContent\":\"@example.com\"}]}]}},\"timestamp\":1}]");
+    assert_non_null(strstr(out, "\"textContent\":\"****************\""));
+    assert_non_null(strstr(out, "\"textContent\":\"@*******.***\""));
+    free(out);
+}
+
 /* One batch: a state the walk remembered must not outlive the change that
  * makes it wrong (an attribute that makes an ancestor sensitive, a move
  * under a sensitive element, a new page policy). */
@@ -988,6 +1006,7 @@ int main(void)
         cmocka_unit_test(selectors_read_attribute_names_as_written),
         cmocka_unit_test(selectors_use_css_attribute_operators),
         cmocka_unit_test(typed_card_echoes_on_the_page_are_masked),
+        cmocka_unit_test(one_character_masked_by_two_detectors),
         cmocka_unit_test(remembered_states_follow_changes_in_the_same_batch),
         cmocka_unit_test(meta_href_picks_page_policy_and_is_scanned),
         cmocka_unit_test(page_overrides_read_the_path_as_servers_do),

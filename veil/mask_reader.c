@@ -564,6 +564,11 @@ static bool cut_values(cutter *c)
 static bool cut(cutter *c)
 {
     size_t lead;
+    if (!window_fill(c))
+        return false;
+    /* the byte order mark a Windows tool writes first */
+    if (c->w.len >= 3 && !memcmp(c->w.data, "\xef\xbb\xbf", 3))
+        window_drop(&c->w, 3);
     for (;;) { /* to the first non-blank byte */
         if (!window_fill(c))
             return false;

@@ -65,6 +65,9 @@ printf '[{"type":3,"data":{"source":5,"text":"x","id":9},"timestamp":1}] trailin
 check "data after the array exits 1 with its offset" sh -c "test $? -eq 1 && grep -q 'after the array at byte 65' err"
 printf '\n  \n' | "$VEIL" mask >out 2>err
 check "blank input says what to pipe" contains err "no events on stdin"
+printf '\357\273\277[{"type":5,"data":{"tag":"x","payload":"4242 4242 4242 4242"},"timestamp":2}]\r\n' >bom.json
+"$VEIL" mask <bom.json >out 2>err
+check "a file that starts with a UTF-8 byte order mark masks" sh -c "test $? -eq 0 && grep -q '\*\*\*\* \*\*\*\*' out && ! grep -q 4242 out"
 # one event pretty-printed over many lines (as jq writes it), then one per line
 printf '{\n  "type": 5,\n  "data": {\n    "tag": "x",\n    "payload": "4242 4242 4242 4242"\n  },\n  "timestamp": 2\n}\n{"type":5,"data":{"tag":"y","payload":"a.b@example.org"},"timestamp":3}\n' >pretty.json
 "$VEIL" mask <pretty.json >out 2>err

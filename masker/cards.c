@@ -154,8 +154,9 @@ static bool is_blank(uint8_t ch)
 
 /*
  * The separator that ends the digit group [group, i) and leads to the next,
- * as people type or paste it: up to three blanks around at most one of
- * - . / +, as in " ", "  ", "-", " - ", " / ", "\r\n"; or a line break
+ * as people type or paste it: up to eight blanks around at most one of
+ * - . / + (maybe typed twice), as in " ", "    ", "-", " - ", "--", " / ",
+ * "\r\n"; or a line break
  * with the indentation of the next line (a template's "4111\n        1111"),
  * up to CARD_LINE_BLANKS blanks. Returns its length when a digit follows
  * it, else 0. (Every typographic space, line separator and dash was read as
@@ -170,12 +171,12 @@ size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n)
 {
     if (i - group < 3)
         return 0;
-    size_t k = i, blanks = 0, most = 3;
+    size_t k = i, blanks = 0, most = 8;
     for (; k < n && is_blank(s[k]) && blanks < most; k++, blanks++)
         if (s[k] == '\n' || s[k] == '\r')
             most = CARD_LINE_BLANKS;
     if (k < n && (s[k] == '-' || s[k] == '.' || s[k] == '/' || s[k] == '+')) {
-        k++;
+        k += k + 1 < n && s[k + 1] == s[k] ? 2 : 1; /* "--", "..": one typed twice */
         for (; k < n && is_blank(s[k]) && blanks < most; k++, blanks++)
             if (s[k] == '\n' || s[k] == '\r')
                 most = CARD_LINE_BLANKS;
@@ -458,6 +459,31 @@ static void close_chain(chain_reader *cr)
     cr->count = cr->masked_to = 0;
 }
 
+/*
+ * A card spelled out in groups of one or two digits, each joined to the
+ * next by the same one separator ("4 1 1 1 1 1 1 1 ...", "41 11 11 ...", as
+ * people write a number so that filters miss it), starting at digit i: the
+ * whole run, 12-19 digits, is the card. Returns its end, or 0.
+ */
+static size_t spelled_out_card(const text_view *v, size_t i, size_t limit)
+{
+    const uint8_t *s = v->s;
+    uint8_t d[19], sep = 0;
+    size_t n = 0, k = i;
+    for (;;) {
+        size_t start = k;
+        while (k < limit && is_digit(s[k]) && n < 19 && k - start < 2)
+            d[n++] = (uint8_t)(s[k++] - '0');
+        if (k == start || (k < limit && is_digit(s[k])))
+            return 0; /* a group of three or more: not this shape */
+        if (k + 1 >= limit || !is_digit(s[k + 1]) || (sep && s[k] != sep) ||
+            !(s[k] == ' ' || s[k] == '-' || s[k] == '.'))
+            break;
+        sep = s[k++];
+    }
+    return n >= 12 && card_number_ok(d, n) ? k : 0;
+}
+
 int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_card, void *user)
 {
     chain_reader cr = {.v = v, .on_card = on_card, .user = user};
@@ -469,6 +495,12 @@ int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_c
             i++;
         if (i == start) { /* not in a chain: on to the next digit */
             i++;
+            continue;
+        }
+        size_t spelled;
+        if (i - start <= 2 && !cr.count && (spelled = spelled_out_card(v, start, limit))) {
+            cr.err = on_card(user, (uint32_t)start, (uint32_t)spelled);
+            i = spelled;
             continue;
         }
         add_group(&cr, (uint32_t)start, (uint32_t)i, joined);

@@ -934,6 +934,11 @@ static bool national_shape(const text_view *v, const phone_shape *ph)
  */
 static bool is_phone(const text_view *v, size_t i, const phone_shape *ph)
 {
+    size_t singles = 0; /* "+33 6 12 34 56 78" has one; a matrix "1 0 0 0 0 1 0" many */
+    for (size_t g = 0; g < ph->groups && g < PHONE_GROUPS; g++)
+        singles += ph->group_len[g] == 1;
+    if (singles > 1)
+        return false;
     size_t lead = ph->open_paren ? i - 1 : i;
     bool plus = lead > 0 && v->s[lead - 1] == '+';
     size_t before = plus ? lead - 1 : lead;

@@ -2248,7 +2248,10 @@ static size_t texts_beside(const walk *w, uint32_t at, int step, text_part *part
             continue; /* a comment (React's <!-- --> between texts) shows nothing */
         if (t[k].flags & TOK_F_VISITED)
             break; /* masked as a field's: not page text */
-        parts[step < 0 ? most - 1 - n : n] = (text_part){&t[k], TEXT_PART_WHOLE};
+        uint8_t kind = t[k].len <= SHORT_PART ? TEXT_PART_WHOLE
+                       : step < 0             ? TEXT_PART_TAIL /* a long text: its end */
+                                              : TEXT_PART_HEAD;
+        parts[step < 0 ? most - 1 - n : n] = (text_part){&t[k], kind};
         n++;
     }
     return n;

@@ -847,6 +847,7 @@ typedef struct {
     size_t group_pos[PHONE_GROUPS], group_len[PHONE_GROUPS];
     uint8_t seps[PHONE_GROUPS]; /* before each group after the first: its first non-space, or ' ' */
     bool open_paren;            /* a '(' right before the first digit */
+    uint8_t singles;            /* groups of one digit */
 } phone_shape;
 
 /* Reads digits and the separators a phone number has: space - . / ( ). */
@@ -861,6 +862,7 @@ static void read_phone(const text_view *v, size_t i, phone_shape *ph)
         while (k < v->n && is_digit(v->s[k]))
             k++;
         ph->digits += k - g;
+        ph->singles += k - g == 1;
         if (ph->groups < PHONE_GROUPS) {
             ph->group_pos[ph->groups] = g;
             ph->group_len[ph->groups] = k - g;
@@ -934,10 +936,7 @@ static bool national_shape(const text_view *v, const phone_shape *ph)
  */
 static bool is_phone(const text_view *v, size_t i, const phone_shape *ph)
 {
-    size_t singles = 0; /* "+33 6 12 34 56 78" has one; a matrix "1 0 0 0 0 1 0" many */
-    for (size_t g = 0; g < ph->groups && g < PHONE_GROUPS; g++)
-        singles += ph->group_len[g] == 1;
-    if (singles > 1)
+    if (ph->singles > 1) /* "+33 6 12 34 56 78" has one; a matrix "1 0 0 0 0 1 0" many */
         return false;
     size_t lead = ph->open_paren ? i - 1 : i;
     bool plus = lead > 0 && v->s[lead - 1] == '+';
@@ -1606,7 +1605,7 @@ static bool verification_label(const text_view *v, size_t i)
  */
 /* Whether the words that end at k ask to be called or texted: "call me
  * at", "text us on", "ring", "dial", "reach me at", "contact me on". */
-static bool call_words_before(const text_view *v, size_t k)
+static __attribute__((noinline)) bool call_words_before(const text_view *v, size_t k)
 {
     static const char *const verbs[] = {"call", "text", "ring", "dial", "reach", "contact"};
     size_t first, end = k;
@@ -1640,8 +1639,6 @@ static bool phone_label(const text_view *v, size_t i, size_t digits)
     }
     if (!joined)
         return false;
-    if (digits >= 10 && k < i && v->s[i - 1] == ' ' && call_words_before(v, i))
-        return true;
     size_t end = k;
     while (k > 0 && end - k < 32 && is_class(v->s[k - 1], C_DIGIT | C_ALPHA | C_NAME))
         k--;
@@ -1654,7 +1651,8 @@ static bool phone_label(const text_view *v, size_t i, size_t digits)
  * of a few digits, too few for any of them but an address: those are
  * passed over whole.
  */
-static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t *end)
+static inline __attribute__((always_inline)) int
+digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t *end)
 {
     int err = VEIL_OK;
     cluster cl;
@@ -1664,7 +1662,9 @@ static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
     if (cl.ip_shaped || (cl.stop == i + 1 && i > 0 && v->s[i - 1] == '.' && cl.stop < v->n &&
                          v->s[cl.stop] == '.')) /* "4.3.3.7.0.7.3.0...", "...e.f.1.a..." */
         named = ipv6_reverse_name(c, v, i, &err);
-    if (!named && (cl.dashed || (i > 0 && v->s[i - 1] == '-')))
+    bool goes_on = cl.stop < v->n && (v->s[cl.stop] == '-' || v->s[cl.stop] == '.' ||
+                                      is_hex(v->s[cl.stop])); /* into a host name */
+    if (!named && goes_on && (cl.dashed || (i > 0 && v->s[i - 1] == '-')))
         named = dashed_ipv6_in_host(c, v, i, &err); /* "2001-db8-..." */
     if (named) {
         *end = named;
@@ -1706,7 +1706,9 @@ static int digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
         return VEIL_OK;
     if ((err = phones_in_cluster(c, v, i, cl.stop, end, &masked)))
         return err;
-    if (!masked && cl.digits <= 15 && phone_label(v, i, cl.digits)) {
+    if (!masked && cl.digits <= 15 &&
+        (phone_label(v, i, cl.digits) ||
+         (cl.digits >= 10 && v->s[i - 1] == ' ' && call_words_before(v, i)))) {
         count(c, MASKER_PHONE);
         return mask_digits(c, v, i, cl.stop);
     }

@@ -1708,7 +1708,7 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
         return err;
     if (!masked && cl.digits <= 15 &&
         (phone_label(v, i, cl.digits) ||
-         (cl.digits >= 10 && v->s[i - 1] == ' ' && call_words_before(v, i)))) {
+         (cl.digits >= 10 && i > 0 && v->s[i - 1] == ' ' && call_words_before(v, i)))) {
         count(c, MASKER_PHONE);
         return mask_digits(c, v, i, cl.stop);
     }

@@ -2482,7 +2482,8 @@ int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n)
     joined_text *j = malloc(sizeof *j);
     if (!j)
         return VEIL_ENOMEM;
-    j->n = 0;
+    j->n = j->n_cards = 0;
+    j->digits_meet = false;
     int err = VEIL_OK;
     for (size_t p = 0; p < n && p < 255 && !err; p++)
         err = join_part(c, j, &parts[p], (uint8_t)p, false);

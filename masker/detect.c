@@ -1049,6 +1049,25 @@ static size_t value_end(const text_view *v, size_t k, bool quoted)
     return k;
 }
 
+/* The symbols a password holds beside credential_char()'s. */
+static bool password_symbol(uint8_t ch)
+{
+    switch (ch) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '*':
+    case '^':
+    case '@':
+    case '?':
+    case '|':
+        return true;
+    }
+    return false;
+}
+
 static bool credential_char(uint8_t ch)
 {
     return is_alnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '+' ||
@@ -1085,7 +1104,8 @@ static size_t header_value(const text_view *v, size_t k, size_t *start)
     k += auth_scheme_at(v, k);
     size_t e = k;
     bool digit = false;
-    while (e < v->n && credential_char(v->s[e]))
+    /* and the symbols passwords hold ("Tr0ub4dor&3", "s3cr3t!x") */
+    while (e < v->n && (credential_char(v->s[e]) || password_symbol(v->s[e])))
         digit |= is_digit(v->s[e++]);
     *start = k;
     return e - k >= 6 && digit ? e : 0;
@@ -1766,6 +1786,28 @@ static size_t scheme_credential_at(scan_ctx *c, const text_view *v, size_t s, in
  * credential with '/' or '+' before its first digit is missed). Returns its
  * end, or 0.
  */
+/*
+ * A credential told in prose, as a visitor tells a support chat or a
+ * developer a log line: the word at s after a secret's name and "is" or
+ * "was" ("my password is Tr0ub4dor&3", "the API key was sk_9f..."), when
+ * it reads as a credential (see header_value()). Returns its end, or 0.
+ */
+static size_t credential_told_at(scan_ctx *c, const text_view *v, size_t s, int *err)
+{
+    size_t verb = follows_text(v, s - 4, " is ")              ? s - 4
+                  : s >= 5 && follows_text(v, s - 5, " was ") ? s - 5
+                                                              : 0;
+    size_t name, start, end;
+    if (!verb || !(end = header_value(v, s, &start)) || start != s || /* the cheaper test first */
+        !name_before(v, verb, &name) ||
+        !(secret_name_like((const char *)v->s + name, verb - name) ||
+          two_word_label_names_secret(v, name, verb)))
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, start, end, "");
+    return end;
+}
+
 static size_t try_token(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
     size_t s = i;
@@ -1780,6 +1822,15 @@ static size_t try_token(scan_ctx *c, const text_view *v, size_t i, int *err)
     uint8_t last = s >= 6 && v->s[s - 1] == ' ' ? v->s[s - 2] | 0x20 : 0;
     if (last == 'r' || last == 'c' || last == 'n' || last == 't')
         return scheme_credential_at(c, v, s, err);
+    if (last == 's')
+        return credential_told_at(c, v, s, err);
+    if (s > 0 && password_symbol(v->s[s - 1])) { /* "Kestrel#2291" */
+        size_t w = s;
+        while (w > 0 && s - w < 64 && v->s[w - 1] > ' ' && v->s[w - 1] < 0x80)
+            w--;
+        if (w >= 6 && v->s[w - 1] == ' ' && (v->s[w - 2] | 0x20) == 's')
+            return credential_told_at(c, v, w, err);
+    }
     return 0;
 }
 

@@ -215,7 +215,10 @@ check "sessions works beside the server" contains out "$sid"
 "$VEIL" keys rotate >out 2>err
 check "keys rotate beside the server hands the rewrap to it" contains out "in the background"
 rewrapped=1 # three data keys: the two sessions imported before, and the one through the server
-for _ in $(seq 1 50); do
+# The server's maintenance thread reloads the keyring and rewraps once a
+# second while it holds the maintenance lease (15 s); under AddressSanitizer
+# on a loaded machine a tick can come late, so this waits up to a minute.
+for _ in $(seq 1 300); do
     "$VEIL" keys status >status 2>/dev/null
     grep -E '^4 +current' status | grep -qE ' 3$' && { rewrapped=0; break; }
     sleep 0.2

@@ -2458,18 +2458,30 @@ static int join_part(scan_ctx *c, joined_text *j, const text_part *p, uint8_t in
     return VEIL_OK;
 }
 
-/* Masks the digits of the found cards that lie in part `index`. */
-static int mask_in_part(scan_ctx *c, const joined_text *j, const text_part *p, uint8_t index)
+/* Masks the bytes of joined range [from, to) that lie in part `index`:
+ * all but `keep`, or with keep NULL its digits (a card's). */
+static int mask_span_in_part(scan_ctx *c, const joined_text *j, const text_part *p, uint8_t index,
+                             uint32_t from, uint32_t to, const char *keep)
 {
     text_view v;
     int err = text_view_of(c->scratch, c->json, p->tok, &v);
     if (err)
         return err;
-    for (size_t k = 0; k < j->n_cards && !err; k++)
-        for (uint32_t i = j->cards[k][0]; i < j->cards[k][1] && !err; i++)
-            if (j->part[i] == index && is_digit(j->s[i]))
-                err = replace_range(c, &v, j->local[i], j->local[i] + 1u, "*", 1);
+    for (uint32_t i = from; i < to && !err; i++)
+        if (j->part[i] == index && (keep ? !strchr(keep, j->s[i]) : is_digit(j->s[i])))
+            err = replace_range(c, &v, j->local[i], j->local[i] + 1u, "*", 1);
     text_view_done(c->scratch, &v);
+    return err;
+}
+
+/* The parts into j, from empty, glued or `spaced` (see join_part()). */
+static int join_parts(scan_ctx *c, joined_text *j, const text_part *parts, size_t n, bool spaced)
+{
+    j->n = j->n_cards = 0;
+    j->digits_meet = false;
+    int err = VEIL_OK;
+    for (size_t p = 0; p < n && p < 255 && !err; p++)
+        err = join_part(c, j, &parts[p], (uint8_t)p, spaced);
     return err;
 }
 
@@ -2478,18 +2490,16 @@ static int mask_in_part(scan_ctx *c, const joined_text *j, const text_part *p, u
 static int split_cards_joined(scan_ctx *c, joined_text *j, const text_part *parts, size_t n,
                               bool spaced)
 {
-    j->n = j->n_cards = 0;
-    j->digits_meet = false;
-    int err = VEIL_OK;
-    for (size_t p = 0; p < n && p < 255 && !err; p++)
-        err = join_part(c, j, &parts[p], (uint8_t)p, spaced);
+    int err = join_parts(c, j, parts, n, spaced);
     text_view jv = {.s = j->s, .n = j->n};
     if (!err)
         err = cards_in_run(&jv, 0, jv.n, on_joined_card, j);
     for (size_t k = 0; k < j->n_cards; k++)
         count(c, c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE);
-    for (size_t p = 0; p < n && p < 255 && !err && j->n_cards; p++)
-        err = mask_in_part(c, j, &parts[p], (uint8_t)p);
+    for (size_t p = 0; p < n && p < 255 && !err; p++)
+        for (size_t k = 0; k < j->n_cards && !err; k++)
+            err = mask_span_in_part(c, j, &parts[p], (uint8_t)p, j->cards[k][0], j->cards[k][1],
+                                    NULL);
     sodium_memzero(j->s, j->n); /* the joined digits were unmasked input */
     return err;
 }
@@ -2510,22 +2520,6 @@ static bool email_in_part(scan_ctx *c, const text_part *p, uint32_t at, int *err
     return whole;
 }
 
-/* Masks the bytes of joined range [from, to) that lie in part `index`,
- * all but `keep`. */
-static int mask_span_in_part(scan_ctx *c, const joined_text *j, const text_part *p, uint8_t index,
-                             uint32_t from, uint32_t to, const char *keep)
-{
-    text_view v;
-    int err = text_view_of(c->scratch, c->json, p->tok, &v);
-    if (err)
-        return err;
-    for (uint32_t i = from; i < to && !err; i++)
-        if (j->part[i] == index && !strchr(keep, j->s[i]))
-            err = replace_range(c, &v, j->local[i], j->local[i] + 1u, "*", 1);
-    text_view_done(c->scratch, &v);
-    return err;
-}
-
 int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n)
 {
     if (c->policy->record_pii)
@@ -2533,11 +2527,7 @@ int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n)
     joined_text *j = malloc(sizeof *j);
     if (!j)
         return VEIL_ENOMEM;
-    j->n = j->n_cards = 0;
-    j->digits_meet = false;
-    int err = VEIL_OK;
-    for (size_t p = 0; p < n && p < 255 && !err; p++)
-        err = join_part(c, j, &parts[p], (uint8_t)p, false);
+    int err = join_parts(c, j, parts, n, false);
     text_view jv = {.s = j->s, .n = j->n};
     for (size_t at = 0; at < j->n && !err; at++) {
         size_t s, e;

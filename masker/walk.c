@@ -1050,10 +1050,9 @@ static uint8_t flags_from_before(walk *w, uint32_t node, uint8_t form)
         if (t[k].key != RR_KEY_TEXT_CONTENT || t[k].kind != TOK_STR)
             continue;
         const char *text = w->scan.json + t[k].start;
-        if (t[k].len <= LABEL_TEXT_MAX && !blank_text(text, t[k].len))
-            return label_text_flags(text, t[k].len);
-        if (!blank_text(text, t[k].len))
-            break;
+        if (blank_text(text, t[k].len))
+            continue;
+        return t[k].len <= LABEL_TEXT_MAX ? label_text_flags(text, t[k].len) : says;
     }
     return says;
 }
@@ -2241,8 +2240,8 @@ static size_t texts_beside(const walk *w, uint32_t at, int step, text_part *part
          k > 0 && k < w->tape->n && seen < LOOK && n < most; k += (uint32_t)step, seen++) {
         if (t[k].kind != TOK_STR)
             continue;
-        if (t[k].key == RR_KEY_TAG_NAME && tag_form(w, k) != FORM_INLINE &&
-            tag_form(w, k) != FORM_LABEL)
+        uint8_t form = t[k].key == RR_KEY_TAG_NAME ? tag_form(w, k) : FORM_INLINE;
+        if (form != FORM_INLINE && form != FORM_LABEL)
             break;
         if (t[k].key != RR_KEY_TEXT_CONTENT || comment_text(w, k))
             continue; /* a comment (React's <!-- --> between texts) shows nothing */

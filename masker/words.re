@@ -376,7 +376,7 @@ static bool secret_part_at(const unsigned char *p)
       | "cardverification" | "verificationvalue" | "iban" | "socialsecurity"
       | "totp" | "twofactor" | "verificationcode" | "smscode" | "recoverycode"
       | "backupcode" | "securityanswer" | "securityquestionanswer" | "onetimecode"
-      | "accesscode" | "unlockcode" | "codeverifier" | "verifier" | "creds"
+      | "accesscode" | "unlockcode" | "verifier" | "creds"
       | "subscriptionkey" | "licensekey" | "licencekey" | "productkey" | "activationkey"
       | "activationcode" | "sessionkey" | "signingkey" | "encryptionkey" | "masterkey"
       | "memorableword" | "memorableinformation" | "maidenname"

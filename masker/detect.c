@@ -850,7 +850,18 @@ typedef struct {
     uint8_t singles;            /* groups of one digit */
 } phone_shape;
 
-/* Reads digits and the separators a phone number has: space - . / ( ). */
+/* Whether the '+' at k stands for a space between two groups of a number,
+ * as a form-encoded URL or body writes one ("?q=555+123+4567",
+ * "phone=%2B44+20+7946+0958"): a digit or ')' before it, a digit or '('
+ * after it. (The '+' that starts an international number has neither.) */
+static bool plus_between_groups(const text_view *v, size_t k)
+{
+    return v->s[k] == '+' && k > 0 && (is_digit(v->s[k - 1]) || v->s[k - 1] == ')') &&
+           k + 1 < v->n && (is_digit(v->s[k + 1]) || v->s[k + 1] == '(');
+}
+
+/* Reads digits and the separators a phone number has: space - . / ( ),
+ * and the '+' of form encoding, which reads as a space. */
 static void read_phone(const text_view *v, size_t i, phone_shape *ph)
 {
     memset(ph, 0, sizeof *ph);
@@ -871,8 +882,9 @@ static void read_phone(const text_view *v, size_t i, phone_shape *ph)
         ph->end = k;
         size_t s = k;
         uint8_t sep = ' ';
-        while (k < v->n && k - s < 3 && is_class(v->s[k], C_PHONE_SEP)) {
-            if (sep == ' ')
+        while (k < v->n && k - s < 3 &&
+               (is_class(v->s[k], C_PHONE_SEP) || plus_between_groups(v, k))) {
+            if (sep == ' ' && v->s[k] != '+')
                 sep = v->s[k];
             k++;
         }
@@ -1583,7 +1595,8 @@ static int phones_in_cluster(scan_ctx *c, const text_view *v, size_t i, size_t s
 static size_t word_before(const text_view *v, size_t e, size_t *from)
 {
     size_t k = e;
-    while (k > 0 && e - k < 3 && (v->s[k - 1] == ' ' || v->s[k - 1] == ':' || v->s[k - 1] == '#'))
+    while (k > 0 && e - k < 3 &&
+           (v->s[k - 1] == ' ' || v->s[k - 1] == '+' || v->s[k - 1] == ':' || v->s[k - 1] == '#'))
         k--;
     size_t end = k;
     while (k > 0 && end - k < 16 && is_alnum(v->s[k - 1]))
@@ -1629,7 +1642,8 @@ static __attribute__((noinline)) bool call_words_before(const text_view *v, size
 {
     static const char *const verbs[] = {"call", "text", "ring", "dial", "reach", "contact"};
     size_t first, end = k;
-    for (int word = 0; word < 3 && end > 0 && v->s[end - 1] == ' '; word++) {
+    for (int word = 0; word < 3 && end > 0 && (v->s[end - 1] == ' ' || v->s[end - 1] == '+');
+         word++) {
         if (!name_before(v, end - 1, &first))
             return false;
         size_t len = end - 1 - first;
@@ -1728,7 +1742,8 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
         return err;
     if (!masked && cl.digits <= 15 &&
         (phone_label(v, i, cl.digits) ||
-         (cl.digits >= 10 && i > 0 && v->s[i - 1] == ' ' && call_words_before(v, i)))) {
+         (cl.digits >= 10 && i > 0 && (v->s[i - 1] == ' ' || v->s[i - 1] == '+') &&
+          call_words_before(v, i)))) {
         count(c, MASKER_PHONE);
         return mask_digits(c, v, i, cl.stop);
     }
@@ -1794,9 +1809,11 @@ static size_t scheme_credential_at(scan_ctx *c, const text_view *v, size_t s, in
  */
 static size_t credential_told_at(scan_ctx *c, const text_view *v, size_t s, int *err)
 {
-    size_t verb = follows_text(v, s - 4, " is ")              ? s - 4
-                  : s >= 5 && follows_text(v, s - 5, " was ") ? s - 5
-                                                              : 0;
+    /* "+is+": the words of a form-encoded query ("?q=my+password+is+...") */
+    size_t verb = follows_text(v, s - 4, " is ") || follows_text(v, s - 4, "+is+") ? s - 4
+                  : s >= 5 && (follows_text(v, s - 5, " was ") || follows_text(v, s - 5, "+was+"))
+                      ? s - 5
+                      : 0;
     size_t name, start, end;
     if (!verb || !(end = header_value(v, s, &start)) || start != s || /* the cheaper test first */
         !name_before(v, verb, &name) ||
@@ -1806,6 +1823,17 @@ static size_t credential_told_at(scan_ctx *c, const text_view *v, size_t s, int 
     count(c, MASKER_SECRET);
     *err = mask_chars(c, v, start, end, "");
     return end;
+}
+
+/* The start of the word around s, after `gap` (' ', or the '+' of a
+ * form-encoded query) and a word ending in 's' ("is", "was"); 0 if there
+ * is none. */
+static size_t told_word_start(const text_view *v, size_t s, uint8_t gap)
+{
+    size_t w = s;
+    while (w > 0 && s - w < 64 && v->s[w - 1] > ' ' && v->s[w - 1] < 0x80 && v->s[w - 1] != gap)
+        w--;
+    return w >= 6 && v->s[w - 1] == gap && (v->s[w - 2] | 0x20) == 's' ? w : 0;
 }
 
 static size_t try_token(scan_ctx *c, const text_view *v, size_t i, int *err)
@@ -1819,18 +1847,16 @@ static size_t try_token(scan_ctx *c, const text_view *v, size_t i, int *err)
         return jwt_at(c, v, s, err);
     /* nearly every other digit has no scheme's last letter and a space before
      * its word ("Bearer", "Basic", "Token", "Digest") */
-    uint8_t last = s >= 6 && v->s[s - 1] == ' ' ? v->s[s - 2] | 0x20 : 0;
-    if (last == 'r' || last == 'c' || last == 'n' || last == 't')
+    uint8_t gap = s >= 6 ? v->s[s - 1] : 0,
+            last = gap == ' ' || gap == '+' ? v->s[s - 2] | 0x20 : 0;
+    if (gap == ' ' && (last == 'r' || last == 'c' || last == 'n' || last == 't'))
         return scheme_credential_at(c, v, s, err);
     if (last == 's')
         return credential_told_at(c, v, s, err);
-    if (s > 0 && password_symbol(v->s[s - 1])) { /* "Kestrel#2291" */
-        size_t w = s;
-        while (w > 0 && s - w < 64 && v->s[w - 1] > ' ' && v->s[w - 1] < 0x80)
-            w--;
-        if (w >= 6 && v->s[w - 1] == ' ' && (v->s[w - 2] | 0x20) == 's')
-            return credential_told_at(c, v, w, err);
-    }
+    size_t w;
+    if (s > 0 && password_symbol(v->s[s - 1]) && /* "Kestrel#2291" */
+        ((w = told_word_start(v, s, ' ')) || (w = told_word_start(v, s, '+'))))
+        return credential_told_at(c, v, w, err);
     return 0;
 }
 

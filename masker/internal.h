@@ -289,6 +289,9 @@ uint64_t selector_atoms_attr(const masker_site *site, uint64_t bits, const char 
                              size_t name_len, const char *value, size_t value_len);
 /* Whether some compound selector of the list has all its atoms in `atoms`. */
 bool selector_list_match(const selector_list *list, uint64_t atoms);
+/* What the policy's selectors make of an element that meets `atoms`:
+ * NF_SENSITIVE (a mask selector), NF_ALLOW (an allow selector). */
+uint8_t policy_selector_flags(const masker_policy *policy, uint64_t atoms);
 
 /* ---- Reading strings (text.c) ------------------------------------------ */
 

@@ -54,6 +54,20 @@ static size_t kept_of_base(const char *base, char first)
     return k;
 }
 
+/* A node's flags under the page's selectors: what a mask selector gave it
+ * stays (sticky), what an allow selector gave it holds only while one of
+ * the page's allows it. */
+static uint8_t page_selector_flags(const void *policy, uint64_t atoms, uint8_t flags)
+{
+    return (uint8_t)((flags & ~NF_ALLOW) | policy_selector_flags(policy, atoms));
+}
+
+static bool same_selectors(const masker_policy *a, const masker_policy *b)
+{
+    return a->mask[0] == b->mask[0] && a->mask[1] == b->mask[1] && a->allow[0] == b->allow[0] &&
+           a->allow[1] == b->allow[1];
+}
+
 void session_set_url(masker_session *s, const char *url, size_t len)
 {
     char joined[sizeof s->url];
@@ -77,7 +91,12 @@ void session_set_url(masker_session *s, const char *url, size_t len)
     len += keep;
     memcpy(s->url, joined, len);
     s->url[len] = '\0';
+    masker_policy before = s->policy;
     masker_site_resolve(s->site, s->url, len, &s->policy);
+    /* a single-page app navigates without a new snapshot: the new page's
+     * selectors apply to the nodes already on it */
+    if (!same_selectors(&before, &s->policy))
+        nodes_reflag(&s->nodes, page_selector_flags, &s->policy);
 }
 
 masker_session *masker_session_new(const masker_site *site, const char *page_url)

@@ -127,6 +127,17 @@ bool nodes_get(const node_table *t, uint32_t id, uint32_t *parent, uint8_t *flag
     return true;
 }
 
+void nodes_reflag(node_table *t, nodes_reflag_fn reflag, const void *user)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        node_page *pg = t->pages[i];
+        for (uint32_t at = 0; pg->atoms && at < PAGE_IDS; at++)
+            if (pg->flags[at])
+                pg->flags[at] = (uint8_t)(reflag(user, pg->atoms[at], pg->flags[at]) | NF_KNOWN |
+                                          (pg->flags[at] & NF_STICKY));
+    }
+}
+
 void nodes_clear(node_table *t)
 {
     for (size_t i = 0; i < t->n; i++) {

@@ -562,6 +562,18 @@ void masker_site_resolve(const masker_site *site, const char *url, size_t url_le
 
 /* ---- matching --------------------------------------------------------------- */
 
+uint8_t policy_selector_flags(const masker_policy *policy, uint64_t atoms)
+{
+    uint8_t f = 0;
+    for (int i = 0; i < 2; i++) {
+        if (selector_list_match(policy->mask[i], atoms))
+            f |= NF_SENSITIVE;
+        if (selector_list_match(policy->allow[i], atoms))
+            f |= NF_ALLOW;
+    }
+    return f;
+}
+
 bool selector_site_has_atoms(const masker_site *site)
 {
     return site->n_atoms > 0;

@@ -731,15 +731,7 @@ static uint64_t element_atoms(walk *w, uint32_t tag, uint32_t attrs, uint64_t bi
 
 static uint8_t selector_flags(const walk *w, uint64_t atoms)
 {
-    const masker_policy *pol = &w->s->policy;
-    uint8_t f = 0;
-    for (int i = 0; i < 2; i++) {
-        if (selector_list_match(pol->mask[i], atoms))
-            f |= NF_SENSITIVE;
-        if (selector_list_match(pol->allow[i], atoms))
-            f |= NF_ALLOW;
-    }
-    return f;
+    return policy_selector_flags(&w->s->policy, atoms);
 }
 
 /*
@@ -1742,6 +1734,9 @@ static void mutation_flags(walk *w, uint32_t list)
         if (atoms_used) {
             bool unreadable = false;
             atoms = element_atoms(w, 0, m[1], nodes_get_atoms(&w->s->nodes, id), &unreadable);
+            /* an allow selector allows only while it matches ("keep" removed
+             * from the class list); what a mask selector gave stays */
+            flags = (uint8_t)(flags & ~NF_ALLOW);
             flags |= selector_flags(w, atoms) | (unreadable ? NF_SENSITIVE : 0);
         }
         set_node(w, id, parent, flags, atoms);

@@ -869,6 +869,41 @@ static void relative_navigations_resolve_against_the_page(void **state)
     masker_site_free(site);
 }
 
+/* A single-page app navigates without a new snapshot: the new page's
+ * selectors apply to the nodes already on it (in the batch that navigates,
+ * too), and an allow selector of the page it left stops allowing. */
+static void page_selectors_apply_to_the_nodes_on_the_page(void **state)
+{
+    (void)state;
+    masker_site *site = site_with(NULL);
+    const char *why;
+    assert_int_equal(masker_site_set(site, "/checkout/*", "mask_selector", ".summary", &why),
+                     VEIL_OK);
+    assert_int_equal(masker_site_set(site, "/search", "allow_selector", ".keep", &why), VEIL_OK);
+    masker_session *s = masker_session_new(site, "https://shop.example/search");
+    char *out = mask_in(
+        s, "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["
+           "{\"type\":2,\"tagName\":\"div\",\"attributes\":{\"class\":\"summary\"},\"id\":2,"
+           "\"childNodes\":[{\"type\":3,\"textContent\":\"Basket\",\"id\":3}]},"
+           "{\"type\":2,\"tagName\":\"input\",\"attributes\":{\"class\":\"keep\"},\"id\":4,"
+           "\"childNodes\":[]}]}},\"timestamp\":1},"
+           "{\"type\":3,\"data\":{\"source\":5,\"text\":\"gloves\",\"id\":4},\"timestamp\":2}]");
+    assert_non_null(strstr(out, "\"Basket\""));
+    assert_non_null(strstr(out, "\"gloves\""));
+    free(out);
+    out = mask_in(
+        s, "[{\"type\":5,\"data\":{\"tag\":\"veil-url\",\"payload\":\"/checkout/pay\"},"
+           "\"timestamp\":3},"
+           "{\"type\":3,\"data\":{\"source\":0,\"texts\":[{\"id\":3,\"value\":\"Jane Roe\"}],"
+           "\"attributes\":[],\"removes\":[],\"adds\":[]},\"timestamp\":4},"
+           "{\"type\":3,\"data\":{\"source\":5,\"text\":\"Jane\",\"id\":4},\"timestamp\":5}]");
+    if (strstr(out, "Jane"))
+        fail_msg("kept after the navigation: %s", out);
+    free(out);
+    masker_session_free(s);
+    masker_site_free(site);
+}
+
 static void malformed_json_is_rejected_with_offset(void **state)
 {
     (void)state;
@@ -1011,6 +1046,7 @@ int main(void)
         cmocka_unit_test(meta_href_picks_page_policy_and_is_scanned),
         cmocka_unit_test(page_overrides_read_the_path_as_servers_do),
         cmocka_unit_test(relative_navigations_resolve_against_the_page),
+        cmocka_unit_test(page_selectors_apply_to_the_nodes_on_the_page),
         cmocka_unit_test(malformed_json_is_rejected_with_offset),
         cmocka_unit_test(truncations_never_read_past_the_end),
         cmocka_unit_test(state_for_ten_thousand_nodes_is_small),

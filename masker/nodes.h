@@ -52,9 +52,8 @@ bool nodes_get(const node_table *t, uint32_t id, uint32_t *parent, uint8_t *flag
 int nodes_set_atoms(node_table *t, uint32_t id, uint64_t atoms) VEIL_MUST_CHECK;
 uint64_t nodes_get_atoms(const node_table *t, uint32_t id);
 
-/* Gives every known id that has atoms the flags `reflag` makes of its atoms
- * and flags (its sticky flags stay): the selectors of a new page applied to
- * the nodes already on it. */
+/* Gives every known id the flags `reflag` makes of its atoms and flags (its sticky flags stay): the
+ * selectors of a new page applied to the nodes already on it. */
 typedef uint8_t (*nodes_reflag_fn)(const void *user, uint64_t atoms, uint8_t flags);
 void nodes_reflag(node_table *t, nodes_reflag_fn reflag, const void *user);
 

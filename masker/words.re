@@ -142,8 +142,8 @@ static bool native_word(const char *v, size_t len, const char *const *list, size
 
 /*!re2c
     // Card number and verification code in German, French, Spanish,
-    // Portuguese, Italian, Dutch, Polish, the Nordic languages, Turkish and
-    // Czech, with and without the small words ("Code de sécurité",
+    // Portuguese, Italian, Dutch, Polish, the Nordic languages, Finnish,
+    // Turkish, Czech, Hungarian and Romanian, with and without the small words ("Code de sécurité",
     // "codigo_seguridad", "kartenpruefnummer", "Číslo karty").
     LOCAL_CARD_WORDS = "kartennummer" | "pr" "u" "e"? "f" ("nummer" | "ziffer") | "sicherheitscode"
       | "numero" "de"? "carte" | "cryptogramme" | "code" "de"? "securite"
@@ -152,7 +152,9 @@ static bool native_word(const char *v, size_t len, const char *const *list, size
       | "numero" "di"? "carta" | "codice" "di"? "sicurezza"
       | "kaartnummer" | "beveiligingscode"
       | "numerkarty" | "kodbezpieczenstwa" | "kortnummer" | "kortinnumero"
-      | "kartnumarasi" | "guvenlikkodu" | "cislokarty";
+      | "kartnumarasi" | "guvenlikkodu" | "cislokarty"
+      | "sakerhetskod" | "sikkerhe" [dt] "skode" | "turvakoodi" | "bezpecnostnikod"
+      | "biztonsagikod" | "kartyaszam" | "cod" "de"? "securitate" | "numarulcardului";
 */
 
 /* Does a card word start at p? (p points into a compact copy.) */

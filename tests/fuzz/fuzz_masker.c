@@ -45,7 +45,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             masker_site_set(site, NULL, "mask_selector", ".secret, input[name=ssn]", &why) ||
             masker_site_set(site, NULL, "ip_octets", octets, &why) ||
             masker_site_set(site, NULL, "record_pii", k >= 5 ? "true" : "false", &why) ||
-            masker_site_set(site, "/open/*", "record_inputs", "true", &why))
+            masker_site_set(site, "/open/*", "record_inputs", "true", &why) ||
+            masker_site_set(site, "/open/*", "allow_selector", ".keep", &why) ||
+            masker_site_set(site, "/pay/*", "mask_selector", ".summary", &why))
             abort();
     }
     return 0;

@@ -19,7 +19,7 @@
 
 struct node_page {
     uint32_t parent[PAGE_IDS];
-    uint8_t flags[PAGE_IDS]; /* 0: id not known */
+    uint8_t flags[PAGE_IDS]; /* without NF_KNOWN: id not known (its sticky flags may stay) */
     uint64_t *atoms;         /* PAGE_IDS entries, only once a site's selectors need them */
 };
 
@@ -93,7 +93,7 @@ int nodes_set(node_table *t, uint32_t id, uint32_t parent, uint8_t *flags, bool 
     uint32_t at = id & (PAGE_IDS - 1);
     uint8_t now = *flags | NF_KNOWN | (pg->flags[at] & NF_STICKY);
     if (changed)
-        *changed = pg->flags[at] && (pg->parent[at] != parent || pg->flags[at] != now);
+        *changed = (pg->flags[at] & NF_KNOWN) && (pg->parent[at] != parent || pg->flags[at] != now);
     pg->parent[at] = parent;
     pg->flags[at] = now;
     *flags = now;
@@ -120,7 +120,7 @@ uint64_t nodes_get_atoms(const node_table *t, uint32_t id)
 bool nodes_get(const node_table *t, uint32_t id, uint32_t *parent, uint8_t *flags)
 {
     node_page *pg = page_for(t, id);
-    if (!pg || !pg->flags[id & (PAGE_IDS - 1)])
+    if (!pg || !(pg->flags[id & (PAGE_IDS - 1)] & NF_KNOWN))
         return false;
     *parent = pg->parent[id & (PAGE_IDS - 1)];
     *flags = pg->flags[id & (PAGE_IDS - 1)];
@@ -132,10 +132,22 @@ void nodes_reflag(node_table *t, nodes_reflag_fn reflag, const void *user)
     for (size_t i = 0; i < t->n; i++) {
         node_page *pg = t->pages[i];
         for (uint32_t at = 0; at < PAGE_IDS; at++)
-            if (pg->flags[at]) /* no atoms kept (out of memory): it meets none */
+            if (pg->flags[at] & NF_KNOWN) /* no atoms kept (out of memory): it meets none */
                 pg->flags[at] =
                     (uint8_t)(reflag(user, pg->atoms ? pg->atoms[at] : 0, pg->flags[at]) |
                               NF_KNOWN | (pg->flags[at] & NF_STICKY));
+    }
+}
+
+void nodes_renumbered(node_table *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        node_page *pg = t->pages[i];
+        for (uint32_t at = 0; at < PAGE_IDS; at++)
+            pg->flags[at] &= NF_STICKY;
+        memset(pg->parent, 0, sizeof pg->parent);
+        if (pg->atoms)
+            memset(pg->atoms, 0, PAGE_IDS * sizeof *pg->atoms);
     }
 }
 

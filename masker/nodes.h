@@ -57,6 +57,12 @@ uint64_t nodes_get_atoms(const node_table *t, uint32_t id);
 typedef uint8_t (*nodes_reflag_fn)(const void *user, uint64_t atoms, uint8_t flags);
 void nodes_reflag(node_table *t, nodes_reflag_fn reflag, const void *user);
 
+/* A new full snapshot: every id is unknown again, but keeps its sticky
+ * flags, since a recorder that keeps its ids across snapshots (rrweb 1.x,
+ * takeFullSnapshot() and checkouts) sends the same field under the same id.
+ * A page that numbers from 1 again may find a few of its nodes masked. */
+void nodes_renumbered(node_table *t);
+
 void nodes_clear(node_table *t);
 size_t nodes_bytes(const node_table *t);
 

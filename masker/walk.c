@@ -280,6 +280,41 @@ static int scan_typed(walk *w, uint32_t v)
     return err;
 }
 
+/* Whether v, where rrweb writes a string, is a shape the patterns cannot
+ * read as one: an object, or an array that holds a container
+ * ([[4111, 1111], [1111, 1111]]). rrweb writes neither: masked whole. */
+static bool nested_where_string_belongs(const walk *w, uint32_t v)
+{
+    const json_tok *t = w->tape->tok;
+    if (!v || t[v].kind > TOK_ARR)
+        return false;
+    if (t[v].kind == TOK_OBJ)
+        return true;
+    for (uint32_t k = v + 1; k < t[v].end; k = tok_after(t, k))
+        if (t[k].kind <= TOK_ARR)
+            return true;
+    return false;
+}
+
+static int mask_nested(walk *w, uint32_t v, enum field_mask how)
+{
+    w->scan.findings->count[MASKER_SHAPE]++;
+    return mask_whole(w, v, how);
+}
+
+/* Masks whole each attribute value of attrs that nested_where_string_belongs(). */
+static int mask_nested_attributes(walk *w, uint32_t attrs)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    if (!attrs || t[attrs].kind != TOK_OBJ)
+        return VEIL_OK;
+    for (uint32_t i = attrs + 1; i < t[attrs].end && !err; i = tok_after(t, i))
+        if (VEIL_UNLIKELY(t[i].kind <= TOK_ARR) && nested_where_string_belongs(w, i))
+            err = mask_nested(w, i, MASK_VALUE);
+    return err;
+}
+
 /* ---- attributes ---------------------------------------------------------- */
 
 /* The attributes the walk itself reads, found in one pass per element. */
@@ -1373,8 +1408,8 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
         flags |= labelled_flags(w, id); /* aria-labelledby names a card or secret label */
     if (has_id && id)                   /* added again: once a password, always one */
         flags = set_node(w, id, parent, flags, atoms);
-    int err = VEIL_OK;
-    if (r.known[A_VALUE])
+    int err = unreadable ? VEIL_OK : mask_nested_attributes(w, m[N_ATTRS]);
+    if (!err && r.known[A_VALUE])
         err = element_value(w, r.known[A_VALUE], flags, *state);
     if (!err && unreadable)
         err = mask_whole(w, m[N_ATTRS], MASK_VALUE);
@@ -1421,6 +1456,8 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         uint8_t kept = has_id && id ? set_node(w, id, parent, 0, 0) : 0;
         if (VEIL_UNLIKELY(kept)) /* its id was a password's or a card field's: it sticks */
             state = inherit(w, state, kept);
+        if (VEIL_UNLIKELY(nested_where_string_belongs(w, m[N_TEXT])))
+            err = mask_nested(w, m[N_TEXT], MASK_TEXT);
         if (VEIL_UNLIKELY(state)) { /* text outside any field stays for the sweep */
             if (type == 3 || type == 4 || type == 5)
                 err = text_value(w, m[N_TEXT], state);
@@ -1691,6 +1728,9 @@ static int mutation_texts(walk *w, uint32_t texts)
         }
         if (has_unread(w, x, m, 2) && (err = mask_unread(w, x, &fields)))
             break;
+        if (VEIL_UNLIKELY(nested_where_string_belongs(w, m[1])) &&
+            (err = mask_nested(w, m[1], MASK_TEXT)))
+            break;
         bool known = as_uint(w, m[0], &id) && nodes_get(&w->s->nodes, id, &parent, &flags);
         if (!known) {
             note_unknown(w);
@@ -1764,6 +1804,8 @@ static int mutation_attributes(walk *w, uint32_t list)
             err = mask_whole(w, m[1], MASK_VALUE);
             continue;
         }
+        if ((err = mask_nested_attributes(w, m[1])))
+            break;
         attr_reader r;
         attr_reader_init(&r, w, m[1]);
         if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
@@ -1804,6 +1846,8 @@ static int input_event(walk *w, uint32_t data, uint32_t id_value)
             continue;
         if (t[k].kind == TOK_TRUE || t[k].kind == TOK_FALSE) /* isChecked, userTriggered */
             err = secret ? mask_state(w, k) : VEIL_OK;
+        else if (VEIL_UNLIKELY(nested_where_string_belongs(w, k)))
+            err = mask_nested(w, k, MASK_VALUE);
         else
             err = known ? element_value(w, k, flags, state) : mask_value(w, k, MASK_VALUE, false);
     }
@@ -1984,8 +2028,8 @@ static int walk_event(walk *w, uint32_t ev)
         if (string_is(w, d[2], VEIL_URL_TAG))
             navigate(w, is_kind(w, d[3], TOK_OBJ) ? url_member(w, d[3]) : d[3]);
         return VEIL_OK;
-    case 2: /* FullSnapshot: rrweb renumbers the page from here */
-        nodes_clear(&w->s->nodes);
+    case 2: /* FullSnapshot: the page is serialized again from here */
+        nodes_renumbered(&w->s->nodes);
         forget_states(w);
         err = walk_node(w, d[1], 0, 0, 0);
         return err ? err : chain_flush(w);

@@ -879,6 +879,7 @@ enum { KEY_SECRET = 1, KEY_PHONE = 2, KEY_PAIR_NAME = 3, KEY_FIELD_HINT = 4 };
 typedef struct key_memo {
     uint8_t len;     /* the name's length + 1 */
     uint8_t meaning; /* KEY_SECRET, KEY_PHONE, KEY_PAIR_NAME, KEY_FIELD_HINT or 0 */
+    uint8_t id;      /* rr_key_in_any_case() */
     char name[KEY_MEMO_NAME];
 } key_memo;
 
@@ -1107,6 +1108,22 @@ static inline int lex_key(const tokenizer *z, const unsigned char **cursor, memb
  * the "value" beside it, as "name" does: {"key": "password", "value": ..}),
  * KEY_FIELD_HINT (an attribute whose value may say a field takes a card or
  * a secret: field_hint_of()) or 0. */
+/* The rrweb key an unrecognised key spells in another case ("TYPE",
+ * "Name", "AutoComplete"), as a careless recorder or an XHTML or SVG page
+ * writes an attribute's name: read as that key, so that no field goes
+ * unread (a structural key so written is read too; a duplicate of it is
+ * then masked whole). RR_KEY_OTHER for any other. */
+static __attribute__((noinline)) uint8_t rr_key_in_any_case(const char *s, size_t n)
+{
+    bool capital = false;
+    for (size_t i = 0; i < n && !capital; i++)
+        capital = s[i] >= 'A' && s[i] <= 'Z';
+    for (int key = 1; capital && key < RR_KEY_COUNT; key++)
+        if (strlen(RR_KEY_NAMES[key]) == n && !strncasecmp(s, RR_KEY_NAMES[key], n))
+            return (uint8_t)key;
+    return RR_KEY_OTHER;
+}
+
 static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t len)
 {
     if (secret_name_like(p, len))
@@ -1120,10 +1137,12 @@ static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t le
 }
 
 /*
- * What the key [p, p + len) means for its value. Attribute names and
- * payload keys repeat through a batch, so answers are remembered by name.
+ * What the key [p, p + len) means for its value, and into *id the rrweb key
+ * it spells in another case. Attribute names and payload keys repeat
+ * through a batch, so answers are remembered by name.
  */
-static uint8_t key_meaning(const tokenizer *z, const unsigned char *p, size_t len, uint8_t flags)
+static uint8_t key_meaning(const tokenizer *z, const unsigned char *p, size_t len, uint8_t flags,
+                           uint8_t *id)
 {
     if (flags & TOK_F_ESCAPED) { /* "p\u0061ssword" must not hide: read it decoded */
         json_tok k = {.start = (uint32_t)(p - z->base), .len = (uint32_t)len, .kind = TOK_STR,
@@ -1135,17 +1154,19 @@ static uint8_t key_meaning(const tokenizer *z, const unsigned char *p, size_t le
         text_view_done(z->scratch, &v);
         return meaning;
     }
-    if (len > KEY_MEMO_NAME)
+    if (len > KEY_MEMO_NAME) /* longer than every rrweb key */
         return key_meaning_of((const char *)p, len);
     key_memo *m = &z->memo[(len * 31 + p[0] + p[len ? len - 1 : 0] * 7) % KEY_MEMO_SLOTS];
     size_t same = 0; /* names are a few bytes: a loop, not a memcmp call */
     while (m->len == len + 1 && same < len && m->name[same] == (char)p[same])
         same++;
-    if (m->len == len + 1 && same == len)
-        return m->meaning;
-    m->len = (uint8_t)(len + 1);
-    memcpy(m->name, p, len);
-    m->meaning = key_meaning_of((const char *)p, len);
+    if (m->len != len + 1 || same != len) {
+        m->len = (uint8_t)(len + 1);
+        memcpy(m->name, p, len);
+        m->meaning = key_meaning_of((const char *)p, len);
+        m->id = rr_key_in_any_case((const char *)p, len);
+    }
+    *id = m->id;
     return m->meaning;
 }
 
@@ -1156,9 +1177,10 @@ static uint8_t key_meaning(const tokenizer *z, const unsigned char *p, size_t le
  * walk reads their values), or an email or card used as the key itself,
  * which the sweep then scans like a value.
  */
-static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, uint8_t flags)
+static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, uint8_t flags,
+                       member_key *key)
 {
-    uint8_t meaning = key_meaning(z, p, len, flags);
+    uint8_t meaning = key_meaning(z, p, len, flags, &key->id);
     if (meaning) { /* its value is the next token pushed */
         json_tape *t = z->t;
         tok_list *list = meaning == KEY_SECRET      ? &t->secrets
@@ -1321,7 +1343,7 @@ key: /* just past a key's opening quote */
         goto bad_string;
     if (flags && (flags != TOK_F_ASCII || !key.id)) /* not one of rrweb's own keys */
         CHECK_PUSH(examine_key(z, s + 1, (size_t)(YYCURSOR - s) - 2 - (after_key == AFTER_KEY_VALUE),
-                               flags));
+                               flags, &key));
     if (after_key == AFTER_KEY_COLON)
         NEXT(colon);
     s = YYCURSOR;

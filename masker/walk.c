@@ -23,7 +23,18 @@ typedef struct {
     uint8_t state;
 } state_memo;
 
-enum { MEMO_SLOTS = 64, CHAIN_PARTS = 16, SHORT_PART = 64, LABELLED_FIELDS = 32, LABEL_REFS = 32 };
+enum {
+    MEMO_SLOTS = 64,
+    CHAIN_PARTS = 16,
+    SHORT_PART = 64,
+    LABELLED_FIELDS = 32,
+    LABEL_REFS = 32,
+    PENDING_CHANGES = 32
+};
+
+typedef struct {
+    uint32_t id, attrs; /* an attribute mutation's node and its attributes object */
+} pending_change;
 
 typedef struct {
     masker_session *s;
@@ -53,6 +64,11 @@ typedef struct {
     /* what a <label> with no field inside says, for the next form field (a
      * label a careless form puts beside its field without `for`) */
     uint8_t label_before;
+    /* a mutation's attribute changes to nodes not known yet, which its adds
+     * may add (pending_changes()) */
+    pending_change pending[PENDING_CHANGES];
+    size_t n_pending;
+    bool pending_overflow;
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -155,8 +171,10 @@ static inline void take_member(walk *w, uint32_t *out, uint8_t slot, uint32_t i)
  * fields per object; one pass with a table lookup per key is most of its
  * speed. Returns the set of fields found, bit i for out[i].
  */
-static inline __attribute__((always_inline)) uint32_t
-members(walk *w, uint32_t obj, const field_set *fields, size_t n, uint32_t *out)
+static inline __attribute__((always_inline)) uint32_t members_counted(walk *w, uint32_t obj,
+                                                                      const field_set *fields,
+                                                                      size_t n, uint32_t *out,
+                                                                      uint32_t *count)
 {
     const json_tok *t = w->tape->tok;
     uint32_t found = 0;
@@ -165,8 +183,10 @@ members(walk *w, uint32_t obj, const field_set *fields, size_t n, uint32_t *out)
     if (!obj || t[obj].kind != TOK_OBJ)
         return 0;
     const uint32_t end = t[obj].end; /* a local: stores to out[] could alias it */
+    uint32_t seen = 0;
     for (uint32_t i = obj + 1; i < end; i = tok_after(t, i)) {
         uint8_t key = t[i].key;
+        seen++;
         if (key != RR_KEY_OTHER) { /* recognised by the tokenizer */
             if (fields->slot[key]) {
                 take_member(w, out, fields->slot[key], i);
@@ -183,7 +203,15 @@ members(walk *w, uint32_t obj, const field_set *fields, size_t n, uint32_t *out)
             }
         }
     }
+    if (count)
+        *count = seen;
     return found;
+}
+
+static inline __attribute__((always_inline)) uint32_t
+members(walk *w, uint32_t obj, const field_set *fields, size_t n, uint32_t *out)
+{
+    return members_counted(w, obj, fields, n, out, NULL);
 }
 
 /* members(), and whether a member it reads was written twice: JSON.parse
@@ -283,10 +311,10 @@ static int scan_typed(walk *w, uint32_t v)
 /* Whether v, where rrweb writes a string, is a shape the patterns cannot
  * read as one: an object, or an array that holds a container
  * ([[4111, 1111], [1111, 1111]]). rrweb writes neither: masked whole. */
-static bool nested_where_string_belongs(const walk *w, uint32_t v)
+static inline bool nested_where_string_belongs(const walk *w, uint32_t v)
 {
     const json_tok *t = w->tape->tok;
-    if (!v || t[v].kind > TOK_ARR)
+    if (VEIL_LIKELY(!v || t[v].kind > TOK_ARR))
         return false;
     if (t[v].kind == TOK_OBJ)
         return true;
@@ -353,14 +381,18 @@ typedef struct {
     uint32_t known[A_COUNT];
     uint32_t present; /* bit i: known[i] is set */
     bool repeated;    /* one of them is written twice */
+    bool nests;       /* a value is an object or an array (mask_nested_attributes()) */
 } attr_reader;
 
 static void attr_reader_init(attr_reader *r, walk *w, uint32_t attrs)
 {
     r->attrs = attrs;
-    uint32_t repeats = w->repeats;
-    r->present = members(w, attrs, &ATTR_FIELDS, A_COUNT, r->known);
+    uint32_t repeats = w->repeats, count = 0;
+    r->present = members_counted(w, attrs, &ATTR_FIELDS, A_COUNT, r->known, &count);
     r->repeated = w->repeats != repeats;
+    /* each scalar value is one token: more tokens than members, a container */
+    r->nests = attrs && w->tape->tok[attrs].kind == TOK_OBJ &&
+               w->tape->tok[attrs].end - attrs - 1 != count;
 }
 
 /* An attribute's raw value, "" for a non-string value, NULL when absent
@@ -805,6 +837,40 @@ static bool secret_named_field(const walk *w, const attr_reader *r)
  * The tag's bytes are read only for selectors: the tokenizer already said
  * which form field it names, while those bytes were in cache.
  */
+/* The flags of a node after the attribute changes `attrs` (an attribute
+ * mutation's object), from its `flags` and the selector atoms it met
+ * (*atoms, updated). */
+static uint8_t changed_flags(walk *w, uint32_t attrs, uint8_t flags, uint64_t *atoms)
+{
+    attr_reader r;
+    attr_reader_init(&r, w, attrs);
+    flags |= attr_flags(w, &r);
+    if (attrs && w->tape->tok[attrs].kind != TOK_OBJ) /* unreadable: it may set the marker */
+        flags |= NF_SENSITIVE;
+    if (w->selectors) {
+        bool unreadable = false;
+        *atoms = element_atoms(w, 0, attrs, *atoms, &unreadable);
+        /* an allow selector allows only while it matches ("keep" removed
+         * from the class list); what a mask selector gave stays */
+        flags = (uint8_t)(flags & ~NF_ALLOW);
+        flags |= selector_flags(w, *atoms) | (unreadable ? NF_SENSITIVE : 0);
+    }
+    return flags;
+}
+
+/* The flags of an element a mutation adds, after the changes the same
+ * event's attribute list makes to it (a recorder may send both: flags are
+ * final before what is added under it is masked). */
+static uint8_t pending_changes(walk *w, uint32_t id, uint8_t flags, uint64_t *atoms)
+{
+    if (w->pending_overflow) /* more than it keeps: fail closed */
+        return flags | NF_SENSITIVE;
+    for (size_t i = 0; i < w->n_pending; i++)
+        if (w->pending[i].id == id)
+            flags = changed_flags(w, w->pending[i].attrs, flags, atoms);
+    return flags;
+}
+
 static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *atoms)
 {
     uint8_t f = tag_flags(w, tag_form(w, tag), r);
@@ -1387,6 +1453,8 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     attr_reader_init(&r, w, m[N_ATTRS]);
     uint64_t atoms;
     uint8_t flags = element_flags(w, m[N_TAG], &r, &atoms);
+    if (VEIL_UNLIKELY(w->n_pending || w->pending_overflow) && has_id)
+        flags = pending_changes(w, id, flags, &atoms);
     uint8_t form = tag_form(w, m[N_TAG]);
     /* attributes that are not an object (not what rrweb writes) may hold the
      * sensitive marker unread: the element is taken as sensitive */
@@ -1408,7 +1476,7 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
         flags |= labelled_flags(w, id); /* aria-labelledby names a card or secret label */
     if (has_id && id)                   /* added again: once a password, always one */
         flags = set_node(w, id, parent, flags, atoms);
-    int err = unreadable ? VEIL_OK : mask_nested_attributes(w, m[N_ATTRS]);
+    int err = VEIL_UNLIKELY(r.nests) ? mask_nested_attributes(w, m[N_ATTRS]) : VEIL_OK;
     if (!err && r.known[A_VALUE])
         err = element_value(w, r.known[A_VALUE], flags, *state);
     if (!err && unreadable)
@@ -1756,30 +1824,23 @@ static const field_set ATTR_MUTATION_FIELDS = {{AT(RR_KEY_ID, 0), AT(RR_KEY_ATTR
 static void mutation_flags(walk *w, uint32_t list)
 {
     const json_tok *t = w->tape->tok;
-    bool atoms_used = w->selectors;
     for (uint32_t x = list + 1; x < t[list].end; x = tok_after(t, x)) {
         if (!entry_ok(w, x))
             continue;
         uint32_t id, parent, m[2];
         uint8_t flags;
         members(w, x, &ATTR_MUTATION_FIELDS, 2, m);
-        if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags))
+        if (!as_uint(w, m[0], &id))
             continue;
-        attr_reader r;
-        attr_reader_init(&r, w, m[1]);
-        flags |= attr_flags(w, &r);
-        if (m[1] && t[m[1]].kind != TOK_OBJ) /* unreadable: it may set the marker */
-            flags |= NF_SENSITIVE;
-        uint64_t atoms = 0;
-        if (atoms_used) {
-            bool unreadable = false;
-            atoms = element_atoms(w, 0, m[1], nodes_get_atoms(&w->s->nodes, id), &unreadable);
-            /* an allow selector allows only while it matches ("keep" removed
-             * from the class list); what a mask selector gave stays */
-            flags = (uint8_t)(flags & ~NF_ALLOW);
-            flags |= selector_flags(w, atoms) | (unreadable ? NF_SENSITIVE : 0);
+        if (!nodes_get(&w->s->nodes, id, &parent, &flags)) { /* maybe among the event's adds */
+            if (w->n_pending < PENDING_CHANGES)
+                w->pending[w->n_pending++] = (pending_change){id, m[1]};
+            else
+                w->pending_overflow = true;
+            continue;
         }
-        set_node(w, id, parent, flags, atoms);
+        uint64_t atoms = w->selectors ? nodes_get_atoms(&w->s->nodes, id) : 0;
+        set_node(w, id, parent, changed_flags(w, m[1], flags, &atoms), atoms);
     }
 }
 
@@ -1804,10 +1865,10 @@ static int mutation_attributes(walk *w, uint32_t list)
             err = mask_whole(w, m[1], MASK_VALUE);
             continue;
         }
-        if ((err = mask_nested_attributes(w, m[1])))
-            break;
         attr_reader r;
         attr_reader_init(&r, w, m[1]);
+        if (VEIL_UNLIKELY(r.nests) && (err = mask_nested_attributes(w, m[1])))
+            break;
         if (!as_uint(w, m[0], &id) || !nodes_get(&w->s->nodes, id, &parent, &flags)) {
             note_unknown(w);
             err = mask_descriptive_attributes(w, m[1]);
@@ -1925,6 +1986,8 @@ static int incremental(walk *w, uint32_t data)
         mutation_flags(w, m[I_ATTRS]);
     if (list_ok(w, m[I_ADDS]))
         err = mutation_adds(w, m[I_ADDS]);
+    w->n_pending = 0; /* the changes to nodes this event adds are theirs now */
+    w->pending_overflow = false;
     if (!err && list_ok(w, m[I_TEXTS]))
         err = mutation_texts(w, m[I_TEXTS]);
     if (!err && attrs)

@@ -2191,7 +2191,9 @@ static int replace_number(scan_ctx *c, const json_tok *t, const char *rep, size_
 /*
  * The digits of the integer a JSON number lexeme stands for (4.2e3: 4200),
  * without leading zeros, into d; 0 when it is not an integer or needs more
- * than cap digits. The lexeme was validated by the tokenizer.
+ * than cap digits. The lexeme was validated by the tokenizer, but the
+ * tokenizer's dry run reads a small integer's bytes before the byte after
+ * them is ("0e1+" of input it rejects next): anything else reads as 0.
  */
 static size_t number_digits(const char *s, size_t len, uint8_t *d, size_t cap)
 {
@@ -2203,7 +2205,7 @@ static size_t number_digits(const char *s, size_t len, uint8_t *d, size_t cap)
             in_frac = true;
             continue;
         }
-        if (n == sizeof all)
+        if (n == sizeof all || s[i] < '0' || s[i] > '9')
             return 0;
         all[n++] = (uint8_t)(s[i] - '0');
         frac += in_frac;
@@ -2212,8 +2214,10 @@ static size_t number_digits(const char *s, size_t len, uint8_t *d, size_t cap)
     if (i < len) {
         bool neg = s[++i] == '-';
         i += s[i] == '-' || s[i] == '+';
-        for (; i < len && exp < 100000; i++)
+        for (; i < len && s[i] >= '0' && s[i] <= '9' && exp < 100000; i++)
             exp = exp * 10 + (s[i] - '0');
+        if (i < len && (s[i] < '0' || s[i] > '9'))
+            return 0; /* not a number's lexeme: bytes after one the input then fails on */
         exp = neg ? -exp : exp;
     }
     long shift = exp - (long)frac; /* the value is all[0..n) times 10^shift */

@@ -61,6 +61,7 @@ enum rr_key {
     RR_KEY_ARIA_LABEL,
     RR_KEY_PLACEHOLDER,
     RR_KEY_ARIA_LABELLEDBY,
+    RR_KEY_ARIA_DESCRIBEDBY,
     RR_KEY_CSS_TEXT, /* the three keys whose string values may be CSS, in a row */
     RR_KEY_RULE,
     RR_KEY_PROPERTY,

@@ -300,6 +300,7 @@ static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {
     [RR_KEY_ARIA_LABEL] = "aria-label",
     [RR_KEY_PLACEHOLDER] = "placeholder",
     [RR_KEY_ARIA_LABELLEDBY] = "aria-labelledby",
+    [RR_KEY_ARIA_DESCRIBEDBY] = "aria-describedby",
     [RR_KEY_CSS_TEXT] = "_cssText",
     [RR_KEY_RULE] = "rule",
     [RR_KEY_PROPERTY] = "property",
@@ -371,6 +372,9 @@ static uint8_t rr_key_of(const char *s, size_t n)
     case 15:
         IS(RR_KEY_CONTENTEDITABLE);
         IS(RR_KEY_ARIA_LABELLEDBY);
+        break;
+    case 16:
+        IS(RR_KEY_ARIA_DESCRIBEDBY);
         break;
     case 19: /* the markers that mask: in any case, as an XHTML or SVG page may write them */
         if (!strncasecmp(s, RR_KEY_NAMES[RR_KEY_RR_IS_PASSWORD], n))
@@ -1014,7 +1018,8 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
         pushed->flags |= TOK_F_CARD_NAME;
     } else if ((unsigned)(labelled - RR_KEY_ARIA_LABELLEDBY) <=
                RR_KEY_PROPERTY - RR_KEY_ARIA_LABELLEDBY) { /* read before the walk */
-        return note(labelled == RR_KEY_ARIA_LABELLEDBY ? &t->labelledby : &t->styles, t->n - 1, 16);
+        return note(labelled <= RR_KEY_ARIA_DESCRIBEDBY ? &t->labelledby : &t->styles, t->n - 1,
+                    16);
     }
     return VEIL_OK;
 }

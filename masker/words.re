@@ -194,6 +194,9 @@ static bool card_label_word_at(const unsigned char *p)
       | "fechadevencimiento" | "vencimiento" | "fechadecaducidad" | "scadenza"
       | "datadevalidade" | "vervaldatum" | "karteninhaber" | "titulairedelacarte"
       | "validade" | "valablejusqu" | "mmjj" | "mmrr" | "digitsonback" | "digitsontheback"
+      | "on" "the"? ("back" | "front") "of" ("your" | "the")? "card"
+      | "appears" "on" "the"? "card" | "shownon" "the"? "card"
+      | "securitynumber" | "verificationnumber" | "signaturestrip" | "signaturepanel"
       | LOCAL_CARD_WORDS
             { return true; }
         [^] { return false; }

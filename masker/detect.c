@@ -1276,6 +1276,43 @@ static bool two_word_label_names_secret(const text_view *v, size_t from, size_t 
  * (GraphQL arguments, an object written out); the "value" of a pair whose
  * "name" names a secret. At the '=' or ':' at i.
  */
+/*
+ * Masks the object or array of JSON held in a string that opens at k, the
+ * value of a secret's name ("password": {"new": ..., "confirm": ...}):
+ * every string in it and every number or literal, keys too; its brackets,
+ * colons, commas and quotes stay, so it is still JSON. A string's quote at
+ * this level has `level` backslashes before it (0 in JSON held in a string,
+ * 1 a level down); a bracket inside a string is masked with the string.
+ * Returns its end, past the closing bracket (unclosed: the string's end).
+ */
+static size_t mask_container(scan_ctx *c, const text_view *v, size_t k, size_t level, int *err)
+{
+    size_t depth = 0;
+    bool in_string = false;
+    while (k < v->n && !*err) {
+        uint8_t ch = v->s[k];
+        size_t len = char_len(v, k), b = 0;
+        while (ch == '"' && b < k && v->s[k - 1 - b] == '\\')
+            b++;
+        if (ch == '"' && b == level) {
+            in_string = !in_string;
+        } else if (in_string) {
+            if (ch != '\\' || k + 1 >= v->n || v->s[k + 1] != '"') /* the next quote's */
+                *err = replace_range(c, v, k, k + len, "*", 1);
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if (ch == '}' || ch == ']') {
+            if (--depth == 0)
+                return k + 1;
+        } else if (ch != ':' && ch != ',' && ch != ' ' && ch != '\t' && ch != '\r' &&
+                   ch != '\n' && ch != '\\') {
+            *err = replace_range(c, v, k, k + len, "*", 1); /* a number, true, null */
+        }
+        k += len;
+    }
+    return v->n;
+}
+
 static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
     bool json = v->s[i] == ':' && i > 1 && v->s[i - 1] == '"';
@@ -1304,6 +1341,11 @@ static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *e
         while (k < v->n && v->s[k] == ' ')
             k++;
         start = k;
+        if (k < v->n && (v->s[k] == '{' || v->s[k] == '[')) { /* {"new": ..., "confirm": ...} */
+            count(c, MASKER_SECRET);
+            end = mask_container(c, v, start, (size_t)(i - 1 - name_end), err);
+            return end;
+        }
         if ((k < v->n && v->s[k] == '\\') || (end = value_end(v, start, false)) == start)
             return 0; /* an empty \"\" one level down, or nothing */
     }

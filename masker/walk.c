@@ -1235,10 +1235,11 @@ static void ref_says(const char *id, size_t len, void *ctx)
 }
 
 /*
- * Before the walk: a field whose aria-labelledby names an element of this
- * batch whose text names a card field ("Card number") or a secret
- * ("Password") is a card field or a password. The batch's DOM ids are read
- * in one pass over the tape, only when a field has the attribute.
+ * Before the walk: a field whose aria-labelledby (or aria-describedby)
+ * names an element of this batch whose text names a card field ("Card
+ * number") or a secret ("Password") is a card field or a password. The
+ * batch's DOM ids are read from the tokenizer's list, only when a field
+ * has the attribute.
  */
 static void read_labelledby(walk *w)
 {
@@ -1248,8 +1249,10 @@ static void read_labelledby(walk *w)
     for (uint32_t k = 0; k < fields->n; k++)
         each_id(w, fields->v[k], add_ref, &r);
     const json_tok *t = w->tape->tok;
+    const tok_list *ids = &w->tape->pair_names; /* every string under an "id" key, among others */
     bool any = false;
-    for (uint32_t i = 1; i < w->tape->n && r.n; i++) {
+    for (uint32_t n = 0; n < ids->n && r.n; n++) {
+        uint32_t i = ids->v[n];
         if (t[i].kind != TOK_STR || t[i].key != RR_KEY_ID)
             continue; /* (a node's own id is a number; a DOM id a string) */
         for (size_t k = 0; k < r.n; k++)

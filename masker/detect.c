@@ -1285,7 +1285,8 @@ static bool two_word_label_names_secret(const text_view *v, size_t from, size_t 
  * 1 a level down); a bracket inside a string is masked with the string.
  * Returns its end, past the closing bracket (unclosed: the string's end).
  */
-static size_t mask_container(scan_ctx *c, const text_view *v, size_t k, size_t level, int *err)
+static __attribute__((noinline)) size_t mask_container(scan_ctx *c, const text_view *v, size_t k,
+                                                       size_t level, int *err)
 {
     size_t depth = 0;
     bool in_string = false;
@@ -1304,8 +1305,8 @@ static size_t mask_container(scan_ctx *c, const text_view *v, size_t k, size_t l
         } else if (ch == '}' || ch == ']') {
             if (--depth == 0)
                 return k + 1;
-        } else if (ch != ':' && ch != ',' && ch != ' ' && ch != '\t' && ch != '\r' &&
-                   ch != '\n' && ch != '\\') {
+        } else if (ch != ':' && ch != ',' && ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' &&
+                   ch != '\\') {
             *err = replace_range(c, v, k, k + len, "*", 1); /* a number, true, null */
         }
         k += len;
@@ -1313,7 +1314,8 @@ static size_t mask_container(scan_ctx *c, const text_view *v, size_t k, size_t l
     return v->n;
 }
 
-static size_t try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
+static inline __attribute__((always_inline)) size_t
+try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
     bool json = v->s[i] == ':' && i > 1 && v->s[i - 1] == '"';
     bool header = v->s[i] == ':' && !json;

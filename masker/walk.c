@@ -174,7 +174,7 @@ static inline void take_member(walk *w, uint32_t *out, uint8_t slot, uint32_t i)
 static inline __attribute__((always_inline)) uint32_t members_counted(walk *w, uint32_t obj,
                                                                       const field_set *fields,
                                                                       size_t n, uint32_t *out,
-                                                                      uint32_t *count)
+                                                                      bool *nests)
 {
     const json_tok *t = w->tape->tok;
     uint32_t found = 0;
@@ -203,8 +203,8 @@ static inline __attribute__((always_inline)) uint32_t members_counted(walk *w, u
             }
         }
     }
-    if (count)
-        *count = seen;
+    if (nests) /* each scalar value is one token: more tokens than members, a container */
+        *nests = end - obj - 1 != seen;
     return found;
 }
 
@@ -387,12 +387,10 @@ typedef struct {
 static void attr_reader_init(attr_reader *r, walk *w, uint32_t attrs)
 {
     r->attrs = attrs;
-    uint32_t repeats = w->repeats, count = 0;
-    r->present = members_counted(w, attrs, &ATTR_FIELDS, A_COUNT, r->known, &count);
+    uint32_t repeats = w->repeats;
+    r->nests = false;
+    r->present = members_counted(w, attrs, &ATTR_FIELDS, A_COUNT, r->known, &r->nests);
     r->repeated = w->repeats != repeats;
-    /* each scalar value is one token: more tokens than members, a container */
-    r->nests = attrs && w->tape->tok[attrs].kind == TOK_OBJ &&
-               w->tape->tok[attrs].end - attrs - 1 != count;
 }
 
 /* An attribute's raw value, "" for a non-string value, NULL when absent

@@ -895,7 +895,8 @@ static void read_phone(const text_view *v, size_t i, phone_shape *ph)
     }
 }
 
-/* North American: [1] NXX NXX XXXX with one kind of separator, or (NXX) NXX-XXXX. */
+/* North American: [1] NXX NXX XXXX with one kind of separator (or NXX NXX-XXXX),
+ * or (NXX) NXX-XXXX. */
 static bool nanp_shape(const text_view *v, const phone_shape *ph)
 {
     size_t g = ph->groups == 4 && ph->group_len[0] == 1 && v->s[ph->start] == '1' ? 1 : 0;
@@ -905,8 +906,10 @@ static bool nanp_shape(const text_view *v, const phone_shape *ph)
     if (v->s[ph->group_pos[g]] < '2') /* area codes start with 2-9 */
         return false;
     if (g == 0 && ph->open_paren && ph->seps[1] == ')')
-        return true; /* (555) 123-4567 */
-    return ph->seps[g + 1] == ph->seps[g + 2] && (g == 0 || ph->seps[1] == ph->seps[2]);
+        return true;                                                            /* (555) 123-4567 */
+    bool spaced_then_dashed = ph->seps[g + 1] == ' ' && ph->seps[g + 2] == '-'; /* 415 555-0134 */
+    return (ph->seps[g + 1] == ph->seps[g + 2] || spaced_then_dashed) &&
+           (g == 0 || ph->seps[1] == ph->seps[2]);
 }
 
 /* Whether the number is n groups of these lengths with one separator
@@ -990,15 +993,23 @@ static bool phone_may_start(const text_view *v, size_t i)
     return n == 3 || (n == 1 && (v->s[i] == '1' || v->s[i] == '8'));
 }
 
-static int phone_at(scan_ctx *c, const text_view *v, size_t i, size_t *end)
+/* Whether a phone number starts at digit i; its end into *end. */
+static bool phone_span(const text_view *v, size_t i, size_t *end)
 {
     phone_shape ph;
     read_phone(v, i, &ph);
     if (ph.digits < 7 || !is_phone(v, i, &ph))
+        return false;
+    *end = ph.end;
+    return true;
+}
+
+static int phone_at(scan_ctx *c, const text_view *v, size_t i, size_t *end)
+{
+    if (!phone_span(v, i, end))
         return VEIL_OK;
     count(c, MASKER_PHONE);
-    *end = ph.end;
-    return mask_digits(c, v, i, ph.end);
+    return mask_digits(c, v, i, *end);
 }
 
 /* Whether the digit groups of [i, stop) are a date: day, month and year in
@@ -2561,20 +2572,17 @@ static int join_parts(scan_ctx *c, joined_text *j, const text_part *parts, size_
 
 /* Joins the parts, glued or `spaced` (see join_part()), and masks the cards
  * found across them. */
-static int split_cards_joined(scan_ctx *c, joined_text *j, const text_part *parts, size_t n,
-                              bool spaced)
+/* Masks the cards found across the parts joined in j. */
+static int split_cards_joined(scan_ctx *c, joined_text *j, const text_part *parts, size_t n)
 {
-    int err = join_parts(c, j, parts, n, spaced);
     text_view jv = {.s = j->s, .n = j->n};
-    if (!err)
-        err = cards_in_run(&jv, 0, jv.n, on_joined_card, j);
+    int err = cards_in_run(&jv, 0, jv.n, on_joined_card, j);
     for (size_t k = 0; k < j->n_cards; k++)
         count(c, c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE);
     for (size_t p = 0; p < n && p < 255 && !err; p++)
         for (size_t k = 0; k < j->n_cards && !err; k++)
             err = mask_span_in_part(c, j, &parts[p], (uint8_t)p, j->cards[k][0], j->cards[k][1],
                                     NULL);
-    sodium_memzero(j->s, j->n); /* the joined digits were unmasked input */
     return err;
 }
 
@@ -2628,14 +2636,41 @@ int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n)
  * with a space there, as a page that sets groups apart with CSS margins
  * shows them ("4111 1111" "1111 1111" reads "4111 11111111 1111" glued).
  */
-int detect_split_cards(scan_ctx *c, const text_part *parts, size_t n)
+/* Masks the phone numbers found across the parts joined in j, digit by
+ * digit in each part. */
+static int split_phones_joined(scan_ctx *c, joined_text *j, const text_part *parts, size_t n)
+{
+    int err = VEIL_OK;
+    text_view jv = {.s = j->s, .n = j->n};
+    for (size_t i = 0; i < j->n && !err; i++) {
+        size_t end;
+        if (!is_digit(j->s[i]) || (i > 0 && is_digit(j->s[i - 1])) || !phone_may_start(&jv, i) ||
+            !phone_span(&jv, i, &end) || j->part[i] == j->part[end - 1])
+            continue; /* (in one part alone: the sweep's) */
+        count(c, MASKER_PHONE);
+        for (size_t p = 0; p < n && p < 255 && !err; p++)
+            err = mask_span_in_part(c, j, &parts[p], (uint8_t)p, (uint32_t)i, (uint32_t)end, NULL);
+        i = end;
+    }
+    return err;
+}
+
+int detect_split_numbers(scan_ctx *c, const text_part *parts, size_t n, bool cards, bool phones)
 {
     joined_text *j = malloc(sizeof *j);
     if (!j)
         return VEIL_ENOMEM;
-    int err = split_cards_joined(c, j, parts, n, false);
-    if (!err && !j->n_cards && j->digits_meet)
-        err = split_cards_joined(c, j, parts, n, true);
+    int err = join_parts(c, j, parts, n, false); /* as they read */
+    if (!err && cards)
+        err = split_cards_joined(c, j, parts, n);
+    if (!err && !j->n_cards && phones && !c->policy->record_pii)
+        err = split_phones_joined(c, j, parts, n);
+    bool again = !err && cards && !j->n_cards && j->digits_meet;
+    sodium_memzero(j->s, j->n); /* the joined digits were unmasked input */
+    if (again && !(err = join_parts(c, j, parts, n, true))) { /* spaced where digits meet */
+        err = split_cards_joined(c, j, parts, n);
+        sodium_memzero(j->s, j->n);
+    }
     free(j);
     return err;
 }

@@ -470,9 +470,12 @@ typedef struct {
     uint8_t kind; /* enum text_part_kind */
 } text_part;
 
-/* Masks, in every part, the digits of each card that spans two or more of
- * the parts read one after another (a card rendered as four <span>s). */
-int detect_split_cards(scan_ctx *ctx, const text_part *parts, size_t n) VEIL_MUST_CHECK;
+/* Masks, in every part, with `cards` the digits of each card that spans
+ * two or more of the parts read one after another (a card rendered as four
+ * <span>s), and with `phones` (unless the policy keeps them) those of each
+ * phone number that does (<span>+44</span> <span>20 7946 0958</span>). */
+int detect_split_numbers(scan_ctx *ctx, const text_part *parts, size_t n, bool cards,
+                         bool phones) VEIL_MUST_CHECK;
 /* Masks, in every part, each email that spans two or more of the parts
  * ("jane.doe<wbr>@example.com", <span>jane</span>@example.com), unless the
  * policy keeps emails. */

@@ -636,7 +636,8 @@ static bool sweep_needed(const clean_memo *memo, decode_scratch *scratch,
 static bool digit_or_separator(unsigned char ch, bool *digit)
 {
     *digit = ch >= '0' && ch <= '9';
-    return *digit || ch == ' ' || ch == '-' || ch == '.' || ch == '/' || ch == '+';
+    return *digit || ch == ' ' || ch == '-' || ch == '.' || ch == '/' || ch == '+' || ch == '(' ||
+           ch == ')'; /* a phone's "(415) " */
 }
 
 /* Whether digits run on across the text's end (step -1) or start (+1): a

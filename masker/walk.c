@@ -46,7 +46,7 @@ typedef struct {
     state_memo memo[MEMO_SLOTS];
     /* Text nodes read one after another with only inline elements between
      * them: a card rendered as <span>4242</span><span>4242</span>... is
-     * looked for across them (detect_split_cards()). */
+     * looked for across them (detect_split_numbers()), and so is a phone number. */
     text_part chain[CHAIN_PARTS];
     size_t n_chain;
     bool chain_later; /* a mutation's adds: chained after their walk (chain_adds()) */
@@ -1001,12 +1001,16 @@ static uint8_t part_text(const walk *w, const json_tok *t)
     return t->text;
 }
 
-/* Whether parts of the chain that digits run across hold 12 digits or more
- * in two parts or more: a card may be split over them. */
-static bool chain_may_hold_card(const walk *w)
+enum { SPLIT_CARD_DIGITS = 12, SPLIT_PHONE_DIGITS = 10 };
+
+/* The most digits that parts of the chain that digits run across hold, in
+ * two parts or more (0: none such): a card may be split over them from 12,
+ * a phone number from 10. */
+static size_t chain_digits(const walk *w)
 {
+    size_t most = 0;
     if (w->n_chain < 2)
-        return false;
+        return 0;
     size_t digits = 0, with_digits = 0;
     bool open = false; /* the previous part's end */
     for (size_t i = 0; i < w->n_chain; i++) {
@@ -1015,16 +1019,20 @@ static bool chain_may_hold_card(const walk *w)
             digits = with_digits = 0;
         digits += text & TEXT_DIGITS;
         with_digits += (text & TEXT_DIGITS) != 0;
-        if (digits >= 12 && with_digits >= 2)
-            return true;
+        if (with_digits >= 2 && digits > most)
+            most = digits;
         open = text & TEXT_OPEN_END;
     }
-    return false;
+    return most;
 }
 
 static int chain_flush(walk *w)
 {
-    int err = chain_may_hold_card(w) ? detect_split_cards(&w->scan, w->chain, w->n_chain) : VEIL_OK;
+    size_t digits = chain_digits(w);
+    bool cards = digits >= SPLIT_CARD_DIGITS;
+    bool phones = digits >= SPLIT_PHONE_DIGITS && !w->s->policy.record_pii;
+    int err = cards || phones ? detect_split_numbers(&w->scan, w->chain, w->n_chain, cards, phones)
+                              : VEIL_OK;
     w->n_chain = 0;
     return err;
 }
@@ -1680,11 +1688,13 @@ static bool is_added(const added_nodes *a, uint32_t id)
 static int chain_adds(walk *w, uint32_t adds)
 {
     const json_tok *t = w->tape->tok;
-    size_t digits = 0; /* a card split over the added text needs 12: most adds hold fewer */
-    for (uint32_t k = adds + 1; k < t[adds].end && digits < 12; k++)
+    /* a card split over the added text needs 12 digits, a phone 10: most
+     * adds hold fewer */
+    size_t least = w->s->policy.record_pii ? SPLIT_CARD_DIGITS : SPLIT_PHONE_DIGITS, digits = 0;
+    for (uint32_t k = adds + 1; k < t[adds].end && digits < least; k++)
         if (t[k].key == RR_KEY_TEXT_CONTENT && t[k].kind == TOK_STR)
             digits += part_text(w, &t[k]) & TEXT_DIGITS;
-    if (digits < 12)
+    if (digits < least)
         return VEIL_OK;
     added_node e[ADDS_IN_ORDER];
     added_nodes a = {w, e, 0};

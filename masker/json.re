@@ -1109,11 +1109,6 @@ static inline int lex_key(const tokenizer *z, const unsigned char **cursor, memb
     return VEIL_OK;
 }
 
-/* What the key name [p, p + len) means: KEY_SECRET, KEY_PHONE (an email or
- * phone name: "phone", "mobile", "tel"), KEY_PAIR_NAME (its value may name
- * the "value" beside it, as "name" does: {"key": "password", "value": ..}),
- * KEY_FIELD_HINT (an attribute whose value may say a field takes a card or
- * a secret: field_hint_of()) or 0. */
 /* The rrweb key an unrecognised key spells in another case ("TYPE",
  * "Name", "AutoComplete"), as a careless recorder or an XHTML or SVG page
  * writes an attribute's name: read as that key, so that no field goes
@@ -1130,6 +1125,11 @@ static __attribute__((noinline)) uint8_t rr_key_in_any_case(const char *s, size_
     return RR_KEY_OTHER;
 }
 
+/* What the key name [p, p + len) means: KEY_SECRET, KEY_PHONE (an email or
+ * phone name: "phone", "mobile", "tel"), KEY_PAIR_NAME (its value may name
+ * the "value" beside it, as "name" does: {"key": "password", "value": ..}),
+ * KEY_FIELD_HINT (an attribute whose value may say a field takes a card or
+ * a secret: field_hint_of()) or 0. */
 static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t len)
 {
     if (secret_name_like(p, len))
@@ -1186,7 +1186,9 @@ static uint8_t key_meaning(const tokenizer *z, const unsigned char *p, size_t le
 static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, uint8_t flags,
                        member_key *key)
 {
-    uint8_t meaning = key_meaning(z, p, len, flags, &key->id);
+    uint8_t id = RR_KEY_OTHER, meaning = key_meaning(z, p, len, flags, &id);
+    if (key->id == RR_KEY_OTHER)
+        key->id = id;
     if (meaning) { /* its value is the next token pushed */
         json_tape *t = z->t;
         tok_list *list = meaning == KEY_SECRET      ? &t->secrets

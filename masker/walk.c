@@ -830,11 +830,6 @@ static bool secret_named_field(const walk *w, const attr_reader *r)
            ((v = known_attr(w, r, A_ID, &len)) && secret_name_like(v, len));
 }
 
-/*
- * Flags from an element's tag (token `tag`, 0 when unknown) and attributes.
- * The tag's bytes are read only for selectors: the tokenizer already said
- * which form field it names, while those bytes were in cache.
- */
 /* The flags of a node after the attribute changes `attrs` (an attribute
  * mutation's object), from its `flags` and the selector atoms it met
  * (*atoms, updated). */
@@ -869,6 +864,11 @@ static uint8_t pending_changes(walk *w, uint32_t id, uint8_t flags, uint64_t *at
     return flags;
 }
 
+/*
+ * Flags from an element's tag (token `tag`, 0 when unknown) and attributes.
+ * The tag's bytes are read only for selectors: the tokenizer already said
+ * which form field it names, while those bytes were in cache.
+ */
 static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *atoms)
 {
     uint8_t f = tag_flags(w, tag_form(w, tag), r);
@@ -1535,7 +1535,7 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
             state = inherit(w, state, kept);
         if (VEIL_UNLIKELY(nested_where_string_belongs(w, m[N_TEXT])))
             err = mask_nested(w, m[N_TEXT], MASK_TEXT);
-        if (VEIL_UNLIKELY(state)) { /* text outside any field stays for the sweep */
+        if (VEIL_UNLIKELY(state) && !err) { /* text outside any field stays for the sweep */
             if (type == 3 || type == 4 || type == 5)
                 err = text_value(w, m[N_TEXT], state);
             if (!err && (state & IN_SENSITIVE)) /* everything it carries */

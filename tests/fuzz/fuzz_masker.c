@@ -265,9 +265,35 @@ static size_t percent_run(const char *s, size_t i, size_t n, unsigned char *byte
     return i;
 }
 
-/* The string read into out[] (one entry per visible character); returns how many. */
-static size_t read_string(const char *s, size_t n, int *out)
+/* "%2540" as "%40" (and "%252540" too), in place: a URL encoded again as
+ * a parameter of another reads as the masker reads it, not as digits after
+ * a '%' ("%254011..." is no "4011..."). Returns the new length. */
+static size_t undo_double_escapes(char *s, size_t n)
 {
+    for (bool again = true; again;) {
+        size_t m = 0;
+        again = false;
+        for (size_t i = 0; i < n;) {
+            if (s[i] == '%' && i + 4 < n && s[i + 1] == '2' && s[i + 2] == '5' &&
+                hex_digit(s[i + 3]) >= 0 && hex_digit(s[i + 4]) >= 0) {
+                s[m++] = '%';
+                i += 3;
+                again = true;
+            } else {
+                s[m++] = s[i++];
+            }
+        }
+        n = m;
+    }
+    return n;
+}
+
+/* The string read into out[] (one entry per visible character); returns how many. */
+static size_t read_string(const char *raw, size_t n, int *out)
+{
+    char *s = malloc(n + 1);
+    memcpy(s, raw, n);
+    n = undo_double_escapes(s, n);
     unsigned char *bytes = malloc(n + 1);
     size_t m = 0, count = 0;
     for (size_t i = 0; i < n;) /* percent-decoding first */
@@ -286,6 +312,7 @@ static size_t read_string(const char *s, size_t n, int *out)
         i += len ? len : 1;
     }
     free(bytes);
+    free(s);
     return count;
 }
 

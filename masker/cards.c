@@ -77,6 +77,9 @@ static const iin_range IIN[] = {
     {4, 9792, 9792, LEN(16), "Troy"},
     {4, 9860, 9860, LEN(16), "Humo"},
 };
+/* Not in the table, for want of a source that confirms their ranges: BC
+ * Card (Korea, reported at 94) and PayPak (Pakistan). Add them when one
+ * does. */
 
 static uint32_t prefix_value(const uint8_t *d, size_t k)
 {

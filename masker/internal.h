@@ -67,6 +67,7 @@ enum rr_key {
     RR_KEY_PROPERTY,
     RR_KEY_IS_STYLE,
     RR_KEY_REMOVES,
+    RR_KEY_CLASS,
     RR_KEY_COUNT
 };
 
@@ -391,6 +392,12 @@ bool pair_value_key(const char *name, size_t len);
 /* Whether a field or parameter name names a secret: password, token,
  * api_key, Authorization, cookie, CVC, PIN... (words.re). */
 bool secret_name_like(const char *name, size_t len);
+/* A placeholder drawn as a hidden password: 5 to 32 bullets or asterisks
+ * and nothing else ("••••••••"). */
+bool password_placeholder(const char *v, size_t len);
+/* A class list that calls its input a password field ("form-control
+ * password-input", "js-passwd"): the field revealed, or drawn as text. */
+bool password_class(const char *v, size_t len);
 /* Whether a field's name or id means an email address or a phone number
  * (words.re). */
 bool pii_name_like(const char *name, size_t len);

@@ -306,6 +306,7 @@ static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {
     [RR_KEY_PROPERTY] = "property",
     [RR_KEY_IS_STYLE] = "isStyle",
     [RR_KEY_REMOVES] = "removes",
+    [RR_KEY_CLASS] = "class",
 };
 
 const char *rr_key_name(enum rr_key key)
@@ -341,6 +342,7 @@ static uint8_t rr_key_of(const char *s, size_t n)
         IS(RR_KEY_TEXTS);
         IS(RR_KEY_VALUE);
         IS(RR_KEY_STYLE);
+        IS(RR_KEY_CLASS);
         break;
     case 6:
         IS(RR_KEY_SOURCE);
@@ -410,7 +412,7 @@ typedef struct {
 static const key_pattern K_ADDS = KEY_PATTERN("adds", RR_KEY_ADDS);
 static const key_pattern K_ATTRIBUTES = KEY_PATTERN("attributes", RR_KEY_ATTRIBUTES);
 static const key_pattern K_CHILD_NODES = KEY_PATTERN("childNodes", RR_KEY_CHILD_NODES);
-static const key_pattern K_CLASS = KEY_PATTERN("class", RR_KEY_OTHER);
+static const key_pattern K_CLASS = KEY_PATTERN("class", RR_KEY_CLASS);
 static const key_pattern K_DATA = KEY_PATTERN("data", RR_KEY_DATA);
 static const key_pattern K_ID = KEY_PATTERN_UINT("id", RR_KEY_ID);
 static const key_pattern K_NEXT_ID = KEY_PATTERN_UINT("nextId", RR_KEY_OTHER);

@@ -359,6 +359,7 @@ enum {
     A_ARIA_LABEL,
     A_PLACEHOLDER,
     A_VALUE,
+    A_CLASS,
     A_COUNT
 };
 static const field_set ATTR_FIELDS = {{
@@ -374,6 +375,7 @@ static const field_set ATTR_FIELDS = {{
     AT(RR_KEY_ARIA_LABEL, A_ARIA_LABEL),
     AT(RR_KEY_PLACEHOLDER, A_PLACEHOLDER),
     AT(RR_KEY_VALUE, A_VALUE),
+    AT(RR_KEY_CLASS, A_CLASS),
 }};
 
 typedef struct {
@@ -827,7 +829,9 @@ static bool secret_named_field(const walk *w, const attr_reader *r)
     size_t len;
     const char *v;
     return ((v = known_attr(w, r, A_NAME, &len)) && secret_name_like(v, len)) ||
-           ((v = known_attr(w, r, A_ID, &len)) && secret_name_like(v, len));
+           ((v = known_attr(w, r, A_ID, &len)) && secret_name_like(v, len)) ||
+           ((v = known_attr(w, r, A_CLASS, &len)) && password_class(v, len)) ||
+           ((v = known_attr(w, r, A_PLACEHOLDER, &len)) && password_placeholder(v, len));
 }
 
 /* The flags of a node after the attribute changes `attrs` (an attribute
@@ -872,7 +876,7 @@ static uint8_t pending_changes(walk *w, uint32_t id, uint8_t flags, uint64_t *at
 static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *atoms)
 {
     uint8_t f = tag_flags(w, tag_form(w, tag), r);
-    if (r->present & ~(1u << A_VALUE)) /* most elements carry none of the attributes read here */
+    if (r->present & ~(1u << A_VALUE | 1u << A_CLASS)) /* most elements carry none of the others */
         f |= attr_flags(w, r);
     if (r->repeated) /* {"type":"password","type":"text"}: which one holds is unknowable */
         f |= NF_SENSITIVE;

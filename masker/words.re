@@ -23,6 +23,7 @@
 #include "internal.h"
 
 #include <string.h>
+#include <strings.h>
 
 enum { WORDS_MAX = 128 };
 
@@ -276,6 +277,26 @@ static int drawn_slots(const char *v, size_t len, size_t *digits)
             return -1;
     }
     return slots;
+}
+
+bool password_placeholder(const char *v, size_t len)
+{
+    char buf[UNESCAPED_MAX];
+    v = unescaped(v, &len, buf); /* "\u2022" as Python's and PHP's JSON writes it */
+    size_t digits;
+    int slots = drawn_slots(v, len, &digits);
+    bool hidden = !digits && !memchr(v, 'x', len) && !memchr(v, 'X', len) && !memchr(v, '#', len);
+    return hidden && slots >= 5 && slots <= 32;
+}
+
+bool password_class(const char *v, size_t len)
+{
+    static const char *const words[] = {"password", "passwd", "passwort"};
+    for (size_t i = 0; i + 6 <= len; i++)
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+            if (i + strlen(words[w]) <= len && !strncasecmp(v + i, words[w], strlen(words[w])))
+                return true;
+    return false;
 }
 
 /*

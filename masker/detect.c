@@ -2663,7 +2663,7 @@ int detect_split_numbers(scan_ctx *c, const text_part *parts, size_t n, bool car
     int err = join_parts(c, j, parts, n, false); /* as they read */
     if (!err && cards)
         err = split_cards_joined(c, j, parts, n);
-    if (!err && !j->n_cards && phones && !c->policy->record_pii)
+    if (!err && !j->n_cards && phones)
         err = split_phones_joined(c, j, parts, n);
     bool again = !err && cards && !j->n_cards && j->digits_meet;
     sodium_memzero(j->s, j->n); /* the joined digits were unmasked input */

@@ -479,8 +479,9 @@ typedef struct {
 
 /* Masks, in every part, with `cards` the digits of each card that spans
  * two or more of the parts read one after another (a card rendered as four
- * <span>s), and with `phones` (unless the policy keeps them) those of each
- * phone number that does (<span>+44</span> <span>20 7946 0958</span>). */
+ * <span>s), and with `phones` (the caller's: false when the policy keeps
+ * them) those of each phone number that does (<span>+44</span> <span>20
+ * 7946 0958</span>). */
 int detect_split_numbers(scan_ctx *ctx, const text_part *parts, size_t n, bool cards,
                          bool phones) VEIL_MUST_CHECK;
 /* Masks, in every part, each email that spans two or more of the parts

@@ -378,11 +378,9 @@ static uint8_t rr_key_of(const char *s, size_t n)
     case 16:
         IS(RR_KEY_ARIA_DESCRIBEDBY);
         break;
-    case 19: /* the markers that mask: in any case, as an XHTML or SVG page may write them */
-        if (!strncasecmp(s, RR_KEY_NAMES[RR_KEY_RR_IS_PASSWORD], n))
-            return RR_KEY_RR_IS_PASSWORD;
-        if (!strncasecmp(s, RR_KEY_NAMES[RR_KEY_VEIL_SENSITIVE], n))
-            return RR_KEY_VEIL_SENSITIVE;
+    case 19: /* the markers that mask; in another case: rr_key_in_any_case() */
+        IS(RR_KEY_RR_IS_PASSWORD);
+        IS(RR_KEY_VEIL_SENSITIVE);
         break;
     }
 #undef IS

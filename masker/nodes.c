@@ -132,7 +132,7 @@ void nodes_reflag(node_table *t, nodes_reflag_fn reflag, const void *user)
     for (size_t i = 0; i < t->n; i++) {
         node_page *pg = t->pages[i];
         for (uint32_t at = 0; at < PAGE_IDS; at++)
-            if (pg->flags[at] & NF_KNOWN) /* no atoms kept (out of memory): it meets none */
+            if (pg->flags[at] & NF_KNOWN) /* atoms not kept (out of memory): it meets none */
                 pg->flags[at] =
                     (uint8_t)(reflag(user, pg->atoms ? pg->atoms[at] : 0, pg->flags[at]) |
                               NF_KNOWN | (pg->flags[at] & NF_STICKY));

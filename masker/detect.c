@@ -1880,15 +1880,56 @@ static size_t credential_told_at(scan_ctx *c, const text_view *v, size_t s, int 
     return end;
 }
 
-/* The start of the word around s, after `gap` (' ', or the '+' of a
- * form-encoded query) and a word ending in 's' ("is", "was"); 0 if there
- * is none. */
+/*
+ * A credential told as set, after "to" with a secret's name among the four
+ * words before it, as log lines and support chats put it ("Password set to
+ * Kestrel#2291", "PIN changed to 4471x9", "Setting the API key to sk_...",
+ * "password has been reset to ..."). The word at s, read as
+ * credential_told_at() reads it. Returns its end, or 0.
+ */
+static size_t credential_set_at(scan_ctx *c, const text_view *v, size_t s, int *err)
+{
+    if (s < 6)
+        return 0;
+    uint8_t gap = v->s[s - 1];
+    size_t start, end, k = s - 4; /* the gap before "to" */
+    if ((v->s[s - 3] | 0x20) != 't' || v->s[k] != gap || !(end = header_value(v, s, &start)) ||
+        start != s)
+        return 0;
+    for (int words = 0; words < 4 && k > 0 && v->s[k] == gap; words++) {
+        size_t name;
+        if (!name_before(v, k, &name))
+            return 0;
+        if (secret_name_like((const char *)v->s + name, k - name) ||
+            two_word_label_names_secret(v, name, k)) {
+            count(c, MASKER_SECRET);
+            *err = mask_chars(c, v, start, end, "");
+            return end;
+        }
+        k = name - (name > 0);
+    }
+    return 0;
+}
+
+/* A credential told after `gap` (' ', or the '+' of a form-encoded query)
+ * and a word ending in 's' ("is", "was") or 'o' ("to"), at the word at s. */
+static size_t credential_told_or_set_at(scan_ctx *c, const text_view *v, size_t s, int *err)
+{
+    uint8_t last = v->s[s - 2] | 0x20;
+    return last == 's'   ? credential_told_at(c, v, s, err)
+           : last == 'o' ? credential_set_at(c, v, s, err)
+                         : 0;
+}
+
+/* The start of the word around s, after `gap` and a word ending in 's' or
+ * 'o' (see credential_told_or_set_at()); 0 if there is none. */
 static size_t told_word_start(const text_view *v, size_t s, uint8_t gap)
 {
     size_t w = s;
     while (w > 0 && s - w < 64 && v->s[w - 1] > ' ' && v->s[w - 1] < 0x80 && v->s[w - 1] != gap)
         w--;
-    return w >= 6 && v->s[w - 1] == gap && (v->s[w - 2] | 0x20) == 's' ? w : 0;
+    uint8_t last = w >= 6 ? v->s[w - 2] | 0x20 : 0;
+    return (last == 's' || last == 'o') && v->s[w - 1] == gap ? w : 0;
 }
 
 static size_t try_token(scan_ctx *c, const text_view *v, size_t i, int *err)
@@ -1906,12 +1947,12 @@ static size_t try_token(scan_ctx *c, const text_view *v, size_t i, int *err)
             last = gap == ' ' || gap == '+' ? v->s[s - 2] | 0x20 : 0;
     if (gap == ' ' && (last == 'r' || last == 'c' || last == 'n' || last == 't'))
         return scheme_credential_at(c, v, s, err);
-    if (last == 's')
-        return credential_told_at(c, v, s, err);
+    if (last == 's' || last == 'o')
+        return credential_told_or_set_at(c, v, s, err);
     size_t w;
     if (s > 0 && password_symbol(v->s[s - 1]) && /* "Kestrel#2291" */
         ((w = told_word_start(v, s, ' ')) || (w = told_word_start(v, s, '+'))))
-        return credential_told_at(c, v, w, err);
+        return credential_told_or_set_at(c, v, w, err);
     return 0;
 }
 

@@ -393,7 +393,7 @@ static bool secret_part_at(const unsigned char *p)
         "password" | "passwd" | "passphrase" | "passcode" | "secret" | "token"
       | "apikey" | "accesskey" | "privatekey" | "credential" | "signature"
       | "authorization" | "authtoken" | "bearer" | "cookie" | "sessionid" | "sessid"
-      | "csrf" | "xsrf" | "jwt" | "creditcard" | "cardnumber" | "ccnumber"
+      | "csrf" | "xsrf" | "nonce" | "jwt" | "creditcard" | "cardnumber" | "ccnumber"
       | "cvv" | "cvc" | "cvn" | "ccv" | "cav2" | "cardcode" | "securitycode" | "cryptogram"
       | "cardholder" | "nameoncard" | "ccname" | "ccexp" | "cardexp" | "expmonth" | "expyear"
       | "expirymonth" | "expiryyear" | "expirationmonth" | "expirationyear" | "expdate"

@@ -49,8 +49,9 @@ typedef struct {
      * looked for across them (detect_split_numbers()), and so is a phone number. */
     text_part chain[CHAIN_PARTS];
     size_t n_chain;
-    bool chain_later; /* a mutation's adds: chained after their walk (chain_adds()) */
-    bool selectors;   /* the site has selectors: each element's atoms are kept */
+    bool chain_later;  /* a mutation's adds: chained after their walk (chain_adds()) */
+    bool chain_emails; /* the chain looks for an email split over it (chain_adds()) */
+    bool selectors;    /* the site has selectors: each element's atoms are kept */
     /* node ids of this batch's fields that aria-labelledby ties to a label
      * naming a card or a secret, and what it names (NF_CARD, NF_PASSWORD) */
     uint32_t labelled[LABELLED_FIELDS];
@@ -1030,8 +1031,24 @@ static size_t chain_digits(const walk *w)
     return most;
 }
 
+/* Whether a part of the chain holds an '@'. */
+static bool chain_has_at(const walk *w)
+{
+    for (size_t i = 0; i < w->n_chain; i++)
+        if (part_text(w, w->chain[i].tok) & TEXT_AT)
+            return true;
+    return false;
+}
+
 static int chain_flush(walk *w)
 {
+    if (w->chain_emails) {
+        int err = w->n_chain >= 2 && chain_has_at(w)
+                      ? detect_split_emails(&w->scan, w->chain, w->n_chain)
+                      : VEIL_OK;
+        w->n_chain = 0;
+        return err;
+    }
     size_t digits = chain_digits(w);
     bool cards = digits >= SPLIT_CARD_DIGITS;
     bool phones = digits >= SPLIT_PHONE_DIGITS && !w->s->policy.record_pii;
@@ -1055,7 +1072,8 @@ static bool joinable_text(const json_tok *t)
 static inline __attribute__((always_inline)) int chain_text(walk *w, uint32_t v)
 {
     const json_tok *t = &w->tape->tok[v];
-    if (!is_kind(w, v, TOK_STR) || (t->flags & TOK_F_VISITED) || !joinable_text(t))
+    if (!is_kind(w, v, TOK_STR) || (t->flags & TOK_F_VISITED) ||
+        !(joinable_text(t) || w->chain_emails)) /* "jane.doe" <wbr> "@example.com" */
         return chain_flush(w);
     int err = VEIL_OK;
     if (t->len > SHORT_PART) { /* a long text joins only by its ends */
@@ -1687,18 +1705,42 @@ static bool is_added(const added_nodes *a, uint32_t id)
     return false;
 }
 
-/* After the walk of a mutation's adds: the text they hold onto the chain,
- * in page order (see above). */
+/* The entries' text onto the chain in page order, each tree of entries
+ * from its root: an entry whose parent is not among them. */
+static int chain_in_page_order(added_nodes *a)
+{
+    int err = VEIL_OK;
+    for (size_t i = 0; i < a->n; i++)
+        a->e[i].done = false;
+    for (size_t i = 0; i < a->n && !err; i++)
+        if (!a->e[i].done && !is_added(a, a->e[i].parent))
+            err = chain_added_children(a, a->e[i].parent, 0);
+    return err ? err : chain_flush(a->w);
+}
+
+/*
+ * After the walk of a mutation's adds: the text they hold onto the chain,
+ * in page order (see above). rrweb adds a subtree as one entry per node,
+ * the children of each in reverse order and their text after all of them:
+ * only this order puts "jane.doe" <wbr> "@example.com" back together, so
+ * emails split over the added text are read here too (the tape's order
+ * serves a snapshot: mask_split_emails()).
+ */
 static int chain_adds(walk *w, uint32_t adds)
 {
     const json_tok *t = w->tape->tok;
     /* a card split over the added text needs 12 digits, a phone 10: most
-     * adds hold fewer */
+     * adds hold fewer, and most no '@' */
     size_t least = w->s->policy.record_pii ? SPLIT_CARD_DIGITS : SPLIT_PHONE_DIGITS, digits = 0;
-    for (uint32_t k = adds + 1; k < t[adds].end && digits < least; k++)
-        if (t[k].key == RR_KEY_TEXT_CONTENT && t[k].kind == TOK_STR)
-            digits += part_text(w, &t[k]) & TEXT_DIGITS;
-    if (digits < least)
+    bool at = false;
+    for (uint32_t k = adds + 1; k < t[adds].end; k++)
+        if (t[k].key == RR_KEY_TEXT_CONTENT && t[k].kind == TOK_STR) {
+            uint8_t text = part_text(w, &t[k]);
+            digits += text & TEXT_DIGITS;
+            at |= (text & TEXT_AT) != 0;
+        }
+    bool emails = at && !w->s->policy.record_pii;
+    if (digits < least && !emails)
         return VEIL_OK;
     added_node e[ADDS_IN_ORDER];
     added_nodes a = {w, e, 0};
@@ -1716,11 +1758,13 @@ static int chain_adds(walk *w, uint32_t adds)
         id_tok = t[m[1]].kind == TOK_OBJ ? member(w, m[1], "id") : 0;
         n->has_id = as_uint(w, id_tok, &n->id);
     }
-    int err = VEIL_OK;
-    for (size_t i = 0; i < a.n && !err; i++)
-        if (!e[i].done && !is_added(&a, e[i].parent))
-            err = chain_added_children(&a, e[i].parent, 0);
-    return err ? err : chain_flush(w);
+    int err = digits >= least ? chain_in_page_order(&a) : VEIL_OK;
+    if (!err && emails) {
+        w->chain_emails = true;
+        err = chain_in_page_order(&a);
+        w->chain_emails = false;
+    }
+    return err;
 }
 
 static int mutation_adds(walk *w, uint32_t adds)

@@ -61,6 +61,10 @@ typedef struct {
      * and the last one read for input boxes (see box_flags()) */
     uint32_t siblings, parent_siblings, boxes_list;
     uint8_t boxes_flags;
+    /* the adds array of the mutation being walked (0: none), and the last
+     * parent whose added entries were read as boxes (see boxes_added()) */
+    uint32_t adds, boxes_adds, boxes_parent;
+    uint8_t boxes_added_flags;
     uint32_t repeats; /* members written twice so far (mask_duplicate()) */
     /* what a <label> with no field inside says, for the next form field (a
      * label a careless form puts beside its field without `for`) */
@@ -1438,33 +1442,52 @@ static unsigned box_length(walk *w, uint32_t node, int depth)
  * too few digits to be found, and the first are recorded before the last
  * is typed.
  */
+typedef struct {
+    unsigned groups, total, singles;
+} box_count;
+
+static void box_count_add(box_count *c, unsigned length)
+{
+    c->groups += length >= 3 && length <= 6;
+    c->total += length >= 3 && length <= 6 ? length : 0;
+    c->singles += length == 1;
+}
+
+static uint8_t box_count_flags(const box_count *c)
+{
+    bool card = (c->groups >= 3 && c->total >= 12 && c->total <= 19) || c->singles >= 4;
+    return card ? NF_CARD : c->groups == 3 && c->total == 10 ? NF_PII : 0;
+}
+
 static uint8_t boxes_among(walk *w, uint32_t list)
 {
     const json_tok *t = w->tape->tok;
     if (w->boxes_list == list)
         return w->boxes_flags;
-    unsigned groups = 0, total = 0, singles = 0;
-    for (uint32_t k = list + 1; k < t[list].end; k = tok_after(t, k)) {
-        unsigned n = box_length(w, k, 0);
-        groups += n >= 3 && n <= 6;
-        total += n >= 3 && n <= 6 ? n : 0;
-        singles += n == 1;
-    }
-    bool card = (groups >= 3 && total >= 12 && total <= 19) || singles >= 4;
+    box_count c = {0};
+    for (uint32_t k = list + 1; k < t[list].end; k = tok_after(t, k))
+        box_count_add(&c, box_length(w, k, 0));
     w->boxes_list = list;
-    w->boxes_flags = card ? NF_CARD : groups == 3 && total == 10 ? NF_PII : 0;
+    w->boxes_flags = box_count_flags(&c);
     return w->boxes_flags;
 }
 
-/* The flags input element `node` takes as one of such boxes, standing
- * beside the others or in a wrapper of its own. */
-static uint8_t box_flags(walk *w, uint32_t node)
+static uint8_t boxes_added(walk *w, uint32_t parent);
+
+/* The flags input element `node` under `parent` takes as one of such
+ * boxes, standing beside the others or in a wrapper of its own, in the
+ * JSON's childNodes or as entries of a mutation's adds. */
+static uint8_t box_flags(walk *w, uint32_t node, uint32_t parent)
 {
     unsigned n = box_length(w, node, 1);
-    if (!w->siblings || !(n == 1 || (n >= 3 && n <= 6)))
+    if (!(n == 1 || (n >= 3 && n <= 6)))
         return 0;
-    uint8_t f = boxes_among(w, w->siblings);
-    return f || !w->parent_siblings ? f : boxes_among(w, w->parent_siblings);
+    uint8_t f = w->siblings ? boxes_among(w, w->siblings) : 0;
+    if (!f && w->parent_siblings)
+        f = boxes_among(w, w->parent_siblings);
+    else if (!f && w->adds) /* an entry of a mutation's adds, or a child of one */
+        f = boxes_added(w, parent);
+    return f;
 }
 
 /* The node members the walk reads. */
@@ -1502,7 +1525,8 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
         flags |= own_label_flags(w, &r) | flags_from_before(w, node, form);
     }
     if (form == FORM_INPUT && (flags & NF_INPUT))
-        flags |= box_flags(w, node); /* a box of a card, code or phone typed across several */
+        flags |=
+            box_flags(w, node, parent); /* a box of a card, code or phone typed across several */
     if (w->n_labelled && has_id)
         flags |= labelled_flags(w, id); /* aria-labelledby names a card or secret label */
     if (has_id && id)                   /* added again: once a password, always one */
@@ -1705,6 +1729,72 @@ static bool is_added(const added_nodes *a, uint32_t id)
     return false;
 }
 
+/* The entries of adds array `adds` into a, the first ADDS_IN_ORDER of
+ * them: each one's node, parent, next sibling and id. */
+static void added_entries(walk *w, uint32_t adds, added_nodes *a)
+{
+    const json_tok *t = w->tape->tok;
+    static const field_set fields = {{AT(RR_KEY_PARENT_ID, 0), AT(RR_KEY_NODE, 1)}};
+    for (uint32_t k = adds + 1; k < t[adds].end; k = tok_after(t, k)) {
+        uint32_t m[2], id_tok;
+        if (t[k].kind != TOK_OBJ || a->n == ADDS_IN_ORDER) /* (masked whole; not reached) */
+            continue;
+        members(w, k, &fields, 2, m);
+        added_node *n = &a->e[a->n++];
+        *n = (added_node){.node = m[1]};
+        if (!as_uint(w, m[0], &n->parent))
+            n->parent = UINT32_MAX;
+        (void)as_uint(w, member(w, k, "nextId"), &n->next);
+        id_tok = t[m[1]].kind == TOK_OBJ ? member(w, m[1], "id") : 0;
+        n->has_id = as_uint(w, id_tok, &n->id);
+    }
+}
+
+/* The box length of entry i (box_length()): its node's, or, for a wrapper
+ * added empty, that of the one entry added under it. */
+static unsigned added_box_length(const added_nodes *a, size_t i)
+{
+    unsigned n = box_length(a->w, a->e[i].node, 0);
+    size_t only = a->n, under = 0;
+    for (size_t k = 0; !n && a->e[i].has_id && k < a->n; k++)
+        if (a->e[k].parent == a->e[i].id && under++ == 0)
+            only = k;
+    return n ? n : under == 1 ? box_length(a->w, a->e[only].node, 1) : 0;
+}
+
+static uint8_t boxes_added_under(const added_nodes *a, uint32_t parent)
+{
+    box_count c = {0};
+    for (size_t i = 0; i < a->n; i++)
+        if (a->e[i].parent == parent)
+            box_count_add(&c, added_box_length(a, i));
+    return box_count_flags(&c);
+}
+
+/*
+ * Boxes rendered after the snapshot (a checkout or a code form a script
+ * draws): rrweb adds each as an entry of its own, and its wrapper too, so
+ * the boxes stand in no one childNodes array. The entries under `parent`
+ * are read as one; then, for a box in a wrapper added too, those under
+ * the wrapper's parent.
+ */
+static uint8_t boxes_added(walk *w, uint32_t parent)
+{
+    if (w->boxes_adds == w->adds && w->boxes_parent == parent)
+        return w->boxes_added_flags;
+    added_node e[ADDS_IN_ORDER];
+    added_nodes a = {w, e, 0};
+    added_entries(w, w->adds, &a);
+    uint8_t f = boxes_added_under(&a, parent);
+    for (size_t k = 0; !f && k < a.n; k++)
+        if (a.e[k].has_id && a.e[k].id == parent)
+            f = boxes_added_under(&a, a.e[k].parent);
+    w->boxes_adds = w->adds;
+    w->boxes_parent = parent;
+    w->boxes_added_flags = f;
+    return f;
+}
+
 /* The entries' text onto the chain in page order, each tree of entries
  * from its root: an entry whose parent is not among them. */
 static int chain_in_page_order(added_nodes *a)
@@ -1744,20 +1834,7 @@ static int chain_adds(walk *w, uint32_t adds)
         return VEIL_OK;
     added_node e[ADDS_IN_ORDER];
     added_nodes a = {w, e, 0};
-    static const field_set fields = {{AT(RR_KEY_PARENT_ID, 0), AT(RR_KEY_NODE, 1)}};
-    for (uint32_t k = adds + 1; k < t[adds].end; k = tok_after(t, k)) {
-        uint32_t m[2], id_tok;
-        if (t[k].kind != TOK_OBJ || a.n == ADDS_IN_ORDER) /* (masked whole; not reached) */
-            continue;
-        members(w, k, &fields, 2, m);
-        added_node *n = &e[a.n++];
-        *n = (added_node){.node = m[1]};
-        if (!as_uint(w, m[0], &n->parent))
-            n->parent = UINT32_MAX;
-        (void)as_uint(w, member(w, k, "nextId"), &n->next);
-        id_tok = t[m[1]].kind == TOK_OBJ ? member(w, m[1], "id") : 0;
-        n->has_id = as_uint(w, id_tok, &n->id);
-    }
+    added_entries(w, adds, &a);
     int err = digits >= least ? chain_in_page_order(&a) : VEIL_OK;
     if (!err && emails) {
         w->chain_emails = true;
@@ -1776,6 +1853,7 @@ static int mutation_adds(walk *w, uint32_t adds)
     for (uint32_t a = adds + 1; a < t[adds].end; a = tok_after(t, a))
         entries++;
     w->chain_later = entries && entries <= ADDS_IN_ORDER; /* else read as they come */
+    w->adds = adds;
     for (uint32_t a = adds + 1; a < t[adds].end && !err; a = tok_after(t, a)) {
         if (!entry_ok(w, a))
             continue;
@@ -1807,6 +1885,7 @@ static int mutation_adds(walk *w, uint32_t adds)
     }
     bool later = w->chain_later;
     w->chain_later = false;
+    w->adds = 0;
     if (err)
         return err;
     return later ? chain_adds(w, adds) : chain_flush(w);

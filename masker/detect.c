@@ -817,6 +817,128 @@ static size_t try_email(scan_ctx *c, const text_view *v, size_t i, int *err)
     return e;
 }
 
+/* ---- emails split by tags, in markup held in a string ------------------------ */
+
+enum { MARKUP_EMAIL_MOST = 128, MARKUP_TAG_MOST = 64 };
+
+/* Whether v[from, to) is a tag of a phrasing element ("<b>", "</span>",
+ * "<wbr/>", "<a href=...>") or a comment ("<!-- -->", as React writes
+ * between texts): what a page may draw inside an address. Not <br>: a line
+ * ends the address. */
+static bool phrasing_tag(const text_view *v, size_t from, size_t to)
+{
+    if (to - from >= 7 && !memcmp(v->s + from, "<!--", 4) && !memcmp(v->s + to - 3, "-->", 3))
+        return true;
+    size_t k = from + 1 + (v->s[from + 1] == '/'), name = k;
+    while (k < to && is_alnum(v->s[k]))
+        k++;
+    uint8_t form = form_tag_named((const char *)v->s + name, k - name);
+    bool br = k - name == 2 && (v->s[name] | 0x20) == 'b' && (v->s[name + 1] | 0x20) == 'r';
+    return k > name && !br && (form == FORM_INLINE || form == FORM_LABEL);
+}
+
+/* The start of the phrasing tag that ends just before k ('>' at k - 1); 0: none. */
+static size_t tag_before(const text_view *v, size_t k)
+{
+    for (size_t j = k - 1; j > 0 && k - j < MARKUP_TAG_MOST; j--)
+        if (v->s[j - 1] == '<')
+            return phrasing_tag(v, j - 1, k) ? j - 1 : 0;
+        else if (v->s[j - 1] == '>')
+            return 0;
+    return 0;
+}
+
+/* The end of the phrasing tag that starts at k ('<'); 0: none. */
+static size_t tag_after(const text_view *v, size_t k)
+{
+    for (size_t j = k + 1; j < v->n && j - k < MARKUP_TAG_MOST; j++)
+        if (v->s[j] == '>')
+            return phrasing_tag(v, k, j + 1) ? j + 1 : 0;
+        else if (v->s[j] == '<')
+            return 0;
+    return 0;
+}
+
+/* An address read through tags: its characters and where each is in v. */
+typedef struct {
+    uint8_t s[2 * MARKUP_EMAIL_MOST + 1];
+    uint32_t at[2 * MARKUP_EMAIL_MOST + 1];
+    size_t n;
+} markup_email;
+
+/* The local part before the '@' at i, through tags, onto m (in order);
+ * how many tags it went through. */
+static int local_through_tags(const text_view *v, size_t i, markup_email *m)
+{
+    size_t k = i, n = 0, tag;
+    uint32_t back[MARKUP_EMAIL_MOST];
+    int tags = 0;
+    while (k > 0 && n < MARKUP_EMAIL_MOST) {
+        if (v->s[k - 1] == '>' && (tag = tag_before(v, k)) != 0)
+            k = tag, tags++;
+        else if (local_char(v->s[k - 1]))
+            back[n++] = (uint32_t)--k;
+        else
+            break;
+    }
+    while (n > 0) {
+        uint32_t from = back[--n];
+        m->at[m->n] = from;
+        m->s[m->n++] = v->s[from];
+    }
+    return tags;
+}
+
+/* The domain after the '@' at i, through tags, onto m; how many tags. */
+static int domain_through_tags(const text_view *v, size_t i, markup_email *m)
+{
+    size_t k = i + 1, n = 0, tag;
+    int tags = 0;
+    while (k < v->n && n < MARKUP_EMAIL_MOST) {
+        if (v->s[k] == '<' && (tag = tag_after(v, k)) != 0) {
+            k = tag, tags++;
+        } else if (domain_char(v->s[k])) {
+            m->at[m->n] = (uint32_t)k;
+            m->s[m->n++] = v->s[k++];
+            n++;
+        } else {
+            break;
+        }
+    }
+    return tags;
+}
+
+/*
+ * An address that markup held in a string splits with tags, as pages draw
+ * one (an iframe's srcdoc, a template, a logged innerHTML):
+ * "<b>jane.roe</b>@<i>example.com</i>", "jane.roe<wbr>@example.com". The
+ * '@' at i has a tag beside it; the address is read without its tags and
+ * its characters are masked where they are. Returns the end, or 0.
+ */
+static size_t try_email_in_markup(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    if (!((i > 0 && v->s[i - 1] == '>') || (i + 1 < v->n && v->s[i + 1] == '<')))
+        return 0;
+    markup_email m = {.n = 0};
+    int tags = local_through_tags(v, i, &m);
+    size_t at = m.n;
+    m.at[m.n] = (uint32_t)i;
+    m.s[m.n++] = '@';
+    tags += domain_through_tags(v, i, &m);
+    text_view joined = {.s = m.s, .n = m.n};
+    size_t s, e;
+    const char *keep;
+    if (!tags || !(e = email_span(&joined, at, &s, &keep)))
+        return 0;
+    count(c, MASKER_EMAIL);
+    for (size_t k = s, run = s; k < e && !*err; k++)
+        if (k + 1 == e || m.at[k + 1] != m.at[k] + 1) { /* the end of a run between tags */
+            *err = mask_chars(c, v, m.at[run], m.at[k] + 1, keep);
+            run = k + 1;
+        }
+    return m.at[e - 1] + 1;
+}
+
 /*
  * An email address the visitor is typing: once there is a local part and
  * an '@', the address so far is masked ("jane.roe@exam"), since the
@@ -2202,7 +2324,7 @@ static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
             if ((e = try_userinfo_password(c, v, i, &err)))
                 next = e + 1;
             else if (!c->policy->record_pii &&
-                     ((e = try_email(c, v, i, &err)) ||
+                     ((e = try_email(c, v, i, &err)) || (e = try_email_in_markup(c, v, i, &err)) ||
                       (mode == SCAN_TYPED && (e = typed_email(c, v, i, &err)))))
                 next = e;
         } else if (ch == '=' || ch == ':') {

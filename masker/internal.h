@@ -77,6 +77,9 @@ enum rr_key {
  * while the name's bytes are in cache. */
 enum form_tag { FORM_NONE, FORM_INPUT, FORM_TEXTAREA, FORM_SELECT, FORM_LABEL, FORM_INLINE };
 
+/* What a tag name of n bytes at s names, without ASCII case (json.re). */
+uint8_t form_tag_named(const char *s, size_t n);
+
 static inline bool form_field(uint8_t form)
 {
     return form == FORM_INPUT || form == FORM_TEXTAREA || form == FORM_SELECT;

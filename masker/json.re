@@ -270,6 +270,11 @@ static inline uint8_t form_tag_of(const char *s, size_t n, uint8_t flags, bool r
     return custom ? FORM_INLINE : FORM_NONE;
 }
 
+uint8_t form_tag_named(const char *s, size_t n)
+{
+    return form_tag_of(s, n, 0, false);
+}
+
 static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {
     [RR_KEY_OTHER] = "",
     [RR_KEY_ID] = "id",

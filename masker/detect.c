@@ -817,15 +817,15 @@ static size_t try_email(scan_ctx *c, const text_view *v, size_t i, int *err)
     return e;
 }
 
-/* ---- emails split by tags, in markup held in a string ------------------------ */
+/* ---- text split by tags, in markup held in a string -------------------------- */
 
-enum { MARKUP_EMAIL_MOST = 128, MARKUP_TAG_MOST = 64 };
+enum { MARKUP_SIDE_MOST = 64, MARKUP_TAG_MOST = 64 };
 
 /* Whether v[from, to) is a tag of a phrasing element ("<b>", "</span>",
  * "<wbr/>", "<a href=...>") or a comment ("<!-- -->", as React writes
- * between texts): what a page may draw inside an address. Not <br>: a line
- * ends the address. */
-static bool phrasing_tag(const text_view *v, size_t from, size_t to)
+ * between texts): what a page may draw inside an address or a number.
+ * <br> only with `breaks`: a line ends an address, not a card's groups. */
+static bool phrasing_tag(const text_view *v, size_t from, size_t to, bool breaks)
 {
     if (to - from >= 7 && !memcmp(v->s + from, "<!--", 4) && !memcmp(v->s + to - 3, "-->", 3))
         return true;
@@ -834,78 +834,133 @@ static bool phrasing_tag(const text_view *v, size_t from, size_t to)
         k++;
     uint8_t form = form_tag_named((const char *)v->s + name, k - name);
     bool br = k - name == 2 && (v->s[name] | 0x20) == 'b' && (v->s[name + 1] | 0x20) == 'r';
-    return k > name && !br && (form == FORM_INLINE || form == FORM_LABEL);
+    return k > name && (breaks || !br) && (form == FORM_INLINE || form == FORM_LABEL);
 }
 
 /* The start of the phrasing tag that ends just before k ('>' at k - 1); 0: none. */
-static size_t tag_before(const text_view *v, size_t k)
+static size_t tag_before(const text_view *v, size_t k, bool breaks)
 {
     for (size_t j = k - 1; j > 0 && k - j < MARKUP_TAG_MOST; j--)
         if (v->s[j - 1] == '<')
-            return phrasing_tag(v, j - 1, k) ? j - 1 : 0;
+            return phrasing_tag(v, j - 1, k, breaks) ? j - 1 : 0;
         else if (v->s[j - 1] == '>')
             return 0;
     return 0;
 }
 
 /* The end of the phrasing tag that starts at k ('<'); 0: none. */
-static size_t tag_after(const text_view *v, size_t k)
+static size_t tag_after(const text_view *v, size_t k, bool breaks)
 {
     for (size_t j = k + 1; j < v->n && j - k < MARKUP_TAG_MOST; j++)
         if (v->s[j] == '>')
-            return phrasing_tag(v, k, j + 1) ? j + 1 : 0;
+            return phrasing_tag(v, k, j + 1, breaks) ? j + 1 : 0;
         else if (v->s[j] == '<')
             return 0;
     return 0;
 }
 
-/* An address read through tags: its characters and where each is in v. */
+/* Text read through tags: its characters, where each stands in v, and how
+ * many tags came before it (its part). */
 typedef struct {
-    uint8_t s[2 * MARKUP_EMAIL_MOST + 1];
-    uint32_t at[2 * MARKUP_EMAIL_MOST + 1];
+    uint8_t s[3 * MARKUP_SIDE_MOST]; /* room for markup_spaced()'s blanks */
+    uint32_t at[3 * MARKUP_SIDE_MOST];
+    uint8_t part[3 * MARKUP_SIDE_MOST];
     size_t n;
-} markup_email;
+    uint8_t parts;
+} markup_text;
 
-/* The local part before the '@' at i, through tags, onto m (in order);
- * how many tags it went through. */
-static int local_through_tags(const text_view *v, size_t i, markup_email *m)
+/* The characters `want` takes that end at k, read back through tags, onto
+ * m in page order (m empty). */
+static void markup_before(const text_view *v, size_t k, bool (*want)(uint8_t), bool breaks,
+                          markup_text *m)
 {
-    size_t k = i, n = 0, tag;
-    uint32_t back[MARKUP_EMAIL_MOST];
-    int tags = 0;
-    while (k > 0 && n < MARKUP_EMAIL_MOST) {
-        if (v->s[k - 1] == '>' && (tag = tag_before(v, k)) != 0)
-            k = tag, tags++;
-        else if (local_char(v->s[k - 1]))
+    uint32_t back[MARKUP_SIDE_MOST];
+    uint8_t tags[MARKUP_SIDE_MOST], crossed = 0;
+    size_t n = 0, tag;
+    while (k > 0 && n < MARKUP_SIDE_MOST && crossed < 32) {
+        if (v->s[k - 1] == '>' && (tag = tag_before(v, k, breaks)) != 0) {
+            k = tag;
+            crossed++;
+        } else if (want(v->s[k - 1])) {
+            tags[n] = crossed;
             back[n++] = (uint32_t)--k;
-        else
-            break;
-    }
-    while (n > 0) {
-        uint32_t from = back[--n];
-        m->at[m->n] = from;
-        m->s[m->n++] = v->s[from];
-    }
-    return tags;
-}
-
-/* The domain after the '@' at i, through tags, onto m; how many tags. */
-static int domain_through_tags(const text_view *v, size_t i, markup_email *m)
-{
-    size_t k = i + 1, n = 0, tag;
-    int tags = 0;
-    while (k < v->n && n < MARKUP_EMAIL_MOST) {
-        if (v->s[k] == '<' && (tag = tag_after(v, k)) != 0) {
-            k = tag, tags++;
-        } else if (domain_char(v->s[k])) {
-            m->at[m->n] = (uint32_t)k;
-            m->s[m->n++] = v->s[k++];
-            n++;
         } else {
             break;
         }
     }
-    return tags;
+    for (; n > 0; n--, m->n++) {
+        m->at[m->n] = back[n - 1];
+        m->s[m->n] = v->s[back[n - 1]];
+        m->part[m->n] = (uint8_t)(crossed - tags[n - 1]);
+    }
+    m->parts = crossed;
+}
+
+/* The characters `want` takes from k on, read through tags, onto m. */
+static void markup_from(const text_view *v, size_t k, bool (*want)(uint8_t), bool breaks,
+                        markup_text *m)
+{
+    size_t most = m->n + MARKUP_SIDE_MOST, tag;
+    while (k < v->n && m->n < most && m->parts < 64) {
+        if (v->s[k] == '<' && (tag = tag_after(v, k, breaks)) != 0) {
+            k = tag;
+            m->parts++;
+        } else if (want(v->s[k])) {
+            m->at[m->n] = (uint32_t)k;
+            m->part[m->n] = m->parts;
+            m->s[m->n++] = v->s[k++];
+        } else {
+            break;
+        }
+    }
+}
+
+/* Where a blank stands that no character of v is (markup_spaced()). */
+#define MARKUP_ADDED UINT32_MAX
+
+/* Masks the characters of m in [from, to) where they stand in v, but those
+ * in `keep` (NULL: digits only). */
+static int mask_markup_span(scan_ctx *c, const text_view *v, const markup_text *m, size_t from,
+                            size_t to, const char *keep)
+{
+    int err = VEIL_OK;
+    for (size_t k = from, run = from; k < to && !err; k++) {
+        if (m->at[k] == MARKUP_ADDED) {
+            run = k + 1;
+            continue;
+        }
+        if (k + 1 == to || m->at[k + 1] != m->at[k] + 1) { /* a run between two tags */
+            err = keep ? mask_chars(c, v, m->at[run], m->at[k] + 1, keep)
+                       : mask_digits(c, v, m->at[run], m->at[k] + 1);
+            run = k + 1;
+        }
+    }
+    return err;
+}
+
+/* m with a blank where a tag stands between two digits, into spaced; false
+ * when there is no such place. Groups a page sets apart with CSS margins
+ * ("<span>4111</span><span>1111</span>...") show apart, though their digits
+ * meet in the markup. */
+static bool markup_spaced(const markup_text *m, markup_text *spaced)
+{
+    bool met = false;
+    spaced->n = 0;
+    spaced->parts = m->parts;
+    for (size_t k = 0; k < m->n && spaced->n < sizeof spaced->s; k++) {
+        if (k > 0 && m->part[k] != m->part[k - 1] && is_digit(m->s[k]) && is_digit(m->s[k - 1])) {
+            spaced->s[spaced->n] = ' ';
+            spaced->at[spaced->n] = MARKUP_ADDED;
+            spaced->part[spaced->n++] = m->part[k];
+            met = true;
+        }
+        if (spaced->n < sizeof spaced->s) {
+            spaced->s[spaced->n] = m->s[k];
+            spaced->at[spaced->n] = m->at[k];
+            spaced->part[spaced->n++] = m->part[k];
+        }
+    }
+    return met;
 }
 
 /*
@@ -919,23 +974,20 @@ static size_t try_email_in_markup(scan_ctx *c, const text_view *v, size_t i, int
 {
     if (!((i > 0 && v->s[i - 1] == '>') || (i + 1 < v->n && v->s[i + 1] == '<')))
         return 0;
-    markup_email m = {.n = 0};
-    int tags = local_through_tags(v, i, &m);
+    markup_text m = {.n = 0};
+    markup_before(v, i, local_char, false, &m);
     size_t at = m.n;
     m.at[m.n] = (uint32_t)i;
+    m.part[m.n] = m.parts;
     m.s[m.n++] = '@';
-    tags += domain_through_tags(v, i, &m);
+    markup_from(v, i + 1, domain_char, false, &m);
     text_view joined = {.s = m.s, .n = m.n};
     size_t s, e;
     const char *keep;
-    if (!tags || !(e = email_span(&joined, at, &s, &keep)))
+    if (!m.parts || !(e = email_span(&joined, at, &s, &keep)))
         return 0;
     count(c, MASKER_EMAIL);
-    for (size_t k = s, run = s; k < e && !*err; k++)
-        if (k + 1 == e || m.at[k + 1] != m.at[k] + 1) { /* the end of a run between tags */
-            *err = mask_chars(c, v, m.at[run], m.at[k] + 1, keep);
-            run = k + 1;
-        }
+    *err = mask_markup_span(c, v, &m, s, e, keep);
     return m.at[e - 1] + 1;
 }
 
@@ -1856,6 +1908,93 @@ static bool phone_label(const text_view *v, size_t i, size_t digits)
     return k < end && pii_name_like((const char *)v->s + k, end - k);
 }
 
+/* A digit or what may stand between a card's or a phone's digits. */
+static bool number_char(uint8_t ch)
+{
+    return is_class(ch, C_DIGIT | C_NUMBER_SEP) || ch == '(' || ch == ')';
+}
+
+typedef struct {
+    uint32_t from[4], to[4];
+    size_t n;
+} markup_cards;
+
+static int on_markup_card(void *user, uint32_t from, uint32_t to)
+{
+    markup_cards *cards = user;
+    if (cards->n < 4) {
+        cards->from[cards->n] = from;
+        cards->to[cards->n++] = to;
+    }
+    return VEIL_OK;
+}
+
+/* Whether a tag ends or starts within a few separators of the cluster
+ * [i, stop) ("<span>(415)</span>"). */
+static bool touches_tag(const text_view *v, size_t i, size_t stop)
+{
+    size_t k = i;
+    while (k > 0 && i - k < 4 && number_char(v->s[k - 1]))
+        k--;
+    if (k > 0 && v->s[k - 1] == '>')
+        return true;
+    for (k = stop; k < v->n && k - stop < 4 && number_char(v->s[k]);)
+        k++;
+    return k < v->n && v->s[k] == '<';
+}
+
+/* The cards across two parts or more of m that start at i or after in v,
+ * masked; *found when there was one. */
+static int cards_in_markup(scan_ctx *c, const text_view *v, size_t i, const markup_text *m,
+                           bool *found)
+{
+    text_view joined = {.s = m->s, .n = m->n};
+    markup_cards cards = {.n = 0};
+    int err = cards_in_run(&joined, 0, joined.n, on_markup_card, &cards);
+    for (size_t k = 0; k < cards.n && !err; k++) {
+        uint32_t from = cards.from[k], to = cards.to[k];
+        if (m->part[from] == m->part[to - 1] || m->at[from] < i)
+            continue; /* in one part, or started in a cluster before */
+        count(c, c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE);
+        err = mask_markup_span(c, v, m, from, to, NULL);
+        *found = true;
+    }
+    return err;
+}
+
+/*
+ * Digits that markup held in a string splits with tags, as a page draws a
+ * card or a phone in spans ("<span>4111</span> <span>1111</span>...",
+ * "<b>4111 1111</b> 1111 1111"): the digits and separators around the
+ * cluster at i, which a tag ends or starts, are read without the tags. A
+ * card or a phone that spans two parts or more is masked digit by digit,
+ * from the cluster it starts in (each such cluster touches a tag); one
+ * within a part is the scan's.
+ */
+static int numbers_in_markup(scan_ctx *c, const text_view *v, size_t i)
+{
+    markup_text m = {.n = 0}, spaced;
+    markup_before(v, i, number_char, true, &m);
+    markup_from(v, i, number_char, true, &m);
+    if (!m.parts)
+        return VEIL_OK;
+    bool found = false;
+    int err = cards_in_markup(c, v, i, &m, &found);
+    if (!err && !found && markup_spaced(&m, &spaced))
+        err = cards_in_markup(c, v, i, &spaced, &found);
+    text_view joined = {.s = m.s, .n = m.n};
+    for (size_t k = 0; k < m.n && !err && !found && !c->policy->record_pii; k++) {
+        size_t end;
+        if (!is_digit(m.s[k]) || (k > 0 && is_digit(m.s[k - 1])) || !phone_may_start(&joined, k) ||
+            !phone_span(&joined, k, &end) || m.part[k] == m.part[end - 1] || m.at[k] < i)
+            continue;
+        count(c, MASKER_PHONE);
+        err = mask_markup_span(c, v, &m, k, end, NULL);
+        k = end;
+    }
+    return err;
+}
+
 /*
  * The cluster of digit groups at i: IP addresses, cards, a card being
  * typed, phone numbers. Numbers in CSS, SVG paths and prose make clusters
@@ -1902,6 +2041,8 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
         count(c, MASKER_CARD_ELSEWHERE);
         return mask_digits(c, v, i, cl.stop);
     }
+    if (VEIL_UNLIKELY(touches_tag(v, i, cl.stop)) && (err = numbers_in_markup(c, v, i)))
+        return err;
     if (cl.digits < (mode == SCAN_TYPED ? TYPED_PHONE_DIGITS : 7))
         return VEIL_OK;
     card_hits hits = {c, v, false, 0};

@@ -1647,19 +1647,20 @@ static int chain_node(added_nodes *a, uint32_t node, int depth)
     const json_tok *t = w->tape->tok;
     uint32_t m[N_COUNT], type, id;
     members(w, node, &NODE_FIELDS, N_COUNT, m);
-    if (!as_uint(w, m[N_TYPE], &type) || type < 2 || type > 5 || depth > ADDS_DEPTH)
+    if (!as_uint(w, m[N_TYPE], &type) || type == 1 || type > 5 || depth > ADDS_DEPTH)
         return chain_flush(w);
     if (type == 4 || type == 5) /* CDATA or a comment (React's <!-- --> between texts): unseen */
         return VEIL_OK;
     if (type == 3)
         return chain_text(w, m[N_TEXT]);
-    int err = chain_element(w, m[N_TAG]);
+    /* an element, or the document of an iframe rrweb attaches (type 0, no tag) */
+    int err = type == 0 ? chain_flush(w) : chain_element(w, m[N_TAG]);
     if (is_kind(w, m[N_KIDS], TOK_ARR))
         for (uint32_t k = m[N_KIDS] + 1; k < t[m[N_KIDS]].end && !err; k = tok_after(t, k))
             err = chain_node(a, k, depth + 1);
     if (!err && as_uint(w, m[N_ID], &id))
         err = chain_added_children(a, id, depth + 1);
-    return err ? err : chain_element(w, m[N_TAG]);
+    return err ? err : type == 0 ? chain_flush(w) : chain_element(w, m[N_TAG]);
 }
 
 static int chain_added(added_nodes *a, size_t i, int depth)

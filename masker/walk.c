@@ -36,6 +36,14 @@ typedef struct {
     uint32_t id, attrs; /* an attribute mutation's node and its attributes object */
 } pending_change;
 
+/* An entry of a mutation's adds: its node object, the node's id, parent
+ * and next sibling (0: none). */
+enum { ADDS_IN_ORDER = 256, ADDS_DEPTH = 32 };
+typedef struct {
+    uint32_t node, id, parent, next;
+    bool has_id, done;
+} added_node;
+
 typedef struct {
     masker_session *s;
     json_tape *tape; /* the walk sets TOK_F_VISITED */
@@ -65,6 +73,12 @@ typedef struct {
      * parent whose added entries were read as boxes (see boxes_added()) */
     uint32_t adds, boxes_adds, boxes_parent;
     uint8_t boxes_added_flags;
+    uint32_t entry_node; /* the node object of the adds entry being walked */
+    /* the first ADDS_IN_ORDER entries of adds array `added_of`, read once
+     * (added_read()) */
+    added_node added[ADDS_IN_ORDER];
+    size_t n_added;
+    uint32_t added_of;
     uint32_t repeats; /* members written twice so far (mask_duplicate()) */
     /* what a <label> with no field inside says, for the next form field (a
      * label a careless form puts beside its field without `for`) */
@@ -1107,6 +1121,58 @@ static int chain_element(walk *w, uint32_t tag)
     return chain_flush(w);
 }
 
+/* ---- entries of a mutation's adds ---------------------------------------------- */
+
+/* Reads the entries of adds array `adds` into w->added, once per array. */
+static void added_read(walk *w, uint32_t adds)
+{
+    const json_tok *t = w->tape->tok;
+    static const field_set fields = {{AT(RR_KEY_PARENT_ID, 0), AT(RR_KEY_NODE, 1)}};
+    if (w->added_of == adds)
+        return;
+    w->n_added = 0;
+    w->added_of = adds;
+    for (uint32_t k = adds + 1; k < t[adds].end; k = tok_after(t, k)) {
+        uint32_t m[2], id_tok;
+        if (t[k].kind != TOK_OBJ || w->n_added == ADDS_IN_ORDER) /* (masked whole; not reached) */
+            continue;
+        members(w, k, &fields, 2, m);
+        added_node *n = &w->added[w->n_added++];
+        *n = (added_node){.node = m[1]};
+        if (!as_uint(w, m[0], &n->parent))
+            n->parent = UINT32_MAX;
+        (void)as_uint(w, member(w, k, "nextId"), &n->next);
+        id_tok = t[m[1]].kind == TOK_OBJ ? member(w, m[1], "id") : 0;
+        n->has_id = as_uint(w, id_tok, &n->id);
+    }
+}
+
+static uint32_t enclosing_object(const walk *w, uint32_t i);
+
+/* The adds array of the entry whose "node" member is node object `node`; 0
+ * when it is not such a node. */
+static uint32_t adds_of_entry(const walk *w, uint32_t node)
+{
+    const json_tok *t = w->tape->tok;
+    if (!node || t[node].key != RR_KEY_NODE)
+        return 0;
+    uint32_t entry = enclosing_object(w, node);
+    for (uint32_t k = entry; entry && k-- > 1;)
+        if ((t[k].kind == TOK_ARR || t[k].kind == TOK_OBJ) && t[k].end > entry)
+            return t[k].kind == TOK_ARR && t[k].key == RR_KEY_ADDS ? k : 0;
+    return 0;
+}
+
+/* The entry read last (added_read()) whose node is node object `node`, or
+ * whose node has id `id` (node 0); NULL: none. */
+static const added_node *added_entry(const walk *w, uint32_t node, uint32_t id)
+{
+    for (size_t k = 0; k < w->n_added; k++)
+        if (node ? w->added[k].node == node : w->added[k].has_id && w->added[k].id == id)
+            return &w->added[k];
+    return NULL;
+}
+
 /* ---- labels ------------------------------------------------------------------- */
 
 /* Text of the subtree of node `node`, up to cap bytes (raw JSON bytes). */
@@ -1128,6 +1194,12 @@ static size_t subtree_text(walk *w, uint32_t node, char *out, size_t cap, size_t
     if (is_kind(w, m[N_KIDS], TOK_ARR) && depth < 8)
         for (uint32_t k = m[N_KIDS] + 1; k < t[m[N_KIDS]].end && at < cap; k = tok_after(t, k))
             at = subtree_text(w, k, out, cap, at, depth + 1);
+    /* rrweb adds a subtree as one entry per node: its text is in the entries
+     * under it, siblings last first */
+    const added_node *e = w->n_added && depth < 8 ? added_entry(w, node, 0) : NULL;
+    for (size_t k = w->n_added; e && e->has_id && k-- > 0 && at < cap;)
+        if (w->added[k].parent == e->id)
+            at = subtree_text(w, w->added[k].node, out, cap, at, depth + 1);
     return at;
 }
 
@@ -1136,6 +1208,9 @@ static size_t subtree_text(walk *w, uint32_t node, char *out, size_t cap, size_t
 static uint8_t label_flags(walk *w, uint32_t label)
 {
     char text[256];
+    uint32_t adds = adds_of_entry(w, label);
+    if (adds)
+        added_read(w, adds);
     size_t n = subtree_text(w, label, text, sizeof text, 0, 0);
     return label_text_flags(text, n);
 }
@@ -1161,12 +1236,59 @@ static bool blank_text(const char *s, size_t n)
  * as a label (for an input, textarea or select); or what a <label> with no
  * field inside said, once.
  */
+enum { LABEL_TEXT_MAX = 48 };
+
+/* Whether node object `node` is a form field (input, textarea, select). */
+static bool field_node(walk *w, uint32_t node)
+{
+    uint32_t tag = member(w, node, "tagName");
+    return is_kind(w, tag, TOK_STR) && form_field(tag_form(w, tag));
+}
+
+/*
+ * flags_from_before() for a field rrweb added as an entry of its own, where
+ * the tape's order is not the page's: what the <label> it was added into
+ * says, and what the sibling added right before it says (the entry naming
+ * it in nextId, past blank text), unless that is a field.
+ */
+static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form)
+{
+    added_read(w, w->adds);
+    const added_node *e = added_entry(w, node, 0);
+    if (!e || !e->has_id || !form_field(form))
+        return 0;
+    uint8_t says = 0;
+    const added_node *up = added_entry(w, 0, e->parent);
+    uint32_t up_tag = up ? member(w, up->node, "tagName") : 0;
+    if (is_kind(w, up_tag, TOK_STR) && tag_form(w, up_tag) == FORM_LABEL)
+        says |= label_flags(w, up->node);
+    uint32_t next = e->id;
+    for (int steps = 0; steps < 4; steps++) {
+        const added_node *before = NULL;
+        for (size_t k = 0; k < w->n_added && !before; k++)
+            if (w->added[k].parent == e->parent && w->added[k].next == next && w->added[k].has_id)
+                before = &w->added[k];
+        if (!before || field_node(w, before->node))
+            break;
+        char text[LABEL_TEXT_MAX + 2];
+        size_t n = subtree_text(w, before->node, text, sizeof text, 0, 0);
+        if (!blank_text(text, n)) {
+            says |= n <= LABEL_TEXT_MAX + 1 ? label_text_flags(text, n) : 0;
+            break;
+        }
+        next = before->id;
+    }
+    return says;
+}
+
 static uint8_t flags_from_before(walk *w, uint32_t node, uint8_t form)
 {
-    enum { LABEL_TEXT_MAX = 48, LOOK_BACK = 64 };
+    enum { LOOK_BACK = 64 };
     const json_tok *t = w->tape->tok;
     uint8_t says = w->label_before;
     w->label_before = 0;
+    if (node == w->entry_node && w->adds)
+        return added_label_flags(w, node, form);
     if (!form_field(form)) /* a contenteditable box: its text is often the page's */
         return says;
     for (uint32_t k = node; !says && k-- > 1 && node - k < LOOK_BACK;) {
@@ -1624,13 +1746,6 @@ static bool entry_ok(walk *w, uint32_t e)
  * order: children by parentId, siblings by nextId. More entries than
  * ADDS_IN_ORDER are read in array order.
  */
-enum { ADDS_IN_ORDER = 256, ADDS_DEPTH = 32 };
-
-typedef struct {
-    uint32_t node, id, parent, next; /* next: 0 for none */
-    bool has_id, done;
-} added_node;
-
 typedef struct {
     walk *w;
     added_node *e;
@@ -1730,27 +1845,6 @@ static bool is_added(const added_nodes *a, uint32_t id)
     return false;
 }
 
-/* The entries of adds array `adds` into a, the first ADDS_IN_ORDER of
- * them: each one's node, parent, next sibling and id. */
-static void added_entries(walk *w, uint32_t adds, added_nodes *a)
-{
-    const json_tok *t = w->tape->tok;
-    static const field_set fields = {{AT(RR_KEY_PARENT_ID, 0), AT(RR_KEY_NODE, 1)}};
-    for (uint32_t k = adds + 1; k < t[adds].end; k = tok_after(t, k)) {
-        uint32_t m[2], id_tok;
-        if (t[k].kind != TOK_OBJ || a->n == ADDS_IN_ORDER) /* (masked whole; not reached) */
-            continue;
-        members(w, k, &fields, 2, m);
-        added_node *n = &a->e[a->n++];
-        *n = (added_node){.node = m[1]};
-        if (!as_uint(w, m[0], &n->parent))
-            n->parent = UINT32_MAX;
-        (void)as_uint(w, member(w, k, "nextId"), &n->next);
-        id_tok = t[m[1]].kind == TOK_OBJ ? member(w, m[1], "id") : 0;
-        n->has_id = as_uint(w, id_tok, &n->id);
-    }
-}
-
 /* The box length of entry i (box_length()): its node's, or, for a wrapper
  * added empty, that of the one entry added under it. */
 static unsigned added_box_length(const added_nodes *a, size_t i)
@@ -1783,9 +1877,8 @@ static uint8_t boxes_added(walk *w, uint32_t parent)
 {
     if (w->boxes_adds == w->adds && w->boxes_parent == parent)
         return w->boxes_added_flags;
-    added_node e[ADDS_IN_ORDER];
-    added_nodes a = {w, e, 0};
-    added_entries(w, w->adds, &a);
+    added_read(w, w->adds);
+    added_nodes a = {w, w->added, w->n_added};
     uint8_t f = boxes_added_under(&a, parent);
     for (size_t k = 0; !f && k < a.n; k++)
         if (a.e[k].has_id && a.e[k].id == parent)
@@ -1833,9 +1926,8 @@ static int chain_adds(walk *w, uint32_t adds)
     bool emails = at && !w->s->policy.record_pii;
     if (digits < least && !emails)
         return VEIL_OK;
-    added_node e[ADDS_IN_ORDER];
-    added_nodes a = {w, e, 0};
-    added_entries(w, adds, &a);
+    added_read(w, adds);
+    added_nodes a = {w, w->added, w->n_added};
     int err = digits >= least ? chain_in_page_order(&a) : VEIL_OK;
     if (!err && emails) {
         w->chain_emails = true;
@@ -1881,9 +1973,11 @@ static int mutation_adds(walk *w, uint32_t adds)
         if (!w->chain_later && parent != last_parent) /* siblings added together may split a card */
             err = chain_flush(w);
         last_parent = parent;
+        w->entry_node = m[1];
         if (!err)
             err = walk_node(w, m[1], parent, state, 0);
     }
+    w->entry_node = 0;
     bool later = w->chain_later;
     w->chain_later = false;
     w->adds = 0;

@@ -1929,18 +1929,14 @@ static int on_markup_card(void *user, uint32_t from, uint32_t to)
     return VEIL_OK;
 }
 
-/* Whether a tag ends or starts within a few separators of the cluster
- * [i, stop) ("<span>(415)</span>"). */
+/* Whether a tag ends or starts right beside the cluster [i, stop), or past
+ * one separator ("<span>(415)</span>", "</b> 1111"). */
 static bool touches_tag(const text_view *v, size_t i, size_t stop)
 {
-    size_t k = i;
-    while (k > 0 && i - k < 4 && number_char(v->s[k - 1]))
-        k--;
-    if (k > 0 && v->s[k - 1] == '>')
-        return true;
-    for (k = stop; k < v->n && k - stop < 4 && number_char(v->s[k]);)
-        k++;
-    return k < v->n && v->s[k] == '<';
+    const uint8_t *s = v->s;
+    return (i > 0 && (s[i - 1] == '>' || (i > 1 && s[i - 2] == '>' && number_char(s[i - 1])))) ||
+           (stop < v->n &&
+            (s[stop] == '<' || (stop + 1 < v->n && s[stop + 1] == '<' && number_char(s[stop]))));
 }
 
 /* The cards across two parts or more of m that start at i or after in v,

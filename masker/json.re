@@ -249,7 +249,7 @@ static const struct {
 /* What a tagName value of n bytes at s names (enum form_tag), without
  * ASCII case; `room`: 8 bytes can be read at s. A tag written with escapes
  * is taken for an input: its value is masked. */
-static inline uint8_t form_tag_of(const char *s, size_t n, uint8_t flags, bool room)
+static inline __attribute__((always_inline)) uint8_t form_tag_of(const char *s, size_t n, uint8_t flags, bool room)
 {
     if (flags & TOK_F_ESCAPED)
         return FORM_INPUT;

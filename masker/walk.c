@@ -75,8 +75,8 @@ typedef struct {
     uint8_t boxes_added_flags;
     uint32_t entry_node; /* the node object of the adds entry being walked */
     /* the first ADDS_IN_ORDER entries of adds array `added_of`, read once
-     * (added_read()) */
-    added_node added[ADDS_IN_ORDER];
+     * (added_read()), in walk_batch()'s frame */
+    added_node *added;
     size_t n_added;
     uint32_t added_of;
     uint32_t repeats; /* members written twice so far (mask_duplicate()) */
@@ -2622,7 +2622,9 @@ static int mask_split_emails(walk *w)
 
 int walk_batch(masker_session *s, char *json, masker_findings *findings)
 {
-    walk w = {.s = s, .tape = &s->tape, .selectors = selector_site_has_atoms(s->site)};
+    added_node added[ADDS_IN_ORDER]; /* not cleared: n_added says how many are read */
+    walk w = {
+        .s = s, .tape = &s->tape, .selectors = selector_site_has_atoms(s->site), .added = added};
     session_scan_ctx(s, json, findings, &w.scan);
     const json_tok *t = s->tape.tok;
     const uint32_t root = 1;

@@ -29,7 +29,8 @@ enum {
     SHORT_PART = 64,
     LABELLED_FIELDS = 32,
     LABEL_REFS = 32,
-    PENDING_CHANGES = 32
+    PENDING_CHANGES = 32,
+    REPLACED_FIELDS = 8
 };
 
 typedef struct {
@@ -88,6 +89,12 @@ typedef struct {
     pending_change pending[PENDING_CHANGES];
     size_t n_pending;
     bool pending_overflow;
+    /* the parents of password and card fields a mutation removes, and what
+     * they were: a field added there in its place takes it over
+     * (replaced_flags()) */
+    uint32_t replaced_parent[REPLACED_FIELDS];
+    uint8_t replaced_flags[REPLACED_FIELDS];
+    size_t n_replaced;
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -1619,6 +1626,42 @@ static const field_set NODE_FIELDS = {{AT(RR_KEY_ID, N_ID), AT(RR_KEY_TYPE, N_TY
                                        AT(RR_KEY_TEXT_CONTENT, N_TEXT),
                                        AT(RR_KEY_CHILD_NODES, N_KIDS)}};
 
+/*
+ * Before a mutation's adds: the password and card fields it removes. A
+ * page that shows a password by putting a text input in the field's place
+ * (older "show password" scripts clone it, as IE could not change a type)
+ * removes the field and adds the clone, with the value, in one mutation.
+ */
+static void note_replaced(walk *w, uint32_t removes)
+{
+    const json_tok *t = w->tape->tok;
+    static const field_set fields = {{AT(RR_KEY_ID, 0)}};
+    w->n_replaced = 0;
+    for (uint32_t k = removes + 1; k < t[removes].end && w->n_replaced < REPLACED_FIELDS;
+         k = tok_after(t, k)) {
+        uint32_t m, id, parent;
+        uint8_t flags;
+        if (t[k].kind != TOK_OBJ)
+            continue;
+        members(w, k, &fields, 1, &m);
+        if (as_uint(w, m, &id) && nodes_get(&w->s->nodes, id, &parent, &flags) &&
+            (flags & (NF_PASSWORD | NF_CARD))) {
+            w->replaced_parent[w->n_replaced] = parent;
+            w->replaced_flags[w->n_replaced++] = flags & (NF_PASSWORD | NF_CARD);
+        }
+    }
+}
+
+/* What the fields removed from under `parent` in this mutation were. */
+static uint8_t replaced_flags(const walk *w, uint32_t parent)
+{
+    uint8_t f = 0;
+    for (size_t k = 0; k < w->n_replaced; k++)
+        if (w->replaced_parent[k] == parent)
+            f |= w->replaced_flags[k];
+    return f;
+}
+
 /* An element node: its flags, its value and what it carries, and the state
  * its children inherit (into *state). */
 static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, bool has_id,
@@ -1649,6 +1692,8 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     if (form == FORM_INPUT && (flags & NF_INPUT))
         flags |=
             box_flags(w, node, parent); /* a box of a card, code or phone typed across several */
+    if (VEIL_UNLIKELY(w->n_replaced) && form == FORM_INPUT && node == w->entry_node)
+        flags |= replaced_flags(w, parent); /* put in a password's place */
     if (w->n_labelled && has_id)
         flags |= labelled_flags(w, id); /* aria-labelledby names a card or secret label */
     if (has_id && id)                   /* added again: once a password, always one */
@@ -2217,8 +2262,11 @@ static int incremental(walk *w, uint32_t data)
     bool attrs = list_ok(w, m[I_ATTRS]);
     if (attrs)
         mutation_flags(w, m[I_ATTRS]);
+    if (m[I_REMOVES] && is_kind(w, m[I_REMOVES], TOK_ARR) && m[I_ADDS])
+        note_replaced(w, m[I_REMOVES]);
     if (list_ok(w, m[I_ADDS]))
         err = mutation_adds(w, m[I_ADDS]);
+    w->n_replaced = 0;
     w->n_pending = 0; /* the changes to nodes this event adds are theirs now */
     w->pending_overflow = false;
     if (!err && list_ok(w, m[I_TEXTS]))

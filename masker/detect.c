@@ -1582,9 +1582,9 @@ static size_t try_multipart_secret(scan_ctx *c, const text_view *v, size_t i, en
     end -= end > start && v->s[end - 1] == '\r' && end < v->n;
     if (end == start)
         return 0;
-    text_view headers = *v; /* the rest of the part's headers: filename="..." */
+    text_view headers = *v; /* the name and the rest of the part's headers: filename="..." */
     headers.n = start;
-    if ((*err = scan_from(c, &headers, to, mode)))
+    if ((*err = scan_from(c, &headers, from, mode)))
         return 0;
     count(c, MASKER_SECRET);
     *err = mask_chars(c, v, start, end, "");

@@ -71,9 +71,12 @@ typedef struct {
     uint32_t siblings, parent_siblings, boxes_list;
     uint8_t boxes_flags;
     /* the adds array of the mutation being walked (0: none), and the last
-     * parent whose added entries were read as boxes (see boxes_added()) */
-    uint32_t adds, boxes_adds, boxes_parent;
-    uint8_t boxes_added_flags;
+     * two parents whose added entries were read as boxes (boxes_added()) */
+    uint32_t adds;
+    struct {
+        uint32_t adds, parent;
+        uint8_t flags;
+    } boxes_memo[2];
     uint32_t entry_node; /* the node object of the adds entry being walked */
     /* the first ADDS_IN_ORDER entries of adds array `added_of`, read once
      * (added_read()), in walk_batch()'s frame */
@@ -1157,14 +1160,18 @@ static void added_read(walk *w, uint32_t adds)
 static uint32_t enclosing_object(const walk *w, uint32_t i);
 
 /* The adds array of the entry whose "node" member is node object `node`; 0
- * when it is not such a node. */
+ * when it is not such a node, or stands past the entries added_read()
+ * keeps (the tape is searched back at most that far). */
 static uint32_t adds_of_entry(const walk *w, uint32_t node)
 {
+    enum { LOOK_BACK = ADDS_IN_ORDER * 64 };
     const json_tok *t = w->tape->tok;
     if (!node || t[node].key != RR_KEY_NODE)
         return 0;
     uint32_t entry = enclosing_object(w, node);
-    for (uint32_t k = entry; entry && k-- > 1;)
+    if (w->added_of && entry > w->added_of && entry < t[w->added_of].end)
+        return w->added_of; /* the array read last: labels come in groups */
+    for (uint32_t k = entry; entry && k-- > 1 && entry - k < LOOK_BACK;)
         if ((t[k].kind == TOK_ARR || t[k].kind == TOK_OBJ) && t[k].end > entry)
             return t[k].kind == TOK_ARR && t[k].key == RR_KEY_ADDS ? k : 0;
     return 0;
@@ -1354,7 +1361,8 @@ static void read_labels(walk *w)
 typedef struct {
     const char *id;
     size_t len;
-    uint8_t says; /* what the element with that id names: NF_CARD, NF_PASSWORD */
+    uint8_t says;  /* what the element with that id names: NF_CARD, NF_PASSWORD */
+    uint8_t tries; /* elements with that id read so far (a page may repeat ids) */
 } label_ref;
 
 /* Calls on_id(id, len, ctx) for each space-separated id of string token v. */
@@ -1384,7 +1392,7 @@ static void add_ref(const char *id, size_t len, void *ctx)
 {
     label_refs *r = ctx;
     if (r->n < LABEL_REFS)
-        r->refs[r->n++] = (label_ref){id, len, 0};
+        r->refs[r->n++] = (label_ref){id, len, 0, 0};
 }
 
 static void ref_says(const char *id, size_t len, void *ctx)
@@ -1417,9 +1425,11 @@ static void read_labelledby(walk *w)
         if (t[i].kind != TOK_STR || t[i].key != RR_KEY_ID)
             continue; /* (a node's own id is a number; a DOM id a string) */
         for (size_t k = 0; k < r.n; k++)
-            if (!refs[k].says && refs[k].len == t[i].len &&
-                !memcmp(refs[k].id, w->scan.json + t[i].start, t[i].len))
+            if (!refs[k].says && refs[k].tries < 4 && refs[k].len == t[i].len &&
+                !memcmp(refs[k].id, w->scan.json + t[i].start, t[i].len)) {
+                refs[k].tries++;
                 any |= (refs[k].says = label_flags(w, enclosing_object(w, enclosing_object(w, i))));
+            }
     }
     static const field_set id = {{AT(RR_KEY_ID, 0)}};
     for (uint32_t k = 0; any && k < fields->n && w->n_labelled < LABELLED_FIELDS; k++) {
@@ -1902,13 +1912,23 @@ static unsigned added_box_length(const added_nodes *a, size_t i)
     return n ? n : under == 1 ? box_length(a->w, a->e[only].node, 1) : 0;
 }
 
-static uint8_t boxes_added_under(const added_nodes *a, uint32_t parent)
+/* What the entries under `parent` are as boxes (box_count_flags()),
+ * remembered for the last two parents: the boxes of a group ask about the
+ * same ones. */
+static uint8_t boxes_added_under(walk *w, uint32_t parent)
 {
+    for (int k = 0; k < 2; k++)
+        if (w->boxes_memo[k].adds == w->added_of && w->boxes_memo[k].parent == parent)
+            return w->boxes_memo[k].flags;
+    added_nodes a = {w, w->added, w->n_added};
     box_count c = {0};
-    for (size_t i = 0; i < a->n; i++)
-        if (a->e[i].parent == parent)
-            box_count_add(&c, added_box_length(a, i));
-    return box_count_flags(&c);
+    for (size_t i = 0; i < a.n; i++)
+        if (a.e[i].parent == parent)
+            box_count_add(&c, added_box_length(&a, i));
+    w->boxes_memo[1] = w->boxes_memo[0];
+    w->boxes_memo[0].adds = w->added_of;
+    w->boxes_memo[0].parent = parent;
+    return w->boxes_memo[0].flags = box_count_flags(&c);
 }
 
 /*
@@ -1920,18 +1940,10 @@ static uint8_t boxes_added_under(const added_nodes *a, uint32_t parent)
  */
 static uint8_t boxes_added(walk *w, uint32_t parent)
 {
-    if (w->boxes_adds == w->adds && w->boxes_parent == parent)
-        return w->boxes_added_flags;
     added_read(w, w->adds);
-    added_nodes a = {w, w->added, w->n_added};
-    uint8_t f = boxes_added_under(&a, parent);
-    for (size_t k = 0; !f && k < a.n; k++)
-        if (a.e[k].has_id && a.e[k].id == parent)
-            f = boxes_added_under(&a, a.e[k].parent);
-    w->boxes_adds = w->adds;
-    w->boxes_parent = parent;
-    w->boxes_added_flags = f;
-    return f;
+    uint8_t f = boxes_added_under(w, parent);
+    const added_node *wrapper = f ? NULL : added_entry(w, 0, parent);
+    return wrapper ? boxes_added_under(w, wrapper->parent) : f;
 }
 
 /* The entries' text onto the chain in page order, each tree of entries

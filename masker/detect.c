@@ -1499,6 +1499,25 @@ static __attribute__((noinline)) size_t mask_container(scan_ctx *c, const text_v
     return v->n;
 }
 
+/* The end of a value that ends in a digit group, past the groups that
+ * follow it (a blank, a dash: "pan=4111 1111 1111 1111", a URL's %20 read
+ * as a blank): to a person they are one value, and the groups after the
+ * first must not survive its name. */
+static size_t digit_run_end(const text_view *v, size_t end)
+{
+    while (end > 0 && end < v->n && is_digit(v->s[end - 1])) {
+        size_t k = end;
+        while (k < v->n && k - end < 3 && is_class(v->s[k], C_NUMBER_SEP))
+            k++;
+        if (k == end || k >= v->n || !is_digit(v->s[k]))
+            break;
+        while (k < v->n && is_digit(v->s[k]))
+            k++;
+        end = k;
+    }
+    return end;
+}
+
 static inline __attribute__((always_inline)) size_t
 try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
@@ -1536,6 +1555,7 @@ try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
         if ((k < v->n && v->s[k] == '\\') || (end = value_end(v, start, false)) == start)
             return 0; /* an empty \"\" one level down, or nothing */
     }
+    end = digit_run_end(v, end);
     count(c, MASKER_SECRET);
     *err = mask_chars(c, v, start, end, "");
     return end;
@@ -2794,7 +2814,7 @@ int detect_mask_field(scan_ctx *c, const json_tok *t, enum field_mask how)
 
 /* ---- cards split over text nodes ------------------------------------------- */
 
-enum { JOINED_MAX = 16 * 64 };
+enum { JOINED_MAX = TEXT_PARTS_MOST * TEXT_PART_MOST };
 
 typedef struct {
     uint8_t s[JOINED_MAX];
@@ -2805,6 +2825,14 @@ typedef struct {
     size_t n_cards;
     bool digits_meet; /* a part ends with a digit and the next begins with one */
 } joined_text;
+
+/* The session's joined text, allocated on first use (the scratch owns it). */
+static joined_text *joined_buffer(scan_ctx *c)
+{
+    if (!c->scratch->joined)
+        c->scratch->joined = malloc(sizeof(joined_text));
+    return c->scratch->joined;
+}
 
 static int on_joined_card(void *user, uint32_t from, uint32_t to)
 {
@@ -2906,7 +2934,7 @@ int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n)
 {
     if (c->policy->record_pii)
         return VEIL_OK;
-    joined_text *j = malloc(sizeof *j);
+    joined_text *j = joined_buffer(c);
     if (!j)
         return VEIL_ENOMEM;
     int err = join_parts(c, j, parts, n, false);
@@ -2926,7 +2954,6 @@ int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n)
         at = e;
     }
     sodium_memzero(j->s, j->n); /* the joined text was unmasked input */
-    free(j);
     return err;
 }
 
@@ -2957,7 +2984,7 @@ static int split_phones_joined(scan_ctx *c, joined_text *j, const text_part *par
 
 int detect_split_numbers(scan_ctx *c, const text_part *parts, size_t n, bool cards, bool phones)
 {
-    joined_text *j = malloc(sizeof *j);
+    joined_text *j = joined_buffer(c);
     if (!j)
         return VEIL_ENOMEM;
     int err = join_parts(c, j, parts, n, false); /* as they read */
@@ -2971,6 +2998,5 @@ int detect_split_numbers(scan_ctx *c, const text_part *parts, size_t n, bool car
         err = split_cards_joined(c, j, parts, n);
         sodium_memzero(j->s, j->n);
     }
-    free(j);
     return err;
 }

@@ -317,6 +317,7 @@ struct decode_scratch {
     struct text_raw_byte *bytes; /* the layers' working copy (wiped) */
     text_span *spans;            /* cap / 2 + 1 entries */
     size_t cap;
+    void *joined; /* the split detectors' joined text (detect.c; wiped after each use) */
 };
 
 void decode_scratch_free(decode_scratch *d);
@@ -475,6 +476,9 @@ enum field_mask {
  * neighbours only by its ends). */
 enum text_part_kind { TEXT_PART_WHOLE, TEXT_PART_HEAD, TEXT_PART_TAIL };
 #define TEXT_PART_EDGE 40
+/* The most parts read together, and the most bytes a whole part has: a
+ * card drawn a digit per element, with its gaps, is 37 parts. */
+enum { TEXT_PARTS_MOST = 48, TEXT_PART_MOST = 64 };
 typedef struct {
     const json_tok *tok;
     uint8_t kind; /* enum text_part_kind */

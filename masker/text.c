@@ -519,6 +519,7 @@ void decode_scratch_free(decode_scratch *d)
     free(d->buf);
     free(d->bytes);
     free(d->spans);
+    free(d->joined);
     memset(d, 0, sizeof *d);
 }
 

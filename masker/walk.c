@@ -25,8 +25,8 @@ typedef struct {
 
 enum {
     MEMO_SLOTS = 64,
-    CHAIN_PARTS = 16,
-    SHORT_PART = 64,
+    CHAIN_PARTS = TEXT_PARTS_MOST,
+    SHORT_PART = TEXT_PART_MOST,
     LABELLED_FIELDS = 32,
     LABEL_REFS = 32,
     PENDING_CHANGES = 32,
@@ -2274,8 +2274,10 @@ static int incremental(walk *w, uint32_t data)
     bool attrs = list_ok(w, m[I_ATTRS]);
     if (attrs)
         mutation_flags(w, m[I_ATTRS]);
-    if (m[I_REMOVES] && is_kind(w, m[I_REMOVES], TOK_ARR) && m[I_ADDS])
-        note_replaced(w, m[I_REMOVES]);
+    const json_tok *t = w->tape->tok;
+    if (is_kind(w, m[I_REMOVES], TOK_ARR) && t[m[I_REMOVES]].end > m[I_REMOVES] + 1 &&
+        is_kind(w, m[I_ADDS], TOK_ARR) && t[m[I_ADDS]].end > m[I_ADDS] + 1)
+        note_replaced(w, m[I_REMOVES]); /* both lists hold something */
     if (list_ok(w, m[I_ADDS]))
         err = mutation_adds(w, m[I_ADDS]);
     w->n_replaced = 0;

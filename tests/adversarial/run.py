@@ -14,7 +14,8 @@ NAME.json, which says what must not survive:
                  object keys too
   absent_digits  digit sequences (cards, codes) no string may hold, whatever
                  script, separators or encoding the digits are written in;
-                 for a card, no more than its first 6 digits may survive
+                 for a card, no more than its first 6 digits may survive,
+                 nor 8 of its other digits in a row (a card masked in part)
   present        strings some output string must still contain, unchanged
                  (over-masking breaks replays)
   hidden_states  node ids of sensitive checkboxes, radios and options whose
@@ -193,8 +194,12 @@ def digits_of(s):
 
 
 def leaked_digits(secret, digits):
-    if len(secret) >= 12:  # a card: no more than its first 6 digits
-        return any(secret[:n] in digits for n in range(7, len(secret) + 1))
+    if len(secret) >= 12:
+        # a card: no more than its first 6 digits; nor 8 of the rest in a row
+        # (those with 3 different digits or more: "00000000" is in any timestamp)
+        return any(secret[:n] in digits for n in range(7, len(secret) + 1)) or any(
+            secret[k:k + 8] in digits for k in range(1, len(secret) - 7)
+            if len(set(secret[k:k + 8])) >= 3)
     return secret in digits
 
 

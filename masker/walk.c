@@ -1242,14 +1242,6 @@ static bool blank_text(const char *s, size_t n)
     return true;
 }
 
-/*
- * What the text right before a form field says it takes, as a sighted
- * visitor reads a label a form does not tie to its field (<div>Security
- * code</div><input>): the last text node before `node` on the tape that is
- * not blank, when it is short and no other field stands between them, read
- * as a label (for an input, textarea or select); or what a <label> with no
- * field inside said, once.
- */
 enum { LABEL_TEXT_MAX = 48 };
 
 /* Whether node object `node` is a form field (input, textarea, select). */
@@ -1295,6 +1287,15 @@ static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form)
     return says;
 }
 
+/*
+ * What the text right before a form field says it takes, as a sighted
+ * visitor reads a label a form does not tie to its field (<div>Security
+ * code</div><input>): the last text node before `node` on the tape that is
+ * not blank, when it is short and no other field stands between them, read
+ * as a label (for an input, textarea or select); or what a <label> with no
+ * field inside said, once. A field added as an entry of its own is read in
+ * page order instead (added_label_flags()).
+ */
 static uint8_t flags_from_before(walk *w, uint32_t node, uint8_t form)
 {
     enum { LOOK_BACK = 64 };
@@ -1572,15 +1573,6 @@ static unsigned box_length(walk *w, uint32_t node, int depth)
     return v && len < 3 ? n : 0;
 }
 
-/*
- * What the nodes of childNodes array `list` are as boxes one number is
- * typed across, a digit group each: three or more of 3-6 characters whose
- * lengths add up to a card's (4-4-4-4, 4-6-5), or four or more of one
- * character (a one-time code, a PIN), are NF_CARD; three of 3-4 that add
- * up to ten (a North American phone, 3-3-4) NF_PII. Each box alone holds
- * too few digits to be found, and the first are recorded before the last
- * is typed.
- */
 typedef struct {
     unsigned groups, total, singles;
 } box_count;
@@ -1598,6 +1590,15 @@ static uint8_t box_count_flags(const box_count *c)
     return card ? NF_CARD : c->groups == 3 && c->total == 10 ? NF_PII : 0;
 }
 
+/*
+ * What the nodes of childNodes array `list` are as boxes one number is
+ * typed across, a digit group each: three or more of 3-6 characters whose
+ * lengths add up to a card's (4-4-4-4, 4-6-5), or four or more of one
+ * character (a one-time code, a PIN), are NF_CARD; three of 3-4 that add
+ * up to ten (a North American phone, 3-3-4) NF_PII. Each box alone holds
+ * too few digits to be found, and the first are recorded before the last
+ * is typed.
+ */
 static uint8_t boxes_among(walk *w, uint32_t list)
 {
     const json_tok *t = w->tape->tok;

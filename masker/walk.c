@@ -27,11 +27,36 @@ enum {
     MEMO_SLOTS = 64,
     CHAIN_PARTS = TEXT_PARTS_MOST,
     SHORT_PART = TEXT_PART_MOST,
-    LABELLED_FIELDS = 32,
     LABEL_REFS = 32,
     PENDING_CHANGES = 32,
-    REPLACED_FIELDS = 8
+    FLAGGED_IDS = 32
 };
+
+/* Node flags for a few node ids: the fields of a batch aria-labelledby ties
+ * to a label, the parents of the fields a mutation replaces. */
+typedef struct {
+    uint32_t id[FLAGGED_IDS];
+    uint8_t flags[FLAGGED_IDS];
+    size_t n;
+} flagged_ids;
+
+static void flagged_add(flagged_ids *l, uint32_t id, uint8_t flags)
+{
+    if (l->n < FLAGGED_IDS) {
+        l->id[l->n] = id;
+        l->flags[l->n++] = flags;
+    }
+}
+
+/* The flags l holds for id, together. */
+static uint8_t flagged_of(const flagged_ids *l, uint32_t id)
+{
+    uint8_t f = 0;
+    for (size_t k = 0; k < l->n; k++)
+        if (l->id[k] == id)
+            f |= l->flags[k];
+    return f;
+}
 
 typedef struct {
     uint32_t id, attrs; /* an attribute mutation's node and its attributes object */
@@ -63,9 +88,7 @@ typedef struct {
     bool selectors;    /* the site has selectors: each element's atoms are kept */
     /* node ids of this batch's fields that aria-labelledby ties to a label
      * naming a card or a secret, and what it names (NF_CARD, NF_PASSWORD) */
-    uint32_t labelled[LABELLED_FIELDS];
-    uint8_t labelled_flags[LABELLED_FIELDS];
-    size_t n_labelled;
+    flagged_ids labelled;
     /* the childNodes arrays the node being walked and its parent stand in,
      * and the last one read for input boxes (see box_flags()) */
     uint32_t siblings, parent_siblings, boxes_list;
@@ -95,9 +118,7 @@ typedef struct {
     /* the parents of password and card fields a mutation removes, and what
      * they were: a field added there in its place takes it over
      * (replaced_flags()) */
-    uint32_t replaced_parent[REPLACED_FIELDS];
-    uint8_t replaced_flags[REPLACED_FIELDS];
-    size_t n_replaced;
+    flagged_ids replaced;
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -1433,26 +1454,15 @@ static void read_labelledby(walk *w)
             }
     }
     static const field_set id = {{AT(RR_KEY_ID, 0)}};
-    for (uint32_t k = 0; any && k < fields->n && w->n_labelled < LABELLED_FIELDS; k++) {
+    for (uint32_t k = 0; any && k < fields->n && w->labelled.n < FLAGGED_IDS; k++) {
         uint32_t node_id, m;
         members(w, enclosing_object(w, enclosing_object(w, fields->v[k])), &id, 1, &m);
         r.says = 0;
         each_id(w, fields->v[k], ref_says, &r);
         if (r.says && as_uint(w, m, &node_id)) {
-            w->labelled[w->n_labelled] = node_id;
-            w->labelled_flags[w->n_labelled++] = r.says;
+            flagged_add(&w->labelled, node_id, r.says);
         }
     }
-}
-
-/* What aria-labelledby says node `id` of this batch takes (see above). */
-static uint8_t labelled_flags(const walk *w, uint32_t id)
-{
-    uint8_t f = 0;
-    for (size_t k = 0; k < w->n_labelled; k++)
-        if (w->labelled[k] == id)
-            f |= w->labelled_flags[k];
-    return f;
 }
 
 /* ---- stylesheets ---------------------------------------------------------------- */
@@ -1647,8 +1657,8 @@ static void note_replaced(walk *w, uint32_t removes)
 {
     const json_tok *t = w->tape->tok;
     static const field_set fields = {{AT(RR_KEY_ID, 0)}};
-    w->n_replaced = 0;
-    for (uint32_t k = removes + 1; k < t[removes].end && w->n_replaced < REPLACED_FIELDS;
+    w->replaced.n = 0;
+    for (uint32_t k = removes + 1; k < t[removes].end && w->replaced.n < FLAGGED_IDS;
          k = tok_after(t, k)) {
         uint32_t m, id, parent;
         uint8_t flags;
@@ -1656,21 +1666,9 @@ static void note_replaced(walk *w, uint32_t removes)
             continue;
         members(w, k, &fields, 1, &m);
         if (as_uint(w, m, &id) && nodes_get(&w->s->nodes, id, &parent, &flags) &&
-            (flags & (NF_PASSWORD | NF_CARD))) {
-            w->replaced_parent[w->n_replaced] = parent;
-            w->replaced_flags[w->n_replaced++] = flags & (NF_PASSWORD | NF_CARD);
-        }
+            (flags & (NF_PASSWORD | NF_CARD)))
+            flagged_add(&w->replaced, parent, flags & (NF_PASSWORD | NF_CARD));
     }
-}
-
-/* What the fields removed from under `parent` in this mutation were. */
-static uint8_t replaced_flags(const walk *w, uint32_t parent)
-{
-    uint8_t f = 0;
-    for (size_t k = 0; k < w->n_replaced; k++)
-        if (w->replaced_parent[k] == parent)
-            f |= w->replaced_flags[k];
-    return f;
 }
 
 /* An element node: its flags, its value and what it carries, and the state
@@ -1703,11 +1701,11 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     if (form == FORM_INPUT && (flags & NF_INPUT))
         flags |=
             box_flags(w, node, parent); /* a box of a card, code or phone typed across several */
-    if (VEIL_UNLIKELY(w->n_replaced) && form == FORM_INPUT && node == w->entry_node)
-        flags |= replaced_flags(w, parent); /* put in a password's place */
-    if (w->n_labelled && has_id)
-        flags |= labelled_flags(w, id); /* aria-labelledby names a card or secret label */
-    if (has_id && id)                   /* added again: once a password, always one */
+    if (VEIL_UNLIKELY(w->replaced.n) && form == FORM_INPUT && node == w->entry_node)
+        flags |= flagged_of(&w->replaced, parent); /* put in a password's place */
+    if (w->labelled.n && has_id)
+        flags |= flagged_of(&w->labelled, id); /* aria-labelledby names a card or secret label */
+    if (has_id && id)                          /* added again: once a password, always one */
         flags = set_node(w, id, parent, flags, atoms);
     int err = VEIL_UNLIKELY(r.nests) ? mask_nested_attributes(w, m[N_ATTRS]) : VEIL_OK;
     if (!err && r.known[A_VALUE])
@@ -2281,7 +2279,7 @@ static int incremental(walk *w, uint32_t data)
         note_replaced(w, m[I_REMOVES]); /* both lists hold something */
     if (list_ok(w, m[I_ADDS]))
         err = mutation_adds(w, m[I_ADDS]);
-    w->n_replaced = 0;
+    w->replaced.n = 0;
     w->n_pending = 0; /* the changes to nodes this event adds are theirs now */
     w->pending_overflow = false;
     if (!err && list_ok(w, m[I_TEXTS]))

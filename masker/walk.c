@@ -1275,10 +1275,13 @@ static bool field_node(walk *w, uint32_t node)
 /*
  * flags_from_before() for a field rrweb added as an entry of its own, where
  * the tape's order is not the page's: what the <label> it was added into
- * says, and what the sibling added right before it says (the entry naming
- * it in nextId, past blank text), unless that is a field.
+ * says, and what the text right before it in the page says: the sibling
+ * added before it (the entry naming it in nextId, past blank text), or
+ * when it is the first child of a wrapper (a table cell, a div), the
+ * wrapper's, up to three levels; nothing past a field. *read: whether
+ * some text or a field stood there (else the tape's order is all there is).
  */
-static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form)
+static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *read)
 {
     added_read(w, w->adds);
     const added_node *e = added_entry(w, node, 0);
@@ -1289,20 +1292,26 @@ static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form)
     uint32_t up_tag = up ? member(w, up->node, "tagName") : 0;
     if (is_kind(w, up_tag, TOK_STR) && tag_form(w, up_tag) == FORM_LABEL)
         says |= label_flags(w, up->node);
+    const added_node *at = e; /* the node whose previous sibling is looked at */
     uint32_t next = e->id;
-    for (int steps = 0; steps < 4; steps++) {
+    for (int steps = 0, levels = 0; steps < 8 && levels < 3; steps++) {
         const added_node *before = NULL;
         for (size_t k = 0; k < w->n_added && !before; k++)
-            if (w->added[k].parent == e->parent && w->added[k].next == next && w->added[k].has_id)
+            if (w->added[k].parent == at->parent && w->added[k].next == next && w->added[k].has_id)
                 before = &w->added[k];
-        if (!before || field_node(w, before->node))
+        if (!before) { /* the first child: the text before is its parent's sibling's */
+            if (!(at = added_entry(w, 0, at->parent)) || !at->has_id)
+                break;
+            next = at->id;
+            levels++;
+            continue;
+        }
+        if ((*read = field_node(w, before->node)))
             break;
         char text[LABEL_TEXT_MAX + 2];
         size_t n = subtree_text(w, before->node, text, sizeof text, 0, 0);
-        if (!blank_text(text, n)) {
-            says |= n <= LABEL_TEXT_MAX + 1 ? label_text_flags(text, n) : 0;
-            break;
-        }
+        if ((*read = !blank_text(text, n)))
+            return says | (n <= LABEL_TEXT_MAX + 1 ? label_text_flags(text, n) : 0);
         next = before->id;
     }
     return says;
@@ -1315,7 +1324,8 @@ static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form)
  * not blank, when it is short and no other field stands between them, read
  * as a label (for an input, textarea or select); or what a <label> with no
  * field inside said, once. A field added as an entry of its own is read in
- * page order instead (added_label_flags()).
+ * page order (added_label_flags()), and on the tape only when nothing
+ * stands before it there.
  */
 static uint8_t flags_from_before(walk *w, uint32_t node, uint8_t form)
 {
@@ -1323,8 +1333,13 @@ static uint8_t flags_from_before(walk *w, uint32_t node, uint8_t form)
     const json_tok *t = w->tape->tok;
     uint8_t says = w->label_before;
     w->label_before = 0;
-    if (node == w->entry_node && w->adds)
-        return added_label_flags(w, node, form);
+    if (node == w->entry_node && w->adds) { /* in page order; the tape's only when that is silent */
+        bool read = false;
+        uint8_t added = added_label_flags(w, node, form, &read);
+        if (read)
+            return added;
+        says |= added;
+    }
     if (!form_field(form)) /* a contenteditable box: its text is often the page's */
         return says;
     for (uint32_t k = node; !says && k-- > 1 && node - k < LOOK_BACK;) {

@@ -1934,15 +1934,17 @@ static bool number_char(uint8_t ch)
     return is_class(ch, C_DIGIT | C_NUMBER_SEP) || ch == '(' || ch == ')';
 }
 
+enum { MARKUP_CARDS = 8 }; /* more than 128 characters of digits hold */
+
 typedef struct {
-    uint32_t from[4], to[4];
+    uint32_t from[MARKUP_CARDS], to[MARKUP_CARDS];
     size_t n;
 } markup_cards;
 
 static int on_markup_card(void *user, uint32_t from, uint32_t to)
 {
     markup_cards *cards = user;
-    if (cards->n < 4) {
+    if (cards->n < MARKUP_CARDS) {
         cards->from[cards->n] = from;
         cards->to[cards->n++] = to;
     }

@@ -117,7 +117,7 @@ typedef struct {
     bool pending_overflow;
     /* the parents of password and card fields a mutation removes, and what
      * they were: a field added there in its place takes it over
-     * (replaced_flags()) */
+     * (note_replaced()) */
     flagged_ids replaced;
 } walk;
 
@@ -1474,9 +1474,8 @@ static void read_labelledby(walk *w)
         members(w, enclosing_object(w, enclosing_object(w, fields->v[k])), &id, 1, &m);
         r.says = 0;
         each_id(w, fields->v[k], ref_says, &r);
-        if (r.says && as_uint(w, m, &node_id)) {
+        if (r.says && as_uint(w, m, &node_id))
             flagged_add(&w->labelled, node_id, r.says);
-        }
     }
 }
 
@@ -1672,7 +1671,6 @@ static void note_replaced(walk *w, uint32_t removes)
 {
     const json_tok *t = w->tape->tok;
     static const field_set fields = {{AT(RR_KEY_ID, 0)}};
-    w->replaced.n = 0;
     for (uint32_t k = removes + 1; k < t[removes].end && w->replaced.n < FLAGGED_IDS;
          k = tok_after(t, k)) {
         uint32_t m, id, parent;
@@ -1815,19 +1813,12 @@ static bool entry_ok(walk *w, uint32_t e)
  * order: children by parentId, siblings by nextId. More entries than
  * ADDS_IN_ORDER are read in array order.
  */
-typedef struct {
-    walk *w;
-    added_node *e;
-    size_t n;
-} added_nodes;
-
-static int chain_added_children(added_nodes *a, uint32_t parent, int depth);
+static int chain_added_children(walk *w, uint32_t parent, int depth);
 
 /* Node `node` onto the chain: its text, or its children's and then the
  * entries added under it. */
-static int chain_node(added_nodes *a, uint32_t node, int depth)
+static int chain_node(walk *w, uint32_t node, int depth)
 {
-    walk *w = a->w;
     const json_tok *t = w->tape->tok;
     uint32_t m[N_COUNT], type, id;
     members(w, node, &NODE_FIELDS, N_COUNT, m);
@@ -1841,89 +1832,81 @@ static int chain_node(added_nodes *a, uint32_t node, int depth)
     int err = type == 0 ? chain_flush(w) : chain_element(w, m[N_TAG]);
     if (is_kind(w, m[N_KIDS], TOK_ARR))
         for (uint32_t k = m[N_KIDS] + 1; k < t[m[N_KIDS]].end && !err; k = tok_after(t, k))
-            err = chain_node(a, k, depth + 1);
+            err = chain_node(w, k, depth + 1);
     if (!err && as_uint(w, m[N_ID], &id))
-        err = chain_added_children(a, id, depth + 1);
+        err = chain_added_children(w, id, depth + 1);
     return err ? err : type == 0 ? chain_flush(w) : chain_element(w, m[N_TAG]);
 }
 
-static int chain_added(added_nodes *a, size_t i, int depth)
+static int chain_added(walk *w, size_t i, int depth)
 {
-    a->e[i].done = true;
-    return chain_node(a, a->e[i].node, depth);
+    w->added[i].done = true;
+    return chain_node(w, w->added[i].node, depth);
 }
 
 /* Whether entry k, not yet read, is under `parent`. */
-static bool pending_under(const added_nodes *a, size_t k, uint32_t parent)
+static bool pending_under(const walk *w, size_t k, uint32_t parent)
 {
-    return !a->e[k].done && a->e[k].parent == parent;
+    return !w->added[k].done && w->added[k].parent == parent;
 }
 
 /* The entry under `parent` not yet read that names no other as the sibling
- * before it (any such entry, when they name each other in a circle); a->n:
+ * before it (any such entry, when they name each other in a circle); w->n_added:
  * none left. */
-static size_t first_of_run(const added_nodes *a, uint32_t parent)
+static size_t first_of_run(const walk *w, uint32_t parent)
 {
-    size_t any = a->n;
-    for (size_t i = 0; i < a->n; i++) {
-        if (!pending_under(a, i, parent))
+    size_t any = w->n_added;
+    for (size_t i = 0; i < w->n_added; i++) {
+        if (!pending_under(w, i, parent))
             continue;
         bool follows = false;
-        for (size_t k = 0; k < a->n && !follows; k++)
-            follows = k != i && pending_under(a, k, parent) && a->e[i].has_id &&
-                      a->e[k].next == a->e[i].id;
+        for (size_t k = 0; k < w->n_added && !follows; k++)
+            follows = k != i && pending_under(w, k, parent) && w->added[i].has_id &&
+                      w->added[k].next == w->added[i].id;
         if (!follows)
             return i;
-        any = any < a->n ? any : i;
+        any = any < w->n_added ? any : i;
     }
     return any;
 }
 
-/* The entry not yet read that entry i names as the sibling after it; a->n: none. */
-static size_t next_in_run(const added_nodes *a, size_t i)
+/* The entry not yet read that entry i names as the sibling after it; w->n_added: none. */
+static size_t next_in_run(const walk *w, size_t i)
 {
-    for (size_t k = 0; k < a->n && a->e[i].next; k++)
-        if (pending_under(a, k, a->e[i].parent) && a->e[k].has_id && a->e[k].id == a->e[i].next)
+    for (size_t k = 0; k < w->n_added && w->added[i].next; k++)
+        if (pending_under(w, k, w->added[i].parent) && w->added[k].has_id &&
+            w->added[k].id == w->added[i].next)
             return k;
-    return a->n;
+    return w->n_added;
 }
 
 /* The entries under `parent` not yet read, in runs of siblings linked by
  * nextId, the runs in the order they came. A run that ends naming a sibling
  * not added (a node already in the page) ends the chain there. */
-static int chain_added_children(added_nodes *a, uint32_t parent, int depth)
+static int chain_added_children(walk *w, uint32_t parent, int depth)
 {
     int err = VEIL_OK;
     size_t first;
-    while (!err && (first = first_of_run(a, parent)) < a->n) {
+    while (!err && (first = first_of_run(w, parent)) < w->n_added) {
         size_t last = first;
-        for (size_t i = first; i < a->n && !err; i = next_in_run(a, i))
-            err = chain_added(a, last = i, depth);
-        if (!err && a->e[last].next)
-            err = chain_flush(a->w);
+        for (size_t i = first; i < w->n_added && !err; i = next_in_run(w, i))
+            err = chain_added(w, last = i, depth);
+        if (!err && w->added[last].next)
+            err = chain_flush(w);
     }
     return err;
 }
 
-/* Whether a node with this id is among the entries. */
-static bool is_added(const added_nodes *a, uint32_t id)
-{
-    for (size_t k = 0; k < a->n; k++)
-        if (a->e[k].has_id && a->e[k].id == id)
-            return true;
-    return false;
-}
-
 /* The box length of entry i (box_length()): its node's, or, for a wrapper
  * added empty, that of the one entry added under it. */
-static unsigned added_box_length(const added_nodes *a, size_t i)
+static unsigned added_box_length(walk *w, size_t i)
 {
-    unsigned n = box_length(a->w, a->e[i].node, 0);
-    size_t only = a->n, under = 0;
-    for (size_t k = 0; !n && a->e[i].has_id && k < a->n; k++)
-        if (a->e[k].parent == a->e[i].id && under++ == 0)
+    unsigned n = box_length(w, w->added[i].node, 0);
+    size_t only = w->n_added, under = 0;
+    for (size_t k = 0; !n && w->added[i].has_id && k < w->n_added; k++)
+        if (w->added[k].parent == w->added[i].id && under++ == 0)
             only = k;
-    return n ? n : under == 1 ? box_length(a->w, a->e[only].node, 1) : 0;
+    return n ? n : under == 1 ? box_length(w, w->added[only].node, 1) : 0;
 }
 
 /* What the entries under `parent` are as boxes (box_count_flags()),
@@ -1934,11 +1917,10 @@ static uint8_t boxes_added_under(walk *w, uint32_t parent)
     for (int k = 0; k < 2; k++)
         if (w->boxes_memo[k].adds == w->added_of && w->boxes_memo[k].parent == parent)
             return w->boxes_memo[k].flags;
-    added_nodes a = {w, w->added, w->n_added};
     box_count c = {0};
-    for (size_t i = 0; i < a.n; i++)
-        if (a.e[i].parent == parent)
-            box_count_add(&c, added_box_length(&a, i));
+    for (size_t i = 0; i < w->n_added; i++)
+        if (w->added[i].parent == parent)
+            box_count_add(&c, added_box_length(w, i));
     w->boxes_memo[1] = w->boxes_memo[0];
     w->boxes_memo[0].adds = w->added_of;
     w->boxes_memo[0].parent = parent;
@@ -1962,15 +1944,15 @@ static uint8_t boxes_added(walk *w, uint32_t parent)
 
 /* The entries' text onto the chain in page order, each tree of entries
  * from its root: an entry whose parent is not among them. */
-static int chain_in_page_order(added_nodes *a)
+static int chain_in_page_order(walk *w)
 {
     int err = VEIL_OK;
-    for (size_t i = 0; i < a->n; i++)
-        a->e[i].done = false;
-    for (size_t i = 0; i < a->n && !err; i++)
-        if (!a->e[i].done && !is_added(a, a->e[i].parent))
-            err = chain_added_children(a, a->e[i].parent, 0);
-    return err ? err : chain_flush(a->w);
+    for (size_t i = 0; i < w->n_added; i++)
+        w->added[i].done = false;
+    for (size_t i = 0; i < w->n_added && !err; i++)
+        if (!w->added[i].done && !added_entry(w, 0, w->added[i].parent))
+            err = chain_added_children(w, w->added[i].parent, 0);
+    return err ? err : chain_flush(w);
 }
 
 /*
@@ -1998,11 +1980,10 @@ static int chain_adds(walk *w, uint32_t adds)
     if (digits < least && !emails)
         return VEIL_OK;
     added_read(w, adds);
-    added_nodes a = {w, w->added, w->n_added};
-    int err = digits >= least ? chain_in_page_order(&a) : VEIL_OK;
+    int err = digits >= least ? chain_in_page_order(w) : VEIL_OK;
     if (!err && emails) {
         w->chain_emails = true;
-        err = chain_in_page_order(&a);
+        err = chain_in_page_order(w);
         w->chain_emails = false;
     }
     return err;
@@ -2638,7 +2619,8 @@ static bool comment_text(const walk *w, uint32_t k)
 /*
  * The text node values next to text node `at` in the page, through inline
  * elements only (<span>, <b>, <wbr>...), read on the tape: the JSON of a
- * snapshot or of a subtree added whole lists them in page order. Up to
+ * snapshot or of a subtree added whole lists them in page order, within
+ * one entry of a mutation's adds. Up to
  * `most` of them before it (step -1) or after it (+1), into parts from the
  * end or the start.
  */
@@ -2649,6 +2631,8 @@ static size_t texts_beside(const walk *w, uint32_t at, int step, text_part *part
     size_t n = 0;
     for (uint32_t k = at + (uint32_t)step, seen = 0;
          k > 0 && k < w->tape->n && seen < LOOK && n < most; k += (uint32_t)step, seen++) {
+        if (t[k].key == RR_KEY_NODE || t[k].key == RR_KEY_PARENT_ID)
+            break; /* another entry of a mutation's adds: read in page order (chain_adds()) */
         if (t[k].kind != TOK_STR)
             continue;
         uint8_t form = t[k].key == RR_KEY_TAG_NAME ? tag_form(w, k) : FORM_INLINE;

@@ -167,6 +167,33 @@ static bool key_is(const walk *w, const json_tok *k, const char *name, size_t n)
     return raw[i] == '"' && j == n;
 }
 
+/* The name of member k's key, decoded into buf when it has escapes. */
+static const char *key_name(const walk *w, const json_tok *k, char *buf, size_t cap, size_t *len)
+{
+    const char *raw = json_key_of(w->scan.json, k);
+    if (!(k->flags & TOK_F_KEY_ESCAPED)) {
+        *len = (size_t)(strchr(raw, '"') - raw); /* the buffer is NUL-terminated */
+        return raw;
+    }
+    size_t n = 0;
+    for (const char *p = raw; *p != '"' && n + 1 < cap;) {
+        if (*p == '\\' && p[1] == 'u' && p[2] == '0' && p[3] == '0') {
+            unsigned v = 0;
+            for (int d = 4; d < 6; d++)
+                v = v * 16 + (unsigned)(p[d] <= '9' ? p[d] - '0' : (p[d] | 0x20) - 'a' + 10);
+            buf[n++] = (char)v;
+            p += 6;
+        } else if (*p == '\\') {
+            buf[n++] = p[1] == 'u' ? '?' : p[1];
+            p += p[1] == 'u' ? 6 : 2;
+        } else {
+            buf[n++] = *p++;
+        }
+    }
+    *len = n;
+    return buf;
+}
+
 static int mask_whole(walk *w, uint32_t v, enum field_mask how);
 
 /* An earlier duplicate of a member the walk reads: no parser may find it. */
@@ -529,6 +556,28 @@ static bool trimmed_word_is(const char *v, size_t len, const char *want)
     return ascii_word_is(v, len, want);
 }
 
+/*
+ * A style changed through the CSSOM: rrweb writes it as an object of the
+ * properties that changed, each a value, a [value, priority] pair or false
+ * (removed). Whether one of them is text-security set to anything but none.
+ */
+static bool text_security_changed(const walk *w, uint32_t style)
+{
+    const json_tok *t = w->tape->tok;
+    for (uint32_t k = style + 1; k < t[style].end; k = tok_after(t, k)) {
+        char buf[64];
+        size_t n;
+        const char *name = key_name(w, &t[k], buf, sizeof buf, &n);
+        if (t[k].kind == TOK_FALSE || t[k].kind == TOK_NULL || !n ||
+            !text_security_at(name, n, n - 1))
+            continue;
+        uint32_t v = t[k].kind == TOK_ARR && t[k].end > k + 1 ? k + 1 : k;
+        if (t[v].kind != TOK_STR || !trimmed_word_is(w->scan.json + t[v].start, t[v].len, "none"))
+            return true; /* (a value it cannot read hides typing: fail closed) */
+    }
+    return false;
+}
+
 /* Flags from the attributes the walk knows by name. */
 static uint8_t attr_flags(const walk *w, const attr_reader *r)
 {
@@ -544,6 +593,9 @@ static uint8_t attr_flags(const walk *w, const attr_reader *r)
     if ((v = known_attr(w, r, A_AUTOCOMPLETE, &len)))
         f |= autocomplete_flags(v, len);
     if ((v = known_attr(w, r, A_STYLE, &len)) && text_security(v, len))
+        f |= NF_PASSWORD;
+    if (VEIL_UNLIKELY(r->nests) && is_kind(w, r->known[A_STYLE], TOK_OBJ) &&
+        text_security_changed(w, r->known[A_STYLE]))
         f |= NF_PASSWORD;
     const json_tok *t = w->tape->tok;
     if ((t[r->known[A_NAME]].flags | t[r->known[A_ID]].flags | t[r->known[A_ARIA_LABEL]].flags |
@@ -655,33 +707,6 @@ static bool structural_attribute(const char *name, size_t n)
     if (n > 3 && !memcmp(name, "rr_", 3)) /* rrweb's own: sizes, scroll, media state */
         return !(n == 10 && !memcmp(name, "rr_dataURL", 10)); /* but a canvas's picture */
     return in_words(keep, sizeof keep / sizeof keep[0], name, n);
-}
-
-/* The name of member k's key, decoded into buf when it has escapes. */
-static const char *key_name(const walk *w, const json_tok *k, char *buf, size_t cap, size_t *len)
-{
-    const char *raw = json_key_of(w->scan.json, k);
-    if (!(k->flags & TOK_F_KEY_ESCAPED)) {
-        *len = (size_t)(strchr(raw, '"') - raw); /* the buffer is NUL-terminated */
-        return raw;
-    }
-    size_t n = 0;
-    for (const char *p = raw; *p != '"' && n + 1 < cap;) {
-        if (*p == '\\' && p[1] == 'u' && p[2] == '0' && p[3] == '0') {
-            unsigned v = 0;
-            for (int d = 4; d < 6; d++)
-                v = v * 16 + (unsigned)(p[d] <= '9' ? p[d] - '0' : (p[d] | 0x20) - 'a' + 10);
-            buf[n++] = (char)v;
-            p += 6;
-        } else if (*p == '\\') {
-            buf[n++] = p[1] == 'u' ? '?' : p[1];
-            p += p[1] == 'u' ? 6 : 2;
-        } else {
-            buf[n++] = *p++;
-        }
-    }
-    *len = n;
-    return buf;
 }
 
 /* What a label's text says a field takes: NF_CARD ("Card number",

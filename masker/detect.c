@@ -1655,16 +1655,29 @@ static bool markup_field_secret(const text_view *v, size_t open, size_t close)
     return secret;
 }
 
+/* The length of the attribute name before the '=' at i that holds what a
+ * tag of markup says: "value" (a field) or "content" (a <meta>); else 0. */
+static size_t markup_value_name(const text_view *v, size_t i)
+{
+    size_t n = i >= 6 && follows_text(v, i - 5, "value")     ? 5
+               : i >= 8 && follows_text(v, i - 7, "content") ? 7
+                                                             : 0;
+    return n && !is_class(v->s[i - n - 1], C_ALPHA | C_NAME) ? n : 0;
+}
+
 /*
  * A value attribute in markup held in a string, of a field whose other
  * attributes make it a secret (`<input type=password value="...">`,
- * `<input name="cvc" value="737">`). At the '=' at i after "value".
+ * `<input name="cvc" value="737">`), or the content of a <meta> named like
+ * one (`<meta name="csrf-token" content="...">`). At the '=' at i after
+ * the attribute's name.
  */
 static size_t try_markup_value(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
-    if (i < 6 || !follows_text(v, i - 5, "value") || is_class(v->s[i - 6], C_ALPHA | C_NAME))
+    size_t name = markup_value_name(v, i);
+    if (!name)
         return 0;
-    size_t open = i - 5, close = i;
+    size_t open = i - name, close = i;
     while (open > 0 && i - open < 512 && v->s[open - 1] != '<' && v->s[open - 1] != '>')
         open--;
     if (open == 0 || v->s[open - 1] != '<')

@@ -909,6 +909,17 @@ static bool secret_named_field(const walk *w, const attr_reader *r)
            ((v = known_attr(w, r, A_PLACEHOLDER, &len)) && password_placeholder(v, len));
 }
 
+/* A <meta> named like a secret (`name="csrf-token"`, `"api-key"`): its
+ * content is one, in the snapshot and when a script changes it. */
+static bool secret_meta(const walk *w, uint32_t tag, const attr_reader *r)
+{
+    const json_tok *t = &w->tape->tok[tag];
+    size_t len = 0;
+    const char *name = known_attr(w, r, A_NAME, &len);
+    return tag && t->kind == TOK_STR && t->len == 4 &&
+           ascii_word_is(w->scan.json + t->start, 4, "meta") && name && secret_name_like(name, len);
+}
+
 /* The flags of a node after the attribute changes `attrs` (an attribute
  * mutation's object), from its `flags` and the selector atoms it met
  * (*atoms, updated). */
@@ -959,6 +970,8 @@ static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *at
         f |= NF_PII;
     if ((f & NF_INPUT) && secret_named_field(w, r))
         f |= NF_PASSWORD;
+    else if (VEIL_UNLIKELY(r->present & 1u << A_NAME) && secret_meta(w, tag, r))
+        f |= NF_SENSITIVE;
     *atoms = 0;
     if (!w->selectors)
         return f;

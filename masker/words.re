@@ -333,7 +333,7 @@ const char *const PAIR_NAME_KEYS[PAIR_NAME_KEY_COUNT] = {
 bool pair_value_key(const char *name, size_t len)
 {
     return ascii_word_is(name, len, "value") || ascii_word_is(name, len, "val") ||
-           ascii_word_is(name, len, "text");
+           ascii_word_is(name, len, "text") || ascii_word_is(name, len, "content");
 }
 
 /* Attribute names that hold a field's name for a framework or a test

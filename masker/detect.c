@@ -354,6 +354,66 @@ static int typed_card(scan_ctx *c, const text_view *v, size_t i, size_t end, boo
     return mask_digits(c, v, i, end);
 }
 
+enum { CARD_PICTURE_MOST = 19 }; /* a card's digits, at most */
+
+/* How many placeholders for digits not yet typed a card's picture shows
+ * from v[k] ("*", "X", "#", "_", "\u25cf"; bullets and middle dots, which
+ * the view reads as '.', unless one stands between digits as a separator),
+ * and into *len their bytes; 0 for none. */
+static size_t digit_placeholders_at(const text_view *v, size_t k, size_t *len)
+{
+    uint8_t ch = v->s[k];
+    if (ch == '*' || ch == 'X' || ch == 'x' || ch == '#' || ch == '_')
+        return *len = 1;
+    if (ch == '.') {
+        size_t dots = 0;
+        while (k + dots < v->n && v->s[k + dots] == '.')
+            dots++;
+        bool separates = dots == 1 && k + 1 < v->n && is_digit(v->s[k + 1]);
+        return separates ? 0 : (*len = dots);
+    }
+    bool black_circle = ch == 0xE2 && k + 2 < v->n && v->s[k + 1] == 0x97 && v->s[k + 2] == 0x8F;
+    return black_circle ? (*len = 3, 1) : 0;
+}
+
+/*
+ * Whether the digits at i are a card's picture filled in as it is typed
+ * ("4000 0566 5566 \u2022\u2022\u2022\u2022", "5555 55XX XXXX XXXX":
+ * react-credit-cards, card.js) that shows more than a card's first six and
+ * last four digits: its digits and placeholders make a card's length, and
+ * a digit stands among the middle ones. Its end goes into *end.
+ */
+static bool card_picture_at(const text_view *v, size_t i, size_t *end)
+{
+    uint8_t first[6];
+    size_t positions = 0, digits = 0, placeholders = 0, stop = i;
+    uint32_t digit_at = 0; /* bit p: position p shows a digit */
+    for (size_t k = i, step, shown; k < v->n && positions <= CARD_PICTURE_MOST; k += step) {
+        if (is_digit(v->s[k])) {
+            if (digits < sizeof first)
+                first[digits] = (uint8_t)(v->s[k] - '0');
+            digits++;
+            digit_at |= 1u << positions++;
+            step = 1;
+        } else if ((shown = digit_placeholders_at(v, k, &step)) != 0) {
+            placeholders += shown;
+            positions += shown;
+        } else if (v->s[k] == ' ' || v->s[k] == '-') {
+            step = 1;
+            continue;
+        } else {
+            break;
+        }
+        stop = k + step;
+    }
+    if (!placeholders || positions < 13 || positions > CARD_PICTURE_MOST ||
+        digits < 7 || (stop < v->n && is_alnum(v->s[stop])) || !card_iin_prefix_ok(first, 6))
+        return false;
+    uint32_t middle = ((1u << (positions - 4)) - 1) & ~0x3Fu; /* the 7th to the 5th from last */
+    *end = stop;
+    return (digit_at & middle) != 0;
+}
+
 /* ---- IP addresses ---------------------------------------------------------- */
 
 static bool is_hex(uint8_t ch)
@@ -2082,6 +2142,12 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
     *end = hits.track_end > *end ? hits.track_end : *end;
     if (hits.found)
         return VEIL_OK;
+    size_t picture_end;
+    if (mode != SCAN_TYPED && card_picture_at(v, i, &picture_end)) {
+        count(c, MASKER_CARD_ELSEWHERE);
+        *end = picture_end > *end ? picture_end : *end;
+        return mask_digits(c, v, i, picture_end);
+    }
     bool masked = false; /* each digit is masked once: two masks of one byte are refused */
     if (mode == SCAN_TYPED && (err = typed_card(c, v, i, cl.stop, &masked)))
         return err;

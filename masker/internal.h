@@ -518,6 +518,8 @@ typedef struct {
 
 enum { MASKER_LABEL_TARGETS = 64, MASKER_FIELD_IDS = 256, MASKER_DOM_ID_MAX = 64 };
 
+enum { SECRET_FIELDS_KEPT = 8 };
+
 struct masker_session {
     const masker_site *site;
     masker_policy policy; /* resolved for `url` */
@@ -531,6 +533,10 @@ struct masker_session {
     field_id *field_ids; /* open addressing, MASKER_FIELD_IDS slots; node 0: empty */
     /* a stylesheet of the session draws typed text as discs: no input is recorded */
     bool styles_hide_typing;
+    /* the last password and card inputs walked, ring order (walk.c's
+     * note_replaced()) */
+    uint32_t secret_fields[SECRET_FIELDS_KEPT];
+    uint8_t next_secret_field;
     card_echoes echoes;
     /* per-batch scratch, kept to avoid reallocating */
     json_tape tape;

@@ -33,7 +33,7 @@ enum {
 };
 
 /* Node flags for a few node ids: the fields of a batch aria-labelledby ties
- * to a label, the parents of the fields a mutation replaces. */
+ * to a label. */
 typedef struct {
     uint32_t id[FLAGGED_IDS];
     uint8_t flags[FLAGGED_IDS];
@@ -56,6 +56,29 @@ static uint8_t flagged_of(const flagged_ids *l, uint32_t id)
         if (l->id[k] == id)
             f |= l->flags[k];
     return f;
+}
+
+/* The places where a mutation may put something in the place of password
+ * and card fields it removes: the parents of what it removes, and what the
+ * field was there; below each, how many levels of wrapper the field sat in
+ * (note_replaced()). */
+typedef struct {
+    uint32_t id[FLAGGED_IDS];
+    uint8_t flags[FLAGGED_IDS];
+    uint8_t wrappers[FLAGGED_IDS];
+    bool by_wrapper[FLAGGED_IDS]; /* a wrapper, not the field, was removed */
+    size_t n;
+} replaced_places;
+
+static void place_add(replaced_places *p, uint32_t id, uint8_t flags, uint8_t wrappers,
+                      bool by_wrapper)
+{
+    if (p->n < FLAGGED_IDS) {
+        p->id[p->n] = id;
+        p->flags[p->n] = flags;
+        p->wrappers[p->n] = wrappers;
+        p->by_wrapper[p->n++] = by_wrapper;
+    }
 }
 
 typedef struct {
@@ -115,10 +138,10 @@ typedef struct {
     pending_change pending[PENDING_CHANGES];
     size_t n_pending;
     bool pending_overflow;
-    /* the parents of password and card fields a mutation removes, and what
-     * they were: a field added there in its place takes it over
+    /* where a mutation removes password and card fields, or their wrappers:
+     * an input added there in their place takes over what they were
      * (note_replaced()) */
-    flagged_ids replaced;
+    replaced_places replaced;
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -1699,11 +1722,36 @@ static const field_set NODE_FIELDS = {{AT(RR_KEY_ID, N_ID), AT(RR_KEY_TYPE, N_TY
                                        AT(RR_KEY_TEXT_CONTENT, N_TEXT),
                                        AT(RR_KEY_CHILD_NODES, N_KIDS)}};
 
+/* A password or card field of the session's last few (remember_secret_field())
+ * that node `id` holds as child or grandchild: what the field is, and into
+ * *wrappers the levels of wrapper it sat in (1 or 2). */
+static uint8_t secret_field_under(const walk *w, uint32_t id, uint8_t *wrappers)
+{
+    const masker_session *s = w->s;
+    for (size_t k = 0; k < SECRET_FIELDS_KEPT; k++) {
+        uint32_t field = s->secret_fields[k], up;
+        uint8_t flags, ignored;
+        if (!field || !nodes_get(&s->nodes, field, &up, &flags))
+            continue;
+        for (uint8_t level = 1; level <= 2 && up; level++) {
+            if (up == id) {
+                *wrappers = level;
+                return flags & (NF_PASSWORD | NF_CARD);
+            }
+            if (!nodes_get(&s->nodes, up, &up, &ignored))
+                break;
+        }
+    }
+    return 0;
+}
+
 /*
- * Before a mutation's adds: the password and card fields it removes. A
- * page that shows a password by putting a text input in the field's place
- * (older "show password" scripts clone it, as IE could not change a type)
- * removes the field and adds the clone, with the value, in one mutation.
+ * Before a mutation's adds: the password and card fields it removes, or
+ * their wrappers. A page that shows a password by putting a text input in
+ * the field's place (older "show password" scripts clone it, as IE could
+ * not change a type; a component swaps the field's wrapper for one holding
+ * a text input) removes the field and adds the clone, with the value, in
+ * one mutation.
  */
 static void note_replaced(walk *w, uint32_t removes)
 {
@@ -1712,14 +1760,52 @@ static void note_replaced(walk *w, uint32_t removes)
     for (uint32_t k = removes + 1; k < t[removes].end && w->replaced.n < FLAGGED_IDS;
          k = tok_after(t, k)) {
         uint32_t m, id, parent;
-        uint8_t flags;
+        uint8_t flags, wrappers = 0;
         if (t[k].kind != TOK_OBJ)
             continue;
         members(w, k, &fields, 1, &m);
-        if (as_uint(w, m, &id) && nodes_get(&w->s->nodes, id, &parent, &flags) &&
-            (flags & (NF_PASSWORD | NF_CARD)))
-            flagged_add(&w->replaced, parent, flags & (NF_PASSWORD | NF_CARD));
+        if (!as_uint(w, m, &id) || !nodes_get(&w->s->nodes, id, &parent, &flags))
+            continue;
+        if (!(flags &= NF_PASSWORD | NF_CARD))
+            flags = secret_field_under(w, id, &wrappers);
+        if (flags)
+            place_add(&w->replaced, parent, flags, wrappers, wrappers != 0);
     }
+}
+
+/*
+ * What an element a mutation adds takes over from a password or card field
+ * the mutation removes: an input put in the field's place, or one put with
+ * a value in a wrapper that takes the place of the field's wrapper (a page
+ * that swaps its login form for the next page adds inputs empty). A wrapper
+ * opens that place one level down.
+ */
+static uint8_t took_place_of(walk *w, uint8_t form, const attr_reader *r, bool has_id,
+                             uint32_t id, uint32_t parent)
+{
+    replaced_places *p = &w->replaced;
+    for (size_t k = 0; k < p->n; k++) {
+        if (p->id[k] != parent)
+            continue;
+        const json_tok *value = &w->tape->tok[r->known[A_VALUE]];
+        bool holds_value = r->known[A_VALUE] && (value->kind != TOK_STR || value->len);
+        if (form == FORM_INPUT)
+            return p->by_wrapper[k] && !holds_value ? 0 : p->flags[k];
+        if (has_id && p->wrappers[k])
+            place_add(p, id, p->flags[k], (uint8_t)(p->wrappers[k] - 1), true);
+        return 0;
+    }
+    return 0;
+}
+
+/* Remembers a password or card field, whose wrapper a page may swap later
+ * (secret_field_under()). */
+static void remember_secret_field(masker_session *s, uint32_t id)
+{
+    for (size_t k = 0; k < SECRET_FIELDS_KEPT; k++)
+        if (s->secret_fields[k] == id)
+            return;
+    s->secret_fields[s->next_secret_field++ % SECRET_FIELDS_KEPT] = id;
 }
 
 /* An element node: its flags, its value and what it carries, and the state
@@ -1752,12 +1838,14 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     if (form == FORM_INPUT && (flags & NF_INPUT))
         flags |=
             box_flags(w, node, parent); /* a box of a card, code or phone typed across several */
-    if (VEIL_UNLIKELY(w->replaced.n) && form == FORM_INPUT && node == w->entry_node)
-        flags |= flagged_of(&w->replaced, parent); /* put in a password's place */
+    if (VEIL_UNLIKELY(w->replaced.n))
+        flags |= took_place_of(w, form, &r, has_id, id, parent); /* put in a password's place */
     if (w->labelled.n && has_id)
         flags |= flagged_of(&w->labelled, id); /* aria-labelledby names a card or secret label */
     if (has_id && id)                          /* added again: once a password, always one */
         flags = set_node(w, id, parent, flags, atoms);
+    if (has_id && id && form == FORM_INPUT && (flags & (NF_PASSWORD | NF_CARD)))
+        remember_secret_field(w->s, id);
     int err = VEIL_UNLIKELY(r.nests) ? mask_nested_attributes(w, m[N_ATTRS]) : VEIL_OK;
     if (!err && r.known[A_VALUE])
         err = element_value(w, r.known[A_VALUE], flags, *state);

@@ -2216,21 +2216,49 @@ static size_t scheme_credential_at(scan_ctx *c, const text_view *v, size_t s, in
  * credential with '/' or '+' before its first digit is missed). Returns its
  * end, or 0.
  */
+static bool is_quote(uint8_t ch)
+{
+    return ch == '"' || ch == '\'' || ch == '`';
+}
+
+/* The credential told at s (see header_value()), maybe in quotes, as chats
+ * and markdown put it ("is \"Kestrel#2291\"", "is `Osprey#5521`"): its end,
+ * and its first byte in *start; 0 if none. */
+static size_t told_value(const text_view *v, size_t s, size_t *start)
+{
+    size_t from = s + (s < v->n && is_quote(v->s[s]));
+    size_t end = header_value(v, from, start);
+    return *start == from ? end : 0;
+}
+
+/* Where the verb that tells a credential ends right before s: " is " or
+ * " was " ("+is+": the words of a form-encoded query, "?q=my+password+is+
+ * ..."), maybe with a colon or "now" after it ("is: ", "is now "). The
+ * verb's first byte, or 0. */
+static size_t told_verb_before(const text_view *v, size_t s)
+{
+    static const char *const verbs[] = {" is ",  "+is+",   " was ",    "+was+",
+                                        " is: ", " was: ", " is now ", "+is+now+"};
+    for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++) {
+        size_t n = strlen(verbs[k]);
+        if (s > n && follows_text(v, s - n, verbs[k]))
+            return s - n;
+    }
+    return 0;
+}
+
 /*
  * A credential told in prose, as a visitor tells a support chat or a
  * developer a log line: the word at s after a secret's name and "is" or
- * "was" ("my password is Tr0ub4dor&3", "the API key was sk_9f..."), when
- * it reads as a credential (see header_value()). Returns its end, or 0.
+ * "was" ("my password is Tr0ub4dor&3", "the API key was sk_9f...", "your
+ * security code is: 482913"), when it reads as a credential (see
+ * told_value()). Returns its end, or 0.
  */
 static size_t credential_told_at(scan_ctx *c, const text_view *v, size_t s, int *err)
 {
-    /* "+is+": the words of a form-encoded query ("?q=my+password+is+...") */
-    size_t verb = follows_text(v, s - 4, " is ") || follows_text(v, s - 4, "+is+") ? s - 4
-                  : s >= 5 && (follows_text(v, s - 5, " was ") || follows_text(v, s - 5, "+was+"))
-                      ? s - 5
-                      : 0;
+    size_t verb = told_verb_before(v, s);
     size_t name, start, end;
-    if (!verb || !(end = header_value(v, s, &start)) || start != s || /* the cheaper test first */
+    if (!verb || !(end = told_value(v, s, &start)) || /* the cheaper test first */
         !name_before(v, verb, &name) ||
         !(secret_name_like((const char *)v->s + name, verb - name) ||
           two_word_label_names_secret(v, name, verb)))
@@ -2253,8 +2281,7 @@ static size_t credential_set_at(scan_ctx *c, const text_view *v, size_t s, int *
         return 0;
     uint8_t gap = v->s[s - 1];
     size_t start, end, k = s - 4; /* the gap before "to" */
-    if ((v->s[s - 3] | 0x20) != 't' || v->s[k] != gap || !(end = header_value(v, s, &start)) ||
-        start != s)
+    if ((v->s[s - 3] | 0x20) != 't' || v->s[k] != gap || !(end = told_value(v, s, &start)))
         return 0;
     for (int words = 0; words < 4 && k > 0 && v->s[k] == gap; words++) {
         size_t name;
@@ -2271,25 +2298,61 @@ static size_t credential_set_at(scan_ctx *c, const text_view *v, size_t s, int *
     return 0;
 }
 
-/* A credential told after `gap` (' ', or the '+' of a form-encoded query)
- * and a word ending in 's' ("is", "was") or 'o' ("to"), at the word at s. */
-static size_t credential_told_or_set_at(scan_ctx *c, const text_view *v, size_t s, int *err)
+/* Whether `last`, the byte before the gap before a word, may end what
+ * tells a credential: "is", "was", "is:", "is now" or "to". */
+static bool ends_telling(uint8_t last)
 {
-    uint8_t last = v->s[s - 2] | 0x20;
-    return last == 's'   ? credential_told_at(c, v, s, err)
-           : last == 'o' ? credential_set_at(c, v, s, err)
-                         : 0;
+    return last == 's' || last == 'o' || last == ':' || last == 'w';
 }
 
-/* The start of the word around s, after `gap` and a word ending in 's' or
- * 'o' (see credential_told_or_set_at()); 0 if there is none. */
+/* A credential told after `gap` (' ', or the '+' of a form-encoded query)
+ * and a word that ends_telling(), at the word at s: "to" sets it. */
+static size_t credential_told_or_set_at(scan_ctx *c, const text_view *v, size_t s, int *err)
+{
+    return (v->s[s - 2] | 0x20) == 'o' ? credential_set_at(c, v, s, err)
+                                       : credential_told_at(c, v, s, err);
+}
+
+/* The start of the word around s, after `gap` and a word that
+ * ends_telling(); 0 if there is none. */
 static size_t told_word_start(const text_view *v, size_t s, uint8_t gap)
 {
     size_t w = s;
     while (w > 0 && s - w < 64 && v->s[w - 1] > ' ' && v->s[w - 1] < 0x80 && v->s[w - 1] != gap)
         w--;
     uint8_t last = w >= 6 ? v->s[w - 2] | 0x20 : 0;
-    return (last == 's' || last == 'o') && v->s[w - 1] == gap ? w : 0;
+    return ends_telling(last) && v->s[w - 1] == gap ? w : 0;
+}
+
+/*
+ * A code told before what it is, as text messages put it ("482913 is your
+ * verification code", "G-482913 is your Google verification code"): the
+ * word [s, e) with 4 or more digits, when " is your " follows and a
+ * secret's name is among the three words after. Returns e, or 0.
+ */
+static size_t code_told_before_name(scan_ctx *c, const text_view *v, size_t s, size_t e, int *err)
+{
+    size_t digits = 0;
+    for (size_t k = s; k < e; k++)
+        digits += is_digit(v->s[k]);
+    if (digits < 4 || !follows_text(v, e, " is your "))
+        return 0;
+    for (size_t k = e + 9, words = 0; words < 3 && k < v->n; words++, k++) {
+        size_t word = k;
+        while (k < v->n && is_class(v->s[k], C_DIGIT | C_ALPHA | C_NAME))
+            k++;
+        if (k == word)
+            return 0;
+        if (secret_name_like((const char *)v->s + word, k - word) ||
+            (words && two_word_label_names_secret(v, word, k))) {
+            count(c, MASKER_SECRET);
+            *err = mask_chars(c, v, s, e, "-");
+            return e;
+        }
+        if (k >= v->n || v->s[k] != ' ')
+            return 0;
+    }
+    return 0;
 }
 
 static size_t try_token(scan_ctx *c, const text_view *v, size_t i, int *err)
@@ -2303,17 +2366,20 @@ static size_t try_token(scan_ctx *c, const text_view *v, size_t i, int *err)
         return jwt_at(c, v, s, err);
     /* nearly every other digit has no scheme's last letter and a space before
      * its word ("Bearer", "Basic", "Token", "Digest") */
-    uint8_t gap = s >= 6 ? v->s[s - 1] : 0,
-            last = gap == ' ' || gap == '+' ? v->s[s - 2] | 0x20 : 0;
-    if (gap == ' ' && (last == 'r' || last == 'c' || last == 'n' || last == 't'))
+    size_t w = s > 0 && is_quote(v->s[s - 1]) ? s - 1 : s; /* a value told in quotes */
+    uint8_t gap = w >= 6 ? v->s[w - 1] : 0,
+            last = gap == ' ' || gap == '+' ? v->s[w - 2] | 0x20 : 0;
+    if (w == s && gap == ' ' && (last == 'r' || last == 'c' || last == 'n' || last == 't'))
         return scheme_credential_at(c, v, s, err);
-    if (last == 's' || last == 'o')
-        return credential_told_or_set_at(c, v, s, err);
-    size_t w;
+    size_t e;
+    if (ends_telling(last) && (e = credential_told_or_set_at(c, v, w, err)))
+        return e;
     if (s > 0 && password_symbol(v->s[s - 1]) && /* "Kestrel#2291" */
         ((w = told_word_start(v, s, ' ')) || (w = told_word_start(v, s, '+'))))
         return credential_told_or_set_at(c, v, w, err);
-    return 0;
+    for (e = i; e < v->n && base64url_char(v->s[e]); e++)
+        ;
+    return e < v->n && v->s[e] == ' ' ? code_told_before_name(c, v, s, e, err) : 0;
 }
 
 /* ---- base64 ------------------------------------------------------------------ */
@@ -2579,7 +2645,7 @@ static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
         } else if (ch == '>') {
             if ((e = try_xml_secret(c, v, i, &err)))
                 next = e;
-        } else if (i > 0 && (e = try_token(c, v, i, &err))) {
+        } else if ((e = try_token(c, v, i, &err))) {
             next = e;
         } else if (i > base64_tried && base64_char(v->s[i - 1]) && upper_near(v, i) &&
                    !c->in_base64 && (e = try_base64(c, v, i, floor, &base64_tried, &err))) {

@@ -404,6 +404,7 @@ static bool secret_part_at(const unsigned char *p)
       | "subscriptionkey" | "licensekey" | "licencekey" | "productkey" | "activationkey"
       | "activationcode" | "sessionkey" | "signingkey" | "encryptionkey" | "masterkey"
       | "memorableword" | "memorableinformation" | "maidenname"
+      | "logincode" | "signincode" | "authcode" | "authenticationcode"
       | "mnemonic" | "seedphrase" | "seedwords" | "recoveryphrase" | "secretphrase" | "walletseed"
       | "bankaccount" | "accountnumber" | "routingnumber" | "sortcode"
       | "passportnumber" | "passportno" | "nationalinsurance" | "nationalid" | "aadhaar"

@@ -2087,6 +2087,37 @@ static int numbers_in_markup(scan_ctx *c, const text_view *v, size_t i)
 }
 
 /*
+ * A code told before what it is, as text messages put it ("482913 is your
+ * verification code", "G-482913 is your Google verification code"): the
+ * word [s, e) with 4 or more digits, when " is your " follows and a
+ * secret's name is among the three words after. Returns e, or 0.
+ */
+static size_t code_told_before_name(scan_ctx *c, const text_view *v, size_t s, size_t e, int *err)
+{
+    size_t digits = 0;
+    for (size_t k = s; k < e; k++)
+        digits += is_digit(v->s[k]);
+    if (digits < 4 || !follows_text(v, e, " is your "))
+        return 0;
+    for (size_t k = e + 9, words = 0; words < 3 && k < v->n; words++, k++) {
+        size_t word = k;
+        while (k < v->n && is_class(v->s[k], C_DIGIT | C_ALPHA | C_NAME))
+            k++;
+        if (k == word)
+            return 0;
+        if (secret_name_like((const char *)v->s + word, k - word) ||
+            (words && two_word_label_names_secret(v, word, k))) {
+            count(c, MASKER_SECRET);
+            *err = mask_chars(c, v, s, e, "-");
+            return e;
+        }
+        if (k >= v->n || v->s[k] != ' ')
+            return 0;
+    }
+    return 0;
+}
+
+/*
  * The cluster of digit groups at i: IP addresses, cards, a card being
  * typed, phone numbers. Numbers in CSS, SVG paths and prose make clusters
  * of a few digits, too few for any of them but an address: those are
@@ -2120,6 +2151,13 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
                              : i;
         if ((err = ip_in_cluster(c, v, ip_from, &cl, end)) || cl.stop <= i)
             return err;
+    }
+    size_t told;
+    if (cl.digits >= 4 && cl.stop + 1 < v->n && v->s[cl.stop] == ' ' &&
+        (v->s[cl.stop + 1] | 0x20) == 'i' && /* "482913 is your ..." */
+        (told = code_told_before_name(c, v, i, cl.stop, &err)) != 0) {
+        *end = told;
+        return err;
     }
     if (cl.digits <= 4 && cl.stop - i == cl.digits && cl.digits >= 3 && verification_label(v, i)) {
         count(c, MASKER_SECRET);
@@ -2237,13 +2275,16 @@ static size_t told_value(const text_view *v, size_t s, size_t *start)
  * verb's first byte, or 0. */
 static size_t told_verb_before(const text_view *v, size_t s)
 {
-    static const char *const verbs[] = {" is ",  "+is+",   " was ",    "+was+",
-                                        " is: ", " was: ", " is now ", "+is+now+"};
-    for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++) {
-        size_t n = strlen(verbs[k]);
-        if (s > n && follows_text(v, s - n, verbs[k]))
-            return s - n;
-    }
+    static const struct {
+        char last; /* the byte before the gap, for a cheap first test */
+        uint8_t n;
+        const char *verb;
+    } verbs[] = {{'s', 4, " is "},  {'s', 4, "+is+"},  {'s', 5, " was "},    {'s', 5, "+was+"},
+                 {':', 5, " is: "}, {':', 6, " was: "}, {'w', 8, " is now "}, {'w', 8, "+is+now+"}};
+    uint8_t last = s >= 2 ? v->s[s - 2] | 0x20 : 0;
+    for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++)
+        if (verbs[k].last == last && s > verbs[k].n && follows_text(v, s - verbs[k].n, verbs[k].verb))
+            return s - verbs[k].n;
     return 0;
 }
 
@@ -2298,11 +2339,16 @@ static size_t credential_set_at(scan_ctx *c, const text_view *v, size_t s, int *
     return 0;
 }
 
-/* Whether `last`, the byte before the gap before a word, may end what
- * tells a credential: "is", "was", "is:", "is now" or "to". */
-static bool ends_telling(uint8_t last)
+/* Whether what ends before the gap before the word at w (w >= 6) may
+ * tell a credential: "is", "was", "is:", "is now" or "to". */
+static bool ends_telling(const text_view *v, size_t w)
 {
-    return last == 's' || last == 'o' || last == ':' || last == 'w';
+    uint8_t last = v->s[w - 2] | 0x20;
+    if (last == ':')
+        return (v->s[w - 3] | 0x20) == 's';
+    if (last == 'w')
+        return (v->s[w - 3] | 0x20) == 'o' && (v->s[w - 4] | 0x20) == 'n';
+    return last == 's' || last == 'o';
 }
 
 /* A credential told after `gap` (' ', or the '+' of a form-encoded query)
@@ -2313,49 +2359,20 @@ static size_t credential_told_or_set_at(scan_ctx *c, const text_view *v, size_t 
                                        : credential_told_at(c, v, s, err);
 }
 
-/* The start of the word around s, after `gap` and a word that
- * ends_telling(); 0 if there is none. */
-static size_t told_word_start(const text_view *v, size_t s, uint8_t gap)
+/* The start of the word around s, after a blank (or the '+' of a
+ * form-encoded query) and a word that ends_telling(); 0 if there is none. */
+static size_t told_word_start(const text_view *v, size_t s)
 {
-    size_t w = s;
-    while (w > 0 && s - w < 64 && v->s[w - 1] > ' ' && v->s[w - 1] < 0x80 && v->s[w - 1] != gap)
-        w--;
-    uint8_t last = w >= 6 ? v->s[w - 2] | 0x20 : 0;
-    return ends_telling(last) && v->s[w - 1] == gap ? w : 0;
+    size_t w = s, plus = 0;
+    for (; w > 0 && s - w < 64 && v->s[w - 1] > ' ' && v->s[w - 1] < 0x80; w--)
+        plus = !plus && v->s[w - 1] == '+' ? w : plus; /* the last '+' before s */
+    if (w >= 6 && v->s[w - 1] == ' ' && ends_telling(v, w))
+        return w;
+    return plus >= 6 && ends_telling(v, plus) ? plus : 0;
 }
 
-/*
- * A code told before what it is, as text messages put it ("482913 is your
- * verification code", "G-482913 is your Google verification code"): the
- * word [s, e) with 4 or more digits, when " is your " follows and a
- * secret's name is among the three words after. Returns e, or 0.
- */
-static size_t code_told_before_name(scan_ctx *c, const text_view *v, size_t s, size_t e, int *err)
-{
-    size_t digits = 0;
-    for (size_t k = s; k < e; k++)
-        digits += is_digit(v->s[k]);
-    if (digits < 4 || !follows_text(v, e, " is your "))
-        return 0;
-    for (size_t k = e + 9, words = 0; words < 3 && k < v->n; words++, k++) {
-        size_t word = k;
-        while (k < v->n && is_class(v->s[k], C_DIGIT | C_ALPHA | C_NAME))
-            k++;
-        if (k == word)
-            return 0;
-        if (secret_name_like((const char *)v->s + word, k - word) ||
-            (words && two_word_label_names_secret(v, word, k))) {
-            count(c, MASKER_SECRET);
-            *err = mask_chars(c, v, s, e, "-");
-            return e;
-        }
-        if (k >= v->n || v->s[k] != ' ')
-            return 0;
-    }
-    return 0;
-}
-
-static size_t try_token(scan_ctx *c, const text_view *v, size_t i, int *err)
+static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const text_view *v,
+                                                              size_t i, int *err)
 {
     size_t s = i;
     while (s > 0 && i - s < 64 && base64url_char(v->s[s - 1]))
@@ -2371,15 +2388,11 @@ static size_t try_token(scan_ctx *c, const text_view *v, size_t i, int *err)
             last = gap == ' ' || gap == '+' ? v->s[w - 2] | 0x20 : 0;
     if (w == s && gap == ' ' && (last == 'r' || last == 'c' || last == 'n' || last == 't'))
         return scheme_credential_at(c, v, s, err);
-    size_t e;
-    if (ends_telling(last) && (e = credential_told_or_set_at(c, v, w, err)))
-        return e;
-    if (s > 0 && password_symbol(v->s[s - 1]) && /* "Kestrel#2291" */
-        ((w = told_word_start(v, s, ' ')) || (w = told_word_start(v, s, '+'))))
+    if (last && ends_telling(v, w))
         return credential_told_or_set_at(c, v, w, err);
-    for (e = i; e < v->n && base64url_char(v->s[e]); e++)
-        ;
-    return e < v->n && v->s[e] == ' ' ? code_told_before_name(c, v, s, e, err) : 0;
+    if (s > 0 && password_symbol(v->s[s - 1]) && (w = told_word_start(v, s))) /* "Kestrel#2291" */
+        return credential_told_or_set_at(c, v, w, err);
+    return 0;
 }
 
 /* ---- base64 ------------------------------------------------------------------ */
@@ -2645,7 +2658,7 @@ static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
         } else if (ch == '>') {
             if ((e = try_xml_secret(c, v, i, &err)))
                 next = e;
-        } else if ((e = try_token(c, v, i, &err))) {
+        } else if (i > 0 && (e = try_token(c, v, i, &err))) {
             next = e;
         } else if (i > base64_tried && base64_char(v->s[i - 1]) && upper_near(v, i) &&
                    !c->in_base64 && (e = try_base64(c, v, i, floor, &base64_tried, &err))) {

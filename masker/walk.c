@@ -985,16 +985,17 @@ static uint8_t pending_changes(walk *w, uint32_t id, uint8_t flags, uint64_t *at
 static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *atoms)
 {
     uint8_t f = tag_flags(w, tag_form(w, tag), r);
-    if (r->present & ~(1u << A_VALUE | 1u << A_CLASS)) /* most elements carry none of the others */
+    if (r->present & ~(1u << A_VALUE | 1u << A_CLASS)) { /* most elements carry none of the others */
         f |= attr_flags(w, r);
+        if (!(f & NF_INPUT) && (r->present & 1u << A_NAME) && secret_meta(w, tag, r))
+            f |= NF_SENSITIVE;
+    }
     if (r->repeated) /* {"type":"password","type":"text"}: which one holds is unknowable */
         f |= NF_SENSITIVE;
     if ((f & NF_INPUT) && pii_field(w, r))
         f |= NF_PII;
     if ((f & NF_INPUT) && secret_named_field(w, r))
         f |= NF_PASSWORD;
-    else if (VEIL_UNLIKELY(r->present & 1u << A_NAME) && secret_meta(w, tag, r))
-        f |= NF_SENSITIVE;
     *atoms = 0;
     if (!w->selectors)
         return f;
@@ -1844,7 +1845,7 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
         flags |= flagged_of(&w->labelled, id); /* aria-labelledby names a card or secret label */
     if (has_id && id)                          /* added again: once a password, always one */
         flags = set_node(w, id, parent, flags, atoms);
-    if (has_id && id && form == FORM_INPUT && (flags & (NF_PASSWORD | NF_CARD)))
+    if ((flags & (NF_PASSWORD | NF_CARD)) && form == FORM_INPUT && has_id && id)
         remember_secret_field(w->s, id);
     int err = VEIL_UNLIKELY(r.nests) ? mask_nested_attributes(w, m[N_ATTRS]) : VEIL_OK;
     if (!err && r.known[A_VALUE])

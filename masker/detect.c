@@ -2432,28 +2432,11 @@ static bool reads_as_text(const uint8_t *b, size_t n)
     return n > 0;
 }
 
-/* What the detectors find in what v[s, e) decodes to, under c's policy,
- * counted into *found; false when it is not base64 of text or holds
- * nothing. */
-static bool base64_finds(const scan_ctx *c, const text_view *v, size_t s, size_t e,
-                         masker_findings *found)
+/* What the detectors find in decoded base64 text[0, n), counted into
+ * *found: whether any of it is masked under c's policy. */
+static bool base64_text_finds(const scan_ctx *c, const uint8_t *text, size_t n,
+                              masker_findings *found)
 {
-    uint8_t text[BASE64_MOST / 4 * 3 + 3];
-    size_t len = e - s, n = 0;
-    if (len < BASE64_LEAST || len > BASE64_MOST || !base64_like(v->s + s, len))
-        return false;
-    bool url_safe = false, original = false;
-    for (size_t k = s; k < e; k++) {
-        url_safe |= v->s[k] == '-' || v->s[k] == '_';
-        original |= v->s[k] == '+' || v->s[k] == '/';
-    }
-    len -= len % 4 == 1; /* a stray last character: decode the rest */
-    if ((url_safe && original) ||
-        sodium_base642bin(text, sizeof text, (const char *)v->s + s, len, NULL, &n, NULL,
-                          url_safe ? sodium_base64_VARIANT_URLSAFE_NO_PADDING
-                                   : sodium_base64_VARIANT_ORIGINAL_NO_PADDING) ||
-        !reads_as_text(text, n))
-        return false;
     text_view decoded = {.s = text, .n = n};
     scan_ctx inner = {.json = c->json,
                       .scratch = c->scratch,
@@ -2465,9 +2448,58 @@ static bool base64_finds(const scan_ctx *c, const text_view *v, size_t s, size_t
     if (scan_view(&inner, &decoded, SCAN_TEXT) == VEIL_OK)
         for (int k = 0; k < MASKER_FINDING_COUNT; k++)
             any |= found->count[k] > 0 && !(k == MASKER_IP && c->policy->ip_octets == 0);
-    sodium_memzero(text, n);
     return any;
 }
+
+/* Whether the first bytes v[s, s + 64) decode (`variant`) to text: a long
+ * word that does not is an image or a font. */
+static bool base64_starts_as_text(const text_view *v, size_t s, int variant)
+{
+    uint8_t head[48];
+    size_t n = 0;
+    return !sodium_base642bin(head, sizeof head, (const char *)v->s + s, 64, NULL, &n, NULL,
+                              variant) &&
+           reads_as_text(head, n);
+}
+
+/* What the detectors find in what v[s, e) decodes to, under c's policy,
+ * counted into *found; false when it is not base64 of text or holds
+ * nothing. A word longer than BASE64_MOST is decoded on the heap when its
+ * start reads as text (a JSON export in a data: URL, a saved state). */
+static bool base64_finds(const scan_ctx *c, const text_view *v, size_t s, size_t e,
+                         masker_findings *found)
+{
+    uint8_t stack[BASE64_MOST / 4 * 3 + 3], *text = stack;
+    size_t len = e - s, n = 0, cap = sizeof stack;
+    if (len < BASE64_LEAST || !base64_like(v->s + s, len))
+        return false;
+    bool url_safe = false, original = false;
+    for (size_t k = s; k < e; k++) {
+        url_safe |= v->s[k] == '-' || v->s[k] == '_';
+        original |= v->s[k] == '+' || v->s[k] == '/';
+    }
+    int variant = url_safe ? sodium_base64_VARIANT_URLSAFE_NO_PADDING
+                           : sodium_base64_VARIANT_ORIGINAL_NO_PADDING;
+    if (url_safe && original)
+        return false;
+    if (len > BASE64_MOST) {
+        if (!base64_starts_as_text(v, s, variant))
+            return false;
+        cap = len / 4 * 3 + 3;
+        if (!(text = malloc(cap)))
+            return true; /* cannot read it: masked whole (fail closed) */
+    }
+    len -= len % 4 == 1; /* a stray last character: decode the rest */
+    bool read = !sodium_base642bin(text, cap, (const char *)v->s + s, len, NULL, &n, NULL,
+                                   variant) &&
+                reads_as_text(text, n);
+    bool any = read && base64_text_finds(c, text, n, found);
+    sodium_memzero(text, n);
+    if (text != stack)
+        free(text);
+    return any;
+}
+
 
 /* Whether a capital letter is within 4 bytes of i (in a string of at least
  * BASE64_LEAST bytes). */
@@ -2510,10 +2542,18 @@ static __attribute__((noinline)) size_t try_base64(scan_ctx *c, const text_view 
     size_t s = i, e = i;
     while (e < v->n && e - i <= BASE64_MOST && base64_char(v->s[e]))
         e++;
-    while (s > floor && e - s <= BASE64_MOST && base64_char(v->s[s - 1]))
+    while (s > floor && i - s <= BASE64_MOST && base64_char(v->s[s - 1]))
         s--;
     bool cut = s > 0 && base64_char(v->s[s - 1]); /* by floor, or too long */
     masker_findings found = {0};
+    if (!cut && e < v->n && base64_char(v->s[e]) && v->s[s] != '/') {
+        /* longer than BASE64_MOST, from its start: read whole once, then
+         * passed over (its '/' are not a path's) */
+        while (e < v->n && base64_char(v->s[e]))
+            e++;
+        *tried = e;
+        return base64_finds(c, v, s, e, &found) ? base64_mask(c, v, s, e, &found, err) : 0;
+    }
     if (!cut && base64_finds(c, v, s, e, &found)) {
         *tried = e;
         return base64_mask(c, v, s, e, &found, err);

@@ -170,7 +170,7 @@ static bool card_word_at(const unsigned char *p)
       | "cidcode" | "seccode"
       | "nameoncard"
       | "creditcard" | "debitcard" | "paymentcard" | "bankcard"
-      | "cvc" | "cvv" | "csc" | "cvn" | "cv2" | "ccv" | "cav2" | "cryptogram"
+      | "cvc" | "cvv" | "csc" | "cvn" | "cv2" | "ccv" | "cav2" | "cavv" | "cryptogram"
       | "cvd" ("value" | "number" | "code")
       | "securitycode" | "securitynumber" | "verificationvalue"
       | "cardaccountnumber"
@@ -211,10 +211,11 @@ bool card_like(const char *v, size_t len)
     unsigned char norm[WORDS_MAX];
     size_t n = normalize(v, len, false, norm);
     /* "pan", "ccn", "cid" and "cvd" (Canadian schemes' card verification
-     * digits) only as the whole name: "panel", "accnt", "decide" and
-     * "cvDocument" are not cards */
-    if (n == 3 && (!memcmp(norm, "pan", 3) || !memcmp(norm, "ccn", 3) || !memcmp(norm, "cid", 3) ||
-                   !memcmp(norm, "cvd", 3)))
+     * digits), and 2Checkout's "ccNo", only as the whole name: "panel",
+     * "accnt", "decide", "cvDocument" and "acc_notes" are not cards */
+    if ((n == 3 && (!memcmp(norm, "pan", 3) || !memcmp(norm, "ccn", 3) ||
+                    !memcmp(norm, "cid", 3) || !memcmp(norm, "cvd", 3))) ||
+        (n == 4 && !memcmp(norm, "ccno", 4)))
         return true;
     for (size_t at = 0; at < n; at++)
         if (card_word_at(norm + at))

@@ -406,8 +406,8 @@ static bool card_picture_at(const text_view *v, size_t i, size_t *end)
         }
         stop = k + step;
     }
-    if (!placeholders || positions < 13 || positions > CARD_PICTURE_MOST ||
-        digits < 7 || (stop < v->n && is_alnum(v->s[stop])) || !card_iin_prefix_ok(first, 6))
+    if (!placeholders || positions < 13 || positions > CARD_PICTURE_MOST || digits < 7 ||
+        (stop < v->n && is_alnum(v->s[stop])) || !card_iin_prefix_ok(first, 6))
         return false;
     uint32_t middle = ((1u << (positions - 4)) - 1) & ~0x3Fu; /* the 7th to the 5th from last */
     *end = stop;
@@ -2279,11 +2279,12 @@ static size_t told_verb_before(const text_view *v, size_t s)
         char last; /* the byte before the gap, for a cheap first test */
         uint8_t n;
         const char *verb;
-    } verbs[] = {{'s', 4, " is "},  {'s', 4, "+is+"},  {'s', 5, " was "},    {'s', 5, "+was+"},
+    } verbs[] = {{'s', 4, " is "},  {'s', 4, "+is+"},   {'s', 5, " was "},    {'s', 5, "+was+"},
                  {':', 5, " is: "}, {':', 6, " was: "}, {'w', 8, " is now "}, {'w', 8, "+is+now+"}};
     uint8_t last = s >= 2 ? v->s[s - 2] | 0x20 : 0;
     for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++)
-        if (verbs[k].last == last && s > verbs[k].n && follows_text(v, s - verbs[k].n, verbs[k].verb))
+        if (verbs[k].last == last && s > verbs[k].n &&
+            follows_text(v, s - verbs[k].n, verbs[k].verb))
             return s - verbs[k].n;
     return 0;
 }
@@ -2490,16 +2491,15 @@ static bool base64_finds(const scan_ctx *c, const text_view *v, size_t s, size_t
             return true; /* cannot read it: masked whole (fail closed) */
     }
     len -= len % 4 == 1; /* a stray last character: decode the rest */
-    bool read = !sodium_base642bin(text, cap, (const char *)v->s + s, len, NULL, &n, NULL,
-                                   variant) &&
-                reads_as_text(text, n);
+    bool read =
+        !sodium_base642bin(text, cap, (const char *)v->s + s, len, NULL, &n, NULL, variant) &&
+        reads_as_text(text, n);
     bool any = read && base64_text_finds(c, text, n, found);
     sodium_memzero(text, n);
     if (text != stack)
         free(text);
     return any;
 }
-
 
 /* Whether a capital letter is within 4 bytes of i (in a string of at least
  * BASE64_LEAST bytes). */

@@ -985,7 +985,8 @@ static uint8_t pending_changes(walk *w, uint32_t id, uint8_t flags, uint64_t *at
 static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *atoms)
 {
     uint8_t f = tag_flags(w, tag_form(w, tag), r);
-    if (r->present & ~(1u << A_VALUE | 1u << A_CLASS)) { /* most elements carry none of the others */
+    if (r->present &
+        ~(1u << A_VALUE | 1u << A_CLASS)) { /* most elements carry none of the others */
         f |= attr_flags(w, r);
         if (!(f & NF_INPUT) && (r->present & 1u << A_NAME) && secret_meta(w, tag, r))
             f |= NF_SENSITIVE;
@@ -1781,8 +1782,8 @@ static void note_replaced(walk *w, uint32_t removes)
  * that swaps its login form for the next page adds inputs empty). A wrapper
  * opens that place one level down.
  */
-static uint8_t took_place_of(walk *w, uint8_t form, const attr_reader *r, bool has_id,
-                             uint32_t id, uint32_t parent)
+static uint8_t took_place_of(walk *w, uint8_t form, const attr_reader *r, bool has_id, uint32_t id,
+                             uint32_t parent)
 {
     replaced_places *p = &w->replaced;
     for (size_t k = 0; k < p->n; k++) {

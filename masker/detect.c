@@ -2246,14 +2246,6 @@ static size_t scheme_credential_at(scan_ctx *c, const text_view *v, size_t s, in
     return end;
 }
 
-/*
- * A token around the digit at i that names itself: a JSON Web Token (its
- * header segment starts with "eyJ", base64 of '{"', and has a digit within
- * its first few characters) or a credential after an auth scheme. Both are
- * found from the start of the word the digit is in, at most 64 back (a
- * credential with '/' or '+' before its first digit is missed). Returns its
- * end, or 0.
- */
 static bool is_quote(uint8_t ch)
 {
     return ch == '"' || ch == '\'' || ch == '`';
@@ -2372,6 +2364,14 @@ static size_t told_word_start(const text_view *v, size_t s)
     return plus >= 6 && ends_telling(v, plus) ? plus : 0;
 }
 
+/*
+ * A token around the digit at i that names itself: a JSON Web Token (its
+ * header segment starts with "eyJ", base64 of '{"', and has a digit within
+ * its first few characters), a credential after an auth scheme, or one told
+ * in prose (credential_told_or_set_at()). All are found from the start of
+ * the word the digit is in, at most 64 back (a credential with '/' or '+'
+ * before its first digit is missed). Returns its end, or 0.
+ */
 static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const text_view *v,
                                                               size_t i, int *err)
 {

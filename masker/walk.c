@@ -985,8 +985,8 @@ static uint8_t pending_changes(walk *w, uint32_t id, uint8_t flags, uint64_t *at
 static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *atoms)
 {
     uint8_t f = tag_flags(w, tag_form(w, tag), r);
-    if (r->present &
-        ~(1u << A_VALUE | 1u << A_CLASS)) { /* most elements carry none of the others */
+    /* most elements carry none of the attributes but these two */
+    if (r->present & ~(1u << A_VALUE | 1u << A_CLASS)) {
         f |= attr_flags(w, r);
         if (!(f & NF_INPUT) && (r->present & 1u << A_NAME) && secret_meta(w, tag, r))
             f |= NF_SENSITIVE;

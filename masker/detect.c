@@ -356,6 +356,12 @@ static int typed_card(scan_ctx *c, const text_view *v, size_t i, size_t end, boo
 
 enum { CARD_PICTURE_MOST = 19 }; /* a card's digits, at most */
 
+/* Whether ch may start what digit_placeholders_at() reads. */
+static inline bool might_be_placeholder(uint8_t ch)
+{
+    return ch == '.' || ch == '*' || ch == 'X' || ch == 'x' || ch == '#' || ch == '_' || ch == 0xE2;
+}
+
 /* How many placeholders for digits not yet typed a card's picture shows
  * from v[k] ("*", "X", "#", "_", "\u25cf"; bullets and middle dots, which
  * the view reads as '.', unless one stands between digits as a separator),
@@ -2180,8 +2186,9 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
     *end = hits.track_end > *end ? hits.track_end : *end;
     if (hits.found)
         return VEIL_OK;
-    size_t picture_end;
-    if (mode != SCAN_TYPED && card_picture_at(v, i, &picture_end)) {
+    size_t picture_end, after = cl.stop + (cl.stop + 1 < v->n && v->s[cl.stop] == ' ');
+    if (mode != SCAN_TYPED && after < v->n && might_be_placeholder(v->s[after]) &&
+        card_picture_at(v, i, &picture_end)) {
         count(c, MASKER_CARD_ELSEWHERE);
         *end = picture_end > *end ? picture_end : *end;
         return mask_digits(c, v, i, picture_end);
@@ -2346,7 +2353,8 @@ static bool ends_telling(const text_view *v, size_t w)
 
 /* A credential told after `gap` (' ', or the '+' of a form-encoded query)
  * and a word that ends_telling(), at the word at s: "to" sets it. */
-static size_t credential_told_or_set_at(scan_ctx *c, const text_view *v, size_t s, int *err)
+static __attribute__((noinline)) size_t credential_told_or_set_at(scan_ctx *c, const text_view *v,
+                                                                  size_t s, int *err)
 {
     return (v->s[s - 2] | 0x20) == 'o' ? credential_set_at(c, v, s, err)
                                        : credential_told_at(c, v, s, err);

@@ -356,7 +356,8 @@ static int typed_card(scan_ctx *c, const text_view *v, size_t i, size_t end, boo
 
 enum { CARD_PICTURE_MOST = 19 }; /* a card's digits, at most */
 
-/* Whether ch may start what digit_placeholders_at() reads. */
+/* Whether ch may start a placeholder a card's picture shows for a digit
+ * not yet typed (digit_placeholders_at()). */
 static inline bool might_be_placeholder(uint8_t ch)
 {
     return ch == '.' || ch == '*' || ch == 'X' || ch == 'x' || ch == '#' || ch == '_' || ch == 0xE2;
@@ -369,8 +370,6 @@ static inline bool might_be_placeholder(uint8_t ch)
 static size_t digit_placeholders_at(const text_view *v, size_t k, size_t *len)
 {
     uint8_t ch = v->s[k];
-    if (ch == '*' || ch == 'X' || ch == 'x' || ch == '#' || ch == '_')
-        return *len = 1;
     if (ch == '.') {
         size_t dots = 0;
         while (k + dots < v->n && v->s[k + dots] == '.')
@@ -378,8 +377,11 @@ static size_t digit_placeholders_at(const text_view *v, size_t k, size_t *len)
         bool separates = dots == 1 && k + 1 < v->n && is_digit(v->s[k + 1]);
         return separates ? 0 : (*len = dots);
     }
-    bool black_circle = ch == 0xE2 && k + 2 < v->n && v->s[k + 1] == 0x97 && v->s[k + 2] == 0x8F;
-    return black_circle ? (*len = 3, 1) : 0;
+    if (ch == 0xE2) { /* of the 3-byte characters, only U+25CF BLACK CIRCLE */
+        bool black_circle = k + 2 < v->n && v->s[k + 1] == 0x97 && v->s[k + 2] == 0x8F;
+        return black_circle ? (*len = 3, 1) : 0;
+    }
+    return might_be_placeholder(ch) ? (*len = 1) : 0;
 }
 
 /*
@@ -2095,15 +2097,13 @@ static int numbers_in_markup(scan_ctx *c, const text_view *v, size_t i)
 /*
  * A code told before what it is, as text messages put it ("482913 is your
  * verification code", "G-482913 is your Google verification code"): the
- * word [s, e) with 4 or more digits, when " is your " follows and a
- * secret's name is among the three words after. Returns e, or 0.
+ * digits [s, e) (the caller's cluster, of 4 or more), when " is your "
+ * follows and a secret's name is among the three words after. Returns e,
+ * or 0.
  */
 static size_t code_told_before_name(scan_ctx *c, const text_view *v, size_t s, size_t e, int *err)
 {
-    size_t digits = 0;
-    for (size_t k = s; k < e; k++)
-        digits += is_digit(v->s[k]);
-    if (digits < 4 || !follows_text(v, e, " is your "))
+    if (!follows_text(v, e, " is your "))
         return 0;
     for (size_t k = e + 9, words = 0; words < 3 && k < v->n; words++, k++) {
         size_t word = k;

@@ -380,13 +380,49 @@ static int mask_whole(walk *w, uint32_t v, enum field_mask how)
     return err;
 }
 
-static int mask_value(walk *w, uint32_t v, enum field_mask how, bool card_field)
+/* What a masked value was, for the session's memory of typed cards. */
+enum typed_value {
+    NOT_TYPED,     /* page text under a masked element */
+    TYPED,         /* a field's value: a card typed into it is noted */
+    TYPED_AS_CARD, /* a card field's: the card is counted, every number noted */
+};
+
+/* Whether string t may hold as many digits as a card's echo shows: one
+ * with escapes or other scripts may. */
+static bool may_echo_a_card(const walk *w, const json_tok *t)
+{
+    if (t->kind != TOK_STR || !(t->flags & TOK_F_CANDIDATE))
+        return false;
+    if ((t->flags & (TOK_F_ESCAPED | TOK_F_ASCII)) != TOK_F_ASCII)
+        return true;
+    const char *s = w->scan.json + t->start;
+    for (size_t k = 0, digits = 0; k < t->len; k++)
+        if ((digits += (unsigned)(s[k] - '0') < 10) == CARD_ECHO_MIN)
+            return true;
+    return false;
+}
+
+/*
+ * Masks value v, first reading what was typed for the session's memory of
+ * card digits (note_typed_card()): the page may show the card elsewhere
+ * while it is typed, in a live picture or a preview, before it is whole.
+ * Any field counts, not only a card field: a card typed into a field with
+ * no name is still a card, and its echo holds its digits.
+ */
+static int mask_value(walk *w, uint32_t v, enum field_mask how, enum typed_value typed)
 {
     const json_tok *t = &w->tape->tok[v];
-    if (v && card_field && t->kind == TOK_STR && !(t->flags & TOK_F_VISITED)) {
-        w->scan.in_card_field = w->scan.dry_run = true; /* count the card before it goes */
+    if (typed == TYPED && v && !may_echo_a_card(w, t))
+        typed = NOT_TYPED;
+    if (v && typed != NOT_TYPED && t->kind == TOK_STR && !(t->flags & TOK_F_VISITED)) {
+        masker_findings *findings = w->scan.findings, uncounted = {0};
+        if (typed == TYPED) /* the value is counted as a field: not twice */
+            w->scan.findings = &uncounted;
+        w->scan.in_card_field = typed == TYPED_AS_CARD;
+        w->scan.dry_run = true;
         int err = detect_scan_string(&w->scan, t, SCAN_TYPED);
         w->scan.in_card_field = w->scan.dry_run = false;
+        w->scan.findings = findings;
         if (err)
             return err;
     }
@@ -1079,14 +1115,15 @@ static uint8_t set_node(walk *w, uint32_t id, uint32_t parent, uint8_t flags, ui
 static int element_value(walk *w, uint32_t v, uint8_t flags, uint8_t state)
 {
     bool card = (flags & NF_CARD) || (state & IN_CARD);
+    enum typed_value typed = card ? TYPED_AS_CARD : TYPED;
     if (flags & (NF_CARD | NF_PASSWORD))
-        return mask_value(w, v, MASK_FIXED, card);
+        return mask_value(w, v, MASK_FIXED, typed);
     if ((flags & NF_SENSITIVE) || (state & (IN_SENSITIVE | IN_HOLDER_MASKED | IN_UNKNOWN)))
-        return mask_value(w, v, MASK_VALUE, card);
+        return mask_value(w, v, MASK_VALUE, typed);
     if ((flags & NF_INPUT) && !allowed(w, flags))
-        return mask_value(w, v, MASK_VALUE, false);
+        return mask_value(w, v, MASK_VALUE, TYPED);
     if ((flags & NF_PII) && !w->s->policy.record_pii)
-        return mask_value(w, v, MASK_VALUE, false);
+        return mask_value(w, v, MASK_VALUE, TYPED);
     if ((flags & NF_INPUT) || (state & IN_HOLDER_TYPED))
         return scan_typed(w, v);
     return VEIL_OK; /* left to the pattern sweep */
@@ -1095,7 +1132,10 @@ static int element_value(walk *w, uint32_t v, uint8_t flags, uint8_t state)
 static int text_value(walk *w, uint32_t v, uint8_t state)
 {
     if (state & (IN_SENSITIVE | IN_HOLDER_MASKED | IN_UNKNOWN))
-        return mask_value(w, v, MASK_TEXT, (state & IN_CARD) != 0);
+        return mask_value(w, v, MASK_TEXT,
+                          state & IN_CARD            ? TYPED_AS_CARD
+                          : state & IN_HOLDER_MASKED ? TYPED /* a contenteditable box's */
+                                                     : NOT_TYPED);
     if (state & IN_HOLDER_TYPED)
         return scan_typed(w, v);
     return VEIL_OK;
@@ -2286,7 +2326,7 @@ static int mutation_attributes(walk *w, uint32_t list)
             note_unknown(w);
             err = mask_descriptive_attributes(w, m[1]);
             if (!err)
-                err = mask_value(w, r.known[A_VALUE], MASK_VALUE, false);
+                err = mask_value(w, r.known[A_VALUE], MASK_VALUE, TYPED);
             continue;
         }
         uint8_t state = state_above(w, parent);
@@ -2323,7 +2363,7 @@ static int input_event(walk *w, uint32_t data, uint32_t id_value)
         else if (VEIL_UNLIKELY(nested_where_string_belongs(w, k)))
             err = mask_nested(w, k, MASK_VALUE);
         else
-            err = known ? element_value(w, k, flags, state) : mask_value(w, k, MASK_VALUE, false);
+            err = known ? element_value(w, k, flags, state) : mask_value(w, k, MASK_VALUE, TYPED);
     }
     return err;
 }

@@ -570,6 +570,104 @@ static bool ipv4_at(scan_ctx *c, const text_view *v, size_t i, size_t *end, int 
     return true;
 }
 
+/* One part of a URL's numeric host at [i, e): decimal, octal after a
+ * leading 0, or hex after 0x, as browsers read it; false past 32 bits. */
+static bool host_number(const text_view *v, size_t i, size_t e, uint64_t *value)
+{
+    unsigned radix = 10;
+    if (e - i >= 2 && v->s[i] == '0' && (v->s[i + 1] | 0x20) == 'x')
+        radix = 16, i += 2;
+    else if (e - i >= 2 && v->s[i] == '0')
+        radix = 8, i++;
+    uint64_t x = 0;
+    for (; i < e; i++) {
+        uint8_t ch = v->s[i];
+        unsigned d = is_digit(ch) ? (unsigned)(ch - '0') : (unsigned)((ch | 0x20) - 'a' + 10);
+        if (!is_hex(ch) || d >= radix || (x = x * radix + d) > UINT32_MAX)
+            return false;
+    }
+    *value = x;
+    return true;
+}
+
+/* Whether a URL's host starts at i: after a scheme's "://", or a
+ * protocol-relative "//" that starts a word ("//cdn.example/..."), not
+ * "file:///" nor a path's "//". */
+static bool url_host_starts(const text_view *v, size_t i)
+{
+    if (i < 2 || v->s[i - 1] != '/' || v->s[i - 2] != '/')
+        return false;
+    if (i == 2)
+        return true;
+    uint8_t before = v->s[i - 3];
+    return before == ':' || before == ' ' || before == '"' || before == '\'' || before == '(' ||
+           before == '=' || before == ',';
+}
+
+/*
+ * A URL's host written as a number the browser reads as an IPv4 address,
+ * right after "//": one to four parts, each decimal, octal or hex, the last
+ * filling the bytes left ("http://3405803971/", "http://0xcb.0.0x71.0303/",
+ * "http://203.0.29123/"). The four decimal octets are ipv4_at()'s. Written
+ * again as the dotted address with the octets the policy zeroes set to 0.
+ * Returns the host's end, or 0.
+ */
+/* Whether a host of four decimal parts without leading zeros starts at i
+ * ("127.0.0.1:8080", the most common numeric host): ipv4_at()'s. A glance,
+ * before numeric_url_host() reads the parts. */
+static bool dotted_decimal_host(const text_view *v, size_t i)
+{
+    size_t dots = 0;
+    for (size_t k = i; k < v->n; k++) {
+        uint8_t ch = v->s[k];
+        if (ch == '.')
+            dots++;
+        else if (!is_digit(ch))
+            return dots == 3 && !is_alpha(ch);
+        else if (ch == '0' && (k == i || v->s[k - 1] == '.') && k + 1 < v->n &&
+                 is_alnum(v->s[k + 1]))
+            return false; /* octal or hex */
+    }
+    return dots == 3;
+}
+
+static __attribute__((noinline)) size_t numeric_url_host(scan_ctx *c, const text_view *v, size_t i,
+                                                         int *err)
+{
+    if (dotted_decimal_host(v, i))
+        return 0;
+    size_t e = i, parts = 0, plain = 0;
+    uint64_t part[4], address = 0;
+    for (size_t from = i; parts < 4; from = ++e) {
+        while (e < v->n && is_alnum(v->s[e]))
+            e++;
+        if (e == from || !host_number(v, from, e, &part[parts]))
+            return 0;
+        plain += v->s[from] != '0' || e - from == 1;
+        parts++;
+        if (e >= v->n || v->s[e] != '.' || e + 1 >= v->n || !is_alnum(v->s[e + 1]))
+            break;
+    }
+    if ((e < v->n && (is_alnum(v->s[e]) || v->s[e] == '.' || v->s[e] == '-' || v->s[e] == '@')) ||
+        (parts == 4 && plain == 4))
+        return 0;
+    for (size_t k = 0; k < parts; k++) {
+        uint64_t most = k + 1 < parts ? 255 : (uint64_t)UINT32_MAX >> (8 * (parts - 1));
+        if (part[k] > most)
+            return 0;
+        address |= part[k] << (k + 1 < parts ? 8 * (3 - k) : 0);
+    }
+    count(c, MASKER_IP);
+    if (!c->policy->ip_octets)
+        return e;
+    uint32_t kept = (uint32_t)(address & 0xffffffffull << (8 * c->policy->ip_octets));
+    char dotted[16];
+    int n = snprintf(dotted, sizeof dotted, "%u.%u.%u.%u", kept >> 24, kept >> 16 & 255,
+                     kept >> 8 & 255, kept & 255);
+    *err = replace_range(c, v, i, e, dotted, (size_t)n);
+    return e;
+}
+
 static void zero_ip_bits(uint8_t *addr, size_t bytes, unsigned bits)
 {
     for (size_t k = bytes; k-- > 0 && bits;) {
@@ -2144,6 +2242,8 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
                                       is_hex(v->s[cl.stop])); /* into a host name */
     if (!named && goes_on && (cl.dashed || (i > 0 && v->s[i - 1] == '-')))
         named = dashed_ipv6_in_host(c, v, i, &err); /* "2001-db8-..." */
+    if (VEIL_UNLIKELY(i >= 2 && v->s[i - 1] == '/') && !named && url_host_starts(v, i))
+        named = numeric_url_host(c, v, i, &err); /* "http://3405803971/" */
     if (named) {
         *end = named;
         return err;

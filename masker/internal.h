@@ -220,11 +220,12 @@ typedef struct {
     uint32_t cap_keys;
     tok_list secrets;
     tok_list phones;
-    tok_list secret_names; /* "name" members that name a secret: see walk.c */
-    tok_list pair_names;   /* values of "key", "field"...: a pair's name? see walk.c */
-    tok_list field_hints;  /* values of "title", "data-stripe"...: a card or secret? */
-    tok_list short_lists;  /* arrays of 2-6 strings or numbers: a card's groups? */
-    tok_list at_texts;     /* text node values with an '@': half an email? */
+    tok_list secret_names;  /* "name" members that name a secret: see walk.c */
+    tok_list pair_names;    /* values of "key", "field"...: a pair's name? see walk.c */
+    tok_list field_hints;   /* values of "title", "data-stripe"...: a card or secret? */
+    tok_list privacy_marks; /* other recorders' privacy markers: a class list with rr-mask... */
+    tok_list short_lists;   /* arrays of 2-6 strings or numbers: a card's groups? */
+    tok_list at_texts;      /* text node values with an '@': half an email? */
     tok_list labels;
     tok_list labelledby; /* aria-labelledby values */
     tok_list styles;
@@ -338,6 +339,9 @@ int text_view_of(decode_scratch *d, const char *json, const json_tok *t,
                  text_view *v) VEIL_MUST_CHECK;
 /* Wipes what text_view_of() decoded: it was unmasked input. */
 void text_view_done(decode_scratch *d, const text_view *v);
+/* Whether class list k names a privacy class (privacy_class()), read
+ * decoded when it holds escapes ("a\\trr-mask"). */
+bool privacy_class_token(decode_scratch *d, const char *json, const json_tok *k);
 /* The input offset of normalized byte i (0 <= i <= n). */
 uint32_t text_raw_of(const text_view *v, size_t i);
 
@@ -382,6 +386,12 @@ bool card_label_like(const char *text, size_t len);
  * (formcontrolname, data-bind, wire:model, data-testid...), read as a name. */
 enum field_hint { HINT_NONE, HINT_TITLE, HINT_PAYMENT, HINT_BINDING };
 enum field_hint field_hint_of(const char *name, size_t len);
+/* Other session recorders' privacy markers, which a site may already carry
+ * in its markup (words.re): whether an attribute name is one
+ * (data-private, data-hj-suppress...), and whether a class list names one
+ * (rr-mask, rr-block, fs-exclude, sentry-mask...). */
+bool privacy_attribute(const char *name, size_t len);
+bool privacy_class(const char *list, size_t len);
 /* Whether a payment library's field attribute (data-stripe="number",
  * data-braintree-name="cvv") names a card number, CVC or expiry (words.re). */
 bool card_attribute_like(const char *value, size_t len);

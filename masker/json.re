@@ -885,10 +885,10 @@ typedef struct {
  * these across batches: a session's attribute and payload keys are the same
  * few names again and again. */
 enum { KEY_MEMO_SLOTS = 64, KEY_MEMO_NAME = 22 };
-enum { KEY_SECRET = 1, KEY_PHONE = 2, KEY_PAIR_NAME = 3, KEY_FIELD_HINT = 4 };
+enum { KEY_SECRET = 1, KEY_PHONE = 2, KEY_PAIR_NAME = 3, KEY_FIELD_HINT = 4, KEY_PRIVACY = 5 };
 typedef struct key_memo {
     uint8_t len;     /* the name's length + 1 */
-    uint8_t meaning; /* KEY_SECRET, KEY_PHONE, KEY_PAIR_NAME, KEY_FIELD_HINT or 0 */
+    uint8_t meaning; /* KEY_SECRET, KEY_PHONE, KEY_PAIR_NAME, KEY_FIELD_HINT, KEY_PRIVACY or 0 */
     uint8_t id;      /* rr_key_in_any_case() */
     char name[KEY_MEMO_NAME];
 } key_memo;
@@ -982,6 +982,29 @@ static inline bool in_object(const tokenizer *z)
 }
 
 /*
+ * Whether the class list of n bytes at s may name a privacy class
+ * (privacy_class()): each has a '-' third or seventh. A class attribute
+ * comes with nearly every element; most lists are one or two short names
+ * ("hljs", "hljs-keyword"), taken in one 16-byte look. n >= 7, the list
+ * holds no escape (its only blank is ' '), and `room`: 16 bytes can be
+ * read at s.
+ */
+static inline bool may_name_privacy_class(const char *s, size_t n, bool room)
+{
+#if defined(__SSE2__)
+    if (n <= 16 && room) {
+        __m128i v = _mm_loadu_si128((const __m128i *)s);
+        unsigned dash = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+        unsigned blank = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+        unsigned starts = 1u | blank << 1; /* bit i: a class may start at s[i] */
+        return (dash & (starts << 2 | starts << 6) & ((1u << n) - 1)) != 0;
+    }
+#endif
+    (void)room;
+    return true;
+}
+
+/*
  * A value string from the opening quote at s to the closing one at `end`
  * (exclusive): pushed with what the later passes would otherwise come back
  * for while its bytes are in cache.
@@ -1022,6 +1045,10 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
     } else if ((labelled == RR_KEY_ARIA_LABEL || labelled == RR_KEY_PLACEHOLDER) &&
                card_label_like(text, n)) {
         pushed->flags |= TOK_F_CARD_NAME;
+    } else if (labelled == RR_KEY_CLASS && n >= 7 &&
+               ((flags & TOK_F_ESCAPED) || may_name_privacy_class(text, n, z->end - (s + 1) >= 16)) &&
+               privacy_class_token(z->scratch, z->json, pushed)) { /* "rr-mask" */
+        return note(&t->privacy_marks, t->n - 1, 16);
     } else if ((unsigned)(labelled - RR_KEY_ARIA_LABELLEDBY) <=
                RR_KEY_PROPERTY - RR_KEY_ARIA_LABELLEDBY) { /* read before the walk */
         return note(labelled <= RR_KEY_ARIA_DESCRIBEDBY ? &t->labelledby : &t->styles, t->n - 1,
@@ -1134,9 +1161,12 @@ static __attribute__((noinline)) uint8_t rr_key_in_any_case(const char *s, size_
  * phone name: "phone", "mobile", "tel"), KEY_PAIR_NAME (its value may name
  * the "value" beside it, as "name" does: {"key": "password", "value": ..}),
  * KEY_FIELD_HINT (an attribute whose value may say a field takes a card or
- * a secret: field_hint_of()) or 0. */
+ * a secret: field_hint_of()), KEY_PRIVACY (another recorder's privacy
+ * marker: privacy_attribute()) or 0. */
 static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t len)
 {
+    if (privacy_attribute(p, len))
+        return KEY_PRIVACY;
     if (secret_name_like(p, len))
         return KEY_SECRET;
     if (pii_name_like(p, len))
@@ -1199,6 +1229,7 @@ static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, u
         tok_list *list = meaning == KEY_SECRET      ? &t->secrets
                          : meaning == KEY_PHONE     ? &t->phones
                          : meaning == KEY_PAIR_NAME ? &t->pair_names
+                         : meaning == KEY_PRIVACY   ? &t->privacy_marks
                                                     : &t->field_hints;
         int rc = note(list, t->n, 64);
         if (rc)
@@ -1384,7 +1415,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
     t->n = t->candidates.n = t->n_keys = t->secrets.n = t->labels.n = t->styles.n = 0;
     t->labelledby.n = t->phones.n = t->secret_names.n = t->pair_names.n = t->short_lists.n = 0;
     t->at_texts.n = 0;
-    t->field_hints.n = 0;
+    t->field_hints.n = t->privacy_marks.n = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
         return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
@@ -1448,6 +1479,7 @@ void json_tape_free(json_tape *t)
     free(t->secret_names.v);
     free(t->pair_names.v);
     free(t->field_hints.v);
+    free(t->privacy_marks.v);
     free(t->short_lists.v);
     free(t->at_texts.v);
     free(t->labels.v);

@@ -723,3 +723,15 @@ uint32_t text_raw_of(const text_view *v, size_t i)
         return v->raw_start + sp->raw;
     return v->raw_start + sp->raw + sp->raw_len + (uint32_t)(i - sp->norm - sp->norm_len);
 }
+
+bool privacy_class_token(decode_scratch *scratch, const char *json, const json_tok *k)
+{
+    if (!(k->flags & TOK_F_ESCAPED))
+        return privacy_class(json + k->start, k->len);
+    text_view v;
+    if (text_view_of(scratch, json, k, &v))
+        return true; /* fail closed */
+    bool named = privacy_class((const char *)v.s, v.n);
+    text_view_done(scratch, &v);
+    return named;
+}

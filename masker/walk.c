@@ -775,6 +775,45 @@ static uint8_t label_text_flags(const char *text, size_t n)
     return card_label_like(text, n) ? NF_CARD : secret_name_like(text, n) ? NF_PASSWORD : 0;
 }
 
+/* The index of the first token on list l (in tape order) after token k. */
+static size_t first_listed_after(const tok_list *l, uint32_t k)
+{
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->v[mid] <= k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/*
+ * NF_SENSITIVE when attrs holds another recorder's privacy marker that the
+ * tokenizer listed (privacy_class(), privacy_attribute()): a class list
+ * with rr-mask or fs-exclude, data-private, data-hj-suppress... Every
+ * value but a removed attribute's marks, and data-dd-privacy's but "allow".
+ */
+static __attribute__((noinline)) uint8_t privacy_flags(const walk *w, uint32_t attrs)
+{
+    const tok_list *marks = &w->tape->privacy_marks;
+    const json_tok *t = w->tape->tok;
+    if (!is_kind(w, attrs, TOK_OBJ))
+        return 0;
+    for (size_t k = first_listed_after(marks, attrs); k < marks->n && marks->v[k] < t[attrs].end;
+         k++) {
+        const json_tok *v = &t[marks->v[k]];
+        if (v->kind == TOK_NULL || v->kind == TOK_FALSE)
+            continue;
+        if (v->kind == TOK_STR && v->key != RR_KEY_CLASS &&
+            trimmed_word_is(w->scan.json + v->start, v->len, "allow"))
+            continue; /* data-dd-privacy="allow" */
+        return NF_SENSITIVE;
+    }
+    return 0;
+}
+
 /*
  * What the attributes in attrs that the tokenizer listed as possible hints
  * say a form field takes: a title read as a label ("Security code",
@@ -788,16 +827,9 @@ static __attribute__((noinline)) uint8_t hinted_flags(const walk *w, uint32_t at
     const json_tok *t = w->tape->tok;
     if (!is_kind(w, attrs, TOK_OBJ))
         return 0;
-    size_t lo = 0, hi = hints->n; /* the first hint after attrs: they are in order */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (hints->v[mid] <= attrs)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     uint8_t f = 0;
-    for (; lo < hints->n && hints->v[lo] < t[attrs].end; lo++) {
+    for (size_t lo = first_listed_after(hints, attrs); lo < hints->n && hints->v[lo] < t[attrs].end;
+         lo++) {
         const json_tok *v = &t[hints->v[lo]];
         char buf[64];
         size_t n;
@@ -987,6 +1019,8 @@ static uint8_t changed_flags(walk *w, uint32_t attrs, uint8_t flags, uint64_t *a
     attr_reader r;
     attr_reader_init(&r, w, attrs);
     flags |= attr_flags(w, &r);
+    if (VEIL_UNLIKELY(w->tape->privacy_marks.n))
+        flags |= privacy_flags(w, attrs);
     if (attrs && w->tape->tok[attrs].kind != TOK_OBJ) /* unreadable: it may set the marker */
         flags |= NF_SENSITIVE;
     if (w->selectors) {
@@ -1029,6 +1063,8 @@ static uint8_t element_flags(walk *w, uint32_t tag, attr_reader *r, uint64_t *at
     }
     if (r->repeated) /* {"type":"password","type":"text"}: which one holds is unknowable */
         f |= NF_SENSITIVE;
+    if (VEIL_UNLIKELY(w->tape->privacy_marks.n))
+        f |= privacy_flags(w, r->attrs);
     if ((f & NF_INPUT) && pii_field(w, r))
         f |= NF_PII;
     if ((f & NF_INPUT) && secret_named_field(w, r))

@@ -375,6 +375,55 @@ enum field_hint field_hint_of(const char *name, size_t len)
     return HINT_NONE;
 }
 
+/*
+ * What other session recorders are told to mask or leave out, by the
+ * attributes and classes their documentation gives: rrweb's own classes
+ * (which Veil's snippet records with, and which a recorder configured
+ * otherwise ignores), Sentry's, FullStory's and PostHog's classes, and the
+ * attributes of LogRocket, Hotjar, Sentry, Microsoft Clarity, Datadog and
+ * OpenReplay. A site moving to Veil keeps them in its markup and expects
+ * them kept to.
+ */
+static const char *const PRIVACY_CLASSES[] = {
+    "rr-block",      "rr-mask",  "rr-ignore",  "sentry-block", "sentry-mask",
+    "sentry-ignore", "fs-mask",  "fs-exclude", "ph-no-capture"};
+static const char *const PRIVACY_ATTRIBUTES[] = {
+    "data-private",      "data-hj-suppress", "data-sentry-block",        "data-sentry-mask",
+    "data-clarity-mask", "data-dd-privacy",  "data-openreplay-obscured", "data-openreplay-hidden"};
+
+bool privacy_attribute(const char *name, size_t len)
+{
+    for (size_t k = 0; k < sizeof PRIVACY_ATTRIBUTES / sizeof PRIVACY_ATTRIBUTES[0]; k++)
+        if (ascii_word_is(name, len, PRIVACY_ATTRIBUTES[k]))
+            return true;
+    return false;
+}
+
+/* Whether the class of n bytes at c is one of PRIVACY_CLASSES: each is
+ * 7-13 letters with a '-' third or seventh, which most classes fail. */
+static bool privacy_class_named(const char *c, size_t n)
+{
+    if (n < 7 || n > 13 || (c[2] != '-' && c[6] != '-'))
+        return false;
+    for (size_t k = 0; k < sizeof PRIVACY_CLASSES / sizeof PRIVACY_CLASSES[0]; k++)
+        if ((PRIVACY_CLASSES[k][0] | 0x20) == (c[0] | 0x20) && ascii_word_is(c, n, PRIVACY_CLASSES[k]))
+            return true;
+    return false;
+}
+
+/* Classes are separated by HTML's blanks: space, tab, line breaks, form feed. */
+bool privacy_class(const char *list, size_t len)
+{
+    for (size_t from = 0, i = 0; i <= len; i++) {
+        if (i < len && list[i] != ' ' && (list[i] < '\t' || list[i] > '\r'))
+            continue;
+        if (privacy_class_named(list + from, i - from))
+            return true;
+        from = i + 1;
+    }
+    return false;
+}
+
 bool card_attribute_like(const char *v, size_t len)
 {
     static const char *const parts[] = {"number", "month", "year", "exp"};

@@ -33,7 +33,17 @@ const about = () => `<!doctype html><html lang=en><meta charset=utf-8><title>Abo
 <script src="https://127.0.0.1:${ingestPort}/veil.js" data-veil-site="shop-key" async></script>
 <h1>About the test shop</h1><p>Family business since 1987.</p>
 <a id=back href="/shop.html">Back to the shop</a></html>`;
-const { server, origin } = await serveStatic({ ...rrwebFiles, '/shop.html': shop, '/about.html': about });
+// a single-page app whose router kept history.pushState before the async
+// snippet loaded, as bundles that load first do: the wrapper never sees it
+const app = () => `<!doctype html><html lang=en><meta charset=utf-8><title>Gift shop</title>
+<script>const push = history.pushState.bind(history);
+window.toCheckout = () => { push({}, '', '/app/checkout');
+  document.getElementById('view').innerHTML = '<p class=recipient>Gift for Rosalind Featherstone</p>'; };</script>
+<script src="https://127.0.0.1:${ingestPort}/veil.js" data-veil-site="shop-key" async></script>
+<div id=view><p class=recipient>Browse our catalogue</p></div></html>`;
+const { server, origin } = await serveStatic({
+  ...rrwebFiles, '/shop.html': shop, '/about.html': about, '/app.html': app,
+});
 
 // ---- veil serve, recording for this origin -------------------------------------------
 const config = path.join(work, 'veil.conf');
@@ -44,6 +54,8 @@ state_dir = ${work}/state
 [site shop]
 key = shop-key
 origin = ${origin}
+[page shop /app/checkout]
+mask_selector = .recipient
 `);
 const serve = await startVeil(veil, config);
 check('veil serve serves the built snippet', !serve.stdout.includes('not built'));
@@ -111,6 +123,26 @@ const played = await replay(browser, origin, exported);
 check('the stored session replays in rrweb Replayer without errors', played.errors.length === 0,
   played.errors.join('; '));
 check('the replay ends on the about page', played.text.includes('Family business since 1987.'));
+
+// ---- a single-page app's navigation the history wrapper cannot see ------------------
+const appPage = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+await appPage.goto(`${origin}/app.html`);
+await appPage.waitForFunction(() => window.__veil && window.__veil.state().session);
+const appSession = await appPage.evaluate(() => window.__veil.state().session);
+await appPage.waitForTimeout(300);
+await appPage.evaluate(() => window.toCheckout());
+await appPage.waitForTimeout(2500);
+await appPage.waitForFunction(() => window.__veil.state().pending.length === 0, null, { timeout: 15000 })
+  .catch(() => {});
+const appStored = JSON.parse(execFileSync(veil, ['export', '--config', config, appSession],
+  { maxBuffer: 1 << 28 }).toString());
+const urls = appStored.filter((e) => e.type === 5 && e.data.tag === 'veil-url')
+  .map((e) => new URL(e.data.payload).pathname);
+check('a pushState kept from before the snippet still sends veil-url', urls.includes('/app/checkout'),
+  JSON.stringify(urls));
+check('the checkout override masks what the app then shows', leakedText(appStored, ['Rosalind', 'Featherstone']) === '',
+  leakedText(appStored, ['Rosalind', 'Featherstone']));
+check('the catalogue before it is stored as shown', count(appStored, 'Browse our catalogue') > 0);
 
 await browser.close();
 const code = await stopVeil(serve);

@@ -198,6 +198,9 @@ function utf8Bytes(text, limit) {
 }
 
 Recorder.prototype.onEvent = function onEvent(event) {
+  // a router that kept history.pushState from before the snippet loaded
+  // changes the URL unseen: the next event says so first
+  if (event.type !== 5 && location.href !== this.lastHref) this.noteUrl();
   const limit = this.batchLimit();
   let text = JSON.stringify(event);
   let bytes = utf8Bytes(text, limit);
@@ -263,6 +266,10 @@ function wrapHistory(recorder) {
   });
   addEventListener('popstate', guard(() => recorder.noteUrl()));
   addEventListener('hashchange', guard(() => recorder.noteUrl()));
+  // the Navigation API sees every change of URL, history calls made through
+  // a reference kept from before the wrapper included
+  if (window.navigation && typeof navigation.addEventListener === 'function')
+    navigation.addEventListener('currententrychange', guard(() => recorder.noteUrl()));
 }
 
 function socketUrl(script) {

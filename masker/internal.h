@@ -340,7 +340,9 @@ int text_view_of(decode_scratch *d, const char *json, const json_tok *t,
 /* Wipes what text_view_of() decoded: it was unmasked input. */
 void text_view_done(decode_scratch *d, const text_view *v);
 /* Whether class list k names a privacy class (privacy_class()), read
- * decoded when it holds escapes ("a\\trr-mask"). */
+ * decoded when it holds escapes ("a\trr-mask" in the JSON). Here, not in
+ * json.re: the same function there, out of line, cost the tokenizer's loop
+ * 2-3 % more instructions on every corpus. */
 bool privacy_class_token(decode_scratch *d, const char *json, const json_tok *k);
 /* The input offset of normalized byte i (0 <= i <= n). */
 uint32_t text_raw_of(const text_view *v, size_t i);

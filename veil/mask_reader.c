@@ -634,12 +634,13 @@ void mask_reader_stop(mask_reader *r)
     pthread_mutex_lock(&r->lock);
     r->stopping = true;
     bool finished = r->done;
+    pthread_t thread = r->thread; /* once unlocked, an unfinished reader may free r */
     pthread_cond_broadcast(&r->changed);
     pthread_mutex_unlock(&r->lock);
     if (finished) {
-        pthread_join(r->thread, NULL);
+        pthread_join(thread, NULL);
         free_reader(r);
     } else { /* it may wait on stdin: it frees the reader when it returns */
-        pthread_detach(r->thread);
+        pthread_detach(thread);
     }
 }

@@ -604,14 +604,6 @@ static bool url_host_starts(const text_view *v, size_t i)
            before == '=' || before == ',';
 }
 
-/*
- * A URL's host written as a number the browser reads as an IPv4 address,
- * right after "//": one to four parts, each decimal, octal or hex, the last
- * filling the bytes left ("http://3405803971/", "http://0xcb.0.0x71.0303/",
- * "http://203.0.29123/"). The four decimal octets are ipv4_at()'s. Written
- * again as the dotted address with the octets the policy zeroes set to 0.
- * Returns the host's end, or 0.
- */
 /* Whether a host of four decimal parts without leading zeros starts at i
  * ("127.0.0.1:8080", the most common numeric host): ipv4_at()'s. A glance,
  * before numeric_url_host() reads the parts. */
@@ -631,6 +623,14 @@ static bool dotted_decimal_host(const text_view *v, size_t i)
     return dots == 3;
 }
 
+/*
+ * A URL's host written as a number the browser reads as an IPv4 address,
+ * right after "//": one to four parts, each decimal, octal or hex, the last
+ * filling the bytes left ("http://3405803971/", "http://0xcb.0.0x71.0303/",
+ * "http://203.0.29123/"). The four decimal octets are ipv4_at()'s. Written
+ * again as the dotted address with the octets the policy zeroes set to 0.
+ * Returns the host's end, or 0.
+ */
 static __attribute__((noinline)) size_t numeric_url_host(scan_ctx *c, const text_view *v, size_t i,
                                                          int *err)
 {

@@ -791,9 +791,10 @@ static size_t first_listed_after(const tok_list *l, uint32_t k)
 
 /*
  * NF_SENSITIVE when attrs holds another recorder's privacy marker that the
- * tokenizer listed (privacy_class(), privacy_attribute()): a class list
- * with rr-mask or fs-exclude, data-private, data-hj-suppress... Every
- * value but a removed attribute's marks, and data-dd-privacy's but "allow".
+ * tokenizer listed: a class list with rr-mask or fs-exclude
+ * (privacy_class()), data-private, data-hj-suppress... (privacy_attribute()).
+ * Any value marks but a removed attribute's, and data-dd-privacy's "allow".
+ * A class list under an escaped key ("cl\u0061ss") is listed unread: read here.
  */
 static __attribute__((noinline)) uint8_t privacy_flags(const walk *w, uint32_t attrs)
 {
@@ -806,9 +807,16 @@ static __attribute__((noinline)) uint8_t privacy_flags(const walk *w, uint32_t a
         const json_tok *v = &t[marks->v[k]];
         if (v->kind == TOK_NULL || v->kind == TOK_FALSE)
             continue;
-        if (v->kind == TOK_STR && v->key != RR_KEY_CLASS &&
-            trimmed_word_is(w->scan.json + v->start, v->len, "allow"))
-            continue; /* data-dd-privacy="allow" */
+        if (v->key != RR_KEY_CLASS && v->kind == TOK_STR) {
+            char buf[64];
+            size_t n;
+            const char *name = key_name(w, v, buf, sizeof buf, &n);
+            if (ascii_word_is(name, n, "class")
+                    ? !privacy_class_token(w->scan.scratch, w->scan.json, v)
+                    : ascii_word_is(name, n, "data-dd-privacy") &&
+                          trimmed_word_is(w->scan.json + v->start, v->len, "allow"))
+                continue;
+        }
         return NF_SENSITIVE;
     }
     return 0;

@@ -551,16 +551,24 @@ static const char *known_attr(const walk *w, const attr_reader *r, int which, si
     return attr_value(w, r->known[which], len);
 }
 
+/* HTML's ASCII whitespace: what separates an attribute's tokens. A raw
+ * JSON string holds none but the space: the others come from a value read
+ * decoded ("username\ncurrent-password" from markup across two lines). */
+static inline bool html_blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\f' || ch == '\r';
+}
+
 /* Whether the space-separated list v holds a token that starts with `prefix`
  * (exact: the whole token). */
 static bool has_token(const char *v, size_t len, const char *want, bool prefix)
 {
     size_t n = strlen(want);
     for (size_t i = 0; i < len;) {
-        while (i < len && v[i] == ' ')
+        while (i < len && html_blank(v[i]))
             i++;
         size_t s = i;
-        while (i < len && v[i] != ' ')
+        while (i < len && !html_blank(v[i]))
             i++;
         size_t tok = i - s;
         if (tok >= n && (prefix || tok == n) && ascii_word_is(v + s, n, want))
@@ -570,13 +578,15 @@ static bool has_token(const char *v, size_t len, const char *want, bool prefix)
 }
 
 /* autocomplete tokens: cc-* is a card field; a password or one-time code a secret. */
-static uint8_t autocomplete_flags(const char *v, size_t len)
+static bool autocomplete_card(const char *v, size_t len)
 {
-    uint8_t f = has_token(v, len, "cc-", true) ? NF_CARD : 0;
-    if (has_token(v, len, "current-password", false) || has_token(v, len, "new-password", false) ||
-        has_token(v, len, "one-time-code", false))
-        f |= NF_PASSWORD;
-    return f;
+    return has_token(v, len, "cc-", true);
+}
+
+static bool autocomplete_secret(const char *v, size_t len)
+{
+    return has_token(v, len, "current-password", false) ||
+           has_token(v, len, "new-password", false) || has_token(v, len, "one-time-code", false);
 }
 
 /* Whether the property name that ends at its last letter, v[y], is
@@ -588,7 +598,7 @@ static bool text_security_at(const char *v, size_t len, size_t y)
     if (y + 1 < n || !ascii_word_is(v + y + 1 - n, n, prop))
         return false;
     size_t k = y + 1;
-    while (k < len && (v[k] == ' ' || v[k] == ':'))
+    while (k < len && (html_blank(v[k]) || v[k] == ':'))
         k++;
     return !(k + 4 <= len && ascii_word_is(v + k, 4, "none"));
 }
@@ -608,11 +618,17 @@ static bool text_security(const char *v, size_t len)
 /* Whether v is `want`, in any case, with blanks around it. */
 static bool trimmed_word_is(const char *v, size_t len, const char *want)
 {
-    while (len && (*v == ' ' || *v == '\t' || *v == '\n'))
+    while (len && html_blank(*v))
         v++, len--;
-    while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\n'))
+    while (len && html_blank(v[len - 1]))
         len--;
     return ascii_word_is(v, len, want);
+}
+
+static bool password_type(const char *v, size_t len)
+{
+    return trimmed_word_is(v, len, "password"); /* a browser draws "password " as text: its
+                                                   author meant a password */
 }
 
 /*
@@ -637,22 +653,42 @@ static bool text_security_changed(const walk *w, uint32_t style)
     return false;
 }
 
+/*
+ * Whether attribute `which` passes `test`, read as a browser reads it:
+ * decoded when the JSON writes it with escapes ("pass\u0077ord",
+ * "username\ncurrent-password"). The tests ask whether to mask more, so a
+ * value that cannot be decoded passes.
+ */
+static bool attr_reads(const walk *w, const attr_reader *r, int which,
+                       bool (*test)(const char *v, size_t len))
+{
+    size_t len;
+    const char *v = known_attr(w, r, which, &len);
+    const json_tok *t = &w->tape->tok[r->known[which]];
+    if (!v || t->kind != TOK_STR || !(t->flags & TOK_F_ESCAPED))
+        return v && test(v, len);
+    text_view tv;
+    if (text_view_of(w->scan.scratch, w->scan.json, t, &tv))
+        return true;
+    bool passes = test((const char *)tv.s, tv.n);
+    text_view_done(w->scan.scratch, &tv);
+    return passes;
+}
+
 /* Flags from the attributes the walk knows by name. */
 static uint8_t attr_flags(const walk *w, const attr_reader *r)
 {
     uint8_t f = 0;
     size_t len;
     const char *v;
-    if ((v = known_attr(w, r, A_TYPE, &len)) && trimmed_word_is(v, len, "password"))
-        f |= NF_PASSWORD; /* (a browser draws "password " as text: its author meant a password) */
-    if (known_attr(w, r, A_RR_PASSWORD, &len))
+    if (attr_reads(w, r, A_TYPE, password_type) || known_attr(w, r, A_RR_PASSWORD, &len) ||
+        attr_reads(w, r, A_AUTOCOMPLETE, autocomplete_secret) ||
+        attr_reads(w, r, A_STYLE, text_security))
         f |= NF_PASSWORD;
     if (known_attr(w, r, A_SENSITIVE, &len))
         f |= NF_SENSITIVE;
-    if ((v = known_attr(w, r, A_AUTOCOMPLETE, &len)))
-        f |= autocomplete_flags(v, len);
-    if ((v = known_attr(w, r, A_STYLE, &len)) && text_security(v, len))
-        f |= NF_PASSWORD;
+    if (attr_reads(w, r, A_AUTOCOMPLETE, autocomplete_card))
+        f |= NF_CARD;
     if (VEIL_UNLIKELY(r->nests) && is_kind(w, r->known[A_STYLE], TOK_OBJ) &&
         text_security_changed(w, r->known[A_STYLE]))
         f |= NF_PASSWORD;
@@ -975,6 +1011,16 @@ static uint8_t selector_flags(const walk *w, uint64_t atoms)
     return policy_selector_flags(&w->s->policy, atoms);
 }
 
+static bool pii_type(const char *v, size_t len)
+{
+    return trimmed_word_is(v, len, "email") || trimmed_word_is(v, len, "tel");
+}
+
+static bool autocomplete_pii(const char *v, size_t len)
+{
+    return has_token(v, len, "email", false) || has_token(v, len, "tel", true);
+}
+
 /*
  * An input for an email address or a phone number: by its type, its
  * autocomplete tokens, or its name or id. Its value is PII however it is
@@ -985,11 +1031,7 @@ static bool pii_field(const walk *w, const attr_reader *r)
 {
     size_t len;
     const char *v;
-    if ((v = known_attr(w, r, A_TYPE, &len)) &&
-        (ascii_word_is(v, len, "email") || ascii_word_is(v, len, "tel")))
-        return true;
-    if ((v = known_attr(w, r, A_AUTOCOMPLETE, &len)) &&
-        (has_token(v, len, "email", false) || has_token(v, len, "tel", true)))
+    if (attr_reads(w, r, A_TYPE, pii_type) || attr_reads(w, r, A_AUTOCOMPLETE, autocomplete_pii))
         return true;
     return ((v = known_attr(w, r, A_NAME, &len)) && pii_name_like(v, len)) ||
            ((v = known_attr(w, r, A_ID, &len)) && pii_name_like(v, len));

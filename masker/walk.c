@@ -2591,6 +2591,21 @@ static uint32_t url_member(walk *w, uint32_t payload)
 
 static int walk_events(walk *w, uint32_t events);
 
+/*
+ * An object without a type where an event belongs: every member masked but
+ * a numeric timestamp, which a replay sorts all events by (a string there
+ * would put the others out of order). The sweep still scans it.
+ */
+static int mask_unread_event(walk *w, uint32_t ev)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    for (uint32_t k = ev + 1; k < t[ev].end && !err; k = tok_after(t, k))
+        if (t[k].kind != TOK_NUM || !key_is(w, &t[k], "timestamp", 9))
+            err = mask_whole(w, k, MASK_TEXT);
+    return err;
+}
+
 static int walk_event(walk *w, uint32_t ev)
 {
     enum { E_TYPE, E_DATA, E_EVENTS, E_COUNT };
@@ -2612,8 +2627,19 @@ static int walk_event(walk *w, uint32_t ev)
     } else if (m[E_EVENTS]) {
         err = walk_events(w, m[E_EVENTS]); /* a batch's events, or events inside an event */
     }
-    if (err || !m[E_TYPE])
-        return err; /* no type: not an event; the sweep scans its strings */
+    if (err)
+        return err;
+    if (!m[E_TYPE]) {
+        /* A wire batch ({"t":"batch","seq":N,"events":[...]}) has no type,
+         * and the sweep scans its other strings. Anything else without a
+         * type, or a batch's own "data", is nothing a replay reads and
+         * nothing the walk can: an input event that lost its type keeps its
+         * text otherwise. */
+        uint32_t unread = m[E_EVENTS] ? m[E_DATA] : ev;
+        if (unread)
+            w->scan.findings->count[MASKER_SHAPE]++;
+        return unread == ev ? mask_unread_event(w, ev) : mask_whole(w, unread, MASK_TEXT);
+    }
     w->scan.findings->events++;
     uint32_t data = m[E_DATA];
     if (repeated || !as_uint(w, m[E_TYPE], &type) || type > 7 ||

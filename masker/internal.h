@@ -68,6 +68,7 @@ enum rr_key {
     RR_KEY_IS_STYLE,
     RR_KEY_REMOVES,
     RR_KEY_CLASS,
+    RR_KEY_TIMESTAMP,
     RR_KEY_COUNT
 };
 

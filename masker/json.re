@@ -312,6 +312,7 @@ static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {
     [RR_KEY_IS_STYLE] = "isStyle",
     [RR_KEY_REMOVES] = "removes",
     [RR_KEY_CLASS] = "class",
+    [RR_KEY_TIMESTAMP] = "timestamp",
 };
 
 const char *rr_key_name(enum rr_key key)
@@ -363,6 +364,9 @@ static uint8_t rr_key_of(const char *s, size_t n)
         IS(RR_KEY_PARENT_ID);
         IS(RR_KEY_CSS_TEXT);
         IS(RR_KEY_PROPERTY);
+        break;
+    case 9:
+        IS(RR_KEY_TIMESTAMP);
         break;
     case 10:
         IS(RR_KEY_ATTRIBUTES);
@@ -429,7 +433,7 @@ static const key_pattern K_TAG_NAME = KEY_PATTERN("tagName", RR_KEY_TAG_NAME);
 static const key_pattern K_TEXT = KEY_PATTERN("text", RR_KEY_TEXT);
 static const key_pattern K_TEXT_CONTENT = KEY_PATTERN("textContent", RR_KEY_TEXT_CONTENT);
 static const key_pattern K_TEXTS = KEY_PATTERN("texts", RR_KEY_TEXTS);
-static const key_pattern K_TIMESTAMP = KEY_PATTERN("timestamp", RR_KEY_OTHER);
+static const key_pattern K_TIMESTAMP = KEY_PATTERN("timestamp", RR_KEY_TIMESTAMP);
 static const key_pattern K_TIME_OFFSET = KEY_PATTERN("timeOffset", RR_KEY_OTHER);
 static const key_pattern K_IS_CHECKED = KEY_PATTERN("isChecked", RR_KEY_OTHER);
 static const key_pattern K_USER_TRIGGERED = KEY_PATTERN("userTriggered", RR_KEY_OTHER);

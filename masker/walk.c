@@ -1757,6 +1757,27 @@ static __attribute__((noinline)) int mask_unread(walk *w, uint32_t obj, const fi
     return err;
 }
 
+/* mask_unread() for objects whose members the tokenizer does not know by
+ * name: the strings in every member not in `names` (NULL-ended). For the
+ * rare events only: it compares each key by name. */
+static __attribute__((noinline)) int mask_members_not_named(walk *w, uint32_t obj,
+                                                            const char *const *names)
+{
+    static const char *const none[] = {NULL};
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    if (!is_kind(w, obj, TOK_OBJ))
+        return VEIL_OK;
+    for (uint32_t k = obj + 1; k < t[obj].end && !err; k = tok_after(t, k)) {
+        const char *const *name = names ? names : none;
+        while (*name && !key_is(w, &t[k], *name, strlen(*name)))
+            name++;
+        if (!*name && t[k].kind <= TOK_STR) /* objects, arrays, strings */
+            err = mask_strings_in(w, k);
+    }
+    return err;
+}
+
 /* ---- numbers typed across boxes ---------------------------------------------- */
 
 /* The maxlength of element node `node` when it is an input, or the input
@@ -2474,6 +2495,25 @@ enum { SOURCE_MUTATION = 0, SOURCE_INPUT = 5, SOURCE_CANVAS = 9 };
 #define SOURCES_WITHOUT_TEXT                                                                       \
     (1u << 1 | 1u << 2 | 1u << 3 | 1u << 4 | 1u << 6 | 1u << 7 | 1u << 12 | 1u << 14)
 
+/* The members of the other sources' events as rrweb writes them, text
+ * the sweep scans (CSS, a font's source, console lines): any other is
+ * masked. */
+static const char *const *const SOURCE_MEMBERS[MAX_SOURCE + 1] = {
+    /* StyleSheetRule */
+    [8] = (const char *const[]){"source", "id", "styleId", "adds", "removes", "replace",
+                                "replaceSync", NULL},
+    /* Font */
+    [10] = (const char *const[]){"source", "family", "fontSource", "buffer", "descriptors", NULL},
+    /* Log */
+    [11] = (const char *const[]){"source", "level", "trace", "payload", NULL},
+    /* StyleDeclaration */
+    [13] = (const char *const[]){"source", "id", "styleId", "index", "set", "remove", NULL},
+    /* AdoptedStyleSheet */
+    [15] = (const char *const[]){"source", "id", "styleIds", "styles", NULL},
+    /* CustomElement */
+    [16] = (const char *const[]){"source", "define", NULL},
+};
+
 /*
  * Drawing on a canvas that is sensitive, under one, or not known (a
  * signature pad marked sensitive, text drawn with fillText): everything the
@@ -2515,8 +2555,8 @@ static int incremental(walk *w, uint32_t data)
         return canvas_mutation(w, data, m[I_ID]);
     if (SOURCES_WITHOUT_TEXT >> source & 1)
         return mask_strings_in(w, data);
-    if (source != SOURCE_MUTATION)
-        return VEIL_OK;
+    if (source != SOURCE_MUTATION) /* style sheets, fonts, console lines, custom elements */
+        return mask_members_not_named(w, data, SOURCE_MEMBERS[source]);
     /* flags first, whatever the order in the event: content added under a
      * node that becomes sensitive in the same event is masked */
     int err = VEIL_OK;
@@ -2591,6 +2631,22 @@ static uint32_t url_member(walk *w, uint32_t payload)
 
 static int walk_events(walk *w, uint32_t events);
 
+/* The event types rrweb writes: 0 DomContentLoaded ... 6 Plugin, 7 Asset. */
+#define MAX_EVENT_TYPE 7
+
+/* The members of each event type's data (but an incremental event's), as
+ * rrweb writes them: any other is masked. */
+static const char *const *const EVENT_DATA_MEMBERS[MAX_EVENT_TYPE + 1] = {
+    (const char *const[]){NULL}, /* DomContentLoaded and Load: {} */
+    (const char *const[]){NULL},
+    (const char *const[]){"node", "initialOffset", NULL},
+    NULL, /* incremental: by source, in incremental() */
+    (const char *const[]){"href", "width", "height", NULL},
+    (const char *const[]){"tag", "payload", NULL},
+    (const char *const[]){"plugin", "payload", NULL},
+    (const char *const[]){"url", "payload", "timestamp", "failed", NULL},
+};
+
 /*
  * An object without a type where an event belongs: every member masked but
  * a numeric timestamp, which a replay sorts all events by (a string there
@@ -2601,22 +2657,23 @@ static int mask_unread_event(walk *w, uint32_t ev)
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
     for (uint32_t k = ev + 1; k < t[ev].end && !err; k = tok_after(t, k))
-        if (t[k].kind != TOK_NUM || !key_is(w, &t[k], "timestamp", 9))
+        if (t[k].kind != TOK_NUM || t[k].key != RR_KEY_TIMESTAMP)
             err = mask_whole(w, k, MASK_TEXT);
     return err;
 }
 
 static int walk_event(walk *w, uint32_t ev)
 {
-    enum { E_TYPE, E_DATA, E_EVENTS, E_COUNT };
+    enum { E_TYPE, E_DATA, E_EVENTS, E_TIMESTAMP, E_COUNT };
     if (is_kind(w, ev, TOK_STR) || is_kind(w, ev, TOK_NUM)) {
         /* not an event: an event packed by @rrweb/packer (zlib in a string)
          * or encoded some other way holds everything the walk would mask */
         w->scan.findings->count[MASKER_SHAPE]++;
         return mask_whole(w, ev, MASK_VALUE);
     }
-    static const field_set fields = {
-        {AT(RR_KEY_TYPE, E_TYPE), AT(RR_KEY_DATA, E_DATA), AT(RR_KEY_EVENTS, E_EVENTS)}};
+    static const field_set fields = {{AT(RR_KEY_TYPE, E_TYPE), AT(RR_KEY_DATA, E_DATA),
+                                      AT(RR_KEY_EVENTS, E_EVENTS),
+                                      AT(RR_KEY_TIMESTAMP, E_TIMESTAMP)}};
     uint32_t m[E_COUNT], type;
     bool repeated = members_repeat(w, ev, &fields, E_COUNT, m);
     int err = VEIL_OK;
@@ -2642,13 +2699,21 @@ static int walk_event(walk *w, uint32_t ev)
     }
     w->scan.findings->events++;
     uint32_t data = m[E_DATA];
-    if (repeated || !as_uint(w, m[E_TYPE], &type) || type > 7 ||
+    if (repeated || !as_uint(w, m[E_TYPE], &type) || type > MAX_EVENT_TYPE ||
         (data && !is_kind(w, data, TOK_OBJ))) {
         w->scan.findings->count[MASKER_SHAPE]++;
         return mask_whole(w, data, MASK_TEXT); /* rrweb never writes it: masked whole */
     }
+    /* beside type, data and timestamp (a number) rrweb writes nothing */
+    if (has_unread(w, ev, m, E_COUNT) && (err = mask_unread(w, ev, &fields)))
+        return err;
+    if (m[E_TIMESTAMP] && !is_kind(w, m[E_TIMESTAMP], TOK_NUM) &&
+        (err = mask_strings_in(w, m[E_TIMESTAMP])))
+        return err;
     if (type == 3) /* nearly every event */
         return incremental(w, data);
+    if ((err = mask_members_not_named(w, data, EVENT_DATA_MEMBERS[type])))
+        return err;
     static const field_set meta = {
         {AT(RR_KEY_HREF, 0), AT(RR_KEY_NODE, 1), AT(RR_KEY_TAG, 2), AT(RR_KEY_PAYLOAD, 3)}};
     uint32_t d[4];

@@ -177,8 +177,8 @@ static void shorter_masks_are_applied_in_place(void **state)
     (void)state;
     masker_site *site = site_with(NULL);
     masker_session *s = masker_session_new(site, NULL);
-    char buf[] = "[{\"type\":5,\"data\":{\"ip\":\"from 203.0.113.77 and fe80::1:2:3:4\","
-                 "\"n\":[\"10.1.200.199\"]}}]";
+    char buf[] = "[{\"type\":5,\"data\":{\"tag\":\"net\",\"payload\":{\"ip\":"
+                 "\"from 203.0.113.77 and fe80::1:2:3:4\",\"n\":[\"10.1.200.199\"]}}}]";
     size_t n = strlen(buf);
     masker_result out;
     veil_error err;
@@ -186,8 +186,9 @@ static void shorter_masks_are_applied_in_place(void **state)
     assert_ptr_equal(out.data, buf);
     assert_int_equal(out.len, n);
     /* 10 bytes saved in the first string, 4 in the second */
-    assert_string_equal(buf, "[{\"type\":5,\"data\":{\"ip\":\"from 203.0.0.0 and fe80::\""
-                             "          ,\"n\":[\"10.1.0.0\"    ]}}]");
+    assert_string_equal(buf,
+                        "[{\"type\":5,\"data\":{\"tag\":\"net\",\"payload\":{\"ip\":"
+                        "\"from 203.0.0.0 and fe80::\"          ,\"n\":[\"10.1.0.0\"    ]}}}]");
     assert_null(strstr(buf, "113"));
     assert_null(strstr(buf, "77"));
     assert_null(strstr(buf, "199"));

@@ -2656,6 +2656,8 @@ static int mask_unread_event(walk *w, uint32_t ev)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
+    if (!is_kind(w, ev, TOK_OBJ)) /* true, false or null: nothing to mask */
+        return VEIL_OK;
     for (uint32_t k = ev + 1; k < t[ev].end && !err; k = tok_after(t, k))
         if (t[k].kind != TOK_NUM || t[k].key != RR_KEY_TIMESTAMP)
             err = mask_whole(w, k, MASK_TEXT);

@@ -387,7 +387,7 @@ static uint8_t rr_key_of(const char *s, size_t n)
     case 16:
         IS(RR_KEY_ARIA_DESCRIBEDBY);
         break;
-    case 19: /* the markers that mask; in another case: rr_key_in_any_case() */
+    case 19: /* the markers that mask; in another case: rr_key_spelled_otherwise() */
         IS(RR_KEY_RR_IS_PASSWORD);
         IS(RR_KEY_VEIL_SENSITIVE);
         break;
@@ -893,7 +893,7 @@ enum { KEY_SECRET = 1, KEY_PHONE = 2, KEY_PAIR_NAME = 3, KEY_FIELD_HINT = 4, KEY
 typedef struct key_memo {
     uint8_t len;     /* the name's length + 1 */
     uint8_t meaning; /* KEY_SECRET, KEY_PHONE, KEY_PAIR_NAME, KEY_FIELD_HINT, KEY_PRIVACY or 0 */
-    uint8_t id;      /* rr_key_in_any_case() */
+    uint8_t id;      /* rr_key_spelled_otherwise() */
     char name[KEY_MEMO_NAME];
 } key_memo;
 
@@ -1149,9 +1149,15 @@ static inline int lex_key(const tokenizer *z, const unsigned char **cursor, memb
  * "Name", "AutoComplete"), as a careless recorder or an XHTML or SVG page
  * writes an attribute's name: read as that key, so that no field goes
  * unread (a structural key so written is read too; a duplicate of it is
- * then masked whole). RR_KEY_OTHER for any other. */
-static __attribute__((noinline)) uint8_t rr_key_in_any_case(const char *s, size_t n)
+ * then masked whole); an attribute that mirrors a field's value is read as
+ * "value". RR_KEY_OTHER for any other. */
+static __attribute__((noinline)) uint8_t rr_key_spelled_otherwise(const char *s, size_t n)
 {
+    /* Angular's development builds mirror a field's model into attributes
+     * as it is typed (<input ng-reflect-model="what was typed">): read as
+     * the field's value, which the policy masks. */
+    if (ascii_word_is(s, n, "ng-reflect-model") || ascii_word_is(s, n, "ng-reflect-value"))
+        return RR_KEY_VALUE;
     bool capital = false;
     for (size_t i = 0; i < n && !capital; i++)
         capital = s[i] >= 'A' && s[i] <= 'Z';
@@ -1211,7 +1217,7 @@ static uint8_t key_meaning(const tokenizer *z, const unsigned char *p, size_t le
         m->len = (uint8_t)(len + 1);
         memcpy(m->name, p, len);
         m->meaning = key_meaning_of((const char *)p, len);
-        m->id = rr_key_in_any_case((const char *)p, len);
+        m->id = rr_key_spelled_otherwise((const char *)p, len);
     }
     *id = m->id;
     return m->meaning;

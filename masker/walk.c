@@ -1998,6 +1998,10 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     int err = VEIL_UNLIKELY(r.nests) ? mask_nested_attributes(w, m[N_ATTRS]) : VEIL_OK;
     if (!err && r.known[A_VALUE])
         err = element_value(w, r.known[A_VALUE], flags, *state);
+    if (!err && VEIL_UNLIKELY(m[N_TEXT]) && form_field(form)) { /* not rrweb's: what was typed */
+        w->scan.findings->count[MASKER_SHAPE]++;
+        err = mask_value(w, m[N_TEXT], MASK_VALUE, TYPED);
+    }
     if (!err && unreadable)
         err = mask_whole(w, m[N_ATTRS], MASK_VALUE);
     else if (!err && ((flags & (NF_SENSITIVE | NF_CARD | NF_PASSWORD)) || (*state & IN_SENSITIVE)))
@@ -2007,7 +2011,9 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     if (has_id && id && dom_id && len && form_field(form))
         field_id_add(w->s, dom_id, len, id);
     *state = inherit(w, *state, flags);
-    if (!err && (*state & IN_SENSITIVE)) /* everything it carries */
+    /* everything it carries; a form field's own member beside what rrweb
+     * writes ({"tagName": "input", ..., "value": ...}) is its value */
+    if (!err && ((*state & IN_SENSITIVE) || form_field(form)))
         err = mask_unread(w, node, &NODE_FIELDS);
     uint8_t says = form == FORM_LABEL ? label_flags(w, node) : 0;
     if (says & NF_CARD)

@@ -145,6 +145,8 @@ static int read_code_point(uint32_t cp)
         return cp == 0xb9 ? 1 : (int)(cp - 0xb0);
     if (cp >= 0x2460 && cp <= 0x2468) /* circled 1-9 */
         return (int)(cp - 0x245f);
+    if (cp == 0x24ea) /* circled 0: "⓪6011..." is 0 6011..., as NFKC reads it */
+        return 0;
     if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x85 || cp == 0x2028 ||
         cp == 0x2029 || cp == '-' || cp == 0xa0 || cp == 0x3000 || cp == 0x2212 ||
         (cp >= 0x2000 && cp <= 0x200a) || (cp >= 0x2010 && cp <= 0x2015) || cp == 0x202f)

@@ -1758,8 +1758,8 @@ static __attribute__((noinline)) int mask_unread(walk *w, uint32_t obj, const fi
 }
 
 /* mask_unread() for objects whose members the tokenizer does not know by
- * name: the strings in every member not in `names` (NULL-ended). For the
- * rare events only: it compares each key by name. */
+ * name: the strings in every member not in `names` (NULL-ended; NULL names
+ * none). For the rare events only: it compares each key by name. */
 static __attribute__((noinline)) int mask_members_not_named(walk *w, uint32_t obj,
                                                             const char *const *names)
 {

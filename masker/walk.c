@@ -269,15 +269,17 @@ static inline void take_member(walk *w, uint32_t *out, uint8_t slot, uint32_t i)
  * Several members in one pass over the object: out[i] gets the value of the
  * field at index i (the last one, as member() does) or 0. The walk reads 2-12
  * fields per object; one pass with a table lookup per key is most of its
- * speed. Returns the set of fields found, bit i for out[i].
+ * speed. Returns the set of fields found, bit i for out[i]. With `nests`,
+ * whether a member is an object or an array; with `unread`, whether a member
+ * is none of the fields.
  */
 static inline __attribute__((always_inline)) uint32_t members_counted(walk *w, uint32_t obj,
                                                                       const field_set *fields,
                                                                       size_t n, uint32_t *out,
-                                                                      bool *nests)
+                                                                      bool *nests, bool *unread)
 {
     const json_tok *t = w->tape->tok;
-    uint32_t found = 0;
+    uint32_t found = 0, taken = 0;
     for (size_t f = 0; f < n; f++) /* a loop: memset's call costs more for 2-8 slots */
         out[f] = 0;
     if (!obj || t[obj].kind != TOK_OBJ)
@@ -291,6 +293,7 @@ static inline __attribute__((always_inline)) uint32_t members_counted(walk *w, u
             if (fields->slot[key]) {
                 take_member(w, out, fields->slot[key], i);
                 found |= 1u << (fields->slot[key] - 1);
+                taken++;
             }
         } else if (t[i].flags & TOK_F_KEY_ESCAPED) { /* "t\u0065xt" must not hide a field */
             for (int k = 1; k < RR_KEY_COUNT; k++) {
@@ -298,6 +301,7 @@ static inline __attribute__((always_inline)) uint32_t members_counted(walk *w, u
                 if (fields->slot[k] && key_is(w, &t[i], name, strlen(name))) {
                     take_member(w, out, fields->slot[k], i);
                     found |= 1u << (fields->slot[k] - 1);
+                    taken++;
                     break;
                 }
             }
@@ -305,13 +309,15 @@ static inline __attribute__((always_inline)) uint32_t members_counted(walk *w, u
     }
     if (nests) /* each scalar value is one token: more tokens than members, a container */
         *nests = end - obj - 1 != seen;
+    if (unread)
+        *unread = taken != seen;
     return found;
 }
 
 static inline __attribute__((always_inline)) uint32_t
 members(walk *w, uint32_t obj, const field_set *fields, size_t n, uint32_t *out)
 {
-    return members_counted(w, obj, fields, n, out, NULL);
+    return members_counted(w, obj, fields, n, out, NULL, NULL);
 }
 
 /* members(), and whether a member it reads was written twice: JSON.parse
@@ -527,7 +533,7 @@ static void attr_reader_init(attr_reader *r, walk *w, uint32_t attrs)
     r->attrs = attrs;
     uint32_t repeats = w->repeats;
     r->nests = false;
-    r->present = members_counted(w, attrs, &ATTR_FIELDS, A_COUNT, r->known, &r->nests);
+    r->present = members_counted(w, attrs, &ATTR_FIELDS, A_COUNT, r->known, &r->nests, NULL);
     r->repeated = w->repeats != repeats;
 }
 
@@ -2682,8 +2688,10 @@ static int walk_event(walk *w, uint32_t ev)
     static const field_set fields = {{AT(RR_KEY_TYPE, E_TYPE), AT(RR_KEY_DATA, E_DATA),
                                       AT(RR_KEY_EVENTS, E_EVENTS),
                                       AT(RR_KEY_TIMESTAMP, E_TIMESTAMP)}};
-    uint32_t m[E_COUNT], type;
-    bool repeated = members_repeat(w, ev, &fields, E_COUNT, m);
+    uint32_t m[E_COUNT], type, repeats = w->repeats;
+    bool other_members;
+    members_counted(w, ev, &fields, E_COUNT, m, NULL, &other_members);
+    bool repeated = w->repeats != repeats;
     int err = VEIL_OK;
     if (m[E_EVENTS] && !is_kind(w, m[E_EVENTS], TOK_ARR)) {
         /* a batch's events as a string or an object: not walked, so masked */
@@ -2713,7 +2721,7 @@ static int walk_event(walk *w, uint32_t ev)
         return mask_whole(w, data, MASK_TEXT); /* rrweb never writes it: masked whole */
     }
     /* beside type, data and timestamp (a number) rrweb writes nothing */
-    if (has_unread(w, ev, m, E_COUNT) && (err = mask_unread(w, ev, &fields)))
+    if (other_members && (err = mask_unread(w, ev, &fields)))
         return err;
     if (m[E_TIMESTAMP] && !is_kind(w, m[E_TIMESTAMP], TOK_NUM) &&
         (err = mask_strings_in(w, m[E_TIMESTAMP])))

@@ -631,10 +631,10 @@ static bool trimmed_word_is(const char *v, size_t len, const char *want)
     return ascii_word_is(v, len, want);
 }
 
+/* A browser draws type="password " as text: its author meant a password. */
 static bool password_type(const char *v, size_t len)
 {
-    return trimmed_word_is(v, len, "password"); /* a browser draws "password " as text: its
-                                                   author meant a password */
+    return trimmed_word_is(v, len, "password");
 }
 
 /*
@@ -1052,7 +1052,7 @@ static bool secret_named_field(const walk *w, const attr_reader *r)
     const char *v;
     return ((v = known_attr(w, r, A_NAME, &len)) && secret_name_like(v, len)) ||
            ((v = known_attr(w, r, A_ID, &len)) && secret_name_like(v, len)) ||
-           ((v = known_attr(w, r, A_CLASS, &len)) && password_class(v, len)) ||
+           attr_reads(w, r, A_CLASS, password_class) || /* "js-p\u0061sswd", a list of any length */
            ((v = known_attr(w, r, A_PLACEHOLDER, &len)) && password_placeholder(v, len));
 }
 
@@ -2659,6 +2659,10 @@ static const char *const *const EVENT_DATA_MEMBERS[MAX_EVENT_TYPE + 1] = {
     (const char *const[]){"url", "payload", "timestamp", "failed", NULL},
 };
 
+/* A wire batch's members as ingest receives and stores it; any other (a
+ * snippet's own "user" beside its events) is masked. */
+static const char *const BATCH_MEMBERS[] = {"t", "seq", "events", NULL};
+
 /*
  * An object without a type where an event belongs: every member masked but
  * a numeric timestamp, which a replay sorts all events by (a string there
@@ -2703,15 +2707,19 @@ static int walk_event(walk *w, uint32_t ev)
     if (err)
         return err;
     if (!m[E_TYPE]) {
-        /* A wire batch ({"t":"batch","seq":N,"events":[...]}) has no type,
-         * and the sweep scans its other strings. Anything else without a
-         * type, or a batch's own "data", is nothing a replay reads and
-         * nothing the walk can: an input event that lost its type keeps its
-         * text otherwise. */
-        uint32_t unread = m[E_EVENTS] ? m[E_DATA] : ev;
-        if (unread)
+        /* A wire batch ({"t":"batch","seq":N,"events":[...]}) has no type:
+         * its events are walked, and a "data" or any member of its own
+         * beside them masked. Anything else without a type is nothing a
+         * replay reads and nothing the walk can: an input event that lost
+         * its type keeps its text otherwise. */
+        if (!m[E_EVENTS]) {
             w->scan.findings->count[MASKER_SHAPE]++;
-        return unread == ev ? mask_unread_event(w, ev) : mask_whole(w, unread, MASK_TEXT);
+            return mask_unread_event(w, ev);
+        }
+        if (m[E_DATA])
+            w->scan.findings->count[MASKER_SHAPE]++;
+        err = mask_whole(w, m[E_DATA], MASK_TEXT);
+        return err ? err : mask_members_not_named(w, ev, BATCH_MEMBERS);
     }
     w->scan.findings->events++;
     uint32_t data = m[E_DATA];

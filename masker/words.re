@@ -292,8 +292,6 @@ bool password_placeholder(const char *v, size_t len)
 
 bool password_class(const char *v, size_t len)
 {
-    char buf[UNESCAPED_MAX];
-    v = unescaped(v, &len, buf); /* "pass\u0077ord-input" */
     for (size_t i = 0; i + 5 <= len; i++)
         if (!strncasecmp(v + i, "passw", 5)) /* password, passwd, passwort */
             return true;

@@ -1077,6 +1077,15 @@ static uint8_t changed_flags(walk *w, uint32_t attrs, uint8_t flags, uint64_t *a
     flags |= attr_flags(w, &r);
     if (VEIL_UNLIKELY(w->tape->privacy_marks.n))
         flags |= privacy_flags(w, attrs);
+    /* a field renamed or labelled in place (one box reused by each step of a
+     * sign-in: name="email", then name="otp") is what its new name says */
+    if (flags & NF_INPUT) {
+        flags |= own_label_flags(w, &r);
+        if (pii_field(w, &r))
+            flags |= NF_PII;
+        if (secret_named_field(w, &r))
+            flags |= NF_PASSWORD;
+    }
     if (attrs && w->tape->tok[attrs].kind != TOK_OBJ) /* unreadable: it may set the marker */
         flags |= NF_SENSITIVE;
     if (w->selectors) {

@@ -1476,13 +1476,39 @@ static bool field_node(walk *w, uint32_t node)
     return is_kind(w, tag, TOK_STR) && form_field(tag_form(w, tag));
 }
 
+/* Whether the subtree of node object `node` holds a form field, in its
+ * childNodes or in the entries added under it (read as subtree_text()),
+ * among its first *budget nodes: past them it says no, and the text is read
+ * as a label (masking more, never less). */
+static bool subtree_has_field(walk *w, uint32_t node, int depth, int *budget)
+{
+    static const field_set fields = {{AT(RR_KEY_CHILD_NODES, 0)}};
+    uint32_t kids;
+    if (--*budget < 0 || depth > 8)
+        return false;
+    if (field_node(w, node))
+        return true;
+    members(w, node, &fields, 1, &kids);
+    const json_tok *t = w->tape->tok;
+    if (is_kind(w, kids, TOK_ARR))
+        for (uint32_t k = kids + 1; k < t[kids].end; k = tok_after(t, k))
+            if (subtree_has_field(w, k, depth + 1, budget))
+                return true;
+    const added_node *e = w->n_added ? added_entry(w, node, 0) : NULL;
+    for (size_t k = 0; e && e->has_id && k < w->n_added; k++)
+        if (w->added[k].parent == e->id && subtree_has_field(w, w->added[k].node, depth + 1, budget))
+            return true;
+    return false;
+}
+
 /*
  * flags_from_before() for a field rrweb added as an entry of its own, where
  * the tape's order is not the page's: what the <label> it was added into
  * says, and what the text right before it in the page says: the sibling
  * added before it (the entry naming it in nextId, past blank text), or
  * when it is the first child of a wrapper (a table cell, a div), the
- * wrapper's, up to three levels; nothing past a field. *read: whether
+ * wrapper's, up to three levels; nothing past a field, nor past a wrapper
+ * that holds one. *read: whether
  * some text or a field stood there (else the tape's order is all there is).
  */
 static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *read)
@@ -1510,8 +1536,9 @@ static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *rea
             levels++;
             continue;
         }
-        if ((*read = field_node(w, before->node)))
-            break;
+        int budget = 64;
+        if ((*read = subtree_has_field(w, before->node, 0, &budget)))
+            break; /* its text is that field's: <div>Code <input></div><div><input></div> */
         char text[LABEL_TEXT_MAX + 2];
         size_t n = subtree_text(w, before->node, text, sizeof text, 0, 0);
         if ((*read = !blank_text(text, n)))

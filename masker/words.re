@@ -455,6 +455,21 @@ static bool secret_part_at(const unsigned char *p)
       | "activationcode" | "sessionkey" | "signingkey" | "encryptionkey" | "masterkey"
       | "memorableword" | "memorableinformation" | "maidenname"
       | "logincode" | "signincode" | "authcode" | "authenticationcode"
+      | "confirmationcode" | "authenticator" | "codewesent" | "codewejustsent" | "codesentto"
+      | "codewetexted" | "codeweemailed" | "securecode" | "challengedataentry"
+      | "smstan" | "pushtan" | "mobiletan" | "chiptan" | "phototan" | "tancode"
+      | "transaktionsnummer" | "freigabecode"
+      | "bestatigungscode" | "verifizierungscode" | "authentifizierungscode" | "einmalcode"
+      | "codede" ("verification" | "confirmation" | "validation") | "codeausageunique"
+      | "codigode" ("verificacion" | "confirmacion" | "verificacao" | "confirmacao")
+      | "codicedi" ("verifica" | "conferma") | "coddeverificare" | "coddeconfirmare"
+      | "verificatiecode" | "bevestigingscode" | "eenmaligecode"
+      | "kodweryfikacyjny" | "kodpotwierdzajacy" | "kodautoryzacyjny" | "kodjednorazowy"
+      | "overovacikod" | "potvrzovacikod" | "jednorazovykod" | "ellenorzokod" | "megerositokod"
+      | "dogrulamakodu" | "onaykodu" | "engangskod" | "bekraftelse" "s"? "kod"
+      | "bekreftelseskode" | "verifikationskode" | "verifikasjonskode"
+      | "vahvistuskoodi" | "kertakayttokoodi" | "kodeverifikasi" | "kodpengesahan"
+      | ("code" | "codigo" | "codice" | "kod" | "cod") "sms"
       | "mnemonic" | "seedphrase" | "seedwords" | "recoveryphrase" | "secretphrase" | "walletseed"
       | "bankaccount" | "accountnumber" | "routingnumber" | "sortcode"
       | "passportnumber" | "passportno" | "nationalinsurance" | "nationalid" | "aadhaar"
@@ -474,7 +489,7 @@ static bool secret_word_at(const unsigned char *p)
     /*!re2c
         ("pin" | "otp" | "ssn" | "pan" | "pwd" | "pass" | "auth" | "sid" | "sig" | "cv2"
          | "csc" | "cvd" | "mfa" | "2fa" | "mdp" | "senha" | "haslo" | "heslo" | "sifre"
-         | "clave" | "parola" | "pw" | "pword" | "geslo" | "parool" | "sifra") "_"
+         | "clave" | "parola" | "pw" | "pword" | "geslo" | "parool" | "sifra" | "mtan" | "itan") "_"
             { return true; }
         [^] { return false; }
     */
@@ -499,7 +514,8 @@ static bool name_has(const char *v, size_t len, bool (*part_at)(const unsigned c
 
 /* "Password" in scripts normalize() drops, as UTF-8 (Russian and Ukrainian,
  * Chinese, Japanese, Korean, Hebrew, Arabic, Turkish, Polish, Vietnamese,
- * Thai, Hindi, Persian, Greek, Bulgarian). */
+ * Thai, Hindi, Persian, Greek, Bulgarian), then "verification code" (the
+ * label of a one-time code's box) in those that have a word for it. */
 static const char *const NATIVE_SECRET_WORDS[] = {
     "\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c", /* (П|п)ароль: the first letter may be a capital */
     "\xe5\xaf\x86\xe7\xa0\x81",                                         /* 密码 */
@@ -521,6 +537,42 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     /* (Κ|κ)ωδικός πρόσβ(ασης) (Greek), (П|п)арола (Bulgarian) */
     "\xcf\x89\xce\xb4\xce\xb9\xce\xba\xcf\x8c\xcf\x82 \xcf\x80\xcf\x81\xcf\x8c\xcf\x83\xce\xb2",
     "\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd0\xb0",
+    /* one-time codes: (К|к)од подтверждения, (К|к)од из (СМС|смс), (П|п)роверочный код
+     * (Russian), (К|к)од підтвердження (Ukrainian) */
+    "\xd0\xbe\xd0\xb4 \xd0\xbf\xd0\xbe\xd0\xb4\xd1\x82\xd0\xb2\xd0\xb5\xd1\x80\xd0\xb6"
+    "\xd0\xb4\xd0\xb5\xd0\xbd\xd0\xb8\xd1\x8f",
+    "\xd0\xbe\xd0\xb4 \xd0\xb8\xd0\xb7 \xd0\xa1\xd0\x9c\xd0\xa1",
+    "\xd0\xbe\xd0\xb4 \xd0\xb8\xd0\xb7 \xd1\x81\xd0\xbc\xd1\x81",
+    "\xd1\x80\xd0\xbe\xd0\xb2\xd0\xb5\xd1\x80\xd0\xbe\xd1\x87\xd0\xbd\xd1\x8b\xd0\xb9 "
+    "\xd0\xba\xd0\xbe\xd0\xb4",
+    "\xd0\xbe\xd0\xb4 \xd0\xbf\xd1\x96\xd0\xb4\xd1\x82\xd0\xb2\xd0\xb5\xd1\x80\xd0\xb4"
+    "\xd0\xb6\xd0\xb5\xd0\xbd\xd0\xbd\xd1\x8f",
+    /* 認証コード, 確認コード, 認証番号, ワンタイム (Japanese) */
+    "\xe8\xaa\x8d\xe8\xa8\xbc\xe3\x82\xb3\xe3\x83\xbc\xe3\x83\x89",
+    "\xe7\xa2\xba\xe8\xaa\x8d\xe3\x82\xb3\xe3\x83\xbc\xe3\x83\x89",
+    "\xe8\xaa\x8d\xe8\xa8\xbc\xe7\x95\xaa\xe5\x8f\xb7",
+    "\xe3\x83\xaf\xe3\x83\xb3\xe3\x82\xbf\xe3\x82\xa4\xe3\x83\xa0",
+    /* 验证码, 驗證碼, 动态码, 動態碼 (Chinese) */
+    "\xe9\xaa\x8c\xe8\xaf\x81\xe7\xa0\x81",
+    "\xe9\xa9\x97\xe8\xad\x89\xe7\xa2\xbc",
+    "\xe5\x8a\xa8\xe6\x80\x81\xe7\xa0\x81",
+    "\xe5\x8b\x95\xe6\x85\x8b\xe7\xa2\xbc",
+    /* 인증번호, 인증 번호, 인증코드, 인증 코드 (Korean) */
+    "\xec\x9d\xb8\xec\xa6\x9d\xeb\xb2\x88\xed\x98\xb8",
+    "\xec\x9d\xb8\xec\xa6\x9d \xeb\xb2\x88\xed\x98\xb8",
+    "\xec\x9d\xb8\xec\xa6\x9d\xec\xbd\x94\xeb\x93\x9c",
+    "\xec\x9d\xb8\xec\xa6\x9d \xec\xbd\x94\xeb\x93\x9c",
+    /* קוד אימות (Hebrew), رمز التحقق, رمز التأكيد (Arabic) */
+    "\xd7\xa7\xd7\x95\xd7\x93 \xd7\x90\xd7\x99\xd7\x9e\xd7\x95\xd7\xaa",
+    "\xd8\xb1\xd9\x85\xd8\xb2 \xd8\xa7\xd9\x84\xd8\xaa\xd8\xad\xd9\x82\xd9\x82",
+    "\xd8\xb1\xd9\x85\xd8\xb2 \xd8\xa7\xd9\x84\xd8\xaa\xd8\xa3\xd9\x83\xd9\x8a\xd8\xaf",
+    /* รหัสยืนยัน (Thai), सत्यापन कोड (Hindi), (M|m)ã xác (nhận|thực) (Vietnamese) */
+    "\xe0\xb8\xa3\xe0\xb8\xab\xe0\xb8\xb1\xe0\xb8\xaa\xe0\xb8\xa2\xe0\xb8\xb7\xe0\xb8\x99"
+    "\xe0\xb8\xa2\xe0\xb8\xb1\xe0\xb8\x99",
+    "\xe0\xa4\xb8\xe0\xa4\xa4\xe0\xa5\x8d\xe0\xa4\xaf\xe0\xa4\xbe\xe0\xa4\xaa\xe0\xa4\xa8 "
+    "\xe0\xa4\x95\xe0\xa5\x8b\xe0\xa4\xa1",
+    "\xc3\xa3 x\xc3\xa1" "c nh\xe1\xba\xadn",
+    "\xc3\xa3 x\xc3\xa1" "c th\xe1\xbb\xb1" "c",
 };
 
 bool secret_name_like(const char *v, size_t len)

@@ -25,6 +25,9 @@ enum tok_kind { TOK_OBJ, TOK_ARR, TOK_STR, TOK_NUM, TOK_TRUE, TOK_FALSE, TOK_NUL
  * aria-label or placeholder that labels one (card_label_like()), noted while
  * the bytes are in cache: the walk reads them long after, when they are not. */
 #define TOK_F_CARD_NAME 64
+/* Set by the walk: a string or number it masked (its bytes may already be
+ * stars, which must not be read as a label). */
+#define TOK_F_MASKED 128
 
 /*
  * The object keys the rrweb walk reads, recognised once while tokenising so

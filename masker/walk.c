@@ -377,8 +377,10 @@ static int mask_whole(walk *w, uint32_t v, enum field_mask how)
     const json_tok *t = w->tape->tok;
     if (!v || !mark(w, v))
         return VEIL_OK;
-    if (t[v].kind == TOK_STR || t[v].kind == TOK_NUM)
+    if (t[v].kind == TOK_STR || t[v].kind == TOK_NUM) {
+        w->tape->tok[v].flags |= TOK_F_MASKED;
         return detect_mask_field(&w->scan, &t[v], how);
+    }
     int err = VEIL_OK;
     if (t[v].kind <= TOK_ARR)
         for (uint32_t k = v + 1; k < t[v].end && !err; k = tok_after(t, k))
@@ -1056,6 +1058,53 @@ static bool secret_named_field(const walk *w, const attr_reader *r)
            ((v = known_attr(w, r, A_PLACEHOLDER, &len)) && password_placeholder(v, len));
 }
 
+/* Whether tag token `tag` names a custom element (a name with a '-', as
+ * HTML requires of them: <app-password-input>, <sl-input>). */
+static bool custom_element(const walk *w, uint32_t tag)
+{
+    const json_tok *t = &w->tape->tok[tag];
+    return tag && t->kind == TOK_STR && memchr(w->scan.json + t->start, '-', t->len);
+}
+
+/* Whether a custom element's name ends in a form field's noun, so that
+ * the rest of it says which field: <app-password-input>, <app-cvv-field>,
+ * <p-password> (two parts); not <app-auth-page>, which holds a form. */
+static bool component_names_field(const char *tag, size_t n)
+{
+    static const char *const nouns[] = {"-input", "-field", "-textfield",
+                                        "-box",   "-entry", "-control"};
+    const char *dash = memchr(tag, '-', n);
+    if (dash && !memchr(dash + 1, '-', n - (size_t)(dash + 1 - tag)))
+        return true;
+    for (size_t k = 0; k < sizeof nouns / sizeof nouns[0]; k++) {
+        size_t len = strlen(nouns[k]);
+        if (n > len && !strncasecmp(tag + n - len, nouns[k], len))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * What names a component names the form field it wraps. Pages built of
+ * components (Angular's <app-password-input formcontrolname="password">,
+ * web components: <sl-input label="PIN">, <vaadin-password-field>) name
+ * the component, not the <input> inside it, which often has no name at
+ * all: the component's names and labels are read as a field's, with the
+ * `label` web components take and, when it ends in a field's noun, its tag.
+ */
+static uint8_t component_flags(walk *w, uint32_t tag, const attr_reader *r)
+{
+    const json_tok *t = w->tape->tok;
+    uint8_t f = own_label_flags(w, r) | (secret_named_field(w, r) ? NF_PASSWORD : 0);
+    uint32_t label = member(w, r->attrs, "label");
+    if (is_kind(w, label, TOK_STR))
+        f |= label_text_flags(w->scan.json + t[label].start, t[label].len);
+    const char *name = w->scan.json + t[tag].start;
+    if (component_names_field(name, t[tag].len))
+        f |= label_text_flags(name, t[tag].len);
+    return f;
+}
+
 /* A <meta> named like a secret (`name="csrf-token"`, `"api-key"`): its
  * content is one, in the snapshot and when a script changes it. */
 static bool secret_meta(const walk *w, uint32_t tag, const attr_reader *r)
@@ -1414,8 +1463,11 @@ static const added_node *added_entry(const walk *w, uint32_t node, uint32_t id)
 
 /* ---- labels ------------------------------------------------------------------- */
 
-/* Text of the subtree of node `node`, up to cap bytes (raw JSON bytes). */
-static size_t subtree_text(walk *w, uint32_t node, char *out, size_t cap, size_t at, int depth)
+/* Text of the subtree of node `node`, up to cap bytes (raw JSON bytes).
+ * Text the walk masked says nothing (its stars are no "***" hint): it is
+ * left out, and *masked (may be NULL) says some was there. */
+static size_t subtree_text(walk *w, uint32_t node, char *out, size_t cap, size_t at, int depth,
+                           bool *masked)
 {
     enum { N_TEXT, N_KIDS, N_COUNT };
     static const field_set fields = {
@@ -1423,7 +1475,10 @@ static size_t subtree_text(walk *w, uint32_t node, char *out, size_t cap, size_t
     uint32_t m[N_COUNT];
     members(w, node, &fields, N_COUNT, m);
     const json_tok *t = w->tape->tok;
-    if (is_kind(w, m[N_TEXT], TOK_STR)) {
+    if (is_kind(w, m[N_TEXT], TOK_STR) && (t[m[N_TEXT]].flags & TOK_F_MASKED)) {
+        if (masked)
+            *masked = true;
+    } else if (is_kind(w, m[N_TEXT], TOK_STR)) {
         size_t n = t[m[N_TEXT]].len < cap - at ? t[m[N_TEXT]].len : cap - at;
         memcpy(out + at, w->scan.json + t[m[N_TEXT]].start, n);
         at += n;
@@ -1432,13 +1487,13 @@ static size_t subtree_text(walk *w, uint32_t node, char *out, size_t cap, size_t
     }
     if (is_kind(w, m[N_KIDS], TOK_ARR) && depth < 8)
         for (uint32_t k = m[N_KIDS] + 1; k < t[m[N_KIDS]].end && at < cap; k = tok_after(t, k))
-            at = subtree_text(w, k, out, cap, at, depth + 1);
+            at = subtree_text(w, k, out, cap, at, depth + 1, masked);
     /* rrweb adds a subtree as one entry per node: its text is in the entries
      * under it, siblings last first */
     const added_node *e = w->n_added && depth < 8 ? added_entry(w, node, 0) : NULL;
     for (size_t k = w->n_added; e && e->has_id && k-- > 0 && at < cap;)
         if (w->added[k].parent == e->id)
-            at = subtree_text(w, w->added[k].node, out, cap, at, depth + 1);
+            at = subtree_text(w, w->added[k].node, out, cap, at, depth + 1, masked);
     return at;
 }
 
@@ -1450,7 +1505,7 @@ static uint8_t label_flags(walk *w, uint32_t label)
     uint32_t adds = adds_of_entry(w, label);
     if (adds)
         added_read(w, adds);
-    size_t n = subtree_text(w, label, text, sizeof text, 0, 0);
+    size_t n = subtree_text(w, label, text, sizeof text, 0, 0, NULL);
     return label_text_flags(text, n);
 }
 
@@ -1496,7 +1551,8 @@ static bool subtree_has_field(walk *w, uint32_t node, int depth, int *budget)
                 return true;
     const added_node *e = w->n_added ? added_entry(w, node, 0) : NULL;
     for (size_t k = 0; e && e->has_id && k < w->n_added; k++)
-        if (w->added[k].parent == e->id && subtree_has_field(w, w->added[k].node, depth + 1, budget))
+        if (w->added[k].parent == e->id &&
+            subtree_has_field(w, w->added[k].node, depth + 1, budget))
             return true;
     return false;
 }
@@ -1540,9 +1596,10 @@ static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *rea
         if ((*read = subtree_has_field(w, before->node, 0, &budget)))
             break; /* its text is that field's: <div>Code <input></div><div><input></div> */
         char text[LABEL_TEXT_MAX + 2];
-        size_t n = subtree_text(w, before->node, text, sizeof text, 0, 0);
-        if ((*read = !blank_text(text, n)))
-            return says | (n <= LABEL_TEXT_MAX + 1 ? label_text_flags(text, n) : 0);
+        bool masked = false;
+        size_t n = subtree_text(w, before->node, text, sizeof text, 0, 0, &masked);
+        if ((*read = masked || !blank_text(text, n)))
+            return says | (n <= LABEL_TEXT_MAX + 1 && !masked ? label_text_flags(text, n) : 0);
         next = before->id;
     }
     return says;
@@ -1581,6 +1638,8 @@ static uint8_t flags_from_before(walk *w, uint32_t node, uint8_t form)
         const char *text = w->scan.json + t[k].start;
         if (blank_text(text, t[k].len))
             continue;
+        if (t[k].flags & TOK_F_MASKED) /* what it said is gone: its stars are no hint */
+            return says;
         return t[k].len <= LABEL_TEXT_MAX ? label_text_flags(text, t[k].len) : says;
     }
     return says;
@@ -2019,7 +2078,9 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
         w->scan.findings->count[MASKER_SHAPE]++;
         flags |= NF_SENSITIVE;
     }
-    if (form_field(form) || (flags & NF_INPUT)) { /* a contenteditable box too */
+    if (!form_field(form) && VEIL_UNLIKELY(custom_element(w, m[N_TAG])))
+        flags |= component_flags(w, m[N_TAG], &r); /* <app-password-input> */
+    if (form_field(form) || (flags & NF_INPUT)) {  /* a contenteditable box too */
         if (*state & IN_CARD_LABEL)
             flags |= NF_CARD; /* inside <label>Card number ...</label> */
         if (*state & IN_SECRET_LABEL)

@@ -76,10 +76,19 @@ enum rr_key {
 };
 
 /* What a tag name is to the masker: a form field (its value is typed by the
- * visitor), a <label>, or a phrasing element a card's digits may be split
- * across (<span>4242</span><span>4242</span>...). Read by the tokenizer,
- * while the name's bytes are in cache. */
-enum form_tag { FORM_NONE, FORM_INPUT, FORM_TEXTAREA, FORM_SELECT, FORM_LABEL, FORM_INLINE };
+ * visitor), a <label>, a phrasing element a card's digits may be split
+ * across (<span>4242</span><span>4242</span>...), or a custom element
+ * (<card-digits>, <app-password-input>: phrasing too, until styled). Read
+ * by the tokenizer, while the name's bytes are in cache. */
+enum form_tag {
+    FORM_NONE,
+    FORM_INPUT,
+    FORM_TEXTAREA,
+    FORM_SELECT,
+    FORM_LABEL,
+    FORM_INLINE,
+    FORM_CUSTOM
+};
 
 /* What a tag name of n bytes at s names, without ASCII case (json.re). */
 uint8_t form_tag_named(const char *s, size_t n);
@@ -87,6 +96,13 @@ uint8_t form_tag_named(const char *s, size_t n);
 static inline bool form_field(uint8_t form)
 {
     return form == FORM_INPUT || form == FORM_TEXTAREA || form == FORM_SELECT;
+}
+
+/* Whether text runs on through the element: a <label>, a phrasing or a
+ * custom element (a card's digits split across them are joined). */
+static inline bool form_inline(uint8_t form)
+{
+    return form == FORM_LABEL || form == FORM_INLINE || form == FORM_CUSTOM;
 }
 
 /* v[0..len) is the lowercase word `want`, ignoring ASCII case. */

@@ -254,7 +254,7 @@ static inline __attribute__((always_inline)) uint8_t form_tag_of(const char *s, 
     if (flags & TOK_F_ESCAPED)
         return FORM_INPUT;
     if (n > 8) /* a custom element ("card-digits") is inline until styled */
-        return memchr(s, '-', n) ? FORM_INLINE : FORM_NONE;
+        return memchr(s, '-', n) ? FORM_CUSTOM : FORM_NONE;
     if (n == 0)
         return FORM_NONE;
     uint64_t word = 0, used = n == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n)) - 1;
@@ -267,7 +267,7 @@ static inline __attribute__((always_inline)) uint8_t form_tag_of(const char *s, 
         return TAG_FORMS[TAG_SLOT(word)].form;
     uint64_t dashes = word ^ 0x2d2d2d2d2d2d2d2du; /* a zero byte where word has a '-' */
     bool custom = (dashes - 0x0101010101010101u) & ~dashes & 0x8080808080808080u;
-    return custom ? FORM_INLINE : FORM_NONE;
+    return custom ? FORM_CUSTOM : FORM_NONE;
 }
 
 uint8_t form_tag_named(const char *s, size_t n)

@@ -1058,14 +1058,6 @@ static bool secret_named_field(const walk *w, const attr_reader *r)
            ((v = known_attr(w, r, A_PLACEHOLDER, &len)) && password_placeholder(v, len));
 }
 
-/* Whether tag token `tag` names a custom element (a name with a '-', as
- * HTML requires of them: <app-password-input>, <sl-input>). */
-static bool custom_element(const walk *w, uint32_t tag)
-{
-    const json_tok *t = &w->tape->tok[tag];
-    return tag && t->kind == TOK_STR && memchr(w->scan.json + t->start, '-', t->len);
-}
-
 /* Whether a custom element's name ends in a form field's noun, so that
  * the rest of it says which field: <app-password-input>, <app-cvv-field>,
  * <p-password> (two parts); not <app-auth-page>, which holds a form. */
@@ -1400,7 +1392,7 @@ static int chain_element(walk *w, uint32_t tag)
     if (!w->n_chain)
         return VEIL_OK;
     uint8_t form = tag_form(w, tag);
-    if (form == FORM_INLINE || form == FORM_LABEL)
+    if (form_inline(form))
         return VEIL_OK;
     return chain_flush(w);
 }
@@ -2078,7 +2070,7 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
         w->scan.findings->count[MASKER_SHAPE]++;
         flags |= NF_SENSITIVE;
     }
-    if (!form_field(form) && VEIL_UNLIKELY(custom_element(w, m[N_TAG])))
+    if (VEIL_UNLIKELY(form == FORM_CUSTOM))
         flags |= component_flags(w, m[N_TAG], &r); /* <app-password-input> */
     if (form_field(form) || (flags & NF_INPUT)) {  /* a contenteditable box too */
         if (*state & IN_CARD_LABEL)
@@ -3102,7 +3094,7 @@ static size_t texts_beside(const walk *w, uint32_t at, int step, text_part *part
         if (t[k].kind != TOK_STR)
             continue;
         uint8_t form = t[k].key == RR_KEY_TAG_NAME ? tag_form(w, k) : FORM_INLINE;
-        if (form != FORM_INLINE && form != FORM_LABEL)
+        if (!form_inline(form))
             break;
         if (t[k].key != RR_KEY_TEXT_CONTENT || comment_text(w, k))
             continue; /* a comment (React's <!-- --> between texts) shows nothing */

@@ -129,6 +129,18 @@ static void cards_in_text_are_masked(void **state)
                 "x\\n\\\"q\\\" **** **** **** ****\\ty \\u00e9 203.0.0.0 z");
 }
 
+/* A credential found before the digit the scan stood at (the scan looks
+ * back from a digit after a quote and '!'): the scan goes on past the
+ * digit; it once came back to it for ever in the dry run, which masks
+ * nothing (a hang the fuzzer found, on one console line). */
+static void a_finding_before_the_scan_still_moves_it_on(void **state)
+{
+    (void)state;
+    expect_text(NULL, "\\\"Setting the admin password to Winte0\\\"!2r24",
+                "\\\"Setting the admin password to ******\\\"!2r24");
+    expect_text(NULL, "my password is Kestrel9'!2 now", "my password is ********'!2 now");
+}
+
 static void ordinary_numbers_are_left_alone(void **state)
 {
     (void)state;
@@ -1025,6 +1037,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cards_in_text_are_masked),
         cmocka_unit_test(ordinary_numbers_are_left_alone),
+        cmocka_unit_test(a_finding_before_the_scan_still_moves_it_on),
         cmocka_unit_test(ip_literals_lose_their_last_octets),
         cmocka_unit_test(shorter_masks_are_applied_in_place),
         cmocka_unit_test(card_field_names),

@@ -391,10 +391,19 @@ static const char *const PRIVACY_ATTRIBUTES[] = {
     "data-private",      "data-hj-suppress", "data-sentry-block",        "data-sentry-mask",
     "data-clarity-mask", "data-dd-privacy",  "data-openreplay-obscured", "data-openreplay-hidden"};
 
+/* Widgets that draw a one-time code's characters as page text, one box
+ * each, beside an input the visitor never sees: input-otp (shadcn/ui's
+ * InputOTP and its ports) marks its container so. What is drawn there is
+ * the code: the container is masked as another recorder's marker is. */
+static const char *const DRAWN_CODE_ATTRIBUTES[] = {"data-input-otp-container"};
+
 bool privacy_attribute(const char *name, size_t len)
 {
     for (size_t k = 0; k < sizeof PRIVACY_ATTRIBUTES / sizeof PRIVACY_ATTRIBUTES[0]; k++)
         if (ascii_word_is(name, len, PRIVACY_ATTRIBUTES[k]))
+            return true;
+    for (size_t k = 0; k < sizeof DRAWN_CODE_ATTRIBUTES / sizeof DRAWN_CODE_ATTRIBUTES[0]; k++)
+        if (ascii_word_is(name, len, DRAWN_CODE_ATTRIBUTES[k]))
             return true;
     return false;
 }

@@ -768,15 +768,21 @@ static size_t dashed_ipv6_in_host(scan_ctx *c, const text_view *v, size_t i, int
  * IPv6 around the colon at i: the maximal run of hex digits, ':' and '.'
  * that is not part of a longer identifier (so CSS "a::before" is left
  * alone), without a leading label colon ("ip:2001:db8::1"). Returns the
- * normalized end offset, or 0 when there is none.
+ * normalized end offset, or 0 when there is none. Every colon of a run
+ * reads the same run: one that held no address sets *none_to to its end,
+ * and the run's later colons are not read again (a string of 4 MB of ':'
+ * would be read 4 million times).
  */
-static size_t try_ipv6(scan_ctx *c, const text_view *v, size_t i, int *err)
+static size_t try_ipv6(scan_ctx *c, const text_view *v, size_t i, size_t *none_to, int *err)
 {
+    if (i < *none_to)
+        return 0;
     size_t s = i, e = i;
     while (s > 0 && (is_hex(v->s[s - 1]) || v->s[s - 1] == ':' || v->s[s - 1] == '.'))
         s--;
     while (e < v->n && (is_hex(v->s[e]) || v->s[e] == ':' || v->s[e] == '.'))
         e++;
+    *none_to = e; /* unless it holds one: then the scan goes on past it */
     while (e > i + 1 && v->s[e - 1] == '.')
         e--;
     if (s > 0 && ident_char(v->s[s - 1]) && v->s[s - 1] != ':') /* "ipv6:2001:...": */
@@ -2723,13 +2729,16 @@ static bool url_has_capital(const text_view *v, size_t h)
  * of what it masked, or 0.
  */
 static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *tried,
-                            enum scan_mode mode, int *err)
+                            size_t *read_to, enum scan_mode mode, int *err)
 {
-    if (!url_has_capital(v, h))
+    if (h < *read_to) /* in a URL read already from an earlier "://" ("http://http://...") */
         return 0;
     size_t end = h;
     while (end < v->n && !url_end(v->s[end]))
         end++;
+    *read_to = end; /* unless a segment is found: then the scan goes on past it */
+    if (!url_has_capital(v, h))
+        return 0;
     for (size_t k = h; k < end; k++) { /* from each segment's start */
         masker_findings found = {0};
         size_t e = k;
@@ -2743,6 +2752,7 @@ static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *t
             continue;
         text_view head = *v; /* the host and path before it */
         head.n = k;
+        *read_to = k; /* what follows this segment was not read */
         if ((*err = scan_from(c, &head, h, mode)))
             return 0;
         return base64_mask(c, v, k, e, &found, err);
@@ -2758,12 +2768,12 @@ static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *t
  * of. At the '=' or ':' at i; returns the end of what it masked, or 0.
  */
 static size_t base64_after_sign(scan_ctx *c, const text_view *v, size_t i, size_t floor,
-                                size_t *tried, enum scan_mode mode, int *err)
+                                size_t *tried, size_t *url_read_to, enum scan_mode mode, int *err)
 {
     size_t k = i + 1, e;
     if (v->s[i] == ':') {
         if (k + 1 < v->n && v->s[k] == '/' && v->s[k + 1] == '/')
-            return base64_in_url(c, v, k + 2, tried, mode, err);
+            return base64_in_url(c, v, k + 2, tried, url_read_to, mode, err);
         if (i == 0 || v->s[i - 1] != '"') /* only "name":"value" */
             return 0;
         k += k < v->n && v->s[k] == ' ';
@@ -2780,7 +2790,9 @@ static size_t base64_after_sign(scan_ctx *c, const text_view *v, size_t i, size_
 /* The scan of v from offset i on. */
 static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode)
 {
-    size_t floor = i, base64_tried = 0;
+    /* where runs already read end, so that each is read once: a long one
+     * read again from each of its bytes would take the scan quadratic time */
+    size_t floor = i, base64_tried = 0, no_ipv6_to = 0, url_read_to = 0;
     int err = VEIL_OK;
     while (!err && (i = next_candidate(v, i)) < v->n) {
         uint8_t ch = v->s[i];
@@ -2798,10 +2810,10 @@ static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
             else if (ch == '=' && ((e = try_multipart_secret(c, v, i, mode, &err)) ||
                                    (e = try_markup_value(c, v, i, &err))))
                 next = e;
-            else if (ch == ':' && (e = try_ipv6(c, v, i, &err)))
+            else if (ch == ':' && (e = try_ipv6(c, v, i, &no_ipv6_to, &err)))
                 next = e;
-            else if (!c->in_base64 &&
-                     (e = base64_after_sign(c, v, i, floor, &base64_tried, mode, &err)))
+            else if (!c->in_base64 && (e = base64_after_sign(c, v, i, floor, &base64_tried,
+                                                             &url_read_to, mode, &err)))
                 next = e;
         } else if (ch == '>') {
             if ((e = try_xml_secret(c, v, i, &err)))

@@ -112,10 +112,14 @@ typedef struct {
     /* node ids of this batch's fields that aria-labelledby ties to a label
      * naming a card or a secret, and what it names (NF_CARD, NF_PASSWORD) */
     flagged_ids labelled;
-    /* the childNodes arrays the node being walked and its parent stand in,
-     * and the last one read for input boxes (see box_flags()) */
-    uint32_t siblings, parent_siblings, boxes_list;
-    uint8_t boxes_flags;
+    /* the childNodes arrays the node being walked and its parent stand in
+     * (see box_flags()) */
+    uint32_t siblings, parent_siblings;
+    /* boxes_among()'s last answer for each: a field's siblings (0) and its
+     * parent's (1), asked in turn for each field (one answer for both made a
+     * page of inputs, each in a wrapper, quadratic) */
+    uint32_t boxes_list[2];
+    uint8_t boxes_flags[2];
     /* the adds array of the mutation being walked (0: none), and the last
      * two parents whose added entries were read as boxes (boxes_added()) */
     uint32_t adds;
@@ -1926,17 +1930,17 @@ static uint8_t box_count_flags(const box_count *c)
  * too few digits to be found, and the first are recorded before the last
  * is typed.
  */
-static uint8_t boxes_among(walk *w, uint32_t list)
+static uint8_t boxes_among(walk *w, uint32_t list, int level)
 {
     const json_tok *t = w->tape->tok;
-    if (w->boxes_list == list)
-        return w->boxes_flags;
+    if (w->boxes_list[level] == list)
+        return w->boxes_flags[level];
     box_count c = {0};
     for (uint32_t k = list + 1; k < t[list].end; k = tok_after(t, k))
         box_count_add(&c, box_length(w, k, 0));
-    w->boxes_list = list;
-    w->boxes_flags = box_count_flags(&c);
-    return w->boxes_flags;
+    w->boxes_list[level] = list;
+    w->boxes_flags[level] = box_count_flags(&c);
+    return w->boxes_flags[level];
 }
 
 static uint8_t boxes_added(walk *w, uint32_t parent);
@@ -1949,9 +1953,9 @@ static uint8_t box_flags(walk *w, uint32_t node, uint32_t parent)
     unsigned n = box_length(w, node, 1);
     if (!(n == 1 || (n >= 3 && n <= 6)))
         return 0;
-    uint8_t f = w->siblings ? boxes_among(w, w->siblings) : 0;
+    uint8_t f = w->siblings ? boxes_among(w, w->siblings, 0) : 0;
     if (!f && w->parent_siblings)
-        f = boxes_among(w, w->parent_siblings);
+        f = boxes_among(w, w->parent_siblings, 1);
     else if (!f && w->adds) /* an entry of a mutation's adds, or a child of one */
         f = boxes_added(w, parent);
     return f;

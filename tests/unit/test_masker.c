@@ -141,6 +141,71 @@ static void a_finding_before_the_scan_still_moves_it_on(void **state)
     expect_text(NULL, "my password is Kestrel9'!2 now", "my password is ********'!2 now");
 }
 
+/* Masks `json` (malloc'd, n bytes, NUL after them) as one batch and checks
+ * nothing in it changed; frees it. */
+static void left_as_is(char *json, size_t n)
+{
+    masker_site *site = masker_site_new();
+    masker_session *s = masker_session_new(site, NULL);
+    char *copy = malloc(n + 1);
+    memcpy(copy, json, n + 1);
+    masker_result out;
+    veil_error err;
+    masker_findings f = {0};
+    assert_int_equal(masker_session_mask(s, copy, n, &out, &f, &err), 0);
+    assert_int_equal(out.len, n);
+    assert_memory_equal(out.data, json, n);
+    masker_session_free(s);
+    masker_site_free(site);
+    free(copy);
+    free(json);
+}
+
+/* One console line of `unit` repeated to about `bytes`. */
+static char *console_line_of(const char *unit, size_t bytes, size_t *n)
+{
+    static const char head[] = "[{\"type\":6,\"data\":{\"plugin\":\"rrweb/console@1\",\"payload\":"
+                               "{\"level\":\"log\",\"payload\":[\"";
+    static const char tail[] = "\"],\"trace\":[]}},\"timestamp\":1}]";
+    size_t u = strlen(unit), reps = bytes / u;
+    char *json = malloc(sizeof head + reps * u + sizeof tail);
+    char *p = json + sizeof head - 1;
+    memcpy(json, head, sizeof head - 1);
+    for (size_t k = 0; k < reps; k++, p += u)
+        memcpy(p, unit, u);
+    memcpy(p, tail, sizeof tail);
+    *n = (size_t)(p - json) + sizeof tail - 1;
+    return json;
+}
+
+/* Runs that every byte of them starts a reading of (each colon an IPv6
+ * address's, each "://" a URL's; each input a box of a number typed
+ * across, beside thousands of others) are read once: read again from each
+ * byte, 4 MB (a message ingest accepts) took minutes, or hours. The
+ * suite's time limit is what fails here. */
+static void long_runs_are_read_once(void **state)
+{
+    (void)state;
+    enum { BYTES = 4u << 20 };
+    static const char *const runs[] = {"::", "a:", "http://"};
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        size_t n;
+        char *json = console_line_of(runs[k], BYTES, &n);
+        left_as_is(json, n);
+    }
+    static const char box[] = "{\"type\":2,\"tagName\":\"div\",\"attributes\":{},\"id\":%u,"
+                              "\"childNodes\":[{\"type\":2,\"tagName\":\"input\",\"attributes\":"
+                              "{\"maxlength\":\"4\"},\"id\":%u,\"childNodes\":[]}]},";
+    size_t cap = BYTES + 4096, at = 0;
+    char *page = malloc(cap);
+    at += (size_t)snprintf(page, cap, "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,"
+                                      "\"childNodes\":[");
+    for (unsigned id = 2; at < BYTES; id += 2)
+        at += (size_t)snprintf(page + at, cap - at, box, id, id + 1);
+    at += (size_t)snprintf(page + at - 1, cap - at + 1, "]}},\"timestamp\":1}]") - 1;
+    left_as_is(page, at);
+}
+
 static void ordinary_numbers_are_left_alone(void **state)
 {
     (void)state;
@@ -1038,6 +1103,7 @@ int main(void)
         cmocka_unit_test(cards_in_text_are_masked),
         cmocka_unit_test(ordinary_numbers_are_left_alone),
         cmocka_unit_test(a_finding_before_the_scan_still_moves_it_on),
+        cmocka_unit_test(long_runs_are_read_once),
         cmocka_unit_test(ip_literals_lose_their_last_octets),
         cmocka_unit_test(shorter_masks_are_applied_in_place),
         cmocka_unit_test(card_field_names),

@@ -198,8 +198,9 @@ static void long_runs_are_read_once(void **state)
                               "{\"maxlength\":\"4\"},\"id\":%u,\"childNodes\":[]}]},";
     size_t cap = BYTES + 4096, at = 0;
     char *page = malloc(cap);
-    at += (size_t)snprintf(page, cap, "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,"
-                                      "\"childNodes\":[");
+    at += (size_t)snprintf(page, cap,
+                           "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,"
+                           "\"childNodes\":[");
     for (unsigned id = 2; at < BYTES; id += 2)
         at += (size_t)snprintf(page + at, cap - at, box, id, id + 1);
     at += (size_t)snprintf(page + at - 1, cap - at + 1, "]}},\"timestamp\":1}]") - 1;

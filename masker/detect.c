@@ -2340,6 +2340,172 @@ static size_t jwt_at(scan_ctx *c, const text_view *v, size_t s, int *err)
 }
 
 /*
+ * Keys and tokens that say what they are: the prefixes vendors put on their
+ * secret keys and tokens so that secret scanners find them, as each
+ * vendor's documentation of its key format gives them, and the least
+ * length of the random part after it. A site's dashboard that shows a key,
+ * a console line that logs one, a visitor who pastes one into a support
+ * chat: nothing else names them there. Keys made to be published are not
+ * on it (Stripe's pk_; Google's AIza browser keys, which a static map's
+ * image URL carries: masked, the map would vanish from the replay).
+ */
+enum token_body {
+    TOKEN_ANY,   /* letters, digits, '-', '_' and '.' */
+    TOKEN_HEX,   /* lowercase hex digits */
+    TOKEN_AWS_ID /* exactly `least` digits and capitals, then the word ends */
+};
+#define TOKEN(prefix, least, body)                                                                 \
+    {                                                                                              \
+        prefix, sizeof prefix - 1, least, body                                                     \
+    }
+static const struct {
+    const char *prefix;
+    uint8_t n;     /* its length */
+    uint8_t least; /* of the random part after it */
+    uint8_t body;  /* enum token_body */
+} VENDOR_TOKENS[] = {
+    TOKEN("sk_live_", 16, TOKEN_ANY),    /* Stripe */
+    TOKEN("sk_test_", 16, TOKEN_ANY),    /* Stripe */
+    TOKEN("rk_live_", 16, TOKEN_ANY),    /* Stripe, restricted */
+    TOKEN("rk_test_", 16, TOKEN_ANY),    /* Stripe, restricted */
+    TOKEN("whsec_", 24, TOKEN_ANY),      /* Stripe webhook signing */
+    TOKEN("ghp_", 30, TOKEN_ANY),        /* GitHub */
+    TOKEN("gho_", 30, TOKEN_ANY),        /* GitHub OAuth */
+    TOKEN("ghu_", 30, TOKEN_ANY),        /* GitHub app user */
+    TOKEN("ghs_", 30, TOKEN_ANY),        /* GitHub app server */
+    TOKEN("ghr_", 30, TOKEN_ANY),        /* GitHub refresh */
+    TOKEN("github_pat_", 40, TOKEN_ANY), /* GitHub fine-grained */
+    TOKEN("glpat-", 20, TOKEN_ANY),      /* GitLab */
+    TOKEN("gldt-", 20, TOKEN_ANY),       /* GitLab deploy */
+    TOKEN("glrt-", 20, TOKEN_ANY),       /* GitLab runner */
+    TOKEN("xoxb-", 20, TOKEN_ANY),       /* Slack bot */
+    TOKEN("xoxp-", 20, TOKEN_ANY),       /* Slack user */
+    TOKEN("xoxa-", 20, TOKEN_ANY),       /* Slack app */
+    TOKEN("xoxr-", 20, TOKEN_ANY),       /* Slack refresh */
+    TOKEN("xoxs-", 20, TOKEN_ANY),       /* Slack session */
+    TOKEN("xoxe-", 20, TOKEN_ANY),       /* Slack rotating */
+    TOKEN("xapp-", 20, TOKEN_ANY),       /* Slack app-level */
+    TOKEN("AKIA", 16, TOKEN_AWS_ID),     /* AWS access key id */
+    TOKEN("ASIA", 16, TOKEN_AWS_ID),     /* AWS temporary key id */
+    TOKEN("ya29.", 20, TOKEN_ANY),       /* Google OAuth access */
+    TOKEN("npm_", 30, TOKEN_ANY),        /* npm */
+    TOKEN("pypi-", 50, TOKEN_ANY),       /* PyPI */
+    TOKEN("SG.", 40, TOKEN_ANY),         /* SendGrid */
+    TOKEN("sq0atp-", 20, TOKEN_ANY),     /* Square */
+    TOKEN("sq0csp-", 20, TOKEN_ANY),     /* Square */
+    TOKEN("EAAA", 40, TOKEN_ANY),        /* Square production */
+    TOKEN("shpat_", 32, TOKEN_HEX),      /* Shopify admin */
+    TOKEN("shpca_", 32, TOKEN_HEX),      /* Shopify custom app */
+    TOKEN("shppa_", 32, TOKEN_HEX),      /* Shopify private app */
+    TOKEN("shpss_", 32, TOKEN_HEX),      /* Shopify shared secret */
+    TOKEN("sk-proj-", 20, TOKEN_ANY),    /* OpenAI project */
+    TOKEN("sk-svcacct-", 20, TOKEN_ANY), /* OpenAI service account */
+    TOKEN("sk-admin-", 20, TOKEN_ANY),   /* OpenAI admin */
+    TOKEN("sk-ant-", 20, TOKEN_ANY),     /* Anthropic */
+    TOKEN("sk-", 32, TOKEN_ANY),         /* OpenAI, older */
+    TOKEN("hf_", 30, TOKEN_ANY),         /* Hugging Face */
+    TOKEN("dop_v1_", 64, TOKEN_HEX),     /* DigitalOcean */
+    TOKEN("doo_v1_", 64, TOKEN_HEX),     /* DigitalOcean OAuth */
+    TOKEN("dor_v1_", 64, TOKEN_HEX),     /* DigitalOcean refresh */
+    TOKEN("key-", 32, TOKEN_HEX),        /* Mailgun */
+    TOKEN("PMAK-", 40, TOKEN_ANY),       /* Postman */
+    TOKEN("ATATT", 40, TOKEN_ANY),       /* Atlassian */
+    TOKEN("dp.pt.", 40, TOKEN_ANY),      /* Doppler personal */
+    TOKEN("dp.st.", 40, TOKEN_ANY),      /* Doppler service */
+};
+#undef TOKEN
+
+/* The end of the random part of a vendor's token whose prefix of n bytes
+ * starts at s, or 0 when it is too short (or not what that vendor writes). */
+static size_t vendor_token_end(const text_view *v, size_t s, size_t n, uint8_t least, uint8_t body)
+{
+    size_t e = s + n;
+    if (body == TOKEN_AWS_ID) {
+        while (e < v->n && e - s - n < least &&
+               (is_digit(v->s[e]) || (v->s[e] >= 'A' && v->s[e] <= 'Z')))
+            e++;
+        return e - s - n == least && (e == v->n || !base64url_char(v->s[e])) ? e : 0;
+    }
+    while (e < v->n && (body == TOKEN_HEX ? is_digit(v->s[e]) || (v->s[e] >= 'a' && v->s[e] <= 'f')
+                                          : base64url_char(v->s[e]) || v->s[e] == '.'))
+        e++;
+    while (e > s + n && v->s[e - 1] == '.') /* a sentence's full stop */
+        e--;
+    return e - s - n >= least ? e : 0;
+}
+
+/* Whether a prefix of VENDOR_TOKENS starts with ch. */
+static bool vendor_first_byte(uint8_t ch)
+{
+    switch (ch) {
+    case 'A':
+    case 'E':
+    case 'P':
+    case 'S':
+    case 'd':
+    case 'g':
+    case 'h':
+    case 'k':
+    case 'n':
+    case 'p':
+    case 'r':
+    case 's':
+    case 'w':
+    case 'x':
+    case 'y':
+        return true;
+    }
+    return false;
+}
+
+/* A character of a token, or of a dotted one. */
+static bool token_char(uint8_t ch)
+{
+    return base64url_char(ch) || ch == '.';
+}
+
+enum { VENDOR_TOKEN_LEAST = 20 }; /* no prefix and random part is shorter */
+
+/*
+ * A vendor's key or token (VENDOR_TOKENS) at the word at s, or at the
+ * dotted word it ends ("SG.ngeV...", "ya29.a0Af..."), the digit at i in it:
+ * its random part is masked, its prefix kept (it says what leaked, not the
+ * key). Returns its end, or 0. Most words with a digit are short ("h1",
+ * "2018"): those are let go first.
+ */
+static size_t vendor_token_at(scan_ctx *c, const text_view *v, size_t s, size_t i, int *err)
+{
+    size_t w = s, end = i;
+    bool dotted = s >= 2 && v->s[s - 1] == '.';
+    if (!dotted && !vendor_first_byte(v->s[s])) /* "2018", "10px", "h1" */
+        return 0;
+    while (end < v->n && token_char(v->s[end]))
+        end++;
+    while (dotted && w > 0 && s - w < 128 && v->s[w - 1] == '.' && w >= 2 &&
+           token_char(v->s[w - 2]))
+        for (w--; w > 0 && s - w < 128 && base64url_char(v->s[w - 1]);)
+            w--;
+    if (end - w < VENDOR_TOKEN_LEAST || (w > 0 && token_char(v->s[w - 1])))
+        return 0;
+    for (size_t at = w;; at = s) {
+        for (size_t k = 0;
+             vendor_first_byte(v->s[at]) && k < sizeof VENDOR_TOKENS / sizeof VENDOR_TOKENS[0];
+             k++) {
+            const char *prefix = VENDOR_TOKENS[k].prefix;
+            size_t n = VENDOR_TOKENS[k].n, e;
+            if (v->s[at] != (uint8_t)prefix[0] || at + n > v->n || memcmp(v->s + at, prefix, n) ||
+                !(e = vendor_token_end(v, at, n, VENDOR_TOKENS[k].least, VENDOR_TOKENS[k].body)))
+                continue;
+            count(c, MASKER_SECRET);
+            *err = mask_chars(c, v, at + n, e, "");
+            return e;
+        }
+        if (at == s)
+            return 0;
+    }
+}
+
+/*
  * A credential after an auth scheme, whatever names it ("Token tk_51Hq2",
  * "Bearer at9f8e7d"): the word at s, when "Bearer ", "Basic ", "Token " or
  * "Digest " comes right before it. Returns its end, or 0.
@@ -2496,6 +2662,9 @@ static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const
         return 0; /* a longer word: neither */
     if (i - s >= 3 && v->s[s] == 'e' && v->s[s + 1] == 'y' && v->s[s + 2] == 'J')
         return jwt_at(c, v, s, err);
+    size_t e = vendor_token_at(c, v, s, i, err); /* "sk_live_51Hq...", "ghp_16C7..." */
+    if (e)
+        return e;
     /* nearly every other digit has no scheme's last letter and a space before
      * its word ("Bearer", "Basic", "Token", "Digest") */
     size_t w = s > 0 && is_quote(v->s[s - 1]) ? s - 1 : s; /* a value told in quotes */
@@ -2691,8 +2860,9 @@ static bool url_end(uint8_t ch)
     return ch <= ' ' || ch == '"' || ch == '\'' || ch == '<' || ch == '>';
 }
 
-/* Whether a capital letter comes before the end of the URL at h. */
-static bool url_has_capital(const text_view *v, size_t h)
+/* Whether a capital letter comes before the end of the URL at h; when
+ * none does, *end is where it ends. */
+static bool url_has_capital(const text_view *v, size_t h, size_t *end)
 {
     size_t k = h;
 #if defined(__SSE2__)
@@ -2709,8 +2879,12 @@ static bool url_has_capital(const text_view *v, size_t h)
             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, apos)),
                          _mm_or_si128(_mm_cmpeq_epi8(b, lt), _mm_cmpeq_epi8(b, gt))));
         unsigned stop = (unsigned)_mm_movemask_epi8(ends);
-        if (stop)
-            return upper & ((stop & -stop) - 1);
+        if (stop && (upper & ((stop & -stop) - 1)))
+            return true;
+        if (stop) {
+            *end = k + (size_t)__builtin_ctz(stop);
+            return false;
+        }
         if (upper)
             return true;
     }
@@ -2718,6 +2892,7 @@ static bool url_has_capital(const text_view *v, size_t h)
     for (; k < v->n && !url_end(v->s[k]); k++)
         if (v->s[k] >= 'A' && v->s[k] <= 'Z')
             return true;
+    *end = k;
     return false;
 }
 
@@ -2734,11 +2909,13 @@ static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *t
     if (h < *read_to) /* in a URL read already from an earlier "://" ("http://http://...") */
         return 0;
     size_t end = h;
+    if (!url_has_capital(v, h, &end)) {
+        *read_to = end;
+        return 0;
+    }
     while (end < v->n && !url_end(v->s[end]))
         end++;
     *read_to = end; /* unless a segment is found: then the scan goes on past it */
-    if (!url_has_capital(v, h))
-        return 0;
     for (size_t k = h; k < end; k++) { /* from each segment's start */
         masker_findings found = {0};
         size_t e = k;

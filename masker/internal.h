@@ -550,7 +550,7 @@ typedef struct {
 
 enum { MASKER_LABEL_TARGETS = 64, MASKER_FIELD_IDS = 256, MASKER_DOM_ID_MAX = 64 };
 
-enum { SECRET_FIELDS_KEPT = 8 };
+enum { SECRET_FIELDS_KEPT = 8, SENSITIVE_URLS_KEPT = 64 };
 
 struct masker_session {
     const masker_site *site;
@@ -569,6 +569,11 @@ struct masker_session {
      * note_replaced()) */
     uint32_t secret_fields[SECRET_FIELDS_KEPT];
     uint8_t next_secret_field;
+    /* hashes of the last picture URLs (src, srcset) sensitive elements kept,
+     * ring order: rrweb 2.x ships what such a URL shows (an uploaded ID's
+     * blob: preview) as an asset event of its own (walk.c's asset()) */
+    uint64_t sensitive_urls[SENSITIVE_URLS_KEPT];
+    uint8_t next_sensitive_url;
     card_echoes echoes;
     /* per-batch scratch, kept to avoid reallocating */
     json_tape tape;

@@ -964,6 +964,39 @@ static int mask_state(walk *w, uint32_t v)
 /* Everything a sensitive element carries beside its value: title, alt,
  * aria-*, placeholder, data-*, a link's target, a picture held in its src,
  * a box's checked state and the rest of what is not structural. */
+/* A hash of the URL in string v (decoded: "blob:https:\/\/..." is the
+ * URL "blob:https://..."); 0 when it cannot be read. */
+static uint64_t url_hash(walk *w, uint32_t v)
+{
+    text_view view;
+    if (text_view_of(w->scan.scratch, w->scan.json, &w->tape->tok[v], &view))
+        return 0;
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+    for (size_t k = 0; k < view.n; k++)
+        h = (h ^ view.s[k]) * 0x100000001b3u;
+    text_view_done(w->scan.scratch, &view);
+    return h | 1; /* never 0, an empty slot */
+}
+
+static bool sensitive_url(walk *w, uint32_t v)
+{
+    uint64_t h = url_hash(w, v);
+    for (size_t k = 0; h && k < SENSITIVE_URLS_KEPT; k++)
+        if (w->s->sensitive_urls[k] == h)
+            return true;
+    return false;
+}
+
+/* Notes the picture URL of a sensitive element's src, what rrweb captures
+ * as an asset. */
+static void note_sensitive_url(walk *w, uint32_t v)
+{
+    uint64_t h = url_hash(w, v);
+    if (!h || sensitive_url(w, v))
+        return;
+    w->s->sensitive_urls[w->s->next_sensitive_url++ % SENSITIVE_URLS_KEPT] = h;
+}
+
 static int mask_descriptive_attributes(walk *w, uint32_t attrs)
 {
     const json_tok *t = w->tape->tok;
@@ -979,6 +1012,8 @@ static int mask_descriptive_attributes(walk *w, uint32_t attrs)
         else if ((!structural_attribute(name, n) && !fragment_link(w, &t[i], name, n)) ||
                  inline_picture(w, &t[i], name, n))
             err = mask_whole(w, i, MASK_VALUE);
+        else if (ascii_word_is(name, n, "src") && t[i].kind == TOK_STR)
+            note_sensitive_url(w, i); /* it stays: what it shows may come as an asset */
     }
     return err;
 }
@@ -2773,6 +2808,39 @@ static int mask_unread_event(walk *w, uint32_t ev)
     return err;
 }
 
+/*
+ * An asset event (rrweb 2.x's captureAssets): what a URL a page shows
+ * holds, sent once beside the nodes that show it ({"url": "blob:...",
+ * "payload": {"rr_type": "Blob", "data": [{"base64": ...}]}}). A
+ * sensitive element's picture (an uploaded ID, a cheque's scan) is masked
+ * there as its text is in the page; other assets are read by pattern.
+ */
+/* Masks what an asset's payload holds but the names of its shape (rrweb's
+ * "rr_type" and the MIME "type"): the replay still reads a picture, and it
+ * draws nothing. */
+static int mask_asset(walk *w, uint32_t v, int depth)
+{
+    const json_tok *t = w->tape->tok;
+    if (!v || t[v].kind > TOK_ARR || depth > 8) /* a string or a number, or too deep */
+        return mask_whole(w, v, MASK_VALUE);
+    int err = VEIL_OK;
+    for (uint32_t k = v + 1; k < t[v].end && !err; k = tok_after(t, k)) {
+        bool shape = t[v].kind == TOK_OBJ && t[k].kind == TOK_STR &&
+                     (key_is(w, &t[k], "rr_type", 7) || key_is(w, &t[k], "type", 4));
+        if (!shape)
+            err = mask_asset(w, k, depth + 1);
+    }
+    return err;
+}
+
+static int asset(walk *w, uint32_t data)
+{
+    uint32_t url = member(w, data, "url");
+    if (!is_kind(w, url, TOK_STR) || !sensitive_url(w, url))
+        return VEIL_OK;
+    return mask_asset(w, member(w, data, "payload"), 0);
+}
+
 static int walk_event(walk *w, uint32_t ev)
 {
     enum { E_TYPE, E_DATA, E_EVENTS, E_TIMESTAMP, E_COUNT };
@@ -2836,6 +2904,8 @@ static int walk_event(walk *w, uint32_t ev)
     uint32_t d[4];
     members(w, data, &meta, 4, d);
     switch (type) {
+    case 7: /* Asset: the bytes behind a URL; a sensitive element's are masked */
+        return asset(w, data);
     case 4: /* Meta: a new page, maybe another page policy */
         navigate(w, d[0]);
         return VEIL_OK;

@@ -2464,7 +2464,7 @@ static bool token_char(uint8_t ch)
     return base64url_char(ch) || ch == '.';
 }
 
-enum { VENDOR_TOKEN_LEAST = 20 }; /* no prefix and random part is shorter */
+enum { VENDOR_TOKEN_LEAST = 20 }; /* no vendor's token, prefix and all, is shorter */
 
 /*
  * A vendor's key or token (VENDOR_TOKENS) at the word at s, or at the

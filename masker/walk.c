@@ -961,9 +961,6 @@ static int mask_state(walk *w, uint32_t v)
     return mark(w, v) ? detect_mask_to_null(&w->scan, &w->tape->tok[v]) : VEIL_OK;
 }
 
-/* Everything a sensitive element carries beside its value: title, alt,
- * aria-*, placeholder, data-*, a link's target, a picture held in its src,
- * a box's checked state and the rest of what is not structural. */
 /* A hash of the URL in string v (decoded: "blob:https:\/\/..." is the
  * URL "blob:https://..."); 0 when it cannot be read. */
 static uint64_t url_hash(walk *w, uint32_t v)
@@ -997,6 +994,9 @@ static void note_sensitive_url(walk *w, uint32_t v)
     w->s->sensitive_urls[w->s->next_sensitive_url++ % SENSITIVE_URLS_KEPT] = h;
 }
 
+/* Everything a sensitive element carries beside its value: title, alt,
+ * aria-*, placeholder, data-*, a link's target, a picture held in its src,
+ * a box's checked state and the rest of what is not structural. */
 static int mask_descriptive_attributes(walk *w, uint32_t attrs)
 {
     const json_tok *t = w->tape->tok;
@@ -2808,20 +2808,13 @@ static int mask_unread_event(walk *w, uint32_t ev)
     return err;
 }
 
-/*
- * An asset event (rrweb 2.x's captureAssets): what a URL a page shows
- * holds, sent once beside the nodes that show it ({"url": "blob:...",
- * "payload": {"rr_type": "Blob", "data": [{"base64": ...}]}}). A
- * sensitive element's picture (an uploaded ID, a cheque's scan) is masked
- * there as its text is in the page; other assets are read by pattern.
- */
 /* Masks what an asset's payload holds but the names of its shape (rrweb's
  * "rr_type" and the MIME "type"): the replay still reads a picture, and it
  * draws nothing. */
 static int mask_asset(walk *w, uint32_t v, int depth)
 {
     const json_tok *t = w->tape->tok;
-    if (!v || t[v].kind > TOK_ARR || depth > 8) /* a string or a number, or too deep */
+    if (!v || t[v].kind > TOK_ARR || depth > 8) /* not an object or an array, or too deep */
         return mask_whole(w, v, MASK_VALUE);
     int err = VEIL_OK;
     for (uint32_t k = v + 1; k < t[v].end && !err; k = tok_after(t, k)) {
@@ -2833,6 +2826,13 @@ static int mask_asset(walk *w, uint32_t v, int depth)
     return err;
 }
 
+/*
+ * An asset event (rrweb 2.x's captureAssets): what a URL a page shows
+ * holds, sent once beside the nodes that show it ({"url": "blob:...",
+ * "payload": {"rr_type": "Blob", "data": [{"base64": ...}]}}). A
+ * sensitive element's picture (an uploaded ID, a cheque's scan) is masked
+ * there as its text is in the page; other assets are read by pattern.
+ */
 static int asset(walk *w, uint32_t data)
 {
     uint32_t url = member(w, data, "url");

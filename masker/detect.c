@@ -2435,7 +2435,7 @@ static size_t vendor_token_end(const text_view *v, size_t s, size_t n, uint8_t l
 }
 
 /* Whether a prefix of VENDOR_TOKENS starts with ch. */
-static bool vendor_first_byte(uint8_t ch)
+static inline bool vendor_first_byte(uint8_t ch)
 {
     switch (ch) {
     case 'A':
@@ -2473,7 +2473,8 @@ enum { VENDOR_TOKEN_LEAST = 20 }; /* no vendor's token, prefix and all, is short
  * key). Returns its end, or 0. Most words with a digit are short ("h1",
  * "2018"): those are let go first.
  */
-static size_t vendor_token_at(scan_ctx *c, const text_view *v, size_t s, size_t i, int *err)
+static __attribute__((noinline)) size_t vendor_token_at(scan_ctx *c, const text_view *v, size_t s,
+                                                        size_t i, int *err)
 {
     size_t w = s, end = i;
     bool dotted = s >= 2 && v->s[s - 1] == '.';
@@ -2662,8 +2663,9 @@ static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const
         return 0; /* a longer word: neither */
     if (i - s >= 3 && v->s[s] == 'e' && v->s[s + 1] == 'y' && v->s[s + 2] == 'J')
         return jwt_at(c, v, s, err);
-    size_t e = vendor_token_at(c, v, s, i, err); /* "sk_live_51Hq...", "ghp_16C7..." */
-    if (e)
+    size_t e; /* "sk_live_51Hq...", "ghp_16C7...", "SG.ngeV...": most words fail the first test */
+    if ((vendor_first_byte(v->s[s]) || (s >= 2 && v->s[s - 1] == '.')) &&
+        (e = vendor_token_at(c, v, s, i, err)))
         return e;
     /* nearly every other digit has no scheme's last letter and a space before
      * its word ("Bearer", "Basic", "Token", "Digest") */

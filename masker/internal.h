@@ -571,7 +571,7 @@ struct masker_session {
     uint8_t next_secret_field;
     /* hashes of the last picture URLs (src, srcset) sensitive elements kept,
      * ring order: rrweb 2.x ships what such a URL shows (an uploaded ID's
-     * blob: preview) as an asset event of its own (walk.c's asset()) */
+     * blob: preview) as an asset event of its own (sensitive_url_add()) */
     uint64_t sensitive_urls[SENSITIVE_URLS_KEPT];
     uint8_t next_sensitive_url;
     card_echoes echoes;
@@ -590,6 +590,10 @@ void label_target_add(masker_session *s, const char *dom_id, size_t len, uint8_t
 uint8_t label_target_flags(const masker_session *s, const char *dom_id, size_t len);
 void field_id_add(masker_session *s, const char *dom_id, size_t len, uint32_t node);
 bool field_id_find(const masker_session *s, const char *dom_id, size_t len, uint32_t *node);
+/* The last SENSITIVE_URLS_KEPT picture URLs sensitive elements showed
+ * (decoded bytes; kept as hashes). */
+void sensitive_url_add(masker_session *s, const void *url, size_t len);
+bool sensitive_url_known(const masker_session *s, const void *url, size_t len);
 
 /* Applies field masks and typed-value scans that depend on rrweb meaning. */
 int walk_batch(masker_session *s, char *json, masker_findings *findings) VEIL_MUST_CHECK;

@@ -148,11 +148,12 @@ uint8_t label_target_flags(const masker_session *s, const char *dom_id, size_t l
     return i < s->n_label_targets ? s->label_target_flags[i] : 0;
 }
 
-static uint64_t dom_id_hash(const char *id, size_t len)
+static uint64_t bytes_hash(const void *bytes, size_t len)
 {
+    const uint8_t *b = bytes;
     uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
     for (size_t i = 0; i < len; i++)
-        h = (h ^ (uint8_t)id[i]) * 0x100000001b3u;
+        h = (h ^ b[i]) * 0x100000001b3u;
     return h;
 }
 
@@ -160,7 +161,7 @@ void field_id_add(masker_session *s, const char *dom_id, size_t len, uint32_t no
 {
     if (!s->field_ids && !(s->field_ids = calloc(MASKER_FIELD_IDS, sizeof *s->field_ids)))
         return;
-    uint64_t h = dom_id_hash(dom_id, len);
+    uint64_t h = bytes_hash(dom_id, len);
     for (size_t k = 0; k < MASKER_FIELD_IDS; k++) {
         field_id *f = &s->field_ids[(h + k) % MASKER_FIELD_IDS];
         if (!f->node || f->dom_id_hash == h) {
@@ -170,11 +171,26 @@ void field_id_add(masker_session *s, const char *dom_id, size_t len, uint32_t no
     }
 }
 
+bool sensitive_url_known(const masker_session *s, const void *url, size_t len)
+{
+    uint64_t h = bytes_hash(url, len) | 1; /* 0: an empty slot */
+    for (size_t k = 0; k < SENSITIVE_URLS_KEPT; k++)
+        if (s->sensitive_urls[k] == h)
+            return true;
+    return false;
+}
+
+void sensitive_url_add(masker_session *s, const void *url, size_t len)
+{
+    if (!sensitive_url_known(s, url, len))
+        s->sensitive_urls[s->next_sensitive_url++ % SENSITIVE_URLS_KEPT] = bytes_hash(url, len) | 1;
+}
+
 bool field_id_find(const masker_session *s, const char *dom_id, size_t len, uint32_t *node)
 {
     if (!s->field_ids)
         return false;
-    uint64_t h = dom_id_hash(dom_id, len);
+    uint64_t h = bytes_hash(dom_id, len);
     for (size_t k = 0; k < MASKER_FIELD_IDS; k++) {
         const field_id *f = &s->field_ids[(h + k) % MASKER_FIELD_IDS];
         if (!f->node)

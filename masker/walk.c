@@ -961,37 +961,19 @@ static int mask_state(walk *w, uint32_t v)
     return mark(w, v) ? detect_mask_to_null(&w->scan, &w->tape->tok[v]) : VEIL_OK;
 }
 
-/* A hash of the URL in string v (decoded: "blob:https:\/\/..." is the
- * URL "blob:https://..."); 0 when it cannot be read. */
-static uint64_t url_hash(walk *w, uint32_t v)
+/* Whether string v, read decoded ("blob:https:\/\/..." is the URL
+ * "blob:https://..."), is a picture URL a sensitive element showed; with
+ * `note`, it is one from now on. A URL that cannot be decoded is none. */
+static bool sensitive_url(walk *w, uint32_t v, bool note)
 {
-    text_view view;
-    if (text_view_of(w->scan.scratch, w->scan.json, &w->tape->tok[v], &view))
-        return 0;
-    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
-    for (size_t k = 0; k < view.n; k++)
-        h = (h ^ view.s[k]) * 0x100000001b3u;
-    text_view_done(w->scan.scratch, &view);
-    return h | 1; /* never 0, an empty slot */
-}
-
-static bool sensitive_url(walk *w, uint32_t v)
-{
-    uint64_t h = url_hash(w, v);
-    for (size_t k = 0; h && k < SENSITIVE_URLS_KEPT; k++)
-        if (w->s->sensitive_urls[k] == h)
-            return true;
-    return false;
-}
-
-/* Notes the picture URL of a sensitive element's src, what rrweb captures
- * as an asset. */
-static void note_sensitive_url(walk *w, uint32_t v)
-{
-    uint64_t h = url_hash(w, v);
-    if (!h || sensitive_url(w, v))
-        return;
-    w->s->sensitive_urls[w->s->next_sensitive_url++ % SENSITIVE_URLS_KEPT] = h;
+    text_view url;
+    if (text_view_of(w->scan.scratch, w->scan.json, &w->tape->tok[v], &url))
+        return false;
+    bool known = sensitive_url_known(w->s, url.s, url.n);
+    if (note && !known)
+        sensitive_url_add(w->s, url.s, url.n);
+    text_view_done(w->scan.scratch, &url);
+    return known;
 }
 
 /* Everything a sensitive element carries beside its value: title, alt,
@@ -1013,7 +995,7 @@ static int mask_descriptive_attributes(walk *w, uint32_t attrs)
                  inline_picture(w, &t[i], name, n))
             err = mask_whole(w, i, MASK_VALUE);
         else if (ascii_word_is(name, n, "src") && t[i].kind == TOK_STR)
-            note_sensitive_url(w, i); /* it stays: what it shows may come as an asset */
+            sensitive_url(w, i, true); /* it stays: what it shows may come as an asset */
     }
     return err;
 }
@@ -2836,7 +2818,7 @@ static int mask_asset(walk *w, uint32_t v, int depth)
 static int asset(walk *w, uint32_t data)
 {
     uint32_t url = member(w, data, "url");
-    if (!is_kind(w, url, TOK_STR) || !sensitive_url(w, url))
+    if (!is_kind(w, url, TOK_STR) || !sensitive_url(w, url, false))
         return VEIL_OK;
     return mask_asset(w, member(w, data, "payload"), 0);
 }

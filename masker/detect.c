@@ -1476,6 +1476,8 @@ static size_t header_value(const text_view *v, size_t k, size_t *start)
     /* and the symbols passwords hold ("Tr0ub4dor&3", "s3cr3t!x") */
     while (e < v->n && (credential_char(v->s[e]) || password_symbol(v->s[e])))
         digit |= is_digit(v->s[e++]);
+    if (e > k && v->s[e - 1] == '.' && (e == v->n || v->s[e] == ' ' || v->s[e] == '\n'))
+        e--; /* the sentence's full stop: "my PIN is 4471x9. Thanks" */
     *start = k;
     return e - k >= 6 && digit ? e : 0;
 }
@@ -2645,6 +2647,209 @@ static size_t told_word_start(const text_view *v, size_t s)
     return plus >= 6 && ends_telling(v, plus) ? plus : 0;
 }
 
+/* ---- credentials told in other languages ---------------------------------- */
+
+/* Whether the 3 bytes at k (k + 3 <= v->n) are one of the 3-byte UTF-8
+ * characters in `chars` (a string of them). */
+static bool char3_at(const text_view *v, size_t k, const char *chars)
+{
+    if (v->s[k + 2] < 0x80) /* ASCII: nearly every byte */
+        return false;
+    for (const char *c = chars; *c; c += 3)
+        if (v->s[k] == (uint8_t)c[0] && v->s[k + 1] == (uint8_t)c[1] &&
+            v->s[k + 2] == (uint8_t)c[2])
+            return true;
+    return false;
+}
+
+/* The particles and marks of Chinese, Japanese and Korean that tell what
+ * follows them (是, 为, 為, は, 는, 은: "is"), and the punctuation that ends a
+ * label there (、。，！？；：and the full-width colon, which also tells). */
+#define CJK_TELLING "\xe6\x98\xaf\xe4\xb8\xba\xe7\x82\xba\xe3\x81\xaf\xeb\x8a\x94\xec\x9d\x80"
+#define CJK_PUNCTUATION                                                                            \
+    "\xe3\x80\x81\xe3\x80\x82\xef\xbc\x8c\xef\xbc\x81\xef\xbc\x9f\xef\xbc\x9b\xef\xbc\x9a"
+#define FULL_WIDTH_COLON "\xef\xbc\x9a"
+/* What may open a value after its label: 「, （, 【 and the dashes — and – */
+#define CJK_OPENING "\xe3\x80\x8c\xef\xbc\x88\xe3\x80\x90"
+#define DASHES      "\xe2\x80\x94\xe2\x80\x93"
+
+/* The start of the word that ends at k after a blank when it tells what
+ * follows it (telling_word()), or 0. */
+static size_t telling_word_before(const text_view *v, size_t k)
+{
+    size_t w = k;
+    while (w > 0 && k - w < 8 && v->s[w - 1] != ' ')
+        w--;
+    return w > 0 && w < k && v->s[w - 1] == ' ' && telling_word((const char *)v->s + w, k - w) ? w
+                                                                                               : 0;
+}
+
+/* How a value is told after its label: by an ASCII colon, by another word
+ * or mark ("is" in another language, a full-width colon), or only by a
+ * blank or by nothing at all. */
+enum telling { TOLD_BY_COLON, TOLD_BY_WORD, TOLD_BY_PLACE };
+
+/*
+ * Where the label of the value at s ends, and how what stands between them
+ * tells the value (*how): a colon (after a blank too, as French writes it:
+ * "code de vérification : ..."; full-width: "验证码："), a dash between
+ * blanks, "is" in another language (telling_word(): "Ihr Passwort lautet
+ * ...", "Il tuo codice di verifica è ..."; English's is told_verb_before()'s),
+ * a particle of CJK_TELLING; or a blank or nothing (TOLD_BY_PLACE: "Код
+ * подтверждения 271946", "验证码882731").
+ * The value may stand in brackets or quotes. 0 for none.
+ */
+static size_t told_label_end(const text_view *v, size_t s, enum telling *how)
+{
+    size_t k = s, w;
+    if (k > 0 && (v->s[k - 1] == '[' || v->s[k - 1] == '(' || is_quote(v->s[k - 1])))
+        k--;
+    else if (k >= 3 && char3_at(v, k - 3, CJK_OPENING))
+        k -= 3;
+    size_t word_end = k;
+    while (k > 0 && v->s[k - 1] == ' ')
+        k--;
+    bool blank = k < word_end;
+    uint8_t before = k > 0 ? v->s[k - 1] : 0;
+    *how = TOLD_BY_WORD;
+    if (before == ':') {
+        *how = TOLD_BY_COLON;
+        k--;
+    } else if (before == '-' && blank && k >= 2 && v->s[k - 2] == ' ') {
+        k--;
+    } else if (before >= 0x80) {
+        if (k >= 3 && (char3_at(v, k - 3, FULL_WIDTH_COLON) ||
+                       (blank && char3_at(v, k - 3, DASHES)) || char3_at(v, k - 3, CJK_TELLING)))
+            k -= 3;
+        else if (!(blank && (w = telling_word_before(v, k)) != 0)) /* "è", "là" */
+            *how = TOLD_BY_PLACE;
+        else
+            k = w;
+    } else if (is_alpha(before) && blank) {
+        if ((w = telling_word_before(v, k)) != 0)
+            k = w;
+        else
+            *how = TOLD_BY_PLACE;
+    } else {
+        return 0;
+    }
+    while (k > 0 && v->s[k - 1] == ' ')
+        k--;
+    /* a label ends in a letter: not a host's "127.0.0.1:40947" */
+    return k > 0 && (is_alpha(v->s[k - 1]) || v->s[k - 1] >= 0x80) ? k : 0;
+}
+
+/* Whether the n bytes at s are one word of ASCII letters, digits, '-' and '_'. */
+static bool ascii_word(const char *s, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!is_alnum((uint8_t)s[k]) && s[k] != '-' && s[k] != '_')
+            return false;
+    return true;
+}
+
+/* Where the label that ends at e starts: up to `words` words and 64 bytes
+ * back, not past the punctuation that ends a sentence or a clause. */
+static size_t told_label_start(const text_view *v, size_t e, int words)
+{
+    size_t k = e;
+    for (int blanks = 0; k > 0 && e - k < 64; k--) {
+        uint8_t ch = v->s[k - 1];
+        if (ch == ' '   ? ++blanks == words
+            : ch < 0x80 ? !is_alnum(ch) && ch != '-' && ch != '_' && ch != '\''
+                        : k >= 3 && char3_at(v, k - 3, CJK_PUNCTUATION))
+            break;
+    }
+    while (k < e && (v->s[k] & 0xc0) == 0x80) /* not inside a character */
+        k++;
+    return k;
+}
+
+/* Whether the label ending at e that tells a code by its place may name
+ * one: its last word ends in a code's noun (code_noun_word()), or it ends
+ * in another script (label_names_code() reads it). A page has thousands of
+ * numbers after a word ("Copyright 2024", "on 2026-11-05"). */
+static bool ends_in_code_noun(const text_view *v, size_t e)
+{
+    size_t w = e;
+    while (w > 0 && e - w < 24 && is_alpha(v->s[w - 1]))
+        w--;
+    return v->s[e - 1] >= 0x80 || code_noun_word((const char *)v->s + w, e - w);
+}
+
+/* Whether the 6 bytes at s may start a credential (see header_value()). */
+static bool credential_start(const text_view *v, size_t s)
+{
+    for (size_t k = s; k < s + 6; k++)
+        if (k >= v->n || !(credential_char(v->s[k]) || password_symbol(v->s[k])))
+            return false;
+    return true;
+}
+
+/* A code of 4 to 10 digits at s: its end, or 0. Not the first group of a
+ * date, a price or a phone number ("2026-11-05", "1299.00"). */
+static size_t code_digits_at(const text_view *v, size_t s)
+{
+    size_t e = s;
+    while (e < v->n && e - s <= 10 && is_digit(v->s[e]))
+        e++;
+    if (e - s < 4 || e - s > 10 || (e < v->n && is_alnum(v->s[e])))
+        return 0;
+    bool joined = e + 1 < v->n &&
+                  (v->s[e] == '-' || v->s[e] == '/' || v->s[e] == '.' || v->s[e] == ',') &&
+                  is_digit(v->s[e + 1]);
+    return joined ? 0 : e;
+}
+
+/*
+ * The credential or code at s told after the label that ends at label_end
+ * (see credential_told_otherwise()): masked when the label names a secret.
+ * Returns its end, or 0.
+ */
+static __attribute__((noinline)) size_t told_after_label(scan_ctx *c, const text_view *v, size_t s,
+                                                         size_t code, size_t label_end,
+                                                         enum telling how, int *err)
+{
+    size_t label = told_label_start(v, label_end, how == TOLD_BY_PLACE ? 2 : 4), start;
+    const char *name = (const char *)v->s + label;
+    size_t n = label_end - label, credential = 0, end;
+    /* a one-word label and a colon: "Name: value" (try_named_secret()) read
+     * the credential, and a stylesheet writes thousands of them */
+    if (how != TOLD_BY_PLACE && (how != TOLD_BY_COLON || !ascii_word(name, n)) &&
+        (credential = header_value(v, s, &start)) && start != s)
+        credential = 0;
+    end = credential;
+    if (code && label_names_code(name, n))
+        end = code > credential ? code : credential;
+    if (!n || !end || !secret_name_like(name, n))
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, s, end, "");
+    return end;
+}
+
+/*
+ * A credential or a code told in another language, or after a label of
+ * three words or more: the word at s, when the label before it (up to four
+ * words) names a secret and what stands between them tells it
+ * (told_label_end()). A credential (see header_value()) is told by a word
+ * or a mark; a code of digits alone, when the label names a code
+ * (label_names_code()), also by its place right after a label of one or
+ * two words ("Verification code 482913": "Auth code expires in 2025" tells
+ * no code). Returns its end, or 0. The cheap tests here, the label in
+ * told_after_label(): most numbers after a word are no code.
+ */
+static __attribute__((noinline)) size_t credential_told_otherwise(scan_ctx *c, const text_view *v,
+                                                                  size_t s, int *err)
+{
+    enum telling how;
+    size_t code = code_digits_at(v, s), label_end;
+    if ((!code && !credential_start(v, s)) || !(label_end = told_label_end(v, s, &how)) ||
+        (how == TOLD_BY_PLACE && (!code || !ends_in_code_noun(v, label_end))))
+        return 0;
+    return told_after_label(c, v, s, code, label_end, how, err);
+}
+
 /*
  * A token around the digit at i that names itself: a JSON Web Token (its
  * header segment starts with "eyJ", base64 of '{"', and has a digit within
@@ -2672,12 +2877,17 @@ static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const
     size_t w = s > 0 && is_quote(v->s[s - 1]) ? s - 1 : s; /* a value told in quotes */
     uint8_t gap = w >= 6 ? v->s[w - 1] : 0,
             last = gap == ' ' || gap == '+' ? v->s[w - 2] | 0x20 : 0;
-    if (w == s && gap == ' ' && (last == 'r' || last == 'c' || last == 'n' || last == 't'))
-        return scheme_credential_at(c, v, s, err);
-    if (last && ends_telling(v, w))
-        return credential_told_or_set_at(c, v, w, err);
+    if (w == s && gap == ' ' && (last == 'r' || last == 'c' || last == 'n' || last == 't') &&
+        (e = scheme_credential_at(c, v, s, err)))
+        return e;
+    if (last && ends_telling(v, w) && (e = credential_told_or_set_at(c, v, w, err)))
+        return e;
     if (s > 0 && password_symbol(v->s[s - 1]) && (w = told_word_start(v, s))) /* "Kestrel#2291" */
         return credential_told_or_set_at(c, v, w, err);
+    uint8_t before = s > 0 ? v->s[s - 1] : 0;
+    if (before == ' ' || before == ':' || before == '[' || before == '(' || before >= 0x80 ||
+        is_quote(before))
+        return credential_told_otherwise(c, v, s, err);
     return 0;
 }
 

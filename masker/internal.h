@@ -428,6 +428,17 @@ bool pair_value_key(const char *name, size_t len);
 /* Whether a field or parameter name names a secret: password, token,
  * api_key, Authorization, cookie, CVC, PIN... (words.re). */
 bool secret_name_like(const char *name, size_t len);
+/* Whether a label names a code by its noun ("Verification code",
+ * "Bestätigungscode", "PIN", "验证码"): what is told after it may be digits
+ * alone (words.re). */
+bool label_names_code(const char *text, size_t len);
+/* Whether a word tells what follows it, as "is" or "was" do, in the
+ * languages the secret names are read in beside English: "lautet", "est",
+ * "es", "è", "é", "jest", "är" (words.re). */
+bool telling_word(const char *word, size_t len);
+/* Whether a word ends in a code's noun: "code", "Bestätigungscode", "PIN",
+ * "smsTAN", "kod", "Transaktionsnummer" (words.re). */
+bool code_noun_word(const char *word, size_t len);
 /* A placeholder drawn as a hidden password: 5 to 32 bullets or asterisks
  * and nothing else ("••••••••"). */
 bool password_placeholder(const char *v, size_t len);

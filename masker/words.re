@@ -593,6 +593,95 @@ bool secret_name_like(const char *v, size_t len)
                        sizeof NATIVE_SECRET_WORDS / sizeof NATIVE_SECRET_WORDS[0]);
 }
 
+/*!re2c
+    // A code's noun, as it starts: "code", "código", "codice", "kod",
+    // "kode", "koodi", "PIN", "OTP", "TAN", "Transaktionsnummer".
+    CODE_NOUN = "cod" | "kod" | "kood" | "pin" | "otp" | "tan" | "nummer";
+*/
+
+/* Does a code's noun start at p, anywhere in a compact copy? */
+static bool code_part_at(const unsigned char *p)
+{
+    const unsigned char *YYMARKER, *YYCURSOR = p;
+    /*!re2c
+        CODE_NOUN { return true; }
+        [^]       { return false; }
+    */
+}
+
+/* A code's noun in scripts normalize() drops, as UTF-8: Chinese 码 and 碼,
+ * Japanese コード and 番号, Korean 번호 and 코드, Russian and Ukrainian
+ * (К|к)од, Arabic رمز, Hebrew קוד, Thai รหัส, Hindi कोड. */
+static const char *const NATIVE_CODE_WORDS[] = {
+    "\xe7\xa0\x81", "\xe7\xa2\xbc", "\xe3\x82\xb3\xe3\x83\xbc\xe3\x83\x89",
+    "\xe7\x95\xaa\xe5\x8f\xb7", "\xeb\xb2\x88\xed\x98\xb8", "\xec\xbd\x94\xeb\x93\x9c",
+    "\xd0\xbe\xd0\xb4", "\xd8\xb1\xd9\x85\xd8\xb2", "\xd7\xa7\xd7\x95\xd7\x93",
+    "\xe0\xb8\xa3\xe0\xb8\xab\xe0\xb8\xb1\xe0\xb8\xaa", "\xe0\xa4\x95\xe0\xa5\x8b\xe0\xa4\xa1",
+};
+
+bool label_names_code(const char *v, size_t len)
+{
+    char buf[UNESCAPED_MAX];
+    unsigned char norm[WORDS_MAX];
+    v = unescaped(v, &len, buf);
+    size_t n = normalize(v, len, false, norm);
+    for (size_t at = 0; at < n; at++)
+        if (code_part_at(norm + at))
+            return true;
+    return native_word(v, len, NATIVE_CODE_WORDS,
+                       sizeof NATIVE_CODE_WORDS / sizeof NATIVE_CODE_WORDS[0]);
+}
+
+/* ---- what tells a secret in prose ---------------------------------------- */
+
+enum { PROSE_WORD_MAX = 24 };
+
+/* The n bytes at v, ASCII letters lowercased, NUL-terminated in out
+ * (PROSE_WORD_MAX bytes); false when they do not fit. */
+static bool folded_copy(const char *v, size_t n, unsigned char *out)
+{
+    if (n == 0 || n >= PROSE_WORD_MAX)
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char ch = (unsigned char)v[k];
+        out[k] = ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch;
+    }
+    out[n] = '\0';
+    return true;
+}
+
+bool telling_word(const char *v, size_t n)
+{
+    unsigned char w[PROSE_WORD_MAX];
+    if (!folded_copy(v, n, w))
+        return false;
+    const unsigned char *YYMARKER, *YYCURSOR = w;
+    /*!re2c
+        // "is" and "was": German, French (était), Spanish, Italian (è),
+        // Portuguese (é), Polish, Czech and the South Slavic languages,
+        // Swedish (är), Danish and Norwegian, Romanian, Indonesian and
+        // Malay, Vietnamese (là). Not Finnish "on", which in English tells
+        // a date: "password changed on 2024-03-12".
+        ( "ist" | "lautet" | "war" | "est" | "\xc3\xa9tait" | "es" | "era" | "fue"
+        | "\xc3\xa8" | "\xc3\xa9" | "foi" | "jest" | "wynosi" | "je" | "byl" | "\xc3\xa4r"
+        | "var" | "er" | "ble" | "este" | "adalah" | "l\xc3\xa0" ) "\x00"
+            { return true; }
+        [^] { return false; }
+    */
+}
+
+bool code_noun_word(const char *v, size_t n)
+{
+    unsigned char w[PROSE_WORD_MAX];
+    if (!folded_copy(v, n, w))
+        return false;
+    const unsigned char *YYMARKER, *YYCURSOR = w;
+    /*!re2c
+        [^\x00]* CODE_NOUN [ei]? "\x00" { return true; }
+        [^] { return false; }
+    */
+}
+
 /* ---- email and phone fields ----------------------------------------------- */
 
 /* Does an email or phone word start at p, anywhere in a compact copy? */

@@ -228,6 +228,35 @@ static void ordinary_numbers_are_left_alone(void **state)
     }
 }
 
+/* A code or a password told after its name in another language, or right
+ * after a code's name, is masked; a number after a word that names no
+ * secret, or after one that names no code, is the page's own. */
+static void codes_told_in_other_words(void **state)
+{
+    (void)state;
+    expect_text(NULL, "Ihr Best\u00e4tigungscode lautet 730418. Danke",
+                "Ihr Best\u00e4tigungscode lautet ******. Danke");
+    expect_text(NULL, "Votre code de v\u00e9rification : 6152",
+                "Votre code de v\u00e9rification : ****");
+    expect_text(NULL, "Tu contrase\u00f1a es Hb3vL9sQ", "Tu contrase\u00f1a es ********");
+    expect_text(NULL, "Verification code 482913", "Verification code ******");
+    expect_text(NULL, "\u9a8c\u8bc1\u7801\uff1a882731\uff0c5\u5206\u949f",
+                "\u9a8c\u8bc1\u7801\uff1a******\uff0c5\u5206\u949f");
+    assert_int_equal(found.count[MASKER_SECRET], 1);
+    const char *keep[] = {
+        "Copyright 2024 Fonticons, Inc.",
+        "Auth code expires in 2025",
+        "Code postal : 75001",
+        "Promo code: SAVE2024",
+        "Password changed on 2024-03-12",
+        "Ihr Passwort ist 8 Zeichen lang",
+        "Artikelnummer 123456",
+        "see localhost:3000/book",
+    };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        expect_text(NULL, keep[i], keep[i]);
+}
+
 static void ip_literals_lose_their_last_octets(void **state)
 {
     (void)state;
@@ -1105,6 +1134,7 @@ int main(void)
         cmocka_unit_test(ordinary_numbers_are_left_alone),
         cmocka_unit_test(a_finding_before_the_scan_still_moves_it_on),
         cmocka_unit_test(long_runs_are_read_once),
+        cmocka_unit_test(codes_told_in_other_words),
         cmocka_unit_test(ip_literals_lose_their_last_octets),
         cmocka_unit_test(shorter_masks_are_applied_in_place),
         cmocka_unit_test(card_field_names),

@@ -1692,6 +1692,24 @@ static size_t digit_run_end(const text_view *v, size_t end)
     return end;
 }
 
+/* The end of a value [start, end) after "Name:" past the values of its
+ * shape listed after it, ", " apart ("Backup codes: 7731-2290, 4418-0092"),
+ * or past the digit groups it goes on in (digit_run_end()). */
+static size_t list_run_end(const text_view *v, size_t start, size_t end)
+{
+    size_t len = end - start;
+    for (;;) {
+        size_t next = end + (end + 1 < v->n && v->s[end] == ',' && v->s[end + 1] == ' ' ? 2 : 0);
+        size_t e = next, digit = 0;
+        while (e < v->n && e - next < len && (credential_char(v->s[e]) || password_symbol(v->s[e])))
+            digit |= is_digit(v->s[e++]);
+        if (next == end || e - next != len || !digit ||
+            (e < v->n && (credential_char(v->s[e]) || password_symbol(v->s[e]))))
+            return digit_run_end(v, end);
+        end = e;
+    }
+}
+
 static inline __attribute__((always_inline)) size_t
 try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
@@ -1729,7 +1747,7 @@ try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
         if ((k < v->n && v->s[k] == '\\') || (end = value_end(v, start, false)) == start)
             return 0; /* an empty \"\" one level down, or nothing */
     }
-    end = digit_run_end(v, end);
+    end = header ? list_run_end(v, start, end) : digit_run_end(v, end);
     count(c, MASKER_SECRET);
     *err = mask_chars(c, v, start, end, "");
     return end;
@@ -2848,6 +2866,72 @@ static __attribute__((noinline)) size_t credential_told_otherwise(scan_ctx *c, c
         (how == TOLD_BY_PLACE && (!code || !ends_in_code_noun(v, label_end))))
         return 0;
     return told_after_label(c, v, s, code, label_end, how, err);
+}
+
+/* ---- secrets a page shows as text of their own ------------------------------ */
+
+/* The length of the blank (a space, or a line break or tab, maybe written
+ * as a JSON escape) at s, n bytes on: 0 for none. */
+static size_t raw_blank_at(const char *s, size_t n)
+{
+    if (n && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r'))
+        return 1;
+    return n >= 2 && s[0] == '\\' && (s[1] == 'n' || s[1] == 't' || s[1] == 'r') ? 2 : 0;
+}
+
+/* Whether [s, e) is 3 to 8 groups of the same 3 to 8 letters and digits,
+ * one space apart, with a digit: a key printed for a person to type. */
+static bool key_in_groups(const char *s, const char *e)
+{
+    size_t groups = 0, size = 0, run = 0;
+    bool digit = false;
+    for (const char *p = s;; p++) {
+        if (p < e && is_alnum((uint8_t)*p)) {
+            digit |= is_digit((uint8_t)*p);
+            run++;
+            continue;
+        }
+        if (run < 3 || run > 8 || (size && run != size))
+            return false;
+        size = run;
+        run = 0;
+        groups++;
+        if (p == e)
+            return groups >= 3 && groups <= 8 && digit;
+        if (*p != ' ')
+            return false;
+    }
+}
+
+enum shown_secret detect_shown_secret(const char *s, size_t n)
+{
+    const char *e = s + n;
+    size_t k;
+    while (s < e && (k = raw_blank_at(s, (size_t)(e - s))) != 0)
+        s += k;
+    while (e > s &&
+           (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r' ||
+            (e - s >= 2 && e[-2] == '\\' && (e[-1] == 'n' || e[-1] == 't' || e[-1] == 'r'))))
+        e -= e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r' ? 1 : 2;
+    size_t digits = 0, letters = 0, gaps = 0, len = (size_t)(e - s);
+    bool word = true; /* no blank in it */
+    for (const char *p = s; p < e; p++) {
+        uint8_t ch = (uint8_t)*p;
+        if (is_digit(ch))
+            digits++;
+        else if (is_alpha(ch))
+            letters++;
+        else if (ch == ' ' || ch == '-')
+            gaps++, word &= ch == '-';
+        else if (!credential_char(ch) && !password_symbol(ch))
+            return SHOWN_NONE; /* prose, code, a sentence's punctuation */
+    }
+    if (digits == len - gaps && digits >= 4 && digits <= 10 && gaps <= 1 &&
+        is_digit((uint8_t)s[0]) && is_digit((uint8_t)e[-1]))
+        return SHOWN_CODE;
+    if (word && len >= 8 && len <= 64 && digits >= 2 && letters) /* not "OAuth2", "1Password" */
+        return SHOWN_CREDENTIAL;
+    return len >= 11 && !word && key_in_groups(s, e) ? SHOWN_CREDENTIAL : SHOWN_NONE;
 }
 
 /*

@@ -542,6 +542,14 @@ int detect_split_emails(scan_ctx *ctx, const text_part *parts, size_t n) VEIL_MU
 /* Masks string t (a number becomes a string of '*'). */
 int detect_mask_field(scan_ctx *ctx, const json_tok *t, enum field_mask how) VEIL_MUST_CHECK;
 
+/* What the n raw bytes of a text node's string read as, whole (blanks
+ * around them aside): a credential (one word of 8 to 64 characters with a
+ * letter and two digits, the symbols passwords hold included: "Xk7pQ2mZ9w",
+ * "8f3a9-c2e71"), a key printed in groups ("JBSW Y3DP EHPK 3PXP"), a code
+ * (4 to 10 digits, maybe in two groups: "4821", "4829-1337"), or none. */
+enum shown_secret { SHOWN_NONE, SHOWN_CODE, SHOWN_CREDENTIAL };
+enum shown_secret detect_shown_secret(const char *s, size_t n);
+
 /* Replaces value t (a string, number, true or false) by null: the checked
  * or selected state of a sensitive field, which a replay then draws off. */
 int detect_mask_to_null(scan_ctx *ctx, const json_tok *t) VEIL_MUST_CHECK;

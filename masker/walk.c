@@ -137,6 +137,9 @@ typedef struct {
     /* what a <label> with no field inside says, for the next form field (a
      * label a careless form puts beside its field without `for`) */
     uint8_t label_before;
+    /* the text node value the walk last masked as a secret shown beside its
+     * label (shown_secret()): a list of them goes on after it */
+    uint32_t shown_secret;
     /* a mutation's attribute changes to nodes not known yet, which its adds
      * may add (pending_changes()) */
     pending_change pending[PENDING_CHANGES];
@@ -1571,26 +1574,17 @@ static bool subtree_has_field(walk *w, uint32_t node, int depth, int *budget)
 }
 
 /*
- * flags_from_before() for a field rrweb added as an entry of its own, where
- * the tape's order is not the page's: what the <label> it was added into
- * says, and what the text right before it in the page says: the sibling
- * added before it (the entry naming it in nextId, past blank text), or
- * when it is the first child of a wrapper (a table cell, a div), the
- * wrapper's, up to three levels; nothing past a field, nor past a wrapper
- * that holds one. *read: whether
- * some text or a field stood there (else the tape's order is all there is).
+ * The text right before added entry e in the page, into text (cap bytes):
+ * the sibling added before it (the entry naming it in nextId, past blank
+ * text), or when it is the first child of a wrapper (a table cell, a div),
+ * the wrapper's, up to three levels; nothing past a field, nor past a
+ * wrapper that holds one. Returns its length; *read: whether some text or a
+ * field stood there, *masked: whether the walk had masked text there (left
+ * out of text: its stars are no hint).
  */
-static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *read)
+static size_t added_text_before(walk *w, const added_node *e, char *text, size_t cap, bool *read,
+                                bool *masked)
 {
-    added_read(w, w->adds);
-    const added_node *e = added_entry(w, node, 0);
-    if (!e || !e->has_id || !form_field(form))
-        return 0;
-    uint8_t says = 0;
-    const added_node *up = added_entry(w, 0, e->parent);
-    uint32_t up_tag = up ? member(w, up->node, "tagName") : 0;
-    if (is_kind(w, up_tag, TOK_STR) && tag_form(w, up_tag) == FORM_LABEL)
-        says |= label_flags(w, up->node);
     const added_node *at = e; /* the node whose previous sibling is looked at */
     uint32_t next = e->id;
     for (int steps = 0, levels = 0; steps < 8 && levels < 3; steps++) {
@@ -1607,14 +1601,38 @@ static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *rea
         }
         int budget = 64;
         if ((*read = subtree_has_field(w, before->node, 0, &budget)))
-            break; /* its text is that field's: <div>Code <input></div><div><input></div> */
-        char text[LABEL_TEXT_MAX + 2];
-        bool masked = false;
-        size_t n = subtree_text(w, before->node, text, sizeof text, 0, 0, &masked);
-        if ((*read = masked || !blank_text(text, n)))
-            return says | (n <= LABEL_TEXT_MAX + 1 && !masked ? label_text_flags(text, n) : 0);
+            return 0; /* its text is that field's: <div>Code <input></div><div><input></div> */
+        size_t n = subtree_text(w, before->node, text, cap, 0, 0, masked);
+        if ((*read = *masked || !blank_text(text, n)))
+            return n;
         next = before->id;
     }
+    return 0;
+}
+
+/*
+ * flags_from_before() for a field rrweb added as an entry of its own, where
+ * the tape's order is not the page's: what the <label> it was added into
+ * says, and what the text right before it in the page says
+ * (added_text_before()). *read: whether some text or a field stood there
+ * (else the tape's order is all there is).
+ */
+static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *read)
+{
+    added_read(w, w->adds);
+    const added_node *e = added_entry(w, node, 0);
+    if (!e || !e->has_id || !form_field(form))
+        return 0;
+    uint8_t says = 0;
+    const added_node *up = added_entry(w, 0, e->parent);
+    uint32_t up_tag = up ? member(w, up->node, "tagName") : 0;
+    if (is_kind(w, up_tag, TOK_STR) && tag_form(w, up_tag) == FORM_LABEL)
+        says |= label_flags(w, up->node);
+    char text[LABEL_TEXT_MAX + 2];
+    bool masked = false;
+    size_t n = added_text_before(w, e, text, sizeof text, read, &masked);
+    if (n && n <= LABEL_TEXT_MAX + 1 && !masked)
+        says |= label_text_flags(text, n);
     return says;
 }
 
@@ -1656,6 +1674,86 @@ static uint8_t flags_from_before(walk *w, uint32_t node, uint8_t form)
         return t[k].len <= LABEL_TEXT_MAX ? label_text_flags(text, t[k].len) : says;
     }
     return says;
+}
+
+/* ---- secrets a page shows beside their label --------------------------------- */
+
+/* The last text before text node value v on the tape that is not blank,
+ * within 64 tokens and the adds entry being walked, not past a form field
+ * (its text is the field's): 0 for none; *stop: something ended the look. */
+static uint32_t text_before_on_tape(const walk *w, uint32_t v, bool *stop)
+{
+    enum { LOOK_BACK = 64 };
+    const json_tok *t = w->tape->tok;
+    uint32_t floor = w->adds ? w->entry_node : 0;
+    for (uint32_t k = v; k-- > floor + 1 && v - k < LOOK_BACK;) {
+        if (t[k].key == RR_KEY_TAG_NAME && form_field(tag_form(w, k))) {
+            *stop = true;
+            return 0;
+        }
+        if (t[k].key == RR_KEY_TEXT_CONTENT && t[k].kind == TOK_STR &&
+            !blank_text(w->scan.json + t[k].start, t[k].len))
+            return k;
+    }
+    return 0;
+}
+
+/* The digits of the code of text node value v (detect_shown_secret()):
+ * in content added after load, reading the page's order for one of four or
+ * five (a year, a count) costs more than it finds. */
+static size_t code_digits(const walk *w, uint32_t v)
+{
+    const json_tok *t = &w->tape->tok[v];
+    size_t digits = 0;
+    for (size_t k = 0; k < t->len; k++)
+        digits += (unsigned)(w->scan.json[t->start + k] - '0') < 10;
+    return digits;
+}
+
+/* Whether the label text[0, n) names what a page shows after it: a secret
+ * (secret_name_like()), and for a code of digits alone, a code
+ * (label_names_code(): "PIN", "Verification code"). */
+static bool label_names_shown(const char *text, size_t n, enum shown_secret shown)
+{
+    return n <= LABEL_TEXT_MAX && secret_name_like(text, n) &&
+           (shown != SHOWN_CODE || label_names_code(text, n));
+}
+
+/*
+ * A secret a page shows as text of its own right after its label, as
+ * dashboards, account pages and mails do: text node value v reads whole
+ * as a credential, a key or a code (detect_shown_secret()) and the text
+ * before it in the page names one ("Database password" in the <dt> before
+ * its <dd>, "API key" in the <th> before its cell, "Your temporary
+ * password:" before a <strong>, "Recovery codes" before their list, whose
+ * codes each follow one so masked). Masked whole, counted as a secret.
+ */
+static __attribute__((noinline)) int shown_secret(walk *w, uint32_t node, uint32_t v)
+{
+    const json_tok *t = w->tape->tok;
+    enum shown_secret shown = detect_shown_secret(w->scan.json + t[v].start, t[v].len);
+    if (shown == SHOWN_NONE)
+        return VEIL_OK;
+    bool stop = false, named = false;
+    uint32_t before = text_before_on_tape(w, v, &stop);
+    if (before && before == w->shown_secret) /* the next of a list */
+        named = true;
+    else if (before && !(t[before].flags & TOK_F_MASKED))
+        named = label_names_shown(w->scan.json + t[before].start, t[before].len, shown);
+    else if (!before && !stop && node == w->entry_node && w->adds &&
+             (shown == SHOWN_CREDENTIAL || code_digits(w, v) >= 6)) { /* in page order */
+        added_read(w, w->adds);
+        const added_node *e = added_entry(w, node, 0);
+        char text[LABEL_TEXT_MAX + 2];
+        bool read = false, masked = false;
+        size_t n = e && e->has_id ? added_text_before(w, e, text, sizeof text, &read, &masked) : 0;
+        named = n && !masked && label_names_shown(text, n, shown);
+    }
+    if (!named)
+        return VEIL_OK;
+    w->scan.findings->count[MASKER_SECRET]++;
+    w->shown_secret = v;
+    return mask_whole(w, v, MASK_TEXT);
 }
 
 /* The node object that holds member token i. */
@@ -1978,6 +2076,17 @@ static uint8_t box_flags(walk *w, uint32_t node, uint32_t parent)
     return f;
 }
 
+/* Whether text node value v may be a secret shown beside its label
+ * (shown_secret()): a short string with a digit, not read yet. Inlined into
+ * walk_node(): the tokenizer's note rules out nearly every text node. */
+static inline bool may_show_secret(const walk *w, uint32_t v)
+{
+    const json_tok *t = &w->tape->tok[v];
+    return v && t->kind == TOK_STR && (t->flags & TOK_F_CANDIDATE) && !(t->flags & TOK_F_VISITED) &&
+           t->len >= 4 && t->len <= 96 &&
+           (t->key != RR_KEY_TEXT_CONTENT || (t->text & TEXT_DIGITS) >= 2);
+}
+
 /* The node members the walk reads. */
 enum { N_ID, N_TYPE, N_TAG, N_ATTRS, N_TEXT, N_KIDS, N_COUNT };
 static const field_set NODE_FIELDS = {{AT(RR_KEY_ID, N_ID), AT(RR_KEY_TYPE, N_TYPE),
@@ -2173,6 +2282,8 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
             if (!err && (state & IN_SENSITIVE)) /* everything it carries */
                 err = mask_unread(w, node, &NODE_FIELDS);
         }
+        if (!err && type == 3 && !state && may_show_secret(w, m[N_TEXT]))
+            err = shown_secret(w, node, m[N_TEXT]);
         if (!err && type == 3 && !w->chain_later)
             err = chain_text(w, m[N_TEXT]);
     }

@@ -392,6 +392,48 @@ static void snapshot_fields_are_masked(void **state)
     free(out);
 }
 
+/* A <dt> and its <dd> in a snapshot: the definition, masked or kept as is. */
+static void expect_definition(const char *term, const char *definition, const char *want)
+{
+    char in[1024], expect[1024];
+    static const char page[] =
+        "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{\"type\":2,"
+        "\"tagName\":\"dl\",\"attributes\":{},\"id\":2,\"childNodes\":[{\"type\":2,"
+        "\"tagName\":\"dt\",\"attributes\":{},\"id\":3,\"childNodes\":[{\"type\":3,\"id\":4,"
+        "\"textContent\":\"%s\"}]},{\"type\":2,\"tagName\":\"dd\",\"attributes\":{},\"id\":5,"
+        "\"childNodes\":[{\"type\":3,\"id\":6,\"textContent\":\"%s\"}]}]}]}},\"timestamp\":1}]";
+    snprintf(in, sizeof in, page, term, definition);
+    snprintf(expect, sizeof expect, page, term, want);
+    char *out = mask1(NULL, in);
+    if (strcmp(out, expect))
+        fail_msg("'%s' '%s'\n  got  %s\n  want %s", term, definition, out, expect);
+    free(out);
+}
+
+/* A secret a page shows in an element of its own after its label is
+ * masked; what only looks a little like one, or follows a label that names
+ * no secret, is the page's own. */
+static void secrets_shown_beside_their_label(void **state)
+{
+    (void)state;
+    expect_definition("Database password", "Xk7pQ2mZ9w", "**********");
+    expect_definition("Setup key:", "JBSW Y3DP EHPK 3PXP", "**** **** **** ****");
+    expect_definition("PIN", "4821", "****");
+    assert_int_equal(found.count[MASKER_SECRET], 1);
+    static const char *const keep[][2] = {
+        {"Password", "Last changed 2024-03-12"},
+        {"Change password", "v2.3.1"},
+        {"Password manager", "1Password"},
+        {"Auth", "OAuth2"},
+        {"Security code", "3 digits"},
+        {"Order number", "A12345678"},
+        {"Year", "2024"},
+        {"Passwords", "Chapter 12"},
+    };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        expect_definition(keep[i][0], keep[i][1], keep[i][1]);
+}
+
 static void record_inputs_keeps_ordinary_fields_only(void **state)
 {
     (void)state;
@@ -1140,6 +1182,7 @@ int main(void)
         cmocka_unit_test(card_field_names),
         cmocka_unit_test(pii_is_masked_unless_the_site_records_it),
         cmocka_unit_test(snapshot_fields_are_masked),
+        cmocka_unit_test(secrets_shown_beside_their_label),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
         cmocka_unit_test(input_events_follow_the_field),
         cmocka_unit_test(trimmed_sessions_keep_what_they_learned),

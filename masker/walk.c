@@ -1726,22 +1726,33 @@ static bool label_names_shown(const char *text, size_t n, enum shown_secret show
  * before it in the page names one ("Database password" in the <dt> before
  * its <dd>, "API key" in the <th> before its cell, "Your temporary
  * password:" before a <strong>, "Recovery codes" before their list, whose
- * codes each follow one so masked). Masked whole, counted as a secret.
+ * codes each follow one so masked). Masked whole, counted as a secret. The
+ * text node stays sensitive, and so does one that shows the secret hidden
+ * ("••••••••"): the value a "Show" button's texts mutation puts there is
+ * masked too.
  */
-static __attribute__((noinline)) int shown_secret(walk *w, uint32_t node, uint32_t v)
+static __attribute__((noinline)) int shown_secret(walk *w, uint32_t node, uint32_t v, uint32_t id,
+                                                  uint32_t parent)
 {
     const json_tok *t = w->tape->tok;
-    enum shown_secret shown = detect_shown_secret(w->scan.json + t[v].start, t[v].len);
-    if (shown == SHOWN_NONE)
+    const char *s = w->scan.json + t[v].start;
+    /* a credential has digits (TOK_F_CANDIDATE); "••••••••" none, and
+     * starts with a bullet (also written "\u2022") */
+    enum shown_secret shown =
+        t[v].flags & TOK_F_CANDIDATE ? detect_shown_secret(s, t[v].len) : SHOWN_NONE;
+    bool hidden = shown == SHOWN_NONE &&
+                  ((uint8_t)s[0] == 0xe2 || (s[0] == '\\' && s[1] == 'u' && s[2] == '2')) &&
+                  password_placeholder(s, t[v].len);
+    if (shown == SHOWN_NONE && !hidden)
         return VEIL_OK;
     bool stop = false, named = false;
     uint32_t before = text_before_on_tape(w, v, &stop);
     if (before && before == w->shown_secret) /* the next of a list */
-        named = true;
+        named = !hidden;
     else if (before && !(t[before].flags & TOK_F_MASKED))
         named = label_names_shown(w->scan.json + t[before].start, t[before].len, shown);
     else if (!before && !stop && node == w->entry_node && w->adds &&
-             (shown == SHOWN_CREDENTIAL || code_digits(w, v) >= 6)) { /* in page order */
+             (shown == SHOWN_CREDENTIAL || hidden || code_digits(w, v) >= 6)) { /* in page order */
         added_read(w, w->adds);
         const added_node *e = added_entry(w, node, 0);
         char text[LABEL_TEXT_MAX + 2];
@@ -1750,6 +1761,10 @@ static __attribute__((noinline)) int shown_secret(walk *w, uint32_t node, uint32
         named = n && !masked && label_names_shown(text, n, shown);
     }
     if (!named)
+        return VEIL_OK;
+    if (id)
+        set_node(w, id, parent, NF_SENSITIVE, 0);
+    if (hidden)
         return VEIL_OK;
     w->scan.findings->count[MASKER_SECRET]++;
     w->shown_secret = v;
@@ -2076,15 +2091,17 @@ static uint8_t box_flags(walk *w, uint32_t node, uint32_t parent)
     return f;
 }
 
-/* Whether text node value v may be a secret shown beside its label
- * (shown_secret()): a short string with a digit, not read yet. Inlined into
- * walk_node(): the tokenizer's note rules out nearly every text node. */
+/* Whether text node value v may be a secret shown beside its label, or
+ * one shown hidden (shown_secret()): a short string with two digits, or
+ * with a character beyond ASCII, not read yet. Inlined into walk_node():
+ * the tokenizer's notes rule out nearly every text node. */
 static inline bool may_show_secret(const walk *w, uint32_t v)
 {
     const json_tok *t = &w->tape->tok[v];
-    return v && t->kind == TOK_STR && (t->flags & TOK_F_CANDIDATE) && !(t->flags & TOK_F_VISITED) &&
-           t->len >= 4 && t->len <= 96 &&
-           (t->key != RR_KEY_TEXT_CONTENT || (t->text & TEXT_DIGITS) >= 2);
+    return v && t->kind == TOK_STR && !(t->flags & TOK_F_VISITED) && t->len >= 4 && t->len <= 96 &&
+           (!(t->flags & TOK_F_ASCII) ||
+            ((t->flags & TOK_F_CANDIDATE) &&
+             (t->key != RR_KEY_TEXT_CONTENT || (t->text & TEXT_DIGITS) >= 2)));
 }
 
 /* The node members the walk reads. */
@@ -2283,7 +2300,7 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
                 err = mask_unread(w, node, &NODE_FIELDS);
         }
         if (!err && type == 3 && !state && may_show_secret(w, m[N_TEXT]))
-            err = shown_secret(w, node, m[N_TEXT]);
+            err = shown_secret(w, node, m[N_TEXT], has_id ? id : 0, parent);
         if (!err && type == 3 && !w->chain_later)
             err = chain_text(w, m[N_TEXT]);
     }

@@ -2926,9 +2926,9 @@ enum shown_secret detect_shown_secret(const char *s, size_t n)
         else if (!credential_char(ch) && !password_symbol(ch))
             return SHOWN_NONE; /* prose, code, a sentence's punctuation */
     }
-    if (digits == len - gaps && digits >= 4 && digits <= 10 && gaps <= 1 &&
+    if (digits == len - gaps && digits >= 4 && digits <= 20 && gaps <= 2 &&
         is_digit((uint8_t)s[0]) && is_digit((uint8_t)e[-1]))
-        return SHOWN_CODE;
+        return SHOWN_CODE; /* "4821", "4829-1337", a sort code's "20-00-00", an account's */
     if (word && len >= 8 && len <= 64 && digits >= 2 && letters) /* not "OAuth2", "1Password" */
         return SHOWN_CREDENTIAL;
     return len >= 11 && !word && key_in_groups(s, e) ? SHOWN_CREDENTIAL : SHOWN_NONE;

@@ -546,7 +546,8 @@ int detect_mask_field(scan_ctx *ctx, const json_tok *t, enum field_mask how) VEI
  * around them aside): a credential (one word of 8 to 64 characters with a
  * letter and two digits, the symbols passwords hold included: "Xk7pQ2mZ9w",
  * "8f3a9-c2e71"), a key printed in groups ("JBSW Y3DP EHPK 3PXP"), a code
- * (4 to 10 digits, maybe in two groups: "4821", "4829-1337"), or none. */
+ * or a number (4 to 20 digits, maybe in two or three groups: "4821",
+ * "4829-1337", a sort code's "20-00-00"), or none. */
 enum shown_secret { SHOWN_NONE, SHOWN_CODE, SHOWN_CREDENTIAL };
 enum shown_secret detect_shown_secret(const char *s, size_t n);
 

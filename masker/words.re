@@ -482,6 +482,8 @@ static bool secret_part_at(const unsigned char *p)
       | ("code" | "codigo" | "codice" | "kod" | "cod") "sms"
       | "mnemonic" | "seedphrase" | "seedwords" | "recoveryphrase" | "secretphrase" | "walletseed"
       | "bankaccount" | "accountnumber" | "routingnumber" | "sortcode"
+      | "kontonummer" | "rekeningnummer" | "numerodecuenta" | "numerodecompte"
+      | "numerod" [ae] "conta" | "numerodelconto" | "numerrachunku" | "bankleitzahl"
       | "passportnumber" | "passportno" | "nationalinsurance" | "nationalid" | "aadhaar"
       | "driverslicense" | "driverlicense" | "drivinglicence"
       | "passwort" | "kennwort" | "motdepasse" | "contrasena" | "wachtwoord" | "salasana"
@@ -596,8 +598,9 @@ bool secret_name_like(const char *v, size_t len)
 
 /*!re2c
     // A code's noun, as it starts: "code", "código", "codice", "kod",
-    // "kode", "koodi", "PIN", "OTP", "TAN", "Transaktionsnummer".
-    CODE_NOUN = "cod" | "kod" | "kood" | "pin" | "otp" | "tan" | "nummer";
+    // "kode", "koodi", "PIN", "OTP", "TAN", "Transaktionsnummer", and a
+    // number's ("Account number", "número de cuenta").
+    CODE_NOUN = "cod" | "kod" | "kood" | "pin" | "otp" | "tan" | "nummer" | "number" | "numero";
 */
 
 /* Does a code's noun start at p, anywhere in a compact copy? */

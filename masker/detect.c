@@ -2879,8 +2879,9 @@ static size_t raw_blank_at(const char *s, size_t n)
     return n >= 2 && s[0] == '\\' && (s[1] == 'n' || s[1] == 't' || s[1] == 'r') ? 2 : 0;
 }
 
-/* Whether [s, e) is 3 to 8 groups of the same 3 to 8 letters and digits,
- * one space apart, with a digit: a key printed for a person to type. */
+/* Whether [s, e) is 3 to 8 groups of the same 3 to 8 letters and digits
+ * (the last maybe shorter), one space apart, with a digit: a key or an
+ * IBAN printed for a person to type. */
 static bool key_in_groups(const char *s, const char *e)
 {
     size_t groups = 0, size = 0, run = 0;
@@ -2891,7 +2892,8 @@ static bool key_in_groups(const char *s, const char *e)
             run++;
             continue;
         }
-        if (run < 3 || run > 8 || (size && run != size))
+        if ((run < 3 && !(p == e && run && size)) || run > 8 || (size && run > size) ||
+            (size && run < size && p != e))
             return false;
         size = run;
         run = 0;
@@ -2903,28 +2905,32 @@ static bool key_in_groups(const char *s, const char *e)
     }
 }
 
-enum shown_secret detect_shown_secret(const char *s, size_t n)
+/* What [s, e) reads as whole: see detect_shown_secret(). */
+static enum shown_secret shown_shape(const char *s, const char *e)
 {
-    const char *e = s + n;
-    size_t k;
-    while (s < e && (k = raw_blank_at(s, (size_t)(e - s))) != 0)
-        s += k;
-    while (e > s &&
-           (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r' ||
-            (e - s >= 2 && e[-2] == '\\' && (e[-1] == 'n' || e[-1] == 't' || e[-1] == 'r'))))
-        e -= e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r' ? 1 : 2;
-    size_t digits = 0, letters = 0, gaps = 0, len = (size_t)(e - s);
+    size_t digits = 0, letters = 0, gaps = 0, len = (size_t)(e - s), group = 0;
+    const char *group_start = s;
     bool word = true; /* no blank in it */
+    if (len > 71)     /* longer than 8 groups of 8 */
+        return SHOWN_NONE;
     for (const char *p = s; p < e; p++) {
         uint8_t ch = (uint8_t)*p;
-        if (is_digit(ch))
+        if (is_digit(ch)) {
             digits++;
-        else if (is_alpha(ch))
+        } else if (is_alpha(ch)) {
             letters++;
-        else if (ch == ' ' || ch == '-')
-            gaps++, word &= ch == '-';
-        else if (!credential_char(ch) && !password_symbol(ch))
-            return SHOWN_NONE; /* prose, code, a sentence's punctuation */
+        } else if (ch == ' ') { /* groups of one size, as a key or a number is printed */
+            size_t run = (size_t)(p - group_start);
+            if (run < 2 || run > 8 || (group && run != group) || ++gaps > 7)
+                return SHOWN_NONE; /* prose: "Listing 19-17", "to request a number" */
+            group = run;
+            group_start = p + 1;
+            word = false;
+        } else if (ch == '-') {
+            gaps++;
+        } else if (!credential_char(ch) && !password_symbol(ch)) {
+            return SHOWN_NONE; /* code, a sentence's punctuation */
+        }
     }
     if (digits == len - gaps && digits >= 4 && digits <= 20 && gaps <= 2 &&
         is_digit((uint8_t)s[0]) && is_digit((uint8_t)e[-1]))
@@ -2932,6 +2938,43 @@ enum shown_secret detect_shown_secret(const char *s, size_t n)
     if (word && len >= 8 && len <= 64 && digits >= 2 && letters) /* not "OAuth2", "1Password" */
         return SHOWN_CREDENTIAL;
     return len >= 11 && !word && key_in_groups(s, e) ? SHOWN_CREDENTIAL : SHOWN_NONE;
+}
+
+/* Where the blanks at s end (JSON escapes of line breaks and tabs too). */
+static const char *past_raw_blanks(const char *s, const char *e)
+{
+    size_t k;
+    while (s < e && (k = raw_blank_at(s, (size_t)(e - s))) != 0)
+        s += k;
+    return s;
+}
+
+enum shown_secret detect_shown_secret(const char *s, size_t n)
+{
+    const char *e = s + n;
+    s = past_raw_blanks(s, e);
+    while (e > s &&
+           (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r' ||
+            (e - s >= 2 && e[-2] == '\\' && (e[-1] == 'n' || e[-1] == 't' || e[-1] == 'r'))))
+        e -= e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r' ? 1 : 2;
+    return s < e ? shown_shape(s, e) : SHOWN_NONE;
+}
+
+enum shown_secret detect_leading_secret(const char *s, size_t n, size_t *from, size_t *to)
+{
+    const char *start = s, *e = s + n;
+    s = past_raw_blanks(s, e);
+    if (s < e && (*s == ':' || *s == '-')) /* what the label left: ": Qz6yN4kVx2" */
+        s = past_raw_blanks(s + 1, e);
+    const char *w = s;
+    while (w < e && (credential_char((uint8_t)*w) || password_symbol((uint8_t)*w)))
+        w++;
+    if (w > s && (w[-1] == '.' || w[-1] == ',')) /* a sentence goes on: "Qz6yN4kVx2." */
+        w--;
+    enum shown_secret shown = w > s ? shown_shape(s, w) : SHOWN_NONE;
+    *from = (size_t)(s - start);
+    *to = (size_t)(w - start);
+    return shown;
 }
 
 /*

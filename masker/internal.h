@@ -550,6 +550,10 @@ int detect_mask_field(scan_ctx *ctx, const json_tok *t, enum field_mask how) VEI
  * "4829-1337", a sort code's "20-00-00"), or none. */
 enum shown_secret { SHOWN_NONE, SHOWN_CODE, SHOWN_CREDENTIAL };
 enum shown_secret detect_shown_secret(const char *s, size_t n);
+/* The same for the word a text node's string starts with, past blanks and
+ * a ':' or '-' its label left there (": Qz6yN4kVx2 - valid for 24 hours"):
+ * its bytes are [*from, *to) of s. */
+enum shown_secret detect_leading_secret(const char *s, size_t n, size_t *from, size_t *to);
 
 /* Replaces value t (a string, number, true or false) by null: the checked
  * or selected state of a sensitive field, which a replay then draws off. */

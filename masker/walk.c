@@ -1719,56 +1719,73 @@ static bool label_names_shown(const char *text, size_t n, enum shown_secret show
            (shown != SHOWN_CODE || label_names_code(text, n));
 }
 
+/* Whether the text right before text node value v in the page names what
+ * v shows (label_names_shown()), or v goes on a list of secrets shown so. */
+static bool shown_named(walk *w, uint32_t node, uint32_t v, enum shown_secret shown, bool hidden,
+                        bool whole)
+{
+    const json_tok *t = w->tape->tok;
+    bool stop = false;
+    uint32_t before = text_before_on_tape(w, v, &stop);
+    if (before && before == w->shown_secret) /* the next of a list */
+        return whole && !hidden;
+    if (before)
+        return !(t[before].flags & TOK_F_MASKED) &&
+               label_names_shown(w->scan.json + t[before].start, t[before].len, shown);
+    if (stop || node != w->entry_node || !w->adds ||
+        !(shown == SHOWN_CREDENTIAL || hidden || code_digits(w, v) >= 6))
+        return false;
+    added_read(w, w->adds); /* in page order */
+    const added_node *e = added_entry(w, node, 0);
+    char text[LABEL_TEXT_MAX + 2];
+    bool read = false, masked = false;
+    size_t n = e && e->has_id ? added_text_before(w, e, text, sizeof text, &read, &masked) : 0;
+    return n && !masked && label_names_shown(text, n, shown);
+}
+
 /*
  * A secret a page shows as text of its own right after its label, as
- * dashboards, account pages and mails do: text node value v reads whole
- * as a credential, a key or a code (detect_shown_secret()) and the text
- * before it in the page names one ("Database password" in the <dt> before
- * its <dd>, "API key" in the <th> before its cell, "Your temporary
- * password:" before a <strong>, "Recovery codes" before their list, whose
- * codes each follow one so masked). Masked whole, counted as a secret. The
- * text node stays sensitive, and so does one that shows the secret hidden
- * ("••••••••"): the value a "Show" button's texts mutation puts there is
- * masked too.
+ * dashboards, account pages and mails do: text node value v reads as a
+ * credential, a key or a code (detect_shown_secret()), whole or as the
+ * word it starts with (detect_leading_secret(): "<b>Password:</b>
+ * Xk7pQ2mZ9w (change it after you sign in)"), and the text before it in
+ * the page names one ("Database password" in the <dt> before its <dd>,
+ * "API key" in the <th> before its cell, "Recovery codes" before their
+ * list, whose codes each follow one so masked). Masked, counted as a
+ * secret. The text node stays sensitive, and so does one that shows the
+ * secret hidden ("••••••••"): the value a "Show" button's texts mutation
+ * puts there is masked too.
  */
 static __attribute__((noinline)) int shown_secret(walk *w, uint32_t node, uint32_t v, uint32_t id,
                                                   uint32_t parent)
 {
     const json_tok *t = w->tape->tok;
     const char *s = w->scan.json + t[v].start;
+    size_t from = 0, to = t[v].len;
     /* a credential has digits (TOK_F_CANDIDATE); "••••••••" none, and
      * starts with a bullet (also written "\u2022") */
-    enum shown_secret shown =
-        t[v].flags & TOK_F_CANDIDATE ? detect_shown_secret(s, t[v].len) : SHOWN_NONE;
+    bool candidate = t[v].flags & TOK_F_CANDIDATE;
+    enum shown_secret shown = candidate ? detect_shown_secret(s, t[v].len) : SHOWN_NONE;
+    bool whole = shown != SHOWN_NONE;
+    if (!whole && candidate)
+        shown = detect_leading_secret(s, t[v].len, &from, &to);
     bool hidden = shown == SHOWN_NONE &&
                   ((uint8_t)s[0] == 0xe2 || (s[0] == '\\' && s[1] == 'u' && s[2] == '2')) &&
                   password_placeholder(s, t[v].len);
-    if (shown == SHOWN_NONE && !hidden)
-        return VEIL_OK;
-    bool stop = false, named = false;
-    uint32_t before = text_before_on_tape(w, v, &stop);
-    if (before && before == w->shown_secret) /* the next of a list */
-        named = !hidden;
-    else if (before && !(t[before].flags & TOK_F_MASKED))
-        named = label_names_shown(w->scan.json + t[before].start, t[before].len, shown);
-    else if (!before && !stop && node == w->entry_node && w->adds &&
-             (shown == SHOWN_CREDENTIAL || hidden || code_digits(w, v) >= 6)) { /* in page order */
-        added_read(w, w->adds);
-        const added_node *e = added_entry(w, node, 0);
-        char text[LABEL_TEXT_MAX + 2];
-        bool read = false, masked = false;
-        size_t n = e && e->has_id ? added_text_before(w, e, text, sizeof text, &read, &masked) : 0;
-        named = n && !masked && label_names_shown(text, n, shown);
-    }
-    if (!named)
+    if ((shown == SHOWN_NONE && !hidden) || !shown_named(w, node, v, shown, hidden, whole))
         return VEIL_OK;
     if (id)
         set_node(w, id, parent, NF_SENSITIVE, 0);
     if (hidden)
         return VEIL_OK;
     w->scan.findings->count[MASKER_SECRET]++;
-    w->shown_secret = v;
-    return mask_whole(w, v, MASK_TEXT);
+    if (whole) {
+        w->shown_secret = v;
+        return mask_whole(w, v, MASK_TEXT);
+    }
+    if (!w->scan.dry_run) /* its bytes are ASCII and no escape: masked where they stand */
+        memset(w->scan.json + t[v].start + from, '*', to - from);
+    return VEIL_OK;
 }
 
 /* The node object that holds member token i. */

@@ -413,6 +413,10 @@ enum field_hint field_hint_of(const char *name, size_t len);
  * (data-private, data-hj-suppress...), and whether a class list names one
  * (rr-mask, rr-block, fs-exclude, sentry-mask...). */
 bool privacy_attribute(const char *name, size_t len);
+/* Whether an attribute holds what a copy button puts on the clipboard
+ * (data-clipboard-text, data-copy...): masked whole, as a secret's value
+ * (words.re). */
+bool clipboard_attribute(const char *name, size_t len);
 bool privacy_class(const char *list, size_t len);
 /* Whether a payment library's field attribute (data-stripe="number",
  * data-braintree-name="cvv") names a card number, CVC or expiry (words.re). */

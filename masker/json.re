@@ -1167,8 +1167,9 @@ static __attribute__((noinline)) uint8_t rr_key_spelled_otherwise(const char *s,
     return RR_KEY_OTHER;
 }
 
-/* What the key name [p, p + len) means: KEY_SECRET, KEY_PHONE (an email or
- * phone name: "phone", "mobile", "tel"), KEY_PAIR_NAME (its value may name
+/* What the key name [p, p + len) means: KEY_SECRET (a secret's name, or a
+ * copy button's clipboard text: clipboard_attribute()), KEY_PHONE (an email
+ * or phone name: "phone", "mobile", "tel"), KEY_PAIR_NAME (its value may name
  * the "value" beside it, as "name" does: {"key": "password", "value": ..}),
  * KEY_FIELD_HINT (an attribute whose value may say a field takes a card or
  * a secret: field_hint_of()), KEY_PRIVACY (another recorder's privacy
@@ -1177,7 +1178,7 @@ static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t le
 {
     if (privacy_attribute(p, len))
         return KEY_PRIVACY;
-    if (secret_name_like(p, len))
+    if (secret_name_like(p, len) || clipboard_attribute(p, len))
         return KEY_SECRET;
     if (pii_name_like(p, len))
         return KEY_PHONE;

@@ -420,6 +420,23 @@ static bool privacy_class_named(const char *c, size_t n)
     return false;
 }
 
+/* What copy buttons hold for the clipboard (clipboard.js's
+ * data-clipboard-text, and the names other scripts and frameworks give
+ * it): the API key, password, recovery code or wallet address the page
+ * shows, or hides, beside the button. Not drawn, so masking it costs a
+ * replay nothing. */
+static const char *const CLIPBOARD_ATTRIBUTES[] = {
+    "data-clipboard-text", "data-clipboard", "data-clipboard-value", "data-copy",
+    "data-copy-text",      "data-copy-value", "data-to-copy",        "data-copytext"};
+
+bool clipboard_attribute(const char *name, size_t len)
+{
+    for (size_t k = 0; k < sizeof CLIPBOARD_ATTRIBUTES / sizeof CLIPBOARD_ATTRIBUTES[0]; k++)
+        if (ascii_word_is(name, len, CLIPBOARD_ATTRIBUTES[k]))
+            return true;
+    return false;
+}
+
 /* Classes are separated by HTML's blanks: space, tab, line breaks, form feed. */
 bool privacy_class(const char *list, size_t len)
 {

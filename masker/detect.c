@@ -2795,6 +2795,22 @@ static bool ends_in_code_noun(const text_view *v, size_t e)
     return v->s[e - 1] >= 0x80 || code_noun_word((const char *)v->s + w, e - w);
 }
 
+/* Whether a date starts at s: "2026-11-05", "05/11/2026", "5.11.2026". */
+static bool date_at(const text_view *v, size_t s)
+{
+    size_t k = s, groups = 0;
+    for (; groups < 3; groups++) {
+        size_t g = k;
+        while (k < v->n && k - g < 4 && is_digit(v->s[k]))
+            k++;
+        if (k == g ||
+            (groups < 2 && (k >= v->n || (v->s[k] != '-' && v->s[k] != '/' && v->s[k] != '.'))))
+            break;
+        k += groups < 2;
+    }
+    return groups == 3;
+}
+
 /* Whether the 6 bytes at s may start a credential (see header_value()). */
 static bool credential_start(const text_view *v, size_t s)
 {
@@ -2862,7 +2878,8 @@ static __attribute__((noinline)) size_t credential_told_otherwise(scan_ctx *c, c
 {
     enum telling how;
     size_t code = code_digits_at(v, s), label_end;
-    if ((!code && !credential_start(v, s)) || !(label_end = told_label_end(v, s, &how)) ||
+    if ((!code && (!credential_start(v, s) || date_at(v, s))) ||
+        !(label_end = told_label_end(v, s, &how)) ||
         (how == TOLD_BY_PLACE && (!code || !ends_in_code_noun(v, label_end))))
         return 0;
     return told_after_label(c, v, s, code, label_end, how, err);

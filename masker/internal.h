@@ -25,6 +25,10 @@ enum tok_kind { TOK_OBJ, TOK_ARR, TOK_STR, TOK_NUM, TOK_TRUE, TOK_FALSE, TOK_NUL
  * aria-label or placeholder that labels one (card_label_like()), noted while
  * the bytes are in cache: the walk reads them long after, when they are not. */
 #define TOK_F_CARD_NAME 64
+/* The same bit on a text node's value (a textContent member, never a name):
+ * it may show a secret beside its label (shown_secret() in walk.c), read by
+ * the tokenizer while the bytes are in cache (text_may_show_secret()). */
+#define TOK_F_SHOWN TOK_F_CARD_NAME
 /* Set by the walk: a string or number it masked (its bytes may already be
  * stars, which must not be read as a label). */
 #define TOK_F_MASKED 128

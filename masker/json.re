@@ -1009,6 +1009,25 @@ static inline bool may_name_privacy_class(const char *s, size_t n, bool room)
 }
 
 /*
+ * Whether a text node's value of n bytes at s (4 to 96) may show a secret
+ * beside its label, for the walk (shown_secret()), which reads its label
+ * long after these bytes left the cache: a credential or a code, whole or
+ * as its first word (two digits at least: `text`, its TEXT_* note), or a
+ * secret drawn hidden ("••••••••", also written "\u2022").
+ */
+static __attribute__((noinline)) bool text_may_show_secret(const char *s, size_t n, uint8_t text,
+                                                          uint8_t flags)
+{
+    size_t from, to;
+    if (((uint8_t)s[0] == 0xe2 || (s[0] == '\\' && s[1] == 'u' && s[2] == '2')) &&
+        password_placeholder(s, n))
+        return true;
+    return (flags & TOK_F_CANDIDATE) && (text & TEXT_DIGITS) >= 2 &&
+           (detect_shown_secret(s, n) != SHOWN_NONE ||
+            detect_leading_secret(s, n, &from, &to) != SHOWN_NONE);
+}
+
+/*
  * A value string from the opening quote at s to the closing one at `end`
  * (exclusive): pushed with what the later passes would otherwise come back
  * for while its bytes are in cache.
@@ -1031,8 +1050,13 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
         return rc;
     if (labelled == RR_KEY_TEXT_CONTENT && (flags & TOK_F_CANDIDATE)) {
         pushed->text = text_digits(s + 1, n, flags);
+        if (n >= 4 && n <= 96 && text_may_show_secret(text, n, pushed->text, flags))
+            pushed->flags |= TOK_F_SHOWN;
         if (pushed->text & TEXT_AT)
             return note(&t->at_texts, t->n - 1, 16);
+    } else if (labelled == RR_KEY_TEXT_CONTENT) {
+        if (n >= 4 && n <= 96 && !(flags & TOK_F_ASCII) && text_may_show_secret(text, n, 0, flags))
+            pushed->flags |= TOK_F_SHOWN;
     } else if (labelled == RR_KEY_TAG_NAME) {
         pushed->form = form_tag_of(text, n, flags, z->end - (s + 1) >= 8);
         if (pushed->form == FORM_LABEL)
@@ -1116,9 +1140,12 @@ enum after_key { AFTER_KEY_VALUE, AFTER_KEY_SMALL_UINT, AFTER_KEY_COLON };
  * value pushed next. The keys rrweb writes most are taken whole, colon
  * included, with one 16-byte compare (fast_key()); any other goes through
  * the string lexer. Returns VEIL_EJSON with *cursor at the bad byte.
+ * Inlined by force: when tokenize() grew, the compiler stopped inlining it
+ * (+42 M instructions on a generated session of 11 MB).
  */
-static inline int lex_key(const tokenizer *z, const unsigned char **cursor, member_key *key,
-                          uint8_t *flags, enum after_key *next)
+static inline __attribute__((always_inline)) int
+lex_key(const tokenizer *z, const unsigned char **cursor, member_key *key, uint8_t *flags,
+        enum after_key *next)
 {
     const unsigned char *p = *cursor;
     if (VEIL_LIKELY(z->end - p >= 16)) {

@@ -2109,16 +2109,21 @@ static uint8_t box_flags(walk *w, uint32_t node, uint32_t parent)
 }
 
 /* Whether text node value v may be a secret shown beside its label, or
- * one shown hidden (shown_secret()): a short string with two digits, or
- * with a character beyond ASCII, not read yet. Inlined into walk_node():
- * the tokenizer's notes rule out nearly every text node. */
+ * one shown hidden (shown_secret()), not read yet: the tokenizer says so
+ * (TOK_F_SHOWN); under a key written with escapes it said nothing, and a
+ * short string with two digits, or with a character beyond ASCII, may. */
 static inline bool may_show_secret(const walk *w, uint32_t v)
 {
     const json_tok *t = &w->tape->tok[v];
-    return v && t->kind == TOK_STR && !(t->flags & TOK_F_VISITED) && t->len >= 4 && t->len <= 96 &&
+    if (!v || t->kind != TOK_STR || (t->flags & TOK_F_VISITED))
+        return false;
+    if (VEIL_LIKELY(t->key == RR_KEY_TEXT_CONTENT))
+        return t->flags & TOK_F_SHOWN;
+    return t->len >= 4 && t->len <= 96 &&
            (!(t->flags & TOK_F_ASCII) ||
             ((t->flags & TOK_F_CANDIDATE) &&
-             (t->key != RR_KEY_TEXT_CONTENT || (t->text & TEXT_DIGITS) >= 2)));
+             (text_digits((const unsigned char *)w->scan.json + t->start, t->len, t->flags) &
+              TEXT_DIGITS) >= 2));
 }
 
 /* The node members the walk reads. */

@@ -1698,18 +1698,6 @@ static uint32_t text_before_on_tape(const walk *w, uint32_t v, bool *stop)
     return 0;
 }
 
-/* The digits of the code of text node value v (detect_shown_secret()):
- * in content added after load, reading the page's order for one of four or
- * five (a year, a count) costs more than it finds. */
-static size_t code_digits(const walk *w, uint32_t v)
-{
-    const json_tok *t = &w->tape->tok[v];
-    size_t digits = 0;
-    for (size_t k = 0; k < t->len; k++)
-        digits += (unsigned)(w->scan.json[t->start + k] - '0') < 10;
-    return digits;
-}
-
 /* Whether the label text[0, n) names what a page shows after it: a secret
  * (secret_name_like()), and for a code of digits alone, a code
  * (label_names_code(): "PIN", "Verification code"). */
@@ -1732,8 +1720,11 @@ static bool shown_named(walk *w, uint32_t node, uint32_t v, enum shown_secret sh
     if (before)
         return !(t[before].flags & TOK_F_MASKED) &&
                label_names_shown(w->scan.json + t[before].start, t[before].len, shown);
+    /* an entry of a mutation's adds: read in page order for a credential,
+     * bullets or a code of 6 digits or more; for one of 4 or 5 (a year, a
+     * count) that costs more than it finds */
     if (stop || node != w->entry_node || !w->adds ||
-        !(shown == SHOWN_CREDENTIAL || hidden || code_digits(w, v) >= 6))
+        !(shown == SHOWN_CREDENTIAL || hidden || (part_text(w, &t[v]) & TEXT_DIGITS) >= 6))
         return false;
     added_read(w, w->adds); /* in page order */
     const added_node *e = added_entry(w, node, 0);
@@ -2121,9 +2112,7 @@ static inline bool may_show_secret(const walk *w, uint32_t v)
         return t->flags & TOK_F_SHOWN;
     return t->len >= 4 && t->len <= 96 &&
            (!(t->flags & TOK_F_ASCII) ||
-            ((t->flags & TOK_F_CANDIDATE) &&
-             (text_digits((const unsigned char *)w->scan.json + t->start, t->len, t->flags) &
-              TEXT_DIGITS) >= 2));
+            ((t->flags & TOK_F_CANDIDATE) && (part_text(w, t) & TEXT_DIGITS) >= 2));
 }
 
 /* The node members the walk reads. */

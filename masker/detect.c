@@ -130,6 +130,12 @@ static inline bool is_class(uint8_t ch, uint8_t cls)
     return CLASS[ch] & cls;
 }
 
+/* Whether ch ends a URL written in text or markup. */
+static bool url_end(uint8_t ch)
+{
+    return ch <= ' ' || ch == '"' || ch == '\'' || ch == '<' || ch == '>';
+}
+
 /* Bytes of the UTF-8 character at s[i] (1 for ASCII and stray bytes). */
 static size_t char_len(const text_view *v, size_t i)
 {
@@ -1710,8 +1716,153 @@ static size_t list_run_end(const text_view *v, size_t start, size_t end)
     }
 }
 
+/*
+ * Secrets a URL carries under a name that means one only there. An OAuth or
+ * OpenID sign-in returns to its callback with an authorization `code` in
+ * the query or the fragment, beside the `state` it was sent with (or a
+ * `session_state`, a `scope`): a recorder keeps that URL in its Meta event.
+ * A CAS service `ticket` ("ST-..."), an Auth0 reset `ticket` and a Shopify
+ * embedded app's `session` hold a token too. Elsewhere, "code", "ticket"
+ * and "session" name a promo code, a support case or a page's state.
+ */
+
+/* Whether [from, to) is `word` (lowercase ASCII), in any case. */
+static bool name_is(const text_view *v, size_t from, size_t to, const char *word)
+{
+    size_t n = strlen(word);
+    if (to - from != n)
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        uint8_t ch = v->s[from + k];
+        if ((ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch) != (uint8_t)word[k])
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Whether [s, e) reads as a random token: 16-512 characters of base64url
+ * (and '.', '~') with a digit and two letters, whose kind (capital, small,
+ * digit) changes at one character in three or more (base62, base64url,
+ * base36: "VJqkTb5mrBVhOWPDrWbG"), or that are hex digits nearly throughout
+ * (a hex token, a UUID). Words and slugs ("Release-Notes-v2",
+ * "ReleaseNotesVersion", "article-12345678") change kind seldom and hold
+ * letters past 'f'.
+ */
+static bool token_shaped(const text_view *v, size_t s, size_t e)
+{
+    size_t digits = 0, letters = 0, hex = 0, changes = 0;
+    int kind = -1; /* of the last alphanumeric: 0 capital, 1 small, 2 digit */
+    if (e - s < 16 || e - s > 512)
+        return false;
+    for (size_t k = s; k < e; k++) {
+        uint8_t ch = v->s[k];
+        int now = ch >= 'A' && ch <= 'Z' ? 0 : ch >= 'a' && ch <= 'z' ? 1 : is_digit(ch) ? 2 : -1;
+        if (now < 0 && ch != '-' && ch != '_' && ch != '.' && ch != '~')
+            return false;
+        if (now < 0) {
+            kind = -1; /* a separator: the next part starts afresh */
+            continue;
+        }
+        changes += kind >= 0 && now != kind;
+        kind = now;
+        digits += now == 2;
+        letters += now != 2;
+        hex += now == 2 || is_hex(ch);
+    }
+    size_t alnum = digits + letters;
+    return digits && letters >= 2 && (changes * 3 >= alnum || (hex >= 16 && hex * 10 >= alnum * 9));
+}
+
+/* What the scan learned of the URL it last read a parameter of: [start,
+ * end), and whether it is a sign-in's response (oauth_response()). */
+typedef struct {
+    size_t start, end;
+    bool oauth;
+} url_seen;
+
+static bool starts_param(const text_view *v, size_t a, size_t k)
+{
+    return k == a || v->s[k - 1] == '?' || v->s[k - 1] == '&' || v->s[k - 1] == '#';
+}
+
+/* Whether the URL or form body [a, e) has a parameter named `name`. */
+static bool url_has_param(const text_view *v, size_t a, size_t e, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t k = a; k + n < e; k++)
+        if (v->s[k + n] == '=' && starts_param(v, a, k) && name_is(v, k, k + n, name))
+            return true;
+    return false;
+}
+
+/* Whether the URL or form body [a, e) is an OAuth or OpenID response, or
+ * the request a client then posts the code in for its tokens
+ * ("grant_type=authorization_code&code=...&redirect_uri=..."). */
+static bool oauth_response(const text_view *v, size_t a, size_t e)
+{
+    return url_has_param(v, a, e, "state") || url_has_param(v, a, e, "session_state") ||
+           url_has_param(v, a, e, "scope") || url_has_param(v, a, e, "grant_type") ||
+           url_has_param(v, a, e, "redirect_uri");
+}
+
+/* The URL around offset k (back and on to a blank, quote or angle bracket,
+ * 2 KB at most each way), read once for all its parameters. */
+static const url_seen *url_around(const text_view *v, size_t k, url_seen *seen)
+{
+    if (k >= seen->start && k < seen->end)
+        return seen;
+    size_t a = k, e = k;
+    while (a > 0 && k - a < 2048 && !url_end(v->s[a - 1]))
+        a--;
+    while (e < v->n && e - k < 2048 && !url_end(v->s[e]))
+        e++;
+    *seen = (url_seen){a, e, oauth_response(v, a, e)};
+    return seen;
+}
+
+/* Whether the query, fragment or form parameter [from, to), whose value
+ * starts at k, holds a secret only a URL gives it. */
+static bool url_capability(const text_view *v, size_t from, size_t to, size_t k, url_seen *seen)
+{
+    bool code = name_is(v, from, to, "code"), ticket = !code && name_is(v, from, to, "ticket");
+    if (!code && !ticket && !name_is(v, from, to, "session"))
+        return false;
+    const url_seen *url = url_around(v, from, seen);
+    if (!starts_param(v, url->start, from))
+        return false;
+    if (code)
+        return url->oauth;
+    size_t value = k; /* a token's length at most: a longer value is none */
+    while (value < v->n && value - k <= 512 && !is_class(v->s[value], C_VALUE_END))
+        value++;
+    return token_shaped(v, k, value) ||
+           (ticket &&
+            (follows_text(v, k, "st-") || follows_text(v, k, "pt-") || follows_text(v, k, "pgt-")));
+}
+
+/* Whether the JSON object around the member whose name starts at `from`
+ * (a "code") is an OAuth response or token request held in a string: it
+ * has a "state", "session_state", "redirect_uri", "grant_type" or
+ * "code_verifier" ({"code": "...", "state": "..."}, which a single-page
+ * app posts to its server). */
+static bool json_oauth_code(const text_view *v, size_t from)
+{
+    static const char *const SIBLINGS[] = {"state", "session_state", "redirect_uri", "grant_type",
+                                           "code_verifier"};
+    size_t a = from, e = from;
+    while (a > 0 && from - a < 256 && v->s[a - 1] != '{')
+        a--;
+    while (e < v->n && e - from < 256 && v->s[e] != '}')
+        e++;
+    for (size_t k = 0; k < sizeof SIBLINGS / sizeof *SIBLINGS; k++)
+        if (quoted_key_end(v, a, e, SIBLINGS[k]))
+            return true;
+    return false;
+}
+
 static inline __attribute__((always_inline)) size_t
-try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
+try_named_secret(scan_ctx *c, const text_view *v, size_t i, url_seen *url, int *err)
 {
     bool json = v->s[i] == ':' && i > 1 && v->s[i - 1] == '"';
     bool header = v->s[i] == ':' && !json;
@@ -1731,7 +1882,9 @@ try_named_secret(scan_ctx *c, const text_view *v, size_t i, int *err)
     if (!secret_name_like((const char *)v->s + from, name_end - from) &&
         !(json && pair_value_key((const char *)v->s + from, name_end - from) &&
           pair_named_secret(v, from - 1)) &&
-        !(header && two_word_label_names_secret(v, from, name_end)))
+        !(header && two_word_label_names_secret(v, from, name_end)) &&
+        !(!json && !header && name_end == i && url_capability(v, from, name_end, k, url)) &&
+        !(json && name_is(v, from, name_end, "code") && json_oauth_code(v, from)))
         return 0;
     if (!header && !json && !(end = assigned_value(v, k, &start)))
         return 0;
@@ -3211,11 +3364,6 @@ static __attribute__((noinline)) size_t try_base64(scan_ctx *c, const text_view 
     return base64_mask(c, v, a, b, &found, err);
 }
 
-static bool url_end(uint8_t ch)
-{
-    return ch <= ' ' || ch == '"' || ch == '\'' || ch == '<' || ch == '>';
-}
-
 /* Whether a capital letter comes before the end of the URL at h; when
  * none does, *end is where it ends. */
 static bool url_has_capital(const text_view *v, size_t h, size_t *end)
@@ -3294,6 +3442,109 @@ static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *t
 }
 
 /*
+ * The token in a link mailed to sign in, reset a password, confirm an
+ * address, accept an invitation or unsubscribe: a segment that reads as a
+ * random token (token_shaped()) one or two segments after one whose words
+ * name such an action ("/password/reset/<token>", Django's
+ * "/reset/<uid>/<token>/", "/invite/accept/<uuid>", "/login/magic/<token>"),
+ * or a query value that does after such a path, whatever its name
+ * ("/reset-password?t=<token>"). A path elsewhere keeps its ids. The host
+ * and path before the token are scanned first, then it is masked. At the
+ * host's start h; returns the end of what it masked, or 0.
+ */
+/* The letters link_action_word()'s words start with. */
+static const bool LINK_ACTION_FIRST[256] = {
+    ['a'] = true, ['c'] = true, ['i'] = true, ['j'] = true, ['l'] = true, ['m'] = true,
+    ['p'] = true, ['r'] = true, ['s'] = true, ['t'] = true, ['u'] = true, ['v'] = true};
+
+/* Whether a word of path segment [s, e) names such an action: words are
+ * split at other characters and where a capital follows a small letter
+ * ("reset-password", "verify_email", "resetPassword"). */
+static bool segment_names_link_action(const text_view *v, size_t s, size_t e)
+{
+    for (size_t k = s; k < e;) {
+        size_t w = k + 1;
+        if (!is_alpha(v->s[k])) {
+            k++;
+            continue;
+        }
+        while (w < e && is_alpha(v->s[w]) &&
+               !(v->s[w] >= 'A' && v->s[w] <= 'Z' && v->s[w - 1] >= 'a' && v->s[w - 1] <= 'z'))
+            w++;
+        if (w - k >= 3 && w - k <= 12 && LINK_ACTION_FIRST[v->s[k] | 0x20] &&
+            link_action_word((const char *)v->s + k, w - k))
+            return true;
+        k = w;
+    }
+    return false;
+}
+
+/* Where a URL's host or a segment of its path ends. */
+static const bool PATH_STOP[256] = {[0 ... ' '] = true, ['"'] = true, ['\''] = true, ['<'] = true,
+                                    ['>'] = true,       ['/'] = true, ['?'] = true,  ['#'] = true};
+
+static bool path_stop(uint8_t ch)
+{
+    return PATH_STOP[ch];
+}
+
+static size_t mask_link_token(scan_ctx *c, const text_view *v, size_t h, size_t s, size_t e,
+                              enum scan_mode mode, int *err)
+{
+    text_view head = *v; /* the host and path before it */
+    head.n = s;
+    if ((*err = scan_from(c, &head, h, mode)))
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, s, e, "");
+    return e;
+}
+
+static size_t link_token_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *read_to,
+                                enum scan_mode mode, int *err)
+{
+    if (h < *read_to) /* in a URL read already from an earlier "://" */
+        return 0;
+    size_t k = h, armed = 0;
+    bool named = false;
+    while (k < v->n && !path_stop(v->s[k])) /* the host */
+        k++;
+    while (k < v->n && v->s[k] == '/') {
+        size_t s = k + 1, e = s;
+        while (e < v->n && !path_stop(v->s[e]))
+            e++;
+        k = *read_to = e;
+        if (segment_names_link_action(v, s, e)) {
+            named = true;
+            armed = 2;
+        } else if (armed && (armed--, token_shaped(v, s, e))) {
+            return mask_link_token(c, v, h, s, e, mode, err);
+        }
+    }
+    if (!named)
+        return 0;
+    size_t end = k;
+    while (end < v->n && !url_end(v->s[end]))
+        end++;
+    *read_to = end;
+    /* an authorization request's query holds random ids and no secret */
+    if (url_has_param(v, k + 1, end, "client_id") || url_has_param(v, k + 1, end, "response_type"))
+        return 0;
+    while (k < end && (v->s[k] == '?' || v->s[k] == '&' || v->s[k] == '#')) {
+        size_t s = k + 1, e;
+        while (s < end && v->s[s] != '=' && v->s[s] != '&')
+            s++;
+        s += s < end && v->s[s] == '=';
+        for (e = s; e < end && v->s[e] != '&' && v->s[e] != '#'; e++)
+            ;
+        k = e;
+        if (token_shaped(v, s, e))
+            return mask_link_token(c, v, h, s, e, mode, err);
+    }
+    return 0;
+}
+
+/*
  * A base64 word with no digit in it (base64 of "1111" is "MTEx") is found
  * by what stands before it: the '=' of a query or form value
  * ("?d=bnVtYmVy..."), the ':' of a JSON member held in a string, the
@@ -3325,7 +3576,8 @@ static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
 {
     /* where runs already read end, so that each is read once: a long one
      * read again from each of its bytes would take the scan quadratic time */
-    size_t floor = i, base64_tried = 0, no_ipv6_to = 0, url_read_to = 0;
+    size_t floor = i, base64_tried = 0, no_ipv6_to = 0, url_read_to = 0, link_read_to = 0;
+    url_seen url = {0};
     int err = VEIL_OK;
     while (!err && (i = next_candidate(v, i)) < v->n) {
         uint8_t ch = v->s[i];
@@ -3338,12 +3590,15 @@ static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
                       (mode == SCAN_TYPED && (e = typed_email(c, v, i, &err)))))
                 next = e;
         } else if (ch == '=' || ch == ':') {
-            if ((e = try_named_secret(c, v, i, &err)))
+            if ((e = try_named_secret(c, v, i, &url, &err)))
                 next = e;
             else if (ch == '=' && ((e = try_multipart_secret(c, v, i, mode, &err)) ||
                                    (e = try_markup_value(c, v, i, &err))))
                 next = e;
             else if (ch == ':' && (e = try_ipv6(c, v, i, &no_ipv6_to, &err)))
+                next = e;
+            else if (ch == ':' && i + 2 < v->n && v->s[i + 1] == '/' && v->s[i + 2] == '/' &&
+                     (e = link_token_in_url(c, v, i + 3, &link_read_to, mode, &err)))
                 next = e;
             else if (!c->in_base64 && (e = base64_after_sign(c, v, i, floor, &base64_tried,
                                                              &url_read_to, mode, &err)))

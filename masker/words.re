@@ -482,6 +482,9 @@ static bool secret_part_at(const unsigned char *p)
       | "activationcode" | "sessionkey" | "signingkey" | "encryptionkey" | "masterkey"
       | "memorableword" | "memorableinformation" | "maidenname"
       | "logincode" | "signincode" | "authcode" | "authenticationcode"
+      | "oobcode" | "resetcode" | "resetkey" | "invitecode" | "invitationcode" | "invitekey"
+      | "enrollmentcode" | "enrolmentcode" | "claimcode" | "pairingcode"
+      | "samlresponse" | "samlrequest" | "samlart" | "hmac"
       | "confirmationcode" | "authenticator" | "codewesent" | "codewejustsent" | "codesentto"
       | "codewetexted" | "codeweemailed" | "securecode" | "challengedataentry"
       | "smstan" | "pushtan" | "mobiletan" | "chiptan" | "phototan" | "tancode"
@@ -699,6 +702,22 @@ bool code_noun_word(const char *v, size_t n)
     const unsigned char *YYMARKER, *YYCURSOR = w;
     /*!re2c
         [^\x00]* CODE_NOUN [ei]? "\x00" { return true; }
+        [^] { return false; }
+    */
+}
+
+bool link_action_word(const char *v, size_t n)
+{
+    unsigned char w[PROSE_WORD_MAX];
+    if (!folded_copy(v, n, w))
+        return false;
+    const unsigned char *YYMARKER, *YYCURSOR = w;
+    /*!re2c
+        ( "reset" | "verify" | "verification" | "confirm" | "confirmation" | "activate"
+        | "activation" | "invite" "s"? | "invitation" "s"? | "magic" | "unlock" | "recover"
+        | "recovery" | "password" "s"? | "passwordless" | "token" "s"? | "login" | "signin"
+        | "signup" | "accept" | "join" | "auth" | "sso" | "unsubscribe" ) "\x00"
+            { return true; }
         [^] { return false; }
     */
 }

@@ -257,6 +257,32 @@ static void codes_told_in_other_words(void **state)
         expect_text(NULL, keep[i], keep[i]);
 }
 
+static void links_lose_the_tokens_they_carry(void **state)
+{
+    (void)state;
+    expect_text(NULL, "https://app.example/cb?state=x1&code=Pz6Yw3Kx9Lm",
+                "https://app.example/cb?state=x1&code=***********");
+    expect_text(NULL, "https://app.example/password/reset/8e3b1f9a4c7d2e6f0a5b9c8d?email=a",
+                "https://app.example/password/reset/************************?email=a");
+    expect_text(NULL, "https://corp.example/signin/reset-password/VJqkTb5mrBVhOWPDrWbG",
+                "https://corp.example/signin/reset-password/********************");
+    expect_text(NULL, "https://cas.example/?ticket=ST-1856339-aA5Yuvr",
+                "https://cas.example/?ticket=******************");
+    assert_int_equal(found.count[MASKER_SECRET], 1);
+    const char *keep[] = {
+        "https://shop.example/cart?code=SUMMER2024&lang=en",
+        "https://support.example/?ticket=48213",
+        "https://shop.example/help/password-reset/how-to-choose-a-password-2024",
+        "https://shop.example/blog/reset-password/Release-Notes-v2",
+        "https://docs.example/api/tokens/CreateAccessTokenRequest",
+        "https://shop.example/orders/3f9c2a71-8b4e-4d6f-a1c3-9e7b5d2f0a84",
+        "https://github.com/rust-lang/rust/commit/4b9e1f3a6d8c0b2e5f7a9c1d3e5f7a9b",
+        "https://shop.example/confirm/order/ORD-20241203-7781",
+    };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        expect_text(NULL, keep[i], keep[i]);
+}
+
 static void ip_literals_lose_their_last_octets(void **state)
 {
     (void)state;
@@ -1177,6 +1203,7 @@ int main(void)
         cmocka_unit_test(a_finding_before_the_scan_still_moves_it_on),
         cmocka_unit_test(long_runs_are_read_once),
         cmocka_unit_test(codes_told_in_other_words),
+        cmocka_unit_test(links_lose_the_tokens_they_carry),
         cmocka_unit_test(ip_literals_lose_their_last_octets),
         cmocka_unit_test(shorter_masks_are_applied_in_place),
         cmocka_unit_test(card_field_names),

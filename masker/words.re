@@ -149,12 +149,12 @@ static bool native_word(const char *v, size_t len, const char *const *list, size
     LOCAL_CARD_WORDS = "kartennummer" | "pr" "u" "e"? "f" ("nummer" | "ziffer") | "sicherheitscode"
       | "numero" "de"? "carte" | "cryptogramme" | "code" "de"? "securite"
       | "numero" "de"? "tarjeta" | "codigo" "de"? "seguridad"
-      | "numero" ("do" | "da")? "cartao" | "codigo" "de"? "seguranca"
+      | "numero" ("do" | "da")? "cartao" | ("codigo" | "cod") "de"? "seguranca"
       | "numero" "di"? "carta" | "codice" "di"? "sicurezza"
       | "kaartnummer" | "beveiligingscode"
       | "numerkarty" | "kodbezpieczenstwa" | "kortnummer" | "kortinnumero"
       | "kartnumarasi" | "guvenlikkodu" | "cislokarty"
-      | "sakerhetskod" | "sikkerhe" [dt] "skode" | "turvakoodi" | "bezpecnostnikod"
+      | "sakerhetskod" | "sikkerhe" [dt] "skode" | "kontrolcifre" | "turvakoodi" | "bezpecnostnikod"
       | "biztonsagikod" | "kartyaszam" | "cod" "de"? "securitate" | "numarulcardului";
 */
 
@@ -166,7 +166,7 @@ static bool card_word_at(const unsigned char *p)
         "card" ("number" | "num" | "no" | "code" | "security" | "exp" | "holder"
                 | "verification" | "cvv" | "cvc" | "cvd")
       | "cc" ("num" | "number" | "exp" | "cid" | "cvv" | "cvc" | "csc" | "cvd" | "name" | "holder"
-              | "month" | "year" | "code")
+              | "month" | "year" | "code" | "checkcode")
       | "cidcode" | "seccode"
       | "nameoncard"
       | "creditcard" | "debitcard" | "paymentcard" | "bankcard"

@@ -1741,24 +1741,26 @@ static bool name_is(const text_view *v, size_t from, size_t to, const char *word
 }
 
 /*
- * Whether [s, e) reads as a random token: 16-512 characters of base64url
- * (and '.', '~') with a digit and two letters, whose kind (capital, small,
- * digit) changes at one character in three or more (base62, base64url,
- * base36: "VJqkTb5mrBVhOWPDrWbG"), or that are hex digits nearly throughout
- * (a hex token, a UUID). Words and slugs ("Release-Notes-v2",
- * "ReleaseNotesVersion", "article-12345678") change kind seldom and hold
- * letters past 'f'.
+ * Whether [s, e) reads as a random token: 16-512 characters of base64
+ * (either alphabet, percent-encoded or not, and '.', '~', and the '|' a
+ * WordPress sign-in cookie joins its parts with) with a digit and
+ * two letters, whose kind (capital, small, digit) changes at one character
+ * in three or more (base62, base64url, base36: "VJqkTb5mrBVhOWPDrWbG"), or
+ * that are hex digits nearly throughout, one in eight a letter (a hex
+ * token, a UUID). Words and slugs ("Release-Notes-v2", "ReleaseNotesVersion",
+ * "article-12345678") change kind seldom and hold letters past 'f';
+ * numbers with a word ("GA1.2.1234567890.1700000000") hold too few letters.
  */
 static bool token_shaped(const text_view *v, size_t s, size_t e)
 {
-    size_t digits = 0, letters = 0, hex = 0, changes = 0;
+    size_t digits = 0, letters = 0, hex_letters = 0, changes = 0;
     int kind = -1; /* of the last alphanumeric: 0 capital, 1 small, 2 digit */
     if (e - s < 16 || e - s > 512)
         return false;
     for (size_t k = s; k < e; k++) {
         uint8_t ch = v->s[k];
         int now = ch >= 'A' && ch <= 'Z' ? 0 : ch >= 'a' && ch <= 'z' ? 1 : is_digit(ch) ? 2 : -1;
-        if (now < 0 && ch != '-' && ch != '_' && ch != '.' && ch != '~')
+        if (now < 0 && (!ch || !strchr("-_.~%+/=|", ch)))
             return false;
         if (now < 0) {
             kind = -1; /* a separator: the next part starts afresh */
@@ -1768,10 +1770,12 @@ static bool token_shaped(const text_view *v, size_t s, size_t e)
         kind = now;
         digits += now == 2;
         letters += now != 2;
-        hex += now == 2 || is_hex(ch);
+        hex_letters += now != 2 && is_hex(ch);
     }
-    size_t alnum = digits + letters;
-    return digits && letters >= 2 && (changes * 3 >= alnum || (hex >= 16 && hex * 10 >= alnum * 9));
+    size_t alnum = digits + letters, hex = digits + hex_letters;
+    return digits && letters >= 2 &&
+           (changes * 3 >= alnum ||
+            (hex >= 16 && hex * 10 >= alnum * 9 && hex_letters * 8 >= alnum));
 }
 
 /* What the scan learned of the URL it last read a parameter of: [start,
@@ -1821,24 +1825,48 @@ static const url_seen *url_around(const text_view *v, size_t k, url_seen *seen)
     return seen;
 }
 
-/* Whether the query, fragment or form parameter [from, to), whose value
- * starts at k, holds a secret only a URL gives it. */
-static bool url_capability(const text_view *v, size_t from, size_t to, size_t k, url_seen *seen)
+/* The end of the value at k when it reads as a random token, or 0. */
+static size_t token_value_end(const text_view *v, size_t k)
+{
+    size_t e = k; /* a token's length at most: a longer value is none */
+    while (e < v->n && e - k <= 512 && !is_class(v->s[e], C_VALUE_END))
+        e++;
+    return token_shaped(v, k, e) ? e : 0;
+}
+
+/* Whether the name [from, to) holds "session" ("laravel_session",
+ * "ci_session", Rails' "_shop_session", "MoodleSession"). */
+static bool names_session(const text_view *v, size_t from, size_t to)
+{
+    for (size_t k = from; k + 7 <= to; k++)
+        if (name_is(v, k, k + 7, "session"))
+            return true;
+    return false;
+}
+
+/*
+ * Whether the pair [from, to)=value whose value starts at k holds a secret
+ * only its place tells: the query, fragment or form parameters above, a
+ * random token under a name that holds "session", or one in a cookie line
+ * ("; " before its name or after its value), which a page that logs
+ * document.cookie writes whatever its framework names the cookie.
+ */
+static bool capability_value(const text_view *v, size_t from, size_t to, size_t k, url_seen *seen)
 {
     bool code = name_is(v, from, to, "code"), ticket = !code && name_is(v, from, to, "ticket");
-    if (!code && !ticket && !name_is(v, from, to, "session"))
-        return false;
-    const url_seen *url = url_around(v, from, seen);
-    if (!starts_param(v, url->start, from))
-        return false;
-    if (code)
-        return url->oauth;
-    size_t value = k; /* a token's length at most: a longer value is none */
-    while (value < v->n && value - k <= 512 && !is_class(v->s[value], C_VALUE_END))
-        value++;
-    return token_shaped(v, k, value) ||
-           (ticket &&
-            (follows_text(v, k, "st-") || follows_text(v, k, "pt-") || follows_text(v, k, "pgt-")));
+    if (code || ticket) {
+        const url_seen *url = url_around(v, from, seen);
+        if (!starts_param(v, url->start, from))
+            return false;
+        if (code)
+            return url->oauth;
+        return token_value_end(v, k) || follows_text(v, k, "st-") || follows_text(v, k, "pt-") ||
+               follows_text(v, k, "pgt-");
+    }
+    bool cookie_before = from >= 2 && v->s[from - 2] == ';' && v->s[from - 1] == ' ';
+    size_t e = token_value_end(v, k);
+    return e && (cookie_before || names_session(v, from, to) ||
+                 (e + 1 < v->n && v->s[e] == ';' && v->s[e + 1] == ' '));
 }
 
 /* Whether the JSON object around the member whose name starts at `from`
@@ -1883,7 +1911,7 @@ try_named_secret(scan_ctx *c, const text_view *v, size_t i, url_seen *url, int *
         !(json && pair_value_key((const char *)v->s + from, name_end - from) &&
           pair_named_secret(v, from - 1)) &&
         !(header && two_word_label_names_secret(v, from, name_end)) &&
-        !(!json && !header && name_end == i && url_capability(v, from, name_end, k, url)) &&
+        !(!json && !header && name_end == i && capability_value(v, from, name_end, k, url)) &&
         !(json && name_is(v, from, name_end, "code") && json_oauth_code(v, from)))
         return 0;
     if (!header && !json && !(end = assigned_value(v, k, &start)))

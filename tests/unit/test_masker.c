@@ -257,9 +257,11 @@ static void codes_told_in_other_words(void **state)
         expect_text(NULL, keep[i], keep[i]);
 }
 
-static void links_lose_the_tokens_they_carry(void **state)
+static void links_and_cookies_lose_the_tokens_they_carry(void **state)
 {
     (void)state;
+    expect_text(NULL, "c=1; laravel_session=eyJpdiI6IjN4Rk9aS2VvL0ZQ; theme=dark",
+                "c=1; laravel_session=************************; theme=dark");
     expect_text(NULL, "https://app.example/cb?state=x1&code=Pz6Yw3Kx9Lm",
                 "https://app.example/cb?state=x1&code=***********");
     expect_text(NULL, "https://app.example/password/reset/8e3b1f9a4c7d2e6f0a5b9c8d?email=a",
@@ -278,6 +280,8 @@ static void links_lose_the_tokens_they_carry(void **state)
         "https://shop.example/orders/3f9c2a71-8b4e-4d6f-a1c3-9e7b5d2f0a84",
         "https://github.com/rust-lang/rust/commit/4b9e1f3a6d8c0b2e5f7a9c1d3e5f7a9b",
         "https://shop.example/confirm/order/ORD-20241203-7781",
+        "_ga=GA1.2.1234567890.1700000000; _fbp=fb.1.1700000000000.1234567890",
+        "session=dark-mode; sessionCount=5",
     };
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         expect_text(NULL, keep[i], keep[i]);
@@ -1203,7 +1207,7 @@ int main(void)
         cmocka_unit_test(a_finding_before_the_scan_still_moves_it_on),
         cmocka_unit_test(long_runs_are_read_once),
         cmocka_unit_test(codes_told_in_other_words),
-        cmocka_unit_test(links_lose_the_tokens_they_carry),
+        cmocka_unit_test(links_and_cookies_lose_the_tokens_they_carry),
         cmocka_unit_test(ip_literals_lose_their_last_octets),
         cmocka_unit_test(shorter_masks_are_applied_in_place),
         cmocka_unit_test(card_field_names),

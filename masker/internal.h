@@ -427,10 +427,11 @@ bool privacy_class(const char *list, size_t len);
 bool card_attribute_like(const char *value, size_t len);
 /* The keys besides rrweb's own "name" whose value may name the value
  * member beside it ({"key": "password", "value": ...}: API clients, form
- * builders; {"type": "password", "value": ...}: a form's fields dumped),
+ * builders; {"type": "password", "value": ...}: a form's fields dumped;
+ * {"op": "replace", "path": "/password", "value": ...}: JSON Patch),
  * read by the tokenizer and in JSON held in a string; and the names of
  * that value member: "value", "val", "text". */
-enum { PAIR_NAME_KEY_COUNT = 8 };
+enum { PAIR_NAME_KEY_COUNT = 9 };
 extern const char *const PAIR_NAME_KEYS[PAIR_NAME_KEY_COUNT];
 bool pair_value_key(const char *name, size_t len);
 /* Whether a field or parameter name names a secret: password, token,

@@ -3119,7 +3119,8 @@ static int mask_pair_values(walk *w, uint32_t obj)
  * and HAR write form fields and headers as {"name": "password", "value":
  * "..."}, API clients and form builders as {"key": "password", "value":
  * ...} ("field", "header", "param", "label" too), a form's fields dumped
- * as {"id": "f2", "type": "password", "value": ...}. The value beside such
+ * as {"id": "f2", "type": "password", "value": ...}, a JSON Patch as
+ * {"op": "replace", "path": "/password", "value": ...}. The value beside such
  * a name is masked whole, wherever it is. "name" values were read by the
  * tokenizer; the others are read here, and only beside a value: nearly
  * every "id" and "type" is an element's attribute.

@@ -329,7 +329,7 @@ bool card_label_like(const char *v, size_t len)
 }
 
 const char *const PAIR_NAME_KEYS[PAIR_NAME_KEY_COUNT] = {
-    "key", "field", "header", "param", "parameter", "label", "id", "type"};
+    "key", "field", "header", "param", "parameter", "label", "id", "type", "path"};
 
 bool pair_value_key(const char *name, size_t len)
 {

@@ -1721,6 +1721,7 @@ static size_t list_run_end(const text_view *v, size_t start, size_t end)
  * OpenID sign-in returns to its callback with an authorization `code` in
  * the query or the fragment, beside the `state` it was sent with (or a
  * `session_state`, a `scope`): a recorder keeps that URL in its Meta event.
+ * An Azure function's URL holds its key as a `code` of 32 characters or more.
  * A CAS service `ticket` ("ST-..."), an Auth0 reset `ticket` and a Shopify
  * embedded app's `session` hold a token too. Elsewhere, "code", "ticket"
  * and "session" name a promo code, a support case or a page's state.
@@ -1858,9 +1859,10 @@ static bool capability_value(const text_view *v, size_t from, size_t to, size_t 
         const url_seen *url = url_around(v, from, seen);
         if (!starts_param(v, url->start, from))
             return false;
-        if (code)
-            return url->oauth;
-        return token_value_end(v, k) || follows_text(v, k, "st-") || follows_text(v, k, "pt-") ||
+        size_t e = token_value_end(v, k);
+        if (code) /* or an Azure function's key: a promo code is never that long */
+            return url->oauth || (e && e - k >= 32);
+        return e || follows_text(v, k, "st-") || follows_text(v, k, "pt-") ||
                follows_text(v, k, "pgt-");
     }
     bool cookie_before = from >= 2 && v->s[from - 2] == ';' && v->s[from - 1] == ' ';

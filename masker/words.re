@@ -484,7 +484,7 @@ static bool secret_part_at(const unsigned char *p)
       | "logincode" | "signincode" | "authcode" | "authenticationcode"
       | "oobcode" | "resetcode" | "resetkey" | "invitecode" | "invitationcode" | "invitekey"
       | "enrollmentcode" | "enrolmentcode" | "claimcode" | "pairingcode"
-      | "samlresponse" | "samlrequest" | "samlart" | "hmac"
+      | "samlresponse" | "samlrequest" | "samlart" | "hmac" | "functionskey"
       | "confirmationcode" | "authenticator" | "codewesent" | "codewejustsent" | "codesentto"
       | "codewetexted" | "codeweemailed" | "securecode" | "challengedataentry"
       | "smstan" | "pushtan" | "mobiletan" | "chiptan" | "phototan" | "tancode"

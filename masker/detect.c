@@ -3553,10 +3553,9 @@ static size_t link_token_in_url(scan_ctx *c, const text_view *v, size_t h, size_
     }
     if (!named)
         return 0;
-    size_t end = k;
-    while (end < v->n && !url_end(v->s[end]))
+    size_t end = k; /* the query's, or where a URL in it starts: that one is read from its "://" */
+    while (end < v->n && end - k < 2048 && !url_end(v->s[end]) && !follows_text(v, end, "://"))
         end++;
-    *read_to = end;
     /* an authorization request's query holds random ids and no secret */
     if (url_has_param(v, k + 1, end, "client_id") || url_has_param(v, k + 1, end, "response_type"))
         return 0;
@@ -3567,7 +3566,7 @@ static size_t link_token_in_url(scan_ctx *c, const text_view *v, size_t h, size_
         s += s < end && v->s[s] == '=';
         for (e = s; e < end && v->s[e] != '&' && v->s[e] != '#'; e++)
             ;
-        k = e;
+        k = *read_to = e;
         if (token_shaped(v, s, e))
             return mask_link_token(c, v, h, s, e, mode, err);
     }

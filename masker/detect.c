@@ -3394,6 +3394,34 @@ static __attribute__((noinline)) size_t try_base64(scan_ctx *c, const text_view 
     return base64_mask(c, v, a, b, &found, err);
 }
 
+/*
+ * The body of a private key in PEM or OpenPGP armour ("-----BEGIN RSA
+ * PRIVATE KEY-----", "-----BEGIN OPENSSH PRIVATE KEY-----", "-----BEGIN PGP
+ * PRIVATE KEY BLOCK-----"): a hosting dashboard shows a key it generated, a
+ * visitor pastes one into a support chat. Its base64 is binary inside, which
+ * no pattern reads. At a digit i of the body, the header within 256 bytes
+ * before it: everything from the header's dashes to "-----END" (or the
+ * text's end) is masked but its line breaks, the armour kept. Returns the
+ * end of what it masked, or 0.
+ */
+static size_t pem_private_key(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    size_t stop = i > 256 ? i - 256 : 0, k = i;
+    while (k > stop && !(v->s[k - 1] == 'P' && follows_text(v, k - 1, "private key")))
+        k--;
+    const uint8_t *dashes = k > stop ? memmem(v->s + k, i - k, "-----", 5) : NULL;
+    if (!dashes)
+        return 0;
+    size_t body = (size_t)(dashes - v->s) + 5;
+    if (memmem(v->s + body, i - body, "-----", 5)) /* an end before i: another key's */
+        return 0;
+    const uint8_t *end = memmem(v->s + i, v->n - i, "-----END", 8);
+    size_t e = end ? (size_t)(end - v->s) : v->n;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, body, e, "\n\r");
+    return e;
+}
+
 /* Whether a capital letter comes before the end of the URL at h; when
  * none does, *end is where it ends. */
 static bool url_has_capital(const text_view *v, size_t h, size_t *end)
@@ -3638,7 +3666,9 @@ static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
         } else if (i > 0 && (e = try_token(c, v, i, &err))) {
             next = e;
         } else if (i > base64_tried && base64_char(v->s[i - 1]) && upper_near(v, i) &&
-                   !c->in_base64 && (e = try_base64(c, v, i, floor, &base64_tried, &err))) {
+                   !c->in_base64 &&
+                   ((e = pem_private_key(c, v, i, &err)) ||
+                    (e = try_base64(c, v, i, floor, &base64_tried, &err)))) {
             /* a number standing alone ("12px", " 2018"), nearly every digit
              * here, is not in a word, and URL paths and ids have no capital
              * letters; base64 has a letter before most of its digits and a

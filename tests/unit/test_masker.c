@@ -287,6 +287,27 @@ static void links_and_cookies_lose_the_tokens_they_carry(void **state)
         expect_text(NULL, keep[i], keep[i]);
 }
 
+/* A private key's body is masked whatever its armour's kind; the armour,
+ * a certificate and a public key stay. The text is JSON: "\\n" a line break. */
+static void private_keys_lose_their_body(void **state)
+{
+    (void)state;
+    expect_text(NULL, "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END",
+                "-----BEGIN PRIVATE KEY-----\\n********************************\\n-----END");
+    expect_text(NULL, "-----BEGIN PGP PRIVATE KEY BLOCK-----\\n\\nlQOYBF2aB3cBCADJk8mN",
+                "-----BEGIN PGP PRIVATE KEY BLOCK-----\\n\\n********************");
+    assert_int_equal(found.count[MASKER_SECRET], 1);
+    const char *keep[] = {
+        "-----BEGIN CERTIFICATE-----\\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG\\n-----END "
+        "CERTIFICATE-----",
+        "-----BEGIN PUBLIC KEY-----\\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIB\\n-----END PUBLIC "
+        "KEY-----",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk3Zy1pZXQ4b3Jh deploy@shop",
+    };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        expect_text("record_pii=true", keep[i], keep[i]);
+}
+
 static void ip_literals_lose_their_last_octets(void **state)
 {
     (void)state;
@@ -1208,6 +1229,7 @@ int main(void)
         cmocka_unit_test(long_runs_are_read_once),
         cmocka_unit_test(codes_told_in_other_words),
         cmocka_unit_test(links_and_cookies_lose_the_tokens_they_carry),
+        cmocka_unit_test(private_keys_lose_their_body),
         cmocka_unit_test(ip_literals_lose_their_last_octets),
         cmocka_unit_test(shorter_masks_are_applied_in_place),
         cmocka_unit_test(card_field_names),

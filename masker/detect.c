@@ -2637,6 +2637,29 @@ static size_t vendor_token_end(const text_view *v, size_t s, size_t n, uint8_t l
     return e - s - n >= least ? e : 0;
 }
 
+/*
+ * A Telegram bot's token: its bot's id (8-10 digits), ':', then "AA" and 33
+ * characters of base64url ("123456789:AAHk4m..."), as a shop's settings page
+ * or a bot's API URL (".../bot123456789:AAHk4m.../sendMessage") shows it. At
+ * the id's first digit i; the part after ':' is masked. Returns its end, or 0.
+ */
+static size_t telegram_bot_token(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    size_t k = i, e;
+    while (k < v->n && k - i <= 10 && is_digit(v->s[k]))
+        k++;
+    if (k - i < 8 || k - i > 10 || k + 36 > v->n || v->s[k] != ':' || v->s[k + 1] != 'A' ||
+        v->s[k + 2] != 'A')
+        return 0;
+    for (e = k + 3; e < v->n && e - k <= 36 && base64url_char(v->s[e]); e++)
+        ;
+    if (e - k != 36)
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, k + 1, e, "");
+    return e;
+}
+
 /* Whether a prefix of VENDOR_TOKENS starts with ch. */
 static inline bool vendor_first_byte(uint8_t ch)
 {
@@ -3501,10 +3524,12 @@ static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *t
 
 /*
  * The token in a link mailed to sign in, reset a password, confirm an
- * address, accept an invitation or unsubscribe: a segment that reads as a
- * random token (token_shaped()) one or two segments after one whose words
- * name such an action ("/password/reset/<token>", Django's
- * "/reset/<uid>/<token>/", "/invite/accept/<uuid>", "/login/magic/<token>"),
+ * address, accept an invitation or unsubscribe, or in a webhook's URL: a
+ * segment that reads as a random token (token_shaped()) one or two segments
+ * after one whose words name such an action ("/password/reset/<token>",
+ * Django's "/reset/<uid>/<token>/", "/invite/accept/<uuid>",
+ * "/login/magic/<token>", "/api/webhooks/<id>/<token>"), or one of the first
+ * four segments on a "hooks." host (Slack's incoming webhooks),
  * or a query value that does after such a path, whatever its name
  * ("/reset-password?t=<token>"). A path elsewhere keeps its ids. The host
  * and path before the token are scanned first, then it is masked. At the
@@ -3512,8 +3537,9 @@ static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *t
  */
 /* The letters link_action_word()'s words start with. */
 static const bool LINK_ACTION_FIRST[256] = {
-    ['a'] = true, ['c'] = true, ['i'] = true, ['j'] = true, ['l'] = true, ['m'] = true,
-    ['p'] = true, ['r'] = true, ['s'] = true, ['t'] = true, ['u'] = true, ['v'] = true};
+    ['a'] = true, ['c'] = true, ['h'] = true, ['i'] = true, ['j'] = true,
+    ['l'] = true, ['m'] = true, ['p'] = true, ['r'] = true, ['s'] = true,
+    ['t'] = true, ['u'] = true, ['v'] = true, ['w'] = true};
 
 /* Whether a word of path segment [s, e) names such an action: words are
  * split at other characters and where a capital follows a small letter
@@ -3567,6 +3593,8 @@ static size_t link_token_in_url(scan_ctx *c, const text_view *v, size_t h, size_
     bool named = false;
     while (k < v->n && !path_stop(v->s[k])) /* the host */
         k++;
+    if (memmem(v->s + h, k - h, "hooks.", 6)) /* Slack's: /services/T.../B.../<token> */
+        armed = 4;
     while (k < v->n && v->s[k] == '/') {
         size_t s = k + 1, e = s;
         while (e < v->n && !path_stop(v->s[e]))
@@ -3663,7 +3691,8 @@ static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
         } else if (ch == '>') {
             if ((e = try_xml_secret(c, v, i, &err)))
                 next = e;
-        } else if (i > 0 && (e = try_token(c, v, i, &err))) {
+        } else if ((e = telegram_bot_token(c, v, i, &err)) ||
+                   (i > 0 && (e = try_token(c, v, i, &err)))) {
             next = e;
         } else if (i > base64_tried && base64_char(v->s[i - 1]) && upper_near(v, i) &&
                    !c->in_base64 &&

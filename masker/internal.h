@@ -449,8 +449,8 @@ bool telling_word(const char *word, size_t len);
  * "smsTAN", "kod", "Transaktionsnummer" (words.re). */
 bool code_noun_word(const char *word, size_t len);
 /* Whether a word of a URL's path names what a link mailed to a person does
- * with the token after it: "reset", "verify", "invite", "login", "magic",
- * "unsubscribe" (words.re). */
+ * with the token after it ("reset", "verify", "invite", "login", "magic",
+ * "unsubscribe"), or a webhook whose URL is its secret (words.re). */
 bool link_action_word(const char *word, size_t len);
 /* A placeholder drawn as a hidden password: 5 to 32 bullets or asterisks
  * and nothing else ("••••••••"). */

@@ -484,7 +484,7 @@ static bool secret_part_at(const unsigned char *p)
       | "logincode" | "signincode" | "authcode" | "authenticationcode"
       | "oobcode" | "resetcode" | "resetkey" | "invitecode" | "invitationcode" | "invitekey"
       | "enrollmentcode" | "enrolmentcode" | "claimcode" | "pairingcode"
-      | "samlresponse" | "samlrequest" | "samlart" | "hmac" | "functionskey"
+      | "samlresponse" | "samlrequest" | "samlart" | "hmac" | "functionskey" | "accountkey"
       | "confirmationcode" | "authenticator" | "codewesent" | "codewejustsent" | "codesentto"
       | "codewetexted" | "codeweemailed" | "securecode" | "challengedataentry"
       | "smstan" | "pushtan" | "mobiletan" | "chiptan" | "phototan" | "tancode"
@@ -716,7 +716,8 @@ bool link_action_word(const char *v, size_t n)
         ( "reset" | "verify" | "verification" | "confirm" | "confirmation" | "activate"
         | "activation" | "invite" "s"? | "invitation" "s"? | "magic" | "unlock" | "recover"
         | "recovery" | "password" "s"? | "passwordless" | "token" "s"? | "login" | "signin"
-        | "signup" | "accept" | "join" | "auth" | "sso" | "unsubscribe" ) "\x00"
+        | "signup" | "accept" | "join" | "auth" | "sso" | "unsubscribe"
+        | "webhook" "s"? | "hook" "s"? ) "\x00"
             { return true; }
         [^] { return false; }
     */

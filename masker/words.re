@@ -706,8 +706,31 @@ bool code_noun_word(const char *v, size_t n)
     */
 }
 
+/* The lengths of link_action_word()'s words by their first letter, as bits
+ * (keep in step with its list): nearly every word of a path is turned away
+ * here, before its copy is folded. */
+static const uint16_t LINK_ACTION_LENGTHS[26] = {
+    ['a' - 'a'] = 1 << 4 | 1 << 6 | 1 << 8 | 1 << 10, /* auth accept activate activation */
+    ['c' - 'a'] = 1 << 7 | 1 << 12,                   /* confirm confirmation */
+    ['h' - 'a'] = 1 << 4 | 1 << 5,                    /* hook hooks */
+    ['i' - 'a'] = 1 << 6 | 1 << 7 | 1 << 10 | 1 << 11, /* invite(s) invitation(s) */
+    ['j' - 'a'] = 1 << 4,                             /* join */
+    ['l' - 'a'] = 1 << 5,                             /* login */
+    ['m' - 'a'] = 1 << 5,                             /* magic */
+    ['p' - 'a'] = 1 << 8 | 1 << 9 | 1 << 12,          /* password(s) passwordless */
+    ['r' - 'a'] = 1 << 5 | 1 << 7 | 1 << 8,           /* reset recover recovery */
+    ['s' - 'a'] = 1 << 3 | 1 << 6,                    /* sso signin signup */
+    ['t' - 'a'] = 1 << 5 | 1 << 6,                    /* token(s) */
+    ['u' - 'a'] = 1 << 6 | 1 << 11,                   /* unlock unsubscribe */
+    ['v' - 'a'] = 1 << 6 | 1 << 12,                   /* verify verification */
+    ['w' - 'a'] = 1 << 7 | 1 << 8,                    /* webhook(s) */
+};
+
 bool link_action_word(const char *v, size_t n)
 {
+    unsigned first = ((unsigned char)v[0] | 0x20) - 'a';
+    if (n > 15 || first >= 26 || !(LINK_ACTION_LENGTHS[first] >> n & 1))
+        return false;
     unsigned char w[PROSE_WORD_MAX];
     if (!folded_copy(v, n, w))
         return false;

@@ -3528,21 +3528,8 @@ static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *t
     return 0;
 }
 
-/*
- * The token in a link mailed to sign in, reset a password, confirm an
- * address, accept an invitation or unsubscribe, or in a webhook's URL: a
- * segment that reads as a random token (token_shaped()) one or two segments
- * after one whose words name such an action ("/password/reset/<token>",
- * Django's "/reset/<uid>/<token>/", "/invite/accept/<uuid>",
- * "/login/magic/<token>", "/api/webhooks/<id>/<token>"), or one of the first
- * four segments on a host whose name starts "hooks." (Slack's incoming
- * webhooks), or a query value that does after such a path, whatever its
- * name ("/reset-password?t=<token>"). A path elsewhere keeps its ids. The host
- * and path before the token are scanned first, then it is masked. At the
- * host's start h; returns the end of what it masked, or 0.
- */
-
-/* Whether a word of path segment [s, e) names such an action: words are
+/* Whether a word of path segment [s, e) names what a link does with the
+ * token after it (link_action_word()): words are
  * split at other characters and where a capital follows a small letter
  * ("reset-password", "verify_email", "resetPassword"). */
 static bool segment_names_link_action(const text_view *v, size_t s, size_t e)
@@ -3584,6 +3571,19 @@ static size_t mask_link_token(scan_ctx *c, const text_view *v, size_t h, size_t 
     return e;
 }
 
+/*
+ * The token in a link mailed to sign in, reset a password, confirm an
+ * address, accept an invitation or unsubscribe, or in a webhook's URL: a
+ * segment that reads as a random token (token_shaped()) one or two segments
+ * after one whose words name such an action ("/password/reset/<token>",
+ * Django's "/reset/<uid>/<token>/", "/invite/accept/<uuid>",
+ * "/login/magic/<token>", "/api/webhooks/<id>/<token>"), or one of the first
+ * four segments on a host whose name starts "hooks." (Slack's incoming
+ * webhooks), or a query value that does after such a path, whatever its
+ * name ("/reset-password?t=<token>"). A path elsewhere keeps its ids. The host
+ * and path before the token are scanned first, then it is masked. At the
+ * host's start h; returns the end of what it masked, or 0.
+ */
 static size_t link_token_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *read_to,
                                 enum scan_mode mode, int *err)
 {

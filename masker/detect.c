@@ -3529,9 +3529,9 @@ static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *t
 }
 
 /* Whether a word of path segment [s, e) names what a link does with the
- * token after it (link_action_word()): words are
- * split at other characters and where a capital follows a small letter
- * ("reset-password", "verify_email", "resetPassword"). */
+ * token after it (link_action_word()): words are split at other characters
+ * and where a capital follows a small letter ("reset-password",
+ * "verify_email", "resetPassword"). */
 static bool segment_names_link_action(const text_view *v, size_t s, size_t e)
 {
     for (size_t k = s; k < e;) {

@@ -308,6 +308,25 @@ static void private_keys_lose_their_body(void **state)
         expect_text("record_pii=true", keep[i], keep[i]);
 }
 
+/* An IBAN is masked wherever it stands, but its country's code; one whose
+ * check fails or whose length is not its country's is a number like others. */
+static void ibans_are_masked_wherever_they_stand(void **state)
+{
+    (void)state;
+    expect_text(NULL, "Pay to DE89370400440532013000 by Friday",
+                "Pay to DE******************** by Friday");
+    expect_text(NULL, "GB29 NWBK 6016 1331 9268 19.", "GB** **** **** **** **** **.");
+    assert_int_equal(found.count[MASKER_SECRET], 1);
+    const char *keep[] = {
+        "ref DE89370400440532013001 (its check fails)",
+        "ref DE8937040044053201300 (a digit short)",
+        "SKU AB12 3456 7890 1234",
+        "BIC BNPAFRPPXXX, TVA FR40303265045",
+    };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        expect_text(NULL, keep[i], keep[i]);
+}
+
 static void ip_literals_lose_their_last_octets(void **state)
 {
     (void)state;
@@ -1230,6 +1249,7 @@ int main(void)
         cmocka_unit_test(codes_told_in_other_words),
         cmocka_unit_test(links_and_cookies_lose_the_tokens_they_carry),
         cmocka_unit_test(private_keys_lose_their_body),
+        cmocka_unit_test(ibans_are_masked_wherever_they_stand),
         cmocka_unit_test(ip_literals_lose_their_last_octets),
         cmocka_unit_test(shorter_masks_are_applied_in_place),
         cmocka_unit_test(card_field_names),

@@ -432,30 +432,30 @@ static bool card_picture_at(const text_view *v, size_t i, size_t *end)
 
 /* The length of each country's IBAN, by its ISO 3166 code: SWIFT's IBAN
  * registry, as Wikipedia's "International Bank Account Number" lists it
- * (2024). */
-static const struct {
-    char country[3];
-    uint8_t len;
-} IBAN_LENGTHS[] = {
-    {"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16}, {"BG", 22},
-    {"BH", 22}, {"BR", 29}, {"BY", 28}, {"CH", 21}, {"CR", 22}, {"CY", 28}, {"CZ", 24}, {"DE", 22},
-    {"DK", 18}, {"DO", 28}, {"EE", 20}, {"EG", 29}, {"ES", 24}, {"FI", 18}, {"FO", 18}, {"FR", 27},
-    {"GB", 22}, {"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27}, {"GT", 28}, {"HR", 21}, {"HU", 28},
-    {"IE", 22}, {"IL", 23}, {"IQ", 23}, {"IS", 26}, {"IT", 27}, {"JO", 30}, {"KW", 30}, {"KZ", 20},
-    {"LB", 28}, {"LC", 32}, {"LI", 21}, {"LT", 20}, {"LU", 20}, {"LV", 21}, {"MC", 27}, {"MD", 24},
-    {"ME", 22}, {"MK", 19}, {"MR", 27}, {"MT", 31}, {"MU", 30}, {"NL", 18}, {"NO", 15}, {"PK", 24},
-    {"PL", 28}, {"PS", 29}, {"PT", 25}, {"QA", 29}, {"RO", 24}, {"RS", 22}, {"SA", 24}, {"SC", 31},
-    {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27}, {"ST", 25}, {"SV", 28}, {"TL", 23}, {"TN", 24},
-    {"TR", 26}, {"UA", 29}, {"VA", 22}, {"VG", 24}, {"XK", 20},
-};
-
-static size_t iban_length(uint8_t a, uint8_t b)
-{
-    for (size_t k = 0; k < sizeof IBAN_LENGTHS / sizeof *IBAN_LENGTHS; k++)
-        if (IBAN_LENGTHS[k].country[0] == a && IBAN_LENGTHS[k].country[1] == b)
-            return IBAN_LENGTHS[k].len;
-    return 0;
-}
+ * (2024). 0: no IBAN. */
+#define IBAN(a, b, len) [a - 'A'][b - 'A'] = len
+static const uint8_t IBAN_LENGTH[26][26] = {
+    IBAN('A', 'D', 24), IBAN('A', 'E', 23), IBAN('A', 'L', 28), IBAN('A', 'T', 20),
+    IBAN('A', 'Z', 28), IBAN('B', 'A', 20), IBAN('B', 'E', 16), IBAN('B', 'G', 22),
+    IBAN('B', 'H', 22), IBAN('B', 'R', 29), IBAN('B', 'Y', 28), IBAN('C', 'H', 21),
+    IBAN('C', 'R', 22), IBAN('C', 'Y', 28), IBAN('C', 'Z', 24), IBAN('D', 'E', 22),
+    IBAN('D', 'K', 18), IBAN('D', 'O', 28), IBAN('E', 'E', 20), IBAN('E', 'G', 29),
+    IBAN('E', 'S', 24), IBAN('F', 'I', 18), IBAN('F', 'O', 18), IBAN('F', 'R', 27),
+    IBAN('G', 'B', 22), IBAN('G', 'E', 22), IBAN('G', 'I', 23), IBAN('G', 'L', 18),
+    IBAN('G', 'R', 27), IBAN('G', 'T', 28), IBAN('H', 'R', 21), IBAN('H', 'U', 28),
+    IBAN('I', 'E', 22), IBAN('I', 'L', 23), IBAN('I', 'Q', 23), IBAN('I', 'S', 26),
+    IBAN('I', 'T', 27), IBAN('J', 'O', 30), IBAN('K', 'W', 30), IBAN('K', 'Z', 20),
+    IBAN('L', 'B', 28), IBAN('L', 'C', 32), IBAN('L', 'I', 21), IBAN('L', 'T', 20),
+    IBAN('L', 'U', 20), IBAN('L', 'V', 21), IBAN('M', 'C', 27), IBAN('M', 'D', 24),
+    IBAN('M', 'E', 22), IBAN('M', 'K', 19), IBAN('M', 'R', 27), IBAN('M', 'T', 31),
+    IBAN('M', 'U', 30), IBAN('N', 'L', 18), IBAN('N', 'O', 15), IBAN('P', 'K', 24),
+    IBAN('P', 'L', 28), IBAN('P', 'S', 29), IBAN('P', 'T', 25), IBAN('Q', 'A', 29),
+    IBAN('R', 'O', 24), IBAN('R', 'S', 22), IBAN('S', 'A', 24), IBAN('S', 'C', 31),
+    IBAN('S', 'E', 24), IBAN('S', 'I', 19), IBAN('S', 'K', 24), IBAN('S', 'M', 27),
+    IBAN('S', 'T', 25), IBAN('S', 'V', 28), IBAN('T', 'L', 23), IBAN('T', 'N', 24),
+    IBAN('T', 'R', 26), IBAN('U', 'A', 29), IBAN('V', 'A', 22), IBAN('V', 'G', 24),
+    IBAN('X', 'K', 20)};
+#undef IBAN
 
 static bool is_capital(uint8_t ch)
 {
@@ -483,12 +483,12 @@ static bool iban_checks(const uint8_t *ch, size_t n)
  * shows or types one. At its first check digit i; all but the country's
  * code is masked. Returns its end, or 0.
  */
-static size_t iban_at(scan_ctx *c, const text_view *v, size_t i, int *err)
+static __attribute__((noinline)) size_t iban_at(scan_ctx *c, const text_view *v, size_t i, int *err)
 {
     if (i < 2 || !is_capital(v->s[i - 2]) || !is_capital(v->s[i - 1]) ||
         (i > 2 && is_alnum(v->s[i - 3])))
         return 0;
-    size_t want = iban_length(v->s[i - 2], v->s[i - 1]), n = 2, k = i;
+    size_t want = IBAN_LENGTH[v->s[i - 2] - 'A'][v->s[i - 1] - 'A'], n = 2, k = i;
     uint8_t chars[34] = {v->s[i - 2], v->s[i - 1]};
     while (want && n < want && k < v->n) {
         uint8_t ch = v->s[k];
@@ -2721,7 +2721,8 @@ static size_t vendor_token_end(const text_view *v, size_t s, size_t n, uint8_t l
  * or a bot's API URL (".../bot123456789:AAHk4m.../sendMessage") shows it. At
  * the id's first digit i; the part after ':' is masked. Returns its end, or 0.
  */
-static size_t telegram_bot_token(scan_ctx *c, const text_view *v, size_t i, int *err)
+static __attribute__((noinline)) size_t telegram_bot_token(scan_ctx *c, const text_view *v,
+                                                           size_t i, int *err)
 {
     size_t k = i + 8, e; /* nearly every digit has no ':' 8-10 bytes on: its run is not read */
     if (i + 8 + 36 > v->n)
@@ -3769,7 +3770,12 @@ static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
         } else if (ch == '>') {
             if ((e = try_xml_secret(c, v, i, &err)))
                 next = e;
-        } else if ((e = iban_at(c, v, i, &err)) || (e = telegram_bot_token(c, v, i, &err)) ||
+        } else if (/* what iban_at() and telegram_bot_token() read first, here: nearly
+                    * every digit fails it, and a call in this loop costs */
+                   (i >= 2 && is_capital(v->s[i - 1]) && (e = iban_at(c, v, i, &err))) ||
+                   (i + 44 <= v->n &&
+                    (v->s[i + 8] == ':' || v->s[i + 9] == ':' || v->s[i + 10] == ':') &&
+                    (e = telegram_bot_token(c, v, i, &err))) ||
                    (i > 0 && (e = try_token(c, v, i, &err)))) {
             next = e;
         } else if (i > base64_tried && base64_char(v->s[i - 1]) && upper_near(v, i) &&

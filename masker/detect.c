@@ -3176,6 +3176,69 @@ static __attribute__((noinline)) size_t credential_told_otherwise(scan_ctx *c, c
     return told_after_label(c, v, s, code, label_end, how, err);
 }
 
+/*
+ * A national identity, tax or passport number right after its name, with
+ * or without a colon or "no." ("SSN 123-45-6789", "BSN 123456782", "CPF
+ * 123.456.789-09", "Aadhaar 2345 6789 0123", "Personnummer 19850514-1234",
+ * "passport no. 533380006"): a support chat, a form's review page. The
+ * number is 6 to 20 digits and capitals in groups, one '-', '.', '/' or
+ * blank between them. At its first character s; returns its end, or 0.
+ */
+static inline bool id_char(uint8_t ch)
+{
+    return is_digit(ch) || is_capital(ch);
+}
+
+/* Whether the number at s starts as an identity number does: two digits or
+ * capitals, a third right after them or after a separator, and a sixth
+ * byte that is one too ("123-45", "12 345"): nearly no number in prose
+ * does ("2024", "19-17"), and id_number_told() is left unread. */
+static inline bool may_be_id_number(const text_view *v, size_t s)
+{
+    return s + 6 <= v->n && id_char(v->s[s]) && id_char(v->s[s + 1]) &&
+           (id_char(v->s[s + 2]) || id_char(v->s[s + 3])) && id_char(v->s[s + 5]);
+}
+
+static __attribute__((noinline)) size_t id_number_told(scan_ctx *c, const text_view *v, size_t s,
+                                                       int *err)
+{
+    size_t e = s, alnum = 0, digits = 0; /* the number first: nearly every one is too short */
+    for (; e < v->n && alnum <= 20; e++) {
+        uint8_t ch = v->s[e];
+        if (is_digit(ch) || is_capital(ch)) {
+            alnum++;
+            digits += is_digit(ch);
+        } else if (!((ch == '-' || ch == '.' || ch == '/' || ch == ' ') && e > s &&
+                     is_alnum(v->s[e - 1]) && e + 1 < v->n &&
+                     (is_digit(v->s[e + 1]) || is_capital(v->s[e + 1])))) {
+            break;
+        }
+    }
+    if (alnum < 6 || alnum > 20 || digits < 5 || (e < v->n && is_alpha(v->s[e])))
+        return 0;
+    size_t k = s, from, end;
+    while (k > 0 && s - k < 3 && (v->s[k - 1] == ' ' || v->s[k - 1] == ':' || v->s[k - 1] == '#'))
+        k--;
+    end = word_before(v, k - (k > 0 && v->s[k - 1] == '.'), &from);
+    if (from < end && (name_is(v, from, end, "no") || name_is(v, from, end, "nr") ||
+                       name_is(v, from, end, "number") || name_is(v, from, end, "nummer")))
+        end = word_before(v, from, &from);
+    size_t first = from, second_end = from; /* the word before it, one blank or '-' apart */
+    if (from >= 2 && (v->s[from - 1] == ' ' || v->s[from - 1] == '-') && is_alpha(v->s[from - 2]))
+        word_before(v, (second_end = from - 1), &first);
+    char two[40];
+    size_t n1 = second_end - first, n2 = end - from;
+    bool named = from < end && (id_noun_word((const char *)v->s + from, n2) ||
+                                (n1 && n1 + n2 < sizeof two &&
+                                 (memcpy(two, v->s + first, n1), memcpy(two + n1, v->s + from, n2),
+                                  id_noun_word(two, n1 + n2))));
+    if (!named)
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, s, e, "-./ ");
+    return e;
+}
+
 /* ---- secrets a page shows as text of their own ------------------------------ */
 
 /* The length of the blank (a space, or a line break or tab, maybe written
@@ -3321,8 +3384,13 @@ static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const
         return credential_told_or_set_at(c, v, w, err);
     uint8_t before = s > 0 ? v->s[s - 1] : 0;
     if (before == ' ' || before == ':' || before == '[' || before == '(' || before >= 0x80 ||
-        is_quote(before))
-        return credential_told_otherwise(c, v, s, err);
+        is_quote(before)) {
+        if ((e = credential_told_otherwise(c, v, s, err)) || *err)
+            return e;
+        return s >= 4 && (before == ' ' || before == ':') && may_be_id_number(v, s)
+                   ? id_number_told(c, v, s, err)
+                   : 0;
+    }
     return 0;
 }
 

@@ -448,6 +448,10 @@ bool telling_word(const char *word, size_t len);
 /* Whether a word ends in a code's noun: "code", "Bestätigungscode", "PIN",
  * "smsTAN", "kod", "Transaktionsnummer" (words.re). */
 bool code_noun_word(const char *word, size_t len);
+/* Whether a word (or two read as one, "socialsecurity") names a national
+ * identity, tax or passport number: "SSN", "CPF", "Personnummer", "passport"
+ * (words.re). */
+bool id_noun_word(const char *word, size_t len);
 /* Whether a word of a URL's path names what a link mailed to a person does
  * with the token after it ("reset", "verify", "invite", "login", "magic",
  * "unsubscribe"), or a webhook whose URL is its secret (words.re). */

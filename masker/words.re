@@ -658,7 +658,7 @@ bool label_names_code(const char *v, size_t len)
 
 /* ---- what tells a secret in prose ---------------------------------------- */
 
-enum { PROSE_WORD_MAX = 24 };
+enum { PROSE_WORD_MAX = 32 };
 
 /* The n bytes at v, ASCII letters lowercased, NUL-terminated in out
  * (PROSE_WORD_MAX bytes); false when they do not fit. */
@@ -702,6 +702,32 @@ bool code_noun_word(const char *v, size_t n)
     const unsigned char *YYMARKER, *YYCURSOR = w;
     /*!re2c
         [^\x00]* CODE_NOUN [ei]? "\x00" { return true; }
+        [^] { return false; }
+    */
+}
+
+bool id_noun_word(const char *v, size_t n)
+{
+    unsigned char w[PROSE_WORD_MAX];
+    if (n < 3 || !folded_copy(v, n, w))
+        return false;
+    const unsigned char *YYMARKER, *YYCURSOR = w;
+    /*!re2c
+        // the US's and the Netherlands' social security numbers, Brazil's
+        // CPF, India's Aadhaar, the Nordic and Baltic personal identity
+        // numbers, Poland's PESEL, Spain's DNI, NIE and NIF, France's NIR,
+        // Mexico's CURP, Singapore's NRIC, Hong Kong's HKID, Turkey's TCKN,
+        // Croatia's OIB, Serbia's JMBG, Bulgaria's EGN, Greece's AMKA, and
+        // passports; two words read as one ("Social Security", "Steuer-ID")
+        ( "ssn" | "bsn" | "cpf" | "aadhaar" | "aadhar" | "personnummer" | "personnr"
+        | "personnummeret" | "fodselsnummer" | "f\xc3\xb8dselsnummer" | "henkilotunnus" | "hetu"
+        | "isikukood" | "asmenskodas" | "pesel" | "dni" | "nie" | "nif" | "nir" | "curp"
+        | "nric" | "hkid" | "tckn" | "tckimlik" | "oib" | "jmbg" | "egn" | "amka" | "cpr"
+        | "kennitala" | "passport" | "passeport" | "reisepass" | "pasaporte" | "passaporto"
+        | "paszport" | "socialsecurity" | "steuerid" | "steueridentifikationsnummer"
+        | "sozialversicherungsnummer" | "burgerservicenummer" | "rijksregisternummer"
+        | "nationalid" | "codicefiscale" ) "\x00"
+            { return true; }
         [^] { return false; }
     */
 }

@@ -327,6 +327,21 @@ static void ibans_are_masked_wherever_they_stand(void **state)
         expect_text(NULL, keep[i], keep[i]);
 }
 
+/* An identity, tax or passport number right after its name is masked; a
+ * number after any other name is the page's own. */
+static void id_numbers_told_after_their_name(void **state)
+{
+    (void)state;
+    expect_text(NULL, "my SSN 123-45-6789 was rejected", "my SSN ***-**-**** was rejected");
+    expect_text(NULL, "CPF 123.456.789-09", "CPF ***.***.***-**");
+    expect_text(NULL, "passport no. 533380006.", "passport no. *********.");
+    assert_int_equal(found.count[MASKER_SECRET], 1);
+    const char *keep[] = {"Listing 19-17", "ID 12345678", "order no. 123456789",
+                          "Passport photo 2024 edition", "SSN 1234 (four digits)"};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        expect_text(NULL, keep[i], keep[i]);
+}
+
 static void ip_literals_lose_their_last_octets(void **state)
 {
     (void)state;
@@ -1250,6 +1265,7 @@ int main(void)
         cmocka_unit_test(links_and_cookies_lose_the_tokens_they_carry),
         cmocka_unit_test(private_keys_lose_their_body),
         cmocka_unit_test(ibans_are_masked_wherever_they_stand),
+        cmocka_unit_test(id_numbers_told_after_their_name),
         cmocka_unit_test(ip_literals_lose_their_last_octets),
         cmocka_unit_test(shorter_masks_are_applied_in_place),
         cmocka_unit_test(card_field_names),

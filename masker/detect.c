@@ -3176,14 +3176,6 @@ static __attribute__((noinline)) size_t credential_told_otherwise(scan_ctx *c, c
     return told_after_label(c, v, s, code, label_end, how, err);
 }
 
-/*
- * A national identity, tax or passport number right after its name, with
- * or without a colon or "no." ("SSN 123-45-6789", "BSN 123456782", "CPF
- * 123.456.789-09", "Aadhaar 2345 6789 0123", "Personnummer 19850514-1234",
- * "passport no. 533380006"): a support chat, a form's review page. The
- * number is 6 to 20 digits and capitals in groups, one '-', '.', '/' or
- * blank between them. At its first character s; returns its end, or 0.
- */
 static inline bool id_char(uint8_t ch)
 {
     return is_digit(ch) || is_capital(ch);
@@ -3199,40 +3191,72 @@ static inline bool may_be_id_number(const text_view *v, size_t s)
            (id_char(v->s[s + 2]) || id_char(v->s[s + 3])) && id_char(v->s[s + 5]);
 }
 
+/* The word of up to 31 letters that ends at e, as [*from, e); false for
+ * none or a longer one. */
+static bool letters_before(const text_view *v, size_t e, size_t *from)
+{
+    size_t k = e;
+    while (k > 0 && e - k < 32 && is_alpha(v->s[k - 1]))
+        k--;
+    *from = k;
+    return k < e && e - k < 32 && (k == 0 || !is_alpha(v->s[k - 1]));
+}
+
+/* Whether the words before the number at s name an identity number: one
+ * word, or two one blank or '-' apart read as one ("Social Security",
+ * "Steuer-ID"), after which a colon, '#', "no." or "number" may stand. */
+static bool id_named_before(const text_view *v, size_t s)
+{
+    size_t k = s, from, first;
+    while (k > 0 && s - k < 3 && (v->s[k - 1] == ' ' || v->s[k - 1] == ':' || v->s[k - 1] == '#'))
+        k--;
+    k -= k > 0 && v->s[k - 1] == '.';
+    if (!letters_before(v, k, &from))
+        return false;
+    if (name_is(v, from, k, "no") || name_is(v, from, k, "nr") || name_is(v, from, k, "number") ||
+        name_is(v, from, k, "nummer")) {
+        for (k = from; k > 0 && from - k < 2 && v->s[k - 1] == ' ';)
+            k--;
+        if (!letters_before(v, k, &from))
+            return false;
+    }
+    if (id_noun_word((const char *)v->s + from, k - from))
+        return true;
+    char two[64];
+    if (from < 2 || (v->s[from - 1] != ' ' && v->s[from - 1] != '-') ||
+        !letters_before(v, from - 1, &first))
+        return false;
+    size_t n1 = from - 1 - first, n2 = k - from;
+    memcpy(two, v->s + first, n1);
+    memcpy(two + n1, v->s + from, n2);
+    return id_noun_word(two, n1 + n2);
+}
+
+/*
+ * A national identity, tax or passport number right after its name, with
+ * or without a colon or "no." ("SSN 123-45-6789", "BSN 123456782", "CPF
+ * 123.456.789-09", "Aadhaar 2345 6789 0123", "Personnummer 19850514-1234",
+ * "passport no. 533380006"): a support chat, a form's review page. The
+ * number is 6 to 20 digits and capitals, 5 of them digits, in groups one
+ * '-', '.', '/' or blank apart. At its first character s; returns its end,
+ * or 0.
+ */
 static __attribute__((noinline)) size_t id_number_told(scan_ctx *c, const text_view *v, size_t s,
                                                        int *err)
 {
     size_t e = s, alnum = 0, digits = 0; /* the number first: nearly every one is too short */
     for (; e < v->n && alnum <= 20; e++) {
         uint8_t ch = v->s[e];
-        if (is_digit(ch) || is_capital(ch)) {
+        if (id_char(ch)) {
             alnum++;
             digits += is_digit(ch);
         } else if (!((ch == '-' || ch == '.' || ch == '/' || ch == ' ') && e > s &&
-                     is_alnum(v->s[e - 1]) && e + 1 < v->n &&
-                     (is_digit(v->s[e + 1]) || is_capital(v->s[e + 1])))) {
+                     is_alnum(v->s[e - 1]) && e + 1 < v->n && id_char(v->s[e + 1]))) {
             break;
         }
     }
-    if (alnum < 6 || alnum > 20 || digits < 5 || (e < v->n && is_alpha(v->s[e])))
-        return 0;
-    size_t k = s, from, end;
-    while (k > 0 && s - k < 3 && (v->s[k - 1] == ' ' || v->s[k - 1] == ':' || v->s[k - 1] == '#'))
-        k--;
-    end = word_before(v, k - (k > 0 && v->s[k - 1] == '.'), &from);
-    if (from < end && (name_is(v, from, end, "no") || name_is(v, from, end, "nr") ||
-                       name_is(v, from, end, "number") || name_is(v, from, end, "nummer")))
-        end = word_before(v, from, &from);
-    size_t first = from, second_end = from; /* the word before it, one blank or '-' apart */
-    if (from >= 2 && (v->s[from - 1] == ' ' || v->s[from - 1] == '-') && is_alpha(v->s[from - 2]))
-        word_before(v, (second_end = from - 1), &first);
-    char two[40];
-    size_t n1 = second_end - first, n2 = end - from;
-    bool named = from < end && (id_noun_word((const char *)v->s + from, n2) ||
-                                (n1 && n1 + n2 < sizeof two &&
-                                 (memcpy(two, v->s + first, n1), memcpy(two + n1, v->s + from, n2),
-                                  id_noun_word(two, n1 + n2))));
-    if (!named)
+    if (alnum < 6 || alnum > 20 || digits < 5 || (e < v->n && is_alpha(v->s[e])) ||
+        !id_named_before(v, s))
         return 0;
     count(c, MASKER_SECRET);
     *err = mask_chars(c, v, s, e, "-./ ");

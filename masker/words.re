@@ -720,7 +720,7 @@ bool id_noun_word(const char *v, size_t n)
         // Croatia's OIB, Serbia's JMBG, Bulgaria's EGN, Greece's AMKA, and
         // passports; two words read as one ("Social Security", "Steuer-ID")
         ( "ssn" | "bsn" | "cpf" | "aadhaar" | "aadhar" | "personnummer" | "personnr"
-        | "personnummeret" | "fodselsnummer" | "f\xc3\xb8dselsnummer" | "henkilotunnus" | "hetu"
+        | "personnummeret" | "fodselsnummer" | "henkilotunnus" | "hetu"
         | "isikukood" | "asmenskodas" | "pesel" | "dni" | "nie" | "nif" | "nir" | "curp"
         | "nric" | "hkid" | "tckn" | "tckimlik" | "oib" | "jmbg" | "egn" | "amka" | "cpr"
         | "kennitala" | "passport" | "passeport" | "reisepass" | "pasaporte" | "passaporto"

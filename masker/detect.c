@@ -1794,17 +1794,6 @@ static size_t list_run_end(const text_view *v, size_t start, size_t end)
     }
 }
 
-/*
- * Secrets a URL carries under a name that means one only there. An OAuth or
- * OpenID sign-in returns to its callback with an authorization `code` in
- * the query or the fragment, beside the `state` it was sent with (or a
- * `session_state`, a `scope`): a recorder keeps that URL in its Meta event.
- * An Azure function's URL holds its key as a `code` of 32 characters or more.
- * A CAS service `ticket` ("ST-..."), an Auth0 reset `ticket` and a Shopify
- * embedded app's `session` hold a token too. Elsewhere, "code", "ticket"
- * and "session" name a promo code, a support case or a page's state.
- */
-
 /* Whether [from, to) is `word` (lowercase ASCII), in any case. */
 static bool name_is(const text_view *v, size_t from, size_t to, const char *word)
 {
@@ -1925,10 +1914,17 @@ static bool names_session(const text_view *v, size_t from, size_t to)
 
 /*
  * Whether the pair [from, to)=value whose value starts at k holds a secret
- * only its place tells: the query, fragment or form parameters above, a
- * random token under a name that holds "session", or one in a cookie line
- * ("; " before its name or after its value), which a page that logs
- * document.cookie writes whatever its framework names the cookie.
+ * only its place tells. An OAuth or OpenID sign-in returns to its callback
+ * with an authorization `code` in the query or the fragment, beside the
+ * `state` it was sent with (or a `session_state`, a `scope`): a recorder
+ * keeps that URL in its Meta event. An Azure function's URL holds its key
+ * as a `code` of 32 characters or more. A CAS service `ticket` ("ST-...")
+ * and an Auth0 reset `ticket` hold a token too. Elsewhere "code" and
+ * "ticket" name a promo code or a support case. A random token under a name
+ * that holds "session" (a Shopify embedded app's, "laravel_session") or in
+ * a cookie line ("; " before its name or after its value), which a page
+ * that logs document.cookie writes whatever its framework names the
+ * cookie, is one whatever its name.
  */
 static bool capability_value(const text_view *v, size_t from, size_t to, size_t k, url_seen *seen)
 {
@@ -3730,6 +3726,8 @@ static bool path_stop(uint8_t ch)
     return PATH_STOP[ch];
 }
 
+/* Masks a link's token [s, e), what stands between the host's start h and
+ * it scanned first. */
 static size_t mask_link_token(scan_ctx *c, const text_view *v, size_t h, size_t s, size_t e,
                               enum scan_mode mode, int *err)
 {

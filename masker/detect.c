@@ -3179,12 +3179,14 @@ static inline bool id_char(uint8_t ch)
 
 /* Whether the number at s starts as an identity number does: two digits or
  * capitals, a third right after them or after a separator, and a sixth
- * byte that is one too ("123-45", "12 345"): nearly no number in prose
+ * byte that is one too ("123-45", "12 345"), not as a date does
+ * ("2026-11-05"; "05.11.2026" has no sixth): nearly no number in prose
  * does ("2024", "19-17"), and id_number_told() is left unread. */
 static inline bool may_be_id_number(const text_view *v, size_t s)
 {
     return s + 6 <= v->n && id_char(v->s[s]) && id_char(v->s[s + 1]) &&
-           (id_char(v->s[s + 2]) || id_char(v->s[s + 3])) && id_char(v->s[s + 5]);
+           (id_char(v->s[s + 2]) || id_char(v->s[s + 3])) && id_char(v->s[s + 5]) &&
+           v->s[s + 4] != '-' && v->s[s + 4] != '/' && v->s[s + 4] != '.';
 }
 
 /* The word of up to 31 letters that ends at e, as [*from, e); false for

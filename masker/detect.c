@@ -462,6 +462,12 @@ static bool is_capital(uint8_t ch)
     return ch >= 'A' && ch <= 'Z';
 }
 
+/* A character of an IBAN or an identity number: a digit or a capital. */
+static inline bool id_char(uint8_t ch)
+{
+    return is_digit(ch) || is_capital(ch);
+}
+
 /* Whether the IBAN's characters pass ISO 7064 mod 97-10: its first four
  * moved to its end, letters read as 10-35, the number leaves 1. */
 static bool iban_checks(const uint8_t *ch, size_t n)
@@ -492,7 +498,7 @@ static __attribute__((noinline)) size_t iban_at(scan_ctx *c, const text_view *v,
     uint8_t chars[34] = {v->s[i - 2], v->s[i - 1]};
     while (want && n < want && k < v->n) {
         uint8_t ch = v->s[k];
-        if (is_digit(ch) || is_capital(ch))
+        if (id_char(ch))
             chars[n++] = ch;
         else if (ch != ' ' || n % 4 || k + 1 >= v->n || !is_alnum(v->s[k + 1]))
             break; /* a blank only between groups of four */
@@ -577,14 +583,19 @@ static bool host_name_follows(const text_view *v, size_t i)
     return i + 1 < v->n && v->s[i] == '.' && is_alpha(v->s[i + 1]);
 }
 
+/* Whether the text at i reads `what` (lowercase ASCII), its letters in any
+ * case: only letters are folded ("session_state" holds a '_', "://" a
+ * byte that a control character would fold to). */
 static bool follows_text(const text_view *v, size_t i, const char *what)
 {
     size_t n = strlen(what);
     if (i + n > v->n)
         return false;
-    for (size_t k = 0; k < n; k++)
-        if ((v->s[i + k] | 0x20) != what[k])
+    for (size_t k = 0; k < n; k++) {
+        uint8_t ch = v->s[i + k];
+        if ((ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch) != (uint8_t)what[k])
             return false;
+    }
     return true;
 }
 
@@ -1797,15 +1808,7 @@ static size_t list_run_end(const text_view *v, size_t start, size_t end)
 /* Whether [from, to) is `word` (lowercase ASCII), in any case. */
 static bool name_is(const text_view *v, size_t from, size_t to, const char *word)
 {
-    size_t n = strlen(word);
-    if (to - from != n)
-        return false;
-    for (size_t k = 0; k < n; k++) {
-        uint8_t ch = v->s[from + k];
-        if ((ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch) != (uint8_t)word[k])
-            return false;
-    }
-    return true;
+    return to - from == strlen(word) && follows_text(v, from, word);
 }
 
 /*
@@ -3172,11 +3175,6 @@ static __attribute__((noinline)) size_t credential_told_otherwise(scan_ctx *c, c
     return told_after_label(c, v, s, code, label_end, how, err);
 }
 
-static inline bool id_char(uint8_t ch)
-{
-    return is_digit(ch) || is_capital(ch);
-}
-
 /* Whether the number at s starts as an identity number does: two digits or
  * capitals, a third right after them or after a separator, and a sixth
  * byte that is one too ("123-45", "12 345"), not as a date does
@@ -3709,8 +3707,7 @@ static bool segment_names_link_action(const text_view *v, size_t s, size_t e)
             k++;
             continue;
         }
-        while (w < e && is_alpha(v->s[w]) &&
-               !(v->s[w] >= 'A' && v->s[w] <= 'Z' && v->s[w - 1] >= 'a' && v->s[w - 1] <= 'z'))
+        while (w < e && is_alpha(v->s[w]) && !(is_capital(v->s[w]) && !is_capital(v->s[w - 1])))
             w++;
         if (link_action_word((const char *)v->s + k, w - k))
             return true;

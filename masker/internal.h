@@ -459,6 +459,10 @@ bool link_action_word(const char *word, size_t len);
 /* A placeholder drawn as a hidden password: 5 to 32 bullets or asterisks
  * and nothing else ("••••••••"). */
 bool password_placeholder(const char *v, size_t len);
+/* Whether a text node's string (raw bytes) draws a secret hidden, as a
+ * page shows one before its "Show" button: a password_placeholder() of
+ * bullets ("••••••••", also written "\u2022"). */
+bool hidden_text(const char *v, size_t len);
 /* A class list that calls its input a password field ("form-control
  * password-input", "js-passwd"): the field revealed, or drawn as text. */
 bool password_class(const char *v, size_t len);

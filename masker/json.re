@@ -1019,8 +1019,7 @@ static __attribute__((noinline)) bool text_may_show_secret(const char *s, size_t
                                                           uint8_t flags)
 {
     size_t from, to;
-    if (((uint8_t)s[0] == 0xe2 || (s[0] == '\\' && s[1] == 'u' && s[2] == '2')) &&
-        password_placeholder(s, n))
+    if (hidden_text(s, n))
         return true;
     return (flags & TOK_F_CANDIDATE) && (text & TEXT_DIGITS) >= 2 &&
            (detect_shown_secret(s, n) != SHOWN_NONE ||

@@ -1753,16 +1753,13 @@ static __attribute__((noinline)) int shown_secret(walk *w, uint32_t node, uint32
     const json_tok *t = w->tape->tok;
     const char *s = w->scan.json + t[v].start;
     size_t from = 0, to = t[v].len;
-    /* a credential has digits (TOK_F_CANDIDATE); "••••••••" none, and
-     * starts with a bullet (also written "\u2022") */
+    /* a credential has digits (TOK_F_CANDIDATE); "••••••••" none */
     bool candidate = t[v].flags & TOK_F_CANDIDATE;
     enum shown_secret shown = candidate ? detect_shown_secret(s, t[v].len) : SHOWN_NONE;
     bool whole = shown != SHOWN_NONE;
     if (!whole && candidate)
         shown = detect_leading_secret(s, t[v].len, &from, &to);
-    bool hidden = shown == SHOWN_NONE &&
-                  ((uint8_t)s[0] == 0xe2 || (s[0] == '\\' && s[1] == 'u' && s[2] == '2')) &&
-                  password_placeholder(s, t[v].len);
+    bool hidden = shown == SHOWN_NONE && hidden_text(s, t[v].len);
     if ((shown == SHOWN_NONE && !hidden) || !shown_named(w, node, v, shown, hidden, whole))
         return VEIL_OK;
     if (id)

@@ -290,6 +290,14 @@ bool password_placeholder(const char *v, size_t len)
     return hidden && slots >= 5 && slots <= 32;
 }
 
+bool hidden_text(const char *v, size_t len)
+{
+    /* a bullet's first byte, raw or escaped: nearly no text starts so */
+    if (len < 3 || !((unsigned char)v[0] == 0xe2 || (v[0] == '\\' && v[1] == 'u' && v[2] == '2')))
+        return false;
+    return password_placeholder(v, len);
+}
+
 bool password_class(const char *v, size_t len)
 {
     for (size_t i = 0; i + 5 <= len; i++)

@@ -436,7 +436,7 @@ static int32_t hex4_of(const raw_byte *b)
     return v;
 }
 
-/* The "\\uXXXX", "\\n", "\\r" or "\\t" at b[0] == '\\', after any number of
+/* The "\\uXXXX", "\\n", "\\r", "\\t" or "\\/" at b[0] == '\\', after any number of
  * backslashes (JSON held in a string held in a string, as a console log of
  * a response body writes it): its length and in *v what it stands for, 0
  * if none. */
@@ -446,8 +446,8 @@ static size_t escape_run(const raw_byte *b, size_t n, int32_t *v)
     while (k < n && b[k].byte == '\\')
         k++;
     uint8_t ch = k < n ? b[k].byte : 0;
-    if (ch == 'n' || ch == 't' || ch == 'r') {
-        *v = ch == 'n' ? '\n' : ch == 't' ? '\t' : '\r';
+    if (ch == 'n' || ch == 't' || ch == 'r' || ch == '/') {
+        *v = ch == 'n' ? '\n' : ch == 't' ? '\t' : ch == 'r' ? '\r' : '/';
         return k + 1;
     }
     *v = k + 5 <= n && b[k].byte == 'u' ? hex4_of(b + k + 1) : -1;
@@ -474,12 +474,13 @@ static size_t nested_escape(const raw_byte *b, size_t n, uint32_t *cp)
 }
 
 /* Whether the unescaped string holds an escape of JSON held in it (\\uXXXX,
- * or a line break or tab). */
+ * a line break or tab, or the "\\/" PHP's json_encode() writes for every
+ * slash: "https:\\/\\/..." is a URL to every detector). */
 static bool has_nested_escape(const uint8_t *s, size_t n)
 {
     for (const uint8_t *p = s; (p = memchr(p, '\\', n - (size_t)(p - s))) != NULL; p++)
         if ((s + n - p >= 3 && p[1] == 'u' && hex_value(p[2]) >= 0) ||
-            (s + n - p >= 2 && (p[1] == 'n' || p[1] == 't' || p[1] == 'r')))
+            (s + n - p >= 2 && (p[1] == 'n' || p[1] == 't' || p[1] == 'r' || p[1] == '/')))
             return true;
     return false;
 }

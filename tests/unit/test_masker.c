@@ -104,6 +104,14 @@ static void expect_text(const char *opts, const char *text, const char *want)
     free(out);
 }
 
+/* Each of texts[0, n) is left as it is under opts. */
+static void expect_kept(const char *opts, const char *const *texts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        expect_text(opts, texts[i], texts[i]);
+}
+#define EXPECT_KEPT(opts, texts) expect_kept(opts, texts, sizeof texts / sizeof texts[0])
+
 static void cards_in_text_are_masked(void **state)
 {
     (void)state;
@@ -253,8 +261,7 @@ static void codes_told_in_other_words(void **state)
         "Artikelnummer 123456",
         "see localhost:3000/book",
     };
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-        expect_text(NULL, keep[i], keep[i]);
+    EXPECT_KEPT(NULL, keep);
 }
 
 static void links_and_cookies_lose_the_tokens_they_carry(void **state)
@@ -283,8 +290,7 @@ static void links_and_cookies_lose_the_tokens_they_carry(void **state)
         "_ga=GA1.2.1234567890.1700000000; _fbp=fb.1.1700000000000.1234567890",
         "session=dark-mode; sessionCount=5",
     };
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-        expect_text(NULL, keep[i], keep[i]);
+    EXPECT_KEPT(NULL, keep);
 }
 
 /* A private key's body is masked whatever its armour's kind; the armour,
@@ -304,8 +310,7 @@ static void private_keys_lose_their_body(void **state)
         "KEY-----",
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk3Zy1pZXQ4b3Jh deploy@shop",
     };
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-        expect_text("record_pii=true", keep[i], keep[i]);
+    EXPECT_KEPT("record_pii=true", keep);
 }
 
 /* An IBAN is masked wherever it stands, but its country's code; one whose
@@ -323,8 +328,7 @@ static void ibans_are_masked_wherever_they_stand(void **state)
         "SKU AB12 3456 7890 1234",
         "BIC BNPAFRPPXXX, TVA FR40303265045",
     };
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-        expect_text(NULL, keep[i], keep[i]);
+    EXPECT_KEPT(NULL, keep);
 }
 
 /* An identity, tax or passport number right after its name is masked; a
@@ -338,8 +342,7 @@ static void id_numbers_told_after_their_name(void **state)
     assert_int_equal(found.count[MASKER_SECRET], 1);
     const char *keep[] = {"Listing 19-17", "ID 12345678", "order no. 123456789",
                           "Passport photo 2024 edition", "SSN 1234 (four digits)"};
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-        expect_text(NULL, keep[i], keep[i]);
+    EXPECT_KEPT(NULL, keep);
 }
 
 static void ip_literals_lose_their_last_octets(void **state)

@@ -215,11 +215,12 @@ static size_t digits_run(const text_view *v, size_t k)
     return n;
 }
 
-/* Past the blanks and delimiters between the fields of pasted card details. */
+/* Past the blanks and delimiters between the fields of pasted card details
+ * ("...|12/28|737", "... / 12/28 / 737", "... - 12/28 - 737"). */
 static size_t past_field_separators(const text_view *v, size_t k)
 {
     while (k < v->n && (v->s[k] == ' ' || v->s[k] == '\t' || v->s[k] == '|' || v->s[k] == ',' ||
-                        v->s[k] == ';' || v->s[k] == ':'))
+                        v->s[k] == ';' || v->s[k] == ':' || v->s[k] == '/' || v->s[k] == '-'))
         k++;
     return k;
 }
@@ -2305,40 +2306,34 @@ static int phones_in_cluster(scan_ctx *c, const text_view *v, size_t i, size_t s
     return VEIL_OK;
 }
 
-/* The word that ends at e, after the blanks and signs before e: [*from, e'). */
-static size_t word_before(const text_view *v, size_t e, size_t *from)
+/* What may stand between a code's name and the code: "CVV: 737", "CID#
+ * 8314", "cvv no. 368", "CVC (0123)", "Card code + 737" (a form's '+'). */
+static bool code_label_gap(uint8_t ch)
 {
-    size_t k = e;
-    while (k > 0 && e - k < 3 &&
-           (v->s[k - 1] == ' ' || v->s[k - 1] == '+' || v->s[k - 1] == ':' || v->s[k - 1] == '#'))
-        k--;
-    size_t end = k;
-    while (k > 0 && end - k < 16 && is_alnum(v->s[k - 1]))
-        k--;
-    *from = k;
-    return (k == 0 || !is_alnum(v->s[k - 1])) ? end : k; /* a longer word: none */
+    return ch == ' ' || ch == ':' || ch == '#' || ch == '.' || ch == '(' || ch == '+';
 }
 
 /*
- * Whether a card-verification or PIN label stands right before the 3-4
- * digits at i, in prose ("CVV: 737", "cvc2 0123", "Security code: 737",
+ * Whether the name of a card's security code or a PIN stands right before
+ * the 3-4 digits at i, in prose (card_code_label(): "CVV: 737", "CVC2
+ * 0123", "cvv no. 368", "Security code: 737", "Kartenprüfnummer 592",
  * "Your PIN is 4921"): a receipt or a support chat that echoes them. (After
  * '=' or in JSON they are found by name.)
  */
 static bool verification_label(const text_view *v, size_t i)
 {
-    static const char *const labels[] = {"cvv", "cvc",  "cvv2", "cvc2", "csc",
-                                         "cvn", "cav2", "ccv",  "pin"};
-    size_t from, end = word_before(v, i, &from);
-    if (end - from == 2 && follows_text(v, from, "is")) /* "PIN is 4921" */
-        end = word_before(v, from, &from);
-    for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++)
-        if (word_is(v, from, end - from, labels[k]))
-            return true;
-    if (!word_is(v, from, end - from, "code"))
-        return false;
-    end = word_before(v, from, &from);
-    return word_is(v, from, end - from, "security");
+    size_t end = i;
+    while (end > 0 && i - end < 4 && code_label_gap(v->s[end - 1]))
+        end--;
+    if (end >= 3 && v->s[end - 3] == ' ' && name_is(v, end - 2, end, "is")) /* "PIN is 4921" */
+        for (end -= 3; end > 0 && v->s[end - 1] == ' ';)
+            end--;
+    if (end == i || !(is_alnum(v->s[end - 1]) || v->s[end - 1] >= 0x80))
+        return false; /* the name ends in a word, a blank or a sign before the digits */
+    size_t start = end > 48 ? end - 48 : 0; /* the name is read from the end */
+    while (start > 0 && start < end && (is_alnum(v->s[start - 1]) || v->s[start - 1] >= 0x80))
+        start++; /* not from inside a word */
+    return card_code_label((const char *)v->s + start, end - start);
 }
 
 /*
@@ -2551,9 +2546,15 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
         *end = told;
         return err;
     }
-    if (cl.digits <= 4 && cl.stop - i == cl.digits && cl.digits >= 3 && verification_label(v, i)) {
-        count(c, MASKER_SECRET);
-        return mask_digits(c, v, i, cl.stop);
+    if (cl.digits >= 3 && cl.digits <= 5) {
+        /* a code's digits, the cluster's last group when its first is glued
+         * to the code's name ("CVC2 0123") */
+        size_t code = i > 0 && is_alpha(v->s[i - 1]) ? next_group(v, i, cl.stop) : i;
+        if (cl.stop - code >= 3 && cl.stop - code <= 4 && digits_run(v, code) == cl.stop - code &&
+            verification_label(v, code)) {
+            count(c, MASKER_SECRET);
+            return mask_digits(c, v, code, cl.stop);
+        }
     }
     if (mode == SCAN_TYPED && c->in_card_field) {
         note_typed_card(c, v, i, cl.stop);

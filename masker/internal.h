@@ -441,6 +441,11 @@ bool secret_name_like(const char *name, size_t len);
  * "Bestätigungscode", "PIN", "验证码"): what is told after it may be digits
  * alone (words.re). */
 bool label_names_code(const char *text, size_t len);
+/* Whether a label in prose ends in the name of a card's security code or
+ * a PIN: "CVV", "CVC2", "CVV code", "cvv no", "Security code",
+ * "Kartenprüfnummer", "cryptogramme visuel", "código de seguridad"
+ * (words.re). The text's escapes are not undone. */
+bool card_code_label(const char *text, size_t len);
 /* Whether a word tells what follows it, as "is" or "was" do, in the
  * languages the secret names are read in beside English: "lautet", "est",
  * "es", "è", "é", "jest", "är" (words.re). */

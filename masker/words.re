@@ -740,6 +740,93 @@ bool id_noun_word(const char *v, size_t n)
     */
 }
 
+/* ---- a card's security code named in prose -------------------------------- */
+
+/*!re2c
+    // the schemes' short names as words ("CVV2"; not Amex's "CID", a
+    // customer's id as often); the names other languages write as one
+    // word, also at a compound's end ("Kartenprüfnummer"); those written as
+    // several words; and the nouns that may follow a name ("CVV code",
+    // "cvv no.")
+    CODE_SHORT = "cvv" "2"? | "cvc" "2"? | "cv2" | "csc" | "cvn" | "cvd" | "cav2" | "ccv" | "pin";
+    CODE_COMPOUND = "pr" "u" "e"? "f" ("nummer" | "ziffer") | "sicherheitscode" | "securitycode"
+      | "cardcode" | "cryptogramme" | "cryptogram" | "veiligheidscode" | "beveiligingscode"
+      | "sakerhetskod" | "sikkerhe" [dt] "skode" | "kontrolcifre" | "turvakoodi" | "guvenlikkodu";
+    CODE_WORDS = "security_code" | "card_code" | "card_verification" | "verification_value"
+      | "cryptogramme_visuel" | "codigo_" ("de_")? ("seguridad" | "seguranca")
+      | "codice_" ("di_")? "sicurezza" | "code_" ("de_")? "securite" | "cod_" ("de_")? "securitate"
+      | "kod_bezpieczenstwa" | "kod_zabezpieczajacy" | "bezpecnostni_kod" | "biztonsagi_kod";
+    CODE_TAIL = "code" | "number" | "num" | "no" | "nr" | "nummer" | "numero" | "kod" | "kodu"
+      | "koodi" | "value";
+    // how the words above end
+    CODE_WORD_END = CODE_TAIL | "ziffer" | "kode" | "cryptogramme" | "cryptogram" | "cifre"
+      | "verification" | "visuel" | "seguridad" | "seguranca" | "sicurezza" | "securitate"
+      | "bezpieczenstwa" | "zabezpieczajacy";
+*/
+
+/* A letter or digit, or a byte of a character of another script. */
+static bool word_byte(unsigned char ch)
+{
+    return (unsigned)((ch | 0x20) - 'a') < 26 || (unsigned)(ch - '0') < 10 || ch >= 0x80;
+}
+
+/* Does a word that may end a card code's name (CODE_WORD_END, or
+ * CODE_SHORT with `whole`) start at p and run to the NUL? */
+static bool card_code_end_at(const unsigned char *p, bool whole)
+{
+    const unsigned char *YYMARKER, *YYCURSOR = p;
+    /*!re2c
+        CODE_WORD_END "\x00" { return true; }
+        CODE_SHORT "\x00"    { return whole; }
+        [^]                  { return false; }
+    */
+}
+
+/* Whether the last word of the n bytes at v may end a card code's name:
+ * nearly every word before a number ("order 1234", "in 2024") is turned
+ * away here, before the label is normalized. A word with a letter of
+ * another script ("Prüfnummer", "sécurité") is read whole. */
+static bool card_code_last_word(const char *v, size_t n)
+{
+    size_t w = n;
+    bool ascii = true;
+    for (; w > 0 && n - w < PROSE_WORD_MAX - 1 && word_byte((unsigned char)v[w - 1]); w--)
+        ascii &= (unsigned char)v[w - 1] < 0x80;
+    unsigned char word[PROSE_WORD_MAX];
+    if (!ascii)
+        return true;
+    if (!folded_copy(v + w, n - w, word))
+        return false;
+    for (size_t at = 0; word[at]; at++)
+        if (card_code_end_at(word + at, at == 0))
+            return true;
+    return false;
+}
+
+/* Does a card code's name start at p in a worded copy (at a word's start,
+ * or inside a compound word) and end the copy, maybe followed by a noun? */
+static bool card_code_label_at(const unsigned char *p)
+{
+    const unsigned char *YYMARKER, *YYCURSOR = p;
+    /*!re2c
+        ("_" (CODE_SHORT | CODE_WORDS) | CODE_COMPOUND) "_" (CODE_TAIL "_")? "\x00"
+            { return true; }
+        [^] { return false; }
+    */
+}
+
+bool card_code_label(const char *v, size_t len)
+{
+    if (!card_code_last_word(v, len))
+        return false;
+    unsigned char norm[WORDS_MAX];
+    size_t n = normalize(v, len, true, norm);
+    for (size_t at = 0; at + 1 < n; at++)
+        if (card_code_label_at(norm + at))
+            return true;
+    return false;
+}
+
 /* The lengths of link_action_word()'s words by their first letter, as bits
  * (keep in step with its list): nearly every word of a path is turned away
  * here, before its copy is folded. */

@@ -345,6 +345,20 @@ static void id_numbers_told_after_their_name(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+static void card_codes_told_after_their_name(void **state)
+{
+    (void)state;
+    expect_text(NULL, "CVC2 0123 ok", "CVC2 **** ok");
+    expect_text(NULL, "cvv no. 368", "cvv no. ***");
+    expect_text(NULL, "Kartenpr\u00fcfnummer 592", "Kartenpr\u00fcfnummer ***");
+    expect_text(NULL, "cryptogramme visuel : 846", "cryptogramme visuel : ***");
+    expect_text(NULL, "4111111111111111 / 12/28 / 157", "**************** / 12/28 / ***");
+    const char *keep[] = {"Boeing 737",    "Listing 592",        "Error code 404",
+                          "area code 415", "Discount code 2024", "Pincode 1234",
+                          "Acid 123",      "No. 1234",           "CID 1234"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 static void ip_literals_lose_their_last_octets(void **state)
 {
     (void)state;
@@ -1269,6 +1283,7 @@ int main(void)
         cmocka_unit_test(private_keys_lose_their_body),
         cmocka_unit_test(ibans_are_masked_wherever_they_stand),
         cmocka_unit_test(id_numbers_told_after_their_name),
+        cmocka_unit_test(card_codes_told_after_their_name),
         cmocka_unit_test(ip_literals_lose_their_last_octets),
         cmocka_unit_test(shorter_masks_are_applied_in_place),
         cmocka_unit_test(card_field_names),

@@ -1564,7 +1564,7 @@ static size_t auth_scheme_at(const text_view *v, size_t k)
  */
 static size_t header_value(const text_view *v, size_t k, size_t *start)
 {
-    while (k < v->n && v->s[k] == ' ')
+    while (k < v->n && (v->s[k] == ' ' || v->s[k] == '\t'))
         k++;
     k += auth_scheme_at(v, k);
     size_t e = k;
@@ -1588,8 +1588,9 @@ static size_t backslashes_at(const text_view *v, size_t k)
 }
 
 /*
- * The end of a value quoted with ' or " that starts at k, past blanks;
- * *start is its first byte. 0 if none. JSON held in a string quotes with
+ * The end of a value quoted with ', " or ` (Markdown's and JavaScript's
+ * template quote) that starts at k, past blanks; *start is its first byte.
+ * 0 if none. JSON held in a string quotes with
  * \", and JSON held in a string in JSON held in a string with \\\" (a
  * request body logged as a string): the value ends at the same run of
  * backslashes and quote; any other run before a quote is its content.
@@ -1600,7 +1601,7 @@ static size_t quoted_value(const text_view *v, size_t k, size_t *start)
         k++;
     size_t depth = backslashes_at(v, k); /* 0, 1, 3, 7...: the escapes of each level */
     uint8_t quote = k + depth < v->n ? v->s[k + depth] : 0;
-    if (quote != '"' && !(quote == '\'' && !depth))
+    if (quote != '"' && !((quote == '\'' || quote == '`') && !depth))
         return 0;
     *start = k + depth + 1;
     for (size_t e = *start; e < v->n;) {
@@ -1680,7 +1681,7 @@ static bool pair_named_secret(const text_view *v, size_t from)
 static size_t assigned_name_end(const text_view *v, size_t i)
 {
     size_t e = i - (v->s[i] == '=' && i > 0 && v->s[i - 1] == ':');
-    while (e > 0 && i - e < 8 && v->s[e - 1] == ' ')
+    while (e > 0 && i - e < 8 && (v->s[e - 1] == ' ' || v->s[e - 1] == '*')) /* "Password*:" */
         e--;
     if (e > 0 && (v->s[e - 1] == '\'' || v->s[e - 1] == '"'))
         e--;
@@ -1975,13 +1976,20 @@ try_named_secret(scan_ctx *c, const text_view *v, size_t i, url_seen *url, int *
     bool json = v->s[i] == ':' && i > 1 && v->s[i - 1] == '"';
     bool header = v->s[i] == ':' && !json;
     size_t k = i + 1, start = 0, end = 0;
-    /* a header or log line has a space after its colon, a URL none; the value
-     * before the name: a stylesheet has a colon in every declaration. A
-     * quoted value is a value whatever it looks like: GraphQL arguments, a
-     * JavaScript or Python object written out ('password': 'hunter'). */
-    if (header && !(end = quoted_value(v, k, &start)) &&
-        (k >= v->n || v->s[k] != ' ' || !(end = header_value(v, k, &start))))
-        return 0;
+    /* the value before the name: a stylesheet has a colon in every
+     * declaration, and nearly none holds a credential. A log line's value
+     * may follow its colon at once ("pw:" + pw), after a name's letter and
+     * as a word: not a URL's "://" or port, nor code's "::". A quoted value
+     * is a value whatever it looks like: GraphQL arguments, a JavaScript or
+     * Python object written out ('password': 'hunter'). */
+    if (header && !(end = quoted_value(v, k, &start))) {
+        bool glued = k < v->n && v->s[k] != ' ' && v->s[k] != '\t';
+        if ((glued &&
+             !(i > 0 && (is_alpha(v->s[i - 1]) || v->s[i - 1] == ' ' || v->s[i - 1] == '*') &&
+               is_alnum(v->s[k]))) ||
+            !(end = header_value(v, k, &start)))
+            return 0;
+    }
     size_t name_end = json ? i - 1 : assigned_name_end(v, i), from;
     while (json && name_end > 0 && v->s[name_end - 1] == '\\') /* \"value\": a level down */
         name_end--;
@@ -3016,7 +3024,7 @@ static size_t told_label_end(const text_view *v, size_t s, enum telling *how)
     else if (k >= 3 && char3_at(v, k - 3, CJK_OPENING))
         k -= 3;
     size_t word_end = k;
-    while (k > 0 && v->s[k - 1] == ' ')
+    while (k > 0 && (v->s[k - 1] == ' ' || v->s[k - 1] == '\t')) /* a tab: cells copied */
         k--;
     bool blank = k < word_end;
     uint8_t before = k > 0 ? v->s[k - 1] : 0;
@@ -3084,6 +3092,30 @@ static bool ends_in_code_noun(const text_view *v, size_t e)
     while (w > 0 && e - w < 24 && is_alpha(v->s[w - 1]))
         w--;
     return v->s[e - 1] >= 0x80 || code_noun_word((const char *)v->s + w, e - w);
+}
+
+/* Whether the label ending at e that tells a credential by its place ends
+ * in the word for password (password_word()): "wifi password Kestrel9vQ2",
+ * "PW 4ZtQ81", "Kennwort ...", "密码 ...". */
+static bool ends_in_password_word(const text_view *v, size_t e)
+{
+    size_t w = e;
+    while (w > 0 && e - w < 32 && (is_alpha(v->s[w - 1]) || v->s[w - 1] >= 0x80))
+        w--;
+    return password_word((const char *)v->s + w, e - w);
+}
+
+/* A password told right after the word for password, when it reads as a
+ * credential (see header_value(): "password 123456" is one, "password
+ * 2024" is not). At its start s; returns its end, or 0. */
+static size_t password_told_by_place(scan_ctx *c, const text_view *v, size_t s, int *err)
+{
+    size_t start, end = header_value(v, s, &start);
+    if (!end || start != s)
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, s, end, "");
+    return end;
 }
 
 /* Whether a date starts at s: "2026-11-05", "05/11/2026", "5.11.2026". */
@@ -3170,8 +3202,11 @@ static __attribute__((noinline)) size_t credential_told_otherwise(scan_ctx *c, c
     enum telling how;
     size_t code = code_digits_at(v, s), label_end;
     if ((!code && (!credential_start(v, s) || date_at(v, s))) ||
-        !(label_end = told_label_end(v, s, &how)) ||
-        (how == TOLD_BY_PLACE && (!code || !ends_in_code_noun(v, label_end))))
+        !(label_end = told_label_end(v, s, &how)))
+        return 0;
+    if (how == TOLD_BY_PLACE && ends_in_password_word(v, label_end))
+        return password_told_by_place(c, v, s, err);
+    if (how == TOLD_BY_PLACE && (!code || !ends_in_code_noun(v, label_end)))
         return 0;
     return told_after_label(c, v, s, code, label_end, how, err);
 }
@@ -3404,8 +3439,8 @@ static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const
     if (s > 0 && password_symbol(v->s[s - 1]) && (w = told_word_start(v, s))) /* "Kestrel#2291" */
         return credential_told_or_set_at(c, v, w, err);
     uint8_t before = s > 0 ? v->s[s - 1] : 0;
-    if (before == ' ' || before == ':' || before == '[' || before == '(' || before >= 0x80 ||
-        is_quote(before)) {
+    if (before == ' ' || before == '\t' || before == ':' || before == '[' || before == '(' ||
+        before >= 0x80 || is_quote(before)) {
         if ((e = credential_told_otherwise(c, v, s, err)) || *err)
             return e;
         return s >= 4 && (before == ' ' || before == ':') && may_be_id_number(v, s)

@@ -437,6 +437,9 @@ bool pair_value_key(const char *name, size_t len);
 /* Whether a field or parameter name names a secret: password, token,
  * api_key, Authorization, cookie, CVC, PIN... (words.re). */
 bool secret_name_like(const char *name, size_t len);
+/* Whether a word is the word for password: "password", "pwd", "passcode",
+ * "Passwort", "contraseña", "hasło", "пароль", "密码" (words.re). */
+bool password_word(const char *word, size_t len);
 /* Whether a label names a code by its noun ("Verification code",
  * "Bestätigungscode", "PIN", "验证码"): what is told after it may be digits
  * alone (words.re). */

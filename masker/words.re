@@ -554,8 +554,10 @@ static bool name_has(const char *v, size_t len, bool (*part_at)(const unsigned c
 
 /* "Password" in scripts normalize() drops, as UTF-8 (Russian and Ukrainian,
  * Chinese, Japanese, Korean, Hebrew, Arabic, Turkish, Polish, Vietnamese,
- * Thai, Hindi, Persian, Greek, Bulgarian), then "verification code" (the
- * label of a one-time code's box) in those that have a word for it. */
+ * Thai, Hindi, Persian, Greek, Bulgarian: the first NATIVE_PASSWORD_WORDS),
+ * then "verification code" (the label of a one-time code's box) in those
+ * that have a word for it. */
+enum { NATIVE_PASSWORD_WORDS = 18 };
 static const char *const NATIVE_SECRET_WORDS[] = {
     "\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c", /* (П|п)ароль: the first letter may be a capital */
     "\xe5\xaf\x86\xe7\xa0\x81",                                         /* 密码 */
@@ -614,6 +616,23 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     "\xc3\xa3 x\xc3\xa1" "c nh\xe1\xba\xadn",
     "\xc3\xa3 x\xc3\xa1" "c th\xe1\xbb\xb1" "c",
 };
+
+bool password_word(const char *v, size_t len)
+{
+    unsigned char norm[WORDS_MAX];
+    if (len > 32)
+        return false;
+    normalize(v, len, false, norm);
+    const unsigned char *YYMARKER, *YYCURSOR = norm;
+    /*!re2c
+        ( "password" | "passwd" | "pwd" | "pw" | "passcode" | "passphrase" | "passwort"
+        | "kennwort" | "contrasena" | "senha" | "wachtwoord" | "losenord" | "adgangskode"
+        | "passord" | "salasana" | "haslo" | "heslo" | "sifre" | "jelszo" | "lozinka"
+        | "geslo" | "parool" | "parola" ) "\x00"
+            { return true; }
+        [^] { return native_word(v, len, NATIVE_SECRET_WORDS, NATIVE_PASSWORD_WORDS); }
+    */
+}
 
 bool secret_name_like(const char *v, size_t len)
 {

@@ -359,6 +359,20 @@ static void card_codes_told_after_their_name(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+static void passwords_told_without_is(void **state)
+{
+    (void)state;
+    expect_text(NULL, "wifi password Harbor7Lantern ok", "wifi password ************** ok");
+    expect_text(NULL, "pw:Quartz8Falcon", "pw:*************");
+    expect_text(NULL, "Password*: Cobalt5Raven", "Password*: ************");
+    expect_text(NULL, "Password\\tTeal44Otter", "Password\\t***********");
+    expect_text(NULL, "password: `Violet6Summit`", "password: `*************`");
+    const char *keep[] = {"Password Manager 2024", "Change password 2024",
+                          "color:#333333",         "Password: at least 8 characters",
+                          "version:1.2.3",         "PW required"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 static void ip_literals_lose_their_last_octets(void **state)
 {
     (void)state;
@@ -1284,6 +1298,7 @@ int main(void)
         cmocka_unit_test(ibans_are_masked_wherever_they_stand),
         cmocka_unit_test(id_numbers_told_after_their_name),
         cmocka_unit_test(card_codes_told_after_their_name),
+        cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(ip_literals_lose_their_last_octets),
         cmocka_unit_test(shorter_masks_are_applied_in_place),
         cmocka_unit_test(card_field_names),

@@ -1950,24 +1950,37 @@ static bool capability_value(const text_view *v, size_t from, size_t to, size_t 
                  (e + 1 < v->n && v->s[e] == ';' && v->s[e + 1] == ' '));
 }
 
-/* Whether the JSON object around the member whose name starts at `from`
- * (a "code") is an OAuth response or token request held in a string: it
- * has a "state", "session_state", "redirect_uri", "grant_type" or
- * "code_verifier" ({"code": "...", "state": "..."}, which a single-page
- * app posts to its server). */
-static bool json_oauth_code(const text_view *v, size_t from)
+/* Whether v[a, e) holds a quoted key (`"name"`, or `\"name\"` a level
+ * down) that is one of `names` (lowercase, NULL-terminated), in any case. */
+static bool quoted_key_among(const text_view *v, size_t a, size_t e, const char *const *names)
 {
-    static const char *const SIBLINGS[] = {"state", "session_state", "redirect_uri", "grant_type",
-                                           "code_verifier"};
+    for (size_t k = a; k < e; k++) {
+        size_t s = k + 1, end = s;
+        if (v->s[k] != '"')
+            continue;
+        while (end < e && (is_alnum(v->s[end]) || v->s[end] == '_' || v->s[end] == '-'))
+            end++;
+        for (size_t n = 0; end > s && closing_quote_end(v, end, e) && names[n]; n++)
+            if (ascii_word_is((const char *)v->s + s, end - s, names[n]))
+                return true;
+    }
+    return false;
+}
+
+/* Whether the JSON object held in a string around the member [from,
+ * name_end) has a sibling beside which that member holds a secret
+ * (sibling_secret_names(): {"code": "...", "state": "..."}). */
+static bool json_sibling_secret(const text_view *v, size_t from, size_t name_end)
+{
+    const char *const *siblings = sibling_secret_names((const char *)v->s + from, name_end - from);
     size_t a = from, e = from;
+    if (!siblings)
+        return false;
     while (a > 0 && from - a < 256 && v->s[a - 1] != '{')
         a--;
     while (e < v->n && e - from < 256 && v->s[e] != '}')
         e++;
-    for (size_t k = 0; k < sizeof SIBLINGS / sizeof *SIBLINGS; k++)
-        if (quoted_key_end(v, a, e, SIBLINGS[k]))
-            return true;
-    return false;
+    return quoted_key_among(v, a, e, siblings);
 }
 
 static inline __attribute__((always_inline)) size_t
@@ -2000,7 +2013,7 @@ try_named_secret(scan_ctx *c, const text_view *v, size_t i, url_seen *url, int *
           pair_named_secret(v, from - 1)) &&
         !(header && two_word_label_names_secret(v, from, name_end)) &&
         !(!json && !header && name_end == i && capability_value(v, from, name_end, k, url)) &&
-        !(json && name_is(v, from, name_end, "code") && json_oauth_code(v, from)))
+        !(json && json_sibling_secret(v, from, name_end)))
         return 0;
     if (!header && !json && !(end = assigned_value(v, k, &start)))
         return 0;
@@ -2314,7 +2327,7 @@ static int phones_in_cluster(scan_ctx *c, const text_view *v, size_t i, size_t s
     return VEIL_OK;
 }
 
-/* What may stand between a code's name and the code: "CVV: 737", "CID#
+/* What may stand between a code's name and the code: "CVV: 737", "CSC#
  * 8314", "cvv no. 368", "CVC (0123)", "Card code + 737" (a form's '+'). */
 static bool code_label_gap(uint8_t ch)
 {
@@ -2336,7 +2349,7 @@ static bool verification_label(const text_view *v, size_t i)
     if (end >= 3 && v->s[end - 3] == ' ' && name_is(v, end - 2, end, "is")) /* "PIN is 4921" */
         for (end -= 3; end > 0 && v->s[end - 1] == ' ';)
             end--;
-    if (end == i || !(is_alnum(v->s[end - 1]) || v->s[end - 1] >= 0x80))
+    if (end == i || end == 0 || !(is_alnum(v->s[end - 1]) || v->s[end - 1] >= 0x80))
         return false; /* the name ends in a word, a blank or a sign before the digits */
     size_t start = end > 48 ? end - 48 : 0; /* the name is read from the end */
     while (start > 0 && start < end && (is_alnum(v->s[start - 1]) || v->s[start - 1] >= 0x80))

@@ -246,6 +246,7 @@ typedef struct {
     tok_list phones;
     tok_list secret_names;  /* "name" members that name a secret: see walk.c */
     tok_list pair_names;    /* values of "key", "field"...: a pair's name? see walk.c */
+    tok_list sibling_named; /* values of "code", "answer": secrets beside "state"...? */
     tok_list field_hints;   /* values of "title", "data-stripe"...: a card or secret? */
     tok_list privacy_marks; /* other recorders' privacy markers: a class list with rr-mask... */
     tok_list short_lists;   /* arrays of 2-6 strings or numbers: a card's groups? */
@@ -434,6 +435,10 @@ bool card_attribute_like(const char *value, size_t len);
 enum { PAIR_NAME_KEY_COUNT = 9 };
 extern const char *const PAIR_NAME_KEYS[PAIR_NAME_KEY_COUNT];
 bool pair_value_key(const char *name, size_t len);
+/* The names of the siblings beside which a member of this name holds a
+ * secret (NULL-terminated), or NULL: "code" beside "state" or
+ * "redirect_uri" (OAuth), "answer" beside "question" (words.re). */
+const char *const *sibling_secret_names(const char *name, size_t len);
 /* Whether a field or parameter name names a secret: password, token,
  * api_key, Authorization, cookie, CVC, PIN... (words.re). */
 bool secret_name_like(const char *name, size_t len);

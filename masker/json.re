@@ -889,10 +889,17 @@ typedef struct {
  * these across batches: a session's attribute and payload keys are the same
  * few names again and again. */
 enum { KEY_MEMO_SLOTS = 64, KEY_MEMO_NAME = 22 };
-enum { KEY_SECRET = 1, KEY_PHONE = 2, KEY_PAIR_NAME = 3, KEY_FIELD_HINT = 4, KEY_PRIVACY = 5 };
+enum {
+    KEY_SECRET = 1,
+    KEY_PHONE = 2,
+    KEY_PAIR_NAME = 3,
+    KEY_FIELD_HINT = 4,
+    KEY_PRIVACY = 5,
+    KEY_SIBLING_SECRET = 6
+};
 typedef struct key_memo {
     uint8_t len;     /* the name's length + 1 */
-    uint8_t meaning; /* KEY_SECRET, KEY_PHONE, KEY_PAIR_NAME, KEY_FIELD_HINT, KEY_PRIVACY or 0 */
+    uint8_t meaning; /* KEY_SECRET... KEY_SIBLING_SECRET, or 0 */
     uint8_t id;      /* rr_key_spelled_otherwise() */
     char name[KEY_MEMO_NAME];
 } key_memo;
@@ -1195,8 +1202,10 @@ static __attribute__((noinline)) uint8_t rr_key_spelled_otherwise(const char *s,
 
 /* What the key name [p, p + len) means: KEY_SECRET (a secret's name, or a
  * copy button's clipboard text: clipboard_attribute()), KEY_PHONE (an email
- * or phone name: "phone", "mobile", "tel"), KEY_PAIR_NAME (its value may name
- * the "value" beside it, as "name" does: {"key": "password", "value": ..}),
+ * or phone name: "phone", "mobile", "tel"), KEY_SIBLING_SECRET (a secret
+ * beside some siblings: sibling_secret_names()), KEY_PAIR_NAME (its value
+ * may name the "value" beside it, as "name" does: {"key": "password",
+ * "value": ..}),
  * KEY_FIELD_HINT (an attribute whose value may say a field takes a card or
  * a secret: field_hint_of()), KEY_PRIVACY (another recorder's privacy
  * marker: privacy_attribute()) or 0. */
@@ -1208,6 +1217,8 @@ static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t le
         return KEY_SECRET;
     if (pii_name_like(p, len))
         return KEY_PHONE;
+    if (sibling_secret_names(p, len))
+        return KEY_SIBLING_SECRET;
     for (size_t k = 0; k < PAIR_NAME_KEY_COUNT; k++)
         if (ascii_word_is(p, len, PAIR_NAME_KEYS[k]))
             return KEY_PAIR_NAME;
@@ -1268,6 +1279,7 @@ static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, u
         tok_list *list = meaning == KEY_SECRET      ? &t->secrets
                          : meaning == KEY_PHONE     ? &t->phones
                          : meaning == KEY_PAIR_NAME ? &t->pair_names
+                         : meaning == KEY_SIBLING_SECRET ? &t->sibling_named
                          : meaning == KEY_PRIVACY   ? &t->privacy_marks
                                                     : &t->field_hints;
         int rc = note(list, t->n, 64);
@@ -1453,7 +1465,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
         return fail_at(err, json, base, "input too large", VEIL_ETOOBIG);
     t->n = t->candidates.n = t->n_keys = t->secrets.n = t->labels.n = t->styles.n = 0;
     t->labelledby.n = t->phones.n = t->secret_names.n = t->pair_names.n = t->short_lists.n = 0;
-    t->at_texts.n = 0;
+    t->at_texts.n = t->sibling_named.n = 0;
     t->field_hints.n = t->privacy_marks.n = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
@@ -1517,6 +1529,7 @@ void json_tape_free(json_tape *t)
     free(t->phones.v);
     free(t->secret_names.v);
     free(t->pair_names.v);
+    free(t->sibling_named.v);
     free(t->field_hints.v);
     free(t->privacy_marks.v);
     free(t->short_lists.v);

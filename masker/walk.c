@@ -3136,6 +3136,45 @@ static int mask_named_pairs(walk *w)
     return err;
 }
 
+/* Whether object obj (0: none) has a member named one of `names`
+ * (NULL-terminated), in any case. */
+static bool has_member_named(const walk *w, uint32_t obj, const char *const *names)
+{
+    const json_tok *t = w->tape->tok;
+    for (uint32_t i = obj + 1; obj && i < t[obj].end; i = tok_after(t, i)) {
+        char buf[32];
+        size_t n;
+        const char *name = key_name(w, &t[i], buf, sizeof buf, &n);
+        for (size_t k = 0; names[k]; k++)
+            if (ascii_word_is(name, n, names[k]))
+                return true;
+    }
+    return false;
+}
+
+/* Members that hold a secret beside a sibling of certain names
+ * (sibling_secret_names(): an OAuth "code" beside its "state", a security
+ * question's "answer" beside its "question"), as a payload or a request
+ * body parsed by a network plugin carries them: masked whole. */
+static int mask_sibling_secrets(walk *w)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    for (uint32_t k = 0; k < w->tape->sibling_named.n && !err; k++) {
+        uint32_t v = w->tape->sibling_named.v[k];
+        char buf[32];
+        size_t n;
+        const char *name = key_name(w, &t[v], buf, sizeof buf, &n);
+        const char *const *siblings = sibling_secret_names(name, n);
+        if ((t[v].flags & TOK_F_VISITED) || !siblings ||
+            !has_member_named(w, enclosing_object(w, v), siblings))
+            continue;
+        w->scan.findings->count[MASKER_SECRET]++;
+        err = mask_whole(w, v, MASK_VALUE);
+    }
+    return err;
+}
+
 /*
  * Items of a short list (2-6 strings or numbers) after one that names a
  * secret: fetch() takes headers, and URLSearchParams gives its parameters,
@@ -3345,9 +3384,9 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
     /* an array of events; or an object: an event, a wire batch, or both */
     int err = t[root].kind == TOK_ARR ? walk_events(&w, root) : walk_event(&w, root);
     /* then what the tokenizer listed anywhere in the batch, events or not */
-    static int (*const listed[])(walk *) = {mask_named_secrets, mask_named_pairs,
-                                            mask_named_entries, mask_cards_in_lists,
-                                            mask_named_phones,  mask_split_emails};
+    static int (*const listed[])(walk *) = {
+        mask_named_secrets,  mask_named_pairs,  mask_sibling_secrets, mask_named_entries,
+        mask_cards_in_lists, mask_named_phones, mask_split_emails};
     for (size_t i = 0; i < sizeof listed / sizeof listed[0] && !err; i++)
         err = listed[i](&w);
     return err;

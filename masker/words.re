@@ -345,6 +345,27 @@ bool pair_value_key(const char *name, size_t len)
            ascii_word_is(name, len, "text") || ascii_word_is(name, len, "content");
 }
 
+/* Members that hold a secret only beside a sibling of one of these names:
+ * an OAuth authorization response's or token request's "code" ({"code":
+ * "...", "state": "..."}, which a single-page app posts to its server), a
+ * security question's "answer" ({"question": "First pet?", "answer":
+ * "..."}). Lowercase, read in any case; each list ends in NULL. */
+static const struct {
+    const char *name;
+    const char *siblings[6];
+} SIBLING_SECRETS[] = {
+    {"code", {"state", "session_state", "redirect_uri", "grant_type", "code_verifier", NULL}},
+    {"answer", {"question", "securityquestion", "security_question", NULL}},
+};
+
+const char *const *sibling_secret_names(const char *name, size_t len)
+{
+    for (size_t k = 0; k < sizeof SIBLING_SECRETS / sizeof *SIBLING_SECRETS; k++)
+        if (ascii_word_is(name, len, SIBLING_SECRETS[k].name))
+            return SIBLING_SECRETS[k].siblings;
+    return NULL;
+}
+
 /* Attribute names that hold a field's name for a framework or a test
  * rather than for the form: Angular, AngularJS, Knockout, Alpine and
  * Livewire bindings (the last two with modifiers: "x-model.lazy",

@@ -373,6 +373,28 @@ static void passwords_told_without_is(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* An OAuth code beside its state, a security question's answer beside its
+ * question: secrets there, in an event's JSON and in JSON held in a string;
+ * a promo code and a quiz's answer alone are not. */
+static void secrets_beside_their_siblings(void **state)
+{
+    (void)state;
+    char *out =
+        mask1(NULL, "[{\"type\":5,\"data\":{\"tag\":\"t\",\"payload\":{"
+                    "\"code\":\"4/0AeaYS\",\"state\":\"s1\","
+                    "\"q\":{\"Question\":\"Pet?\",\"answer\":\"Biscuit\"},"
+                    "\"body\":\"{\\\"securityQuestion\\\":\\\"Pet?\\\","
+                    "\\\"answer\\\":\\\"Okonkwo\\\"}\","
+                    "\"promo\":{\"code\":\"SUMMER24\"},\"quiz\":{\"answer\":\"Paris\"}}}}]");
+    assert_null(strstr(out, "4/0AeaYS"));
+    assert_null(strstr(out, "Biscuit"));
+    assert_null(strstr(out, "Okonkwo"));
+    assert_non_null(strstr(out, "SUMMER24"));
+    assert_non_null(strstr(out, "Paris"));
+    assert_non_null(strstr(out, "Pet?"));
+    free(out);
+}
+
 static void ip_literals_lose_their_last_octets(void **state)
 {
     (void)state;
@@ -1299,6 +1321,7 @@ int main(void)
         cmocka_unit_test(id_numbers_told_after_their_name),
         cmocka_unit_test(card_codes_told_after_their_name),
         cmocka_unit_test(passwords_told_without_is),
+        cmocka_unit_test(secrets_beside_their_siblings),
         cmocka_unit_test(ip_literals_lose_their_last_octets),
         cmocka_unit_test(shorter_masks_are_applied_in_place),
         cmocka_unit_test(card_field_names),

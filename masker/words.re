@@ -641,9 +641,18 @@ static const char *const NATIVE_SECRET_WORDS[] = {
 bool password_word(const char *v, size_t len)
 {
     unsigned char norm[WORDS_MAX];
-    if (len > 32)
+    bool ascii = true;
+    for (size_t k = 0; k < len && ascii; k++)
+        ascii = (unsigned char)v[k] < 0x80;
+    if (len == 0 || len > 32)
         return false;
-    normalize(v, len, false, norm);
+    if (ascii) { /* nearly every word before a number: lowercased, no more */
+        for (size_t k = 0; k < len; k++)
+            norm[k] = (unsigned char)(v[k] >= 'A' && v[k] <= 'Z' ? v[k] | 0x20 : v[k]);
+        norm[len] = '\0';
+    } else {
+        normalize(v, len, false, norm);
+    }
     const unsigned char *YYMARKER, *YYCURSOR = norm;
     /*!re2c
         ( "password" | "passwd" | "pwd" | "pw" | "passcode" | "passphrase" | "passwort"
@@ -651,7 +660,7 @@ bool password_word(const char *v, size_t len)
         | "passord" | "salasana" | "haslo" | "heslo" | "sifre" | "jelszo" | "lozinka"
         | "geslo" | "parool" | "parola" ) "\x00"
             { return true; }
-        [^] { return native_word(v, len, NATIVE_SECRET_WORDS, NATIVE_PASSWORD_WORDS); }
+        [^] { return !ascii && native_word(v, len, NATIVE_SECRET_WORDS, NATIVE_PASSWORD_WORDS); }
     */
 }
 

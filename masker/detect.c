@@ -1960,7 +1960,9 @@ static bool quoted_key_among(const text_view *v, size_t a, size_t e, const char 
             continue;
         while (end < e && (is_alnum(v->s[end]) || v->s[end] == '_' || v->s[end] == '-'))
             end++;
-        for (size_t n = 0; end > s && closing_quote_end(v, end, e) && names[n]; n++)
+        if (end == s || !closing_quote_end(v, end, e))
+            continue;
+        for (size_t n = 0; names[n]; n++)
             if (ascii_word_is((const char *)v->s + s, end - s, names[n]))
                 return true;
     }

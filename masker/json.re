@@ -1205,10 +1205,9 @@ static __attribute__((noinline)) uint8_t rr_key_spelled_otherwise(const char *s,
  * or phone name: "phone", "mobile", "tel"), KEY_SIBLING_SECRET (a secret
  * beside some siblings: sibling_secret_names()), KEY_PAIR_NAME (its value
  * may name the "value" beside it, as "name" does: {"key": "password",
- * "value": ..}),
- * KEY_FIELD_HINT (an attribute whose value may say a field takes a card or
- * a secret: field_hint_of()), KEY_PRIVACY (another recorder's privacy
- * marker: privacy_attribute()) or 0. */
+ * "value": ..}), KEY_FIELD_HINT (an attribute whose value may say a field
+ * takes a card or a secret: field_hint_of()), KEY_PRIVACY (another
+ * recorder's privacy marker: privacy_attribute()) or 0. */
 static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t len)
 {
     if (privacy_attribute(p, len))
@@ -1276,12 +1275,12 @@ static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, u
         key->id = id;
     if (meaning) { /* its value is the next token pushed */
         json_tape *t = z->t;
-        tok_list *list = meaning == KEY_SECRET      ? &t->secrets
-                         : meaning == KEY_PHONE     ? &t->phones
-                         : meaning == KEY_PAIR_NAME ? &t->pair_names
+        tok_list *list = meaning == KEY_SECRET           ? &t->secrets
+                         : meaning == KEY_PHONE          ? &t->phones
+                         : meaning == KEY_PAIR_NAME      ? &t->pair_names
                          : meaning == KEY_SIBLING_SECRET ? &t->sibling_named
-                         : meaning == KEY_PRIVACY   ? &t->privacy_marks
-                                                    : &t->field_hints;
+                         : meaning == KEY_PRIVACY        ? &t->privacy_marks
+                                                         : &t->field_hints;
         int rc = note(list, t->n, 64);
         if (rc)
             return rc;

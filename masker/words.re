@@ -638,32 +638,6 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     "\xc3\xa3 x\xc3\xa1" "c th\xe1\xbb\xb1" "c",
 };
 
-bool password_word(const char *v, size_t len)
-{
-    unsigned char norm[WORDS_MAX];
-    bool ascii = true;
-    for (size_t k = 0; k < len && ascii; k++)
-        ascii = (unsigned char)v[k] < 0x80;
-    if (len == 0 || len > 32)
-        return false;
-    if (ascii) { /* nearly every word before a number: lowercased, no more */
-        for (size_t k = 0; k < len; k++)
-            norm[k] = (unsigned char)(v[k] >= 'A' && v[k] <= 'Z' ? v[k] | 0x20 : v[k]);
-        norm[len] = '\0';
-    } else {
-        normalize(v, len, false, norm);
-    }
-    const unsigned char *YYMARKER, *YYCURSOR = norm;
-    /*!re2c
-        ( "password" | "passwd" | "pwd" | "pw" | "passcode" | "passphrase" | "passwort"
-        | "kennwort" | "contrasena" | "senha" | "wachtwoord" | "losenord" | "adgangskode"
-        | "passord" | "salasana" | "haslo" | "heslo" | "sifre" | "jelszo" | "lozinka"
-        | "geslo" | "parool" | "parola" ) "\x00"
-            { return true; }
-        [^] { return !ascii && native_word(v, len, NATIVE_SECRET_WORDS, NATIVE_PASSWORD_WORDS); }
-    */
-}
-
 bool secret_name_like(const char *v, size_t len)
 {
     char buf[UNESCAPED_MAX];
@@ -760,6 +734,29 @@ bool code_noun_word(const char *v, size_t n)
     /*!re2c
         [^\x00]* CODE_NOUN [ei]? "\x00" { return true; }
         [^] { return false; }
+    */
+}
+
+bool password_word(const char *v, size_t len)
+{
+    unsigned char norm[WORDS_MAX];
+    bool ascii = true;
+    for (size_t k = 0; k < len && ascii; k++)
+        ascii = (unsigned char)v[k] < 0x80;
+    /* an ASCII word, nearly every one before a number, is only lowercased;
+     * another's letters are folded, or dropped (then native_word() reads it) */
+    if (ascii ? !folded_copy(v, len, norm) : len > PROSE_WORD_MAX)
+        return false;
+    if (!ascii)
+        normalize(v, len, false, norm);
+    const unsigned char *YYMARKER, *YYCURSOR = norm;
+    /*!re2c
+        ( "password" | "passwd" | "pwd" | "pw" | "passcode" | "passphrase" | "passwort"
+        | "kennwort" | "contrasena" | "senha" | "wachtwoord" | "losenord" | "adgangskode"
+        | "passord" | "salasana" | "haslo" | "heslo" | "sifre" | "jelszo" | "lozinka"
+        | "geslo" | "parool" | "parola" ) "\x00"
+            { return true; }
+        [^] { return !ascii && native_word(v, len, NATIVE_SECRET_WORDS, NATIVE_PASSWORD_WORDS); }
     */
 }
 

@@ -345,6 +345,9 @@ static void id_numbers_told_after_their_name(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* A card's security code after its name, in other words and languages, and
+ * after a card and its expiry set apart by " / "; a number after any other
+ * name ("CID" is a customer's id as often) is the page's own. */
 static void card_codes_told_after_their_name(void **state)
 {
     (void)state;
@@ -359,6 +362,9 @@ static void card_codes_told_after_their_name(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* A password right after the word for password, or after a colon with no
+ * blank, a tab or a required field's '*'; a year or a word without a digit
+ * after it, and a stylesheet's declarations, are kept. */
 static void passwords_told_without_is(void **state)
 {
     (void)state;
@@ -367,6 +373,8 @@ static void passwords_told_without_is(void **state)
     expect_text(NULL, "Password*: Cobalt5Raven", "Password*: ************");
     expect_text(NULL, "Password\\tTeal44Otter", "Password\\t***********");
     expect_text(NULL, "password: `Violet6Summit`", "password: `*************`");
+    expect_text(NULL, "\u5bc6\u7801 Hb3vL9sQ", "\u5bc6\u7801 ********");
+    expect_text(NULL, "Kennwort Sonne2024Mond", "Kennwort *************");
     const char *keep[] = {"Password Manager 2024", "Change password 2024",
                           "color:#333333",         "Password: at least 8 characters",
                           "version:1.2.3",         "PW required"};

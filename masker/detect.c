@@ -2351,8 +2351,8 @@ static bool verification_label(const text_view *v, size_t i)
     if (end >= 3 && v->s[end - 3] == ' ' && name_is(v, end - 2, end, "is")) /* "PIN is 4921" */
         for (end -= 3; end > 0 && v->s[end - 1] == ' ';)
             end--;
-    if (end == i || end == 0 || !(is_alnum(v->s[end - 1]) || v->s[end - 1] >= 0x80))
-        return false; /* the name ends in a word, a blank or a sign before the digits */
+    if (end == 0 || !(is_alnum(v->s[end - 1]) || v->s[end - 1] >= 0x80))
+        return false; /* the name is a word, right before the digits or a gap before them */
     size_t start = end > 48 ? end - 48 : 0; /* the name is read from the end */
     while (start > 0 && start < end && (is_alnum(v->s[start - 1]) || v->s[start - 1] >= 0x80))
         start++; /* not from inside a word */
@@ -2570,9 +2570,10 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
         return err;
     }
     if (cl.digits >= 3 && cl.digits <= 5) {
-        /* a code's digits, the cluster's last group when its first is glued
-         * to the code's name ("CVC2 0123") */
+        /* a code's digits: the cluster's last group when its first is glued
+         * to the code's name ("CVC2 0123"), else all of it ("CVV737") */
         size_t code = i > 0 && is_alpha(v->s[i - 1]) ? next_group(v, i, cl.stop) : i;
+        code = code < cl.stop ? code : i;
         if (cl.stop - code >= 3 && cl.stop - code <= 4 && digits_run(v, code) == cl.stop - code &&
             verification_label(v, code)) {
             count(c, MASKER_SECRET);
@@ -3219,8 +3220,10 @@ static __attribute__((noinline)) size_t credential_told_otherwise(scan_ctx *c, c
     if ((!code && (!credential_start(v, s) || date_at(v, s))) ||
         !(label_end = told_label_end(v, s, &how)))
         return 0;
-    if (how == TOLD_BY_PLACE && ends_in_password_word(v, label_end))
-        return password_told_by_place(c, v, s, err);
+    size_t told; /* "passcode 4829" is a code's, read below */
+    if (how == TOLD_BY_PLACE && ends_in_password_word(v, label_end) &&
+        (told = password_told_by_place(c, v, s, err)) != 0)
+        return told;
     if (how == TOLD_BY_PLACE && (!code || !ends_in_code_noun(v, label_end)))
         return 0;
     return told_after_label(c, v, s, code, label_end, how, err);

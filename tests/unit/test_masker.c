@@ -353,6 +353,7 @@ static void card_codes_told_after_their_name(void **state)
     (void)state;
     expect_text(NULL, "CVC2 0123 ok", "CVC2 **** ok");
     expect_text(NULL, "cvv no. 368", "cvv no. ***");
+    expect_text(NULL, "CVV737, PIN is 4921", "CVV***, PIN is ****");
     expect_text(NULL, "Kartenpr\u00fcfnummer 592", "Kartenpr\u00fcfnummer ***");
     expect_text(NULL, "cryptogramme visuel : 846", "cryptogramme visuel : ***");
     expect_text(NULL, "4111111111111111 / 12/28 / 157", "**************** / 12/28 / ***");
@@ -375,6 +376,7 @@ static void passwords_told_without_is(void **state)
     expect_text(NULL, "password: `Violet6Summit`", "password: `*************`");
     expect_text(NULL, "\u5bc6\u7801 Hb3vL9sQ", "\u5bc6\u7801 ********");
     expect_text(NULL, "Kennwort Sonne2024Mond", "Kennwort *************");
+    expect_text(NULL, "passcode 4829", "passcode ****"); /* too short for a password: a code */
     const char *keep[] = {"Password Manager 2024", "Change password 2024",
                           "color:#333333",         "Password: at least 8 characters",
                           "version:1.2.3",         "PW required"};

@@ -130,6 +130,14 @@ static inline bool is_class(uint8_t ch, uint8_t cls)
     return CLASS[ch] & cls;
 }
 
+/* A blank between the words of a label and its value: a space, a tab (cells
+ * copied), or the '+' form encoding writes for a space (a site search,
+ * "?q=wifi+password+..."). */
+static inline bool label_blank(uint8_t ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '+';
+}
+
 /* Whether ch ends a URL written in text or markup. */
 static bool url_end(uint8_t ch)
 {
@@ -216,10 +224,11 @@ static size_t digits_run(const text_view *v, size_t k)
 }
 
 /* Past the blanks and delimiters between the fields of pasted card details
- * ("...|12/28|737", "... / 12/28 / 737", "... - 12/28 - 737"). */
+ * ("...|12/28|737", "... / 12/28 / 737", "... - 12/28 - 737", a search's
+ * "...+12%2F28+737"). */
 static size_t past_field_separators(const text_view *v, size_t k)
 {
-    while (k < v->n && (v->s[k] == ' ' || v->s[k] == '\t' || v->s[k] == '|' || v->s[k] == ',' ||
+    while (k < v->n && (label_blank(v->s[k]) || v->s[k] == '|' || v->s[k] == ',' ||
                         v->s[k] == ';' || v->s[k] == ':' || v->s[k] == '/' || v->s[k] == '-'))
         k++;
     return k;
@@ -1564,7 +1573,7 @@ static size_t auth_scheme_at(const text_view *v, size_t k)
  */
 static size_t header_value(const text_view *v, size_t k, size_t *start)
 {
-    while (k < v->n && (v->s[k] == ' ' || v->s[k] == '\t'))
+    while (k < v->n && label_blank(v->s[k]))
         k++;
     k += auth_scheme_at(v, k);
     size_t e = k;
@@ -1998,7 +2007,7 @@ try_named_secret(scan_ctx *c, const text_view *v, size_t i, url_seen *url, int *
      * is a value whatever it looks like: GraphQL arguments, a JavaScript or
      * Python object written out ('password': 'hunter'). */
     if (header && !(end = quoted_value(v, k, &start))) {
-        bool glued = k < v->n && v->s[k] != ' ' && v->s[k] != '\t';
+        bool glued = k < v->n && !label_blank(v->s[k]);
         if ((glued &&
              !(i > 0 && (is_alpha(v->s[i - 1]) || v->s[i - 1] == ' ' || v->s[i - 1] == '*') &&
                is_alnum(v->s[k]))) ||
@@ -3011,10 +3020,11 @@ static bool char3_at(const text_view *v, size_t k, const char *chars)
 static size_t telling_word_before(const text_view *v, size_t k)
 {
     size_t w = k;
-    while (w > 0 && k - w < 8 && v->s[w - 1] != ' ')
+    while (w > 0 && k - w < 8 && !label_blank(v->s[w - 1]))
         w--;
-    return w > 0 && w < k && v->s[w - 1] == ' ' && telling_word((const char *)v->s + w, k - w) ? w
-                                                                                               : 0;
+    return w > 0 && w < k && label_blank(v->s[w - 1]) && telling_word((const char *)v->s + w, k - w)
+               ? w
+               : 0;
 }
 
 /* How a value is told after its label: by an ASCII colon, by another word
@@ -3040,7 +3050,7 @@ static size_t told_label_end(const text_view *v, size_t s, enum telling *how)
     else if (k >= 3 && char3_at(v, k - 3, CJK_OPENING))
         k -= 3;
     size_t word_end = k;
-    while (k > 0 && (v->s[k - 1] == ' ' || v->s[k - 1] == '\t')) /* a tab: cells copied */
+    while (k > 0 && label_blank(v->s[k - 1]))
         k--;
     bool blank = k < word_end;
     uint8_t before = k > 0 ? v->s[k - 1] : 0;
@@ -3066,7 +3076,7 @@ static size_t told_label_end(const text_view *v, size_t s, enum telling *how)
     } else {
         return 0;
     }
-    while (k > 0 && v->s[k - 1] == ' ')
+    while (k > 0 && label_blank(v->s[k - 1]))
         k--;
     /* a label ends in a letter: not a host's "127.0.0.1:40947" */
     return k > 0 && (is_alpha(v->s[k - 1]) || v->s[k - 1] >= 0x80) ? k : 0;
@@ -3088,9 +3098,9 @@ static size_t told_label_start(const text_view *v, size_t e, int words)
     size_t k = e;
     for (int blanks = 0; k > 0 && e - k < 64; k--) {
         uint8_t ch = v->s[k - 1];
-        if (ch == ' '   ? ++blanks == words
-            : ch < 0x80 ? !is_alnum(ch) && ch != '-' && ch != '_' && ch != '\''
-                        : k >= 3 && char3_at(v, k - 3, CJK_PUNCTUATION))
+        if (label_blank(ch) ? ++blanks == words
+            : ch < 0x80     ? !is_alnum(ch) && ch != '-' && ch != '_' && ch != '\''
+                            : k >= 3 && char3_at(v, k - 3, CJK_PUNCTUATION))
             break;
     }
     while (k < e && (v->s[k] & 0xc0) == 0x80) /* not inside a character */
@@ -3457,8 +3467,8 @@ static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const
     if (s > 0 && password_symbol(v->s[s - 1]) && (w = told_word_start(v, s))) /* "Kestrel#2291" */
         return credential_told_or_set_at(c, v, w, err);
     uint8_t before = s > 0 ? v->s[s - 1] : 0;
-    if (before == ' ' || before == '\t' || before == ':' || before == '[' || before == '(' ||
-        before >= 0x80 || is_quote(before)) {
+    if (label_blank(before) || before == ':' || before == '[' || before == '(' || before >= 0x80 ||
+        is_quote(before)) {
         if ((e = credential_told_otherwise(c, v, s, err)) || *err)
             return e;
         return s >= 4 && (before == ' ' || before == ':') && may_be_id_number(v, s)

@@ -357,6 +357,8 @@ static void card_codes_told_after_their_name(void **state)
     expect_text(NULL, "Kartenpr\u00fcfnummer 592", "Kartenpr\u00fcfnummer ***");
     expect_text(NULL, "cryptogramme visuel : 846", "cryptogramme visuel : ***");
     expect_text(NULL, "4111111111111111 / 12/28 / 157", "**************** / 12/28 / ***");
+    expect_text(NULL, "?q=4111111111111111+%2F+12%2F28+%2F+157",
+                "?q=****************+%2F+12%2F28+%2F+***");
     const char *keep[] = {"Boeing 737",    "Listing 592",        "Error code 404",
                           "area code 415", "Discount code 2024", "Pincode 1234",
                           "Acid 123",      "No. 1234",           "CID 1234"};
@@ -377,6 +379,9 @@ static void passwords_told_without_is(void **state)
     expect_text(NULL, "\u5bc6\u7801 Hb3vL9sQ", "\u5bc6\u7801 ********");
     expect_text(NULL, "Kennwort Sonne2024Mond", "Kennwort *************");
     expect_text(NULL, "passcode 4829", "passcode ****"); /* too short for a password: a code */
+    /* a site search's query, where '+' stands for a blank */
+    expect_text(NULL, "?q=wifi+password+Harbor7Lantern", "?q=wifi+password+**************");
+    expect_text(NULL, "?q=Password*%3A+Cobalt5Raven", "?q=Password*%3A+************");
     const char *keep[] = {"Password Manager 2024", "Change password 2024",
                           "color:#333333",         "Password: at least 8 characters",
                           "version:1.2.3",         "PW required"};

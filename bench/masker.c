@@ -3,7 +3,10 @@
  * memcpy over the same bytes (the ceiling) and Hyperscan block-mode scanning
  * the same bytes for the card, IP and email patterns (the regex engine a
  * user would pick instead; it only finds candidates: no JSON, no Luhn, no
- * rewriting, so it is a generous baseline).
+ * rewriting, so it is a generous baseline). Where libsimdjson-dev is
+ * installed, also simdjson parsing the same bytes, alone and with a visit of
+ * every value (json_parse.h): the floor of any masker that reads the whole
+ * document, which policy by element needs.
  *
  * usage: bench_masker [FIXTURE.json ...]   (also runs a generated session of
  * 100,000 small incremental events, masked in batches of 50)
@@ -19,6 +22,11 @@
 
 #include "../masker/masker.h"
 #include "bench.h"
+#if defined(VEIL_BENCH_SIMDJSON)
+#include "json_parse.h"
+#else
+#define JSON_PARSE_PADDING 1
+#endif
 
 typedef struct {
     char **batch;
@@ -31,9 +39,8 @@ static void corpus_add(corpus *c, const char *data, size_t len)
 {
     c->batch = realloc(c->batch, (c->n + 1) * sizeof *c->batch);
     c->len = realloc(c->len, (c->n + 1) * sizeof *c->len);
-    c->batch[c->n] = malloc(len + 1);
+    c->batch[c->n] = calloc(1, len + JSON_PARSE_PADDING); /* NUL-terminated, padded */
     memcpy(c->batch[c->n], data, len);
-    c->batch[c->n][len] = '\0';
     c->len[c->n++] = len;
     c->bytes += len;
 }
@@ -137,10 +144,36 @@ static double run_masker(const corpus *c, masker_session *s, char **work)
     return spent;
 }
 
+#if defined(VEIL_BENCH_SIMDJSON)
+/* One round of simdjson over the corpus, each batch parsed (and visited). */
+static double run_parser(const corpus *c, json_parser *p, bool visit)
+{
+    double t0 = bench_now();
+    for (size_t i = 0; i < c->n; i++)
+        if (!json_parser_run(p, c->batch[i], c->len[i], visit)) {
+            fprintf(stderr, "bench: simdjson cannot parse batch %zu\n", i);
+            exit(1);
+        }
+    return bench_now() - t0;
+}
+
+/* The medians of simdjson's rounds, parse alone and with its visit (sorts
+ * both), printed after the masker's line. */
+static void report_parser(const corpus *c, double mask, double *t_parse, double *t_visit,
+                          int rounds)
+{
+    double parse = bench_median(t_parse, rounds), visit = bench_median(t_visit, rounds);
+    double mb = (double)c->bytes / 1e6;
+    printf("%-24s %8s simdjson (%s) parse %7.0f MB/s | parse+visit %7.0f MB/s | "
+           "masker/parse %5.2fx | masker/parse+visit %5.2fx\n",
+           "", "", json_parser_kernel(), mb / parse, mb / visit, parse / mask, visit / mask);
+}
+#endif
+
 /*
- * Rounds alternate the three contenders over the whole corpus, so drift on
- * the machine hits all of them alike; each is timed per round and the
- * medians are compared.
+ * Rounds alternate the contenders over the whole corpus, so drift on the
+ * machine hits all of them alike; each is timed per round and the medians
+ * are compared.
  */
 static void bench(const char *name, const corpus *c, masker_site *site, hs_database_t *db,
                   hs_scratch_t *scratch)
@@ -149,10 +182,18 @@ static void bench(const char *name, const corpus *c, masker_site *site, hs_datab
     for (size_t i = 0; i < c->n; i++)
         work[i] = malloc(c->len[i] + 1);
     int rounds = (int)(400e6 / (double)c->bytes) + 1;
-    double *t_mask = malloc(3 * (size_t)rounds * sizeof *t_mask);
+    double *t_mask = malloc(5 * (size_t)rounds * sizeof *t_mask);
     double *t_copy = t_mask + rounds, *t_hs = t_copy + rounds;
     size_t hits = 0;
     masker_session *s = masker_session_new(site, NULL);
+#if defined(VEIL_BENCH_SIMDJSON)
+    double *t_parse = t_hs + rounds, *t_visit = t_parse + rounds;
+    json_parser *parser = json_parser_new();
+    if (!parser) {
+        fprintf(stderr, "bench: out of memory\n");
+        exit(1);
+    }
+#endif
     for (int r = 0; r < rounds; r++) {
         t_mask[r] = run_masker(c, s, work);
         double t0 = bench_now();
@@ -163,12 +204,20 @@ static void bench(const char *name, const corpus *c, masker_site *site, hs_datab
         for (size_t i = 0; i < c->n; i++)
             hs_scan(db, c->batch[i], (unsigned)c->len[i], 0, scratch, on_match, &hits);
         t_hs[r] = bench_now() - t0;
+#if defined(VEIL_BENCH_SIMDJSON)
+        t_parse[r] = run_parser(c, parser, false);
+        t_visit[r] = run_parser(c, parser, true);
+#endif
     }
     double mask = bench_median(t_mask, rounds), copy = bench_median(t_copy, rounds);
     double hs = bench_median(t_hs, rounds), mb = (double)c->bytes / 1e6;
     printf("%-24s %8.2f MB %6zu batches | masker %7.0f MB/s | memcpy %7.0f MB/s | hyperscan "
            "%7.0f MB/s | masker/hyperscan %5.2fx | masker/memcpy %5.3f\n",
            name, mb, c->n, mb / mask, mb / copy, mb / hs, hs / mask, copy / mask);
+#if defined(VEIL_BENCH_SIMDJSON)
+    report_parser(c, mask, t_parse, t_visit, rounds);
+    json_parser_free(parser);
+#endif
     masker_session_free(s);
     free(t_mask);
     for (size_t i = 0; i < c->n; i++)

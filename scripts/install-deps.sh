@@ -13,7 +13,8 @@ libcmocka-dev libinih-dev libssl-dev zlib1g-dev libqrencode-dev librados-dev ope
 # Node.js and npm build the browser snippet (scripts/build-web.sh)
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 if [ "$(dpkg --print-architecture)" = amd64 ]; then
-    PACKAGES="$PACKAGES libhyperscan-dev" # the regex engine bench/masker compares against
+    # the regex engine and the JSON parser (C++: g++) bench/masker compares against
+    PACKAGES="$PACKAGES libhyperscan-dev libsimdjson-dev g++"
 fi
 if $with_tests; then
     PACKAGES="$PACKAGES chromium python3" # python3: the adversarial and ingest suites

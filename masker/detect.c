@@ -223,6 +223,69 @@ static size_t digits_run(const text_view *v, size_t k)
     return n;
 }
 
+/* The length of the mark a locale sets between the thousands of a number
+ * at k (Intl.NumberFormat's: "," in English, "." in German, a narrow
+ * no-break space in French, read ' ' here, "'" or "’" in Swiss German,
+ * "٬" in Arabic), or 0. */
+static size_t thousands_mark_at(const text_view *v, size_t k)
+{
+    static const char *const MARKS[] = {",", ".", " ", "'", "\xe2\x80\x99", "\xd9\xac"};
+    for (size_t m = 0; m < sizeof MARKS / sizeof MARKS[0]; m++) {
+        size_t n = strlen(MARKS[m]);
+        if (k + n <= v->n && !memcmp(v->s + k, MARKS[m], n))
+            return n;
+    }
+    return 0;
+}
+
+/* Whether a number's decimals follow at k (",00", ".50", "٫5"). */
+static bool decimals_at(const text_view *v, size_t k)
+{
+    size_t mark = k < v->n && (v->s[k] == '.' || v->s[k] == ',')           ? 1
+                  : k + 1 < v->n && v->s[k] == 0xd9 && v->s[k + 1] == 0xab ? 2
+                                                                           : 0;
+    return mark && k + mark < v->n && is_digit(v->s[k + mark]);
+}
+
+/*
+ * A card number shown as a number in a locale's format, its thousands set
+ * apart, as a page that keeps it in a number column prints it
+ * (toLocaleString(): "4,111,111,111,111,111", "4.111.111.111.111.111",
+ * "378 282 246 310 005", India's lakhs "41,11,11,11,11,11,111"): from the
+ * digit i, a first group of 1-3 digits, then groups of 3 (or of 2 before a
+ * last one of 3), the same mark between each, and no decimals after (an
+ * amount). Returns its end, or 0.
+ */
+static size_t locale_grouped_card(const text_view *v, size_t i)
+{
+    size_t first = digits_run(v, i), mark = thousands_mark_at(v, i + first);
+    if (first > 3 || !mark || digits_run(v, i + first + mark) < 2)
+        return 0;
+    uint8_t d[19], sizes[19];
+    size_t n = 0, groups = 0, k = i;
+    for (;;) {
+        size_t run = digits_run(v, k);
+        if (n + run > 19)
+            return 0;
+        for (size_t j = 0; j < run; j++)
+            d[n++] = (uint8_t)(v->s[k + j] - '0');
+        sizes[groups++] = (uint8_t)run;
+        k += run;
+        if (k + mark >= v->n || memcmp(v->s + k, v->s + i + first, mark) ||
+            !is_digit(v->s[k + mark]))
+            break;
+        k += mark;
+    }
+    if (n < 12 || sizes[groups - 1] != 3 || decimals_at(v, k))
+        return 0;
+    bool thousands = true, lakhs = first <= 2;
+    for (size_t g = 1; g + 1 < groups; g++) {
+        thousands &= sizes[g] == 3;
+        lakhs &= sizes[g] == 2;
+    }
+    return (thousands || lakhs) && card_number_ok(d, n) ? k : 0;
+}
+
 /* Past the blanks and delimiters between the fields of pasted card details
  * ("...|12/28|737", "... / 12/28 / 737", "... - 12/28 - 737", a search's
  * "...+12%2F28+737"). */
@@ -2547,7 +2610,13 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
     cluster cl;
     read_cluster(v, i, &cl);
     *end = cl.stop;
-    size_t named = 0;
+    size_t named = 0, grouped = locale_grouped_card(v, i);
+    if (grouped) { /* before an address: "4.111.111.111" would read as one */
+        card_hits hits = {c, v, false, 0};
+        err = on_card(&hits, (uint32_t)i, (uint32_t)grouped);
+        *end = hits.track_end > grouped ? hits.track_end : grouped;
+        return err;
+    }
     if (cl.ip_shaped || (cl.stop == i + 1 && i > 0 && v->s[i - 1] == '.' && cl.stop < v->n &&
                          v->s[cl.stop] == '.')) /* "4.3.3.7.0.7.3.0...", "...e.f.1.a..." */
         named = ipv6_reverse_name(c, v, i, &err);

@@ -2772,6 +2772,91 @@ static const char *const *const SOURCE_MEMBERS[MAX_SOURCE + 1] = {
     [16] = (const char *const[]){"source", "define", NULL},
 };
 
+/* Whether string token v reads exactly `want` (decoded). */
+static bool string_is(walk *w, uint32_t v, const char *want)
+{
+    text_view tv;
+    if (!is_kind(w, v, TOK_STR) ||
+        text_view_of(w->scan.scratch, w->scan.json, &w->tape->tok[v], &tv))
+        return false;
+    bool same = tv.n == strlen(want) && !memcmp(tv.s, want, tv.n);
+    text_view_done(w->scan.scratch, &tv);
+    return same;
+}
+
+/* Reads the parts of text one event draws on a canvas, n of them (see
+ * canvas_text()). */
+static int canvas_parts_read(walk *w, const text_part *parts, size_t n, size_t digits)
+{
+    return n >= 2 && digits >= SPLIT_CARD_DIGITS
+               ? detect_split_numbers(&w->scan, parts, n, true, false)
+               : VEIL_OK;
+}
+
+/* The baseline a fillText or strokeText call draws on: its third
+ * argument, y (0: none). */
+static uint32_t canvas_baseline(const walk *w, uint32_t args)
+{
+    const json_tok *t = w->tape->tok;
+    uint32_t k = args + 1;
+    for (int arg = 0; arg < 2 && k < t[args].end; arg++)
+        k = tok_after(t, k);
+    return k < t[args].end && t[k].kind == TOK_NUM ? k : 0;
+}
+
+/* Whether two calls draw on one baseline: the same y (a number token
+ * each), or one not known. */
+static bool same_baseline(const walk *w, uint32_t a, uint32_t b)
+{
+    const json_tok *t = w->tape->tok;
+    if (!a || !b)
+        return true;
+    if ((t[a].flags | t[b].flags) & TOK_F_UINT) /* len holds the value */
+        return (t[a].flags & t[b].flags & TOK_F_UINT) && t[a].uint_value == t[b].uint_value;
+    return t[a].len == t[b].len &&
+           !memcmp(w->scan.json + t[a].start, w->scan.json + t[b].start, t[a].len);
+}
+
+/*
+ * The text one event draws on a known canvas, a string a fillText or
+ * strokeText call, read as parts in the order drawn while they stay on one
+ * baseline, as a run of text nodes is: a card drawn a group or a glyph a
+ * call (a card's preview, PDF.js drawing a statement a glyph at a time) is
+ * found and masked in every call. A call that draws it whole is the
+ * sweep's; phone numbers are not joined here (a chart's labels would make
+ * them).
+ */
+static int canvas_text(walk *w, uint32_t data)
+{
+    const json_tok *t = w->tape->tok;
+    uint32_t commands = member(w, data, "commands"), line = 0;
+    text_part parts[TEXT_PARTS_MOST];
+    size_t n = 0, digits = 0;
+    int err = VEIL_OK;
+    if (!is_kind(w, commands, TOK_ARR))
+        return VEIL_OK;
+    for (uint32_t k = commands + 1; k < t[commands].end && !err; k = tok_after(t, k)) {
+        uint32_t property = member(w, k, "property"), args = member(w, k, "args");
+        if (!is_kind(w, args, TOK_ARR) || t[args].end == args + 1 ||
+            !is_kind(w, args + 1, TOK_STR) ||
+            !(string_is(w, property, "fillText") || string_is(w, property, "strokeText")))
+            continue;
+        const json_tok *drawn = &t[args + 1];
+        uint32_t baseline = canvas_baseline(w, args);
+        if (n == TEXT_PARTS_MOST || drawn->len > TEXT_PART_MOST ||
+            !same_baseline(w, line, baseline)) { /* a run of its own */
+            err = canvas_parts_read(w, parts, n, digits);
+            n = digits = 0;
+            if (drawn->len > TEXT_PART_MOST)
+                continue;
+        }
+        line = n ? line : baseline;
+        digits += part_text(w, drawn) & TEXT_DIGITS;
+        parts[n++] = (text_part){drawn, TEXT_PART_WHOLE};
+    }
+    return err ? err : canvas_parts_read(w, parts, n, digits);
+}
+
 /*
  * Drawing on a canvas that is sensitive, under one, or not known (a
  * signature pad marked sensitive, text drawn with fillText): everything the
@@ -2785,7 +2870,7 @@ static int canvas_mutation(walk *w, uint32_t data, uint32_t id_value)
         note_unknown(w);
     else if (!(flags & (NF_SENSITIVE | NF_CARD | NF_PASSWORD)) &&
              !(state_above(w, parent) & (IN_SENSITIVE | IN_UNKNOWN)))
-        return VEIL_OK; /* left to the sweep's patterns */
+        return canvas_text(w, data); /* and the rest to the sweep's patterns */
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
     for (uint32_t k = data + 1; k < t[data].end && !err; k = tok_after(t, k))
@@ -2858,18 +2943,6 @@ static void navigate(walk *w, uint32_t url)
     text_view_done(w->scan.scratch, &v);
     forget_states(w); /* inherit() reads the page's policy */
     w->scan.findings->pages++;
-}
-
-/* Whether string token v reads exactly `want` (decoded). */
-static bool string_is(walk *w, uint32_t v, const char *want)
-{
-    text_view tv;
-    if (!is_kind(w, v, TOK_STR) ||
-        text_view_of(w->scan.scratch, w->scan.json, &w->tape->tok[v], &tv))
-        return false;
-    bool same = tv.n == strlen(want) && !memcmp(tv.s, want, tv.n);
-    text_view_done(w->scan.scratch, &tv);
-    return same;
 }
 
 /* The URL in a navigation payload written as an object, as a site's own

@@ -128,9 +128,17 @@ static bool same_shape(json_t *a, json_t *b)
 }
 
 /* What one character of a string reads as: a digit 0-9, a separator
- * (space, tab, line break or dash of any kind), something invisible, or
- * anything else. */
-enum { READ_SEPARATOR = -1, READ_OTHER = -2, READ_NOTHING = -3 };
+ * (space, tab, line break or dash of any kind), something invisible, a
+ * mark that sets a number's thousands or decimals apart (",", ".", "'",
+ * "’", "٬"; "٫"), or anything else. */
+enum {
+    READ_SEPARATOR = -1,
+    READ_OTHER = -2,
+    READ_NOTHING = -3,
+    READ_DECIMAL_MARK = -4, /* "٫", only ever a decimal mark */
+    READ_MARK = -5          /* READ_MARK - k: the k-th of THOUSANDS_MARKS */
+};
+static const uint32_t THOUSANDS_MARKS[] = {',', '.', '\'', 0x2019, 0x66c};
 
 static int read_code_point(uint32_t cp)
 {
@@ -160,7 +168,10 @@ static int read_code_point(uint32_t cp)
         (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0x300 && cp <= 0x36f) ||
         (cp >= 0x20d0 && cp <= 0x20ff))
         return READ_NOTHING;
-    return READ_OTHER;
+    for (size_t k = 0; k < sizeof THOUSANDS_MARKS / sizeof THOUSANDS_MARKS[0]; k++)
+        if (cp == THOUSANDS_MARKS[k])
+            return READ_MARK - (int)k;
+    return cp == 0x66b ? READ_DECIMAL_MARK : READ_OTHER;
 }
 
 static int hex_digit(char ch)
@@ -343,6 +354,49 @@ static bool card_at(const int *r, size_t from, size_t to)
            card_luhn_ok(d, n);
 }
 
+/* Whether a digit stands beside r[k], across one separator or mark. */
+static bool digit_across(const int *r, size_t k, size_t m, int step)
+{
+    return k < m && r[k] != READ_OTHER && (r[k] >= 0 || (k + step < m && r[k + step] >= 0));
+}
+
+/*
+ * A card number shown as a number in a locale's format, from its first
+ * digit at i: a group of 1-3 digits, then groups of 3, or of 2 before a
+ * last one of 3 (India's lakhs), one thousands mark between each, and no
+ * digit beside it, even across a mark or a separator (no list, no
+ * decimals). (The masker also reads spaces as the mark; the rule above
+ * holds most of those.)
+ */
+static bool locale_number_card(const int *r, size_t i, size_t m)
+{
+    uint8_t d[20], sizes[20];
+    size_t k = i, n = 0, groups = 0;
+    int mark = 0;
+    if (i > 0 && digit_across(r, i - 1, m, -1))
+        return false;
+    for (;;) {
+        size_t g = k;
+        for (; k < m && r[k] >= 0; k++)
+            if (n < 20)
+                d[n++] = (uint8_t)r[k];
+        sizes[groups++] = (uint8_t)(k - g < 20 ? k - g : 20);
+        if (groups == 20 || k + 1 >= m || r[k] > READ_MARK || (mark && r[k] != mark) ||
+            r[k + 1] < 0)
+            break;
+        mark = r[k++];
+    }
+    if (groups < 2 || n < 12 || n > 19 || sizes[0] > 3 || sizes[groups - 1] != 3 ||
+        digit_across(r, k, m, 1))
+        return false;
+    bool thousands = true, lakhs = sizes[0] <= 2;
+    for (size_t g = 1; g + 1 < groups; g++) {
+        thousands &= sizes[g] == 3;
+        lakhs &= sizes[g] == 2;
+    }
+    return (thousands || lakhs) && card_iin_ok(d, n) && card_luhn_ok(d, n);
+}
+
 static void no_card_in(const char *s, size_t n)
 {
     int *r = malloc((n + 1) * sizeof *r);
@@ -361,7 +415,7 @@ static void no_card_in(const char *s, size_t n)
         while (after < m && r[after] == READ_SEPARATOR)
             after++;
         bool alone = (before == 0 || r[before - 1] < 0) && (after == m || r[after] < 0);
-        if (alone && card_at(r, i, j)) {
+        if ((alone && card_at(r, i, j)) || locale_number_card(r, i, m)) {
             fprintf(stderr, "card number survived masking: %.*s\n", (int)n, s);
             abort();
         }

@@ -365,6 +365,50 @@ static void card_codes_told_after_their_name(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* A card printed as a number with its thousands set apart, as a locale
+ * writes it; an amount, an address and a large number that is no card
+ * are kept. */
+static void cards_shown_as_locale_numbers(void **state)
+{
+    (void)state;
+    expect_text(NULL, "card 4,111,111,111,111,111 ok", "card *,***,***,***,***,*** ok");
+    expect_text(NULL, "4.111.111.111.111.111", "*.***.***.***.***.***");
+    expect_text(NULL, "378\u202f282\u202f246\u202f310\u202f005",
+                "***\u202f***\u202f***\u202f***\u202f***");
+    expect_text(NULL, "5'105'105'105'105'100", "*'***'***'***'***'***");
+    expect_text(NULL, "6,01,11,11,11,11,11,117", "*,**,**,**,**,**,**,***"); /* lakhs */
+    expect_text(NULL,
+                "\u0664\u066c\u0661\u0661\u0661\u066c\u0661\u0661\u0661\u066c\u0661"
+                "\u0661\u0661\u066c\u0661\u0661\u0661\u066c\u0661\u0661\u0661",
+                "*\u066c***\u066c***\u066c***\u066c***\u066c***");
+    const char *keep[] = {"Total: 4,111,111,111,111,111.00", "Population 7,951,000,000",
+                          "1,764,600,000,000", "4,111,111,111,111,112", "5,500,000,000,000"};
+    EXPECT_KEPT(NULL, keep);
+}
+
+/* A card drawn on a canvas a group a call, on one baseline, is masked in
+ * every call; a chart's labels, each on a baseline of its own, stay. */
+static void cards_drawn_on_a_canvas(void **state)
+{
+    (void)state;
+    char *out = mask1(NULL, "[" SNAP_PLAIN
+                            ",{\"type\":3,\"data\":{\"source\":9,\"id\":2,\"type\":0,\"commands\":["
+                            "{\"property\":\"fillText\",\"args\":[\"4111\",10,20]},"
+                            "{\"property\":\"fillText\",\"args\":[\"1111\",60,20]},"
+                            "{\"property\":\"strokeText\",\"args\":[\"1111\",110,20]},"
+                            "{\"property\":\"fillText\",\"args\":[\"1111\",160,20]},"
+                            "{\"property\":\"fillText\",\"args\":[\"4300\",10,40]},"
+                            "{\"property\":\"fillText\",\"args\":[\"4400\",10,60]},"
+                            "{\"property\":\"fillText\",\"args\":[\"4500\",10,80]},"
+                            "{\"property\":\"fillText\",\"args\":[\"4600\",10,100]}"
+                            "]},\"timestamp\":2}]");
+    assert_null(strstr(out, "1111"));
+    assert_non_null(strstr(out, "[\"****\",10,20]"));
+    assert_non_null(strstr(out, "[\"4300\",10,40]"));
+    assert_non_null(strstr(out, "[\"4600\",10,100]"));
+    free(out);
+}
+
 /* A password right after the word for password, or after a colon with no
  * blank, a tab or a required field's '*'; a year or a word without a digit
  * after it, and a stylesheet's declarations, are kept. */
@@ -1335,6 +1379,8 @@ int main(void)
         cmocka_unit_test(ibans_are_masked_wherever_they_stand),
         cmocka_unit_test(id_numbers_told_after_their_name),
         cmocka_unit_test(card_codes_told_after_their_name),
+        cmocka_unit_test(cards_shown_as_locale_numbers),
+        cmocka_unit_test(cards_drawn_on_a_canvas),
         cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(secrets_beside_their_siblings),
         cmocka_unit_test(ip_literals_lose_their_last_octets),

@@ -229,13 +229,31 @@ static size_t digits_run(const text_view *v, size_t k)
  * "٬" in Arabic), or 0. */
 static size_t thousands_mark_at(const text_view *v, size_t k)
 {
-    static const char *const MARKS[] = {",", ".", " ", "'", "\xe2\x80\x99", "\xd9\xac"};
-    for (size_t m = 0; m < sizeof MARKS / sizeof MARKS[0]; m++) {
-        size_t n = strlen(MARKS[m]);
-        if (k + n <= v->n && !memcmp(v->s + k, MARKS[m], n))
-            return n;
+    if (k >= v->n)
+        return 0;
+    switch (v->s[k]) {
+    case ',':
+    case '.':
+    case ' ':
+    case '\'':
+        return 1;
+    case 0xd9: /* U+066C */
+        return k + 1 < v->n && v->s[k + 1] == 0xac ? 2 : 0;
+    case 0xe2: /* U+2019 */
+        return k + 2 < v->n && v->s[k + 1] == 0x80 && v->s[k + 2] == 0x99 ? 3 : 0;
     }
     return 0;
+}
+
+/* Whether the mark of len bytes at `mark` stands at k again, a digit after it. */
+static bool mark_again(const text_view *v, size_t k, const uint8_t *mark, size_t len)
+{
+    if (k + len >= v->n || !is_digit(v->s[k + len]))
+        return false;
+    for (size_t j = 0; j < len; j++)
+        if (v->s[k + j] != mark[j])
+            return false;
+    return true;
 }
 
 /* Whether a number's decimals follow at k (",00", ".50", "٫5"). */
@@ -256,10 +274,16 @@ static bool decimals_at(const text_view *v, size_t k)
  * last one of 3), the same mark between each, and no decimals after (an
  * amount). Returns its end, or 0.
  */
-static size_t locale_grouped_card(const text_view *v, size_t i)
+static inline size_t locale_grouped_card(const text_view *v, size_t i)
 {
-    size_t first = digits_run(v, i), mark = thousands_mark_at(v, i + first);
-    if (first > 3 || !mark || digits_run(v, i + first + mark) < 2)
+    size_t first = 0, mark, second;
+    while (first < 4 && i + first < v->n && is_digit(v->s[i + first]))
+        first++;
+    const uint8_t *at = v->s + i + first; /* the mark, the same between every group */
+    if (first > 3 || !(mark = thousands_mark_at(v, i + first)) ||
+        (i > mark && is_digit(v->s[i - mark - 1]) && mark_again(v, i - mark, at, mark)) ||
+        ((second = digits_run(v, i + first + mark)) != 2 && second != 3) ||
+        !mark_again(v, i + first + mark + second, at, mark)) /* "$123.99 on": an amount */
         return 0;
     uint8_t d[19], sizes[19];
     size_t n = 0, groups = 0, k = i;
@@ -271,8 +295,7 @@ static size_t locale_grouped_card(const text_view *v, size_t i)
             d[n++] = (uint8_t)(v->s[k + j] - '0');
         sizes[groups++] = (uint8_t)run;
         k += run;
-        if (k + mark >= v->n || memcmp(v->s + k, v->s + i + first, mark) ||
-            !is_digit(v->s[k + mark]))
+        if (!mark_again(v, k, at, mark))
             break;
         k += mark;
     }
@@ -2321,11 +2344,12 @@ static size_t next_candidate(const text_view *v, size_t i)
 /* A cluster: digit groups joined by what separates the groups of cards and
  * phone numbers (up to 7 of space - . / ( ) +), read once. */
 typedef struct {
-    size_t stop;    /* past its last digit */
-    size_t digits;  /* in all its groups */
-    bool ip_shaped; /* three groups of 1-3 digits in a row, each joined to
-                     * the next by one '.' or '-': maybe an IPv4 address */
-    bool dashed;    /* a '-' joins two of its groups, or stands at an end */
+    size_t stop;       /* past its last digit */
+    size_t last_group; /* where its last group of digits starts */
+    size_t digits;     /* in all its groups */
+    bool ip_shaped;    /* three groups of 1-3 digits in a row, each joined to
+                        * the next by one '.' or '-': maybe an IPv4 address */
+    bool dashed;       /* a '-' joins two of its groups, or stands at an end */
 } cluster;
 
 static size_t cluster_join_at(const text_view *v, size_t k)
@@ -2347,6 +2371,7 @@ static void read_cluster(const text_view *v, size_t i, cluster *cl)
             k++;
         cl->digits += k - g;
         cl->stop = k;
+        cl->last_group = g;
         bool short_join = k - g <= 3 && k + 1 < v->n && (v->s[k] == '.' || v->s[k] == '-') &&
                           is_digit(v->s[k + 1]);
         short_joins = short_join ? short_joins + 1 : 0;
@@ -2367,6 +2392,32 @@ static size_t next_group(const text_view *v, size_t k, size_t stop)
     while (k < stop && !is_digit(v->s[k]))
         k++;
     return k;
+}
+
+/*
+ * Masks each card printed as a locale's number (locale_grouped_card()) that
+ * starts at a group of the cluster at i, what stands before each read
+ * alone (a date, a phone: "2026-11-05 4,111,...", "12 4.111.111..."), in
+ * one pass over the cluster. Returns the end of the last, or 0.
+ */
+static __attribute__((noinline)) size_t locale_cards_in_cluster(scan_ctx *c, const text_view *v,
+                                                                size_t i, const cluster *cl,
+                                                                enum scan_mode mode, int *err)
+{
+    size_t read_to = i;
+    for (size_t g = i; g < cl->stop && !*err; g = next_group(v, g, cl->stop)) {
+        size_t card_end = locale_grouped_card(v, g);
+        if (!card_end)
+            continue;
+        text_view head = *v;
+        head.n = g;
+        if (g > read_to && (*err = scan_from(c, &head, read_to, mode)))
+            break;
+        card_hits hits = {c, v, false, 0};
+        *err = on_card(&hits, (uint32_t)g, (uint32_t)card_end);
+        g = read_to = hits.track_end > card_end ? hits.track_end : card_end;
+    }
+    return read_to > i ? read_to : 0;
 }
 
 /* An IPv4 address at one of the cluster's groups is masked, and ends the
@@ -2610,11 +2661,15 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
     cluster cl;
     read_cluster(v, i, &cl);
     *end = cl.stop;
-    size_t named = 0, grouped = locale_grouped_card(v, i);
-    if (grouped) { /* before an address: "4.111.111.111" would read as one */
-        card_hits hits = {c, v, false, 0};
-        err = on_card(&hits, (uint32_t)i, (uint32_t)grouped);
-        *end = hits.track_end > grouped ? hits.track_end : grouped;
+    size_t named = 0, cards_end;
+    /* a number whose thousands are set apart by blanks or dots joins its
+     * cluster; by a comma or another mark, its first 1-3 digits end one
+     * (checked before an address: "4.111.111.111" reads as one) */
+    if (VEIL_UNLIKELY(cl.digits >= 12 ||
+                      (cl.stop - cl.last_group <= 3 && cl.stop < v->n &&
+                       !is_class(v->s[cl.stop], C_NUMBER_SEP) && thousands_mark_at(v, cl.stop))) &&
+        (cards_end = locale_cards_in_cluster(c, v, i, &cl, mode, &err))) {
+        *end = cards_end;
         return err;
     }
     if (cl.ip_shaped || (cl.stop == i + 1 && i > 0 && v->s[i - 1] == '.' && cl.stop < v->n &&

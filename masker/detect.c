@@ -1651,6 +1651,36 @@ static size_t auth_scheme_at(const text_view *v, size_t k)
     return 0;
 }
 
+/* Whether a blank or '-' at k stands between two groups of digits. */
+static inline bool group_gap(const text_view *v, size_t k)
+{
+    return k > 0 && k + 1 < v->n && (v->s[k] == ' ' || v->s[k] == '-') && is_digit(v->s[k - 1]) &&
+           is_digit(v->s[k + 1]);
+}
+
+/* A code of 4 to 10 digits at s, or of two halves of 3 or 4 digits one
+ * blank or '-' apart (an authenticator's "482 913", WhatsApp's "482-913"):
+ * its end, or 0. Not the first group of a date, a price or a phone number
+ * ("2026-11-05", "1299.00", "415 555 0187"). */
+static inline size_t code_digits_at(const text_view *v, size_t s)
+{
+    size_t e = s;
+    while (e < v->n && e - s <= 10 && is_digit(v->s[e]))
+        e++;
+    size_t half = e - s;
+    if ((half == 3 || half == 4) && group_gap(v, e) && digits_run(v, e + 1) == half &&
+        !group_gap(v, e + 1 + half))
+        e += 1 + half;
+    else if (half < 4 || half > 10)
+        return 0;
+    if (e < v->n && is_alnum(v->s[e]))
+        return 0;
+    bool joined = e + 1 < v->n &&
+                  (v->s[e] == '-' || v->s[e] == '/' || v->s[e] == '.' || v->s[e] == ',') &&
+                  is_digit(v->s[e + 1]);
+    return joined ? 0 : e;
+}
+
 /*
  * After "Name:" in a header line or a log ("Authorization: Bearer x1y2",
  * "token: ab12cd"), the value when it reads as a credential: one word of 6
@@ -1669,8 +1699,9 @@ static size_t header_value(const text_view *v, size_t k, size_t *start)
         digit |= is_digit(v->s[e++]);
     if (e > k && v->s[e - 1] == '.' && (e == v->n || v->s[e] == ' ' || v->s[e] == '\n'))
         e--; /* the sentence's full stop: "my PIN is 4471x9. Thanks" */
-    *start = k;
-    return e - k >= 6 && digit ? e : 0;
+    size_t code = (e - k == 3 || e - k == 4) && group_gap(v, e) ? code_digits_at(v, k) : 0;
+    *start = k; /* a code in two halves: "is 482 913" */
+    return code > e ? code : e - k >= 6 && digit ? e : 0;
 }
 
 /* The length of the run of backslashes at k. */
@@ -3291,21 +3322,6 @@ static bool credential_start(const text_view *v, size_t s)
         if (k >= v->n || !(credential_char(v->s[k]) || password_symbol(v->s[k])))
             return false;
     return true;
-}
-
-/* A code of 4 to 10 digits at s: its end, or 0. Not the first group of a
- * date, a price or a phone number ("2026-11-05", "1299.00"). */
-static size_t code_digits_at(const text_view *v, size_t s)
-{
-    size_t e = s;
-    while (e < v->n && e - s <= 10 && is_digit(v->s[e]))
-        e++;
-    if (e - s < 4 || e - s > 10 || (e < v->n && is_alnum(v->s[e])))
-        return 0;
-    bool joined = e + 1 < v->n &&
-                  (v->s[e] == '-' || v->s[e] == '/' || v->s[e] == '.' || v->s[e] == ',') &&
-                  is_digit(v->s[e + 1]);
-    return joined ? 0 : e;
 }
 
 /*

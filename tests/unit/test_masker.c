@@ -409,6 +409,22 @@ static void cards_drawn_on_a_canvas(void **state)
     free(out);
 }
 
+/* A one-time code printed in two halves after its name, as authenticator
+ * apps show one; a postal code and a phone number's three groups are not
+ * one. */
+static void codes_printed_in_two_halves(void **state)
+{
+    (void)state;
+    expect_text(NULL, "Verification code: 482 913", "Verification code: *******");
+    expect_text(NULL, "Your verification code is 731-264.", "Your verification code is *******.");
+    expect_text(NULL, "Ihr Best\u00e4tigungscode lautet 5093 8172",
+                "Ihr Best\u00e4tigungscode lautet *********");
+    expect_text(NULL, "PIN 1234 5678", "PIN *********");
+    const char *keep[] = {"Zip code 902 10", "Code postal : 750 01",
+                          "Auth code expires in 2025 2026"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 /* A password right after the word for password, or after a colon with no
  * blank, a tab or a required field's '*'; a year or a word without a digit
  * after it, and a stylesheet's declarations, are kept. */
@@ -1381,6 +1397,7 @@ int main(void)
         cmocka_unit_test(card_codes_told_after_their_name),
         cmocka_unit_test(cards_shown_as_locale_numbers),
         cmocka_unit_test(cards_drawn_on_a_canvas),
+        cmocka_unit_test(codes_printed_in_two_halves),
         cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(secrets_beside_their_siblings),
         cmocka_unit_test(ip_literals_lose_their_last_octets),

@@ -2124,6 +2124,11 @@ try_named_secret(scan_ctx *c, const text_view *v, size_t i, url_seen *url, int *
      * is a value whatever it looks like: GraphQL arguments, a JavaScript or
      * Python object written out ('password': 'hunter'). */
     if (header && !(end = quoted_value(v, k, &start))) {
+        size_t line =
+            k; /* the value on the next line: "Password:\nKestrel9vQ2" (a <pre>, a note) */
+        while (line < v->n && line - k < 2 && (v->s[line] == '\n' || v->s[line] == '\r'))
+            line++;
+        k = line;
         bool glued = k < v->n && !label_blank(v->s[k]);
         if ((glued &&
              !(i > 0 && (is_alpha(v->s[i - 1]) || v->s[i - 1] == ' ' || v->s[i - 1] == '*') &&

@@ -439,12 +439,17 @@ static void passwords_told_without_is(void **state)
     expect_text(NULL, "\u5bc6\u7801 Hb3vL9sQ", "\u5bc6\u7801 ********");
     expect_text(NULL, "Kennwort Sonne2024Mond", "Kennwort *************");
     expect_text(NULL, "passcode 4829", "passcode ****"); /* too short for a password: a code */
+    expect_text(NULL, "Password:\\n  Kestrel9vQ2", "Password:\\n  ***********"); /* next line */
     /* a site search's query, where '+' stands for a blank */
     expect_text(NULL, "?q=wifi+password+Harbor7Lantern", "?q=wifi+password+**************");
     expect_text(NULL, "?q=Password*%3A+Cobalt5Raven", "?q=Password*%3A+************");
-    const char *keep[] = {"Password Manager 2024", "Change password 2024",
-                          "color:#333333",         "Password: at least 8 characters",
-                          "version:1.2.3",         "PW required"};
+    const char *keep[] = {"Password Manager 2024",
+                          "Change password 2024",
+                          "color:#333333",
+                          "Password: at least 8 characters",
+                          "version:1.2.3",
+                          "PW required",
+                          "Password:\\nat least 8 characters, 2 digits"};
     EXPECT_KEPT(NULL, keep);
 }
 

@@ -10,7 +10,8 @@
  *   - no string or key in the output holds a card number, read the way a
  *     person would read it: percent-decoded, HTML character references
  *     ("&#52;", "&nbsp;") read, with the decimal digits of the
- *     scripts below (and raised, lowered and circled ones) as digits,
+ *     scripts below (and raised, lowered, circled, parenthesized ones and
+ *     those with a stop, as the masker reads them) as digits,
  *     invisible characters (zero-width, bidi
  *     marks, variation selectors, combining marks) dropped, and groups of
  *     3-6 digits joined by one space or dash (typographic ones too). This
@@ -151,8 +152,23 @@ static int read_code_point(uint32_t cp)
         return (int)(cp - 0x2070);
     if (cp == 0xb9 || cp == 0xb2 || cp == 0xb3) /* superscript 1, 2, 3 */
         return cp == 0xb9 ? 1 : (int)(cp - 0xb0);
-    if (cp >= 0x2460 && cp <= 0x2468) /* circled 1-9 */
-        return (int)(cp - 0x245f);
+    static const struct {
+        uint32_t one; /* the code point drawing 1; the next eight draw 2-9 */
+    } drawn[] = {
+        {0x2460},  /* circled */
+        {0x2474},  /* parenthesized */
+        {0x2488},  /* with a full stop */
+        {0x24f5},  /* double circled */
+        {0x2776},  /* dingbat negative circled */
+        {0x2780},  /* dingbat circled sans-serif */
+        {0x278a},  /* dingbat negative circled sans-serif */
+        {0x1f102}, /* with a comma (U+1F101 is 0) */
+    };
+    for (size_t k = 0; k < sizeof drawn / sizeof drawn[0]; k++)
+        if (cp >= drawn[k].one && cp <= drawn[k].one + 8)
+            return (int)(cp - drawn[k].one) + 1;
+    if (cp == 0x24ff || (cp >= 0x1f100 && cp <= 0x1f101) || cp == 0x1f10b || cp == 0x1f10c)
+        return 0;     /* negative circled, with a full stop or a comma, sans-serif circled */
     if (cp == 0x24ea) /* circled 0: "⓪6011..." is 0 6011..., as NFKC reads it */
         return 0;
     if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x85 || cp == 0x2028 ||

@@ -2095,6 +2095,68 @@ static bool quoted_key_among(const text_view *v, size_t a, size_t e, const char 
     return false;
 }
 
+static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode);
+
+/* Whether the name [from, name_end) asks for a user's name and password
+ * together: the word for password after a user's ("Username/password",
+ * "User / Pass", "Benutzer & Passwort"), or "credentials", "creds",
+ * "login". */
+static bool names_credential_pair(const text_view *v, size_t from, size_t name_end)
+{
+    static const char *const USERS[] = {"user",         "username",   "login",   "email",
+                                        "e-mail",       "benutzer",   "usuario", "utilisateur",
+                                        "benutzername", "identifiant"};
+    const char *name = (const char *)v->s + from;
+    size_t n = name_end - from, k = from, w;
+    if (ascii_word_is(name, n, "credentials") || ascii_word_is(name, n, "creds") ||
+        ascii_word_is(name, n, "login"))
+        return true;
+    if (!password_word(name, n) && !ascii_word_is(name, n, "pass"))
+        return false;
+    while (k > 0 && from - k < 3 &&
+           (v->s[k - 1] == ' ' || v->s[k - 1] == '/' || v->s[k - 1] == '&'))
+        k--;
+    for (w = k; w > 0 && k - w < 16 && (is_alpha(v->s[w - 1]) || v->s[w - 1] == '-');)
+        w--;
+    for (size_t u = 0; k < from && u < sizeof USERS / sizeof USERS[0]; u++)
+        if (ascii_word_is((const char *)v->s + w, k - w, USERS[u]))
+            return true;
+    return false;
+}
+
+/* Whether ch joins the two words of a user's name and password told as a
+ * pair. */
+static bool pair_joiner(uint8_t ch)
+{
+    return ch == '/' || ch == ':' || ch == ',' || ch == '|';
+}
+
+/* The second of two words told as a pair after k ("admin / Kestrel9vQ2",
+ * "admin:Kestrel9vQ2", "admin, Kestrel9vQ2"): its end, its start in
+ * *start; 0 for none. */
+static size_t pair_second(const text_view *v, size_t k, size_t *start)
+{
+    while (k < v->n && label_blank(v->s[k]))
+        k++;
+    size_t j = k;
+    while (j < v->n && v->s[j] > ' ' && !pair_joiner(v->s[j]))
+        j++;
+    if (j == k)
+        return 0;
+    while (j < v->n && label_blank(v->s[j]))
+        j++;
+    if (j >= v->n || !pair_joiner(v->s[j]))
+        return 0;
+    for (j++; j < v->n && label_blank(v->s[j]);)
+        j++;
+    *start = j;
+    while (j < v->n && (credential_char(v->s[j]) || password_symbol(v->s[j])))
+        j++;
+    if (j > *start && v->s[j - 1] == '.' && (j == v->n || v->s[j] == ' ' || v->s[j] == '\n'))
+        j--; /* the sentence's full stop */
+    return j > *start ? j : 0;
+}
+
 /* Whether the JSON object held in a string around the member [from,
  * name_end) has a sibling beside which that member holds a secret
  * (sibling_secret_names(): {"code": "...", "state": "..."}). */
@@ -2111,11 +2173,13 @@ static bool json_sibling_secret(const text_view *v, size_t from, size_t name_end
     return quoted_key_among(v, a, e, siblings);
 }
 
-static inline __attribute__((always_inline)) size_t
-try_named_secret(scan_ctx *c, const text_view *v, size_t i, url_seen *url, int *err)
+static inline __attribute__((always_inline)) size_t try_named_secret(scan_ctx *c,
+                                                                     const text_view *v, size_t i,
+                                                                     url_seen *url,
+                                                                     enum scan_mode mode, int *err)
 {
     bool json = v->s[i] == ':' && i > 1 && v->s[i - 1] == '"';
-    bool header = v->s[i] == ':' && !json;
+    bool header = v->s[i] == ':' && !json, pair = false;
     size_t k = i + 1, start = 0, end = 0;
     /* the value before the name: a stylesheet has a colon in every
      * declaration, and nearly none holds a credential. A log line's value
@@ -2130,10 +2194,11 @@ try_named_secret(scan_ctx *c, const text_view *v, size_t i, url_seen *url, int *
             line++;
         k = line;
         bool glued = k < v->n && !label_blank(v->s[k]);
-        if ((glued &&
-             !(i > 0 && (is_alpha(v->s[i - 1]) || v->s[i - 1] == ' ' || v->s[i - 1] == '*') &&
-               is_alnum(v->s[k]))) ||
-            !(end = header_value(v, k, &start)))
+        if (glued &&
+            !(i > 0 && (is_alpha(v->s[i - 1]) || v->s[i - 1] == ' ' || v->s[i - 1] == '*') &&
+              is_alnum(v->s[k])))
+            return 0;
+        if (!(end = header_value(v, k, &start)) && !(pair = (end = pair_second(v, k, &start)) != 0))
             return 0;
     }
     size_t name_end = json ? i - 1 : assigned_name_end(v, i), from;
@@ -2141,12 +2206,16 @@ try_named_secret(scan_ctx *c, const text_view *v, size_t i, url_seen *url, int *
         name_end--;
     if (!name_before(v, name_end, &from) || (json && (from == 0 || v->s[from - 1] != '"')))
         return 0;
-    if (!secret_name_like((const char *)v->s + from, name_end - from) &&
-        !(json && pair_value_key((const char *)v->s + from, name_end - from) &&
-          pair_named_secret(v, from - 1)) &&
-        !(header && two_word_label_names_secret(v, from, name_end)) &&
-        !(!json && !header && name_end == i && capability_value(v, from, name_end, k, url)) &&
-        !(json && json_sibling_secret(v, from, name_end)))
+    if (pair) { /* "Username/password: admin / ...": the second word */
+        if (!names_credential_pair(v, from, name_end))
+            return 0;
+    } else if (!secret_name_like((const char *)v->s + from, name_end - from) &&
+               !(json && pair_value_key((const char *)v->s + from, name_end - from) &&
+                 pair_named_secret(v, from - 1)) &&
+               !(header && two_word_label_names_secret(v, from, name_end)) &&
+               !(!json && !header && name_end == i &&
+                 capability_value(v, from, name_end, k, url)) &&
+               !(json && json_sibling_secret(v, from, name_end)))
         return 0;
     if (!header && !json && !(end = assigned_value(v, k, &start)))
         return 0;
@@ -2161,6 +2230,12 @@ try_named_secret(scan_ctx *c, const text_view *v, size_t i, url_seen *url, int *
         }
         if ((k < v->n && v->s[k] == '\\') || (end = value_end(v, start, false)) == start)
             return 0; /* an empty \"\" one level down, or nothing */
+    }
+    if (pair) { /* the user's name (an email, a phone) is read as the scan would */
+        text_view head = *v;
+        head.n = start;
+        if ((*err = scan_from(c, &head, k, mode)))
+            return 0;
     }
     end = header ? list_run_end(v, start, end) : digit_run_end(v, end);
     count(c, MASKER_SECRET);
@@ -2188,8 +2263,6 @@ static size_t past_blank_line(const text_view *v, size_t k, size_t most)
  * from the blank line that ends its headers to the line that starts the
  * next boundary ("\r\n--") or the end of the string. At the '=' at i.
  */
-static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode);
-
 static size_t try_multipart_secret(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode,
                                    int *err)
 {
@@ -4052,7 +4125,7 @@ static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
                       (mode == SCAN_TYPED && (e = typed_email(c, v, i, &err)))))
                 next = e;
         } else if (ch == '=' || ch == ':') {
-            if ((e = try_named_secret(c, v, i, &url, &err)))
+            if ((e = try_named_secret(c, v, i, &url, mode, &err)))
                 next = e;
             else if (ch == '=' && ((e = try_multipart_secret(c, v, i, mode, &err)) ||
                                    (e = try_markup_value(c, v, i, &err))))

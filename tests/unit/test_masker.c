@@ -425,6 +425,21 @@ static void codes_printed_in_two_halves(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* A password told beside its user's name after a label that asks for
+ * both; the name is read as any text is (an email is masked as one). */
+static void credentials_told_as_pairs(void **state)
+{
+    (void)state;
+    expect_text(NULL, "Username/password: admin / Kestrel9vQ2",
+                "Username/password: admin / ***********");
+    expect_text(NULL, "credentials: admin:Kestrel9vQ2", "credentials: admin:***********");
+    expect_text(NULL, "email/password: jane@example.com / Kestrel9vQ2",
+                "email/password: ****@*******.*** / ***********");
+    const char *keep[] = {"Login: admin", "Open hours: 12:30 / 14:00", "Login: 2024/11/05",
+                          "Password: admin / see vault"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 /* A password right after the word for password, or after a colon with no
  * blank, a tab or a required field's '*'; a year or a word without a digit
  * after it, and a stylesheet's declarations, are kept. */
@@ -1403,6 +1418,7 @@ int main(void)
         cmocka_unit_test(cards_shown_as_locale_numbers),
         cmocka_unit_test(cards_drawn_on_a_canvas),
         cmocka_unit_test(codes_printed_in_two_halves),
+        cmocka_unit_test(credentials_told_as_pairs),
         cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(secrets_beside_their_siblings),
         cmocka_unit_test(ip_literals_lose_their_last_octets),

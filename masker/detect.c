@@ -2111,17 +2111,15 @@ static bool names_credential_pair(const text_view *v, size_t from, size_t name_e
     if (ascii_word_is(name, n, "credentials") || ascii_word_is(name, n, "creds") ||
         ascii_word_is(name, n, "login"))
         return true;
-    if (!password_word(name, n) && !ascii_word_is(name, n, "pass"))
-        return false;
     while (k > 0 && from - k < 3 &&
            (v->s[k - 1] == ' ' || v->s[k - 1] == '/' || v->s[k - 1] == '&'))
         k--;
     for (w = k; w > 0 && k - w < 16 && (is_alpha(v->s[w - 1]) || v->s[w - 1] == '-');)
         w--;
-    for (size_t u = 0; k < from && u < sizeof USERS / sizeof USERS[0]; u++)
-        if (ascii_word_is((const char *)v->s + w, k - w, USERS[u]))
-            return true;
-    return false;
+    bool user = false; /* the user's word first: nearly no label has one */
+    for (size_t u = 0; k < from && !user && u < sizeof USERS / sizeof USERS[0]; u++)
+        user = ascii_word_is((const char *)v->s + w, k - w, USERS[u]);
+    return user && (password_word(name, n) || ascii_word_is(name, n, "pass"));
 }
 
 /* Whether ch joins the two words of a user's name and password told as a
@@ -2774,9 +2772,12 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
     /* a number whose thousands are set apart by blanks or dots joins its
      * cluster; by a comma or another mark, its first 1-3 digits end one
      * (checked before an address: "4.111.111.111" reads as one) */
+    size_t mark;
     if (VEIL_UNLIKELY(cl.digits >= 12 ||
-                      (cl.stop - cl.last_group <= 3 && cl.stop < v->n &&
-                       !is_class(v->s[cl.stop], C_NUMBER_SEP) && thousands_mark_at(v, cl.stop))) &&
+                      (cl.stop - cl.last_group <= 3 && cl.stop + 4 < v->n &&
+                       !is_class(v->s[cl.stop], C_NUMBER_SEP) &&
+                       (mark = thousands_mark_at(v, cl.stop)) && is_digit(v->s[cl.stop + mark]) &&
+                       is_digit(v->s[cl.stop + mark + 1]))) &&
         (cards_end = locale_cards_in_cluster(c, v, i, &cl, mode, &err))) {
         *end = cards_end;
         return err;
@@ -2817,6 +2818,7 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
         size_t code = i > 0 && is_alpha(v->s[i - 1]) ? next_group(v, i, cl.stop) : i;
         code = code < cl.stop ? code : i;
         if (cl.stop - code >= 3 && cl.stop - code <= 4 && digits_run(v, code) == cl.stop - code &&
+            !(cl.stop < v->n && is_alpha(v->s[cl.stop])) && /* a length's "700px" */
             verification_label(v, code)) {
             count(c, MASKER_SECRET);
             return mask_digits(c, v, code, cl.stop);

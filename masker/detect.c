@@ -2186,8 +2186,8 @@ static inline __attribute__((always_inline)) size_t try_named_secret(scan_ctx *c
      * is a value whatever it looks like: GraphQL arguments, a JavaScript or
      * Python object written out ('password': 'hunter'). */
     if (header && !(end = quoted_value(v, k, &start))) {
-        size_t line =
-            k; /* the value on the next line: "Password:\nKestrel9vQ2" (a <pre>, a note) */
+        /* the value on the next line: "Password:\nKestrel9vQ2" (a <pre>, a note) */
+        size_t line = k;
         while (line < v->n && line - k < 2 && (v->s[line] == '\n' || v->s[line] == '\r'))
             line++;
         k = line;
@@ -2768,11 +2768,10 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
     cluster cl;
     read_cluster(v, i, &cl);
     *end = cl.stop;
-    size_t named = 0, cards_end;
+    size_t named = 0, cards_end, mark;
     /* a number whose thousands are set apart by blanks or dots joins its
      * cluster; by a comma or another mark, its first 1-3 digits end one
      * (checked before an address: "4.111.111.111" reads as one) */
-    size_t mark;
     if (VEIL_UNLIKELY(cl.digits >= 12 ||
                       (cl.stop - cl.last_group <= 3 && cl.stop + 4 < v->n &&
                        !is_class(v->s[cl.stop], C_NUMBER_SEP) &&

@@ -3378,6 +3378,31 @@ static size_t password_told_by_place(scan_ctx *c, const text_view *v, size_t s, 
     return end;
 }
 
+/* A key or token told right after its name ("API key 4f9a...", "secret
+ * key Zx8Q...", "client secret 8Jd9..."): the word at s when it reads as a
+ * random token (token_shaped(): a word of prose, a slug or an id does not)
+ * and the one or two words that end at label_end name a secret. Returns
+ * its end, or 0. */
+static size_t key_told_by_place(scan_ctx *c, const text_view *v, size_t s, size_t label_end,
+                                int *err)
+{
+    size_t e = s, w = label_end;
+    while (e < v->n && e - s < 512 && (is_alnum(v->s[e]) || v->s[e] == '-' || v->s[e] == '_'))
+        e++;
+    if (e - s < 16 ||
+        (e < v->n && !label_blank(v->s[e]) && !is_class(v->s[e], C_VALUE_END) && v->s[e] != '.') ||
+        !token_shaped(v, s, e))
+        return 0;
+    while (w > 0 && label_end - w < 32 && (is_alpha(v->s[w - 1]) || v->s[w - 1] == '_'))
+        w--;
+    if (w == label_end || (!secret_name_like((const char *)v->s + w, label_end - w) &&
+                           !two_word_label_names_secret(v, w, label_end)))
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, s, e, "");
+    return e;
+}
+
 /* Whether a date starts at s: "2026-11-05", "05/11/2026", "5.11.2026". */
 static bool date_at(const text_view *v, size_t s)
 {
@@ -3452,6 +3477,8 @@ static __attribute__((noinline)) size_t credential_told_otherwise(scan_ctx *c, c
     size_t told; /* "passcode 4829" is a code's, read below */
     if (how == TOLD_BY_PLACE && ends_in_password_word(v, label_end) &&
         (told = password_told_by_place(c, v, s, err)) != 0)
+        return told;
+    if (how == TOLD_BY_PLACE && !code && (told = key_told_by_place(c, v, s, label_end, err)) != 0)
         return told;
     if (how == TOLD_BY_PLACE && (!code || !ends_in_code_noun(v, label_end)))
         return 0;

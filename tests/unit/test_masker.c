@@ -440,6 +440,20 @@ static void credentials_told_as_pairs(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* A key told right after its name, when it reads as a random token; an id
+ * after another word, and a slug after a key's name, stay. */
+static void keys_told_by_place(void **state)
+{
+    (void)state;
+    expect_text(NULL, "API key 4f9a8c7e2b1d0f3a6c5e8b7d9a0c1e2f",
+                "API key ********************************");
+    expect_text(NULL, "client secret 8Jd9Kq2Lp0Xw7Zv3Bn5Mc.",
+                "client secret *********************.");
+    const char *keep[] = {"Commit 4f9a8c7e2b1d0f3a6c5e8b7d9a0c1e2f",
+                          "API key how-to-choose-a-password-2024", "Order 8Jd9Kq2Lp0Xw7Zv3Bn5Mc"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 /* A password right after the word for password, or after a colon with no
  * blank, a tab or a required field's '*'; a year or a word without a digit
  * after it, and a stylesheet's declarations, are kept. */
@@ -1419,6 +1433,7 @@ int main(void)
         cmocka_unit_test(cards_drawn_on_a_canvas),
         cmocka_unit_test(codes_printed_in_two_halves),
         cmocka_unit_test(credentials_told_as_pairs),
+        cmocka_unit_test(keys_told_by_place),
         cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(secrets_beside_their_siblings),
         cmocka_unit_test(ip_literals_lose_their_last_octets),

@@ -1681,6 +1681,21 @@ static inline size_t code_digits_at(const text_view *v, size_t s)
     return joined ? 0 : e;
 }
 
+/* The end of the word at k that may be a credential: letters, digits and
+ * the symbols passwords hold ("Tr0ub4dor&3", "s3cr3t!x"), less the full
+ * stop of a sentence it ends ("my PIN is 4471x9. Thanks"); into *digit
+ * whether it holds a digit. */
+static size_t credential_word_end(const text_view *v, size_t k, bool *digit)
+{
+    size_t e = k;
+    *digit = false;
+    while (e < v->n && (credential_char(v->s[e]) || password_symbol(v->s[e])))
+        *digit |= is_digit(v->s[e++]);
+    if (e > k && v->s[e - 1] == '.' && (e == v->n || v->s[e] == ' ' || v->s[e] == '\n'))
+        e--;
+    return e;
+}
+
 /*
  * After "Name:" in a header line or a log ("Authorization: Bearer x1y2",
  * "token: ab12cd"), the value when it reads as a credential: one word of 6
@@ -1692,13 +1707,8 @@ static size_t header_value(const text_view *v, size_t k, size_t *start)
     while (k < v->n && label_blank(v->s[k]))
         k++;
     k += auth_scheme_at(v, k);
-    size_t e = k;
-    bool digit = false;
-    /* and the symbols passwords hold ("Tr0ub4dor&3", "s3cr3t!x") */
-    while (e < v->n && (credential_char(v->s[e]) || password_symbol(v->s[e])))
-        digit |= is_digit(v->s[e++]);
-    if (e > k && v->s[e - 1] == '.' && (e == v->n || v->s[e] == ' ' || v->s[e] == '\n'))
-        e--; /* the sentence's full stop: "my PIN is 4471x9. Thanks" */
+    bool digit;
+    size_t e = credential_word_end(v, k, &digit);
     size_t code = (e - k == 3 || e - k == 4) && group_gap(v, e) ? code_digits_at(v, k) : 0;
     *start = k; /* a code in two halves: "is 482 913" */
     return code > e ? code : e - k >= 6 && digit ? e : 0;
@@ -1840,13 +1850,14 @@ static size_t assigned_value(const text_view *v, size_t k, size_t *start)
     return end && !(end < v->n && (v->s[end] == '(' || v->s[end] == '[')) ? end : 0;
 }
 
-/* Whether the word before [from, name_end) and it, one blank apart, name a
- * secret as a label in prose or a log does ("API key: ...", "Secret key:
- * ...", "Access token: ..."), where neither word alone does. */
+/* Whether the word before [from, name_end) and it, one blank apart (a
+ * space, a tab, a search's '+': label_blank()), name a secret as a label
+ * in prose or a log does ("API key: ...", "Secret key: ...", "Access
+ * token: ..."), where neither word alone does. */
 static bool two_word_label_names_secret(const text_view *v, size_t from, size_t name_end)
 {
     size_t first;
-    return from >= 2 && v->s[from - 1] == ' ' && name_before(v, from - 1, &first) &&
+    return from >= 2 && label_blank(v->s[from - 1]) && name_before(v, from - 1, &first) &&
            secret_name_like((const char *)v->s + first, name_end - first);
 }
 
@@ -2147,12 +2158,10 @@ static size_t pair_second(const text_view *v, size_t k, size_t *start)
         return 0;
     for (j++; j < v->n && label_blank(v->s[j]);)
         j++;
+    bool digit; /* whatever it reads as: the label asked for a password */
+    size_t e = credential_word_end(v, j, &digit);
     *start = j;
-    while (j < v->n && (credential_char(v->s[j]) || password_symbol(v->s[j])))
-        j++;
-    if (j > *start && v->s[j - 1] == '.' && (j == v->n || v->s[j] == ' ' || v->s[j] == '\n'))
-        j--; /* the sentence's full stop */
-    return j > *start ? j : 0;
+    return e > j ? e : 0;
 }
 
 /* Whether the JSON object held in a string around the member [from,

@@ -449,6 +449,8 @@ static void keys_told_by_place(void **state)
                 "API key ********************************");
     expect_text(NULL, "client secret 8Jd9Kq2Lp0Xw7Zv3Bn5Mc.",
                 "client secret *********************.");
+    /* a site search's query: form encoding's '+' between the label's words */
+    expect_text(NULL, "?q=API+key+8Jd9Kq2Lp0Xw7Zv3Bn5Mc", "?q=API+key+*********************");
     const char *keep[] = {"Commit 4f9a8c7e2b1d0f3a6c5e8b7d9a0c1e2f",
                           "API key how-to-choose-a-password-2024", "Order 8Jd9Kq2Lp0Xw7Zv3Bn5Mc"};
     EXPECT_KEPT(NULL, keep);

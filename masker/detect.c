@@ -3402,8 +3402,12 @@ static size_t key_told_by_place(scan_ctx *c, const text_view *v, size_t s, size_
         (e < v->n && !label_blank(v->s[e]) && !is_class(v->s[e], C_VALUE_END) && v->s[e] != '.') ||
         !token_shaped(v, s, e))
         return 0;
-    while (w > 0 && label_end - w < 32 && (is_alpha(v->s[w - 1]) || v->s[w - 1] == '_'))
+    /* an option's name too: "--api-key ..." */
+    while (w > 0 && label_end - w < 32 &&
+           (is_alpha(v->s[w - 1]) || v->s[w - 1] == '_' || v->s[w - 1] == '-'))
         w--;
+    while (w < label_end && v->s[w] == '-')
+        w++;
     if (w == label_end || (!secret_name_like((const char *)v->s + w, label_end - w) &&
                            !two_word_label_names_secret(v, w, label_end)))
         return 0;
@@ -3687,6 +3691,19 @@ enum shown_secret detect_leading_secret(const char *s, size_t n, size_t *from, s
     return shown;
 }
 
+/* The password a command line passes around the word at s
+ * (command_line_password()), masked: its end, or 0. */
+static __attribute__((noinline)) size_t command_line_secret(scan_ctx *c, const text_view *v,
+                                                            size_t s, int *err)
+{
+    size_t start, end = command_line_password(v, s, &start);
+    if (!end)
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, start, end, "");
+    return end;
+}
+
 /*
  * A token around the digit at i that names itself: a JSON Web Token (its
  * header segment starts with "eyJ", base64 of '{"', and has a digit within
@@ -3722,8 +3739,13 @@ static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const
     if (s > 0 && password_symbol(v->s[s - 1]) && (w = told_word_start(v, s))) /* "Kestrel#2291" */
         return credential_told_or_set_at(c, v, w, err);
     uint8_t before = s > 0 ? v->s[s - 1] : 0;
+    if (before == '/' || before == '%' || before == ',') /* "scott/Kestrel9vQ2@orcl" */
+        return command_line_secret(c, v, s, err);
     if (label_blank(before) || before == ':' || before == '[' || before == '(' || before >= 0x80 ||
         is_quote(before)) {
+        if ((label_blank(before) || before == ':' || is_quote(before)) &&
+            ((e = command_line_secret(c, v, s, err)) || *err))
+            return e;
         if ((e = credential_told_otherwise(c, v, s, err)) || *err)
             return e;
         return s >= 4 && (before == ' ' || before == ':') && may_be_id_number(v, s)

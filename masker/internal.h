@@ -483,6 +483,13 @@ bool password_class(const char *v, size_t len);
  * (words.re). */
 bool pii_name_like(const char *name, size_t len);
 
+/* ---- Command lines (command_line.c) ---------------------------------- */
+/* The password a command line passes around the word that starts at s
+ * ("mysql -pKestrel9vQ2", "curl -u admin:...", "sqlplus scott/...@orcl"):
+ * its end, and its start in *start; 0 when s is in no option or argument
+ * by which a listed command takes one. */
+size_t command_line_password(const text_view *v, size_t s, size_t *start);
+
 /* ---- Detection (detect.c) ---------------------------------------------- */
 
 /*

@@ -451,8 +451,46 @@ static void keys_told_by_place(void **state)
                 "client secret *********************.");
     /* a site search's query: form encoding's '+' between the label's words */
     expect_text(NULL, "?q=API+key+8Jd9Kq2Lp0Xw7Zv3Bn5Mc", "?q=API+key+*********************");
+    /* an option's name, its words joined by '-' */
+    expect_text(NULL, "app --api-key 8Jd9Kq2Lp0Xw7Zv3Bn5Mc", "app --api-key *********************");
     const char *keep[] = {"Commit 4f9a8c7e2b1d0f3a6c5e8b7d9a0c1e2f",
                           "API key how-to-choose-a-password-2024", "Order 8Jd9Kq2Lp0Xw7Zv3Bn5Mc"};
+    EXPECT_KEPT(NULL, keep);
+}
+
+/* A password a command line passes, where only its option and command name
+ * it; the same letters as a port or a flag, a bare "-p" that asks for the
+ * password, and a variable are kept. */
+static void passwords_passed_on_command_lines(void **state)
+{
+    (void)state;
+    expect_text(NULL, "$ mysql -uroot -pHarbor7Lantern shop",
+                "$ mysql -uroot -p************** shop");
+    expect_text(NULL, "sudo docker exec db mysql -p'Harbor7 Lantern'",
+                "sudo docker exec db mysql -p'***************'");
+    expect_text(NULL, "curl -u jane@example.com:Harbor7Lantern https://api.example.com",
+                "curl -u ****@*******.***:************** https://api.example.com");
+    expect_text(NULL, "sshpass -p Harbor7Lantern ssh -p 2222 ops@host",
+                "sshpass -p ************** ssh -p 2222 ops@host");
+    expect_text(NULL, "mysql \\\\\\n  -u root \\\\\\n  -pHarbor7Lantern",
+                "mysql \\\\\\n  -u root \\\\\\n  -p**************");
+    expect_text(NULL, "sqlplus scott/Harbor7Lantern@orcl", "sqlplus scott/**************@orcl");
+    expect_text(NULL, "smbclient //files/share -U ops%Harbor7Lantern",
+                "smbclient //files/share -U ops%**************");
+    expect_text(NULL, "keytool -importkeystore -srcstorepass Harbor7Lantern",
+                "keytool -importkeystore -srcstorepass **************");
+    expect_text(NULL, "xfreerdp /u:Administrator /p:Harbor7Lantern",
+                "xfreerdp /u:Administrator /p:**************");
+    expect_text(NULL, "echo \\\"Harbor7Lantern\\\" | docker login -u ci --password-stdin",
+                "echo \\\"**************\\\" | docker login -u ci --password-stdin");
+    const char *keep[] = {"ssh -p 2222 ops@db-host",
+                          "docker run -p 8080:80 nginx",
+                          "mysql -h db -P 3306 -u app -p shop",
+                          "mysql -p shop2024",
+                          "mkdir -p /var/backups/2024",
+                          "unzip -P \\\"$ZIP_PASS2\\\" a.zip",
+                          "echo \\\"build 2024\\\" | tee log.txt",
+                          "exp 12/28"};
     EXPECT_KEPT(NULL, keep);
 }
 
@@ -1436,6 +1474,7 @@ int main(void)
         cmocka_unit_test(codes_printed_in_two_halves),
         cmocka_unit_test(credentials_told_as_pairs),
         cmocka_unit_test(keys_told_by_place),
+        cmocka_unit_test(passwords_passed_on_command_lines),
         cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(secrets_beside_their_siblings),
         cmocka_unit_test(ip_literals_lose_their_last_octets),

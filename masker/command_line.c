@@ -1,0 +1,495 @@
+/*
+ * command_line.c - the passwords a command line passes.
+ *
+ * Web terminals, runbooks, CI logs and support chats show commands such as
+ * "mysql -uroot -pKestrel9vQ2 shop", "curl -u admin:Kestrel9vQ2 ...",
+ * "sshpass -p Kestrel9vQ2 ssh ..." or "sqlplus scott/Kestrel9vQ2@orcl".
+ * No word names the secret there: the option does, and what an option
+ * means depends on its command ("-p" is mysql's password and ssh's port,
+ * "-P" zip's password and mysql's port). So a shell word is read back to
+ * the option it is the value of, and the option back to its command.
+ *
+ * Input: normalized text (text_view), and the start of a word the scan
+ * found a digit in. Output: where the password is; the caller masks it.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * How commands take a password: the options that carry it, written as on
+ * the command line and then how the value follows:
+ *   "-p"    in the next word, or glued to the option as getopt allows;
+ *   "-p+"   glued only: mysql's "-p" alone asks for the password, and the
+ *           word after it is the database;
+ *   "-u:"   a user's name and the password after ':' (also '%' and ',');
+ *   "/p:"   glued after a Windows-style option's ':';
+ *   "@/"    the first argument, a user's name and the password after '/'
+ *           (before an '@' and a database);
+ *   "@"     the first argument;
+ *   "@|"    the first argument, when the command it is piped into reads a
+ *           password from its input (stdin_reads_password()).
+ * A command with no options takes none: the search for a command stops at
+ * it. `login`: only after the word "login" ("docker login -p ...", while
+ * "docker run -p 8080:80" publishes a port).
+ */
+enum password_how {
+    HOW_GLUED_P,
+    HOW_GETOPT_P,
+    HOW_REDIS,
+    HOW_LDAP,
+    HOW_LDAPPASSWD,
+    HOW_CAPITAL_P,
+    HOW_SSH_KEYGEN,
+    HOW_SNMP,
+    HOW_CURL,
+    HOW_LFTP,
+    HOW_SMB,
+    HOW_KEYTOOL,
+    HOW_FREERDP,
+    HOW_LOGIN,
+    HOW_ORACLE,
+    HOW_POWERSHELL,
+    HOW_ECHO,
+    HOW_PORT,
+};
+
+static const struct password_options {
+    const char *options;
+    bool login;
+} HOW[] = {
+    [HOW_GLUED_P] = {"-p+", false},            /* mysql, MariaDB, 7-Zip, RAR */
+    [HOW_GETOPT_P] = {"-p --password", false}, /* sshpass, PsExec, MongoDB's tools */
+    [HOW_REDIS] = {"-a --pass", false},
+    [HOW_LDAP] = {"-w", false}, /* OpenLDAP's clients */
+    [HOW_LDAPPASSWD] = {"-w -s -a", false},
+    [HOW_CAPITAL_P] = {"-P", false}, /* zip, SQL Server's tools, ipmitool, Mosquitto */
+    [HOW_SSH_KEYGEN] = {"-N -P", false},
+    [HOW_SNMP] = {"-A -X", false}, /* SNMPv3's passphrases */
+    [HOW_CURL] = {"-u: -U: --user: --proxy-user:", false},
+    [HOW_LFTP] = {"-u,", false},
+    [HOW_SMB] = {"-U% --user%", false}, /* Samba's clients */
+    [HOW_KEYTOOL] =
+        {"-storepass -keypass -srcstorepass -deststorepass -srckeypass -destkeypass -new",
+         false}, /* Java's key stores */
+    [HOW_FREERDP] = {"/p:", false},
+    [HOW_LOGIN] = {"-p --password", true}, /* registries' and clouds' logins */
+    [HOW_ORACLE] = {"@/", false},          /* Oracle's tools */
+    [HOW_POWERSHELL] = {"@ -String", false},
+    [HOW_ECHO] = {"@|", false},
+    [HOW_PORT] = {"", false}, /* none: what sshpass runs, whose "-p" is a port */
+};
+
+/* The commands (lowercase), sorted for bsearch(). */
+static const struct command {
+    const char *name;
+    enum password_how how;
+} COMMANDS[] = {
+    {"7z", HOW_GLUED_P},
+    {"7za", HOW_GLUED_P},
+    {"7zr", HOW_GLUED_P},
+    {"az", HOW_LOGIN},
+    {"bcp", HOW_CAPITAL_P},
+    {"buildah", HOW_LOGIN},
+    {"cf", HOW_LOGIN},
+    {"convertto-securestring", HOW_POWERSHELL},
+    {"crane", HOW_LOGIN},
+    {"curl", HOW_CURL},
+    {"dgmgrl", HOW_ORACLE},
+    {"docker", HOW_LOGIN},
+    {"echo", HOW_ECHO},
+    {"expdp", HOW_ORACLE},
+    {"helm", HOW_LOGIN},
+    {"impdp", HOW_ORACLE},
+    {"ipmitool", HOW_CAPITAL_P},
+    {"isql", HOW_CAPITAL_P},
+    {"jarsigner", HOW_KEYTOOL},
+    {"keytool", HOW_KEYTOOL},
+    {"ldapadd", HOW_LDAP},
+    {"ldapcompare", HOW_LDAP},
+    {"ldapdelete", HOW_LDAP},
+    {"ldapexop", HOW_LDAP},
+    {"ldapmodify", HOW_LDAP},
+    {"ldapmodrdn", HOW_LDAP},
+    {"ldappasswd", HOW_LDAPPASSWD},
+    {"ldapsearch", HOW_LDAP},
+    {"ldapwhoami", HOW_LDAP},
+    {"lftp", HOW_LFTP},
+    {"mariadb", HOW_GLUED_P},
+    {"mariadb-admin", HOW_GLUED_P},
+    {"mariadb-dump", HOW_GLUED_P},
+    {"mariadb-import", HOW_GLUED_P},
+    {"mongo", HOW_GETOPT_P},
+    {"mongodump", HOW_GETOPT_P},
+    {"mongoexport", HOW_GETOPT_P},
+    {"mongofiles", HOW_GETOPT_P},
+    {"mongoimport", HOW_GETOPT_P},
+    {"mongorestore", HOW_GETOPT_P},
+    {"mongosh", HOW_GETOPT_P},
+    {"mongostat", HOW_GETOPT_P},
+    {"mongotop", HOW_GETOPT_P},
+    {"mosquitto_pub", HOW_CAPITAL_P},
+    {"mosquitto_rr", HOW_CAPITAL_P},
+    {"mosquitto_sub", HOW_CAPITAL_P},
+    {"mysql", HOW_GLUED_P},
+    {"mysqladmin", HOW_GLUED_P},
+    {"mysqlcheck", HOW_GLUED_P},
+    {"mysqldump", HOW_GLUED_P},
+    {"mysqlimport", HOW_GLUED_P},
+    {"mysqlpump", HOW_GLUED_P},
+    {"mysqlshow", HOW_GLUED_P},
+    {"nerdctl", HOW_LOGIN},
+    {"oc", HOW_LOGIN},
+    {"oras", HOW_LOGIN},
+    {"osql", HOW_CAPITAL_P},
+    {"podman", HOW_LOGIN},
+    {"psexec", HOW_GETOPT_P},
+    {"rar", HOW_GLUED_P},
+    {"redis-cli", HOW_REDIS},
+    {"rman", HOW_ORACLE},
+    {"rpcclient", HOW_SMB},
+    {"rsync", HOW_PORT},
+    {"scp", HOW_PORT},
+    {"sdl-freerdp", HOW_FREERDP},
+    {"sftp", HOW_PORT},
+    {"skopeo", HOW_LOGIN},
+    {"smbcacls", HOW_SMB},
+    {"smbclient", HOW_SMB},
+    {"smbget", HOW_SMB},
+    {"smbmap", HOW_SMB},
+    {"snmpbulkget", HOW_SNMP},
+    {"snmpbulkwalk", HOW_SNMP},
+    {"snmpget", HOW_SNMP},
+    {"snmpset", HOW_SNMP},
+    {"snmptrap", HOW_SNMP},
+    {"snmpwalk", HOW_SNMP},
+    {"sqlcmd", HOW_CAPITAL_P},
+    {"sqlplus", HOW_ORACLE},
+    {"ssh", HOW_PORT},
+    {"ssh-keygen", HOW_SSH_KEYGEN},
+    {"sshpass", HOW_GETOPT_P},
+    {"unrar", HOW_GLUED_P},
+    {"unzip", HOW_CAPITAL_P},
+    {"wlfreerdp", HOW_FREERDP},
+    {"xfreerdp", HOW_FREERDP},
+    {"zip", HOW_CAPITAL_P},
+    {"zipcloak", HOW_CAPITAL_P},
+};
+
+enum {
+    COMMAND_NONE = -1,
+    COMMAND_NAME_MOST = 24,
+    WORD_MOST = 96,
+    LINE_WORDS_MOST = 16,
+    LINE_BYTES_MOST = 256
+};
+
+static bool letter(uint8_t ch)
+{
+    return (ch | 0x20) >= 'a' && (ch | 0x20) <= 'z';
+}
+
+static bool blank(uint8_t ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+/* Whether ch is in a shell word: neither a blank, a line break or another
+ * control character, nor one of the shell's operators and grouping that
+ * end a command (or start one after them): ; & ( ) | ` { } */
+static bool word_char(uint8_t ch)
+{
+    static const bool WORD[256] = {['!' ... '%'] = true, ['\''] = true,
+                                   ['*' ... ':'] = true, ['<' ... '_'] = true,
+                                   ['a' ... 'z'] = true, ['~' ... 0xff] = true};
+    return WORD[ch];
+}
+
+/* The start of the word that holds k, at most WORD_MOST bytes back; k itself
+ * when no word ends there. */
+static size_t word_start(const text_view *v, size_t k)
+{
+    size_t w = k;
+    while (w > 0 && k - w < WORD_MOST && word_char(v->s[w - 1]))
+        w--;
+    return w;
+}
+
+/* Where the blanks before w start, when they follow a word: the end of the
+ * word before the one at w; 0 for none. A line continuation ("\\\n") is
+ * a blank. */
+static size_t previous_word_end(const text_view *v, size_t w)
+{
+    size_t k = w;
+    for (;;) {
+        while (k > 0 && blank(v->s[k - 1]))
+            k--;
+        if (k >= 2 && v->s[k - 1] == '\n' && v->s[k - 2] == '\\')
+            k -= 2;
+        else if (k >= 3 && v->s[k - 1] == '\n' && v->s[k - 2] == '\r' && v->s[k - 3] == '\\')
+            k -= 3;
+        else
+            break;
+    }
+    return k < w && k > 0 && word_char(v->s[k - 1]) ? k : 0;
+}
+
+/* The start of the word before the one at w; SIZE_MAX for none. */
+static size_t previous_word(const text_view *v, size_t w)
+{
+    size_t e = previous_word_end(v, w);
+    return e ? word_start(v, e - 1) : SIZE_MAX;
+}
+
+/* The end of the word that starts at w. */
+static size_t word_end(const text_view *v, size_t w)
+{
+    while (w < v->n && word_char(v->s[w]))
+        w++;
+    return w;
+}
+
+/* Whether the n bytes at s are want's first n, ASCII letters in any case. */
+static bool same_text(const uint8_t *s, const char *want, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if ((s[k] >= 'A' && s[k] <= 'Z' ? s[k] | 0x20 : s[k]) != (uint8_t)want[k])
+            return false;
+    return true;
+}
+
+static int command_cmp(const void *name, const void *command)
+{
+    return strcmp(name, ((const struct command *)command)->name);
+}
+
+/* How the command that ends the word [w, e) takes a password, past its
+ * path (/usr/bin/, C:\Tools\) or whatever holds the command line (a
+ * query's "q=", markup's "<pre>", a JSON string's quote), without a
+ * ".exe"; COMMAND_NONE when it is none of COMMANDS. */
+static int command_how(const text_view *v, size_t w, size_t e)
+{
+    size_t k = e;
+    while (k > w && (letter(v->s[k - 1]) || (v->s[k - 1] >= '0' && v->s[k - 1] <= '9') ||
+                     v->s[k - 1] == '-' || v->s[k - 1] == '_' || v->s[k - 1] == '.'))
+        k--;
+    if (e - k > 4 && same_text(v->s + e - 4, ".exe", 4))
+        e -= 4;
+    char name[COMMAND_NAME_MOST + 1];
+    if (e - k < 2 || e - k > COMMAND_NAME_MOST)
+        return COMMAND_NONE;
+    for (size_t i = 0; i < e - k; i++)
+        name[i] =
+            (char)(v->s[k + i] >= 'A' && v->s[k + i] <= 'Z' ? v->s[k + i] | 0x20 : v->s[k + i]);
+    name[e - k] = '\0';
+    const void *found = bsearch(name, COMMANDS, sizeof COMMANDS / sizeof COMMANDS[0],
+                                sizeof COMMANDS[0], command_cmp);
+    return found ? (int)((const struct command *)found)->how : COMMAND_NONE;
+}
+
+/* How the command the option word at w belongs to takes a password: the
+ * nearest command of COMMANDS before it on its command line, with the
+ * word "login" after it where HOW asks for one; COMMAND_NONE for none. */
+static int command_before(const text_view *v, size_t w)
+{
+    bool login = false;
+    size_t from = w;
+    for (int words = 0; words < LINE_WORDS_MOST; words++) {
+        if ((w = previous_word(v, w)) == SIZE_MAX || from - w > LINE_BYTES_MOST)
+            return COMMAND_NONE;
+        size_t e = word_end(v, w);
+        int how = command_how(v, w, e);
+        if (how != COMMAND_NONE)
+            return !HOW[how].login || login ? how : COMMAND_NONE;
+        login |= e - w == 5 && same_text(v->s + w, "login", 5);
+    }
+    return COMMAND_NONE;
+}
+
+/* Where a password option's value starts in the word [w, e) that starts
+ * with the option (glued: "-pKestrel9vQ2", "/p:Kestrel9vQ2"), or, when w
+ * is the value's word, after the option word [o, oe) ("-p Kestrel9vQ2");
+ * SIZE_MAX when `how` takes no password so. *sep: what parts the user's
+ * name from the password in the value, or 0. */
+static size_t option_value(int how, const text_view *v, size_t o, size_t oe, size_t w, bool glued,
+                           char *sep)
+{
+    for (const char *t = HOW[how].options; *t;) {
+        size_t len = strcspn(t, " "), name = len;
+        char last = t[len - 1];
+        bool windows = t[0] == '/', glued_only = last == '+';
+        if (!windows && (last == '+' || last == ':' || last == '%' || last == ','))
+            name--;
+        *sep = !windows && name < len && !glued_only ? last : 0;
+        if (t[0] != '@' && glued && (name == 2 || windows) && oe - o > name &&
+            memcmp(v->s + o, t, name) == 0)
+            return o + name;
+        if (t[0] != '@' && !glued && !windows && !glued_only && oe - o == name &&
+            memcmp(v->s + o, t, name) == 0)
+            return w;
+        t += len + (t[len] == ' ');
+    }
+    return SIZE_MAX;
+}
+
+/* Whether the command the line after k pipes into reads a password from
+ * its input: "| docker login -u ci --password-stdin", "| sudo -S ...",
+ * "| passwd --stdin ops", "| chpasswd". */
+static bool stdin_reads_password(const text_view *v, size_t k)
+{
+    static const char *const READERS[] = {"--password-stdin", "--passwd-on-stdin", "sudo -s",
+                                          "passwd --stdin", "chpasswd"};
+    size_t end = v->n - k > LINE_BYTES_MOST ? k + LINE_BYTES_MOST : v->n;
+    while (k < end && v->s[k] != '|' && v->s[k] != '\n' && v->s[k] != ';')
+        k++;
+    if (k == end || v->s[k] != '|')
+        return false;
+    for (size_t e = k + 1; e < end && v->s[e] != '\n'; e++) {
+        if (!blank(v->s[e - 1]) && v->s[e - 1] != '|') /* not a word's start */
+            continue;
+        for (size_t r = 0; r < sizeof READERS / sizeof READERS[0]; r++)
+            if (end - e >= strlen(READERS[r]) &&
+                same_text(v->s + e, READERS[r], strlen(READERS[r])))
+                return true;
+    }
+    return false;
+}
+
+/* Whether `how` takes a password as the first argument, the word at w:
+ * "@" (*sep 0), "@/" (*sep '/'), "@|". */
+static bool takes_argument(int how, const text_view *v, size_t w, char *sep)
+{
+    const char *at = strchr(HOW[how].options, '@');
+    if (!at || (at[1] == '|' && !stdin_reads_password(v, w)))
+        return false;
+    *sep = at[1] == '/' ? '/' : 0;
+    return true;
+}
+
+/* The password in the value that starts at k: the whole value, or what
+ * follows sep in it (and, after '/', what comes before an '@'). Quoted, the
+ * value may hold blanks. Its end, and its start in *start; 0 for none (a
+ * value with no sep asks for the password; "$VAR" names one elsewhere). */
+static size_t password_in_value(const text_view *v, size_t k, char sep, size_t *start)
+{
+    size_t e;
+    if (k < v->n && (v->s[k] == '"' || v->s[k] == '\'')) {
+        uint8_t quote = v->s[k++];
+        for (e = k; e < v->n && e - k < WORD_MOST && v->s[e] != quote && v->s[e] != '\n';)
+            e++;
+        if (e >= v->n || v->s[e] != quote)
+            return 0;
+    } else { /* to a blank, or a redirection's or markup's '<' */
+        for (e = k; e < v->n && word_char(v->s[e]) && v->s[e] != '<';)
+            e++;
+    }
+    if (sep) {
+        const uint8_t *at = memchr(v->s + k, sep, e - k);
+        if (!at)
+            return 0;
+        k = (size_t)(at - v->s) + 1;
+        const uint8_t *db = sep == '/' ? memchr(v->s + k, '@', e - k) : NULL;
+        if (db)
+            e = (size_t)(db - v->s);
+    }
+    if (k >= e || v->s[k] == '$')
+        return 0;
+    *start = k;
+    return e;
+}
+
+static bool user_char(uint8_t ch)
+{
+    static const bool USER[256] = {['0' ... '9'] = true, ['a' ... 'z'] = true, ['A' ... 'Z'] = true,
+                                   ['@'] = true,         ['.'] = true,         ['_'] = true,
+                                   ['-'] = true,         ['+'] = true,         ['*'] = true};
+    return USER[ch];
+}
+
+/* Where the user's name (letters, digits, "@._-+", and '*' where the scan
+ * masked an email in place) that ends at e starts, a word's first:
+ * "scott/", "ops%", "deploy,", "admin:", "-uadmin:", or the quote before
+ * it; SIZE_MAX for none (a URL's path segment or a list's number has
+ * another byte before it). */
+static size_t user_start(const text_view *v, size_t e)
+{
+    size_t k = e;
+    while (k > 0 && e - k < 64 && user_char(v->s[k - 1]))
+        k--;
+    if (k == e || (k > 0 && !blank(v->s[k - 1]) && v->s[k - 1] != '"' && v->s[k - 1] != '\''))
+        return SIZE_MAX;
+    return k > 0 && !blank(v->s[k - 1]) ? k - 1 : k; /* from its quote: "'admin:...'" */
+}
+
+/*
+ * The start of the word that may hold a password a command line passes,
+ * around the word at s; SIZE_MAX when the bytes before s rule it out (for
+ * nearly every word the scan finds a digit in): s itself after a blank; a
+ * quote that follows one ("-p 'Kestrel9vQ2'") or the option glued to it
+ * ("-p'...'"); a Windows option ("/p:..."); a user's name ("admin:...",
+ * "scott/...", "-uadmin:...").
+ */
+static size_t value_word_start(const text_view *v, size_t s)
+{
+    uint8_t before = s > 0 ? v->s[s - 1] : 0;
+    if (blank(before))
+        return s;
+    if (before == '"' || before == '\'') {
+        if (s >= 2 && blank(v->s[s - 2]))
+            return s - 1;
+        return s >= 3 && v->s[s - 3] == '-' && letter(v->s[s - 2]) ? s - 3 : SIZE_MAX;
+    }
+    if (before == ':' && s >= 3 && v->s[s - 3] == '/')
+        return s - 3;
+    if (before == ':' || before == '/' || before == '%' || before == ',')
+        return user_start(v, s - 1);
+    return SIZE_MAX;
+}
+
+/* Whether the word at w may be a password that a command of "@" options,
+ * a word of `command` bytes before it, takes as its first argument: quoted
+ * (ConvertTo-SecureString, echo), after a word of echo's length, or with a
+ * '/' after a word of the length of Oracle's tools' names. Read for nearly
+ * every number after a word in prose: keep it in step with HOW_ORACLE,
+ * HOW_POWERSHELL and HOW_ECHO. */
+static bool may_be_argument(const text_view *v, size_t w, size_t command)
+{
+    if (v->s[w] == '"' || v->s[w] == '\'' || command == 4)
+        return true;
+    if (command < 5 || command > 7)
+        return false;
+    for (size_t k = w; k < v->n && k - w < WORD_MOST && word_char(v->s[k]); k++)
+        if (v->s[k] == '/')
+            return true;
+    return false;
+}
+
+size_t command_line_password(const text_view *v, size_t s, size_t *start)
+{
+    size_t w = value_word_start(v, s), value = SIZE_MAX, p, pe;
+    int how;
+    char sep = 0;
+    if (w == SIZE_MAX)
+        return 0;
+    if (w + 2 < v->n &&
+        ((v->s[w] == '-' && letter(v->s[w + 1])) ||
+         (v->s[w] == '/' && letter(v->s[w + 1]) && v->s[w + 2] == ':')) &&
+        (how = command_before(v, w)) != COMMAND_NONE)
+        value = option_value(how, v, w, word_end(v, w), w, true, &sep);
+    /* an option's name and a command's end in a letter: most words before
+     * a number do too, but few numbers follow a word straight after a blank */
+    for (pe = w; pe > 0 && blank(v->s[pe - 1]);)
+        pe--;
+    if (value != SIZE_MAX || pe == w || pe == 0 || !letter(v->s[pe - 1]))
+        return value == SIZE_MAX ? 0 : password_in_value(v, value, sep, start);
+    p = word_start(v, pe - 1);
+    if (v->s[p] == '-') { /* not before another option: "-p --auth..." asks for it */
+        if (v->s[w] != '-' && (how = command_before(v, p)) != COMMAND_NONE)
+            value = option_value(how, v, p, pe, w, false, &sep);
+    } else if (may_be_argument(v, w, pe - p) && (how = command_how(v, p, pe)) != COMMAND_NONE &&
+               takes_argument(how, v, w, &sep)) {
+        value = w; /* "sqlplus scott/...@orcl", what echo pipes */
+    }
+    return value == SIZE_MAX ? 0 : password_in_value(v, value, sep, start);
+}

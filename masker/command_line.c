@@ -7,7 +7,9 @@
  * No word names the secret there: the option does, and what an option
  * means depends on its command ("-p" is mysql's password and ssh's port,
  * "-P" zip's password and mysql's port). So a shell word is read back to
- * the option it is the value of, and the option back to its command.
+ * the option it is the value of, and the option back to its command. A
+ * database console's statements are read so too: SQL's "IDENTIFIED BY"
+ * and "PASSWORD('...')".
  *
  * Input: normalized text (text_view), and the start of a word the scan
  * found a digit in. Output: where the password is; the caller masks it.
@@ -250,6 +252,11 @@ static size_t word_end(const text_view *v, size_t w)
     return w;
 }
 
+static bool quoted(const text_view *v, size_t w)
+{
+    return v->s[w] == '"' || v->s[w] == '\'';
+}
+
 /* Whether the n bytes at s are want's first n, ASCII letters in any case. */
 static bool same_text(const uint8_t *s, const char *want, size_t n)
 {
@@ -374,7 +381,7 @@ static bool takes_argument(int how, const text_view *v, size_t w, char *sep)
 static size_t password_in_value(const text_view *v, size_t k, char sep, size_t *start)
 {
     size_t e;
-    if (k < v->n && (v->s[k] == '"' || v->s[k] == '\'')) {
+    if (k < v->n && quoted(v, k)) {
         uint8_t quote = v->s[k++];
         for (e = k; e < v->n && e - k < WORD_MOST && v->s[e] != quote && v->s[e] != '\n';)
             e++;
@@ -436,7 +443,7 @@ static size_t value_word_start(const text_view *v, size_t s)
     if (blank(before))
         return s;
     if (before == '"' || before == '\'') {
-        if (s >= 2 && blank(v->s[s - 2]))
+        if (s >= 2 && (blank(v->s[s - 2]) || v->s[s - 2] == '(')) /* SQL's PASSWORD('...') */
             return s - 1;
         return s >= 3 && v->s[s - 3] == '-' && letter(v->s[s - 2]) ? s - 3 : SIZE_MAX;
     }
@@ -455,7 +462,7 @@ static size_t value_word_start(const text_view *v, size_t s)
  * HOW_POWERSHELL and HOW_ECHO. */
 static bool may_be_argument(const text_view *v, size_t w, size_t command)
 {
-    if (v->s[w] == '"' || v->s[w] == '\'' || command == 4)
+    if (quoted(v, w) || command == 4)
         return true;
     if (command < 5 || command > 7)
         return false;
@@ -465,6 +472,28 @@ static bool may_be_argument(const text_view *v, size_t w, size_t command)
     return false;
 }
 
+/* Whether the word at w holds a letter and a digit. */
+static bool letters_and_digits(const text_view *v, size_t w)
+{
+    bool letters = false, digits = false;
+    for (size_t k = w; k < v->n && k - w < WORD_MOST && word_char(v->s[k]); k++) {
+        letters |= letter(v->s[k]);
+        digits |= v->s[k] >= '0' && v->s[k] <= '9';
+    }
+    return letters && digits;
+}
+
+/* Whether the word at p and the one before it are SQL's "IDENTIFIED BY",
+ * which gives a database user's password (MySQL, Oracle). */
+static bool identified_by(const text_view *v, size_t p)
+{
+    if (!same_text(v->s + p, "by", 2))
+        return false;
+    size_t e = previous_word_end(v, p);
+    return e >= 10 && same_text(v->s + e - 10, "identified", 10) &&
+           (e == 10 || !word_char(v->s[e - 11]));
+}
+
 size_t command_line_password(const text_view *v, size_t s, size_t *start)
 {
     size_t w = value_word_start(v, s), value = SIZE_MAX, p, pe;
@@ -472,6 +501,10 @@ size_t command_line_password(const text_view *v, size_t s, size_t *start)
     char sep = 0;
     if (w == SIZE_MAX)
         return 0;
+    if (w > 0 && v->s[w - 1] == '(') /* only after SQL's PASSWORD */
+        return w >= 9 && same_text(v->s + w - 9, "password", 8) && (w == 9 || !letter(v->s[w - 10]))
+                   ? password_in_value(v, w, 0, start)
+                   : 0;
     if (w + 2 < v->n &&
         ((v->s[w] == '-' && letter(v->s[w + 1])) ||
          (v->s[w] == '/' && letter(v->s[w + 1]) && v->s[w + 2] == ':')) &&
@@ -490,6 +523,8 @@ size_t command_line_password(const text_view *v, size_t s, size_t *start)
     } else if (may_be_argument(v, w, pe - p) && (how = command_how(v, p, pe)) != COMMAND_NONE &&
                takes_argument(how, v, w, &sep)) {
         value = w; /* "sqlplus scott/...@orcl", what echo pipes */
+    } else if (pe - p == 2 && identified_by(v, p) && (quoted(v, w) || letters_and_digits(v, w))) {
+        value = w; /* unquoted, a password has a letter: "identified by 2 teams" is prose */
     }
     return value == SIZE_MAX ? 0 : password_in_value(v, value, sep, start);
 }

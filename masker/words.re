@@ -754,7 +754,9 @@ bool password_word(const char *v, size_t len)
         ( "password" | "passwd" | "pwd" | "pw" | "passcode" | "passphrase" | "passwort"
         | "kennwort" | "contrasena" | "senha" | "wachtwoord" | "losenord" | "adgangskode"
         | "passord" | "salasana" | "haslo" | "heslo" | "sifre" | "jelszo" | "lozinka"
-        | "geslo" | "parool" | "parola" ) "\x00"
+        | "geslo" | "parool" | "parola"
+        // Redis's, in its configuration and CONFIG SET
+        | "requirepass" | "masterauth" ) "\x00"
             { return true; }
         [^] { return !ascii && native_word(v, len, NATIVE_SECRET_WORDS, NATIVE_PASSWORD_WORDS); }
     */

@@ -458,6 +458,25 @@ static void keys_told_by_place(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* A password a database console's statement gives, after SQL's
+ * "IDENTIFIED BY" or in its PASSWORD() function, and Redis's by its
+ * setting's name; the same words in prose are kept. */
+static void passwords_in_database_statements(void **state)
+{
+    (void)state;
+    expect_text(NULL, "CREATE USER 'app'@'%' IDENTIFIED BY 'Harbor7Lantern';",
+                "CREATE USER 'app'@'%' IDENTIFIED BY '**************';");
+    expect_text(NULL, "alter user scott identified by Harbor7Lantern",
+                "alter user scott identified by **************");
+    expect_text(NULL, "SET PASSWORD = PASSWORD('Harbor7Lantern')",
+                "SET PASSWORD = PASSWORD('**************')");
+    expect_text(NULL, "CONFIG SET requirepass Harbor7Lantern",
+                "CONFIG SET requirepass **************");
+    const char *keep[] = {"the bug was identified by 2 teams", "identified by 2024 standards",
+                          "SELECT LENGTH('2024')"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 /* A password a command line passes, where only its option and command name
  * it; the same letters as a port or a flag, a bare "-p" that asks for the
  * password, and a variable are kept. */
@@ -1475,6 +1494,7 @@ int main(void)
         cmocka_unit_test(credentials_told_as_pairs),
         cmocka_unit_test(keys_told_by_place),
         cmocka_unit_test(passwords_passed_on_command_lines),
+        cmocka_unit_test(passwords_in_database_statements),
         cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(secrets_beside_their_siblings),
         cmocka_unit_test(ip_literals_lose_their_last_octets),

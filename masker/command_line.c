@@ -33,8 +33,9 @@
  *   "@|"    the first argument, when the command it is piped into reads a
  *           password from its input (stdin_reads_password()).
  * A command with no options takes none: the search for a command stops at
- * it. `login`: only after the word "login" ("docker login -p ...", while
- * "docker run -p 8080:80" publishes a port).
+ * it. `after`: only after that word ("docker login -p ...", while "docker
+ * run -p 8080:80" publishes a port; "gh secret set -b ...", while "gh issue
+ * create -b ..." writes an issue).
  */
 enum password_how {
     HOW_GLUED_P,
@@ -54,33 +55,37 @@ enum password_how {
     HOW_ORACLE,
     HOW_POWERSHELL,
     HOW_ECHO,
+    HOW_GH,
+    HOW_OPENSSL,
     HOW_PORT,
 };
 
 static const struct password_options {
     const char *options;
-    bool login;
+    const char *after;
 } HOW[] = {
-    [HOW_GLUED_P] = {"-p+", false},            /* mysql, MariaDB, 7-Zip, RAR */
-    [HOW_GETOPT_P] = {"-p --password", false}, /* sshpass, PsExec, MongoDB's tools */
-    [HOW_REDIS] = {"-a --pass", false},
-    [HOW_LDAP] = {"-w", false}, /* OpenLDAP's clients */
-    [HOW_LDAPPASSWD] = {"-w -s -a", false},
-    [HOW_CAPITAL_P] = {"-P", false}, /* zip, SQL Server's tools, ipmitool, Mosquitto */
-    [HOW_SSH_KEYGEN] = {"-N -P", false},
-    [HOW_SNMP] = {"-A -X", false}, /* SNMPv3's passphrases */
-    [HOW_CURL] = {"-u: -U: --user: --proxy-user:", false},
-    [HOW_LFTP] = {"-u,", false},
-    [HOW_SMB] = {"-U% --user%", false}, /* Samba's clients */
+    [HOW_GLUED_P] = {"-p+", NULL},            /* mysql, MariaDB, 7-Zip, RAR */
+    [HOW_GETOPT_P] = {"-p --password", NULL}, /* sshpass, PsExec, MongoDB's tools */
+    [HOW_REDIS] = {"-a --pass", NULL},
+    [HOW_LDAP] = {"-w", NULL}, /* OpenLDAP's clients */
+    [HOW_LDAPPASSWD] = {"-w -s -a", NULL},
+    [HOW_CAPITAL_P] = {"-P", NULL}, /* zip, SQL Server's tools, ipmitool, Mosquitto */
+    [HOW_SSH_KEYGEN] = {"-N -P", NULL},
+    [HOW_SNMP] = {"-A -X", NULL}, /* SNMPv3's passphrases */
+    [HOW_CURL] = {"-u: -U: --user: --proxy-user:", NULL},
+    [HOW_LFTP] = {"-u,", NULL},
+    [HOW_SMB] = {"-U% --user%", NULL}, /* Samba's clients */
     [HOW_KEYTOOL] =
         {"-storepass -keypass -srcstorepass -deststorepass -srckeypass -destkeypass -new",
          false}, /* Java's key stores */
-    [HOW_FREERDP] = {"/p:", false},
-    [HOW_LOGIN] = {"-p --password", true}, /* registries' and clouds' logins */
-    [HOW_ORACLE] = {"@/", false},          /* Oracle's tools */
-    [HOW_POWERSHELL] = {"@ -String", false},
-    [HOW_ECHO] = {"@|", false},
-    [HOW_PORT] = {"", false}, /* none: what sshpass runs, whose "-p" is a port */
+    [HOW_FREERDP] = {"/p:", NULL},
+    [HOW_LOGIN] = {"-p --password", "login"}, /* registries' and clouds' logins */
+    [HOW_ORACLE] = {"@/", NULL},              /* Oracle's tools */
+    [HOW_POWERSHELL] = {"@ -String", NULL},
+    [HOW_ECHO] = {"@|", NULL},
+    [HOW_GH] = {"-b --body", "secret"},
+    [HOW_OPENSSL] = {"-k -K", NULL}, /* enc's password and key */
+    [HOW_PORT] = {"", NULL},         /* none: what sshpass runs, whose "-p" is a port */
 };
 
 /* The commands (lowercase), sorted for bsearch(). */
@@ -102,6 +107,7 @@ static const struct command {
     {"docker", HOW_LOGIN},
     {"echo", HOW_ECHO},
     {"expdp", HOW_ORACLE},
+    {"gh", HOW_GH},
     {"helm", HOW_LOGIN},
     {"impdp", HOW_ORACLE},
     {"ipmitool", HOW_CAPITAL_P},
@@ -143,6 +149,7 @@ static const struct command {
     {"mysqlshow", HOW_GLUED_P},
     {"nerdctl", HOW_LOGIN},
     {"oc", HOW_LOGIN},
+    {"openssl", HOW_OPENSSL},
     {"oras", HOW_LOGIN},
     {"osql", HOW_CAPITAL_P},
     {"podman", HOW_LOGIN},
@@ -295,12 +302,26 @@ static int command_how(const text_view *v, size_t w, size_t e)
     return found ? (int)((const struct command *)found)->how : COMMAND_NONE;
 }
 
+/* Whether `word` is one of the words in [k, to). */
+static bool word_between(const text_view *v, size_t k, size_t to, const char *word)
+{
+    size_t n = strlen(word);
+    while (k < to) {
+        while (k < to && !word_char(v->s[k]))
+            k++;
+        size_t e = word_end(v, k);
+        if (e - k == n && same_text(v->s + k, word, n))
+            return true;
+        k = e;
+    }
+    return false;
+}
+
 /* How the command the option word at w belongs to takes a password: the
  * nearest command of COMMANDS before it on its command line, with the
- * word "login" after it where HOW asks for one; COMMAND_NONE for none. */
+ * subcommand after it where HOW asks for one; COMMAND_NONE for none. */
 static int command_before(const text_view *v, size_t w)
 {
-    bool login = false;
     size_t from = w;
     for (int words = 0; words < LINE_WORDS_MOST; words++) {
         if ((w = previous_word(v, w)) == SIZE_MAX || from - w > LINE_BYTES_MOST)
@@ -308,8 +329,7 @@ static int command_before(const text_view *v, size_t w)
         size_t e = word_end(v, w);
         int how = command_how(v, w, e);
         if (how != COMMAND_NONE)
-            return !HOW[how].login || login ? how : COMMAND_NONE;
-        login |= e - w == 5 && same_text(v->s + w, "login", 5);
+            return !HOW[how].after || word_between(v, e, from, HOW[how].after) ? how : COMMAND_NONE;
     }
     return COMMAND_NONE;
 }

@@ -502,7 +502,11 @@ static void passwords_passed_on_command_lines(void **state)
                 "xfreerdp /u:Administrator /p:**************");
     expect_text(NULL, "echo \\\"Harbor7Lantern\\\" | docker login -u ci --password-stdin",
                 "echo \\\"**************\\\" | docker login -u ci --password-stdin");
-    const char *keep[] = {"ssh -p 2222 ops@db-host",
+    /* an option that means a password only after a subcommand */
+    expect_text(NULL, "gh secret set API_TOKEN -b Qz6yTu1Vw2Xr3Ys4Zt5Au6",
+                "gh secret set API_TOKEN -b **********************");
+    const char *keep[] = {"gh issue create -b fails-on-2024",
+                          "ssh -p 2222 ops@db-host",
                           "docker run -p 8080:80 nginx",
                           "mysql -h db -P 3306 -u app -p shop",
                           "mysql -p shop2024",

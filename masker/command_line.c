@@ -88,7 +88,7 @@ static const struct password_options {
     [HOW_PORT] = {"", NULL},         /* none: what sshpass runs, whose "-p" is a port */
 };
 
-/* The commands (lowercase), sorted for bsearch(). */
+/* The commands (lowercase), in strcmp() order for bsearch() (LC_ALL=C sort). */
 static const struct command {
     const char *name;
     enum password_how how;
@@ -156,7 +156,6 @@ static const struct command {
     {"psexec", HOW_GETOPT_P},
     {"rar", HOW_GLUED_P},
     {"redis-cli", HOW_REDIS},
-    {"rman", HOW_ORACLE},
     {"rpcclient", HOW_SMB},
     {"rsync", HOW_PORT},
     {"scp", HOW_PORT},
@@ -166,7 +165,6 @@ static const struct command {
     {"smbcacls", HOW_SMB},
     {"smbclient", HOW_SMB},
     {"smbget", HOW_SMB},
-    {"smbmap", HOW_SMB},
     {"snmpbulkget", HOW_SNMP},
     {"snmpbulkwalk", HOW_SNMP},
     {"snmpget", HOW_SNMP},
@@ -183,7 +181,6 @@ static const struct command {
     {"wlfreerdp", HOW_FREERDP},
     {"xfreerdp", HOW_FREERDP},
     {"zip", HOW_CAPITAL_P},
-    {"zipcloak", HOW_CAPITAL_P},
 };
 
 enum {

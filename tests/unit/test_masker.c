@@ -502,6 +502,9 @@ static void passwords_passed_on_command_lines(void **state)
                 "xfreerdp /u:Administrator /p:**************");
     expect_text(NULL, "echo \\\"Harbor7Lantern\\\" | docker login -u ci --password-stdin",
                 "echo \\\"**************\\\" | docker login -u ci --password-stdin");
+    /* the first and the last of the commands' sorted table */
+    expect_text(NULL, "7z x backup.7z -pHarbor7Lantern", "7z x backup.7z -p**************");
+    expect_text(NULL, "zip -P Harbor7Lantern out.zip a.txt", "zip -P ************** out.zip a.txt");
     /* an option that means a password only after a subcommand */
     expect_text(NULL, "gh secret set API_TOKEN -b Qz6yTu1Vw2Xr3Ys4Zt5Au6",
                 "gh secret set API_TOKEN -b **********************");

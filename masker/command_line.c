@@ -270,6 +270,14 @@ static bool same_text(const uint8_t *s, const char *want, size_t n)
     return true;
 }
 
+bool command_line_table_sorted(void)
+{
+    for (size_t k = 1; k < sizeof COMMANDS / sizeof COMMANDS[0]; k++)
+        if (strcmp(COMMANDS[k - 1].name, COMMANDS[k].name) >= 0)
+            return false;
+    return true;
+}
+
 static int command_cmp(const void *name, const void *command)
 {
     return strcmp(name, ((const struct command *)command)->name);

@@ -489,6 +489,8 @@ bool pii_name_like(const char *name, size_t len);
  * its end, and its start in *start; 0 when s is in no option or argument
  * by which a listed command takes one. */
 size_t command_line_password(const text_view *v, size_t s, size_t *start);
+/* Whether the table of commands is in the order bsearch() needs (a test). */
+bool command_line_table_sorted(void);
 
 /* ---- Detection (detect.c) ---------------------------------------------- */
 

@@ -256,9 +256,30 @@ static size_t word_end(const text_view *v, size_t w)
     return w;
 }
 
+/* The escapes of JSON held in a string before a quote at k: \" one level
+ * down, \\\" two. */
+static size_t backslashes_at(const text_view *v, size_t k)
+{
+    size_t n = 0;
+    while (k + n < v->n && v->s[k + n] == '\\')
+        n++;
+    return n;
+}
+
+/* How many backslashes stand right before k. */
+static size_t backslashes_before(const text_view *v, size_t k)
+{
+    size_t n = 0;
+    while (n < k && v->s[k - 1 - n] == '\\')
+        n++;
+    return n;
+}
+
+/* Whether a quote starts at w, maybe escaped (backslashes_at()). */
 static bool quoted(const text_view *v, size_t w)
 {
-    return v->s[w] == '"' || v->s[w] == '\'';
+    w += backslashes_at(v, w);
+    return w < v->n && (v->s[w] == '"' || v->s[w] == '\'');
 }
 
 /* Whether the n bytes at s are want's first n, ASCII letters in any case. */
@@ -283,16 +304,23 @@ static int command_cmp(const void *name, const void *command)
     return strcmp(name, ((const struct command *)command)->name);
 }
 
-/* How the command that ends the word [w, e) takes a password, past its
- * path (/usr/bin/, C:\Tools\) or whatever holds the command line (a
- * query's "q=", markup's "<pre>", a JSON string's quote), without a
- * ".exe"; COMMAND_NONE when it is none of COMMANDS. */
-static int command_how(const text_view *v, size_t w, size_t e)
+/* Where the name that ends the word [w, e) starts: past a path
+ * (/usr/bin/, C:\Tools\) or whatever holds the command line (a query's
+ * "q=", markup's "<pre>", a JSON string's quote). */
+static size_t name_start(const text_view *v, size_t w, size_t e)
 {
     size_t k = e;
     while (k > w && (letter(v->s[k - 1]) || (v->s[k - 1] >= '0' && v->s[k - 1] <= '9') ||
                      v->s[k - 1] == '-' || v->s[k - 1] == '_' || v->s[k - 1] == '.'))
         k--;
+    return k;
+}
+
+/* How the command whose name (name_start()) ends the word [w, e) takes a
+ * password, without a ".exe"; COMMAND_NONE when it is none of COMMANDS. */
+static int command_how(const text_view *v, size_t w, size_t e)
+{
+    size_t k = name_start(v, w, e);
     if (e - k > 4 && same_text(v->s + e - 4, ".exe", 4))
         e -= 4;
     char name[COMMAND_NAME_MOST + 1];
@@ -406,12 +434,16 @@ static bool takes_argument(int how, const text_view *v, size_t w, char *sep)
 static size_t password_in_value(const text_view *v, size_t k, char sep, size_t *start)
 {
     size_t e;
-    if (k < v->n && quoted(v, k)) {
-        uint8_t quote = v->s[k++];
-        for (e = k; e < v->n && e - k < WORD_MOST && v->s[e] != quote && v->s[e] != '\n';)
-            e++;
+    if (k < v->n && quoted(v, k)) { /* to the same quote, escaped the same way */
+        size_t depth = backslashes_at(v, k);
+        uint8_t quote = v->s[k + depth];
+        k += depth + 1;
+        for (e = k; e < v->n && e - k < WORD_MOST && v->s[e] != '\n'; e++)
+            if (v->s[e] == quote && e - k >= depth && backslashes_before(v, e) == depth)
+                break;
         if (e >= v->n || v->s[e] != quote)
             return 0;
+        e -= depth;
     } else { /* to a blank, or a redirection's or markup's '<' */
         for (e = k; e < v->n && word_char(v->s[e]) && v->s[e] != '<';)
             e++;
@@ -468,9 +500,12 @@ static size_t value_word_start(const text_view *v, size_t s)
     if (blank(before))
         return s;
     if (before == '"' || before == '\'') {
-        if (s >= 2 && (blank(v->s[s - 2]) || v->s[s - 2] == '(')) /* SQL's PASSWORD('...') */
-            return s - 1;
-        return s >= 3 && v->s[s - 3] == '-' && letter(v->s[s - 2]) ? s - 3 : SIZE_MAX;
+        size_t q = s - 1; /* the quote, from its escapes */
+        while (q > 0 && v->s[q - 1] == '\\')
+            q--;
+        if (q >= 1 && (blank(v->s[q - 1]) || v->s[q - 1] == '(')) /* SQL's PASSWORD('...') */
+            return q;
+        return q >= 2 && v->s[q - 2] == '-' && letter(v->s[q - 1]) ? q - 2 : SIZE_MAX;
     }
     if (before == ':' && s >= 3 && v->s[s - 3] == '/')
         return s - 3;
@@ -545,8 +580,8 @@ size_t command_line_password(const text_view *v, size_t s, size_t *start)
     if (v->s[p] == '-') { /* not before another option: "-p --auth..." asks for it */
         if (v->s[w] != '-' && (how = command_before(v, p)) != COMMAND_NONE)
             value = option_value(how, v, p, pe, w, false, &sep);
-    } else if (may_be_argument(v, w, pe - p) && (how = command_how(v, p, pe)) != COMMAND_NONE &&
-               takes_argument(how, v, w, &sep)) {
+    } else if (may_be_argument(v, w, pe - name_start(v, p, pe)) &&
+               (how = command_how(v, p, pe)) != COMMAND_NONE && takes_argument(how, v, w, &sep)) {
         value = w; /* "sqlplus scott/...@orcl", what echo pipes */
     } else if (pe - p == 2 && identified_by(v, p) && (quoted(v, w) || letters_and_digits(v, w))) {
         value = w; /* unquoted, a password has a letter: "identified by 2 teams" is prose */

@@ -504,6 +504,11 @@ static void passwords_passed_on_command_lines(void **state)
     expect_text(NULL, "echo \\\"Harbor7Lantern\\\" | docker login -u ci --password-stdin",
                 "echo \\\"**************\\\" | docker login -u ci --password-stdin");
     assert_true(command_line_table_sorted()); /* bsearch() finds every command */
+    /* in JSON held in a string, its quotes escaped; in markup, after a tag */
+    expect_text(NULL, "sshpass -p \\\\\\\"Harbor7Lantern\\\\\\\" ssh",
+                "sshpass -p \\\\\\\"**************\\\\\\\" ssh");
+    expect_text(NULL, "<code>sqlplus&nbsp;scott/Harbor7Lantern@orcl</code>",
+                "<code>sqlplus&nbsp;scott/**************@orcl</code>");
     /* the first and the last of the commands' sorted table */
     expect_text(NULL, "7z x backup.7z -pHarbor7Lantern", "7z x backup.7z -p**************");
     expect_text(NULL, "zip -P Harbor7Lantern out.zip a.txt", "zip -P ************** out.zip a.txt");

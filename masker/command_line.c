@@ -304,14 +304,20 @@ static int command_cmp(const void *name, const void *command)
     return strcmp(name, ((const struct command *)command)->name);
 }
 
+static bool name_char(uint8_t ch)
+{
+    static const bool NAME[256] = {['0' ... '9'] = true, ['a' ... 'z'] = true, ['A' ... 'Z'] = true,
+                                   ['-'] = true,         ['_'] = true,         ['.'] = true};
+    return NAME[ch];
+}
+
 /* Where the name that ends the word [w, e) starts: past a path
  * (/usr/bin/, C:\Tools\) or whatever holds the command line (a query's
  * "q=", markup's "<pre>", a JSON string's quote). */
 static size_t name_start(const text_view *v, size_t w, size_t e)
 {
     size_t k = e;
-    while (k > w && (letter(v->s[k - 1]) || (v->s[k - 1] >= '0' && v->s[k - 1] <= '9') ||
-                     v->s[k - 1] == '-' || v->s[k - 1] == '_' || v->s[k - 1] == '.'))
+    while (k > w && name_char(v->s[k - 1]))
         k--;
     return k;
 }
@@ -577,11 +583,12 @@ size_t command_line_password(const text_view *v, size_t s, size_t *start)
     if (value != SIZE_MAX || pe == w || pe == 0 || !letter(v->s[pe - 1]))
         return value == SIZE_MAX ? 0 : password_in_value(v, value, sep, start);
     p = word_start(v, pe - 1);
+    size_t name = name_start(v, p, pe);
     if (v->s[p] == '-') { /* not before another option: "-p --auth..." asks for it */
         if (v->s[w] != '-' && (how = command_before(v, p)) != COMMAND_NONE)
             value = option_value(how, v, p, pe, w, false, &sep);
-    } else if (may_be_argument(v, w, pe - name_start(v, p, pe)) &&
-               (how = command_how(v, p, pe)) != COMMAND_NONE && takes_argument(how, v, w, &sep)) {
+    } else if (may_be_argument(v, w, pe - name) && (how = command_how(v, p, pe)) != COMMAND_NONE &&
+               takes_argument(how, v, w, &sep)) {
         value = w; /* "sqlplus scott/...@orcl", what echo pipes */
     } else if (pe - p == 2 && identified_by(v, p) && (quoted(v, w) || letters_and_digits(v, w))) {
         value = w; /* unquoted, a password has a letter: "identified by 2 teams" is prose */

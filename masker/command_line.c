@@ -521,10 +521,10 @@ static size_t value_word_start(const text_view *v, size_t s)
 }
 
 /* Whether the word at w may be a password that a command of "@" options,
- * a word of `command` bytes before it, takes as its first argument: quoted
- * (ConvertTo-SecureString, echo), after a word of echo's length, or with a
- * '/' after a word of the length of Oracle's tools' names. Read for nearly
- * every number after a word in prose: keep it in step with HOW_ORACLE,
+ * its name `command` bytes long, takes as its first argument: quoted
+ * (ConvertTo-SecureString, echo), after a name of echo's length, or with a
+ * '/' after a name of the length of Oracle's tools'. Read for nearly every
+ * number after a word in prose: keep it in step with HOW_ORACLE,
  * HOW_POWERSHELL and HOW_ECHO. */
 static bool may_be_argument(const text_view *v, size_t w, size_t command)
 {

@@ -256,16 +256,6 @@ static size_t word_end(const text_view *v, size_t w)
     return w;
 }
 
-/* The escapes of JSON held in a string before a quote at k: \" one level
- * down, \\\" two. */
-static size_t backslashes_at(const text_view *v, size_t k)
-{
-    size_t n = 0;
-    while (k + n < v->n && v->s[k + n] == '\\')
-        n++;
-    return n;
-}
-
 /* How many backslashes stand right before k. */
 static size_t backslashes_before(const text_view *v, size_t k)
 {
@@ -280,15 +270,6 @@ static bool quoted(const text_view *v, size_t w)
 {
     w += backslashes_at(v, w);
     return w < v->n && (v->s[w] == '"' || v->s[w] == '\'');
-}
-
-/* Whether the n bytes at s are want's first n, ASCII letters in any case. */
-static bool same_text(const uint8_t *s, const char *want, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        if ((s[k] >= 'A' && s[k] <= 'Z' ? s[k] | 0x20 : s[k]) != (uint8_t)want[k])
-            return false;
-    return true;
 }
 
 bool command_line_table_sorted(void)
@@ -327,7 +308,7 @@ static size_t name_start(const text_view *v, size_t w, size_t e)
 static int command_how(const text_view *v, size_t w, size_t e)
 {
     size_t k = name_start(v, w, e);
-    if (e - k > 4 && same_text(v->s + e - 4, ".exe", 4))
+    if (e - k > 4 && ascii_word_is((const char *)v->s + e - 4, 4, ".exe"))
         e -= 4;
     char name[COMMAND_NAME_MOST + 1];
     if (e - k < 2 || e - k > COMMAND_NAME_MOST)
@@ -344,12 +325,11 @@ static int command_how(const text_view *v, size_t w, size_t e)
 /* Whether `word` is one of the words in [k, to). */
 static bool word_between(const text_view *v, size_t k, size_t to, const char *word)
 {
-    size_t n = strlen(word);
     while (k < to) {
         while (k < to && !word_char(v->s[k]))
             k++;
         size_t e = word_end(v, k);
-        if (e - k == n && same_text(v->s + k, word, n))
+        if (ascii_word_is((const char *)v->s + k, e - k, word))
             return true;
         k = e;
     }
@@ -416,7 +396,7 @@ static bool stdin_reads_password(const text_view *v, size_t k)
             continue;
         for (size_t r = 0; r < sizeof READERS / sizeof READERS[0]; r++)
             if (end - e >= strlen(READERS[r]) &&
-                same_text(v->s + e, READERS[r], strlen(READERS[r])))
+                ascii_word_is((const char *)v->s + e, strlen(READERS[r]), READERS[r]))
                 return true;
     }
     return false;
@@ -553,10 +533,10 @@ static bool letters_and_digits(const text_view *v, size_t w)
  * which gives a database user's password (MySQL, Oracle). */
 static bool identified_by(const text_view *v, size_t p)
 {
-    if (!same_text(v->s + p, "by", 2))
+    if (!ascii_word_is((const char *)v->s + p, 2, "by"))
         return false;
     size_t e = previous_word_end(v, p);
-    return e >= 10 && same_text(v->s + e - 10, "identified", 10) &&
+    return e >= 10 && ascii_word_is((const char *)v->s + e - 10, 10, "identified") &&
            (e == 10 || !word_char(v->s[e - 11]));
 }
 
@@ -568,7 +548,8 @@ size_t command_line_password(const text_view *v, size_t s, size_t *start)
     if (w == SIZE_MAX)
         return 0;
     if (w > 0 && v->s[w - 1] == '(') /* only after SQL's PASSWORD */
-        return w >= 9 && same_text(v->s + w - 9, "password", 8) && (w == 9 || !letter(v->s[w - 10]))
+        return w >= 9 && ascii_word_is((const char *)v->s + w - 9, 8, "password") &&
+                       (w == 9 || !letter(v->s[w - 10]))
                    ? password_in_value(v, w, 0, start)
                    : 0;
     if (w + 2 < v->n &&

@@ -1714,15 +1714,6 @@ static size_t header_value(const text_view *v, size_t k, size_t *start)
     return code > e ? code : e - k >= 6 && digit ? e : 0;
 }
 
-/* The length of the run of backslashes at k. */
-static size_t backslashes_at(const text_view *v, size_t k)
-{
-    size_t n = 0;
-    while (k + n < v->n && v->s[k + n] == '\\')
-        n++;
-    return n;
-}
-
 /*
  * The end of a value quoted with ', " or ` (Markdown's and JavaScript's
  * template quote) that starts at k, past blanks; *start is its first byte.

@@ -359,6 +359,16 @@ typedef struct {
     bool normalized; /* s lives in the scratch */
 } text_view;
 
+/* The length of the run of backslashes at k: the escapes of JSON held in
+ * a string before a quote (\" one level down, \\\" two). */
+static inline size_t backslashes_at(const text_view *v, size_t k)
+{
+    size_t n = 0;
+    while (k + n < v->n && v->s[k + n] == '\\')
+        n++;
+    return n;
+}
+
 /* The normalized reading of string (or key) token t of json. */
 int text_view_of(decode_scratch *d, const char *json, const json_tok *t,
                  text_view *v) VEIL_MUST_CHECK;

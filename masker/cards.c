@@ -155,15 +155,24 @@ static bool is_blank(uint8_t ch)
     return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
 }
 
+/* A space, or the '+' that form encoding writes for one: a card typed
+ * "4539 - 1488" into a GET form reaches the query as "4539+-+1488". */
+static bool is_space_or_plus(uint8_t ch)
+{
+    return is_blank(ch) || ch == '+';
+}
+
 /*
  * The separator that ends the digit group [group, i) and leads to the next,
  * as people type or paste it: up to eight blanks around at most one of
- * - . / + (maybe typed twice), as in " ", "    ", "-", " - ", "--", " / ",
+ * - . / (maybe typed twice), as in " ", "    ", "-", " - ", "--", " / ",
  * "\r\n"; or a line break
  * with the indentation of the next line (a template's "4111\n        1111"),
- * up to CARD_LINE_BLANKS blanks. Returns its length when a digit follows
- * it, else 0. (Every typographic space, line separator and dash was read as
- * ' ' or '-' by text.c, and invisible characters were dropped.)
+ * up to CARD_LINE_BLANKS blanks. A '+' counts as a blank (form encoding),
+ * so "4111+1111" and "4111+-+1111" are read too. Returns its length when a
+ * digit follows it, else 0. (Every typographic space, line separator and
+ * dash was read as ' ' or '-' by text.c, and invisible characters were
+ * dropped.)
  *
  * Only a group of three or more digits continues a chain: a card's groups
  * are 3-6 digits, and its short tail comes last. Decimals, coordinates and
@@ -175,16 +184,29 @@ size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n)
     if (i - group < 3)
         return 0;
     size_t k = i, blanks = 0, most = 8;
-    for (; k < n && is_blank(s[k]) && blanks < most; k++, blanks++)
+    for (; k < n && is_space_or_plus(s[k]) && blanks < most; k++, blanks++)
         if (s[k] == '\n' || s[k] == '\r')
             most = CARD_LINE_BLANKS;
-    if (k < n && (s[k] == '-' || s[k] == '.' || s[k] == '/' || s[k] == '+')) {
+    if (k < n && (s[k] == '-' || s[k] == '.' || s[k] == '/')) {
         k += k + 1 < n && s[k + 1] == s[k] ? 2 : 1; /* "--", "..": one typed twice */
-        for (; k < n && is_blank(s[k]) && blanks < most; k++, blanks++)
+        for (; k < n && is_space_or_plus(s[k]) && blanks < most; k++, blanks++)
             if (s[k] == '\n' || s[k] == '\r')
                 most = CARD_LINE_BLANKS;
     }
     return k > i && k < n && is_digit(s[k]) ? k - i : 0;
+}
+
+/* How the separator [k, end) joins two groups: its mark (- . /), else '+'
+ * when it holds one, else ' ' for blanks alone. */
+static uint8_t separator_mark(const uint8_t *s, size_t k, size_t end)
+{
+    uint8_t mark = ' ';
+    for (; k < end; k++)
+        if (s[k] == '-' || s[k] == '.' || s[k] == '/')
+            return s[k];
+        else if (s[k] == '+')
+            mark = '+';
+    return mark;
 }
 
 /* The last few groups of the chain being read: enough for any card window
@@ -508,11 +530,7 @@ int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_c
         }
         add_group(&cr, (uint32_t)start, (uint32_t)i, joined);
         size_t sep = card_separator_after(s, start, i, limit);
-        joined = sep ? ' ' : 0;
-        for (size_t k = i; k < i + sep; k++) /* its mark, or ' ' for blanks alone */
-            if (s[k] != ' ' && s[k] != '\t' && s[k] != '\r' && s[k] != '\n' && s[k] != '\v' &&
-                s[k] != '\f')
-                joined = s[k];
+        joined = sep ? separator_mark(s, i, i + sep) : 0;
         if (sep)
             i += sep;
         else

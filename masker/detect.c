@@ -1390,11 +1390,20 @@ typedef struct {
 /* Whether the '+' at k stands for a space between two groups of a number,
  * as a form-encoded URL or body writes one ("?q=555+123+4567",
  * "phone=%2B44+20+7946+0958"): a digit or ')' before it, a digit or '('
- * after it. (The '+' that starts an international number has neither.) */
+ * after it; or one side of a mark typed with a space on each side
+ * ("20+-+7946", for "20 - 7946"). (The '+' that starts an international
+ * number has neither.) */
 static bool plus_between_groups(const text_view *v, size_t k)
 {
-    return v->s[k] == '+' && k > 0 && (is_digit(v->s[k - 1]) || v->s[k - 1] == ')') &&
-           k + 1 < v->n && (is_digit(v->s[k + 1]) || v->s[k + 1] == '(');
+    if (v->s[k] != '+' || k == 0 || k + 1 >= v->n)
+        return false;
+    uint8_t before = v->s[k - 1], after = v->s[k + 1];
+    bool mark_after = after == '-' || after == '.' || after == '/';
+    bool mark_before =
+        (before == '-' || before == '.' || before == '/') && k >= 2 && v->s[k - 2] == '+';
+    return ((is_digit(before) || before == ')') &&
+            (is_digit(after) || after == '(' || mark_after)) ||
+           (mark_before && is_digit(after));
 }
 
 /* Reads digits and the separators a phone number has: space - . / ( ),

@@ -129,7 +129,8 @@ static bool same_shape(json_t *a, json_t *b)
 }
 
 /* What one character of a string reads as: a digit 0-9, a separator
- * (space, tab, line break or dash of any kind), something invisible, a
+ * (space, tab, line break, dash of any kind, or the '+' form encoding
+ * writes for a space), something invisible, a
  * mark that sets a number's thousands or decimals apart (",", ".", "'",
  * "’", "٬"; "٫"), or anything else. */
 enum {
@@ -171,8 +172,8 @@ static int read_code_point(uint32_t cp)
         return 0;     /* negative circled, with a full stop or a comma, sans-serif circled */
     if (cp == 0x24ea) /* circled 0: "⓪6011..." is 0 6011..., as NFKC reads it */
         return 0;
-    if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x85 || cp == 0x2028 ||
-        cp == 0x2029 || cp == '-' || cp == 0xa0 || cp == 0x3000 || cp == 0x2212 ||
+    if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '+' || cp == 0x85 ||
+        cp == 0x2028 || cp == 0x2029 || cp == '-' || cp == 0xa0 || cp == 0x3000 || cp == 0x2212 ||
         (cp >= 0x2000 && cp <= 0x200a) || (cp >= 0x2010 && cp <= 0x2015) || cp == 0x202f)
         return READ_SEPARATOR;
     /* some of Unicode's Dash list, and the mark a Japanese IME types for '-' */
@@ -317,6 +318,19 @@ static size_t undo_double_escapes(char *s, size_t n)
     return n;
 }
 
+static bool is_space_or_plus(unsigned char ch)
+{
+    return ch == ' ' || ch == '+';
+}
+
+/* Whether bytes[k] starts a '-' typed with a space on each side, as the
+ * masker's cards and phones read it. */
+static bool spaced_dash_at(const unsigned char *bytes, size_t k, size_t m)
+{
+    return k + 2 < m && is_space_or_plus(bytes[k]) && bytes[k + 1] == '-' &&
+           is_space_or_plus(bytes[k + 2]);
+}
+
 /* The string read into out[] (one entry per visible character); returns how many. */
 static size_t read_string(const char *raw, size_t n, int *out)
 {
@@ -339,6 +353,8 @@ static size_t read_string(const char *raw, size_t n, int *out)
         if (r != READ_NOTHING)
             out[count++] = r;
         i += len ? len : 1;
+        if (spaced_dash_at(bytes, i - 1, m))
+            i += 2; /* " - " and form encoding's "+-+": one separator */
     }
     free(bytes);
     free(s);

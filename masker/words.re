@@ -145,7 +145,10 @@ static bool native_word(const char *v, size_t len, const char *const *list, size
     // Card number and verification code in German, French, Spanish,
     // Portuguese, Italian, Dutch, Polish, the Nordic languages, Finnish,
     // Turkish, Czech, Hungarian and Romanian, with and without the small words ("Code de sécurité",
-    // "codigo_seguridad", "kartenpruefnummer", "Číslo karty").
+    // "codigo_seguridad", "kartenpruefnummer", "Číslo karty"); the security
+    // code also as payment forms localized for Croatian and Serbian,
+    // Slovenian, Slovak, Estonian, Lithuanian, Latvian, Indonesian and Malay
+    // write it ("Sigurnosni kod", "Drošības kods", "Kode keamanan").
     LOCAL_CARD_WORDS = "kartennummer" | "pr" "u" "e"? "f" ("nummer" | "ziffer") | "sicherheitscode"
       | "numero" "de"? "carte" | "cryptogramme" | "code" "de"? "securite"
       | "numero" "de"? "tarjeta" | "codigo" "de"? "seguridad"
@@ -155,7 +158,9 @@ static bool native_word(const char *v, size_t len, const char *const *list, size
       | "numerkarty" | "kodbezpieczenstwa" | "kortnummer" | "kortinnumero"
       | "kartnumarasi" | "guvenlikkodu" | "cislokarty"
       | "sakerhetskod" | "sikkerhe" [dt] "skode" | "kontrolcifre" | "turvakoodi" | "bezpecnostnikod"
-      | "biztonsagikod" | "kartyaszam" | "cod" "de"? "securitate" | "numarulcardului";
+      | "biztonsagikod" | "kartyaszam" | "cod" "de"? "securitate" | "numarulcardului"
+      | "kodzabezpieczajacy" | "sigurnosnikod" | "varnostnakoda" | "bezpecnostnykod" | "turvakood"
+      | "apsaugoskodas" | "drosibaskods" | "kodekeamanan" | "kodkeselamatan";
 */
 
 /* Does a card word start at p? (p points into a compact copy.) */
@@ -224,24 +229,49 @@ bool card_like(const char *v, size_t len)
 }
 
 /* Card number, security code and expiry in scripts normalize() drops, as
- * UTF-8 (Japanese, Chinese, Korean, Russian, Ukrainian, Arabic, Hebrew;
- * Cyrillic without its first letter, which may be a capital). */
+ * UTF-8 (Japanese, Chinese, Korean, Vietnamese, Russian, Ukrainian,
+ * Bulgarian, Greek, Arabic, Hebrew, Thai, Hindi; Cyrillic and Greek
+ * without their first letter, which may be a capital). The first
+ * NATIVE_CARD_CODE_WORDS name the security code, as payment forms
+ * localized for those languages label it. */
+enum { NATIVE_CARD_CODE_WORDS = 14 };
 static const char *const NATIVE_CARD_WORDS[] = {
-    /* カード番号, セキュリティコード, 有効期限 */
-    "\xe3\x82\xab\xe3\x83\xbc\xe3\x83\x89\xe7\x95\xaa\xe5\x8f\xb7",
-    ("\xe3\x82\xbb\xe3\x82\xad\xe3\x83\xa5\xe3\x83\xaa\xe3\x83\x86\xe3\x82\xa3\xe3\x82\xb3"
-     "\xe3\x83\xbc\xe3\x83\x89"),
-    "\xe6\x9c\x89\xe5\x8a\xb9\xe6\x9c\x9f\xe9\x99\x90",
-    /* 卡号, 卡號, 安全码, 安全碼, 有效期 */
-    "\xe5\x8d\xa1\xe5\x8f\xb7",
-    "\xe5\x8d\xa1\xe8\x99\x9f",
+    /* セキュリティコード, 安全码, 安全碼 (Japanese, Chinese) */
+    ("\xe3\x82\xbb\xe3\x82\xad\xe3\x83\xa5\xe3\x83\xaa\xe3"
+     "\x83\x86\xe3\x82\xa3\xe3\x82\xb3\xe3\x83\xbc\xe3\x83\x89"),
     "\xe5\xae\x89\xe5\x85\xa8\xe7\xa0\x81",
     "\xe5\xae\x89\xe5\x85\xa8\xe7\xa2\xbc",
+    /* 보안코드, 보안 코드 (Korean), (M|m)ã bảo mật (Vietnamese) */
+    "\xeb\xb3\xb4\xec\x95\x88\xec\xbd\x94\xeb\x93\x9c",
+    "\xeb\xb3\xb4\xec\x95\x88 \xec\xbd\x94\xeb\x93\x9c",
+    "\xc3\xa3 b\xe1\xba\xa3o m\xe1\xba\xadt",
+    /* (К|к)од безопасности, (К|к)од безпеки, (К|к)од за сигурност (Russian,
+     * Ukrainian, Bulgarian) */
+    ("\xd0\xbe\xd0\xb4 \xd0\xb1\xd0\xb5\xd0\xb7\xd0\xbe\xd0"
+     "\xbf\xd0\xb0\xd1\x81\xd0\xbd\xd0\xbe\xd1\x81\xd1\x82\xd0\xb8"),
+    "\xd0\xbe\xd0\xb4 \xd0\xb1\xd0\xb5\xd0\xb7\xd0\xbf\xd0\xb5\xd0\xba\xd0\xb8",
+    ("\xd0\xbe\xd0\xb4 \xd0\xb7\xd0\xb0 \xd1\x81\xd0\xb8"
+     "\xd0\xb3\xd1\x83\xd1\x80\xd0\xbd\xd0\xbe\xd1\x81\xd1\x82"),
+    /* (Κ|κ)ωδικός ασφαλείας (Greek), קוד אבטחה (Hebrew), رمز الأمان (Arabic) */
+    ("\xcf\x89\xce\xb4\xce\xb9\xce\xba\xcf\x8c\xcf\x82 \xce\xb1"
+     "\xcf\x83\xcf\x86\xce\xb1\xce\xbb\xce\xb5\xce\xaf\xce\xb1\xcf\x82"),
+    "\xd7\xa7\xd7\x95\xd7\x93 \xd7\x90\xd7\x91\xd7\x98\xd7\x97\xd7\x94",
+    "\xd8\xb1\xd9\x85\xd8\xb2 \xd8\xa7\xd9\x84\xd8\xa3\xd9\x85\xd8\xa7\xd9\x86",
+    /* รหัสความปลอดภัย (Thai), सुरक्षा कोड (Hindi) */
+    ("\xe0\xb8\xa3\xe0\xb8\xab\xe0\xb8\xb1\xe0\xb8\xaa\xe0\xb8\x84\xe0\xb8\xa7\xe0\xb8\xb2\xe0"
+     "\xb8\xa1\xe0\xb8\x9b\xe0\xb8\xa5\xe0\xb8\xad\xe0\xb8\x94\xe0\xb8\xa0\xe0\xb8\xb1\xe0\xb8\xa2"),
+    ("\xe0\xa4\xb8\xe0\xa5\x81\xe0\xa4\xb0\xe0\xa4\x95\xe0\xa5\x8d"
+     "\xe0\xa4\xb7\xe0\xa4\xbe \xe0\xa4\x95\xe0\xa5\x8b\xe0\xa4\xa1"),
+    /* カード番号, 有効期限 */
+    "\xe3\x82\xab\xe3\x83\xbc\xe3\x83\x89\xe7\x95\xaa\xe5\x8f\xb7",
+    "\xe6\x9c\x89\xe5\x8a\xb9\xe6\x9c\x9f\xe9\x99\x90",
+    /* 卡号, 卡號, 有效期 */
+    "\xe5\x8d\xa1\xe5\x8f\xb7",
+    "\xe5\x8d\xa1\xe8\x99\x9f",
     "\xe6\x9c\x89\xe6\x95\x88\xe6\x9c\x9f",
-    /* 카드번호, 카드 번호, 보안코드, 유효기간 */
+    /* 카드번호, 카드 번호, 유효기간 */
     "\xec\xb9\xb4\xeb\x93\x9c\xeb\xb2\x88\xed\x98\xb8",
     "\xec\xb9\xb4\xeb\x93\x9c \xeb\xb2\x88\xed\x98\xb8",
-    "\xeb\xb3\xb4\xec\x95\x88\xec\xbd\x94\xeb\x93\x9c",
     "\xec\x9c\xa0\xed\x9a\xa8\xea\xb8\xb0\xea\xb0\x84",
     /* (Н|н)омер карт(ы|и|ки), (С|с)рок действ(ия) */
     "\xd0\xbe\xd0\xbc\xd0\xb5\xd1\x80 \xd0\xba\xd0\xb0\xd1\x80\xd1\x82",
@@ -594,7 +624,8 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     "m\xe1\xba\xadt kh\xe1\xba\xa9u",                                   /* mật khẩu */
     "m\xe1\xba\xadt_kh\xe1\xba\xa9u",                                   /* mật_khẩu */
     /* รหัสผ่าน (Thai), पासवर्ड (Hindi), رمز عبور (Persian) */
-    "\xe0\xb8\xa3\xe0\xb8\xab\xe0\xb8\xb1\xe0\xb8\xaa\xe0\xb8\x9c\xe0\xb9\x88\xe0\xb8\xb2\xe0\xb8\x99",
+    ("\xe0\xb8\xa3\xe0\xb8\xab\xe0\xb8\xb1\xe0\xb8\xaa"
+     "\xe0\xb8\x9c\xe0\xb9\x88\xe0\xb8\xb2\xe0\xb8\x99"),
     "\xe0\xa4\xaa\xe0\xa4\xbe\xe0\xa4\xb8\xe0\xa4\xb5\xe0\xa4\xb0\xe0\xa5\x8d\xe0\xa4\xa1",
     "\xd8\xb1\xd9\x85\xd8\xb2 \xd8\xb9\xd8\xa8\xd9\x88\xd8\xb1",
     /* (Κ|κ)ωδικός πρόσβ(ασης) (Greek), (П|п)арола (Bulgarian) */
@@ -799,17 +830,20 @@ bool id_noun_word(const char *v, size_t n)
     CODE_SHORT = "cvv" "2"? | "cvc" "2"? | "cv2" | "csc" | "cvn" | "cvd" | "cav2" | "ccv" | "pin";
     CODE_COMPOUND = "pr" "u" "e"? "f" ("nummer" | "ziffer") | "sicherheitscode" | "securitycode"
       | "cardcode" | "cryptogramme" | "cryptogram" | "veiligheidscode" | "beveiligingscode"
-      | "sakerhetskod" | "sikkerhe" [dt] "skode" | "kontrolcifre" | "turvakoodi" | "guvenlikkodu";
+      | "sakerhetskod" | "sikkerhe" [dt] "skode" | "kontrolcifre" | "turvakood" "i"? | "guvenlikkodu";
     CODE_WORDS = "security_code" | "card_code" | "card_verification" | "verification_value"
       | "cryptogramme_visuel" | "codigo_" ("de_")? ("seguridad" | "seguranca")
       | "codice_" ("di_")? "sicurezza" | "code_" ("de_")? "securite" | "cod_" ("de_")? "securitate"
-      | "kod_bezpieczenstwa" | "kod_zabezpieczajacy" | "bezpecnostni_kod" | "biztonsagi_kod";
+      | "kod_bezpieczenstwa" | "kod_zabezpieczajacy" | "bezpecnostn" [iy] "_kod" | "biztonsagi_kod"
+      | "sigurnosni_kod" | "varnostna_koda" | "apsaugos_kodas" | "drosibas_kods"
+      | "kode_keamanan" | "kod_keselamatan";
     CODE_TAIL = "code" | "number" | "num" | "no" | "nr" | "nummer" | "numero" | "kod" | "kodu"
       | "koodi" | "value";
     // how the words above end
     CODE_WORD_END = CODE_TAIL | "ziffer" | "kode" | "cryptogramme" | "cryptogram" | "cifre"
       | "verification" | "visuel" | "seguridad" | "seguranca" | "sicurezza" | "securitate"
-      | "bezpieczenstwa" | "zabezpieczajacy";
+      | "bezpieczenstwa" | "zabezpieczajacy" | "kood" | "koda" | "kodas" | "kods" | "keamanan"
+      | "keselamatan";
 */
 
 /* A letter or digit, or a byte of a character of another script. */
@@ -833,15 +867,15 @@ static bool card_code_end_at(const unsigned char *p, bool whole)
 /* Whether the last word of the n bytes at v may end a card code's name:
  * nearly every word before a number ("order 1234", "in 2024") is turned
  * away here, before the label is normalized. A word with a letter of
- * another script ("Prüfnummer", "sécurité") is read whole. */
-static bool card_code_last_word(const char *v, size_t n)
+ * another script ("Prüfnummer", "sécurité") is read whole (*ascii false). */
+static bool card_code_last_word(const char *v, size_t n, bool *ascii)
 {
     size_t w = n;
-    bool ascii = true;
+    *ascii = true;
     for (; w > 0 && n - w < PROSE_WORD_MAX - 1 && word_byte((unsigned char)v[w - 1]); w--)
-        ascii &= (unsigned char)v[w - 1] < 0x80;
+        *ascii &= (unsigned char)v[w - 1] < 0x80;
     unsigned char word[PROSE_WORD_MAX];
-    if (!ascii)
+    if (!*ascii)
         return true;
     if (!folded_copy(v + w, n - w, word))
         return false;
@@ -863,10 +897,24 @@ static bool card_code_label_at(const unsigned char *p)
     */
 }
 
+/* Whether the n bytes at v end with one of the words in list[0..count). */
+static bool ends_with_word(const char *v, size_t n, const char *const *list, size_t count)
+{
+    for (size_t w = 0; w < count; w++) {
+        size_t len = strlen(list[w]);
+        if (len <= n && !memcmp(v + n - len, list[w], len))
+            return true;
+    }
+    return false;
+}
+
 bool card_code_label(const char *v, size_t len)
 {
-    if (!card_code_last_word(v, len))
+    bool ascii;
+    if (!card_code_last_word(v, len, &ascii))
         return false;
+    if (!ascii && ends_with_word(v, len, NATIVE_CARD_WORDS, NATIVE_CARD_CODE_WORDS))
+        return true; /* "Код безопасности: 737" */
     unsigned char norm[WORDS_MAX];
     size_t n = normalize(v, len, true, norm);
     for (size_t at = 0; at + 1 < n; at++)

@@ -357,12 +357,19 @@ static void card_codes_told_after_their_name(void **state)
     expect_text(NULL, "CVV737, PIN is 4921", "CVV***, PIN is ****");
     expect_text(NULL, "Kartenpr\u00fcfnummer 592", "Kartenpr\u00fcfnummer ***");
     expect_text(NULL, "cryptogramme visuel : 846", "cryptogramme visuel : ***");
+    expect_text(NULL, "Dro\u0161\u012bbas kods 846", "Dro\u0161\u012bbas kods ***");
+    expect_text(NULL,
+                "\u041a\u043e\u0434 "
+                "\u0431\u0435\u0437\u043e\u043f\u0430\u0441\u043d\u043e\u0441\u0442\u0438: 846",
+                "\u041a\u043e\u0434 "
+                "\u0431\u0435\u0437\u043e\u043f\u0430\u0441\u043d\u043e\u0441\u0442\u0438: ***");
+    expect_text(NULL, "M\u00e3 b\u1ea3o m\u1eadt 846", "M\u00e3 b\u1ea3o m\u1eadt ***");
     expect_text(NULL, "4111111111111111 / 12/28 / 157", "**************** / 12/28 / ***");
     expect_text(NULL, "?q=4111111111111111+%2F+12%2F28+%2F+157",
                 "?q=****************+%2F+12%2F28+%2F+***");
-    const char *keep[] = {"Boeing 737",    "Listing 592",        "Error code 404",
-                          "area code 415", "Discount code 2024", "Pincode 1234",
-                          "Acid 123",      "No. 1234",           "CID 1234"};
+    const char *keep[] = {"Boeing 737",         "Listing 592",  "Error code 404", "area code 415",
+                          "Discount code 2024", "Pincode 1234", "Acid 123",       "No. 1234",
+                          "CID 1234",           "Koda 1234",    "K\u00f3d 1234"};
     EXPECT_KEPT(NULL, keep);
 }
 

@@ -568,6 +568,8 @@ static bool secret_part_at(const unsigned char *p)
       | "passwort" | "kennwort" | "motdepasse" | "contrasena" | "wachtwoord" | "salasana"
       | "losenord" | "adgangskode" | "passord" | "jelszo" | "matkhau"
       | "lozinka" | "zaporka" | "slaptazodis" | "katasandi" | "katalaluan" | "lykilord"
+      | "contrasenya" | "contrasinal" | "pasahitza" | "pasvorto" | "passwuert" | "fjalekalimi"
+      | "nenosiri"
             { return true; }
         [^] { return false; }
     */
@@ -580,7 +582,8 @@ static bool secret_word_at(const unsigned char *p)
     /*!re2c
         ("pin" | "otp" | "ssn" | "pan" | "pwd" | "pass" | "auth" | "sid" | "sig" | "cv2"
          | "csc" | "cvd" | "mfa" | "2fa" | "mdp" | "senha" | "haslo" | "heslo" | "sifre"
-         | "clave" | "parola" | "pw" | "pword" | "geslo" | "parool" | "sifra" | "mtan" | "itan") "_"
+         | "clave" | "parola" | "pw" | "pword" | "geslo" | "parool" | "parol" | "sifra" | "mtan"
+         | "itan") "_"
             { return true; }
         [^] { return false; }
     */
@@ -605,10 +608,11 @@ static bool name_has(const char *v, size_t len, bool (*part_at)(const unsigned c
 
 /* "Password" in scripts normalize() drops, as UTF-8 (Russian and Ukrainian,
  * Chinese, Japanese, Korean, Hebrew, Arabic, Turkish, Polish, Vietnamese,
- * Thai, Hindi, Persian, Greek, Bulgarian: the first NATIVE_PASSWORD_WORDS),
+ * Thai, Hindi, Persian, Greek, Bulgarian, Serbian and Macedonian, Georgian,
+ * Armenian, Kazakh: the first NATIVE_PASSWORD_WORDS),
  * then "verification code" (the label of a one-time code's box) in those
  * that have a word for it. */
-enum { NATIVE_PASSWORD_WORDS = 18 };
+enum { NATIVE_PASSWORD_WORDS = 23 };
 static const char *const NATIVE_SECRET_WORDS[] = {
     "\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c", /* (П|п)ароль: the first letter may be a capital */
     "\xe5\xaf\x86\xe7\xa0\x81",                                         /* 密码 */
@@ -621,8 +625,8 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     "\xc5\x9eifre",                                                     /* Şifre */
     "has\xc5\x82o",                                                     /* hasło */
     "Has\xc5\x82o",                                                     /* Hasło */
-    "m\xe1\xba\xadt kh\xe1\xba\xa9u",                                   /* mật khẩu */
-    "m\xe1\xba\xadt_kh\xe1\xba\xa9u",                                   /* mật_khẩu */
+    "\xe1\xba\xadt kh\xe1\xba\xa9u", /* (M|m)ật khẩu */
+    "\xe1\xba\xadt_kh\xe1\xba\xa9u", /* (M|m)ật_khẩu */
     /* รหัสผ่าน (Thai), पासवर्ड (Hindi), رمز عبور (Persian) */
     ("\xe0\xb8\xa3\xe0\xb8\xab\xe0\xb8\xb1\xe0\xb8\xaa"
      "\xe0\xb8\x9c\xe0\xb9\x88\xe0\xb8\xb2\xe0\xb8\x99"),
@@ -631,6 +635,13 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     /* (Κ|κ)ωδικός πρόσβ(ασης) (Greek), (П|п)арола (Bulgarian) */
     "\xcf\x89\xce\xb4\xce\xb9\xce\xba\xcf\x8c\xcf\x82 \xcf\x80\xcf\x81\xcf\x8c\xcf\x83\xce\xb2",
     "\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd0\xb0",
+    /* (Л|л)озинка (Serbian, Macedonian), პაროლი (Georgian), (Գ|գ)աղտնաբառ (Armenian) */
+    "\xd0\xbe\xd0\xb7\xd0\xb8\xd0\xbd\xd0\xba\xd0\xb0",
+    "\xe1\x83\x9e\xe1\x83\x90\xe1\x83\xa0\xe1\x83\x9d\xe1\x83\x9a\xe1\x83\x98",
+    "\xd5\xa1\xd5\xb2\xd5\xbf\xd5\xb6\xd5\xa1\xd5\xa2\xd5\xa1\xd5\xbc",
+    /* (Қ|қ)ұпия сөз, (Қ|қ)ұпиясөз (Kazakh) */
+    "\xd2\xb1\xd0\xbf\xd0\xb8\xd1\x8f \xd1\x81\xd3\xa9\xd0\xb7",
+    "\xd2\xb1\xd0\xbf\xd0\xb8\xd1\x8f\xd1\x81\xd3\xa9\xd0\xb7",
     /* one-time codes: (К|к)од подтверждения, (К|к)од из (СМС|смс), (П|п)роверочный код
      * (Russian), (К|к)од підтвердження (Ukrainian) */
     "\xd0\xbe\xd0\xb4 \xd0\xbf\xd0\xbe\xd0\xb4\xd1\x82\xd0\xb2\xd0\xb5\xd1\x80\xd0\xb6"

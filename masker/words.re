@@ -558,6 +558,9 @@ static bool secret_part_at(const unsigned char *p)
       | "dogrulamakodu" | "onaykodu" | "engangskod" | "bekraftelse" "s"? "kod"
       | "bekreftelseskode" | "verifikationskode" | "verifikasjonskode"
       | "vahvistuskoodi" | "kertakayttokoodi" | "kodeverifikasi" | "kodpengesahan"
+      | "verifikacijskikod" | "kodzaprovjeru" | "kodzapotvrdu" | "potrditvenakoda"
+      | "verifikacijskakoda" | "kinnituskood" | "patvirtinimokodas" | "verifikacijaskods"
+      | "apstiprinajumakods"
       | ("code" | "codigo" | "codice" | "kod" | "cod") "sms"
       | "mnemonic" | "seedphrase" | "seedwords" | "recoveryphrase" | "secretphrase" | "walletseed"
       | "bankaccount" | "accountnumber" | "routingnumber" | "sortcode"
@@ -678,6 +681,17 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     "\xe0\xa4\x95\xe0\xa5\x8b\xe0\xa4\xa1",
     "\xc3\xa3 x\xc3\xa1" "c nh\xe1\xba\xadn",
     "\xc3\xa3 x\xc3\xa1" "c th\xe1\xbb\xb1" "c",
+    /* (Κ|κ)ωδικός επαλήθευσης (Greek), (К|к)од за потвърждение (Bulgarian), (К|к)од за
+     * потврду (Serbian) */
+    "\xcf\x89\xce\xb4\xce\xb9\xce\xba\xcf\x8c\xcf\x82 \xce\xb5\xcf\x80"
+    "\xce\xb1\xce\xbb\xce\xae\xce\xb8\xce\xb5\xcf\x85\xcf\x83\xce\xb7\xcf\x82",
+    "\xd0\xbe\xd0\xb4 \xd0\xb7\xd0\xb0 \xd0\xbf\xd0\xbe\xd1\x82\xd0"
+    "\xb2\xd1\x8a\xd1\x80\xd0\xb6\xd0\xb4\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xb5",
+    "\xd0\xbe\xd0\xb4 \xd0\xb7\xd0\xb0 \xd0\xbf"
+    "\xd0\xbe\xd1\x82\xd0\xb2\xd1\x80\xd0\xb4\xd1\x83",
+    /* کد تایید, کد تأیید (Persian) */
+    "\xda\xa9\xd8\xaf \xd8\xaa\xd8\xa7\xdb\x8c\xdb\x8c\xd8\xaf",
+    "\xda\xa9\xd8\xaf \xd8\xaa\xd8\xa3\xdb\x8c\xdb\x8c\xd8\xaf",
 };
 
 bool secret_name_like(const char *v, size_t len)

@@ -492,6 +492,9 @@ bool password_class(const char *v, size_t len);
 /* Whether a field's name or id means an email address or a phone number
  * (words.re). */
 bool pii_name_like(const char *name, size_t len);
+/* Whether a field's label, aria-label or placeholder says it takes an
+ * email address or a phone number, in any of the languages words.re reads. */
+bool pii_label_like(const char *text, size_t len);
 
 /* ---- Command lines (command_line.c) ---------------------------------- */
 /* The password a command line passes around the word that starts at s

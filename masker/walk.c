@@ -160,6 +160,7 @@ enum {
     IN_UNKNOWN = 16,      /* an ancestor is not known: fail closed */
     IN_CARD_LABEL = 32,   /* inside a <label> whose text names a card field */
     IN_SECRET_LABEL = 64, /* inside a <label> whose text names a secret */
+    IN_PII_LABEL = 128,   /* inside a <label> whose text names an email or a phone */
 };
 
 /* ---- tape access -------------------------------------------------------- */
@@ -820,10 +821,15 @@ static bool structural_attribute(const char *name, size_t n)
 }
 
 /* What a label's text says a field takes: NF_CARD ("Card number",
- * "Security code"), NF_PASSWORD ("Password", "PIN", "One-time code") or 0. */
+ * "Security code"), NF_PASSWORD ("Password", "PIN", "One-time code"),
+ * NF_PII ("Email", "Phone": its keystrokes come before there is an
+ * address or a number for the patterns to find) or 0. */
 static uint8_t label_text_flags(const char *text, size_t n)
 {
-    return card_label_like(text, n) ? NF_CARD : secret_name_like(text, n) ? NF_PASSWORD : 0;
+    return card_label_like(text, n)    ? NF_CARD
+           : secret_name_like(text, n) ? NF_PASSWORD
+           : pii_label_like(text, n)   ? NF_PII
+                                       : 0;
 }
 
 /* The index of the first token on list l (in tape order) after token k. */
@@ -927,6 +933,8 @@ static uint8_t own_label_flags(const walk *w, const attr_reader *r)
         const char *v = known_attr(w, r, labels[k], &len);
         if (v && secret_name_like(v, len))
             f |= NF_PASSWORD;
+        else if (v && pii_label_like(v, len))
+            f |= NF_PII;
     }
     return f;
 }
@@ -2232,6 +2240,8 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
             flags |= NF_CARD; /* inside <label>Card number ...</label> */
         if (*state & IN_SECRET_LABEL)
             flags |= NF_PASSWORD; /* inside <label>PIN ...</label> */
+        if (*state & IN_PII_LABEL)
+            flags |= NF_PII; /* inside <label>Email ...</label> */
         flags |= own_label_flags(w, &r) | flags_from_before(w, node, form);
     }
     if (form == FORM_INPUT && (flags & NF_INPUT))
@@ -2270,8 +2280,10 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
         *state |= IN_CARD_LABEL;
     if (says & NF_PASSWORD)
         *state |= IN_SECRET_LABEL;
+    if (says & NF_PII)
+        *state |= IN_PII_LABEL;
     if (form == FORM_LABEL)
-        w->label_before = says & (NF_CARD | NF_PASSWORD);
+        w->label_before = says & (NF_CARD | NF_PASSWORD | NF_PII);
     return err;
 }
 

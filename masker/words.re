@@ -9,7 +9,8 @@
  *                      ("password", "access_token", "X-Api-Key", "pin",
  *                      "passwort", "contraseña", "пароль");
  *   pii_name_like()    a field's name or id means an email address or a
- *                      phone number ("email", "mobilePhone", "tel").
+ *                      phone number ("email", "mobilePhone", "tel");
+ *   pii_label_like()   its label says so ("Email", "Teléfono", "電話番号").
  *
  * Input contract: any bytes, JSON escapes in them undone first (at most 512
  * bytes of an escaped name are read). They are then copied, lowercased, into a
@@ -996,7 +997,9 @@ static bool pii_part_at(const unsigned char *p)
     const unsigned char *YYMARKER, *YYCURSOR = p;
     /*!re2c
         "email" | "phone" | "mobile" | "msisdn" | "whatsapp" | "courriel" | "telefon"
-      | "telefono" | "handynummer"
+      | "telefono" | "telefoon" | "telepon" | "telemovel" | "celular" | "cellulare" | "puhelin"
+      | "handynummer" | "mobilnummer" | "correo" | "eposta" | "epostadress" | "sahkoposti"
+      | "netfang" | "epasts" | "postaelettronica" | "elektroninispastas"
             { return true; }
         [^] { return false; }
     */
@@ -1007,7 +1010,8 @@ static bool pii_word_at(const unsigned char *p)
 {
     const unsigned char *YYMARKER, *YYCURSOR = p;
     /*!re2c
-        ("tel" | "cell" | "fax" | "mail" | "sms" | "mob") "_"
+        ("tel" | "cell" | "fax" | "mail" | "sms" | "mob" | "handy" | "mobil" | "movil" | "gsm"
+         | "epost" | "e_post") "_"
             { return true; }
         [^] { return false; }
     */
@@ -1018,4 +1022,71 @@ bool pii_name_like(const char *v, size_t len)
     char buf[UNESCAPED_MAX];
     v = unescaped(v, &len, buf);
     return name_has(v, len, pii_part_at, pii_word_at);
+}
+
+/* Email and phone in scripts normalize() drops, as UTF-8, as a form's
+ * labels write them (Cyrillic and Greek without their first letter, which
+ * may be a capital; not "почта" alone, which a postcode's label holds). */
+static const char *const NATIVE_PII_WORDS[] = {
+    /* メール, 邮箱, 电子邮件, 電子郵件, 이메일 (Japanese, Chinese, Korean) */
+    "\xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab",
+    "\xe9\x82\xae\xe7\xae\xb1",
+    "\xe7\x94\xb5\xe5\xad\x90\xe9\x82\xae\xe4\xbb\xb6",
+    "\xe9\x9b\xbb\xe5\xad\x90\xe9\x83\xb5\xe4\xbb\xb6",
+    "\xec\x9d\xb4\xeb\xa9\x94\xec\x9d\xbc",
+    /* 電話, 电话, 手机, 手機, 携帯, 전화, 휴대폰, 핸드폰 */
+    "\xe9\x9b\xbb\xe8\xa9\xb1",
+    "\xe7\x94\xb5\xe8\xaf\x9d",
+    "\xe6\x89\x8b\xe6\x9c\xba",
+    "\xe6\x89\x8b\xe6\xa9\x9f",
+    "\xe6\x90\xba\xe5\xb8\xaf",
+    "\xec\xa0\x84\xed\x99\x94",
+    "\xed\x9c\xb4\xeb\x8c\x80\xed\x8f\xb0",
+    "\xed\x95\xb8\xeb\x93\x9c\xed\x8f\xb0",
+    /* (Э|э)лектронная почта, (Е|е)лектронна пошта, эл. почта, (И|и)мейл, (Т|т)елефон
+     * (Russian, Ukrainian, Bulgarian, Serbian) */
+    ("\xd0\xbb\xd0\xb5\xd0\xba\xd1\x82\xd1\x80\xd0\xbe\xd0\xbd\xd0"
+     "\xbd\xd0\xb0\xd1\x8f \xd0\xbf\xd0\xbe\xd1\x87\xd1\x82\xd0\xb0"),
+    ("\xd0\xbb\xd0\xb5\xd0\xba\xd1\x82\xd1\x80\xd0\xbe\xd0\xbd"
+     "\xd0\xbd\xd0\xb0 \xd0\xbf\xd0\xbe\xd1\x88\xd1\x82\xd0\xb0"),
+    "\xd0\xbb. \xd0\xbf\xd0\xbe\xd1\x87\xd1\x82\xd0\xb0",
+    "\xd0\xbc\xd0\xb5\xd0\xb9\xd0\xbb",
+    "\xd0\xb5\xd0\xbb\xd0\xb5\xd1\x84\xd0\xbe\xd0\xbd",
+    /* (Η|η)λεκτρονικό ταχυδρομείο, (Τ|τ)ηλέφωνο (Greek) */
+    ("\xce\xbb\xce\xb5\xce\xba\xcf\x84\xcf\x81\xce\xbf\xce\xbd\xce\xb9\xce\xba\xcf\x8c "
+     "\xcf\x84\xce\xb1\xcf\x87\xcf\x85\xce\xb4\xcf\x81\xce\xbf\xce\xbc\xce\xb5\xce\xaf\xce\xbf"),
+    "\xce\xb7\xce\xbb\xce\xad\xcf\x86\xcf\x89\xce\xbd\xce\xbf",
+    /* البريد الإلكتروني, البريد الالكتروني, هاتف, جوال (Arabic), ایمیل, تلفن, موبایل (Persian) */
+    ("\xd8\xa7\xd9\x84\xd8\xa8\xd8\xb1\xd9\x8a\xd8\xaf \xd8\xa7\xd9"
+     "\x84\xd8\xa5\xd9\x84\xd9\x83\xd8\xaa\xd8\xb1\xd9\x88\xd9\x86\xd9\x8a"),
+    ("\xd8\xa7\xd9\x84\xd8\xa8\xd8\xb1\xd9\x8a\xd8\xaf \xd8\xa7\xd9"
+     "\x84\xd8\xa7\xd9\x84\xd9\x83\xd8\xaa\xd8\xb1\xd9\x88\xd9\x86\xd9\x8a"),
+    "\xd9\x87\xd8\xa7\xd8\xaa\xd9\x81",
+    "\xd8\xac\xd9\x88\xd8\xa7\xd9\x84",
+    "\xd8\xa7\xdb\x8c\xd9\x85\xdb\x8c\xd9\x84",
+    "\xd8\xaa\xd9\x84\xd9\x81\xd9\x86",
+    "\xd9\x85\xd9\x88\xd8\xa8\xd8\xa7\xdb\x8c\xd9\x84",
+    /* דוא"ל, אימייל, טלפון (Hebrew), อีเมล, โทรศัพท์, เบอร์โทร (Thai) */
+    "\xd7\x93\xd7\x95\xd7\x90\"\xd7\x9c",
+    "\xd7\x90\xd7\x99\xd7\x9e\xd7\x99\xd7\x99\xd7\x9c",
+    "\xd7\x98\xd7\x9c\xd7\xa4\xd7\x95\xd7\x9f",
+    "\xe0\xb8\xad\xe0\xb8\xb5\xe0\xb9\x80\xe0\xb8\xa1\xe0\xb8\xa5",
+    ("\xe0\xb9\x82\xe0\xb8\x97\xe0\xb8\xa3\xe0\xb8\xa8"
+     "\xe0\xb8\xb1\xe0\xb8\x9e\xe0\xb8\x97\xe0\xb9\x8c"),
+    ("\xe0\xb9\x80\xe0\xb8\x9a\xe0\xb8\xad\xe0\xb8\xa3"
+     "\xe0\xb9\x8c\xe0\xb9\x82\xe0\xb8\x97\xe0\xb8\xa3"),
+    /* ईमेल, फ़ोन, फोन, मोबाइल (Hindi), (Đ|đ)iện thoại (Vietnamese) */
+    "\xe0\xa4\x88\xe0\xa4\xae\xe0\xa5\x87\xe0\xa4\xb2",
+    "\xe0\xa4\xab\xe0\xa4\xbc\xe0\xa5\x8b\xe0\xa4\xa8",
+    "\xe0\xa4\xab\xe0\xa5\x8b\xe0\xa4\xa8",
+    "\xe0\xa4\xae\xe0\xa5\x8b\xe0\xa4\xac\xe0\xa4\xbe\xe0\xa4\x87\xe0\xa4\xb2",
+    "i\xe1\xbb\x87n tho\xe1\xba\xa1i",
+};
+
+bool pii_label_like(const char *v, size_t len)
+{
+    char buf[UNESCAPED_MAX];
+    v = unescaped(v, &len, buf);
+    return name_has(v, len, pii_part_at, pii_word_at) ||
+           native_word(v, len, NATIVE_PII_WORDS, sizeof NATIVE_PII_WORDS / sizeof NATIVE_PII_WORDS[0]);
 }

@@ -683,6 +683,47 @@ static bool named_input_is_card_field(const char *attr, const char *name)
     return card;
 }
 
+/* Whether a text input whose only hint is its placeholder keeps the
+ * "jane.d" typed into it under record_inputs. */
+static bool placeholder_keeps_typing(const char *placeholder)
+{
+    char in[768];
+    snprintf(in, sizeof in,
+             "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{"
+             "\"type\":2,\"tagName\":\"input\",\"attributes\":{\"type\":\"text\","
+             "\"name\":\"input_3\",\"placeholder\":\"%s\"},\"id\":2,\"childNodes\":[]}]}},"
+             "\"timestamp\":1},"
+             "{\"type\":3,\"data\":{\"source\":5,\"text\":\"jane.d\",\"isChecked\":false,"
+             "\"id\":2},\"timestamp\":2}]",
+             placeholder);
+    char *out = mask1("record_inputs=true", in);
+    bool kept = strstr(out, "\"text\":\"jane.d\"") != NULL;
+    free(out);
+    return kept;
+}
+
+/* An email or phone field a form builder names input_3 is known by its
+ * label: the keystrokes of an address come before its '@'. */
+static void pii_fields_known_by_their_label(void **state)
+{
+    (void)state;
+    const char *pii[] = {"Email address",
+                         "Phone number",
+                         "E-Mail-Adresse",
+                         "Tel\u00e9fono",
+                         "\u0422\u0435\u043b\u0435\u0444\u043e\u043d",
+                         "\u30e1\u30fc\u30eb\u30a2\u30c9\u30ec\u30b9"};
+    const char *plain[] = {"Postcode", "Company", "Hotel name", "Repost",
+                           "\u041f\u043e\u0447\u0442\u043e\u0432\u044b\u0439 "
+                           "\u0438\u043d\u0434\u0435\u043a\u0441"};
+    for (size_t i = 0; i < sizeof pii / sizeof pii[0]; i++)
+        if (placeholder_keeps_typing(pii[i]))
+            fail_msg("what is typed under '%s' should be masked", pii[i]);
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        if (!placeholder_keeps_typing(plain[i]))
+            fail_msg("what is typed under '%s' should be kept", plain[i]);
+}
+
 static void card_field_names(void **state)
 {
     (void)state;
@@ -1525,6 +1566,7 @@ int main(void)
         cmocka_unit_test(snapshot_fields_are_masked),
         cmocka_unit_test(secrets_shown_beside_their_label),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
+        cmocka_unit_test(pii_fields_known_by_their_label),
         cmocka_unit_test(input_events_follow_the_field),
         cmocka_unit_test(trimmed_sessions_keep_what_they_learned),
         cmocka_unit_test(ids_of_every_length_name_their_nodes),

@@ -3523,18 +3523,20 @@ static bool letters_before(const text_view *v, size_t e, size_t *from)
 
 /* Whether the words before the number at s name an identity number: one
  * word, or two one blank or '-' apart read as one ("Social Security",
- * "Steuer-ID"), after which a colon, '#', "no." or "number" may stand. */
+ * "Steuer-ID"), after which a colon, '#', "no." or "number" may stand. A
+ * blank may be a tab or a search's '+' (label_blank()): "?q=ssn+123-45-6789". */
 static bool id_named_before(const text_view *v, size_t s)
 {
     size_t k = s, from, first;
-    while (k > 0 && s - k < 3 && (v->s[k - 1] == ' ' || v->s[k - 1] == ':' || v->s[k - 1] == '#'))
+    while (k > 0 && s - k < 3 &&
+           (label_blank(v->s[k - 1]) || v->s[k - 1] == ':' || v->s[k - 1] == '#'))
         k--;
     k -= k > 0 && v->s[k - 1] == '.';
     if (!letters_before(v, k, &from))
         return false;
     if (name_is(v, from, k, "no") || name_is(v, from, k, "nr") || name_is(v, from, k, "number") ||
         name_is(v, from, k, "nummer")) {
-        for (k = from; k > 0 && from - k < 2 && v->s[k - 1] == ' ';)
+        for (k = from; k > 0 && from - k < 2 && label_blank(v->s[k - 1]);)
             k--;
         if (!letters_before(v, k, &from))
             return false;
@@ -3542,7 +3544,7 @@ static bool id_named_before(const text_view *v, size_t s)
     if (id_noun_word((const char *)v->s + from, k - from))
         return true;
     char two[64];
-    if (from < 2 || (v->s[from - 1] != ' ' && v->s[from - 1] != '-') ||
+    if (from < 2 || (!label_blank(v->s[from - 1]) && v->s[from - 1] != '-') ||
         !letters_before(v, from - 1, &first))
         return false;
     size_t n1 = from - 1 - first, n2 = k - from;
@@ -3569,7 +3571,7 @@ static __attribute__((noinline)) size_t id_number_told(scan_ctx *c, const text_v
         if (id_char(ch)) {
             alnum++;
             digits += is_digit(ch);
-        } else if (!((ch == '-' || ch == '.' || ch == '/' || ch == ' ') && e > s &&
+        } else if (!((ch == '-' || ch == '.' || ch == '/' || label_blank(ch)) && e > s &&
                      is_alnum(v->s[e - 1]) && e + 1 < v->n && id_char(v->s[e + 1]))) {
             break;
         }
@@ -3578,7 +3580,7 @@ static __attribute__((noinline)) size_t id_number_told(scan_ctx *c, const text_v
         !id_named_before(v, s))
         return 0;
     count(c, MASKER_SECRET);
-    *err = mask_chars(c, v, s, e, "-./ ");
+    *err = mask_chars(c, v, s, e, "-./ +\t");
     return e;
 }
 
@@ -3748,7 +3750,7 @@ static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const
             return e;
         if ((e = credential_told_otherwise(c, v, s, err)) || *err)
             return e;
-        return s >= 4 && (before == ' ' || before == ':') && may_be_id_number(v, s)
+        return s >= 4 && (label_blank(before) || before == ':') && may_be_id_number(v, s)
                    ? id_number_told(c, v, s, err)
                    : 0;
     }

@@ -596,15 +596,15 @@ static __attribute__((noinline)) size_t iban_at(scan_ctx *c, const text_view *v,
         uint8_t ch = v->s[k];
         if (id_char(ch))
             chars[n++] = ch;
-        else if (ch != ' ' || n % 4 || k + 1 >= v->n || !is_alnum(v->s[k + 1]))
-            break; /* a blank only between groups of four */
+        else if (!label_blank(ch) || n % 4 || k + 1 >= v->n || !is_alnum(v->s[k + 1]))
+            break; /* a blank (a search's '+' too) only between groups of four */
         k++;
     }
     if (!want || n != want || (k < v->n && is_alnum(v->s[k])) || !is_digit(chars[2]) ||
         !is_digit(chars[3]) || !iban_checks(chars, n))
         return 0;
     count(c, MASKER_SECRET);
-    *err = mask_chars(c, v, i, k, " ");
+    *err = mask_chars(c, v, i, k, " +\t");
     return k;
 }
 

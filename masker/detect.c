@@ -3263,7 +3263,7 @@ static bool char3_at(const text_view *v, size_t k, const char *chars)
 static size_t telling_word_before(const text_view *v, size_t k)
 {
     size_t w = k;
-    while (w > 0 && k - w < 8 && !label_blank(v->s[w - 1]))
+    while (w > 0 && k - w < 12 && !label_blank(v->s[w - 1])) /* "είναι": 10 bytes */
         w--;
     return w > 0 && w < k && label_blank(v->s[w - 1]) && telling_word((const char *)v->s + w, k - w)
                ? w

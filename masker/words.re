@@ -787,14 +787,19 @@ bool telling_word(const char *v, size_t n)
         return false;
     const unsigned char *YYMARKER, *YYCURSOR = w;
     /*!re2c
-        // "is" and "was": German, French (était), Spanish, Italian (è),
-        // Portuguese (é), Polish, Czech and the South Slavic languages,
-        // Swedish (är), Danish and Norwegian, Romanian, Indonesian and
-        // Malay, Vietnamese (là). Not Finnish "on", which in English tells
-        // a date: "password changed on 2024-03-12".
+        // "is" and "was": German, French (était), Spanish, Catalan (és),
+        // Italian (è), Portuguese (é), Polish, Czech and the South Slavic
+        // languages (Serbian's Cyrillic је too), Swedish (är), Danish and
+        // Norwegian, Romanian, Albanian (është), Lithuanian (yra), Latvian
+        // (ir), Greek (είναι), Ukrainian (є), Russian (был, была: its "is"
+        // goes unsaid), Indonesian and Malay, Swahili
+        // (ni), Vietnamese (là). Not Finnish and Estonian "on", which in
+        // English tells a date: "password changed on 2024-03-12".
         ( "ist" | "lautet" | "war" | "est" | "\xc3\xa9tait" | "es" | "era" | "fue"
         | "\xc3\xa8" | "\xc3\xa9" | "foi" | "jest" | "wynosi" | "je" | "byl" | "\xc3\xa4r"
-        | "var" | "er" | "ble" | "este" | "adalah" | "l\xc3\xa0" ) "\x00"
+        | "var" | "er" | "ble" | "este" | "adalah" | "l\xc3\xa0" | "\xc3\xa9s" | "\xd1\x98\xd0\xb5"
+        | "\xc3\xabsht\xc3\xab" | "yra" | "ir" | "\xce\xb5\xce\xaf\xce\xbd\xce\xb1\xce\xb9"
+        | "\xd1\x94" | "\xd0\xb1\xd1\x8b\xd0\xbb" "\xd0\xb0"? | "ni" ) "\x00"
             { return true; }
         [^] { return false; }
     */

@@ -832,6 +832,15 @@ static uint8_t label_text_flags(const char *text, size_t n)
                                        : 0;
 }
 
+/* What text that merely stands before a field says it takes: a card or a
+ * secret, not an email or a phone, which a page names too often near a
+ * field that takes neither ("Call us by phone or email." before a search
+ * box, "iPhone 15 Phone Case" before a quantity). */
+static uint8_t text_before_flags(const char *text, size_t n)
+{
+    return label_text_flags(text, n) & (uint8_t)~NF_PII;
+}
+
 /* The index of the first token on list l (in tape order) after token k. */
 static size_t first_listed_after(const tok_list *l, uint32_t k)
 {
@@ -1640,7 +1649,7 @@ static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *rea
     bool masked = false;
     size_t n = added_text_before(w, e, text, sizeof text, read, &masked);
     if (n && n <= LABEL_TEXT_MAX + 1 && !masked)
-        says |= label_text_flags(text, n);
+        says |= text_before_flags(text, n);
     return says;
 }
 
@@ -1679,7 +1688,7 @@ static uint8_t flags_from_before(walk *w, uint32_t node, uint8_t form)
             continue;
         if (t[k].flags & TOK_F_MASKED) /* what it said is gone: its stars are no hint */
             return says;
-        return t[k].len <= LABEL_TEXT_MAX ? label_text_flags(text, t[k].len) : says;
+        return t[k].len <= LABEL_TEXT_MAX ? text_before_flags(text, t[k].len) : says;
     }
     return says;
 }

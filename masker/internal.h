@@ -637,8 +637,9 @@ struct masker_session {
     masker_policy policy; /* resolved for `url` */
     char url[MASKER_URL_MAX];
     node_table nodes;
-    /* DOM ids that a <label for> whose text names a card field or a secret
-     * points at, and what it names (NF_CARD, NF_PASSWORD) */
+    /* DOM ids that a <label for> whose text names a card field, a secret,
+     * an email or a phone points at, and what it names (NF_CARD,
+     * NF_PASSWORD, NF_PII) */
     char (*label_targets)[MASKER_DOM_ID_MAX];
     uint8_t label_target_flags[MASKER_LABEL_TARGETS];
     size_t n_label_targets;
@@ -664,8 +665,8 @@ struct masker_session {
 
 void session_set_url(masker_session *s, const char *url, size_t len);
 
-/* Card and secret fields named by labels (the DOM ids, with NF_CARD or
- * NF_PASSWORD), and form fields by DOM id. */
+/* Card, secret and PII fields named by labels (the DOM ids, with NF_CARD,
+ * NF_PASSWORD or NF_PII), and form fields by DOM id. */
 void label_target_add(masker_session *s, const char *dom_id, size_t len, uint8_t flags);
 uint8_t label_target_flags(const masker_session *s, const char *dom_id, size_t len);
 void field_id_add(masker_session *s, const char *dom_id, size_t len, uint32_t node);

@@ -110,7 +110,8 @@ typedef struct {
     bool chain_emails; /* the chain looks for an email split over it (chain_adds()) */
     bool selectors;    /* the site has selectors: each element's atoms are kept */
     /* node ids of this batch's fields that aria-labelledby ties to a label
-     * naming a card or a secret, and what it names (NF_CARD, NF_PASSWORD) */
+     * naming a card, a secret, an email or a phone, and what it names
+     * (NF_CARD, NF_PASSWORD, NF_PII) */
     flagged_ids labelled;
     /* the childNodes arrays the node being walked and its parent stand in
      * (see box_flags()) */
@@ -716,7 +717,7 @@ static uint8_t attr_flags(const walk *w, const attr_reader *r)
     if ((v = known_attr(w, r, A_EDITABLE, &len)) && !ascii_word_is(v, len, "false"))
         f |= NF_INPUT | NF_HOLDER;
     if ((v = known_attr(w, r, A_ID, &len)))
-        f |= label_target_flags(w->s, v, len); /* a <label for> names a card or secret */
+        f |= label_target_flags(w->s, v, len); /* what a <label for> named it */
     return f;
 }
 
@@ -1804,9 +1805,9 @@ static uint32_t enclosing_object(const walk *w, uint32_t i)
 }
 
 /*
- * Before the walk: every <label for=X> whose text names a card field or a
- * secret makes the element with id X a card field or a password, wherever
- * it stands in this batch or stood in an earlier one.
+ * Before the walk: every <label for=X> whose text names a card field, a
+ * secret, an email or a phone makes the element with id X a field of that
+ * kind, wherever it stands in this batch or stood in an earlier one.
  */
 static void read_labels(walk *w)
 {
@@ -1836,7 +1837,7 @@ static void read_labels(walk *w)
 typedef struct {
     const char *id;
     size_t len;
-    uint8_t says;  /* what the element with that id names: NF_CARD, NF_PASSWORD */
+    uint8_t says;  /* what the element with that id names: NF_CARD, NF_PASSWORD, NF_PII */
     uint8_t tries; /* elements with that id read so far (a page may repeat ids) */
 } label_ref;
 

@@ -792,9 +792,9 @@ bool telling_word(const char *v, size_t n)
         // languages (Serbian's Cyrillic је too), Swedish (är), Danish and
         // Norwegian, Romanian, Albanian (është), Lithuanian (yra), Latvian
         // (ir), Greek (είναι), Ukrainian (є), Russian (был, была: its "is"
-        // goes unsaid), Indonesian and Malay, Swahili
-        // (ni), Vietnamese (là). Not Finnish and Estonian "on", which in
-        // English tells a date: "password changed on 2024-03-12".
+        // goes unsaid), Indonesian and Malay, Swahili (ni), Vietnamese
+        // (là). Not Finnish and Estonian "on", which in English tells a
+        // date: "password changed on 2024-03-12".
         ( "ist" | "lautet" | "war" | "est" | "\xc3\xa9tait" | "es" | "era" | "fue"
         | "\xc3\xa8" | "\xc3\xa9" | "foi" | "jest" | "wynosi" | "je" | "byl" | "\xc3\xa4r"
         | "var" | "er" | "ble" | "este" | "adalah" | "l\xc3\xa0" | "\xc3\xa9s" | "\xd1\x98\xd0\xb5"

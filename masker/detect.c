@@ -695,6 +695,22 @@ static bool follows_text(const text_view *v, size_t i, const char *what)
     return true;
 }
 
+/* follows_text() with each ' ' of `what` read as any label_blank(): a
+ * tab, or a search's '+' ("482913+is+your+..."). */
+static bool follows_phrase(const text_view *v, size_t i, const char *what)
+{
+    size_t n = strlen(what);
+    if (i + n > v->n)
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        uint8_t ch = v->s[i + k];
+        if (what[k] == ' ' ? !label_blank(ch)
+                           : (ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch) != (uint8_t)what[k])
+            return false;
+    }
+    return true;
+}
+
 /* Whether the labels before i ("app." of "app.10.0.0.1.nip.io") start a
  * host name: at the start of the text, after a blank, '@' or "//", not in
  * a URL's path ("/static/bundle.1.0.0.1.js"). */
@@ -1660,11 +1676,12 @@ static size_t auth_scheme_at(const text_view *v, size_t k)
     return 0;
 }
 
-/* Whether a blank or '-' at k stands between two groups of digits. */
+/* Whether a blank (a search's '+' too) or '-' at k stands between two
+ * groups of digits. */
 static inline bool group_gap(const text_view *v, size_t k)
 {
-    return k > 0 && k + 1 < v->n && (v->s[k] == ' ' || v->s[k] == '-') && is_digit(v->s[k - 1]) &&
-           is_digit(v->s[k + 1]);
+    return k > 0 && k + 1 < v->n && (label_blank(v->s[k]) || v->s[k] == '-') &&
+           is_digit(v->s[k - 1]) && is_digit(v->s[k + 1]);
 }
 
 /* A code of 4 to 10 digits at s, or of two halves of 3 or 4 digits one
@@ -2744,7 +2761,7 @@ static int numbers_in_markup(scan_ctx *c, const text_view *v, size_t i)
  */
 static size_t code_told_before_name(scan_ctx *c, const text_view *v, size_t s, size_t e, int *err)
 {
-    if (!follows_text(v, e, " is your "))
+    if (!follows_phrase(v, e, " is your "))
         return 0;
     for (size_t k = e + 9, words = 0; words < 3 && k < v->n; words++, k++) {
         size_t word = k;
@@ -2758,7 +2775,7 @@ static size_t code_told_before_name(scan_ctx *c, const text_view *v, size_t s, s
             *err = mask_chars(c, v, s, e, "-");
             return e;
         }
-        if (k >= v->n || v->s[k] != ' ')
+        if (k >= v->n || !label_blank(v->s[k]))
             return 0;
     }
     return 0;
@@ -2814,7 +2831,7 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
             return err;
     }
     size_t told;
-    if (cl.digits >= 4 && cl.stop + 1 < v->n && v->s[cl.stop] == ' ' &&
+    if (cl.digits >= 4 && cl.stop + 1 < v->n && label_blank(v->s[cl.stop]) &&
         (v->s[cl.stop + 1] | 0x20) == 'i' && /* "482913 is your ..." */
         (told = code_told_before_name(c, v, i, cl.stop, &err)) != 0) {
         *end = told;

@@ -681,34 +681,32 @@ static bool host_name_follows(const text_view *v, size_t i)
 
 /* Whether the text at i reads `what` (lowercase ASCII), its letters in any
  * case: only letters are folded ("session_state" holds a '_', "://" a
- * byte that a control character would fold to). */
-static bool follows_text(const text_view *v, size_t i, const char *what)
+ * byte that a control character would fold to). With `any_blank`, each
+ * ' ' of `what` reads any label_blank(): a tab, or a search's '+'. */
+static inline bool reads_at(const text_view *v, size_t i, const char *what, bool any_blank)
 {
     size_t n = strlen(what);
     if (i + n > v->n)
         return false;
     for (size_t k = 0; k < n; k++) {
         uint8_t ch = v->s[i + k];
-        if ((ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch) != (uint8_t)what[k])
+        if (any_blank && what[k] == ' '
+                ? !label_blank(ch)
+                : (ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch) != (uint8_t)what[k])
             return false;
     }
     return true;
 }
 
-/* follows_text() with each ' ' of `what` read as any label_blank(): a
- * tab, or a search's '+' ("482913+is+your+..."). */
+static bool follows_text(const text_view *v, size_t i, const char *what)
+{
+    return reads_at(v, i, what, false);
+}
+
+/* follows_text() for a phrase whose blanks may be '+' ("482913+is+your+..."). */
 static bool follows_phrase(const text_view *v, size_t i, const char *what)
 {
-    size_t n = strlen(what);
-    if (i + n > v->n)
-        return false;
-    for (size_t k = 0; k < n; k++) {
-        uint8_t ch = v->s[i + k];
-        if (what[k] == ' ' ? !label_blank(ch)
-                           : (ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch) != (uint8_t)what[k])
-            return false;
-    }
-    return true;
+    return reads_at(v, i, what, true);
 }
 
 /* Whether the labels before i ("app." of "app.10.0.0.1.nip.io") start a

@@ -77,7 +77,7 @@ static const struct password_options {
     [HOW_SMB] = {"-U% --user%", NULL}, /* Samba's clients */
     [HOW_KEYTOOL] =
         {"-storepass -keypass -srcstorepass -deststorepass -srckeypass -destkeypass -new",
-         false}, /* Java's key stores */
+         NULL}, /* Java's key stores */
     [HOW_FREERDP] = {"/p:", NULL},
     [HOW_LOGIN] = {"-p --password", "login"}, /* registries' and clouds' logins */
     [HOW_ORACLE] = {"@/", NULL},              /* Oracle's tools */

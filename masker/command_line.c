@@ -16,6 +16,7 @@
  */
 #include "internal.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -575,4 +576,49 @@ size_t command_line_password(const text_view *v, size_t s, size_t *start)
         value = w; /* unquoted, a password has a letter: "identified by 2 teams" is prose */
     }
     return value == SIZE_MAX ? 0 : password_in_value(v, value, sep, start);
+}
+
+/* Whether an option follows a '+' as written (form encoding's blank; the
+ * visitor's own '+' is "%2B") on the line that ends at s: "+-u". */
+static bool option_after_plus_before(const text_view *v, size_t s)
+{
+    const uint8_t *p = v->s + (s > LINE_BYTES_MOST ? s - LINE_BYTES_MOST : 0), *end = v->s + s;
+    for (; p + 1 < end && (p = memchr(p, '+', (size_t)(end - p - 1))); p++)
+        if (p[1] == '-' && text_byte_is_raw(v, (size_t)(p - v->s)))
+            return true;
+    return false;
+}
+
+/* Whether the word at s may be in a command line a site search's query
+ * holds ("?q=mysql+-u+root+-p..."): a '+' as written stands before it,
+ * and before an option on the line before it or at its start. */
+static bool in_query_command(const text_view *v, size_t s)
+{
+    return s >= 2 && v->s[s - 1] == '+' && text_byte_is_raw(v, s - 1) &&
+           option_after_plus_before(v, s + 1); /* "+-pKestrel..." */
+}
+
+/* command_line_password() of the line around s read in a copy with each
+ * '+' as written as a blank, wiped after: it is unmasked input. Out of
+ * line: its frame costs every word in_query_command() turns down. */
+static __attribute__((noinline)) size_t password_on_blanked_line(const text_view *v, size_t s,
+                                                                 size_t *start)
+{
+    uint8_t line[2 * LINE_BYTES_MOST];
+    size_t from = s > LINE_BYTES_MOST ? s - LINE_BYTES_MOST : 0;
+    size_t to = v->n - s > LINE_BYTES_MOST ? s + LINE_BYTES_MOST : v->n;
+    for (size_t k = from; k < to; k++)
+        line[k - from] = v->s[k] == '+' && text_byte_is_raw(v, k) ? ' ' : v->s[k];
+    text_view blanked = {.s = line, .n = to - from};
+    size_t end = command_line_password(&blanked, s - from, start);
+    sodium_memzero(line, to - from);
+    if (!end)
+        return 0;
+    *start += from;
+    return end + from;
+}
+
+size_t command_line_password_in_query(const text_view *v, size_t s, size_t *start)
+{
+    return in_query_command(v, s) ? password_on_blanked_line(v, s, start) : 0;
 }

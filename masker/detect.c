@@ -1657,19 +1657,19 @@ static bool credential_char(uint8_t ch)
            ch == '/' || ch == '=';
 }
 
-/* The length of the auth scheme and space ("Bearer ", "Basic ", "Token ",
- * "Digest ") at k, or 0. */
+/* The length of the auth scheme and blank ("Bearer ", "Basic ", "Token ",
+ * "Digest ", "Bearer+" in a site search's query) at k, or 0. */
 static size_t auth_scheme_at(const text_view *v, size_t k)
 {
     if (k >= v->n)
         return 0;
     switch (v->s[k] | 0x20) {
     case 'b':
-        return follows_text(v, k, "bearer ") ? 7 : follows_text(v, k, "basic ") ? 6 : 0;
+        return follows_phrase(v, k, "bearer ") ? 7 : follows_phrase(v, k, "basic ") ? 6 : 0;
     case 't':
-        return follows_text(v, k, "token ") ? 6 : 0;
+        return follows_phrase(v, k, "token ") ? 6 : 0;
     case 'd':
-        return follows_text(v, k, "digest ") ? 7 : 0;
+        return follows_phrase(v, k, "digest ") ? 7 : 0;
     }
     return 0;
 }
@@ -1705,16 +1705,34 @@ static inline size_t code_digits_at(const text_view *v, size_t s)
     return joined ? 0 : e;
 }
 
+/* Where the word [k, e) told after a site search's '+' ends: at its first
+ * '+' as written, a blank (form encoding writes the visitor's own '+' as
+ * "%2B"); *digit says whether what is left holds a digit. */
+static __attribute__((noinline)) size_t query_word_end(const text_view *v, size_t k, size_t e,
+                                                       bool *digit)
+{
+    size_t end = k;
+    *digit = false;
+    while (end < e && !(v->s[end] == '+' && text_byte_is_raw(v, end)))
+        *digit |= is_digit(v->s[end++]);
+    return end;
+}
+
 /* The end of the word at k that may be a credential: letters, digits and
  * the symbols passwords hold ("Tr0ub4dor&3", "s3cr3t!x"), less the full
  * stop of a sentence it ends ("my PIN is 4471x9. Thanks"); into *digit
- * whether it holds a digit. */
-static size_t credential_word_end(const text_view *v, size_t k, bool *digit)
+ * whether it holds a digit. After a '+' (a site search's query:
+ * "?q=my+password+is+..."), a '+' as written ends it too
+ * (query_word_end()). */
+static inline __attribute__((always_inline)) size_t credential_word_end(const text_view *v,
+                                                                        size_t k, bool *digit)
 {
     size_t e = k;
     *digit = false;
     while (e < v->n && (credential_char(v->s[e]) || password_symbol(v->s[e])))
         *digit |= is_digit(v->s[e++]);
+    if (k > 0 && v->s[k - 1] == '+')
+        e = query_word_end(v, k, e, digit);
     if (e > k && v->s[e - 1] == '.' && (e == v->n || v->s[e] == ' ' || v->s[e] == '\n'))
         e--;
     return e;
@@ -1740,7 +1758,8 @@ static size_t header_value(const text_view *v, size_t k, size_t *start)
 
 /*
  * The end of a value quoted with ', " or ` (Markdown's and JavaScript's
- * template quote) that starts at k, past blanks; *start is its first byte.
+ * template quote) that starts at k, past blanks (label_blank()); *start is
+ * its first byte.
  * 0 if none. JSON held in a string quotes with
  * \", and JSON held in a string in JSON held in a string with \\\" (a
  * request body logged as a string): the value ends at the same run of
@@ -1748,7 +1767,7 @@ static size_t header_value(const text_view *v, size_t k, size_t *start)
  */
 static size_t quoted_value(const text_view *v, size_t k, size_t *start)
 {
-    while (k < v->n && v->s[k] == ' ')
+    while (k < v->n && label_blank(v->s[k]))
         k++;
     size_t depth = backslashes_at(v, k); /* 0, 1, 3, 7...: the escapes of each level */
     uint8_t quote = k + depth < v->n ? v->s[k + depth] : 0;
@@ -1827,12 +1846,17 @@ static bool pair_named_secret(const text_view *v, size_t from)
  * Where the name before the '=' or ':' at i ends: right before it, or
  * before the blanks, the ':' of ":=" and the quote between them, as
  * programs and configuration files write an assignment ("password =
- * ...", "api_token := ...", "'password' => ...", "password : ...").
+ * ...", "api_token := ...", "'password' => ...", "password : ...", a tab
+ * in an aligned file). A '+' is a blank when one follows the sign too: a
+ * site search's query ("?q=password+%3D+..."), not a sum ("a+=b").
  */
 static size_t assigned_name_end(const text_view *v, size_t i)
 {
     size_t e = i - (v->s[i] == '=' && i > 0 && v->s[i - 1] == ':');
-    while (e > 0 && i - e < 8 && (v->s[e - 1] == ' ' || v->s[e - 1] == '*')) /* "Password*:" */
+    bool plus = i + 1 < v->n && v->s[i + 1] == '+';
+    while (e > 0 && i - e < 8 &&
+           (v->s[e - 1] == ' ' || v->s[e - 1] == '\t' || v->s[e - 1] == '*' || /* "Password*:" */
+            (plus && v->s[e - 1] == '+')))
         e--;
     if (e > 0 && (v->s[e - 1] == '\'' || v->s[e - 1] == '"'))
         e--;
@@ -1845,10 +1869,13 @@ static size_t assigned_name_end(const text_view *v, size_t i)
  * '=', anything up to a delimiter (URLs, forms, cookies:
  * "password=hunter2&..."); after blanks, only what reads as a credential
  * (see header_value()) and is not called or indexed: page text shows code,
- * and "secret_number = rand::thread_rng()" holds no secret. Its end, with
- * its start in *start; 0 for none, and for "==" (a comparison).
+ * and "secret_number = rand::thread_rng()" holds no secret. A '+' right
+ * after the '=' is a blank when the name ended in one too (`plus_around`:
+ * "password+=+..." of a search's query); "password=+x" is a value that
+ * starts with a space. Its end, with its start in *start; 0 for none, and
+ * for "==" (a comparison).
  */
-static size_t assigned_value(const text_view *v, size_t k, size_t *start)
+static size_t assigned_value(const text_view *v, size_t k, bool plus_around, size_t *start)
 {
     if (k < v->n && v->s[k] == '=')
         return 0;
@@ -1856,7 +1883,8 @@ static size_t assigned_value(const text_view *v, size_t k, size_t *start)
     size_t end = quoted_value(v, at, start);
     if (end)
         return end;
-    if (at == k && k < v->n && v->s[k] != ' ') {
+    if (at == k && k < v->n && v->s[k] != ' ' && v->s[k] != '\t' &&
+        !(plus_around && v->s[k] == '+')) {
         *start = k;
         end = value_end(v, k, false);
         return end > k ? end : 0;
@@ -2138,7 +2166,7 @@ static bool names_credential_pair(const text_view *v, size_t from, size_t name_e
         ascii_word_is(name, n, "login"))
         return true;
     while (k > 0 && from - k < 3 &&
-           (v->s[k - 1] == ' ' || v->s[k - 1] == '/' || v->s[k - 1] == '&'))
+           (label_blank(v->s[k - 1]) || v->s[k - 1] == '/' || v->s[k - 1] == '&'))
         k--;
     for (w = k; w > 0 && k - w < 16 && (is_alpha(v->s[w - 1]) || v->s[w - 1] == '-');)
         w--;
@@ -2239,7 +2267,7 @@ static inline __attribute__((always_inline)) size_t try_named_secret(scan_ctx *c
                  capability_value(v, from, name_end, k, url)) &&
                !(json && json_sibling_secret(v, from, name_end)))
         return 0;
-    if (!header && !json && !(end = assigned_value(v, k, &start)))
+    if (!header && !json && !(end = assigned_value(v, k, v->s[name_end] == '+', &start)))
         return 0;
     if (json && !(end = quoted_value(v, k, &start))) { /* "...", \"...\" a level down... */
         while (k < v->n && v->s[k] == ' ')
@@ -3235,16 +3263,18 @@ static __attribute__((noinline)) size_t credential_told_or_set_at(scan_ctx *c, c
                                        : credential_told_at(c, v, s, err);
 }
 
-/* The start of the word around s, after a blank (or the '+' of a
- * form-encoded query) and a word that ends_telling(); 0 if there is none. */
+/* The start of the word around s, after a blank or a '+' (a form-encoded
+ * query's, the nearest that follows a word that ends_telling(): in
+ * "?q=my+password+is+Abc%2BDef12" the one after "Abc" is the visitor's,
+ * and a URL in a parameter writes its blanks "%2B") and a word that
+ * ends_telling(); 0 if there is none. */
 static size_t told_word_start(const text_view *v, size_t s)
 {
-    size_t w = s, plus = 0;
+    size_t w = s;
     for (; w > 0 && s - w < 64 && v->s[w - 1] > ' ' && v->s[w - 1] < 0x80; w--)
-        plus = !plus && v->s[w - 1] == '+' ? w : plus; /* the last '+' before s */
-    if (w >= 6 && v->s[w - 1] == ' ' && ends_telling(v, w))
-        return w;
-    return plus >= 6 && ends_telling(v, plus) ? plus : 0;
+        if (v->s[w - 1] == '+' && w >= 6 && ends_telling(v, w))
+            return w;
+    return w >= 6 && v->s[w - 1] == ' ' && ends_telling(v, w) ? w : 0;
 }
 
 /* ---- credentials told in other languages ---------------------------------- */
@@ -3293,8 +3323,9 @@ enum telling { TOLD_BY_COLON, TOLD_BY_WORD, TOLD_BY_PLACE };
 /*
  * Where the label of the value at s ends, and how what stands between them
  * tells the value (*how): a colon (after a blank too, as French writes it:
- * "code de vérification : ..."; full-width: "验证码："), a dash between
- * blanks, "is" in another language (telling_word(): "Ihr Passwort lautet
+ * "code de vérification : ..."; full-width: "验证码："), an '=' between
+ * blanks ("API key = ...", "mot de passe := ..."), a dash between blanks,
+ * "is" in another language (telling_word(): "Ihr Passwort lautet
  * ...", "Il tuo codice di verifica è ..."; English's is told_verb_before()'s),
  * a particle of CJK_TELLING; or a blank or nothing (TOLD_BY_PLACE: "Код
  * подтверждения 271946", "验证码882731").
@@ -3316,7 +3347,12 @@ static size_t told_label_end(const text_view *v, size_t s, enum telling *how)
     if (before == ':') {
         *how = TOLD_BY_COLON;
         k--;
-    } else if (before == '-' && blank && k >= 2 && v->s[k - 2] == ' ') {
+    } else if (before == '=' && blank) { /* a one-word name is try_named_secret()'s, as a colon's */
+        *how = TOLD_BY_COLON;
+        k -= 1 + (k >= 2 && v->s[k - 2] == ':');
+        if (k == 0 || !label_blank(v->s[k - 1]))
+            return 0;
+    } else if (before == '-' && blank && k >= 2 && label_blank(v->s[k - 2])) {
         k--;
     } else if (before >= 0x80) {
         if (k >= 3 && (char3_at(v, k - 3, FULL_WIDTH_COLON) ||
@@ -3708,14 +3744,30 @@ enum shown_secret detect_leading_secret(const char *s, size_t n, size_t *from, s
     return shown;
 }
 
+/* The password of a command line in a site search's query around the word
+ * at s (command_line_password_in_query()), masked: its end, or 0. */
+static __attribute__((noinline)) size_t query_command_line_secret(scan_ctx *c, const text_view *v,
+                                                                  size_t s, int *err)
+{
+    size_t start, end = command_line_password_in_query(v, s, &start);
+    if (!end)
+        return 0;
+    count(c, MASKER_SECRET);
+    *err = mask_chars(c, v, start, end, "");
+    return end;
+}
+
 /* The password a command line passes around the word at s
- * (command_line_password()), masked: its end, or 0. */
+ * (command_line_password()), masked: its end, or 0. A word after a '+' is
+ * read again with '+' as a blank (a site search's query); one after a
+ * user's name ("+admin:...", "+scott/...") is not: every host's port and
+ * URL's path would pay for it. */
 static __attribute__((noinline)) size_t command_line_secret(scan_ctx *c, const text_view *v,
                                                             size_t s, int *err)
 {
     size_t start, end = command_line_password(v, s, &start);
-    if (!end)
-        return 0;
+    if (!end) /* "+-p...", "+Kestrel..." */
+        return s > 0 && v->s[s - 1] == '+' ? query_command_line_secret(c, v, s, err) : 0;
     count(c, MASKER_SECRET);
     *err = mask_chars(c, v, start, end, "");
     return end;
@@ -3726,7 +3778,8 @@ static __attribute__((noinline)) size_t command_line_secret(scan_ctx *c, const t
  * header segment starts with "eyJ", base64 of '{"', and has a digit within
  * its first few characters), a credential after an auth scheme, or one told
  * in prose (credential_told_or_set_at()). All are found from the start of
- * the word the digit is in, at most 64 back (a credential with '/' or '+'
+ * the word the digit is in, at most 64 back, or of a credential told with
+ * a symbol or '+' before it ("Kestrel#2291", "Abc+Def12"; one with '/'
  * before its first digit is missed). Returns its end, or 0.
  */
 static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const text_view *v,
@@ -3748,13 +3801,14 @@ static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const
     size_t w = s > 0 && is_quote(v->s[s - 1]) ? s - 1 : s; /* a value told in quotes */
     uint8_t gap = w >= 6 ? v->s[w - 1] : 0,
             last = gap == ' ' || gap == '+' ? v->s[w - 2] | 0x20 : 0;
-    if (w == s && gap == ' ' && (last == 'r' || last == 'c' || last == 'n' || last == 't') &&
+    if (w == s && last && (last == 'r' || last == 'c' || last == 'n' || last == 't') &&
         (e = scheme_credential_at(c, v, s, err)))
         return e;
     if (last && ends_telling(v, w) && (e = credential_told_or_set_at(c, v, w, err)))
         return e;
-    if (s > 0 && password_symbol(v->s[s - 1]) && (w = told_word_start(v, s))) /* "Kestrel#2291" */
-        return credential_told_or_set_at(c, v, w, err);
+    if (s > 0 && (password_symbol(v->s[s - 1]) || v->s[s - 1] == '+') && /* "Kestrel#2291" */
+        (w = told_word_start(v, s)) && ((e = credential_told_or_set_at(c, v, w, err)) || *err))
+        return e;
     uint8_t before = s > 0 ? v->s[s - 1] : 0;
     if (before == '/' || before == '%' || before == ',') /* "scott/Kestrel9vQ2@orcl" */
         return command_line_secret(c, v, s, err);

@@ -381,6 +381,10 @@ void text_view_done(decode_scratch *d, const text_view *v);
 bool privacy_class_token(decode_scratch *d, const char *json, const json_tok *k);
 /* The input offset of normalized byte i (0 <= i <= n). */
 uint32_t text_raw_of(const text_view *v, size_t i);
+/* Whether normalized byte i (< n) stands in the input as it is: not
+ * decoded from an escape, a percent-encoding or an entity ("+" is, "%2B"
+ * is not). */
+bool text_byte_is_raw(const text_view *v, size_t i);
 
 /* ---- Cards (cards.c) -------------------------------------------------- */
 
@@ -502,6 +506,10 @@ bool pii_label_like(const char *text, size_t len);
  * its end, and its start in *start; 0 when s is in no option or argument
  * by which a listed command takes one. */
 size_t command_line_password(const text_view *v, size_t s, size_t *start);
+/* command_line_password() of a command line in a site search's query,
+ * its blanks written '+' ("?q=mysql+-u+root+-p..."), for the word at s
+ * after a '+'; 0 for none. */
+size_t command_line_password_in_query(const text_view *v, size_t s, size_t *start);
 /* Whether the table of commands is in the order bsearch() needs (a test). */
 bool command_line_table_sorted(void);
 

@@ -701,6 +701,20 @@ void text_view_done(decode_scratch *d, const text_view *v)
         sodium_memzero(d->buf, v->n);
 }
 
+/* The last span that starts at or before normalized byte i, or NULL. */
+static const text_span *span_before(const text_view *v, size_t i)
+{
+    size_t lo = 0, hi = v->n_spans;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v->spans[mid].norm <= i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? &v->spans[lo - 1] : NULL;
+}
+
 /*
  * Raw offset of normalized byte i (0 <= i <= n), relative to the input.
  * Bytes of one span map to the span's first raw byte; other bytes follow
@@ -709,20 +723,18 @@ void text_view_done(decode_scratch *d, const text_view *v)
  */
 uint32_t text_raw_of(const text_view *v, size_t i)
 {
-    size_t lo = 0, hi = v->n_spans; /* the last span starting at or before i */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (v->spans[mid].norm <= i)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == 0)
+    const text_span *sp = span_before(v, i);
+    if (!sp)
         return v->raw_start + (uint32_t)i;
-    const text_span *sp = &v->spans[lo - 1];
     if (i < (size_t)sp->norm + sp->norm_len)
         return v->raw_start + sp->raw;
     return v->raw_start + sp->raw + sp->raw_len + (uint32_t)(i - sp->norm - sp->norm_len);
+}
+
+bool text_byte_is_raw(const text_view *v, size_t i)
+{
+    const text_span *sp = span_before(v, i);
+    return !sp || i >= (size_t)sp->norm + sp->norm_len;
 }
 
 bool privacy_class_token(decode_scratch *scratch, const char *json, const json_tok *k)

@@ -373,6 +373,38 @@ static void card_codes_told_after_their_name(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* In a site search's query a '+' as written is a blank and "%2B" the
+ * visitor's own '+': a credential told there ends at the first and holds
+ * the second; a name, its symbol and its value, an auth scheme and a
+ * command line are read with '+' for blanks. A tab aligns an assignment,
+ * and a name of two or three words may stand before '='. */
+static void secrets_named_in_search_queries(void **state)
+{
+    (void)state;
+    expect_text(NULL, "?q=my+password+is+Abc%2BDef12+still+rejected",
+                "?q=my+password+is+*********+still+rejected");
+    expect_text(NULL, "my password is Abc+Def12", "my password is *********");
+    expect_text(NULL, "?q=password+%3D+Kq7vX2pLm9+thanks", "?q=password+%3D+**********+thanks");
+    expect_text(NULL, "?q=Password+-+Kq7vX2pLm9", "?q=Password+-+**********");
+    expect_text(NULL, "?q=token%3A+%22Kq7vX2pLm9%22", "?q=token%3A+%22**********%22");
+    expect_text(NULL, "?q=Bearer+Kq7vX2pLm9+401", "?q=Bearer+**********+401");
+    expect_text(NULL, "?q=mysql+-u+root+-pKq7vX2pLm9+denied",
+                "?q=mysql+-u+root+-p**********+denied");
+    expect_text(NULL, "?q=mysql+-pKq7vX2pLm9+shop", "?q=mysql+-p**********+shop");
+    expect_text(NULL, "password\\t=\\tKq7vX2pLm9", "password\\t=\\t**********");
+    expect_text(NULL, "API key = 4f9a8b7c6d5e4f3a2b1c", "API key = ********************");
+    expect_text(NULL, "mot de passe = Kq7vX2pLm9", "mot de passe = **********");
+    const char *keep[] = {"?q=c%2B%2B+operator+%2B%3D+overload2",
+                          "?q=1%2B1%3D2+and+2%2B2%3D4",
+                          "?q=git+commit+-m+fix2",
+                          "?q=Chapter+2+-+Guessing+Game",
+                          "Foreign key = order_id42",
+                          "Total = 42 items",
+                          "a+=b2c3d4e5",
+                          "?q=docker+run+-p+8080%3A80+nginx2"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 /* A card printed as a number with its thousands set apart, as a locale
  * writes it; an amount, an address and a large number that is no card
  * are kept. */
@@ -1550,6 +1582,7 @@ int main(void)
         cmocka_unit_test(ibans_are_masked_wherever_they_stand),
         cmocka_unit_test(id_numbers_told_after_their_name),
         cmocka_unit_test(card_codes_told_after_their_name),
+        cmocka_unit_test(secrets_named_in_search_queries),
         cmocka_unit_test(cards_shown_as_locale_numbers),
         cmocka_unit_test(cards_drawn_on_a_canvas),
         cmocka_unit_test(codes_printed_in_two_halves),

@@ -1708,8 +1708,7 @@ static inline size_t code_digits_at(const text_view *v, size_t s)
 /* Where the word [k, e) told after a site search's '+' ends: at its first
  * '+' as written, a blank (form encoding writes the visitor's own '+' as
  * "%2B"); *digit says whether what is left holds a digit. */
-static __attribute__((noinline)) size_t query_word_end(const text_view *v, size_t k, size_t e,
-                                                       bool *digit)
+static inline size_t query_word_end(const text_view *v, size_t k, size_t e, bool *digit)
 {
     size_t end = k;
     *digit = false;

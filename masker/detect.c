@@ -1940,8 +1940,8 @@ static __attribute__((noinline)) size_t mask_container(scan_ctx *c, const text_v
         } else if (ch == '}' || ch == ']') {
             if (--depth == 0)
                 return k + 1;
-        } else if (ch != ':' && ch != ',' && ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' &&
-                   ch != '\\') {
+        } else if (ch != ':' && ch != ',' && !label_blank(ch) && ch != '\r' && ch != '\n' &&
+                   ch != '\\') {                            /* a search's '+' is a blank too */
             *err = replace_range(c, v, k, k + len, "*", 1); /* a number, true, null */
         }
         k += len;
@@ -2269,7 +2269,7 @@ static inline __attribute__((always_inline)) size_t try_named_secret(scan_ctx *c
     if (!header && !json && !(end = assigned_value(v, k, v->s[name_end] == '+', &start)))
         return 0;
     if (json && !(end = quoted_value(v, k, &start))) { /* "...", \"...\" a level down... */
-        while (k < v->n && v->s[k] == ' ')
+        while (k < v->n && label_blank(v->s[k]))       /* "password"%3A+{...} */
             k++;
         start = k;
         if (k < v->n && (v->s[k] == '{' || v->s[k] == '[')) { /* {"new": ..., "confirm": ...} */
@@ -3266,12 +3266,13 @@ static __attribute__((noinline)) size_t credential_told_or_set_at(scan_ctx *c, c
  * query's, the nearest that follows a word that ends_telling(): in
  * "?q=my+password+is+Abc%2BDef12" the one after "Abc" is the visitor's,
  * and a URL in a parameter writes its blanks "%2B") and a word that
- * ends_telling(); 0 if there is none. */
+ * ends_telling(); 0 if there is none. A '+' right before s is not tried:
+ * try_token() tried it. */
 static size_t told_word_start(const text_view *v, size_t s)
 {
     size_t w = s;
     for (; w > 0 && s - w < 64 && v->s[w - 1] > ' ' && v->s[w - 1] < 0x80; w--)
-        if (v->s[w - 1] == '+' && w >= 6 && ends_telling(v, w))
+        if (v->s[w - 1] == '+' && w < s && w >= 6 && ends_telling(v, w))
             return w;
     return w >= 6 && v->s[w - 1] == ' ' && ends_telling(v, w) ? w : 0;
 }
@@ -3800,7 +3801,7 @@ static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const
     size_t w = s > 0 && is_quote(v->s[s - 1]) ? s - 1 : s; /* a value told in quotes */
     uint8_t gap = w >= 6 ? v->s[w - 1] : 0,
             last = gap == ' ' || gap == '+' ? v->s[w - 2] | 0x20 : 0;
-    if (w == s && last && (last == 'r' || last == 'c' || last == 'n' || last == 't') &&
+    if (w == s && (last == 'r' || last == 'c' || last == 'n' || last == 't') &&
         (e = scheme_credential_at(c, v, s, err)))
         return e;
     if (last && ends_telling(v, w) && (e = credential_told_or_set_at(c, v, w, err)))

@@ -387,6 +387,8 @@ static void secrets_named_in_search_queries(void **state)
     expect_text(NULL, "?q=password+%3D+Kq7vX2pLm9+thanks", "?q=password+%3D+**********+thanks");
     expect_text(NULL, "?q=Password+-+Kq7vX2pLm9", "?q=Password+-+**********");
     expect_text(NULL, "?q=token%3A+%22Kq7vX2pLm9%22", "?q=token%3A+%22**********%22");
+    expect_text(NULL, "?b=%7B%22password%22%3A+%7B%22new%22%3A+%22Kq7vX2pLm9%22%7D%7D",
+                "?b=%7B%22password%22%3A+%7B%22***%22%3A+%22**********%22%7D%7D");
     expect_text(NULL, "?q=Bearer+Kq7vX2pLm9+401", "?q=Bearer+**********+401");
     expect_text(NULL, "?q=mysql+-u+root+-pKq7vX2pLm9+denied",
                 "?q=mysql+-u+root+-p**********+denied");

@@ -19,6 +19,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /*
  * How commands take a password: the options that carry it, written as on
@@ -48,6 +49,7 @@ enum password_how {
     HOW_SSH_KEYGEN,
     HOW_SNMP,
     HOW_CURL,
+    HOW_HTTPIE,
     HOW_LFTP,
     HOW_SMB,
     HOW_KEYTOOL,
@@ -74,6 +76,7 @@ static const struct password_options {
     [HOW_SSH_KEYGEN] = {"-N -P", NULL},
     [HOW_SNMP] = {"-A -X", NULL}, /* SNMPv3's passphrases */
     [HOW_CURL] = {"-u: -U: --user: --proxy-user:", NULL},
+    [HOW_HTTPIE] = {"-a: --auth:", NULL}, /* HTTPie, xh */
     [HOW_LFTP] = {"-u,", NULL},
     [HOW_SMB] = {"-U% --user%", NULL}, /* Samba's clients */
     [HOW_KEYTOOL] =
@@ -110,6 +113,8 @@ static const struct command {
     {"expdp", HOW_ORACLE},
     {"gh", HOW_GH},
     {"helm", HOW_LOGIN},
+    {"http", HOW_HTTPIE},
+    {"https", HOW_HTTPIE},
     {"impdp", HOW_ORACLE},
     {"ipmitool", HOW_CAPITAL_P},
     {"isql", HOW_CAPITAL_P},
@@ -181,6 +186,8 @@ static const struct command {
     {"unzip", HOW_CAPITAL_P},
     {"wlfreerdp", HOW_FREERDP},
     {"xfreerdp", HOW_FREERDP},
+    {"xh", HOW_HTTPIE},
+    {"xhs", HOW_HTTPIE},
     {"zip", HOW_CAPITAL_P},
 };
 
@@ -541,6 +548,124 @@ static bool identified_by(const text_view *v, size_t p)
            (e == 10 || !word_char(v->s[e - 11]));
 }
 
+/*
+ * Commands that take a password as a plain argument, told by its place
+ * alone: after the command and, where `after` is set, one of its
+ * subcommands, the password is the argument `nth` (from 0; options, which
+ * start with `option`, are not counted) or one of the `optional` ones
+ * before it ("AUTH [user] PASSWORD"), or the one right after a share
+ * (NTH_AFTER_SHARE: "net use [Z:] \\srv\share PASSWORD"). `flag`: a short
+ * option that must be given for the command to take one (without "-b",
+ * htpasswd asks), and `fewer`, one that takes an argument away ("htpasswd
+ * -nb USER PASSWORD" writes no file). Redis's AUTH is read only so
+ * written: "auth" in prose is a word.
+ */
+enum { NTH_AFTER_SHARE = 0xff, POSITIONAL_WORDS_MOST = 8 };
+
+static const struct positional {
+    const char *name;
+    const char *after;
+    char option, flag, fewer;
+    uint8_t nth, optional;
+} POSITIONAL[] = {
+    {"AUTH", NULL, '-', 0, 0, 1, 1}, /* Redis, in a web console */
+    {"htpasswd", NULL, '-', 'b', 'n', 2, 0},
+    {"mosquitto_passwd", NULL, '-', 'b', 0, 2, 0},
+    {"net", "use", '/', 0, 0, NTH_AFTER_SHARE, 0},
+    {"net", "user", '/', 0, 0, 1, 0},
+    {"rabbitmqctl", "add_user change_password authenticate_user", '-', 0, 0, 1, 0},
+    {"rclone", "obscure", '-', 0, 0, 0, 0},
+    {"wpa_passphrase", NULL, '-', 0, 0, 1, 0},
+};
+#define POSITIONAL_END (POSITIONAL + sizeof POSITIONAL / sizeof POSITIONAL[0])
+
+/* The first entry of POSITIONAL for the command word [w, e) (past a path,
+ * without a ".exe"), or NULL. */
+static const struct positional *positional_command(const text_view *v, size_t w, size_t e)
+{
+    size_t k = name_start(v, w, e);
+    if (e - k > 4 && ascii_word_is((const char *)v->s + e - 4, 4, ".exe"))
+        e -= 4;
+    for (const struct positional *c = POSITIONAL; c < POSITIONAL_END; c++)
+        if ((v->s[k] | 0x20) == (c->name[0] | 0x20) &&
+            (c->name[0] == 'A' ? e - k == 4 && memcmp(v->s + k, c->name, 4) == 0
+                               : ascii_word_is((const char *)v->s + k, e - k, c->name)))
+            return c;
+    return NULL;
+}
+
+/* Whether the word [k, e) is one of the blank-separated words of `list`. */
+static bool word_listed(const text_view *v, size_t k, size_t e, const char *list)
+{
+    for (const char *t = list; *t;) {
+        size_t len = strcspn(t, " ");
+        if (len == e - k && strncasecmp((const char *)v->s + k, t, len) == 0)
+            return true;
+        t += len + (t[len] == ' ');
+    }
+    return false;
+}
+
+/* Whether the word [k, e) is a cluster of short options that holds
+ * `letter` ("-b", "-nb", "-cbB"). */
+static bool short_option_has(const text_view *v, size_t k, size_t e, char letter)
+{
+    return letter && e - k >= 2 && v->s[k] == '-' && v->s[k + 1] != '-' &&
+           memchr(v->s + k + 1, letter, e - k - 1);
+}
+
+/* Whether a word right after before[n - 1] (the first word after command
+ * c), ..., before[0] stands where c takes its password. */
+static bool at_password_place(const text_view *v, const struct positional *c, const size_t *before,
+                              size_t n)
+{
+    bool flag = !c->flag, fewer = false, after = !c->after, share = false;
+    size_t args = 0;
+    for (size_t i = n; i-- > 0;) {
+        size_t k = before[i], e = word_end(v, k);
+        if (v->s[k] == c->option) {
+            flag |= short_option_has(v, k, e, c->flag);
+            fewer |= short_option_has(v, k, e, c->fewer);
+        } else if (!after) {
+            if (!word_listed(v, k, e, c->after))
+                return false;
+            after = true;
+        } else {
+            share = e - k > 2 && v->s[k] == '\\' && v->s[k + 1] == '\\';
+            args++;
+        }
+    }
+    if (!after || !flag)
+        return false;
+    if (c->nth == NTH_AFTER_SHARE)
+        return share;
+    args += fewer;
+    return args <= c->nth && args + c->optional >= c->nth;
+}
+
+/* Whether the word at w is a password a command of POSITIONAL takes by its
+ * place: the words before it on its line, back to the command, are the
+ * command's options and arguments. Out of line: its frame would cost every
+ * number command_line_password() turns down (0.1 % of a generated
+ * session's instructions). */
+static __attribute__((noinline)) bool positional_password(const text_view *v, size_t w)
+{
+    size_t before[POSITIONAL_WORDS_MOST], n = 0, k = w;
+    while (n < POSITIONAL_WORDS_MOST && (k = previous_word(v, k)) != SIZE_MAX &&
+           w - k <= LINE_BYTES_MOST) {
+        const struct positional *c = positional_command(v, k, word_end(v, k));
+        if (c) {
+            for (const struct positional *same = c;
+                 same < POSITIONAL_END && !strcmp(same->name, c->name); same++)
+                if (v->s[w] != same->option && at_password_place(v, same, before, n))
+                    return true;
+            return false;
+        }
+        before[n++] = k;
+    }
+    return false;
+}
+
 size_t command_line_password(const text_view *v, size_t s, size_t *start)
 {
     size_t w = value_word_start(v, s), value = SIZE_MAX, p, pe;
@@ -574,6 +699,9 @@ size_t command_line_password(const text_view *v, size_t s, size_t *start)
         value = w; /* "sqlplus scott/...@orcl", what echo pipes */
     } else if (pe - p == 2 && identified_by(v, p) && (quoted(v, w) || letters_and_digits(v, w))) {
         value = w; /* unquoted, a password has a letter: "identified by 2 teams" is prose */
+    } else if ((letter(v->s[w]) || v->s[w] == '"' || v->s[w] == '\'' || v->s[w] == '\\') &&
+               positional_password(v, w)) {
+        value = w; /* "htpasswd -nb admin ...": a letter or a quote first ("on 2026-11-05" not) */
     }
     return value == SIZE_MAX ? 0 : password_in_value(v, value, sep, start);
 }

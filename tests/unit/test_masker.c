@@ -568,6 +568,36 @@ static void passwords_passed_on_command_lines(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* A password a command takes as a plain argument, told by its place alone;
+ * the same commands asking for one, or given other arguments, are kept. */
+static void passwords_passed_as_arguments(void **state)
+{
+    (void)state;
+    expect_text(NULL, "htpasswd -nb admin Harbor7Lantern", "htpasswd -nb admin **************");
+    expect_text(NULL, "htpasswd -b -c /etc/nginx/.htpasswd admin 'Harbor7 Lantern'",
+                "htpasswd -b -c /etc/nginx/.htpasswd admin '***************'");
+    expect_text(NULL, "rabbitmqctl add_user ops Harbor7Lantern",
+                "rabbitmqctl add_user ops **************");
+    expect_text(NULL, "C:\\\\> net use Z: \\\\\\\\fs01\\\\share Harbor7Lantern /user:CORP\\\\jane",
+                "C:\\\\> net use Z: \\\\\\\\fs01\\\\share ************** /user:CORP\\\\jane");
+    expect_text(NULL, "NET USER svc_backup Harbor7Lantern /ADD",
+                "NET USER svc_backup ************** /ADD");
+    expect_text(NULL, "cache:6379> AUTH default Harbor7Lantern",
+                "cache:6379> AUTH default **************");
+    expect_text(NULL, "wpa_passphrase HomeNet Harbor7Lantern",
+                "wpa_passphrase HomeNet **************");
+    expect_text(NULL, "http -a jane:Harbor7Lantern GET api.example.com",
+                "http -a jane:************** GET api.example.com");
+    const char *keep[] = {"htpasswd -c /etc/nginx/.htpasswd admin2024",
+                          "htpasswd -b .htpasswd admin",
+                          "rabbitmqctl set_permissions -p vhost2 ops2 x",
+                          "net user jdoe2024 /domain",
+                          "net use Y: \\\\\\\\fs01\\\\public2 /persistent:yes",
+                          "use basic auth Release2024 notes",
+                          "rclone copy remote:bucket backup2024"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 /* A password right after the word for password, or after a colon with no
  * blank, a tab or a required field's '*'; a year or a word without a digit
  * after it, and a stylesheet's declarations, are kept. */
@@ -1591,6 +1621,7 @@ int main(void)
         cmocka_unit_test(credentials_told_as_pairs),
         cmocka_unit_test(keys_told_by_place),
         cmocka_unit_test(passwords_passed_on_command_lines),
+        cmocka_unit_test(passwords_passed_as_arguments),
         cmocka_unit_test(passwords_in_database_statements),
         cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(secrets_beside_their_siblings),

@@ -1818,7 +1818,7 @@ static bool member_names_secret(const text_view *v, size_t k, size_t from, const
     while (s < from && (v->s[s] == ':' || v->s[s] == ' '))
         s++;
     size_t e = quoted_value(v, s, &start);
-    return e && e < from && secret_name_like((const char *)v->s + start, e - start);
+    return e && e < from && value_name_like((const char *)v->s + start, e - start);
 }
 
 /*
@@ -2258,7 +2258,7 @@ static inline __attribute__((always_inline)) size_t try_named_secret(scan_ctx *c
     if (pair) { /* "Username/password: admin / ...": the second word */
         if (!names_credential_pair(v, from, name_end))
             return 0;
-    } else if (!secret_name_like((const char *)v->s + from, name_end - from) &&
+    } else if (!value_name_like((const char *)v->s + from, name_end - from) &&
                !(json && pair_value_key((const char *)v->s + from, name_end - from) &&
                  pair_named_secret(v, from - 1)) &&
                !(header && two_word_label_names_secret(v, from, name_end)) &&
@@ -2320,7 +2320,7 @@ static size_t try_multipart_secret(scan_ctx *c, const text_view *v, size_t i, en
     size_t from = i + 2, to = from;
     while (to < v->n && to - from < 64 && v->s[to] != '"')
         to++;
-    if (to >= v->n || v->s[to] != '"' || !secret_name_like((const char *)v->s + from, to - from))
+    if (to >= v->n || v->s[to] != '"' || !value_name_like((const char *)v->s + from, to - from))
         return 0;
     size_t start = past_blank_line(v, to, 512), end = start;
     if (!start)

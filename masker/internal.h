@@ -456,6 +456,14 @@ const char *const *sibling_secret_names(const char *name, size_t len);
 /* Whether a field or parameter name names a secret: password, token,
  * api_key, Authorization, cookie, CVC, PIN... (words.re). */
 bool secret_name_like(const char *name, size_t len);
+/* Whether the name a value is given under (a request's parameter, a JSON
+ * member, a pair's "name" or "key", a multipart part) means a secret
+ * (secret_name_like()) or a card field by a word of its own, as checkout
+ * forms name their fields and post them ("payment[cc_cid]", "x_card_num",
+ * "numero_tarjeta"): not the short names card_like() takes whole ("pan",
+ * "cid"), which as a request's parameter mean other things (a map's pan, an
+ * analytics client's id) (words.re). */
+bool value_name_like(const char *name, size_t len);
 /* Whether a word is the word for password: "password", "pwd", "passcode",
  * "Passwort", "contraseña", "hasło", "пароль", "密码" (words.re). */
 bool password_word(const char *word, size_t len);

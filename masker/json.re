@@ -1070,7 +1070,7 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
     } else if (labelled == RR_KEY_ID || labelled == RR_KEY_NAME) {
         if (card_like(text, n))
             pushed->flags |= TOK_F_CARD_NAME;
-        if (labelled == RR_KEY_NAME && secret_name_like(text, n)) /* {"name":"password","value":..} */
+        if (labelled == RR_KEY_NAME && value_name_like(text, n)) /* {"name":"password","value":..} */
             return note(&t->secret_names, t->n - 1, 16);
         if (labelled == RR_KEY_ID) /* read in the walk when a value stands beside it */
             return note(&t->pair_names, t->n - 1, 64);
@@ -1212,7 +1212,7 @@ static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t le
 {
     if (privacy_attribute(p, len))
         return KEY_PRIVACY;
-    if (secret_name_like(p, len) || clipboard_attribute(p, len))
+    if (value_name_like(p, len) || clipboard_attribute(p, len))
         return KEY_SECRET;
     if (pii_name_like(p, len))
         return KEY_PHONE;

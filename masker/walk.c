@@ -3166,7 +3166,7 @@ static int mask_named_secrets(walk *w)
 static bool names_secret(const walk *w, uint32_t i)
 {
     const json_tok *t = &w->tape->tok[i];
-    return t->kind == TOK_STR && secret_name_like(w->scan.json + t->start, t->len);
+    return t->kind == TOK_STR && value_name_like(w->scan.json + t->start, t->len);
 }
 
 /* Whether token i is the value member of a pair (pair_value_key()). */

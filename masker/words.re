@@ -8,6 +8,8 @@
  *   secret_name_like() a field or parameter name means a secret
  *                      ("password", "access_token", "X-Api-Key", "pin",
  *                      "passwort", "contraseña", "пароль");
+ *   value_name_like()  a parameter's, a member's or a pair's name means a
+ *                      secret or a card field ("password", "cc_cid");
  *   pii_name_like()    a field's name or id means an email address or a
  *                      phone number ("email", "mobilePhone", "tel");
  *   pii_label_like()   its label says so ("Email", "Teléfono", "電話番号").
@@ -164,12 +166,18 @@ static bool native_word(const char *v, size_t len, const char *const *list, size
       | "apsaugoskodas" | "drosibaskods" | "kodekeamanan" | "kodkeselamatan";
 */
 
-/* Does a card word start at p? (p points into a compact copy.) */
-static bool card_word_at(const unsigned char *p)
+/* What a card word that starts at p (in a compact copy) says. A word of a
+ * card's number, code or holder is one in any name; the expiry's words
+ * ("expiry", "validUntil") and "cardNo" run on into a longer word
+ * ("cardNotes") name a card only on a form's field: as a request's
+ * parameter or a JSON member they name a token's expiry as often. */
+enum card_word { CARD_WORD_NONE, CARD_WORD, CARD_WORD_ON_FIELDS };
+
+static enum card_word card_word_at(const unsigned char *p)
 {
     const unsigned char *YYCURSOR = p, *YYMARKER;
     /*!re2c
-        "card" ("number" | "num" | "no" | "code" | "security" | "exp" | "holder"
+        "card" ("number" | "num" | "no" [^a-z] | "code" | "cid" | "security" | "exp" | "holder"
                 | "verification" | "cvv" | "cvc" | "cvd")
       | "cc" ("num" | "number" | "exp" | "cid" | "cvv" | "cvc" | "csc" | "cvd" | "name" | "holder"
               | "month" | "year" | "code" | "checkcode")
@@ -180,11 +188,13 @@ static bool card_word_at(const unsigned char *p)
       | "cvd" ("value" | "number" | "code")
       | "securitycode" | "securitynumber" | "verificationvalue"
       | "cardaccountnumber"
+      | LOCAL_CARD_WORDS
+            { return CARD_WORD; }
+        "cardno"
       | "exp" ("iry" | "iration" | "date" | "month" | "year" | "yr" | "mo" | "mm" | "yy")
       | "validthru" | "validuntil" | "mmyy" | "mmaa"
-      | LOCAL_CARD_WORDS
-            { return true; }
-        [^] { return false; }
+            { return CARD_WORD_ON_FIELDS; }
+        [^] { return CARD_WORD_NONE; }
     */
 }
 
@@ -228,10 +238,11 @@ bool card_like(const char *v, size_t len)
         (n == 4 && !memcmp(norm, "ccno", 4)))
         return true;
     for (size_t at = 0; at < n; at++)
-        if (card_word_at(norm + at))
+        if (card_word_at(norm + at) != CARD_WORD_NONE)
             return true;
     return false;
 }
+
 
 /* Card number, security code and expiry in scripts normalize() drops, as
  * UTF-8 (Japanese, Chinese, Korean, Vietnamese, Russian, Ukrainian,
@@ -713,13 +724,32 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     "\xda\xa9\xd8\xaf \xd8\xaa\xd8\xa3\xdb\x8c\xdb\x8c\xd8\xaf",
 };
 
-bool secret_name_like(const char *v, size_t len)
+/* Does a secret word or a word of a card's number, code or holder start
+ * at p, anywhere in a compact copy? */
+static bool secret_or_card_part_at(const unsigned char *p)
+{
+    return secret_part_at(p) || card_word_at(p) == CARD_WORD;
+}
+
+/* secret_name_like(), value_name_like(): a secret's name, with or without
+ * the card words of any name. */
+static bool names_secret(const char *v, size_t len, bool cards)
 {
     char buf[UNESCAPED_MAX];
     v = unescaped(v, &len, buf);
-    return name_has(v, len, secret_part_at, secret_word_at) ||
+    return name_has(v, len, cards ? secret_or_card_part_at : secret_part_at, secret_word_at) ||
            native_word(v, len, NATIVE_SECRET_WORDS,
                        sizeof NATIVE_SECRET_WORDS / sizeof NATIVE_SECRET_WORDS[0]);
+}
+
+bool secret_name_like(const char *v, size_t len)
+{
+    return names_secret(v, len, false);
+}
+
+bool value_name_like(const char *v, size_t len)
+{
+    return names_secret(v, len, true);
 }
 
 /*!re2c

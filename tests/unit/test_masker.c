@@ -568,6 +568,26 @@ static void passwords_passed_on_command_lines(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* A card's code and number posted under the names checkout platforms give
+ * their fields (Magento's payment[cc_cid], Authorize.net's x_card_num):
+ * masked by name, as no pattern finds a code; a token's expiry, a coupon's
+ * end and a gift note keep theirs. */
+static void card_fields_named_in_requests(void **state)
+{
+    (void)state;
+    expect_text(NULL, "payment%5Bcc_type%5D=VI&payment%5Bcc_cid%5D=5921",
+                "payment%5Bcc_type%5D=VI&payment%5Bcc_cid%5D=****");
+    expect_text(NULL, "{\\\"cc_cid\\\":\\\"8342\\\",\\\"cc_type\\\":\\\"VI\\\"}",
+                "{\\\"cc_cid\\\":\\\"****\\\",\\\"cc_type\\\":\\\"VI\\\"}");
+    expect_text(NULL, "x_amount=42.00&x_card_num=4111111111",
+                "x_amount=42.00&x_card_num=**********");
+    expect_text(NULL, "numero_tarjeta=4111&codigo_seguridad=0619",
+                "numero_tarjeta=****&codigo_seguridad=****");
+    const char *keep[] = {"expiry=3600&scope=read", "validUntil=2027-03-31", "cardNotes=Happy 30th",
+                          "cid=GA1.2.1234"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 /* A password a command takes as a plain argument, told by its place alone;
  * the same commands asking for one, or given other arguments, are kept. */
 static void passwords_passed_as_arguments(void **state)
@@ -1622,6 +1642,7 @@ int main(void)
         cmocka_unit_test(keys_told_by_place),
         cmocka_unit_test(passwords_passed_on_command_lines),
         cmocka_unit_test(passwords_passed_as_arguments),
+        cmocka_unit_test(card_fields_named_in_requests),
         cmocka_unit_test(passwords_in_database_statements),
         cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(secrets_beside_their_siblings),

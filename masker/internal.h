@@ -458,11 +458,12 @@ const char *const *sibling_secret_names(const char *name, size_t len);
 bool secret_name_like(const char *name, size_t len);
 /* Whether the name a value is given under (a request's parameter, a JSON
  * member, a pair's "name" or "key", a multipart part) means a secret
- * (secret_name_like()) or a card field by a word of its own, as checkout
+ * (secret_name_like()), a card field by a word of its own, as checkout
  * forms name their fields and post them ("payment[cc_cid]", "x_card_num",
- * "numero_tarjeta"): not the short names card_like() takes whole ("pan",
- * "cid"), which as a request's parameter mean other things (a map's pan, an
- * analytics client's id) (words.re). */
+ * "numero_tarjeta"; not the short names card_like() takes whole, "pan" and
+ * "cid", which as a request's parameter mean other things: a map's pan, an
+ * analytics client's id), or an identity number ("cpf", "dniNumber",
+ * "codice_fiscale": id_noun_word()) (words.re). */
 bool value_name_like(const char *name, size_t len);
 /* Whether a word is the word for password: "password", "pwd", "passcode",
  * "Passwort", "contraseña", "hasło", "пароль", "密码" (words.re). */

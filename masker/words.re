@@ -9,7 +9,8 @@
  *                      ("password", "access_token", "X-Api-Key", "pin",
  *                      "passwort", "contraseña", "пароль");
  *   value_name_like()  a parameter's, a member's or a pair's name means a
- *                      secret or a card field ("password", "cc_cid");
+ *                      secret, a card field or an identity number
+ *                      ("password", "cc_cid", "cpf");
  *   pii_name_like()    a field's name or id means an email address or a
  *                      phone number ("email", "mobilePhone", "tel");
  *   pii_label_like()   its label says so ("Email", "Teléfono", "電話番号").
@@ -623,9 +624,11 @@ static bool secret_word_at(const unsigned char *p)
 }
 
 /* Whether a part starts anywhere in the compact copy of v, or a whole word
- * just after a '_' of its worded copy. */
+ * just after a '_' of its worded copy, or `last` (when given) says so of
+ * the worded copy's last words. */
 static bool name_has(const char *v, size_t len, bool (*part_at)(const unsigned char *),
-                     bool (*word_at)(const unsigned char *))
+                     bool (*word_at)(const unsigned char *),
+                     bool (*last)(const unsigned char *, size_t))
 {
     unsigned char norm[WORDS_MAX];
     size_t n = normalize(v, len, false, norm);
@@ -636,7 +639,7 @@ static bool name_has(const char *v, size_t len, bool (*part_at)(const unsigned c
     for (size_t at = 0; at + 1 < n; at++)
         if (norm[at] == '_' && word_at(norm + at + 1))
             return true;
-    return false;
+    return last && last(norm, n);
 }
 
 /* "Password" in scripts normalize() drops, as UTF-8 (Russian and Ukrainian,
@@ -731,13 +734,49 @@ static bool secret_or_card_part_at(const unsigned char *p)
     return secret_part_at(p) || card_word_at(p) == CARD_WORD;
 }
 
-/* secret_name_like(), value_name_like(): a secret's name, with or without
- * the card words of any name. */
-static bool names_secret(const char *v, size_t len, bool cards)
+/* Whether the worded copy norm[0, n) of a name ("_billing_cpf_") ends in
+ * an identity number's name (id_noun_word()) of one or two words, maybe
+ * with a number's word after it: "cpf", "billing_cpf", "dniNumber",
+ * "codice_fiscale", "customer_tax_id", "pesel_nr"; "idNumber" is not. */
+static bool id_name(const unsigned char *norm, size_t n)
+{
+    static const char *const TAILS[] = {"_number_", "_nummer_", "_numero_", "_no_", "_nr_"};
+    for (size_t k = 0; k < sizeof TAILS / sizeof TAILS[0]; k++) {
+        size_t tail = strlen(TAILS[k]);
+        if (n > tail && !memcmp(norm + n - tail, TAILS[k], tail)) {
+            n -= tail - 1; /* keep its leading '_' as the end */
+            break;
+        }
+    }
+    if (n < 3 || norm[n - 1] != '_')
+        return false;
+    size_t end = n - 1, last = end; /* the last word: norm[last, end) */
+    while (last > 0 && norm[last - 1] != '_')
+        last--;
+    if (id_noun_word((const char *)norm + last, end - last))
+        return true;
+    if (last < 2) /* no word before it */
+        return false;
+    size_t before = last - 1; /* the word before it: norm[before, last - 1) */
+    while (before > 0 && norm[before - 1] != '_')
+        before--;
+    char two[WORDS_MAX];
+    size_t first = last - 1 - before;
+    if (!first)
+        return false;
+    memcpy(two, norm + before, first);
+    memcpy(two + first, norm + last, end - last);
+    return id_noun_word(two, first + end - last);
+}
+
+/* secret_name_like(), value_name_like(): a secret's name; for a value's,
+ * also the card words of any name and an identity number's name. */
+static bool names_secret(const char *v, size_t len, bool value)
 {
     char buf[UNESCAPED_MAX];
     v = unescaped(v, &len, buf);
-    return name_has(v, len, cards ? secret_or_card_part_at : secret_part_at, secret_word_at) ||
+    return name_has(v, len, value ? secret_or_card_part_at : secret_part_at, secret_word_at,
+                    value ? id_name : NULL) ||
            native_word(v, len, NATIVE_SECRET_WORDS,
                        sizeof NATIVE_SECRET_WORDS / sizeof NATIVE_SECRET_WORDS[0]);
 }
@@ -883,8 +922,11 @@ bool id_noun_word(const char *v, size_t n)
         // CPF, India's Aadhaar, the Nordic and Baltic personal identity
         // numbers, Poland's PESEL, Spain's DNI, NIE and NIF, France's NIR,
         // Mexico's CURP, Singapore's NRIC, Hong Kong's HKID, Turkey's TCKN,
-        // Croatia's OIB, Serbia's JMBG, Bulgaria's EGN, Greece's AMKA, and
-        // passports; two words read as one ("Social Security", "Steuer-ID")
+        // Croatia's OIB, Serbia's JMBG, Bulgaria's EGN, Greece's AMKA,
+        // Chile's RUT, Argentina's CUIL and CUIT, Mexico's RFC, Canada's
+        // SIN, Australia's TFN, the UK's NINO, Austria's SVNR, tax
+        // identification numbers (TIN, ITIN, "Tax ID"), and passports; two
+        // words read as one ("Social Security", "Steuer-ID")
         ( "ssn" | "bsn" | "cpf" | "aadhaar" | "aadhar" | "personnummer" | "personnr"
         | "personnummeret" | "fodselsnummer" | "henkilotunnus" | "hetu"
         | "isikukood" | "asmenskodas" | "pesel" | "dni" | "nie" | "nif" | "nir" | "curp"
@@ -892,7 +934,8 @@ bool id_noun_word(const char *v, size_t n)
         | "kennitala" | "passport" | "passeport" | "reisepass" | "pasaporte" | "passaporto"
         | "paszport" | "socialsecurity" | "steuerid" | "steueridentifikationsnummer"
         | "sozialversicherungsnummer" | "burgerservicenummer" | "rijksregisternummer"
-        | "nationalid" | "codicefiscale" ) "\x00"
+        | "nationalid" | "codicefiscale" | "rut" | "cuil" | "cuit" | "rfc" | "sin" | "tfn"
+        | "nino" | "svnr" | "tin" | "itin" | "taxid" | "taxpayerid" ) "\x00"
             { return true; }
         [^] { return false; }
     */
@@ -1074,7 +1117,7 @@ bool pii_name_like(const char *v, size_t len)
 {
     char buf[UNESCAPED_MAX];
     v = unescaped(v, &len, buf);
-    return name_has(v, len, pii_part_at, pii_word_at);
+    return name_has(v, len, pii_part_at, pii_word_at, NULL);
 }
 
 /* Email and phone in scripts normalize() drops, as UTF-8, as a form's
@@ -1140,6 +1183,6 @@ bool pii_label_like(const char *v, size_t len)
 {
     char buf[UNESCAPED_MAX];
     v = unescaped(v, &len, buf);
-    return name_has(v, len, pii_part_at, pii_word_at) ||
+    return name_has(v, len, pii_part_at, pii_word_at, NULL) ||
            native_word(v, len, NATIVE_PII_WORDS, sizeof NATIVE_PII_WORDS / sizeof NATIVE_PII_WORDS[0]);
 }

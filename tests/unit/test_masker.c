@@ -588,6 +588,20 @@ static void card_fields_named_in_requests(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* An identity or tax number posted under its name, with no label before
+ * it: masked by name; a postal code and an RFC's number are kept. */
+static void identity_numbers_named_in_requests(void **state)
+{
+    (void)state;
+    expect_text(NULL, "nome=Ana&cpf=390.533.447-05", "nome=Ana&cpf=**************");
+    expect_text(NULL, "{\\\"dniNumber\\\":\\\"48291736K\\\"}",
+                "{\\\"dniNumber\\\":\\\"*********\\\"}");
+    expect_text(NULL, "?personnummer=19850514-2398&lang=sv", "?personnummer=*************&lang=sv");
+    expect_text(NULL, "TIN 12-3456789", "TIN **-*******");
+    const char *keep[] = {"cep=01310-100", "see RFC 7231 section 6", "sin(30) = 0.5"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 /* A password a command takes as a plain argument, told by its place alone;
  * the same commands asking for one, or given other arguments, are kept. */
 static void passwords_passed_as_arguments(void **state)
@@ -1643,6 +1657,7 @@ int main(void)
         cmocka_unit_test(passwords_passed_on_command_lines),
         cmocka_unit_test(passwords_passed_as_arguments),
         cmocka_unit_test(card_fields_named_in_requests),
+        cmocka_unit_test(identity_numbers_named_in_requests),
         cmocka_unit_test(passwords_in_database_statements),
         cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(secrets_beside_their_siblings),

@@ -602,6 +602,20 @@ static void identity_numbers_named_in_requests(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* A one-time code, a PIN or a key an app posts under a name of its own
+ * (verifyCode, mpin, tfa_code, device_code): masked by name; a country's
+ * dialling code and a scene are kept. */
+static void codes_named_by_apps(void **state)
+{
+    (void)state;
+    expect_text(NULL, "smsVerifyCode=730561&scene=bind", "smsVerifyCode=******&scene=bind");
+    expect_text(NULL, "mpin=4821&amount=2500.00", "mpin=****&amount=2500.00");
+    expect_text(NULL, "tfa_code=305128", "tfa_code=******");
+    expect_text(NULL, "emailCode=771204", "emailCode=******");
+    const char *keep[] = {"areaCode=86&scene=bind", "phone_code=+44", "interval=5"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 /* A password a command takes as a plain argument, told by its place alone;
  * the same commands asking for one, or given other arguments, are kept. */
 static void passwords_passed_as_arguments(void **state)
@@ -1658,6 +1672,7 @@ int main(void)
         cmocka_unit_test(passwords_passed_as_arguments),
         cmocka_unit_test(card_fields_named_in_requests),
         cmocka_unit_test(identity_numbers_named_in_requests),
+        cmocka_unit_test(codes_named_by_apps),
         cmocka_unit_test(passwords_in_database_statements),
         cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(secrets_beside_their_siblings),

@@ -2352,6 +2352,8 @@ static bool secret_attribute(const text_view *v, size_t name, size_t name_len, s
         word_is(v, name, name_len, "autocomplete"))
         return secret_name_like(value, val_len) || card_like(value, val_len) ||
                (val_len >= 13 && memmem(value, val_len, "one-time-code", 13));
+    if (word_is(v, name, name_len, "key")) /* .NET's <add key="DbPassword" value="..."/> */
+        return value_name_like(value, val_len);
     return name_len >= 19 && follows_text(v, name, "data-veil-sensitive");
 }
 
@@ -2455,13 +2457,21 @@ static size_t try_xml_secret(scan_ctx *c, const text_view *v, size_t i, int *err
         tag_end++;
     }
     if (tag_end == name || (tag_end < i && v->s[tag_end] != ' ') ||
-        !secret_name_like((const char *)v->s + name, tag_end - name))
+        !value_name_like((const char *)v->s + name, tag_end - name))
         return 0;
-    size_t start = i + 1, end = start, tag = tag_end - open;
-    while (end < v->n && v->s[end] != '<')
-        end++;
-    if (end == start || end + 2 + tag >= v->n || v->s[end + 1] != '/' ||
-        memcmp(v->s + end + 2, v->s + open, tag) || v->s[end + 2 + tag] != '>')
+    size_t start = i + 1, end, tag = tag_end - open;
+    bool cdata = v->n - start >= 12 && !memcmp(v->s + start, "<![CDATA[", 9);
+    if (cdata) { /* "<password><![CDATA[...]]></password>": its text, the marks kept */
+        const uint8_t *close = memmem(v->s + start + 9, v->n - start - 9, "]]>", 3);
+        start += 9;
+        end = close ? (size_t)(close - v->s) : start;
+    } else {
+        for (end = start; end < v->n && v->s[end] != '<';)
+            end++;
+    }
+    size_t after = end + 3 * cdata; /* the closing tag's '<' */
+    if (end == start || after + 2 + tag >= v->n || v->s[after] != '<' || v->s[after + 1] != '/' ||
+        memcmp(v->s + after + 2, v->s + open, tag) || v->s[after + 2 + tag] != '>')
         return 0;
     count(c, MASKER_SECRET);
     *err = mask_chars(c, v, start, end, "");

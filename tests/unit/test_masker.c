@@ -616,6 +616,23 @@ static void codes_named_by_apps(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* XML that names a secret: an element's CDATA section, an element named as
+ * a card's code or an identity number, and .NET's <add key=... value=...>;
+ * other elements, CDATA and settings are kept. */
+static void secrets_named_in_xml(void **state)
+{
+    (void)state;
+    expect_text(NULL, "<wsse:Password><![CDATA[Quill8Harbor]]></wsse:Password>",
+                "<wsse:Password><![CDATA[************]]></wsse:Password>");
+    expect_text(NULL, "<cc_cid>6482</cc_cid><CPF>39053344705</CPF>",
+                "<cc_cid>****</cc_cid><CPF>***********</CPF>");
+    expect_text(NULL, "<add key=\\\"SmtpPassword\\\" value=\\\"Tern5Gravel\\\" />",
+                "<add key=\\\"SmtpPassword\\\" value=\\\"***********\\\" />");
+    const char *keep[] = {"<MsgType><![CDATA[text2]]></MsgType>",
+                          "<add key=\\\"PageSize\\\" value=\\\"25\\\" />", "<password><![CDATA[x1"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 /* A password a command takes as a plain argument, told by its place alone;
  * the same commands asking for one, or given other arguments, are kept. */
 static void passwords_passed_as_arguments(void **state)
@@ -1673,6 +1690,7 @@ int main(void)
         cmocka_unit_test(card_fields_named_in_requests),
         cmocka_unit_test(identity_numbers_named_in_requests),
         cmocka_unit_test(codes_named_by_apps),
+        cmocka_unit_test(secrets_named_in_xml),
         cmocka_unit_test(passwords_in_database_statements),
         cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(secrets_beside_their_siblings),

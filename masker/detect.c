@@ -1797,46 +1797,42 @@ static size_t closing_quote_end(const text_view *v, size_t k, size_t to)
     return k + run < to && v->s[k + run] == '"' ? k + run + 1 : 0;
 }
 
-/* Where the quoted key `"word"` (or `\"word\"`, a level down) ends in
- * v[k, to), past its closing quote; 0 if it is not there. */
-static size_t quoted_key_end(const text_view *v, size_t k, size_t to, const char *word)
+/* Whether the member whose key starts at the quote at q, in v[q, from), is
+ * a pair's name (pair_name_key(): "name", "Key", "fieldName"...) whose
+ * value names a secret: `"name": "password"`, or `\"name\": ...` a level
+ * down. */
+static bool member_names_secret(const text_view *v, size_t q, size_t from)
 {
-    size_t n = strlen(word), end;
-    for (const uint8_t *p = v->s + k; (p = memmem(p, to - (size_t)(p - v->s), word, n)); p++)
-        if (p > v->s + k && p[-1] == '"' &&
-            (end = closing_quote_end(v, (size_t)(p - v->s) + n, to)))
-            return end;
-    return 0;
-}
-
-/* Whether the member `"key": "..."` in v[k, from) names a secret. */
-static bool member_names_secret(const text_view *v, size_t k, size_t from, const char *key)
-{
-    size_t s = quoted_key_end(v, k, from, key), start;
-    if (!s)
+    size_t key = q + 1, key_end = key, s, start;
+    while (key_end < from && v->s[key_end] != '\\' && /* the key's closing \" */
+           is_class(v->s[key_end], C_ALPHA | C_DIGIT | C_NAME))
+        key_end++;
+    if (key_end == key || !(s = closing_quote_end(v, key_end, from)) ||
+        !pair_name_key((const char *)v->s + key, key_end - key))
         return false;
-    while (s < from && (v->s[s] == ':' || v->s[s] == ' '))
+    while (s < from && v->s[s] == ' ')
         s++;
+    if (s >= from || v->s[s] != ':')
+        return false;
+    while (++s < from && v->s[s] == ' ')
+        ;
     size_t e = quoted_value(v, s, &start);
     return e && e < from && value_name_like((const char *)v->s + start, e - start);
 }
 
 /*
  * Whether the JSON member whose name starts at `from` (a pair_value_key():
- * "value") follows a "name" member (or one of PAIR_NAME_KEYS: "key",
- * "type"...) that names a secret in the same object: the pairs of
- * serializeArray(), HAR and API clients held in a string
- * ([{"name":"password","value":..}]).
+ * "value") follows a pair's name that names a secret in the same object:
+ * the pairs of serializeArray(), HAR, AWS's APIs and API clients held in
+ * a string ([{"name":"password","value":..}], {"Name": ..., "Value": ...}).
  */
 static bool pair_named_secret(const text_view *v, size_t from)
 {
     size_t k = from, stop = from > 256 ? from - 256 : 0;
     while (k > stop && v->s[k - 1] != '{')
         k--;
-    if (member_names_secret(v, k, from, "name"))
-        return true;
-    for (size_t n = 0; n < PAIR_NAME_KEY_COUNT; n++)
-        if (member_names_secret(v, k, from, PAIR_NAME_KEYS[n]))
+    for (const uint8_t *q = v->s + k; (q = memchr(q, '"', from - (size_t)(q - v->s))); q++)
+        if (member_names_secret(v, (size_t)(q - v->s), from))
             return true;
     return false;
 }

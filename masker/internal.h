@@ -440,14 +440,15 @@ bool privacy_class(const char *list, size_t len);
 /* Whether a payment library's field attribute (data-stripe="number",
  * data-braintree-name="cvv") names a card number, CVC or expiry (words.re). */
 bool card_attribute_like(const char *value, size_t len);
-/* The keys besides rrweb's own "name" whose value may name the value
- * member beside it ({"key": "password", "value": ...}: API clients, form
- * builders; {"type": "password", "value": ...}: a form's fields dumped;
- * {"op": "replace", "path": "/password", "value": ...}: JSON Patch),
- * read by the tokenizer and in JSON held in a string; and the names of
- * that value member: "value", "val", "text". */
-enum { PAIR_NAME_KEY_COUNT = 9 };
-extern const char *const PAIR_NAME_KEYS[PAIR_NAME_KEY_COUNT];
+/* Whether a key, in any case, may name the value member beside it
+ * ({"name": "password", "value": ...}: serializeArray(), HAR; {"key":
+ * "password", "value": ...}: API clients, form builders; {"type":
+ * "password", "value": ...}: a form's fields dumped; {"op": "replace",
+ * "path": "/password", "value": ...}: JSON Patch; {"Name": ..., "Value":
+ * ...}: AWS's APIs; {"fieldName": ..., "fieldValue": ...}), read by the
+ * tokenizer and in JSON held in a string; and whether a key names that
+ * value member: "value", "val", "text", "fieldValue"... (words.re). */
+bool pair_name_key(const char *name, size_t len);
 bool pair_value_key(const char *name, size_t len);
 /* The names of the siblings beside which a member of this name holds a
  * secret (NULL-terminated), or NULL: "code" beside "state" or

@@ -1218,9 +1218,8 @@ static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t le
         return KEY_PHONE;
     if (sibling_secret_names(p, len))
         return KEY_SIBLING_SECRET;
-    for (size_t k = 0; k < PAIR_NAME_KEY_COUNT; k++)
-        if (ascii_word_is(p, len, PAIR_NAME_KEYS[k]))
-            return KEY_PAIR_NAME;
+    if (pair_name_key(p, len))
+        return KEY_PAIR_NAME;
     return field_hint_of(p, len) != HINT_NONE ? KEY_FIELD_HINT : 0;
 }
 

@@ -397,13 +397,29 @@ bool card_label_like(const char *v, size_t len)
     return false;
 }
 
-const char *const PAIR_NAME_KEYS[PAIR_NAME_KEY_COUNT] = {
-    "key", "field", "header", "param", "parameter", "label", "id", "type", "path"};
+bool pair_name_key(const char *name, size_t len)
+{
+    static const char *const KEYS[] = {
+        "name",       "key",           "field",         "header",       "param",
+        "parameter",  "label",         "id",            "type",         "path",
+        "attribute",  "fieldname",     "attributename", "propertyname", "parameterkey",
+        "paramname",  "parametername", "inputname"};
+    for (size_t k = 0; k < sizeof KEYS / sizeof KEYS[0]; k++)
+        if (ascii_word_is(name, len, KEYS[k]))
+            return true;
+    return false;
+}
 
 bool pair_value_key(const char *name, size_t len)
 {
-    return ascii_word_is(name, len, "value") || ascii_word_is(name, len, "val") ||
-           ascii_word_is(name, len, "text") || ascii_word_is(name, len, "content");
+    static const char *const KEYS[] = {"value",          "val",           "text",
+                                       "content",        "fieldvalue",    "attributevalue",
+                                       "propertyvalue",  "parametervalue", "paramvalue",
+                                       "inputvalue"};
+    for (size_t k = 0; k < sizeof KEYS / sizeof KEYS[0]; k++)
+        if (ascii_word_is(name, len, KEYS[k]))
+            return true;
+    return false;
 }
 
 /* Members that hold a secret only beside a sibling of one of these names:

@@ -633,6 +633,28 @@ static void secrets_named_in_xml(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* A pair's value whose name names a secret under the keys other APIs use,
+ * in JSON held in a string: AWS's capitalised Name and Value,
+ * CloudFormation's ParameterKey, fieldName and fieldValue; one level down
+ * too. Pairs that name nothing secret are kept. */
+static void pairs_named_otherwise(void **state)
+{
+    (void)state;
+    expect_text(NULL, "{\\\"Name\\\":\\\"/prod/db/password\\\",\\\"Value\\\":\\\"Slate7Finch\\\"}",
+                "{\\\"Name\\\":\\\"/prod/db/password\\\",\\\"Value\\\":\\\"***********\\\"}");
+    expect_text(
+        NULL, "{\\\"ParameterKey\\\":\\\"DBPassword\\\",\\\"ParameterValue\\\":\\\"Moor3Lynx\\\"}",
+        "{\\\"ParameterKey\\\":\\\"DBPassword\\\",\\\"ParameterValue\\\":\\\"*********\\\"}");
+    expect_text(NULL,
+                "[{\\\\\\\"fieldName\\\\\\\": \\\\\\\"cvc\\\\\\\", \\\\\\\"fieldValue\\\\\\\": "
+                "\\\\\\\"318\\\\\\\"}]",
+                "[{\\\\\\\"fieldName\\\\\\\": \\\\\\\"cvc\\\\\\\", \\\\\\\"fieldValue\\\\\\\": "
+                "\\\\\\\"***\\\\\\\"}]");
+    const char *keep[] = {"{\\\"Name\\\":\\\"/prod/app/page_size\\\",\\\"Value\\\":\\\"25\\\"}",
+                          "{\\\"Key\\\":\\\"team\\\",\\\"Value\\\":\\\"payments2\\\"}"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 /* A password a command takes as a plain argument, told by its place alone;
  * the same commands asking for one, or given other arguments, are kept. */
 static void passwords_passed_as_arguments(void **state)
@@ -1691,6 +1713,7 @@ int main(void)
         cmocka_unit_test(identity_numbers_named_in_requests),
         cmocka_unit_test(codes_named_by_apps),
         cmocka_unit_test(secrets_named_in_xml),
+        cmocka_unit_test(pairs_named_otherwise),
         cmocka_unit_test(passwords_in_database_statements),
         cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(secrets_beside_their_siblings),

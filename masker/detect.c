@@ -1837,6 +1837,62 @@ static bool pair_named_secret(const text_view *v, size_t from)
     return false;
 }
 
+/* Whether the parameter v[start, end) of a form-encoded string is a pair's
+ * name (pair_name_key()) whose value names a secret, with the `prefix`
+ * bytes that v[from] starts with before its last '[' ("fields[0]" of
+ * "fields[0][name]=password"), or none. */
+static bool form_pair_name(const text_view *v, size_t start, size_t end, size_t from, size_t prefix)
+{
+    const uint8_t *eq = memchr(v->s + start, '=', end - start);
+    if (!eq)
+        return false;
+    size_t name = start, name_end = (size_t)(eq - v->s), value = name_end + 1;
+    if (prefix) { /* "fields[0]" "[" name "]" */
+        if (name_end - start < prefix + 3 || memcmp(v->s + start, v->s + from, prefix) ||
+            v->s[start + prefix] != '[' || v->s[name_end - 1] != ']')
+            return false;
+        name = start + prefix + 1;
+        name_end--;
+    }
+    return pair_name_key((const char *)v->s + name, name_end - name) &&
+           value_name_like((const char *)v->s + value, end - value);
+}
+
+/*
+ * Whether the form-encoded parameter named v[from, name_end) is a pair's
+ * value ("value", "fields[0][value]") whose name, a parameter before it
+ * with the same prefix ("fields[0][name]=password"), names a secret: the
+ * pairs of serializeArray() posted with jQuery.param() inside an object,
+ * as WordPress's admin-ajax.php handlers receive them.
+ */
+static bool form_pair_named_secret(const text_view *v, size_t from, size_t name_end)
+{
+    size_t seg = from, seg_end = name_end, prefix = 0;
+    if (v->s[name_end - 1] == ']') { /* its last segment */
+        seg = seg_end = name_end - 1;
+        while (seg > from && v->s[seg - 1] != '[')
+            seg--;
+        if (seg == from)
+            return false;
+        prefix = seg - 1 - from;
+    }
+    if (from == 0 || v->s[from - 1] != '&' ||
+        !pair_value_key((const char *)v->s + seg, seg_end - seg))
+        return false;
+    size_t stop = from > 512 ? from - 512 : 0;
+    for (size_t k = from - 1, n = 0; n < 16 && k > stop; n++) { /* v->s[k]: the '&' after one */
+        size_t start = k;
+        while (start > stop && v->s[start - 1] != '&' && v->s[start - 1] != '?')
+            start--;
+        if (form_pair_name(v, start, k, from, prefix))
+            return true;
+        if (start == 0 || v->s[start - 1] != '&')
+            return false;
+        k = start - 1;
+    }
+    return false;
+}
+
 /*
  * Where the name before the '=' or ':' at i ends: right before it, or
  * before the blanks, the ':' of ":=" and the quote between them, as
@@ -2259,7 +2315,8 @@ static inline __attribute__((always_inline)) size_t try_named_secret(scan_ctx *c
                  pair_named_secret(v, from - 1)) &&
                !(header && two_word_label_names_secret(v, from, name_end)) &&
                !(!json && !header && name_end == i &&
-                 capability_value(v, from, name_end, k, url)) &&
+                 (capability_value(v, from, name_end, k, url) ||
+                  form_pair_named_secret(v, from, name_end))) &&
                !(json && json_sibling_secret(v, from, name_end)))
         return 0;
     if (!header && !json && !(end = assigned_value(v, k, v->s[name_end] == '+', &start)))

@@ -650,8 +650,14 @@ static void pairs_named_otherwise(void **state)
                 "\\\\\\\"318\\\\\\\"}]",
                 "[{\\\\\\\"fieldName\\\\\\\": \\\\\\\"cvc\\\\\\\", \\\\\\\"fieldValue\\\\\\\": "
                 "\\\\\\\"***\\\\\\\"}]");
+    /* form-encoded: jQuery.param() of serializeArray()'s pairs in an object */
+    expect_text(NULL, "form_data[1][name]=pwd&form_data[1][value]=Cobble4Wren",
+                "form_data[1][name]=pwd&form_data[1][value]=***********");
+    expect_text(NULL, "name=smtp_password&value=Gorse2Mallow&scope=site",
+                "name=smtp_password&value=************&scope=site");
     const char *keep[] = {"{\\\"Name\\\":\\\"/prod/app/page_size\\\",\\\"Value\\\":\\\"25\\\"}",
-                          "{\\\"Key\\\":\\\"team\\\",\\\"Value\\\":\\\"payments2\\\"}"};
+                          "{\\\"Key\\\":\\\"team\\\",\\\"Value\\\":\\\"payments2\\\"}",
+                          "x[1][name]=password&x[0][value]=Leeds2", "name=city&value=Leeds2"};
     EXPECT_KEPT(NULL, keep);
 }
 

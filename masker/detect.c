@@ -2403,7 +2403,7 @@ static bool secret_attribute(const text_view *v, size_t name, size_t name_len, s
         return word_is(v, val, val_len, "password");
     if (word_is(v, name, name_len, "name") || word_is(v, name, name_len, "id") ||
         word_is(v, name, name_len, "autocomplete"))
-        return secret_name_like(value, val_len) || card_like(value, val_len) ||
+        return value_name_like(value, val_len) || card_like(value, val_len) ||
                (val_len >= 13 && memmem(value, val_len, "one-time-code", 13));
     if (word_is(v, name, name_len, "key")) /* .NET's <add key="DbPassword" value="..."/> */
         return value_name_like(value, val_len);

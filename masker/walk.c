@@ -1087,15 +1087,16 @@ static bool pii_field(const walk *w, const attr_reader *r)
            ((v = known_attr(w, r, A_ID, &len)) && pii_name_like(v, len));
 }
 
-/* A field named like a secret ("pin", "otp", "passwort", "security_answer"):
- * typed in clear text, as one-time codes and PINs often are, its value is
- * a secret all the same. */
+/* A field named like a secret ("pin", "otp", "passwort", "security_answer")
+ * or an identity number ("cpf", "codice_fiscale": value_name_like()): typed
+ * in clear text, as one-time codes and PINs often are, its value is a
+ * secret all the same. */
 static bool secret_named_field(const walk *w, const attr_reader *r)
 {
     size_t len;
     const char *v;
-    return ((v = known_attr(w, r, A_NAME, &len)) && secret_name_like(v, len)) ||
-           ((v = known_attr(w, r, A_ID, &len)) && secret_name_like(v, len)) ||
+    return ((v = known_attr(w, r, A_NAME, &len)) && value_name_like(v, len)) ||
+           ((v = known_attr(w, r, A_ID, &len)) && value_name_like(v, len)) ||
            attr_reads(w, r, A_CLASS, password_class) || /* "js-p\u0061sswd", a list of any length */
            ((v = known_attr(w, r, A_PLACEHOLDER, &len)) && password_placeholder(v, len));
 }

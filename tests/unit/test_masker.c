@@ -598,6 +598,8 @@ static void identity_numbers_named_in_requests(void **state)
                 "{\\\"dniNumber\\\":\\\"*********\\\"}");
     expect_text(NULL, "?personnummer=19850514-2398&lang=sv", "?personnummer=*************&lang=sv");
     expect_text(NULL, "TIN 12-3456789", "TIN **-*******");
+    expect_text(NULL, "<input type=\\\"hidden\\\" name=\\\"cpf\\\" value=\\\"528.170.394-61\\\">",
+                "<input type=\\\"hidden\\\" name=\\\"cpf\\\" value=\\\"**************\\\">");
     const char *keep[] = {"cep=01310-100", "see RFC 7231 section 6", "sin(30) = 0.5"};
     EXPECT_KEPT(NULL, keep);
 }

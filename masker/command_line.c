@@ -548,6 +548,123 @@ static bool identified_by(const text_view *v, size_t p)
            (e == 10 || !word_char(v->s[e - 11]));
 }
 
+/* ---- SQL's INSERT ... (columns) VALUES (values) ------------------------- */
+
+enum { SQL_BYTES_MOST = 512 };
+
+static bool sql_blank(uint8_t ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* The '(' that opens the first tuple after the keyword VALUES before w, at
+ * most SQL_BYTES_MOST back, and where the keyword starts in *keyword;
+ * SIZE_MAX for none. */
+static size_t sql_values_open(const text_view *v, size_t w, size_t *keyword)
+{
+    size_t from = w > SQL_BYTES_MOST ? w - SQL_BYTES_MOST : 0;
+    for (size_t k = w; k-- > from;) {
+        if (v->s[k] != '(')
+            continue;
+        size_t e = k;
+        while (e > from && sql_blank(v->s[e - 1]))
+            e--;
+        if (e >= 6 && ascii_word_is((const char *)v->s + e - 6, 6, "values") &&
+            (e == 6 || !letter(v->s[e - 7]))) {
+            *keyword = e - 6;
+            return k;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* Past the SQL string literal whose quote is at k ('it''s', "..."). */
+static size_t sql_literal_end(const text_view *v, size_t k)
+{
+    uint8_t quote = v->s[k++];
+    while (k < v->n) {
+        if (v->s[k] == '\\')
+            k += 2;
+        else if (v->s[k] == quote && k + 1 < v->n && v->s[k + 1] == quote)
+            k += 2;
+        else if (v->s[k++] == quote)
+            break;
+    }
+    return k;
+}
+
+/* Which value of its tuple starts at w, in the tuples after the '(' at open
+ * ("VALUES (a, b), (c, d)"), from 0; -1 when w starts none. */
+static int sql_value_index(const text_view *v, size_t open, size_t w)
+{
+    int index = 0, depth = 1;
+    bool at_start = true; /* only blanks since the tuple's '(' or a ',' */
+    for (size_t k = open + 1; k < w;) {
+        uint8_t ch = v->s[k];
+        if (sql_blank(ch)) {
+            k++;
+            continue;
+        }
+        if (depth == 0) { /* between tuples: ", (" */
+            if (ch != ',' && ch != '(')
+                return -1;
+            depth = ch == '(';
+            index = 0;
+            at_start = true;
+            k++;
+            continue;
+        }
+        at_start = ch == ',' && depth == 1;
+        index += at_start;
+        depth += (ch == '(') - (ch == ')');
+        k = ch == '\'' || ch == '"' ? sql_literal_end(v, k) : k + 1;
+    }
+    return at_start && depth == 1 ? index : -1;
+}
+
+/* Whether column `index` of the list that closes right before the keyword
+ * at kw ("(email, password) VALUES") names a secret, a card field or an
+ * identity number (value_name_like()), written bare or quoted as SQL's
+ * dialects quote a name: `password`, "password", [password]. */
+static bool sql_column_secret(const text_view *v, size_t kw, int index)
+{
+    size_t close = kw;
+    while (close > 0 && sql_blank(v->s[close - 1]))
+        close--;
+    if (close == 0 || v->s[--close] != ')')
+        return false;
+    size_t c = close;
+    while (c > 0 && close - c < SQL_BYTES_MOST && v->s[c - 1] != '(' && v->s[c - 1] != ')')
+        c--;
+    if (c == 0 || v->s[c - 1] != '(')
+        return false;
+    for (int i = 0; i < index; i++) {
+        const uint8_t *comma = memchr(v->s + c, ',', close - c);
+        if (!comma)
+            return false;
+        c = (size_t)(comma - v->s) + 1;
+    }
+    size_t e = c;
+    while (e < close && v->s[e] != ',')
+        e++;
+    while (c < e && (sql_blank(v->s[c]) || v->s[c] == '`' || v->s[c] == '"' || v->s[c] == '['))
+        c++;
+    while (e > c && (sql_blank(v->s[e - 1]) || v->s[e - 1] == '`' || v->s[e - 1] == '"' ||
+                     v->s[e - 1] == ']'))
+        e--;
+    return e > c && value_name_like((const char *)v->s + c, e - c);
+}
+
+/* Whether the quoted value at w is one an INSERT gives a column named like
+ * a secret: "INSERT INTO users (email, password) VALUES ('...', '...')",
+ * a SQL console's history or a framework's error page. */
+static bool sql_inserted_secret(const text_view *v, size_t w)
+{
+    size_t keyword, open = sql_values_open(v, w, &keyword);
+    int index = open == SIZE_MAX ? -1 : sql_value_index(v, open, w);
+    return index >= 0 && sql_column_secret(v, keyword, index);
+}
+
 /*
  * Commands that take a password as a plain argument, told by its place
  * alone: after the command and, where `after` is set, one of its
@@ -673,9 +790,10 @@ size_t command_line_password(const text_view *v, size_t s, size_t *start)
     char sep = 0;
     if (w == SIZE_MAX)
         return 0;
-    if (w > 0 && v->s[w - 1] == '(') /* only after SQL's PASSWORD */
-        return w >= 9 && ascii_word_is((const char *)v->s + w - 9, 8, "password") &&
-                       (w == 9 || !letter(v->s[w - 10]))
+    if (w > 0 && v->s[w - 1] == '(') /* only after SQL's PASSWORD, or VALUES */
+        return (w >= 9 && ascii_word_is((const char *)v->s + w - 9, 8, "password") &&
+                (w == 9 || !letter(v->s[w - 10]))) ||
+                       (quoted(v, w) && sql_inserted_secret(v, w))
                    ? password_in_value(v, w, 0, start)
                    : 0;
     if (w + 2 < v->n &&
@@ -687,6 +805,9 @@ size_t command_line_password(const text_view *v, size_t s, size_t *start)
      * a number do too, but few numbers follow a word straight after a blank */
     for (pe = w; pe > 0 && blank(v->s[pe - 1]);)
         pe--;
+    if (value == SIZE_MAX && pe > 0 && v->s[pe - 1] == ',' && quoted(v, w) &&
+        sql_inserted_secret(v, w)) /* "VALUES ('jroe', '...')" */
+        return password_in_value(v, w, 0, start);
     if (value != SIZE_MAX || pe == w || pe == 0 || !letter(v->s[pe - 1]))
         return value == SIZE_MAX ? 0 : password_in_value(v, value, sep, start);
     p = word_start(v, pe - 1);

@@ -1096,15 +1096,23 @@ static bool valid_tld(const text_view *v, size_t t, size_t e)
     return true;
 }
 
+/* Past what cannot start the local part from s to the '@' at i: a '.', a
+ * quote or a brace that opens what holds the address ('jane@...' in SQL or
+ * code, `...`, {...}; an apostrophe inside it stays: o'brien@). */
+static size_t local_part_trimmed(const text_view *v, size_t s, size_t i)
+{
+    while (s < i && (v->s[s] == '.' || v->s[s] == '\'' || v->s[s] == '`' || v->s[s] == '{'))
+        s++;
+    return s;
+}
+
 /* The start of the local part before the '@' at i (i: none). */
 static size_t local_part_start(const text_view *v, size_t i)
 {
     size_t s = i;
     while (s > 0 && i - s < 128 && local_char(v->s[s - 1]))
         s--;
-    while (s < i && v->s[s] == '.')
-        s++;
-    return s;
+    return local_part_trimmed(v, s, i);
 }
 
 /* The start of a quoted local part ("jane doe"@example.com) before the '@'
@@ -4784,12 +4792,17 @@ int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n)
         return VEIL_ENOMEM;
     int err = join_parts(c, j, parts, n, false);
     text_view jv = {.s = j->s, .n = j->n};
+    size_t after = 0; /* the end of the last address: the next one's local part starts there */
     for (size_t at = 0; at < j->n && !err; at++) {
         size_t s, e;
         const char *keep;
-        if (j->s[at] != '@' || !(e = email_span(&jv, at, &s, &keep)) ||
-            j->part[s] == j->part[e - 1])
-            continue; /* none, or one in a single part: the sweep's */
+        if (j->s[at] != '@' || !(e = email_span(&jv, at, &s, &keep)))
+            continue;
+        if (s < after) /* "jane@example.com" "`bob@...": not "example.com`bob" */
+            s = local_part_trimmed(&jv, after, at);
+        after = e;
+        if (s >= at || j->part[s] == j->part[e - 1])
+            continue; /* in a single part: the sweep's */
         uint8_t own = j->part[at];
         bool found_alone = email_in_part(c, &parts[own], j->local[at], &err);
         count(c, MASKER_EMAIL);

@@ -663,6 +663,24 @@ static void pairs_named_otherwise(void **state)
     EXPECT_KEPT(NULL, keep);
 }
 
+/* A value an SQL INSERT gives a column named like a secret, found by the
+ * column's place in the list; an address quoted beside it is masked whole,
+ * its quotes kept; an insert whose columns name nothing secret is kept. */
+static void secrets_in_sql_inserts(void **state)
+{
+    (void)state;
+    expect_text(
+        NULL, "INSERT INTO users (email, password) VALUES ('jroe@example.com', 'Harbor7Lantern');",
+        "INSERT INTO users (email, password) VALUES ('****@*******.***', '**************');");
+    expect_text(NULL, "INSERT INTO c (holder, cvv) VALUES ('J Doe', '7391'), ('A Roe', '2846')",
+                "INSERT INTO c (holder, cvv) VALUES ('J Doe', '****'), ('A Roe', '****')");
+    expect_text(NULL, "INSERT INTO u (id, pin) VALUES (NOW(), '5820')",
+                "INSERT INTO u (id, pin) VALUES (NOW(), '****')");
+    const char *keep[] = {"INSERT INTO releases (name, version) VALUES ('Harbor', 'v2024.11')",
+                          "see (note, 2024) and ('a', 'b2024')"};
+    EXPECT_KEPT(NULL, keep);
+}
+
 /* A password a command takes as a plain argument, told by its place alone;
  * the same commands asking for one, or given other arguments, are kept. */
 static void passwords_passed_as_arguments(void **state)
@@ -1722,6 +1740,7 @@ int main(void)
         cmocka_unit_test(codes_named_by_apps),
         cmocka_unit_test(secrets_named_in_xml),
         cmocka_unit_test(pairs_named_otherwise),
+        cmocka_unit_test(secrets_in_sql_inserts),
         cmocka_unit_test(passwords_in_database_statements),
         cmocka_unit_test(passwords_told_without_is),
         cmocka_unit_test(secrets_beside_their_siblings),

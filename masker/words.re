@@ -581,7 +581,7 @@ static bool secret_part_at(const unsigned char *p)
       | "expirymonth" | "expiryyear" | "expirationmonth" | "expirationyear" | "expdate"
       | "cardverification" | "verificationvalue" | "iban" | "socialsecurity"
       | "totp" | "twofactor" | "verificationcode" | "smscode" | "recoverycode"
-      | "verifycode" | "smsverif" | "emailcode" | "devicecode" | "privkey"
+      | "verifycode" | "smsverif" | "emailcode" | "devicecode" | "privkey" | "twofa"
       | "backupcode" | "recoverykey" | "backupkey" | "setupkey" | "securityanswer"
       | "securityquestionanswer" | "onetimecode"
       | "accesscode" | "unlockcode" | "verifier" | "creds"
@@ -626,7 +626,9 @@ static bool secret_part_at(const unsigned char *p)
     */
 }
 
-/* Does a whole secret word start at p, just after a '_' of a worded copy? */
+/* Does a whole secret word start at p, just after a '_' of a worded copy?
+ * A number may follow it: "pass1" and "pass2", "pin2", as a form names a
+ * secret and its confirmation (WordPress's profile page posts pass1). */
 static bool secret_word_at(const unsigned char *p)
 {
     const unsigned char *YYMARKER, *YYCURSOR = p;
@@ -634,7 +636,7 @@ static bool secret_word_at(const unsigned char *p)
         ("pin" | "otp" | "ssn" | "pan" | "pwd" | "pass" | "auth" | "sid" | "sig" | "cv2"
          | "csc" | "cvd" | "mfa" | "2fa" | "mdp" | "senha" | "haslo" | "heslo" | "sifre"
          | "clave" | "parola" | "pw" | "pword" | "geslo" | "parool" | "parol" | "sifra" | "mtan"
-         | "itan" | "tfa" | "tpin" | "mpin" | "vcode") "_"
+         | "itan" | "tfa" | "tpin" | "mpin" | "vcode") [0-9]* "_"
             { return true; }
         [^] { return false; }
     */

@@ -614,7 +614,10 @@ static void codes_named_by_apps(void **state)
     expect_text(NULL, "mpin=4821&amount=2500.00", "mpin=****&amount=2500.00");
     expect_text(NULL, "tfa_code=305128", "tfa_code=******");
     expect_text(NULL, "emailCode=771204", "emailCode=******");
-    const char *keep[] = {"areaCode=86&scene=bind", "phone_code=+44", "interval=5"};
+    expect_text(NULL, "pass1=Birch4Quay&pass2=Birch4Quay&pin1=6031",
+                "pass1=**********&pass2=**********&pin1=****");
+    const char *keep[] = {"areaCode=86&scene=bind", "phone_code=+44", "interval=5",
+                          "page2=chapter12"};
     EXPECT_KEPT(NULL, keep);
 }
 

@@ -581,7 +581,8 @@ static bool secret_part_at(const unsigned char *p)
       | "expirymonth" | "expiryyear" | "expirationmonth" | "expirationyear" | "expdate"
       | "cardverification" | "verificationvalue" | "iban" | "socialsecurity"
       | "totp" | "twofactor" | "verificationcode" | "smscode" | "recoverycode"
-      | "verifycode" | "smsverif" | "emailcode" | "devicecode" | "privkey" | "twofa"
+      | "verifycode" | "smsverif" | "emailcode" | "devicecode" | "privkey" | "twofa" | "passkey"
+      | "challengeanswer"
       | "backupcode" | "recoverykey" | "backupkey" | "setupkey" | "securityanswer"
       | "securityquestionanswer" | "onetimecode"
       | "accesscode" | "unlockcode" | "verifier" | "creds"
@@ -636,7 +637,7 @@ static bool secret_word_at(const unsigned char *p)
         ("pin" | "otp" | "ssn" | "pan" | "pwd" | "pass" | "auth" | "sid" | "sig" | "cv2"
          | "csc" | "cvd" | "mfa" | "2fa" | "mdp" | "senha" | "haslo" | "heslo" | "sifre"
          | "clave" | "parola" | "pw" | "pword" | "geslo" | "parool" | "parol" | "sifra" | "mtan"
-         | "itan" | "tfa" | "tpin" | "mpin" | "vcode") [0-9]* "_"
+         | "itan" | "tfa" | "tpin" | "mpin" | "vcode" | "psw" | "pswd" | "passw" | "mmn") [0-9]* "_"
             { return true; }
         [^] { return false; }
     */

@@ -616,6 +616,8 @@ static void codes_named_by_apps(void **state)
     expect_text(NULL, "emailCode=771204", "emailCode=******");
     expect_text(NULL, "pass1=Birch4Quay&pass2=Birch4Quay&pin1=6031",
                 "pass1=**********&pass2=**********&pin1=****");
+    expect_text(NULL, "psw=Kelp3Moraine&psw-repeat=Kelp3Moraine&mmn=Whitfield",
+                "psw=************&psw-repeat=************&mmn=*********");
     const char *keep[] = {"areaCode=86&scene=bind", "phone_code=+44", "interval=5",
                           "page2=chapter12"};
     EXPECT_KEPT(NULL, keep);

@@ -181,7 +181,7 @@ static enum card_word card_word_at(const unsigned char *p)
         "card" ("number" | "num" | "no" [^a-z] | "code" | "cid" | "security" | "exp" | "holder"
                 | "verification" | "cvv" | "cvc" | "cvd")
       | "cc" ("num" | "number" | "exp" | "cid" | "cvv" | "cvc" | "csc" | "cvd" | "name" | "holder"
-              | "month" | "year" | "code" | "checkcode")
+              | "month" | "year" | "code" | "checkcode" | "sec")
       | "cidcode" | "seccode"
       | "nameoncard"
       | "creditcard" | "debitcard" | "paymentcard" | "bankcard"

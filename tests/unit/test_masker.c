@@ -583,6 +583,7 @@ static void card_fields_named_in_requests(void **state)
                 "x_amount=42.00&x_card_num=**********");
     expect_text(NULL, "numero_tarjeta=4111&codigo_seguridad=0619",
                 "numero_tarjeta=****&codigo_seguridad=****");
+    expect_text(NULL, "cc_sec=737&ccSecurity=318", "cc_sec=***&ccSecurity=***");
     const char *keep[] = {"expiry=3600&scope=read", "validUntil=2027-03-31", "cardNotes=Happy 30th",
                           "cid=GA1.2.1234"};
     EXPECT_KEPT(NULL, keep);

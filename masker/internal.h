@@ -509,6 +509,11 @@ bool pii_name_like(const char *name, size_t len);
 /* Whether a field's label, aria-label or placeholder says it takes an
  * email address or a phone number, in any of the languages words.re reads. */
 bool pii_label_like(const char *text, size_t len);
+/* Whether a field's label names an identity number among its words or its
+ * pairs of words ("CPF", "Your CPF (numbers only)", "Codice fiscale", "Tax
+ * ID", "DNI / NIE"), not by a word its language also uses otherwise
+ * ("Sin cargo", "Niño") (words.re). */
+bool id_label_like(const char *text, size_t len);
 
 /* ---- Command lines (command_line.c) ---------------------------------- */
 /* The password a command line passes around the word that starts at s

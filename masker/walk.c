@@ -827,10 +827,10 @@ static bool structural_attribute(const char *name, size_t n)
  * address or a number for the patterns to find) or 0. */
 static uint8_t label_text_flags(const char *text, size_t n)
 {
-    return card_label_like(text, n)    ? NF_CARD
-           : secret_name_like(text, n) ? NF_PASSWORD
-           : pii_label_like(text, n)   ? NF_PII
-                                       : 0;
+    return card_label_like(text, n)                              ? NF_CARD
+           : secret_name_like(text, n) || id_label_like(text, n) ? NF_PASSWORD
+           : pii_label_like(text, n)                             ? NF_PII
+                                                                 : 0;
 }
 
 /* What text that merely stands before a field says it takes: a card or a
@@ -941,7 +941,7 @@ static uint8_t own_label_flags(const walk *w, const attr_reader *r)
     for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++) {
         size_t len;
         const char *v = known_attr(w, r, labels[k], &len);
-        if (v && secret_name_like(v, len))
+        if (v && (secret_name_like(v, len) || id_label_like(v, len)))
             f |= NF_PASSWORD;
         else if (v && pii_label_like(v, len))
             f |= NF_PII;

@@ -789,6 +789,45 @@ static bool id_name(const unsigned char *norm, size_t n)
     return id_noun_word(two, first + end - last);
 }
 
+/* Words id_noun_word() reads that a label may hold as a word of its own
+ * language: Spanish "sin" (without) and "niño", German "nie" (never),
+ * English "tin". */
+static bool id_word_of_prose(const unsigned char *w, size_t n)
+{
+    static const char *const WORDS[] = {"sin", "nino", "nie", "tin"};
+    for (size_t k = 0; k < sizeof WORDS / sizeof WORDS[0]; k++)
+        if (ascii_word_is((const char *)w, n, WORDS[k]))
+            return true;
+    return false;
+}
+
+bool id_label_like(const char *v, size_t len)
+{
+    char buf[UNESCAPED_MAX];
+    v = unescaped(v, &len, buf);
+    unsigned char norm[WORDS_MAX];
+    size_t n = normalize(v, len, true, norm); /* "_your_cpf_" */
+    for (size_t at = 0; at + 1 < n; at++) {
+        if (norm[at] != '_' || norm[at + 1] == '_')
+            continue;
+        size_t w = at + 1, e = w, e2;
+        while (e < n && norm[e] != '_')
+            e++;
+        if (id_noun_word((const char *)norm + w, e - w) && !id_word_of_prose(norm + w, e - w))
+            return true;
+        for (e2 = e + 1; e2 < n && norm[e2] != '_';)
+            e2++;
+        char two[WORDS_MAX]; /* "Tax ID", "Codice fiscale": two words read as one */
+        if (e2 >= n || e2 == e + 1)
+            continue;
+        memcpy(two, norm + w, e - w);
+        memcpy(two + (e - w), norm + e + 1, e2 - e - 1);
+        if (id_noun_word(two, (e - w) + (e2 - e - 1)))
+            return true;
+    }
+    return false;
+}
+
 /* secret_name_like(), value_name_like(): a secret's name; for a value's,
  * also the card words of any name and an identity number's name. */
 static bool names_secret(const char *v, size_t len, bool value)

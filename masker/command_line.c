@@ -578,17 +578,30 @@ static size_t sql_values_open(const text_view *v, size_t w, size_t *keyword)
     return SIZE_MAX;
 }
 
-/* Past the SQL string literal whose quote is at k ('it''s', "..."). */
+/* Whether an SQL string literal's quote starts at k, maybe escaped a level
+ * down or more (\"...\" in JSON held in a string). */
+static bool sql_literal_at(const text_view *v, size_t k)
+{
+    k += backslashes_at(v, k);
+    return k < v->n && (v->s[k] == '\'' || v->s[k] == '"');
+}
+
+/* Past the SQL string literal that starts at k (sql_literal_at()): past the
+ * same quote escaped the same way; at the top level, past a quote doubled
+ * ('it''s') and one a backslash escapes. */
 static size_t sql_literal_end(const text_view *v, size_t k)
 {
-    uint8_t quote = v->s[k++];
-    while (k < v->n) {
-        if (v->s[k] == '\\')
-            k += 2;
-        else if (v->s[k] == quote && k + 1 < v->n && v->s[k + 1] == quote)
-            k += 2;
-        else if (v->s[k++] == quote)
-            break;
+    size_t depth = backslashes_at(v, k);
+    uint8_t quote = v->s[k + depth];
+    for (k += depth + 1; k < v->n;) {
+        size_t run = backslashes_at(v, k);
+        if (run == depth && k + run < v->n && v->s[k + run] == quote) {
+            if (depth || k + 1 >= v->n || v->s[k + 1] != quote)
+                return k + run + 1;
+            k += 2; /* '' */
+        } else {
+            k += run ? run + (depth == 0 && run % 2) : 1;
+        }
     }
     return k;
 }
@@ -617,7 +630,7 @@ static int sql_value_index(const text_view *v, size_t open, size_t w)
         at_start = ch == ',' && depth == 1;
         index += at_start;
         depth += (ch == '(') - (ch == ')');
-        k = ch == '\'' || ch == '"' ? sql_literal_end(v, k) : k + 1;
+        k = sql_literal_at(v, k) ? sql_literal_end(v, k) : k + 1;
     }
     return at_start && depth == 1 ? index : -1;
 }
@@ -674,8 +687,8 @@ static bool sql_inserted_secret(const text_view *v, size_t w)
  * (NTH_AFTER_SHARE: "net use [Z:] \\srv\share PASSWORD"). `flag`: a short
  * option that must be given for the command to take one (without "-b",
  * htpasswd asks), and `fewer`, one that takes an argument away ("htpasswd
- * -nb USER PASSWORD" writes no file). Redis's AUTH is read only so
- * written: "auth" in prose is a word.
+ * -nb USER PASSWORD" writes no file). A name in capitals is read only so
+ * written (Redis's AUTH): "auth" in prose is a word.
  */
 enum { NTH_AFTER_SHARE = 0xff, POSITIONAL_WORDS_MOST = 8 };
 
@@ -703,11 +716,14 @@ static const struct positional *positional_command(const text_view *v, size_t w,
     size_t k = name_start(v, w, e);
     if (e - k > 4 && ascii_word_is((const char *)v->s + e - 4, 4, ".exe"))
         e -= 4;
-    for (const struct positional *c = POSITIONAL; c < POSITIONAL_END; c++)
-        if ((v->s[k] | 0x20) == (c->name[0] | 0x20) &&
-            (c->name[0] == 'A' ? e - k == 4 && memcmp(v->s + k, c->name, 4) == 0
-                               : ascii_word_is((const char *)v->s + k, e - k, c->name)))
+    for (const struct positional *c = POSITIONAL; c < POSITIONAL_END; c++) {
+        bool as_written = c->name[0] >= 'A' && c->name[0] <= 'Z'; /* "AUTH" */
+        if ((v->s[k] | 0x20) != (c->name[0] | 0x20))              /* most words: one byte read */
+            continue;
+        if (as_written ? strlen(c->name) == e - k && memcmp(v->s + k, c->name, e - k) == 0
+                       : ascii_word_is((const char *)v->s + k, e - k, c->name))
             return c;
+    }
     return NULL;
 }
 
@@ -839,10 +855,13 @@ static bool option_after_plus_before(const text_view *v, size_t s)
 }
 
 /* Whether the word at s may be in a command line a site search's query
- * holds ("?q=mysql+-u+root+-p..."): a '+' as written stands before it,
- * and before an option on the line before it or at its start. */
+ * or a form body holds ("?q=mysql+-u+root+-p..."): a '+' as written
+ * stands before it, and before an option on the line before it or at its
+ * start; or before its quote (a statement's value: "VALUES+('a',+'...')"). */
 static bool in_query_command(const text_view *v, size_t s)
 {
+    if (s >= 3 && (v->s[s - 1] == '\'' || v->s[s - 1] == '"') && v->s[s - 2] == '+')
+        return text_byte_is_raw(v, s - 2);
     return s >= 2 && v->s[s - 1] == '+' && text_byte_is_raw(v, s - 1) &&
            option_after_plus_before(v, s + 1); /* "+-pKestrel..." */
 }

@@ -3837,8 +3837,10 @@ static __attribute__((noinline)) size_t command_line_secret(scan_ctx *c, const t
                                                             size_t s, int *err)
 {
     size_t start, end = command_line_password(v, s, &start);
-    if (!end) /* "+-p...", "+Kestrel..." */
-        return s > 0 && v->s[s - 1] == '+' ? query_command_line_secret(c, v, s, err) : 0;
+    if (!end) /* "+-p...", "+Kestrel...", "+'Kestrel..." */
+        return s > 1 && (v->s[s - 1] == '+' || v->s[s - 2] == '+') /* in_query_command() */
+                   ? query_command_line_secret(c, v, s, err)
+                   : 0;
     count(c, MASKER_SECRET);
     *err = mask_chars(c, v, start, end, "");
     return end;

@@ -397,6 +397,15 @@ bool card_label_like(const char *v, size_t len)
     return false;
 }
 
+/* Whether v[0, len) is one of the n lowercase words of `list`, in any case. */
+static bool ascii_word_in(const char *v, size_t len, const char *const *list, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (ascii_word_is(v, len, list[k]))
+            return true;
+    return false;
+}
+
 bool pair_name_key(const char *name, size_t len)
 {
     static const char *const KEYS[] = {
@@ -404,10 +413,7 @@ bool pair_name_key(const char *name, size_t len)
         "parameter",  "label",         "id",            "type",         "path",
         "attribute",  "fieldname",     "attributename", "propertyname", "parameterkey",
         "paramname",  "parametername", "inputname"};
-    for (size_t k = 0; k < sizeof KEYS / sizeof KEYS[0]; k++)
-        if (ascii_word_is(name, len, KEYS[k]))
-            return true;
-    return false;
+    return ascii_word_in(name, len, KEYS, sizeof KEYS / sizeof KEYS[0]);
 }
 
 bool pair_value_key(const char *name, size_t len)
@@ -416,10 +422,7 @@ bool pair_value_key(const char *name, size_t len)
                                        "content",        "fieldvalue",    "attributevalue",
                                        "propertyvalue",  "parametervalue", "paramvalue",
                                        "inputvalue"};
-    for (size_t k = 0; k < sizeof KEYS / sizeof KEYS[0]; k++)
-        if (ascii_word_is(name, len, KEYS[k]))
-            return true;
-    return false;
+    return ascii_word_in(name, len, KEYS, sizeof KEYS / sizeof KEYS[0]);
 }
 
 /* Members that hold a secret only beside a sibling of one of these names:
@@ -754,6 +757,18 @@ static bool secret_or_card_part_at(const unsigned char *p)
     return secret_part_at(p) || card_word_at(p) == CARD_WORD;
 }
 
+/* Whether the words norm[a, a_end) and norm[b, b_end), read as one, name an
+ * identity number ("Tax ID", "codice_fiscale"). */
+static bool id_noun_words(const unsigned char *norm, size_t a, size_t a_end, size_t b, size_t b_end)
+{
+    char two[WORDS_MAX];
+    if (a_end == a || b_end == b || (a_end - a) + (b_end - b) > sizeof two)
+        return false;
+    memcpy(two, norm + a, a_end - a);
+    memcpy(two + (a_end - a), norm + b, b_end - b);
+    return id_noun_word(two, (a_end - a) + (b_end - b));
+}
+
 /* Whether the worded copy norm[0, n) of a name ("_billing_cpf_") ends in
  * an identity number's name (id_noun_word()) of one or two words, maybe
  * with a number's word after it: "cpf", "billing_cpf", "dniNumber",
@@ -780,13 +795,7 @@ static bool id_name(const unsigned char *norm, size_t n)
     size_t before = last - 1; /* the word before it: norm[before, last - 1) */
     while (before > 0 && norm[before - 1] != '_')
         before--;
-    char two[WORDS_MAX];
-    size_t first = last - 1 - before;
-    if (!first)
-        return false;
-    memcpy(two, norm + before, first);
-    memcpy(two + first, norm + last, end - last);
-    return id_noun_word(two, first + end - last);
+    return id_noun_words(norm, before, last - 1, last, end);
 }
 
 /* Words id_noun_word() reads that a label may hold as a word of its own
@@ -795,10 +804,7 @@ static bool id_name(const unsigned char *norm, size_t n)
 static bool id_word_of_prose(const unsigned char *w, size_t n)
 {
     static const char *const WORDS[] = {"sin", "nino", "nie", "tin"};
-    for (size_t k = 0; k < sizeof WORDS / sizeof WORDS[0]; k++)
-        if (ascii_word_is((const char *)w, n, WORDS[k]))
-            return true;
-    return false;
+    return ascii_word_in((const char *)w, n, WORDS, sizeof WORDS / sizeof WORDS[0]);
 }
 
 bool id_label_like(const char *v, size_t len)
@@ -817,12 +823,7 @@ bool id_label_like(const char *v, size_t len)
             return true;
         for (e2 = e + 1; e2 < n && norm[e2] != '_';)
             e2++;
-        char two[WORDS_MAX]; /* "Tax ID", "Codice fiscale": two words read as one */
-        if (e2 >= n || e2 == e + 1)
-            continue;
-        memcpy(two, norm + w, e - w);
-        memcpy(two + (e - w), norm + e + 1, e2 - e - 1);
-        if (id_noun_word(two, (e - w) + (e2 - e - 1)))
+        if (e2 < n && id_noun_words(norm, w, e, e + 1, e2)) /* "Tax ID", "Codice fiscale" */
             return true;
     }
     return false;

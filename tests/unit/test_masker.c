@@ -682,6 +682,17 @@ static void secrets_in_sql_inserts(void **state)
                 "INSERT INTO c (holder, cvv) VALUES ('J Doe', '****'), ('A Roe', '****')");
     expect_text(NULL, "INSERT INTO u (id, pin) VALUES (NOW(), '5820')",
                 "INSERT INTO u (id, pin) VALUES (NOW(), '****')");
+    /* crossed with the forms it travels in: form-encoded, JSON held in a
+     * string (its quotes escaped), a quote doubled or escaped before it */
+    expect_text(NULL, "query=INSERT+INTO+u+(email%2C+password)+VALUES+('a'%2C+'Harbor7Lantern')",
+                "query=INSERT+INTO+u+(email%2C+password)+VALUES+('a'%2C+'**************')");
+    expect_text(NULL,
+                "{\\\"sql\\\": \\\"INSERT INTO u (a, password) VALUES (\\\\\\\"x\\\\\\\", "
+                "\\\\\\\"Harbor7Lantern\\\\\\\")\\\"}",
+                "{\\\"sql\\\": \\\"INSERT INTO u (a, password) VALUES (\\\\\\\"x\\\\\\\", "
+                "\\\\\\\"**************\\\\\\\")\\\"}");
+    expect_text(NULL, "INSERT INTO u (name, password) VALUES ('O''Brien, Pat', 'Harbor7Lantern')",
+                "INSERT INTO u (name, password) VALUES ('O''Brien, Pat', '**************')");
     const char *keep[] = {"INSERT INTO releases (name, version) VALUES ('Harbor', 'v2024.11')",
                           "see (note, 2024) and ('a', 'b2024')"};
     EXPECT_KEPT(NULL, keep);

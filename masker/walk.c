@@ -1602,7 +1602,7 @@ static bool subtree_has_field(walk *w, uint32_t node, int depth, int *budget)
  * out of text: its stars are no hint).
  */
 static size_t added_text_before(walk *w, const added_node *e, char *text, size_t cap, bool *read,
-                                bool *masked)
+                                bool *masked, const added_node **where)
 {
     const added_node *at = e; /* the node whose previous sibling is looked at */
     uint32_t next = e->id;
@@ -1622,8 +1622,10 @@ static size_t added_text_before(walk *w, const added_node *e, char *text, size_t
         if ((*read = subtree_has_field(w, before->node, 0, &budget)))
             return 0; /* its text is that field's: <div>Code <input></div><div><input></div> */
         size_t n = subtree_text(w, before->node, text, cap, 0, 0, masked);
-        if ((*read = *masked || !blank_text(text, n)))
+        if ((*read = *masked || !blank_text(text, n))) {
+            *where = before;
             return n;
+        }
         next = before->id;
     }
     return 0;
@@ -1649,7 +1651,8 @@ static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *rea
         says |= label_flags(w, up->node);
     char text[LABEL_TEXT_MAX + 2];
     bool masked = false;
-    size_t n = added_text_before(w, e, text, sizeof text, read, &masked);
+    const added_node *where;
+    size_t n = added_text_before(w, e, text, sizeof text, read, &masked, &where);
     if (n && n <= LABEL_TEXT_MAX + 1 && !masked)
         says |= text_before_flags(text, n);
     return says;
@@ -1726,8 +1729,24 @@ static bool label_names_shown(const char *text, size_t n, enum shown_secret show
            (shown != SHOWN_CODE || label_names_code(text, n));
 }
 
+/* Whether text[0, n) is a sentence of advice that can stand between a
+ * label and what it names ("Keep these codes somewhere safe."): at most
+ * HINT_TEXT_MAX bytes of several words that end as a sentence does. A
+ * label ends otherwise ("Member ID", "Password:"). */
+enum { HINT_TEXT_MAX = 256 };
+static bool hint_text(const char *text, size_t n)
+{
+    while (n &&
+           (text[n - 1] == ' ' || (n >= 2 && text[n - 2] == '\\' && strchr("nrt", text[n - 1]))))
+        n -= text[n - 1] == ' ' ? 1 : 2;
+    return n && n <= HINT_TEXT_MAX && strchr(".!)", text[n - 1]) && memchr(text, ' ', n);
+}
+
 /* Whether the text right before text node value v in the page names what
- * v shows (label_names_shown()), or v goes on a list of secrets shown so. */
+ * v shows (label_names_shown()), or does after a sentence of advice
+ * between them (hint_text(): a heading "Recovery codes", "Keep them
+ * somewhere safe.", the codes) or a text the masker hid, or v goes on a
+ * list of secrets shown so. */
 static bool shown_named(walk *w, uint32_t node, uint32_t v, enum shown_secret shown, bool hidden,
                         bool whole)
 {
@@ -1736,21 +1755,37 @@ static bool shown_named(walk *w, uint32_t node, uint32_t v, enum shown_secret sh
     uint32_t before = text_before_on_tape(w, v, &stop);
     if (before && before == w->shown_secret) /* the next of a list */
         return whole && !hidden;
-    if (before)
-        return !(t[before].flags & TOK_F_MASKED) &&
-               label_names_shown(w->scan.json + t[before].start, t[before].len, shown);
+    int hints = 0; /* one at most */
+    for (; before; before = text_before_on_tape(w, before, &stop)) {
+        const char *text = w->scan.json + t[before].start;
+        bool masked = t[before].flags & TOK_F_MASKED; /* the site hid it: a hint at most */
+        if (!masked && label_names_shown(text, t[before].len, shown))
+            return true;
+        if (hints++ || !(masked || hint_text(text, t[before].len)))
+            return false;
+    }
+    if (stop)
+        return false;
     /* an entry of a mutation's adds: read in page order for a credential,
      * bullets or a code of 6 digits or more; for one of 4 or 5 (a year, a
      * count) that costs more than it finds */
-    if (stop || node != w->entry_node || !w->adds ||
+    if (node != w->entry_node || !w->adds ||
         !(shown == SHOWN_CREDENTIAL || hidden || (part_text(w, &t[v]) & TEXT_DIGITS) >= 6))
         return false;
     added_read(w, w->adds); /* in page order */
     const added_node *e = added_entry(w, node, 0);
-    char text[LABEL_TEXT_MAX + 2];
-    bool read = false, masked = false;
-    size_t n = e && e->has_id ? added_text_before(w, e, text, sizeof text, &read, &masked) : 0;
-    return n && !masked && label_names_shown(text, n, shown);
+    char text[HINT_TEXT_MAX + 2];
+    for (; e && e->has_id; hints++) {
+        bool read = false, masked = false;
+        size_t n = added_text_before(w, e, text, sizeof text, &read, &masked, &e);
+        if (!n && !masked)
+            return false;
+        if (!masked && label_names_shown(text, n, shown))
+            return true;
+        if (hints || !(masked || hint_text(text, n)))
+            return false;
+    }
+    return false;
 }
 
 /*

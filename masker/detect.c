@@ -2189,20 +2189,37 @@ static bool capability_value(const text_view *v, size_t from, size_t to, size_t 
                  (e + 1 < v->n && v->s[e] == ';' && v->s[e + 1] == ' '));
 }
 
+/* Whether the member whose key's closing quote ends at q, before e, has a
+ * quoted string value that passes `says`. */
+static bool member_value_says(const text_view *v, size_t q, size_t e,
+                              bool (*says)(const char *, size_t))
+{
+    size_t start, end;
+    while (q < e && v->s[q] == ' ')
+        q++;
+    if (q >= e || v->s[q] != ':')
+        return false;
+    end = quoted_value(v, q + 1, &start);
+    return end && end < e && says((const char *)v->s + start, end - start);
+}
+
 /* Whether v[a, e) holds a quoted key (`"name"`, or `\"name\"` a level
- * down) that is one of `names` (lowercase, NULL-terminated), in any case. */
-static bool quoted_key_among(const text_view *v, size_t a, size_t e, const char *const *names)
+ * down) that is one of the siblings `sibling` names (in any case), with a
+ * value that passes its test if it has one. */
+static bool quoted_sibling_among(const text_view *v, size_t a, size_t e,
+                                 const sibling_secret *sibling)
 {
     for (size_t k = a; k < e; k++) {
-        size_t s = k + 1, end = s;
+        size_t s = k + 1, end = s, q;
         if (v->s[k] != '"')
             continue;
         while (end < e && (is_alnum(v->s[end]) || v->s[end] == '_' || v->s[end] == '-'))
             end++;
-        if (end == s || !closing_quote_end(v, end, e))
+        if (end == s || !(q = closing_quote_end(v, end, e)))
             continue;
-        for (size_t n = 0; names[n]; n++)
-            if (ascii_word_is((const char *)v->s + s, end - s, names[n]))
+        for (size_t n = 0; sibling->siblings[n]; n++)
+            if (ascii_word_is((const char *)v->s + s, end - s, sibling->siblings[n]) &&
+                (!sibling->says || member_value_says(v, q, e, sibling->says)))
                 return true;
     }
     return false;
@@ -2268,18 +2285,18 @@ static size_t pair_second(const text_view *v, size_t k, size_t *start)
 
 /* Whether the JSON object held in a string around the member [from,
  * name_end) has a sibling beside which that member holds a secret
- * (sibling_secret_names(): {"code": "...", "state": "..."}). */
+ * (sibling_secret_of(): {"code": "...", "state": "..."}). */
 static bool json_sibling_secret(const text_view *v, size_t from, size_t name_end)
 {
-    const char *const *siblings = sibling_secret_names((const char *)v->s + from, name_end - from);
+    const sibling_secret *sibling = sibling_secret_of((const char *)v->s + from, name_end - from);
     size_t a = from, e = from;
-    if (!siblings)
+    if (!sibling)
         return false;
     while (a > 0 && from - a < 256 && v->s[a - 1] != '{')
         a--;
     while (e < v->n && e - from < 256 && v->s[e] != '}')
         e++;
-    return quoted_key_among(v, a, e, siblings);
+    return quoted_sibling_among(v, a, e, sibling);
 }
 
 static inline __attribute__((always_inline)) size_t try_named_secret(scan_ctx *c,

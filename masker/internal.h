@@ -450,10 +450,17 @@ bool card_attribute_like(const char *value, size_t len);
  * value member: "value", "val", "text", "fieldValue"... (words.re). */
 bool pair_name_key(const char *name, size_t len);
 bool pair_value_key(const char *name, size_t len);
-/* The names of the siblings beside which a member of this name holds a
- * secret (NULL-terminated), or NULL: "code" beside "state" or
- * "redirect_uri" (OAuth), "answer" beside "question" (words.re). */
-const char *const *sibling_secret_names(const char *name, size_t len);
+/* A member that holds a secret beside a sibling of one of `siblings`
+ * (NULL-terminated) whose string value passes `says` (NULL: any value). */
+typedef struct sibling_secret {
+    const char *name;
+    const char *siblings[6];
+    bool (*says)(const char *value, size_t len);
+} sibling_secret;
+/* What a member of this name needs beside it to hold a secret, or NULL:
+ * "code" beside "state" or "redirect_uri" (OAuth), "answer" beside
+ * "question", "params" beside a "method" that signs in (words.re). */
+const sibling_secret *sibling_secret_of(const char *name, size_t len);
 /* Whether a field or parameter name names a secret: password, token,
  * api_key, Authorization, cookie, CVC, PIN... (words.re). */
 bool secret_name_like(const char *name, size_t len);

@@ -1203,7 +1203,7 @@ static __attribute__((noinline)) uint8_t rr_key_spelled_otherwise(const char *s,
 /* What the key name [p, p + len) means: KEY_SECRET (a secret's name, or a
  * copy button's clipboard text: clipboard_attribute()), KEY_PHONE (an email
  * or phone name: "phone", "mobile", "tel"), KEY_SIBLING_SECRET (a secret
- * beside some siblings: sibling_secret_names()), KEY_PAIR_NAME (its value
+ * beside some siblings: sibling_secret_of()), KEY_PAIR_NAME (its value
  * may name the "value" beside it, as "name" does: {"key": "password",
  * "value": ..}), KEY_FIELD_HINT (an attribute whose value may say a field
  * takes a card or a secret: field_hint_of()), KEY_PRIVACY (another
@@ -1216,7 +1216,7 @@ static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t le
         return KEY_SECRET;
     if (pii_name_like(p, len))
         return KEY_PHONE;
-    if (sibling_secret_names(p, len))
+    if (sibling_secret_of(p, len))
         return KEY_SIBLING_SECRET;
     if (pair_name_key(p, len))
         return KEY_PAIR_NAME;

@@ -3267,26 +3267,38 @@ static int mask_named_pairs(walk *w)
     return err;
 }
 
-/* Whether object obj (0: none) has a member named one of `names`
- * (NULL-terminated), in any case. */
-static bool has_member_named(const walk *w, uint32_t obj, const char *const *names)
+/* Whether object obj (0: none) has a member named one of the siblings
+ * `sibling` names, in any case, whose value passes its test if it has
+ * one (a string, read with its escapes undone). */
+static bool has_sibling(walk *w, uint32_t obj, const sibling_secret *sibling)
 {
     const json_tok *t = w->tape->tok;
     for (uint32_t i = obj + 1; obj && i < t[obj].end; i = tok_after(t, i)) {
         char buf[32];
         size_t n;
         const char *name = key_name(w, &t[i], buf, sizeof buf, &n);
-        for (size_t k = 0; names[k]; k++)
-            if (ascii_word_is(name, n, names[k]))
+        for (size_t k = 0; sibling->siblings[k]; k++) {
+            if (!ascii_word_is(name, n, sibling->siblings[k]))
+                continue;
+            text_view value = {0};
+            if (!sibling->says)
                 return true;
+            bool says = t[i].kind == TOK_STR &&
+                        !text_view_of(w->scan.scratch, w->scan.json, &t[i], &value) &&
+                        sibling->says((const char *)value.s, value.n);
+            text_view_done(w->scan.scratch, &value);
+            if (says)
+                return true;
+        }
     }
     return false;
 }
 
 /* Members that hold a secret beside a sibling of certain names
- * (sibling_secret_names(): an OAuth "code" beside its "state", a security
- * question's "answer" beside its "question"), as a payload or a request
- * body parsed by a network plugin carries them: masked whole. */
+ * (sibling_secret_of(): an OAuth "code" beside its "state", a security
+ * question's "answer" beside its "question", a remote call's "params"
+ * beside a "method" that signs in), as a payload or a request body parsed
+ * by a network plugin carries them: masked whole. */
 static int mask_sibling_secrets(walk *w)
 {
     const json_tok *t = w->tape->tok;
@@ -3296,9 +3308,9 @@ static int mask_sibling_secrets(walk *w)
         char buf[32];
         size_t n;
         const char *name = key_name(w, &t[v], buf, sizeof buf, &n);
-        const char *const *siblings = sibling_secret_names(name, n);
-        if ((t[v].flags & TOK_F_VISITED) || !siblings ||
-            !has_member_named(w, enclosing_object(w, v), siblings))
+        const sibling_secret *sibling = sibling_secret_of(name, n);
+        if ((t[v].flags & TOK_F_VISITED) || !sibling ||
+            !has_sibling(w, enclosing_object(w, v), sibling))
             continue;
         w->scan.findings->count[MASKER_SECRET]++;
         err = mask_whole(w, v, MASK_VALUE);

@@ -425,24 +425,56 @@ bool pair_value_key(const char *name, size_t len)
     return ascii_word_in(name, len, KEYS, sizeof KEYS / sizeof KEYS[0]);
 }
 
-/* Members that hold a secret only beside a sibling of one of these names:
+/* Does a word of a remote call's method that signs in or unlocks start at
+ * p, just after a '_' of a worded copy? */
+static bool sign_in_word_at(const unsigned char *p)
+{
+    const unsigned char *YYMARKER, *YYCURSOR = p;
+    /*!re2c
+        ("login" | "logon" | "log_in" | "signin" | "sign_in" | "authenticate" | "auth"
+      | "unlock") "_" { return true; }
+        [^]             { return false; }
+    */
+}
+
+/* Whether a JSON-RPC method's name v[0, len) says its parameters hold a
+ * secret: it signs in or unlocks (Deluge's "auth.login", Ethereum's
+ * "personal_unlockAccount") or names one ("auth.change_password",
+ * Bitcoin's "walletpassphrase"). */
+static bool method_takes_secret(const char *v, size_t len)
+{
+    unsigned char norm[WORDS_MAX];
+    if (secret_name_like(v, len))
+        return true;
+    size_t n = normalize(v, len, true, norm);
+    for (size_t at = 0; at + 1 < n; at++)
+        if (norm[at] == '_' && sign_in_word_at(norm + at + 1))
+            return true;
+    return false;
+}
+
+/* Members that hold a secret only beside a sibling of one of these names,
+ * and, when `says` is set, only when that sibling's string value passes it:
  * an OAuth authorization response's or token request's "code" ({"code":
  * "...", "state": "..."}, which a single-page app posts to its server), a
  * security question's "answer" ({"question": "First pet?", "answer":
- * "..."}). Lowercase, read in any case; each list ends in NULL. */
-static const struct {
-    const char *name;
-    const char *siblings[6];
-} SIBLING_SECRETS[] = {
-    {"code", {"state", "session_state", "redirect_uri", "grant_type", "code_verifier", NULL}},
-    {"answer", {"question", "securityquestion", "security_question", NULL}},
+ * "..."}), a remote call's parameters, which JSON-RPC passes by their place
+ * ({"method": "auth.login", "params": ["..."]}). Lowercase, read in any
+ * case; each list ends in NULL. */
+static const sibling_secret SIBLING_SECRETS[] = {
+    {"code",
+     {"state", "session_state", "redirect_uri", "grant_type", "code_verifier", NULL},
+     NULL},
+    {"answer", {"question", "securityquestion", "security_question", NULL}, NULL},
+    {"params", {"method", NULL}, method_takes_secret},
+    {"args", {"method", NULL}, method_takes_secret},
 };
 
-const char *const *sibling_secret_names(const char *name, size_t len)
+const sibling_secret *sibling_secret_of(const char *name, size_t len)
 {
     for (size_t k = 0; k < sizeof SIBLING_SECRETS / sizeof *SIBLING_SECRETS; k++)
         if (ascii_word_is(name, len, SIBLING_SECRETS[k].name))
-            return SIBLING_SECRETS[k].siblings;
+            return &SIBLING_SECRETS[k];
     return NULL;
 }
 

@@ -757,24 +757,31 @@ static void passwords_told_without_is(void **state)
 }
 
 /* An OAuth code beside its state, a security question's answer beside its
- * question: secrets there, in an event's JSON and in JSON held in a string;
- * a promo code and a quiz's answer alone are not. */
+ * question, a remote call's arguments beside a method that signs in:
+ * secrets there, in an event's JSON and in JSON held in a string; a promo
+ * code, a quiz's answer and another call's arguments are not. */
 static void secrets_beside_their_siblings(void **state)
 {
     (void)state;
-    char *out =
-        mask1(NULL, "[{\"type\":5,\"data\":{\"tag\":\"t\",\"payload\":{"
-                    "\"code\":\"4/0AeaYS\",\"state\":\"s1\","
-                    "\"q\":{\"Question\":\"Pet?\",\"answer\":\"Biscuit\"},"
-                    "\"body\":\"{\\\"securityQuestion\\\":\\\"Pet?\\\","
-                    "\\\"answer\\\":\\\"Okonkwo\\\"}\","
-                    "\"promo\":{\"code\":\"SUMMER24\"},\"quiz\":{\"answer\":\"Paris\"}}}}]");
+    char *out = mask1(NULL, "[{\"type\":5,\"data\":{\"tag\":\"t\",\"payload\":{"
+                            "\"code\":\"4/0AeaYS\",\"state\":\"s1\","
+                            "\"q\":{\"Question\":\"Pet?\",\"answer\":\"Biscuit\"},"
+                            "\"body\":\"{\\\"securityQuestion\\\":\\\"Pet?\\\","
+                            "\\\"answer\\\":\\\"Okonkwo\\\"}\","
+                            "\"promo\":{\"code\":\"SUMMER24\"},\"quiz\":{\"answer\":\"Paris\"},"
+                            "\"rpc\":{\"method\":\"auth\\u002elogin\",\"args\":[\"Quarry\"]},"
+                            "\"call\":\"{\\\"params\\\":[\\\"Heron\\\"],"
+                            "\\\"method\\\":\\\"unlockWallet\\\"}\","
+                            "\"other\":{\"method\":\"authors.list\",\"params\":[\"Achebe\"]}}}}]");
     assert_null(strstr(out, "4/0AeaYS"));
     assert_null(strstr(out, "Biscuit"));
     assert_null(strstr(out, "Okonkwo"));
     assert_non_null(strstr(out, "SUMMER24"));
     assert_non_null(strstr(out, "Paris"));
     assert_non_null(strstr(out, "Pet?"));
+    assert_null(strstr(out, "Quarry"));
+    assert_null(strstr(out, "Heron"));
+    assert_non_null(strstr(out, "Achebe"));
     free(out);
 }
 

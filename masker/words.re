@@ -607,7 +607,7 @@ static bool secret_part_at(const unsigned char *p)
 {
     const unsigned char *YYMARKER, *YYCURSOR = p;
     /*!re2c
-        "password" | "passwd" | "passphrase" | "passcode" | "secret" | "token"
+        "password" | "passwd" | "passwrd" | "pasword" | "passphrase" | "passcode" | "secret" | "token"
       | "apikey" | "accesskey" | "privatekey" | "credential" | "signature"
       | "authorization" | "authtoken" | "bearer" | "cookie" | "sessionid" | "sessid"
       | "csrf" | "xsrf" | "nonce" | "jwt" | "creditcard" | "cardnumber" | "ccnumber"
@@ -664,7 +664,10 @@ static bool secret_part_at(const unsigned char *p)
 
 /* Does a whole secret word start at p, just after a '_' of a worded copy?
  * A number may follow it: "pass1" and "pass2", "pin2", as a form names a
- * secret and its confirmation (WordPress's profile page posts pass1). */
+ * secret and its confirmation (WordPress's profile page posts pass1).
+ * "pass" ends a word whose start says whose it is ("userpass", "dbpass",
+ * "newpass", as scripts and installers name their fields); not "bypass",
+ * "compass" or "newPassenger". */
 static bool secret_word_at(const unsigned char *p)
 {
     const unsigned char *YYMARKER, *YYCURSOR = p;
@@ -672,7 +675,10 @@ static bool secret_word_at(const unsigned char *p)
         ("pin" | "otp" | "ssn" | "pan" | "pwd" | "pass" | "auth" | "sid" | "sig" | "cv2"
          | "csc" | "cvd" | "mfa" | "2fa" | "mdp" | "senha" | "haslo" | "heslo" | "sifre"
          | "clave" | "parola" | "pw" | "pword" | "geslo" | "parool" | "parol" | "sifra" | "mtan"
-         | "itan" | "tfa" | "tpin" | "mpin" | "vcode" | "psw" | "pswd" | "passw" | "mmn") [0-9]* "_"
+         | "itan" | "tfa" | "tpin" | "mpin" | "vcode" | "psw" | "pswd" | "passw" | "mmn"
+         | ("user" | "login" | "admin" | "db" | "root" | "new" | "old" | "confirm" | "current"
+           | "retype" | "re" | "my" | "u" | "smtp" | "ftp" | "mail" | "wifi" | "sql" | "app"
+           | "ssh" | "vnc" | "api" | "acct" | "account") "pass") [0-9]* "_"
             { return true; }
         [^] { return false; }
     */

@@ -178,8 +178,8 @@ static enum card_word card_word_at(const unsigned char *p)
 {
     const unsigned char *YYCURSOR = p, *YYMARKER;
     /*!re2c
-        "card" ("number" | "num" | "no" [^a-z] | "code" | "cid" | "security" | "exp" | "holder"
-                | "verification" | "cvv" | "cvc" | "cvd")
+        "card" ("number" | "num" | "no" [^a-z] | "code" | "cid" | "security" | "secval" | "exp"
+                | "holder" | "verification" | "cvv" | "cvc" | "cvd")
       | "cc" ("num" | "number" | "exp" | "cid" | "cvv" | "cvc" | "csc" | "cvd" | "name" | "holder"
               | "month" | "year" | "code" | "checkcode" | "sec")
       | "cidcode" | "seccode"

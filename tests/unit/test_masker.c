@@ -569,7 +569,8 @@ static void passwords_passed_on_command_lines(void **state)
 }
 
 /* A card's code and number posted under the names checkout platforms give
- * their fields (Magento's payment[cc_cid], Authorize.net's x_card_num):
+ * their fields (Magento's payment[cc_cid], Authorize.net's x_card_num,
+ * Chase Orbital's CardSecVal):
  * masked by name, as no pattern finds a code; a token's expiry, a coupon's
  * end and a gift note keep theirs. */
 static void card_fields_named_in_requests(void **state)
@@ -584,6 +585,7 @@ static void card_fields_named_in_requests(void **state)
     expect_text(NULL, "numero_tarjeta=4111&codigo_seguridad=0619",
                 "numero_tarjeta=****&codigo_seguridad=****");
     expect_text(NULL, "cc_sec=737&ccSecurity=318", "cc_sec=***&ccSecurity=***");
+    expect_text(NULL, "CardSecVal=737&Exp=1229", "CardSecVal=***&Exp=1229"); /* Chase Orbital */
     const char *keep[] = {"expiry=3600&scope=read", "validUntil=2027-03-31", "cardNotes=Happy 30th",
                           "cid=GA1.2.1234"};
     EXPECT_KEPT(NULL, keep);

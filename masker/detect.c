@@ -3863,6 +3863,32 @@ static __attribute__((noinline)) size_t command_line_secret(scan_ctx *c, const t
     return end;
 }
 
+/* The address Cloudflare's email obfuscation writes in a link's fragment
+ * ("/cdn-cgi/l/email-protection#4f252e..."): hex whose first byte is the key
+ * each other byte is XORed with. Masked when it holds an '@' and the
+ * policy masks emails; the same hex in data-cfemail is read by its name. */
+static __attribute__((noinline)) size_t cf_email_at(scan_ctx *c, const text_view *v, size_t s,
+                                                    int *err)
+{
+    static const char MARK[] = "email-protection#";
+    size_t mark = sizeof MARK - 1, e = s;
+    if (c->policy->record_pii || s < mark || memcmp(v->s + s - mark, MARK, mark))
+        return 0;
+    while (e < v->n && e - s < 1024 && is_hex(v->s[e]))
+        e++;
+    if (e - s < 8 || (e - s) % 2)
+        return 0;
+    int key = hex_value(v->s[s]) << 4 | hex_value(v->s[s + 1]);
+    bool at = false;
+    for (size_t k = s + 2; k < e && !at; k += 2)
+        at = (hex_value(v->s[k]) << 4 ^ hex_value(v->s[k + 1]) ^ key) == '@';
+    if (!at)
+        return 0;
+    count(c, MASKER_EMAIL);
+    *err = mask_chars(c, v, s, e, "");
+    return e;
+}
+
 /*
  * A token around the digit at i that names itself: a JSON Web Token (its
  * header segment starts with "eyJ", base64 of '{"', and has a digit within
@@ -3902,6 +3928,8 @@ static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const
     uint8_t before = s > 0 ? v->s[s - 1] : 0;
     if (before == '/' || before == '%' || before == ',') /* "scott/Kestrel9vQ2@orcl" */
         return command_line_secret(c, v, s, err);
+    if (before == '#')
+        return cf_email_at(c, v, s, err);
     if (label_blank(before) || before == ':' || before == '[' || before == '(' || before >= 0x80 ||
         is_quote(before)) {
         if ((label_blank(before) || before == ':' || is_quote(before)) &&

@@ -843,6 +843,13 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
     expect_text("record_pii=true", "mail jane@example.com +44 20 7946 0958",
                 "mail jane@example.com +44 20 7946 0958");
     expect_text(NULL, "not mail: a@b, x@y.z1, @home", "not mail: a@b, x@y.z1, @home");
+    /* Cloudflare's obfuscation: "jane@example.com" XORed with 0x4f, in hex */
+    const char *cf = "/cdn-cgi/l/email-protection#4f252e212a0f2a372e223f232a612c2022";
+    expect_text(NULL, cf, "/cdn-cgi/l/email-protection#**********************************");
+    expect_text("record_pii=true", cf, cf);
+    const char *keep[] = {"/cdn-cgi/l/email-protection#4f252e212a612b",
+                          "/faq#4f252e212a0f2a372e22"};
+    EXPECT_KEPT(NULL, keep);
 }
 
 /* A checkout page: password, card number (cc-number), hidden card, plain name. */

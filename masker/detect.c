@@ -4734,14 +4734,6 @@ static joined_text *joined_buffer(scan_ctx *c)
     return c->scratch->joined;
 }
 
-static int on_joined_card(void *user, uint32_t from, uint32_t to)
-{
-    joined_text *j = user;
-    if (j->part[from] != j->part[to - 1] && j->n_cards < 8) /* one part alone: the sweep's */
-        j->cards[j->n_cards][0] = from, j->cards[j->n_cards++][1] = to;
-    return VEIL_OK;
-}
-
 /* Appends part p's window of normalized bytes to the joined text; `spaced`:
  * with a space between it and the part before when digits meet there. */
 static int join_part(scan_ctx *c, joined_text *j, const text_part *p, uint8_t index, bool spaced)
@@ -4787,6 +4779,36 @@ static int mask_span_in_part(scan_ctx *c, const joined_text *j, const text_part 
     return err;
 }
 
+/* Whether joined byte k is a digit of the same part as byte `like`. */
+static bool digit_of_part(const joined_text *j, size_t k, size_t like)
+{
+    return k < j->n && j->part[k] == j->part[like] && is_digit(j->s[k]);
+}
+
+/* Whether joined byte k goes on a number of part `like`'s: a digit, or one
+ * blank, '.', '-' or '/' between two of its digits. */
+static bool number_byte_of_part(const joined_text *j, size_t k, size_t like)
+{
+    if (digit_of_part(j, k, like))
+        return true;
+    uint8_t ch = j->s[k];
+    return (ch == ' ' || ch == '.' || ch == '-' || ch == '/') && k > 0 &&
+           digit_of_part(j, k - 1, like) && digit_of_part(j, k + 1, like);
+}
+
+/* Joined range *from, *to of a number read across parts, widened over the
+ * rest of the numbers it starts and ends in, in the first and last part
+ * ("415.555" of "415.555.0123"): a part's own sweep, which runs after, no
+ * longer reads what masking half a number leaves ("***.***.0123") as one. */
+static void widen_to_numbers(const joined_text *j, uint32_t *from, uint32_t *to)
+{
+    uint32_t last = *to - 1;
+    while (*from > 0 && number_byte_of_part(j, *from - 1, *from))
+        (*from)--;
+    while (*to < j->n && number_byte_of_part(j, *to, last))
+        (*to)++;
+}
+
 /* The parts into j, from empty, glued or `spaced` (see join_part()). */
 static int join_parts(scan_ctx *c, joined_text *j, const text_part *parts, size_t n, bool spaced)
 {
@@ -4798,8 +4820,18 @@ static int join_parts(scan_ctx *c, joined_text *j, const text_part *parts, size_
     return err;
 }
 
-/* Joins the parts, glued or `spaced` (see join_part()), and masks the cards
- * found across them. */
+/* Keeps a card cards_in_run() found in the joined text when it spans parts,
+ * widened over the numbers it starts and ends in (widen_to_numbers()). */
+static int on_joined_card(void *user, uint32_t from, uint32_t to)
+{
+    joined_text *j = user;
+    if (j->part[from] == j->part[to - 1] || j->n_cards == 8) /* one part alone: the sweep's */
+        return VEIL_OK;
+    widen_to_numbers(j, &from, &to);
+    j->cards[j->n_cards][0] = from, j->cards[j->n_cards++][1] = to;
+    return VEIL_OK;
+}
+
 /* Masks the cards found across the parts joined in j. */
 static int split_cards_joined(scan_ctx *c, joined_text *j, const text_part *parts, size_t n)
 {
@@ -4879,10 +4911,12 @@ static int split_phones_joined(scan_ctx *c, joined_text *j, const text_part *par
         if (!is_digit(j->s[i]) || (i > 0 && is_digit(j->s[i - 1])) || !phone_may_start(&jv, i) ||
             !phone_span(&jv, i, &end) || j->part[i] == j->part[end - 1])
             continue; /* (in one part alone: the sweep's) */
+        uint32_t from = (uint32_t)i, to = (uint32_t)end;
+        widen_to_numbers(j, &from, &to);
         count(c, MASKER_PHONE);
         for (size_t p = 0; p < n && p < 255 && !err; p++)
-            err = mask_span_in_part(c, j, &parts[p], (uint8_t)p, (uint32_t)i, (uint32_t)end, NULL);
-        i = end;
+            err = mask_span_in_part(c, j, &parts[p], (uint8_t)p, from, to, NULL);
+        i = to;
     }
     return err;
 }

@@ -4785,28 +4785,57 @@ static bool digit_of_part(const joined_text *j, size_t k, size_t like)
     return k < j->n && j->part[k] == j->part[like] && is_digit(j->s[k]);
 }
 
-/* Whether joined byte k goes on a number of part `like`'s: a digit, or one
- * blank, '.', '-' or '/' between two of its digits. */
-static bool number_byte_of_part(const joined_text *j, size_t k, size_t like)
+/* Whether ch may stand between two digit groups of one number: "(415)
+ * 555-0123", "+1.415.555.0123". */
+static bool number_gap_char(uint8_t ch)
 {
-    if (digit_of_part(j, k, like))
-        return true;
-    uint8_t ch = j->s[k];
-    return (ch == ' ' || ch == '.' || ch == '-' || ch == '/') && k > 0 &&
-           digit_of_part(j, k - 1, like) && digit_of_part(j, k + 1, like);
+    return ch == ' ' || ch == '.' || ch == '-' || ch == '/' || ch == '(' || ch == ')' || ch == '+';
+}
+
+/* Where the digit group after joined byte k - 1 of part `like`'s number
+ * ends, past up to two gap characters before it; k when none follows. */
+static uint32_t next_group_end(const joined_text *j, uint32_t k, uint32_t like)
+{
+    uint32_t e = k;
+    while (e < j->n && e - k < 2 && j->part[e] == j->part[like] && number_gap_char(j->s[e]))
+        e++;
+    if (!digit_of_part(j, e, like))
+        return k;
+    while (digit_of_part(j, e, like))
+        e++;
+    return e;
+}
+
+/* Where the digit group before joined byte k of part `like`'s number
+ * starts, past up to two gap characters after it; k when none stands. */
+static uint32_t previous_group_start(const joined_text *j, uint32_t k, uint32_t like)
+{
+    uint32_t s = k;
+    while (s > 0 && k - s < 2 && j->part[s - 1] == j->part[like] && number_gap_char(j->s[s - 1]))
+        s--;
+    if (s == 0 || !digit_of_part(j, s - 1, like))
+        return k;
+    while (s > 0 && digit_of_part(j, s - 1, like))
+        s--;
+    return s;
 }
 
 /* Joined range *from, *to of a number read across parts, widened over the
  * rest of the numbers it starts and ends in, in the first and last part
- * ("415.555" of "415.555.0123"): a part's own sweep, which runs after, no
- * longer reads what masking half a number leaves ("***.***.0123") as one. */
+ * ("415.555" of "415.555.0123", "(415) " before "555-0123"): a part's own
+ * sweep, which runs after, no longer reads what masking part of a number
+ * leaves ("***.***.0123") as one. */
 static void widen_to_numbers(const joined_text *j, uint32_t *from, uint32_t *to)
 {
-    uint32_t last = *to - 1;
-    while (*from > 0 && number_byte_of_part(j, *from - 1, *from))
+    uint32_t first = *from, last = *to - 1, k;
+    while (*from > 0 && digit_of_part(j, *from - 1, first))
         (*from)--;
-    while (*to < j->n && number_byte_of_part(j, *to, last))
+    while ((k = previous_group_start(j, *from, first)) != *from)
+        *from = k;
+    while (digit_of_part(j, *to, last))
         (*to)++;
+    while ((k = next_group_end(j, *to, last)) != *to)
+        *to = k;
 }
 
 /* The parts into j, from empty, glued or `spaced` (see join_part()). */

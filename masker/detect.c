@@ -4820,6 +4820,21 @@ static uint32_t previous_group_start(const joined_text *j, uint32_t k, uint32_t 
     return s;
 }
 
+/* Where the number whose digit at joined offset `from` is its part's
+ * starts, past its earlier groups in that part; `from` when it is no
+ * digit. */
+static uint32_t number_start_in_part(const joined_text *j, uint32_t from)
+{
+    uint32_t first = from, k;
+    if (!digit_of_part(j, from, first))
+        return from;
+    while (from > 0 && digit_of_part(j, from - 1, first))
+        from--;
+    while ((k = previous_group_start(j, from, first)) != from)
+        from = k;
+    return from;
+}
+
 /* Joined range *from, *to of a number read across parts, widened over the
  * rest of the numbers it starts and ends in, in the first and last part
  * ("415.555" of "415.555.0123", "(415) " before "555-0123"): a part's own
@@ -4827,11 +4842,8 @@ static uint32_t previous_group_start(const joined_text *j, uint32_t k, uint32_t 
  * leaves ("***.***.0123") as one. */
 static void widen_to_numbers(const joined_text *j, uint32_t *from, uint32_t *to)
 {
-    uint32_t first = *from, last = *to - 1, k;
-    while (*from > 0 && digit_of_part(j, *from - 1, first))
-        (*from)--;
-    while ((k = previous_group_start(j, *from, first)) != *from)
-        *from = k;
+    uint32_t last = *to - 1, k;
+    *from = number_start_in_part(j, *from);
     while (digit_of_part(j, *to, last))
         (*to)++;
     while ((k = next_group_end(j, *to, last)) != *to)
@@ -4891,6 +4903,22 @@ static bool email_in_part(scan_ctx *c, const text_part *p, uint32_t at, int *err
     return whole;
 }
 
+/* Where a local part read back from joined offset `at` to s starts when it
+ * crosses into a part that holds an '@' before it: after that part, whose
+ * text there is an address's domain ("jane@example.com" "bob@...": not
+ * "example.combob"). */
+static size_t local_part_past_domains(const joined_text *j, size_t s, size_t at)
+{
+    for (size_t k = at; k > s; k--) {
+        if (j->part[k - 1] == j->part[k])
+            continue;
+        for (size_t b = k; b > 0 && j->part[b - 1] == j->part[k - 1]; b--)
+            if (j->s[b - 1] == '@')
+                return k;
+    }
+    return s;
+}
+
 int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n)
 {
     if (c->policy->record_pii)
@@ -4908,6 +4936,9 @@ int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n)
             continue;
         if (s < after) /* "jane@example.com" "`bob@...": not "example.com`bob" */
             s = local_part_trimmed(&jv, after, at);
+        s = local_part_past_domains(j, s, at);
+        if (j->part[s] != j->part[at]) /* "(948) 237-3114" "jane@...": the number goes too */
+            s = number_start_in_part(j, (uint32_t)s);
         after = e;
         if (s >= at || j->part[s] == j->part[e - 1])
             continue; /* in a single part: the sweep's */

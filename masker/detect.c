@@ -4779,6 +4779,62 @@ static int mask_span_in_part(scan_ctx *c, const joined_text *j, const text_part 
     return err;
 }
 
+/* Whether part p, read alone under c's policy, holds a finding: counted
+ * into *found. */
+static bool part_finds_alone(scan_ctx *c, const text_part *p, masker_findings *found, int *err)
+{
+    scan_ctx alone = {.json = c->json,
+                      .scratch = c->scratch,
+                      .findings = found,
+                      .policy = c->policy,
+                      .dry_run = true,
+                      .echoes = c->echoes};
+    bool any = false;
+    if ((*err = detect_scan_string(&alone, p->tok, SCAN_TEXT)))
+        return false;
+    for (int k = 0; k < MASKER_FINDING_COUNT; k++)
+        any |= found->count[k] > 0 && !(k == MASKER_IP && c->policy->ip_octets == 0);
+    return any;
+}
+
+/* Masks every digit of part p. */
+static int mask_part_digits(scan_ctx *c, const text_part *p)
+{
+    text_view v;
+    int err = text_view_of(c->scratch, c->json, p->tok, &v);
+    if (!err)
+        err = mask_digits(c, &v, 0, v.n);
+    text_view_done(c->scratch, &v);
+    return err;
+}
+
+/*
+ * Masks joined range [from, to) of something read across parts, in each
+ * part it touches but `skip` (-1: none; see mask_span_in_part()). A part
+ * that holds a finding of its own loses all its digits with it: masking a
+ * piece of it first would hide that finding from the part's own sweep
+ * ("FR14 ... 3M02 606" then "ops@example.com": "606" read as the address's
+ * start leaves "FR14 ... 3M02 ***", which no longer reads as an IBAN).
+ */
+static int mask_span_in_parts(scan_ctx *c, const joined_text *j, const text_part *parts,
+                              uint32_t from, uint32_t to, const char *keep, int skip)
+{
+    int err = VEIL_OK;
+    for (uint8_t p = j->part[from]; p <= j->part[to - 1] && !err; p++) {
+        masker_findings found = {0};
+        if (p == skip)
+            continue;
+        bool alone = part_finds_alone(c, &parts[p], &found, &err);
+        if (!err)
+            err = mask_span_in_part(c, j, &parts[p], p, from, to, keep);
+        for (int k = 0; alone && k < MASKER_FINDING_COUNT; k++)
+            c->findings->count[k] += found.count[k];
+        if (!err && alone)
+            err = mask_part_digits(c, &parts[p]);
+    }
+    return err;
+}
+
 /* Whether joined byte k is a digit of the same part as byte `like`. */
 static bool digit_of_part(const joined_text *j, size_t k, size_t like)
 {
@@ -4874,16 +4930,14 @@ static int on_joined_card(void *user, uint32_t from, uint32_t to)
 }
 
 /* Masks the cards found across the parts joined in j. */
-static int split_cards_joined(scan_ctx *c, joined_text *j, const text_part *parts, size_t n)
+static int split_cards_joined(scan_ctx *c, joined_text *j, const text_part *parts)
 {
     text_view jv = {.s = j->s, .n = j->n};
     int err = cards_in_run(&jv, 0, jv.n, on_joined_card, j);
     for (size_t k = 0; k < j->n_cards; k++)
         count(c, c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE);
-    for (size_t p = 0; p < n && p < 255 && !err; p++)
-        for (size_t k = 0; k < j->n_cards && !err; k++)
-            err = mask_span_in_part(c, j, &parts[p], (uint8_t)p, j->cards[k][0], j->cards[k][1],
-                                    NULL);
+    for (size_t k = 0; k < j->n_cards && !err; k++)
+        err = mask_span_in_parts(c, j, parts, j->cards[k][0], j->cards[k][1], NULL, -1);
     return err;
 }
 
@@ -4945,24 +4999,18 @@ int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n)
         uint8_t own = j->part[at];
         bool found_alone = email_in_part(c, &parts[own], j->local[at], &err);
         count(c, MASKER_EMAIL);
-        for (uint8_t p = j->part[s]; p <= j->part[e - 1] && !err; p++)
-            if (!(found_alone && p == own))
-                err = mask_span_in_part(c, j, &parts[p], p, (uint32_t)s, (uint32_t)e, keep);
+        if (!err)
+            err = mask_span_in_parts(c, j, parts, (uint32_t)s, (uint32_t)e, keep,
+                                     found_alone ? own : -1);
         at = e;
     }
     sodium_memzero(j->s, j->n); /* the joined text was unmasked input */
     return err;
 }
 
-/*
- * Parts are read glued first, as the browser draws them ("4111" "1111...":
- * one run); when that finds no card and digits meet at a part's edge, again
- * with a space there, as a page that sets groups apart with CSS margins
- * shows them ("4111 1111" "1111 1111" reads "4111 11111111 1111" glued).
- */
 /* Masks the phone numbers found across the parts joined in j, digit by
  * digit in each part. */
-static int split_phones_joined(scan_ctx *c, joined_text *j, const text_part *parts, size_t n)
+static int split_phones_joined(scan_ctx *c, joined_text *j, const text_part *parts)
 {
     int err = VEIL_OK;
     text_view jv = {.s = j->s, .n = j->n};
@@ -4974,13 +5022,18 @@ static int split_phones_joined(scan_ctx *c, joined_text *j, const text_part *par
         uint32_t from = (uint32_t)i, to = (uint32_t)end;
         widen_to_numbers(j, &from, &to);
         count(c, MASKER_PHONE);
-        for (size_t p = 0; p < n && p < 255 && !err; p++)
-            err = mask_span_in_part(c, j, &parts[p], (uint8_t)p, from, to, NULL);
+        err = mask_span_in_parts(c, j, parts, from, to, NULL, -1);
         i = to;
     }
     return err;
 }
 
+/*
+ * Parts are read glued first, as the browser draws them ("4111" "1111...":
+ * one run); when that finds no card and digits meet at a part's edge, again
+ * with a space there, as a page that sets groups apart with CSS margins
+ * shows them ("4111 1111" "1111 1111" reads "4111 11111111 1111" glued).
+ */
 int detect_split_numbers(scan_ctx *c, const text_part *parts, size_t n, bool cards, bool phones)
 {
     joined_text *j = joined_buffer(c);
@@ -4988,13 +5041,13 @@ int detect_split_numbers(scan_ctx *c, const text_part *parts, size_t n, bool car
         return VEIL_ENOMEM;
     int err = join_parts(c, j, parts, n, false); /* as they read */
     if (!err && cards)
-        err = split_cards_joined(c, j, parts, n);
+        err = split_cards_joined(c, j, parts);
     if (!err && !j->n_cards && phones)
-        err = split_phones_joined(c, j, parts, n);
+        err = split_phones_joined(c, j, parts);
     bool again = !err && cards && !j->n_cards && j->digits_meet;
     sodium_memzero(j->s, j->n); /* the joined digits were unmasked input */
     if (again && !(err = join_parts(c, j, parts, n, true))) { /* spaced where digits meet */
-        err = split_cards_joined(c, j, parts, n);
+        err = split_cards_joined(c, j, parts);
         sodium_memzero(j->s, j->n);
     }
     return err;

@@ -2813,6 +2813,18 @@ static bool touches_tag(const text_view *v, size_t i, size_t stop)
             (s[stop] == '<' || (stop + 1 < v->n && s[stop + 1] == '<' && number_char(s[stop]))));
 }
 
+/* Range *from, *to of m, read across its parts, widened over the rest of
+ * the parts it starts and ends in: m holds a number's characters alone, so
+ * that is the rest of the numbers there ("415.555" of "415.555.0123"),
+ * which the scan no longer reads once part of them is masked. */
+static void widen_in_markup(const markup_text *m, size_t *from, size_t *to)
+{
+    while (*from > 0 && m->part[*from - 1] == m->part[*from])
+        (*from)--;
+    while (*to < m->n && m->part[*to] == m->part[*to - 1])
+        (*to)++;
+}
+
 /* The cards across two parts or more of m that start at i or after in v,
  * masked; *found when there was one. */
 static int cards_in_markup(scan_ctx *c, const text_view *v, size_t i, const markup_text *m,
@@ -2822,10 +2834,11 @@ static int cards_in_markup(scan_ctx *c, const text_view *v, size_t i, const mark
     markup_cards cards = {.n = 0};
     int err = cards_in_run(&joined, 0, joined.n, on_markup_card, &cards);
     for (size_t k = 0; k < cards.n && !err; k++) {
-        uint32_t from = cards.from[k], to = cards.to[k];
+        size_t from = cards.from[k], to = cards.to[k];
         if (m->part[from] == m->part[to - 1] || m->at[from] < i)
             continue; /* in one part, or started in a cluster before */
         count(c, c->in_card_field ? MASKER_CARD_IN_FIELD : MASKER_CARD_ELSEWHERE);
+        widen_in_markup(m, &from, &to);
         err = mask_markup_span(c, v, m, from, to, NULL);
         *found = true;
     }
@@ -2858,8 +2871,10 @@ static int numbers_in_markup(scan_ctx *c, const text_view *v, size_t i)
         if (!is_digit(m.s[k]) || (k > 0 && is_digit(m.s[k - 1])) || !phone_may_start(&joined, k) ||
             !phone_span(&joined, k, &end) || m.part[k] == m.part[end - 1] || m.at[k] < i)
             continue;
+        size_t from = k;
         count(c, MASKER_PHONE);
-        err = mask_markup_span(c, v, &m, k, end, NULL);
+        widen_in_markup(&m, &from, &end);
+        err = mask_markup_span(c, v, &m, from, end, NULL);
         k = end;
     }
     return err;

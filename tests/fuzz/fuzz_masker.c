@@ -61,10 +61,12 @@ static bool masked_text(const char *s)
 }
 
 /* Whether the masker may have rewritten key a as b: masked, or a key with
- * something a detector reads (a digit: an address it truncates). */
+ * something a detector reads (a digit, or an IPv6 address written with hex
+ * letters alone, "d::a": an address it truncates). */
 static bool key_rewritten(const char *a, const char *b)
 {
-    return masked_text(b) || strpbrk(a, "0123456789") != NULL;
+    return masked_text(b) || strpbrk(a, "0123456789") != NULL ||
+           (strstr(a, "::") && !a[strspn(a, "abcdefABCDEF:")]);
 }
 
 /* Whether member `key` may have been set to null: the checked or selected

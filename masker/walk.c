@@ -1559,6 +1559,27 @@ static bool blank_text(const char *s, size_t n)
 
 enum { LABEL_TEXT_MAX = 48 };
 
+/* Whether text[0, n) is a hint that can stand between a label and what it
+ * names: a sentence of advice ("Keep these codes somewhere safe.": at most
+ * HINT_TEXT_MAX bytes of several words that end as a sentence does), a
+ * remark in brackets ("(3 digits)", "(required)") or a required field's
+ * "*". A label ends otherwise ("Member ID", "Password:"). */
+enum { HINT_TEXT_MAX = 256 };
+static bool hint_text(const char *text, size_t n)
+{
+    size_t from = 0;
+    while (n &&
+           (text[n - 1] == ' ' || (n >= 2 && text[n - 2] == '\\' && strchr("nrt", text[n - 1]))))
+        n -= text[n - 1] == ' ' ? 1 : 2;
+    while (from < n && text[from] == ' ')
+        from++;
+    if (from == n || n > HINT_TEXT_MAX)
+        return false;
+    return (n - from == 1 && text[from] == '*') || (text[from] == '(' && text[n - 1] == ')') ||
+           ((text[n - 1] == '.' || text[n - 1] == '!' || text[n - 1] == ')') &&
+            memchr(text + from, ' ', n - from));
+}
+
 /* Whether node object `node` is a form field (input, textarea, select). */
 static bool field_node(walk *w, uint32_t node)
 {
@@ -1649,12 +1670,14 @@ static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *rea
     uint32_t up_tag = up ? member(w, up->node, "tagName") : 0;
     if (is_kind(w, up_tag, TOK_STR) && tag_form(w, up_tag) == FORM_LABEL)
         says |= label_flags(w, up->node);
-    char text[LABEL_TEXT_MAX + 2];
+    char text[HINT_TEXT_MAX + 2];
     bool masked = false;
-    const added_node *where;
-    size_t n = added_text_before(w, e, text, sizeof text, read, &masked, &where);
-    if (n && n <= LABEL_TEXT_MAX + 1 && !masked)
-        says |= text_before_flags(text, n);
+    for (int hints = 0; e && e->has_id; hints++) { /* past one hint: "(3 digits)" */
+        size_t n = added_text_before(w, e, text, sizeof text, read, &masked, &e);
+        uint8_t label = n && n <= LABEL_TEXT_MAX + 1 && !masked ? text_before_flags(text, n) : 0;
+        if (label || masked || hints || !hint_text(text, n))
+            return says | label;
+    }
     return says;
 }
 
@@ -1681,9 +1704,9 @@ static uint8_t flags_from_before(walk *w, uint32_t node, uint8_t form)
             return added;
         says |= added;
     }
-    if (!form_field(form)) /* a contenteditable box: its text is often the page's */
+    if (says || !form_field(form)) /* a contenteditable box: its text is often the page's */
         return says;
-    for (uint32_t k = node; !says && k-- > 1 && node - k < LOOK_BACK;) {
+    for (uint32_t k = node, hints = 0; k-- > 1 && node - k < LOOK_BACK;) {
         if (t[k].key == RR_KEY_TAG_NAME && form_field(tag_form(w, k)))
             break; /* the text is that field's */
         if (t[k].key != RR_KEY_TEXT_CONTENT || t[k].kind != TOK_STR)
@@ -1693,7 +1716,9 @@ static uint8_t flags_from_before(walk *w, uint32_t node, uint8_t form)
             continue;
         if (t[k].flags & TOK_F_MASKED) /* what it said is gone: its stars are no hint */
             return says;
-        return t[k].len <= LABEL_TEXT_MAX ? text_before_flags(text, t[k].len) : says;
+        uint8_t label = t[k].len <= LABEL_TEXT_MAX ? text_before_flags(text, t[k].len) : 0;
+        if (label || hints++ || !hint_text(text, t[k].len)) /* past one hint: "(3 digits)" */
+            return label;
     }
     return says;
 }
@@ -1727,19 +1752,6 @@ static bool label_names_shown(const char *text, size_t n, enum shown_secret show
 {
     return n <= LABEL_TEXT_MAX && secret_name_like(text, n) &&
            (shown != SHOWN_CODE || label_names_code(text, n));
-}
-
-/* Whether text[0, n) is a sentence of advice that can stand between a
- * label and what it names ("Keep these codes somewhere safe."): at most
- * HINT_TEXT_MAX bytes of several words that end as a sentence does. A
- * label ends otherwise ("Member ID", "Password:"). */
-enum { HINT_TEXT_MAX = 256 };
-static bool hint_text(const char *text, size_t n)
-{
-    while (n &&
-           (text[n - 1] == ' ' || (n >= 2 && text[n - 2] == '\\' && strchr("nrt", text[n - 1]))))
-        n -= text[n - 1] == ' ' ? 1 : 2;
-    return n && n <= HINT_TEXT_MAX && strchr(".!)", text[n - 1]) && memchr(text, ' ', n);
 }
 
 /* Whether the text right before text node value v in the page names what

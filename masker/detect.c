@@ -3889,14 +3889,17 @@ static __attribute__((noinline)) size_t cf_email_at(scan_ctx *c, const text_view
     size_t mark = sizeof MARK - 1, e = s;
     if (c->policy->record_pii || s < mark || memcmp(v->s + s - mark, MARK, mark))
         return 0;
-    while (e < v->n && e - s < 1024 && is_hex(v->s[e]))
+    uint8_t bytes[256];
+    size_t n = 0;
+    while (e < v->n && e - s < 2 * sizeof bytes && is_hex(v->s[e]))
         e++;
-    if (e - s < 8 || (e - s) % 2)
+    if (e - s < 8 || (e - s) % 2 ||
+        sodium_hex2bin(bytes, sizeof bytes, (const char *)v->s + s, e - s, NULL, &n, NULL))
         return 0;
-    int key = hex_value(v->s[s]) << 4 | hex_value(v->s[s + 1]);
     bool at = false;
-    for (size_t k = s + 2; k < e && !at; k += 2)
-        at = (hex_value(v->s[k]) << 4 ^ hex_value(v->s[k + 1]) ^ key) == '@';
+    for (size_t k = 1; k < n && !at; k++)
+        at = (bytes[k] ^ bytes[0]) == '@';
+    sodium_memzero(bytes, n);
     if (!at)
         return 0;
     count(c, MASKER_EMAIL);

@@ -1691,7 +1691,7 @@ static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *rea
  * page order (added_label_flags()), and on the tape only when nothing
  * stands before it there.
  */
-static uint8_t flags_from_before(walk *w, uint32_t node, uint8_t form)
+static __attribute__((noinline)) uint8_t flags_from_before(walk *w, uint32_t node, uint8_t form)
 {
     enum { LOOK_BACK = 64 };
     const json_tok *t = w->tape->tok;

@@ -3668,11 +3668,11 @@ static inline bool may_be_id_number(const text_view *v, size_t s)
  * none or a longer one. */
 static bool letters_before(const text_view *v, size_t e, size_t *from)
 {
-    size_t k = e;
-    while (k > 0 && e - k < 32 && is_alpha(v->s[k - 1]))
+    size_t k = e; /* UTF-8's bytes too: "Cédula", "EMŠO" */
+    while (k > 0 && e - k < 32 && (is_alpha(v->s[k - 1]) || v->s[k - 1] >= 0x80))
         k--;
     *from = k;
-    return k < e && e - k < 32 && (k == 0 || !is_alpha(v->s[k - 1]));
+    return k < e && e - k < 32 && (k == 0 || !(is_alpha(v->s[k - 1]) || v->s[k - 1] >= 0x80));
 }
 
 /* Whether the words before the number at s name an identity number: one

@@ -1011,8 +1011,8 @@ bool password_word(const char *v, size_t len)
 
 bool id_noun_word(const char *v, size_t n)
 {
-    unsigned char w[PROSE_WORD_MAX];
-    if (n < 3 || !folded_copy(v, n, w))
+    unsigned char w[WORDS_MAX]; /* accents folded: "Cédula", "EMŠO" */
+    if (n < 3 || n >= PROSE_WORD_MAX || normalize(v, n, false, w) < 3)
         return false;
     const unsigned char *YYMARKER, *YYCURSOR = w;
     /*!re2c
@@ -1022,9 +1022,11 @@ bool id_noun_word(const char *v, size_t n)
         // Mexico's CURP, Singapore's NRIC, Hong Kong's HKID, Turkey's TCKN,
         // Croatia's OIB, Serbia's JMBG, Bulgaria's EGN, Greece's AMKA,
         // Chile's RUT, Argentina's CUIL and CUIT, Mexico's RFC, Canada's
-        // SIN, Australia's TFN, the UK's NINO, Austria's SVNR, tax
-        // identification numbers (TIN, ITIN, "Tax ID"), and passports; two
-        // words read as one ("Social Security", "Steuer-ID")
+        // SIN, Australia's TFN, the UK's NINO, Austria's SVNR, Romania's
+        // CNP, Slovenia's EMŠO, Greece's AFM, the Czech and Slovak rodné
+        // číslo, Latvia's personas kods, Malaysia's MyKad, Latin America's
+        // cédula, tax identification numbers (TIN, ITIN, "Tax ID"), and
+        // passports; two words read as one ("Social Security", "Steuer-ID")
         ( "ssn" | "bsn" | "cpf" | "aadhaar" | "aadhar" | "personnummer" | "personnr"
         | "personnummeret" | "fodselsnummer" | "henkilotunnus" | "hetu"
         | "isikukood" | "asmenskodas" | "pesel" | "dni" | "nie" | "nif" | "nir" | "curp"
@@ -1033,7 +1035,8 @@ bool id_noun_word(const char *v, size_t n)
         | "paszport" | "socialsecurity" | "steuerid" | "steueridentifikationsnummer"
         | "sozialversicherungsnummer" | "burgerservicenummer" | "rijksregisternummer"
         | "nationalid" | "codicefiscale" | "rut" | "cuil" | "cuit" | "rfc" | "sin" | "tfn"
-        | "nino" | "svnr" | "tin" | "itin" | "taxid" | "taxpayerid" ) "\x00"
+        | "nino" | "svnr" | "cnp" | "emso" | "afm" | "rodnecislo" | "personaskods" | "mykad"
+        | "cedula" | "tin" | "itin" | "taxid" | "taxpayerid" ) "\x00"
             { return true; }
         [^] { return false; }
     */

@@ -1673,7 +1673,9 @@ static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *rea
     char text[HINT_TEXT_MAX + 2];
     bool masked = false;
     for (int hints = 0; e && e->has_id; hints++) { /* past one hint: "(3 digits)" */
-        size_t n = added_text_before(w, e, text, sizeof text, read, &masked, &e);
+        bool here = false;
+        size_t n = added_text_before(w, e, text, sizeof text, &here, &masked, &e);
+        *read |= here;
         uint8_t label = n && n <= LABEL_TEXT_MAX + 1 && !masked ? text_before_flags(text, n) : 0;
         if (label || masked || hints || !hint_text(text, n))
             return says | label;
@@ -3292,9 +3294,9 @@ static bool has_sibling(walk *w, uint32_t obj, const sibling_secret *sibling)
         for (size_t k = 0; sibling->siblings[k]; k++) {
             if (!ascii_word_is(name, n, sibling->siblings[k]))
                 continue;
-            text_view value = {0};
             if (!sibling->says)
                 return true;
+            text_view value = {0};
             bool says = t[i].kind == TOK_STR &&
                         !text_view_of(w->scan.scratch, w->scan.json, &t[i], &value) &&
                         sibling->says((const char *)value.s, value.n);

@@ -1011,8 +1011,12 @@ bool password_word(const char *v, size_t len)
 
 bool id_noun_word(const char *v, size_t n)
 {
-    unsigned char w[WORDS_MAX]; /* accents folded: "Cédula", "EMŠO" */
-    if (n < 3 || n >= PROSE_WORD_MAX || normalize(v, n, false, w) < 3)
+    unsigned char w[WORDS_MAX];
+    bool ascii = true;
+    for (size_t k = 0; k < n && ascii; k++)
+        ascii = (unsigned char)v[k] < 0x80;
+    if (n < 3 || n >= PROSE_WORD_MAX ||
+        !(ascii ? folded_copy(v, n, w) : normalize(v, n, false, w) >= 3)) /* "Cédula", "EMŠO" */
         return false;
     const unsigned char *YYMARKER, *YYCURSOR = w;
     /*!re2c

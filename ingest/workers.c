@@ -43,7 +43,10 @@ void workers_submit(workers *w, ingest_session *s)
     pthread_mutex_lock(&w->lock);
     w->depth++;
     pthread_mutex_lock(&s->lock);
-    bool enqueue = !s->busy && !s->on_run_queue;
+    /* a worker that finished the batch before may have taken this one too
+     * (it looks for more under s->lock): queued with nothing to do, the
+     * session would give the next worker no batch */
+    bool enqueue = !s->busy && !s->on_run_queue && s->head;
     if (enqueue)
         s->on_run_queue = true;
     pthread_mutex_unlock(&s->lock);

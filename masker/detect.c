@@ -3999,6 +3999,16 @@ static bool reads_as_text(const uint8_t *b, size_t n)
     return n > 0;
 }
 
+/* Whether findings counted under policy p include one it masks: an address
+ * is counted even where the policy keeps it whole (ip_octets 0). */
+static bool policy_masks_any(const masker_policy *p, const masker_findings *found)
+{
+    for (int k = 0; k < MASKER_FINDING_COUNT; k++)
+        if (found->count[k] > 0 && !(k == MASKER_IP && p->ip_octets == 0))
+            return true;
+    return false;
+}
+
 /* What the detectors find in decoded base64 text[0, n), counted into
  * *found: whether any of it is masked under c's policy. */
 static bool base64_text_finds(const scan_ctx *c, const uint8_t *text, size_t n,
@@ -4011,11 +4021,7 @@ static bool base64_text_finds(const scan_ctx *c, const uint8_t *text, size_t n,
                       .policy = c->policy,
                       .dry_run = true,
                       .in_base64 = true};
-    bool any = false; /* (an address is counted even where the policy keeps it whole) */
-    if (scan_view(&inner, &decoded, SCAN_TEXT) == VEIL_OK)
-        for (int k = 0; k < MASKER_FINDING_COUNT; k++)
-            any |= found->count[k] > 0 && !(k == MASKER_IP && c->policy->ip_octets == 0);
-    return any;
+    return scan_view(&inner, &decoded, SCAN_TEXT) == VEIL_OK && policy_masks_any(c->policy, found);
 }
 
 /* Whether the first bytes v[s, s + 64) decode (`variant`) to text: a long
@@ -4807,12 +4813,8 @@ static bool part_finds_alone(scan_ctx *c, const text_part *p, masker_findings *f
                       .policy = c->policy,
                       .dry_run = true,
                       .echoes = c->echoes};
-    bool any = false;
-    if ((*err = detect_scan_string(&alone, p->tok, SCAN_TEXT)))
-        return false;
-    for (int k = 0; k < MASKER_FINDING_COUNT; k++)
-        any |= found->count[k] > 0 && !(k == MASKER_IP && c->policy->ip_octets == 0);
-    return any;
+    return !(*err = detect_scan_string(&alone, p->tok, SCAN_TEXT)) &&
+           policy_masks_any(c->policy, found);
 }
 
 /* Masks every digit of part p. */
@@ -4859,19 +4861,13 @@ static bool digit_of_part(const joined_text *j, size_t k, size_t like)
     return k < j->n && j->part[k] == j->part[like] && is_digit(j->s[k]);
 }
 
-/* Whether ch may stand between two digit groups of one number: "(415)
- * 555-0123", "+1.415.555.0123". */
-static bool number_gap_char(uint8_t ch)
-{
-    return ch == ' ' || ch == '.' || ch == '-' || ch == '/' || ch == '(' || ch == ')' || ch == '+';
-}
-
 /* Where the digit group after joined byte k - 1 of part `like`'s number
- * ends, past up to two gap characters before it; k when none follows. */
+ * ends, past up to two separators before it (C_NUMBER_SEP: "(415) 555");
+ * k when none follows. */
 static uint32_t next_group_end(const joined_text *j, uint32_t k, uint32_t like)
 {
     uint32_t e = k;
-    while (e < j->n && e - k < 2 && j->part[e] == j->part[like] && number_gap_char(j->s[e]))
+    while (e < j->n && e - k < 2 && j->part[e] == j->part[like] && is_class(j->s[e], C_NUMBER_SEP))
         e++;
     if (!digit_of_part(j, e, like))
         return k;
@@ -4881,11 +4877,12 @@ static uint32_t next_group_end(const joined_text *j, uint32_t k, uint32_t like)
 }
 
 /* Where the digit group before joined byte k of part `like`'s number
- * starts, past up to two gap characters after it; k when none stands. */
+ * starts, past up to two separators after it; k when none stands. */
 static uint32_t previous_group_start(const joined_text *j, uint32_t k, uint32_t like)
 {
     uint32_t s = k;
-    while (s > 0 && k - s < 2 && j->part[s - 1] == j->part[like] && number_gap_char(j->s[s - 1]))
+    while (s > 0 && k - s < 2 && j->part[s - 1] == j->part[like] &&
+           is_class(j->s[s - 1], C_NUMBER_SEP))
         s--;
     if (s == 0 || !digit_of_part(j, s - 1, like))
         return k;

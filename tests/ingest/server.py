@@ -16,6 +16,20 @@ import time
 import urllib.request
 
 
+def texts_holding(value, needle):
+    """The strings in decoded events (keys and values) that hold needle, with
+    what is beside it. Numbers are left out: the server stamps events with its
+    clock, and a card's digits turn up in a millisecond count now and then
+    (CI once ran when the clock read 17964111...)."""
+    if isinstance(value, str):
+        return [value] if needle in value else []
+    if isinstance(value, dict):
+        return texts_holding(list(value.keys()), needle) + texts_holding(list(value.values()), needle)
+    if isinstance(value, list):
+        return [hit for item in value for hit in texts_holding(item, needle)]
+    return []
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

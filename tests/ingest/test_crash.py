@@ -20,6 +20,19 @@ checks = Checks("crash")
 check = checks.check
 
 
+def wait_for_traffic(clients, limit=60):
+    """Until the tabs have had many batches acked and some are waiting for
+    their ack, so the kill lands mid-stream; a fixed sleep did not always
+    (on a loaded machine every tab was between batches when it came)."""
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        acked = sum(len(c.acked) for c in clients)
+        waiting = sum(len(c.pending) for c in clients)
+        if acked >= CLIENTS * 10 and waiting >= 3:
+            return
+        time.sleep(0.05)
+
+
 def main():
     srv = Server(VEIL, ingest={"batches_per_second": 1000, "connections_per_ip": 0})
     checks.servers.append(srv)
@@ -28,7 +41,7 @@ def main():
     clients = [Tab(srv.port, stop_sending, stop_all) for _ in range(CLIENTS)]
     for c in clients:
         c.start()
-    time.sleep(2.5)
+    wait_for_traffic(clients)
     for c in clients:
         c.acked_before_crash = set(c.acked)
     srv.proc.send_signal(signal.SIGKILL)

@@ -1524,7 +1524,9 @@ static bool is_phone(const text_view *v, size_t i, const phone_shape *ph)
     size_t lead = ph->open_paren ? i - 1 : i;
     bool plus = lead > 0 && v->s[lead - 1] == '+';
     size_t before = plus ? lead - 1 : lead;
-    if (before > 0 && (is_alnum(v->s[before - 1]) || v->s[before - 1] == '.'))
+    if (plus && before > 0 && is_alnum(v->s[before - 1]))
+        plus = false; /* glued to a word, form encoding's blank: "?q=cell+(415)+555-0132" */
+    else if (before > 0 && (is_alnum(v->s[before - 1]) || v->s[before - 1] == '.'))
         return false;
     if (ph->end < v->n && (is_alnum(v->s[ph->end]) || v->s[ph->end] == '@'))
         return false;
@@ -2728,15 +2730,6 @@ static bool verification_label(const text_view *v, size_t i)
     return card_code_label((const char *)v->s + start, end - start);
 }
 
-/*
- * Whether the name of a phone stands right before the digits at i, as a
- * label, a parameter or a member of JSON held in the string ("phone:
- * 5552345678", "?mobile=07700900123", "\"tel\":\"5552345678\""), or
- * WhatsApp's click-to-chat link ("wa.me/15552345678"): a number written
- * without separators is a phone only by its name. A name and a blank alone
- * ("my phone 4155550132") do when the number has 10 digits or more, as a
- * whole number with its area code does ("on 2026-11-05" is no label).
- */
 /* Whether the words that end at k ask to be called or texted: "call me
  * at", "text us on", "ring", "dial", "reach me at", "contact me on". */
 static __attribute__((noinline)) bool call_words_before(const text_view *v, size_t k)
@@ -2761,23 +2754,53 @@ static __attribute__((noinline)) bool call_words_before(const text_view *v, size
     return false;
 }
 
+/* Whether the word [from, to) may stand between a phone's name and its
+ * number ("my phone is ...", "phone number ...", "mobile no. ..."); *joined
+ * when it tells the number as a ':' does ("is"). */
+static bool phone_filler(const text_view *v, size_t from, size_t to, bool *joined)
+{
+    size_t len = to - from;
+    if (word_is(v, from, len, "is") || word_is(v, from, len, "was")) {
+        *joined = true;
+        return true;
+    }
+    return word_is(v, from, len, "number") || word_is(v, from, len, "no") ||
+           word_is(v, from, len, "nr") || word_is(v, from, len, "num");
+}
+
+/*
+ * Whether the name of a phone stands right before the digits at i, as a
+ * label, a parameter or a member of JSON held in the string ("phone:
+ * 5552345678", "?mobile=07700900123", "\"tel\":\"5552345678\""), or
+ * WhatsApp's click-to-chat link ("wa.me/15552345678"): a number written
+ * without separators is a phone only by its name. A name and a blank alone
+ * ("my phone 4155550132", "?q=my+phone+4155550132") do when the number has
+ * 10 digits or more, as a whole number with its area code does ("on
+ * 2026-11-05" is no label); phone_filler()'s words may stand between.
+ */
 static bool phone_label(const text_view *v, size_t i, size_t digits)
 {
     size_t at = i > 0 && v->s[i - 1] == '+' ? i - 1 : i;
     if (at >= 6 && !memcmp(v->s + at - 6, "wa.me/", 6))
         return true;
     size_t k = i;
-    bool joined = digits >= 10; /* else by ':', '=' or an abbreviation's '.' ("Tel.") */
-    while (k > 0 && i - k < 6 && v->s[k - 1] && strchr(" :=.\"'\\", v->s[k - 1])) {
-        k--;
-        joined |= v->s[k] == ':' || v->s[k] == '=' || v->s[k] == '.';
+    bool joined = digits >= 10; /* else by ':', '=', "is" or an abbreviation's '.' ("Tel.") */
+    for (int fillers = 0;; fillers++) {
+        /* blanks a site search writes '+' and the '#' of "phone # ..." included */
+        size_t gap_end = k;
+        while (k > 0 && gap_end - k < 6 && v->s[k - 1] && strchr(" :=.\"'\\+#", v->s[k - 1])) {
+            k--;
+            joined |= v->s[k] == ':' || v->s[k] == '=' || v->s[k] == '.';
+        }
+        size_t end = k;
+        while (k > 0 && end - k < 32 && is_class(v->s[k - 1], C_DIGIT | C_ALPHA | C_NAME))
+            k--;
+        if (k == end)
+            return false;
+        if (fillers < 2 && phone_filler(v, k, end, &joined))
+            continue;
+        return joined && pii_name_like((const char *)v->s + k, end - k);
     }
-    if (!joined)
-        return false;
-    size_t end = k;
-    while (k > 0 && end - k < 32 && is_class(v->s[k - 1], C_DIGIT | C_ALPHA | C_NAME))
-        k--;
-    return k < end && pii_name_like((const char *)v->s + k, end - k);
 }
 
 /* A digit or what may stand between a card's or a phone's digits. */

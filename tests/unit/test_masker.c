@@ -840,6 +840,14 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
     assert_int_equal(found.count[MASKER_EMAIL], 1);
     expect_text(NULL, "call +44 20 7946 0958", "call +** ** **** ****");
     expect_text(NULL, "us (555) 123-4567", "us (***) ***-****");
+    /* a phone's name, words between it and the number, a site search's '+' */
+    expect_text(NULL, "my phone is 4155550132.", "my phone is **********.");
+    expect_text(NULL, "mobile no. 612345678", "mobile no. *********");
+    expect_text(NULL, "?q=my+mobile+98765+43210", "?q=my+mobile+*****+*****");
+    expect_text(NULL, "?q=cell+(415)+555-0132", "?q=cell+(***)+***-****");
+    const char *kept_numbers[] = {"order number 4155550132", "phone 612345678",
+                                  "the phone is 5 years old", "abc+44 20 7946 0958"};
+    EXPECT_KEPT(NULL, kept_numbers);
     expect_text("record_pii=true", "mail jane@example.com +44 20 7946 0958",
                 "mail jane@example.com +44 20 7946 0958");
     expect_text(NULL, "not mail: a@b, x@y.z1, @home", "not mail: a@b, x@y.z1, @home");

@@ -487,8 +487,9 @@ static void close_chain(chain_reader *cr)
 /*
  * A card spelled out in groups of one or two digits, each joined to the
  * next by the same one separator ("4 1 1 1 1 1 1 1 ...", "41 11 11 ...", as
- * people write a number so that filters miss it), starting at digit i: the
- * whole run, 12-19 digits, is the card. Returns its end, or 0.
+ * people write a number so that filters miss it; "4+1+1+1 ..." as a site
+ * search's query writes it), starting at digit i: the whole run, 12-19
+ * digits, is the card. Returns its end, or 0.
  */
 static size_t spelled_out_card(const text_view *v, size_t i, size_t limit)
 {
@@ -502,7 +503,7 @@ static size_t spelled_out_card(const text_view *v, size_t i, size_t limit)
         if (k == start || (k < limit && is_digit(s[k])))
             return 0; /* a group of three or more: not this shape */
         if (k + 1 >= limit || !is_digit(s[k + 1]) || (sep && s[k] != sep) ||
-            !(s[k] == ' ' || s[k] == '-' || s[k] == '.'))
+            !(s[k] == ' ' || s[k] == '-' || s[k] == '.' || s[k] == '+'))
             break;
         sep = s[k++];
     }

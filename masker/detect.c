@@ -1116,9 +1116,10 @@ static size_t local_part_start(const text_view *v, size_t i)
 }
 
 /* The start of a quoted local part ("jane doe"@example.com) before the '@'
- * at i: its opening quote, at a word's start, at most 64 bytes back on the
- * same line, with a letter or digit between the quotes (not the '", "' of
- * a list); i: none. */
+ * at i: its opening quote, at a word's start (or after a site search's
+ * '+': "?q=From+\"Jane+Doe\"@..."), at most 64 bytes back on the same
+ * line, with a letter or digit between the quotes (not the '", "' of a
+ * list); i: none. */
 static size_t quoted_local_start(const text_view *v, size_t i)
 {
     if (i < 3 || v->s[i - 1] != '"')
@@ -1126,8 +1127,10 @@ static size_t quoted_local_start(const text_view *v, size_t i)
     bool word = false;
     for (size_t s = i - 2; s > 0 && i - s <= 66; s--) {
         uint8_t ch = v->s[s - 1];
-        if (ch == '"')
-            return !word || (s - 1 > 0 && local_char(v->s[s - 2])) ? i : s - 1;
+        if (ch == '"') {
+            bool glued = s - 1 > 0 && local_char(v->s[s - 2]) && v->s[s - 2] != '+';
+            return word && !glued ? s - 1 : i;
+        }
         if (ch < 0x20)
             return i;
         word |= is_alnum(ch);
@@ -2719,8 +2722,9 @@ static bool verification_label(const text_view *v, size_t i)
     size_t end = i;
     while (end > 0 && i - end < 4 && code_label_gap(v->s[end - 1]))
         end--;
-    if (end >= 3 && v->s[end - 3] == ' ' && name_is(v, end - 2, end, "is")) /* "PIN is 4921" */
-        for (end -= 3; end > 0 && v->s[end - 1] == ' ';)
+    if (end >= 3 && (v->s[end - 3] == ' ' || v->s[end - 3] == '+') &&
+        name_is(v, end - 2, end, "is")) /* "PIN is 4921", a site search's "PIN+is+4921" */
+        for (end -= 3; end > 0 && (v->s[end - 1] == ' ' || v->s[end - 1] == '+');)
             end--;
     if (end == 0 || !(is_alnum(v->s[end - 1]) || v->s[end - 1] >= 0x80))
         return false; /* the name is a word, right before the digits or a gap before them */
@@ -3575,8 +3579,10 @@ static size_t key_told_by_place(scan_ctx *c, const text_view *v, size_t s, size_
     size_t e = s, w = label_end;
     while (e < v->n && e - s < 512 && (is_alnum(v->s[e]) || v->s[e] == '-' || v->s[e] == '_'))
         e++;
+    /* it ends a word of prose, a cell or an element ("...</p>", "(... )") */
     if (e - s < 16 ||
-        (e < v->n && !label_blank(v->s[e]) && !is_class(v->s[e], C_VALUE_END) && v->s[e] != '.') ||
+        (e < v->n && !label_blank(v->s[e]) && !is_class(v->s[e], C_VALUE_END) &&
+         !(v->s[e] && strchr(".<)!?", v->s[e]))) ||
         !token_shaped(v, s, e))
         return 0;
     /* an option's name too: "--api-key ..." */

@@ -121,6 +121,8 @@ static void cards_in_text_are_masked(void **state)
     expect_text(NULL, "4111-1111-1111-1111", "****-****-****-****");
     expect_text(NULL, "amex 378282246310005.", "amex ***************.");
     expect_text(NULL, "mc2 2223003122003222", "mc2 ****************");
+    /* spelled out a digit at a time, in a site search's query */
+    expect_text(NULL, "?q=4+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1", "?q=*+*+*+*+*+*+*+*+*+*+*+*+*+*+*+*");
     /* 19 digits printed 4-4-4-4-3, whose first 16 pass as a card too: all 19 */
     expect_text(NULL, "napas 9704 6209 9159 0600 480", "napas **** **** **** **** ***");
     expect_text(NULL, "pan_5555555555554444", "pan_****************");
@@ -367,6 +369,13 @@ static void card_codes_told_after_their_name(void **state)
     expect_text(NULL, "4111111111111111 / 12/28 / 157", "**************** / 12/28 / ***");
     expect_text(NULL, "?q=4111111111111111+%2F+12%2F28+%2F+157",
                 "?q=****************+%2F+12%2F28+%2F+***");
+    /* a site search's query: form encoding's '+' for each blank */
+    expect_text(NULL, "?q=my+PIN+is+4921", "?q=my+PIN+is+****");
+    expect_text(NULL,
+                "?q=%D0%9A%D0%BE%D0%B4+%D0%B1%D0%B5%D0%B7%D0%BE%D0%BF%D0%B0%D1%81%D0%BD"
+                "%D0%BE%D1%81%D1%82%D0%B8%3A+846",
+                "?q=%D0%9A%D0%BE%D0%B4+%D0%B1%D0%B5%D0%B7%D0%BE%D0%BF%D0%B0%D1%81%D0%BD"
+                "%D0%BE%D1%81%D1%82%D0%B8%3A+***");
     const char *keep[] = {"Boeing 737",         "Listing 592",  "Error code 404", "area code 415",
                           "Discount code 2024", "Pincode 1234", "Acid 123",       "No. 1234",
                           "CID 1234",           "Koda 1234",    "K\u00f3d 1234"};
@@ -495,6 +504,11 @@ static void keys_told_by_place(void **state)
     expect_text(NULL, "?q=API+key+8Jd9Kq2Lp0Xw7Zv3Bn5Mc", "?q=API+key+*********************");
     /* an option's name, its words joined by '-' */
     expect_text(NULL, "app --api-key 8Jd9Kq2Lp0Xw7Zv3Bn5Mc", "app --api-key *********************");
+    /* the end of an element or a bracket right after it */
+    expect_text(NULL, "<p>secret key Zx8Qp2Lm7Vn4Rt6Yw1Ks</p>",
+                "<p>secret key ********************</p>");
+    expect_text(NULL, "(client secret 8Jd9Kq2Lp0Xw7Zv3Bn5Mc)",
+                "(client secret *********************)");
     const char *keep[] = {"Commit 4f9a8c7e2b1d0f3a6c5e8b7d9a0c1e2f",
                           "API key how-to-choose-a-password-2024", "Order 8Jd9Kq2Lp0Xw7Zv3Bn5Mc"};
     EXPECT_KEPT(NULL, keep);

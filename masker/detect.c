@@ -44,12 +44,84 @@ int edit_push(edit_list *e, uint32_t off, uint32_t len, const char *rep, size_t 
     return VEIL_OK;
 }
 
+/* What a scan with scan_ctx.noted set would have replaced on and after
+ * normalized offset `from` of the view it reads, in the order it would
+ * have: ranges, their replacement (up to NOTED_REP_MOST bytes), or with
+ * rep_len 0 a '*' for each character (masks of characters one after another
+ * are noted so, and a longer replacement), and the finding each is of (the
+ * findings counted so far). The findings that replace something before
+ * `from` are listed in `before`. */
+enum { NOTED_MOST = 64, NOTED_REP_MOST = 16, NOTED_BEFORE_MOST = 16 };
+typedef struct noted_edits {
+    uint32_t from;
+    size_t n, n_before;
+    bool overflow; /* more than NOTED_MOST edits or NOTED_BEFORE_MOST findings */
+    struct {
+        uint32_t from, to, finding;
+        uint8_t rep_len;
+        char rep[NOTED_REP_MOST];
+    } v[NOTED_MOST];
+    uint32_t before[NOTED_BEFORE_MOST];
+} noted_edits;
+
+static uint32_t findings_so_far(const masker_findings *found)
+{
+    uint32_t n = 0;
+    for (int k = 0; k < MASKER_FINDING_COUNT; k++)
+        n += (uint32_t)found->count[k];
+    return n;
+}
+
+static void note_edit(noted_edits *noted, size_t i, size_t j, const char *rep, size_t rep_len,
+                      uint32_t finding)
+{
+    if (j <= noted->from) {
+        if (noted->n_before && noted->before[noted->n_before - 1] == finding)
+            return;
+        if (noted->n_before == NOTED_BEFORE_MOST)
+            noted->overflow = true;
+        else
+            noted->before[noted->n_before++] = finding;
+        return;
+    }
+    bool star = rep_len == 1 && rep[0] == '*';
+    size_t last = noted->n - 1;
+    if (star && noted->n && noted->v[last].to == i && noted->v[last].rep_len == 0 &&
+        noted->v[last].finding == finding) {
+        noted->v[last].to = (uint32_t)j;
+        return;
+    }
+    if (noted->n == NOTED_MOST) {
+        noted->overflow = true;
+        return;
+    }
+    size_t k = noted->n++;
+    noted->v[k].from = (uint32_t)i;
+    noted->v[k].to = (uint32_t)j;
+    noted->v[k].finding = finding;
+    noted->v[k].rep_len = star || rep_len > NOTED_REP_MOST ? 0 : (uint8_t)rep_len;
+    memcpy(noted->v[k].rep, rep, noted->v[k].rep_len);
+}
+
+/* Whether finding `finding` replaced something before noted->from too. */
+static bool noted_before(const noted_edits *noted, uint32_t finding)
+{
+    for (size_t k = 0; k < noted->n_before; k++)
+        if (noted->before[k] == finding)
+            return true;
+    return false;
+}
+
 /* Replaces normalized bytes [i, j) by rep, in place when the raw length matches. */
 static int replace_range(scan_ctx *c, const text_view *v, size_t i, size_t j, const char *rep,
                          size_t rep_len)
 {
     if (c->dry_run)
         return VEIL_OK;
+    if (c->noted) {
+        note_edit(c->noted, i, j, rep, rep_len, findings_so_far(c->findings));
+        return VEIL_OK;
+    }
     uint32_t a = text_raw_of(v, i), b = text_raw_of(v, j);
     if (b - a == rep_len) {
         memcpy(c->json + a, rep, rep_len);
@@ -4787,6 +4859,16 @@ static joined_text *joined_buffer(scan_ctx *c)
     return c->scratch->joined;
 }
 
+/* Appends normalized bytes [from, to) of v to j, as part `index`'s. */
+static void join_bytes(joined_text *j, const text_view *v, size_t from, size_t to, uint8_t index)
+{
+    for (size_t k = from; k < to && j->n < JOINED_MAX; k++, j->n++) {
+        j->s[j->n] = v->s[k];
+        j->part[j->n] = index;
+        j->local[j->n] = (uint32_t)k;
+    }
+}
+
 /* Appends part p's window of normalized bytes to the joined text; `spaced`:
  * with a space between it and the part before when digits meet there. */
 static int join_part(scan_ctx *c, joined_text *j, const text_part *p, uint8_t index, bool spaced)
@@ -4807,11 +4889,7 @@ static int join_part(scan_ctx *c, joined_text *j, const text_part *p, uint8_t in
         j->part[j->n] = j->part[j->n - 1];
         j->local[j->n++] = 0;
     }
-    for (size_t k = from; k < to && j->n < JOINED_MAX; k++, j->n++) {
-        j->s[j->n] = v.s[k];
-        j->part[j->n] = index;
-        j->local[j->n] = (uint32_t)k;
-    }
+    join_bytes(j, &v, from, to, index);
     text_view_done(c->scratch, &v);
     return VEIL_OK;
 }
@@ -5094,5 +5172,139 @@ int detect_split_numbers(scan_ctx *c, const text_part *parts, size_t n, bool car
         err = split_cards_joined(c, j, parts);
         sodium_memzero(j->s, j->n);
     }
+    return err;
+}
+
+/* ---- a value told after the label in the text node before it ------------------- */
+
+enum { LABEL_TAIL_MOST = 96, TOLD_VALUE_MOST = 160 };
+
+/* j from empty: the last LABEL_TAIL_MOST normalized bytes of `label` (part
+ * 0), a space of its own when neither side has one where they meet (a
+ * <th> and its <td>, a <dt> and its <dd>), then the first TOLD_VALUE_MOST
+ * of `value` (part 1). */
+static int join_label_and_value(scan_ctx *c, joined_text *j, const json_tok *label,
+                                const json_tok *value)
+{
+    text_view v;
+    j->n = 0;
+    int err = text_view_of(c->scratch, c->json, label, &v);
+    if (err)
+        return err;
+    join_bytes(j, &v, v.n > LABEL_TAIL_MOST ? v.n - LABEL_TAIL_MOST : 0, v.n, 0);
+    text_view_done(c->scratch, &v);
+    if ((err = text_view_of(c->scratch, c->json, value, &v)))
+        return err;
+    if (j->n && v.n && !is_class(j->s[j->n - 1], C_VALUE_END) && !is_class(v.s[0], C_VALUE_END)) {
+        j->s[j->n] = ' ';
+        j->part[j->n] = 0;
+        j->local[j->n++] = 0;
+    }
+    join_bytes(j, &v, 0, v.n < TOLD_VALUE_MOST ? v.n : TOLD_VALUE_MOST, 1);
+    text_view_done(c->scratch, &v);
+    return VEIL_OK;
+}
+
+/* Whether value bytes [from, to) meet an edit the value's own scan makes. */
+static bool value_masks_alone(const noted_edits *alone, uint32_t from, uint32_t to)
+{
+    for (size_t k = 0; k < alone->n; k++)
+        if (alone->v[k].from < to && from < alone->v[k].to)
+            return true;
+    return alone->overflow;
+}
+
+/* Makes the noted edits within the value (part 1) that its own scan
+ * (`alone`, which its sweep makes) does not make. Counts what the joined
+ * scan found (*found) when it made one. */
+static int apply_noted_in_value(scan_ctx *c, const noted_edits *noted, const noted_edits *alone,
+                                const joined_text *j, const json_tok *value,
+                                const masker_findings *found)
+{
+    text_view v;
+    int err = text_view_of(c->scratch, c->json, value, &v);
+    bool made = false;
+    for (size_t k = 0; k < noted->n && !err; k++) {
+        uint32_t from = noted->v[k].from, to = noted->v[k].to;
+        if (j->part[from] != 1 || noted_before(noted, noted->v[k].finding) ||
+            value_masks_alone(alone, j->local[from], j->local[to - 1] + 1u))
+            continue; /* read across both (a card split over them: the chain's), or the
+                       * value's own finding (its sweep's) */
+        made = true;
+        if (noted->v[k].rep_len)
+            err = replace_range(c, &v, j->local[from], j->local[to - 1] + 1u, noted->v[k].rep,
+                                noted->v[k].rep_len);
+        else
+            err = mask_chars(c, &v, j->local[from], j->local[to - 1] + 1u, " ");
+    }
+    if (!err && noted->overflow && !alone->overflow && (made = true))
+        err = mask_chars(c, &v, 0, v.n, " ");
+    text_view_done(c->scratch, &v);
+    for (int k = 0; made && k < MASKER_FINDING_COUNT; k++)
+        c->findings->count[k] += found->count[k];
+    return err;
+}
+
+bool detect_leads_with_value(const char *s, size_t n)
+{
+    const char *e = s + n;
+    s = past_raw_blanks(s, e);
+    for (;; s++) /* ': ', a quote (maybe escaped), a bracket, a site search's '+' */
+        if (s + 1 < e && s[0] == '\\' && s[1] == '"')
+            s++;
+        else if (s >= e || !strchr(":\"'([+", *s))
+            break;
+    size_t digits = 0, letters = 0, len = 0;
+    bool number = true; /* digit groups so far: "12 345 67 89" reads on past its blanks */
+    for (; s < e && len < 64; s++, len++) {
+        uint8_t ch = (uint8_t)*s;
+        if (ch == '\\' && s + 1 < e && s[1] == 'u') { /* a character of another script */
+            letters++, number = false, s += 5;
+            continue;
+        }
+        if (ch == '\\' || ch == ',' || ch == ';' || ch == ')' || ch == ']' ||
+            (ch == ' ' && !(number && s + 1 < e && is_digit((uint8_t)s[1]))))
+            break;
+        digits += is_digit(ch);
+        letters += is_alpha(ch) || ch >= 0x80;
+        number &= is_digit(ch) || ch == ' ' || ch == '-' || ch == '.' || ch == '(' || ch == '/';
+    }
+    return digits >= 3 || (digits && letters && len >= 6);
+}
+
+int detect_after_label(scan_ctx *c, const json_tok *label, const json_tok *value)
+{
+    joined_text *j = joined_buffer(c);
+    if (!j)
+        return VEIL_ENOMEM;
+    int err = join_label_and_value(c, j, label, value);
+    masker_findings found = {0}, found_alone = {0};
+    noted_edits noted, alone; /* their entries are written before they are read */
+    noted.from = alone.from = 0;
+    noted.n = noted.n_before = alone.n = alone.n_before = 0;
+    noted.overflow = alone.overflow = false;
+    scan_ctx joined = {.json = c->json,
+                       .scratch = c->scratch,
+                       .findings = &found,
+                       .policy = c->policy,
+                       .noted = &noted,
+                       .echoes = c->echoes};
+    text_view jv = {.s = j->s, .n = j->n};
+    while (noted.from < j->n && j->part[noted.from] == 0) /* the label's: its own sweep's */
+        noted.from++;
+    if (!err)
+        err = scan_view(&joined, &jv, SCAN_TEXT);
+    bool in_value = false;
+    for (size_t k = 0; k < noted.n && !in_value; k++)
+        in_value = j->part[noted.v[k].to - 1] == 1;
+    if (!err && (in_value || noted.overflow)) {
+        scan_ctx own = joined; /* the value read alone, as its sweep reads it */
+        own.findings = &found_alone;
+        own.noted = &alone;
+        err = detect_scan_string(&own, value, SCAN_TEXT);
+        if (!err)
+            err = apply_noted_in_value(c, &noted, &alone, j, value, &found);
+    }
+    sodium_memzero(j->s, j->n); /* the joined text was unmasked input */
     return err;
 }

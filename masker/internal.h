@@ -565,16 +565,19 @@ enum scan_mode {
     SCAN_TYPED, /* a value the visitor types: also catch card numbers being typed */
 };
 
+struct noted_edits;
+
 typedef struct {
     char *json; /* the whole input, rewritten in place */
     decode_scratch *scratch;
     edit_list *edits;
     masker_findings *findings;
     const masker_policy *policy;
-    bool in_card_field;  /* count cards as MASKER_CARD_IN_FIELD */
-    bool dry_run;        /* count only, write nothing */
-    bool in_base64;      /* reading what a base64 word decodes to: no deeper */
-    card_echoes *echoes; /* the session's: noted from typed cards, met in text */
+    struct noted_edits *noted; /* when set: what would be replaced is noted there */
+    bool in_card_field;        /* count cards as MASKER_CARD_IN_FIELD */
+    bool dry_run;              /* count only, write nothing */
+    bool in_base64;            /* reading what a base64 word decodes to: no deeper */
+    card_echoes *echoes;       /* the session's: noted from typed cards, met in text */
 } scan_ctx;
 
 /* Finds and masks card numbers, IPs, emails, phones and named secrets in
@@ -624,6 +627,16 @@ int detect_split_numbers(scan_ctx *ctx, const text_part *parts, size_t n, bool c
  * ("jane.doe<wbr>@example.com", <span>jane</span>@example.com), unless the
  * policy keeps emails. */
 int detect_split_emails(scan_ctx *ctx, const text_part *parts, size_t n) VEIL_MUST_CHECK;
+
+/* Masks in text node `value` what reads as a value told after the label in
+ * text node `label`, the text the page shows right before it ("Security
+ * code: " then "737", as a template that puts a value in a node of its own
+ * renders them), when `value` read alone holds nothing. */
+int detect_after_label(scan_ctx *ctx, const json_tok *label, const json_tok *value) VEIL_MUST_CHECK;
+/* Whether the n raw bytes of a text node start (past blanks, a ':', a quote
+ * or a bracket) with a word a label may tell: three digits or more, or six
+ * characters or more with a letter and a digit. Its escapes end the word. */
+bool detect_leads_with_value(const char *s, size_t n);
 
 /* Masks string t (a number becomes a string of '*'). */
 int detect_mask_field(scan_ctx *ctx, const json_tok *t, enum field_mask how) VEIL_MUST_CHECK;

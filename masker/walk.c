@@ -128,7 +128,8 @@ typedef struct {
         uint32_t adds, parent;
         uint8_t flags;
     } boxes_memo[2];
-    uint32_t entry_node; /* the node object of the adds entry being walked */
+    uint32_t entry_node;   /* the node object of the adds entry being walked */
+    uint32_t entry_parent; /* and the id of its parent */
     /* the first ADDS_IN_ORDER entries of adds array `added_of`, read once
      * (added_read()), in walk_batch()'s frame */
     added_node *added;
@@ -150,6 +151,11 @@ typedef struct {
      * an input added there in their place takes over what they were
      * (note_replaced()) */
     replaced_places replaced;
+    /* the last two text nodes walked (0: none, or one the page hides), and
+     * the blocks they stood in: `flow` counts the block elements entered and
+     * left, and a label and a value are read together inside one
+     * (value_after_label()) */
+    uint32_t flow, label_text[2], label_flow[2];
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -1432,12 +1438,10 @@ static inline __attribute__((always_inline)) int chain_text(walk *w, uint32_t v)
  * element or a <label>) ends the chain. */
 static int chain_element(walk *w, uint32_t tag)
 {
-    if (!w->n_chain)
+    if (form_inline(tag_form(w, tag)))
         return VEIL_OK;
-    uint8_t form = tag_form(w, tag);
-    if (form_inline(form))
-        return VEIL_OK;
-    return chain_flush(w);
+    w->flow++;
+    return w->n_chain ? chain_flush(w) : VEIL_OK;
 }
 
 /* ---- entries of a mutation's adds ---------------------------------------------- */
@@ -2180,6 +2184,99 @@ static inline bool may_show_secret(const walk *w, uint32_t v)
             ((t->flags & TOK_F_CANDIDATE) && (part_text(w, t) & TEXT_DIGITS) >= 2));
 }
 
+/* Whether text node value v may hold a value the text before it in the
+ * same block tells, as a label of its own ("Security code: " then "737"):
+ * a short text with a digit (escapes of another script make it longer)
+ * that starts with a word a label may tell. */
+static inline bool may_follow_label(const walk *w, uint32_t v)
+{
+    const json_tok *t = &w->tape->tok[v];
+    if (!v || t->kind != TOK_STR || (t->flags & TOK_F_VISITED) || !(t->flags & TOK_F_CANDIDATE) ||
+        !(part_text(w, t) & TEXT_DIGITS) ||
+        !((w->label_text[1] && w->label_flow[1] == w->flow) ||
+          (w->label_text[0] && w->label_flow[0] == w->flow) ||
+          (w->adds && !w->label_text[0] && !w->label_text[1]))) /* text_added_before_entry() */
+        return false;
+    bool ascii = (t->flags & (TOK_F_ASCII | TOK_F_ESCAPED)) == TOK_F_ASCII;
+    return t->len <= (ascii ? 128u : 768u) &&
+           detect_leads_with_value(w->scan.json + t->start, t->len);
+}
+
+/* The text node added right before the adds entry being walked, in the
+ * same mutation, as its previous sibling (its textContent token, 0: none),
+ * whatever their order in the list: rrweb lists new siblings last first.
+ * A mutation of a few entries only: each looks through all of them. */
+static uint32_t text_added_before_entry(walk *w)
+{
+    enum { LABEL_ENTRIES_MOST = 32 };
+    static const field_set fields = {{AT(RR_KEY_TYPE, 0), AT(RR_KEY_TEXT_CONTENT, 1)}};
+    const json_tok *t = w->tape->tok;
+    uint32_t id, m[2], type, entries = 0;
+    if (!w->adds)
+        return 0;
+    for (uint32_t k = w->adds + 1; k < t[w->adds].end && entries <= LABEL_ENTRIES_MOST;
+         k = tok_after(t, k))
+        entries++;
+    if (entries > LABEL_ENTRIES_MOST || t[w->entry_node].kind != TOK_OBJ ||
+        !as_uint(w, member(w, w->entry_node, "id"), &id))
+        return 0;
+    added_read(w, w->adds);
+    for (size_t k = 0; k < w->n_added; k++) {
+        const added_node *e = &w->added[k];
+        if (e->parent != w->entry_parent || e->next != id || !e->has_id ||
+            t[e->node].kind != TOK_OBJ)
+            continue;
+        members(w, e->node, &fields, 2, m);
+        return as_uint(w, m[0], &type) && type == 3 && is_kind(w, m[1], TOK_STR) ? m[1] : 0;
+    }
+    return 0;
+}
+
+/* Masks in text node value v what the text before it in the same block
+ * tells as a value (detect_after_label()), as a template that renders
+ * `Security code: {cvc}` leaves the label and the value in text nodes of
+ * their own: not across blocks (a heading "Change password", then
+ * "v2.3.1" in a paragraph of its own). */
+static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
+{
+    enum {
+        LOOK_BACK = 64
+    }; /* tokens: the label stands right before (or, added as its
+        * sibling in a list of adds that runs last first, after) */
+    const json_tok *t = w->tape->tok;
+    int last = 1; /* the text before, or the one before that past a blank one */
+    if (!w->label_text[0] && !w->label_text[1] && w->adds) { /* an entry's first text */
+        w->label_text[1] = text_added_before_entry(w);
+        w->label_flow[1] = w->flow;
+    }
+    uint32_t label = w->label_text[last];
+    if (label && blank_text(w->scan.json + t[label].start, t[label].len))
+        label = w->label_text[last = 0];
+    if (!label || label == v || (label < v ? v - label : label - v) > LOOK_BACK ||
+        w->label_flow[last] != w->flow ||
+        (t[label].flags & TOK_F_MASKED) || /* the site hid the label */
+        blank_text(w->scan.json + t[label].start, t[label].len))
+        return VEIL_OK;
+    return detect_after_label(&w->scan, &t[label], &t[v]);
+}
+
+/* No text stands before the next one: a new event, or an added node
+ * somewhere else in the page. */
+static void forget_labels(walk *w)
+{
+    w->label_text[0] = w->label_text[1] = 0;
+}
+
+/* Notes text node value v as the label of the next ones, unless the page
+ * hides it. */
+static inline void note_label_text(walk *w, uint32_t v, uint8_t state)
+{
+    w->label_text[0] = w->label_text[1];
+    w->label_flow[0] = w->label_flow[1];
+    w->label_text[1] = state || w->tape->tok[v].kind != TOK_STR ? 0 : v;
+    w->label_flow[1] = w->flow;
+}
+
 /* The node members the walk reads. */
 enum { N_ID, N_TYPE, N_TAG, N_ATTRS, N_TEXT, N_KIDS, N_COUNT };
 static const field_set NODE_FIELDS = {{AT(RR_KEY_ID, N_ID), AT(RR_KEY_TYPE, N_TYPE),
@@ -2381,6 +2478,10 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         }
         if (!err && type == 3 && !state && may_show_secret(w, m[N_TEXT]))
             err = shown_secret(w, node, m[N_TEXT], has_id ? id : 0, parent);
+        if (!err && type == 3 && !state && may_follow_label(w, m[N_TEXT]))
+            err = value_after_label(w, m[N_TEXT]);
+        if (type == 3)
+            note_label_text(w, m[N_TEXT], state);
         if (!err && type == 3 && !w->chain_later)
             err = chain_text(w, m[N_TEXT]);
     }
@@ -2629,7 +2730,9 @@ static int mutation_adds(walk *w, uint32_t adds)
         }
         if (!w->chain_later && parent != last_parent) /* siblings added together may split a card */
             err = chain_flush(w);
+        forget_labels(w); /* the entry's label is looked for as its value needs one */
         last_parent = parent;
+        w->entry_parent = parent;
         w->entry_node = m[1];
         if (!err)
             err = walk_node(w, m[1], parent, state, 0);
@@ -3117,6 +3220,7 @@ static int walk_event(walk *w, uint32_t ev)
                                       AT(RR_KEY_EVENTS, E_EVENTS),
                                       AT(RR_KEY_TIMESTAMP, E_TIMESTAMP)}};
     uint32_t m[E_COUNT], type, repeats = w->repeats;
+    forget_labels(w);
     bool other_members;
     members_counted(w, ev, &fields, E_COUNT, m, NULL, &other_members);
     bool repeated = w->repeats != repeats;

@@ -1013,6 +1013,43 @@ static void expect_definition(const char *term, const char *definition, const ch
 /* A secret a page shows in an element of its own after its label is
  * masked; what only looks a little like one, or follows a label that names
  * no secret, is the page's own. */
+/* A paragraph whose label and value are text nodes of their own, the value
+ * maybe in an inline element (`<p>Security code: <b>{cvc}</b></p>`, as React
+ * renders it): the value masked as its label tells, as in one text. */
+static void expect_told_after(const char *label, const char *value, const char *want,
+                              const char *tag)
+{
+    char in[1024], expect[1024];
+    static const char page[] =
+        "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{\"type\":2,"
+        "\"tagName\":\"p\",\"attributes\":{},\"id\":2,\"childNodes\":[{\"type\":3,\"id\":3,"
+        "\"textContent\":\"%s\"},{\"type\":2,\"tagName\":\"%s\",\"attributes\":{},\"id\":4,"
+        "\"childNodes\":[{\"type\":3,\"id\":5,\"textContent\":\"%s\"}]}]}]}},\"timestamp\":1}]";
+    snprintf(in, sizeof in, page, label, tag, value);
+    snprintf(expect, sizeof expect, page, label, tag, want);
+    char *out = mask1(NULL, in);
+    if (strcmp(out, expect))
+        fail_msg("'%s' '%s'\n  got  %s\n  want %s", label, value, out, expect);
+    free(out);
+}
+static void values_told_in_a_node_after_their_label(void **state)
+{
+    (void)state;
+    expect_told_after("Security code: ", "737", "***", "b");
+    expect_told_after("Phone: ", "4155550132", "**********", "a");
+    expect_told_after("SSN ", "123-45-6789 on file", "***-**-**** on file", "span");
+    expect_told_after("Paid with Visa ", "4242 4242 4242 4242 8841", "**** **** **** **** 8841",
+                      "span");
+    /* a block between them: a heading, then a paragraph of its own */
+    expect_told_after("Security code: ", "737", "737", "div");
+    static const char *const keep[][2] = {
+        {"Order number: ", "4155550132"}, {"Version ", "2.0.11"},
+        {"Copyright ", "2024 Acme"},      {"Listing ", "19-17"},
+        {"Total: ", "$1,234.56"},
+    };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        expect_told_after(keep[i][0], keep[i][1], keep[i][1], "b");
+}
 static void secrets_shown_beside_their_label(void **state)
 {
     (void)state;
@@ -1805,6 +1842,7 @@ int main(void)
         cmocka_unit_test(pii_is_masked_unless_the_site_records_it),
         cmocka_unit_test(snapshot_fields_are_masked),
         cmocka_unit_test(secrets_shown_beside_their_label),
+        cmocka_unit_test(values_told_in_a_node_after_their_label),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
         cmocka_unit_test(pii_fields_known_by_their_label),
         cmocka_unit_test(input_events_follow_the_field),

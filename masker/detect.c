@@ -5237,8 +5237,10 @@ static int apply_noted_in_value(scan_ctx *c, const noted_edits *noted, const not
         else
             err = mask_chars(c, &v, j->local[from], j->local[to - 1] + 1u, " ");
     }
-    if (!err && noted->overflow && !alone->overflow && (made = true))
+    if (!err && noted->overflow && !alone->overflow) { /* more than was noted: all of it */
+        made = true;
         err = mask_chars(c, &v, 0, v.n, " ");
+    }
     text_view_done(c->scratch, &v);
     for (int k = 0; made && k < MASKER_FINDING_COUNT; k++)
         c->findings->count[k] += found->count[k];

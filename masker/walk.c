@@ -2239,16 +2239,13 @@ static uint32_t text_added_before_entry(walk *w)
  * "v2.3.1" in a paragraph of its own). */
 static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
 {
-    enum {
-        LOOK_BACK = 64
-    }; /* tokens: the label stands right before (or, added as its
-        * sibling in a list of adds that runs last first, after) */
+    /* tokens: the label stands right before (or, added as its sibling in a
+     * list of adds that runs last first, right after) */
+    enum { LOOK_BACK = 64 };
     const json_tok *t = w->tape->tok;
     int last = 1; /* the text before, or the one before that past a blank one */
-    if (!w->label_text[0] && !w->label_text[1] && w->adds) { /* an entry's first text */
-        w->label_text[1] = text_added_before_entry(w);
-        w->label_flow[1] = w->flow;
-    }
+    if (!w->label_text[0] && !w->label_text[1] && w->adds) /* an entry's first text */
+        w->label_text[1] = text_added_before_entry(w);     /* in the block the entry starts in */
     uint32_t label = w->label_text[last];
     if (label && blank_text(w->scan.json + t[label].start, t[label].len))
         label = w->label_text[last = 0];
@@ -2261,10 +2258,12 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
 }
 
 /* No text stands before the next one: a new event, or an added node
- * somewhere else in the page. */
+ * somewhere else in the page (whose label, text_added_before_entry(),
+ * stands in the block the walk is in now). */
 static void forget_labels(walk *w)
 {
     w->label_text[0] = w->label_text[1] = 0;
+    w->label_flow[1] = w->flow;
 }
 
 /* Notes text node value v as the label of the next ones, unless the page

@@ -85,10 +85,9 @@ static void note_edit(noted_edits *noted, size_t i, size_t j, const char *rep, s
         return;
     }
     bool star = rep_len == 1 && rep[0] == '*';
-    size_t last = noted->n - 1;
-    if (star && noted->n && noted->v[last].to == i && noted->v[last].rep_len == 0 &&
-        noted->v[last].finding == finding) {
-        noted->v[last].to = (uint32_t)j;
+    if (star && noted->n && noted->v[noted->n - 1].to == i && noted->v[noted->n - 1].rep_len == 0 &&
+        noted->v[noted->n - 1].finding == finding) { /* the next character of the same mask */
+        noted->v[noted->n - 1].to = (uint32_t)j;
         return;
     }
     if (noted->n == NOTED_MOST) {

@@ -2247,8 +2247,10 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
     if (!w->label_text[0] && !w->label_text[1] && w->adds) /* an entry's first text */
         w->label_text[1] = text_added_before_entry(w);     /* in the block the entry starts in */
     uint32_t label = w->label_text[last];
-    if (label && blank_text(w->scan.json + t[label].start, t[label].len))
-        label = w->label_text[last = 0];
+    if (label && blank_text(w->scan.json + t[label].start, t[label].len)) {
+        last = 0;
+        label = w->label_text[0];
+    }
     if (!label || label == v || (label < v ? v - label : label - v) > LOOK_BACK ||
         w->label_flow[last] != w->flow ||
         (t[label].flags & TOK_F_MASKED) || /* the site hid the label */

@@ -17,10 +17,10 @@ import urllib.request
 
 
 def texts_holding(value, needle):
-    """The strings in decoded events (keys and values) that hold needle, with
-    what is beside it. Numbers are left out: the server stamps events with its
-    clock, and a card's digits turn up in a millisecond count now and then
-    (CI once ran when the clock read 17964111...)."""
+    """The strings of decoded events (keys and values) that hold needle,
+    whole. Numbers are left out: the server stamps events with its clock, and
+    a card's digits turn up in a millisecond count now and then (CI once ran
+    when the clock read 17964111...)."""
     if isinstance(value, str):
         return [value] if needle in value else []
     if isinstance(value, dict):

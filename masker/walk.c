@@ -128,8 +128,7 @@ typedef struct {
         uint32_t adds, parent;
         uint8_t flags;
     } boxes_memo[2];
-    uint32_t entry_node;   /* the node object of the adds entry being walked */
-    uint32_t entry_parent; /* and the id of its parent */
+    uint32_t entry_node; /* the node object of the adds entry being walked */
     /* the first ADDS_IN_ORDER entries of adds array `added_of`, read once
      * (added_read()), in walk_batch()'s frame */
     added_node *added;
@@ -1500,6 +1499,17 @@ static const added_node *added_entry(const walk *w, uint32_t node, uint32_t id)
     return NULL;
 }
 
+/* The entry added as the previous sibling of the node with id `next` under
+ * `parent`, whatever their order in the list (rrweb lists new siblings
+ * last first); NULL: none. */
+static const added_node *added_before(const walk *w, uint32_t parent, uint32_t next)
+{
+    for (size_t k = 0; k < w->n_added; k++)
+        if (w->added[k].parent == parent && w->added[k].next == next && w->added[k].has_id)
+            return &w->added[k];
+    return NULL;
+}
+
 /* ---- labels ------------------------------------------------------------------- */
 
 /* Text of the subtree of node `node`, up to cap bytes (raw JSON bytes).
@@ -1632,10 +1642,7 @@ static size_t added_text_before(walk *w, const added_node *e, char *text, size_t
     const added_node *at = e; /* the node whose previous sibling is looked at */
     uint32_t next = e->id;
     for (int steps = 0, levels = 0; steps < 8 && levels < 3; steps++) {
-        const added_node *before = NULL;
-        for (size_t k = 0; k < w->n_added && !before; k++)
-            if (w->added[k].parent == at->parent && w->added[k].next == next && w->added[k].has_id)
-                before = &w->added[k];
+        const added_node *before = added_before(w, at->parent, next);
         if (!before) { /* the first child: the text before is its parent's sibling's */
             if (!(at = added_entry(w, 0, at->parent)) || !at->has_id)
                 break;
@@ -2211,25 +2218,21 @@ static uint32_t text_added_before_entry(walk *w)
     enum { LABEL_ENTRIES_MOST = 32 };
     static const field_set fields = {{AT(RR_KEY_TYPE, 0), AT(RR_KEY_TEXT_CONTENT, 1)}};
     const json_tok *t = w->tape->tok;
-    uint32_t id, m[2], type, entries = 0;
+    uint32_t m[2], type, entries = 0;
     if (!w->adds)
         return 0;
     for (uint32_t k = w->adds + 1; k < t[w->adds].end && entries <= LABEL_ENTRIES_MOST;
          k = tok_after(t, k))
         entries++;
-    if (entries > LABEL_ENTRIES_MOST || t[w->entry_node].kind != TOK_OBJ ||
-        !as_uint(w, member(w, w->entry_node, "id"), &id))
+    if (entries > LABEL_ENTRIES_MOST)
         return 0;
     added_read(w, w->adds);
-    for (size_t k = 0; k < w->n_added; k++) {
-        const added_node *e = &w->added[k];
-        if (e->parent != w->entry_parent || e->next != id || !e->has_id ||
-            t[e->node].kind != TOK_OBJ)
-            continue;
-        members(w, e->node, &fields, 2, m);
-        return as_uint(w, m[0], &type) && type == 3 && is_kind(w, m[1], TOK_STR) ? m[1] : 0;
-    }
-    return 0;
+    const added_node *entry = added_entry(w, w->entry_node, 0), *before;
+    if (!entry || !entry->has_id || !(before = added_before(w, entry->parent, entry->id)) ||
+        t[before->node].kind != TOK_OBJ)
+        return 0;
+    members(w, before->node, &fields, 2, m);
+    return as_uint(w, m[0], &type) && type == 3 && is_kind(w, m[1], TOK_STR) ? m[1] : 0;
 }
 
 /* Masks in text node value v what the text before it in the same block
@@ -2733,7 +2736,6 @@ static int mutation_adds(walk *w, uint32_t adds)
             err = chain_flush(w);
         forget_labels(w); /* the entry's label is looked for as its value needs one */
         last_parent = parent;
-        w->entry_parent = parent;
         w->entry_node = m[1];
         if (!err)
             err = walk_node(w, m[1], parent, state, 0);

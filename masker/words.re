@@ -129,8 +129,20 @@ static size_t normalize(const char *v, size_t len, bool worded, unsigned char *o
     return n;
 }
 
-/* Whether v holds one of the words (UTF-8, not ASCII) in list[0..n); a
- * '+' reads as the blank form encoding writes it for ("Mật+khẩu"). */
+/* v[0, len) with each '+' read as the blank form encoding writes it for
+ * ("Mật+khẩu"): v itself when it has none or is longer than WORDS_MAX,
+ * else a copy in buf (WORDS_MAX bytes). */
+static const char *plus_as_blank(const char *v, size_t len, char *buf)
+{
+    if (len > WORDS_MAX || !memchr(v, '+', len))
+        return v;
+    for (size_t k = 0; k < len; k++)
+        buf[k] = v[k] == '+' ? ' ' : v[k];
+    return buf;
+}
+
+/* Whether v holds one of the words (UTF-8, not ASCII) in list[0..n), a '+'
+ * read as a blank (plus_as_blank()). */
 static bool native_word(const char *v, size_t len, const char *const *list, size_t n)
 {
     size_t k = 0;
@@ -139,11 +151,7 @@ static bool native_word(const char *v, size_t len, const char *const *list, size
     if (k == len) /* ASCII: nearly every name */
         return false;
     char spaced[WORDS_MAX];
-    if (len <= sizeof spaced && memchr(v, '+', len)) {
-        for (k = 0; k < len; k++)
-            spaced[k] = v[k] == '+' ? ' ' : v[k];
-        v = spaced;
-    }
+    v = plus_as_blank(v, len, spaced);
     for (size_t w = 0; w < n; w++)
         if (memmem(v, len, list[w], strlen(list[w])))
             return true;
@@ -1148,11 +1156,8 @@ bool card_code_label(const char *v, size_t len)
     if (!card_code_last_word(v, len, &ascii))
         return false;
     char spaced[WORDS_MAX];
-    if (!ascii && len <= WORDS_MAX && memchr(v, '+', len)) {
-        for (size_t k = 0; k < len; k++) /* a site search's "Код+безопасности%3A+737" */
-            spaced[k] = v[k] == '+' ? ' ' : v[k];
-        v = spaced;
-    }
+    if (!ascii) /* a site search's "Код+безопасности%3A+737" */
+        v = plus_as_blank(v, len, spaced);
     if (!ascii && ends_with_word(v, len, NATIVE_CARD_WORDS, NATIVE_CARD_CODE_WORDS))
         return true; /* "Код безопасности: 737" */
     unsigned char norm[WORDS_MAX];

@@ -202,11 +202,29 @@ static inline bool is_class(uint8_t ch, uint8_t cls)
 }
 
 /* A blank between the words of a label and its value: a space, a tab (cells
- * copied), or the '+' form encoding writes for a space (a site search,
+ * copied), a line break (an indented template's: a page shows it as a
+ * space), or the '+' form encoding writes for a space (a site search,
  * "?q=wifi+password+..."). */
 static inline bool label_blank(uint8_t ch)
 {
-    return ch == ' ' || ch == '\t' || ch == '+';
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '+';
+}
+
+/* A blank as HTML reads one: a run of them is drawn as one space. */
+static inline bool html_blank(uint8_t ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* Where the run of blanks that ends at k starts, at most 64 bytes back: an
+ * indented template's line break and indent between a label and its value
+ * ("Security code:\n      737") are one gap, as the page shows them. */
+static size_t blank_run_start(const text_view *v, size_t k)
+{
+    size_t from = k;
+    while (from > 0 && k - from < 64 && html_blank(v->s[from - 1]))
+        from--;
+    return from;
 }
 
 /* Whether ch ends a URL written in text or markup. */
@@ -2778,7 +2796,7 @@ static int phones_in_cluster(scan_ctx *c, const text_view *v, size_t i, size_t s
  * 8314", "cvv no. 368", "CVC (0123)", "Card code + 737" (a form's '+'). */
 static bool code_label_gap(uint8_t ch)
 {
-    return ch == ' ' || ch == ':' || ch == '#' || ch == '.' || ch == '(' || ch == '+';
+    return html_blank(ch) || ch == ':' || ch == '#' || ch == '.' || ch == '(' || ch == '+';
 }
 
 /*
@@ -2791,8 +2809,8 @@ static bool code_label_gap(uint8_t ch)
 static bool verification_label(const text_view *v, size_t i)
 {
     size_t end = i;
-    while (end > 0 && i - end < 4 && code_label_gap(v->s[end - 1]))
-        end--;
+    for (int gaps = 0; end > 0 && gaps < 4 && code_label_gap(v->s[end - 1]); gaps++)
+        end = html_blank(v->s[end - 1]) ? blank_run_start(v, end) : end - 1;
     if (end >= 3 && (v->s[end - 3] == ' ' || v->s[end - 3] == '+') &&
         name_is(v, end - 2, end, "is")) /* "PIN is 4921", a site search's "PIN+is+4921" */
         for (end -= 3; end > 0 && (v->s[end - 1] == ' ' || v->s[end - 1] == '+');)
@@ -2811,11 +2829,12 @@ static __attribute__((noinline)) bool call_words_before(const text_view *v, size
 {
     static const char *const verbs[] = {"call", "text", "ring", "dial", "reach", "contact"};
     size_t first, end = k;
-    for (int word = 0; word < 3 && end > 0 && (v->s[end - 1] == ' ' || v->s[end - 1] == '+');
+    for (int word = 0; word < 3 && end > 0 && (html_blank(v->s[end - 1]) || v->s[end - 1] == '+');
          word++) {
-        if (!name_before(v, end - 1, &first))
+        size_t gap = v->s[end - 1] == '+' ? end - 1 : blank_run_start(v, end);
+        if (!name_before(v, gap, &first))
             return false;
-        size_t len = end - 1 - first;
+        size_t len = gap - first;
         for (size_t n = 0; n < sizeof verbs / sizeof verbs[0]; n++)
             if (word_is(v, first, len, verbs[n]))
                 return true;
@@ -2862,9 +2881,9 @@ static bool phone_label(const text_view *v, size_t i, size_t digits)
     bool joined = digits >= 10; /* else by ':', '=', "is" or an abbreviation's '.' ("Tel.") */
     for (int fillers = 0;; fillers++) {
         /* blanks a site search writes '+' and the '#' of "phone # ..." included */
-        size_t gap_end = k;
-        while (k > 0 && gap_end - k < 6 && v->s[k - 1] && strchr(" :=.\"'\\+#", v->s[k - 1])) {
-            k--;
+        for (int gaps = 0;
+             k > 0 && gaps < 6 && v->s[k - 1] && strchr(" \t\n\r:=.\"'\\+#", v->s[k - 1]); gaps++) {
+            k = html_blank(v->s[k - 1]) ? blank_run_start(v, k) : k - 1;
             joined |= v->s[k] == ':' || v->s[k] == '=' || v->s[k] == '.';
         }
         size_t end = k;
@@ -3108,7 +3127,7 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
         return err;
     if (!masked && cl.digits <= 15 &&
         (phone_label(v, i, cl.digits) ||
-         (cl.digits >= 10 && i > 0 && (v->s[i - 1] == ' ' || v->s[i - 1] == '+') &&
+         (cl.digits >= 10 && i > 0 && (html_blank(v->s[i - 1]) || v->s[i - 1] == '+') &&
           call_words_before(v, i)))) {
         count(c, MASKER_PHONE);
         return mask_digits(c, v, i, cl.stop);
@@ -3782,9 +3801,10 @@ static bool letters_before(const text_view *v, size_t e, size_t *from)
 static bool id_named_before(const text_view *v, size_t s)
 {
     size_t k = s, from, first;
-    while (k > 0 && s - k < 3 &&
-           (label_blank(v->s[k - 1]) || v->s[k - 1] == ':' || v->s[k - 1] == '#'))
-        k--;
+    for (int gaps = 0; k > 0 && gaps < 3 &&
+                       (label_blank(v->s[k - 1]) || v->s[k - 1] == ':' || v->s[k - 1] == '#');
+         gaps++)
+        k = html_blank(v->s[k - 1]) ? blank_run_start(v, k) : k - 1;
     k -= k > 0 && v->s[k - 1] == '.';
     if (!letters_before(v, k, &from))
         return false;
@@ -5179,9 +5199,11 @@ int detect_split_numbers(scan_ctx *c, const text_part *parts, size_t n, bool car
 enum { LABEL_TAIL_MOST = 96, TOLD_VALUE_MOST = 160 };
 
 /* j from empty: the last LABEL_TAIL_MOST normalized bytes of `label` (part
- * 0), a space of its own when neither side has one where they meet (a
- * <th> and its <td>, a <dt> and its <dd>), then the first TOLD_VALUE_MOST
- * of `value` (part 1). */
+ * 0), one space where they meet (the blanks and line breaks of an
+ * indented template at either side read as one, as the browser draws
+ * them; with none, a space all the same between a <th> and its <td>,
+ * unless a mark stands there), then the first TOLD_VALUE_MOST of `value`
+ * (part 1). */
 static int join_label_and_value(scan_ctx *c, joined_text *j, const json_tok *label,
                                 const json_tok *value)
 {
@@ -5190,16 +5212,25 @@ static int join_label_and_value(scan_ctx *c, joined_text *j, const json_tok *lab
     int err = text_view_of(c->scratch, c->json, label, &v);
     if (err)
         return err;
-    join_bytes(j, &v, v.n > LABEL_TAIL_MOST ? v.n - LABEL_TAIL_MOST : 0, v.n, 0);
+    size_t end = v.n;
+    while (end && html_blank(v.s[end - 1]))
+        end--;
+    bool blank = end < v.n;
+    join_bytes(j, &v, end > LABEL_TAIL_MOST ? end - LABEL_TAIL_MOST : 0, end, 0);
     text_view_done(c->scratch, &v);
     if ((err = text_view_of(c->scratch, c->json, value, &v)))
         return err;
-    if (j->n && v.n && !is_class(j->s[j->n - 1], C_VALUE_END) && !is_class(v.s[0], C_VALUE_END)) {
+    size_t start = 0;
+    while (start < v.n && html_blank(v.s[start]))
+        start++;
+    blank |= start > 0;
+    if (j->n && start < v.n &&
+        (blank || (!is_class(j->s[j->n - 1], C_VALUE_END) && !is_class(v.s[start], C_VALUE_END)))) {
         j->s[j->n] = ' ';
         j->part[j->n] = 0;
         j->local[j->n++] = 0;
     }
-    join_bytes(j, &v, 0, v.n < TOLD_VALUE_MOST ? v.n : TOLD_VALUE_MOST, 1);
+    join_bytes(j, &v, start, v.n - start < TOLD_VALUE_MOST ? v.n : start + TOLD_VALUE_MOST, 1);
     text_view_done(c->scratch, &v);
     return VEIL_OK;
 }
@@ -5214,22 +5245,21 @@ static bool value_masks_alone(const noted_edits *alone, uint32_t from, uint32_t 
 }
 
 /* Makes the noted edits within the value (part 1) that its own scan
- * (`alone`, which its sweep makes) does not make. Counts what the joined
- * scan found (*found) when it made one. */
+ * (`alone`, which its sweep makes) does not make, and says so (*made).
+ * Counts what the joined scan found (*found) when it made one. */
 static int apply_noted_in_value(scan_ctx *c, const noted_edits *noted, const noted_edits *alone,
                                 const joined_text *j, const json_tok *value,
-                                const masker_findings *found)
+                                const masker_findings *found, bool *made)
 {
     text_view v;
     int err = text_view_of(c->scratch, c->json, value, &v);
-    bool made = false;
     for (size_t k = 0; k < noted->n && !err; k++) {
         uint32_t from = noted->v[k].from, to = noted->v[k].to;
         if (j->part[from] != 1 || noted_before(noted, noted->v[k].finding) ||
             value_masks_alone(alone, j->local[from], j->local[to - 1] + 1u))
             continue; /* read across both (a card split over them: the chain's), or the
                        * value's own finding (its sweep's) */
-        made = true;
+        *made = true;
         if (noted->v[k].rep_len)
             err = replace_range(c, &v, j->local[from], j->local[to - 1] + 1u, noted->v[k].rep,
                                 noted->v[k].rep_len);
@@ -5237,11 +5267,11 @@ static int apply_noted_in_value(scan_ctx *c, const noted_edits *noted, const not
             err = mask_chars(c, &v, j->local[from], j->local[to - 1] + 1u, " ");
     }
     if (!err && noted->overflow && !alone->overflow) { /* more than was noted: all of it */
-        made = true;
+        *made = true;
         err = mask_chars(c, &v, 0, v.n, " ");
     }
     text_view_done(c->scratch, &v);
-    for (int k = 0; made && k < MASKER_FINDING_COUNT; k++)
+    for (int k = 0; *made && k < MASKER_FINDING_COUNT; k++)
         c->findings->count[k] += found->count[k];
     return err;
 }
@@ -5273,8 +5303,9 @@ bool detect_leads_with_value(const char *s, size_t n)
     return digits >= 3 || (digits && letters && len >= 6);
 }
 
-int detect_after_label(scan_ctx *c, const json_tok *label, const json_tok *value)
+int detect_after_label(scan_ctx *c, const json_tok *label, const json_tok *value, bool *made)
 {
+    *made = false;
     joined_text *j = joined_buffer(c);
     if (!j)
         return VEIL_ENOMEM;
@@ -5304,7 +5335,7 @@ int detect_after_label(scan_ctx *c, const json_tok *label, const json_tok *value
         own.noted = &alone;
         err = detect_scan_string(&own, value, SCAN_TEXT);
         if (!err)
-            err = apply_noted_in_value(c, &noted, &alone, j, value, &found);
+            err = apply_noted_in_value(c, &noted, &alone, j, value, &found, made);
     }
     sodium_memzero(j->s, j->n); /* the joined text was unmasked input */
     return err;

@@ -91,7 +91,15 @@ enum form_tag {
     FORM_SELECT,
     FORM_LABEL,
     FORM_INLINE,
-    FORM_CUSTOM
+    FORM_CUSTOM,
+    /* blocks whose cells pair a label with its value (table_cell_entered()) */
+    FORM_TABLE,
+    FORM_ROW,
+    FORM_CELL,        /* <td> */
+    FORM_HEADER_CELL, /* <th> */
+    FORM_TERM,        /* <dt> */
+    FORM_DEFINITION,  /* <dd> */
+    FORM_BOX          /* <div>, <p> */
 };
 
 /* What a tag name of n bytes at s names, without ASCII case (json.re). */
@@ -631,8 +639,10 @@ int detect_split_emails(scan_ctx *ctx, const text_part *parts, size_t n) VEIL_MU
 /* Masks in text node `value` what reads as a value told after the label in
  * text node `label`, the text the page shows right before it ("Security
  * code: " then "737", as a template that puts a value in a node of its own
- * renders them), when `value` read alone holds nothing. */
-int detect_after_label(scan_ctx *ctx, const json_tok *label, const json_tok *value) VEIL_MUST_CHECK;
+ * renders them), when `value` read alone holds nothing. *made: whether it
+ * masked anything. */
+int detect_after_label(scan_ctx *ctx, const json_tok *label, const json_tok *value,
+                       bool *made) VEIL_MUST_CHECK;
 /* Whether the n raw bytes of a text node start (past blanks, a ':', a quote
  * or a bracket) with a word a label may tell: three digits or more, or six
  * characters or more with a letter and a digit. Its escapes end the word. */

@@ -193,7 +193,7 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
     ((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 |              \
      (uint64_t)(e) << 32 | (uint64_t)(f) << 40 | (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
 #define TAG(...)       TAG_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
-#define TAG_SLOT(word) ((uint64_t)(word) * 0x496465f24f0ee2b3u >> 57)
+#define TAG_SLOT(word) ((uint64_t)(word) * 0x2578da988fb912b9u >> 57)
 #define TAG_FORM(form, ...) [TAG_SLOT(TAG(__VA_ARGS__))] = {TAG(__VA_ARGS__), form}
 
 /* The tags that are not FORM_NONE, by slot. The multiplier was searched for
@@ -244,6 +244,14 @@ static const struct {
     TAG_FORM(FORM_INLINE, 'n', 'o', 'b', 'r'),
     TAG_FORM(FORM_INLINE, 's', 't', 'r', 'i', 'k', 'e'),
     TAG_FORM(FORM_INLINE, 'a', 'c', 'r', 'o', 'n', 'y', 'm'),
+    TAG_FORM(FORM_TABLE, 't', 'a', 'b', 'l', 'e'),
+    TAG_FORM(FORM_ROW, 't', 'r'),
+    TAG_FORM(FORM_CELL, 't', 'd'),
+    TAG_FORM(FORM_HEADER_CELL, 't', 'h'),
+    TAG_FORM(FORM_TERM, 'd', 't'),
+    TAG_FORM(FORM_DEFINITION, 'd', 'd'),
+    TAG_FORM(FORM_BOX, 'd', 'i', 'v'),
+    TAG_FORM(FORM_BOX, 'p'),
 };
 
 /* What a tagName value of n bytes at s names (enum form_tag), without

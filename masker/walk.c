@@ -93,6 +93,26 @@ typedef struct {
     bool has_id, done;
 } added_node;
 
+/* The cells of a table or a definition list being walked: a value in a
+ * cell of its own is read with the cell before it in its row
+ * (<th>Phone</th><td>...</td>, <dt>CVV</dt><dd>...</dd>) and with its
+ * column's header (table_cell_entered()). */
+enum { TABLE_COLUMNS = 16 };
+typedef struct {
+    uint32_t entered, left; /* walk.flow right after the last cell was entered, left */
+    uint8_t left_form;      /* and what that cell was (enum form_tag) */
+    /* the labels of the value cell being walked (its depth: value_depth) */
+    uint32_t row_label, column_label;
+    int value_depth;
+    /* the row being walked: its depth, its next column, whether its cells
+     * so far are all headers, and their texts */
+    int row_depth;
+    uint32_t column, cell_column, cell_span; /* and the cell's first column, its span */
+    bool headers_only;
+    uint32_t row_text[TABLE_COLUMNS];
+    uint32_t header[TABLE_COLUMNS], n_header; /* the table's last row of headers alone */
+} table_cells;
+
 typedef struct {
     masker_session *s;
     json_tape *tape; /* the walk sets TOK_F_VISITED */
@@ -155,6 +175,7 @@ typedef struct {
      * left, and a label and a value are read together inside one
      * (value_after_label()) */
     uint32_t flow, label_text[2], label_flow[2];
+    table_cells cells;
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -1433,11 +1454,11 @@ static inline __attribute__((always_inline)) int chain_text(walk *w, uint32_t v)
     return err;
 }
 
-/* Entering or leaving an element: anything but a phrasing one (an inline
- * element or a <label>) ends the chain. */
-static int chain_element(walk *w, uint32_t tag)
+/* Entering or leaving an element (tag_form() `form`): anything but a
+ * phrasing one (an inline element or a <label>) ends the chain. */
+static int chain_element(walk *w, uint8_t form)
 {
-    if (form_inline(tag_form(w, tag)))
+    if (form_inline(form))
         return VEIL_OK;
     w->flow++;
     return w->n_chain ? chain_flush(w) : VEIL_OK;
@@ -2201,7 +2222,8 @@ static inline bool may_follow_label(const walk *w, uint32_t v)
     if (!v || t->kind != TOK_STR || (t->flags & TOK_F_VISITED) || !(t->flags & TOK_F_CANDIDATE) ||
         !(part_text(w, t) & TEXT_DIGITS) ||
         !((w->label_text[1] && w->label_flow[1] == w->flow) ||
-          (w->label_text[0] && w->label_flow[0] == w->flow) ||
+          (w->label_text[0] && w->label_flow[0] == w->flow) || w->cells.row_label ||
+          w->cells.column_label ||
           (w->adds && !w->label_text[0] && !w->label_text[1]))) /* text_added_before_entry() */
         return false;
     bool ascii = (t->flags & (TOK_F_ASCII | TOK_F_ESCAPED)) == TOK_F_ASCII;
@@ -2254,12 +2276,27 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
         last = 0;
         label = w->label_text[0];
     }
-    if (!label || label == v || (label < v ? v - label : label - v) > LOOK_BACK ||
-        w->label_flow[last] != w->flow ||
-        (t[label].flags & TOK_F_MASKED) || /* the site hid the label */
-        blank_text(w->scan.json + t[label].start, t[label].len))
-        return VEIL_OK;
-    return detect_after_label(&w->scan, &t[label], &t[v]);
+    bool made = false;
+    int err = VEIL_OK;
+    if (label && label != v && (label < v ? v - label : label - v) <= LOOK_BACK &&
+        w->label_flow[last] == w->flow &&
+        !(t[label].flags & TOK_F_MASKED) && /* the site hid the label */
+        !blank_text(w->scan.json + t[label].start, t[label].len))
+        err = detect_after_label(&w->scan, &t[label], &t[v], &made);
+    /* in a cell of its own: the cell before it in its row, then its column's header */
+    const table_cells *c = &w->cells;
+    if (!err && !made && c->row_label)
+        err = detect_after_label(&w->scan, &t[c->row_label], &t[v], &made);
+    if (!err && !made && c->column_label && c->column_label != c->row_label)
+        err = detect_after_label(&w->scan, &t[c->column_label], &t[v], &made);
+    return err;
+}
+
+/* The value cell being walked needs its labels no more. */
+static void table_cell_done(table_cells *c)
+{
+    c->row_label = c->column_label = 0;
+    c->value_depth = -1;
 }
 
 /* No text stands before the next one: a new event, or an added node
@@ -2269,6 +2306,11 @@ static void forget_labels(walk *w)
 {
     w->label_text[0] = w->label_text[1] = 0;
     w->label_flow[1] = w->flow;
+    table_cells *c = &w->cells;
+    table_cell_done(c);
+    c->left_form = FORM_NONE;
+    c->row_depth = -1;
+    c->n_header = 0;
 }
 
 /* Notes text node value v as the label of the next ones, unless the page
@@ -2279,6 +2321,121 @@ static inline void note_label_text(walk *w, uint32_t v, uint8_t state)
     w->label_flow[0] = w->label_flow[1];
     w->label_text[1] = state || w->tape->tok[v].kind != TOK_STR ? 0 : v;
     w->label_flow[1] = w->flow;
+}
+
+/* Text node value v walked in a value cell whose labels are set: the
+ * first one that is not blank is the one they serve. */
+static void table_cell_text(walk *w, uint32_t v)
+{
+    const json_tok *t = &w->tape->tok[v];
+    if (t->kind != TOK_STR || !blank_text(w->scan.json + t->start, t->len))
+        table_cell_done(&w->cells);
+}
+
+/* The last text walked since walk.flow was `since` that is neither blank
+ * nor hidden by the page (0: none). */
+static uint32_t text_since(const walk *w, uint32_t since)
+{
+    const json_tok *t = w->tape->tok;
+    for (int k = 1; k >= 0; k--) {
+        uint32_t v = w->label_text[k];
+        if (v && w->label_flow[k] >= since && !(t[v].flags & TOK_F_MASKED) &&
+            !blank_text(w->scan.json + t[v].start, t[v].len))
+            return v;
+    }
+    return 0;
+}
+
+/* How many columns a cell with attributes `attrs` spans (its `colspan`). */
+static uint32_t column_span(walk *w, uint32_t attrs)
+{
+    uint32_t v = member(w, attrs, "colspan"), span = 0;
+    if (!is_kind(w, v, TOK_STR) || w->tape->tok[v].len > 2)
+        return 1;
+    const char *s = w->scan.json + w->tape->tok[v].start;
+    for (uint32_t i = 0; i < w->tape->tok[v].len && s[i] >= '0' && s[i] <= '9'; i++)
+        span = span * 10 + (uint32_t)(s[i] - '0');
+    return span ? span : 1;
+}
+
+/* Whether a block entered or left at walk depth `depth` stands inside the
+ * value cell being walked before its first text: a value's wrapper
+ * (<td><div>{phone}</div></td>), which keeps the cell's labels. */
+static bool inside_value_cell(const table_cells *c, uint8_t form, int depth)
+{
+    return form == FORM_BOX && c->value_depth >= 0 && depth > c->value_depth;
+}
+
+/* Entering a table, a row or a cell (`form`, attributes `attrs`) at walk
+ * depth `depth`. A cell right after the one before it, with only texts
+ * between (a <td> after a <td> or a <th> of its row, a <dd> after its
+ * <dt>, a <div> or <p> after one of those), has that cell's last text for
+ * its label, as a sighted visitor reads the two side by side; a <td> under
+ * a row of headers alone has its column's header too. The labels serve
+ * the cell's first text that is not blank (table_cell_text()). */
+static void table_cell_entered(walk *w, uint8_t form, uint32_t attrs, int depth)
+{
+    table_cells *c = &w->cells;
+    if (form == FORM_TABLE) { /* a table inside a cell ends its row's and table's reading */
+        c->n_header = 0;
+        c->row_depth = -1;
+        return;
+    }
+    if (form == FORM_ROW) {
+        c->row_depth = depth;
+        c->column = 0;
+        c->headers_only = true;
+        return;
+    }
+    bool next_to_cell = c->left + 1 == w->flow;
+    if (inside_value_cell(c, form, depth))
+        return;
+    if (form == FORM_BOX && !next_to_cell) { /* nearly every one: no cell labels it */
+        c->entered = w->flow;
+        return;
+    }
+    bool in_row = depth == c->row_depth + 1 && (form == FORM_CELL || form == FORM_HEADER_CELL);
+    bool row_pair = form == FORM_CELL
+                        ? c->left_form == FORM_CELL || c->left_form == FORM_HEADER_CELL
+                        : (form == FORM_DEFINITION && c->left_form == FORM_TERM) ||
+                              (form == FORM_BOX && c->left_form == FORM_BOX);
+    c->row_label = next_to_cell && row_pair ? text_since(w, c->entered) : 0;
+    c->column_label =
+        in_row && form == FORM_CELL && c->column < c->n_header ? c->header[c->column] : 0;
+    c->value_depth = c->row_label || c->column_label ? depth : -1;
+    if (in_row) {
+        c->headers_only &= form == FORM_HEADER_CELL;
+        c->cell_column = c->column;
+        c->cell_span = column_span(w, attrs);
+        c->column += c->cell_span;
+    }
+    c->entered = w->flow;
+}
+
+/* Leaving what table_cell_entered() entered: a row of headers alone names
+ * the columns of the rows after it. */
+static void table_cell_left(walk *w, uint8_t form, int depth)
+{
+    table_cells *c = &w->cells;
+    if (form == FORM_TABLE || inside_value_cell(c, form, depth))
+        return;
+    if (form == FORM_ROW) {
+        if (depth == c->row_depth && c->headers_only && c->column) {
+            c->n_header = c->column < TABLE_COLUMNS ? c->column : TABLE_COLUMNS;
+            memcpy(c->header, c->row_text, c->n_header * sizeof c->header[0]);
+        }
+        return;
+    }
+    if (form == FORM_HEADER_CELL && depth == c->row_depth + 1 && c->headers_only) {
+        uint32_t text = text_since(w, c->entered);
+        for (uint32_t k = c->cell_column; k < c->cell_column + c->cell_span && k < TABLE_COLUMNS;
+             k++)
+            c->row_text[k] = text;
+    }
+    c->left = w->flow;
+    c->left_form = form;
+    if (depth == c->value_depth)
+        table_cell_done(c);
 }
 
 /* The node members the walk reads. */
@@ -2465,8 +2622,11 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
     }
     int err = VEIL_OK;
     if (type == 2) {
-        if ((err = chain_element(w, m[N_TAG])))
+        uint8_t form = tag_form(w, m[N_TAG]);
+        if ((err = chain_element(w, form)))
             return err;
+        if (VEIL_UNLIKELY(form >= FORM_TABLE))
+            table_cell_entered(w, form, m[N_ATTRS], depth);
         err = walk_element(w, node, m, id, has_id, parent, &state);
     } else {
         uint8_t kept = has_id && id ? set_node(w, id, parent, 0, 0) : 0;
@@ -2484,15 +2644,22 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
             err = shown_secret(w, node, m[N_TEXT], has_id ? id : 0, parent);
         if (!err && type == 3 && !state && may_follow_label(w, m[N_TEXT]))
             err = value_after_label(w, m[N_TEXT]);
-        if (type == 3)
+        if (type == 3) {
             note_label_text(w, m[N_TEXT], state);
+            if (VEIL_UNLIKELY(w->cells.value_depth >= 0))
+                table_cell_text(w, m[N_TEXT]);
+        }
         if (!err && type == 3 && !w->chain_later)
             err = chain_text(w, m[N_TEXT]);
     }
     if (!err)
         err = walk_children(w, m[N_KIDS], has_id ? id : parent, state, depth);
-    if (!err && type == 2)
-        err = chain_element(w, m[N_TAG]);
+    if (!err && type == 2) {
+        uint8_t form = tag_form(w, m[N_TAG]); /* again: cheaper than keeping it over the children */
+        err = chain_element(w, form);
+        if (VEIL_UNLIKELY(form >= FORM_TABLE))
+            table_cell_left(w, form, depth);
+    }
     return err;
 }
 
@@ -2539,13 +2706,14 @@ static int chain_node(walk *w, uint32_t node, int depth)
     if (type == 3)
         return chain_text(w, m[N_TEXT]);
     /* an element, or the document of an iframe rrweb attaches (type 0, no tag) */
-    int err = type == 0 ? chain_flush(w) : chain_element(w, m[N_TAG]);
+    uint8_t form = tag_form(w, m[N_TAG]);
+    int err = type == 0 ? chain_flush(w) : chain_element(w, form);
     if (is_kind(w, m[N_KIDS], TOK_ARR))
         for (uint32_t k = m[N_KIDS] + 1; k < t[m[N_KIDS]].end && !err; k = tok_after(t, k))
             err = chain_node(w, k, depth + 1);
     if (!err && as_uint(w, m[N_ID], &id))
         err = chain_added_children(w, id, depth + 1);
-    return err ? err : type == 0 ? chain_flush(w) : chain_element(w, m[N_TAG]);
+    return err ? err : type == 0 ? chain_flush(w) : chain_element(w, form);
 }
 
 static int chain_added(walk *w, size_t i, int depth)

@@ -356,6 +356,9 @@ static void card_codes_told_after_their_name(void **state)
     (void)state;
     expect_text(NULL, "CVC2 0123 ok", "CVC2 **** ok");
     expect_text(NULL, "cvv no. 368", "cvv no. ***");
+    /* an indented template's line break and indent: one blank on the page */
+    expect_text(NULL, "Security code:\\n        737\\n", "Security code:\\n        ***\\n");
+    expect_text(NULL, "Your PIN is\\r\\n\\t4921", "Your PIN is\\r\\n\\t****");
     expect_text(NULL, "CVV737, PIN is 4921", "CVV***, PIN is ****");
     expect_text(NULL, "Kartenpr\u00fcfnummer 592", "Kartenpr\u00fcfnummer ***");
     expect_text(NULL, "cryptogramme visuel : 846", "cryptogramme visuel : ***");
@@ -856,6 +859,10 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
     expect_text(NULL, "us (555) 123-4567", "us (***) ***-****");
     /* a phone's name, words between it and the number, a site search's '+' */
     expect_text(NULL, "my phone is 4155550132.", "my phone is **********.");
+    expect_text(NULL, "Phone:\\n      4155550132", "Phone:\\n      **********");
+    expect_text(NULL, "Call me on\\n   2125550177", "Call me on\\n   **********");
+    expect_text(NULL, "SSN\\n   123 45 6789", "SSN\\n   *** ** ****");
+    expect_text(NULL, "Order number:\\n   4155550132", "Order number:\\n   4155550132");
     expect_text(NULL, "mobile no. 612345678", "mobile no. *********");
     expect_text(NULL, "?q=my+mobile+98765+43210", "?q=my+mobile+*****+*****");
     expect_text(NULL, "?q=cell+(415)+555-0132", "?q=cell+(***)+***-****");
@@ -1050,6 +1057,85 @@ static void values_told_in_a_node_after_their_label(void **state)
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         expect_told_after(keep[i][0], keep[i][1], keep[i][1], "b");
 }
+/* Elements and texts of a page, without ids (the walk needs none). */
+#define EL_ATTRS(tag, attrs, ...)                                                                  \
+    "{\"type\":2,\"tagName\":\"" tag "\",\"attributes\":{" attrs "},\"childNodes\":[" __VA_ARGS__  \
+    "]}"
+#define EL(tag, ...) EL_ATTRS(tag, "", __VA_ARGS__)
+#define TX(text)     "{\"type\":3,\"textContent\":\"" text "\"}"
+
+/* A snapshot of `body`, whose one "%s" is the value: masked to `want`. */
+static void expect_in_page(const char *body, const char *value, const char *want)
+{
+    char page[2048], in[2048], expect[2048];
+    snprintf(page, sizeof page,
+             "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[%s]}},"
+             "\"timestamp\":1}]",
+             body);
+    snprintf(in, sizeof in, page, value);
+    snprintf(expect, sizeof expect, page, want);
+    char *out = mask1(NULL, in);
+    if (strcmp(out, expect))
+        fail_msg("'%s'\n  got  %s\n  want %s", value, out, expect);
+    free(out);
+}
+
+/* A value in a cell of its own is read with the cell before it in its row
+ * and with its column's header, as a visitor reads them side by side: an
+ * account page's table or description list, a grid of <div>s. */
+static void values_told_in_the_cell_after_their_label(void **state)
+{
+    (void)state;
+    static const char *const row[] = {
+        EL("table",
+           EL("tbody", EL("tr", EL("th", TX("Security code")) "," TX(" ") "," EL("td", TX("%s"))))),
+        EL("dl", EL("div", EL("dt", TX("CVV")) "," EL("dd", TX("%s")))),
+        EL("div", EL("div", TX("Security code")) "," EL("div", EL("div", TX("\\n %s")))),
+        EL("p", TX("Security code")) "," EL("p", TX("%s")),
+        /* a column's header, over a first column that spans two */
+        EL("table",
+           EL("thead",
+              EL("tr",
+                 EL_ATTRS("th", "\"colspan\":\"2\"", TX("Customer")) "," EL(
+                     "th",
+                     TX("Security code")))) "," EL("tbody",
+                                                   EL("tr",
+                                                      EL("td", TX("Jane")) "," EL(
+                                                          "td",
+                                                          TX("Doe")) "," EL("td",
+                                                                            EL("b", TX("%s")))))),
+    };
+    for (size_t i = 0; i < sizeof row / sizeof row[0]; i++) {
+        expect_in_page(row[i], "737", "***");
+        expect_in_page(row[i], "Version 2.0.11", "Version 2.0.11"); /* a label of its own */
+    }
+    const char *phone = EL("table", EL("tr", EL("th", TX("Name")) "," EL("th", TX("Phone"))) "," EL(
+                                        "tr", EL("td", TX("Jane")) "," EL("td", TX("%s"))));
+    expect_in_page(phone, "4155550132", "**********");
+    expect_in_page(phone, "1234.56", "1234.56");
+    /* a heading, a block between, an empty cell, a row of data under no
+     * header: nothing names the value */
+    static const char *const apart[] = {
+        EL("h2", TX("Security code")) "," EL("p", TX("%s")),
+        EL("p", TX("Security code")) "," EL("hr", "") "," EL("p", TX("%s")),
+        EL("table", EL("tr", EL("td", TX("Security code"))) "," EL(
+                        "tr", EL("td", "") "," EL("td", TX("%s")))),
+        EL("dl", EL("dd", TX("Security code")) "," EL("dd", TX("%s"))),
+    };
+    for (size_t i = 0; i < sizeof apart / sizeof apart[0]; i++)
+        expect_in_page(apart[i], "737", "737");
+    static const char *const keep[][2] = {
+        {"Order number", "4155550132"}, {"Version", "2.0.11"}, {"Copyright", "2024 Acme"},
+        {"Total", "$1,234.56"},         {"Year", "2024"},
+    };
+    char page[512];
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        snprintf(page, sizeof page,
+                 EL("table", EL("tr", EL("th", TX("%s")) "," EL("td", TX("%%s")))), keep[i][0]);
+        expect_in_page(page, keep[i][1], keep[i][1]);
+    }
+}
+
 static void secrets_shown_beside_their_label(void **state)
 {
     (void)state;
@@ -1059,7 +1145,6 @@ static void secrets_shown_beside_their_label(void **state)
     assert_int_equal(found.count[MASKER_SECRET], 1);
     static const char *const keep[][2] = {
         {"Password", "Last changed 2024-03-12"},
-        {"Change password", "v2.3.1"},
         {"Password manager", "1Password"},
         {"Auth", "OAuth2"},
         {"Security code", "3 digits"},
@@ -1842,6 +1927,7 @@ int main(void)
         cmocka_unit_test(pii_is_masked_unless_the_site_records_it),
         cmocka_unit_test(snapshot_fields_are_masked),
         cmocka_unit_test(secrets_shown_beside_their_label),
+        cmocka_unit_test(values_told_in_the_cell_after_their_label),
         cmocka_unit_test(values_told_in_a_node_after_their_label),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
         cmocka_unit_test(pii_fields_known_by_their_label),

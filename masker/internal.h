@@ -76,6 +76,7 @@ enum rr_key {
     RR_KEY_REMOVES,
     RR_KEY_CLASS,
     RR_KEY_TIMESTAMP,
+    RR_KEY_NEXT_ID,
     RR_KEY_COUNT
 };
 

@@ -321,6 +321,7 @@ static const char *const RR_KEY_NAMES[RR_KEY_COUNT] = {
     [RR_KEY_REMOVES] = "removes",
     [RR_KEY_CLASS] = "class",
     [RR_KEY_TIMESTAMP] = "timestamp",
+    [RR_KEY_NEXT_ID] = "nextId",
 };
 
 const char *rr_key_name(enum rr_key key)
@@ -361,6 +362,7 @@ static uint8_t rr_key_of(const char *s, size_t n)
     case 6:
         IS(RR_KEY_SOURCE);
         IS(RR_KEY_EVENTS);
+        IS(RR_KEY_NEXT_ID);
         break;
     case 7:
         IS(RR_KEY_TAG_NAME);
@@ -430,7 +432,7 @@ static const key_pattern K_CHILD_NODES = KEY_PATTERN("childNodes", RR_KEY_CHILD_
 static const key_pattern K_CLASS = KEY_PATTERN("class", RR_KEY_CLASS);
 static const key_pattern K_DATA = KEY_PATTERN("data", RR_KEY_DATA);
 static const key_pattern K_ID = KEY_PATTERN_UINT("id", RR_KEY_ID);
-static const key_pattern K_NEXT_ID = KEY_PATTERN_UINT("nextId", RR_KEY_OTHER);
+static const key_pattern K_NEXT_ID = KEY_PATTERN_UINT("nextId", RR_KEY_NEXT_ID);
 static const key_pattern K_NODE = KEY_PATTERN("node", RR_KEY_NODE);
 static const key_pattern K_PARENT_ID = KEY_PATTERN_UINT("parentId", RR_KEY_PARENT_ID);
 static const key_pattern K_POSITIONS = KEY_PATTERN("positions", RR_KEY_OTHER);

@@ -1470,22 +1470,25 @@ static int chain_element(walk *w, uint8_t form)
 static void added_read(walk *w, uint32_t adds)
 {
     const json_tok *t = w->tape->tok;
-    static const field_set fields = {{AT(RR_KEY_PARENT_ID, 0), AT(RR_KEY_NODE, 1)}};
+    static const field_set fields = {
+        {AT(RR_KEY_PARENT_ID, 0), AT(RR_KEY_NODE, 1), AT(RR_KEY_NEXT_ID, 2)}};
+    static const field_set node_id = {{AT(RR_KEY_ID, 0)}};
     if (w->added_of == adds)
         return;
     w->n_added = 0;
     w->added_of = adds;
     for (uint32_t k = adds + 1; k < t[adds].end; k = tok_after(t, k)) {
-        uint32_t m[2], id_tok;
+        uint32_t m[3], id_tok = 0;
         if (t[k].kind != TOK_OBJ || w->n_added == ADDS_IN_ORDER) /* (masked whole; not reached) */
             continue;
-        members(w, k, &fields, 2, m);
+        members(w, k, &fields, 3, m);
         added_node *n = &w->added[w->n_added++];
         *n = (added_node){.node = m[1]};
         if (!as_uint(w, m[0], &n->parent))
             n->parent = UINT32_MAX;
-        (void)as_uint(w, member(w, k, "nextId"), &n->next);
-        id_tok = t[m[1]].kind == TOK_OBJ ? member(w, m[1], "id") : 0;
+        (void)as_uint(w, m[2], &n->next);
+        if (t[m[1]].kind == TOK_OBJ)
+            members(w, m[1], &node_id, 1, &id_tok);
         n->has_id = as_uint(w, id_tok, &n->id);
     }
 }
@@ -2231,30 +2234,81 @@ static inline bool may_follow_label(const walk *w, uint32_t v)
            detect_leads_with_value(w->scan.json + t->start, t->len);
 }
 
-/* The text node added right before the adds entry being walked, in the
- * same mutation, as its previous sibling (its textContent token, 0: none),
- * whatever their order in the list: rrweb lists new siblings last first.
- * A mutation of a few entries only: each looks through all of them. */
+/* Whether a cell (enum form_tag) right after a cell `before` reads it as
+ * its label: a <td> after a <td> or a <th>, a <dd> after its <dt>, a
+ * <div> or <p> after one of those. */
+static bool cell_after_label(uint8_t before, uint8_t cell)
+{
+    return cell == FORM_CELL ? before == FORM_CELL || before == FORM_HEADER_CELL
+                             : (cell == FORM_DEFINITION && before == FORM_TERM) ||
+                                   (cell == FORM_BOX && before == FORM_BOX);
+}
+
+/* The text node of adds entry e (its textContent token), 0: not a text. */
+static uint32_t added_text(walk *w, const added_node *e)
+{
+    static const field_set fields = {{AT(RR_KEY_TYPE, 0), AT(RR_KEY_TEXT_CONTENT, 1)}};
+    uint32_t m[2], type;
+    if (!e || w->tape->tok[e->node].kind != TOK_OBJ)
+        return 0;
+    members(w, e->node, &fields, 2, m);
+    return as_uint(w, m[0], &type) && type == 3 && is_kind(w, m[1], TOK_STR) ? m[1] : 0;
+}
+
+/* What adds entry e's element is (enum form_tag; FORM_NONE: none). */
+static uint8_t added_form(walk *w, const added_node *e)
+{
+    static const field_set fields = {{AT(RR_KEY_TAG_NAME, 0)}};
+    uint32_t tag = 0;
+    if (e && w->tape->tok[e->node].kind == TOK_OBJ)
+        members(w, e->node, &fields, 1, &tag);
+    return tag_form(w, tag);
+}
+
+/* The text added last under the entry with id `id`, maybe inside an
+ * element added last there too (<th><b>Phone</b></th>); 0: none. */
+static uint32_t text_added_last_under(walk *w, uint32_t id)
+{
+    for (int depth = 0; depth < 2; depth++) {
+        const added_node *last = added_before(w, id, 0); /* the child with no next sibling */
+        uint32_t text = added_text(w, last);
+        if (text || !last)
+            return text;
+        id = last->id;
+    }
+    return 0;
+}
+
+/*
+ * The text node that labels the adds entry being walked, a text added in
+ * the same mutation (its textContent token, 0: none), whatever their order
+ * in the list (rrweb lists new siblings last first, each node an entry of
+ * its own): the text added as its previous sibling, or, in a cell added
+ * with the cells of its row (its own or an inline wrapper's), the last
+ * text of the cell added before it (cell_after_label()). Each looks
+ * through all the entries read (ADDS_IN_ORDER).
+ */
 static uint32_t text_added_before_entry(walk *w)
 {
-    enum { LABEL_ENTRIES_MOST = 32 };
-    static const field_set fields = {{AT(RR_KEY_TYPE, 0), AT(RR_KEY_TEXT_CONTENT, 1)}};
-    const json_tok *t = w->tape->tok;
-    uint32_t m[2], type, entries = 0;
     if (!w->adds)
         return 0;
-    for (uint32_t k = w->adds + 1; k < t[w->adds].end && entries <= LABEL_ENTRIES_MOST;
-         k = tok_after(t, k))
-        entries++;
-    if (entries > LABEL_ENTRIES_MOST)
-        return 0;
     added_read(w, w->adds);
-    const added_node *entry = added_entry(w, w->entry_node, 0), *before;
-    if (!entry || !entry->has_id || !(before = added_before(w, entry->parent, entry->id)) ||
-        t[before->node].kind != TOK_OBJ)
+    const added_node *entry = added_entry(w, w->entry_node, 0), *cell;
+    if (!entry || !entry->has_id)
         return 0;
-    members(w, before->node, &fields, 2, m);
-    return as_uint(w, m[0], &type) && type == 3 && is_kind(w, m[1], TOK_STR) ? m[1] : 0;
+    uint32_t text = added_text(w, added_before(w, entry->parent, entry->id));
+    if (text && !blank_text(w->scan.json + w->tape->tok[text].start, w->tape->tok[text].len))
+        return text;
+    if (!(cell = added_entry(w, 0, entry->parent)))
+        return 0;
+    uint8_t form = added_form(w, cell);
+    if (form_inline(form) && (cell = added_entry(w, 0, cell->parent)))
+        form = added_form(w, cell);
+    const added_node *before =
+        cell && cell->has_id ? added_before(w, cell->parent, cell->id) : NULL;
+    if (!before || !before->has_id || !cell_after_label(added_form(w, before), form))
+        return 0;
+    return text_added_last_under(w, before->id);
 }
 
 /* Masks in text node value v what the text before it in the same block
@@ -2264,13 +2318,12 @@ static uint32_t text_added_before_entry(walk *w)
  * "v2.3.1" in a paragraph of its own). */
 static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
 {
-    /* tokens: the label stands right before (or, added as its sibling in a
-     * list of adds that runs last first, right after) */
-    enum { LOOK_BACK = 64 };
+    enum { LOOK_BACK = 64 }; /* tokens: in a snapshot the label stands right before */
     const json_tok *t = w->tape->tok;
     int last = 1; /* the text before, or the one before that past a blank one */
-    if (!w->label_text[0] && !w->label_text[1] && w->adds) /* an entry's first text */
-        w->label_text[1] = text_added_before_entry(w);     /* in the block the entry starts in */
+    bool added = !w->label_text[0] && !w->label_text[1] && w->adds; /* an entry's first text */
+    if (added) /* anywhere in the list of adds */
+        w->label_text[1] = text_added_before_entry(w);
     uint32_t label = w->label_text[last];
     if (label && blank_text(w->scan.json + t[label].start, t[label].len)) {
         last = 0;
@@ -2278,7 +2331,7 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
     }
     bool made = false;
     int err = VEIL_OK;
-    if (label && label != v && (label < v ? v - label : label - v) <= LOOK_BACK &&
+    if (label && label != v && (added || (label < v ? v - label : label - v) <= LOOK_BACK) &&
         w->label_flow[last] == w->flow &&
         !(t[label].flags & TOK_F_MASKED) && /* the site hid the label */
         !blank_text(w->scan.json + t[label].start, t[label].len))
@@ -2395,11 +2448,8 @@ static void table_cell_entered(walk *w, uint8_t form, uint32_t attrs, int depth)
         return;
     }
     bool in_row = depth == c->row_depth + 1 && (form == FORM_CELL || form == FORM_HEADER_CELL);
-    bool row_pair = form == FORM_CELL
-                        ? c->left_form == FORM_CELL || c->left_form == FORM_HEADER_CELL
-                        : (form == FORM_DEFINITION && c->left_form == FORM_TERM) ||
-                              (form == FORM_BOX && c->left_form == FORM_BOX);
-    c->row_label = next_to_cell && row_pair ? text_since(w, c->entered) : 0;
+    c->row_label =
+        next_to_cell && cell_after_label(c->left_form, form) ? text_since(w, c->entered) : 0;
     c->column_label =
         in_row && form == FORM_CELL && c->column < c->n_header ? c->header[c->column] : 0;
     c->value_depth = c->row_label || c->column_label ? depth : -1;

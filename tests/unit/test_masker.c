@@ -1124,6 +1124,27 @@ static void values_told_in_the_cell_after_their_label(void **state)
     };
     for (size_t i = 0; i < sizeof apart / sizeof apart[0]; i++)
         expect_in_page(apart[i], "737", "737");
+    /* a <dl> a mutation adds a node an entry, as rrweb 2.x writes them:
+     * parents first, siblings last first */
+    static const char adds[] =
+        "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{\"type\":2,"
+        "\"tagName\":\"div\",\"attributes\":{},\"childNodes\":[],\"id\":50}]}},\"timestamp\":1},"
+        "{\"type\":3,\"data\":{\"source\":0,\"texts\":[],\"attributes\":[],\"removes\":[],"
+        "\"adds\":[{\"parentId\":50,\"nextId\":null,\"node\":{\"type\":2,\"tagName\":\"dl\","
+        "\"attributes\":{},\"childNodes\":[],\"id\":60}},"
+        "{\"parentId\":60,\"nextId\":null,\"node\":{\"type\":2,\"tagName\":\"dd\","
+        "\"attributes\":{},\"childNodes\":[],\"id\":62}},"
+        "{\"parentId\":60,\"nextId\":62,\"node\":{\"type\":2,\"tagName\":\"dt\","
+        "\"attributes\":{},\"childNodes\":[],\"id\":61}},"
+        "{\"parentId\":62,\"nextId\":null,\"node\":{\"type\":3,\"textContent\":\"%s\",\"id\":64}},"
+        "{\"parentId\":61,\"nextId\":null,\"node\":{\"type\":3,\"textContent\":\"Security "
+        "code\",\"id\":63}}]},\"timestamp\":2}]";
+    char in[2048], want[2048];
+    snprintf(in, sizeof in, adds, "737");
+    snprintf(want, sizeof want, adds, "***");
+    char *out = mask1(NULL, in);
+    assert_string_equal(out, want);
+    free(out);
     static const char *const keep[][2] = {
         {"Order number", "4155550132"}, {"Version", "2.0.11"}, {"Copyright", "2024 Acme"},
         {"Total", "$1,234.56"},         {"Year", "2024"},

@@ -2279,6 +2279,18 @@ static uint32_t text_added_last_under(walk *w, uint32_t id)
     return 0;
 }
 
+/* The cell adds entry e (a text) stands in, added in the same mutation: its
+ * parent, or its parent's when that is an inline element (<td><a>...</a>);
+ * *form: what the cell is. NULL: none. */
+static const added_node *added_cell_of(walk *w, const added_node *e, uint8_t *form)
+{
+    const added_node *cell = added_entry(w, 0, e->parent);
+    *form = added_form(w, cell);
+    if (cell && form_inline(*form) && (cell = added_entry(w, 0, cell->parent)))
+        *form = added_form(w, cell);
+    return cell && cell->has_id ? cell : NULL;
+}
+
 /*
  * The text node that labels the adds entry being walked, a text added in
  * the same mutation (its textContent token, 0: none), whatever their order
@@ -2299,16 +2311,56 @@ static uint32_t text_added_before_entry(walk *w)
     uint32_t text = added_text(w, added_before(w, entry->parent, entry->id));
     if (text && !blank_text(w->scan.json + w->tape->tok[text].start, w->tape->tok[text].len))
         return text;
-    if (!(cell = added_entry(w, 0, entry->parent)))
+    uint8_t form;
+    if (!(cell = added_cell_of(w, entry, &form)))
         return 0;
-    uint8_t form = added_form(w, cell);
-    if (form_inline(form) && (cell = added_entry(w, 0, cell->parent)))
-        form = added_form(w, cell);
-    const added_node *before =
-        cell && cell->has_id ? added_before(w, cell->parent, cell->id) : NULL;
+    const added_node *before = added_before(w, cell->parent, cell->id);
     if (!before || !before->has_id || !cell_after_label(added_form(w, before), form))
         return 0;
     return text_added_last_under(w, before->id);
+}
+
+/* The entry of the header row of the table whose row `row` (an entry) is,
+ * added in the same mutation: the last row of what was added before the
+ * rows' section (a <thead>), or else the section's first row; NULL: none. */
+static const added_node *header_row_added(walk *w, const added_node *row)
+{
+    enum { ROWS_BACK = 64 };
+    const added_node *section = added_entry(w, 0, row->parent), *head, *first = row, *before;
+    if (section && section->has_id && (head = added_before(w, section->parent, section->id)) &&
+        head->has_id && (before = added_before(w, head->id, 0)) && before->has_id &&
+        added_form(w, before) == FORM_ROW)
+        return before;
+    for (int k = 0; k < ROWS_BACK && (before = added_before(w, row->parent, first->id)); k++)
+        if (!(first = before)->has_id)
+            return NULL;
+    return first != row ? first : NULL;
+}
+
+/*
+ * The header of the column of the cell the adds entry being walked stands
+ * in, when its table's header row was added in the same mutation (a table
+ * drawn whole when its request returns): the last text added in the
+ * header cell as far from its row's end as the cell is from its own (no
+ * colspan read); 0: none. After text_added_before_entry().
+ */
+static uint32_t column_header_added(walk *w)
+{
+    const added_node *entry = added_entry(w, w->entry_node, 0), *cell, *row, *header, *k;
+    uint8_t form;
+    if (!entry || !(cell = added_cell_of(w, entry, &form)) || form != FORM_CELL ||
+        !(row = added_entry(w, 0, cell->parent)) || !row->has_id ||
+        !(header = header_row_added(w, row)))
+        return 0;
+    size_t from_end = 0; /* siblings after the cell */
+    for (k = cell; k->next; from_end++)
+        if (from_end == TABLE_COLUMNS || !(k = added_entry(w, 0, k->next)))
+            return 0;
+    k = added_before(w, header->id, 0);
+    for (size_t i = 0; k && i < from_end; i++)
+        k = k->has_id ? added_before(w, header->id, k->id) : NULL;
+    return k && k->has_id && added_form(w, k) == FORM_HEADER_CELL ? text_added_last_under(w, k->id)
+                                                                  : 0;
 }
 
 /* Masks in text node value v what the text before it in the same block
@@ -2331,17 +2383,18 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
     }
     bool made = false;
     int err = VEIL_OK;
+    const table_cells *c = &w->cells;
+    uint32_t column = added ? column_header_added(w) : c->column_label;
     if (label && label != v && (added || (label < v ? v - label : label - v) <= LOOK_BACK) &&
         w->label_flow[last] == w->flow &&
         !(t[label].flags & TOK_F_MASKED) && /* the site hid the label */
         !blank_text(w->scan.json + t[label].start, t[label].len))
         err = detect_after_label(&w->scan, &t[label], &t[v], &made);
     /* in a cell of its own: the cell before it in its row, then its column's header */
-    const table_cells *c = &w->cells;
     if (!err && !made && c->row_label)
         err = detect_after_label(&w->scan, &t[c->row_label], &t[v], &made);
-    if (!err && !made && c->column_label && c->column_label != c->row_label)
-        err = detect_after_label(&w->scan, &t[c->column_label], &t[v], &made);
+    if (!err && !made && column && column != c->row_label && column != label)
+        err = detect_after_label(&w->scan, &t[column], &t[v], &made);
     return err;
 }
 

@@ -5198,27 +5198,27 @@ int detect_split_numbers(scan_ctx *c, const text_part *parts, size_t n, bool car
 
 enum { LABEL_TAIL_MOST = 96, TOLD_VALUE_MOST = 160 };
 
-/* j from empty: the last LABEL_TAIL_MOST normalized bytes of `label` (part
- * 0), one space where they meet (the blanks and line breaks of an
- * indented template at either side read as one, as the browser draws
- * them; with none, a space all the same between a <th> and its <td>,
- * unless a mark stands there), then the first TOLD_VALUE_MOST of `value`
- * (part 1). */
-static int join_label_and_value(scan_ctx *c, joined_text *j, const json_tok *label,
-                                const json_tok *value)
+/* j from empty: the last LABEL_TAIL_MOST bytes of label view `label` (part
+ * 0), past the blanks at its end (*blank: there were some). */
+static void join_label(joined_text *j, const text_view *label, bool *blank)
+{
+    j->n = 0;
+    size_t end = label->n;
+    while (end && html_blank(label->s[end - 1]))
+        end--;
+    *blank = end < label->n;
+    join_bytes(j, label, end > LABEL_TAIL_MOST ? end - LABEL_TAIL_MOST : 0, end, 0);
+}
+
+/* Then one space (the blanks and line breaks of an indented template at
+ * either side read as one, as the browser draws them; with none, a space
+ * all the same between a <th> and its <td>, unless a mark stands there),
+ * and the first TOLD_VALUE_MOST normalized bytes of `value` (part 1). */
+static int join_value(scan_ctx *c, joined_text *j, const json_tok *value, bool blank)
 {
     text_view v;
-    j->n = 0;
-    int err = text_view_of(c->scratch, c->json, label, &v);
+    int err = text_view_of(c->scratch, c->json, value, &v);
     if (err)
-        return err;
-    size_t end = v.n;
-    while (end && html_blank(v.s[end - 1]))
-        end--;
-    bool blank = end < v.n;
-    join_bytes(j, &v, end > LABEL_TAIL_MOST ? end - LABEL_TAIL_MOST : 0, end, 0);
-    text_view_done(c->scratch, &v);
-    if ((err = text_view_of(c->scratch, c->json, value, &v)))
         return err;
     size_t start = 0;
     while (start < v.n && html_blank(v.s[start]))
@@ -5303,13 +5303,10 @@ bool detect_leads_with_value(const char *s, size_t n)
     return digits >= 3 || (digits && letters && len >= 6);
 }
 
-int detect_after_label(scan_ctx *c, const json_tok *label, const json_tok *value, bool *made)
+/* Scans label and value joined in j, and makes in the value what that
+ * finds there and the value read alone does not (*made: any). */
+static int scan_label_and_value(scan_ctx *c, joined_text *j, const json_tok *value, bool *made)
 {
-    *made = false;
-    joined_text *j = joined_buffer(c);
-    if (!j)
-        return VEIL_ENOMEM;
-    int err = join_label_and_value(c, j, label, value);
     masker_findings found = {0}, found_alone = {0};
     noted_edits noted, alone; /* their entries are written before they are read */
     noted.from = alone.from = 0;
@@ -5324,8 +5321,7 @@ int detect_after_label(scan_ctx *c, const json_tok *label, const json_tok *value
     text_view jv = {.s = j->s, .n = j->n};
     while (noted.from < j->n && j->part[noted.from] == 0) /* the label's: its own sweep's */
         noted.from++;
-    if (!err)
-        err = scan_view(&joined, &jv, SCAN_TEXT);
+    int err = scan_view(&joined, &jv, SCAN_TEXT);
     bool in_value = false;
     for (size_t k = 0; k < noted.n && !in_value; k++)
         in_value = j->part[noted.v[k].to - 1] == 1;
@@ -5337,6 +5333,41 @@ int detect_after_label(scan_ctx *c, const json_tok *label, const json_tok *value
         if (!err)
             err = apply_noted_in_value(c, &noted, &alone, j, value, &found, made);
     }
+    return err;
+}
+
+int detect_after_label(scan_ctx *c, const json_tok *label, const json_tok *value, bool *made)
+{
+    *made = false;
+    joined_text *j = joined_buffer(c);
+    if (!j)
+        return VEIL_ENOMEM;
+    text_view v;
+    bool blank;
+    int err = text_view_of(c->scratch, c->json, label, &v);
+    if (err)
+        return err;
+    join_label(j, &v, &blank);
+    text_view_done(c->scratch, &v);
+    if (!(err = join_value(c, j, value, blank)))
+        err = scan_label_and_value(c, j, value, made);
+    sodium_memzero(j->s, j->n); /* the joined text was unmasked input */
+    return err;
+}
+
+int detect_after_label_text(scan_ctx *c, const char *label, size_t n, const json_tok *value,
+                            bool *made)
+{
+    *made = false;
+    joined_text *j = joined_buffer(c);
+    if (!j)
+        return VEIL_ENOMEM;
+    text_view v = {.s = (const uint8_t *)label, .n = n};
+    bool blank;
+    join_label(j, &v, &blank);
+    int err = join_value(c, j, value, blank);
+    if (!err)
+        err = scan_label_and_value(c, j, value, made);
     sodium_memzero(j->s, j->n); /* the joined text was unmasked input */
     return err;
 }

@@ -644,6 +644,10 @@ int detect_split_emails(scan_ctx *ctx, const text_part *parts, size_t n) VEIL_MU
  * masked anything. */
 int detect_after_label(scan_ctx *ctx, const json_tok *label, const json_tok *value,
                        bool *made) VEIL_MUST_CHECK;
+/* The same with a label kept from an earlier batch: n bytes at `label`,
+ * read as they are (a table's column header, table_header_of()). */
+int detect_after_label_text(scan_ctx *ctx, const char *label, size_t n, const json_tok *value,
+                            bool *made) VEIL_MUST_CHECK;
 /* Whether the n raw bytes of a text node start (past blanks, a ':', a quote
  * or a bracket) with a word a label may tell: three digits or more, or six
  * characters or more with a letter and a digit. Its escapes end the word. */
@@ -686,6 +690,17 @@ enum { MASKER_LABEL_TARGETS = 64, MASKER_FIELD_IDS = 256, MASKER_DOM_ID_MAX = 64
 
 enum { SECRET_FIELDS_KEPT = 8, SENSITIVE_URLS_KEPT = 64 };
 
+/* The column headers of a table, by the table's node id, for the rows a
+ * later mutation adds under them (walk.c's column_header_added()): each
+ * header's last TABLE_HEADER_MOST bytes as the detectors read them. They
+ * are page text the masker keeps as it is. */
+enum { TABLES_KEPT = 4, TABLE_COLUMNS_KEPT = 16, TABLE_HEADER_MOST = 48 };
+typedef struct {
+    uint32_t table; /* 0: a free slot */
+    uint8_t len[TABLE_COLUMNS_KEPT];
+    char text[TABLE_COLUMNS_KEPT][TABLE_HEADER_MOST];
+} table_headers;
+
 struct masker_session {
     const masker_site *site;
     masker_policy policy; /* resolved for `url` */
@@ -709,6 +724,9 @@ struct masker_session {
      * blob: preview) as an asset event of its own (sensitive_url_add()) */
     uint64_t sensitive_urls[SENSITIVE_URLS_KEPT];
     uint8_t next_sensitive_url;
+    /* the last TABLES_KEPT tables with headers, ring order (NULL until one) */
+    table_headers *tables;
+    uint8_t next_table;
     card_echoes echoes;
     /* per-batch scratch, kept to avoid reallocating */
     json_tape tape;
@@ -729,6 +747,13 @@ bool field_id_find(const masker_session *s, const char *dom_id, size_t len, uint
  * (decoded bytes; kept as hashes). */
 void sensitive_url_add(masker_session *s, const void *url, size_t len);
 bool sensitive_url_known(const masker_session *s, const void *url, size_t len);
+
+/* Keeps the n bytes at `text` (its last TABLE_HEADER_MOST) as the header
+ * of column `column` of the table with node id `table`. */
+void table_header_add(masker_session *s, uint32_t table, uint32_t column, const void *text,
+                      size_t n);
+/* The header kept for column `column` of table `table` (*n bytes), or NULL. */
+const char *table_header_of(const masker_session *s, uint32_t table, uint32_t column, size_t *n);
 
 /* Applies field masks and typed-value scans that depend on rrweb meaning. */
 int walk_batch(masker_session *s, char *json, masker_findings *findings) VEIL_MUST_CHECK;

@@ -148,6 +148,42 @@ uint8_t label_target_flags(const masker_session *s, const char *dom_id, size_t l
     return i < s->n_label_targets ? s->label_target_flags[i] : 0;
 }
 
+static table_headers *table_slot(const masker_session *s, uint32_t table)
+{
+    for (size_t i = 0; s->tables && table && i < TABLES_KEPT; i++)
+        if (s->tables[i].table == table)
+            return &s->tables[i];
+    return NULL;
+}
+
+void table_header_add(masker_session *s, uint32_t table, uint32_t column, const void *text,
+                      size_t n)
+{
+    if (!table || column >= TABLE_COLUMNS_KEPT)
+        return;
+    table_headers *t = table_slot(s, table);
+    if (!t) {
+        if (!s->tables && !(s->tables = calloc(TABLES_KEPT, sizeof *s->tables)))
+            return; /* out of memory: later rows are read without their headers */
+        t = &s->tables[s->next_table];
+        s->next_table = (uint8_t)((s->next_table + 1) % TABLES_KEPT);
+        memset(t, 0, sizeof *t);
+        t->table = table;
+    }
+    size_t from = n > TABLE_HEADER_MOST ? n - TABLE_HEADER_MOST : 0;
+    memcpy(t->text[column], (const char *)text + from, n - from);
+    t->len[column] = (uint8_t)(n - from);
+}
+
+const char *table_header_of(const masker_session *s, uint32_t table, uint32_t column, size_t *n)
+{
+    const table_headers *t = table_slot(s, table);
+    if (!t || column >= TABLE_COLUMNS_KEPT || !t->len[column])
+        return NULL;
+    *n = t->len[column];
+    return t->text[column];
+}
+
 static uint64_t bytes_hash(const void *bytes, size_t len)
 {
     const uint8_t *b = bytes;
@@ -208,6 +244,7 @@ void masker_session_free(masker_session *s)
     if (!s)
         return;
     free(s->label_targets);
+    free(s->tables);
     free(s->field_ids);
     nodes_clear(&s->nodes);
     json_tape_free(&s->tape);
@@ -237,6 +274,7 @@ size_t masker_session_state_bytes(const masker_session *s)
 {
     return sizeof *s + nodes_bytes(&s->nodes) +
            (s->label_targets ? MASKER_LABEL_TARGETS * MASKER_DOM_ID_MAX : 0) +
+           (s->tables ? TABLES_KEPT * sizeof *s->tables : 0) +
            (s->field_ids ? MASKER_FIELD_IDS * sizeof *s->field_ids : 0);
 }
 

@@ -99,6 +99,7 @@ typedef struct {
  * column's header (table_cell_entered()). */
 enum { TABLE_COLUMNS = 16 };
 typedef struct {
+    uint32_t table;         /* the node id of the table being walked (0: none known) */
     uint32_t entered, left; /* walk.flow right after the last cell was entered, left */
     uint8_t left_form;      /* and what that cell was (enum form_tag) */
     /* the labels of the value cell being walked (its depth: value_depth) */
@@ -2337,30 +2338,82 @@ static const added_node *header_row_added(walk *w, const added_node *row)
     return first != row ? first : NULL;
 }
 
+/* The cells (<td>, <th>) added under the entry with id `row`, first to
+ * last; how many, 0 for none or more than TABLE_COLUMNS. */
+static size_t cells_added_under(walk *w, uint32_t row, const added_node **cells)
+{
+    const added_node *last_first[TABLE_COLUMNS], *k = added_before(w, row, 0);
+    size_t n = 0;
+    for (; k && k->has_id; k = added_before(w, row, k->id)) {
+        uint8_t form = added_form(w, k);
+        if (form != FORM_CELL && form != FORM_HEADER_CELL)
+            continue; /* a blank text between cells */
+        if (n == TABLE_COLUMNS)
+            return 0;
+        last_first[n++] = k;
+    }
+    for (size_t i = 0; i < n; i++)
+        cells[i] = last_first[n - 1 - i];
+    return n;
+}
+
+/* Keeps the texts of header cells `heads` (an entry each) as the column
+ * headers of table `table`, for rows a later mutation adds. */
+static int keep_table_headers(walk *w, uint32_t table, const added_node **heads, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t text = text_added_last_under(w, heads[i]->id);
+        text_view v;
+        if (!text)
+            continue;
+        int err = text_view_of(w->scan.scratch, w->scan.json, &w->tape->tok[text], &v);
+        if (err)
+            return err;
+        table_header_add(w->s, table, (uint32_t)i, v.s, v.n);
+        text_view_done(w->scan.scratch, &v);
+    }
+    return VEIL_OK;
+}
+
 /*
  * The header of the column of the cell the adds entry being walked stands
- * in, when its table's header row was added in the same mutation (a table
- * drawn whole when its request returns): the last text added in the
- * header cell as far from its row's end as the cell is from its own (no
- * colspan read); 0: none. After text_added_before_entry().
+ * in (the cell's place among the cells added in its row, no colspan read):
+ * the last text added in that cell of the table's header row when the
+ * mutation adds that row too (a table drawn whole when its request
+ * returns: *column, a textContent token), which is then kept for the
+ * table; or else the header kept for the table the row is added to (a
+ * list's next page: *kept, *kept_n bytes). After text_added_before_entry().
  */
-static uint32_t column_header_added(walk *w)
+static int column_header_added(walk *w, uint32_t *column, const char **kept, size_t *kept_n)
 {
-    const added_node *entry = added_entry(w, w->entry_node, 0), *cell, *row, *header, *k;
-    uint8_t form;
+    const added_node *entry = added_entry(w, w->entry_node, 0), *cell, *row, *header, *section;
+    const added_node *cells[TABLE_COLUMNS], *heads[TABLE_COLUMNS];
+    uint8_t form, flags;
+    *column = 0;
+    *kept = NULL;
     if (!entry || !(cell = added_cell_of(w, entry, &form)) || form != FORM_CELL ||
-        !(row = added_entry(w, 0, cell->parent)) || !row->has_id ||
-        !(header = header_row_added(w, row)))
-        return 0;
-    size_t from_end = 0; /* siblings after the cell */
-    for (k = cell; k->next; from_end++)
-        if (from_end == TABLE_COLUMNS || !(k = added_entry(w, 0, k->next)))
-            return 0;
-    k = added_before(w, header->id, 0);
-    for (size_t i = 0; k && i < from_end; i++)
-        k = k->has_id ? added_before(w, header->id, k->id) : NULL;
-    return k && k->has_id && added_form(w, k) == FORM_HEADER_CELL ? text_added_last_under(w, k->id)
-                                                                  : 0;
+        !(row = added_entry(w, 0, cell->parent)) || !row->has_id)
+        return VEIL_OK;
+    size_t n = cells_added_under(w, row->id, cells), at = 0, n_heads;
+    while (at < n && cells[at] != cell)
+        at++;
+    if (at == n)
+        return VEIL_OK;
+    if ((header = header_row_added(w, row)) &&
+        (n_heads = cells_added_under(w, header->id, heads)) > at &&
+        added_form(w, heads[at]) == FORM_HEADER_CELL) {
+        *column = text_added_last_under(w, heads[at]->id);
+        section = added_entry(w, 0, row->parent);
+        uint32_t table = section && added_form(w, section) == FORM_TABLE ? row->parent
+                         : section                                       ? section->parent
+                                                                         : 0;
+        return table ? keep_table_headers(w, table, heads, n_heads) : VEIL_OK;
+    }
+    uint32_t up; /* the rows' section (or the table itself), or its table */
+    if (!(*kept = table_header_of(w->s, row->parent, (uint32_t)at, kept_n)) &&
+        nodes_get(&w->s->nodes, row->parent, &up, &flags))
+        *kept = table_header_of(w->s, up, (uint32_t)at, kept_n);
+    return VEIL_OK;
 }
 
 /* Masks in text node value v what the text before it in the same block
@@ -2384,7 +2437,11 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
     bool made = false;
     int err = VEIL_OK;
     const table_cells *c = &w->cells;
-    uint32_t column = added ? column_header_added(w) : c->column_label;
+    uint32_t column = c->column_label;
+    const char *kept = NULL; /* a column's header kept from an earlier batch */
+    size_t kept_n = 0;
+    if (added && (err = column_header_added(w, &column, &kept, &kept_n)))
+        return err;
     if (label && label != v && (added || (label < v ? v - label : label - v) <= LOOK_BACK) &&
         w->label_flow[last] == w->flow &&
         !(t[label].flags & TOK_F_MASKED) && /* the site hid the label */
@@ -2395,6 +2452,8 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
         err = detect_after_label(&w->scan, &t[c->row_label], &t[v], &made);
     if (!err && !made && column && column != c->row_label && column != label)
         err = detect_after_label(&w->scan, &t[column], &t[v], &made);
+    if (!err && !made && kept)
+        err = detect_after_label_text(&w->scan, kept, kept_n, &t[v], &made);
     return err;
 }
 
@@ -2479,10 +2538,11 @@ static bool inside_value_cell(const table_cells *c, uint8_t form, int depth)
  * its label, as a sighted visitor reads the two side by side; a <td> under
  * a row of headers alone has its column's header too. The labels serve
  * the cell's first text that is not blank (table_cell_text()). */
-static void table_cell_entered(walk *w, uint8_t form, uint32_t attrs, int depth)
+static void table_cell_entered(walk *w, uint8_t form, uint32_t id, uint32_t attrs, int depth)
 {
     table_cells *c = &w->cells;
     if (form == FORM_TABLE) { /* a table inside a cell ends its row's and table's reading */
+        c->table = id;
         c->n_header = 0;
         c->row_depth = -1;
         return;
@@ -2515,19 +2575,37 @@ static void table_cell_entered(walk *w, uint8_t form, uint32_t attrs, int depth)
     c->entered = w->flow;
 }
 
+/* Keeps the texts of the row of headers just walked as the columns'
+ * headers of its table, for rows a later mutation adds. */
+static int keep_header_row(walk *w)
+{
+    const table_cells *c = &w->cells;
+    for (uint32_t k = 0; k < c->n_header && c->table; k++) {
+        text_view v;
+        if (!c->header[k])
+            continue;
+        int err = text_view_of(w->scan.scratch, w->scan.json, &w->tape->tok[c->header[k]], &v);
+        if (err)
+            return err;
+        table_header_add(w->s, c->table, k, v.s, v.n);
+        text_view_done(w->scan.scratch, &v);
+    }
+    return VEIL_OK;
+}
+
 /* Leaving what table_cell_entered() entered: a row of headers alone names
- * the columns of the rows after it. */
-static void table_cell_left(walk *w, uint8_t form, int depth)
+ * the columns of the rows after it, and of those a later mutation adds. */
+static int table_cell_left(walk *w, uint8_t form, int depth)
 {
     table_cells *c = &w->cells;
     if (form == FORM_TABLE || inside_value_cell(c, form, depth))
-        return;
+        return VEIL_OK;
     if (form == FORM_ROW) {
-        if (depth == c->row_depth && c->headers_only && c->column) {
-            c->n_header = c->column < TABLE_COLUMNS ? c->column : TABLE_COLUMNS;
-            memcpy(c->header, c->row_text, c->n_header * sizeof c->header[0]);
-        }
-        return;
+        if (depth != c->row_depth || !c->headers_only || !c->column)
+            return VEIL_OK;
+        c->n_header = c->column < TABLE_COLUMNS ? c->column : TABLE_COLUMNS;
+        memcpy(c->header, c->row_text, c->n_header * sizeof c->header[0]);
+        return keep_header_row(w);
     }
     if (form == FORM_HEADER_CELL && depth == c->row_depth + 1 && c->headers_only) {
         uint32_t text = text_since(w, c->entered);
@@ -2539,6 +2617,7 @@ static void table_cell_left(walk *w, uint8_t form, int depth)
     c->left_form = form;
     if (depth == c->value_depth)
         table_cell_done(c);
+    return VEIL_OK;
 }
 
 /* The node members the walk reads. */
@@ -2729,7 +2808,7 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         if ((err = chain_element(w, form)))
             return err;
         if (VEIL_UNLIKELY(form >= FORM_TABLE))
-            table_cell_entered(w, form, m[N_ATTRS], depth);
+            table_cell_entered(w, form, has_id ? id : 0, m[N_ATTRS], depth);
         err = walk_element(w, node, m, id, has_id, parent, &state);
     } else {
         uint8_t kept = has_id && id ? set_node(w, id, parent, 0, 0) : 0;
@@ -2760,8 +2839,8 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
     if (!err && type == 2) {
         uint8_t form = tag_form(w, m[N_TAG]); /* again: cheaper than keeping it over the children */
         err = chain_element(w, form);
-        if (VEIL_UNLIKELY(form >= FORM_TABLE))
-            table_cell_left(w, form, depth);
+        if (VEIL_UNLIKELY(form >= FORM_TABLE) && !err)
+            err = table_cell_left(w, form, depth);
     }
     return err;
 }

@@ -1145,6 +1145,36 @@ static void values_told_in_the_cell_after_their_label(void **state)
     char *out = mask1(NULL, in);
     assert_string_equal(out, want);
     free(out);
+    /* a row a later batch adds under a header row the snapshot showed: the
+     * session keeps the table's headers */
+    masker_site *site = site_with(NULL);
+    masker_session *s = masker_session_new(site, "https://crm.example/");
+    free(mask_in(
+        s, "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{"
+           "\"type\":2,\"tagName\":\"table\",\"attributes\":{},\"id\":2,\"childNodes\":[{"
+           "\"type\":2,\"tagName\":\"thead\",\"attributes\":{},\"id\":3,\"childNodes\":[{"
+           "\"type\":2,\"tagName\":\"tr\",\"attributes\":{},\"id\":4,\"childNodes\":[" EL(
+               "th", TX("Name")) "," EL("th",
+                                        TX("Security code")) "]}]},{\"type\":2,"
+                                                             "\"tagName\":\"tbody\",\"attributes\":"
+                                                             "{},\"id\":9,\"childNodes\":[]}]}]}},"
+                                                             "\"timestamp\":1}]"));
+    static const char added_row[] =
+        "{\"type\":3,\"data\":{\"source\":0,\"texts\":[],\"attributes\":[],\"removes\":[],"
+        "\"adds\":[{\"parentId\":9,\"nextId\":null,\"node\":{\"type\":2,\"tagName\":\"tr\","
+        "\"attributes\":{},\"childNodes\":[],\"id\":20}},{\"parentId\":20,\"nextId\":null,"
+        "\"node\":{\"type\":2,\"tagName\":\"td\",\"attributes\":{},\"childNodes\":[],\"id\":22}},"
+        "{\"parentId\":20,\"nextId\":22,\"node\":{\"type\":2,\"tagName\":\"td\",\"attributes\":{},"
+        "\"childNodes\":[],\"id\":21}},{\"parentId\":22,\"nextId\":null,\"node\":{\"type\":3,"
+        "\"textContent\":\"%s\",\"id\":24}},{\"parentId\":21,\"nextId\":null,\"node\":{"
+        "\"type\":3,\"textContent\":\"Jane\",\"id\":23}}]},\"timestamp\":2}";
+    snprintf(in, sizeof in, added_row, "737");
+    snprintf(want, sizeof want, added_row, "***");
+    out = mask_in(s, in);
+    assert_string_equal(out, want);
+    free(out);
+    masker_session_free(s);
+    masker_site_free(site);
     static const char *const keep[][2] = {
         {"Order number", "4155550132"}, {"Version", "2.0.11"}, {"Copyright", "2024 Acme"},
         {"Total", "$1,234.56"},         {"Year", "2024"},

@@ -5212,7 +5212,7 @@ static void join_label(joined_text *j, const text_view *label, bool *blank)
 
 /* Then one space (the blanks and line breaks of an indented template at
  * either side read as one, as the browser draws them; with none, a space
- * all the same between a <th> and its <td>, unless a mark stands there),
+ * all the same unless a mark stands there, and always between cells: `apart`),
  * and the first TOLD_VALUE_MOST normalized bytes of `value` (part 1). */
 static int join_value(scan_ctx *c, joined_text *j, const json_tok *value, bool blank)
 {
@@ -5336,7 +5336,8 @@ static int scan_label_and_value(scan_ctx *c, joined_text *j, const json_tok *val
     return err;
 }
 
-int detect_after_label(scan_ctx *c, const json_tok *label, const json_tok *value, bool *made)
+int detect_after_label(scan_ctx *c, const json_tok *label, const json_tok *value, bool apart,
+                       bool *made)
 {
     *made = false;
     joined_text *j = joined_buffer(c);
@@ -5349,14 +5350,14 @@ int detect_after_label(scan_ctx *c, const json_tok *label, const json_tok *value
         return err;
     join_label(j, &v, &blank);
     text_view_done(c->scratch, &v);
-    if (!(err = join_value(c, j, value, blank)))
+    if (!(err = join_value(c, j, value, blank || apart)))
         err = scan_label_and_value(c, j, value, made);
     sodium_memzero(j->s, j->n); /* the joined text was unmasked input */
     return err;
 }
 
 int detect_after_label_text(scan_ctx *c, const char *label, size_t n, const json_tok *value,
-                            bool *made)
+                            bool apart, bool *made)
 {
     *made = false;
     joined_text *j = joined_buffer(c);
@@ -5365,7 +5366,7 @@ int detect_after_label_text(scan_ctx *c, const char *label, size_t n, const json
     text_view v = {.s = (const uint8_t *)label, .n = n};
     bool blank;
     join_label(j, &v, &blank);
-    int err = join_value(c, j, value, blank);
+    int err = join_value(c, j, value, blank || apart);
     if (!err)
         err = scan_label_and_value(c, j, value, made);
     sodium_memzero(j->s, j->n); /* the joined text was unmasked input */

@@ -640,14 +640,15 @@ int detect_split_emails(scan_ctx *ctx, const text_part *parts, size_t n) VEIL_MU
 /* Masks in text node `value` what reads as a value told after the label in
  * text node `label`, the text the page shows right before it ("Security
  * code: " then "737", as a template that puts a value in a node of its own
- * renders them), when `value` read alone holds nothing. *made: whether it
- * masked anything. */
-int detect_after_label(scan_ctx *ctx, const json_tok *label, const json_tok *value,
+ * renders them), when `value` read alone holds nothing; `apart`: the two
+ * stand in cells of their own, which the page draws apart. *made: whether
+ * it masked anything. */
+int detect_after_label(scan_ctx *ctx, const json_tok *label, const json_tok *value, bool apart,
                        bool *made) VEIL_MUST_CHECK;
 /* The same with a label kept from an earlier batch: n bytes at `label`,
  * read as they are (a table's column header, table_header_of()). */
 int detect_after_label_text(scan_ctx *ctx, const char *label, size_t n, const json_tok *value,
-                            bool *made) VEIL_MUST_CHECK;
+                            bool apart, bool *made) VEIL_MUST_CHECK;
 /* Whether the n raw bytes of a text node start (past blanks, a ':', a quote
  * or a bracket) with a word a label may tell: three digits or more, or six
  * characters or more with a letter and a digit. Its escapes end the word. */

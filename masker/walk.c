@@ -2298,11 +2298,12 @@ static const added_node *added_cell_of(walk *w, const added_node *e, uint8_t *fo
  * in the list (rrweb lists new siblings last first, each node an entry of
  * its own): the text added as its previous sibling, or, in a cell added
  * with the cells of its row (its own or an inline wrapper's), the last
- * text of the cell added before it (cell_after_label()). Each looks
- * through all the entries read (ADDS_IN_ORDER).
+ * text of the cell added before it (cell_after_label(); *apart). Each
+ * looks through all the entries read (ADDS_IN_ORDER).
  */
-static uint32_t text_added_before_entry(walk *w)
+static uint32_t text_added_before_entry(walk *w, bool *apart)
 {
+    *apart = false;
     if (!w->adds)
         return 0;
     added_read(w, w->adds);
@@ -2318,6 +2319,7 @@ static uint32_t text_added_before_entry(walk *w)
     const added_node *before = added_before(w, cell->parent, cell->id);
     if (!before || !before->has_id || !cell_after_label(added_form(w, before), form))
         return 0;
+    *apart = true;
     return text_added_last_under(w, before->id);
 }
 
@@ -2427,8 +2429,9 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
     const json_tok *t = w->tape->tok;
     int last = 1; /* the text before, or the one before that past a blank one */
     bool added = !w->label_text[0] && !w->label_text[1] && w->adds; /* an entry's first text */
+    bool apart = false;                                             /* the label's in a cell */
     if (added) /* anywhere in the list of adds */
-        w->label_text[1] = text_added_before_entry(w);
+        w->label_text[1] = text_added_before_entry(w, &apart);
     uint32_t label = w->label_text[last];
     if (label && blank_text(w->scan.json + t[label].start, t[label].len)) {
         last = 0;
@@ -2446,14 +2449,14 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
         w->label_flow[last] == w->flow &&
         !(t[label].flags & TOK_F_MASKED) && /* the site hid the label */
         !blank_text(w->scan.json + t[label].start, t[label].len))
-        err = detect_after_label(&w->scan, &t[label], &t[v], &made);
+        err = detect_after_label(&w->scan, &t[label], &t[v], apart, &made);
     /* in a cell of its own: the cell before it in its row, then its column's header */
     if (!err && !made && c->row_label)
-        err = detect_after_label(&w->scan, &t[c->row_label], &t[v], &made);
+        err = detect_after_label(&w->scan, &t[c->row_label], &t[v], true, &made);
     if (!err && !made && column && column != c->row_label && column != label)
-        err = detect_after_label(&w->scan, &t[column], &t[v], &made);
+        err = detect_after_label(&w->scan, &t[column], &t[v], true, &made);
     if (!err && !made && kept)
-        err = detect_after_label_text(&w->scan, kept, kept_n, &t[v], &made);
+        err = detect_after_label_text(&w->scan, kept, kept_n, &t[v], true, &made);
     return err;
 }
 

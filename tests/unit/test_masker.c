@@ -1113,6 +1113,9 @@ static void values_told_in_the_cell_after_their_label(void **state)
                                         "tr", EL("td", TX("Jane")) "," EL("td", TX("%s"))));
     expect_in_page(phone, "4155550132", "**********");
     expect_in_page(phone, "1234.56", "1234.56");
+    /* cells are drawn apart: a quote at the seam is no word's end */
+    expect_in_page(EL("dl", EL("dt", TX("My password is")) "," EL("dd", TX("%s"))),
+                   "\\\"Kestrel#2291\\\"", "\\\"************\\\"");
     /* a heading, a block between, an empty cell, a row of data under no
      * header: nothing names the value */
     static const char *const apart[] = {

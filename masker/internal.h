@@ -258,6 +258,7 @@ typedef struct {
     tok_list sibling_named; /* values of "code", "answer": secrets beside "state"...? */
     tok_list field_hints;   /* values of "title", "data-stripe"...: a card or secret? */
     tok_list privacy_marks; /* other recorders' privacy markers: a class list with rr-mask... */
+    tok_list cell_names;    /* values of "data-label", "col-id"...: a cell's column */
     tok_list short_lists;   /* arrays of 2-6 strings or numbers: a card's groups? */
     tok_list at_texts;      /* text node values with an '@': half an email? */
     tok_list labels;
@@ -436,6 +437,11 @@ bool card_label_like(const char *text, size_t len);
  * (formcontrolname, data-bind, wire:model, data-testid...), read as a name. */
 enum field_hint { HINT_NONE, HINT_TITLE, HINT_PAYMENT, HINT_BINDING };
 enum field_hint field_hint_of(const char *name, size_t len);
+/* Whether an attribute names the column a table or grid cell stands in,
+ * as responsive tables and data grids write it on every cell (data-label,
+ * MUI's data-field, AG Grid's col-id...): its value is the cell's label
+ * (words.re). */
+bool cell_name_attribute(const char *name, size_t len);
 /* Other session recorders' privacy markers, which a site may already carry
  * in its markup (words.re): whether an attribute name is one
  * (data-private, data-hj-suppress...), and whether a class list names one

@@ -2340,6 +2340,21 @@ static const added_node *header_row_added(walk *w, const added_node *row)
     return first != row ? first : NULL;
 }
 
+/* The value of the attribute in attrs that names a cell's column
+ * (cell_name_attribute(): `<td data-label="Phone">`), or 0. */
+static uint32_t cell_named(const walk *w, uint32_t attrs)
+{
+    const tok_list *names = &w->tape->cell_names;
+    const json_tok *t = w->tape->tok;
+    if (!is_kind(w, attrs, TOK_OBJ))
+        return 0;
+    size_t k = first_listed_after(names, attrs);
+    return k < names->n && names->v[k] < t[attrs].end && t[names->v[k]].kind == TOK_STR &&
+                   t[names->v[k]].len
+               ? names->v[k]
+               : 0;
+}
+
 /* The cells (<td>, <th>) added under the entry with id `row`, first to
  * last; how many, 0 for none or more than TABLE_COLUMNS. */
 static size_t cells_added_under(walk *w, uint32_t row, const added_node **cells)
@@ -2391,10 +2406,20 @@ static int column_header_added(walk *w, uint32_t *column, const char **kept, siz
     const added_node *entry = added_entry(w, w->entry_node, 0), *cell, *row, *header, *section;
     const added_node *cells[TABLE_COLUMNS], *heads[TABLE_COLUMNS];
     uint8_t form, flags;
+    static const field_set attributes = {{AT(RR_KEY_ATTRIBUTES, 0)}};
+    uint32_t attrs = 0;
     *column = 0;
     *kept = NULL;
-    if (!entry || !(cell = added_cell_of(w, entry, &form)) || form != FORM_CELL ||
-        !(row = added_entry(w, 0, cell->parent)) || !row->has_id)
+    if (!entry || !(cell = added_cell_of(w, entry, &form)))
+        return VEIL_OK;
+    /* <td data-label="Phone">, MUI's <div data-field="phone"><div>{phone}</div></div> */
+    for (const added_node *named = cell; named && VEIL_UNLIKELY(w->tape->cell_names.n);
+         named = named == cell ? added_entry(w, 0, cell->parent) : NULL) {
+        members(w, named->node, &attributes, 1, &attrs);
+        if ((*column = cell_named(w, attrs)))
+            return VEIL_OK;
+    }
+    if (form != FORM_CELL || !(row = added_entry(w, 0, cell->parent)) || !row->has_id)
         return VEIL_OK;
     size_t n = cells_added_under(w, row->id, cells), at = 0, n_heads;
     while (at < n && cells[at] != cell)
@@ -2557,17 +2582,20 @@ static void table_cell_entered(walk *w, uint8_t form, uint32_t id, uint32_t attr
         return;
     }
     bool next_to_cell = c->left + 1 == w->flow;
-    if (inside_value_cell(c, form, depth))
+    uint32_t named = VEIL_UNLIKELY(w->tape->cell_names.n) ? cell_named(w, attrs) : 0;
+    if (!named && inside_value_cell(c, form, depth))
         return;
-    if (form == FORM_BOX && !next_to_cell) { /* nearly every one: no cell labels it */
+    if (form == FORM_BOX && !next_to_cell && !named) { /* nearly every one: no cell labels it */
         c->entered = w->flow;
         return;
     }
     bool in_row = depth == c->row_depth + 1 && (form == FORM_CELL || form == FORM_HEADER_CELL);
     c->row_label =
         next_to_cell && cell_after_label(c->left_form, form) ? text_since(w, c->entered) : 0;
-    c->column_label =
-        in_row && form == FORM_CELL && c->column < c->n_header ? c->header[c->column] : 0;
+    c->column_label = named ? named
+                      : in_row && form == FORM_CELL && c->column < c->n_header
+                          ? c->header[c->column]
+                          : 0;
     c->value_depth = c->row_label || c->column_label ? depth : -1;
     if (in_row) {
         c->headers_only &= form == FORM_HEADER_CELL;

@@ -531,6 +531,21 @@ enum field_hint field_hint_of(const char *name, size_t len)
     return HINT_NONE;
 }
 
+/* The attributes that name a cell's column on the cell: a responsive
+ * table's (`<td data-label="Phone">`, drawn as the row's label on a
+ * phone's screen, also data-title and data-th), MUI's DataGrid's
+ * data-field, AG Grid's col-id, and data-column. */
+static const char *const CELL_NAME_ATTRIBUTES[] = {"data-label", "data-title", "data-th",
+                                                   "data-field", "col-id",     "data-column"};
+
+bool cell_name_attribute(const char *name, size_t len)
+{
+    for (size_t k = 0; k < sizeof CELL_NAME_ATTRIBUTES / sizeof CELL_NAME_ATTRIBUTES[0]; k++)
+        if (ascii_word_is(name, len, CELL_NAME_ATTRIBUTES[k]))
+            return true;
+    return false;
+}
+
 /*
  * What other session recorders are told to mask or leave out, by the
  * attributes and classes their documentation gives: rrweb's own classes

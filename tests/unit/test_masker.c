@@ -1092,6 +1092,9 @@ static void values_told_in_the_cell_after_their_label(void **state)
         EL("dl", EL("div", EL("dt", TX("CVV")) "," EL("dd", TX("%s")))),
         EL("div", EL("div", TX("Security code")) "," EL("div", EL("div", TX("\\n %s")))),
         EL("p", TX("Security code")) "," EL("p", TX("%s")),
+        /* a cell that names its column itself: a responsive table's, a data grid's */
+        EL("table", EL("tr", EL_ATTRS("td", "\"data-label\":\"Security code\"", TX("%s")))),
+        EL_ATTRS("div", "\"data-field\":\"cvv\"", EL("div", TX("%s"))),
         /* a column's header, over a first column that spans two */
         EL("table",
            EL("thead",

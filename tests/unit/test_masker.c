@@ -1064,7 +1064,8 @@ static void values_told_in_a_node_after_their_label(void **state)
 #define EL(tag, ...) EL_ATTRS(tag, "", __VA_ARGS__)
 #define TX(text)     "{\"type\":3,\"textContent\":\"" text "\"}"
 
-/* A snapshot of `body`, whose one "%s" is the value: masked to `want`. */
+/* A snapshot of `body`, whose "%s" (one, or two: a copy in an attribute)
+ * is the value: masked to `want`. */
 static void expect_in_page(const char *body, const char *value, const char *want)
 {
     char page[2048], in[2048], expect[2048];
@@ -1072,8 +1073,8 @@ static void expect_in_page(const char *body, const char *value, const char *want
              "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[%s]}},"
              "\"timestamp\":1}]",
              body);
-    snprintf(in, sizeof in, page, value);
-    snprintf(expect, sizeof expect, page, want);
+    snprintf(in, sizeof in, page, value, value);
+    snprintf(expect, sizeof expect, page, want, want);
     char *out = mask1(NULL, in);
     if (strcmp(out, expect))
         fail_msg("'%s'\n  got  %s\n  want %s", value, out, expect);
@@ -1095,6 +1096,8 @@ static void values_told_in_the_cell_after_their_label(void **state)
         /* a cell that names its column itself: a responsive table's, a data grid's */
         EL("table", EL("tr", EL_ATTRS("td", "\"data-label\":\"Security code\"", TX("%s")))),
         EL_ATTRS("div", "\"data-field\":\"cvv\"", EL("div", TX("%s"))),
+        /* the value repeated as its cell's tooltip */
+        EL_ATTRS("div", "\"data-field\":\"cvv\"", EL_ATTRS("div", "\"title\":\"%s\"", TX("%s"))),
         /* a column's header, over a first column that spans two */
         EL("table",
            EL("thead",

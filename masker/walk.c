@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 /* What children of node `id` inherit (see state_above()); id 0: empty. */
 typedef struct {
     uint32_t id;
@@ -177,7 +179,6 @@ typedef struct {
      * (value_after_label()) */
     uint32_t flow, label_text[2], label_flow[2];
     table_cells cells;
-    uint32_t element_attrs; /* the attributes of the element whose children are walked */
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -2444,40 +2445,47 @@ static int column_header_added(walk *w, uint32_t *column, const char **kept, siz
     return VEIL_OK;
 }
 
-/* The attributes of the element around text node value v that repeat it
- * whole (copies[2], 0: none): a `title` or an `aria-label` (a data grid's
- * cell shows its value as a tooltip too: MUI's cellContent, a truncated
- * cell's ellipsis). `added`: v may be an entry of adds of its own. Read
- * before v is masked: the masks of plain ASCII are made in place. */
-static void text_copies(walk *w, uint32_t v, bool added, uint32_t *copies)
+/* The attributes object of the element whose childNodes array is `kids`
+ * (0: none found): read back from the array, past the attributes' own
+ * tokens, as rrweb writes "attributes" before "childNodes"; only when a
+ * value was masked, so not kept on the way down. */
+static uint32_t attributes_before(const walk *w, uint32_t kids)
+{
+    enum { BACK_MOST = 512 };
+    const json_tok *t = w->tape->tok;
+    for (uint32_t k = kids; k > 1 && kids - k < BACK_MOST;) {
+        k--;
+        if (t[k].kind <= TOK_ARR && t[k].end > kids)
+            return 0; /* the element itself: no attributes before its children */
+        if (t[k].kind == TOK_OBJ && t[k].key == RR_KEY_ATTRIBUTES)
+            return k;
+    }
+    return 0;
+}
+
+/* Masks whole what the element around text node value v repeats of it,
+ * once its label told it (`before`: its n bytes before it was masked): a
+ * `title` or an `aria-label` (a data grid's cell shows its value as a
+ * tooltip too: MUI's cellContent, a truncated cell's ellipsis). `added`: v
+ * may be an entry of adds of its own. */
+static int mask_text_copies(walk *w, const char *before, size_t n, bool added)
 {
     static const field_set fields = {{AT(RR_KEY_ATTRIBUTES, 0)}};
     const json_tok *t = w->tape->tok;
-    uint32_t attrs = w->element_attrs;
+    uint32_t attrs = attributes_before(w, w->siblings);
     const added_node *entry, *parent;
-    if (!attrs && added && (entry = added_entry(w, w->entry_node, 0)) &&
+    if (!w->siblings && added && (entry = added_entry(w, w->entry_node, 0)) &&
         (parent = added_entry(w, 0, entry->parent))) /* an entry of its own: its parent's */
         members(w, parent->node, &fields, 1, &attrs);
-    for (int k = 0; k < 2; k++) {
-        uint32_t copy = member(w, attrs, k ? "aria-label" : "title");
-        copies[k] =
-            is_kind(w, copy, TOK_STR) && !(t[copy].flags & TOK_F_MASKED) &&
-                    t[copy].len == t[v].len &&
-                    !memcmp(w->scan.json + t[copy].start, w->scan.json + t[v].start, t[v].len)
-                ? copy
-                : 0;
-    }
-}
-
-/* Masks the copies text_copies() found of a text its label told. */
-static int mask_text_copies(walk *w, const uint32_t *copies)
-{
     int err = VEIL_OK;
-    for (int k = 0; k < 2 && !err; k++)
-        if (copies[k]) {
-            w->tape->tok[copies[k]].flags |= TOK_F_VISITED | TOK_F_MASKED; /* not swept */
-            err = detect_mask_field(&w->scan, &w->tape->tok[copies[k]], MASK_TEXT);
+    for (int k = 0; k < 2 && !err; k++) {
+        uint32_t copy = member(w, attrs, k ? "aria-label" : "title");
+        if (is_kind(w, copy, TOK_STR) && !(t[copy].flags & TOK_F_MASKED) && t[copy].len == n &&
+            !memcmp(w->scan.json + t[copy].start, before, n)) {
+            w->tape->tok[copy].flags |= TOK_F_VISITED | TOK_F_MASKED; /* not swept */
+            err = detect_mask_field(&w->scan, &w->tape->tok[copy], MASK_TEXT);
         }
+    }
     return err;
 }
 
@@ -2502,8 +2510,9 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
     }
     bool made = false;
     int err = VEIL_OK;
-    uint32_t copies[2];
-    text_copies(w, v, added, copies);
+    char before[768]; /* its bytes, for the copies: plain ASCII is masked in place */
+    size_t n = t[v].len <= sizeof before ? t[v].len : 0;
+    memcpy(before, w->scan.json + t[v].start, n);
     const table_cells *c = &w->cells;
     uint32_t column = c->column_label;
     const char *kept = NULL; /* a column's header kept from an earlier batch */
@@ -2522,7 +2531,10 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
         err = detect_after_label(&w->scan, &t[column], &t[v], true, &made);
     if (!err && !made && kept)
         err = detect_after_label_text(&w->scan, kept, kept_n, &t[v], true, &made);
-    return !err && made ? mask_text_copies(w, copies) : err;
+    if (!err && made && n)
+        err = mask_text_copies(w, before, n, added);
+    sodium_memzero(before, n); /* unmasked input */
+    return err;
 }
 
 /* The value cell being walked needs its labels no more. */
@@ -2905,12 +2917,8 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         if (!err && type == 3 && !w->chain_later)
             err = chain_text(w, m[N_TEXT]);
     }
-    uint32_t attrs_above = w->element_attrs;
-    if (type == 2)
-        w->element_attrs = m[N_ATTRS];
     if (!err)
         err = walk_children(w, m[N_KIDS], has_id ? id : parent, state, depth);
-    w->element_attrs = attrs_above;
     if (!err && type == 2) {
         uint8_t form = tag_form(w, m[N_TAG]); /* again: cheaper than keeping it over the children */
         err = chain_element(w, form);

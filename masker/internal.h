@@ -697,13 +697,14 @@ enum { MASKER_LABEL_TARGETS = 64, MASKER_FIELD_IDS = 256, MASKER_DOM_ID_MAX = 64
 
 enum { SECRET_FIELDS_KEPT = 8, SENSITIVE_URLS_KEPT = 64 };
 
-/* The column headers of a table, by the table's node id, for the rows a
- * later mutation adds under them (walk.c's column_header_added()): each
+/* The column headers of a table, by the node id of the table (read in a
+ * snapshot) or of its rows' section (read among a mutation's adds), for
+ * the rows a later mutation adds under them (walk.c's column_header_added()): each
  * header's last TABLE_HEADER_MOST bytes as the detectors read them. They
  * are page text the masker keeps as it is. */
 enum { TABLES_KEPT = 4, TABLE_COLUMNS_KEPT = 16, TABLE_HEADER_MOST = 48 };
 typedef struct {
-    uint32_t table; /* 0: a free slot */
+    uint32_t table; /* the table's or its section's node id; 0: a free slot */
     uint8_t len[TABLE_COLUMNS_KEPT];
     char text[TABLE_COLUMNS_KEPT][TABLE_HEADER_MOST];
 } table_headers;
@@ -756,7 +757,7 @@ void sensitive_url_add(masker_session *s, const void *url, size_t len);
 bool sensitive_url_known(const masker_session *s, const void *url, size_t len);
 
 /* Keeps the n bytes at `text` (its last TABLE_HEADER_MOST) as the header
- * of column `column` of the table with node id `table`. */
+ * of column `column` of the table (or rows' section) with node id `table`. */
 void table_header_add(masker_session *s, uint32_t table, uint32_t column, const void *text,
                       size_t n);
 /* The header kept for column `column` of table `table` (*n bytes), or NULL. */

@@ -2377,8 +2377,8 @@ static size_t cells_added_under(walk *w, uint32_t row, const added_node **cells)
 }
 
 /* Keeps the texts of header cells `heads` (an entry each) as the column
- * headers of table `table`, for rows a later mutation adds. */
-static int keep_table_headers(walk *w, uint32_t table, const added_node **heads, size_t n)
+ * headers of the rows under node `section`, for rows a later mutation adds. */
+static int keep_table_headers(walk *w, uint32_t section, const added_node **heads, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t text = text_added_last_under(w, heads[i]->id);
@@ -2388,7 +2388,7 @@ static int keep_table_headers(walk *w, uint32_t table, const added_node **heads,
         int err = text_view_of(w->scan.scratch, w->scan.json, &w->tape->tok[text], &v);
         if (err)
             return err;
-        table_header_add(w->s, table, (uint32_t)i, v.s, v.n);
+        table_header_add(w->s, section, (uint32_t)i, v.s, v.n);
         text_view_done(w->scan.scratch, &v);
     }
     return VEIL_OK;
@@ -2405,7 +2405,7 @@ static int keep_table_headers(walk *w, uint32_t table, const added_node **heads,
  */
 static int column_header_added(walk *w, uint32_t *column, const char **kept, size_t *kept_n)
 {
-    const added_node *entry = added_entry(w, w->entry_node, 0), *cell, *row, *header, *section;
+    const added_node *entry = added_entry(w, w->entry_node, 0), *cell, *row, *header;
     const added_node *cells[TABLE_COLUMNS], *heads[TABLE_COLUMNS];
     uint8_t form, flags;
     static const field_set attributes = {{AT(RR_KEY_ATTRIBUTES, 0)}};
@@ -2432,13 +2432,9 @@ static int column_header_added(walk *w, uint32_t *column, const char **kept, siz
         (n_heads = cells_added_under(w, header->id, heads)) > at &&
         added_form(w, heads[at]) == FORM_HEADER_CELL) {
         *column = text_added_last_under(w, heads[at]->id);
-        section = added_entry(w, 0, row->parent);
-        uint32_t table = section && added_form(w, section) == FORM_TABLE ? row->parent
-                         : section                                       ? section->parent
-                                                                         : 0;
-        return table ? keep_table_headers(w, table, heads, n_heads) : VEIL_OK;
+        return keep_table_headers(w, row->parent, heads, n_heads); /* by the rows' section */
     }
-    uint32_t up; /* the rows' section (or the table itself), or its table */
+    uint32_t up; /* kept by the rows' section (above), or by their table (a snapshot's) */
     if (!(*kept = table_header_of(w->s, row->parent, (uint32_t)at, kept_n)) &&
         nodes_get(&w->s->nodes, row->parent, &up, &flags))
         *kept = table_header_of(w->s, up, (uint32_t)at, kept_n);

@@ -5210,10 +5210,11 @@ static void join_label(joined_text *j, const text_view *label, bool *blank)
     join_bytes(j, label, end > LABEL_TAIL_MOST ? end - LABEL_TAIL_MOST : 0, end, 0);
 }
 
-/* Then one space (the blanks and line breaks of an indented template at
- * either side read as one, as the browser draws them; with none, a space
- * all the same unless a mark stands there, and always between cells: `apart`),
- * and the first TOLD_VALUE_MOST normalized bytes of `value` (part 1). */
+/* Then one space and the first TOLD_VALUE_MOST normalized bytes of
+ * `value` (part 1). The blanks and line breaks of an indented template at
+ * either side read as one space, as the browser draws them (`blank`: the
+ * label ended in some, or it stands in a cell of its own, drawn apart);
+ * with none, a space all the same unless a mark stands at the seam. */
 static int join_value(scan_ctx *c, joined_text *j, const json_tok *value, bool blank)
 {
     text_view v;

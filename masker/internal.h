@@ -259,6 +259,7 @@ typedef struct {
     tok_list field_hints;   /* values of "title", "data-stripe"...: a card or secret? */
     tok_list privacy_marks; /* other recorders' privacy markers: a class list with rr-mask... */
     tok_list cell_names;    /* values of "data-label", "col-id"...: a cell's column */
+    tok_list roles;         /* values of "role": a grid of <div>s' rows and cells */
     tok_list short_lists;   /* arrays of 2-6 strings or numbers: a card's groups? */
     tok_list at_texts;      /* text node values with an '@': half an email? */
     tok_list labels;
@@ -442,6 +443,10 @@ enum field_hint field_hint_of(const char *name, size_t len);
  * MUI's data-field, AG Grid's col-id...): its value is the cell's label
  * (words.re). */
 bool cell_name_attribute(const char *name, size_t len);
+/* What an ARIA role makes a <div> of a grid (enum form_tag: FORM_TABLE,
+ * FORM_ROW, FORM_HEADER_CELL, FORM_CELL), FORM_NONE for any other role
+ * (words.re). */
+uint8_t grid_role_form(const char *role, size_t len);
 /* Other session recorders' privacy markers, which a site may already carry
  * in its markup (words.re): whether an attribute name is one
  * (data-private, data-hj-suppress...), and whether a class list names one

@@ -906,11 +906,12 @@ enum {
     KEY_FIELD_HINT = 4,
     KEY_PRIVACY = 5,
     KEY_SIBLING_SECRET = 6,
-    KEY_CELL_NAME = 7
+    KEY_CELL_NAME = 7,
+    KEY_ROLE = 8
 };
 typedef struct key_memo {
     uint8_t len;     /* the name's length + 1 */
-    uint8_t meaning; /* KEY_SECRET... KEY_CELL_NAME, or 0 */
+    uint8_t meaning; /* KEY_SECRET... KEY_ROLE, or 0 */
     uint8_t id;      /* rr_key_spelled_otherwise() */
     char name[KEY_MEMO_NAME];
 } key_memo;
@@ -1219,7 +1220,8 @@ static __attribute__((noinline)) uint8_t rr_key_spelled_otherwise(const char *s,
  * "value": ..}), KEY_FIELD_HINT (an attribute whose value may say a field
  * takes a card or a secret: field_hint_of()), KEY_PRIVACY (another
  * recorder's privacy marker: privacy_attribute()), KEY_CELL_NAME (the
- * column of a cell: cell_name_attribute()) or 0. */
+ * column of a cell: cell_name_attribute()), KEY_ROLE (an ARIA role: a
+ * grid's row or cell, grid_role_form()) or 0. */
 static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t len)
 {
     if (privacy_attribute(p, len))
@@ -1234,6 +1236,8 @@ static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t le
         return KEY_PAIR_NAME;
     if (cell_name_attribute(p, len))
         return KEY_CELL_NAME;
+    if (ascii_word_is(p, len, "role"))
+        return KEY_ROLE;
     return field_hint_of(p, len) != HINT_NONE ? KEY_FIELD_HINT : 0;
 }
 
@@ -1294,6 +1298,7 @@ static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, u
                          : meaning == KEY_SIBLING_SECRET ? &t->sibling_named
                          : meaning == KEY_PRIVACY        ? &t->privacy_marks
                          : meaning == KEY_CELL_NAME      ? &t->cell_names
+                         : meaning == KEY_ROLE           ? &t->roles
                                                          : &t->field_hints;
         int rc = note(list, t->n, 64);
         if (rc)
@@ -1479,7 +1484,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
     t->n = t->candidates.n = t->n_keys = t->secrets.n = t->labels.n = t->styles.n = 0;
     t->labelledby.n = t->phones.n = t->secret_names.n = t->pair_names.n = t->short_lists.n = 0;
     t->at_texts.n = t->sibling_named.n = 0;
-    t->field_hints.n = t->privacy_marks.n = t->cell_names.n = 0;
+    t->field_hints.n = t->privacy_marks.n = t->cell_names.n = t->roles.n = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
         return fail_at(err, json, base, "out of memory", VEIL_ENOMEM);
@@ -1546,6 +1551,7 @@ void json_tape_free(json_tape *t)
     free(t->field_hints.v);
     free(t->privacy_marks.v);
     free(t->cell_names.v);
+    free(t->roles.v);
     free(t->short_lists.v);
     free(t->at_texts.v);
     free(t->labels.v);

@@ -179,6 +179,7 @@ typedef struct {
      * (value_after_label()) */
     uint32_t flow, label_text[2], label_flow[2];
     table_cells cells;
+    bool grid_roles; /* the batch gives <div>s a grid's roles (grid_form()) */
 } walk;
 
 /* What the ancestors of a node say about the text and values beneath. */
@@ -2247,6 +2248,59 @@ static bool cell_after_label(uint8_t before, uint8_t cell)
                                    (cell == FORM_BOX && before == FORM_BOX);
 }
 
+/* The value of the attribute in attrs that list `listed` (a tape list of
+ * attribute values) holds, or 0: a cell's column name, a <div>'s role. */
+static uint32_t listed_in(const walk *w, const tok_list *listed, uint32_t attrs)
+{
+    const json_tok *t = w->tape->tok;
+    if (!is_kind(w, attrs, TOK_OBJ))
+        return 0;
+    size_t k = first_listed_after(listed, attrs);
+    return k < listed->n && listed->v[k] < t[attrs].end && t[listed->v[k]].kind == TOK_STR &&
+                   t[listed->v[k]].len
+               ? listed->v[k]
+               : 0;
+}
+
+/* The value of the attribute in attrs that names a cell's column
+ * (cell_name_attribute(): `<td data-label="Phone">`), or 0. */
+static uint32_t cell_named(const walk *w, uint32_t attrs)
+{
+    return listed_in(w, &w->tape->cell_names, attrs);
+}
+
+/* What a grid's ARIA role in attrs makes a <div> (a table, a row, a
+ * header, a cell: `<div role="gridcell">`); FORM_BOX for none. */
+static __attribute__((noinline)) uint8_t grid_form(const walk *w, uint32_t attrs)
+{
+    uint32_t role = listed_in(w, &w->tape->roles, attrs);
+    uint8_t as =
+        role ? grid_role_form(w->scan.json + w->tape->tok[role].start, w->tape->tok[role].len)
+             : FORM_NONE;
+    return as ? as : FORM_BOX;
+}
+
+/* What element `tag` with attributes `attrs` is (enum form_tag): its tag's
+ * form, or what a grid's ARIA role makes a <div>. */
+static inline uint8_t element_form(const walk *w, uint32_t tag, uint32_t attrs)
+{
+    uint8_t form = tag_form(w, tag);
+    return VEIL_UNLIKELY(form == FORM_BOX && w->grid_roles) ? grid_form(w, attrs) : form;
+}
+
+/* Whether a role the tokenizer listed in the batch is a grid's (a menu's
+ * or a button's are not): only then are <div>s asked theirs. */
+static bool batch_has_grid_roles(const walk *w)
+{
+    const json_tok *t = w->tape->tok;
+    for (size_t k = 0; k < w->tape->roles.n; k++) {
+        const json_tok *role = &t[w->tape->roles.v[k]];
+        if (role->kind == TOK_STR && grid_role_form(w->scan.json + role->start, role->len))
+            return true;
+    }
+    return false;
+}
+
 /* The text node of adds entry e (its textContent token), 0: not a text. */
 static uint32_t added_text(walk *w, const added_node *e)
 {
@@ -2261,11 +2315,11 @@ static uint32_t added_text(walk *w, const added_node *e)
 /* What adds entry e's element is (enum form_tag; FORM_NONE: none). */
 static uint8_t added_form(walk *w, const added_node *e)
 {
-    static const field_set fields = {{AT(RR_KEY_TAG_NAME, 0)}};
-    uint32_t tag = 0;
+    static const field_set fields = {{AT(RR_KEY_TAG_NAME, 0), AT(RR_KEY_ATTRIBUTES, 1)}};
+    uint32_t m[2] = {0, 0};
     if (e && w->tape->tok[e->node].kind == TOK_OBJ)
-        members(w, e->node, &fields, 1, &tag);
-    return tag_form(w, tag);
+        members(w, e->node, &fields, 2, m);
+    return element_form(w, m[0], m[1]);
 }
 
 /* The text added last under the entry with id `id`, maybe inside an
@@ -2340,21 +2394,6 @@ static const added_node *header_row_added(walk *w, const added_node *row)
         if (!(first = before)->has_id)
             return NULL;
     return first != row ? first : NULL;
-}
-
-/* The value of the attribute in attrs that names a cell's column
- * (cell_name_attribute(): `<td data-label="Phone">`), or 0. */
-static uint32_t cell_named(const walk *w, uint32_t attrs)
-{
-    const tok_list *names = &w->tape->cell_names;
-    const json_tok *t = w->tape->tok;
-    if (!is_kind(w, attrs, TOK_OBJ))
-        return 0;
-    size_t k = first_listed_after(names, attrs);
-    return k < names->n && names->v[k] < t[attrs].end && t[names->v[k]].kind == TOK_STR &&
-                   t[names->v[k]].len
-               ? names->v[k]
-               : 0;
 }
 
 /* The cells (<td>, <th>) added under the entry with id `row`, first to
@@ -2883,7 +2922,7 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
     }
     int err = VEIL_OK;
     if (type == 2) {
-        uint8_t form = tag_form(w, m[N_TAG]);
+        uint8_t form = element_form(w, m[N_TAG], m[N_ATTRS]);
         if ((err = chain_element(w, form)))
             return err;
         if (VEIL_UNLIKELY(form >= FORM_TABLE))
@@ -2916,7 +2955,7 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
     if (!err)
         err = walk_children(w, m[N_KIDS], has_id ? id : parent, state, depth);
     if (!err && type == 2) {
-        uint8_t form = tag_form(w, m[N_TAG]); /* again: cheaper than keeping it over the children */
+        uint8_t form = element_form(w, m[N_TAG], m[N_ATTRS]); /* again: cheaper than keeping it */
         err = chain_element(w, form);
         if (VEIL_UNLIKELY(form >= FORM_TABLE) && !err)
             err = table_cell_left(w, form, depth);
@@ -4074,6 +4113,7 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
     read_labels(&w);
     read_labelledby(&w);
     read_styles(&w);
+    w.grid_roles = batch_has_grid_roles(&w);
     /* an array of events; or an object: an event, a wire batch, or both */
     int err = t[root].kind == TOK_ARR ? walk_events(&w, root) : walk_event(&w, root);
     /* then what the tokenizer listed anywhere in the batch, events or not */

@@ -546,6 +546,21 @@ bool cell_name_attribute(const char *name, size_t len)
     return false;
 }
 
+uint8_t grid_role_form(const char *role, size_t len)
+{
+    static const struct {
+        const char *role;
+        uint8_t form;
+    } roles[] = {{"table", FORM_TABLE},         {"grid", FORM_TABLE},
+                 {"treegrid", FORM_TABLE},      {"row", FORM_ROW},
+                 {"columnheader", FORM_HEADER_CELL}, {"rowheader", FORM_HEADER_CELL},
+                 {"cell", FORM_CELL},           {"gridcell", FORM_CELL}};
+    for (size_t k = 0; k < sizeof roles / sizeof roles[0]; k++)
+        if (ascii_word_is(role, len, roles[k].role))
+            return roles[k].form;
+    return FORM_NONE;
+}
+
 /*
  * What other session recorders are told to mask or leave out, by the
  * attributes and classes their documentation gives: rrweb's own classes

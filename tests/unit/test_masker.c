@@ -1096,6 +1096,20 @@ static void values_told_in_the_cell_after_their_label(void **state)
         /* a cell that names its column itself: a responsive table's, a data grid's */
         EL("table", EL("tr", EL_ATTRS("td", "\"data-label\":\"Security code\"", TX("%s")))),
         EL_ATTRS("div", "\"data-field\":\"cvv\"", EL("div", TX("%s"))),
+        /* a grid of <div>s with ARIA roles */
+        EL_ATTRS(
+            "div", "\"role\":\"table\"",
+            EL_ATTRS(
+                "div", "\"role\":\"row\"",
+                EL_ATTRS("div", "\"role\":\"columnheader\"", TX("Name")) "," EL_ATTRS(
+                    "div", "\"role\":\"columnheader\"",
+                    TX("Security code"))) "," EL_ATTRS("div", "\"role\":\"row\"",
+                                                       EL_ATTRS(
+                                                           "div", "\"role\":\"cell\"",
+                                                           TX("Jane")) "," EL_ATTRS("div",
+                                                                                    "\"role\":"
+                                                                                    "\"cell\"",
+                                                                                    TX("%s")))),
         /* the value repeated as its cell's tooltip */
         EL_ATTRS("div", "\"data-field\":\"cvv\"", EL_ATTRS("div", "\"title\":\"%s\"", TX("%s"))),
         /* a column's header, over a first column that spans two */

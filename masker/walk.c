@@ -99,7 +99,7 @@ typedef struct {
  * cell of its own is read with the cell before it in its row
  * (<th>Phone</th><td>...</td>, <dt>CVV</dt><dd>...</dd>) and with its
  * column's header (table_cell_entered()). */
-enum { TABLE_COLUMNS = 16 };
+enum { TABLE_COLUMNS = TABLE_COLUMNS_KEPT }; /* as many as the session keeps headers of */
 typedef struct {
     uint32_t table;         /* the node id of the table being walked (0: none known) */
     uint32_t entered, left; /* walk.flow right after the last cell was entered, left */
@@ -2373,7 +2373,7 @@ static uint32_t text_added_before_entry(walk *w, bool *apart)
     if (!(cell = added_cell_of(w, entry, &form)))
         return 0;
     const added_node *before = added_before(w, cell->parent, cell->id);
-    if (!before || !before->has_id || !cell_after_label(added_form(w, before), form))
+    if (!before || !cell_after_label(added_form(w, before), form))
         return 0;
     *apart = true;
     return text_added_last_under(w, before->id);
@@ -2387,22 +2387,21 @@ static const added_node *header_row_added(walk *w, const added_node *row)
     enum { ROWS_BACK = 64 };
     const added_node *section = added_entry(w, 0, row->parent), *head, *first = row, *before;
     if (section && section->has_id && (head = added_before(w, section->parent, section->id)) &&
-        head->has_id && (before = added_before(w, head->id, 0)) && before->has_id &&
-        added_form(w, before) == FORM_ROW)
-        return before;
+        (before = added_before(w, head->id, 0)) && added_form(w, before) == FORM_ROW)
+        return before; /* (added_before() returns only entries with an id) */
     for (int k = 0; k < ROWS_BACK && (before = added_before(w, row->parent, first->id)); k++)
-        if (!(first = before)->has_id)
-            return NULL;
+        first = before;
     return first != row ? first : NULL;
 }
 
 /* The cells (<td>, <th>) added under the entry with id `row`, first to
- * last; how many, 0 for none or more than TABLE_COLUMNS. */
+ * last; how many, 0 for none or more than TABLE_COLUMNS. A list that names
+ * its siblings in a loop (ids written twice) is read once round. */
 static size_t cells_added_under(walk *w, uint32_t row, const added_node **cells)
 {
     const added_node *last_first[TABLE_COLUMNS], *k = added_before(w, row, 0);
     size_t n = 0;
-    for (; k && k->has_id; k = added_before(w, row, k->id)) {
+    for (size_t steps = 0; k && steps < w->n_added; k = added_before(w, row, k->id), steps++) {
         uint8_t form = added_form(w, k);
         if (form != FORM_CELL && form != FORM_HEADER_CELL)
             continue; /* a blank text between cells */

@@ -2395,13 +2395,16 @@ static const added_node *header_row_added(walk *w, const added_node *row)
 }
 
 /* The cells (<td>, <th>) added under the entry with id `row`, first to
- * last; how many, 0 for none or more than TABLE_COLUMNS. A list that names
- * its siblings in a loop (ids written twice) is read once round. */
+ * last; how many, 0 for none, more than TABLE_COLUMNS or more children
+ * than a blank text between each two cells. Each step looks through every
+ * entry, so a longer row (or a list whose siblings name each other in a
+ * loop, ids written twice) is not read to its end: it is read as no row. */
 static size_t cells_added_under(walk *w, uint32_t row, const added_node **cells)
 {
+    enum { CHILDREN_MOST = 2 * TABLE_COLUMNS + 1 };
     const added_node *last_first[TABLE_COLUMNS], *k = added_before(w, row, 0);
     size_t n = 0;
-    for (size_t steps = 0; k && steps < w->n_added; k = added_before(w, row, k->id), steps++) {
+    for (int steps = 0; k && steps < CHILDREN_MOST; k = added_before(w, row, k->id), steps++) {
         uint8_t form = added_form(w, k);
         if (form != FORM_CELL && form != FORM_HEADER_CELL)
             continue; /* a blank text between cells */
@@ -2409,6 +2412,8 @@ static size_t cells_added_under(walk *w, uint32_t row, const added_node **cells)
             return 0;
         last_first[n++] = k;
     }
+    if (k)
+        return 0;
     for (size_t i = 0; i < n; i++)
         cells[i] = last_first[n - 1 - i];
     return n;

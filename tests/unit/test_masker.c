@@ -1064,21 +1064,29 @@ static void values_told_in_a_node_after_their_label(void **state)
 #define EL(tag, ...) EL_ATTRS(tag, "", __VA_ARGS__)
 #define TX(text)     "{\"type\":3,\"textContent\":\"" text "\"}"
 
-/* A snapshot of `body`, whose "%s" (one, or two: a copy in an attribute)
- * is the value: masked to `want`. */
+/* Events whose "%s" (one, or two: a copy in an attribute) is the value,
+ * masked in session s (NULL: a session of their own) to `want`. */
+static void expect_masked(masker_session *s, const char *events, const char *value,
+                          const char *want)
+{
+    char in[2048], expect[2048];
+    snprintf(in, sizeof in, events, value, value);
+    snprintf(expect, sizeof expect, events, want, want);
+    char *out = s ? mask_in(s, in) : mask1(NULL, in);
+    if (strcmp(out, expect))
+        fail_msg("'%s'\n  got  %s\n  want %s", value, out, expect);
+    free(out);
+}
+
+/* The same with a snapshot of `body`. */
 static void expect_in_page(const char *body, const char *value, const char *want)
 {
-    char page[2048], in[2048], expect[2048];
+    char page[2048];
     snprintf(page, sizeof page,
              "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[%s]}},"
              "\"timestamp\":1}]",
              body);
-    snprintf(in, sizeof in, page, value, value);
-    snprintf(expect, sizeof expect, page, want, want);
-    char *out = mask1(NULL, in);
-    if (strcmp(out, expect))
-        fail_msg("'%s'\n  got  %s\n  want %s", value, out, expect);
-    free(out);
+    expect_masked(NULL, page, value, want);
 }
 
 /* A value in a cell of its own is read with the cell before it in its row
@@ -1162,12 +1170,7 @@ static void values_told_in_the_cell_after_their_label(void **state)
         "{\"parentId\":62,\"nextId\":null,\"node\":{\"type\":3,\"textContent\":\"%s\",\"id\":64}},"
         "{\"parentId\":61,\"nextId\":null,\"node\":{\"type\":3,\"textContent\":\"Security "
         "code\",\"id\":63}}]},\"timestamp\":2}]";
-    char in[2048], want[2048];
-    snprintf(in, sizeof in, adds, "737");
-    snprintf(want, sizeof want, adds, "***");
-    char *out = mask1(NULL, in);
-    assert_string_equal(out, want);
-    free(out);
+    expect_masked(NULL, adds, "737", "***");
     /* a row a later batch adds under a header row the snapshot showed: the
      * session keeps the table's headers */
     masker_site *site = site_with(NULL);
@@ -1191,11 +1194,7 @@ static void values_told_in_the_cell_after_their_label(void **state)
         "\"childNodes\":[],\"id\":21}},{\"parentId\":22,\"nextId\":null,\"node\":{\"type\":3,"
         "\"textContent\":\"%s\",\"id\":24}},{\"parentId\":21,\"nextId\":null,\"node\":{"
         "\"type\":3,\"textContent\":\"Jane\",\"id\":23}}]},\"timestamp\":2}";
-    snprintf(in, sizeof in, added_row, "737");
-    snprintf(want, sizeof want, added_row, "***");
-    out = mask_in(s, in);
-    assert_string_equal(out, want);
-    free(out);
+    expect_masked(s, added_row, "737", "***");
     masker_session_free(s);
     masker_site_free(site);
     /* a row whose siblings name each other in a loop (an id written twice)
@@ -1224,11 +1223,7 @@ static void values_told_in_the_cell_after_their_label(void **state)
         "\"attributes\":{},\"childNodes\":[],\"id\":22}},"
         "{\"parentId\":21,\"nextId\":null,\"node\":{\"type\":3,\"textContent\":\"%s\","
         "\"id\":30}}]},\"timestamp\":2}]";
-    snprintf(in, sizeof in, looped, "737");
-    snprintf(want, sizeof want, looped, "737");
-    out = mask1(NULL, in);
-    assert_string_equal(out, want);
-    free(out);
+    expect_masked(NULL, looped, "737", "737");
     static const char *const keep[][2] = {
         {"Order number", "4155550132"}, {"Version", "2.0.11"}, {"Copyright", "2024 Acme"},
         {"Total", "$1,234.56"},         {"Year", "2024"},

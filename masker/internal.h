@@ -32,6 +32,14 @@ enum tok_kind { TOK_OBJ, TOK_ARR, TOK_STR, TOK_NUM, TOK_TRUE, TOK_FALSE, TOK_NUL
 /* Set by the walk: a string or number it masked (its bytes may already be
  * stars, which must not be read as a label). */
 #define TOK_F_MASKED 128
+/* The number bit on a text node's value (a textContent string), noted by the
+ * tokenizer while the bytes are in cache; the walk reads text nodes long
+ * after, when reading their first bytes costs it a cache miss each. On a
+ * candidate: it has a digit and may lead with a value a label before it
+ * tells (text_may_lead_with_value()). On any other: it shows only blanks
+ * (blank_string()), which a candidate never does. */
+#define TOK_F_LEADS TOK_F_UINT
+#define TOK_F_BLANK TOK_F_UINT
 
 /*
  * The object keys the rrweb walk reads, recognised once while tokenising so
@@ -129,6 +137,19 @@ static inline bool ascii_word_is(const char *v, size_t len, const char *want)
             return false;
     }
     return want[len] == '\0';
+}
+
+/* Whether raw string bytes show only blanks (JSON escapes read as what
+ * they stand for: "\n  " is a line break and spaces). */
+static inline bool blank_string(const char *s, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (s[k] == '\\' && k + 1 < n && (s[k + 1] == 'n' || s[k + 1] == 'r' || s[k + 1] == 't'))
+            k++;
+        else if (s[k] != ' ')
+            return false;
+    }
+    return true;
 }
 
 /* The value of the hex digit ch, or -1. */
@@ -523,10 +544,12 @@ bool link_action_word(const char *word, size_t len);
 /* A placeholder drawn as a hidden password: 5 to 32 bullets or asterisks
  * and nothing else ("••••••••"). */
 bool password_placeholder(const char *v, size_t len);
-/* Whether a text node's string (raw bytes) draws a secret hidden, as a
- * page shows one before its "Show" button: a password_placeholder() of
- * bullets ("••••••••", also written "\u2022"). */
-bool hidden_text(const char *v, size_t len);
+/* How long a value a text node's string (raw bytes) draws hidden, as a
+ * page shows one before its "Show" button: in bullets or '*' alone
+ * ("••••••••", also written "\u2022"; "***" for a card's code), or in a
+ * run of four of them beside a few characters of its own ("••••6789"): 3
+ * to 32, or 0 when it draws none. */
+int hidden_slots(const char *v, size_t len);
 /* A class list that calls its input a password field ("form-control
  * password-input", "js-passwd"): the field revealed, or drawn as text. */
 bool password_class(const char *v, size_t len);
@@ -664,6 +687,14 @@ int detect_after_label_text(scan_ctx *ctx, const char *label, size_t n, const js
  * or a bracket) with a word a label may tell: three digits or more, or six
  * characters or more with a letter and a digit. Its escapes end the word. */
 bool detect_leads_with_value(const char *s, size_t n);
+/* The same for a text node's value of n raw bytes with these TOK_F_* flags,
+ * short enough to be a value alone (escapes of another script make it
+ * longer). */
+static inline bool text_may_lead_with_value(const char *s, size_t n, uint8_t flags)
+{
+    bool ascii = (flags & (TOK_F_ASCII | TOK_F_ESCAPED)) == TOK_F_ASCII;
+    return n <= (ascii ? 128u : 768u) && detect_leads_with_value(s, n);
+}
 
 /* Masks string t (a number becomes a string of '*'). */
 int detect_mask_field(scan_ctx *ctx, const json_tok *t, enum field_mask how) VEIL_MUST_CHECK;

@@ -1038,11 +1038,37 @@ static __attribute__((noinline)) bool text_may_show_secret(const char *s, size_t
                                                           uint8_t flags)
 {
     size_t from, to;
-    if (hidden_text(s, n))
+    bool plain = (flags & (TOK_F_ASCII | TOK_F_ESCAPED)) == TOK_F_ASCII; /* no bullet in it */
+    if ((!plain || memchr(s, '*', n)) && hidden_slots(s, n))
         return true;
     return (flags & TOK_F_CANDIDATE) && (text & TEXT_DIGITS) >= 2 &&
            (detect_shown_secret(s, n) != SHOWN_NONE ||
             detect_leading_secret(s, n, &from, &to) != SHOWN_NONE);
+}
+
+/*
+ * Notes on text node value `pushed` (n bytes at s, with these flags) what
+ * the walk reads of it (its TEXT_* note, TOK_F_SHOWN, TOK_F_LEADS,
+ * TOK_F_BLANK). Returns whether it holds an '@'. Out of line: tokenize()
+ * stops being inlined, and costs more, as its inlined helpers grow.
+ */
+static __attribute__((noinline)) bool note_text_node(json_tok *pushed, const char *s, size_t n,
+                                                     uint8_t flags)
+{
+    if (!(flags & TOK_F_CANDIDATE)) { /* "••••••••", "***": hidden, maybe */
+        if (n >= 3 && n <= 96 && (!(flags & TOK_F_ASCII) || memchr(s, '*', n)) &&
+            text_may_show_secret(s, n, 0, flags))
+            pushed->flags |= TOK_F_SHOWN;
+        if (blank_string(s, n))
+            pushed->flags |= TOK_F_BLANK;
+        return false;
+    }
+    pushed->text = text_digits((const unsigned char *)s, n, flags);
+    if (n >= 4 && n <= 96 && text_may_show_secret(s, n, pushed->text, flags))
+        pushed->flags |= TOK_F_SHOWN;
+    if ((pushed->text & TEXT_DIGITS) && text_may_lead_with_value(s, n, flags))
+        pushed->flags |= TOK_F_LEADS;
+    return pushed->text & TEXT_AT;
 }
 
 /*
@@ -1066,15 +1092,9 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
     if ((flags & TOK_F_CANDIDATE) && sweep_needed(&z->clean, z->scratch, z->echoes, z->json, pushed) &&
         (rc = note(&t->candidates, t->n - 1, 1024)))
         return rc;
-    if (labelled == RR_KEY_TEXT_CONTENT && (flags & TOK_F_CANDIDATE)) {
-        pushed->text = text_digits(s + 1, n, flags);
-        if (n >= 4 && n <= 96 && text_may_show_secret(text, n, pushed->text, flags))
-            pushed->flags |= TOK_F_SHOWN;
-        if (pushed->text & TEXT_AT)
+    if (labelled == RR_KEY_TEXT_CONTENT) {
+        if (note_text_node(pushed, text, n, flags))
             return note(&t->at_texts, t->n - 1, 16);
-    } else if (labelled == RR_KEY_TEXT_CONTENT) {
-        if (n >= 4 && n <= 96 && !(flags & TOK_F_ASCII) && text_may_show_secret(text, n, 0, flags))
-            pushed->flags |= TOK_F_SHOWN;
     } else if (labelled == RR_KEY_TAG_NAME) {
         pushed->form = form_tag_of(text, n, flags, z->end - (s + 1) >= 8);
         if (pushed->form == FORM_LABEL)

@@ -1586,17 +1586,13 @@ static uint8_t label_flags(walk *w, uint32_t label)
     return label_text_flags(text, n);
 }
 
-/* Whether raw string bytes show only blanks (JSON escapes read as what
- * they stand for: "\n  " is a line break and spaces). */
-static bool blank_text(const char *s, size_t n)
+/* Whether string token t shows only blanks: a text node's value as the
+ * tokenizer noted it (TOK_F_BLANK), unless stars replaced its bytes. */
+static bool blank_value(const walk *w, const json_tok *t)
 {
-    for (size_t k = 0; k < n; k++) {
-        if (s[k] == '\\' && k + 1 < n && strchr("nrt", s[k + 1]))
-            k++;
-        else if (s[k] != ' ')
-            return false;
-    }
-    return true;
+    if (t->key == RR_KEY_TEXT_CONTENT && t->kind == TOK_STR && !(t->flags & TOK_F_MASKED))
+        return (t->flags & (TOK_F_CANDIDATE | TOK_F_BLANK)) == TOK_F_BLANK;
+    return blank_string(w->scan.json + t->start, t->len);
 }
 
 enum { LABEL_TEXT_MAX = 48 };
@@ -1682,7 +1678,7 @@ static size_t added_text_before(walk *w, const added_node *e, char *text, size_t
         if ((*read = subtree_has_field(w, before->node, 0, &budget)))
             return 0; /* its text is that field's: <div>Code <input></div><div><input></div> */
         size_t n = subtree_text(w, before->node, text, cap, 0, 0, masked);
-        if ((*read = *masked || !blank_text(text, n))) {
+        if ((*read = *masked || !blank_string(text, n))) {
             *where = before;
             return n;
         }
@@ -1752,9 +1748,9 @@ static __attribute__((noinline)) uint8_t flags_from_before(walk *w, uint32_t nod
             break; /* the text is that field's */
         if (t[k].key != RR_KEY_TEXT_CONTENT || t[k].kind != TOK_STR)
             continue;
-        const char *text = w->scan.json + t[k].start;
-        if (blank_text(text, t[k].len))
+        if (blank_value(w, &t[k]))
             continue;
+        const char *text = w->scan.json + t[k].start;
         if (t[k].flags & TOK_F_MASKED) /* what it said is gone: its stars are no hint */
             return says;
         uint8_t label = t[k].len <= LABEL_TEXT_MAX ? text_before_flags(text, t[k].len) : 0;
@@ -1779,66 +1775,119 @@ static uint32_t text_before_on_tape(const walk *w, uint32_t v, bool *stop)
             *stop = true;
             return 0;
         }
-        if (t[k].key == RR_KEY_TEXT_CONTENT && t[k].kind == TOK_STR &&
-            !blank_text(w->scan.json + t[k].start, t[k].len))
+        if (t[k].key == RR_KEY_TEXT_CONTENT && t[k].kind == TOK_STR && !blank_value(w, &t[k]))
             return k;
     }
     return 0;
 }
 
-/* Whether the label text[0, n) names what a page shows after it: a secret
- * (secret_name_like()), and for a code of digits alone, a code
- * (label_names_code(): "PIN", "Verification code"). */
-static bool label_names_shown(const char *text, size_t n, enum shown_secret shown)
+/* What the label text[0, n) says of the value a page shows after it, as
+ * the flags that text node takes (0: nothing). NF_SENSITIVE when it names
+ * a secret (secret_name_like(): "Password", "CVC", "PIN"), and for a code
+ * of digits alone, a code (label_names_code(): "Verification code"). A
+ * value drawn hidden in 5 `slots` or more, which a "Show" button may
+ * reveal, is also what the label would make of a field
+ * (label_text_flags()): a card's, an identity number's, or NF_PII for an
+ * email's or a phone's ("Mobile ••••••••••"). */
+static uint8_t label_names_shown(const char *text, size_t n, enum shown_secret shown, int slots)
 {
-    return n <= LABEL_TEXT_MAX && secret_name_like(text, n) &&
-           (shown != SHOWN_CODE || label_names_code(text, n));
+    if (n > LABEL_TEXT_MAX)
+        return 0;
+    if (slots >= 5) {
+        uint8_t says = label_text_flags(text, n);
+        return says & NF_PII ? NF_PII : says ? NF_SENSITIVE : 0;
+    }
+    return secret_name_like(text, n) && (shown != SHOWN_CODE || label_names_code(text, n))
+               ? NF_SENSITIVE
+               : 0;
 }
 
-/* Whether the text right before text node value v in the page names what
+/* What the text right before text node value v in the page says of what
  * v shows (label_names_shown()), or does after a sentence of advice
  * between them (hint_text(): a heading "Recovery codes", "Keep them
- * somewhere safe.", the codes) or a text the masker hid, or v goes on a
- * list of secrets shown so. */
-static bool shown_named(walk *w, uint32_t node, uint32_t v, enum shown_secret shown, bool hidden,
-                        bool whole)
+ * somewhere safe.", the codes) or a text the masker hid, or NF_SENSITIVE
+ * when v goes on a list of secrets shown so; 0 when nothing names it. */
+static uint8_t shown_named(walk *w, uint32_t node, uint32_t v, enum shown_secret shown, int slots,
+                           bool whole, uint32_t *label)
 {
     const json_tok *t = w->tape->tok;
     bool stop = false;
     uint32_t before = text_before_on_tape(w, v, &stop);
+    *label = before;
     if (before && before == w->shown_secret) /* the next of a list */
-        return whole && !hidden;
+        return whole && !slots ? NF_SENSITIVE : 0;
     int hints = 0; /* one at most */
+    uint8_t says;
     for (; before; before = text_before_on_tape(w, before, &stop)) {
         const char *text = w->scan.json + t[before].start;
         bool masked = t[before].flags & TOK_F_MASKED; /* the site hid it: a hint at most */
-        if (!masked && label_names_shown(text, t[before].len, shown))
-            return true;
+        *label = before;
+        if (!masked && (says = label_names_shown(text, t[before].len, shown, slots)))
+            return says;
         if (hints++ || !(masked || hint_text(text, t[before].len)))
-            return false;
+            return 0;
     }
     if (stop)
-        return false;
+        return 0;
     /* an entry of a mutation's adds: read in page order for a credential,
      * bullets or a code of 6 digits or more; for one of 4 or 5 (a year, a
      * count) that costs more than it finds */
     if (node != w->entry_node || !w->adds ||
-        !(shown == SHOWN_CREDENTIAL || hidden || (part_text(w, &t[v]) & TEXT_DIGITS) >= 6))
-        return false;
+        !(shown == SHOWN_CREDENTIAL || slots || (part_text(w, &t[v]) & TEXT_DIGITS) >= 6))
+        return 0;
     added_read(w, w->adds); /* in page order */
     const added_node *e = added_entry(w, node, 0);
     char text[HINT_TEXT_MAX + 2];
+    *label = 0; /* a copy of its text, not a token */
     for (; e && e->has_id; hints++) {
         bool read = false, masked = false;
         size_t n = added_text_before(w, e, text, sizeof text, &read, &masked, &e);
         if (!n && !masked)
-            return false;
-        if (!masked && label_names_shown(text, n, shown))
-            return true;
+            return 0;
+        if (!masked && (says = label_names_shown(text, n, shown, slots)))
+            return says;
         if (hints || !(masked || hint_text(text, n)))
-            return false;
+            return 0;
     }
-    return false;
+    return 0;
+}
+
+/* The node id of the node object that holds member token i, or 0. */
+static uint32_t node_id_of(walk *w, uint32_t i)
+{
+    uint32_t id;
+    return as_uint(w, member(w, enclosing_object(w, i), "id"), &id) ? id : 0;
+}
+
+/*
+ * Where a page showed a secret, what it puts there later is one too: a
+ * "Show" button that swaps the bullets' <span> for one that holds the
+ * value, a list drawn again. The element that holds the secret's text
+ * node (`parent`) and the one above it take `says` (NF_PII: sensitive
+ * unless the site records PII), but not one that also holds the label (a
+ * row, a <dl>, a sentence's <p>), token `label` (0: not on the tape, and
+ * nothing is marked).
+ */
+static void holders_of_shown(walk *w, uint32_t parent, uint32_t label, uint8_t says)
+{
+    enum { LABEL_LEVELS = 8, HOLDER_LEVELS = 2 };
+    if ((says & NF_PII) && w->s->policy.record_pii)
+        return;
+    uint32_t label_above[LABEL_LEVELS], n = 0, id = label ? node_id_of(w, label) : 0, up;
+    uint8_t flags;
+    if (!id)
+        return;
+    for (; n < LABEL_LEVELS && nodes_get(&w->s->nodes, id, &up, &flags) && up; id = up)
+        label_above[n++] = up;
+    id = parent;
+    for (int level = 0; level < HOLDER_LEVELS && id; level++, id = up) {
+        for (uint32_t k = 0; k < n; k++)
+            if (label_above[k] == id)
+                return;
+        if (!nodes_get(&w->s->nodes, id, &up, &flags))
+            return;
+        set_node(w, id, up, flags | NF_SENSITIVE, nodes_get_atoms(&w->s->nodes, id));
+    }
 }
 
 /*
@@ -1851,12 +1900,15 @@ static bool shown_named(walk *w, uint32_t node, uint32_t v, enum shown_secret sh
  * "API key" in the <th> before its cell, "Recovery codes" before their
  * list, whose codes each follow one so masked). Masked, counted as a
  * secret. The text node stays sensitive, and so does one that shows the
- * secret hidden ("••••••••"): the value a "Show" button's texts mutation
- * puts there is masked too.
+ * secret hidden ("••••••••", "CVC •••"): the value a "Show" button's texts
+ * mutation puts there is masked too (under a phone's or an email's label,
+ * unless the site records PII).
  */
 static __attribute__((noinline)) int shown_secret(walk *w, uint32_t node, uint32_t v, uint32_t id,
-                                                  uint32_t parent)
+                                                  uint32_t parent, uint8_t state)
 {
+    if (state && !(state & IN_SENSITIVE))
+        return VEIL_OK;
     const json_tok *t = w->tape->tok;
     const char *s = w->scan.json + t[v].start;
     size_t from = 0, to = t[v].len;
@@ -1866,12 +1918,18 @@ static __attribute__((noinline)) int shown_secret(walk *w, uint32_t node, uint32
     bool whole = shown != SHOWN_NONE;
     if (!whole && candidate)
         shown = detect_leading_secret(s, t[v].len, &from, &to);
-    bool hidden = shown == SHOWN_NONE && hidden_text(s, t[v].len);
-    if ((shown == SHOWN_NONE && !hidden) || !shown_named(w, node, v, shown, hidden, whole))
+    int slots = shown == SHOWN_NONE ? hidden_slots(s, t[v].len) : 0;
+    if (state && !slots) /* masked by its state: only what it hides is read, for its holders */
+        return VEIL_OK;
+    uint8_t says;
+    uint32_t label;
+    if ((shown == SHOWN_NONE && !slots) ||
+        !(says = shown_named(w, node, v, shown, slots, whole, &label)))
         return VEIL_OK;
     if (id)
-        set_node(w, id, parent, NF_SENSITIVE, 0);
-    if (hidden)
+        set_node(w, id, parent, says, 0);
+    holders_of_shown(w, parent, label, says);
+    if (slots)
         return VEIL_OK;
     w->scan.findings->count[MASKER_SECRET]++;
     if (whole) {
@@ -2214,8 +2272,8 @@ static inline bool may_show_secret(const walk *w, uint32_t v)
         return false;
     if (VEIL_LIKELY(t->key == RR_KEY_TEXT_CONTENT))
         return t->flags & TOK_F_SHOWN;
-    return t->len >= 4 && t->len <= 96 &&
-           (!(t->flags & TOK_F_ASCII) ||
+    return t->len >= 3 && t->len <= 96 &&
+           (!(t->flags & TOK_F_ASCII) || memchr(w->scan.json + t->start, '*', t->len) ||
             ((t->flags & TOK_F_CANDIDATE) && (part_text(w, t) & TEXT_DIGITS) >= 2));
 }
 
@@ -2233,9 +2291,9 @@ static inline bool may_follow_label(const walk *w, uint32_t v)
           w->cells.column_label ||
           (w->adds && !w->label_text[0] && !w->label_text[1]))) /* text_added_before_entry() */
         return false;
-    bool ascii = (t->flags & (TOK_F_ASCII | TOK_F_ESCAPED)) == TOK_F_ASCII;
-    return t->len <= (ascii ? 128u : 768u) &&
-           detect_leads_with_value(w->scan.json + t->start, t->len);
+    if (t->key == RR_KEY_TEXT_CONTENT && !(t->flags & TOK_F_MASKED))
+        return t->flags & TOK_F_LEADS;
+    return text_may_lead_with_value(w->scan.json + t->start, t->len, t->flags);
 }
 
 /* Whether a cell (enum form_tag) right after a cell `before` reads it as
@@ -2367,7 +2425,7 @@ static uint32_t text_added_before_entry(walk *w, bool *apart)
     if (!entry || !entry->has_id)
         return 0;
     uint32_t text = added_text(w, added_before(w, entry->parent, entry->id));
-    if (text && !blank_text(w->scan.json + w->tape->tok[text].start, w->tape->tok[text].len))
+    if (text && !blank_value(w, &w->tape->tok[text]))
         return text;
     uint8_t form;
     if (!(cell = added_cell_of(w, entry, &form)))
@@ -2543,7 +2601,7 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
     if (added) /* anywhere in the list of adds */
         w->label_text[1] = text_added_before_entry(w, &apart);
     uint32_t label = w->label_text[last];
-    if (label && blank_text(w->scan.json + t[label].start, t[label].len)) {
+    if (label && blank_value(w, &t[label])) {
         last = 0;
         label = w->label_text[0];
     }
@@ -2561,7 +2619,7 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
     if (label && label != v && (added || (label < v ? v - label : label - v) <= LOOK_BACK) &&
         w->label_flow[last] == w->flow &&
         !(t[label].flags & TOK_F_MASKED) && /* the site hid the label */
-        !blank_text(w->scan.json + t[label].start, t[label].len))
+        !blank_value(w, &t[label]))
         err = detect_after_label(&w->scan, &t[label], &t[v], apart, &made);
     /* in a cell of its own: the cell before it in its row, then its column's header */
     if (!err && !made && c->row_label)
@@ -2612,7 +2670,7 @@ static inline void note_label_text(walk *w, uint32_t v, uint8_t state)
 static void table_cell_text(walk *w, uint32_t v)
 {
     const json_tok *t = &w->tape->tok[v];
-    if (t->kind != TOK_STR || !blank_text(w->scan.json + t->start, t->len))
+    if (t->kind != TOK_STR || !blank_value(w, t))
         table_cell_done(&w->cells);
 }
 
@@ -2624,7 +2682,7 @@ static uint32_t text_since(const walk *w, uint32_t since)
     for (int k = 1; k >= 0; k--) {
         uint32_t v = w->label_text[k];
         if (v && w->label_flow[k] >= since && !(t[v].flags & TOK_F_MASKED) &&
-            !blank_text(w->scan.json + t[v].start, t[v].len))
+            !blank_value(w, &t[v]))
             return v;
     }
     return 0;
@@ -2938,14 +2996,14 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
             state = inherit(w, state, kept);
         if (VEIL_UNLIKELY(nested_where_string_belongs(w, m[N_TEXT])))
             err = mask_nested(w, m[N_TEXT], MASK_TEXT);
+        if (!err && type == 3 && may_show_secret(w, m[N_TEXT])) /* before its state masks it */
+            err = shown_secret(w, node, m[N_TEXT], has_id ? id : 0, parent, state);
         if (VEIL_UNLIKELY(state) && !err) { /* text outside any field stays for the sweep */
             if (type == 3 || type == 4 || type == 5)
                 err = text_value(w, m[N_TEXT], state);
             if (!err && (state & IN_SENSITIVE)) /* everything it carries */
                 err = mask_unread(w, node, &NODE_FIELDS);
         }
-        if (!err && type == 3 && !state && may_show_secret(w, m[N_TEXT]))
-            err = shown_secret(w, node, m[N_TEXT], has_id ? id : 0, parent);
         if (!err && type == 3 && !state && may_follow_label(w, m[N_TEXT]))
             err = value_after_label(w, m[N_TEXT]);
         if (type == 3) {
@@ -3271,8 +3329,11 @@ static int mutation_texts(walk *w, uint32_t texts)
         if (!known) {
             note_unknown(w);
             state = IN_UNKNOWN;
-        } else { /* a text node's own flags are none; an element's say what its text is */
+        } else { /* an element's flags say what its text is; a text node's own are
+                  * none, or what the label of a value it drew hidden said */
             state = inherit(w, state_above(w, parent), flags);
+            if ((flags & NF_PII) && !w->s->policy.record_pii)
+                state |= IN_SENSITIVE;
         }
         err = text_value(w, m[1], state);
         if (!err)

@@ -27,6 +27,9 @@
 #include "internal.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <strings.h>
 
 enum { WORDS_MAX = 128 };
@@ -356,22 +359,108 @@ static int drawn_slots(const char *v, size_t len, size_t *digits)
     return slots;
 }
 
+/* The slots of a placeholder (its escapes undone) that draws a value
+ * hidden: bullets or '*', no digit, x or # (which draw a number's shape);
+ * 0 for any other. */
+static int hidden_slots_of(const char *v, size_t len)
+{
+    size_t digits;
+    int slots = drawn_slots(v, len, &digits);
+    bool hidden = !digits && !memchr(v, 'x', len) && !memchr(v, 'X', len) && !memchr(v, '#', len);
+    return hidden && slots > 0 ? slots : 0;
+}
+
 bool password_placeholder(const char *v, size_t len)
 {
     char buf[UNESCAPED_MAX];
     v = unescaped(v, &len, buf); /* "\u2022" as Python's and PHP's JSON writes it */
-    size_t digits;
-    int slots = drawn_slots(v, len, &digits);
-    bool hidden = !digits && !memchr(v, 'x', len) && !memchr(v, 'X', len) && !memchr(v, '#', len);
-    return hidden && slots >= 5 && slots <= 32;
+    int slots = hidden_slots_of(v, len);
+    return slots >= 5 && slots <= 32;
 }
 
-bool hidden_text(const char *v, size_t len)
+/* The length of a value drawn hidden but for a few characters of its own,
+ * as pages show a key's or an account's end: "••••6789", "•••• 4242",
+ * "sk_live_••••••••4242", "****Zr8L" (a run of four bullets or '*' at
+ * least, and no more than 16 other characters, blanks, dots and hyphens
+ * aside); 0 for any other text. */
+static int partly_hidden_length(const char *v, size_t len)
 {
-    /* a bullet's first byte, raw or escaped: nearly no text starts so */
-    if (len < 3 || !((unsigned char)v[0] == 0xe2 || (v[0] == '\\' && v[1] == 'u' && v[2] == '2')))
-        return false;
-    return password_placeholder(v, len);
+    int run = 0, longest = 0, hidden = 0, shown = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        bool bullet = ch == 0xe2 && i + 2 < len &&
+                      ((v[i + 1] == '\x80' && v[i + 2] == '\xa2') ||
+                       (v[i + 1] == '\x97' && v[i + 2] == '\x8f'));
+        if (bullet || ch == '*') {
+            i += bullet ? 2 : 0;
+            hidden++;
+            longest = ++run > longest ? run : longest;
+        } else if (ch == ' ' || ch == '.' || ch == '-') {
+            run = 0;
+        } else if (ch < 0x80 && ++shown <= 16) {
+            run = 0;
+        } else {
+            return 0;
+        }
+    }
+    return longest >= 4 ? hidden + shown : 0;
+}
+
+#if defined(__SSE2__)
+/* A bit for each byte of v[i, i + 16) that may start a hiding mark (see
+ * below): a '*', a bullet's middle byte, or an escape's backslash. Reads
+ * v[i + 16] too. */
+static inline unsigned hiding_marks_at(const char *v, size_t i)
+{
+    const __m128i x = _mm_loadu_si128((const __m128i *)(v + i));
+    const __m128i next = _mm_loadu_si128((const __m128i *)(v + i + 1));
+#define PAIR(a, b)                                                                                 \
+    _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)(a))),                                     \
+                  _mm_cmpeq_epi8(next, _mm_set1_epi8((char)(b))))
+    __m128i pairs = _mm_or_si128(_mm_or_si128(PAIR(0x80, 0xa2), PAIR(0x97, 0x8f)), PAIR('\\', 'u'));
+#undef PAIR
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(pairs, _mm_cmpeq_epi8(x, _mm_set1_epi8('*'))));
+}
+#endif
+
+/* Whether the n raw bytes at v hold a bullet (U+2022, U+25CF), raw or
+ * escaped ("\u2022"), or a '*': nearly no short text does. A bullet is
+ * looked for by its last two bytes, which a quote or a dash of the same
+ * block (U+2019, U+2014: "\xe2\x80\x99") does not share. */
+static bool holds_hiding_mark(const char *v, size_t n)
+{
+    size_t i = 0;
+#if defined(__SSE2__) /* most texts asked are code and prose: 16 bytes a look */
+    bool marked = false;
+    for (; i + 17 <= n && !(marked = hiding_marks_at(v, i)); i += 16)
+        ;
+    if (!marked && n >= 17) { /* the rest, in a look that ends at the end */
+        i = n - 17;
+        if (!hiding_marks_at(v, i))
+            return v[n - 1] == '*'; /* read only as the byte after */
+    }
+#endif
+    for (; i < n; i++) {
+        const unsigned char *p = (const unsigned char *)v + i;
+        if (*p == '*' ||
+            (i + 2 < n && ((p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0xa2) ||
+                           (p[0] == 0xe2 && p[1] == 0x97 && p[2] == 0x8f) ||
+                           (p[0] == '\\' && p[1] == 'u' && p[2] == '2'))))
+            return true;
+    }
+    return false;
+}
+
+int hidden_slots(const char *v, size_t len)
+{
+    if (len < 3 || len > 96 || !holds_hiding_mark(v, len))
+        return 0;
+    char buf[UNESCAPED_MAX];
+    v = unescaped(v, &len, buf); /* "\u2022" as Python's and PHP's JSON writes it */
+    int slots = hidden_slots_of(v, len);
+    if (!slots)
+        slots = partly_hidden_length(v, len);
+    return slots >= 3 && slots <= 32 ? slots : 0;
 }
 
 bool password_class(const char *v, size_t len)

@@ -1256,6 +1256,60 @@ static void secrets_shown_beside_their_label(void **state)
         expect_definition(keep[i][0], keep[i][1], keep[i][1]);
 }
 
+/* A page that draws a value hidden in bullets beside its label, and a
+ * "Show" button that later writes the value into the same text node, or
+ * swaps the bullets' element for one that holds it. */
+static void values_revealed_where_bullets_stood(void **state)
+{
+    (void)state;
+    static const char page[] =
+        "[{\"type\":2,\"timestamp\":1,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["
+        "{\"type\":2,\"id\":2,\"tagName\":\"table\",\"attributes\":{},\"childNodes\":["
+        " {\"type\":2,\"id\":3,\"tagName\":\"tr\",\"attributes\":{},\"childNodes\":["
+        "  {\"type\":2,\"id\":4,\"tagName\":\"th\",\"attributes\":{},\"childNodes\":["
+        "   {\"type\":3,\"id\":5,\"textContent\":\"Security code\"}]},"
+        "  {\"type\":2,\"id\":6,\"tagName\":\"td\",\"attributes\":{},\"childNodes\":["
+        "   {\"type\":2,\"id\":7,\"tagName\":\"span\",\"attributes\":{},\"childNodes\":["
+        "    {\"type\":3,\"id\":8,\"textContent\":\"\\u2022\\u2022\\u2022\"}]}]}]},"
+        " {\"type\":2,\"id\":9,\"tagName\":\"tr\",\"attributes\":{},\"childNodes\":["
+        "  {\"type\":2,\"id\":10,\"tagName\":\"th\",\"attributes\":{},\"childNodes\":["
+        "   {\"type\":3,\"id\":11,\"textContent\":\"Items\"}]},"
+        "  {\"type\":2,\"id\":12,\"tagName\":\"td\",\"attributes\":{},\"childNodes\":["
+        "   {\"type\":3,\"id\":13,\"textContent\":\"\\u2022\\u2022\\u2022\"}]}]}]},"
+        "{\"type\":2,\"id\":20,\"tagName\":\"p\",\"attributes\":{},\"childNodes\":["
+        " {\"type\":3,\"id\":21,\"textContent\":\"Mobile \"},"
+        " {\"type\":2,\"id\":22,\"tagName\":\"span\",\"attributes\":{},\"childNodes\":["
+        "  {\"type\":3,\"id\":23,\"textContent\":"
+        "\"\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\"}]}]}]}}}]";
+    static const char texts[] =
+        "[{\"type\":3,\"timestamp\":2,\"data\":{\"source\":0,\"texts\":["
+        "{\"id\":8,\"value\":\"%s\"},{\"id\":13,\"value\":\"3 of 5\"},"
+        "{\"id\":23,\"value\":\"%s\"}],\"attributes\":[],\"removes\":[],\"adds\":[]}}]";
+    /* the code's <span> swapped for a <code> under the same cell */
+    static const char swap[] =
+        "[{\"type\":3,\"timestamp\":3,\"data\":{\"source\":0,\"texts\":[],\"attributes\":[],"
+        "\"removes\":[{\"parentId\":6,\"id\":7}],\"adds\":["
+        "{\"parentId\":6,\"nextId\":null,\"node\":{\"type\":2,\"id\":30,\"tagName\":\"code\","
+        "\"attributes\":{},\"childNodes\":[]}},"
+        "{\"parentId\":30,\"nextId\":null,"
+        "\"node\":{\"type\":3,\"id\":31,\"textContent\":\"%s\"}}]}}]";
+    for (int record_pii = 0; record_pii <= 1; record_pii++) {
+        masker_site *site = site_with(record_pii ? "record_pii=true" : NULL);
+        masker_session *s = masker_session_new(site, "https://bank.example/cards");
+        free(mask_in(s, page));
+        char in[512], want[512], *out;
+        snprintf(in, sizeof in, texts, "737", "4155550132");
+        snprintf(want, sizeof want, texts, "***", record_pii ? "4155550132" : "**********");
+        out = mask_in(s, in);
+        if (strcmp(out, want)) /* "Items" names no secret: its count stays */
+            fail_msg("got  %s\n  want %s", out, want);
+        free(out);
+        expect_masked(s, swap, "738", "***");
+        masker_session_free(s);
+        masker_site_free(site);
+    }
+}
+
 static void record_inputs_keeps_ordinary_fields_only(void **state)
 {
     (void)state;
@@ -2027,6 +2081,7 @@ int main(void)
         cmocka_unit_test(pii_is_masked_unless_the_site_records_it),
         cmocka_unit_test(snapshot_fields_are_masked),
         cmocka_unit_test(secrets_shown_beside_their_label),
+        cmocka_unit_test(values_revealed_where_bullets_stood),
         cmocka_unit_test(values_told_in_the_cell_after_their_label),
         cmocka_unit_test(values_told_in_a_node_after_their_label),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),

@@ -1859,35 +1859,45 @@ static uint32_t node_id_of(walk *w, uint32_t i)
     return as_uint(w, member(w, enclosing_object(w, i), "id"), &id) ? id : 0;
 }
 
+static uint32_t attributes_before(const walk *w, uint32_t kids);
+
 /*
  * Where a page showed a secret, what it puts there later is one too: a
  * "Show" button that swaps the bullets' <span> for one that holds the
  * value, a list drawn again. The element that holds the secret's text
- * node (`parent`) and the one above it take `says` (NF_PII: sensitive
- * unless the site records PII), but not one that also holds the label (a
- * row, a <dl>, a sentence's <p>), token `label` (0: not on the tape, and
- * nothing is marked).
+ * node (`parent`) and the one above it become sensitive (for `says`
+ * NF_PII, unless the site records PII), but not one that also holds the
+ * label (a row, a <dl>, a sentence's <p>), token `label` (0: not on the
+ * tape, and nothing is marked). What they carry is masked as a sensitive
+ * element's is: the value kept for the reveal in a `data-value`, a
+ * `title`.
  */
-static void holders_of_shown(walk *w, uint32_t parent, uint32_t label, uint8_t says)
+static int holders_of_shown(walk *w, uint32_t parent, uint32_t label, uint8_t says)
 {
     enum { LABEL_LEVELS = 8, HOLDER_LEVELS = 2 };
     if ((says & NF_PII) && w->s->policy.record_pii)
-        return;
+        return VEIL_OK;
     uint32_t label_above[LABEL_LEVELS], n = 0, id = label ? node_id_of(w, label) : 0, up;
+    const uint32_t kids[HOLDER_LEVELS] = {w->siblings, w->parent_siblings}; /* id's, up's */
     uint8_t flags;
     if (!id)
-        return;
+        return VEIL_OK;
     for (; n < LABEL_LEVELS && nodes_get(&w->s->nodes, id, &up, &flags) && up; id = up)
         label_above[n++] = up;
     id = parent;
-    for (int level = 0; level < HOLDER_LEVELS && id; level++, id = up) {
+    int err = VEIL_OK;
+    for (int level = 0; level < HOLDER_LEVELS && id && !err; level++, id = up) {
         for (uint32_t k = 0; k < n; k++)
             if (label_above[k] == id)
-                return;
+                return VEIL_OK;
         if (!nodes_get(&w->s->nodes, id, &up, &flags))
-            return;
+            return VEIL_OK;
         set_node(w, id, up, flags | NF_SENSITIVE, nodes_get_atoms(&w->s->nodes, id));
+        uint32_t attrs = attributes_before(w, kids[level]);
+        if (attrs && !(err = mask_descriptive_attributes(w, attrs))) /* and its value */
+            err = mask_whole(w, member(w, attrs, "value"), MASK_VALUE);
     }
+    return err;
 }
 
 /*
@@ -1928,9 +1938,9 @@ static __attribute__((noinline)) int shown_secret(walk *w, uint32_t node, uint32
         return VEIL_OK;
     if (id)
         set_node(w, id, parent, says, 0);
-    holders_of_shown(w, parent, label, says);
-    if (slots)
-        return VEIL_OK;
+    int err = holders_of_shown(w, parent, label, says);
+    if (err || slots)
+        return err;
     w->scan.findings->count[MASKER_SECRET]++;
     if (whole) {
         w->shown_secret = v;

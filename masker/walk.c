@@ -107,6 +107,7 @@ typedef struct {
     /* the labels of the value cell being walked (its depth: value_depth) */
     uint32_t row_label, column_label;
     int value_depth;
+    uint32_t value_cell; /* its node id, when it is a cell of a table or a grid */
     /* the row being walked: its depth, its next column, whether its cells
      * so far are all headers, and their texts */
     int row_depth;
@@ -1861,6 +1862,15 @@ static uint32_t node_id_of(walk *w, uint32_t i)
 
 static uint32_t attributes_before(const walk *w, uint32_t kids);
 
+/* Element `id`, already walked, is sensitive from now on. */
+static void made_sensitive(walk *w, uint32_t id)
+{
+    uint32_t up;
+    uint8_t flags;
+    if (nodes_get(&w->s->nodes, id, &up, &flags))
+        set_node(w, id, up, flags | NF_SENSITIVE, nodes_get_atoms(&w->s->nodes, id));
+}
+
 /*
  * Where a page showed a secret, what it puts there later is one too: a
  * "Show" button that swaps the bullets' <span> for one that holds the
@@ -1892,7 +1902,7 @@ static int holders_of_shown(walk *w, uint32_t parent, uint32_t label, uint8_t sa
                 return VEIL_OK;
         if (!nodes_get(&w->s->nodes, id, &up, &flags))
             return VEIL_OK;
-        set_node(w, id, up, flags | NF_SENSITIVE, nodes_get_atoms(&w->s->nodes, id));
+        made_sensitive(w, id);
         uint32_t attrs = attributes_before(w, kids[level]);
         if (attrs && !(err = mask_descriptive_attributes(w, attrs))) /* and its value */
             err = mask_whole(w, member(w, attrs, "value"), MASK_VALUE);
@@ -2675,12 +2685,33 @@ static inline void note_label_text(walk *w, uint32_t v, uint8_t state)
     w->label_flow[1] = w->flow;
 }
 
+/* Whether string token t is what a page shows in a cell while its value
+ * loads or is not set: "-", "—", "…", "N/A", "Loading...", "Not set". */
+static bool placeholder_value(const walk *w, const json_tok *t)
+{
+    static const word shown[] = {
+        WORD("-"), WORD("..."), WORD("n/a"), WORD("none"), WORD("not set"), WORD("loading"),
+        WORD("loading..."), WORD("\u2013"), WORD("\u2014"), WORD("\u2026"), WORD("loading\u2026"),
+        /* the same as an escaping serializer writes them */
+        WORD("\\u2013"), WORD("\\u2014"), WORD("\\u2026"), WORD("loading\\u2026")};
+    if (t->len > 16 || (t->flags & TOK_F_MASKED))
+        return false;
+    size_t n = t->len;
+    const char *s = w->scan.json + t->start;
+    for (; n && s[0] == ' '; s++, n--)
+        ;
+    for (; n && s[n - 1] == ' '; n--)
+        ;
+    return in_words(shown, sizeof shown / sizeof shown[0], s, n);
+}
+
 /* Text node value v walked in a value cell whose labels are set: the
- * first one that is not blank is the one they serve. */
+ * first one that is neither blank nor a placeholder is the one they
+ * serve. */
 static void table_cell_text(walk *w, uint32_t v)
 {
     const json_tok *t = &w->tape->tok[v];
-    if (t->kind != TOK_STR || !blank_value(w, t))
+    if (t->kind != TOK_STR || (!blank_value(w, t) && !placeholder_value(w, t)))
         table_cell_done(&w->cells);
 }
 
@@ -2725,6 +2756,20 @@ static bool inside_value_cell(const table_cells *c, uint8_t form, int depth)
  * its label, as a sighted visitor reads the two side by side; a <td> under
  * a row of headers alone has its column's header too. The labels serve
  * the cell's first text that is not blank (table_cell_text()). */
+/* Whether the label of a value cell, token `label` (0: none), names a
+ * secret, a card's field or an identity number, or an email or a phone
+ * unless the site records PII (label_text_flags()): a cell so named that
+ * shows nothing yet is sensitive, and the value a page fetches after load
+ * and writes into it is masked whole. */
+static bool cell_label_names_secret(walk *w, uint32_t label)
+{
+    const json_tok *t = &w->tape->tok[label];
+    if (!label || t->kind != TOK_STR || t->len > LABEL_TEXT_MAX || (t->flags & TOK_F_MASKED))
+        return false;
+    uint8_t says = label_text_flags(w->scan.json + t->start, t->len);
+    return says & NF_PII ? !w->s->policy.record_pii : says != 0;
+}
+
 static void table_cell_entered(walk *w, uint8_t form, uint32_t id, uint32_t attrs, int depth)
 {
     table_cells *c = &w->cells;
@@ -2756,6 +2801,7 @@ static void table_cell_entered(walk *w, uint8_t form, uint32_t id, uint32_t attr
                           ? c->header[c->column]
                           : 0;
     c->value_depth = c->row_label || c->column_label ? depth : -1;
+    c->value_cell = form != FORM_BOX || named ? id : 0;
     if (in_row) {
         c->headers_only &= form == FORM_HEADER_CELL;
         c->cell_column = c->column;
@@ -2805,8 +2851,13 @@ static int table_cell_left(walk *w, uint8_t form, int depth)
     }
     c->left = w->flow;
     c->left_form = form;
-    if (depth == c->value_depth)
-        table_cell_done(c);
+    if (depth != c->value_depth)
+        return VEIL_OK;
+    /* left with its labels unserved: it showed nothing yet */
+    if (c->value_cell &&
+        (cell_label_names_secret(w, c->row_label) || cell_label_names_secret(w, c->column_label)))
+        made_sensitive(w, c->value_cell);
+    table_cell_done(c);
     return VEIL_OK;
 }
 

@@ -1310,6 +1310,54 @@ static void values_revealed_where_bullets_stood(void **state)
     }
 }
 
+/* A page drawn before its data loads: what a script later writes into a
+ * value cell that showed nothing yet, or a placeholder, is read with the
+ * cell's label. */
+static void values_filled_into_cells_after_load(void **state)
+{
+    (void)state;
+    static const char page[] =
+        "[{\"type\":2,\"timestamp\":1,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["
+        "{\"type\":2,\"id\":2,\"tagName\":\"table\",\"attributes\":{},\"childNodes\":["
+        " {\"type\":2,\"id\":3,\"tagName\":\"tr\",\"attributes\":{},\"childNodes\":["
+        "  {\"type\":2,\"id\":4,\"tagName\":\"th\",\"attributes\":{},\"childNodes\":["
+        "   {\"type\":3,\"id\":5,\"textContent\":\"Client secret\"}]},"
+        "  {\"type\":2,\"id\":6,\"tagName\":\"td\",\"attributes\":{},\"childNodes\":[]}]},"
+        " {\"type\":2,\"id\":7,\"tagName\":\"tr\",\"attributes\":{},\"childNodes\":["
+        "  {\"type\":2,\"id\":8,\"tagName\":\"th\",\"attributes\":{},\"childNodes\":["
+        "   {\"type\":3,\"id\":9,\"textContent\":\"Signing key\"}]},"
+        "  {\"type\":2,\"id\":10,\"tagName\":\"td\",\"attributes\":{},\"childNodes\":["
+        "   {\"type\":3,\"id\":11,\"textContent\":\" Loading... \"}]}]},"
+        " {\"type\":2,\"id\":12,\"tagName\":\"tr\",\"attributes\":{},\"childNodes\":["
+        "  {\"type\":2,\"id\":13,\"tagName\":\"th\",\"attributes\":{},\"childNodes\":["
+        "   {\"type\":3,\"id\":14,\"textContent\":\"Plan\"}]},"
+        "  {\"type\":2,\"id\":15,\"tagName\":\"td\",\"attributes\":{},\"childNodes\":[]}]}]}"
+        "]}}}]";
+    static const char fill[] =
+        "[{\"type\":3,\"timestamp\":2,\"data\":{\"source\":0,\"texts\":[],\"attributes\":[],"
+        "\"removes\":[],\"adds\":[{\"parentId\":%s,\"nextId\":null,"
+        "\"node\":{\"type\":3,\"id\":40,\"textContent\":\"%s\"}}]}}]";
+    static const char *const cells[][3] = {
+        {"6", "Zr8Lq2Wm4Tx9BvK3", "****************"},
+        {"10", "Hk7Wq2Zp9Lm4Xc", "**************"},
+        {"15", "Business", "Business"}, /* "Plan" names no secret */
+    };
+    for (size_t k = 0; k < sizeof cells / sizeof cells[0]; k++) {
+        masker_site *site = site_with(NULL);
+        masker_session *s = masker_session_new(site, "https://dashboard.example/api");
+        free(mask_in(s, page));
+        char in[512], want[512];
+        snprintf(in, sizeof in, fill, cells[k][0], cells[k][1]);
+        snprintf(want, sizeof want, fill, cells[k][0], cells[k][2]);
+        char *out = mask_in(s, in);
+        if (strcmp(out, want))
+            fail_msg("'%s'\n  got  %s\n  want %s", cells[k][1], out, want);
+        free(out);
+        masker_session_free(s);
+        masker_site_free(site);
+    }
+}
+
 static void record_inputs_keeps_ordinary_fields_only(void **state)
 {
     (void)state;
@@ -2082,6 +2130,7 @@ int main(void)
         cmocka_unit_test(snapshot_fields_are_masked),
         cmocka_unit_test(secrets_shown_beside_their_label),
         cmocka_unit_test(values_revealed_where_bullets_stood),
+        cmocka_unit_test(values_filled_into_cells_after_load),
         cmocka_unit_test(values_told_in_the_cell_after_their_label),
         cmocka_unit_test(values_told_in_a_node_after_their_label),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),

@@ -2685,6 +2685,17 @@ static inline void note_label_text(walk *w, uint32_t v, uint8_t state)
     w->label_flow[1] = w->flow;
 }
 
+/* An element's aria-label (token `name`), which names what it shows, as
+ * the label of the text it holds first (value_after_label()), as a text
+ * right before it would be. */
+static void note_own_label(walk *w, uint32_t name)
+{
+    w->label_text[0] = w->label_text[1];
+    w->label_flow[0] = w->label_flow[1];
+    w->label_text[1] = name;
+    w->label_flow[1] = w->flow;
+}
+
 /* Whether string token t is what a page shows in a cell while its value
  * loads or is not set: "-", "—", "…", "N/A", "Loading...", "Not set". */
 static bool placeholder_value(const walk *w, const json_tok *t)
@@ -3016,6 +3027,9 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
      * writes ({"tagName": "input", ..., "value": ...}) is its value */
     if (!err && ((*state & IN_SENSITIVE) || form_field(form)))
         err = mask_unread(w, node, &NODE_FIELDS);
+    if (VEIL_UNLIKELY(r.known[A_ARIA_LABEL]) && !form_field(form) && !(*state & IN_SENSITIVE) &&
+        t[r.known[A_ARIA_LABEL]].kind == TOK_STR) /* <code aria-label="Secret key">...</code> */
+        note_own_label(w, r.known[A_ARIA_LABEL]);
     uint8_t says = form == FORM_LABEL ? label_flags(w, node) : 0;
     if (says & NF_CARD)
         *state |= IN_CARD_LABEL;

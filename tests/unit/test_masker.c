@@ -1089,6 +1089,20 @@ static void expect_in_page(const char *body, const char *value, const char *want
     expect_masked(NULL, page, value, want);
 }
 
+/* An element that names what it shows by its own aria-label: its text is
+ * read with that name, as with a label right before it. */
+static void values_named_by_their_own_element(void **state)
+{
+    (void)state;
+    expect_in_page(EL_ATTRS("code", "\"aria-label\":\"Secret key\"", TX("%s")), "Zr8Lq2Wm4Tx9BvK3",
+                   "****************");
+    expect_in_page(EL_ATTRS("output", "\"aria-label\":\"Recovery PIN\"", TX("%s")), "4921", "****");
+    expect_in_page(EL_ATTRS("span", "\"aria-label\":\"Order number\"", TX("%s")), "A12345678",
+                   "A12345678");
+    expect_in_page(EL_ATTRS("nav", "\"aria-label\":\"Password settings\"", EL("p", TX("%s"))),
+                   "Last changed 2024-03-12", "Last changed 2024-03-12");
+}
+
 /* A value in a cell of its own is read with the cell before it in its row
  * and with its column's header, as a visitor reads them side by side: an
  * account page's table or description list, a grid of <div>s. */
@@ -2131,6 +2145,7 @@ int main(void)
         cmocka_unit_test(secrets_shown_beside_their_label),
         cmocka_unit_test(values_revealed_where_bullets_stood),
         cmocka_unit_test(values_filled_into_cells_after_load),
+        cmocka_unit_test(values_named_by_their_own_element),
         cmocka_unit_test(values_told_in_the_cell_after_their_label),
         cmocka_unit_test(values_told_in_a_node_after_their_label),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),

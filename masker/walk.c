@@ -2697,12 +2697,15 @@ static void note_own_label(walk *w, uint32_t name)
 }
 
 /* Whether string token t is what a page shows in a cell while its value
- * loads or is not set: "-", "—", "…", "N/A", "Loading...", "Not set". */
+ * loads, is not set or waits to be revealed: "-", "—", "…", "N/A",
+ * "Loading...", "Not set", "Hidden", "Click to reveal". */
 static bool placeholder_value(const walk *w, const json_tok *t)
 {
     static const word shown[] = {
-        WORD("-"), WORD("..."), WORD("n/a"), WORD("none"), WORD("not set"), WORD("loading"),
-        WORD("loading..."), WORD("\u2013"), WORD("\u2014"), WORD("\u2026"), WORD("loading\u2026"),
+        WORD("-"), WORD("..."), WORD("n/a"), WORD("none"), WORD("(none)"), WORD("not set"),
+        WORD("not provided"), WORD("unknown"), WORD("hidden"), WORD("show"), WORD("reveal"),
+        WORD("click to reveal"), WORD("click to show"), WORD("loading"), WORD("loading..."),
+        WORD("\u2013"), WORD("\u2014"), WORD("\u2026"), WORD("loading\u2026"),
         /* the same as an escaping serializer writes them */
         WORD("\\u2013"), WORD("\\u2014"), WORD("\\u2026"), WORD("loading\\u2026")};
     if (t->len > 16 || (t->flags & TOK_F_MASKED))

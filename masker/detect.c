@@ -3390,11 +3390,12 @@ static size_t told_value(const text_view *v, size_t s, size_t *start)
     return *start == from ? end : 0;
 }
 
-/* Where the verb that tells a credential ends right before s: " is " or
- * " was " ("+is+": the words of a form-encoded query, "?q=my+password+is+
- * ..."), maybe with a colon or "now" after it ("is: ", "is now "). The
- * verb's first byte, or 0. */
-static size_t told_verb_before(const text_view *v, size_t s)
+/* Where the verb that tells a credential ends, its last byte the gap at g
+ * before the value: " is " or " was " ("+is+": the words of a form-encoded
+ * query, "?q=my+password+is+..."), maybe with a colon or "now" after it
+ * ("is: ", "is now "); its blanks may be any ("is\n        ..." starts a
+ * gap of a line break and an indent at g). The verb's first byte, or 0. */
+static size_t told_verb_before(const text_view *v, size_t g)
 {
     static const struct {
         char last; /* the byte before the gap, for a cheap first test */
@@ -3402,11 +3403,11 @@ static size_t told_verb_before(const text_view *v, size_t s)
         const char *verb;
     } verbs[] = {{'s', 4, " is "},  {'s', 4, "+is+"},   {'s', 5, " was "},    {'s', 5, "+was+"},
                  {':', 5, " is: "}, {':', 6, " was: "}, {'w', 8, " is now "}, {'w', 8, "+is+now+"}};
-    uint8_t last = s >= 2 ? v->s[s - 2] | 0x20 : 0;
+    uint8_t last = g >= 1 ? v->s[g - 1] | 0x20 : 0;
     for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++)
-        if (verbs[k].last == last && s > verbs[k].n &&
-            follows_text(v, s - verbs[k].n, verbs[k].verb))
-            return s - verbs[k].n;
+        if (verbs[k].last == last && g >= verbs[k].n &&
+            reads_at(v, g + 1 - verbs[k].n, verbs[k].verb, true))
+            return g + 1 - verbs[k].n;
     return 0;
 }
 
@@ -3417,9 +3418,9 @@ static size_t told_verb_before(const text_view *v, size_t s)
  * security code is: 482913"), when it reads as a credential (see
  * told_value()). Returns its end, or 0.
  */
-static size_t credential_told_at(scan_ctx *c, const text_view *v, size_t s, int *err)
+static size_t credential_told_at(scan_ctx *c, const text_view *v, size_t g, size_t s, int *err)
 {
-    size_t verb = told_verb_before(v, s);
+    size_t verb = told_verb_before(v, g);
     size_t name, start, end;
     if (!verb || !(end = told_value(v, s, &start)) || /* the cheaper test first */
         !name_before(v, verb, &name) ||
@@ -3438,13 +3439,13 @@ static size_t credential_told_at(scan_ctx *c, const text_view *v, size_t s, int 
  * "password has been reset to ..."). The word at s, read as
  * credential_told_at() reads it. Returns its end, or 0.
  */
-static size_t credential_set_at(scan_ctx *c, const text_view *v, size_t s, int *err)
+static size_t credential_set_at(scan_ctx *c, const text_view *v, size_t g, size_t s, int *err)
 {
-    if (s < 6)
+    if (g < 5)
         return 0;
-    uint8_t gap = v->s[s - 1];
-    size_t start, end, k = s - 4; /* the gap before "to" */
-    if ((v->s[s - 3] | 0x20) != 't' || v->s[k] != gap || !(end = told_value(v, s, &start)))
+    uint8_t gap = v->s[g] == '+' ? '+' : ' '; /* between the words before */
+    size_t start, end, k = g - 3;             /* the gap before "to" */
+    if ((v->s[g - 2] | 0x20) != 't' || v->s[k] != gap || !(end = told_value(v, s, &start)))
         return 0;
     for (int words = 0; words < 4 && k > 0 && v->s[k] == gap; words++) {
         size_t name;
@@ -3473,28 +3474,33 @@ static bool ends_telling(const text_view *v, size_t w)
     return last == 's' || last == 'o';
 }
 
-/* A credential told after `gap` (' ', or the '+' of a form-encoded query)
- * and a word that ends_telling(), at the word at s: "to" sets it. */
+/* A credential told after a word that ends_telling() and the gap at g (a
+ * blank, a run of them, or the '+' of a form-encoded query), at the word
+ * at s: "to" sets it. */
 static __attribute__((noinline)) size_t credential_told_or_set_at(scan_ctx *c, const text_view *v,
-                                                                  size_t s, int *err)
+                                                                  size_t g, size_t s, int *err)
 {
-    return (v->s[s - 2] | 0x20) == 'o' ? credential_set_at(c, v, s, err)
-                                       : credential_told_at(c, v, s, err);
+    return (v->s[g - 1] | 0x20) == 'o' ? credential_set_at(c, v, g, s, err)
+                                       : credential_told_at(c, v, g, s, err);
 }
 
 /* The start of the word around s, after a blank or a '+' (a form-encoded
  * query's, the nearest that follows a word that ends_telling(): in
  * "?q=my+password+is+Abc%2BDef12" the one after "Abc" is the visitor's,
  * and a URL in a parameter writes its blanks "%2B") and a word that
- * ends_telling(); 0 if there is none. A '+' right before s is not tried:
- * try_token() tried it. */
-static size_t told_word_start(const text_view *v, size_t s)
+ * ends_telling(), and into *g where the gap between them starts (a run of
+ * blanks is one gap); 0 if there is none. A '+' right before s is not
+ * tried: try_token() tried it. */
+static size_t told_word_start(const text_view *v, size_t s, size_t *g)
 {
     size_t w = s;
     for (; w > 0 && s - w < 64 && v->s[w - 1] > ' ' && v->s[w - 1] < 0x80; w--)
-        if (v->s[w - 1] == '+' && w < s && w >= 6 && ends_telling(v, w))
+        if (v->s[w - 1] == '+' && w < s && w >= 6 && ends_telling(v, w)) {
+            *g = w - 1;
             return w;
-    return w >= 6 && v->s[w - 1] == ' ' && ends_telling(v, w) ? w : 0;
+        }
+    *g = w > 0 && html_blank(v->s[w - 1]) ? blank_run_start(v, w) : 0;
+    return *g >= 5 && ends_telling(v, *g + 1) ? w : 0;
 }
 
 /* ---- credentials told in other languages ---------------------------------- */
@@ -4058,10 +4064,12 @@ static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const
     if (w == s && (last == 'r' || last == 'c' || last == 'n' || last == 't') &&
         (e = scheme_credential_at(c, v, s, err)))
         return e;
-    if (last && ends_telling(v, w) && (e = credential_told_or_set_at(c, v, w, err)))
+    /* a template's line break and indent before the value are one gap */
+    size_t g = gap == '+' ? w - 1 : html_blank(gap) ? blank_run_start(v, w) : 0;
+    if (g >= 5 && ends_telling(v, g + 1) && (e = credential_told_or_set_at(c, v, g, w, err)))
         return e;
     if (s > 0 && (password_symbol(v->s[s - 1]) || v->s[s - 1] == '+') && /* "Kestrel#2291" */
-        (w = told_word_start(v, s)) && ((e = credential_told_or_set_at(c, v, w, err)) || *err))
+        (w = told_word_start(v, s, &g)) && ((e = credential_told_or_set_at(c, v, g, w, err)) || *err))
         return e;
     uint8_t before = s > 0 ? v->s[s - 1] : 0;
     if (before == '/' || before == '%' || before == ',') /* "scott/Kestrel9vQ2@orcl" */

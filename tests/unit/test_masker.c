@@ -152,6 +152,20 @@ static void a_finding_before_the_scan_still_moves_it_on(void **state)
     expect_text(NULL, "my password is Kestrel9'!2 now", "my password is ********'!2 now");
 }
 
+/* A template that indents its markup puts a line break and an indent
+ * between "is" or "to" and the credential it tells: one gap, as the page
+ * draws it. */
+static void credentials_told_on_the_line_after_is(void **state)
+{
+    (void)state;
+    expect_text(NULL, "Your temporary password is\\n        Kx9Lm2Pq7Vz4",
+                "Your temporary password is\\n        ************");
+    expect_text(NULL, "We reset your password to\\n\\t\\tTr0ub4dor&3",
+                "We reset your password to\\n\\t\\t***********");
+    expect_text(NULL, "password set to\\n  Kestrel#2291", "password set to\\n  ************");
+    expect_text(NULL, "The version is\\n   2.0.11", "The version is\\n   2.0.11");
+}
+
 /* Masks `json` (malloc'd, n bytes, NUL after them) as one batch and checks
  * nothing in it changed; frees it. */
 static void left_as_is(char *json, size_t n)
@@ -2113,6 +2127,7 @@ int main(void)
         cmocka_unit_test(cards_in_text_are_masked),
         cmocka_unit_test(ordinary_numbers_are_left_alone),
         cmocka_unit_test(a_finding_before_the_scan_still_moves_it_on),
+        cmocka_unit_test(credentials_told_on_the_line_after_is),
         cmocka_unit_test(long_runs_are_read_once),
         cmocka_unit_test(codes_told_in_other_words),
         cmocka_unit_test(links_and_cookies_lose_the_tokens_they_carry),

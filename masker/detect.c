@@ -4064,12 +4064,16 @@ static inline __attribute__((always_inline)) size_t try_token(scan_ctx *c, const
     if (w == s && (last == 'r' || last == 'c' || last == 'n' || last == 't') &&
         (e = scheme_credential_at(c, v, s, err)))
         return e;
-    /* a template's line break and indent before the value are one gap */
-    size_t g = gap == '+' ? w - 1 : html_blank(gap) ? blank_run_start(v, w) : 0;
-    if (g >= 5 && ends_telling(v, g + 1) && (e = credential_told_or_set_at(c, v, g, w, err)))
+    size_t g = last && ends_telling(v, w) ? w - 1 : 0; /* where the gap before it starts */
+    if (!g && html_blank(gap) && (gap != ' ' || html_blank(v->s[w - 2]))) {
+        g = blank_run_start(v, w); /* a template's line break and indent: one gap */
+        g = g >= 5 && ends_telling(v, g + 1) ? g : 0;
+    }
+    if (g && (e = credential_told_or_set_at(c, v, g, w, err)))
         return e;
     if (s > 0 && (password_symbol(v->s[s - 1]) || v->s[s - 1] == '+') && /* "Kestrel#2291" */
-        (w = told_word_start(v, s, &g)) && ((e = credential_told_or_set_at(c, v, g, w, err)) || *err))
+        (w = told_word_start(v, s, &g)) &&
+        ((e = credential_told_or_set_at(c, v, g, w, err)) || *err))
         return e;
     uint8_t before = s > 0 ? v->s[s - 1] : 0;
     if (before == '/' || before == '%' || before == ',') /* "scott/Kestrel9vQ2@orcl" */

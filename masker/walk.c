@@ -1862,13 +1862,15 @@ static uint32_t node_id_of(walk *w, uint32_t i)
 
 static uint32_t attributes_before(const walk *w, uint32_t kids);
 
-/* Element `id`, already walked, is sensitive from now on. */
-static void made_sensitive(walk *w, uint32_t id)
+/* Element `id`, already walked, is sensitive from now on; false when it
+ * is not known. Its parent into *up. */
+static bool made_sensitive(walk *w, uint32_t id, uint32_t *up)
 {
-    uint32_t up;
     uint8_t flags;
-    if (nodes_get(&w->s->nodes, id, &up, &flags))
-        set_node(w, id, up, flags | NF_SENSITIVE, nodes_get_atoms(&w->s->nodes, id));
+    if (!nodes_get(&w->s->nodes, id, up, &flags))
+        return false;
+    set_node(w, id, *up, flags | NF_SENSITIVE, nodes_get_atoms(&w->s->nodes, id));
+    return true;
 }
 
 /*
@@ -1888,7 +1890,7 @@ static int holders_of_shown(walk *w, uint32_t parent, uint32_t label, uint8_t sa
     if ((says & NF_PII) && w->s->policy.record_pii)
         return VEIL_OK;
     uint32_t label_above[LABEL_LEVELS], n = 0, id = label ? node_id_of(w, label) : 0, up;
-    const uint32_t kids[HOLDER_LEVELS] = {w->siblings, w->parent_siblings}; /* id's, up's */
+    const uint32_t kids[HOLDER_LEVELS] = {w->siblings, w->parent_siblings}; /* their children */
     uint8_t flags;
     if (!id)
         return VEIL_OK;
@@ -1900,9 +1902,8 @@ static int holders_of_shown(walk *w, uint32_t parent, uint32_t label, uint8_t sa
         for (uint32_t k = 0; k < n; k++)
             if (label_above[k] == id)
                 return VEIL_OK;
-        if (!nodes_get(&w->s->nodes, id, &up, &flags))
+        if (!made_sensitive(w, id, &up))
             return VEIL_OK;
-        made_sensitive(w, id);
         uint32_t attrs = attributes_before(w, kids[level]);
         if (attrs && !(err = mask_descriptive_attributes(w, attrs))) /* and its value */
             err = mask_whole(w, member(w, attrs, "value"), MASK_VALUE);
@@ -2763,13 +2764,6 @@ static bool inside_value_cell(const table_cells *c, uint8_t form, int depth)
     return form == FORM_BOX && c->value_depth >= 0 && depth > c->value_depth;
 }
 
-/* Entering a table, a row or a cell (`form`, attributes `attrs`) at walk
- * depth `depth`. A cell right after the one before it, with only texts
- * between (a <td> after a <td> or a <th> of its row, a <dd> after its
- * <dt>, a <div> or <p> after one of those), has that cell's last text for
- * its label, as a sighted visitor reads the two side by side; a <td> under
- * a row of headers alone has its column's header too. The labels serve
- * the cell's first text that is not blank (table_cell_text()). */
 /* Whether the label of a value cell, token `label` (0: none), names a
  * secret, a card's field or an identity number, or an email or a phone
  * unless the site records PII (label_text_flags()): a cell so named that
@@ -2784,6 +2778,13 @@ static bool cell_label_names_secret(walk *w, uint32_t label)
     return says & NF_PII ? !w->s->policy.record_pii : says != 0;
 }
 
+/* Entering a table, a row or a cell (`form`, attributes `attrs`) at walk
+ * depth `depth`. A cell right after the one before it, with only texts
+ * between (a <td> after a <td> or a <th> of its row, a <dd> after its
+ * <dt>, a <div> or <p> after one of those), has that cell's last text for
+ * its label, as a sighted visitor reads the two side by side; a <td> under
+ * a row of headers alone has its column's header too. The labels serve
+ * the cell's first text that is not blank (table_cell_text()). */
 static void table_cell_entered(walk *w, uint8_t form, uint32_t id, uint32_t attrs, int depth)
 {
     table_cells *c = &w->cells;
@@ -2868,9 +2869,10 @@ static int table_cell_left(walk *w, uint8_t form, int depth)
     if (depth != c->value_depth)
         return VEIL_OK;
     /* left with its labels unserved: it showed nothing yet */
+    uint32_t up;
     if (c->value_cell &&
         (cell_label_names_secret(w, c->row_label) || cell_label_names_secret(w, c->column_label)))
-        made_sensitive(w, c->value_cell);
+        made_sensitive(w, c->value_cell, &up);
     table_cell_done(c);
     return VEIL_OK;
 }

@@ -87,6 +87,10 @@ typedef struct {
     uint32_t id, attrs; /* an attribute mutation's node and its attributes object */
 } pending_change;
 
+/* How many of the elements that held a secret shown in a batch the walk
+ * keeps, for the nodes walked after it (held_beside()). */
+enum { HELD_KEPT = 4 };
+
 /* An entry of a mutation's adds: its node object, the node's id, parent
  * and next sibling (0: none). */
 enum { ADDS_IN_ORDER = 256, ADDS_DEPTH = 32 };
@@ -130,9 +134,11 @@ typedef struct {
      * looked for across them (detect_split_numbers()), and so is a phone number. */
     text_part chain[CHAIN_PARTS];
     size_t n_chain;
-    bool chain_later;  /* a mutation's adds: chained after their walk (chain_adds()) */
-    bool chain_emails; /* the chain looks for an email split over it (chain_adds()) */
-    bool selectors;    /* the site has selectors: each element's atoms are kept */
+    bool chain_later;         /* a mutation's adds: chained after their walk (chain_adds()) */
+    bool chain_emails;        /* the chain looks for an email split over it (chain_adds()) */
+    bool selectors;           /* the site has selectors: each element's atoms are kept */
+    uint32_t held[HELD_KEPT]; /* the last elements holders_of_shown() marked */
+    uint32_t n_held;          /* in this batch, ever */
     /* node ids of this batch's fields that aria-labelledby ties to a label
      * naming a card, a secret, an email or a phone, and what it names
      * (NF_CARD, NF_PASSWORD, NF_PII) */
@@ -1904,11 +1910,31 @@ static int holders_of_shown(walk *w, uint32_t parent, uint32_t label, uint8_t sa
                 return VEIL_OK;
         if (!made_sensitive(w, id, &up))
             return VEIL_OK;
+        w->held[w->n_held++ % HELD_KEPT] = id;
         uint32_t attrs = attributes_before(w, kids[level]);
         if (attrs && !(err = mask_descriptive_attributes(w, attrs))) /* and its value */
             err = mask_whole(w, member(w, attrs, "value"), MASK_VALUE);
     }
     return err;
+}
+
+/* Whether a node of `parent` with tagName `tag` (0: not an element),
+ * walked after the bullets of a secret in it, is the value the page keeps
+ * beside them, hidden by a class or an attribute (<td><span>•••</span><span
+ * hidden>737</span>): a child of an element holders_of_shown() marked in
+ * this batch, but not a button or a link, the "Show" beside them. */
+static bool held_beside(const walk *w, uint32_t parent, uint32_t tag)
+{
+    size_t n = w->n_held < HELD_KEPT ? w->n_held : HELD_KEPT;
+    bool held = false;
+    for (size_t k = 0; k < n && !held; k++)
+        held = parent && w->held[k] == parent;
+    if (!held || !tag)
+        return held;
+    const json_tok *t = &w->tape->tok[tag];
+    const char *name = w->scan.json + t->start;
+    return t->kind != TOK_STR ||
+           !(ascii_word_is(name, t->len, "button") || ascii_word_is(name, t->len, "a"));
 }
 
 /*
@@ -3062,6 +3088,8 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         w->scan.findings->count[MASKER_SHAPE]++;
         return mask_whole(w, node, MASK_TEXT);
     }
+    if (VEIL_UNLIKELY(w->n_held) && !(state & IN_SENSITIVE) && held_beside(w, parent, m[N_TAG]))
+        state |= IN_SENSITIVE;
     int err = VEIL_OK;
     if (type == 2) {
         uint8_t form = element_form(w, m[N_TAG], m[N_ATTRS]);

@@ -1309,7 +1309,11 @@ static void values_revealed_where_bullets_stood(void **state)
         ELI(2, "table",
             ROW(3, 4, 5, "Security code", 6,
                 ELI(7, "span", TXI(8, "\\u2022\\u2022\\u2022"))) ","
-            ROW(9, 10, 11, "Items", 12, TXI(13, "\\u2022\\u2022\\u2022"))) ","
+            ROW(9, 10, 11, "Items", 12, TXI(13, "\\u2022\\u2022\\u2022")) ","
+            ROW(40, 41, 42, "PIN", 43,
+                ELI(44, "span", TXI(45, "\\u2022\\u2022\\u2022\\u2022")) ","
+                ELI(46, "span", TXI(47, "4921")) "," /* kept hidden beside them */
+                ELI(48, "button", TXI(49, "Show")))) ","
         ELI(20, "p",
             TXI(21, "Mobile ") ","
             ELI(22, "span", TXI(23, "\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022"))));
@@ -1329,7 +1333,10 @@ static void values_revealed_where_bullets_stood(void **state)
     for (int record_pii = 0; record_pii <= 1; record_pii++) {
         masker_site *site = site_with(record_pii ? "record_pii=true" : NULL);
         masker_session *s = masker_session_new(site, "https://bank.example/cards");
-        free(mask_in(s, page));
+        char *out = mask_in(s, page);
+        assert_non_null(strstr(out, "\"id\":47,\"textContent\":\"****\""));
+        assert_non_null(strstr(out, "\"id\":49,\"textContent\":\"Show\""));
+        free(out);
         expect_masked(s, TEXTS(8), "737", "***");
         expect_masked(s, TEXTS(13), "3 of 5", "3 of 5"); /* "Items" names no secret */
         expect_masked(s, TEXTS(23), "4155550132", record_pii ? "4155550132" : "**********");

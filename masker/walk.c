@@ -1959,15 +1959,14 @@ static __attribute__((noinline)) int shown_secret(walk *w, uint32_t node, uint32
     const json_tok *t = w->tape->tok;
     const char *s = w->scan.json + t[v].start;
     size_t from = 0, to = t[v].len;
-    /* a credential has digits (TOK_F_CANDIDATE); "••••••••" none */
-    bool candidate = t[v].flags & TOK_F_CANDIDATE;
+    /* a credential has digits (TOK_F_CANDIDATE); "••••••••" none. Masked by
+     * its state, a text is read only for what it hides, for its holders. */
+    bool candidate = !state && (t[v].flags & TOK_F_CANDIDATE);
     enum shown_secret shown = candidate ? detect_shown_secret(s, t[v].len) : SHOWN_NONE;
     bool whole = shown != SHOWN_NONE;
     if (!whole && candidate)
         shown = detect_leading_secret(s, t[v].len, &from, &to);
     int slots = shown == SHOWN_NONE ? hidden_slots(s, t[v].len) : 0;
-    if (state && !slots) /* masked by its state: only what it hides is read, for its holders */
-        return VEIL_OK;
     uint8_t says;
     uint32_t label;
     if ((shown == SHOWN_NONE && !slots) ||

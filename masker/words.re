@@ -176,10 +176,11 @@ static bool native_word(const char *v, size_t len, const char *const *list, size
       | "numero" "de"? "tarjeta" | "codigo" "de"? "seguridad"
       | "numero" ("do" | "da")? "cartao" | ("codigo" | "cod") "de"? "seguranca"
       | "numero" "di"? "carta" | "codice" "di"? "sicurezza"
-      | "kaartnummer" | "beveiligingscode"
+      | "kaartnummer" | "beveiligingscode" | "veiligheidscode" | "numerodecontrole"
       | "numerkarty" | "kodbezpieczenstwa" | "kortnummer" | "kortinnumero"
-      | "kartnumarasi" | "guvenlikkodu" | "cislokarty"
-      | "sakerhetskod" | "sikkerhe" [dt] "skode" | "kontrolcifre" | "turvakoodi" | "bezpecnostnikod"
+      | "kartnumarasi" | "guvenlikkodu" | "guvenliknumarasi" | "cislokarty" | "kontrolnikod"
+      | "sakerhetskod" | "sikkerhe" [dt] "skode" | "kontrolcifre" | "kontrollsiff" ("er" | "ra" | "ror")
+      | "turvakoodi" | "tarkistusnumero" | "bezpecnostnikod"
       | "biztonsagikod" | "kartyaszam" | "cod" "de"? "securitate" | "numarulcardului"
       | "kodzabezpieczajacy" | "sigurnosnikod" | "varnostnakoda" | "bezpecnostnykod" | "turvakood"
       | "apsaugoskodas" | "drosibaskods" | "kodekeamanan" | "kodkeselamatan";
@@ -269,11 +270,13 @@ bool card_like(const char *v, size_t len)
  * without their first letter, which may be a capital). The first
  * NATIVE_CARD_CODE_WORDS name the security code, as payment forms
  * localized for those languages label it. */
-enum { NATIVE_CARD_CODE_WORDS = 14 };
+enum { NATIVE_CARD_CODE_WORDS = 15 };
 static const char *const NATIVE_CARD_WORDS[] = {
-    /* セキュリティコード, 安全码, 安全碼 (Japanese, Chinese) */
+    /* セキュリティコード, セキュリティーコード, 安全码, 安全碼 (Japanese, Chinese) */
     ("\xe3\x82\xbb\xe3\x82\xad\xe3\x83\xa5\xe3\x83\xaa\xe3"
      "\x83\x86\xe3\x82\xa3\xe3\x82\xb3\xe3\x83\xbc\xe3\x83\x89"),
+    ("\xe3\x82\xbb\xe3\x82\xad\xe3\x83\xa5\xe3\x83\xaa\xe3\x83\x86"
+     "\xe3\x82\xa3\xe3\x83\xbc\xe3\x82\xb3\xe3\x83\xbc\xe3\x83\x89"),
     "\xe5\xae\x89\xe5\x85\xa8\xe7\xa0\x81",
     "\xe5\xae\x89\xe5\x85\xa8\xe7\xa2\xbc",
     /* 보안코드, 보안 코드 (Korean), (M|m)ã bảo mật (Vietnamese) */
@@ -1191,20 +1194,22 @@ bool id_noun_word(const char *v, size_t n)
     CODE_SHORT = "cvv" "2"? | "cvc" "2"? | "cv2" | "csc" | "cvn" | "cvd" | "cav2" | "ccv" | "pin";
     CODE_COMPOUND = "pr" "u" "e"? "f" ("nummer" | "ziffer") | "sicherheitscode" | "securitycode"
       | "cardcode" | "cryptogramme" | "cryptogram" | "veiligheidscode" | "beveiligingscode"
-      | "sakerhetskod" | "sikkerhe" [dt] "skode" | "kontrolcifre" | "turvakood" "i"? | "guvenlikkodu";
+      | "sakerhetskod" | "sikkerhe" [dt] "skode" | "kontrolcifre" | "kontrollsiff" ("er" | "ra" | "ror")
+      | "turvakood" "i"? | "tarkistusnumero" | "guvenlikkodu" | "guvenliknumarasi";
     CODE_WORDS = "security_code" | "card_code" | "card_verification" | "verification_value"
       | "cryptogramme_visuel" | "codigo_" ("de_")? ("seguridad" | "seguranca")
       | "codice_" ("di_")? "sicurezza" | "code_" ("de_")? "securite" | "cod_" ("de_")? "securitate"
       | "kod_bezpieczenstwa" | "kod_zabezpieczajacy" | "bezpecnostn" [iy] "_kod" | "biztonsagi_kod"
       | "sigurnosni_kod" | "varnostna_koda" | "apsaugos_kodas" | "drosibas_kods"
-      | "kode_keamanan" | "kod_keselamatan";
+      | "kode_keamanan" | "kod_keselamatan" | "guvenlik_numarasi" | "kontroln" [iy] "_kod"
+      | "numero_" ("de_")? "controle";
     CODE_TAIL = "code" | "number" | "num" | "no" | "nr" | "nummer" | "numero" | "kod" | "kodu"
       | "koodi" | "value";
     // how the words above end
     CODE_WORD_END = CODE_TAIL | "ziffer" | "kode" | "cryptogramme" | "cryptogram" | "cifre"
       | "verification" | "visuel" | "seguridad" | "seguranca" | "sicurezza" | "securitate"
       | "bezpieczenstwa" | "zabezpieczajacy" | "kood" | "koda" | "kodas" | "kods" | "keamanan"
-      | "keselamatan";
+      | "keselamatan" | "siffer" | "siffra" | "siffror" | "numarasi" | "controle";
 */
 
 /* A letter or digit, or a byte of a character of another script. */

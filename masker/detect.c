@@ -4904,6 +4904,16 @@ static void join_bytes(joined_text *j, const text_view *v, size_t from, size_t t
  * with a space between it and the part before when digits meet there. */
 static int join_part(scan_ctx *c, joined_text *j, const text_part *p, uint8_t index, bool spaced)
 {
+    if (p->tok->len && tok_blank_text(p->tok)) {
+        /* a template's line break and indentation between two spans: the
+         * browser draws one space, however deep the indentation */
+        if (j->n < JOINED_MAX) {
+            j->s[j->n] = ' ';
+            j->part[j->n] = index;
+            j->local[j->n++] = 0;
+        }
+        return VEIL_OK;
+    }
     text_view v;
     int err = text_view_of(c->scratch, c->json, p->tok, &v);
     if (err)

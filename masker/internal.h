@@ -233,6 +233,15 @@ enum { TEXT_DIGITS = 31, TEXT_AT = 32, TEXT_OPEN_START = 64, TEXT_OPEN_END = 128
  * texts mutation gives them. */
 uint8_t text_digits(const unsigned char *s, size_t n, uint8_t flags);
 
+/* Whether t is a text node's value that shows blanks alone (a template's
+ * line break and indentation between two elements), as the tokenizer noted
+ * it (TOK_F_BLANK), and stars have not replaced it. */
+static inline bool tok_blank_text(const json_tok *t)
+{
+    return t->key == RR_KEY_TEXT_CONTENT && t->kind == TOK_STR &&
+           (t->flags & (TOK_F_CANDIDATE | TOK_F_BLANK | TOK_F_MASKED)) == TOK_F_BLANK;
+}
+
 _Static_assert(sizeof(json_tok) == 12,
                "the tape is written and read once per batch: keep it small");
 _Static_assert(TOK_OBJ == 0 && TOK_ARR == 1, "tok_after() counts on containers coming first");

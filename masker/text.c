@@ -511,7 +511,9 @@ static void read_code_points(text_builder *tb, const raw_byte *b, size_t n)
 
 /* ---- views ---------------------------------------------------------------- */
 
-void decode_scratch_free(decode_scratch *d)
+/* Wipes and frees the normalizing buffers, and only those: the joined text
+ * may be in use by a split detector whose part is being read. */
+static void decode_buffers_free(decode_scratch *d)
 {
     if (d->buf)
         sodium_memzero(d->buf, d->cap);
@@ -520,22 +522,34 @@ void decode_scratch_free(decode_scratch *d)
     free(d->buf);
     free(d->bytes);
     free(d->spans);
-    free(d->joined);
-    memset(d, 0, sizeof *d);
+    d->buf = NULL;
+    d->bytes = NULL;
+    d->spans = NULL;
+    d->cap = 0;
 }
 
-/* Room for a normalized string of n raw bytes; the old buffers are wiped. */
+void decode_scratch_free(decode_scratch *d)
+{
+    decode_buffers_free(d);
+    free(d->joined);
+    d->joined = NULL;
+}
+
+/* Room for a normalized string of n raw bytes; the old buffers are wiped.
+ * A split detector grows them while it holds the joined text (a part
+ * longer than any string read before it, or the session's first string
+ * that needs normalizing): the joined text stays where it is. */
 static int scratch_reserve(decode_scratch *d, size_t n)
 {
     if (n + 1 <= d->cap)
         return VEIL_OK;
-    decode_scratch_free(d);
+    decode_buffers_free(d);
     size_t cap = n + 1 < 4096 ? 4096 : n + 1;
     d->buf = malloc(cap);
     d->bytes = malloc(cap * sizeof *d->bytes);
     d->spans = malloc((cap / 2 + 1) * sizeof *d->spans); /* each span takes >= 2 raw bytes */
     if (!d->buf || !d->bytes || !d->spans) {
-        decode_scratch_free(d);
+        decode_buffers_free(d);
         return VEIL_ENOMEM;
     }
     d->cap = cap;

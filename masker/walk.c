@@ -1433,12 +1433,14 @@ static int chain_flush(walk *w)
 }
 
 /* Whether a text node can join a card split over nodes: it holds a digit
- * (or something the tokenizer could not rule out), or it is short enough to
- * be a separator (" ", " - "). Its bytes are not read here: out of cache by
- * now, they cost more than joining a part that turns out to be a word. */
+ * (or something the tokenizer could not rule out), it is short enough to
+ * be a separator (" ", " - "), or it shows blanks alone (a template's line
+ * break and indentation between two spans, which the browser draws as one
+ * space). Its bytes are not read here: out of cache by now, they cost more
+ * than joining a part that turns out to be a word. */
 static bool joinable_text(const json_tok *t)
 {
-    return (t->flags & TOK_F_CANDIDATE) || t->len <= 3;
+    return (t->flags & TOK_F_CANDIDATE) || t->len <= 3 || tok_blank_text(t);
 }
 
 /* A text node read in document order, outside any masked field. Inlined
@@ -1450,7 +1452,7 @@ static inline __attribute__((always_inline)) int chain_text(walk *w, uint32_t v)
         !(joinable_text(t) || w->chain_emails)) /* "jane.doe" <wbr> "@example.com" */
         return chain_flush(w);
     int err = VEIL_OK;
-    if (t->len > SHORT_PART) { /* a long text joins only by its ends */
+    if (t->len > SHORT_PART && !tok_blank_text(t)) { /* a long text joins only by its ends */
         if (w->n_chain == CHAIN_PARTS)
             err = chain_flush(w);
         w->chain[w->n_chain++] = (text_part){t, TEXT_PART_HEAD};
@@ -1598,7 +1600,7 @@ static uint8_t label_flags(walk *w, uint32_t label)
 static bool blank_value(const walk *w, const json_tok *t)
 {
     if (t->key == RR_KEY_TEXT_CONTENT && t->kind == TOK_STR && !(t->flags & TOK_F_MASKED))
-        return (t->flags & (TOK_F_CANDIDATE | TOK_F_BLANK)) == TOK_F_BLANK;
+        return tok_blank_text(t);
     return blank_string(w->scan.json + t->start, t->len);
 }
 

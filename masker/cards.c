@@ -225,6 +225,7 @@ typedef struct {
 
 typedef struct {
     const text_view *v;
+    size_t limit; /* where the run being read ends in v */
     card_window_fn on_card;
     void *user;
     ring_group ring[RING];
@@ -348,6 +349,60 @@ static bool longer_card(const chain_reader *cr, size_t first, size_t last)
 }
 
 /*
+ * Whether a card starts at group g and reads on through groups joined by
+ * `mark`, 3-6 digits each, and ends there: the group after it, if any, is
+ * joined another way. Read ahead in the text, since the ring holds only the
+ * groups before.
+ */
+static bool card_joined_from(const chain_reader *cr, size_t g, uint8_t mark)
+{
+    const uint8_t *s = cr->v->s;
+    uint8_t d[19];
+    size_t n = 0, pos = ring_at(cr, g)->g.pos;
+    bool card = false;
+    for (size_t groups = 1; groups <= MAX_WINDOW_GROUPS; groups++) {
+        size_t e = pos;
+        while (e < cr->limit && is_digit(s[e]))
+            e++;
+        if (e - pos < 3 || e - pos > 6 || n + (e - pos) > 19)
+            return false;
+        for (size_t k = pos; k < e; k++)
+            d[n++] = (uint8_t)(s[k] - '0');
+        card = groups >= 2 && n >= 12 && card_number_ok(d, n);
+        size_t sep = card_separator_after(s, pos, e, cr->limit);
+        if (!sep || separator_mark(s, e, e + sep) != mark)
+            return card;
+        if (card)
+            return false; /* it goes on the same way: part of a longer run */
+        pos = e + sep;
+    }
+    return false;
+}
+
+/*
+ * Whether window [first, last] goes on from a list on its left (the group
+ * before it joined the way its own are) and would take the first group of
+ * a card joined another way: totals or SKUs joined by blanks or slashes,
+ * then "6011-2832-1653-2693", whose "6011" ends a window of the list that
+ * passes the check digit by chance. Where the way groups are joined first
+ * changes, inside the window or right after it, a card read on from there
+ * the new way, to a boundary of its own, is the card, and the window is not.
+ */
+static bool takes_from_card(const chain_reader *cr, size_t first, size_t last, bool closed)
+{
+    uint8_t mark = ring_at(cr, first + 1)->joined;
+    if (first <= cr->masked_to || ring_at(cr, first)->joined != mark)
+        return false; /* a boundary of its own on the left: a card starts here */
+    size_t end = closed ? last : last + 1;
+    for (size_t g = first + 2; g <= end; g++) {
+        uint8_t joined = ring_at(cr, g)->joined;
+        if (joined != mark)
+            return card_joined_from(cr, g - 1, joined);
+    }
+    return false;
+}
+
+/*
  * Tries every multi-group window that ends at group `last`, longest first:
  * groups of 3-6 digits (the last may be a short tail), 12-19 digits in all.
  * `closed`: last is the chain's final group (no group after it).
@@ -370,7 +425,8 @@ static void windows_ending_at(chain_reader *cr, size_t last, bool closed)
             continue;
         uint8_t d[19];
         window_digits(cr, first, last, d);
-        if (card_number_ok(d, total) && own_boundaries(cr, first, last, closed)) {
+        if (card_number_ok(d, total) && own_boundaries(cr, first, last, closed) &&
+            !takes_from_card(cr, first, last, closed)) {
             take_window(cr, first, !closed && longer_card(cr, first, last) ? last + 1 : last);
             return;
         }
@@ -512,7 +568,7 @@ static size_t spelled_out_card(const text_view *v, size_t i, size_t limit)
 
 int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_card, void *user)
 {
-    chain_reader cr = {.v = v, .on_card = on_card, .user = user};
+    chain_reader cr = {.v = v, .limit = limit, .on_card = on_card, .user = user};
     const uint8_t *s = v->s;
     uint8_t joined = 0;
     while (i < limit && !cr.err) {

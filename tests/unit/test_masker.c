@@ -140,6 +140,23 @@ static void cards_in_text_are_masked(void **state)
                 "x\\n\\\"q\\\" **** **** **** ****\\ty \\u00e9 203.0.0.0 z");
 }
 
+/* A card joined one way after a list joined another, where the list's
+ * last numbers and the card's first group pass the check digit together by
+ * chance: the card is read from where the way its groups are joined
+ * changes, and the list keeps its numbers. */
+static void cards_after_a_list_joined_another_way(void **state)
+{
+    (void)state;
+    expect_text(NULL, "SKUs: 14841  43730  61577  78364  6011-2832-1653-2693  69196",
+                "SKUs: 14841  43730  61577  78364  ****-****-****-****  69196");
+    expect_text(NULL, "SKUs: 272 / 532 / 954 / 118 / 209 / 5105-2369-6980-3884",
+                "SKUs: 272 / 532 / 954 / 118 / 209 / ****-****-****-****");
+    expect_text(NULL, "Totals: 273\\n656\\n698\\n4465-6292-0071-2178\\n940",
+                "Totals: 273\\n656\\n698\\n****-****-****-****\\n940");
+    /* a card and its expiry joined another way: still the card alone */
+    expect_text(NULL, "5105-1051-0510-5100/3128", "****-****-****-****/3128");
+}
+
 /* A credential found before the digit the scan stood at (the scan looks
  * back from a digit after a quote and '!'): the scan goes on past the
  * digit; it once came back to it for ever in the dry run, which masks
@@ -2158,6 +2175,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cards_in_text_are_masked),
+        cmocka_unit_test(cards_after_a_list_joined_another_way),
         cmocka_unit_test(ordinary_numbers_are_left_alone),
         cmocka_unit_test(a_finding_before_the_scan_still_moves_it_on),
         cmocka_unit_test(credentials_told_on_the_line_after_is),

@@ -2202,14 +2202,32 @@ static __attribute__((noinline)) int mask_unread(walk *w, uint32_t obj, const fi
     return err;
 }
 
+/* The members of those objects that rrweb writes as numbers: a string, an
+ * array or an object there is nothing a replay reads. */
+static bool numeric_member(const char *name)
+{
+    static const char *const NUMERIC[] = {"width", "height",  "timestamp", "seq",
+                                          "id",    "styleId", "left",      "top"};
+    for (size_t k = 0; k < sizeof NUMERIC / sizeof NUMERIC[0]; k++)
+        if (!strcmp(name, NUMERIC[k]))
+            return true;
+    return false;
+}
+
+/* A full snapshot's scroll offset: {"left": 0, "top": 0}. */
+static const char *const OFFSET_MEMBERS[] = {"left", "top", NULL};
+
 /* mask_unread() for objects whose members the tokenizer does not know by
- * name: the strings in every member not in `names` (NULL-ended; NULL names
- * none). For the rare events only: it compares each key by name. */
+ * name: the strings in every member not in `names` (NULL-ended, at most 8
+ * names; NULL names none), in a named member rrweb writes as a number
+ * that holds anything else, and in an earlier duplicate of a named member.
+ * For the rare events only: it compares each key by name. */
 static __attribute__((noinline)) int mask_members_not_named(walk *w, uint32_t obj,
                                                             const char *const *names)
 {
     static const char *const none[] = {NULL};
     const json_tok *t = w->tape->tok;
+    uint32_t last[8] = {0}; /* each name's member so far */
     int err = VEIL_OK;
     if (!is_kind(w, obj, TOK_OBJ))
         return VEIL_OK;
@@ -2217,7 +2235,21 @@ static __attribute__((noinline)) int mask_members_not_named(walk *w, uint32_t ob
         const char *const *name = names ? names : none;
         while (*name && !key_is(w, &t[k], *name, strlen(*name)))
             name++;
-        if (!*name && t[k].kind <= TOK_STR) /* objects, arrays, strings */
+        size_t at = (size_t)(name - (names ? names : none));
+        if (!*name) {
+            if (t[k].kind <= TOK_STR) /* objects, arrays, strings */
+                err = mask_strings_in(w, k);
+            continue;
+        }
+        if (at < sizeof last / sizeof last[0]) {
+            if (VEIL_UNLIKELY(last[at]))
+                mask_duplicate(w, last[at]);
+            last[at] = k;
+        }
+        if (!strcmp(*name, "initialOffset"))
+            err = is_kind(w, k, TOK_OBJ) ? mask_members_not_named(w, k, OFFSET_MEMBERS)
+                                         : mask_strings_in(w, k);
+        else if (t[k].kind <= TOK_STR && numeric_member(*name))
             err = mask_strings_in(w, k);
     }
     return err;

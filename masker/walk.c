@@ -325,13 +325,14 @@ static inline __attribute__((always_inline)) uint32_t members_counted(walk *w, u
                                                                       bool *nests, bool *unread)
 {
     const json_tok *t = w->tape->tok;
-    uint32_t found = 0, taken = 0;
+    uint32_t found = 0;
     for (size_t f = 0; f < n; f++) /* a loop: memset's call costs more for 2-8 slots */
         out[f] = 0;
     if (!obj || t[obj].kind != TOK_OBJ)
         return 0;
     const uint32_t end = t[obj].end; /* a local: stores to out[] could alias it */
     uint32_t seen = 0;
+    bool other = false; /* a member that is none of the fields */
     for (uint32_t i = obj + 1; i < end; i = tok_after(t, i)) {
         uint8_t key = t[i].key;
         seen++;
@@ -339,24 +340,28 @@ static inline __attribute__((always_inline)) uint32_t members_counted(walk *w, u
             if (fields->slot[key]) {
                 take_member(w, out, fields->slot[key], i);
                 found |= 1u << (fields->slot[key] - 1);
-                taken++;
+            } else {
+                other = true;
             }
         } else if (t[i].flags & TOK_F_KEY_ESCAPED) { /* "t\u0065xt" must not hide a field */
-            for (int k = 1; k < RR_KEY_COUNT; k++) {
-                const char *name = rr_key_name(k);
-                if (fields->slot[k] && key_is(w, &t[i], name, strlen(name))) {
-                    take_member(w, out, fields->slot[k], i);
-                    found |= 1u << (fields->slot[k] - 1);
-                    taken++;
-                    break;
-                }
+            int k = 1;
+            while (k < RR_KEY_COUNT &&
+                   !(fields->slot[k] && key_is(w, &t[i], rr_key_name(k), strlen(rr_key_name(k)))))
+                k++;
+            if (k < RR_KEY_COUNT) {
+                take_member(w, out, fields->slot[k], i);
+                found |= 1u << (fields->slot[k] - 1);
+            } else {
+                other = true;
             }
+        } else {
+            other = true;
         }
     }
     if (nests) /* each scalar value is one token: more tokens than members, a container */
         *nests = end - obj - 1 != seen;
     if (unread)
-        *unread = taken != seen;
+        *unread = other;
     return found;
 }
 
@@ -3106,6 +3111,43 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
     return err;
 }
 
+/* Whether member k of a node of this type is one rrweb writes as a string
+ * beside NODE_FIELDS: a document's compatMode, a doctype's name, publicId
+ * and systemId. Every other it writes holds true, false or a number
+ * (isSVG, needBlock, rootId, isShadowHost, isShadow, isStyle, isCustom). */
+static bool node_string_member(walk *w, const json_tok *k, uint32_t type)
+{
+    if (k->kind != TOK_STR)
+        return false;
+    if (type == 0)
+        return key_is(w, k, "compatMode", 10);
+    return type == 1 &&
+           (k->key == RR_KEY_NAME || key_is(w, k, "publicId", 8) || key_is(w, k, "systemId", 8));
+}
+
+/* The strings in a node's members that rrweb does not write as strings (a
+ * serializer's own "value" or "user" on a node, an id written as a
+ * string): masked, and counted as `shape`. */
+static __attribute__((noinline)) int mask_node_members(walk *w, uint32_t node, uint32_t type)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    for (uint32_t k = node + 1; k < t[node].end && !err; k = tok_after(t, k)) {
+        uint8_t slot = NODE_FIELDS.slot[t[k].key];
+        if (!slot && (t[k].flags & TOK_F_KEY_ESCAPED)) /* "t\u0065xtContent" is read */
+            for (int key = 1; key < RR_KEY_COUNT && !slot; key++)
+                if (NODE_FIELDS.slot[key] &&
+                    key_is(w, &t[k], rr_key_name(key), strlen(rr_key_name(key))))
+                    slot = NODE_FIELDS.slot[key];
+        bool read = slot && (slot - 1 != N_ID || t[k].kind == TOK_NUM);
+        if (read || t[k].kind > TOK_STR || node_string_member(w, &t[k], type))
+            continue;
+        w->scan.findings->count[MASKER_SHAPE]++;
+        err = mask_strings_in(w, k);
+    }
+    return err;
+}
+
 static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int depth)
 {
     const json_tok *t = w->tape->tok;
@@ -3113,17 +3155,20 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         return VEIL_OK;
     if (t[node].kind != TOK_OBJ) /* not a node: nothing fails open */
         return mask_whole(w, node, MASK_TEXT);
-    uint32_t m[N_COUNT];
-    bool repeated = members_repeat(w, node, &NODE_FIELDS, N_COUNT, m);
+    uint32_t m[N_COUNT], repeats = w->repeats;
+    bool unread; /* a member beside NODE_FIELDS */
+    members_counted(w, node, &NODE_FIELDS, N_COUNT, m, NULL, &unread);
     uint32_t id = 0, type = 99;
     bool has_id = as_uint(w, m[N_ID], &id);
-    if (repeated || !as_uint(w, m[N_TYPE], &type) || type > 5) {
+    if (w->repeats != repeats || !as_uint(w, m[N_TYPE], &type) || type > 5) {
         w->scan.findings->count[MASKER_SHAPE]++;
         return mask_whole(w, node, MASK_TEXT);
     }
+    int err = VEIL_OK;
+    if (VEIL_UNLIKELY(unread || (m[N_ID] && !has_id)) && (err = mask_node_members(w, node, type)))
+        return err;
     if (VEIL_UNLIKELY(w->n_held) && !(state & IN_SENSITIVE) && held_beside(w, parent, m[N_TAG]))
         state |= IN_SENSITIVE;
-    int err = VEIL_OK;
     if (type == 2) {
         uint8_t form = element_form(w, m[N_TAG], m[N_ATTRS]);
         if ((err = chain_element(w, form)))

@@ -1170,8 +1170,12 @@ static inline int take_small_uint(const tokenizer *z, const unsigned char *s, me
 }
 
 /* What comes after a member's key. lex_key() sets *flags to 0 for the
- * keys it takes whole (rrweb's own), else to the key string's flags. */
+ * keys it takes whole (rrweb's own), else to the key string's flags, or to
+ * KEY_OTHER_SCRIPT when those are 0: a key of another script with no
+ * escape and no pattern byte ("пароль", "contraseña") is none of rrweb's
+ * and must be examined all the same. */
 enum after_key { AFTER_KEY_VALUE, AFTER_KEY_SMALL_UINT, AFTER_KEY_COLON };
+#define KEY_OTHER_SCRIPT 128 /* a bit no string's flags use here */
 
 /*
  * A key from just past its opening quote: not on the tape, it labels the
@@ -1198,6 +1202,8 @@ lex_key(const tokenizer *z, const unsigned char **cursor, member_key *key, uint8
     }
     if (lex_string(cursor, z->end, true, flags))
         return VEIL_EJSON;
+    if (VEIL_UNLIKELY(!*flags))
+        *flags = KEY_OTHER_SCRIPT;
     if (*flags & TOK_F_ESCAPED)
         key->flags = TOK_F_KEY_ESCAPED; /* the walk compares it decoded */
     else

@@ -311,6 +311,16 @@ static inline void take_member(walk *w, uint32_t *out, uint8_t slot, uint32_t i)
         mask_duplicate(w, earlier);
 }
 
+/* The slot in `fields` of the member whose key k is written with escapes
+ * ("t\u0065xt"), read decoded; 0 for none. */
+static uint8_t escaped_key_slot(walk *w, const json_tok *k, const field_set *fields)
+{
+    for (int key = 1; key < RR_KEY_COUNT; key++)
+        if (fields->slot[key] && key_is(w, k, rr_key_name(key), strlen(rr_key_name(key))))
+            return fields->slot[key];
+    return 0;
+}
+
 /*
  * Several members in one pass over the object: out[i] gets the value of the
  * field at index i (the last one, as member() does) or 0. The walk reads 2-12
@@ -344,13 +354,10 @@ static inline __attribute__((always_inline)) uint32_t members_counted(walk *w, u
                 other = true;
             }
         } else if (t[i].flags & TOK_F_KEY_ESCAPED) { /* "t\u0065xt" must not hide a field */
-            int k = 1;
-            while (k < RR_KEY_COUNT &&
-                   !(fields->slot[k] && key_is(w, &t[i], rr_key_name(k), strlen(rr_key_name(k)))))
-                k++;
-            if (k < RR_KEY_COUNT) {
-                take_member(w, out, fields->slot[k], i);
-                found |= 1u << (fields->slot[k] - 1);
+            uint8_t slot = escaped_key_slot(w, &t[i], fields);
+            if (slot) {
+                take_member(w, out, slot, i);
+                found |= 1u << (slot - 1);
             } else {
                 other = true;
             }
@@ -3135,10 +3142,7 @@ static __attribute__((noinline)) int mask_node_members(walk *w, uint32_t node, u
     for (uint32_t k = node + 1; k < t[node].end && !err; k = tok_after(t, k)) {
         uint8_t slot = NODE_FIELDS.slot[t[k].key];
         if (!slot && (t[k].flags & TOK_F_KEY_ESCAPED)) /* "t\u0065xtContent" is read */
-            for (int key = 1; key < RR_KEY_COUNT && !slot; key++)
-                if (NODE_FIELDS.slot[key] &&
-                    key_is(w, &t[k], rr_key_name(key), strlen(rr_key_name(key))))
-                    slot = NODE_FIELDS.slot[key];
+            slot = escaped_key_slot(w, &t[k], &NODE_FIELDS);
         bool read = slot && (slot - 1 != N_ID || t[k].kind == TOK_NUM);
         if (read || t[k].kind > TOK_STR || node_string_member(w, &t[k], type))
             continue;

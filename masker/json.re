@@ -1169,13 +1169,13 @@ static inline int take_small_uint(const tokenizer *z, const unsigned char *s, me
     return (int)n;
 }
 
-/* What comes after a member's key. lex_key() sets *flags to 0 for the
- * keys it takes whole (rrweb's own), else to the key string's flags, or to
- * KEY_OTHER_SCRIPT when those are 0: a key of another script with no
- * escape and no pattern byte ("пароль", "contraseña") is none of rrweb's
- * and must be examined all the same. */
+/* What comes after a member's key. lex_key() sets *flags to
+ * KEY_TAKEN_WHOLE for the keys it takes whole (rrweb's own), else to the
+ * key string's flags, which are 0 for a key of another script with no
+ * escape and no pattern byte ("пароль", "contraseña"): none of rrweb's,
+ * examined as every other is. */
 enum after_key { AFTER_KEY_VALUE, AFTER_KEY_SMALL_UINT, AFTER_KEY_COLON };
-#define KEY_OTHER_SCRIPT 128 /* a bit no string's flags use here */
+#define KEY_TAKEN_WHOLE 128 /* a bit no string's flags use */
 
 /*
  * A key from just past its opening quote: not on the tape, it labels the
@@ -1196,14 +1196,12 @@ lex_key(const tokenizer *z, const unsigned char **cursor, member_key *key, uint8
             key->id = fast->id;
             *cursor = p + fast->len;
             *next = fast->small_uint ? AFTER_KEY_SMALL_UINT : AFTER_KEY_VALUE;
-            *flags = 0; /* one of rrweb's own keys: nothing to examine */
+            *flags = KEY_TAKEN_WHOLE; /* one of rrweb's own keys: nothing to examine */
             return VEIL_OK;
         }
     }
     if (lex_string(cursor, z->end, true, flags))
         return VEIL_EJSON;
-    if (VEIL_UNLIKELY(!*flags))
-        *flags = KEY_OTHER_SCRIPT;
     if (*flags & TOK_F_ESCAPED)
         key->flags = TOK_F_KEY_ESCAPED; /* the walk compares it decoded */
     else
@@ -1480,7 +1478,7 @@ after: /* a value is complete */
 key: /* just past a key's opening quote */
     if (lex_key(z, &YYCURSOR, &key, &flags, &after_key))
         goto bad_string;
-    if (flags && (flags != TOK_F_ASCII || !key.id)) /* not one of rrweb's own keys */
+    if (flags != KEY_TAKEN_WHOLE && (flags != TOK_F_ASCII || !key.id)) /* not rrweb's own */
         CHECK_PUSH(examine_key(z, s + 1, (size_t)(YYCURSOR - s) - 2 - (after_key == AFTER_KEY_VALUE),
                                flags, &key));
     if (after_key == AFTER_KEY_COLON)

@@ -671,10 +671,12 @@ static bool iban_checks(const uint8_t *ch, size_t n)
  * the account, of that country's length, compact or printed in groups of
  * four one blank apart ("DE89 3704 0044 0532 0130 00"), that passes its
  * check. A shop's payout page, an invoice, a visitor paying by transfer
- * shows or types one. At its first check digit i; all but the country's
- * code is masked. Returns its end, or 0.
+ * shows or types one. iban_end(): where the one whose first check digit is
+ * at i ends, or 0; iban_at() masks all of it but the country's code and
+ * the blanks between its groups (IBAN_KEPT).
  */
-static __attribute__((noinline)) size_t iban_at(scan_ctx *c, const text_view *v, size_t i, int *err)
+#define IBAN_KEPT " +\t"
+static size_t iban_end(const text_view *v, size_t i)
 {
     if (i < 2 || !is_capital(v->s[i - 2]) || !is_capital(v->s[i - 1]) ||
         (i > 2 && is_alnum(v->s[i - 3])))
@@ -692,8 +694,16 @@ static __attribute__((noinline)) size_t iban_at(scan_ctx *c, const text_view *v,
     if (!want || n != want || (k < v->n && is_alnum(v->s[k])) || !is_digit(chars[2]) ||
         !is_digit(chars[3]) || !iban_checks(chars, n))
         return 0;
+    return k;
+}
+
+static __attribute__((noinline)) size_t iban_at(scan_ctx *c, const text_view *v, size_t i, int *err)
+{
+    size_t k = iban_end(v, i);
+    if (!k)
+        return 0;
     count(c, MASKER_SECRET);
-    *err = mask_chars(c, v, i, k, " +\t");
+    *err = mask_chars(c, v, i, k, IBAN_KEPT);
     return k;
 }
 
@@ -5191,6 +5201,48 @@ static int split_phones_joined(scan_ctx *c, joined_text *j, const text_part *par
     return err;
 }
 
+/* The first digit at or after i (i >= 1) with a capital letter before it
+ * in j, where an IBAN's check digits may start; j->n for none. Joined
+ * texts are mostly digits, blanks and code: 16 bytes a look. */
+static size_t capital_before_digit(const joined_text *j, size_t i)
+{
+#if defined(__SSE2__)
+    const __m128i capital_a = _mm_set1_epi8('A'), letters = _mm_set1_epi8(25);
+    const __m128i zero = _mm_set1_epi8('0'), digits = _mm_set1_epi8(9);
+    for (; i + 16 <= j->n; i += 16) {
+        __m128i before = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(j->s + i - 1)), capital_a);
+        __m128i here = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(j->s + i)), zero);
+        __m128i capital = _mm_cmpeq_epi8(_mm_min_epu8(before, letters), before);
+        __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(here, digits), here);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(capital, digit));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (i < j->n && !(is_digit(j->s[i]) && is_capital(j->s[i - 1])))
+        i++;
+    return i;
+}
+
+/* Masks the IBANs read across the parts joined in j ("DE89" "3704" ...:
+ * a banking page that draws a group per <span>), all but their country's
+ * code; one in a part alone is the sweep's. */
+static int split_ibans_joined(scan_ctx *c, joined_text *j, const text_part *parts)
+{
+    text_view jv = {.s = j->s, .n = j->n};
+    int err = VEIL_OK;
+    for (size_t i = capital_before_digit(j, 2); i < j->n && !err;
+         i = capital_before_digit(j, i + 1)) {
+        size_t end = iban_end(&jv, i);
+        if (!end || j->part[i - 2] == j->part[end - 1])
+            continue;
+        count(c, MASKER_SECRET);
+        err = mask_span_in_parts(c, j, parts, (uint32_t)i, (uint32_t)end, IBAN_KEPT, -1);
+        i = end;
+    }
+    return err;
+}
+
 /*
  * Parts are read glued first, as the browser draws them ("4111" "1111...":
  * one run); when that finds no card and digits meet at a part's edge, again
@@ -5207,6 +5259,8 @@ int detect_split_numbers(scan_ctx *c, const text_part *parts, size_t n, bool car
         err = split_cards_joined(c, j, parts);
     if (!err && !j->n_cards && phones)
         err = split_phones_joined(c, j, parts);
+    if (!err && !j->n_cards && cards)
+        err = split_ibans_joined(c, j, parts);
     bool again = !err && cards && !j->n_cards && j->digits_meet;
     sodium_memzero(j->s, j->n); /* the joined digits were unmasked input */
     if (again && !(err = join_parts(c, j, parts, n, true))) { /* spaced where digits meet */

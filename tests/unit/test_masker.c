@@ -1171,6 +1171,37 @@ static void numbers_split_by_a_templates_line_breaks(void **state)
     }
 }
 
+/* An IBAN a banking page draws a group per <span>, set apart by CSS or by
+ * blanks between the spans: read across them as a card is, all but its
+ * country's code masked; a number of an IBAN's shape that fails its check
+ * stays. */
+static void ibans_split_over_spans(void **state)
+{
+    (void)state;
+#define G(g) EL("span", TX(g))
+#define PAGE(body)                                                                                 \
+    "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[" body                   \
+    "]}},\"timestamp\":1}]"
+    static const char *const ibans[] = {
+        PAGE(
+            EL("p", G("DE89") "," G("3704") "," G("0044") "," G("0532") "," G("0130") "," G("00"))),
+        PAGE(EL("p", G("DE89") "," TX(" ") "," G("3704 0044") "," TX(" ") "," G("0532 0130 00"))),
+        PAGE(EL("p", G("DE89") "," G("3704 0044 0532 0130 00"))),
+    };
+    for (size_t k = 0; k < sizeof ibans / sizeof ibans[0]; k++) {
+        char *out = mask1(NULL, ibans[k]);
+        if (!strstr(out, "\"DE**") || strstr(out, "3704") || strstr(out, "0532"))
+            fail_msg("%s\n  got %s", ibans[k], out);
+        free(out);
+    }
+    char *out = mask1(NULL, PAGE(EL("p", G("DE12") "," G("3456") "," G("7890") "," G("1234"))));
+    assert_non_null(strstr(out, "\"DE12\""));
+    assert_non_null(strstr(out, "\"7890\""));
+    free(out);
+#undef PAGE
+#undef G
+}
+
 /* A value in a cell of its own is read with the cell before it in its row
  * and with its column's header, as a visitor reads them side by side: an
  * account page's table or description list, a grid of <div>s. */
@@ -2222,6 +2253,7 @@ int main(void)
         cmocka_unit_test(values_filled_into_cells_after_load),
         cmocka_unit_test(values_named_by_their_own_element),
         cmocka_unit_test(numbers_split_by_a_templates_line_breaks),
+        cmocka_unit_test(ibans_split_over_spans),
         cmocka_unit_test(values_told_in_the_cell_after_their_label),
         cmocka_unit_test(values_told_in_a_node_after_their_label),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),

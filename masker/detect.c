@@ -676,7 +676,7 @@ static bool iban_checks(const uint8_t *ch, size_t n)
  * the blanks between its groups (IBAN_KEPT).
  */
 #define IBAN_KEPT " +\t"
-static size_t iban_end(const text_view *v, size_t i)
+static inline __attribute__((always_inline)) size_t iban_end(const text_view *v, size_t i)
 {
     if (i < 2 || !is_capital(v->s[i - 2]) || !is_capital(v->s[i - 1]) ||
         (i > 2 && is_alnum(v->s[i - 3])))
@@ -5204,7 +5204,7 @@ static int split_phones_joined(scan_ctx *c, joined_text *j, const text_part *par
 /* The first digit at or after i (i >= 1) with a capital letter before it
  * in j, where an IBAN's check digits may start; j->n for none. Joined
  * texts are mostly digits, blanks and code: 16 bytes a look. */
-static size_t capital_before_digit(const joined_text *j, size_t i)
+static __attribute__((cold)) size_t capital_before_digit(const joined_text *j, size_t i)
 {
 #if defined(__SSE2__)
     const __m128i capital_a = _mm_set1_epi8('A'), letters = _mm_set1_epi8(25);
@@ -5227,7 +5227,8 @@ static size_t capital_before_digit(const joined_text *j, size_t i)
 /* Masks the IBANs read across the parts joined in j ("DE89" "3704" ...:
  * a banking page that draws a group per <span>), all but their country's
  * code; one in a part alone is the sweep's. */
-static int split_ibans_joined(scan_ctx *c, joined_text *j, const text_part *parts)
+static __attribute__((cold, noinline)) int split_ibans_joined(scan_ctx *c, joined_text *j,
+                                                              const text_part *parts)
 {
     text_view jv = {.s = j->s, .n = j->n};
     int err = VEIL_OK;

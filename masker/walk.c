@@ -3469,26 +3469,30 @@ static int mutation_adds(walk *w, uint32_t adds)
     return later ? chain_adds(w, adds) : chain_flush(w);
 }
 
-/* Whether nodes a and b have the same known parent. */
-static bool same_parent(const walk *w, uint32_t a, uint32_t b)
+/* Whether elements a and b, each the parent of a text node a mutation
+ * changes, stand close enough for the texts to be parts of one number:
+ * siblings (span > text, span > text), or one the other's parent (a text
+ * beside a <span>, and the span's own text). */
+static bool parents_close(const walk *w, uint32_t a, uint32_t b)
 {
-    uint32_t up_a, up_b;
+    uint32_t up_a = 0, up_b = 0;
     uint8_t flags;
-    return nodes_get(&w->s->nodes, a, &up_a, &flags) && nodes_get(&w->s->nodes, b, &up_b, &flags) &&
-           up_a && up_a == up_b;
+    (void)nodes_get(&w->s->nodes, a, &up_a, &flags);
+    (void)nodes_get(&w->s->nodes, b, &up_b, &flags);
+    return up_a == b || up_b == a || (up_a && up_a == up_b);
 }
 
 /*
  * A value a texts mutation gives the node under `parent`, onto the chain:
  * a page that reveals a card it draws in spans changes their text nodes in
  * one mutation. Entries one after another join while they change siblings,
- * or nodes whose parents are siblings (span > text); *last_parent: the
+ * or nodes whose parents are close (parents_close()); *last_parent: the
  * previous entry's.
  */
 static int chain_changed_text(walk *w, uint32_t value, uint32_t parent, uint32_t *last_parent)
 {
     int err = VEIL_OK;
-    if (w->n_chain && parent != *last_parent && !same_parent(w, parent, *last_parent))
+    if (w->n_chain && parent != *last_parent && !parents_close(w, parent, *last_parent))
         err = chain_flush(w);
     *last_parent = parent;
     return err ? err : chain_text(w, value);

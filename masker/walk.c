@@ -93,7 +93,7 @@ enum { HELD_KEPT = 4 };
 
 /* An entry of a mutation's adds: its node object, the node's id, parent
  * and next sibling (0: none). */
-enum { ADDS_IN_ORDER = 256, ADDS_DEPTH = 32 };
+enum { ADDS_IN_ORDER = 256, ADDS_DEPTH = 32, TYPED_LATER = ADDS_IN_ORDER };
 typedef struct {
     uint32_t node, id, parent, next;
     bool has_id, done;
@@ -134,7 +134,13 @@ typedef struct {
      * looked for across them (detect_split_numbers()), and so is a phone number. */
     text_part chain[CHAIN_PARTS];
     size_t n_chain;
-    bool chain_later;         /* a mutation's adds: chained after their walk (chain_adds()) */
+    bool chain_later; /* a mutation's adds: chained after their walk (chain_adds()) */
+    /* text nodes of a box whose typing is recorded, scanned as typed once
+     * the chain they join is read (hold_typed_text()), in walk_batch()'s
+     * frame; while typed_held, not before the adds' chains all are */
+    uint32_t *typed_later;
+    size_t n_typed_later;
+    bool typed_held;
     bool chain_emails;        /* the chain looks for an email split over it (chain_adds()) */
     bool selectors;           /* the site has selectors: each element's atoms are kept */
     uint32_t held[HELD_KEPT]; /* the last elements holders_of_shown() marked */
@@ -1363,6 +1369,38 @@ static int element_value(walk *w, uint32_t v, uint8_t flags, uint8_t state)
     return VEIL_OK; /* left to the pattern sweep */
 }
 
+/* Whether the text under `state` is a box's whose typing is recorded. */
+static inline bool typed_text(uint8_t state)
+{
+    return (state & (IN_SENSITIVE | IN_HOLDER_MASKED | IN_UNKNOWN | IN_HOLDER_TYPED)) ==
+           IN_HOLDER_TYPED;
+}
+
+/*
+ * Text node value v of a box whose typing is recorded waits to be scanned
+ * as typed until the chain it may join is read (scan_held_texts()):
+ * scan_typed() masks in place the digits of a card being typed, and a card
+ * pasted into a rich text editor that wraps part of it in a <span> would
+ * no longer read as one across the box's text nodes. Called once v is on
+ * the chain. When the list is full, v is scanned now.
+ */
+static __attribute__((cold)) int hold_typed_text(walk *w, uint32_t v)
+{
+    if (w->n_typed_later == TYPED_LATER)
+        return scan_typed(w, v);
+    w->typed_later[w->n_typed_later++] = v;
+    return VEIL_OK;
+}
+
+static __attribute__((cold, noinline)) int scan_held_texts(walk *w)
+{
+    int err = VEIL_OK;
+    for (size_t i = 0; i < w->n_typed_later && !err; i++)
+        err = scan_typed(w, w->typed_later[i]);
+    w->n_typed_later = 0;
+    return err;
+}
+
 static int text_value(walk *w, uint32_t v, uint8_t state)
 {
     if (state & (IN_SENSITIVE | IN_HOLDER_MASKED | IN_UNKNOWN))
@@ -1426,7 +1464,7 @@ static bool chain_has_at(const walk *w)
     return false;
 }
 
-static int chain_flush(walk *w)
+static int chain_read(walk *w)
 {
     if (w->chain_emails) {
         int err = w->n_chain >= 2 && chain_has_at(w)
@@ -1441,6 +1479,15 @@ static int chain_flush(walk *w)
     int err = cards || phones ? detect_split_numbers(&w->scan, w->chain, w->n_chain, cards, phones)
                               : VEIL_OK;
     w->n_chain = 0;
+    return err;
+}
+
+/* Reads the chain, then scans the texts that waited for it. */
+static int chain_flush(walk *w)
+{
+    int err = chain_read(w);
+    if (VEIL_UNLIKELY(w->n_typed_later) && !w->typed_held && !err)
+        err = scan_held_texts(w);
     return err;
 }
 
@@ -3189,7 +3236,7 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         if (!err && type == 3 && may_show_secret(w, m[N_TEXT])) /* before its state masks it */
             err = shown_secret(w, node, m[N_TEXT], has_id ? id : 0, parent, state);
         if (VEIL_UNLIKELY(state) && !err) { /* text outside any field stays for the sweep */
-            if (type == 3 || type == 4 || type == 5)
+            if ((type == 3 && !typed_text(state)) || type == 4 || type == 5)
                 err = text_value(w, m[N_TEXT], state);
             if (!err && (state & IN_SENSITIVE)) /* everything it carries */
                 err = mask_unread(w, node, &NODE_FIELDS);
@@ -3203,6 +3250,8 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         }
         if (!err && type == 3 && !w->chain_later)
             err = chain_text(w, m[N_TEXT]);
+        if (VEIL_UNLIKELY(state) && type == 3 && typed_text(state) && !err)
+            err = hold_typed_text(w, m[N_TEXT]); /* its scan waits for the chain */
     }
     if (!err)
         err = walk_children(w, m[N_KIDS], has_id ? id : parent, state, depth);
@@ -3428,6 +3477,7 @@ static int mutation_adds(walk *w, uint32_t adds)
     for (uint32_t a = adds + 1; a < t[adds].end; a = tok_after(t, a))
         entries++;
     w->chain_later = entries && entries <= ADDS_IN_ORDER; /* else read as they come */
+    w->typed_held = w->chain_later;
     w->adds = adds;
     for (uint32_t a = adds + 1; a < t[adds].end && !err; a = tok_after(t, a)) {
         if (!entry_ok(w, a))
@@ -3464,9 +3514,10 @@ static int mutation_adds(walk *w, uint32_t adds)
     bool later = w->chain_later;
     w->chain_later = false;
     w->adds = 0;
-    if (err)
-        return err;
-    return later ? chain_adds(w, adds) : chain_flush(w);
+    if (!err)
+        err = later ? chain_adds(w, adds) : chain_flush(w);
+    w->typed_held = false;
+    return err || !w->n_typed_later ? err : scan_held_texts(w);
 }
 
 /* Whether elements a and b, each the parent of a text node a mutation
@@ -3529,9 +3580,13 @@ static int mutation_texts(walk *w, uint32_t texts)
             if ((flags & NF_PII) && !w->s->policy.record_pii)
                 state |= IN_SENSITIVE;
         }
-        err = text_value(w, m[1], state);
+        bool held = known && typed_text(state); /* hold_typed_text() */
+        if (!held)
+            err = text_value(w, m[1], state);
         if (!err)
             err = known ? chain_changed_text(w, m[1], parent, &last_parent) : chain_flush(w);
+        if (held && !err)
+            err = hold_typed_text(w, m[1]);
     }
     return err ? err : chain_flush(w);
 }
@@ -4363,9 +4418,13 @@ static int mask_split_emails(walk *w)
 
 int walk_batch(masker_session *s, char *json, masker_findings *findings)
 {
-    added_node added[ADDS_IN_ORDER]; /* not cleared: n_added says how many are read */
-    walk w = {
-        .s = s, .tape = &s->tape, .selectors = selector_site_has_atoms(s->site), .added = added};
+    added_node added[ADDS_IN_ORDER];   /* not cleared: n_added says how many are read */
+    uint32_t typed_later[TYPED_LATER]; /* nor these: n_typed_later */
+    walk w = {.s = s,
+              .tape = &s->tape,
+              .selectors = selector_site_has_atoms(s->site),
+              .added = added,
+              .typed_later = typed_later};
     session_scan_ctx(s, json, findings, &w.scan);
     const json_tok *t = s->tape.tok;
     const uint32_t root = 1;
@@ -4375,6 +4434,8 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
     w.grid_roles = batch_has_grid_roles(&w);
     /* an array of events; or an object: an event, a wire batch, or both */
     int err = t[root].kind == TOK_ARR ? walk_events(&w, root) : walk_event(&w, root);
+    if (!err && w.n_typed_later) /* (each event's last chain has scanned them) */
+        err = scan_held_texts(&w);
     /* then what the tokenizer listed anywhere in the batch, events or not */
     static int (*const listed[])(walk *) = {
         mask_named_secrets,  mask_named_pairs,  mask_sibling_secrets, mask_named_entries,

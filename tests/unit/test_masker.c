@@ -1171,6 +1171,40 @@ static void numbers_split_by_a_templates_line_breaks(void **state)
     }
 }
 
+/* A card pasted into a rich text editor whose typing the policy records
+ * (a contenteditable box), split by the editor's own <span>s: each part
+ * alone is only part of a card, read as typed; together they are one, in
+ * the snapshot and when a mutation changes the parts' text. */
+static void cards_split_inside_a_recorded_editor(void **state)
+{
+    (void)state;
+    static const char paragraph[] =
+        "{\"type\":2,\"id\":11,\"tagName\":\"p\",\"attributes\":{},\"childNodes\":["
+        "{\"type\":3,\"id\":12,\"textContent\":\"Card: 6011 \"},"
+        "{\"type\":2,\"id\":13,\"tagName\":\"span\",\"attributes\":{},\"childNodes\":["
+        "{\"type\":3,\"id\":14,\"textContent\":\"0009 9013 9424\"}]},"
+        "{\"type\":3,\"id\":15,\"textContent\":\" on file\"},"
+        "{\"type\":3,\"id\":16,\"textContent\":\" order 1041\"}]}";
+    static const char edit[] = /* the agent types over it */
+        "{\"type\":3,\"timestamp\":2,\"data\":{\"source\":0,\"texts\":["
+        "{\"id\":12,\"value\":\"Amex: \"},{\"id\":14,\"value\":\"3782 822463\"},"
+        "{\"id\":15,\"value\":\" 10005 on file\"}],\"attributes\":[],\"removes\":[],\"adds\":[]}}";
+    char in[2048];
+    snprintf(in, sizeof in,
+             "[{\"type\":2,\"timestamp\":1,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":"
+             "[{\"type\":2,\"id\":10,\"tagName\":\"div\",\"attributes\":{\"contenteditable\":"
+             "\"true\",\"class\":\"editor\"},\"childNodes\":[%s]}]}}},%s]",
+             paragraph, edit);
+    static const char *const opts[] = {"record_inputs=true", "allow_selector=div.editor"};
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+        char *out = mask1(opts[k], in);
+        if (strstr(out, "6011") || strstr(out, "9424") || strstr(out, "10005") ||
+            !strstr(out, "\"Amex: \"") || !strstr(out, " order 1041"))
+            fail_msg("%s:\n  got %s", opts[k], out);
+        free(out);
+    }
+}
+
 /* An IBAN a banking page draws a group per <span>, set apart by CSS or by
  * blanks between the spans: read across them as a card is, all but its
  * country's code masked; a number of an IBAN's shape that fails its check
@@ -2253,6 +2287,7 @@ int main(void)
         cmocka_unit_test(values_filled_into_cells_after_load),
         cmocka_unit_test(values_named_by_their_own_element),
         cmocka_unit_test(numbers_split_by_a_templates_line_breaks),
+        cmocka_unit_test(cards_split_inside_a_recorded_editor),
         cmocka_unit_test(ibans_split_over_spans),
         cmocka_unit_test(values_told_in_the_cell_after_their_label),
         cmocka_unit_test(values_told_in_a_node_after_their_label),

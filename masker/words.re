@@ -804,7 +804,11 @@ static bool secret_part_at(const unsigned char *p)
  * secret and its confirmation (WordPress's profile page posts pass1).
  * "pass" ends a word whose start says whose it is ("userpass", "dbpass",
  * "newpass", as scripts and installers name their fields); not "bypass",
- * "compass" or "newPassenger". */
+ * "compass" or "newPassenger". So does "pin" ("newpin", "atmpin"; not
+ * "repin", Pinterest's, nor "shipping"), and a code's noun ends one whose
+ * start is a code's name ("otpcode", "pinnumber", "mfacode"; not
+ * "pincode", India's postal code). A German bank's one-time code is a
+ * "tan". */
 static bool secret_word_at(const unsigned char *p)
 {
     const unsigned char *YYMARKER, *YYCURSOR = p;
@@ -815,7 +819,14 @@ static bool secret_word_at(const unsigned char *p)
          | "itan" | "tfa" | "tpin" | "mpin" | "vcode" | "psw" | "pswd" | "passw" | "mmn"
          | ("user" | "login" | "admin" | "db" | "root" | "new" | "old" | "confirm" | "current"
            | "retype" | "re" | "my" | "u" | "smtp" | "ftp" | "mail" | "wifi" | "sql" | "app"
-           | "ssh" | "vnc" | "api" | "acct" | "account") "pass") [0-9]* "_"
+           | "ssh" | "vnc" | "api" | "acct" | "account") "pass"
+         | ("user" | "login" | "new" | "old" | "confirm" | "current" | "retype" | "my" | "card"
+           | "atm" | "debit" | "sim" | "wallet" | "account" | "acct" | "app" | "security"
+           | "transaction" | "txn" | "payment" | "mobile" | "phone") "pin"
+         | ("otp" | "mfa" | "tfa" | "2fa" | "totp" | "tan") "code"
+         | ("pin" | "otp" | "mfa" | "tfa" | "2fa" | "totp" | "tan")
+           ("number" | "num" | "no" | "nr" | "input" | "field" | "value" | "digits")
+         | "tan") [0-9]* "_"
             { return true; }
         [^] { return false; }
     */

@@ -656,8 +656,9 @@ static void identity_numbers_named_in_requests(void **state)
 }
 
 /* A one-time code, a PIN or a key an app posts under a name of its own
- * (verifyCode, mpin, tfa_code, device_code): masked by name; a country's
- * dialling code and a scene are kept. */
+ * (verifyCode, mpin, tfa_code, device_code, newpin, otpcode): masked by
+ * name; a country's dialling code, a scene and India's postal code
+ * ("pincode") are kept. */
 static void codes_named_by_apps(void **state)
 {
     (void)state;
@@ -669,8 +670,11 @@ static void codes_named_by_apps(void **state)
                 "pass1=**********&pass2=**********&pin1=****");
     expect_text(NULL, "psw=Kelp3Moraine&psw-repeat=Kelp3Moraine&mmn=Whitfield",
                 "psw=************&psw-repeat=************&mmn=*********");
+    /* run together in lower case, as many back ends name them */
+    expect_text(NULL, "newpin=4921&atmpin=7305&otpcode=830217&pinnumber=2209&tan=918273",
+                "newpin=****&atmpin=****&otpcode=******&pinnumber=****&tan=******");
     const char *keep[] = {"areaCode=86&scene=bind", "phone_code=+44", "interval=5",
-                          "page2=chapter12"};
+                          "page2=chapter12",        "pincode=560001", "repin=2&shipping=3"};
     EXPECT_KEPT(NULL, keep);
 }
 

@@ -4376,8 +4376,8 @@ static size_t texts_beside(const walk *w, uint32_t at, int step, text_part *part
             break;
         if (t[k].key != RR_KEY_TEXT_CONTENT || comment_text(w, k))
             continue; /* a comment (React's <!-- --> between texts) shows nothing */
-        if (t[k].flags & TOK_F_VISITED)
-            break; /* masked as a field's: not page text */
+        if (t[k].flags & TOK_F_MASKED)
+            break; /* masked as a field's: not page text (a recorded box's, scanned, is) */
         uint8_t kind = t[k].len <= SHORT_PART ? TEXT_PART_WHOLE
                        : step < 0             ? TEXT_PART_TAIL /* a long text: its end */
                                               : TEXT_PART_HEAD;
@@ -4400,7 +4400,7 @@ static int mask_split_emails(walk *w)
     int err = VEIL_OK;
     for (uint32_t k = 0; k < w->tape->at_texts.n && !err; k++) {
         uint32_t at = w->tape->at_texts.v[k];
-        if (at <= done_to || (t[at].flags & TOK_F_VISITED))
+        if (at <= done_to || (t[at].flags & TOK_F_MASKED))
             continue;
         text_part before[SIDE], parts[2 * SIDE + 1];
         size_t nb = texts_beside(w, at, -1, before, SIDE), n = 0;

@@ -1376,6 +1376,14 @@ static inline bool typed_text(uint8_t state)
            IN_HOLDER_TYPED;
 }
 
+/* Whether the text under `state` reads as the page's own, a label and the
+ * value it tells: outside any field, or in a box whose typing is recorded
+ * (a note editor's "CVC: " then <b>737</b>). */
+static inline bool page_text(uint8_t state)
+{
+    return !(state & ~IN_HOLDER_TYPED);
+}
+
 /*
  * Text node value v of a box whose typing is recorded waits to be scanned
  * as typed until the chain it may join is read (scan_held_texts()):
@@ -2015,14 +2023,15 @@ static bool held_beside(const walk *w, uint32_t parent, uint32_t tag)
 static __attribute__((noinline)) int shown_secret(walk *w, uint32_t node, uint32_t v, uint32_t id,
                                                   uint32_t parent, uint8_t state)
 {
-    if (state && !(state & IN_SENSITIVE))
+    bool page = page_text(state);
+    if (!page && !(state & IN_SENSITIVE))
         return VEIL_OK;
     const json_tok *t = w->tape->tok;
     const char *s = w->scan.json + t[v].start;
     size_t from = 0, to = t[v].len;
     /* a credential has digits (TOK_F_CANDIDATE); "••••••••" none. Masked by
      * its state, a text is read only for what it hides, for its holders. */
-    bool candidate = !state && (t[v].flags & TOK_F_CANDIDATE);
+    bool candidate = page && (t[v].flags & TOK_F_CANDIDATE);
     enum shown_secret shown = candidate ? detect_shown_secret(s, t[v].len) : SHOWN_NONE;
     bool whole = shown != SHOWN_NONE;
     if (!whole && candidate)
@@ -2800,7 +2809,7 @@ static inline void note_label_text(walk *w, uint32_t v, uint8_t state)
 {
     w->label_text[0] = w->label_text[1];
     w->label_flow[0] = w->label_flow[1];
-    w->label_text[1] = state || w->tape->tok[v].kind != TOK_STR ? 0 : v;
+    w->label_text[1] = !page_text(state) || w->tape->tok[v].kind != TOK_STR ? 0 : v;
     w->label_flow[1] = w->flow;
 }
 
@@ -3241,7 +3250,7 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
             if (!err && (state & IN_SENSITIVE)) /* everything it carries */
                 err = mask_unread(w, node, &NODE_FIELDS);
         }
-        if (!err && type == 3 && !state && may_follow_label(w, m[N_TEXT]))
+        if (!err && type == 3 && page_text(state) && may_follow_label(w, m[N_TEXT]))
             err = value_after_label(w, m[N_TEXT]);
         if (type == 3) {
             note_label_text(w, m[N_TEXT], state);

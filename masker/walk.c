@@ -1377,11 +1377,11 @@ static inline bool typed_text(uint8_t state)
 }
 
 /* Whether the text under `state` reads as the page's own, a label and the
- * value it tells: outside any field, or in a box whose typing is recorded
- * (a note editor's "CVC: " then <b>737</b>). */
+ * value it tells: outside any field, in a box whose typing is recorded (a
+ * note editor's "CVC: " then <b>737</b>), or inside a <label>. */
 static inline bool page_text(uint8_t state)
 {
-    return !(state & ~IN_HOLDER_TYPED);
+    return !(state & (IN_SENSITIVE | IN_HOLDER_MASKED | IN_UNKNOWN | IN_CARD));
 }
 
 /*

@@ -1055,35 +1055,42 @@ static void expect_definition(const char *term, const char *definition, const ch
 /* A secret a page shows in an element of its own after its label is
  * masked; what only looks a little like one, or follows a label that names
  * no secret, is the page's own. */
-/* A paragraph whose label and value are text nodes of their own, the value
+/* A block whose label and value are text nodes of their own, the value
  * maybe in an inline element (`<p>Security code: <b>{cvc}</b></p>`, as React
  * renders it): the value masked as its label tells, as in one text. */
-static void expect_told_after_in(const char *opts, const char *p_attrs, const char *label,
+static void expect_told_after_in(const char *opts, const char *block, const char *label,
                                  const char *value, const char *want, const char *tag)
 {
     char in[1024], expect[1024];
     static const char page[] =
         "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{\"type\":2,"
-        "\"tagName\":\"p\",\"attributes\":{%s},\"id\":2,\"childNodes\":[{\"type\":3,\"id\":3,"
+        "%s,\"id\":2,\"childNodes\":[{\"type\":3,\"id\":3,"
         "\"textContent\":\"%s\"},{\"type\":2,\"tagName\":\"%s\",\"attributes\":{},\"id\":4,"
         "\"childNodes\":[{\"type\":3,\"id\":5,\"textContent\":\"%s\"}]}]}]}},\"timestamp\":1}]";
-    snprintf(in, sizeof in, page, p_attrs, label, tag, value);
-    snprintf(expect, sizeof expect, page, p_attrs, label, tag, want);
+    snprintf(in, sizeof in, page, block, label, tag, value);
+    snprintf(expect, sizeof expect, page, block, label, tag, want);
     char *out = mask1(opts, in);
     if (strcmp(out, expect))
-        fail_msg("'%s' '%s' (%s)\n  got  %s\n  want %s", label, value, p_attrs, out, expect);
+        fail_msg("'%s' '%s' in %s\n  got  %s\n  want %s", label, value, block, out, expect);
     free(out);
 }
 
-/* In a page, and in a note editor whose typing the policy records (a
- * contenteditable box): its text reads as the page's (and as typed, so a
- * number kept in a page may be masked there as a phone being typed). */
+/* The blocks the label and the value stand in. */
+#define PARAGRAPH   "\"tagName\":\"p\",\"attributes\":{}"
+#define LABEL_BLOCK "\"tagName\":\"label\",\"attributes\":{}"
+
+/* In a paragraph, in a <label> used to show a setting, and in a note
+ * editor whose typing the policy records (a contenteditable box): their
+ * text reads as the page's (and the editor's as typed too, so a number
+ * kept in a page may be masked there as a phone being typed). */
 static void expect_told_after(const char *label, const char *value, const char *want,
                               const char *tag)
 {
-    expect_told_after_in(NULL, "", label, value, want, tag);
-    expect_told_after_in("record_inputs=true", "\"contenteditable\":\"true\"", label, value, want,
-                         tag);
+    expect_told_after_in(NULL, PARAGRAPH, label, value, want, tag);
+    expect_told_after_in(NULL, LABEL_BLOCK, label, value, want, tag);
+    expect_told_after_in("record_inputs=true",
+                         "\"tagName\":\"p\",\"attributes\":{\"contenteditable\":\"true\"}", label,
+                         value, want, tag);
 }
 static void values_told_in_a_node_after_their_label(void **state)
 {
@@ -1101,8 +1108,10 @@ static void values_told_in_a_node_after_their_label(void **state)
         {"Copyright ", "2024 Acme"},      {"Listing ", "19-17"},
         {"Total: ", "$1,234.56"},
     };
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-        expect_told_after_in(NULL, "", keep[i][0], keep[i][1], keep[i][1], "b");
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        expect_told_after_in(NULL, PARAGRAPH, keep[i][0], keep[i][1], keep[i][1], "b");
+        expect_told_after_in(NULL, LABEL_BLOCK, keep[i][0], keep[i][1], keep[i][1], "b");
+    }
 }
 /* Elements and texts of a page, without ids (the walk needs none). */
 #define EL_ATTRS(tag, attrs, ...)                                                                  \

@@ -3106,7 +3106,7 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
     }
     if (mode == SCAN_TYPED && c->in_card_field) {
         note_typed_card(c, v, i, cl.stop);
-    } else if (mode == SCAN_TEXT && c->echoes && c->echoes->noted &&
+    } else if (c->echoes && c->echoes->noted && /* typed elsewhere too: a notes box */
                echoes_typed_card(c, v, i, cl.stop)) {
         count(c, MASKER_CARD_ELSEWHERE);
         return mask_digits(c, v, i, cl.stop);

@@ -1924,7 +1924,8 @@ static void selectors_use_css_attribute_operators(void **state)
 /* A page's live picture of the card being typed (react-credit-cards and
  * the like) shows what the masked field holds: its digits are masked once
  * seven show in a row, and a code alone in its text, whether the picture
- * changes in the batch the keystroke is in or in a later one. */
+ * changes in the batch the keystroke is in or in a later one; so is the
+ * code typed again where the policy records typing. */
 static void typed_card_echoes_on_the_page_are_masked(void **state)
 {
     (void)state;
@@ -1962,6 +1963,25 @@ static void typed_card_echoes_on_the_page_are_masked(void **state)
     free(out);
     out = mask_in(s, "[" SHOWN(7, "Order 737 shipped") "]");
     assert_non_null(strstr(out, "\"value\":\"Order 737 shipped\""));
+    free(out);
+    masker_session_free(s);
+    masker_site_free(site);
+    /* typed again where the policy records typing: a field it does not
+     * know by name (a step-up box), and a contenteditable notes box */
+    site = site_with("record_inputs=true");
+    s = masker_session_new(site, NULL);
+    free(mask_in(s, "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["
+                    "{\"type\":2,\"tagName\":\"input\",\"attributes\":{\"name\":\"cvc\"},"
+                    "\"childNodes\":[],\"id\":3},"
+                    "{\"type\":2,\"tagName\":\"input\",\"attributes\":{\"name\":\"confirm_value\"},"
+                    "\"childNodes\":[],\"id\":8},"
+                    "{\"type\":2,\"tagName\":\"div\",\"attributes\":{\"contenteditable\":\"true\"},"
+                    "\"childNodes\":[{\"type\":3,\"textContent\":\"x\",\"id\":10}],\"id\":9}]}},"
+                    "\"timestamp\":1}]"));
+    out = mask_in(
+        s, "[" TYPED(3, "737") "," TYPED(8, "737") "," SHOWN(10, "737") "," TYPED(8, "12") "]");
+    assert_null(strstr(out, "737"));
+    assert_non_null(strstr(out, "\"text\":\"12\""));
     free(out);
 #undef TYPED
 #undef SHOWN

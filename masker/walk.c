@@ -2437,7 +2437,7 @@ static inline bool may_follow_label(const walk *w, uint32_t v)
         !((w->label_text[1] && w->label_flow[1] == w->flow) ||
           (w->label_text[0] && w->label_flow[0] == w->flow) || w->cells.row_label ||
           w->cells.column_label ||
-          (w->adds && !w->label_text[0] && !w->label_text[1]))) /* text_added_before_entry() */
+          (w->adds && !w->label_text[0] && !w->label_text[1]))) /* texts_added_before_entry() */
         return false;
     if (t->key == RR_KEY_TEXT_CONTENT && !(t->flags & TOK_F_MASKED))
         return t->flags & TOK_F_LEADS;
@@ -2555,34 +2555,71 @@ static const added_node *added_cell_of(walk *w, const added_node *e, uint8_t *fo
 }
 
 /*
- * The text node that labels the adds entry being walked, a text added in
- * the same mutation (its textContent token, 0: none), whatever their order
- * in the list (rrweb lists new siblings last first, each node an entry of
- * its own): the text added as its previous sibling, or, in a cell added
- * with the cells of its row (its own or an inline wrapper's), the last
- * text of the cell added before it (cell_after_label(); *apart). Each
- * looks through all the entries read (ADDS_IN_ORDER).
+ * The text added before adds entry `entry` in its block: its previous
+ * sibling's, past one blank text, or the last text of an inline element
+ * there ("<strong>Password:</strong> <code>...</code>"); when the entry is
+ * the first child of an inline element added with it, the text before
+ * that element, up to two levels up ("Security code: <b>737</b>"). 0: none.
  */
-static uint32_t text_added_before_entry(walk *w, bool *apart)
+static uint32_t text_added_in_block_before(walk *w, const added_node *entry)
 {
-    *apart = false;
-    if (!w->adds)
-        return 0;
-    added_read(w, w->adds);
-    const added_node *entry = added_entry(w, w->entry_node, 0), *cell;
-    if (!entry || !entry->has_id)
-        return 0;
-    uint32_t text = added_text(w, added_before(w, entry->parent, entry->id));
-    if (text && !blank_value(w, &w->tape->tok[text]))
-        return text;
+    const json_tok *t = w->tape->tok;
+    const added_node *node = entry, *before;
+    for (int up = 0; up <= 2; up++) {
+        if ((before = added_before(w, node->parent, node->id))) {
+            uint32_t text = added_text(w, before);
+            if (text && blank_value(w, &t[text]))
+                text = added_text(w, before = added_before(w, node->parent, before->id));
+            if (!text && before && form_inline(added_form(w, before)))
+                text = text_added_last_under(w, before->id);
+            return text && !blank_value(w, &t[text]) ? text : 0;
+        }
+        if (!(node = added_entry(w, 0, node->parent)) || !form_inline(added_form(w, node)))
+            return 0;
+    }
+    return 0;
+}
+
+/* The last text of the cell added before the one adds entry `entry` stands
+ * in, past a blank text between them (texts_added_before_entry()); 0:
+ * none. */
+static uint32_t text_added_in_cell_before(walk *w, const added_node *entry)
+{
+    const added_node *cell;
     uint8_t form;
     if (!(cell = added_cell_of(w, entry, &form)))
         return 0;
     const added_node *before = added_before(w, cell->parent, cell->id);
+    uint32_t text = added_text(w, before);
+    if (text && blank_value(w, &w->tape->tok[text])) /* markup's line break between cells */
+        before = added_before(w, cell->parent, before->id);
     if (!before || !cell_after_label(added_form(w, before), form))
         return 0;
-    *apart = true;
     return text_added_last_under(w, before->id);
+}
+
+/*
+ * The text nodes that may label the adds entry being walked, texts added
+ * in the same mutation (textContent tokens, 0: none), whatever their order
+ * in the list (rrweb lists new siblings last first, each node an entry of
+ * its own): into *in_block, the text added before it in its block
+ * (text_added_in_block_before()); into *in_cell, in a cell added with the
+ * cells of its row (its own or an inline wrapper's), the last text of the
+ * cell added before it (cell_after_label()). Both may be: a bullet mask
+ * ("•••") before a value its cell's label names. Each looks through all
+ * the entries read (ADDS_IN_ORDER).
+ */
+static void texts_added_before_entry(walk *w, uint32_t *in_block, uint32_t *in_cell)
+{
+    *in_block = *in_cell = 0;
+    if (!w->adds)
+        return;
+    added_read(w, w->adds);
+    const added_node *entry = added_entry(w, w->entry_node, 0);
+    if (entry && entry->has_id) {
+        *in_block = text_added_in_block_before(w, entry);
+        *in_cell = text_added_in_cell_before(w, entry);
+    }
 }
 
 /* The entry of the header row of the table whose row `row` (an entry) is,
@@ -2650,7 +2687,7 @@ static int keep_table_headers(walk *w, uint32_t section, const added_node **head
  * mutation adds that row too (a table drawn whole when its request
  * returns: *column, a textContent token), which is then kept for the
  * table; or else the header kept for the table the row is added to (a
- * list's next page: *kept, *kept_n bytes). After text_added_before_entry().
+ * list's next page: *kept, *kept_n bytes). After texts_added_before_entry().
  */
 static int column_header_added(walk *w, uint32_t *column, const char **kept, size_t *kept_n)
 {
@@ -2745,9 +2782,10 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
     const json_tok *t = w->tape->tok;
     int last = 1; /* the text before, or the one before that past a blank one */
     bool added = !w->label_text[0] && !w->label_text[1] && w->adds; /* an entry's first text */
-    bool apart = false;                                             /* the label's in a cell */
-    if (added) /* anywhere in the list of adds */
-        w->label_text[1] = text_added_before_entry(w, &apart);
+    const table_cells *c = &w->cells;
+    uint32_t row_label = c->row_label; /* in a cell of its own: the cell before it in its row */
+    if (added)                         /* anywhere in the list of adds */
+        texts_added_before_entry(w, &w->label_text[1], &row_label);
     uint32_t label = w->label_text[last];
     if (label && blank_value(w, &t[label])) {
         last = 0;
@@ -2758,7 +2796,6 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
     char before[768]; /* its bytes, for the copies: plain ASCII is masked in place */
     size_t n = t[v].len <= sizeof before ? t[v].len : 0;
     memcpy(before, w->scan.json + t[v].start, n);
-    const table_cells *c = &w->cells;
     uint32_t column = c->column_label;
     const char *kept = NULL; /* a column's header kept from an earlier batch */
     size_t kept_n = 0;
@@ -2768,11 +2805,11 @@ static __attribute__((noinline)) int value_after_label(walk *w, uint32_t v)
         w->label_flow[last] == w->flow &&
         !(t[label].flags & TOK_F_MASKED) && /* the site hid the label */
         !blank_value(w, &t[label]))
-        err = detect_after_label(&w->scan, &t[label], &t[v], apart, &made);
+        err = detect_after_label(&w->scan, &t[label], &t[v], false, &made);
     /* in a cell of its own: the cell before it in its row, then its column's header */
-    if (!err && !made && c->row_label)
-        err = detect_after_label(&w->scan, &t[c->row_label], &t[v], true, &made);
-    if (!err && !made && column && column != c->row_label && column != label)
+    if (!err && !made && row_label)
+        err = detect_after_label(&w->scan, &t[row_label], &t[v], true, &made);
+    if (!err && !made && column && column != row_label && column != label)
         err = detect_after_label(&w->scan, &t[column], &t[v], true, &made);
     if (!err && !made && kept)
         err = detect_after_label_text(&w->scan, kept, kept_n, &t[v], true, &made);
@@ -2790,7 +2827,7 @@ static void table_cell_done(table_cells *c)
 }
 
 /* No text stands before the next one: a new event, or an added node
- * somewhere else in the page (whose label, text_added_before_entry(),
+ * somewhere else in the page (whose label, texts_added_before_entry(),
  * stands in the block the walk is in now). */
 static void forget_labels(walk *w)
 {

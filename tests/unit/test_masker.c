@@ -1075,14 +1075,37 @@ static void expect_told_after_in(const char *opts, const char *block, const char
     free(out);
 }
 
+/* The same paragraph rendered after load: one mutation adds its nodes, an
+ * entry each, siblings last first (the value's element before the label). */
+static void expect_told_after_added(const char *label, const char *value, const char *want,
+                                    const char *tag)
+{
+    char in[1024], expect[256];
+    snprintf(in, sizeof in,
+             "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{\"type\":2,"
+             "\"tagName\":\"p\",\"attributes\":{},\"id\":2,\"childNodes\":[]}]}},\"timestamp\":1},"
+             "{\"type\":3,\"data\":{\"source\":0,\"texts\":[],\"attributes\":[],\"removes\":[],"
+             "\"adds\":[{\"parentId\":2,\"nextId\":null,\"node\":{\"type\":2,\"tagName\":\"%s\","
+             "\"attributes\":{},\"id\":4,\"childNodes\":[]}},{\"parentId\":4,\"nextId\":null,"
+             "\"node\":{\"type\":3,\"id\":5,\"textContent\":\"%s\"}},{\"parentId\":2,\"nextId\":4,"
+             "\"node\":{\"type\":3,\"id\":3,\"textContent\":\"%s\"}}]},\"timestamp\":2}]",
+             tag, value, label);
+    snprintf(expect, sizeof expect, "\"textContent\":\"%s\"", want);
+    char *out = mask1(NULL, in);
+    if (!strstr(out, expect))
+        fail_msg("'%s' '%s' added\n  got  %s\n  want %s", label, value, out, expect);
+    free(out);
+}
+
 /* The blocks the label and the value stand in. */
 #define PARAGRAPH   "\"tagName\":\"p\",\"attributes\":{}"
 #define LABEL_BLOCK "\"tagName\":\"label\",\"attributes\":{}"
 
-/* In a paragraph, in a <label> used to show a setting, and in a note
- * editor whose typing the policy records (a contenteditable box): their
- * text reads as the page's (and the editor's as typed too, so a number
- * kept in a page may be masked there as a phone being typed). */
+/* In a paragraph, in a <label> used to show a setting, in a note editor
+ * whose typing the policy records (a contenteditable box), and rendered
+ * after load: their text reads as the page's (and the editor's as typed
+ * too, so a number kept in a page may be masked there as a phone being
+ * typed). */
 static void expect_told_after(const char *label, const char *value, const char *want,
                               const char *tag)
 {
@@ -1091,6 +1114,7 @@ static void expect_told_after(const char *label, const char *value, const char *
     expect_told_after_in("record_inputs=true",
                          "\"tagName\":\"p\",\"attributes\":{\"contenteditable\":\"true\"}", label,
                          value, want, tag);
+    expect_told_after_added(label, value, want, tag);
 }
 static void values_told_in_a_node_after_their_label(void **state)
 {

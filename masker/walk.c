@@ -2605,9 +2605,9 @@ static uint32_t text_added_in_cell_before(walk *w, const added_node *entry)
  * its own): into *in_block, the text added before it in its block
  * (text_added_in_block_before()); into *in_cell, in a cell added with the
  * cells of its row (its own or an inline wrapper's), the last text of the
- * cell added before it (cell_after_label()). Both may be: a bullet mask
- * ("•••") before a value its cell's label names. Each looks through all
- * the entries read (ADDS_IN_ORDER).
+ * cell added before it (cell_after_label()). Both are tried: the text
+ * before a value may be a bullet mask ("•••") while its cell's label names
+ * it. Each looks through all the entries read (ADDS_IN_ORDER).
  */
 static void texts_added_before_entry(walk *w, uint32_t *in_block, uint32_t *in_cell)
 {

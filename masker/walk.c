@@ -2580,22 +2580,35 @@ static uint32_t text_added_in_block_before(walk *w, const added_node *entry)
     return 0;
 }
 
+/* The entry added as the previous sibling of entry e, past one blank
+ * text (markup's line break between cells, rows, sections); NULL: none. */
+static const added_node *added_before_past_blank(walk *w, const added_node *e)
+{
+    const added_node *before = added_before(w, e->parent, e->id);
+    uint32_t text = added_text(w, before);
+    if (text && blank_value(w, &w->tape->tok[text]))
+        before = added_before(w, e->parent, before->id);
+    return before;
+}
+
+/* The last text of the cell added before cell entry `cell` (enum form_tag
+ * `form`) in its row, past a blank text between them, when it labels it
+ * (cell_after_label()); 0: none. */
+static uint32_t text_of_cell_added_before(walk *w, const added_node *cell, uint8_t form)
+{
+    const added_node *before = added_before_past_blank(w, cell);
+    if (!before || !cell_after_label(added_form(w, before), form))
+        return 0;
+    return text_added_last_under(w, before->id);
+}
+
 /* The last text of the cell added before the one adds entry `entry` stands
- * in, past a blank text between them (texts_added_before_entry()); 0:
- * none. */
+ * in (texts_added_before_entry()); 0: none. */
 static uint32_t text_added_in_cell_before(walk *w, const added_node *entry)
 {
     const added_node *cell;
     uint8_t form;
-    if (!(cell = added_cell_of(w, entry, &form)))
-        return 0;
-    const added_node *before = added_before(w, cell->parent, cell->id);
-    uint32_t text = added_text(w, before);
-    if (text && blank_value(w, &w->tape->tok[text])) /* markup's line break between cells */
-        before = added_before(w, cell->parent, before->id);
-    if (!before || !cell_after_label(added_form(w, before), form))
-        return 0;
-    return text_added_last_under(w, before->id);
+    return (cell = added_cell_of(w, entry, &form)) ? text_of_cell_added_before(w, cell, form) : 0;
 }
 
 /*
@@ -2624,17 +2637,37 @@ static void texts_added_before_entry(walk *w, uint32_t *in_block, uint32_t *in_c
 
 /* The entry of the header row of the table whose row `row` (an entry) is,
  * added in the same mutation: the last row of what was added before the
- * rows' section (a <thead>), or else the section's first row; NULL: none. */
+ * rows' section (a <thead>, past markup's line break), or else the
+ * section's first row; NULL: none. */
 static const added_node *header_row_added(walk *w, const added_node *row)
 {
     enum { ROWS_BACK = 64 };
-    const added_node *section = added_entry(w, 0, row->parent), *head, *first = row, *before;
-    if (section && section->has_id && (head = added_before(w, section->parent, section->id)) &&
-        (before = added_before(w, head->id, 0)) && added_form(w, before) == FORM_ROW)
+    const added_node *section = added_entry(w, 0, row->parent), *first = row, *before;
+    const added_node *head =
+        section && section->has_id ? added_before_past_blank(w, section) : NULL;
+    if (head && (before = added_before(w, head->id, 0)) && added_form(w, before) == FORM_ROW)
         return before; /* (added_before() returns only entries with an id) */
     for (int k = 0; k < ROWS_BACK && (before = added_before(w, row->parent, first->id)); k++)
         first = before;
     return first != row ? first : NULL;
+}
+
+/* How many columns a cell with attributes `attrs` spans (its `colspan`). */
+static uint32_t column_span(walk *w, uint32_t attrs)
+{
+    uint32_t v = member(w, attrs, "colspan"), span = 0;
+    if (!is_kind(w, v, TOK_STR) || w->tape->tok[v].len > 2)
+        return 1;
+    const char *s = w->scan.json + w->tape->tok[v].start;
+    for (uint32_t i = 0; i < w->tape->tok[v].len && s[i] >= '0' && s[i] <= '9'; i++)
+        span = span * 10 + (uint32_t)(s[i] - '0');
+    return span ? span : 1;
+}
+
+/* How many columns the cell adds entry e holds spans. */
+static uint32_t added_span(walk *w, const added_node *e)
+{
+    return column_span(w, member(w, e->node, "attributes"));
 }
 
 /* The cells (<td>, <th>) added under the entry with id `row`, first to
@@ -2663,43 +2696,86 @@ static size_t cells_added_under(walk *w, uint32_t row, const added_node **cells)
 }
 
 /* Keeps the texts of header cells `heads` (an entry each) as the column
- * headers of the rows under node `section`, for rows a later mutation adds. */
+ * headers of the rows under node `section`, for rows a later mutation adds:
+ * a header that spans columns names each of them. */
 static int keep_table_headers(walk *w, uint32_t section, const added_node **heads, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t text = text_added_last_under(w, heads[i]->id);
+    for (uint32_t i = 0, column = 0; i < n && column < TABLE_COLUMNS; i++) {
+        uint32_t text = text_added_last_under(w, heads[i]->id), span = added_span(w, heads[i]);
         text_view v;
-        if (!text)
+        if (!text) {
+            column += span;
             continue;
+        }
         int err = text_view_of(w->scan.scratch, w->scan.json, &w->tape->tok[text], &v);
         if (err)
             return err;
-        table_header_add(w->s, section, (uint32_t)i, v.s, v.n);
+        for (uint32_t end = column + span; column < end && column < TABLE_COLUMNS; column++)
+            table_header_add(w->s, section, column, v.s, v.n);
         text_view_done(w->scan.scratch, &v);
     }
     return VEIL_OK;
 }
 
+/* The column the cell cells[at] of a row stands in, its cells' spans
+ * counted; and the index of the cell that stands in column `column`, n
+ * for none. */
+static uint32_t column_of_added(walk *w, const added_node **cells, size_t at)
+{
+    uint32_t column = 0;
+    for (size_t i = 0; i < at; i++)
+        column += added_span(w, cells[i]);
+    return column;
+}
+static size_t cell_in_column(walk *w, const added_node **cells, size_t n, uint32_t column)
+{
+    for (size_t i = 0, from = 0; i < n; i++) {
+        size_t span = added_span(w, cells[i]);
+        if (column < from + span)
+            return i;
+        from += span;
+    }
+    return n;
+}
+
+/* A row of header cells alone that a mutation adds (row entry `row`, under
+ * node `section`) names the columns of the rows later mutations add to its
+ * table, as a snapshot's does (keep_header_row()): its headers are kept by
+ * the table (the section's parent, a <thead>'s or a <tbody>'s), where
+ * column_header_added() looks. */
+static int keep_added_header_row(walk *w, uint32_t row, uint32_t section)
+{
+    const added_node *heads[TABLE_COLUMNS];
+    uint32_t table;
+    uint8_t flags;
+    size_t n = cells_added_under(w, row, heads);
+    for (size_t i = 0; i < n; i++)
+        if (added_form(w, heads[i]) != FORM_HEADER_CELL)
+            return VEIL_OK;
+    if (!n || !nodes_get(&w->s->nodes, section, &table, &flags) || !table)
+        return VEIL_OK;
+    return keep_table_headers(w, table, heads, n);
+}
+
 /*
- * The header of the column of the cell the adds entry being walked stands
- * in (the cell's place among the cells added in its row, no colspan read):
+ * The header of the column of cell entry `cell` (enum form_tag `form`)
+ * of a mutation's adds (its place among the cells added in its row, their colspans counted):
  * the last text added in that cell of the table's header row when the
  * mutation adds that row too (a table drawn whole when its request
  * returns: *column, a textContent token), which is then kept for the
  * table; or else the header kept for the table the row is added to (a
- * list's next page: *kept, *kept_n bytes). After texts_added_before_entry().
+ * list's next page: *kept, *kept_n bytes). A cell named by an attribute
+ * of its own or of its parent (cell_named()) has that for its header.
  */
-static int column_header_added(walk *w, uint32_t *column, const char **kept, size_t *kept_n)
+static int column_header_of_added(walk *w, const added_node *cell, uint8_t form, uint32_t *column,
+                                  const char **kept, size_t *kept_n)
 {
-    const added_node *entry = added_entry(w, w->entry_node, 0), *cell, *row, *header;
-    const added_node *cells[TABLE_COLUMNS], *heads[TABLE_COLUMNS];
-    uint8_t form, flags;
+    const added_node *row, *header, *cells[TABLE_COLUMNS], *heads[TABLE_COLUMNS];
+    uint8_t flags;
     static const field_set attributes = {{AT(RR_KEY_ATTRIBUTES, 0)}};
     uint32_t attrs = 0;
     *column = 0;
     *kept = NULL;
-    if (!entry || !(cell = added_cell_of(w, entry, &form)))
-        return VEIL_OK;
     /* <td data-label="Phone">, MUI's <div data-field="phone"><div>{phone}</div></div> */
     for (const added_node *named = cell; named && VEIL_UNLIKELY(w->tape->cell_names.n);
          named = named == cell ? added_entry(w, 0, cell->parent) : NULL) {
@@ -2709,22 +2785,37 @@ static int column_header_added(walk *w, uint32_t *column, const char **kept, siz
     }
     if (form != FORM_CELL || !(row = added_entry(w, 0, cell->parent)) || !row->has_id)
         return VEIL_OK;
-    size_t n = cells_added_under(w, row->id, cells), at = 0, n_heads;
+    size_t n = cells_added_under(w, row->id, cells), at = 0, n_heads, head;
     while (at < n && cells[at] != cell)
         at++;
     if (at == n)
         return VEIL_OK;
+    uint32_t place = column_of_added(w, cells, at);
     if ((header = header_row_added(w, row)) &&
-        (n_heads = cells_added_under(w, header->id, heads)) > at &&
-        added_form(w, heads[at]) == FORM_HEADER_CELL) {
-        *column = text_added_last_under(w, heads[at]->id);
+        (n_heads = cells_added_under(w, header->id, heads)) &&
+        (head = cell_in_column(w, heads, n_heads, place)) < n_heads &&
+        added_form(w, heads[head]) == FORM_HEADER_CELL) {
+        *column = text_added_last_under(w, heads[head]->id);
         return keep_table_headers(w, row->parent, heads, n_heads); /* by the rows' section */
     }
-    uint32_t up; /* kept by the rows' section (above), or by their table (a snapshot's) */
-    if (!(*kept = table_header_of(w->s, row->parent, (uint32_t)at, kept_n)) &&
+    uint32_t up; /* kept by the rows' section (above), or by their table */
+    if (!(*kept = table_header_of(w->s, row->parent, place, kept_n)) &&
         nodes_get(&w->s->nodes, row->parent, &up, &flags))
-        *kept = table_header_of(w->s, up, (uint32_t)at, kept_n);
+        *kept = table_header_of(w->s, up, place, kept_n);
     return VEIL_OK;
+}
+
+/* column_header_of_added() of the cell the adds entry being walked stands
+ * in. After texts_added_before_entry(). */
+static int column_header_added(walk *w, uint32_t *column, const char **kept, size_t *kept_n)
+{
+    const added_node *entry = added_entry(w, w->entry_node, 0), *cell;
+    uint8_t form;
+    *column = 0;
+    *kept = NULL;
+    if (!entry || !(cell = added_cell_of(w, entry, &form)))
+        return VEIL_OK;
+    return column_header_of_added(w, cell, form, column, kept, kept_n);
 }
 
 /* The attributes object of the element whose childNodes array is `kids`
@@ -2861,10 +2952,10 @@ static void note_own_label(walk *w, uint32_t name)
     w->label_flow[1] = w->flow;
 }
 
-/* Whether string token t is what a page shows in a cell while its value
+/* Whether text[0, n) is what a page shows in a cell while its value
  * loads, is not set or waits to be revealed: "-", "—", "…", "N/A",
  * "Loading...", "Not set", "Hidden", "Click to reveal". */
-static bool placeholder_value(const walk *w, const json_tok *t)
+static bool placeholder_text(const char *s, size_t n)
 {
     static const word shown[] = {
         WORD("-"), WORD("..."), WORD("n/a"), WORD("none"), WORD("(none)"), WORD("not set"),
@@ -2873,15 +2964,20 @@ static bool placeholder_value(const walk *w, const json_tok *t)
         WORD("\u2013"), WORD("\u2014"), WORD("\u2026"), WORD("loading\u2026"),
         /* the same as an escaping serializer writes them */
         WORD("\\u2013"), WORD("\\u2014"), WORD("\\u2026"), WORD("loading\\u2026")};
-    if (t->len > 16 || (t->flags & TOK_F_MASKED))
+    if (n > 24)
         return false;
-    size_t n = t->len;
-    const char *s = w->scan.json + t->start;
     for (; n && s[0] == ' '; s++, n--)
         ;
     for (; n && s[n - 1] == ' '; n--)
         ;
     return in_words(shown, sizeof shown / sizeof shown[0], s, n);
+}
+
+/* placeholder_text() of string token t, unless the walk masked it. */
+static bool placeholder_value(const walk *w, const json_tok *t)
+{
+    return t->len <= 16 && !(t->flags & TOK_F_MASKED) &&
+           placeholder_text(w->scan.json + t->start, t->len);
 }
 
 /* Text node value v walked in a value cell whose labels are set: the
@@ -2908,18 +3004,6 @@ static uint32_t text_since(const walk *w, uint32_t since)
     return 0;
 }
 
-/* How many columns a cell with attributes `attrs` spans (its `colspan`). */
-static uint32_t column_span(walk *w, uint32_t attrs)
-{
-    uint32_t v = member(w, attrs, "colspan"), span = 0;
-    if (!is_kind(w, v, TOK_STR) || w->tape->tok[v].len > 2)
-        return 1;
-    const char *s = w->scan.json + w->tape->tok[v].start;
-    for (uint32_t i = 0; i < w->tape->tok[v].len && s[i] >= '0' && s[i] <= '9'; i++)
-        span = span * 10 + (uint32_t)(s[i] - '0');
-    return span ? span : 1;
-}
-
 /* Whether a block entered or left at walk depth `depth` stands inside the
  * value cell being walked before its first text: a value's wrapper
  * (<td><div>{phone}</div></td>), which keeps the cell's labels. */
@@ -2928,18 +3012,25 @@ static bool inside_value_cell(const table_cells *c, uint8_t form, int depth)
     return form == FORM_BOX && c->value_depth >= 0 && depth > c->value_depth;
 }
 
-/* Whether the label of a value cell, token `label` (0: none), names a
- * secret, a card's field or an identity number, or an email or a phone
- * unless the site records PII (label_text_flags()): a cell so named that
- * shows nothing yet is sensitive, and the value a page fetches after load
- * and writes into it is masked whole. */
+/* Whether text[0, n), the label of a value cell, names a secret, a card's
+ * field or an identity number, or an email or a phone unless the site
+ * records PII (label_text_flags()): a cell so named that shows nothing yet
+ * is sensitive, and the value a page fetches after load and writes into it
+ * is masked whole. */
+static bool cell_label_text_names_secret(const walk *w, const char *text, size_t n)
+{
+    if (n > LABEL_TEXT_MAX)
+        return false;
+    uint8_t says = label_text_flags(text, n);
+    return says & NF_PII ? !w->s->policy.record_pii : says != 0;
+}
+
+/* cell_label_text_names_secret() of textContent token `label` (0: none). */
 static bool cell_label_names_secret(walk *w, uint32_t label)
 {
     const json_tok *t = &w->tape->tok[label];
-    if (!label || t->kind != TOK_STR || t->len > LABEL_TEXT_MAX || (t->flags & TOK_F_MASKED))
-        return false;
-    uint8_t says = label_text_flags(w->scan.json + t->start, t->len);
-    return says & NF_PII ? !w->s->policy.record_pii : says != 0;
+    return label && t->kind == TOK_STR && !(t->flags & TOK_F_MASKED) &&
+           cell_label_text_names_secret(w, w->scan.json + t->start, t->len);
 }
 
 /* Entering a table, a row or a cell (`form`, attributes `attrs`) at walk
@@ -3032,12 +3123,70 @@ static int table_cell_left(walk *w, uint8_t form, int depth)
     c->left_form = form;
     if (depth != c->value_depth)
         return VEIL_OK;
-    /* left with its labels unserved: it showed nothing yet */
+    /* left with its labels unserved: it showed nothing yet (an entry of a
+     * mutation's adds may show its text in an entry after it: see
+     * added_value_cell_left()) */
     uint32_t up;
-    if (c->value_cell &&
+    if (c->value_cell && !(w->adds && depth == 0) &&
         (cell_label_names_secret(w, c->row_label) || cell_label_names_secret(w, c->column_label)))
         made_sensitive(w, c->value_cell, &up);
     table_cell_done(c);
+    return VEIL_OK;
+}
+
+/* Whether the subtree of node object `node`, in its childNodes and in the
+ * entries added under it, shows a text that is neither blank nor a
+ * placeholder (placeholder_text()), or one the walk masked. */
+static bool shows_text(walk *w, uint32_t node)
+{
+    char text[32];
+    bool masked = false;
+    size_t n = subtree_text(w, node, text, sizeof text, 0, 0, &masked);
+    return masked || (!blank_string(text, n) && !placeholder_text(text, n));
+}
+
+/*
+ * Leaving a value cell a mutation adds as an entry of its own (`form`, node
+ * id `id`, attributes `attrs`; rrweb adds a table's rows, cells and texts an
+ * entry each): one that shows no text in this mutation, drawn before its
+ * value loads, is sensitive when a label names a secret, as a snapshot's
+ * is (table_cell_left()): the cell before it in its row, its column's
+ * header, a name of its own (a grid's <div> only that). One that shows a
+ * text is read with it (value_after_label()).
+ */
+static void added_value_cell_left(walk *w, uint8_t form, uint32_t id, uint32_t attrs)
+{
+    const added_node *cell = added_entry(w, 0, id);
+    uint32_t column = 0, up;
+    const char *kept = NULL;
+    size_t kept_n = 0;
+    if (!cell || shows_text(w, cell->node))
+        return;
+    bool says;
+    if (form == FORM_BOX)
+        says = cell_label_names_secret(w, cell_named(w, attrs));
+    else
+        says = (!column_header_of_added(w, cell, form, &column, &kept, &kept_n) &&
+                cell_label_names_secret(w, column)) ||
+               (kept && cell_label_text_names_secret(w, kept, kept_n)) ||
+               cell_label_names_secret(w, text_of_cell_added_before(w, cell, form));
+    if (says)
+        made_sensitive(w, id, &up);
+}
+
+/* Leaving an element of a table a mutation adds as an entry of its own
+ * (`form`, node id `id`, under node `parent`, attributes `attrs`): a row of
+ * header cells alone names its table's columns (keep_added_header_row());
+ * a value cell may be sensitive (added_value_cell_left()). */
+static int added_table_part_left(walk *w, uint8_t form, uint32_t id, uint32_t parent,
+                                 uint32_t attrs)
+{
+    added_read(w, w->adds);
+    if (form == FORM_ROW)
+        return keep_added_header_row(w, id, parent);
+    if (form == FORM_CELL || form == FORM_DEFINITION ||
+        (form == FORM_BOX && VEIL_UNLIKELY(w->tape->cell_names.n)))
+        added_value_cell_left(w, form, id, attrs);
     return VEIL_OK;
 }
 
@@ -3306,6 +3455,8 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         err = chain_element(w, form);
         if (VEIL_UNLIKELY(form >= FORM_TABLE) && !err)
             err = table_cell_left(w, form, depth);
+        if (VEIL_UNLIKELY(form >= FORM_TABLE) && w->adds && !depth && has_id && !err)
+            err = added_table_part_left(w, form, id, parent, m[N_ATTRS]);
     }
     return err;
 }

@@ -1559,6 +1559,99 @@ static void values_filled_into_cells_after_load(void **state)
     masker_site_free(site);
 }
 
+/* A mutation that adds a page's nodes an entry each, as rrweb 2.x writes
+ * them: a parent before its children, siblings last first. */
+#define ADD(parent, next, node) "{\"parentId\":" #parent ",\"nextId\":" #next ",\"node\":" node "}"
+#define NODE(id, tag, attrs)                                                                       \
+    "{\"type\":2,\"id\":" #id ",\"tagName\":\"" tag "\",\"attributes\":{" attrs                    \
+    "},\"childNodes\":[]}"
+#define ADDS_AT(time, ...)                                                                         \
+    "{\"type\":3,\"timestamp\":" #time ",\"data\":{\"source\":0,\"texts\":[],\"attributes\":[],"   \
+    "\"removes\":[],\"adds\":[" __VA_ARGS__ "]}}"
+#define PAGE_WITH_DIV                                                                              \
+    "{\"type\":2,\"timestamp\":1,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["         \
+    "{\"type\":2,\"id\":2,\"tagName\":\"div\",\"attributes\":{},\"childNodes\":[]}]}}}"
+
+/* Tables a single-page app draws after load, each node an entry of a
+ * mutation: read as the same tables in a snapshot are. */
+static void tables_drawn_by_mutations(void **state)
+{
+    (void)state;
+    /* value cells drawn empty, or with a skeleton, beside labels: filled
+     * by a later mutation */
+    /* clang-format off */
+    static const char drawn[] = "[" PAGE_WITH_DIV "," ADDS_AT(2,
+        ADD(2, null, NODE(20, "table", "")) "," ADD(20, null, NODE(21, "tbody", "")) ","
+        ADD(21, null, NODE(30, "tr", "")) "," ADD(21, 30, TXI(29, "\\n")) ","
+        ADD(21, 29, NODE(22, "tr", "")) ","
+        ADD(22, null, NODE(24, "td", "")) "," ADD(22, 24, NODE(23, "th", "")) ","
+        ADD(23, null, TXI(25, "Client secret")) ","
+        ADD(30, null, NODE(32, "td", "")) "," ADD(30, 32, NODE(31, "th", "")) ","
+        ADD(31, null, TXI(33, "Plan")) ","
+        ADD(2, 20, NODE(40, "dl", "")) "," ADD(40, null, NODE(42, "dd", "")) ","
+        ADD(40, 42, NODE(41, "dt", "")) "," ADD(41, null, TXI(43, "Card PIN")) ","
+        ADD(42, null, NODE(44, "span", "\"class\":\"skeleton\""))) "]";
+    /* clang-format on */
+    static const char fill[] = "[" ADDS_AT(3, "{\"parentId\":%s,\"nextId\":null,\"node\":{\"type\":"
+                                              "3,\"id\":90,\"textContent\":\"%s\"}}") "]";
+    static const char *const cells[][3] = {
+        {"24", "Zr8Lq2Wm4Tx9BvK3", "****************"},
+        {"42", "4921", "****"},
+        {"32", "Business", "Business"}, /* "Plan" names no secret */
+    };
+    masker_site *site = site_with(NULL);
+    for (size_t k = 0; k < sizeof cells / sizeof cells[0]; k++) {
+        masker_session *s = masker_session_new(site, "https://dashboard.example/api");
+        free(mask_in(s, drawn));
+        char events[512];
+        snprintf(events, sizeof events, fill, cells[k][0], "%s");
+        expect_masked(s, events, cells[k][1], cells[k][2]);
+        masker_session_free(s);
+    }
+    /* a header row a mutation draws, a header spanning two columns, then
+     * the rows of a later one */
+    masker_session *s = masker_session_new(site, "https://hr.example/");
+    /* clang-format off */
+    free(mask_in(s, "[" PAGE_WITH_DIV "," ADDS_AT(2,
+        ADD(2, null, NODE(20, "table", "")) "," ADD(20, null, NODE(27, "tbody", "")) ","
+        ADD(20, 27, TXI(26, "\\n")) "," ADD(20, 26, NODE(21, "thead", "")) ","
+        ADD(21, null, NODE(22, "tr", "")) "," ADD(22, null, NODE(24, "th", "")) ","
+        ADD(22, 24, NODE(23, "th", "\"colspan\":\"2\"")) ","
+        ADD(23, null, TXI(25, "Name")) "," ADD(24, null, TXI(28, "SSN"))) "]"));
+    static const char row[] = "[" ADDS_AT(3,
+        ADD(27, null, NODE(50, "tr", "")) "," ADD(50, null, NODE(53, "td", "")) ","
+        ADD(50, 53, NODE(52, "td", "")) "," ADD(50, 52, NODE(51, "td", "")) ","
+        ADD(51, null, TXI(54, "Jane")) "," ADD(52, null, TXI(55, "Doe")) ","
+        ADD(53, null, "{\"type\":3,\"id\":56,\"textContent\":\"%s\"}")) "]";
+    /* clang-format on */
+    expect_masked(s, row, "219 09 9999", "*** ** ****");
+    masker_session_free(s);
+    /* the same header and row in one mutation, past the line break between
+     * the sections */
+    /* clang-format off */
+    static const char whole[] = "[" PAGE_WITH_DIV "," ADDS_AT(2,
+        ADD(2, null, NODE(20, "table", "")) "," ADD(20, null, NODE(27, "tbody", "")) ","
+        ADD(20, 27, TXI(26, "\\n")) "," ADD(20, 26, NODE(21, "thead", "")) ","
+        ADD(21, null, NODE(22, "tr", "")) "," ADD(22, null, NODE(24, "th", "")) ","
+        ADD(22, 24, NODE(23, "th", "\"colspan\":\"2\"")) ","
+        ADD(23, null, TXI(25, "Card holder")) "," ADD(24, null, TXI(28, "CVC")) ","
+        ADD(27, null, NODE(50, "tr", "")) "," ADD(50, null, NODE(53, "td", "")) ","
+        ADD(50, 53, NODE(52, "td", "")) "," ADD(50, 52, NODE(51, "td", "")) ","
+        ADD(51, null, TXI(54, "Jane")) "," ADD(52, null, TXI(55, "Doe")) ","
+        ADD(53, null, NODE(57, "code", "")) ","
+        ADD(57, null, "{\"type\":3,\"id\":56,\"textContent\":\"%s\"}")) "]";
+    /* a cell named by its own attribute that repeats its value as a tooltip,
+     * its text an entry after it */
+    static const char named[] = "[" PAGE_WITH_DIV "," ADDS_AT(2,
+        ADD(2, null, NODE(20, "table", "")) "," ADD(20, null, NODE(21, "tr", "")) ","
+        ADD(21, null, NODE(22, "td", "\"data-label\":\"CVV\",\"title\":\"%s\"")) ","
+        ADD(22, null, "{\"type\":3,\"id\":23,\"textContent\":\"%s\"}")) "]";
+    /* clang-format on */
+    masker_site_free(site);
+    expect_masked(NULL, whole, "4417", "****");
+    expect_masked(NULL, named, "737", "***");
+}
+
 static void record_inputs_keeps_ordinary_fields_only(void **state)
 {
     (void)state;
@@ -2363,6 +2456,7 @@ int main(void)
         cmocka_unit_test(secrets_shown_beside_their_label),
         cmocka_unit_test(values_revealed_where_bullets_stood),
         cmocka_unit_test(values_filled_into_cells_after_load),
+        cmocka_unit_test(tables_drawn_by_mutations),
         cmocka_unit_test(values_named_by_their_own_element),
         cmocka_unit_test(numbers_split_by_a_templates_line_breaks),
         cmocka_unit_test(cards_split_inside_a_recorded_editor),

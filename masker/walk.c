@@ -1878,18 +1878,70 @@ static uint8_t label_names_shown(const char *text, size_t n, enum shown_secret s
                : 0;
 }
 
+/* The node id of the node object that holds member token i, or 0. */
+static uint32_t node_id_of(walk *w, uint32_t i)
+{
+    uint32_t id;
+    return as_uint(w, member(w, enclosing_object(w, i), "id"), &id) ? id : 0;
+}
+
+/* Text[0, n) without the blanks subtree_text() ends it with. */
+static size_t trimmed_length(const char *text, size_t n)
+{
+    while (n && text[n - 1] == ' ')
+        n--;
+    return n;
+}
+
+/*
+ * shown_named() of adds entry `node`, a text rrweb added as an entry of its
+ * own, read in page order (added_text_before()), past `hints` hints read
+ * already: the label, a hint before it, and for a secret shown whole, the
+ * secrets of its list before it, which rrweb lists after it (siblings last
+ * first) and the walk has not read yet. *label: the node id of the added
+ * element whose text said so.
+ */
+static uint8_t shown_named_added(walk *w, uint32_t node, enum shown_secret shown, int slots,
+                                 bool whole, int hints, uint32_t *label)
+{
+    enum { LIST_MOST = 32 };
+    added_read(w, w->adds);
+    const added_node *e = added_entry(w, node, 0);
+    char text[HINT_TEXT_MAX + 2];
+    uint8_t says;
+    for (int items = 0; e && e->has_id;) {
+        bool read = false, masked = false;
+        size_t n = added_text_before(w, e, text, sizeof text, &read, &masked, &e);
+        if (!n && !masked)
+            return 0;
+        if (!masked && (says = label_names_shown(text, n, shown, slots))) {
+            *label = e->id;
+            return says;
+        }
+        if (whole && !slots && !masked && items < LIST_MOST &&
+            detect_shown_secret(text, trimmed_length(text, n)) != SHOWN_NONE) {
+            items++; /* a secret before it in the same list */
+            continue;
+        }
+        if (hints++ || !(masked || hint_text(text, n)))
+            return 0;
+    }
+    return 0;
+}
+
 /* What the text right before text node value v in the page says of what
  * v shows (label_names_shown()), or does after a sentence of advice
  * between them (hint_text(): a heading "Recovery codes", "Keep them
  * somewhere safe.", the codes) or a text the masker hid, or NF_SENSITIVE
- * when v goes on a list of secrets shown so; 0 when nothing names it. */
+ * when v goes on a list of secrets shown so; 0 when nothing names it.
+ * *label: the node id of the text (or the added element) that said so. */
 static uint8_t shown_named(walk *w, uint32_t node, uint32_t v, enum shown_secret shown, int slots,
                            bool whole, uint32_t *label)
 {
     const json_tok *t = w->tape->tok;
     bool stop = false;
     uint32_t before = text_before_on_tape(w, v, &stop);
-    *label = before;
+    *label = before ? node_id_of(w, before) : 0;
     if (before && before == w->shown_secret) /* the next of a list */
         return whole && !slots ? NF_SENSITIVE : 0;
     int hints = 0; /* one at most */
@@ -1897,9 +1949,10 @@ static uint8_t shown_named(walk *w, uint32_t node, uint32_t v, enum shown_secret
     for (; before; before = text_before_on_tape(w, before, &stop)) {
         const char *text = w->scan.json + t[before].start;
         bool masked = t[before].flags & TOK_F_MASKED; /* the site hid it: a hint at most */
-        *label = before;
-        if (!masked && (says = label_names_shown(text, t[before].len, shown, slots)))
+        if (!masked && (says = label_names_shown(text, t[before].len, shown, slots))) {
+            *label = node_id_of(w, before);
             return says;
+        }
         if (hints++ || !(masked || hint_text(text, t[before].len)))
             return 0;
     }
@@ -1911,28 +1964,7 @@ static uint8_t shown_named(walk *w, uint32_t node, uint32_t v, enum shown_secret
     if (node != w->entry_node || !w->adds ||
         !(shown == SHOWN_CREDENTIAL || slots || (part_text(w, &t[v]) & TEXT_DIGITS) >= 6))
         return 0;
-    added_read(w, w->adds); /* in page order */
-    const added_node *e = added_entry(w, node, 0);
-    char text[HINT_TEXT_MAX + 2];
-    *label = 0; /* a copy of its text, not a token */
-    for (; e && e->has_id; hints++) {
-        bool read = false, masked = false;
-        size_t n = added_text_before(w, e, text, sizeof text, &read, &masked, &e);
-        if (!n && !masked)
-            return 0;
-        if (!masked && (says = label_names_shown(text, n, shown, slots)))
-            return says;
-        if (hints || !(masked || hint_text(text, n)))
-            return 0;
-    }
-    return 0;
-}
-
-/* The node id of the node object that holds member token i, or 0. */
-static uint32_t node_id_of(walk *w, uint32_t i)
-{
-    uint32_t id;
-    return as_uint(w, member(w, enclosing_object(w, i), "id"), &id) ? id : 0;
+    return shown_named_added(w, node, shown, slots, whole, hints, label);
 }
 
 static uint32_t attributes_before(const walk *w, uint32_t kids);
@@ -1948,28 +1980,50 @@ static bool made_sensitive(walk *w, uint32_t id, uint32_t *up)
     return true;
 }
 
+/* The parent of node `id`, as the session knows it or as the mutation
+ * being walked adds it (an entry not walked yet); false: not known. */
+static bool parent_known(walk *w, uint32_t id, uint32_t *up)
+{
+    uint8_t flags;
+    if (nodes_get(&w->s->nodes, id, up, &flags))
+        return true;
+    const added_node *e = w->adds ? added_entry(w, 0, id) : NULL;
+    *up = e ? e->parent : 0;
+    return e != NULL;
+}
+
+/* The attributes object of element `id` when the mutation being walked
+ * adds it as an entry of its own; 0: none. */
+static uint32_t attributes_added(walk *w, uint32_t id)
+{
+    const added_node *e;
+    if (!w->adds)
+        return 0;
+    added_read(w, w->adds);
+    return (e = added_entry(w, 0, id)) ? member(w, e->node, "attributes") : 0;
+}
+
 /*
  * Where a page showed a secret, what it puts there later is one too: a
  * "Show" button that swaps the bullets' <span> for one that holds the
  * value, a list drawn again. The element that holds the secret's text
  * node (`parent`) and the one above it become sensitive (for `says`
  * NF_PII, unless the site records PII), but not one that also holds the
- * label (a row, a <dl>, a sentence's <p>), token `label` (0: not on the
- * tape, and nothing is marked). What they carry is masked as a sensitive
- * element's is: the value kept for the reveal in a `data-value`, a
- * `title`.
+ * label (a row, a <dl>, a sentence's <p>), node `label` (0: not known, and
+ * nothing is marked). What they carry is masked as a sensitive element's
+ * is: the value kept for the reveal in a `data-value`, a `title`, on the
+ * tape before the text or in an entry of the same adds.
  */
 static int holders_of_shown(walk *w, uint32_t parent, uint32_t label, uint8_t says)
 {
     enum { LABEL_LEVELS = 8, HOLDER_LEVELS = 2 };
     if ((says & NF_PII) && w->s->policy.record_pii)
         return VEIL_OK;
-    uint32_t label_above[LABEL_LEVELS], n = 0, id = label ? node_id_of(w, label) : 0, up;
+    uint32_t label_above[LABEL_LEVELS], n = 0, id = label, up;
     const uint32_t kids[HOLDER_LEVELS] = {w->siblings, w->parent_siblings}; /* their children */
-    uint8_t flags;
     if (!id)
         return VEIL_OK;
-    for (; n < LABEL_LEVELS && nodes_get(&w->s->nodes, id, &up, &flags) && up; id = up)
+    for (; n < LABEL_LEVELS && parent_known(w, id, &up) && up; id = up)
         label_above[n++] = up;
     id = parent;
     int err = VEIL_OK;
@@ -1980,7 +2034,7 @@ static int holders_of_shown(walk *w, uint32_t parent, uint32_t label, uint8_t sa
         if (!made_sensitive(w, id, &up))
             return VEIL_OK;
         w->held[w->n_held++ % HELD_KEPT] = id;
-        uint32_t attrs = attributes_before(w, kids[level]);
+        uint32_t attrs = kids[level] ? attributes_before(w, kids[level]) : attributes_added(w, id);
         if (attrs && !(err = mask_descriptive_attributes(w, attrs))) /* and its value */
             err = mask_whole(w, member(w, attrs, "value"), MASK_VALUE);
     }
@@ -2559,7 +2613,9 @@ static const added_node *added_cell_of(walk *w, const added_node *e, uint8_t *fo
  * sibling's, past one blank text, or the last text of an inline element
  * there ("<strong>Password:</strong> <code>...</code>"); when the entry is
  * the first child of an inline element added with it, the text before
- * that element, up to two levels up ("Security code: <b>737</b>"). 0: none.
+ * that element, up to two levels up ("Security code: <b>737</b>"), or the
+ * aria-label of an element it is the first child of (an attribute value's
+ * token). 0: none.
  */
 static uint32_t text_added_in_block_before(walk *w, const added_node *entry)
 {
@@ -2574,7 +2630,13 @@ static uint32_t text_added_in_block_before(walk *w, const added_node *entry)
                 text = text_added_last_under(w, before->id);
             return text && !blank_value(w, &t[text]) ? text : 0;
         }
-        if (!(node = added_entry(w, 0, node->parent)) || !form_inline(added_form(w, node)))
+        if (!(node = added_entry(w, 0, node->parent)))
+            return 0;
+        uint8_t form = added_form(w, node);
+        uint32_t name = member(w, member(w, node->node, "attributes"), "aria-label");
+        if (!form_field(form) && is_kind(w, name, TOK_STR) && !blank_value(w, &t[name]))
+            return name; /* as note_own_label(): <code aria-label="Secret key">...</code> */
+        if (!form_inline(form))
             return 0;
     }
     return 0;

@@ -1652,6 +1652,72 @@ static void tables_drawn_by_mutations(void **state)
     expect_masked(NULL, named, "737", "***");
 }
 
+/* Secrets a page shows beside their labels, drawn by a mutation an entry
+ * a node: read as in a snapshot. */
+static void secrets_shown_in_pages_drawn_by_mutations(void **state)
+{
+    (void)state;
+    /* bullets in a <span> that keeps the value for its reveal, in the <dd>
+     * after its <dt>: the value, and what a "Show" button puts there */
+    /* clang-format off */
+    static const char bullets[] = "[" PAGE_WITH_DIV "," ADDS_AT(2,
+        ADD(2, null, NODE(20, "dl", "")) "," ADD(20, null, NODE(22, "dd", "")) ","
+        ADD(20, 22, NODE(21, "dt", "")) "," ADD(21, null, TXI(23, "Password")) ","
+        ADD(22, null, NODE(24, "span", "\"data-value\":\"%s\"")) ","
+        ADD(24, null, TXI(25, "\\u2022\\u2022\\u2022\\u2022\\u2022\\u2022\\u2022\\u2022"))) "]";
+    static const char swap[] = "[" ADDS_AT(3,
+        ADD(22, null, NODE(30, "code", "")) ","
+        ADD(30, null, "{\"type\":3,\"id\":31,\"textContent\":\"%s\"}")) "]";
+    /* clang-format on */
+    masker_site *site = site_with(NULL);
+    masker_session *s = masker_session_new(site, "https://ftp.example/account");
+    expect_masked(s, bullets, "Kestrel9vQ2", "***********");
+    expect_masked(s, swap, "Kestrel9vQ2", "***********");
+    masker_session_free(s);
+    masker_site_free(site);
+    /* a list of codes after a heading and a sentence of advice, each code
+     * an entry listed before the codes that come before it on the page (the
+     * heading and the advice last) */
+    /* clang-format off */
+    static const char list[] = "[" PAGE_WITH_DIV "," ADDS_AT(2,
+        ADD(2, null, NODE(20, "ul", "")) "," ADD(20, null, NODE(25, "li", "")) ","
+        ADD(25, null, "{\"type\":3,\"id\":26,\"textContent\":\"%s\"}") ","
+        ADD(20, 25, NODE(23, "li", "")) "," ADD(23, null, TXI(24, "b2k4m-1lk3d")) ","
+        ADD(20, 23, NODE(21, "li", "")) "," ADD(21, null, TXI(22, "a7c2d-91kd3")) ","
+        ADD(2, 20, NODE(12, "p", "")) "," ADD(12, null, TXI(13, "%s")) ","
+        ADD(2, 12, NODE(10, "h3", "")) "," ADD(10, null, TXI(11, "%s"))) "]";
+    /* clang-format on */
+    static const char *const lists[][3] = {
+        {"Recovery codes", "Keep them somewhere safe.", "e2f19-03c6d"},
+        {"Release notes", "Thanks for updating.", "v4.2.1-beta7"}, /* kept */
+    };
+    for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
+        char in[2048];
+        snprintf(in, sizeof in, list, lists[k][2], lists[k][1], lists[k][0]);
+        char *out = mask1(NULL, in);
+        int shown = !!strstr(out, lists[k][2]) + !!strstr(out, "b2k4m") + !!strstr(out, "a7c2d");
+        if (shown != (k ? 3 : 0))
+            fail_msg("codes after '%s'\n  got  %s", lists[k][0], out);
+        free(out);
+    }
+    /* an element that names its text by its own aria-label */
+    /* clang-format off */
+    static const char named[] = "[" PAGE_WITH_DIV "," ADDS_AT(2,
+        ADD(2, null, NODE(20, "div", "")) "," ADD(20, null, NODE(21, "code", "\"aria-label\":\"%s\"")) ","
+        ADD(21, null, TXI(22, "%s"))) "]";
+    /* clang-format on */
+    static const char *const names[][3] = {
+        {"Secret key", "Zr8Lq2Wm4Tx9BvK3", "****************"},
+        {"Recovery PIN", "4921", "****"},
+        {"Order number", "A12345678", "A12345678"},
+    };
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char in[1024];
+        snprintf(in, sizeof in, named, names[k][0], "%s");
+        expect_masked(NULL, in, names[k][1], names[k][2]);
+    }
+}
+
 static void record_inputs_keeps_ordinary_fields_only(void **state)
 {
     (void)state;
@@ -2457,6 +2523,7 @@ int main(void)
         cmocka_unit_test(values_revealed_where_bullets_stood),
         cmocka_unit_test(values_filled_into_cells_after_load),
         cmocka_unit_test(tables_drawn_by_mutations),
+        cmocka_unit_test(secrets_shown_in_pages_drawn_by_mutations),
         cmocka_unit_test(values_named_by_their_own_element),
         cmocka_unit_test(numbers_split_by_a_templates_line_breaks),
         cmocka_unit_test(cards_split_inside_a_recorded_editor),

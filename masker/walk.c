@@ -2807,9 +2807,11 @@ static size_t cell_in_column(walk *w, const added_node **cells, size_t n, uint32
  * column_header_added() looks. */
 static int keep_added_header_row(walk *w, uint32_t row, uint32_t section)
 {
-    const added_node *heads[TABLE_COLUMNS];
+    const added_node *heads[TABLE_COLUMNS], *last = added_before(w, row, 0);
     uint32_t table;
     uint8_t flags;
+    if (!last || (added_form(w, last) != FORM_HEADER_CELL && !added_text(w, last)))
+        return VEIL_OK; /* nearly every row: its last cell is no header */
     size_t n = cells_added_under(w, row, heads);
     for (size_t i = 0; i < n; i++)
         if (added_form(w, heads[i]) != FORM_HEADER_CELL)
@@ -3163,7 +3165,7 @@ static int keep_header_row(walk *w)
 
 /* Leaving what table_cell_entered() entered: a row of headers alone names
  * the columns of the rows after it, and of those a later mutation adds. */
-static int table_cell_left(walk *w, uint8_t form, int depth)
+static inline int table_cell_left(walk *w, uint8_t form, int depth)
 {
     table_cells *c = &w->cells;
     if (form == FORM_TABLE || inside_value_cell(c, form, depth))
@@ -3208,21 +3210,20 @@ static bool shows_text(walk *w, uint32_t node)
 }
 
 /*
- * Leaving a value cell a mutation adds as an entry of its own (`form`, node
- * id `id`, attributes `attrs`; rrweb adds a table's rows, cells and texts an
+ * Leaving a value cell a mutation adds as an entry of its own (`form`, entry
+ * `cell`, attributes `attrs`; rrweb adds a table's rows, cells and texts an
  * entry each): one that shows no text in this mutation, drawn before its
  * value loads, is sensitive when a label names a secret, as a snapshot's
  * is (table_cell_left()): the cell before it in its row, its column's
  * header, a name of its own (a grid's <div> only that). One that shows a
  * text is read with it (value_after_label()).
  */
-static void added_value_cell_left(walk *w, uint8_t form, uint32_t id, uint32_t attrs)
+static void added_value_cell_left(walk *w, uint8_t form, const added_node *cell, uint32_t attrs)
 {
-    const added_node *cell = added_entry(w, 0, id);
     uint32_t column = 0, up;
     const char *kept = NULL;
     size_t kept_n = 0;
-    if (!cell || shows_text(w, cell->node))
+    if (shows_text(w, cell->node))
         return;
     bool says;
     if (form == FORM_BOX)
@@ -3233,22 +3234,29 @@ static void added_value_cell_left(walk *w, uint8_t form, uint32_t id, uint32_t a
                (kept && cell_label_text_names_secret(w, kept, kept_n)) ||
                cell_label_names_secret(w, text_of_cell_added_before(w, cell, form));
     if (says)
-        made_sensitive(w, id, &up);
+        made_sensitive(w, cell->id, &up);
 }
 
 /* Leaving an element of a table a mutation adds as an entry of its own
- * (`form`, node id `id`, under node `parent`, attributes `attrs`): a row of
- * header cells alone names its table's columns (keep_added_header_row());
- * a value cell may be sensitive (added_value_cell_left()). */
-static int added_table_part_left(walk *w, uint8_t form, uint32_t id, uint32_t parent,
-                                 uint32_t attrs)
+ * (`form`, node object `node`, at walk depth `depth`), after
+ * table_cell_left(): a row of header cells alone names its table's columns
+ * (keep_added_header_row()); a value cell may be sensitive
+ * (added_value_cell_left()). */
+static __attribute__((noinline)) int added_table_part_left(walk *w, uint8_t form, uint32_t node,
+                                                           int depth)
 {
+    int err = table_cell_left(w, form, depth);
+    bool value_cell = form == FORM_CELL || form == FORM_DEFINITION ||
+                      (form == FORM_BOX && VEIL_UNLIKELY(w->tape->cell_names.n));
+    if (err || !(value_cell || form == FORM_ROW)) /* a <div>, a <p>: nearly every one */
+        return err;
     added_read(w, w->adds);
+    const added_node *e = added_entry(w, node, 0);
+    if (!e || !e->has_id)
+        return VEIL_OK;
     if (form == FORM_ROW)
-        return keep_added_header_row(w, id, parent);
-    if (form == FORM_CELL || form == FORM_DEFINITION ||
-        (form == FORM_BOX && VEIL_UNLIKELY(w->tape->cell_names.n)))
-        added_value_cell_left(w, form, id, attrs);
+        return keep_added_header_row(w, e->id, e->parent);
+    added_value_cell_left(w, form, e, member(w, node, "attributes"));
     return VEIL_OK;
 }
 
@@ -3516,9 +3524,8 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
         uint8_t form = element_form(w, m[N_TAG], m[N_ATTRS]); /* again: cheaper than keeping it */
         err = chain_element(w, form);
         if (VEIL_UNLIKELY(form >= FORM_TABLE) && !err)
-            err = table_cell_left(w, form, depth);
-        if (VEIL_UNLIKELY(form >= FORM_TABLE) && w->adds && !depth && has_id && !err)
-            err = added_table_part_left(w, form, id, parent, m[N_ATTRS]);
+            err = node == w->entry_node ? added_table_part_left(w, form, node, depth)
+                                        : table_cell_left(w, form, depth);
     }
     return err;
 }

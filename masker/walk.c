@@ -1766,7 +1766,8 @@ static size_t added_text_before(walk *w, const added_node *e, char *text, size_t
 /*
  * flags_from_before() for a field rrweb added as an entry of its own, where
  * the tape's order is not the page's: what the <label> it was added into
- * says, and what the text right before it in the page says
+ * says (for a contenteditable box too, whatever entries the walk read
+ * between them), and what the text right before it in the page says
  * (added_text_before()). *read: whether some text or a field stood there
  * (else the tape's order is all there is).
  */
@@ -1774,13 +1775,15 @@ static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *rea
 {
     added_read(w, w->adds);
     const added_node *e = added_entry(w, node, 0);
-    if (!e || !e->has_id || !form_field(form))
+    if (!e || !e->has_id)
         return 0;
     uint8_t says = 0;
     const added_node *up = added_entry(w, 0, e->parent);
     uint32_t up_tag = up ? member(w, up->node, "tagName") : 0;
     if (is_kind(w, up_tag, TOK_STR) && tag_form(w, up_tag) == FORM_LABEL)
         says |= label_flags(w, up->node);
+    if (!form_field(form)) /* a contenteditable box: the text before it is often the page's */
+        return says;
     char text[HINT_TEXT_MAX + 2];
     bool masked = false;
     for (int hints = 0; e && e->has_id; hints++) { /* past one hint: "(3 digits)" */

@@ -1718,6 +1718,33 @@ static void secrets_shown_in_pages_drawn_by_mutations(void **state)
     }
 }
 
+/* A contenteditable box inside a <label> that names it, drawn by a
+ * mutation whose entries put another box between the label and it: what
+ * is typed into it is masked, under record_inputs too. */
+static void boxes_in_labels_drawn_by_mutations(void **state)
+{
+    (void)state;
+    /* clang-format off */
+    static const char page[] = "[" PAGE_WITH_DIV "," ADDS_AT(2,
+        ADD(2, null, NODE(12, "div", "\"contenteditable\":\"true\"")) ","
+        ADD(2, 12, NODE(14, "label", "")) ","
+        ADD(2, 14, NODE(10, "div", "\"contenteditable\":\"true\"")) ","
+        ADD(14, null, NODE(16, "span", "\"contenteditable\":\"true\"")) ","
+        ADD(14, 16, TXI(15, "Your PIN ")) "," ADD(16, null, TXI(17, ""))) "]";
+    /* clang-format on */
+    static const char typed[] = "{\"type\":3,\"timestamp\":3,\"data\":{\"source\":0,\"texts\":[{"
+                                "\"id\":17,\"value\":\"%s\"}],"
+                                "\"attributes\":[],\"removes\":[],\"adds\":[]}}";
+    for (int record = 0; record <= 1; record++) {
+        masker_site *site = site_with(record ? "record_inputs=true" : NULL);
+        masker_session *s = masker_session_new(site, "https://bank.example/pin");
+        free(mask_in(s, page));
+        expect_masked(s, typed, "4921", "****");
+        masker_session_free(s);
+        masker_site_free(site);
+    }
+}
+
 static void record_inputs_keeps_ordinary_fields_only(void **state)
 {
     (void)state;
@@ -2524,6 +2551,7 @@ int main(void)
         cmocka_unit_test(values_filled_into_cells_after_load),
         cmocka_unit_test(tables_drawn_by_mutations),
         cmocka_unit_test(secrets_shown_in_pages_drawn_by_mutations),
+        cmocka_unit_test(boxes_in_labels_drawn_by_mutations),
         cmocka_unit_test(values_named_by_their_own_element),
         cmocka_unit_test(numbers_split_by_a_templates_line_breaks),
         cmocka_unit_test(cards_split_inside_a_recorded_editor),

@@ -742,6 +742,16 @@ enum { MASKER_LABEL_TARGETS = 64, MASKER_FIELD_IDS = 256, MASKER_DOM_ID_MAX = 64
 
 enum { SECRET_FIELDS_KEPT = 8, SENSITIVE_URLS_KEPT = 64 };
 
+/* A field whose aria-labelledby names a DOM id no element of its batch
+ * had: the label a later batch draws with that id names it (walk.c's
+ * read_labelledby()). */
+enum { LABELLEDBY_KEPT = 8 };
+typedef struct {
+    uint32_t field; /* its node id; 0: a free slot */
+    uint8_t len;
+    char id[MASKER_DOM_ID_MAX];
+} labelledby_ref;
+
 /* The column headers of a table, by the node id of the table (read in a
  * snapshot) or of its rows' section (read among a mutation's adds), for
  * the rows a later mutation adds under them (walk.c's column_header_added()): each
@@ -777,6 +787,9 @@ struct masker_session {
      * blob: preview) as an asset event of its own (sensitive_url_add()) */
     uint64_t sensitive_urls[SENSITIVE_URLS_KEPT];
     uint8_t next_sensitive_url;
+    /* the last LABELLEDBY_KEPT of those fields, ring order (NULL until one) */
+    labelledby_ref *labelledby;
+    uint8_t next_labelledby;
     /* the last TABLES_KEPT tables with headers, ring order (NULL until one) */
     table_headers *tables;
     uint8_t next_table;
@@ -795,6 +808,8 @@ void session_set_url(masker_session *s, const char *url, size_t len);
 void label_target_add(masker_session *s, const char *dom_id, size_t len, uint8_t flags);
 uint8_t label_target_flags(const masker_session *s, const char *dom_id, size_t len);
 void field_id_add(masker_session *s, const char *dom_id, size_t len, uint32_t node);
+/* Field `node` waits for the element with DOM id dom_id[0, len) to name it. */
+void labelledby_add(masker_session *s, const char *dom_id, size_t len, uint32_t node);
 bool field_id_find(const masker_session *s, const char *dom_id, size_t len, uint32_t *node);
 /* The last SENSITIVE_URLS_KEPT picture URLs sensitive elements showed
  * (decoded bytes; kept as hashes). */

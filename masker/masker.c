@@ -148,6 +148,19 @@ uint8_t label_target_flags(const masker_session *s, const char *dom_id, size_t l
     return i < s->n_label_targets ? s->label_target_flags[i] : 0;
 }
 
+void labelledby_add(masker_session *s, const char *dom_id, size_t len, uint32_t node)
+{
+    if (!node || !len || len >= MASKER_DOM_ID_MAX)
+        return;
+    if (!s->labelledby && !(s->labelledby = calloc(LABELLEDBY_KEPT, sizeof *s->labelledby)))
+        return; /* out of memory: the field is named by the labels of its own batch */
+    labelledby_ref *r = &s->labelledby[s->next_labelledby];
+    s->next_labelledby = (uint8_t)((s->next_labelledby + 1) % LABELLEDBY_KEPT);
+    r->field = node;
+    r->len = (uint8_t)len;
+    memcpy(r->id, dom_id, len);
+}
+
 static table_headers *table_slot(const masker_session *s, uint32_t table)
 {
     for (size_t i = 0; s->tables && table && i < TABLES_KEPT; i++)
@@ -244,6 +257,7 @@ void masker_session_free(masker_session *s)
     if (!s)
         return;
     free(s->label_targets);
+    free(s->labelledby);
     free(s->tables);
     free(s->field_ids);
     nodes_clear(&s->nodes);
@@ -275,6 +289,7 @@ size_t masker_session_state_bytes(const masker_session *s)
     return sizeof *s + nodes_bytes(&s->nodes) +
            (s->label_targets ? MASKER_LABEL_TARGETS * MASKER_DOM_ID_MAX : 0) +
            (s->tables ? TABLES_KEPT * sizeof *s->tables : 0) +
+           (s->labelledby ? LABELLEDBY_KEPT * sizeof *s->labelledby : 0) +
            (s->field_ids ? MASKER_FIELD_IDS * sizeof *s->field_ids : 0);
 }
 

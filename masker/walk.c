@@ -2199,12 +2199,52 @@ static void ref_says(const char *id, size_t len, void *ctx)
             r->says |= r->refs[k].says;
 }
 
+/* A field of an earlier batch (labelledby_add()) that waits for the element
+ * with DOM id token i, an element's "id" attribute value in this batch:
+ * what its text names goes to the field's node. */
+static void name_waiting_fields(walk *w, uint32_t i)
+{
+    const json_tok *t = w->tape->tok;
+    for (size_t k = 0; k < LABELLEDBY_KEPT; k++) {
+        labelledby_ref *ref = &w->s->labelledby[k];
+        uint32_t up;
+        uint8_t flags, says;
+        if (!ref->field || ref->len != t[i].len ||
+            memcmp(ref->id, w->scan.json + t[i].start, ref->len))
+            continue;
+        says = label_flags(w, enclosing_object(w, enclosing_object(w, i)));
+        if (says && nodes_get(&w->s->nodes, ref->field, &up, &flags))
+            set_node(w, ref->field, up, flags | says, nodes_get_atoms(&w->s->nodes, ref->field));
+        ref->field = 0;
+    }
+}
+
+typedef struct {
+    masker_session *s;
+    const label_refs *refs;
+    uint32_t field;
+} waiting_field;
+
+/* A DOM id field f->field's aria-labelledby names that no element of this
+ * batch has: it waits for a later batch's (labelledby_add()). */
+static void wait_for_ref(const char *id, size_t len, void *ctx)
+{
+    const waiting_field *f = ctx;
+    for (size_t k = 0; k < f->refs->n; k++)
+        if (f->refs->refs[k].len == len && !memcmp(f->refs->refs[k].id, id, len)) {
+            if (!f->refs->refs[k].tries)
+                labelledby_add(f->s, id, len, f->field);
+            return;
+        }
+}
+
 /*
  * Before the walk: a field whose aria-labelledby (or aria-describedby)
  * names an element of this batch whose text names a card field ("Card
  * number") or a secret ("Password") is a card field or a password. The
  * batch's DOM ids are read from the tokenizer's list, only when a field
- * has the attribute.
+ * has the attribute or a field of an earlier batch waits for an element
+ * that was not in its own (a label a later mutation draws).
  */
 static void read_labelledby(walk *w)
 {
@@ -2215,8 +2255,8 @@ static void read_labelledby(walk *w)
         each_id(w, fields->v[k], add_ref, &r);
     const json_tok *t = w->tape->tok;
     const tok_list *ids = &w->tape->pair_names; /* every string under an "id" key, among others */
-    bool any = false;
-    for (uint32_t n = 0; n < ids->n && r.n; n++) {
+    bool waiting = w->s->labelledby != NULL;
+    for (uint32_t n = 0; n < ids->n && (r.n || waiting); n++) {
         uint32_t i = ids->v[n];
         if (t[i].kind != TOK_STR || t[i].key != RR_KEY_ID)
             continue; /* (a node's own id is a number; a DOM id a string) */
@@ -2224,17 +2264,23 @@ static void read_labelledby(walk *w)
             if (!refs[k].says && refs[k].tries < 4 && refs[k].len == t[i].len &&
                 !memcmp(refs[k].id, w->scan.json + t[i].start, t[i].len)) {
                 refs[k].tries++;
-                any |= (refs[k].says = label_flags(w, enclosing_object(w, enclosing_object(w, i))));
+                refs[k].says = label_flags(w, enclosing_object(w, enclosing_object(w, i)));
             }
+        if (VEIL_UNLIKELY(waiting))
+            name_waiting_fields(w, i);
     }
     static const field_set id = {{AT(RR_KEY_ID, 0)}};
-    for (uint32_t k = 0; any && k < fields->n && w->labelled.n < FLAGGED_IDS; k++) {
+    for (uint32_t k = 0; k < fields->n; k++) {
         uint32_t node_id, m;
         members(w, enclosing_object(w, enclosing_object(w, fields->v[k])), &id, 1, &m);
+        if (!as_uint(w, m, &node_id))
+            continue;
         r.says = 0;
         each_id(w, fields->v[k], ref_says, &r);
-        if (r.says && as_uint(w, m, &node_id))
+        if (r.says && w->labelled.n < FLAGGED_IDS)
             flagged_add(&w->labelled, node_id, r.says);
+        waiting_field f = {w->s, &r, node_id};
+        each_id(w, fields->v[k], wait_for_ref, &f);
     }
 }
 

@@ -1767,6 +1767,42 @@ static char *input_event(masker_session *s, int id, const char *text)
     return mask_in(s, ev);
 }
 
+/* A field whose aria-labelledby names an element a later batch draws
+ * (the label rendered after the field, sent in the next message) is
+ * named by it from then on: what is typed into a card's code is masked
+ * under record_inputs, a search box keeps its text. */
+static void fields_named_by_labels_of_later_batches(void **state)
+{
+    (void)state;
+    static const char *const labels[][3] = {
+        {"Security code", "3906", "********"},
+        {"Search products", "blue shoes", "blue shoes"},
+    };
+    for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++) {
+        masker_site *site = site_with("record_inputs=true");
+        masker_session *s = masker_session_new(site, "https://shop.example/checkout");
+        free(mask_in(s, "[" PAGE_WITH_DIV "," ADDS_AT(2, ADD(2, null,
+                                                             NODE(12, "input",
+                                                                  "\"type\":\"text\","
+                                                                  "\"aria-labelledby\":"
+                                                                  "\"ref-label\""))) "]"));
+        char label[512];
+        snprintf(label, sizeof label,
+                 "[" ADDS_AT(3, ADD(2, 12, NODE(14, "span", "\"id\":\"ref-label\"")) "," ADD(
+                                    14, null, "{\"type\":3,\"id\":15,\"textContent\":\"%s\"}")) "]",
+                 labels[k][0]);
+        free(mask_in(s, label));
+        char *out = input_event(s, 12, labels[k][1]);
+        char want[64];
+        snprintf(want, sizeof want, "\"text\":\"%s\"", labels[k][2]);
+        if (!strstr(out, want))
+            fail_msg("typed after '%s'\n  got  %s\n  want %s", labels[k][0], out, want);
+        free(out);
+        masker_session_free(s);
+        masker_site_free(site);
+    }
+}
+
 static void input_events_follow_the_field(void **state)
 {
     (void)state;
@@ -2561,6 +2597,7 @@ int main(void)
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
         cmocka_unit_test(pii_fields_known_by_their_label),
         cmocka_unit_test(input_events_follow_the_field),
+        cmocka_unit_test(fields_named_by_labels_of_later_batches),
         cmocka_unit_test(trimmed_sessions_keep_what_they_learned),
         cmocka_unit_test(ids_of_every_length_name_their_nodes),
         cmocka_unit_test(numbers_after_id_keys_are_kept_as_written),

@@ -2277,7 +2277,7 @@ static void read_labelledby(walk *w)
             continue;
         r.says = 0;
         each_id(w, fields->v[k], ref_says, &r);
-        if (r.says && w->labelled.n < FLAGGED_IDS)
+        if (r.says)
             flagged_add(&w->labelled, node_id, r.says);
         waiting_field f = {w->s, &r, node_id};
         each_id(w, fields->v[k], wait_for_ref, &f);
@@ -2829,8 +2829,7 @@ static int keep_table_headers(walk *w, uint32_t section, const added_node **head
 }
 
 /* The column the cell cells[at] of a row stands in, its cells' spans
- * counted; and the index of the cell that stands in column `column`, n
- * for none. */
+ * counted. */
 static uint32_t column_of_added(walk *w, const added_node **cells, size_t at)
 {
     uint32_t column = 0;
@@ -2838,6 +2837,9 @@ static uint32_t column_of_added(walk *w, const added_node **cells, size_t at)
         column += added_span(w, cells[i]);
     return column;
 }
+
+/* The index of the cell of cells[0, n) that stands in column `column`, its
+ * spans counted; n for none. */
 static size_t cell_in_column(walk *w, const added_node **cells, size_t n, uint32_t column)
 {
     for (size_t i = 0, from = 0; i < n; i++) {
@@ -2871,13 +2873,13 @@ static int keep_added_header_row(walk *w, uint32_t row, uint32_t section)
 }
 
 /*
- * The header of the column of cell entry `cell` (enum form_tag `form`)
- * of a mutation's adds (its place among the cells added in its row, their colspans counted):
- * the last text added in that cell of the table's header row when the
- * mutation adds that row too (a table drawn whole when its request
- * returns: *column, a textContent token), which is then kept for the
- * table; or else the header kept for the table the row is added to (a
- * list's next page: *kept, *kept_n bytes). A cell named by an attribute
+ * The header of the column of cell entry `cell` (enum form_tag `form`) of
+ * a mutation's adds (its place among the cells added in its row, their
+ * colspans counted): the last text added in that cell of the table's
+ * header row when the mutation adds that row too (a table drawn whole when
+ * its request returns: *column, a textContent token), which is then kept
+ * for the table; or else the header kept for the table the row is added
+ * to (a list's next page: *kept, *kept_n bytes). A cell named by an attribute
  * of its own or of its parent (cell_named()) has that for its header.
  */
 static int column_header_of_added(walk *w, const added_node *cell, uint8_t form, uint32_t *column,
@@ -3267,23 +3269,26 @@ static bool shows_text(walk *w, uint32_t node)
  * header, a name of its own (a grid's <div> only that). One that shows a
  * text is read with it (value_after_label()).
  */
-static void added_value_cell_left(walk *w, uint8_t form, const added_node *cell, uint32_t attrs)
+static int added_value_cell_left(walk *w, uint8_t form, const added_node *cell, uint32_t attrs)
 {
     uint32_t column = 0, up;
     const char *kept = NULL;
     size_t kept_n = 0;
+    int err = VEIL_OK;
     if (shows_text(w, cell->node))
-        return;
+        return VEIL_OK;
     bool says;
     if (form == FORM_BOX)
         says = cell_label_names_secret(w, cell_named(w, attrs));
+    else if ((err = column_header_of_added(w, cell, form, &column, &kept, &kept_n)))
+        return err;
     else
-        says = (!column_header_of_added(w, cell, form, &column, &kept, &kept_n) &&
-                cell_label_names_secret(w, column)) ||
+        says = cell_label_names_secret(w, column) ||
                (kept && cell_label_text_names_secret(w, kept, kept_n)) ||
                cell_label_names_secret(w, text_of_cell_added_before(w, cell, form));
     if (says)
         made_sensitive(w, cell->id, &up);
+    return VEIL_OK;
 }
 
 /* Leaving an element of a table a mutation adds as an entry of its own
@@ -3305,8 +3310,7 @@ static __attribute__((noinline)) int added_table_part_left(walk *w, uint8_t form
         return VEIL_OK;
     if (form == FORM_ROW)
         return keep_added_header_row(w, e->id, e->parent);
-    added_value_cell_left(w, form, e, member(w, node, "attributes"));
-    return VEIL_OK;
+    return added_value_cell_left(w, form, e, member(w, node, "attributes"));
 }
 
 /* The node members the walk reads. */

@@ -1768,9 +1768,12 @@ static size_t added_text_before(walk *w, const added_node *e, char *text, size_t
  * the tape's order is not the page's: what the <label> it was added into
  * says (for a contenteditable box too, whatever entries the walk read
  * between them), and what the text right before it in the page says
- * (added_text_before()). *read: whether some text or a field stood there
- * (else the tape's order is all there is).
+ * (added_text_before()), as a label's when a <label> holds it (an email's
+ * or a phone's too, as w->label_before gives it in a snapshot). *read:
+ * whether some text or a field stood there (else the tape's order is all
+ * there is).
  */
+static uint8_t added_form(walk *w, const added_node *e);
 static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *read)
 {
     added_read(w, w->adds);
@@ -1790,7 +1793,10 @@ static uint8_t added_label_flags(walk *w, uint32_t node, uint8_t form, bool *rea
         bool here = false;
         size_t n = added_text_before(w, e, text, sizeof text, &here, &masked, &e);
         *read |= here;
-        uint8_t label = n && n <= LABEL_TEXT_MAX + 1 && !masked ? text_before_flags(text, n) : 0;
+        uint8_t label = !n || n > LABEL_TEXT_MAX + 1 || masked ? 0
+                        : added_form(w, e) == FORM_LABEL /* a <label> with no field inside */
+                            ? label_text_flags(text, n)
+                            : text_before_flags(text, n);
         if (label || masked || hints || !hint_text(text, n))
             return says | label;
     }

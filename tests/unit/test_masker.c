@@ -1572,6 +1572,17 @@ static void values_filled_into_cells_after_load(void **state)
     "{\"type\":2,\"timestamp\":1,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["         \
     "{\"type\":2,\"id\":2,\"tagName\":\"div\",\"attributes\":{},\"childNodes\":[]}]}}}"
 
+/* An input event of session s typing `text` into node `id`, masked. */
+static char *input_event(masker_session *s, int id, const char *text)
+{
+    char ev[512];
+    snprintf(ev, sizeof ev,
+             "{\"type\":3,\"data\":{\"text\":\"%s\",\"isChecked\":false,\"id\":%d,\"source\":5},"
+             "\"timestamp\":9}",
+             text, id);
+    return mask_in(s, ev);
+}
+
 /* Tables a single-page app draws after load, each node an entry of a
  * mutation: read as the same tables in a snapshot are. */
 static void tables_drawn_by_mutations(void **state)
@@ -1720,8 +1731,10 @@ static void secrets_shown_in_pages_drawn_by_mutations(void **state)
 
 /* A contenteditable box inside a <label> that names it, drawn by a
  * mutation whose entries put another box between the label and it: what
- * is typed into it is masked, under record_inputs too. */
-static void boxes_in_labels_drawn_by_mutations(void **state)
+ * is typed into it is masked, under record_inputs too. A field right after
+ * a <label> with no field inside is named by it, an email's or a phone's
+ * too; one after a sentence that mentions them is not. */
+static void labels_of_fields_drawn_by_mutations(void **state)
 {
     (void)state;
     /* clang-format off */
@@ -1743,6 +1756,35 @@ static void boxes_in_labels_drawn_by_mutations(void **state)
         masker_session_free(s);
         masker_site_free(site);
     }
+    static const char *const before[][3] = {
+        {"label", "Courriel", "*************"},
+        {"p", "Questions? Call us by phone or email.", "claire.dubois"},
+    };
+    for (size_t k = 0; k < sizeof before / sizeof before[0]; k++) {
+        char form[1024];
+        snprintf(
+            form, sizeof form,
+            "[" PAGE_WITH_DIV "," ADDS_AT(
+                2, ADD(2, null,
+                       NODE(31, "input",
+                            "\"type\":\"text\","
+                            "\"name\":\"input_8\"")) "," ADD(2, 31,
+                                                             NODE(30, "%s",
+                                                                  "")) "," ADD(30, null,
+                                                                               TXI(32, "%s"))) "]",
+            before[k][0], before[k][1]);
+        masker_site *site = site_with("record_inputs=true");
+        masker_session *s = masker_session_new(site, "https://contact.example/");
+        free(mask_in(s, form));
+        char *out = input_event(s, 31, "claire.dubois");
+        char want[64];
+        snprintf(want, sizeof want, "\"text\":\"%s\"", before[k][2]);
+        if (!strstr(out, want))
+            fail_msg("typed after '%s'\n  got  %s\n  want %s", before[k][1], out, want);
+        free(out);
+        masker_session_free(s);
+        masker_site_free(site);
+    }
 }
 
 static void record_inputs_keeps_ordinary_fields_only(void **state)
@@ -1755,16 +1797,6 @@ static void record_inputs_keeps_ordinary_fields_only(void **state)
     assert_non_null(strstr(out, "\"autocomplete\":\"cc-number\",\"value\":\"********\""));
     assert_non_null(strstr(out, "\"textContent\":\"****** ****\""));
     free(out);
-}
-
-static char *input_event(masker_session *s, int id, const char *text)
-{
-    char ev[512];
-    snprintf(ev, sizeof ev,
-             "{\"type\":3,\"data\":{\"text\":\"%s\",\"isChecked\":false,\"id\":%d,\"source\":5},"
-             "\"timestamp\":9}",
-             text, id);
-    return mask_in(s, ev);
 }
 
 /* A field whose aria-labelledby names an element a later batch draws
@@ -2587,7 +2619,7 @@ int main(void)
         cmocka_unit_test(values_filled_into_cells_after_load),
         cmocka_unit_test(tables_drawn_by_mutations),
         cmocka_unit_test(secrets_shown_in_pages_drawn_by_mutations),
-        cmocka_unit_test(boxes_in_labels_drawn_by_mutations),
+        cmocka_unit_test(labels_of_fields_drawn_by_mutations),
         cmocka_unit_test(values_named_by_their_own_element),
         cmocka_unit_test(numbers_split_by_a_templates_line_breaks),
         cmocka_unit_test(cards_split_inside_a_recorded_editor),

@@ -1524,6 +1524,24 @@ static void values_revealed_where_bullets_stood(void **state)
 #undef TEXTS
 }
 
+/* Each cells[k]: in a session of its own that saw `page`, the value
+ * cells[k][1] that the events `fill` write into node cells[k][0] is
+ * masked to cells[k][2]. */
+static void expect_cells_filled(const char *page, const char *fill, const char *const (*cells)[3],
+                                size_t n)
+{
+    masker_site *site = site_with(NULL);
+    for (size_t k = 0; k < n; k++) {
+        masker_session *s = masker_session_new(site, "https://dashboard.example/api");
+        free(mask_in(s, page));
+        char events[512];
+        snprintf(events, sizeof events, fill, cells[k][0], "%s");
+        expect_masked(s, events, cells[k][1], cells[k][2]);
+        masker_session_free(s);
+    }
+    masker_site_free(site);
+}
+
 /* A page drawn before its data loads: what a script later writes into a
  * value cell that showed nothing yet, or a placeholder, is read with the
  * cell's label. */
@@ -1547,16 +1565,7 @@ static void values_filled_into_cells_after_load(void **state)
         {"10", "Hk7Wq2Zp9Lm4Xc", "**************"},
         {"15", "Business", "Business"}, /* "Plan" names no secret */
     };
-    masker_site *site = site_with(NULL);
-    for (size_t k = 0; k < sizeof cells / sizeof cells[0]; k++) {
-        masker_session *s = masker_session_new(site, "https://dashboard.example/api");
-        free(mask_in(s, page));
-        char events[512];
-        snprintf(events, sizeof events, fill, cells[k][0], "%s");
-        expect_masked(s, events, cells[k][1], cells[k][2]);
-        masker_session_free(s);
-    }
-    masker_site_free(site);
+    expect_cells_filled(page, fill, cells, sizeof cells / sizeof cells[0]);
 }
 
 /* A mutation that adds a page's nodes an entry each, as rrweb 2.x writes
@@ -1581,6 +1590,18 @@ static char *input_event(masker_session *s, int id, const char *text)
              "\"timestamp\":9}",
              text, id);
     return mask_in(s, ev);
+}
+
+/* What session s makes of `typed` typed into node `id`, a field after
+ * `label`: masked to `want`. */
+static void expect_typed(masker_session *s, int id, const char *typed, const char *want,
+                         const char *label)
+{
+    char *out = input_event(s, id, typed), expect[64];
+    snprintf(expect, sizeof expect, "\"text\":\"%s\"", want);
+    if (!strstr(out, expect))
+        fail_msg("typed after '%s'\n  got  %s\n  want %s", label, out, expect);
+    free(out);
 }
 
 /* Tables a single-page app draws after load, each node an entry of a
@@ -1610,15 +1631,8 @@ static void tables_drawn_by_mutations(void **state)
         {"42", "4921", "****"},
         {"32", "Business", "Business"}, /* "Plan" names no secret */
     };
+    expect_cells_filled(drawn, fill, cells, sizeof cells / sizeof cells[0]);
     masker_site *site = site_with(NULL);
-    for (size_t k = 0; k < sizeof cells / sizeof cells[0]; k++) {
-        masker_session *s = masker_session_new(site, "https://dashboard.example/api");
-        free(mask_in(s, drawn));
-        char events[512];
-        snprintf(events, sizeof events, fill, cells[k][0], "%s");
-        expect_masked(s, events, cells[k][1], cells[k][2]);
-        masker_session_free(s);
-    }
     /* a header row a mutation draws, a header spanning two columns, then
      * the rows of a later one */
     masker_session *s = masker_session_new(site, "https://hr.example/");
@@ -1776,12 +1790,7 @@ static void labels_of_fields_drawn_by_mutations(void **state)
         masker_site *site = site_with("record_inputs=true");
         masker_session *s = masker_session_new(site, "https://contact.example/");
         free(mask_in(s, form));
-        char *out = input_event(s, 31, "claire.dubois");
-        char want[64];
-        snprintf(want, sizeof want, "\"text\":\"%s\"", before[k][2]);
-        if (!strstr(out, want))
-            fail_msg("typed after '%s'\n  got  %s\n  want %s", before[k][1], out, want);
-        free(out);
+        expect_typed(s, 31, "claire.dubois", before[k][2], before[k][1]);
         masker_session_free(s);
         masker_site_free(site);
     }
@@ -1824,12 +1833,7 @@ static void fields_named_by_labels_of_later_batches(void **state)
                                     14, null, "{\"type\":3,\"id\":15,\"textContent\":\"%s\"}")) "]",
                  labels[k][0]);
         free(mask_in(s, label));
-        char *out = input_event(s, 12, labels[k][1]);
-        char want[64];
-        snprintf(want, sizeof want, "\"text\":\"%s\"", labels[k][2]);
-        if (!strstr(out, want))
-            fail_msg("typed after '%s'\n  got  %s\n  want %s", labels[k][0], out, want);
-        free(out);
+        expect_typed(s, 12, labels[k][1], labels[k][2], labels[k][0]);
         masker_session_free(s);
         masker_site_free(site);
     }

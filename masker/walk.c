@@ -1950,9 +1950,11 @@ static uint8_t shown_named(walk *w, uint32_t node, uint32_t v, enum shown_secret
     const json_tok *t = w->tape->tok;
     bool stop = false;
     uint32_t before = text_before_on_tape(w, v, &stop);
-    *label = before ? node_id_of(w, before) : 0;
-    if (before && before == w->shown_secret) /* the next of a list */
+    *label = 0;
+    if (before && before == w->shown_secret) { /* the next of a list */
+        *label = node_id_of(w, before);
         return whole && !slots ? NF_SENSITIVE : 0;
+    }
     int hints = 0; /* one at most */
     uint8_t says;
     for (; before; before = text_before_on_tape(w, before, &stop)) {
@@ -2663,6 +2665,15 @@ static const added_node *added_cell_of(walk *w, const added_node *e, uint8_t *fo
     return cell && cell->has_id ? cell : NULL;
 }
 
+/* Entry `before` (NULL: none), or when it is a blank text, the entry added
+ * before it under the same parent. */
+static const added_node *past_blank(walk *w, const added_node *before)
+{
+    uint32_t text = added_text(w, before);
+    return text && blank_value(w, &w->tape->tok[text]) ? added_before(w, before->parent, before->id)
+                                                       : before;
+}
+
 /*
  * The text added before adds entry `entry` in its block: its previous
  * sibling's, past one blank text, or the last text of an inline element
@@ -2678,9 +2689,7 @@ static uint32_t text_added_in_block_before(walk *w, const added_node *entry)
     const added_node *node = entry, *before;
     for (int up = 0; up <= 2; up++) {
         if ((before = added_before(w, node->parent, node->id))) {
-            uint32_t text = added_text(w, before);
-            if (text && blank_value(w, &t[text]))
-                text = added_text(w, before = added_before(w, node->parent, before->id));
+            uint32_t text = added_text(w, before = past_blank(w, before));
             if (!text && before && form_inline(added_form(w, before)))
                 text = text_added_last_under(w, before->id);
             return text && !blank_value(w, &t[text]) ? text : 0;
@@ -2701,11 +2710,7 @@ static uint32_t text_added_in_block_before(walk *w, const added_node *entry)
  * text (markup's line break between cells, rows, sections); NULL: none. */
 static const added_node *added_before_past_blank(walk *w, const added_node *e)
 {
-    const added_node *before = added_before(w, e->parent, e->id);
-    uint32_t text = added_text(w, before);
-    if (text && blank_value(w, &w->tape->tok[text]))
-        before = added_before(w, e->parent, before->id);
-    return before;
+    return past_blank(w, added_before(w, e->parent, e->id));
 }
 
 /* The last text of the cell added before cell entry `cell` (enum form_tag
@@ -3075,7 +3080,9 @@ static void note_own_label(walk *w, uint32_t name)
 
 /* Whether text[0, n) is what a page shows in a cell while its value
  * loads, is not set or waits to be revealed: "-", "—", "…", "N/A",
- * "Loading...", "Not set", "Hidden", "Click to reveal". */
+ * "Loading...", "Not set", "Hidden", "Click to reveal", blanks around it
+ * (PLACEHOLDER_MOST bytes in all). */
+enum { PLACEHOLDER_MOST = 16 };
 static bool placeholder_text(const char *s, size_t n)
 {
     static const word shown[] = {
@@ -3085,7 +3092,7 @@ static bool placeholder_text(const char *s, size_t n)
         WORD("\u2013"), WORD("\u2014"), WORD("\u2026"), WORD("loading\u2026"),
         /* the same as an escaping serializer writes them */
         WORD("\\u2013"), WORD("\\u2014"), WORD("\\u2026"), WORD("loading\\u2026")};
-    if (n > 24)
+    if (n > PLACEHOLDER_MOST)
         return false;
     for (; n && s[0] == ' '; s++, n--)
         ;
@@ -3097,7 +3104,7 @@ static bool placeholder_text(const char *s, size_t n)
 /* placeholder_text() of string token t, unless the walk masked it. */
 static bool placeholder_value(const walk *w, const json_tok *t)
 {
-    return t->len <= 16 && !(t->flags & TOK_F_MASKED) &&
+    return t->len <= PLACEHOLDER_MOST && !(t->flags & TOK_F_MASKED) &&
            placeholder_text(w->scan.json + t->start, t->len);
 }
 
@@ -3262,7 +3269,7 @@ static bool shows_text(walk *w, uint32_t node)
 {
     char text[32];
     bool masked = false;
-    size_t n = subtree_text(w, node, text, sizeof text, 0, 0, &masked);
+    size_t n = trimmed_length(text, subtree_text(w, node, text, sizeof text, 0, 0, &masked));
     return masked || (!blank_string(text, n) && !placeholder_text(text, n));
 }
 

@@ -108,7 +108,8 @@ enum form_tag {
     FORM_HEADER_CELL, /* <th> */
     FORM_TERM,        /* <dt> */
     FORM_DEFINITION,  /* <dd> */
-    FORM_BOX          /* <div>, <p> */
+    FORM_BOX,         /* <div>, <p> */
+    FORM_HEADING      /* <h1> to <h6>: a label of the box after it */
 };
 
 /* What a tag name of n bytes at s names, without ASCII case (json.re). */

@@ -193,7 +193,7 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
     ((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 |              \
      (uint64_t)(e) << 32 | (uint64_t)(f) << 40 | (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
 #define TAG(...)       TAG_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
-#define TAG_SLOT(word) ((uint64_t)(word) * 0x2578da988fb912b9u >> 57)
+#define TAG_SLOT(word) ((uint64_t)(word) * 0x350f5625d686577fu >> 57)
 #define TAG_FORM(form, ...) [TAG_SLOT(TAG(__VA_ARGS__))] = {TAG(__VA_ARGS__), form}
 
 /* The tags that are not FORM_NONE, by slot. The multiplier was searched for
@@ -252,6 +252,12 @@ static const struct {
     TAG_FORM(FORM_DEFINITION, 'd', 'd'),
     TAG_FORM(FORM_BOX, 'd', 'i', 'v'),
     TAG_FORM(FORM_BOX, 'p'),
+    TAG_FORM(FORM_HEADING, 'h', '1'),
+    TAG_FORM(FORM_HEADING, 'h', '2'),
+    TAG_FORM(FORM_HEADING, 'h', '3'),
+    TAG_FORM(FORM_HEADING, 'h', '4'),
+    TAG_FORM(FORM_HEADING, 'h', '5'),
+    TAG_FORM(FORM_HEADING, 'h', '6'),
 };
 
 /* What a tagName value of n bytes at s names (enum form_tag), without

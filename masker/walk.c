@@ -2557,12 +2557,13 @@ static inline bool may_follow_label(const walk *w, uint32_t v)
 
 /* Whether a cell (enum form_tag) right after a cell `before` reads it as
  * its label: a <td> after a <td> or a <th>, a <dd> after its <dt>, a
- * <div> or <p> after one of those. */
+ * <div> or <p> after one of those or after a heading (<h6>CPF</h6><p>). */
 static bool cell_after_label(uint8_t before, uint8_t cell)
 {
-    return cell == FORM_CELL ? before == FORM_CELL || before == FORM_HEADER_CELL
-                             : (cell == FORM_DEFINITION && before == FORM_TERM) ||
-                                   (cell == FORM_BOX && before == FORM_BOX);
+    return cell == FORM_CELL
+               ? before == FORM_CELL || before == FORM_HEADER_CELL
+               : (cell == FORM_DEFINITION && before == FORM_TERM) ||
+                     (cell == FORM_BOX && (before == FORM_BOX || before == FORM_HEADING));
 }
 
 /* The value of the attribute in attrs that list `listed` (a tape list of
@@ -2724,13 +2725,40 @@ static uint32_t text_of_cell_added_before(walk *w, const added_node *cell, uint8
     return text_added_last_under(w, before->id);
 }
 
+/* The text that labels box entry `box` (a <div>, a <p>), as
+ * table_cell_entered() reads one in a snapshot: the last text of the box
+ * or heading added before it, or of the text or inline element added
+ * right before it (<label>Tax ID</label><div>), for a box first in its
+ * box, its wrapper's (<div><p>{value}</p></div>: two levels); 0: none. */
+static uint32_t text_of_box_added_before(walk *w, const added_node *box)
+{
+    for (int levels = 0; levels <= 2; levels++) {
+        const added_node *before = added_before_past_blank(w, box);
+        if (before) {
+            uint32_t text = added_text(w, before);
+            uint8_t form = text ? FORM_NONE : added_form(w, before);
+            if (!text && (form_inline(form) || cell_after_label(form, FORM_BOX)))
+                text = text_added_last_under(w, before->id);
+            return text && !blank_value(w, &w->tape->tok[text]) ? text : 0;
+        }
+        if (!(box = added_entry(w, 0, box->parent)) || !box->has_id ||
+            added_form(w, box) != FORM_BOX)
+            return 0;
+    }
+    return 0;
+}
+
 /* The last text of the cell added before the one adds entry `entry` stands
- * in (texts_added_before_entry()); 0: none. */
+ * in (texts_added_before_entry()), or the text that labels its box; 0:
+ * none. */
 static uint32_t text_added_in_cell_before(walk *w, const added_node *entry)
 {
     const added_node *cell;
     uint8_t form;
-    return (cell = added_cell_of(w, entry, &form)) ? text_of_cell_added_before(w, cell, form) : 0;
+    if (!(cell = added_cell_of(w, entry, &form)))
+        return 0;
+    return form == FORM_BOX ? text_of_box_added_before(w, cell)
+                            : text_of_cell_added_before(w, cell, form);
 }
 
 /*
@@ -3132,6 +3160,19 @@ static uint32_t text_since(const walk *w, uint32_t since)
     return 0;
 }
 
+/* Whether a text may stand right before the block entered now, in the
+ * block it stands in, with nothing but inline elements between (the last
+ * text walked, or the one before it past markup's line break), as
+ * text_since(w, w->flow - 1) reads it: a cheaper test first, for nearly
+ * every block has a blank or nothing there. */
+static inline bool text_right_before(const walk *w)
+{
+    const json_tok *last = &w->tape->tok[w->label_text[1]];
+    return w->label_flow[1] + 1 == w->flow && w->label_text[1] &&
+           (!(last->key == RR_KEY_TEXT_CONTENT && tok_blank_text(last)) ||
+            w->label_flow[0] + 1 == w->flow);
+}
+
 /* Whether a block entered or left at walk depth `depth` stands inside the
  * value cell being walked before its first text: a value's wrapper
  * (<td><div>{phone}</div></td>), which keeps the cell's labels. */
@@ -3161,13 +3202,16 @@ static bool cell_label_names_secret(walk *w, uint32_t label)
            cell_label_text_names_secret(w, w->scan.json + t->start, t->len);
 }
 
-/* Entering a table, a row or a cell (`form`, attributes `attrs`) at walk
- * depth `depth`. A cell right after the one before it, with only texts
- * between (a <td> after a <td> or a <th> of its row, a <dd> after its
- * <dt>, a <div> or <p> after one of those), has that cell's last text for
- * its label, as a sighted visitor reads the two side by side; a <td> under
- * a row of headers alone has its column's header too. The labels serve
- * the cell's first text that is not blank (table_cell_text()). */
+/* Entering a table, a row, a cell or a heading (`form`, attributes
+ * `attrs`) at walk depth `depth`. A cell right after the one before it,
+ * with only texts between (a <td> after a <td> or a <th> of its row, a
+ * <dd> after its <dt>, a <div> or <p> after one of those or after a
+ * heading), has that cell's last text for its label, as a sighted visitor
+ * reads the two side by side; so has a <div> or <p> right after a text of
+ * the block it is in (<label>Tax ID</label><div>{value}</div>, with
+ * nothing but inline elements between); a <td> under a row of headers
+ * alone has its column's header too. The labels serve the cell's first
+ * text that is not blank (table_cell_text()). */
 static void table_cell_entered(walk *w, uint8_t form, uint32_t id, uint32_t attrs, int depth)
 {
     table_cells *c = &w->cells;
@@ -3183,17 +3227,22 @@ static void table_cell_entered(walk *w, uint8_t form, uint32_t id, uint32_t attr
         c->headers_only = true;
         return;
     }
-    bool next_to_cell = c->left + 1 == w->flow;
-    uint32_t named = VEIL_UNLIKELY(w->tape->cell_names.n) ? cell_named(w, attrs) : 0;
-    if (!named && inside_value_cell(c, form, depth))
-        return;
-    if (form == FORM_BOX && !next_to_cell && !named) { /* nearly every one: no cell labels it */
+    if (form == FORM_HEADING) { /* a label, for the box after it */
         c->entered = w->flow;
         return;
     }
+    bool after_cell = c->left + 1 == w->flow && cell_after_label(c->left_form, form);
+    uint32_t named = VEIL_UNLIKELY(w->tape->cell_names.n) ? cell_named(w, attrs) : 0;
+    if (!named && inside_value_cell(c, form, depth))
+        return;
+    uint32_t text_before = 0; /* <label>Tax ID</label><div>{value}</div> */
+    if (form == FORM_BOX && !after_cell && !named &&
+        !(text_right_before(w) && (text_before = text_since(w, w->flow - 1)))) {
+        c->entered = w->flow; /* nearly every one: no cell or text labels it */
+        return;
+    }
     bool in_row = depth == c->row_depth + 1 && (form == FORM_CELL || form == FORM_HEADER_CELL);
-    c->row_label =
-        next_to_cell && cell_after_label(c->left_form, form) ? text_since(w, c->entered) : 0;
+    c->row_label = after_cell ? text_since(w, c->entered) : text_before;
     c->column_label = named ? named
                       : in_row && form == FORM_CELL && c->column < c->n_header
                           ? c->header[c->column]

@@ -1125,8 +1125,9 @@ static void values_told_in_a_node_after_their_label(void **state)
     expect_told_after("Temporary password: ", "Harbor7Lantern", "**************", "code");
     expect_told_after("Paid with Visa ", "4242 4242 4242 4242 8841", "**** **** **** **** 8841",
                       "span");
-    /* a block between them: a heading, then a paragraph of its own */
-    expect_told_after("Security code: ", "737", "737", "div");
+    /* the value in a block of its own right after the label's text, as a
+     * page shows a setting (<label>Tax ID</label><div>{value}</div>) */
+    expect_told_after("Security code: ", "737", "***", "div");
     static const char *const keep[][2] = {
         {"Order number: ", "4155550132"}, {"Version ", "2.0.11"},
         {"Copyright ", "2024 Acme"},      {"Listing ", "19-17"},
@@ -1306,6 +1307,11 @@ static void values_told_in_the_cell_after_their_label(void **state)
         EL("dl", EL("div", EL("dt", TX("CVV")) "," EL("dd", TX("%s")))),
         EL("div", EL("div", TX("Security code")) "," EL("div", EL("div", TX("\\n %s")))),
         EL("p", TX("Security code")) "," EL("p", TX("%s")),
+        /* a heading over its value (Material UI's subtitle and body), a
+         * <label> beside a block (Bootstrap's plain-text form rows) */
+        EL("h2", TX("Security code")) "," EL("p", TX("%s")),
+        EL("h6", TX("Security code")) "," EL("div", EL("p", TX("%s"))),
+        EL("div", EL("label", TX("Security code")) "," TX("\\n ") "," EL("div", EL("p", TX("%s")))),
         /* a cell that names its column itself: a responsive table's, a data grid's */
         EL("table", EL("tr", EL_ATTRS("td", "\"data-label\":\"Security code\"", TX("%s")))),
         EL_ATTRS("div", "\"data-field\":\"cvv\"", EL("div", TX("%s"))),
@@ -1349,10 +1355,10 @@ static void values_told_in_the_cell_after_their_label(void **state)
     /* cells are drawn apart: a quote at the seam is no word's end */
     expect_in_page(EL("dl", EL("dt", TX("My password is")) "," EL("dd", TX("%s"))),
                    "\\\"Kestrel#2291\\\"", "\\\"************\\\"");
-    /* a heading, a block between, an empty cell, a row of data under no
-     * header: nothing names the value */
+    /* a block between, a list under a heading, an empty cell, a row of
+     * data under no header: nothing names the value */
     static const char *const apart[] = {
-        EL("h2", TX("Security code")) "," EL("p", TX("%s")),
+        EL("h2", TX("Security code")) "," EL("ul", EL("li", TX("%s"))),
         EL("p", TX("Security code")) "," EL("hr", "") "," EL("p", TX("%s")),
         EL("table", EL("tr", EL("td", TX("Security code"))) "," EL(
                         "tr", EL("td", "") "," EL("td", TX("%s")))),

@@ -753,6 +753,17 @@ typedef struct {
     char id[MASKER_DOM_ID_MAX];
 } labelledby_ref;
 
+/* An element with a DOM id whose text names a card field, a secret or PII
+ * (NF_CARD, NF_PASSWORD, NF_PII): a field a later batch draws with an
+ * aria-labelledby that names the id takes what it says (walk.c's
+ * keep_id_label() and read_labelledby()). */
+enum { ID_LABELS_KEPT = 16 };
+typedef struct {
+    uint8_t says; /* 0: a free slot */
+    uint8_t len;
+    char id[MASKER_DOM_ID_MAX];
+} id_label;
+
 /* The column headers of a table, by the node id of the table (read in a
  * snapshot) or of its rows' section (read among a mutation's adds), for
  * the rows a later mutation adds under them (walk.c's column_header_added()): each
@@ -791,6 +802,9 @@ struct masker_session {
     /* the last LABELLEDBY_KEPT of those fields, ring order (NULL until one) */
     labelledby_ref *labelledby;
     uint8_t next_labelledby;
+    /* the last ID_LABELS_KEPT such elements, ring order (NULL until one) */
+    id_label *id_labels;
+    uint8_t next_id_label;
     /* the last TABLES_KEPT tables with headers, ring order (NULL until one) */
     table_headers *tables;
     uint8_t next_table;
@@ -812,6 +826,11 @@ void field_id_add(masker_session *s, const char *dom_id, size_t len, uint32_t no
 /* Field `node` waits for the element with DOM id dom_id[0, len) to name it. */
 void labelledby_add(masker_session *s, const char *dom_id, size_t len, uint32_t node);
 bool field_id_find(const masker_session *s, const char *dom_id, size_t len, uint32_t *node);
+/* The element with DOM id dom_id[0, len) names what `says` says (0:
+ * nothing); what the last one with that id said (0: nothing, or none
+ * kept). */
+void id_label_add(masker_session *s, const char *dom_id, size_t len, uint8_t says);
+uint8_t id_label_says(const masker_session *s, const char *dom_id, size_t len);
 /* The last SENSITIVE_URLS_KEPT picture URLs sensitive elements showed
  * (decoded bytes; kept as hashes). */
 void sensitive_url_add(masker_session *s, const void *url, size_t len);

@@ -161,6 +161,40 @@ void labelledby_add(masker_session *s, const char *dom_id, size_t len, uint32_t 
     memcpy(r->id, dom_id, len);
 }
 
+static id_label *id_label_slot(const masker_session *s, const char *dom_id, size_t len)
+{
+    for (size_t i = 0; s->id_labels && i < ID_LABELS_KEPT; i++)
+        if (s->id_labels[i].says && s->id_labels[i].len == len &&
+            !memcmp(s->id_labels[i].id, dom_id, len))
+            return &s->id_labels[i];
+    return NULL;
+}
+
+void id_label_add(masker_session *s, const char *dom_id, size_t len, uint8_t says)
+{
+    if (!len || len >= MASKER_DOM_ID_MAX)
+        return;
+    id_label *l = id_label_slot(s, dom_id, len);
+    if (l) {
+        l->says = says; /* 0: redrawn naming nothing, its slot is free */
+        return;
+    }
+    if (!says)
+        return;
+    if (!s->id_labels && !(s->id_labels = calloc(ID_LABELS_KEPT, sizeof *s->id_labels)))
+        return; /* out of memory: a field is named by the labels of its own batch */
+    l = &s->id_labels[s->next_id_label];
+    s->next_id_label = (uint8_t)((s->next_id_label + 1) % ID_LABELS_KEPT);
+    *l = (id_label){.says = says, .len = (uint8_t)len};
+    memcpy(l->id, dom_id, len);
+}
+
+uint8_t id_label_says(const masker_session *s, const char *dom_id, size_t len)
+{
+    const id_label *l = id_label_slot(s, dom_id, len);
+    return l ? l->says : 0;
+}
+
 static table_headers *table_slot(const masker_session *s, uint32_t table)
 {
     for (size_t i = 0; s->tables && table && i < TABLES_KEPT; i++)
@@ -258,6 +292,7 @@ void masker_session_free(masker_session *s)
         return;
     free(s->label_targets);
     free(s->labelledby);
+    free(s->id_labels);
     free(s->tables);
     free(s->field_ids);
     nodes_clear(&s->nodes);
@@ -290,6 +325,7 @@ size_t masker_session_state_bytes(const masker_session *s)
            (s->label_targets ? MASKER_LABEL_TARGETS * MASKER_DOM_ID_MAX : 0) +
            (s->tables ? TABLES_KEPT * sizeof *s->tables : 0) +
            (s->labelledby ? LABELLEDBY_KEPT * sizeof *s->labelledby : 0) +
+           (s->id_labels ? ID_LABELS_KEPT * sizeof *s->id_labels : 0) +
            (s->field_ids ? MASKER_FIELD_IDS * sizeof *s->field_ids : 0);
 }
 

@@ -2247,9 +2247,33 @@ static void wait_for_ref(const char *id, size_t len, void *ctx)
 }
 
 /*
+ * An element with DOM id dom_id[0, len) (enum form_tag `form`, tagName
+ * token `tag`) that may label a field of a later batch by aria-labelledby
+ * (a <span id="cvc-label">, a <label>, a <div>; not a heading, nor a link
+ * or a one-letter tag, which pages give ids as anchors): what its text
+ * names, when it names something, is kept in the session (id_label_add()).
+ */
+static void keep_id_label(walk *w, uint32_t node, uint8_t form, uint32_t tag, const char *dom_id,
+                          size_t len)
+{
+    if (!(form == FORM_LABEL || form == FORM_BOX ||
+          (form == FORM_INLINE && w->tape->tok[tag].len > 1) ||
+          (form >= FORM_CELL && form <= FORM_DEFINITION)))
+        return;
+    char text[LABEL_TEXT_MAX + 2];
+    uint32_t adds = adds_of_entry(w, node);
+    if (adds)
+        added_read(w, adds);
+    size_t n = subtree_text(w, node, text, sizeof text, 0, 0, NULL);
+    /* a label's text, and the blank after it; a longer one names nothing */
+    id_label_add(w->s, dom_id, len, n <= LABEL_TEXT_MAX + 1 ? label_text_flags(text, n) : 0);
+}
+
+/*
  * Before the walk: a field whose aria-labelledby (or aria-describedby)
  * names an element of this batch whose text names a card field ("Card
- * number") or a secret ("Password") is a card field or a password. The
+ * number") or a secret ("Password") is a card field or a password, and so
+ * is one that names such an element of an earlier batch. The
  * batch's DOM ids are read from the tokenizer's list, only when a field
  * has the attribute or a field of an earlier batch waits for an element
  * that was not in its own (a label a later mutation draws).
@@ -2277,6 +2301,9 @@ static void read_labelledby(walk *w)
         if (VEIL_UNLIKELY(waiting))
             name_waiting_fields(w, i);
     }
+    for (size_t k = 0; k < r.n; k++) /* drawn in an earlier batch (keep_id_label()) */
+        if (!refs[k].tries)
+            refs[k].says = id_label_says(w->s, refs[k].id, refs[k].len);
     static const field_set id = {{AT(RR_KEY_ID, 0)}};
     for (uint32_t k = 0; k < fields->n; k++) {
         uint32_t node_id, m;
@@ -3468,6 +3495,26 @@ static void remember_secret_field(masker_session *s, uint32_t id)
     s->secret_fields[s->next_secret_field++ % SECRET_FIELDS_KEPT] = id;
 }
 
+/* Element `node` (node id `id`, 0: none; enum form_tag `form`, tagName
+ * token `tag`, in `state`) has an id attribute (reader r): a form field's
+ * DOM id names its node for a <label for> (field_id_add()); another's may
+ * label a field a later batch draws (keep_id_label()). */
+static __attribute__((noinline)) void note_dom_id(walk *w, uint32_t node, const attr_reader *r,
+                                                  uint8_t form, uint32_t tag, uint32_t id,
+                                                  uint8_t state)
+{
+    size_t len;
+    const char *dom_id = known_attr(w, r, A_ID, &len);
+    if (!dom_id || !len)
+        return;
+    if (form_field(form)) {
+        if (id)
+            field_id_add(w->s, dom_id, len, id);
+    } else if (!(state & IN_SENSITIVE)) {
+        keep_id_label(w, node, form, tag, dom_id, len);
+    }
+}
+
 /* An element node: its flags, its value and what it carries, and the state
  * its children inherit (into *state). */
 static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, bool has_id,
@@ -3521,10 +3568,8 @@ static int walk_element(walk *w, uint32_t node, const uint32_t *m, uint32_t id, 
         err = mask_whole(w, m[N_ATTRS], MASK_VALUE);
     else if (!err && ((flags & (NF_SENSITIVE | NF_CARD | NF_PASSWORD)) || (*state & IN_SENSITIVE)))
         err = mask_descriptive_attributes(w, m[N_ATTRS]);
-    size_t len;
-    const char *dom_id = known_attr(w, &r, A_ID, &len);
-    if (has_id && id && dom_id && len && form_field(form))
-        field_id_add(w->s, dom_id, len, id);
+    if (VEIL_UNLIKELY(r.present & 1u << A_ID))
+        note_dom_id(w, node, &r, form, m[N_TAG], has_id ? id : 0, *state);
     *state = inherit(w, *state, flags);
     /* everything it carries; a form field's own member beside what rrweb
      * writes ({"tagName": "input", ..., "value": ...}) is its value */

@@ -1818,30 +1818,42 @@ static void record_inputs_keeps_ordinary_fields_only(void **state)
  * (the label rendered after the field, sent in the next message) is
  * named by it from then on: what is typed into a card's code is masked
  * under record_inputs, a search box keeps its text. */
-static void fields_named_by_labels_of_later_batches(void **state)
+/* A field named only by aria-labelledby and the <span> it names, each
+ * added by a batch of its own, in either order (a page's labels, then the
+ * fields a payment script injects; or the fields first): what is typed
+ * into the field is masked as the label says. */
+static void expect_named_across_batches(const char *label_text, const char *typed, const char *want,
+                                        bool label_first)
+{
+    masker_site *site = site_with("record_inputs=true");
+    masker_session *s = masker_session_new(site, "https://shop.example/checkout");
+    free(mask_in(s, "[" PAGE_WITH_DIV "]"));
+    static const char field[] = "[" ADDS_AT(
+        2,
+        ADD(2, null, NODE(12, "input", "\"type\":\"text\",\"aria-labelledby\":\"ref-label\""))) "]";
+    char label[512];
+    snprintf(label, sizeof label,
+             "[" ADDS_AT(3, ADD(2, null, NODE(14, "span", "\"id\":\"ref-label\"")) "," ADD(
+                                14, null, "{\"type\":3,\"id\":15,\"textContent\":\"%s\"}")) "]",
+             label_text);
+    free(mask_in(s, label_first ? label : field));
+    free(mask_in(s, label_first ? field : label));
+    expect_typed(s, 12, typed, want, label_text);
+    masker_session_free(s);
+    masker_site_free(site);
+}
+
+static void fields_named_by_labels_of_other_batches(void **state)
 {
     (void)state;
     static const char *const labels[][3] = {
         {"Security code", "3906", "********"},
+        {"Card PIN", "8174", "********"},
         {"Search products", "blue shoes", "blue shoes"},
     };
     for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++) {
-        masker_site *site = site_with("record_inputs=true");
-        masker_session *s = masker_session_new(site, "https://shop.example/checkout");
-        free(mask_in(s, "[" PAGE_WITH_DIV "," ADDS_AT(2, ADD(2, null,
-                                                             NODE(12, "input",
-                                                                  "\"type\":\"text\","
-                                                                  "\"aria-labelledby\":"
-                                                                  "\"ref-label\""))) "]"));
-        char label[512];
-        snprintf(label, sizeof label,
-                 "[" ADDS_AT(3, ADD(2, 12, NODE(14, "span", "\"id\":\"ref-label\"")) "," ADD(
-                                    14, null, "{\"type\":3,\"id\":15,\"textContent\":\"%s\"}")) "]",
-                 labels[k][0]);
-        free(mask_in(s, label));
-        expect_typed(s, 12, labels[k][1], labels[k][2], labels[k][0]);
-        masker_session_free(s);
-        masker_site_free(site);
+        expect_named_across_batches(labels[k][0], labels[k][1], labels[k][2], false);
+        expect_named_across_batches(labels[k][0], labels[k][1], labels[k][2], true);
     }
 }
 
@@ -2639,7 +2651,7 @@ int main(void)
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
         cmocka_unit_test(pii_fields_known_by_their_label),
         cmocka_unit_test(input_events_follow_the_field),
-        cmocka_unit_test(fields_named_by_labels_of_later_batches),
+        cmocka_unit_test(fields_named_by_labels_of_other_batches),
         cmocka_unit_test(trimmed_sessions_keep_what_they_learned),
         cmocka_unit_test(ids_of_every_length_name_their_nodes),
         cmocka_unit_test(numbers_after_id_keys_are_kept_as_written),

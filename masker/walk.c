@@ -1650,16 +1650,22 @@ static size_t subtree_text(walk *w, uint32_t node, char *out, size_t cap, size_t
     return at;
 }
 
-/* What the text of a <label> (or of an element aria-labelledby names) says
- * a field takes: see label_text_flags(). */
-static uint8_t label_flags(walk *w, uint32_t label)
+/* subtree_text() of node object `node` into out[0, cap), its entries
+ * read first when it is an entry of a mutation's adds. */
+static size_t node_text(walk *w, uint32_t node, char *out, size_t cap)
 {
-    char text[256];
-    uint32_t adds = adds_of_entry(w, label);
+    uint32_t adds = adds_of_entry(w, node);
     if (adds)
         added_read(w, adds);
-    size_t n = subtree_text(w, label, text, sizeof text, 0, 0, NULL);
-    return label_text_flags(text, n);
+    return subtree_text(w, node, out, cap, 0, 0, NULL);
+}
+
+/* What the text of a <label> (or of an element aria-labelledby names) says
+ * a field takes: see label_text_flags(). */
+static __attribute__((noinline)) uint8_t label_flags(walk *w, uint32_t label)
+{
+    char text[256];
+    return label_text_flags(text, node_text(w, label, text, sizeof text));
 }
 
 /* Whether string token t shows only blanks: a text node's value as the
@@ -2261,10 +2267,7 @@ static void keep_id_label(walk *w, uint32_t node, uint8_t form, uint32_t tag, co
           (form >= FORM_CELL && form <= FORM_DEFINITION)))
         return;
     char text[LABEL_TEXT_MAX + 2];
-    uint32_t adds = adds_of_entry(w, node);
-    if (adds)
-        added_read(w, adds);
-    size_t n = subtree_text(w, node, text, sizeof text, 0, 0, NULL);
+    size_t n = node_text(w, node, text, sizeof text);
     /* a label's text, and the blank after it; a longer one names nothing */
     id_label_add(w->s, dom_id, len, n <= LABEL_TEXT_MAX + 1 ? label_text_flags(text, n) : 0);
 }
@@ -2702,6 +2705,21 @@ static const added_node *past_blank(walk *w, const added_node *before)
                                                        : before;
 }
 
+/* The text entry `before` (NULL: none) shows as the label of what is
+ * added right after it: its own, when it is a text; the last text added
+ * under it, when it is an inline element, or for a box (`box`: a <div>,
+ * a <p>) a box or a heading (cell_after_label()); 0: none, or a blank. */
+static uint32_t label_of_entry_before(walk *w, const added_node *before, bool box)
+{
+    uint32_t text = added_text(w, before);
+    if (!text && before) {
+        uint8_t form = added_form(w, before);
+        if (form_inline(form) || (box && cell_after_label(form, FORM_BOX)))
+            text = text_added_last_under(w, before->id);
+    }
+    return text && !blank_value(w, &w->tape->tok[text]) ? text : 0;
+}
+
 /*
  * The text added before adds entry `entry` in its block: its previous
  * sibling's, past one blank text, or the last text of an inline element
@@ -2716,12 +2734,8 @@ static uint32_t text_added_in_block_before(walk *w, const added_node *entry)
     const json_tok *t = w->tape->tok;
     const added_node *node = entry, *before;
     for (int up = 0; up <= 2; up++) {
-        if ((before = added_before(w, node->parent, node->id))) {
-            uint32_t text = added_text(w, before = past_blank(w, before));
-            if (!text && before && form_inline(added_form(w, before)))
-                text = text_added_last_under(w, before->id);
-            return text && !blank_value(w, &t[text]) ? text : 0;
-        }
+        if ((before = added_before(w, node->parent, node->id)))
+            return label_of_entry_before(w, past_blank(w, before), false);
         if (!(node = added_entry(w, 0, node->parent)))
             return 0;
         uint8_t form = added_form(w, node);
@@ -2761,13 +2775,8 @@ static uint32_t text_of_box_added_before(walk *w, const added_node *box)
 {
     for (int levels = 0; levels <= 2; levels++) {
         const added_node *before = added_before_past_blank(w, box);
-        if (before) {
-            uint32_t text = added_text(w, before);
-            uint8_t form = text ? FORM_NONE : added_form(w, before);
-            if (!text && (form_inline(form) || cell_after_label(form, FORM_BOX)))
-                text = text_added_last_under(w, before->id);
-            return text && !blank_value(w, &w->tape->tok[text]) ? text : 0;
-        }
+        if (before)
+            return label_of_entry_before(w, before, true);
         if (!(box = added_entry(w, 0, box->parent)) || !box->has_id ||
             added_form(w, box) != FORM_BOX)
             return 0;
@@ -3175,7 +3184,7 @@ static void table_cell_text(walk *w, uint32_t v)
 
 /* The last text walked since walk.flow was `since` that is neither blank
  * nor hidden by the page (0: none). */
-static uint32_t text_since(const walk *w, uint32_t since)
+static inline __attribute__((always_inline)) uint32_t text_since(const walk *w, uint32_t since)
 {
     const json_tok *t = w->tape->tok;
     for (int k = 1; k >= 0; k--) {

@@ -244,6 +244,54 @@ static bool card_label_word_at(const unsigned char *p)
     */
 }
 
+/* Does the word at p (in a worded copy, just past a '_') name what stands
+ * beside a field and tells about it, rather than the field? */
+static bool describing_word_at(const unsigned char *p)
+{
+    const unsigned char *YYMARKER, *YYCURSOR = p;
+    /*!re2c
+        ("label" | "lbl" | "error" "s"? | "err" | "help" | "helper" | "hint" | "tooltip"
+         | "description" | "desc" | "icon" | "img" | "caption" | "legend" | "title"
+         | "message" | "msg" | "feedback" | "instructions") "_"
+            { return true; }
+        [^] { return false; }
+    */
+}
+
+/*
+ * Whether a name's first or last word says it names the label, the error or
+ * help text or the icon of a field ("cardNumber-label", "cvc_error",
+ * "label-cc-number", "cc-number-helper-text", "cvc-hint-2"): what such an
+ * element shows is the page's own words, and a form's replay without them
+ * cannot be read. A last word that is a number or "text" is looked past.
+ */
+static bool names_what_describes_a_field(const char *v, size_t len)
+{
+    unsigned char w[WORDS_MAX];
+    size_t n = normalize(v, len, true, w);
+    if (n < 3)
+        return false;
+    if (describing_word_at(w + 1))
+        return true;
+    size_t last = n - 1; /* the '_' that ends the last word */
+    for (int words = 0; words < 2; words++) {
+        size_t at = last;
+        while (at > 0 && w[at - 1] != '_')
+            at--;
+        if (at == 0)
+            return false;
+        if (describing_word_at(w + at))
+            return true;
+        bool digits = true;
+        for (size_t k = at; k < last; k++)
+            digits &= w[k] >= '0' && w[k] <= '9';
+        if (!digits && !(last - at == 4 && !memcmp(w + at, "text", 4)))
+            return false;
+        last = at - 1;
+    }
+    return false;
+}
+
 bool card_like(const char *v, size_t len)
 {
     char buf[UNESCAPED_MAX];
@@ -259,7 +307,7 @@ bool card_like(const char *v, size_t len)
         return true;
     for (size_t at = 0; at < n; at++)
         if (card_word_at(norm + at) != CARD_WORD_NONE)
-            return true;
+            return !names_what_describes_a_field(v, len);
     return false;
 }
 

@@ -1184,6 +1184,30 @@ static void values_named_by_their_own_element(void **state)
                    "Last changed 2024-03-12", "Last changed 2024-03-12");
 }
 
+/* An element whose id names a card field shows what the field holds; one
+ * whose id names the field's label, help, error or icon shows the page's
+ * own words about it, and keeps them. */
+static void texts_named_after_card_fields(void **state)
+{
+    (void)state;
+    /* the span's id is written in by snprintf(); the value stays a %s */
+    static const char span_with_id[] = EL_ATTRS("span", "\"id\":\"%s\"", TX("%%s"));
+    static const char *const showing[] = {"card-cvc", "ccNumber", "cvc-2", "cardNumberText"};
+    static const char *const describing[] = {"cardNumber-label", "label-cvc",
+                                             "cvcError",         "cc_exp_hint",
+                                             "cvc-tooltip-1",    "cardNumber-helper-text",
+                                             "card-cvc-icon",    "expiryDateMessage"};
+    char body[256];
+    for (size_t i = 0; i < sizeof showing / sizeof showing[0]; i++) {
+        snprintf(body, sizeof body, span_with_id, showing[i]);
+        expect_in_page(body, "737", "***");
+    }
+    for (size_t i = 0; i < sizeof describing / sizeof describing[0]; i++) {
+        snprintf(body, sizeof body, span_with_id, describing[i]);
+        expect_in_page(body, "Security code on the back", "Security code on the back");
+    }
+}
+
 /* Digit groups a template writes a <span> a line, so that the text nodes
  * between them hold a line break and the indentation, which the browser
  * draws as one space, however deep. A separator and a line break ("-\n")
@@ -2643,6 +2667,7 @@ int main(void)
         cmocka_unit_test(secrets_shown_in_pages_drawn_by_mutations),
         cmocka_unit_test(labels_of_fields_drawn_by_mutations),
         cmocka_unit_test(values_named_by_their_own_element),
+        cmocka_unit_test(texts_named_after_card_fields),
         cmocka_unit_test(numbers_split_by_a_templates_line_breaks),
         cmocka_unit_test(cards_split_inside_a_recorded_editor),
         cmocka_unit_test(ibans_split_over_spans),

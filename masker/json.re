@@ -1052,29 +1052,93 @@ static __attribute__((noinline)) bool text_may_show_secret(const char *s, size_t
             detect_leading_secret(s, n, &from, &to) != SHOWN_NONE);
 }
 
-/*
- * Notes on text node value `pushed` (n bytes at s, with these flags) what
- * the walk reads of it (its TEXT_* note, TOK_F_SHOWN, TOK_F_LEADS,
- * TOK_F_BLANK). Returns whether it holds an '@'. Out of line: tokenize()
- * stops being inlined, and costs more, as its inlined helpers grow.
- */
-static __attribute__((noinline)) bool note_text_node(json_tok *pushed, const char *s, size_t n,
-                                                     uint8_t flags)
+static inline bool iban_head_at(const char *s)
 {
-    if (!(flags & TOK_F_CANDIDATE)) { /* "••••••••", "***": hidden, maybe */
-        if (n >= 3 && n <= 96 && (!(flags & TOK_F_ASCII) || memchr(s, '*', n)) &&
-            text_may_show_secret(s, n, 0, flags))
-            pushed->flags |= TOK_F_SHOWN;
-        if (blank_string(s, n))
-            pushed->flags |= TOK_F_BLANK;
-        return false;
+    return s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] >= '0' && s[2] <= '9' &&
+           s[3] >= '0' && s[3] <= '9';
+}
+
+static inline bool template_blank_at(const char *s, const char *end)
+{
+    return *s == ' ' || (*s == '\\' && end - s >= 2 && (s[1] == 'n' || s[1] == 't'));
+}
+
+/* Whether a short text's first or last word is the head of an IBAN, a
+ * country's code and two check digits ("GB29", "\n  NL91 ABNA",
+ * "IBAN: IE29 "), as its TEXT_* note `text` allows: a first word only where
+ * digits do not run across the start, a last one only where they run
+ * across the end (a text with escapes may do both). The walk then reads
+ * the groups of letters after it with it: a bank's "NWBK" alone in a
+ * <span> holds no digit to join by. */
+static bool holds_iban_head(const char *s, size_t n, uint8_t text)
+{
+    const char *end = s + n;
+    if (!(text & TEXT_OPEN_START) || (text & TEXT_DIGITS) == TEXT_DIGITS) {
+        const char *first = s;
+        while (first < end && template_blank_at(first, end))
+            first += *first == ' ' ? 1 : 2;
+        if (end - first >= 4 && iban_head_at(first))
+            return true;
     }
+    if (!(text & TEXT_OPEN_END))
+        return false;
+    while (end - s > 4 && (end[-1] == ' ' || (end[-2] == '\\' && (end[-1] == 'n' || end[-1] == 't'))))
+        end -= end[-1] == ' ' ? 1 : 2;
+    const char *last = end - 4;
+    if (last <= s || !iban_head_at(last))
+        return false;
+    bool alnum = (last[-1] >= '0' && last[-1] <= '9') ||
+                 ((last[-1] | 0x20) >= 'a' && (last[-1] | 0x20) <= 'z');
+    return !alnum || (last - s >= 2 && template_blank_at(last - 2, end)); /* "IBAN:\nGB29" */
+}
+
+/* Notes on text node value `pushed` (n bytes at s, with these flags),
+ * which holds no digit, what the walk reads of it: TOK_F_SHOWN, TOK_F_BLANK. */
+static __attribute__((noinline)) void note_plain_text(json_tok *pushed, const char *s, size_t n,
+                                                      uint8_t flags)
+{
+    if (n >= 3 && n <= 96 && (!(flags & TOK_F_ASCII) || memchr(s, '*', n)) &&
+        text_may_show_secret(s, n, 0, flags)) /* "••••••••", "***": hidden, maybe */
+        pushed->flags |= TOK_F_SHOWN;
+    if (blank_string(s, n))
+        pushed->flags |= TOK_F_BLANK;
+}
+
+/* The same for a candidate, the last token of tape t: its TEXT_* note,
+ * TOK_F_SHOWN, TOK_F_LEADS, and the lists of texts with an '@' and of
+ * texts that may begin an IBAN. */
+static __attribute__((noinline)) int note_candidate_text(json_tape *t, json_tok *pushed,
+                                                         const char *s, size_t n, uint8_t flags)
+{
     pushed->text = text_digits((const unsigned char *)s, n, flags);
     if (n >= 4 && n <= 96 && text_may_show_secret(s, n, pushed->text, flags))
         pushed->flags |= TOK_F_SHOWN;
     if ((pushed->text & TEXT_DIGITS) && text_may_lead_with_value(s, n, flags))
         pushed->flags |= TOK_F_LEADS;
-    return pushed->text & TEXT_AT;
+    int rc = VEIL_OK;
+    if ((pushed->text & TEXT_AT) && (rc = note(&t->at_texts, t->n - 1, 16)))
+        return rc;
+    if ((pushed->text & TEXT_DIGITS) >= 2 && n >= 4 && n <= 48 &&
+        holds_iban_head(s, n, pushed->text))
+        rc = note(&t->iban_texts, t->n - 1, 16);
+    return rc;
+}
+
+/*
+ * Notes on a text node's value, the last token of tape t, what the walk
+ * reads of it, while its bytes are in cache. Two functions out of line:
+ * tokenize() stops being inlined, and costs more, as its inlined helpers
+ * grow; and the texts without a digit, most of a page's, save the saving
+ * of the registers the others' notes need.
+ */
+static inline int note_text_node(json_tape *t, json_tok *pushed, const char *s, size_t n,
+                                 uint8_t flags)
+{
+    if (!(flags & TOK_F_CANDIDATE)) {
+        note_plain_text(pushed, s, n, flags);
+        return VEIL_OK;
+    }
+    return note_candidate_text(t, pushed, s, n, flags);
 }
 
 /*
@@ -1099,8 +1163,7 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
         (rc = note(&t->candidates, t->n - 1, 1024)))
         return rc;
     if (labelled == RR_KEY_TEXT_CONTENT) {
-        if (note_text_node(pushed, text, n, flags))
-            return note(&t->at_texts, t->n - 1, 16);
+        return note_text_node(t, pushed, text, n, flags);
     } else if (labelled == RR_KEY_TAG_NAME) {
         pushed->form = form_tag_of(text, n, flags, z->end - (s + 1) >= 8);
         if (pushed->form == FORM_LABEL)
@@ -1513,7 +1576,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
         return fail_at(err, json, base, "input too large", VEIL_ETOOBIG);
     t->n = t->candidates.n = t->n_keys = t->secrets.n = t->labels.n = t->styles.n = 0;
     t->labelledby.n = t->phones.n = t->secret_names.n = t->pair_names.n = t->short_lists.n = 0;
-    t->at_texts.n = t->sibling_named.n = 0;
+    t->at_texts.n = t->iban_texts.n = t->sibling_named.n = 0;
     t->field_hints.n = t->privacy_marks.n = t->cell_names.n = t->roles.n = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
@@ -1584,6 +1647,7 @@ void json_tape_free(json_tape *t)
     free(t->roles.v);
     free(t->short_lists.v);
     free(t->at_texts.v);
+    free(t->iban_texts.v);
     free(t->labels.v);
     free(t->labelledby.v);
     free(t->styles.v);

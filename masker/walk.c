@@ -1472,6 +1472,19 @@ static bool chain_has_at(const walk *w)
     return false;
 }
 
+/* Whether a part of the chain may begin an IBAN (json_tape.iban_texts). */
+static __attribute__((noinline)) bool chain_iban_head(const walk *w)
+{
+    const tok_list *heads = &w->tape->iban_texts;
+    for (size_t i = 0; i < w->n_chain; i++) {
+        uint32_t v = (uint32_t)(w->chain[i].tok - w->tape->tok);
+        size_t k = first_listed_after(heads, v);
+        if (k > 0 && heads->v[k - 1] == v)
+            return true;
+    }
+    return false;
+}
+
 static int chain_read(walk *w)
 {
     if (w->chain_emails) {
@@ -1482,7 +1495,8 @@ static int chain_read(walk *w)
         return err;
     }
     size_t digits = chain_digits(w);
-    bool cards = digits >= SPLIT_CARD_DIGITS;
+    bool cards = digits >= SPLIT_CARD_DIGITS ||
+                 (VEIL_UNLIKELY(w->tape->iban_texts.n) && w->n_chain >= 2 && chain_iban_head(w));
     bool phones = digits >= SPLIT_PHONE_DIGITS && !w->s->policy.record_pii;
     int err = cards || phones ? detect_split_numbers(&w->scan, w->chain, w->n_chain, cards, phones)
                               : VEIL_OK;
@@ -1510,13 +1524,35 @@ static bool joinable_text(const json_tok *t)
     return (t->flags & TOK_F_CANDIDATE) || t->len <= 3 || tok_blank_text(t);
 }
 
+/*
+ * Whether text node t, which joinable_text() turns away, is a group of
+ * 1-4 capitals alone (maybe between blanks) after the head of an IBAN in
+ * the chain: a bank's code, "NWBK" of "GB29" "NWBK" "6016"..., holds no
+ * digit to join by. Called only in a batch that holds such a head (its
+ * bytes, out of cache by now, are read only there).
+ */
+static __attribute__((noinline)) bool iban_letters_join(const walk *w, const json_tok *t)
+{
+    if (!w->n_chain || t->len > 12 || (t->flags & TOK_F_ESCAPED))
+        return false;
+    const char *s = w->scan.json + t->start;
+    size_t capitals = 0;
+    for (size_t i = 0; i < t->len; i++)
+        if (s[i] >= 'A' && s[i] <= 'Z' && (i == 0 || s[i - 1] != ' ' || !capitals))
+            capitals++;
+        else if (s[i] != ' ')
+            return false;
+    return capitals >= 1 && capitals <= 4 && chain_iban_head(w);
+}
+
 /* A text node read in document order, outside any masked field. Inlined
  * into walk_node(), which calls it for every text node of a snapshot. */
 static inline __attribute__((always_inline)) int chain_text(walk *w, uint32_t v)
 {
     const json_tok *t = &w->tape->tok[v];
     if (!is_kind(w, v, TOK_STR) || (t->flags & TOK_F_VISITED) ||
-        !(joinable_text(t) || w->chain_emails)) /* "jane.doe" <wbr> "@example.com" */
+        !(joinable_text(t) || w->chain_emails || /* "jane.doe" <wbr> "@example.com" */
+          (VEIL_UNLIKELY(w->tape->iban_texts.n) && iban_letters_join(w, t))))
         return chain_flush(w);
     int err = VEIL_OK;
     if (t->len > SHORT_PART && !tok_blank_text(t)) { /* a long text joins only by its ends */

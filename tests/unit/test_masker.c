@@ -1311,6 +1311,27 @@ static void ibans_split_over_spans(void **state)
             fail_msg("%s\n  got %s", ibans[k], out);
         free(out);
     }
+    /* a bank's code of letters alone in its node (no digit to join by),
+     * after the head in a node of its own or at the end of a label's */
+    static const char *const lettered[] = {
+        PAGE(EL("p", G("GB29") "," TX(" ") "," G("NWBK") "," TX(" ") "," G("6016") "," TX(
+                         " ") "," G("1331") "," TX(" ") "," G("9268") "," TX(" ") "," G("19"))),
+        PAGE(EL("p", TX("IBAN: GB29 ") "," G("NWBK") "," G("6016 1331 9268 19"))),
+        PAGE(EL("p", G("GB29 NWBK") "," G("6016 1331 9268 19"))),
+        PAGE(EL("p", TX("IBAN:\\n      GB29") "," G("NWBK") "," G("6016 1331 9268 19"))),
+        PAGE(EL("p", G("\\n      GB29 NWBK") "," G("6016 1331 9268 19"))),
+    };
+    for (size_t k = 0; k < sizeof lettered / sizeof lettered[0]; k++) {
+        char *out = mask1(NULL, lettered[k]);
+        if (!strstr(out, "GB**") || strstr(out, "NWBK") || strstr(out, "6016") ||
+            strstr(out, "9268"))
+            fail_msg("%s\n  got %s", lettered[k], out);
+        free(out);
+    }
+    char *promo = mask1(NULL, PAGE(EL("p", G("DE10") "," TX(" ") "," G("SALE"))));
+    assert_non_null(strstr(promo, "\"SALE\""));
+    assert_non_null(strstr(promo, "\"DE10\""));
+    free(promo);
     char *out = mask1(NULL, PAGE(EL("p", G("DE12") "," G("3456") "," G("7890") "," G("1234"))));
     assert_non_null(strstr(out, "\"DE12\""));
     assert_non_null(strstr(out, "\"7890\""));

@@ -3939,6 +3939,35 @@ static int chain_adds(walk *w, uint32_t adds)
     return err;
 }
 
+/*
+ * Whether `node`, which a mutation adds under `parent`, is one the page
+ * moves there out of a sensitive element: rrweb sends a moved node as an
+ * add of its id, its subtree whole, and the id is known under another
+ * parent whose state is sensitive. It then stays sensitive (NF_SENSITIVE
+ * sticks to its id), and so does what it carries: a drawer or a portal
+ * showing a profile's fields elsewhere shows them masked.
+ */
+static bool moved_out_of_sensitive(walk *w, uint32_t node, uint32_t parent)
+{
+    static const field_set node_id = {{AT(RR_KEY_ID, 0)}};
+    const json_tok *t = w->tape->tok;
+    uint32_t id_tok = 0, id, was_under;
+    uint8_t flags;
+    if (t[node].kind != TOK_OBJ || t[node].end == node + 1)
+        return false;
+    if (t[t[node].end - 1].key == RR_KEY_ID) /* where rrweb writes it, last */
+        id_tok = t[node].end - 1;
+    else
+        members(w, node, &node_id, 1, &id_tok);
+    if (!as_uint(w, id_tok, &id) || !id || !nodes_get(&w->s->nodes, id, &was_under, &flags) ||
+        was_under == parent || (flags & NF_SENSITIVE))
+        return false;
+    if ((state_above(w, was_under) & (IN_SENSITIVE | IN_UNKNOWN)) != IN_SENSITIVE)
+        return false;
+    set_node(w, id, parent, NF_SENSITIVE, nodes_get_atoms(&w->s->nodes, id));
+    return true;
+}
+
 static int mutation_adds(walk *w, uint32_t adds)
 {
     const json_tok *t = w->tape->tok;
@@ -3971,6 +4000,8 @@ static int mutation_adds(walk *w, uint32_t adds)
                 state = IN_UNKNOWN | IN_SENSITIVE;
             } else {
                 state = state_above(w, parent);
+                if (!(state & IN_SENSITIVE) && moved_out_of_sensitive(w, m[1], parent))
+                    state |= IN_SENSITIVE;
             }
         }
         if (!w->chain_later && parent != last_parent) /* siblings added together may split a card */

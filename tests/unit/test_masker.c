@@ -2200,6 +2200,21 @@ static void mutations_inherit_sensitivity(void **state)
                      "\"id\":13}]},\"timestamp\":6}");
     assert_non_null(strstr(out, "\"value\":\"********\""));
     free(out);
+    /* the sensitive div's text moved into the heading, the heading's own
+     * text to the page: the first stays sensitive where it goes */
+    out = mask_in(s, "{\"type\":3,\"data\":{\"source\":0,\"texts\":[],\"attributes\":[],"
+                     "\"removes\":[{\"parentId\":19,\"id\":20},{\"parentId\":21,\"id\":22}],"
+                     "\"adds\":[{\"parentId\":21,\"nextId\":null,\"node\":{\"type\":3,\"id\":20,"
+                     "\"textContent\":\"Secret plan\"}},{\"parentId\":1,\"nextId\":null,\"node\":{"
+                     "\"type\":3,\"id\":22,\"textContent\":\"Checkout 2026\"}}]},\"timestamp\":7}");
+    assert_non_null(strstr(out, "\"textContent\":\"****** ****\""));
+    assert_non_null(strstr(out, "\"textContent\":\"Checkout 2026\""));
+    free(out);
+    out =
+        mask_in(s, "{\"type\":3,\"data\":{\"source\":0,\"texts\":[{\"id\":20,\"value\":"
+                   "\"New plan\"}],\"attributes\":[],\"removes\":[],\"adds\":[]},\"timestamp\":8}");
+    assert_non_null(strstr(out, "\"value\":\"*** ****\""));
+    free(out);
     masker_session_free(s);
     masker_site_free(site);
 }

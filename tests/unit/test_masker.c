@@ -1867,8 +1867,23 @@ static void record_inputs_keeps_ordinary_fields_only(void **state)
  * added by a batch of its own, in either order (a page's labels, then the
  * fields a payment script injects; or the fields first): what is typed
  * into the field is masked as the label says. */
-static void expect_named_across_batches(const char *label_text, const char *typed, const char *want,
-                                        bool label_first)
+/* Draws the element with DOM id ref-label, showing label_text, in a batch
+ * of its own. */
+static void draw_ref_label(masker_session *s, const char *label_text)
+{
+    char label[512];
+    snprintf(label, sizeof label,
+             "[" ADDS_AT(3, ADD(2, null, NODE(14, "span", "\"id\":\"ref-label\"")) "," ADD(
+                                14, null, "{\"type\":3,\"id\":15,\"textContent\":\"%s\"}")) "]",
+             label_text);
+    free(mask_in(s, label));
+}
+
+/* A field whose aria-labelledby names ref-label, drawn before or after
+ * the label (and after `was`, when the page drew the label so before),
+ * each in a batch of its own: what is typed there comes out as `want`. */
+static void expect_named_across_batches(const char *was, const char *label_text, const char *typed,
+                                        const char *want, bool label_first)
 {
     masker_site *site = site_with("record_inputs=true");
     masker_session *s = masker_session_new(site, "https://shop.example/checkout");
@@ -1876,13 +1891,13 @@ static void expect_named_across_batches(const char *label_text, const char *type
     static const char field[] = "[" ADDS_AT(
         2,
         ADD(2, null, NODE(12, "input", "\"type\":\"text\",\"aria-labelledby\":\"ref-label\""))) "]";
-    char label[512];
-    snprintf(label, sizeof label,
-             "[" ADDS_AT(3, ADD(2, null, NODE(14, "span", "\"id\":\"ref-label\"")) "," ADD(
-                                14, null, "{\"type\":3,\"id\":15,\"textContent\":\"%s\"}")) "]",
-             label_text);
-    free(mask_in(s, label_first ? label : field));
-    free(mask_in(s, label_first ? field : label));
+    if (was)
+        draw_ref_label(s, was);
+    if (label_first)
+        draw_ref_label(s, label_text);
+    free(mask_in(s, field));
+    if (!label_first)
+        draw_ref_label(s, label_text);
     expect_typed(s, 12, typed, want, label_text);
     masker_session_free(s);
     masker_site_free(site);
@@ -1897,9 +1912,13 @@ static void fields_named_by_labels_of_other_batches(void **state)
         {"Search products", "blue shoes", "blue shoes"},
     };
     for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++) {
-        expect_named_across_batches(labels[k][0], labels[k][1], labels[k][2], false);
-        expect_named_across_batches(labels[k][0], labels[k][1], labels[k][2], true);
+        expect_named_across_batches(NULL, labels[k][0], labels[k][1], labels[k][2], false);
+        expect_named_across_batches(NULL, labels[k][0], labels[k][1], labels[k][2], true);
     }
+    /* the label redrawn: what it says now is what counts */
+    expect_named_across_batches("Security code", "Search products", "blue shoes", "blue shoes",
+                                true);
+    expect_named_across_batches("Search products", "Security code", "3906", "********", true);
 }
 
 static void input_events_follow_the_field(void **state)

@@ -2530,7 +2530,7 @@ static unsigned box_length(walk *w, uint32_t node, int depth)
 }
 
 typedef struct {
-    unsigned groups, total, singles;
+    unsigned groups, total, singles, pairs;
 } box_count;
 
 static void box_count_add(box_count *c, unsigned length)
@@ -2538,12 +2538,17 @@ static void box_count_add(box_count *c, unsigned length)
     c->groups += length >= 3 && length <= 6;
     c->total += length >= 3 && length <= 6 ? length : 0;
     c->singles += length == 1;
+    c->pairs += length == 2;
 }
 
 static uint8_t box_count_flags(const box_count *c)
 {
     bool card = (c->groups >= 3 && c->total >= 12 && c->total <= 19) || c->singles >= 4;
-    return card ? NF_CARD : c->groups == 3 && c->total == 10 ? NF_PII : 0;
+    if (card)
+        return NF_CARD;
+    if (c->groups == 3 && c->total == 10)
+        return NF_PII;
+    return c->groups == 2 && c->total == 7 && c->pairs == 1 && !c->singles ? NF_PASSWORD : 0;
 }
 
 /*
@@ -2551,9 +2556,10 @@ static uint8_t box_count_flags(const box_count *c)
  * typed across, a digit group each: three or more of 3-6 characters whose
  * lengths add up to a card's (4-4-4-4, 4-6-5), or four or more of one
  * character (a one-time code, a PIN), are NF_CARD; three of 3-4 that add
- * up to ten (a North American phone, 3-3-4) NF_PII. Each box alone holds
- * too few digits to be found, and the first are recorded before the last
- * is typed.
+ * up to ten (a North American phone, 3-3-4) NF_PII; one of 3, one of 2
+ * and one of 4 (a US Social Security number, 3-2-4: a tax or HR form's)
+ * NF_PASSWORD, a secret. Each box alone holds too few digits to be found,
+ * and the first are recorded before the last is typed.
  */
 static uint8_t boxes_among(walk *w, uint32_t list, int level)
 {
@@ -2576,7 +2582,7 @@ static uint8_t boxes_added(walk *w, uint32_t parent);
 static uint8_t box_flags(walk *w, uint32_t node, uint32_t parent)
 {
     unsigned n = box_length(w, node, 1);
-    if (!(n == 1 || (n >= 3 && n <= 6)))
+    if (!(n >= 1 && n <= 6))
         return 0;
     uint8_t f = w->siblings ? boxes_among(w, w->siblings, 0) : 0;
     if (!f && w->parent_siblings)

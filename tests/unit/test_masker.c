@@ -1859,14 +1859,35 @@ static void record_inputs_keeps_ordinary_fields_only(void **state)
     free(out);
 }
 
-/* A field whose aria-labelledby names an element a later batch draws
- * (the label rendered after the field, sent in the next message) is
- * named by it from then on: what is typed into a card's code is masked
- * under record_inputs, a search box keeps its text. */
-/* A field named only by aria-labelledby and the <span> it names, each
- * added by a batch of its own, in either order (a page's labels, then the
- * fields a payment script injects; or the fields first): what is typed
- * into the field is masked as the label says. */
+/* Three boxes of 3, 2 and 4 characters side by side: a US Social
+ * Security number typed a group a box, nameless, masked under
+ * record_inputs as a secret; boxes of 2, 2 and 4 (a date) are recorded. */
+static void number_typed_across_boxes_of_3_2_4_is_a_secret(void **state)
+{
+    (void)state;
+#define BOX(id, n)                                                                                 \
+    "{\"type\":2,\"tagName\":\"input\",\"attributes\":{\"type\":\"text\",\"maxlength\":\"" #n      \
+    "\","                                                                                          \
+    "\"value\":\"%s\"},\"id\":" #id ",\"childNodes\":[]}"
+#define BOXES(a, b, c)                                                                             \
+    "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{\"type\":2,"            \
+    "\"tagName\":\"div\",\"attributes\":{},\"id\":2,\"childNodes\":[" BOX(3, a) "," BOX(           \
+        4, b) "," BOX(5, c) "]}]}},\"timestamp\":1}]"
+    static const char ssn[] = BOXES(3, 2, 4), date[] = BOXES(2, 2, 4);
+    char in[1024], want[1024];
+    snprintf(in, sizeof in, ssn, "536", "90", "4117");
+    snprintf(want, sizeof want, ssn, "********", "********", "********");
+    char *out = mask1("record_inputs=true", in);
+    assert_string_equal(out, want);
+    free(out);
+    snprintf(in, sizeof in, date, "07", "21", "1984");
+    out = mask1("record_inputs=true", in);
+    assert_string_equal(out, in);
+    free(out);
+#undef BOXES
+#undef BOX
+}
+
 /* Draws the element with DOM id ref-label, showing label_text, in a batch
  * of its own. */
 static void draw_ref_label(masker_session *s, const char *label_text)
@@ -1903,6 +1924,12 @@ static void expect_named_across_batches(const char *was, const char *label_text,
     masker_site_free(site);
 }
 
+/* A field named only by aria-labelledby and the <span> it names, each
+ * added by a batch of its own, in either order (a page's labels, then the
+ * fields a payment script injects; or the fields first): what is typed
+ * into the field is masked as the label says, a card's code under
+ * record_inputs, while a search box keeps its text; a label redrawn says
+ * what it says now. */
 static void fields_named_by_labels_of_other_batches(void **state)
 {
     (void)state;
@@ -2729,6 +2756,7 @@ int main(void)
         cmocka_unit_test(values_told_in_the_cell_after_their_label),
         cmocka_unit_test(values_told_in_a_node_after_their_label),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
+        cmocka_unit_test(number_typed_across_boxes_of_3_2_4_is_a_secret),
         cmocka_unit_test(pii_fields_known_by_their_label),
         cmocka_unit_test(input_events_follow_the_field),
         cmocka_unit_test(fields_named_by_labels_of_other_batches),

@@ -1128,8 +1128,8 @@ static __attribute__((noinline)) int note_candidate_text(json_tape *t, json_tok 
  * Notes on a text node's value, the last token of tape t, what the walk
  * reads of it, while its bytes are in cache. Two functions out of line:
  * tokenize() stops being inlined, and costs more, as its inlined helpers
- * grow; and the texts without a digit, most of a page's, save the saving
- * of the registers the others' notes need.
+ * grow; and the texts without a digit, most of a page's, do not pay for
+ * saving the registers the others' notes need.
  */
 static inline int note_text_node(json_tape *t, json_tok *pushed, const char *s, size_t n,
                                  uint8_t flags)

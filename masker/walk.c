@@ -1537,11 +1537,16 @@ static __attribute__((noinline)) bool iban_letters_join(const walk *w, const jso
         return false;
     const char *s = w->scan.json + t->start;
     size_t capitals = 0;
-    for (size_t i = 0; i < t->len; i++)
-        if (s[i] >= 'A' && s[i] <= 'Z' && (i == 0 || s[i - 1] != ' ' || !capitals))
-            capitals++;
-        else if (s[i] != ' ')
+    bool after_blank = false; /* one group: a capital after a blank starts another */
+    for (size_t i = 0; i < t->len; i++) {
+        if (s[i] == ' ') {
+            after_blank = capitals > 0;
+            continue;
+        }
+        if (s[i] < 'A' || s[i] > 'Z' || after_blank)
             return false;
+        capitals++;
+    }
     return capitals >= 1 && capitals <= 4 && chain_iban_head(w);
 }
 
@@ -3961,10 +3966,14 @@ static bool moved_out_of_sensitive(walk *w, uint32_t node, uint32_t parent)
     uint8_t flags;
     if (t[node].kind != TOK_OBJ || t[node].end == node + 1)
         return false;
-    if (t[t[node].end - 1].key == RR_KEY_ID) /* where rrweb writes it, last */
-        id_tok = t[node].end - 1;
-    else
-        members(w, node, &node_id, 1, &id_tok);
+    /* most added nodes are new: the last token, where rrweb writes the id,
+     * says so without a search (it may stand in a child, in another order:
+     * known, it is looked for as a member) */
+    uint32_t last = t[node].end - 1;
+    if (t[last].key == RR_KEY_ID && as_uint(w, last, &id) &&
+        !nodes_get(&w->s->nodes, id, &was_under, &flags))
+        return false;
+    members(w, node, &node_id, 1, &id_tok);
     if (!as_uint(w, id_tok, &id) || !id || !nodes_get(&w->s->nodes, id, &was_under, &flags) ||
         was_under == parent || (flags & NF_SENSITIVE))
         return false;

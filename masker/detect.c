@@ -669,13 +669,13 @@ static bool iban_checks(const uint8_t *ch, size_t n)
 /*
  * An IBAN anywhere, labelled or not: a country's code, two check digits and
  * the account, of that country's length, compact or printed in groups of
- * four one blank apart ("DE89 3704 0044 0532 0130 00"), that passes its
- * check. A shop's payout page, an invoice, a visitor paying by transfer
- * shows or types one. iban_end(): where the one whose first check digit is
- * at i ends, or 0; iban_at() masks all of it but the country's code and
- * the blanks between its groups (IBAN_KEPT).
+ * four one blank apart ("DE89 3704 0044 0532 0130 00"), or a run of up to
+ * 64 (a template's line breaks and indentation), that passes its check. A shop's payout page, an
+ * invoice, a visitor paying by transfer shows or types one. iban_end(): where the one whose first
+ * check digit is at i ends, or 0; iban_at() masks all of it but the country's code and the blanks
+ * between its groups (IBAN_KEPT).
  */
-#define IBAN_KEPT " +\t"
+#define IBAN_KEPT " +\t\n\r"
 static inline __attribute__((always_inline)) size_t iban_end(const text_view *v, size_t i)
 {
     if (i < 2 || !is_capital(v->s[i - 2]) || !is_capital(v->s[i - 1]) ||
@@ -685,11 +685,20 @@ static inline __attribute__((always_inline)) size_t iban_end(const text_view *v,
     uint8_t chars[34] = {v->s[i - 2], v->s[i - 1]};
     while (want && n < want && k < v->n) {
         uint8_t ch = v->s[k];
-        if (id_char(ch))
+        if (id_char(ch)) {
             chars[n++] = ch;
-        else if (!label_blank(ch) || n % 4 || k + 1 >= v->n || !is_alnum(v->s[k + 1]))
-            break; /* a blank (a search's '+' too) only between groups of four */
-        k++;
+            k++;
+            continue;
+        }
+        /* blanks (a search's '+' too) only between groups of four; a run of
+         * them, as a template's line breaks and indentation between the
+         * groups' elements, draws as one space */
+        size_t blanks = 0;
+        while (k + blanks < v->n && blanks < 64 && label_blank(v->s[k + blanks]))
+            blanks++;
+        if (!blanks || n % 4 || k + blanks >= v->n || !is_alnum(v->s[k + blanks]))
+            break;
+        k += blanks;
     }
     if (!want || n != want || (k < v->n && is_alnum(v->s[k])) || !is_digit(chars[2]) ||
         !is_digit(chars[3]) || !iban_checks(chars, n))

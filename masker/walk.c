@@ -1526,21 +1526,23 @@ static bool joinable_text(const json_tok *t)
 
 /*
  * Whether text node t, which joinable_text() turns away, is a group of
- * 1-4 capitals alone (maybe between blanks) after the head of an IBAN in
+ * 1-4 capitals alone (maybe between a template's blanks) after the head of an IBAN in
  * the chain: a bank's code, "NWBK" of "GB29" "NWBK" "6016"..., holds no
  * digit to join by. Called only in a batch that holds such a head (its
  * bytes, out of cache by now, are read only there).
  */
 static __attribute__((noinline)) bool iban_letters_join(const walk *w, const json_tok *t)
 {
-    if (!w->n_chain || t->len > 12 || (t->flags & TOK_F_ESCAPED))
+    if (!w->n_chain || t->len > 32)
         return false;
     const char *s = w->scan.json + t->start;
     size_t capitals = 0;
     bool after_blank = false; /* one group: a capital after a blank starts another */
     for (size_t i = 0; i < t->len; i++) {
-        if (s[i] == ' ') {
+        bool escape = s[i] == '\\' && i + 1 < t->len && strchr("ntr", s[i + 1]);
+        if (s[i] == ' ' || escape) { /* a template's indentation, its line breaks escaped */
             after_blank = capitals > 0;
+            i += escape;
             continue;
         }
         if (s[i] < 'A' || s[i] > 'Z' || after_blank)

@@ -1320,6 +1320,7 @@ static void ibans_split_over_spans(void **state)
         PAGE(EL("p", G("GB29 NWBK") "," G("6016 1331 9268 19"))),
         PAGE(EL("p", TX("IBAN:\\n      GB29") "," G("NWBK") "," G("6016 1331 9268 19"))),
         PAGE(EL("p", G("\\n      GB29 NWBK") "," G("6016 1331 9268 19"))),
+        PAGE(EL("p", G("\\n  GB29\\n") "," G("\\n  NWBK\\n") "," G("\\n  6016 1331 9268 19\\n"))),
     };
     for (size_t k = 0; k < sizeof lettered / sizeof lettered[0]; k++) {
         char *out = mask1(NULL, lettered[k]);

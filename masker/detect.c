@@ -669,11 +669,12 @@ static bool iban_checks(const uint8_t *ch, size_t n)
 /*
  * An IBAN anywhere, labelled or not: a country's code, two check digits and
  * the account, of that country's length, compact or printed in groups of
- * four one blank apart ("DE89 3704 0044 0532 0130 00"), or a run of up to
- * 64 (a template's line breaks and indentation), that passes its check. A shop's payout page, an
- * invoice, a visitor paying by transfer shows or types one. iban_end(): where the one whose first
- * check digit is at i ends, or 0; iban_at() masks all of it but the country's code and the blanks
- * between its groups (IBAN_KEPT).
+ * four one blank apart ("DE89 3704 0044 0532 0130 00") or a run of up to
+ * 64 (a template's line breaks and indentation), that passes its check.
+ * A shop's payout page, an invoice, a visitor paying by transfer shows or
+ * types one. iban_end(): where the one whose first check digit is at i
+ * ends, or 0; iban_at() masks all of it but the country's code and the
+ * blanks between its groups (IBAN_KEPT).
  */
 #define IBAN_KEPT " +\t\n\r"
 static inline __attribute__((always_inline)) size_t iban_end(const text_view *v, size_t i)

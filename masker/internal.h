@@ -234,6 +234,16 @@ enum { TEXT_DIGITS = 31, TEXT_AT = 32, TEXT_OPEN_START = 64, TEXT_OPEN_END = 128
  * texts mutation gives them. */
 uint8_t text_digits(const unsigned char *s, size_t n, uint8_t flags);
 
+/* The length of the template blank at s, in a string's raw JSON bytes
+ * before `end`: a space (1), or a line break or tab written as an escape
+ * (2: "\\n", "\\r", "\\t"); 0 for anything else. */
+static inline size_t template_blank_at(const char *s, const char *end)
+{
+    if (*s == ' ')
+        return 1;
+    return *s == '\\' && end - s >= 2 && (s[1] == 'n' || s[1] == 'r' || s[1] == 't') ? 2 : 0;
+}
+
 /* Whether t is a text node's value that shows blanks alone (a template's
  * line break and indentation between two elements), as the tokenizer noted
  * it (TOK_F_BLANK), and stars have not replaced it. */

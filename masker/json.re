@@ -1058,11 +1058,6 @@ static inline bool iban_head_at(const char *s)
            s[3] >= '0' && s[3] <= '9';
 }
 
-static inline bool template_blank_at(const char *s, const char *end)
-{
-    return *s == ' ' || (*s == '\\' && end - s >= 2 && (s[1] == 'n' || s[1] == 't'));
-}
-
 /* Whether a short text's first or last word is the head of an IBAN, a
  * country's code and two check digits ("GB29", "\n  NL91 ABNA",
  * "IBAN: IE29 "), as its TEXT_* note `text` allows: a first word only where
@@ -1075,14 +1070,14 @@ static bool holds_iban_head(const char *s, size_t n, uint8_t text)
     const char *end = s + n;
     if (!(text & TEXT_OPEN_START) || (text & TEXT_DIGITS) == TEXT_DIGITS) {
         const char *first = s;
-        while (first < end && template_blank_at(first, end))
-            first += *first == ' ' ? 1 : 2;
+        for (size_t blank; first < end && (blank = template_blank_at(first, end));)
+            first += blank;
         if (end - first >= 4 && iban_head_at(first))
             return true;
     }
     if (!(text & TEXT_OPEN_END))
         return false;
-    while (end - s > 4 && (end[-1] == ' ' || (end[-2] == '\\' && (end[-1] == 'n' || end[-1] == 't'))))
+    while (end - s > 4 && (end[-1] == ' ' || template_blank_at(end - 2, end) == 2))
         end -= end[-1] == ' ' ? 1 : 2;
     const char *last = end - 4;
     if (last <= s || !iban_head_at(last))

@@ -1535,19 +1535,19 @@ static __attribute__((noinline)) bool iban_letters_join(const walk *w, const jso
 {
     if (!w->n_chain || t->len > 32)
         return false;
-    const char *s = w->scan.json + t->start;
-    size_t capitals = 0;
+    const char *s = w->scan.json + t->start, *end = s + t->len;
+    size_t capitals = 0, blank;
     bool after_blank = false; /* one group: a capital after a blank starts another */
-    for (size_t i = 0; i < t->len; i++) {
-        bool escape = s[i] == '\\' && i + 1 < t->len && strchr("ntr", s[i + 1]);
-        if (s[i] == ' ' || escape) { /* a template's indentation, its line breaks escaped */
+    while (s < end) {
+        if ((blank = template_blank_at(s, end))) { /* its line breaks escaped */
             after_blank = capitals > 0;
-            i += escape;
+            s += blank;
             continue;
         }
-        if (s[i] < 'A' || s[i] > 'Z' || after_blank)
+        if (*s < 'A' || *s > 'Z' || after_blank)
             return false;
         capitals++;
+        s++;
     }
     return capitals >= 1 && capitals <= 4 && chain_iban_head(w);
 }

@@ -303,7 +303,7 @@ typedef struct {
     tok_list roles;         /* values of "role": a grid of <div>s' rows and cells */
     tok_list short_lists;   /* arrays of 2-6 strings or numbers: a card's groups? */
     tok_list at_texts;      /* text node values with an '@': half an email? */
-    tok_list iban_texts;    /* text node values that may begin an IBAN: GB29... */
+    tok_list iban_texts;    /* text node and "value" values that may begin an IBAN: GB29... */
     tok_list labels;
     tok_list labelledby; /* aria-labelledby values */
     tok_list styles;

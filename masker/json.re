@@ -1119,6 +1119,22 @@ static __attribute__((noinline)) int note_candidate_text(json_tape *t, json_tok 
     return rc;
 }
 
+/* The same for a "value" of 4-48 bytes with digits, the last token of tape
+ * t: a texts mutation's (a payee picked in a list redraws the IBAN's
+ * <span>s in place) may begin an IBAN too. Others on the list cost the
+ * walk a look, no more: only a chain of text parts reads it. */
+static __attribute__((noinline)) int note_value_text(json_tape *t, const char *s, size_t n,
+                                                     uint8_t flags)
+{
+    const uint8_t either_word = TEXT_DIGITS | TEXT_OPEN_START | TEXT_OPEN_END;
+    if (!holds_iban_head(s, n, either_word)) /* most values: no digit count needed */
+        return VEIL_OK;
+    uint8_t text = text_digits((const unsigned char *)s, n, flags);
+    if ((text & TEXT_DIGITS) >= 2 && holds_iban_head(s, n, text))
+        return note(&t->iban_texts, t->n - 1, 16);
+    return VEIL_OK;
+}
+
 /*
  * Notes on a text node's value, the last token of tape t, what the walk
  * reads of it, while its bytes are in cache. Two functions out of line:
@@ -1154,9 +1170,13 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
     if (rc)
         return rc;
     json_tok *pushed = &t->tok[t->n - 1];
-    if ((flags & TOK_F_CANDIDATE) && sweep_needed(&z->clean, z->scratch, z->echoes, z->json, pushed) &&
-        (rc = note(&t->candidates, t->n - 1, 1024)))
-        return rc;
+    if (flags & TOK_F_CANDIDATE) {
+        if (sweep_needed(&z->clean, z->scratch, z->echoes, z->json, pushed) &&
+            (rc = note(&t->candidates, t->n - 1, 1024)))
+            return rc;
+        if (labelled == RR_KEY_VALUE && n >= 4 && n <= 48)
+            return note_value_text(t, text, n, flags);
+    }
     if (labelled == RR_KEY_TEXT_CONTENT) {
         return note_text_node(t, pushed, text, n, flags);
     } else if (labelled == RR_KEY_TAG_NAME) {

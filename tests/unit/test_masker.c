@@ -1289,9 +1289,9 @@ static void cards_split_inside_a_recorded_editor(void **state)
 }
 
 /* An IBAN a banking page draws a group per <span>, set apart by CSS or by
- * blanks between the spans: read across them as a card is, all but its
- * country's code masked; a number of an IBAN's shape that fails its check
- * stays. */
+ * blanks between the spans, or redraws in them with a texts mutation: read
+ * across them as a card is, all but its country's code masked; a number of
+ * an IBAN's shape that fails its check stays. */
 static void ibans_split_over_spans(void **state)
 {
     (void)state;
@@ -1329,11 +1329,30 @@ static void ibans_split_over_spans(void **state)
             fail_msg("%s\n  got %s", lettered[k], out);
         free(out);
     }
+    /* the spans redrawn in place with another payee's IBAN: a texts
+     * mutation's values, its bank's code of letters too */
+    static const char redrawn[] =
+        "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":["
+        "{\"type\":2,\"id\":2,\"tagName\":\"p\",\"attributes\":{},\"childNodes\":["
+        "{\"type\":2,\"id\":3,\"tagName\":\"span\",\"attributes\":{},\"childNodes\":["
+        "{\"type\":3,\"id\":4,\"textContent\":\"DE89\"}]},"
+        "{\"type\":2,\"id\":5,\"tagName\":\"span\",\"attributes\":{},\"childNodes\":["
+        "{\"type\":3,\"id\":6,\"textContent\":\"3704\"}]},"
+        "{\"type\":2,\"id\":7,\"tagName\":\"span\",\"attributes\":{},\"childNodes\":["
+        "{\"type\":3,\"id\":8,\"textContent\":\"0044 0532 0130 00\"}]}]}]}},\"timestamp\":1},"
+        "{\"type\":3,\"data\":{\"source\":0,\"texts\":[{\"id\":4,\"value\":\"GB29\"},"
+        "{\"id\":6,\"value\":\"NWBK\"},{\"id\":8,\"value\":\"6016 1331 9268 19\"}],"
+        "\"attributes\":[],\"removes\":[],\"adds\":[]},\"timestamp\":2}]";
+    char *out = mask1(NULL, redrawn);
+    if (!strstr(out, "\"GB**\"") || strstr(out, "NWBK") || strstr(out, "6016") ||
+        strstr(out, "9268") || strstr(out, "3704"))
+        fail_msg("redrawn:\n  got %s", out);
+    free(out);
     char *promo = mask1(NULL, PAGE(EL("p", G("DE10") "," TX(" ") "," G("SALE"))));
     assert_non_null(strstr(promo, "\"SALE\""));
     assert_non_null(strstr(promo, "\"DE10\""));
     free(promo);
-    char *out = mask1(NULL, PAGE(EL("p", G("DE12") "," G("3456") "," G("7890") "," G("1234"))));
+    out = mask1(NULL, PAGE(EL("p", G("DE12") "," G("3456") "," G("7890") "," G("1234"))));
     assert_non_null(strstr(out, "\"DE12\""));
     assert_non_null(strstr(out, "\"7890\""));
     free(out);

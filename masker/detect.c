@@ -4900,6 +4900,7 @@ typedef struct {
     uint32_t cards[8][2]; /* joined ranges of the cards that span parts */
     size_t n_cards;
     bool digits_meet; /* a part ends with a digit and the next begins with one */
+    uint64_t masked;  /* the parts mask_span_in_parts() masked in, bit p for part p */
 } joined_text;
 
 /* The session's joined text, allocated on first use (the scratch owns it). */
@@ -5004,14 +5005,15 @@ static int mask_part_digits(scan_ctx *c, const text_part *p)
  * ("FR14 ... 3M02 606" then "ops@example.com": "606" read as the address's
  * start leaves "FR14 ... 3M02 ***", which no longer reads as an IBAN).
  */
-static int mask_span_in_parts(scan_ctx *c, const joined_text *j, const text_part *parts,
-                              uint32_t from, uint32_t to, const char *keep, int skip)
+static int mask_span_in_parts(scan_ctx *c, joined_text *j, const text_part *parts, uint32_t from,
+                              uint32_t to, const char *keep, int skip)
 {
     int err = VEIL_OK;
     for (uint8_t p = j->part[from]; p <= j->part[to - 1] && !err; p++) {
         masker_findings found = {0};
         if (p == skip)
             continue;
+        j->masked |= p < 64 ? 1ull << p : 0;
         bool alone = part_finds_alone(c, &parts[p], &found, &err);
         if (!err)
             err = mask_span_in_part(c, j, &parts[p], p, from, to, keep);
@@ -5094,6 +5096,7 @@ static int join_parts(scan_ctx *c, joined_text *j, const text_part *parts, size_
 {
     j->n = j->n_cards = 0;
     j->digits_meet = false;
+    j->masked = 0;
     int err = VEIL_OK;
     for (size_t p = 0; p < n && p < 255 && !err; p++)
         err = join_part(c, j, &parts[p], (uint8_t)p, spaced);
@@ -5156,8 +5159,10 @@ static size_t local_part_past_domains(const joined_text *j, size_t s, size_t at)
     return s;
 }
 
-int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n)
+int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n, uint64_t *masked)
 {
+    if (masked)
+        *masked = 0;
     if (c->policy->record_pii)
         return VEIL_OK;
     joined_text *j = joined_buffer(c);
@@ -5188,6 +5193,8 @@ int detect_split_emails(scan_ctx *c, const text_part *parts, size_t n)
         at = e;
     }
     sodium_memzero(j->s, j->n); /* the joined text was unmasked input */
+    if (masked)
+        *masked = j->masked;
     return err;
 }
 
@@ -5260,7 +5267,8 @@ static __attribute__((cold, noinline)) int split_ibans_joined(scan_ctx *c, joine
  * with a space there, as a page that sets groups apart with CSS margins
  * shows them ("4111 1111" "1111 1111" reads "4111 11111111 1111" glued).
  */
-int detect_split_numbers(scan_ctx *c, const text_part *parts, size_t n, bool cards, bool phones)
+int detect_split_numbers(scan_ctx *c, const text_part *parts, size_t n, bool cards, bool phones,
+                         uint64_t *masked)
 {
     joined_text *j = joined_buffer(c);
     if (!j)
@@ -5274,10 +5282,13 @@ int detect_split_numbers(scan_ctx *c, const text_part *parts, size_t n, bool car
         err = split_ibans_joined(c, j, parts);
     bool again = !err && cards && !j->n_cards && j->digits_meet;
     sodium_memzero(j->s, j->n); /* the joined digits were unmasked input */
+    uint64_t first_reading = j->masked;
     if (again && !(err = join_parts(c, j, parts, n, true))) { /* spaced where digits meet */
         err = split_cards_joined(c, j, parts);
         sodium_memzero(j->s, j->n);
     }
+    if (masked)
+        *masked = first_reading | j->masked;
     return err;
 }
 

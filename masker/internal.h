@@ -684,13 +684,15 @@ typedef struct {
  * two or more of the parts read one after another (a card rendered as four
  * <span>s), and with `phones` (the caller's: false when the policy keeps
  * them) those of each phone number that does (<span>+44</span> <span>20
- * 7946 0958</span>). */
-int detect_split_numbers(scan_ctx *ctx, const text_part *parts, size_t n, bool cards,
-                         bool phones) VEIL_MUST_CHECK;
+ * 7946 0958</span>). *masked (unless NULL): the parts it masked something
+ * in, bit p for parts[p]. */
+int detect_split_numbers(scan_ctx *ctx, const text_part *parts, size_t n, bool cards, bool phones,
+                         uint64_t *masked) VEIL_MUST_CHECK;
 /* Masks, in every part, each email that spans two or more of the parts
  * ("jane.doe<wbr>@example.com", <span>jane</span>@example.com), unless the
- * policy keeps emails. */
-int detect_split_emails(scan_ctx *ctx, const text_part *parts, size_t n) VEIL_MUST_CHECK;
+ * policy keeps emails; *masked as above. */
+int detect_split_emails(scan_ctx *ctx, const text_part *parts, size_t n,
+                        uint64_t *masked) VEIL_MUST_CHECK;
 
 /* Masks in text node `value` what reads as a value told after the label in
  * text node `label`, the text the page shows right before it ("Security
@@ -752,7 +754,7 @@ typedef struct {
 
 enum { MASKER_LABEL_TARGETS = 64, MASKER_FIELD_IDS = 256, MASKER_DOM_ID_MAX = 64 };
 
-enum { SECRET_FIELDS_KEPT = 8, SENSITIVE_URLS_KEPT = 64 };
+enum { SECRET_FIELDS_KEPT = 8, SENSITIVE_URLS_KEPT = 64, NUMBER_TEXTS_KEPT = 64 };
 
 /* A field whose aria-labelledby names a DOM id no element of its batch
  * had: the label a later batch draws with that id names it (walk.c's
@@ -810,6 +812,11 @@ struct masker_session {
      * blob: preview) as an asset event of its own (sensitive_url_add()) */
     uint64_t sensitive_urls[SENSITIVE_URLS_KEPT];
     uint8_t next_sensitive_url;
+    /* the last text nodes (ids) that showed a piece of a number masked
+     * across nodes and nothing else, ring order, since the last full
+     * snapshot (walk.c's chain_masked_sticks()) */
+    uint32_t number_texts[NUMBER_TEXTS_KEPT];
+    uint8_t next_number_text;
     /* the last LABELLEDBY_KEPT of those fields, ring order (NULL until one) */
     labelledby_ref *labelledby;
     uint8_t next_labelledby;

@@ -93,7 +93,7 @@ enum { HELD_KEPT = 4 };
 
 /* An entry of a mutation's adds: its node object, the node's id, parent
  * and next sibling (0: none). */
-enum { ADDS_IN_ORDER = 256, ADDS_DEPTH = 32, TYPED_LATER = ADDS_IN_ORDER };
+enum { ADDS_IN_ORDER = 256, ADDS_DEPTH = 32, TYPED_LATER = ADDS_IN_ORDER, REDRAWN_MOST = 16 };
 typedef struct {
     uint32_t node, id, parent, next;
     bool has_id, done;
@@ -141,6 +141,10 @@ typedef struct {
     uint32_t *typed_later;
     size_t n_typed_later;
     bool typed_held;
+    /* a texts mutation's values for nodes that showed a piece of a number,
+     * masked whole once their chain is read, unless it masked them (0) */
+    uint32_t redrawn[REDRAWN_MOST];
+    size_t n_redrawn;
     bool chain_emails;        /* the chain looks for an email split over it (chain_adds()) */
     bool selectors;           /* the site has selectors: each element's atoms are kept */
     uint32_t held[HELD_KEPT]; /* the last elements holders_of_shown() marked */
@@ -1485,21 +1489,90 @@ static __attribute__((noinline)) bool chain_iban_head(const walk *w)
     return false;
 }
 
+/* Whether text t shows a piece of a number alone: digits, capitals (an
+ * IBAN's bank code), separators and blanks between its groups, and the
+ * stars that masked it; not a label's word ("Card: 6011"). */
+static bool shows_number_alone(const walk *w, const json_tok *t)
+{
+    const char *s = w->scan.json + t->start, *end = s + t->len;
+    for (size_t blank; s < end; s += blank ? blank : 1)
+        if (!(blank = template_blank_at(s, end)) && !(*s >= '0' && *s <= '9') &&
+            !(*s >= 'A' && *s <= 'Z') && !(*s && strchr("*-./()+", *s)))
+            return false;
+    return true;
+}
+
+/* Whether text node `node` showed a piece of a number masked across nodes
+ * and nothing else (masker_session.number_texts). */
+static __attribute__((noinline)) bool showed_a_number(const masker_session *s, uint32_t node)
+{
+    for (size_t k = 0; k < NUMBER_TEXTS_KEPT; k++)
+        if (s->number_texts[k] == node)
+            return true;
+    return false;
+}
+
+/* The id of the node whose text is value v: the last "id" member of the
+ * object v is in, a text node's or a texts mutation's entry ({"id": 4,
+ * "value": ...}); 0 when it has none the tokenizer read as such. */
+static uint32_t node_of_text(const walk *w, uint32_t v)
+{
+    const json_tok *t = w->tape->tok;
+    uint32_t obj = v, id_tok = 0, id;
+    while (obj > 1 && v - obj < 16 && !(t[obj - 1].kind == TOK_OBJ && t[obj - 1].end > v))
+        obj--;
+    if (--obj == 0 || t[obj].kind != TOK_OBJ || t[obj].end <= v)
+        return 0;
+    for (uint32_t i = obj + 1; i < t[obj].end; i = tok_after(t, i))
+        if (t[i].key == RR_KEY_ID)
+            id_tok = i;
+    return as_uint(w, id_tok, &id) ? id : 0;
+}
+
+/*
+ * The text nodes of the chain that a number read across them was masked
+ * in (bit p for part p), and that show nothing else, are kept: a page
+ * redraws such spans in place with a texts mutation that names only the
+ * nodes whose text changed (the next payee's IBAN at the same bank leaves
+ * "NWBK 6016" as they were, which the masker no longer holds), and what it
+ * writes there is masked whole (mutation_texts()). A text that also shows
+ * words, or a long one joined by its ends, is left to its scans. A value
+ * waiting for this chain that it masked is done (w->redrawn).
+ */
+static __attribute__((noinline)) void chain_masked_sticks(walk *w, uint64_t masked)
+{
+    masker_session *s = w->s;
+    for (size_t p = 0; p < w->n_chain && p < 64; p++) {
+        const text_part *part = &w->chain[p];
+        uint32_t v = (uint32_t)(part->tok - w->tape->tok), node;
+        if (!(masked >> p & 1))
+            continue;
+        for (size_t k = 0; k < w->n_redrawn; k++) /* read whole: no need to mask it so */
+            if (w->redrawn[k] == v)
+                w->redrawn[k] = 0;
+        if (part->kind == TEXT_PART_WHOLE && shows_number_alone(w, part->tok) &&
+            (node = node_of_text(w, v)) && !showed_a_number(s, node))
+            s->number_texts[s->next_number_text++ % NUMBER_TEXTS_KEPT] = node;
+    }
+}
+
 static int chain_read(walk *w)
 {
+    uint64_t masked = 0;
+    int err = VEIL_OK;
     if (w->chain_emails) {
-        int err = w->n_chain >= 2 && chain_has_at(w)
-                      ? detect_split_emails(&w->scan, w->chain, w->n_chain)
-                      : VEIL_OK;
-        w->n_chain = 0;
-        return err;
+        if (w->n_chain >= 2 && chain_has_at(w))
+            err = detect_split_emails(&w->scan, w->chain, w->n_chain, &masked);
+    } else {
+        size_t digits = chain_digits(w);
+        bool cards = digits >= SPLIT_CARD_DIGITS || (VEIL_UNLIKELY(w->tape->iban_texts.n) &&
+                                                     w->n_chain >= 2 && chain_iban_head(w));
+        bool phones = digits >= SPLIT_PHONE_DIGITS && !w->s->policy.record_pii;
+        if (cards || phones)
+            err = detect_split_numbers(&w->scan, w->chain, w->n_chain, cards, phones, &masked);
     }
-    size_t digits = chain_digits(w);
-    bool cards = digits >= SPLIT_CARD_DIGITS ||
-                 (VEIL_UNLIKELY(w->tape->iban_texts.n) && w->n_chain >= 2 && chain_iban_head(w));
-    bool phones = digits >= SPLIT_PHONE_DIGITS && !w->s->policy.record_pii;
-    int err = cards || phones ? detect_split_numbers(&w->scan, w->chain, w->n_chain, cards, phones)
-                              : VEIL_OK;
+    if (VEIL_UNLIKELY(masked) && !err)
+        chain_masked_sticks(w, masked);
     w->n_chain = 0;
     return err;
 }
@@ -4068,11 +4141,38 @@ static int chain_changed_text(walk *w, uint32_t value, uint32_t parent, uint32_t
     return err ? err : chain_text(w, value);
 }
 
+/*
+ * A texts mutation's value v for a node that showed a piece of a number
+ * (showed_a_number()) waits for the chain it joins to be read: the page
+ * redraws a number's spans, and when it redraws them all, they read as one
+ * number again; when it leaves some as they were, which the masker no
+ * longer holds, the value is masked whole (mask_redrawn()). With no room
+ * to wait, it is masked whole now.
+ */
+static __attribute__((cold, noinline)) int hold_redrawn(walk *w, uint32_t v)
+{
+    if (w->n_redrawn == REDRAWN_MOST)
+        return text_value(w, v, IN_SENSITIVE);
+    w->redrawn[w->n_redrawn++] = v;
+    return VEIL_OK;
+}
+
+static __attribute__((cold, noinline)) int mask_redrawn(walk *w)
+{
+    int err = VEIL_OK;
+    for (size_t k = 0; k < w->n_redrawn && !err; k++)
+        if (w->redrawn[k]) /* 0: its chain read it as a number (chain_masked_sticks()) */
+            err = text_value(w, w->redrawn[k], IN_SENSITIVE);
+    w->n_redrawn = 0;
+    return err;
+}
+
 static int mutation_texts(walk *w, uint32_t texts)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
     uint32_t last_parent = 0;
+    bool numbers_shown = w->s->number_texts[0] != 0; /* the ring's first slot fills first */
     static const field_set fields = {{AT(RR_KEY_ID, 0), AT(RR_KEY_VALUE, 1)}};
     for (uint32_t x = texts + 1; x < t[texts].end && !err; x = tok_after(t, x)) {
         if (!entry_ok(w, x))
@@ -4099,15 +4199,21 @@ static int mutation_texts(walk *w, uint32_t texts)
             if ((flags & NF_PII) && !w->s->policy.record_pii)
                 state |= IN_SENSITIVE;
         }
-        bool held = known && typed_text(state); /* hold_typed_text() */
-        if (!held)
+        bool redraws = VEIL_UNLIKELY(numbers_shown) && known && !(state & IN_SENSITIVE) &&
+                       showed_a_number(w->s, id);
+        bool held = known && typed_text(state) && !redraws; /* hold_typed_text() */
+        if (VEIL_UNLIKELY(redraws))
+            err = hold_redrawn(w, m[1]);
+        else if (!held)
             err = text_value(w, m[1], state);
         if (!err)
             err = known ? chain_changed_text(w, m[1], parent, &last_parent) : chain_flush(w);
         if (held && !err)
             err = hold_typed_text(w, m[1]);
     }
-    return err ? err : chain_flush(w);
+    if (!err)
+        err = chain_flush(w);
+    return VEIL_UNLIKELY(w->n_redrawn) && !err ? mask_redrawn(w) : err;
 }
 
 /* The nodes an attribute mutation names, with the flags it gives them. */
@@ -4268,7 +4374,7 @@ static bool string_is(walk *w, uint32_t v, const char *want)
 static int canvas_parts_read(walk *w, const text_part *parts, size_t n, size_t digits)
 {
     return n >= 2 && digits >= SPLIT_CARD_DIGITS
-               ? detect_split_numbers(&w->scan, parts, n, true, false)
+               ? detect_split_numbers(&w->scan, parts, n, true, false, NULL)
                : VEIL_OK;
 }
 
@@ -4587,6 +4693,8 @@ static int walk_event(walk *w, uint32_t ev)
     case 2: /* FullSnapshot: the page is serialized again from here */
         nodes_renumbered(&w->s->nodes);
         forget_states(w);
+        memset(w->s->number_texts, 0, sizeof w->s->number_texts);
+        w->s->next_number_text = 0;
         err = walk_node(w, d[1], 0, 0, 0);
         return err ? err : chain_flush(w);
     }
@@ -4930,7 +5038,7 @@ static int mask_split_emails(walk *w)
         n += texts_beside(w, at, 1, parts + n, SIDE);
         done_to = (uint32_t)(parts[n - 1].tok - t);
         if (n >= 2)
-            err = detect_split_emails(&w->scan, parts, n);
+            err = detect_split_emails(&w->scan, parts, n, NULL);
     }
     return err;
 }

@@ -2628,6 +2628,9 @@ static uint8_t box_count_flags(const box_count *c)
         return NF_CARD;
     if (c->groups == 3 && c->total == 10)
         return NF_PII;
+    unsigned characters = c->total + 2 * c->pairs + c->singles;
+    if (c->groups >= 5 && characters >= 20 && characters <= 34)
+        return NF_PASSWORD; /* an IBAN a group of 4 a box, a product key's 5-5-5-5-5 */
     return c->groups == 2 && c->total == 7 && c->pairs == 1 && !c->singles ? NF_PASSWORD : 0;
 }
 
@@ -2637,9 +2640,12 @@ static uint8_t box_count_flags(const box_count *c)
  * lengths add up to a card's (4-4-4-4, 4-6-5), or four or more of one
  * character (a one-time code, a PIN), are NF_CARD; three of 3-4 that add
  * up to ten (a North American phone, 3-3-4) NF_PII; one of 3, one of 2
- * and one of 4 (a US Social Security number, 3-2-4: a tax or HR form's)
- * NF_PASSWORD, a secret. Each box alone holds too few digits to be found,
- * and the first are recorded before the last is typed.
+ * and one of 4 (a US Social Security number, 3-2-4: a tax or HR form's),
+ * and five or more of 3-6 that add up to 20-34 with the shorter ones (an
+ * IBAN typed a group of four a box, DE89 3704 ... 00; a product key's
+ * five groups of five) NF_PASSWORD, a secret. Each box alone holds too
+ * few characters to be found, and the first are recorded before the last
+ * is typed.
  */
 static uint8_t boxes_among(walk *w, uint32_t list, int level)
 {

@@ -1922,8 +1922,10 @@ static void record_inputs_keeps_ordinary_fields_only(void **state)
 
 /* Three boxes of 3, 2 and 4 characters side by side: a US Social
  * Security number typed a group a box, nameless, masked under
- * record_inputs as a secret; boxes of 2, 2 and 4 (a date) are recorded. */
-static void number_typed_across_boxes_of_3_2_4_is_a_secret(void **state)
+ * record_inputs as a secret; so are five boxes or more that take 20-34
+ * characters (an IBAN, a product key). Boxes of 2, 2 and 4 (a date) and of
+ * 5 and 4 (a ZIP+4) are recorded. */
+static void secrets_typed_across_boxes_known_by_their_lengths(void **state)
 {
     (void)state;
 #define BOX(id, n)                                                                                 \
@@ -1942,6 +1944,32 @@ static void number_typed_across_boxes_of_3_2_4_is_a_secret(void **state)
     assert_string_equal(out, want);
     free(out);
     snprintf(in, sizeof in, date, "07", "21", "1984");
+    out = mask1("record_inputs=true", in);
+    assert_string_equal(out, in);
+    free(out);
+#undef BOXES
+#define BOXES(...)                                                                                 \
+    "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{\"type\":2,"            \
+    "\"tagName\":\"div\",\"attributes\":{},\"id\":2,\"childNodes\":[" __VA_ARGS__                  \
+    "]}]}},\"timestamp\":1}]"
+    /* an IBAN a group of four a box (and its last two), a product key's
+     * five groups of five: secrets too; a ZIP+4's 5-4 is not */
+    static const char iban[] =
+        BOXES(BOX(3, 4) "," BOX(4, 4) "," BOX(5, 4) "," BOX(6, 4) "," BOX(7, 4) "," BOX(8, 4)),
+                      key[] =
+                          BOXES(BOX(3, 5) "," BOX(4, 5) "," BOX(5, 5) "," BOX(6, 5) "," BOX(7, 5)),
+                      zip[] = BOXES(BOX(3, 5) "," BOX(4, 4));
+    snprintf(in, sizeof in, iban, "DE89", "3704", "0044", "0532", "0130", "00");
+    out = mask1("record_inputs=true", in);
+    if (strstr(out, "3704") || strstr(out, "0532") || strstr(out, "\"00\""))
+        fail_msg("got %s", out);
+    free(out);
+    snprintf(in, sizeof in, key, "XQ4TN", "8RHBD", "7KJ2M", "WP9CV", "3F6YH");
+    out = mask1("record_inputs=true", in);
+    if (strstr(out, "8RHBD") || strstr(out, "3F6YH"))
+        fail_msg("got %s", out);
+    free(out);
+    snprintf(in, sizeof in, zip, "94105", "1234");
     out = mask1("record_inputs=true", in);
     assert_string_equal(out, in);
     free(out);
@@ -2818,7 +2846,7 @@ int main(void)
         cmocka_unit_test(values_told_in_the_cell_after_their_label),
         cmocka_unit_test(values_told_in_a_node_after_their_label),
         cmocka_unit_test(record_inputs_keeps_ordinary_fields_only),
-        cmocka_unit_test(number_typed_across_boxes_of_3_2_4_is_a_secret),
+        cmocka_unit_test(secrets_typed_across_boxes_known_by_their_lengths),
         cmocka_unit_test(pii_fields_known_by_their_label),
         cmocka_unit_test(input_events_follow_the_field),
         cmocka_unit_test(fields_named_by_labels_of_other_batches),

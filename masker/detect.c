@@ -666,50 +666,94 @@ static bool iban_checks(const uint8_t *ch, size_t n)
     return rest == 1;
 }
 
+/* ASCII letter ch as a capital; any other byte as it is. */
+static inline uint8_t capital_of(uint8_t ch)
+{
+    return ch >= 'a' && ch <= 'z' ? (uint8_t)(ch - ('a' - 'A')) : ch;
+}
+
 /*
  * An IBAN anywhere, labelled or not: a country's code, two check digits and
  * the account, of that country's length, compact or printed in groups of
  * four one blank apart ("DE89 3704 0044 0532 0130 00") or a run of up to
- * 64 (a template's line breaks and indentation), that passes its check.
- * A shop's payout page, an invoice, a visitor paying by transfer shows or
- * types one. iban_end(): where the one whose first check digit is at i
- * ends, or 0; iban_at() masks all of it but the country's code and the
- * blanks between its groups (IBAN_KEPT).
+ * 64 (a template's line breaks and indentation), that passes its check;
+ * its letters in either case, as a visitor types one into a support chat
+ * ("my iban is es91 2100 ..."). A shop's payout page, an invoice, a
+ * visitor paying by transfer shows or types one. iban_end(): where the one
+ * whose first check digit is at i ends, or 0; iban_at() masks all of it
+ * but the country's code and the blanks between its groups (IBAN_KEPT).
  */
-#define IBAN_KEPT " +\t\n\r"
-static inline __attribute__((always_inline)) size_t iban_end(const text_view *v, size_t i)
+#define IBAN_KEPT " +-\t\n\r"
+
+/* Reads the IBAN whose first check digit is at i into chars (its letters
+ * as capitals), *n of them of the *want its country's has (0: no IBAN
+ * there); returns where the reading stopped. */
+static inline __attribute__((always_inline)) size_t
+iban_read(const text_view *v, size_t i, uint8_t chars[34], size_t *n, size_t *want)
 {
-    if (i < 2 || !is_capital(v->s[i - 2]) || !is_capital(v->s[i - 1]) ||
+    *n = *want = 0;
+    if (i < 2 || !is_capital(capital_of(v->s[i - 2])) || !is_capital(capital_of(v->s[i - 1])) ||
         (i > 2 && is_alnum(v->s[i - 3])))
-        return 0;
-    size_t want = IBAN_LENGTH[v->s[i - 2] - 'A'][v->s[i - 1] - 'A'], n = 2, k = i;
-    uint8_t chars[34] = {v->s[i - 2], v->s[i - 1]};
-    while (want && n < want && k < v->n) {
-        uint8_t ch = v->s[k];
+        return i;
+    chars[0] = capital_of(v->s[i - 2]);
+    chars[1] = capital_of(v->s[i - 1]);
+    *want = IBAN_LENGTH[chars[0] - 'A'][chars[1] - 'A'];
+    size_t k = i;
+    for (*n = 2; *want && *n < *want && k < v->n;) {
+        uint8_t ch = capital_of(v->s[k]);
         if (id_char(ch)) {
-            chars[n++] = ch;
+            chars[(*n)++] = ch;
             k++;
             continue;
         }
         /* blanks (a search's '+' too) only between groups of four; a run of
          * them, as a template's line breaks and indentation between the
-         * groups' elements, draws as one space */
+         * groups' elements, draws as one space; or one '-', maybe between
+         * blanks, as a visitor may type one ("DE89-3704-..." "DE89 - 3704") */
         size_t blanks = 0;
         while (k + blanks < v->n && blanks < 64 && label_blank(v->s[k + blanks]))
             blanks++;
-        if (!blanks || n % 4 || k + blanks >= v->n || !is_alnum(v->s[k + blanks]))
+        if (k + blanks < v->n && v->s[k + blanks] == '-' && blanks <= 1)
+            for (blanks++; k + blanks < v->n && blanks < 3 && v->s[k + blanks] == ' ';)
+                blanks++;
+        if (!blanks || *n % 4 || k + blanks >= v->n || !is_alnum(v->s[k + blanks]))
             break;
         k += blanks;
     }
+    return k;
+}
+
+static inline __attribute__((always_inline)) size_t iban_end(const text_view *v, size_t i)
+{
+    uint8_t chars[34];
+    size_t n, want, k = iban_read(v, i, chars, &n, &want);
     if (!want || n != want || (k < v->n && is_alnum(v->s[k])) || !is_digit(chars[2]) ||
         !is_digit(chars[3]) || !iban_checks(chars, n))
         return 0;
     return k;
 }
 
-static __attribute__((noinline)) size_t iban_at(scan_ctx *c, const text_view *v, size_t i, int *err)
+/* Where the IBAN being typed whose first check digit is at i ends, or 0:
+ * its head and two characters or more of the rest, up to the text's end
+ * but the blank or '-' typed after a group (SCAN_TYPED: the keystrokes
+ * before the last would show its groups). */
+static size_t typed_iban_end(const text_view *v, size_t i)
+{
+    uint8_t chars[34];
+    size_t n, want, k = iban_read(v, i, chars, &n, &want), rest = k;
+    while (rest < v->n && (label_blank(v->s[rest]) || v->s[rest] == '-'))
+        rest++;
+    return want && n >= 6 && n < want && rest == v->n && is_digit(chars[2]) && is_digit(chars[3])
+               ? k
+               : 0;
+}
+
+static __attribute__((noinline)) size_t iban_at(scan_ctx *c, const text_view *v, size_t i,
+                                                enum scan_mode mode, int *err)
 {
     size_t k = iban_end(v, i);
+    if (!k && mode == SCAN_TYPED)
+        k = typed_iban_end(v, i);
     if (!k)
         return 0;
     count(c, MASKER_SECRET);
@@ -4567,7 +4611,8 @@ static int scan_from(scan_ctx *c, const text_view *v, size_t i, enum scan_mode m
                 next = e;
         } else if (/* what iban_at() and telegram_bot_token() read first, here: nearly
                     * every digit fails it, and a call in this loop costs */
-                   (i >= 2 && is_capital(v->s[i - 1]) && (e = iban_at(c, v, i, &err))) ||
+                   (i >= 2 && is_alpha(v->s[i - 1]) && is_alpha(v->s[i - 2]) &&
+                    (i == 2 || !is_alnum(v->s[i - 3])) && (e = iban_at(c, v, i, mode, &err))) ||
                    (i + 44 <= v->n &&
                     (v->s[i + 8] == ':' || v->s[i + 9] == ':' || v->s[i + 10] == ':') &&
                     (e = telegram_bot_token(c, v, i, &err))) ||

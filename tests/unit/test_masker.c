@@ -356,13 +356,48 @@ static void ibans_are_masked_wherever_they_stand(void **state)
                 "Pay to DE******************** by Friday");
     expect_text(NULL, "GB29 NWBK 6016 1331 9268 19.", "GB** **** **** **** **** **.");
     assert_int_equal(found.count[MASKER_SECRET], 1);
+    /* as visitors type them: in lower case, with dashes */
+    expect_text(NULL, "my iban is es91 2100 0418 4502 0005 1332 ok",
+                "my iban is es** **** **** **** **** **** ok");
+    expect_text(NULL, "to DE89-3704-0044-0532-0130-00", "to DE**-****-****-****-****-**");
+    expect_text(NULL, "CH93 - 0076 - 2011 - 6238 - 5295 - 7",
+                "CH** - **** - **** - **** - **** - *");
     const char *keep[] = {
         "ref DE89370400440532013001 (its check fails)",
         "ref DE8937040044053201300 (a digit short)",
         "SKU AB12 3456 7890 1234",
         "BIC BNPAFRPPXXX, TVA FR40303265045",
+        "encode as mp4 1080 2160 4320",
+        "es91 2100 0418 4502 0005 1333 (its check fails)",
     };
     EXPECT_KEPT(NULL, keep);
+}
+
+/* An IBAN typed into a field whose typing is recorded shows no group after
+ * its head's first two characters in any keystroke, nor once whole; a
+ * code of the same shape typed with more after it is kept. */
+static void ibans_being_typed_show_no_group(void **state)
+{
+    (void)state;
+    static const char events[] =
+        "[{\"type\":2,\"data\":{\"node\":{\"type\":0,\"id\":1,\"childNodes\":[{\"type\":2,"
+        "\"id\":3,\"tagName\":\"textarea\",\"attributes\":{},\"childNodes\":[]}]}},"
+        "\"timestamp\":1},{\"type\":3,\"data\":{\"source\":5,\"text\":\"%s\",\"isChecked\":"
+        "false,\"id\":3},\"timestamp\":2}]";
+    static const char *const typed[] = {"to DE89 370", "to DE89 3704 ", "to DE89-3704-00",
+                                        "to de89 3704 0044 0532", "to DE89 3704 0044 0532 0130 00"};
+    char in[512];
+    for (size_t k = 0; k < sizeof typed / sizeof typed[0]; k++) {
+        snprintf(in, sizeof in, events, typed[k]);
+        char *out = mask1("record_inputs=true", in);
+        if (strstr(out, "370") || strstr(out, "0532"))
+            fail_msg("typed '%s'\n  got %s", typed[k], out);
+        free(out);
+    }
+    snprintf(in, sizeof in, events, "room AD12 3456 on floor 2");
+    char *out = mask1("record_inputs=true", in);
+    assert_non_null(strstr(out, "room AD12 3456 on floor 2"));
+    free(out);
 }
 
 /* An identity, tax or passport number right after its name is masked; a
@@ -2807,6 +2842,7 @@ int main(void)
         cmocka_unit_test(links_and_cookies_lose_the_tokens_they_carry),
         cmocka_unit_test(private_keys_lose_their_body),
         cmocka_unit_test(ibans_are_masked_wherever_they_stand),
+        cmocka_unit_test(ibans_being_typed_show_no_group),
         cmocka_unit_test(id_numbers_told_after_their_name),
         cmocka_unit_test(card_codes_told_after_their_name),
         cmocka_unit_test(secrets_named_in_search_queries),

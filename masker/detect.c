@@ -681,7 +681,8 @@ static inline uint8_t capital_of(uint8_t ch)
  * ("my iban is es91 2100 ..."). A shop's payout page, an invoice, a
  * visitor paying by transfer shows or types one. iban_end(): where the one
  * whose first check digit is at i ends, or 0; iban_at() masks all of it
- * but the country's code and the blanks between its groups (IBAN_KEPT).
+ * but the country's code and the blanks and dashes between its groups
+ * (IBAN_KEPT).
  */
 #define IBAN_KEPT " +-\t\n\r"
 

@@ -686,24 +686,30 @@ static inline uint8_t capital_of(uint8_t ch)
  */
 #define IBAN_KEPT " +-\t\n\r"
 
-/* Reads the IBAN whose first check digit is at i into chars (its letters
- * as capitals), *n of them of the *want its country's has (0: no IBAN
- * there); returns where the reading stopped. */
-static inline __attribute__((always_inline)) size_t
-iban_read(const text_view *v, size_t i, uint8_t chars[34], size_t *n, size_t *want)
+/* What iban_read() read of the IBAN whose first check digit is at i. */
+typedef struct {
+    uint8_t chars[34]; /* its letters as capitals */
+    size_t n;          /* of them */
+    size_t want;       /* its country's length; 0: no IBAN there */
+    size_t stop;       /* where the reading stopped */
+} iban_reading;
+
+static inline __attribute__((always_inline)) void iban_read(const text_view *v, size_t i,
+                                                            iban_reading *r)
 {
-    *n = *want = 0;
+    r->n = r->want = 0;
+    r->stop = i;
     if (i < 2 || !is_capital(capital_of(v->s[i - 2])) || !is_capital(capital_of(v->s[i - 1])) ||
         (i > 2 && is_alnum(v->s[i - 3])))
-        return i;
-    chars[0] = capital_of(v->s[i - 2]);
-    chars[1] = capital_of(v->s[i - 1]);
-    *want = IBAN_LENGTH[chars[0] - 'A'][chars[1] - 'A'];
+        return;
+    r->chars[0] = capital_of(v->s[i - 2]);
+    r->chars[1] = capital_of(v->s[i - 1]);
+    r->want = IBAN_LENGTH[r->chars[0] - 'A'][r->chars[1] - 'A'];
     size_t k = i;
-    for (*n = 2; *want && *n < *want && k < v->n;) {
+    for (r->n = 2; r->want && r->n < r->want && k < v->n;) {
         uint8_t ch = capital_of(v->s[k]);
         if (id_char(ch)) {
-            chars[(*n)++] = ch;
+            r->chars[r->n++] = ch;
             k++;
             continue;
         }
@@ -717,49 +723,51 @@ iban_read(const text_view *v, size_t i, uint8_t chars[34], size_t *n, size_t *wa
         if (k + blanks < v->n && v->s[k + blanks] == '-' && blanks <= 1)
             for (blanks++; k + blanks < v->n && blanks < 3 && v->s[k + blanks] == ' ';)
                 blanks++;
-        if (!blanks || *n % 4 || k + blanks >= v->n || !is_alnum(v->s[k + blanks]))
+        if (!blanks || r->n % 4 || k + blanks >= v->n || !is_alnum(v->s[k + blanks]))
             break;
         k += blanks;
     }
-    return k;
+    r->stop = k;
+}
+
+/* Whether reading r is a whole IBAN that passes its check. */
+static inline __attribute__((always_inline)) bool iban_whole(const text_view *v,
+                                                             const iban_reading *r)
+{
+    return r->want && r->n == r->want && !(r->stop < v->n && is_alnum(v->s[r->stop])) &&
+           is_digit(r->chars[2]) && is_digit(r->chars[3]) && iban_checks(r->chars, r->n);
 }
 
 static inline __attribute__((always_inline)) size_t iban_end(const text_view *v, size_t i)
 {
-    uint8_t chars[34];
-    size_t n, want, k = iban_read(v, i, chars, &n, &want);
-    if (!want || n != want || (k < v->n && is_alnum(v->s[k])) || !is_digit(chars[2]) ||
-        !is_digit(chars[3]) || !iban_checks(chars, n))
-        return 0;
-    return k;
+    iban_reading r;
+    iban_read(v, i, &r);
+    return iban_whole(v, &r) ? r.stop : 0;
 }
 
-/* Where the IBAN being typed whose first check digit is at i ends, or 0:
- * its head and two characters or more of the rest, up to the text's end
- * but the blank or '-' typed after a group (SCAN_TYPED: the keystrokes
- * before the last would show its groups). */
-static size_t typed_iban_end(const text_view *v, size_t i)
+/* Whether reading r is an IBAN being typed: its head and two characters or
+ * more of the rest, up to the text's end but the blank or '-' typed after
+ * a group (SCAN_TYPED: the keystrokes before the last would show its
+ * groups). */
+static bool iban_being_typed(const text_view *v, const iban_reading *r)
 {
-    uint8_t chars[34];
-    size_t n, want, k = iban_read(v, i, chars, &n, &want), rest = k;
+    size_t rest = r->stop;
     while (rest < v->n && (label_blank(v->s[rest]) || v->s[rest] == '-'))
         rest++;
-    return want && n >= 6 && n < want && rest == v->n && is_digit(chars[2]) && is_digit(chars[3])
-               ? k
-               : 0;
+    return r->want && r->n >= 6 && r->n < r->want && rest == v->n && is_digit(r->chars[2]) &&
+           is_digit(r->chars[3]);
 }
 
 static __attribute__((noinline)) size_t iban_at(scan_ctx *c, const text_view *v, size_t i,
                                                 enum scan_mode mode, int *err)
 {
-    size_t k = iban_end(v, i);
-    if (!k && mode == SCAN_TYPED)
-        k = typed_iban_end(v, i);
-    if (!k)
+    iban_reading r;
+    iban_read(v, i, &r);
+    if (!iban_whole(v, &r) && !(mode == SCAN_TYPED && iban_being_typed(v, &r)))
         return 0;
     count(c, MASKER_SECRET);
-    *err = mask_chars(c, v, i, k, IBAN_KEPT);
-    return k;
+    *err = mask_chars(c, v, i, r.stop, IBAN_KEPT);
+    return r.stop;
 }
 
 /* ---- IP addresses ---------------------------------------------------------- */

@@ -927,6 +927,10 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
     assert_int_equal(found.count[MASKER_EMAIL], 1);
     expect_text(NULL, "call +44 20 7946 0958", "call +** ** **** ****");
     expect_text(NULL, "us (555) 123-4567", "us (***) ***-****");
+    /* the trunk zero kept in brackets, before an area code of one digit */
+    expect_text(NULL, "tel. +33 (0)6 12 34 56 78", "tel. +** (*)* ** ** ** **");
+    expect_text(NULL, "+32(0)2-123-45-67", "+**(*)*-***-**-**");
+    expect_text(NULL, "matrix 1 (0) 1 0", "matrix 1 (0) 1 0");
     /* a phone's name, words between it and the number, a site search's '+' */
     expect_text(NULL, "my phone is 4155550132.", "my phone is **********.");
     expect_text(NULL, "Phone:\\n      4155550132", "Phone:\\n      **********");

@@ -162,11 +162,17 @@ static bool is_space_or_plus(uint8_t ch)
     return is_blank(ch) || ch == '+';
 }
 
+/* A mark between a card's groups: - . / or card_other_mark(). */
+static bool card_mark(uint8_t ch)
+{
+    return ch == '-' || ch == '.' || ch == '/' || card_other_mark(ch);
+}
+
 /*
  * The separator that ends the digit group [group, i) and leads to the next,
- * as people type or paste it: up to eight blanks around at most one of
- * - . / (maybe typed twice), as in " ", "    ", "-", " - ", "--", " / ",
- * "\r\n"; or a line break
+ * as people type or paste it: up to eight blanks around at most one mark
+ * (card_mark(), maybe typed twice), as in " ", "    ", "-", " - ", "--",
+ * " / ", "_", " , ", "\r\n"; or a line break
  * with the indentation of the next line (a template's "4111\n        1111"),
  * up to CARD_LINE_BLANKS blanks. A '+' counts as a blank (form encoding),
  * so "4111+1111" and "4111+-+1111" are read too. Returns its length when a
@@ -187,7 +193,7 @@ size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n)
     for (; k < n && is_space_or_plus(s[k]) && blanks < most; k++, blanks++)
         if (s[k] == '\n' || s[k] == '\r')
             most = CARD_LINE_BLANKS;
-    if (k < n && (s[k] == '-' || s[k] == '.' || s[k] == '/')) {
+    if (k < n && card_mark(s[k])) {
         k += k + 1 < n && s[k + 1] == s[k] ? 2 : 1; /* "--", "..": one typed twice */
         for (; k < n && is_space_or_plus(s[k]) && blanks < most; k++, blanks++)
             if (s[k] == '\n' || s[k] == '\r')
@@ -196,13 +202,13 @@ size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n)
     return k > i && k < n && is_digit(s[k]) ? k - i : 0;
 }
 
-/* How the separator [k, end) joins two groups: its mark (- . /), else '+'
- * when it holds one, else ' ' for blanks alone. */
+/* How the separator [k, end) joins two groups: its mark (card_mark()),
+ * else '+' when it holds one, else ' ' for blanks alone. */
 static uint8_t separator_mark(const uint8_t *s, size_t k, size_t end)
 {
     uint8_t mark = ' ';
     for (; k < end; k++)
-        if (s[k] == '-' || s[k] == '.' || s[k] == '/')
+        if (card_mark(s[k]))
             return s[k];
         else if (s[k] == '+')
             mark = '+';
@@ -564,6 +570,38 @@ static size_t spelled_out_card(const text_view *v, size_t i, size_t limit)
         sep = s[k++];
     }
     return n >= 12 && card_number_ok(d, n) ? k : 0;
+}
+
+/* Whether the group at i goes on a chain from the group before it: one of
+ * 3 digits or more, card_other_mark() and blanks between them. */
+static bool chained_to_group_before(const uint8_t *s, size_t i)
+{
+    size_t k = i, digits = 0;
+    while (k > 0 && i - k < 8 && is_space_or_plus(s[k - 1]))
+        k--;
+    if (k == 0 || !card_other_mark(s[k - 1]))
+        return false;
+    k -= k > 1 && s[k - 2] == s[k - 1] ? 2 : 1; /* a mark typed twice */
+    while (k > 0 && i - k < 24 && is_space_or_plus(s[k - 1]))
+        k--;
+    for (; k > 0 && is_digit(s[k - 1]) && digits < 3; k--)
+        digits++;
+    return digits == 3;
+}
+
+size_t card_chain_end(const text_view *v, size_t i)
+{
+    const uint8_t *s = v->s;
+    if (chained_to_group_before(s, i))
+        return 0;
+    size_t digits = 0, g = i, e, sep;
+    for (;; g = e + sep) {
+        for (e = g; e < v->n && is_digit(s[e]); e++)
+            ;
+        digits += e - g;
+        if (!(sep = card_separator_after(s, g, e, v->n)))
+            return digits >= 12 ? e : 0;
+    }
 }
 
 int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_card, void *user)

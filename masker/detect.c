@@ -2817,6 +2817,29 @@ static size_t next_group(const text_view *v, size_t k, size_t stop)
     return k;
 }
 
+/* Whether card_other_mark() stands at k, or after a blank there. */
+static inline bool card_other_mark_at(const text_view *v, size_t k)
+{
+    k += k + 1 < v->n && v->s[k] == ' ';
+    return k < v->n && card_other_mark(v->s[k]);
+}
+
+/* Masks the cards in the chain of digit groups from i when a comma, an
+ * underscore or another of card_other_mark() joins some of them (the
+ * cluster at i ends there). Returns the chain's end when one is found, or 0. */
+static __attribute__((noinline)) size_t cards_joined_by_other_marks(scan_ctx *c, const text_view *v,
+                                                                    size_t i, int *err)
+{
+    size_t chain_end = card_chain_end(v, i);
+    if (!chain_end)
+        return 0;
+    card_hits hits = {c, v, false, 0};
+    *err = cards_in_run(v, i, chain_end, on_card, &hits);
+    if (!*err && !hits.found)
+        return 0;
+    return hits.track_end > chain_end ? hits.track_end : chain_end;
+}
+
 /*
  * Masks each card printed as a locale's number (locale_grouped_card()) that
  * starts at a group of the cluster at i, what stands before each read
@@ -3132,6 +3155,11 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
                        (mark = thousands_mark_at(v, cl.stop)) && is_digit(v->s[cl.stop + mark]) &&
                        is_digit(v->s[cl.stop + mark + 1]))) &&
         (cards_end = locale_cards_in_cluster(c, v, i, &cl, mode, &err))) {
+        *end = cards_end;
+        return err;
+    }
+    if (VEIL_UNLIKELY(cl.stop - cl.last_group >= 3 && card_other_mark_at(v, cl.stop)) &&
+        (cards_end = cards_joined_by_other_marks(c, v, i, &err)) != 0) {
         *end = cards_end;
         return err;
     }

@@ -454,6 +454,20 @@ size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n);
 /* The most blanks between two digit groups when they hold a line break. */
 enum { CARD_LINE_BLANKS = 24 };
 
+/* The marks besides blanks and - . / that people type between a card's
+ * groups when another key comes to hand, or that a spreadsheet, a log or an
+ * input method's full-width forms put there: "4111,1111,...",
+ * "5555_5555_...", "3782:822463:10005", | ; * ~. */
+static inline bool card_other_mark(uint8_t ch)
+{
+    return ch == ',' || ch == '_' || ch == ':' || ch == ';' || ch == '|' || ch == '*' || ch == '~';
+}
+
+/* The end of the chain of digit groups from its first group at i, when
+ * it holds 12 digits or more; 0 when it holds fewer, or when i goes on a
+ * chain card_other_mark() joins from a group before it (read from there). */
+size_t card_chain_end(const text_view *v, size_t i);
+
 /* One run of digits of a chain: normalized [pos, end), n digits. */
 typedef struct {
     uint32_t pos, end;

@@ -219,6 +219,10 @@ static int reading_of(uint32_t cp)
     case 0x2215: /* division slash */
     case 0x29F8: /* big solidus */
         return '/';
+    case 0x3001: /* ideographic comma, and its halfwidth form: a Chinese or */
+    case 0xFF64: /* Japanese input method's comma */
+        return ',';
+    case 0x2026: /* horizontal ellipsis (NFKC: "...") */
     case 0x2024: /* one dot leader (NFKC: '.') */
     case 0x2027: /* hyphenation point */
     case 0x2E31: /* word separator middle dot */

@@ -132,6 +132,16 @@ static void cards_in_text_are_masked(void **state)
                 "4242\xc2\xa0"
                 "4242",
                 "nbsp ****\xc2\xa0****\xc2\xa0****\xc2\xa0****");
+    /* the other marks people type between groups, read only as a chain's */
+    expect_text(NULL, "card 4111,1111,1111,1111 ok", "card ****,****,****,**** ok");
+    expect_text(NULL, "5555_5555_5555_4444", "****_****_****_****");
+    expect_text(NULL, "10, 4111 | 1111 | 1111 | 1111", "10, **** | **** | **** | ****");
+    /* full-width and ideographic ones, typed with a Chinese or Japanese input method */
+    expect_text(NULL, "\uff14111\uff0c1111\u30011111\uff1a1111",
+                "****\uff0c****\u3001****\uff1a****");
+    const char *not_cards[] = {"ids 4532,8891,2231,9921,1200", "IMG_2024_0315_1234.jpg",
+                               "in 2024, 2025 and 2026", "sku 4111_1111_1111_1112"};
+    EXPECT_KEPT(NULL, not_cards);
     /* escaped digits are digits: "\u0034" is "4" */
     expect_text(NULL, "\\u00342424242424242\\u00342", "****************");
     /* escapes before, inside and after a card: every mask lands on its own

@@ -1668,14 +1668,22 @@ static bool groups_are(const phone_shape *ph, const uint8_t *lens, size_t n)
 }
 
 /* National numbers written without a trunk prefix, in shapes of their own:
- * Brazil's (11) 91234-5678 and (11) 3456-7890, China's mobile 138 0013
- * 8000, Spain's mobile 612 34 56 78. */
+ * Brazil's (11) 91234-5678 and (11) 3456-7890, and its mobile without the
+ * brackets, 11 91234-5678; China's mobile 138 0013 8000; Spain's mobile
+ * 612 34 56 78; India's mobile 98765 43210. */
 static bool national_shape(const text_view *v, const phone_shape *ph)
 {
     const uint8_t *d = v->s + ph->start;
     if (ph->open_paren && ph->groups == 3 && ph->group_len[0] == 2 && d[0] != '0' &&
         ph->seps[1] == ')' && (ph->group_len[1] == 4 || ph->group_len[1] == 5) &&
         ph->group_len[2] == 4 && ph->seps[2] == '-')
+        return true;
+    if (!ph->open_paren && d[0] != '0' && ph->groups == 3 && ph->group_len[0] == 2 &&
+        ph->group_len[1] == 5 && ph->group_len[2] == 4 && ph->seps[1] == ' ' &&
+        ph->seps[2] == '-' && v->s[ph->group_pos[1]] == '9')
+        return true;
+    if (!ph->open_paren && d[0] >= '6' && groups_are(ph, (const uint8_t[]){5, 5}, 2) &&
+        (ph->seps[1] == ' ' || ph->seps[1] == '-'))
         return true;
     if (!ph->open_paren && d[0] == '1' && d[1] >= '3' &&
         groups_are(ph, (const uint8_t[]){3, 4, 4}, 3))
@@ -1727,7 +1735,7 @@ static bool is_phone(const text_view *v, size_t i, const phone_shape *ph)
 
 /* Whether digit i can begin any of is_phone()'s shapes: after '+' or '(',
  * a trunk or international 0, or a group of 3 digits (or the 1 of 1-800,
- * the 8 of 8 (495)). */
+ * the 8 of 8 (495), Brazil's area code of 2, India's mobile's 5). */
 static bool phone_may_start(const text_view *v, size_t i)
 {
     if (v->s[i] == '0' || (i > 0 && (v->s[i - 1] == '+' || v->s[i - 1] == '(')))
@@ -1735,7 +1743,10 @@ static bool phone_may_start(const text_view *v, size_t i)
     size_t n = 0;
     while (i + n < v->n && is_digit(v->s[i + n]) && n < 4)
         n++;
-    return n == 3 || (n == 1 && (v->s[i] == '1' || v->s[i] == '8'));
+    if (n == 4) /* five digits exactly, not a longer run */
+        return i + 4 < v->n && is_digit(v->s[i + 4]) && (i + 5 == v->n || !is_digit(v->s[i + 5]));
+    return n == 3 || (n == 2 && i + 3 < v->n && v->s[i + 3] == '9') ||
+           (n == 1 && (v->s[i] == '1' || v->s[i] == '8'));
 }
 
 /* Whether a phone number starts at digit i; its end into *end. */

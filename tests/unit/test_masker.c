@@ -941,6 +941,11 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
     expect_text(NULL, "tel. +33 (0)6 12 34 56 78", "tel. +** (*)* ** ** ** **");
     expect_text(NULL, "+32(0)2-123-45-67", "+**(*)*-***-**-**");
     expect_text(NULL, "matrix 1 (0) 1 0", "matrix 1 (0) 1 0");
+    /* national mobiles with no trunk prefix: India's 5-5, Brazil's without brackets */
+    expect_text(NULL, "Priya 98765 43210", "Priya ***** *****");
+    expect_text(NULL, "Ana: 11 98765-4321.", "Ana: ** *****-****.");
+    const char *not_mobiles[] = {"ref 12 34567-8901", "Order 10234 56789", "54321 12345"};
+    EXPECT_KEPT(NULL, not_mobiles);
     /* a phone's name, words between it and the number, a site search's '+' */
     expect_text(NULL, "my phone is 4155550132.", "my phone is **********.");
     expect_text(NULL, "Phone:\\n      4155550132", "Phone:\\n      **********");

@@ -589,18 +589,18 @@ static bool chained_to_group_before(const uint8_t *s, size_t i)
     return digits == 3;
 }
 
-size_t card_chain_end(const text_view *v, size_t i)
+size_t card_chain_end(const text_view *v, size_t i, size_t *digits)
 {
     const uint8_t *s = v->s;
     if (chained_to_group_before(s, i))
         return 0;
-    size_t digits = 0, g = i, e, sep;
-    for (;; g = e + sep) {
+    size_t g = i, e, sep;
+    for (*digits = 0;; g = e + sep) {
         for (e = g; e < v->n && is_digit(s[e]); e++)
             ;
-        digits += e - g;
+        *digits += e - g;
         if (!(sep = card_separator_after(s, g, e, v->n)))
-            return digits >= 12 ? e : 0;
+            return e;
     }
 }
 

@@ -2837,15 +2837,20 @@ static inline bool card_other_mark_at(const text_view *v, size_t k)
 
 /* Masks the cards in the chain of digit groups from i when a comma, an
  * underscore or another of card_other_mark() joins some of them (the
- * cluster at i ends there). Returns the chain's end when one is found, or 0. */
+ * cluster at i ends there), or, as it is typed, what of a card it shows
+ * (typed_card()). Returns the chain's end when it masked one, or 0. */
 static __attribute__((noinline)) size_t cards_joined_by_other_marks(scan_ctx *c, const text_view *v,
-                                                                    size_t i, int *err)
+                                                                    size_t i, enum scan_mode mode,
+                                                                    int *err)
 {
-    size_t chain_end = card_chain_end(v, i);
+    size_t digits, chain_end = card_chain_end(v, i, &digits);
     if (!chain_end)
         return 0;
     card_hits hits = {c, v, false, 0};
-    *err = cards_in_run(v, i, chain_end, on_card, &hits);
+    if (digits >= 12)
+        *err = cards_in_run(v, i, chain_end, on_card, &hits);
+    if (!*err && !hits.found && mode == SCAN_TYPED)
+        *err = typed_card(c, v, i, chain_end, &hits.found);
     if (!*err && !hits.found)
         return 0;
     return hits.track_end > chain_end ? hits.track_end : chain_end;
@@ -3170,7 +3175,7 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
         return err;
     }
     if (VEIL_UNLIKELY(cl.stop - cl.last_group >= 3 && card_other_mark_at(v, cl.stop)) &&
-        (cards_end = cards_joined_by_other_marks(c, v, i, &err)) != 0) {
+        (cards_end = cards_joined_by_other_marks(c, v, i, mode, &err)) != 0) {
         *end = cards_end;
         return err;
     }

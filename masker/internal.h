@@ -463,10 +463,11 @@ static inline bool card_other_mark(uint8_t ch)
     return ch == ',' || ch == '_' || ch == ':' || ch == ';' || ch == '|' || ch == '*' || ch == '~';
 }
 
-/* The end of the chain of digit groups from its first group at i, when
- * it holds 12 digits or more; 0 when it holds fewer, or when i goes on a
- * chain card_other_mark() joins from a group before it (read from there). */
-size_t card_chain_end(const text_view *v, size_t i);
+/* The end of the chain of digit groups (joined by card separators) from
+ * its first group at i, and into *digits how many it holds; 0 when i goes
+ * on a chain card_other_mark() joins from a group before it (read from
+ * there). */
+size_t card_chain_end(const text_view *v, size_t i, size_t *digits);
 
 /* One run of digits of a chain: normalized [pos, end), n digits. */
 typedef struct {

@@ -2115,6 +2115,9 @@ static void input_events_follow_the_field(void **state)
     out = input_event(s, 13, "4242 424");
     assert_non_null(strstr(out, "\"text\":\"**** ***\""));
     free(out);
+    out = input_event(s, 13, "4242_424"); /* the groups joined by another mark */
+    assert_non_null(strstr(out, "\"text\":\"****_***\""));
+    free(out);
     out = input_event(s, 13, "Ada Lovelace");
     assert_non_null(strstr(out, "\"text\":\"Ada Lovelace\""));
     free(out);

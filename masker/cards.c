@@ -572,27 +572,25 @@ static size_t spelled_out_card(const text_view *v, size_t i, size_t limit)
     return n >= 12 && card_number_ok(d, n) ? k : 0;
 }
 
-/* Whether the group at i goes on a chain from the group before it: one of
- * 3 digits or more, card_other_mark() and blanks between them. */
-static bool chained_to_group_before(const uint8_t *s, size_t i)
+/* Whether a digit stands before i, across blanks and at most one mark:
+ * the group at i goes on a chain or a list that starts before it. */
+static bool digits_before(const uint8_t *s, size_t i)
 {
-    size_t k = i, digits = 0;
-    while (k > 0 && i - k < 8 && is_space_or_plus(s[k - 1]))
+    size_t k = i;
+    while (k > 0 && i - k < CARD_LINE_BLANKS && is_space_or_plus(s[k - 1]))
         k--;
-    if (k == 0 || !card_other_mark(s[k - 1]))
-        return false;
-    k -= k > 1 && s[k - 2] == s[k - 1] ? 2 : 1; /* a mark typed twice */
-    while (k > 0 && i - k < 24 && is_space_or_plus(s[k - 1]))
-        k--;
-    for (; k > 0 && is_digit(s[k - 1]) && digits < 3; k--)
-        digits++;
-    return digits == 3;
+    if (k > 0 && card_mark(s[k - 1])) {
+        k -= k > 1 && s[k - 2] == s[k - 1] ? 2 : 1; /* a mark typed twice */
+        while (k > 0 && i - k < 2 * CARD_LINE_BLANKS && is_space_or_plus(s[k - 1]))
+            k--;
+    }
+    return k > 0 && is_digit(s[k - 1]);
 }
 
 size_t card_chain_end(const text_view *v, size_t i, size_t *digits)
 {
     const uint8_t *s = v->s;
-    if (chained_to_group_before(s, i))
+    if (digits_before(s, i))
         return 0;
     size_t g = i, e, sep;
     for (*digits = 0;; g = e + sep) {
@@ -602,6 +600,33 @@ size_t card_chain_end(const text_view *v, size_t i, size_t *digits)
         if (!(sep = card_separator_after(s, g, e, v->n)))
             return e;
     }
+}
+
+bool card_printed_whole(const text_view *v, size_t i, size_t end)
+{
+    uint8_t d[19], size[6];
+    size_t n = 0, groups = 0;
+    for (size_t k = i; k < end;) {
+        if (!is_digit(v->s[k])) {
+            k++;
+            continue;
+        }
+        size_t g = k;
+        while (k < end && is_digit(v->s[k]))
+            k++;
+        if (groups == sizeof size || k - g > 6 || n + (k - g) > sizeof d)
+            return false;
+        for (size_t j = g; j < k; j++)
+            d[n++] = (uint8_t)(v->s[j] - '0');
+        size[groups++] = (uint8_t)(k - g);
+    }
+    bool fours = groups >= 4 && size[groups - 1] <= 4; /* 4-4-4-4, 4-4-4-4-3... */
+    for (size_t g = 0; g + 1 < groups; g++)
+        fours &= size[g] == 4;
+    bool amex_like =
+        groups == 3 && size[0] == 4 && /* 4-6-5, 4-6-4, 4-5-6 */
+        ((size[1] == 6 && (size[2] == 5 || size[2] == 4)) || (size[1] == 5 && size[2] == 6));
+    return (fours || amex_like) && card_number_ok(d, n);
 }
 
 int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_card, void *user)

@@ -2835,10 +2835,13 @@ static inline bool card_other_mark_at(const text_view *v, size_t k)
     return k < v->n && card_other_mark(v->s[k]);
 }
 
-/* Masks the cards in the chain of digit groups from i when a comma, an
+/* Masks the card a chain of digit groups from i is when a comma, an
  * underscore or another of card_other_mark() joins some of them (the
- * cluster at i ends there), or, as it is typed, what of a card it shows
- * (typed_card()). Returns the chain's end when it masked one, or 0. */
+ * cluster at i ends there): the whole chain, standing alone and printed as
+ * a card (card_printed_whole()), since such marks join lists of numbers
+ * far more often ("600,120,650,180", "100,200 300,400"); or, as it is
+ * typed, what of a card it shows (typed_card()). Returns the chain's end
+ * when it masked one, or 0. */
 static __attribute__((noinline)) size_t cards_joined_by_other_marks(scan_ctx *c, const text_view *v,
                                                                     size_t i, enum scan_mode mode,
                                                                     int *err)
@@ -2847,9 +2850,9 @@ static __attribute__((noinline)) size_t cards_joined_by_other_marks(scan_ctx *c,
     if (!chain_end)
         return 0;
     card_hits hits = {c, v, false, 0};
-    if (digits >= 12)
-        *err = cards_in_run(v, i, chain_end, on_card, &hits);
-    if (!*err && !hits.found && mode == SCAN_TYPED)
+    if (digits >= 12 && card_printed_whole(v, i, chain_end))
+        *err = on_card(&hits, (uint32_t)i, (uint32_t)chain_end);
+    else if (mode == SCAN_TYPED && digits_run(v, i) <= 6) /* a card typed in its groups */
         *err = typed_card(c, v, i, chain_end, &hits.found);
     if (!*err && !hits.found)
         return 0;

@@ -131,8 +131,8 @@ static bool same_shape(json_t *a, json_t *b)
 }
 
 /* What one character of a string reads as: a digit 0-9, a separator
- * (space, tab, line break, dash of any kind, the '+' form encoding
- * writes for a space, _ ; | ~), something invisible, a
+ * (space, tab, line break, dash of any kind, or the '+' form encoding
+ * writes for a space), something invisible, a
  * mark that sets a number's thousands or decimals apart (",", ".", "'",
  * "’", "٬"; "٫"), or anything else. */
 enum {
@@ -177,10 +177,6 @@ static int read_code_point(uint32_t cp)
     if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '+' || cp == 0x85 ||
         cp == 0x2028 || cp == 0x2029 || cp == '-' || cp == 0xa0 || cp == 0x3000 || cp == 0x2212 ||
         (cp >= 0x2000 && cp <= 0x200a) || (cp >= 0x2010 && cp <= 0x2015) || cp == 0x202f)
-        return READ_SEPARATOR;
-    /* the other marks people type between a card's groups (not ':', which an
-     * IPv6 address keeps between its first groups, nor '*', the mask) */
-    if (cp == '_' || cp == ';' || cp == '|' || cp == '~')
         return READ_SEPARATOR;
     /* some of Unicode's Dash list, and the mark a Japanese IME types for '-' */
     if (cp == 0x58a || cp == 0x5be || cp == 0x301c || cp == 0x2e3a || cp == 0x2e3b ||

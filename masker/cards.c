@@ -597,8 +597,8 @@ size_t card_chain_end(const text_view *v, size_t i, size_t *digits)
         for (e = g; e < v->n && is_digit(s[e]); e++)
             ;
         *digits += e - g;
-        if (!(sep = card_separator_after(s, g, e, v->n)))
-            return e;
+        if (*digits > 19 || !(sep = card_separator_after(s, g, e, v->n)))
+            return e; /* past a card's length: a list, read no further */
     }
 }
 

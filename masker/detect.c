@@ -2828,11 +2828,15 @@ static size_t next_group(const text_view *v, size_t k, size_t stop)
     return k;
 }
 
-/* Whether card_other_mark() stands at k, or after a blank there. */
+/* Whether card_other_mark() stands at k, or after a blank there, and a
+ * digit after it, or after a blank there. */
 static inline bool card_other_mark_at(const text_view *v, size_t k)
 {
     k += k + 1 < v->n && v->s[k] == ' ';
-    return k < v->n && card_other_mark(v->s[k]);
+    if (k + 1 >= v->n || !card_other_mark(v->s[k]))
+        return false;
+    k += k + 2 < v->n && v->s[k + 1] == ' ';
+    return is_digit(v->s[k + 1]);
 }
 
 /* Masks the card a chain of digit groups from i is when a comma, an

@@ -162,17 +162,17 @@ static bool is_space_or_plus(uint8_t ch)
     return is_blank(ch) || ch == '+';
 }
 
-/* A mark between a card's groups: - . / or card_other_mark(). */
+/* A mark between the groups of any card: - . / */
 static bool card_mark(uint8_t ch)
 {
-    return ch == '-' || ch == '.' || ch == '/' || card_other_mark(ch);
+    return ch == '-' || ch == '.' || ch == '/';
 }
 
 /*
  * The separator that ends the digit group [group, i) and leads to the next,
  * as people type or paste it: up to eight blanks around at most one mark
- * (card_mark(), maybe typed twice), as in " ", "    ", "-", " - ", "--",
- * " / ", "_", " , ", "\r\n"; or a line break
+ * (card_mark(), maybe typed twice; with `other_marks`, card_other_mark()
+ * too), as in " ", "    ", "-", " - ", "--", " / ", "\r\n"; or a line break
  * with the indentation of the next line (a template's "4111\n        1111"),
  * up to CARD_LINE_BLANKS blanks. A '+' counts as a blank (form encoding),
  * so "4111+1111" and "4111+-+1111" are read too. Returns its length when a
@@ -185,7 +185,7 @@ static bool card_mark(uint8_t ch)
  * dates ("78.3 14.3-32", "1/2") stop at their first small group, so the
  * numbers of an SVG path or a stylesheet never make one long chain.
  */
-size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n)
+static size_t separator_after(const uint8_t *s, size_t group, size_t i, size_t n, bool other_marks)
 {
     if (i - group < 3)
         return 0;
@@ -193,7 +193,7 @@ size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n)
     for (; k < n && is_space_or_plus(s[k]) && blanks < most; k++, blanks++)
         if (s[k] == '\n' || s[k] == '\r')
             most = CARD_LINE_BLANKS;
-    if (k < n && card_mark(s[k])) {
+    if (k < n && (card_mark(s[k]) || (other_marks && card_other_mark(s[k])))) {
         k += k + 1 < n && s[k + 1] == s[k] ? 2 : 1; /* "--", "..": one typed twice */
         for (; k < n && is_space_or_plus(s[k]) && blanks < most; k++, blanks++)
             if (s[k] == '\n' || s[k] == '\r')
@@ -202,8 +202,13 @@ size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n)
     return k > i && k < n && is_digit(s[k]) ? k - i : 0;
 }
 
-/* How the separator [k, end) joins two groups: its mark (card_mark()),
- * else '+' when it holds one, else ' ' for blanks alone. */
+size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n)
+{
+    return separator_after(s, group, i, n, false);
+}
+
+/* How the separator [k, end) joins two groups: its mark (- . /), else '+'
+ * when it holds one, else ' ' for blanks alone. */
 static uint8_t separator_mark(const uint8_t *s, size_t k, size_t end)
 {
     uint8_t mark = ' ';
@@ -579,7 +584,7 @@ static bool digits_before(const uint8_t *s, size_t i)
     size_t k = i;
     while (k > 0 && i - k < CARD_LINE_BLANKS && is_space_or_plus(s[k - 1]))
         k--;
-    if (k > 0 && card_mark(s[k - 1])) {
+    if (k > 0 && (card_mark(s[k - 1]) || card_other_mark(s[k - 1]))) {
         k -= k > 1 && s[k - 2] == s[k - 1] ? 2 : 1; /* a mark typed twice */
         while (k > 0 && i - k < 2 * CARD_LINE_BLANKS && is_space_or_plus(s[k - 1]))
             k--;
@@ -597,7 +602,7 @@ size_t card_chain_end(const text_view *v, size_t i, size_t *digits)
         for (e = g; e < v->n && is_digit(s[e]); e++)
             ;
         *digits += e - g;
-        if (*digits > 19 || !(sep = card_separator_after(s, g, e, v->n)))
+        if (*digits > 19 || !(sep = separator_after(s, g, e, v->n, true)))
             return e; /* past a card's length: a list, read no further */
     }
 }

@@ -1673,6 +1673,17 @@ static bool groups_are(const phone_shape *ph, const uint8_t *lens, size_t n)
     return true;
 }
 
+/* Whether a group of digits ends right before i, blanks between: the
+ * number at i goes on a list ("ZIP 94105 94107 94110" holds no mobile of
+ * India's 5-5). */
+static bool group_blanks_before(const text_view *v, size_t i)
+{
+    size_t k = i;
+    while (k > 0 && (v->s[k - 1] == ' ' || v->s[k - 1] == '+'))
+        k--;
+    return k < i && k > 0 && is_digit(v->s[k - 1]);
+}
+
 /* National numbers written without a trunk prefix, in shapes of their own:
  * Brazil's (11) 91234-5678 and (11) 3456-7890, and its mobile without the
  * brackets, 11 91234-5678; China's mobile 138 0013 8000; Spain's mobile
@@ -1689,7 +1700,7 @@ static bool national_shape(const text_view *v, const phone_shape *ph)
         ph->seps[2] == '-' && v->s[ph->group_pos[1]] == '9')
         return true;
     if (!ph->open_paren && d[0] >= '6' && groups_are(ph, (const uint8_t[]){5, 5}, 2) &&
-        (ph->seps[1] == ' ' || ph->seps[1] == '-'))
+        (ph->seps[1] == ' ' || ph->seps[1] == '-') && !group_blanks_before(v, ph->start))
         return true;
     if (!ph->open_paren && d[0] == '1' && d[1] >= '3' &&
         groups_are(ph, (const uint8_t[]){3, 4, 4}, 3))
@@ -1755,15 +1766,68 @@ static bool phone_may_start(const text_view *v, size_t i)
            (n == 1 && (v->s[i] == '1' || v->s[i] == '8'));
 }
 
-/* Whether a phone number starts at digit i; its end into *end. */
-static bool phone_span(const text_view *v, size_t i, size_t *end)
+/* ph cut to its first `groups` groups. */
+static void phone_head(const text_view *v, const phone_shape *ph, size_t groups, phone_shape *head)
+{
+    *head = *ph;
+    head->groups = groups;
+    head->end = ph->group_pos[groups - 1] + ph->group_len[groups - 1];
+    head->digits = head->singles = 0;
+    for (size_t g = 0; g < groups; g++) {
+        size_t pos = ph->group_pos[g], len = ph->group_len[g];
+        head->digits += len;
+        head->singles += len == 1 && !bracketed_trunk_zero(v, pos, pos + len);
+    }
+}
+
+static bool phone_then_more(const text_view *v, size_t i, const phone_shape *ph, int depth,
+                            size_t *end);
+
+/* Whether a phone number starts at digit i; its end into *end. With
+ * `depth` > 0, also one that more groups follow (phone_then_more()). */
+static bool phone_read(const text_view *v, size_t i, int depth, size_t *end)
 {
     phone_shape ph;
     read_phone(v, i, &ph);
-    if (ph.digits < 7 || !is_phone(v, i, &ph))
-        return false;
-    *end = ph.end;
-    return true;
+    if (ph.digits >= 7 && is_phone(v, i, &ph)) {
+        *end = ph.end;
+        return true;
+    }
+    return depth > 0 && ph.groups >= 2 && ph.digits >= 14 && /* room for two numbers */
+           phone_then_more(v, i, &ph, depth, end);
+}
+
+/*
+ * A phone number at digit i that more digit groups follow, which read_phone()
+ * read with it as one number too long for any shape: numbers in a row
+ * ("415-555-0123 415-555-0199", "020 7946 0958 / 020 7946 0959"). Its first
+ * groups are a phone where another phone starts right after them (read the
+ * same way, to `depth` numbers in a row). Not where the separators merely
+ * change: the figures of an SVG path ("8-23 15-21 51-66.5") would read as a
+ * Russian number before a decimal.
+ */
+static bool phone_then_more(const text_view *v, size_t i, const phone_shape *ph, int depth,
+                            size_t *end)
+{
+    size_t groups = ph->groups < PHONE_GROUPS ? ph->groups : PHONE_GROUPS, rest_end;
+    for (size_t k = groups - 1; k >= 1; k--) {
+        phone_shape head;
+        phone_head(v, ph, k, &head);
+        if (head.digits < 7 || !is_phone(v, i, &head))
+            continue;
+        if (phone_read(v, ph->group_pos[k], depth - 1, &rest_end)) {
+            *end = head.end;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether a phone number starts at digit i, alone or with up to two
+ * others after it; its end into *end. */
+static bool phone_span(const text_view *v, size_t i, size_t *end)
+{
+    return phone_read(v, i, 2, end);
 }
 
 static int phone_at(scan_ctx *c, const text_view *v, size_t i, size_t *end)

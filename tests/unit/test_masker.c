@@ -953,6 +953,14 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
     expect_text(NULL, "Ana: 11 98765-4321.", "Ana: ** *****-****.");
     const char *not_mobiles[] = {"ref 12 34567-8901", "Order 10234 56789", "54321 12345"};
     EXPECT_KEPT(NULL, not_mobiles);
+    /* numbers in a row, nothing but a blank or a mark between them: each one */
+    expect_text(NULL, "415-555-0123 415-555-0199", "***-***-**** ***-***-****");
+    expect_text(NULL, "020 7946 0958 020 7946 0959 020 7946 0960",
+                "*** **** **** *** **** **** *** **** ****");
+    expect_text(NULL, "(415) 555-0123 (415) 555-0188", "(***) ***-**** (***) ***-****");
+    /* a phone's groups, then a number joined the same way: a list */
+    const char *lists[] = {"898 986 1344 2210", "0612 345 678 1234 5678", "ZIP 94105 94107 94110"};
+    EXPECT_KEPT(NULL, lists);
     /* a phone's name, words between it and the number, a site search's '+' */
     expect_text(NULL, "my phone is 4155550132.", "my phone is **********.");
     expect_text(NULL, "Phone:\\n      4155550132", "Phone:\\n      **********");

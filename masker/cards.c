@@ -208,7 +208,8 @@ size_t card_separator_after(const uint8_t *s, size_t group, size_t i, size_t n)
 }
 
 /* How the separator [k, end) joins two groups: its mark (- . /), else '+'
- * when it holds one, else ' ' for blanks alone. */
+ * when it holds one, else '\n' for blanks with a line break (a column of
+ * totals, one per line, then a card on a line of its own), else ' '. */
 static uint8_t separator_mark(const uint8_t *s, size_t k, size_t end)
 {
     uint8_t mark = ' ';
@@ -217,7 +218,22 @@ static uint8_t separator_mark(const uint8_t *s, size_t k, size_t end)
             return s[k];
         else if (s[k] == '+')
             mark = '+';
+        else if ((s[k] == '\n' || s[k] == '\r') && mark == ' ')
+            mark = '\n';
     return mark;
+}
+
+/* Whether groups of these sizes are a card as cards are printed: fours
+ * with a last group of 1-4 (4-4-4-4, 4-4-4-4-3), or 4-6-5, 4-6-4, 4-5-6. */
+static bool printed_as_card(const uint8_t *size, size_t groups)
+{
+    bool fours = groups >= 4 && size[groups - 1] <= 4;
+    for (size_t g = 0; g + 1 < groups; g++)
+        fours &= size[g] == 4;
+    bool amex_like =
+        groups == 3 && size[0] == 4 &&
+        ((size[1] == 6 && (size[2] == 5 || size[2] == 4)) || (size[1] == 5 && size[2] == 6));
+    return fours || amex_like;
 }
 
 /* The last few groups of the chain being read: enough for any card window
@@ -413,6 +429,40 @@ static bool takes_from_card(const chain_reader *cr, size_t first, size_t last, b
     return false;
 }
 
+/* Whether window [first, last] is printed as cards are
+ * (printed_as_card()), or as a 13-digit Visa is, 4-3-3-3. A card of 13-15
+ * digits rewritten in fours (4-4-4-3) is an Amex, a Diners or a Visa; the
+ * UATP numbers that start with 1 are printed 4-5-6, and a list of totals
+ * from 1000 to 1999 gives 4-4-4-3 as often as 4-3-4-4. */
+static bool printed_window(const chain_reader *cr, size_t first, size_t last)
+{
+    uint8_t size[MAX_WINDOW_GROUPS];
+    size_t groups = 0;
+    for (size_t g = first; g <= last && groups < MAX_WINDOW_GROUPS; g++)
+        size[groups++] = size_of(cr, g);
+    bool uatp = cr->v->s[ring_at(cr, first)->g.pos] == '1';
+    if (groups == 4 && size[3] < 4)
+        return size[0] == 4 && !uatp &&
+               ((size[1] == 4 && size[2] == 4) || (size[1] == 3 && size[2] == 3 && size[3] == 3));
+    return printed_as_card(size, groups);
+}
+
+/*
+ * Whether the groups joined the way window [first, last]'s own are go on
+ * before it or after it: a list of totals or SKUs ("1430 1208 118 1904
+ * 977 1312"), where a window of mixed sizes passes the check digit by
+ * chance one time in ten. A card inside such a list is printed as cards
+ * are (printed_window()); one typed in other groups stands alone, or
+ * beside another card ("4000 056 65566 5556 5105 1051 0510 5100").
+ */
+static bool list_goes_on(const chain_reader *cr, size_t first, size_t last, bool closed)
+{
+    if (first > cr->masked_to && joined_inside(cr, first, last, ring_at(cr, first)->joined))
+        return true;
+    uint8_t after = closed ? 0 : ring_at(cr, last + 1)->joined;
+    return after && joined_inside(cr, first, last, after) && !card_joined_from(cr, last + 1, after);
+}
+
 /*
  * Tries every multi-group window that ends at group `last`, longest first:
  * groups of 3-6 digits (the last may be a short tail), 12-19 digits in all.
@@ -437,7 +487,8 @@ static void windows_ending_at(chain_reader *cr, size_t last, bool closed)
         uint8_t d[19];
         window_digits(cr, first, last, d);
         if (card_number_ok(d, total) && own_boundaries(cr, first, last, closed) &&
-            !takes_from_card(cr, first, last, closed)) {
+            !takes_from_card(cr, first, last, closed) &&
+            (printed_window(cr, first, last) || !list_goes_on(cr, first, last, closed))) {
             take_window(cr, first, !closed && longer_card(cr, first, last) ? last + 1 : last);
             return;
         }
@@ -625,13 +676,7 @@ bool card_printed_whole(const text_view *v, size_t i, size_t end)
             d[n++] = (uint8_t)(v->s[j] - '0');
         size[groups++] = (uint8_t)(k - g);
     }
-    bool fours = groups >= 4 && size[groups - 1] <= 4; /* 4-4-4-4, 4-4-4-4-3... */
-    for (size_t g = 0; g + 1 < groups; g++)
-        fours &= size[g] == 4;
-    bool amex_like =
-        groups == 3 && size[0] == 4 && /* 4-6-5, 4-6-4, 4-5-6 */
-        ((size[1] == 6 && (size[2] == 5 || size[2] == 4)) || (size[1] == 5 && size[2] == 6));
-    return (fours || amex_like) && card_number_ok(d, n);
+    return printed_as_card(size, groups) && card_number_ok(d, n);
 }
 
 int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_card, void *user)

@@ -168,6 +168,19 @@ static void cards_after_a_list_joined_another_way(void **state)
                 "Totals: 273\\n656\\n698\\n****-****-****-****\\n940");
     /* a card and its expiry joined another way: still the card alone */
     expect_text(NULL, "5105-1051-0510-5100/3128", "****-****-****-****/3128");
+    /* a card on a line of its own after a column of totals, one per line */
+    expect_text(NULL, "580\\n1515\\n276\\n1119\\n1950\\n1430\\n5555 5555 5555 4444",
+                "580\\n1515\\n276\\n1119\\n1950\\n1430\\n**** **** **** ****");
+    /* lists of mixed sizes, each holding a window that passes as a card by
+     * chance (4-4-3-4, 3-4-4-4, 4-4-4-3 of a 1xxx, 4-4-4-3-4); a card
+     * typed in odd groups is still one where it stands alone */
+    const char *lists[] = {
+        "1426 717 1717 297 396 2294 485 1597", "341 993 1277 629 1114 1729 1701 2133",
+        "1573\\n1000\\n1153\\n1585\\n285\\n1565", "997 / 6306 / 8156 / 2379 / 484 / 3978"};
+    EXPECT_KEPT(NULL, lists);
+    expect_text(NULL, "card 411 111 111 111 1111", "card *** *** *** *** ****");
+    expect_text(NULL, "4000 056 65566 5556 5105 1051 0510 5100",
+                "**** *** ***** **** **** **** **** ****");
 }
 
 /* A credential found before the digit the scan stood at (the scan looks

@@ -1830,14 +1830,6 @@ static bool phone_span(const text_view *v, size_t i, size_t *end)
     return phone_read(v, i, 2, end);
 }
 
-static int phone_at(scan_ctx *c, const text_view *v, size_t i, size_t *end)
-{
-    if (!phone_span(v, i, end))
-        return VEIL_OK;
-    count(c, MASKER_PHONE);
-    return mask_digits(c, v, i, *end);
-}
-
 /* Whether the digit groups of [i, stop) are a date: day, month and year in
  * some order (01.02.2024, 2024-01-02, 01/15/2024), or written with '/'. */
 static bool date_like(const text_view *v, size_t i, size_t stop)
@@ -2974,19 +2966,68 @@ static int ip_in_cluster(scan_ctx *c, const text_view *v, size_t i, cluster *cl,
 }
 
 /* Phone numbers that start at any group of [i, stop). */
+/* How many groups of digits stand right before i, blanks alone between
+ * them (up to 2). */
+static size_t groups_before(const text_view *v, size_t i)
+{
+    size_t n = 0, k = i;
+    while (n < 2) {
+        size_t blank = k;
+        while (k > 0 && (v->s[k - 1] == ' ' || v->s[k - 1] == '+'))
+            k--;
+        if (k == blank || k == 0 || !is_digit(v->s[k - 1]))
+            break;
+        while (k > 0 && is_digit(v->s[k - 1]))
+            k--;
+        n++;
+    }
+    return n;
+}
+
+/* Whether [i, end) is North America's 3-3-4 with blanks alone between its
+ * groups ("898 986 1344"). */
+static bool spaced_nanp(const text_view *v, size_t i, size_t end)
+{
+    static const size_t lens[] = {3, 3, 4};
+    size_t k = i;
+    for (size_t g = 0; g < 3; g++) {
+        size_t from = k;
+        while (k < end && is_digit(v->s[k]))
+            k++;
+        if (k - from != lens[g])
+            return false;
+        while (k < end && (v->s[k] == ' ' || v->s[k] == '+'))
+            k++;
+    }
+    return k == end;
+}
+
+/*
+ * Phone numbers that start at any group of [i, stop). One of North
+ * America's spaced 3-3-4 that ends a list of numbers joined by blanks (two
+ * groups or more before it, and no phone: "Totals 1430 1811 898 986 1344")
+ * is the list's last three numbers, as often as not.
+ */
 static int phones_in_cluster(scan_ctx *c, const text_view *v, size_t i, size_t stop, size_t *end,
                              bool *found)
 {
+    size_t after_phone = SIZE_MAX; /* where the text after the last phone found goes on */
     for (size_t g = i; g < stop; g = next_group(v, g, stop)) {
         size_t phone_end = 0;
-        int err = phone_may_start(v, g) ? phone_at(c, v, g, &phone_end) : VEIL_OK;
+        if (!phone_may_start(v, g) || !phone_span(v, g, &phone_end))
+            continue;
+        bool listed = g != after_phone && groups_before(v, g) >= 2 && spaced_nanp(v, g, phone_end);
+        if (listed)
+            continue;
+        count(c, MASKER_PHONE);
+        int err = mask_digits(c, v, g, phone_end);
         if (err)
             return err;
-        if (phone_end > g) {
-            *found = true;
-            g = phone_end;
-            *end = phone_end > *end ? phone_end : *end;
-        }
+        *found = true;
+        for (g = phone_end, after_phone = g;
+             after_phone < stop && (v->s[after_phone] == ' ' || v->s[after_phone] == '+');)
+            after_phone++;
+        *end = phone_end > *end ? phone_end : *end;
     }
     return VEIL_OK;
 }
@@ -3695,7 +3736,7 @@ static __attribute__((noinline)) size_t credential_told_or_set_at(scan_ctx *c, c
  * ends_telling(), and into *g where the gap between them starts (a run of
  * blanks is one gap); 0 if there is none. A '+' right before s is not
  * tried: try_token() tried it. */
-static size_t told_word_start(const text_view *v, size_t s, size_t *g)
+static inline size_t told_word_start(const text_view *v, size_t s, size_t *g)
 {
     size_t w = s;
     for (; w > 0 && s - w < 64 && v->s[w - 1] > ' ' && v->s[w - 1] < 0x80; w--)

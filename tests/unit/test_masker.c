@@ -972,7 +972,10 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
                 "*** **** **** *** **** **** *** **** ****");
     expect_text(NULL, "(415) 555-0123 (415) 555-0188", "(***) ***-**** (***) ***-****");
     /* a phone's groups, then a number joined the same way: a list */
-    const char *lists[] = {"898 986 1344 2210", "0612 345 678 1234 5678", "ZIP 94105 94107 94110"};
+    expect_text(NULL, "415 555 0123 415 555 0199 415 555 0142",
+                "*** *** **** *** *** **** *** *** ****");
+    const char *lists[] = {"898 986 1344 2210", "0612 345 678 1234 5678", "ZIP 94105 94107 94110",
+                           "Totals 1430 1811 898 986 1344"};
     EXPECT_KEPT(NULL, lists);
     /* a phone's name, words between it and the number, a site search's '+' */
     expect_text(NULL, "my phone is 4155550132.", "my phone is **********.");

@@ -1673,15 +1673,23 @@ static bool groups_are(const phone_shape *ph, const uint8_t *lens, size_t n)
     return true;
 }
 
-/* Whether a group of digits ends right before i, blanks between: the
- * number at i goes on a list ("ZIP 94105 94107 94110" holds no mobile of
- * India's 5-5). */
-static bool group_blanks_before(const text_view *v, size_t i)
+/* How many groups of digits stand right before i, blanks alone between
+ * them (up to 2): the number at i goes on a list ("ZIP 94105 94107
+ * 94110" holds no mobile of India's 5-5). */
+static size_t groups_before(const text_view *v, size_t i)
 {
-    size_t k = i;
-    while (k > 0 && (v->s[k - 1] == ' ' || v->s[k - 1] == '+'))
-        k--;
-    return k < i && k > 0 && is_digit(v->s[k - 1]);
+    size_t n = 0, k = i;
+    while (n < 2) {
+        size_t blank = k;
+        while (k > 0 && (v->s[k - 1] == ' ' || v->s[k - 1] == '+'))
+            k--;
+        if (k == blank || k == 0 || !is_digit(v->s[k - 1]))
+            break;
+        while (k > 0 && is_digit(v->s[k - 1]))
+            k--;
+        n++;
+    }
+    return n;
 }
 
 /* National numbers written without a trunk prefix, in shapes of their own:
@@ -1700,7 +1708,7 @@ static bool national_shape(const text_view *v, const phone_shape *ph)
         ph->seps[2] == '-' && v->s[ph->group_pos[1]] == '9')
         return true;
     if (!ph->open_paren && d[0] >= '6' && groups_are(ph, (const uint8_t[]){5, 5}, 2) &&
-        (ph->seps[1] == ' ' || ph->seps[1] == '-') && !group_blanks_before(v, ph->start))
+        (ph->seps[1] == ' ' || ph->seps[1] == '-') && groups_before(v, ph->start) == 0)
         return true;
     if (!ph->open_paren && d[0] == '1' && d[1] >= '3' &&
         groups_are(ph, (const uint8_t[]){3, 4, 4}, 3))
@@ -2965,25 +2973,6 @@ static int ip_in_cluster(scan_ctx *c, const text_view *v, size_t i, cluster *cl,
     return err;
 }
 
-/* Phone numbers that start at any group of [i, stop). */
-/* How many groups of digits stand right before i, blanks alone between
- * them (up to 2). */
-static size_t groups_before(const text_view *v, size_t i)
-{
-    size_t n = 0, k = i;
-    while (n < 2) {
-        size_t blank = k;
-        while (k > 0 && (v->s[k - 1] == ' ' || v->s[k - 1] == '+'))
-            k--;
-        if (k == blank || k == 0 || !is_digit(v->s[k - 1]))
-            break;
-        while (k > 0 && is_digit(v->s[k - 1]))
-            k--;
-        n++;
-    }
-    return n;
-}
-
 /* Whether [i, end) is North America's 3-3-4 with blanks alone between its
  * groups ("898 986 1344"). */
 static bool spaced_nanp(const text_view *v, size_t i, size_t end)
@@ -3024,10 +3013,10 @@ static int phones_in_cluster(scan_ctx *c, const text_view *v, size_t i, size_t s
         if (err)
             return err;
         *found = true;
-        for (g = phone_end, after_phone = g;
-             after_phone < stop && (v->s[after_phone] == ' ' || v->s[after_phone] == '+');)
-            after_phone++;
         *end = phone_end > *end ? phone_end : *end;
+        g = after_phone = phone_end;
+        while (after_phone < stop && (v->s[after_phone] == ' ' || v->s[after_phone] == '+'))
+            after_phone++;
     }
     return VEIL_OK;
 }
@@ -3736,7 +3725,8 @@ static __attribute__((noinline)) size_t credential_told_or_set_at(scan_ctx *c, c
  * ends_telling(), and into *g where the gap between them starts (a run of
  * blanks is one gap); 0 if there is none. A '+' right before s is not
  * tried: try_token() tried it. */
-static inline size_t told_word_start(const text_view *v, size_t s, size_t *g)
+static inline __attribute__((always_inline)) size_t told_word_start(const text_view *v, size_t s,
+                                                                    size_t *g)
 {
     size_t w = s;
     for (; w > 0 && s - w < 64 && v->s[w - 1] > ' ' && v->s[w - 1] < 0x80; w--)
@@ -4027,7 +4017,7 @@ static __attribute__((noinline)) size_t credential_told_otherwise(scan_ctx *c, c
  * byte that is one too ("123-45", "12 345"), not as a date does
  * ("2026-11-05"; "05.11.2026" has no sixth): nearly no number in prose
  * does ("2024", "19-17"), and id_number_told() is left unread. */
-static inline bool may_be_id_number(const text_view *v, size_t s)
+static inline __attribute__((always_inline)) bool may_be_id_number(const text_view *v, size_t s)
 {
     return s + 6 <= v->n && id_char(v->s[s]) && id_char(v->s[s + 1]) &&
            (id_char(v->s[s + 2]) || id_char(v->s[s + 3])) && id_char(v->s[s + 5]) &&

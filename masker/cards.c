@@ -440,11 +440,9 @@ static bool printed_window(const chain_reader *cr, size_t first, size_t last)
     size_t groups = 0;
     for (size_t g = first; g <= last && groups < MAX_WINDOW_GROUPS; g++)
         size[groups++] = size_of(cr, g);
-    bool uatp = cr->v->s[ring_at(cr, first)->g.pos] == '1';
-    if (groups == 4 && size[3] < 4)
-        return size[0] == 4 && !uatp &&
-               ((size[1] == 4 && size[2] == 4) || (size[1] == 3 && size[2] == 3 && size[3] == 3));
-    return printed_as_card(size, groups);
+    bool visa13 = groups == 4 && size[0] == 4 && size[1] == 3 && size[2] == 3 && size[3] == 3;
+    bool uatp_in_fours = groups == 4 && size[3] < 4 && cr->v->s[ring_at(cr, first)->g.pos] == '1';
+    return !uatp_in_fours && (printed_as_card(size, groups) || visa13);
 }
 
 /*

@@ -1599,14 +1599,14 @@ static bool plus_between_groups(const text_view *v, size_t k)
            (mark_before && is_digit(after));
 }
 
-/* Whether the group [g, k) is the trunk zero an international number keeps
- * in brackets before its area code: "+33 (0)6 12 34 56 78". It is not one
- * of a number's single digits (is_phone()), though the area code after it
- * may be. */
-static bool bracketed_trunk_zero(const text_view *v, size_t g, size_t k)
+/* Whether the group [g, k) is one of a number's single digits, which
+ * is_phone() counts: not the trunk zero an international number keeps in
+ * brackets before its area code ("+33 (0)6 12 34 56 78"), though the area
+ * code after it may be one. */
+static bool single_digit_group(const text_view *v, size_t g, size_t k)
 {
-    return k == g + 1 && v->s[g] == '0' && g > 0 && v->s[g - 1] == '(' && k < v->n &&
-           v->s[k] == ')';
+    return k == g + 1 &&
+           !(v->s[g] == '0' && g > 0 && v->s[g - 1] == '(' && k < v->n && v->s[k] == ')');
 }
 
 /* Reads digits and the separators a phone number has: space - . / ( ),
@@ -1622,7 +1622,7 @@ static void read_phone(const text_view *v, size_t i, phone_shape *ph)
         while (k < v->n && is_digit(v->s[k]))
             k++;
         ph->digits += k - g;
-        ph->singles += k - g == 1 && !bracketed_trunk_zero(v, g, k);
+        ph->singles += single_digit_group(v, g, k);
         if (ph->groups < PHONE_GROUPS) {
             ph->group_pos[ph->groups] = g;
             ph->group_len[ph->groups] = k - g;
@@ -1784,7 +1784,7 @@ static void phone_head(const text_view *v, const phone_shape *ph, size_t groups,
     for (size_t g = 0; g < groups; g++) {
         size_t pos = ph->group_pos[g], len = ph->group_len[g];
         head->digits += len;
-        head->singles += len == 1 && !bracketed_trunk_zero(v, pos, pos + len);
+        head->singles += single_digit_group(v, pos, pos + len);
     }
 }
 

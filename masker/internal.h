@@ -463,10 +463,11 @@ static inline bool card_other_mark(uint8_t ch)
     return ch == ',' || ch == '_' || ch == ':' || ch == ';' || ch == '|' || ch == '*' || ch == '~';
 }
 
-/* The end of the chain of digit groups (joined by card separators, the
- * other marks among them) from its first group at i, and into *digits how many it holds, read up to
- * the group that takes it past 19 digits; 0 when a digit stands before i across blanks and one mark
- * (a list, or a chain read from its start). */
+/* The end of the chain of digit groups from its first group at i, joined
+ * by card separators, the other marks among them, read up to the group
+ * that takes it past 19 digits; into *digits, how many it holds. 0 when a
+ * digit stands before i across blanks and one mark: a list, or a chain
+ * read from its start. */
 size_t card_chain_end(const text_view *v, size_t i, size_t *digits);
 /* Whether the digit groups of [i, end) are one card printed as cards are:
  * groups of four but the last (4-4-4-4, 4-4-4-4-3), or 4-6-5, 4-6-4,

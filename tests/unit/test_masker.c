@@ -1073,8 +1073,8 @@ static void pii_fields_known_by_their_label(void **state)
                          "\u0422\u0435\u043b\u0435\u0444\u043e\u043d",
                          "\u30e1\u30fc\u30eb\u30a2\u30c9\u30ec\u30b9"};
     const char *plain[] = {"Postcode", "Company", "Hotel name", "Repost",
-                           "\u041f\u043e\u0447\u0442\u043e\u0432\u044b\u0439 "
-                           "\u0438\u043d\u0434\u0435\u043a\u0441"};
+                           ("\u041f\u043e\u0447\u0442\u043e\u0432\u044b\u0439 "
+                            "\u0438\u043d\u0434\u0435\u043a\u0441")};
     for (size_t i = 0; i < sizeof pii / sizeof pii[0]; i++)
         if (placeholder_keeps_typing(pii[i]))
             fail_msg("what is typed under '%s' should be masked", pii[i]);

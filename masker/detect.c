@@ -3079,16 +3079,34 @@ static __attribute__((noinline)) bool call_words_before(const text_view *v, size
 
 /* Whether the word [from, to) may stand between a phone's name and its
  * number ("my phone is ...", "phone number ...", "mobile no. ..."); *joined
- * when it tells the number as a ':' does ("is"). */
-static bool phone_filler(const text_view *v, size_t from, size_t to, bool *joined)
+ * when it tells the number as a ':' does ("is"), *numbered when it says
+ * "number". */
+static bool phone_filler(const text_view *v, size_t from, size_t to, bool *joined, bool *numbered)
 {
     size_t len = to - from;
     if (word_is(v, from, len, "is") || word_is(v, from, len, "was")) {
         *joined = true;
         return true;
     }
-    return word_is(v, from, len, "number") || word_is(v, from, len, "no") ||
-           word_is(v, from, len, "nr") || word_is(v, from, len, "num");
+    bool number = word_is(v, from, len, "number") || word_is(v, from, len, "no") ||
+                  word_is(v, from, len, "nr") || word_is(v, from, len, "num");
+    *numbered |= number;
+    return number;
+}
+
+/* The start of a remark in brackets that ends right before k, of 2 to 24
+ * characters with no digit ("Tel (mobile): ..."), or k when there is none. */
+static size_t remark_before(const text_view *v, size_t k)
+{
+    if (k < 4 || v->s[k - 1] != ')')
+        return k;
+    for (size_t open = k - 2; open > 0 && k - open <= 26; open--) {
+        if (is_digit(v->s[open]) || v->s[open] == ')')
+            return k;
+        if (v->s[open] == '(')
+            return open + 2 < k ? open : k;
+    }
+    return k;
 }
 
 /*
@@ -3108,21 +3126,28 @@ static bool phone_label(const text_view *v, size_t i, size_t digits)
         return true;
     size_t k = i;
     bool joined = digits >= 10; /* else by ':', '=', "is" or an abbreviation's '.' ("Tel.") */
+    bool numbered = false, remarked = false;
     for (int fillers = 0;; fillers++) {
         /* blanks a site search writes '+' and the '#' of "phone # ..." included */
         for (int gaps = 0;
              k > 0 && gaps < 6 && v->s[k - 1] && strchr(" \t\n\r:=.\"'\\+#", v->s[k - 1]); gaps++) {
             k = html_blank(v->s[k - 1]) ? blank_run_start(v, k) : k - 1;
             joined |= v->s[k] == ':' || v->s[k] == '=' || v->s[k] == '.';
+            if (!remarked && remark_before(v, k) < k) { /* "Telefon (privat): ..." */
+                k = remark_before(v, k);
+                remarked = true;
+            }
         }
         size_t end = k;
         while (k > 0 && end - k < 32 && is_class(v->s[k - 1], C_DIGIT | C_ALPHA | C_NAME))
             k--;
         if (k == end)
             return false;
-        if (fillers < 2 && phone_filler(v, k, end, &joined))
+        if (fillers < 2 && phone_filler(v, k, end, &joined, &numbered))
             continue;
-        return joined && pii_name_like((const char *)v->s + k, end - k);
+        const char *word = (const char *)v->s + k;
+        return joined && ((numbered && ascii_word_is(word, end - k, "contact")) ||
+                          phone_label_word(word, end - k));
     }
 }
 

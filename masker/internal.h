@@ -600,6 +600,9 @@ bool pii_name_like(const char *name, size_t len);
 /* Whether a field's label, aria-label or placeholder says it takes an
  * email address or a phone number, in any of the languages words.re reads. */
 bool pii_label_like(const char *text, size_t len);
+/* Whether the word right before a number names it a phone: a field's name
+ * or label, or an abbreviation too short to name a field by ("Ph.", "Тел."). */
+bool phone_label_word(const char *word, size_t len);
 /* Whether a field's label names an identity number among its words or its
  * pairs of words ("CPF", "Your CPF (numbers only)", "Codice fiscale", "Tax
  * ID", "DNI / NIE"), not by a word its language also uses otherwise

@@ -1401,19 +1401,21 @@ static bool pii_part_at(const unsigned char *p)
         "email" | "phone" | "mobile" | "msisdn" | "whatsapp" | "courriel" | "telefon"
       | "telefono" | "telefoon" | "telepon" | "telemovel" | "celular" | "cellulare" | "puhelin"
       | "handynummer" | "mobilnummer" | "correo" | "eposta" | "epostadress" | "sahkoposti"
-      | "netfang" | "epasts" | "postaelettronica" | "elektroninispastas"
+      | "netfang" | "epasts" | "postaelettronica" | "elektroninispastas" | "viber"
             { return true; }
         [^] { return false; }
     */
 }
 
-/* Does a whole email or phone word start at p, just after a '_' of a worded copy? */
+/* Does a whole email or phone word start at p, just after a '_' of a worded
+ * copy? With the abbreviations of "telephone" forms and addresses write:
+ * Norwegian and Danish "tlf", Spanish "telf" and "tfno", "cel" for celular. */
 static bool pii_word_at(const unsigned char *p)
 {
     const unsigned char *YYMARKER, *YYCURSOR = p;
     /*!re2c
         ("tel" | "cell" | "fax" | "mail" | "sms" | "mob" | "handy" | "mobil" | "movil" | "gsm"
-         | "epost" | "e_post") "_"
+         | "epost" | "e_post" | "tlf" | "tlfn" | "telf" | "tfno" | "cel") "_"
             { return true; }
         [^] { return false; }
     */
@@ -1484,6 +1486,30 @@ static const char *const NATIVE_PII_WORDS[] = {
     "\xe0\xa4\xae\xe0\xa5\x8b\xe0\xa4\xac\xe0\xa4\xbe\xe0\xa4\x87\xe0\xa4\xb2",
     "i\xe1\xbb\x87n tho\xe1\xba\xa1i",
 };
+
+/* Abbreviations a label before a number writes that are too short to name
+ * a field by (a key "ph" may hold a pH): English "Ph.", Polish "kom."
+ * (komórka), and "Tel."/"Mob." in Cyrillic and Greek, any case. */
+static const char *const PHONE_ABBREVIATIONS[] = {
+    "ph",
+    "kom",
+    "\xd1\x82\xd0\xb5\xd0\xbb", /* тел */
+    "\xd0\xa2\xd0\xb5\xd0\xbb", /* Тел */
+    "\xd0\xa2\xd0\x95\xd0\x9b", /* ТЕЛ */
+    "\xd0\xbc\xd0\xbe\xd0\xb1", /* моб */
+    "\xd0\x9c\xd0\xbe\xd0\xb1", /* Моб */
+    "\xcf\x84\xce\xb7\xce\xbb", /* τηλ */
+    "\xce\xa4\xce\xb7\xce\xbb", /* Τηλ */
+    "\xce\xa4\xce\x97\xce\x9b", /* ΤΗΛ */
+};
+
+bool phone_label_word(const char *v, size_t len)
+{
+    for (size_t k = 0; k < sizeof PHONE_ABBREVIATIONS / sizeof PHONE_ABBREVIATIONS[0]; k++)
+        if (len == strlen(PHONE_ABBREVIATIONS[k]) && !strncasecmp(v, PHONE_ABBREVIATIONS[k], len))
+            return true;
+    return pii_label_like(v, len);
+}
 
 bool pii_label_like(const char *v, size_t len)
 {

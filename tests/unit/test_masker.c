@@ -984,6 +984,15 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
     expect_text(NULL, "SSN\\n   123 45 6789", "SSN\\n   *** ** ****");
     expect_text(NULL, "Order number:\\n   4155550132", "Order number:\\n   4155550132");
     expect_text(NULL, "mobile no. 612345678", "mobile no. *********");
+    /* a country's abbreviation, a remark in brackets, a name in another script */
+    expect_text(NULL, "Tlf.: 22 33 44 55", "Tlf.: ** ** ** **");
+    expect_text(NULL, "Cel.: 55 1234 5678", "Cel.: ** **** ****");
+    expect_text(NULL, "Contact No. 2468 1357", "Contact No. **** ****");
+    expect_text(NULL, "Phone (mobile): 2233 4455", "Phone (mobile): **** ****");
+    expect_text(NULL, "\u0422\u0435\u043b.: 22 33 44 55", "\u0422\u0435\u043b.: ** ** ** **");
+    expect_text(NULL, "\u624b\u673a\uff1a13800138000", "\u624b\u673a\uff1a***********");
+    const char *not_labels[] = {"Contact: 2233 4455", "Order (ref): 22334455", "pH: 7.4 7.2 7.1"};
+    EXPECT_KEPT(NULL, not_labels);
     expect_text(NULL, "?q=my+mobile+98765+43210", "?q=my+mobile+*****+*****");
     expect_text(NULL, "?q=cell+(415)+555-0132", "?q=cell+(***)+***-****");
     const char *kept_numbers[] = {"order number 4155550132", "phone 612345678",

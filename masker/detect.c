@@ -1274,13 +1274,48 @@ static size_t local_part_trimmed(const text_view *v, size_t s, size_t i)
     return s;
 }
 
+/* Whether an address's word may start right after byte ch: a blank, the
+ * start of what holds it, or a label's ':' - not a URL's '/', '=', '&',
+ * '?' or '%', whose marks would be a query's. */
+static bool address_word_boundary(uint8_t ch)
+{
+    return html_blank(ch) || ch < 0x20 || (ch && strchr("(<>\"',;:[", ch));
+}
+
+/*
+ * Where the local part that starts at s before the '@' at i starts when
+ * it holds the atext that delimits a URL's query: '&' and '?' glued
+ * between its characters ("john&jane@", "who?me@"), and a '=' of VERP's
+ * bounce addresses ("bounces+jane=example.org@"), whose word holds no
+ * query (no '=' beside a '&' or '?', no '=' without a '+' before it) and
+ * starts at a blank. Otherwise s: "?to=jane@", "a=1&b=jane@" are queries.
+ */
+static size_t local_part_past_marks(const text_view *v, size_t s, size_t i)
+{
+    size_t w = s;
+    bool query = false, equals = false, plus = false;
+    while (w > 1 && i - w < 128 && strchr("&?=", v->s[w - 1]) && v->s[w - 1] &&
+           local_char(v->s[w - 2])) {
+        query |= v->s[w - 1] != '=';
+        equals |= v->s[w - 1] == '=';
+        for (w--; w > 0 && i - w < 128 && local_char(v->s[w - 1]);)
+            plus |= v->s[--w] == '+';
+    }
+    if (w == s || (w > 0 && !address_word_boundary(v->s[w - 1])) || (equals && (query || !plus)))
+        return s;
+    return local_part_trimmed(v, w, i);
+}
+
 /* The start of the local part before the '@' at i (i: none). */
 static size_t local_part_start(const text_view *v, size_t i)
 {
     size_t s = i;
     while (s > 0 && i - s < 128 && local_char(v->s[s - 1]))
         s--;
-    return local_part_trimmed(v, s, i);
+    s = local_part_trimmed(v, s, i);
+    return s > 1 && s < i && strchr("&?=", v->s[s - 1]) && v->s[s - 1]
+               ? local_part_past_marks(v, s, i)
+               : s;
 }
 
 /* The start of a quoted local part ("jane doe"@example.com) before the '@'

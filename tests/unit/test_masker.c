@@ -954,6 +954,12 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
     (void)state;
     expect_text(NULL, "mail jane.doe@example.co.uk!", "mail ****.***@*******.**.**!");
     assert_int_equal(found.count[MASKER_EMAIL], 1);
+    /* atext that delimits a query: part of the address in a word, not in a query */
+    expect_text(NULL, "cc r&d.team@lab.example", "cc ***.****@***.*******");
+    expect_text(NULL, "<bounces+kim=home.example@mx.example>",
+                "<****************.*******@**.*******>");
+    expect_text(NULL, "?to=kim@mx.example&a=1&b=lee@mx.example",
+                "?to=***@**.*******&a=1&b=***@**.*******");
     expect_text(NULL, "call +44 20 7946 0958", "call +** ** **** ****");
     expect_text(NULL, "us (555) 123-4567", "us (***) ***-****");
     /* the trunk zero kept in brackets, before an area code of one digit */

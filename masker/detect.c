@@ -3315,6 +3315,97 @@ static size_t code_told_before_name(scan_ctx *c, const text_view *v, size_t s, s
     return 0;
 }
 
+enum { PARAMETER_GROUPS = 6 };
+
+static bool parameter_name_char(uint8_t ch)
+{
+    return is_class(ch, C_DIGIT | C_ALPHA | C_NAME);
+}
+
+/* The name of the parameter or member whose value starts at i, after its
+ * '=' or ':', maybe behind quotes and blanks ("cc1=", "\"cc1\": \""):
+ * its start, and its end in *name_end; i when there is none. */
+static size_t parameter_name_before(const text_view *v, size_t i, size_t *name_end)
+{
+    size_t k = i - (i > 0 && v->s[i - 1] == '"');
+    while (k > 0 && v->s[k - 1] == ' ')
+        k--;
+    if (k < 2 || (v->s[k - 1] != '=' && v->s[k - 1] != ':'))
+        return i;
+    k -= 1 + (v->s[k - 2] == '"');
+    *name_end = k;
+    while (k > 0 && *name_end - k < 32 && parameter_name_char(v->s[k - 1]))
+        k--;
+    return k < *name_end ? k : i;
+}
+
+/* From the end k of a value, past its closing quote, the '&' or ',' after
+ * it, the next name (into *name, *name_end) and its '=' or ':', to where
+ * the next value starts; 0 when no parameter or member follows. */
+static size_t next_parameter_value(const text_view *v, size_t k, size_t *name, size_t *name_end)
+{
+    k += k < v->n && v->s[k] == '"';
+    if (k >= v->n || (v->s[k] != '&' && v->s[k] != ','))
+        return 0;
+    for (k++; k < v->n && v->s[k] == ' ';)
+        k++;
+    bool quoted = k < v->n && v->s[k] == '"';
+    *name = k += quoted;
+    while (k < v->n && k - *name < 32 && parameter_name_char(v->s[k]))
+        k++;
+    *name_end = k;
+    if (k == *name || (quoted && (k >= v->n || v->s[k++] != '"')))
+        return 0;
+    if (k >= v->n || (v->s[k] != '=' && v->s[k] != ':'))
+        return 0;
+    for (k++; k < v->n && v->s[k] == ' ';)
+        k++;
+    return k + (k < v->n && v->s[k] == '"');
+}
+
+/*
+ * A card typed into boxes that a form sends as parameters or members of
+ * their own, a group each, named by one stem and an index
+ * ("cc1=4111&cc2=1111&...", JSON held in a string:
+ * "\"card_no_1\":\"4111\",..."), from the group of 3-6 digits at [i, stop),
+ * a value: the 2-6 groups in a row, read together, each masked when the
+ * longest run of them that is one reads as a card. A rectangle's
+ * "x=120&y=340&w=1280&h=720" is no card's. Returns the end of its last
+ * group, or 0.
+ */
+static __attribute__((noinline)) size_t cards_across_parameters(scan_ctx *c, const text_view *v,
+                                                                size_t i, size_t stop, int *err)
+{
+    size_t first_end = 0, first = parameter_name_before(v, i, &first_end);
+    if (digits_run(v, i) != stop - i || first == i)
+        return 0;
+    const char *stem = (const char *)v->s + first;
+    size_t from[PARAMETER_GROUPS] = {i}, to[PARAMETER_GROUPS] = {stop}, n = 1, name, name_end;
+    for (size_t k;
+         n < PARAMETER_GROUPS && (k = next_parameter_value(v, to[n - 1], &name, &name_end)); n++) {
+        size_t e = k + digits_run(v, k);
+        if (e - k < 3 || e - k > 6 || (e < v->n && is_alnum(v->s[e])) ||
+            !indexed_names(stem, first_end - first, (const char *)v->s + name, name_end - name))
+            break;
+        from[n] = k;
+        to[n] = e;
+    }
+    for (; n >= 2; n--) {
+        uint8_t digits[PARAMETER_GROUPS * 6];
+        size_t len = 0;
+        for (size_t g = 0; g < n; g++)
+            for (size_t k = from[g]; k < to[g]; k++)
+                digits[len++] = (uint8_t)(v->s[k] - '0');
+        if (len < 12 || len > 19 || !card_number_ok(digits, len))
+            continue;
+        count(c, MASKER_CARD_ELSEWHERE);
+        for (size_t g = 0; g < n && !*err; g++)
+            *err = mask_digits(c, v, from[g], to[g]);
+        return to[n - 1];
+    }
+    return 0;
+}
+
 /*
  * The cluster of digit groups at i: IP addresses, cards, a card being
  * typed, phone numbers. Numbers in CSS, SVG paths and prose make clusters
@@ -3397,6 +3488,12 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
     }
     if (VEIL_UNLIKELY(touches_tag(v, i, cl.stop)) && (err = numbers_in_markup(c, v, i)))
         return err;
+    if (VEIL_UNLIKELY(cl.digits >= 3 && cl.digits <= 6 && cl.stop < v->n &&
+                      (v->s[cl.stop] == '&' || v->s[cl.stop] == ',' || v->s[cl.stop] == '"')) &&
+        (cards_end = cards_across_parameters(c, v, i, cl.stop, &err)) != 0) {
+        *end = cards_end;
+        return err;
+    }
     if (cl.digits < (mode == SCAN_TYPED ? TYPED_PHONE_DIGITS : 7))
         return VEIL_OK;
     card_hits hits = {c, v, false, 0};
@@ -4642,8 +4739,9 @@ static bool url_has_capital(const text_view *v, size_t h, size_t *end)
  * with a capital letter are read (nearly no path has one). Returns the end
  * of what it masked, or 0.
  */
-static size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h, size_t *tried,
-                            size_t *read_to, enum scan_mode mode, int *err)
+static __attribute__((noinline)) size_t base64_in_url(scan_ctx *c, const text_view *v, size_t h,
+                                                      size_t *tried, size_t *read_to,
+                                                      enum scan_mode mode, int *err)
 {
     if (h < *read_to) /* in a URL read already from an earlier "://" ("http://http://...") */
         return 0;
@@ -4785,8 +4883,9 @@ static size_t link_token_in_url(scan_ctx *c, const text_view *v, size_t h, size_
  * padding '=' after it, or the "://" of a URL whose path it is a segment
  * of. At the '=' or ':' at i; returns the end of what it masked, or 0.
  */
-static size_t base64_after_sign(scan_ctx *c, const text_view *v, size_t i, size_t floor,
-                                size_t *tried, size_t *url_read_to, enum scan_mode mode, int *err)
+static inline __attribute__((always_inline)) size_t
+base64_after_sign(scan_ctx *c, const text_view *v, size_t i, size_t floor, size_t *tried,
+                  size_t *url_read_to, enum scan_mode mode, int *err)
 {
     size_t k = i + 1, e;
     if (v->s[i] == ':') {

@@ -301,7 +301,8 @@ typedef struct {
     tok_list privacy_marks; /* other recorders' privacy markers: a class list with rr-mask... */
     tok_list cell_names;    /* values of "data-label", "col-id"...: a cell's column */
     tok_list roles;         /* values of "role": a grid of <div>s' rows and cells */
-    tok_list short_lists;   /* arrays of 2-6 strings or numbers: a card's groups? */
+    tok_list short_lists;   /* arrays of 2-6 strings or numbers, objects with two
+                               groups of digits in a row: a card's groups? */
     tok_list at_texts;      /* text node values with an '@': half an email? */
     tok_list iban_texts;    /* text node and "value" values that may begin an IBAN: GB29... */
     tok_list labels;
@@ -493,6 +494,10 @@ int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_c
  * names one (words.re). */
 bool card_like(const char *name, size_t len);
 bool card_label_like(const char *text, size_t len);
+/* Whether two names are one stem with different indices, as a form names
+ * the boxes a number is typed across: "cc1" and "cc2", "ccnum[0]" and
+ * "ccnum[1]", "card_no_1" and "card_no_2" (words.re). */
+bool indexed_names(const char *a, size_t an, const char *b, size_t bn);
 /* What an attribute of a form field other than its name, id and labels
  * says about the field (words.re): HINT_TITLE, a title read as a label;
  * HINT_PAYMENT, a payment library's field name (card_attribute_like());

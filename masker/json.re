@@ -1153,6 +1153,31 @@ static inline int note_text_node(json_tape *t, json_tok *pushed, const char *s, 
 }
 
 /*
+ * A member's string that may be a group of a card's digits (3-9 bytes from
+ * a digit), the last token of the tape: when the member right before it
+ * was one too, their object is noted with the short lists, for the walk to
+ * read runs of such members as a card typed across boxes and serialized
+ * with the rest of a form ({"name": ..., "cc1": "4111", "cc2": "1111",
+ * ...}). Not in an element's attributes (an SVG shape's "x", "y"). While
+ * an object is open its token's `end` is free (close_container() sets it):
+ * it holds the index of the last such member.
+ */
+static __attribute__((noinline)) int note_group_member(const tokenizer *z)
+{
+    json_tape *t = z->t;
+    const nesting *nest = z->nest;
+    uint32_t self = t->n - 1, open = nest->stack[nest->depth - 1];
+    json_tok *obj = &t->tok[open];
+    if (!nest->in_object[nest->depth - 1] || obj->key == RR_KEY_ATTRIBUTES)
+        return VEIL_OK;
+    bool after_group = obj->end == self - 1 && self - 1 > open;
+    obj->end = self;
+    if (!after_group || (t->short_lists.n && t->short_lists.v[t->short_lists.n - 1] == open))
+        return VEIL_OK;
+    return note(&t->short_lists, open, 16);
+}
+
+/*
  * A value string from the opening quote at s to the closing one at `end`
  * (exclusive): pushed with what the later passes would otherwise come back
  * for while its bytes are in cache.
@@ -1173,6 +1198,9 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
     if (flags & TOK_F_CANDIDATE) {
         if (sweep_needed(&z->clean, z->scratch, z->echoes, z->json, pushed) &&
             (rc = note(&t->candidates, t->n - 1, 1024)))
+            return rc;
+        if (labelled == RR_KEY_OTHER && n >= 3 && n <= 9 && (unsigned char)(text[0] - '0') <= 9 &&
+            z->nest->depth > 0 && (rc = note_group_member(z)))
             return rc;
         if (labelled == RR_KEY_VALUE && n >= 4 && n <= 48)
             return note_value_text(t, text, n, flags);

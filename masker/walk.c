@@ -4867,6 +4867,8 @@ static int mask_named_entries(walk *w)
     int err = VEIL_OK;
     for (uint32_t k = 0; k < w->tape->short_lists.n && !err; k++) {
         uint32_t list = w->tape->short_lists.v[k];
+        if (t[list].kind != TOK_ARR) /* an object's groups of digits name nothing */
+            continue;
         for (uint32_t name = list + 1; name + 1 < t[list].end && !err; name++) {
             uint32_t value = name + 1;
             if ((t[value].flags & TOK_F_VISITED) || !names_secret(w, name))
@@ -4907,24 +4909,88 @@ static bool group_digits(walk *w, uint32_t v, uint8_t *digits, size_t *n)
     return ok;
 }
 
+enum { MEMBER_GROUPS = 6 };
+
+/* Whether v is a string that may be a group of a card's digits: 3-9 bytes
+ * from a digit, not masked yet. */
+static bool group_string(const walk *w, uint32_t v)
+{
+    const json_tok *t = &w->tape->tok[v];
+    return t->kind == TOK_STR && !(t->flags & TOK_F_VISITED) && t->len >= 3 && t->len <= 9 &&
+           (unsigned char)(w->scan.json[t->start] - '0') <= 9;
+}
+
+/* Masks the card that the groups of digits of values run[0, n) spell, read
+ * one after another; false when they spell none. */
+static bool mask_card_in_groups(walk *w, const uint32_t *run, size_t n, int *err)
+{
+    uint8_t digits[19] = {0};
+    size_t len = 0;
+    bool groups = true;
+    for (size_t g = 0; g < n && groups; g++)
+        groups = group_digits(w, run[g], digits, &len);
+    if (!groups || !card_number_ok(digits, len))
+        return false;
+    w->scan.findings->count[MASKER_CARD_ELSEWHERE]++;
+    for (size_t g = 0; g < n && !*err; g++)
+        *err = mask_whole(w, run[g], MASK_TEXT);
+    return true;
+}
+
+/* The members of object obj from member i on, up to MEMBER_GROUPS, that
+ * are groups of digits named by one stem and an index ("cc1", "cc2", ...),
+ * into run: how many. */
+static size_t indexed_groups_from(const walk *w, uint32_t obj, uint32_t i, uint32_t *run)
+{
+    const json_tok *t = w->tape->tok;
+    char first_buf[32], buf[32];
+    size_t first_len, len, n = 0;
+    const char *first = key_name(w, &t[i], first_buf, sizeof first_buf, &first_len);
+    for (uint32_t k = i; k < t[obj].end && n < MEMBER_GROUPS && group_string(w, k);
+         k = tok_after(t, k)) {
+        const char *name = key_name(w, &t[k], buf, sizeof buf, &len);
+        if (k != i && !indexed_names(first, first_len, name, len))
+            break;
+        run[n++] = k;
+    }
+    return n;
+}
+
+/* A card typed across boxes and serialized with the rest of its form as
+ * members of their own, one group each ({"name": ..., "cc1": "4111",
+ * "cc2": "1111", ...}): the longest run of 2-6 such members from each
+ * member that reads as a card is masked. */
+static int mask_cards_in_members(walk *w, uint32_t obj)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    for (uint32_t i = obj + 1; i < t[obj].end && !err; i = tok_after(t, i)) {
+        uint32_t run[MEMBER_GROUPS];
+        size_t n = group_string(w, i) ? indexed_groups_from(w, obj, i, run) : 0;
+        while (n >= 2 && !mask_card_in_groups(w, run, n, &err))
+            n--;
+        if (n >= 2)
+            i = run[n - 1];
+    }
+    return err;
+}
+
 /* Short lists whose strings or numbers are, read one after another, a card
- * ("cardParts": ["4111", "1111", "1111", "1111"]): each part masked. */
+ * ("cardParts": ["4111", "1111", "1111", "1111"]): each part masked; and
+ * in the objects listed with them, members that are (above). */
 static int mask_cards_in_lists(walk *w)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
     for (uint32_t k = 0; k < w->tape->short_lists.n && !err; k++) {
-        uint32_t list = w->tape->short_lists.v[k];
-        uint8_t digits[19];
-        size_t n = 0;
-        bool groups = true;
-        for (uint32_t i = list + 1; i < t[list].end && groups; i++)
-            groups = group_digits(w, i, digits, &n);
-        if (!groups || !card_number_ok(digits, n))
+        uint32_t list = w->tape->short_lists.v[k], run[MEMBER_GROUPS], n = 0;
+        if (t[list].kind == TOK_OBJ) {
+            err = mask_cards_in_members(w, list);
             continue;
-        w->scan.findings->count[MASKER_CARD_ELSEWHERE]++;
-        for (uint32_t i = list + 1; i < t[list].end && !err; i++)
-            err = mask_whole(w, i, MASK_TEXT);
+        }
+        for (uint32_t i = list + 1; i < t[list].end && n < MEMBER_GROUPS; i++)
+            run[n++] = i; /* 2-6 strings or numbers (note_short_list()) */
+        mask_card_in_groups(w, run, n, &err);
     }
     return err;
 }

@@ -1487,6 +1487,30 @@ static const char *const NATIVE_PII_WORDS[] = {
     "i\xe1\xbb\x87n tho\xe1\xba\xa1i",
 };
 
+/* The length of a name without its index: trailing digits, and the '_',
+ * '-' and brackets around them ("cc1", "card_no_2", "ccnum[3]"). */
+static size_t stem_len(const char *v, size_t len)
+{
+    size_t n = len;
+    while (n > 0 && strchr("_-[]", v[n - 1]) && v[n - 1])
+        n--;
+    size_t digits = n;
+    while (n > 0 && v[n - 1] >= '0' && v[n - 1] <= '9')
+        n--;
+    if (n == digits)
+        return len; /* no index */
+    while (n > 0 && strchr("_-[", v[n - 1]) && v[n - 1])
+        n--;
+    return n;
+}
+
+bool indexed_names(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t stem = stem_len(a, an);
+    return stem > 0 && stem < an && stem_len(b, bn) == stem && !strncasecmp(a, b, stem) &&
+           (an != bn || strncasecmp(a, b, an));
+}
+
 /* Abbreviations a label before a number writes that are too short to name
  * a field by (a key "ph" may hold a pH): English "Ph.", Polish "kom."
  * (komórka), and "Tel."/"Mob." in Cyrillic and Greek, any case. */

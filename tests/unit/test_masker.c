@@ -701,6 +701,25 @@ static void card_fields_named_in_requests(void **state)
     const char *keep[] = {"expiry=3600&scope=read", "validUntil=2027-03-31", "cardNotes=Happy 30th",
                           "cid=GA1.2.1234"};
     EXPECT_KEPT(NULL, keep);
+    /* a card typed across boxes, each posted under one stem and an index */
+    expect_text(NULL, "qty=100&cc1=5555&cc2=5555&cc3=5555&cc4=4444&x=1",
+                "qty=100&cc1=****&cc2=****&cc3=****&cc4=****&x=1");
+    expect_text(NULL,
+                "{\\\"pan[0]\\\": \\\"3782\\\", \\\"pan[1]\\\": \\\"822463\\\", \\\"pan[2]\\\": "
+                "\\\"10005\\\"}",
+                "{\\\"pan[0]\\\": \\\"****\\\", \\\"pan[1]\\\": \\\"******\\\", \\\"pan[2]\\\": "
+                "\\\"*****\\\"}");
+    const char *not_boxes[] = {"x=4111&y=1111&w=1111&h=1111",
+                               "cc1=4111&cc2=1111&cc3=1111&cc4=1112"};
+    EXPECT_KEPT(NULL, not_boxes);
+    char *out = mask1(NULL, "[{\"type\":5,\"data\":{\"tag\":\"t\",\"payload\":{"
+                            "\"name\":\"Jane\",\"cc1\":\"4111\",\"cc2\":\"1111\",\"cc3\":\"1111\","
+                            "\"cc4\":\"1111\",\"exp\":\"0329\",\"rect\":{\"x\":\"4111\","
+                            "\"y\":\"1111\",\"w\":\"1111\",\"h\":\"1111\"}}}}]");
+    assert_non_null(
+        strstr(out, "\"cc1\":\"****\",\"cc2\":\"****\",\"cc3\":\"****\",\"cc4\":\"****\""));
+    assert_non_null(strstr(out, "\"x\":\"4111\",\"y\":\"1111\",\"w\":\"1111\",\"h\":\"1111\""));
+    free(out);
 }
 
 /* An identity or tax number posted under its name, with no label before

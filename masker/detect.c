@@ -3163,9 +3163,16 @@ static bool phone_label(const text_view *v, size_t i, size_t digits)
     bool joined = digits >= 10; /* else by ':', '=', "is" or an abbreviation's '.' ("Tel.") */
     bool numbered = false, remarked = false;
     for (int fillers = 0;; fillers++) {
-        /* blanks a site search writes '+' and the '#' of "phone # ..." included */
-        for (int gaps = 0;
-             k > 0 && gaps < 6 && v->s[k - 1] && strchr(" \t\n\r:=.\"'\\+#", v->s[k - 1]); gaps++) {
+        /* blanks a site search writes '+' and the '#' of "phone # ..." included;
+         * in markup, a phrasing tag around the number ("Tel.: <b>...") */
+        for (int gaps = 0; k > 0 && gaps < 6; gaps++) {
+            size_t tag = v->s[k - 1] == '>' ? tag_before(v, k, true) : 0;
+            if (tag) {
+                k = tag;
+                continue;
+            }
+            if (!v->s[k - 1] || !strchr(" \t\n\r:=.\"'\\+#", v->s[k - 1]))
+                break;
             k = html_blank(v->s[k - 1]) ? blank_run_start(v, k) : k - 1;
             joined |= v->s[k] == ':' || v->s[k] == '=' || v->s[k] == '.';
             if (!remarked && remark_before(v, k) < k) { /* "Telefon (privat): ..." */

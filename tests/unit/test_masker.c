@@ -1016,7 +1016,10 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
     expect_text(NULL, "Phone (mobile): 2233 4455", "Phone (mobile): **** ****");
     expect_text(NULL, "\u0422\u0435\u043b.: 22 33 44 55", "\u0422\u0435\u043b.: ** ** ** **");
     expect_text(NULL, "\u624b\u673a\uff1a13800138000", "\u624b\u673a\uff1a***********");
-    const char *not_labels[] = {"Contact: 2233 4455", "Order (ref): 22334455", "pH: 7.4 7.2 7.1"};
+    expect_text(NULL, "<p><b>Tlf.:</b> <span>22 33 44 55</span></p>",
+                "<p><b>Tlf.:</b> <span>** ** ** **</span></p>");
+    const char *not_labels[] = {"Contact: 2233 4455", "Order (ref): 22334455", "pH: 7.4 7.2 7.1",
+                                "<p>Order: <b>22 33 44 55</b></p>"};
     EXPECT_KEPT(NULL, not_labels);
     expect_text(NULL, "?q=my+mobile+98765+43210", "?q=my+mobile+*****+*****");
     expect_text(NULL, "?q=cell+(415)+555-0132", "?q=cell+(***)+***-****");

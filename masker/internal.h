@@ -608,6 +608,9 @@ bool pii_label_like(const char *text, size_t len);
 /* Whether the word right before a number names it a phone: a field's name
  * or label, or an abbreviation too short to name a field by ("Ph.", "Тел."). */
 bool phone_label_word(const char *word, size_t len);
+/* Whether that word is an abbreviation that names a phone with a blank
+ * alone after it ("Tel 22 33 44 55", "Tlf ..."). */
+bool phone_abbreviation(const char *word, size_t len);
 /* Whether a field's label names an identity number among its words or its
  * pairs of words ("CPF", "Your CPF (numbers only)", "Codice fiscale", "Tax
  * ID", "DNI / NIE"), not by a word its language also uses otherwise

@@ -1511,12 +1511,27 @@ bool indexed_names(const char *a, size_t an, const char *b, size_t bn)
            (an != bn || strncasecmp(a, b, an));
 }
 
-/* Abbreviations a label before a number writes that are too short to name
- * a field by (a key "ph" may hold a pH): English "Ph.", Polish "kom."
- * (komórka), and "Tel."/"Mob." in Cyrillic and Greek, any case. */
+/*
+ * Abbreviations a label before a number writes: "Tel", "Tlf" (Norwegian,
+ * Danish), "Telf", "Tfno" (Spanish), "Tfn" (Swedish), "Cel" (celular),
+ * and "Tel"/"Mob" in Cyrillic and Greek, any case. The first
+ * SPACED_PHONE_ABBREVIATIONS name a phone with a blank alone after them,
+ * as addresses and footers write them ("Tlf 22 33 44 55"): they are never
+ * a word of prose. The last two are too short to name a field by, and
+ * need a ':' or '.': English "Ph." (a key "ph" may hold a pH) and Polish
+ * "kom." (komórka; Swedish "kom" is "come").
+ */
 static const char *const PHONE_ABBREVIATIONS[] = {
-    "ph",
-    "kom",
+    "tel",
+    "tlf",
+    "tlfn",
+    "telf",
+    "tfno",
+    "tfn",
+    "fax",
+    "mob",
+    "cel",
+    "gsm",
     "\xd1\x82\xd0\xb5\xd0\xbb", /* тел */
     "\xd0\xa2\xd0\xb5\xd0\xbb", /* Тел */
     "\xd0\xa2\xd0\x95\xd0\x9b", /* ТЕЛ */
@@ -1525,14 +1540,29 @@ static const char *const PHONE_ABBREVIATIONS[] = {
     "\xcf\x84\xce\xb7\xce\xbb", /* τηλ */
     "\xce\xa4\xce\xb7\xce\xbb", /* Τηλ */
     "\xce\xa4\xce\x97\xce\x9b", /* ΤΗΛ */
+    "ph",
+    "kom",
 };
+enum { SPACED_PHONE_ABBREVIATIONS = 18 };
 
-bool phone_label_word(const char *v, size_t len)
+/* The index of the abbreviation v spells in PHONE_ABBREVIATIONS, or -1. */
+static int phone_abbreviation_index(const char *v, size_t len)
 {
     for (size_t k = 0; k < sizeof PHONE_ABBREVIATIONS / sizeof PHONE_ABBREVIATIONS[0]; k++)
         if (len == strlen(PHONE_ABBREVIATIONS[k]) && !strncasecmp(v, PHONE_ABBREVIATIONS[k], len))
-            return true;
-    return pii_label_like(v, len);
+            return (int)k;
+    return -1;
+}
+
+bool phone_label_word(const char *v, size_t len)
+{
+    return phone_abbreviation_index(v, len) >= 0 || pii_label_like(v, len);
+}
+
+bool phone_abbreviation(const char *v, size_t len)
+{
+    int k = phone_abbreviation_index(v, len);
+    return k >= 0 && k < SPACED_PHONE_ABBREVIATIONS;
 }
 
 bool pii_label_like(const char *v, size_t len)

@@ -1012,13 +1012,15 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
     /* a country's abbreviation, a remark in brackets, a name in another script */
     expect_text(NULL, "Tlf.: 22 33 44 55", "Tlf.: ** ** ** **");
     expect_text(NULL, "Cel.: 55 1234 5678", "Cel.: ** **** ****");
+    expect_text(NULL, "AS - Tlf 67 89 01 23 - Org.nr. 923 609 016",
+                "AS - Tlf ** ** ** ** - Org.nr. 923 609 016");
     expect_text(NULL, "Contact No. 2468 1357", "Contact No. **** ****");
     expect_text(NULL, "Phone (mobile): 2233 4455", "Phone (mobile): **** ****");
     expect_text(NULL, "\u0422\u0435\u043b.: 22 33 44 55", "\u0422\u0435\u043b.: ** ** ** **");
     expect_text(NULL, "\u624b\u673a\uff1a13800138000", "\u624b\u673a\uff1a***********");
     expect_text(NULL, "<p><b>Tlf.:</b> <span>22 33 44 55</span></p>",
                 "<p><b>Tlf.:</b> <span>** ** ** **</span></p>");
-    const char *not_labels[] = {"Contact: 2233 4455", "Order (ref): 22334455", "pH: 7.4 7.2 7.1",
+    const char *not_labels[] = {"Contact: 2233 4455", "Order (ref): 22334455", "pH 7.45 7.40 7.38",
                                 "<p>Order: <b>22 33 44 55</b></p>"};
     EXPECT_KEPT(NULL, not_labels);
     expect_text(NULL, "?q=my+mobile+98765+43210", "?q=my+mobile+*****+*****");

@@ -3188,7 +3188,8 @@ static bool phone_label(const text_view *v, size_t i, size_t digits)
         if (fillers < 2 && phone_filler(v, k, end, &joined, &numbered))
             continue;
         const char *word = (const char *)v->s + k;
-        joined |= fillers == 0 && phone_abbreviation(word, end - k); /* "Tlf 22 33 44 55" */
+        joined = joined || (fillers == 0 && end - k >= 3 && end - k <= 6 &&
+                            phone_abbreviation(word, end - k)); /* "Tlf 22 33 44 55" */
         return joined && ((numbered && ascii_word_is(word, end - k, "contact")) ||
                           phone_label_word(word, end - k));
     }

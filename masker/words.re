@@ -1521,35 +1521,42 @@ bool indexed_names(const char *a, size_t an, const char *b, size_t bn)
  * need a ':' or '.': English "Ph." (a key "ph" may hold a pH) and Polish
  * "kom." (komórka; Swedish "kom" is "come").
  */
-static const char *const PHONE_ABBREVIATIONS[] = {
-    "tel",
-    "tlf",
-    "tlfn",
-    "telf",
-    "tfno",
-    "tfn",
-    "fax",
-    "mob",
-    "cel",
-    "gsm",
-    "\xd1\x82\xd0\xb5\xd0\xbb", /* тел */
-    "\xd0\xa2\xd0\xb5\xd0\xbb", /* Тел */
-    "\xd0\xa2\xd0\x95\xd0\x9b", /* ТЕЛ */
-    "\xd0\xbc\xd0\xbe\xd0\xb1", /* моб */
-    "\xd0\x9c\xd0\xbe\xd0\xb1", /* Моб */
-    "\xcf\x84\xce\xb7\xce\xbb", /* τηλ */
-    "\xce\xa4\xce\xb7\xce\xbb", /* Τηλ */
-    "\xce\xa4\xce\x97\xce\x9b", /* ΤΗΛ */
-    "ph",
-    "kom",
+#define ABBREVIATION(word) {word, sizeof word - 1}
+static const struct {
+    const char *word;
+    size_t len;
+} PHONE_ABBREVIATIONS[] = {
+    ABBREVIATION("tel"),
+    ABBREVIATION("tlf"),
+    ABBREVIATION("tlfn"),
+    ABBREVIATION("telf"),
+    ABBREVIATION("tfno"),
+    ABBREVIATION("tfn"),
+    ABBREVIATION("fax"),
+    ABBREVIATION("mob"),
+    ABBREVIATION("cel"),
+    ABBREVIATION("gsm"),
+    ABBREVIATION("\xd1\x82\xd0\xb5\xd0\xbb"), /* тел */
+    ABBREVIATION("\xd0\xa2\xd0\xb5\xd0\xbb"), /* Тел */
+    ABBREVIATION("\xd0\xa2\xd0\x95\xd0\x9b"), /* ТЕЛ */
+    ABBREVIATION("\xd0\xbc\xd0\xbe\xd0\xb1"), /* моб */
+    ABBREVIATION("\xd0\x9c\xd0\xbe\xd0\xb1"), /* Моб */
+    ABBREVIATION("\xcf\x84\xce\xb7\xce\xbb"), /* τηλ */
+    ABBREVIATION("\xce\xa4\xce\xb7\xce\xbb"), /* Τηλ */
+    ABBREVIATION("\xce\xa4\xce\x97\xce\x9b"), /* ΤΗΛ */
+    ABBREVIATION("ph"),
+    ABBREVIATION("kom"),
 };
+#undef ABBREVIATION
 enum { SPACED_PHONE_ABBREVIATIONS = 18 };
 
 /* The index of the abbreviation v spells in PHONE_ABBREVIATIONS, or -1. */
 static int phone_abbreviation_index(const char *v, size_t len)
 {
     for (size_t k = 0; k < sizeof PHONE_ABBREVIATIONS / sizeof PHONE_ABBREVIATIONS[0]; k++)
-        if (len == strlen(PHONE_ABBREVIATIONS[k]) && !strncasecmp(v, PHONE_ABBREVIATIONS[k], len))
+        if (len == PHONE_ABBREVIATIONS[k].len &&
+            (v[0] | 0x20) == (PHONE_ABBREVIATIONS[k].word[0] | 0x20) && /* before the call */
+            !strncasecmp(v, PHONE_ABBREVIATIONS[k].word, len))
             return (int)k;
     return -1;
 }

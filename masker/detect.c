@@ -1282,6 +1282,12 @@ static bool address_word_boundary(uint8_t ch)
     return html_blank(ch) || ch < 0x20 || (ch && strchr("(<>\"',;:[", ch));
 }
 
+/* The atext that also delimits a URL's query. */
+static bool query_mark(uint8_t ch)
+{
+    return ch == '&' || ch == '?' || ch == '=';
+}
+
 /*
  * Where the local part that starts at s before the '@' at i starts when
  * it holds the atext that delimits a URL's query: '&' and '?' glued
@@ -1294,8 +1300,7 @@ static size_t local_part_past_marks(const text_view *v, size_t s, size_t i)
 {
     size_t w = s;
     bool query = false, equals = false, plus = false;
-    while (w > 1 && i - w < 128 && strchr("&?=", v->s[w - 1]) && v->s[w - 1] &&
-           local_char(v->s[w - 2])) {
+    while (w > 1 && i - w < 128 && query_mark(v->s[w - 1]) && local_char(v->s[w - 2])) {
         query |= v->s[w - 1] != '=';
         equals |= v->s[w - 1] == '=';
         for (w--; w > 0 && i - w < 128 && local_char(v->s[w - 1]);)
@@ -1313,9 +1318,7 @@ static size_t local_part_start(const text_view *v, size_t i)
     while (s > 0 && i - s < 128 && local_char(v->s[s - 1]))
         s--;
     s = local_part_trimmed(v, s, i);
-    return s > 1 && s < i && strchr("&?=", v->s[s - 1]) && v->s[s - 1]
-               ? local_part_past_marks(v, s, i)
-               : s;
+    return s > 1 && s < i && query_mark(v->s[s - 1]) ? local_part_past_marks(v, s, i) : s;
 }
 
 /* The start of a quoted local part ("jane doe"@example.com) before the '@'

@@ -244,6 +244,17 @@ static inline size_t template_blank_at(const char *s, const char *end)
     return *s == '\\' && end - s >= 2 && (s[1] == 'n' || s[1] == 'r' || s[1] == 't') ? 2 : 0;
 }
 
+/* Whether a string of n raw bytes at s may be one group of a card's
+ * digits as the boxes of a form send them, a member each: 3-36 bytes that
+ * start with a digit, of ASCII, of another script ("４１１１") or escaped
+ * ("\u0034111"). A glance: the walk reads the digits (group_digits()). */
+static inline bool card_group_string(const char *s, size_t n)
+{
+    unsigned char first = (unsigned char)s[0];
+    return n >= 3 && n <= 36 &&
+           ((unsigned char)(first - '0') <= 9 || first == '\\' || first >= 0xc2);
+}
+
 /* Whether t is a text node's value that shows blanks alone (a template's
  * line break and indentation between two elements), as the tokenizer noted
  * it (TOK_F_BLANK), and stars have not replaced it. */

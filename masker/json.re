@@ -1153,8 +1153,8 @@ static inline int note_text_node(json_tape *t, json_tok *pushed, const char *s, 
 }
 
 /*
- * A member's string that may be a group of a card's digits (3-9 bytes from
- * a digit), the last token of the tape: when the member right before it
+ * A member's string that may be a group of a card's digits
+ * (card_group_string()), the last token of the tape: when the member right before it
  * was one too, their object is noted with the short lists, for the walk to
  * read runs of such members as a card typed across boxes and serialized
  * with the rest of a form ({"name": ..., "cc1": "4111", "cc2": "1111",
@@ -1199,8 +1199,8 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
         if (sweep_needed(&z->clean, z->scratch, z->echoes, z->json, pushed) &&
             (rc = note(&t->candidates, t->n - 1, 1024)))
             return rc;
-        if (labelled == RR_KEY_OTHER && n >= 3 && n <= 9 && (unsigned char)(text[0] - '0') <= 9 &&
-            z->nest->depth > 0 && (rc = note_group_member(z)))
+        if (labelled == RR_KEY_OTHER && n >= 3 && n <= 36 && z->nest->depth > 0 &&
+            card_group_string(text, n) && (rc = note_group_member(z)))
             return rc;
         if (labelled == RR_KEY_VALUE && n >= 4 && n <= 48)
             return note_value_text(t, text, n, flags);

@@ -4911,13 +4911,13 @@ static bool group_digits(walk *w, uint32_t v, uint8_t *digits, size_t *n)
 
 enum { MEMBER_GROUPS = 6 };
 
-/* Whether v is a string that may be a group of a card's digits: 3-9 bytes
- * from a digit, not masked yet. */
+/* Whether v is a string that may be a group of a card's digits
+ * (card_group_string()), not masked yet. */
 static bool group_string(const walk *w, uint32_t v)
 {
     const json_tok *t = &w->tape->tok[v];
-    return t->kind == TOK_STR && !(t->flags & TOK_F_VISITED) && t->len >= 3 && t->len <= 9 &&
-           (unsigned char)(w->scan.json[t->start] - '0') <= 9;
+    return t->kind == TOK_STR && !(t->flags & TOK_F_VISITED) &&
+           card_group_string(w->scan.json + t->start, t->len);
 }
 
 /* Masks the card that the groups of digits of values run[0, n) spell, read

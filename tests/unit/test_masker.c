@@ -720,6 +720,15 @@ static void card_fields_named_in_requests(void **state)
         strstr(out, "\"cc1\":\"****\",\"cc2\":\"****\",\"cc3\":\"****\",\"cc4\":\"****\""));
     assert_non_null(strstr(out, "\"x\":\"4111\",\"y\":\"1111\",\"w\":\"1111\",\"h\":\"1111\""));
     free(out);
+    /* the groups in full-width digits, the first one escaped */
+    out = mask1(
+        NULL, "[{\"type\":5,\"data\":{\"tag\":\"t\",\"payload\":{"
+              "\"cc1\":\"\\u0034111\",\"cc2\":\"\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91\","
+              "\"cc3\":\"1111\",\"cc4\":\"1111\"}}}]");
+    assert_null(strstr(out, "\\u0034111"));
+    assert_null(strstr(out, "\xef\xbc\x91"));
+    assert_null(strstr(out, "\"1111\""));
+    free(out);
 }
 
 /* An identity or tax number posted under its name, with no label before

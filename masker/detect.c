@@ -943,6 +943,12 @@ static bool ipv4_at(scan_ctx *c, const text_view *v, size_t i, size_t *end, int 
     return true;
 }
 
+/* What the policy keeps of IPv4 address `address`: its first octets. */
+static uint32_t kept_address(const scan_ctx *c, uint32_t address)
+{
+    return (uint32_t)(address & 0xffffffffull << (8 * c->policy->ip_octets));
+}
+
 /* One part of a URL's numeric host at [i, e): decimal, octal after a
  * leading 0, or hex after 0x, as browsers read it; false past 32 bits. */
 static bool host_number(const text_view *v, size_t i, size_t e, uint64_t *value)
@@ -966,7 +972,7 @@ static bool host_number(const text_view *v, size_t i, size_t e, uint64_t *value)
 /* Whether a URL's host starts at i: after a scheme's "://", or a
  * protocol-relative "//" that starts a word ("//cdn.example/..."), not
  * "file:///" nor a path's "//". */
-static bool url_host_starts(const text_view *v, size_t i)
+static inline __attribute__((always_inline)) bool url_host_starts(const text_view *v, size_t i)
 {
     if (i < 2 || v->s[i - 1] != '/' || v->s[i - 2] != '/')
         return false;
@@ -1033,7 +1039,7 @@ static __attribute__((noinline)) size_t numeric_url_host(scan_ctx *c, const text
     count(c, MASKER_IP);
     if (!c->policy->ip_octets)
         return e;
-    uint32_t kept = (uint32_t)(address & 0xffffffffull << (8 * c->policy->ip_octets));
+    uint32_t kept = kept_address(c, (uint32_t)address);
     char dotted[16];
     int n = snprintf(dotted, sizeof dotted, "%u.%u.%u.%u", kept >> 24, kept >> 16 & 255,
                      kept >> 8 & 255, kept & 255);
@@ -3155,9 +3161,11 @@ static size_t remark_before(const text_view *v, size_t k)
  * without separators is a phone only by its name. A name and a blank alone
  * ("my phone 4155550132", "?q=my+phone+4155550132") do when the number has
  * 10 digits or more, as a whole number with its area code does ("on
- * 2026-11-05" is no label); phone_filler()'s words may stand between.
+ * 2026-11-05" is no label), or when the name is a phone's word itself or
+ * its abbreviation ("Telefon 22 33 44 55", "Tlf ..."); phone_filler()'s
+ * words may stand between.
  */
-static bool phone_label(const text_view *v, size_t i, size_t digits)
+static bool phone_label(const text_view *v, size_t i, size_t stop, size_t digits)
 {
     size_t at = i > 0 && v->s[i - 1] == '+' ? i - 1 : i;
     if (at >= 6 && !memcmp(v->s + at - 6, "wa.me/", 6))
@@ -3191,17 +3199,115 @@ static bool phone_label(const text_view *v, size_t i, size_t digits)
         if (fillers < 2 && phone_filler(v, k, end, &joined, &numbered))
             continue;
         const char *word = (const char *)v->s + k;
-        joined = joined || (fillers == 0 && end - k >= 3 && end - k <= 6 &&
-                            phone_abbreviation(word, end - k)); /* "Tlf 22 33 44 55" */
+        size_t len = end - k;
+        joined = joined ||
+                 (fillers == 0 && len >= 3 && len <= 6 &&
+                  phone_abbreviation(word, len)) ||                /* "Tlf 22 33 44 55" */
+                 (len >= 5 && len <= 9 && phone_word(word, len) && /* "Telefon 22 33 44 55" */
+                  !date_like(v, i, stop));
         return joined && ((numbered && ascii_word_is(word, end - k, "contact")) ||
                           phone_label_word(word, end - k));
     }
+}
+
+/* Whether the cluster [i, stop) is numbers of 7-15 digits each set apart
+ * by '/' ("22334455 / 98765432"), as a contact block lists a landline and
+ * a mobile: read whole, it is too long for one phone. */
+static bool numbers_apart_by_slash(const text_view *v, size_t i, size_t stop)
+{
+    size_t parts = 0, digits = 0;
+    for (size_t k = i; k <= stop; k++) {
+        if (k < stop && v->s[k] != '/') {
+            digits += is_digit(v->s[k]);
+            continue;
+        }
+        if (digits < 7 || digits > 15)
+            return false;
+        parts++;
+        digits = 0;
+    }
+    return parts >= 2;
 }
 
 /* A digit or what may stand between a card's or a phone's digits. */
 static bool number_char(uint8_t ch)
 {
     return is_class(ch, C_DIGIT | C_NUMBER_SEP) || ch == '(' || ch == ')';
+}
+
+/* Words that join the numbers of a list ("555-0134 or 555-0199"): "or"
+ * and "and" in English and in the languages whose phones the shapes above
+ * read (Nordic, German, Dutch, French, Spanish, Italian, Portuguese,
+ * Polish, Finnish). */
+#define LIST_WORD_(a, b, c, d, e, ...)                                                             \
+    ((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 |              \
+     (uint64_t)(e) << 32)
+#define LIST_WORD(...) LIST_WORD_(__VA_ARGS__, 0, 0, 0, 0)
+
+/* [from, to): 1-5 ASCII letters (listed_after_phone() read them so). */
+static bool list_word(const text_view *v, size_t from, size_t to)
+{
+    uint64_t word = 0;
+    for (size_t k = from; k < to; k++)
+        word |= (uint64_t)(v->s[k] | 0x20) << (8 * (k - from));
+    switch (word) {
+    case LIST_WORD('o', 'r'):
+    case LIST_WORD('a', 'n', 'd'):
+    case LIST_WORD('e', 'l', 'l', 'e', 'r'):
+    case LIST_WORD('o', 'g'):
+    case LIST_WORD('o', 'c', 'h'):
+    case LIST_WORD('o', 'd', 'e', 'r'):
+    case LIST_WORD('u', 'n', 'd'):
+    case LIST_WORD('o', 'f'):
+    case LIST_WORD('e', 'n'):
+    case LIST_WORD('o', 'u'):
+    case LIST_WORD('e', 't'):
+    case LIST_WORD('o'):
+    case LIST_WORD('y'):
+    case LIST_WORD('e'):
+    case LIST_WORD('l', 'u', 'b'):
+    case LIST_WORD('i'):
+    case LIST_WORD('t', 'a', 'i'):
+    case LIST_WORD('j', 'a'):
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Whether the number at i follows a phone named by its label in a list
+ * ("Telefon: 22 33 44 55, 98 76 54 32", "Tel. 600 700 800 lub 601 234 567",
+ * "Phone: 555-0134 or 555-0199"): a ',', ';' or list_word() after a number
+ * of 7-15 digits that phone_label() names, or that follows one so, up to
+ * `depth` numbers back. Digits masked already read as the digits they were.
+ */
+static __attribute__((noinline)) bool listed_after_phone(const text_view *v, size_t i, int depth)
+{
+    size_t k = i;
+    while (k > 0 && html_blank(v->s[k - 1]))
+        k--;
+    if (k == i || k == 0) /* "555-0134, 555-0199": a blank at least */
+        return false;
+    if (v->s[k - 1] == ',' || v->s[k - 1] == ';') {
+        k--;
+    } else {
+        size_t word_end = k;
+        while (k > 0 && word_end - k < 6 && is_alpha(v->s[k - 1]))
+            k--;
+        if (k == word_end || word_end - k > 5 || k == 0 || !html_blank(v->s[k - 1]) ||
+            !list_word(v, k, word_end))
+            return false;
+    }
+    while (k > 0 && html_blank(v->s[k - 1]))
+        k--;
+    size_t stop = k, digits = 0;
+    for (; k > 0 && stop - k < 32 && (number_char(v->s[k - 1]) || v->s[k - 1] == '*'); k--)
+        digits += is_digit(v->s[k - 1]) || v->s[k - 1] == '*';
+    while (k < stop && !is_digit(v->s[k]) && v->s[k] != '*' && v->s[k] != '+' && v->s[k] != '(')
+        k++;
+    if (digits < 7 || digits > 15)
+        return false;
+    return phone_label(v, k, stop, digits) || (depth > 1 && listed_after_phone(v, k, depth - 1));
 }
 
 enum { MARKUP_CARDS = 8 }; /* more than 128 characters of digits hold */
@@ -3351,15 +3457,23 @@ static size_t parameter_name_before(const text_view *v, size_t i, size_t *name_e
     return k < *name_end ? k : i;
 }
 
-/* From the end k of a value, past its closing quote, the '&' or ',' after
- * it, the next name (into *name, *name_end) and its '=' or ':', to where
- * the next value starts; 0 when no parameter or member follows. */
+/* Whether ch ends a parameter or member before the next: '&', ',', a
+ * cookie's ';' or a line end ("pan1=6011\npan2=..."). */
+static bool parameter_end(uint8_t ch)
+{
+    return ch == '&' || ch == ',' || ch == ';' || ch == '\n' || ch == '\r';
+}
+
+/* From the end k of a value, past its closing quote, the parameter_end()
+ * after it and any blanks, the next name (into *name, *name_end) and its
+ * '=' or ':', to where the next value starts; 0 when no parameter or
+ * member follows. */
 static size_t next_parameter_value(const text_view *v, size_t k, size_t *name, size_t *name_end)
 {
     k += k < v->n && v->s[k] == '"';
-    if (k >= v->n || (v->s[k] != '&' && v->s[k] != ','))
+    if (k >= v->n || !parameter_end(v->s[k]))
         return 0;
-    for (k++; k < v->n && v->s[k] == ' ';)
+    for (k++; k < v->n && html_blank(v->s[k]);)
         k++;
     bool quoted = k < v->n && v->s[k] == '"';
     *name = k += quoted;
@@ -3416,6 +3530,52 @@ static __attribute__((noinline)) size_t cards_across_parameters(scan_ctx *c, con
         return to[n - 1];
     }
     return 0;
+}
+
+/* Whether a label that names an IP address ends right before the number
+ * at i ("ip: ", "client_ip=", "\"ip\": \"", "IP address "): a name of one
+ * or two words (ip_name_like()), then up to four blanks, quotes, ':' or '='. */
+static bool ip_label_before(const text_view *v, size_t i)
+{
+    size_t k = i;
+    for (int gaps = 0; k > 0 && gaps < 4 && v->s[k - 1] && strchr(" \t:=\"'", v->s[k - 1]); gaps++)
+        k--;
+    size_t end = k;
+    while (k > 0 && end - k < 32 &&
+           (is_alnum(v->s[k - 1]) || v->s[k - 1] == '_' || v->s[k - 1] == '-'))
+        k--;
+    if (k == end || end == i)
+        return false;
+    if (k >= 2 && v->s[k - 1] == ' ' && is_alnum(v->s[k - 2])) /* "client IP", "IP address" */
+        for (k--; k > 0 && end - k < 48 && is_alnum(v->s[k - 1]);)
+            k--;
+    return ip_name_like((const char *)v->s + k, end - k);
+}
+
+/* Writes over [i, e) of v, an IPv4 address written as one integer (in hex
+ * after "0x", else in decimal), what the policy keeps of it, in the same
+ * base. */
+static int mask_ip_integer(scan_ctx *c, const text_view *v, size_t i, size_t e, uint32_t address)
+{
+    bool hex = e - i > 2 && v->s[i] == '0' && (v->s[i + 1] | 0x20) == 'x';
+    char kept[16];
+    int n = snprintf(kept, sizeof kept, hex ? "0x%x" : "%u", kept_address(c, address));
+    count(c, MASKER_IP);
+    return c->policy->ip_octets ? replace_range(c, v, i, e, kept, (size_t)n) : VEIL_OK;
+}
+
+/* An IPv4 address written as one decimal integer of 8-10 digits after a
+ * label that names an address ("ip: 3405803971", as logs and databases
+ * that store addresses as integers show them): its end, or 0. */
+static __attribute__((noinline)) size_t ip_integer_after_label(scan_ctx *c, const text_view *v,
+                                                               size_t i, size_t stop, int *err)
+{
+    uint64_t address = 0;
+    if ((stop < v->n && (is_alnum(v->s[stop]) || v->s[stop] == '.')) || v->s[i] == '0' ||
+        !host_number(v, i, stop, &address) || !ip_label_before(v, i))
+        return 0;
+    *err = mask_ip_integer(c, v, i, stop, (uint32_t)address);
+    return stop;
 }
 
 /*
@@ -3501,9 +3661,14 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
     if (VEIL_UNLIKELY(touches_tag(v, i, cl.stop)) && (err = numbers_in_markup(c, v, i)))
         return err;
     if (VEIL_UNLIKELY(cl.digits >= 3 && cl.digits <= 6 && cl.stop < v->n &&
-                      (v->s[cl.stop] == '&' || v->s[cl.stop] == ',' || v->s[cl.stop] == '"')) &&
+                      (parameter_end(v->s[cl.stop]) || v->s[cl.stop] == '"')) &&
         (cards_end = cards_across_parameters(c, v, i, cl.stop, &err)) != 0) {
         *end = cards_end;
+        return err;
+    }
+    if (VEIL_UNLIKELY(cl.digits >= 8 && cl.digits <= 10 && cl.stop - i == cl.digits) &&
+        (named = ip_integer_after_label(c, v, i, cl.stop, &err)) != 0) {
+        *end = named;
         return err;
     }
     if (cl.digits < (mode == SCAN_TYPED ? TYPED_PHONE_DIGITS : 7))
@@ -3528,8 +3693,8 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
         return VEIL_OK;
     if ((err = phones_in_cluster(c, v, i, cl.stop, end, &masked)))
         return err;
-    if (!masked && cl.digits <= 15 &&
-        (phone_label(v, i, cl.digits) ||
+    if (!masked && (cl.digits <= 15 || numbers_apart_by_slash(v, i, cl.stop)) &&
+        (phone_label(v, i, cl.stop, cl.digits) || listed_after_phone(v, i, 3) ||
          (cl.digits >= 10 && i > 0 && (html_blank(v->s[i - 1]) || v->s[i - 1] == '+') &&
           call_words_before(v, i)))) {
         count(c, MASKER_PHONE);
@@ -3763,7 +3928,8 @@ static __attribute__((noinline)) size_t vendor_token_at(scan_ctx *c, const text_
  * "Bearer at9f8e7d"): the word at s, when "Bearer ", "Basic ", "Token " or
  * "Digest " comes right before it. Returns its end, or 0.
  */
-static size_t scheme_credential_at(scan_ctx *c, const text_view *v, size_t s, int *err)
+static inline __attribute__((always_inline)) size_t
+scheme_credential_at(scan_ctx *c, const text_view *v, size_t s, int *err)
 {
     size_t from = s >= 7 ? s - 7 : 0; /* "Bearer " or "Digest " 7 bytes before, others 6 */
     while (from < s - 6 && !auth_scheme_at(v, from))
@@ -5201,6 +5367,32 @@ static int mask_number(scan_ctx *c, const json_tok *t, enum field_mask how)
     if (!err)
         err = replace_number(c, t, rep.data, rep.len);
     veil_buf_free(&rep);
+    return err;
+}
+
+int detect_mask_ip_integer(scan_ctx *c, const json_tok *t, bool *masked)
+{
+    *masked = false;
+    if (t->kind == TOK_NUM) {
+        if (!(t->flags & TOK_F_UINT))
+            return VEIL_OK;
+        char kept[16];
+        int n = snprintf(kept, sizeof kept, "%u", kept_address(c, t->uint_value));
+        *masked = true;
+        count(c, MASKER_IP);
+        return c->policy->ip_octets ? replace_number(c, t, kept, (size_t)n) : VEIL_OK;
+    }
+    text_view v;
+    uint64_t address;
+    if (t->kind != TOK_STR || t->len == 0 || t->len > 10 ||
+        text_view_of(c->scratch, c->json, t, &v))
+        return VEIL_OK;
+    int err = VEIL_OK;
+    if (is_digit(v.s[0]) && host_number(&v, 0, v.n, &address)) {
+        *masked = true;
+        err = mask_ip_integer(c, &v, 0, v.n, (uint32_t)address);
+    }
+    text_view_done(c->scratch, &v);
     return err;
 }
 

@@ -244,17 +244,6 @@ static inline size_t template_blank_at(const char *s, const char *end)
     return *s == '\\' && end - s >= 2 && (s[1] == 'n' || s[1] == 'r' || s[1] == 't') ? 2 : 0;
 }
 
-/* Whether a string of n raw bytes at s may be one group of a card's
- * digits as the boxes of a form send them, a member each: 3-36 bytes that
- * start with a digit, of ASCII, of another script ("４１１１") or escaped
- * ("\u0034111"). A glance: the walk reads the digits (group_digits()). */
-static inline bool card_group_string(const char *s, size_t n)
-{
-    unsigned char first = (unsigned char)s[0];
-    return n >= 3 && n <= 36 &&
-           ((unsigned char)(first - '0') <= 9 || first == '\\' || first >= 0xc2);
-}
-
 /* Whether t is a text node's value that shows blanks alone (a template's
  * line break and indentation between two elements), as the tokenizer noted
  * it (TOK_F_BLANK), and stars have not replaced it. */
@@ -305,6 +294,7 @@ typedef struct {
     uint32_t cap_keys;
     tok_list secrets;
     tok_list phones;
+    tok_list ip_named;      /* values of "ip", "client_ip", "ipAddress": an address? */
     tok_list secret_names;  /* "name" members that name a secret: see walk.c */
     tok_list pair_names;    /* values of "key", "field"...: a pair's name? see walk.c */
     tok_list sibling_named; /* values of "code", "answer": secrets beside "state"...? */
@@ -312,8 +302,8 @@ typedef struct {
     tok_list privacy_marks; /* other recorders' privacy markers: a class list with rr-mask... */
     tok_list cell_names;    /* values of "data-label", "col-id"...: a cell's column */
     tok_list roles;         /* values of "role": a grid of <div>s' rows and cells */
-    tok_list short_lists;   /* arrays of 2-6 strings or numbers, objects with two
-                               groups of digits in a row: a card's groups? */
+    tok_list short_lists;   /* arrays of 2-6 strings or numbers, objects with a key
+                               that ends in an index: a card's groups? */
     tok_list at_texts;      /* text node values with an '@': half an email? */
     tok_list iban_texts;    /* text node and "value" values that may begin an IBAN: GB29... */
     tok_list labels;
@@ -507,7 +497,8 @@ bool card_like(const char *name, size_t len);
 bool card_label_like(const char *text, size_t len);
 /* Whether two names are one stem with different indices, as a form names
  * the boxes a number is typed across: "cc1" and "cc2", "ccnum[0]" and
- * "ccnum[1]", "card_no_1" and "card_no_2" (words.re). */
+ * "ccnum[1]", "card_no_1" and "card_no_2", or indices of 1-2 digits alone,
+ * "0" and "1" (words.re). */
 bool indexed_names(const char *a, size_t an, const char *b, size_t bn);
 /* What an attribute of a form field other than its name, id and labels
  * says about the field (words.re): HINT_TITLE, a title read as a label;
@@ -622,6 +613,13 @@ bool phone_label_word(const char *word, size_t len);
 /* Whether that word is an abbreviation that names a phone with a blank
  * alone after it ("Tel 22 33 44 55", "Tlf ..."). */
 bool phone_abbreviation(const char *word, size_t len);
+/* Whether that word names a phone in full ("Telefon", "Phone", "Mobile"),
+ * which a blank alone joins to its number too. */
+bool phone_word(const char *word, size_t len);
+/* Whether a name or label names an IP address by its last words: "ip",
+ * "client_ip", "ipAddress", "IP address", "ipv4", "ip_int", "remote_addr"
+ * (words.re). */
+bool ip_name_like(const char *name, size_t len);
 /* Whether a field's label names an identity number among its words or its
  * pairs of words ("CPF", "Your CPF (numbers only)", "Codice fiscale", "Tax
  * ID", "DNI / NIE"), not by a word its language also uses otherwise
@@ -776,6 +774,12 @@ enum shown_secret detect_shown_secret(const char *s, size_t n);
  * a ':' or '-' its label left there (": Qz6yN4kVx2 - valid for 24 hours"):
  * its bytes are [*from, *to) of s. */
 enum shown_secret detect_leading_secret(const char *s, size_t n, size_t *from, size_t *to);
+
+/* Keeps of value t, named like an IP address, what the policy keeps of an
+ * IPv4 address, when t is one written as a 32-bit integer (a number, or a
+ * string of one in decimal or 0x hex: 3405803971, "0xcb0071c3"); whether it
+ * was into *masked. Any other value is left to the sweep. */
+int detect_mask_ip_integer(scan_ctx *ctx, const json_tok *t, bool *masked) VEIL_MUST_CHECK;
 
 /* Replaces value t (a string, number, true or false) by null: the checked
  * or selected state of a sensitive field, which a replay then draws off. */

@@ -913,7 +913,9 @@ enum {
     KEY_PRIVACY = 5,
     KEY_SIBLING_SECRET = 6,
     KEY_CELL_NAME = 7,
-    KEY_ROLE = 8
+    KEY_ROLE = 8,
+    KEY_IP = 9,
+    KEY_INDEXED = 10
 };
 typedef struct key_memo {
     uint8_t len;     /* the name's length + 1 */
@@ -1018,7 +1020,8 @@ static inline bool in_object(const tokenizer *z)
  * holds no escape (its only blank is ' '), and `room`: 16 bytes can be
  * read at s.
  */
-static inline bool may_name_privacy_class(const char *s, size_t n, bool room)
+static inline __attribute__((always_inline)) bool may_name_privacy_class(const char *s, size_t n,
+                                                                         bool room)
 {
 #if defined(__SSE2__)
     if (n <= 16 && room) {
@@ -1153,31 +1156,6 @@ static inline int note_text_node(json_tape *t, json_tok *pushed, const char *s, 
 }
 
 /*
- * A member's string that may be a group of a card's digits
- * (card_group_string()), the last token of the tape: when the member right before it
- * was one too, their object is noted with the short lists, for the walk to
- * read runs of such members as a card typed across boxes and serialized
- * with the rest of a form ({"name": ..., "cc1": "4111", "cc2": "1111",
- * ...}). Not in an element's attributes (an SVG shape's "x", "y"). While
- * an object is open its token's `end` is free (close_container() sets it):
- * it holds the index of the last such member.
- */
-static __attribute__((noinline)) int note_group_member(const tokenizer *z)
-{
-    json_tape *t = z->t;
-    const nesting *nest = z->nest;
-    uint32_t self = t->n - 1, open = nest->stack[nest->depth - 1];
-    json_tok *obj = &t->tok[open];
-    if (!nest->in_object[nest->depth - 1] || obj->key == RR_KEY_ATTRIBUTES)
-        return VEIL_OK;
-    bool after_group = obj->end == self - 1 && self - 1 > open;
-    obj->end = self;
-    if (!after_group || (t->short_lists.n && t->short_lists.v[t->short_lists.n - 1] == open))
-        return VEIL_OK;
-    return note(&t->short_lists, open, 16);
-}
-
-/*
  * A value string from the opening quote at s to the closing one at `end`
  * (exclusive): pushed with what the later passes would otherwise come back
  * for while its bytes are in cache.
@@ -1198,9 +1176,6 @@ push_string(const tokenizer *z, const unsigned char *s, const unsigned char *clo
     if (flags & TOK_F_CANDIDATE) {
         if (sweep_needed(&z->clean, z->scratch, z->echoes, z->json, pushed) &&
             (rc = note(&t->candidates, t->n - 1, 1024)))
-            return rc;
-        if (labelled == RR_KEY_OTHER && n >= 3 && n <= 36 && z->nest->depth > 0 &&
-            card_group_string(text, n) && (rc = note_group_member(z)))
             return rc;
         if (labelled == RR_KEY_VALUE && n >= 4 && n <= 48)
             return note_value_text(t, text, n, flags);
@@ -1357,7 +1332,9 @@ static __attribute__((noinline)) uint8_t rr_key_spelled_otherwise(const char *s,
  * takes a card or a secret: field_hint_of()), KEY_PRIVACY (another
  * recorder's privacy marker: privacy_attribute()), KEY_CELL_NAME (the
  * column of a cell: cell_name_attribute()), KEY_ROLE (an ARIA role: a
- * grid's row or cell, grid_role_form()) or 0. */
+ * grid's row or cell, grid_role_form()), KEY_IP (an IP address's name:
+ * ip_name_like()), KEY_INDEXED (none of those, ending in an index: "cc1",
+ * "pan[2]", note_indexed_member()) or 0. */
 static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t len)
 {
     if (privacy_attribute(p, len))
@@ -1366,6 +1343,8 @@ static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t le
         return KEY_SECRET;
     if (pii_name_like(p, len))
         return KEY_PHONE;
+    if (ip_name_like(p, len))
+        return KEY_IP;
     if (sibling_secret_of(p, len))
         return KEY_SIBLING_SECRET;
     if (pair_name_key(p, len))
@@ -1374,7 +1353,10 @@ static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t le
         return KEY_CELL_NAME;
     if (ascii_word_is(p, len, "role"))
         return KEY_ROLE;
-    return field_hint_of(p, len) != HINT_NONE ? KEY_FIELD_HINT : 0;
+    if (field_hint_of(p, len) != HINT_NONE)
+        return KEY_FIELD_HINT;
+    return len > 0 && ((unsigned char)(p[len - 1] - '0') <= 9 || p[len - 1] == ']') ? KEY_INDEXED
+                                                                                    : 0;
 }
 
 /*
@@ -1414,6 +1396,25 @@ static uint8_t key_meaning(const tokenizer *z, const unsigned char *p, size_t le
 }
 
 /*
+ * The object open around a key that ends in an index ("cc1", "box_2",
+ * "pan[3]", "0"), as the boxes a card is typed across are named when a form
+ * is serialized ({"name": ..., "cc1": "4111", "cc2": 1111, ...}): noted
+ * with the short lists, once, for the walk to read runs of such members
+ * (indexed_names()) as a card. Not an element's attributes (an SVG line's
+ * "x1", "y2").
+ */
+static __attribute__((noinline)) int note_indexed_member(const tokenizer *z)
+{
+    json_tape *t = z->t;
+    const nesting *nest = z->nest;
+    uint32_t open = nest->stack[nest->depth - 1];
+    if (t->tok[open].key == RR_KEY_ATTRIBUTES ||
+        (t->short_lists.n && t->short_lists.v[t->short_lists.n - 1] == open))
+        return VEIL_OK;
+    return note(&t->short_lists, open, 16);
+}
+
+/*
  * What a key that took the string lexer carries: a secret's or a phone's
  * name (its value is then masked whole, the phone's by policy), the key of
  * a pair's name or of an attribute that may say what a field takes (the
@@ -1426,7 +1427,10 @@ static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, u
     uint8_t id = RR_KEY_OTHER, meaning = key_meaning(z, p, len, flags, &id);
     if (key->id == RR_KEY_OTHER)
         key->id = id;
-    if (meaning) { /* its value is the next token pushed */
+    int rc;
+    if (meaning == KEY_INDEXED && (rc = note_indexed_member(z)))
+        return rc;
+    if (meaning && meaning != KEY_INDEXED) { /* its value is the next token pushed */
         json_tape *t = z->t;
         tok_list *list = meaning == KEY_SECRET           ? &t->secrets
                          : meaning == KEY_PHONE          ? &t->phones
@@ -1435,8 +1439,9 @@ static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, u
                          : meaning == KEY_PRIVACY        ? &t->privacy_marks
                          : meaning == KEY_CELL_NAME      ? &t->cell_names
                          : meaning == KEY_ROLE           ? &t->roles
+                         : meaning == KEY_IP             ? &t->ip_named
                                                          : &t->field_hints;
-        int rc = note(list, t->n, 64);
+        rc = note(list, t->n, 64);
         if (rc)
             return rc;
     }
@@ -1492,9 +1497,11 @@ static int fail_string(veil_error *err, const char *json, const unsigned char *a
  * label: a key (fast_key()), a small integer after an id-like key, and the
  * ',' after a value, which JSON.stringify writes with no space. The rules
  * are a table, one short line each, and a state's actions jump straight to
- * the next: that is why this function is long.
+ * the next: that is why this function is long. Inlined by force into its
+ * one caller, whose `tokenizer` then stays in registers: a check added to
+ * push_number() once moved it out of line (rust-book +5 M instructions).
  */
-static inline int tokenize(const tokenizer *z, veil_error *err)
+static inline __attribute__((always_inline)) int tokenize(const tokenizer *z, veil_error *err)
 {
     const unsigned char *YYCURSOR = z->base, *YYMARKER, *YYLIMIT = z->end, *s = z->base;
     int cond = yycvalue, rc = VEIL_OK, took;
@@ -1619,7 +1626,7 @@ int json_tape_build(json_tape *t, const char *json, size_t len, decode_scratch *
         return fail_at(err, json, base, "input too large", VEIL_ETOOBIG);
     t->n = t->candidates.n = t->n_keys = t->secrets.n = t->labels.n = t->styles.n = 0;
     t->labelledby.n = t->phones.n = t->secret_names.n = t->pair_names.n = t->short_lists.n = 0;
-    t->at_texts.n = t->iban_texts.n = t->sibling_named.n = 0;
+    t->at_texts.n = t->iban_texts.n = t->sibling_named.n = t->ip_named.n = 0;
     t->field_hints.n = t->privacy_marks.n = t->cell_names.n = t->roles.n = 0;
     member_key none = {0};
     if (tape_push(t, TOK_NULL, 0, 0, 0, &none, len)) /* placeholder: index 0 names no value */
@@ -1688,6 +1695,7 @@ void json_tape_free(json_tape *t)
     free(t->privacy_marks.v);
     free(t->cell_names.v);
     free(t->roles.v);
+    free(t->ip_named.v);
     free(t->short_lists.v);
     free(t->at_texts.v);
     free(t->iban_texts.v);

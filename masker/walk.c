@@ -4911,13 +4911,26 @@ static bool group_digits(walk *w, uint32_t v, uint8_t *digits, size_t *n)
 
 enum { MEMBER_GROUPS = 6 };
 
-/* Whether v is a string that may be a group of a card's digits
- * (card_group_string()), not masked yet. */
-static bool group_string(const walk *w, uint32_t v)
+/* Whether v may be one group of a card's digits as the boxes of a form
+ * send them, a member each, not masked yet: an integer of 3-19 digits, as
+ * boxes of type number give it, or a string of 3-36 bytes that starts
+ * with a digit, of ASCII, of another script ("４１１１") or escaped
+ * ("\u0034111"). A glance: group_digits() reads the digits. */
+static bool group_value(const walk *w, uint32_t v)
 {
     const json_tok *t = &w->tape->tok[v];
-    return t->kind == TOK_STR && !(t->flags & TOK_F_VISITED) &&
-           card_group_string(w->scan.json + t->start, t->len);
+    const char *s = w->scan.json + t->start;
+    if (t->flags & TOK_F_VISITED)
+        return false;
+    if (t->kind == TOK_NUM) { /* its len may hold its value */
+        size_t n = 0;
+        while (s[n] >= '0' && s[n] <= '9')
+            n++;
+        return n >= 3 && n <= 19 && s[n] != '.' && s[n] != 'e' && s[n] != 'E';
+    }
+    unsigned char first = (unsigned char)s[0];
+    return t->kind == TOK_STR && t->len >= 3 && t->len <= 36 &&
+           ((unsigned char)(first - '0') <= 9 || first == '\\' || first >= 0xc2);
 }
 
 /* Masks the card that the groups of digits of values run[0, n) spell, read
@@ -4946,7 +4959,7 @@ static size_t indexed_groups_from(const walk *w, uint32_t obj, uint32_t i, uint3
     char first_buf[32], buf[32];
     size_t first_len, len, n = 0;
     const char *first = key_name(w, &t[i], first_buf, sizeof first_buf, &first_len);
-    for (uint32_t k = i; k < t[obj].end && n < MEMBER_GROUPS && group_string(w, k);
+    for (uint32_t k = i; k < t[obj].end && n < MEMBER_GROUPS && group_value(w, k);
          k = tok_after(t, k)) {
         const char *name = key_name(w, &t[k], buf, sizeof buf, &len);
         if (k != i && !indexed_names(first, first_len, name, len))
@@ -4966,7 +4979,7 @@ static int mask_cards_in_members(walk *w, uint32_t obj)
     int err = VEIL_OK;
     for (uint32_t i = obj + 1; i < t[obj].end && !err; i = tok_after(t, i)) {
         uint32_t run[MEMBER_GROUPS];
-        size_t n = group_string(w, i) ? indexed_groups_from(w, obj, i, run) : 0;
+        size_t n = group_value(w, i) ? indexed_groups_from(w, obj, i, run) : 0;
         while (n >= 2 && !mask_card_in_groups(w, run, n, &err))
             n--;
         if (n >= 2)
@@ -5037,6 +5050,33 @@ static int mask_named_phones(walk *w)
     int err = VEIL_OK;
     for (uint32_t k = 0; k < w->tape->phones.n && !err && !w->scan.policy->record_pii; k++)
         err = mask_phone_value(w, w->tape->phones.v[k]);
+    return err;
+}
+
+/* A value named like an IP address ("ip": 3405803971, "client_ip":
+ * "0xcb0071c3", as stores that keep addresses as integers send them): kept
+ * as the policy keeps an address; in a list or an object, each member so.
+ * A dotted one is the sweep's. */
+static int mask_ip_value(walk *w, uint32_t v)
+{
+    const json_tok *t = w->tape->tok;
+    int err = VEIL_OK;
+    bool masked;
+    if (t[v].kind <= TOK_ARR) {
+        for (uint32_t k = v + 1; k < t[v].end && !err; k = tok_after(t, k))
+            err = mask_ip_value(w, k);
+    } else if (!(t[v].flags & TOK_F_VISITED) &&
+               !(err = detect_mask_ip_integer(&w->scan, &t[v], &masked)) && masked) {
+        mark(w, v);
+    }
+    return err;
+}
+
+static int mask_named_ips(walk *w)
+{
+    int err = VEIL_OK;
+    for (uint32_t k = 0; k < w->tape->ip_named.n && !err; k++)
+        err = mask_ip_value(w, w->tape->ip_named.v[k]);
     return err;
 }
 
@@ -5138,7 +5178,7 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
     /* then what the tokenizer listed anywhere in the batch, events or not */
     static int (*const listed[])(walk *) = {
         mask_named_secrets,  mask_named_pairs,  mask_sibling_secrets, mask_named_entries,
-        mask_cards_in_lists, mask_named_phones, mask_split_emails};
+        mask_cards_in_lists, mask_named_phones, mask_named_ips,       mask_split_emails};
     for (size_t i = 0; i < sizeof listed / sizeof listed[0] && !err; i++)
         err = listed[i](&w);
     return err;

@@ -1507,7 +1507,10 @@ static size_t stem_len(const char *v, size_t len)
 bool indexed_names(const char *a, size_t an, const char *b, size_t bn)
 {
     size_t stem = stem_len(a, an);
-    return stem > 0 && stem < an && stem_len(b, bn) == stem && !strncasecmp(a, b, stem) &&
+    if (stem == 0) /* indices alone, of an array spread into an object ({"0": ..., "1": ...}) */
+        return an > 0 && an <= 2 && bn > 0 && bn <= 2 && stem_len(b, bn) == 0 &&
+               (an != bn || memcmp(a, b, an));
+    return stem < an && stem_len(b, bn) == stem && !strncasecmp(a, b, stem) &&
            (an != bn || strncasecmp(a, b, an));
 }
 
@@ -1570,6 +1573,57 @@ bool phone_abbreviation(const char *v, size_t len)
 {
     int k = phone_abbreviation_index(v, len);
     return k >= 0 && k < SPACED_PHONE_ABBREVIATIONS;
+}
+
+/* Words that name a phone in full, which a blank alone joins to its
+ * number as a ':' does ("Telefon 22 33 44 55", "Phone number 555 1234"):
+ * the words themselves, not words that hold one ("iPhone", "Headphone"). */
+static const char *const PHONE_WORDS[] = {
+    "phone",    "telephone", "telefon", "telefono", "telefone", "telefoon", "telepon",
+    "mobile",   "mobil",     "mobiel",  "cellphone", "celular", "puhelin",
+};
+
+bool phone_word(const char *v, size_t len)
+{
+    for (size_t k = 0; k < sizeof PHONE_WORDS / sizeof PHONE_WORDS[0]; k++)
+        if ((v[0] | 0x20) == PHONE_WORDS[k][0] && strlen(PHONE_WORDS[k]) == len &&
+            !strncasecmp(v, PHONE_WORDS[k], len))
+            return true;
+    return false;
+}
+
+/* Whether the worded name [a, b) of norm is `word`. */
+static bool word_is_at(const unsigned char *norm, size_t a, size_t b, const char *word)
+{
+    return strlen(word) == b - a && !memcmp(norm + a, word, b - a);
+}
+
+bool ip_name_like(const char *v, size_t len)
+{
+    unsigned char norm[WORDS_MAX];
+    size_t n = normalize(v, len, true, norm); /* "_client_ip_" */
+    if (n < 3)
+        return false;
+    size_t end = n - 1, last = end, prev;
+    while (last > 0 && norm[last - 1] != '_')
+        last--;
+    for (prev = last > 0 ? last - 1 : 0; prev > 0 && norm[prev - 1] != '_';)
+        prev--;
+    static const char *const alone[] = {"ip",        "ips",   "ipv4", "ipaddr",
+                                        "ipaddress", "ipnum", "ipint"};
+    static const char *const after_ip[] = {"address", "addresses", "addr", "adresse", "adres",
+                                           "number",  "num",       "int",  "long",    "decimal"};
+    for (size_t k = 0; k < sizeof alone / sizeof alone[0]; k++)
+        if (word_is_at(norm, last, end, alone[k]))
+            return true;
+    if (last < 2)
+        return false;
+    if (word_is_at(norm, prev, last - 1, "remote")) /* CGI's REMOTE_ADDR */
+        return word_is_at(norm, last, end, "addr") || word_is_at(norm, last, end, "address");
+    for (size_t k = 0; k < sizeof after_ip / sizeof after_ip[0]; k++)
+        if (word_is_at(norm, prev, last - 1, "ip") && word_is_at(norm, last, end, after_ip[k]))
+            return true;
+    return false;
 }
 
 bool pii_label_like(const char *v, size_t len)

@@ -22,8 +22,10 @@ NAME.json, which says what must not survive:
                  state must not survive: no true or false isChecked in an
                  input event, no checked or selected attribute but null
 
-Digits are also checked in JSON numbers, and across the concatenated strings
-of each event, so a card split over sibling text nodes counts.
+Digits are also checked in JSON numbers, across the concatenated strings
+of each event, so a card split over sibling text nodes counts, and (cards)
+across the strings and numbers each object or list holds, so a card sent a
+group per member counts.
 
 Each case also runs written three other ways a site's tooling writes JSON,
 under its own options: with every non-ASCII character escaped as \\uXXXX
@@ -109,6 +111,30 @@ def events_of(docs):
 
 
 BASE64_WORD = re.compile(r"[A-Za-z0-9+/_-]{16,}")
+
+
+# Keys under which rrweb writes numbers of its own (node ids, positions, times).
+RRWEB_NUMBER_KEYS = {"id", "type", "source", "timestamp", "parentId", "nextId", "previousId",
+                     "rootId", "x", "y", "timeOffset", "width", "height", "left", "top",
+                     "pointerType", "level", "speed"}
+
+
+def scalar_runs(value):
+    """For each object and list in a JSON value, the strings and numbers it
+    holds directly, keys left out (and rrweb's own numbers), joined in order:
+    a card sent a group per member or item ({"cc1": 4111, "cc2": "1111",
+    ...}) reads whole there."""
+    if isinstance(value, Members):
+        items = [item for key, item in value
+                 if isinstance(item, str) or key not in RRWEB_NUMBER_KEYS]
+    elif isinstance(value, list):
+        items = value
+    else:
+        return
+    yield "".join(str(v) for v in items
+                  if isinstance(v, (str, int, float)) and not isinstance(v, bool))
+    for item in items:
+        yield from scalar_runs(item)
 
 
 def base64_texts(s):
@@ -346,6 +372,10 @@ def check_case(veil, cases, name, spec=None, form=None):
             joined = digits_of("".join(strings_of(ev)))
             if leaked_digits(secret, joined):
                 return "digits of %s survive across the strings of one event" % secret
+        for run in (scalar_runs(docs) if len(secret) >= 12 else []):
+            if leaked_digits(secret, digits_of(run)):
+                return "digits of %s survive across the members of one object: %r" % (
+                    secret, run[:120])
         if leaked_digits(secret, digits_of("".join(typed_values(docs)))):
             return "digits of %s survive across the values typed into several fields" % secret
     shown = shown_state(docs, set(spec.get("hidden_states", [])))

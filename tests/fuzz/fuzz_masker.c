@@ -95,6 +95,22 @@ static bool masked_keys_met(json_t *a, json_t *b)
     return false;
 }
 
+/* Whether integer b is integer a, an IPv4 address written as one 32-bit
+ * integer, with its last octets set to 0, as the masker keeps a value named
+ * like an address ("ip": 3405803971). */
+static bool address_kept(json_t *a, json_t *b)
+{
+    if (!json_is_integer(a) || !json_is_integer(b))
+        return false;
+    json_int_t x = json_integer_value(a), y = json_integer_value(b);
+    if (x < 0 || x > 0xffffffffLL)
+        return false;
+    for (int octets = 0; octets <= 4; octets++)
+        if (y == (json_int_t)((unsigned long long)x & (0xffffffffULL << (8 * octets))))
+            return true;
+    return false;
+}
+
 static bool same_shape(json_t *a, json_t *b)
 {
     if (json_is_number(a) && json_is_string(b))
@@ -126,7 +142,7 @@ static bool same_shape(json_t *a, json_t *b)
     case JSON_STRING:
         return true;
     default:
-        return json_equal(a, b);
+        return json_equal(a, b) || address_kept(a, b);
     }
 }
 

@@ -942,6 +942,18 @@ static void ip_literals_lose_their_last_octets(void **state)
     expect_text(NULL, "v6 2001:db8:85a3:1:2:8a2e:370:7334 end", "v6 2001:db8:85a3:: end");
     expect_text("ip_octets=1", "v6 2001:db8:85a3:1:2:8a2e:370:7334", "v6 2001:db8:85a3:1::");
     expect_text(NULL, "mapped ::ffff:198.51.100.23", "mapped ::ffff:198.51.0.0");
+    /* one 32-bit integer: after a name of an address, or under one */
+    expect_text(NULL, "login client_ip=3405803971 ok", "login client_ip=3405774848 ok");
+    expect_text("ip_octets=1", "Your IP address 3405803971", "Your IP address 3405803776");
+    const char *not_addresses[] = {"order 3405803971", "zip: 34058039", "tip: 3405803971",
+                                   "ip: 4294967296"};
+    EXPECT_KEPT(NULL, not_addresses);
+    char *named = mask1(NULL, "[{\"type\":5,\"data\":{\"tag\":\"t\",\"payload\":{\"ip\":3405803971,"
+                              "\"ipAddress\":\"0xcb0071c3\",\"zip\":34058039}},\"timestamp\":1}]");
+    assert_non_null(strstr(named, "\"ip\":3405774848,"));
+    assert_non_null(strstr(named, "\"ipAddress\":\"0xcb000000\""));
+    assert_non_null(strstr(named, "\"zip\":34058039}"));
+    free(named);
     char out[64];
     assert_int_equal(masker_ip_truncate("192.168.7.9", 2, out, sizeof out), VEIL_OK);
     assert_string_equal(out, "192.168.0.0");
@@ -1034,9 +1046,19 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
     EXPECT_KEPT(NULL, not_labels);
     expect_text(NULL, "?q=my+mobile+98765+43210", "?q=my+mobile+*****+*****");
     expect_text(NULL, "?q=cell+(415)+555-0132", "?q=cell+(***)+***-****");
-    const char *kept_numbers[] = {"order number 4155550132", "phone 612345678",
-                                  "the phone is 5 years old", "abc+44 20 7946 0958"};
+    const char *kept_numbers[] = {"order number 4155550132", "iPhone 12 64 128",
+                                  "Mobile 2026-11-05", "the phone is 5 years old",
+                                  "abc+44 20 7946 0958"};
     EXPECT_KEPT(NULL, kept_numbers);
+    expect_text(NULL, "phone 612345678", "phone *********"); /* a phone's word itself */
+    expect_text(NULL, "Telefon 22 33 44 55", "Telefon ** ** ** **");
+    /* a list after one label */
+    expect_text(NULL, "Phones: 555-0134, 555-0199 or 555-0123",
+                "Phones: ***-****, ***-**** or ***-****");
+    expect_text(NULL, "Tlf 22334455 / 98765432", "Tlf ******** / ********");
+    const char *not_listed[] = {"Order 12345678, 23456789", "Ref: 12345678 / 98765432"};
+    EXPECT_KEPT(NULL, not_listed);
+    expect_text(NULL, "Tel: 555-0134. Ref 23456789", "Tel: ***-****. Ref 23456789");
     expect_text("record_pii=true", "mail jane@example.com +44 20 7946 0958",
                 "mail jane@example.com +44 20 7946 0958");
     expect_text(NULL, "not mail: a@b, x@y.z1, @home", "not mail: a@b, x@y.z1, @home");

@@ -1653,6 +1653,25 @@ static bool single_digit_group(const text_view *v, size_t g, size_t k)
            !(v->s[g] == '0' && g > 0 && v->s[g - 1] == '(' && k < v->n && v->s[k] == ')');
 }
 
+/* Whether the '(' at k opens the hours a contact page writes after a
+ * phone number ("555-0123 (24/7)", "22 33 44 55 (9-17)"): 1-2 digits, '-'
+ * or '/', 1-2 digits and ')'. No number reads on into them. */
+static __attribute__((noinline)) bool hours_at(const text_view *v, size_t k)
+{
+    size_t e = k + 1;
+    for (int part = 0; part < 2; part++) {
+        size_t from = e;
+        while (e < v->n && e - from < 3 && is_digit(v->s[e]))
+            e++;
+        if (e == from || e - from > 2 || e >= v->n)
+            return false;
+        uint8_t after = v->s[e++];
+        if (part == 0 ? after != '-' && after != '/' : after != ')')
+            return false;
+    }
+    return true;
+}
+
 /* Reads digits and the separators a phone number has: space - . / ( ),
  * and the '+' of form encoding, which reads as a space. */
 static void read_phone(const text_view *v, size_t i, phone_shape *ph)
@@ -1681,7 +1700,8 @@ static void read_phone(const text_view *v, size_t i, phone_shape *ph)
                 sep = v->s[k];
             k++;
         }
-        if (k == s || k >= v->n || !is_digit(v->s[k]) || ph->digits > 15)
+        if (k == s || k >= v->n || !is_digit(v->s[k]) || ph->digits > 15 ||
+            (v->s[k - 1] == '(' && hours_at(v, k - 1)))
             return;
         if (ph->groups < PHONE_GROUPS)
             ph->seps[ph->groups] = sep;
@@ -2926,7 +2946,7 @@ static void read_cluster(const text_view *v, size_t i, cluster *cl)
         cl->ip_shaped |= short_joins >= 3;
         cl->dashed |= k < v->n && v->s[k] == '-';
         size_t join = cluster_join_at(v, k);
-        if (!join)
+        if (!join || (VEIL_UNLIKELY(v->s[k + join - 1] == '(') && hours_at(v, k + join - 1)))
             return;
         k += join;
     }

@@ -3230,6 +3230,16 @@ static bool phone_label(const text_view *v, size_t i, size_t stop, size_t digits
     }
 }
 
+/* Whether the number [i, stop) of `digits` digits is a phone by what
+ * stands before it: its label (phone_label()), or, with 10 digits or
+ * more, words that ask to be called (call_words_before()). */
+static bool named_phone(const text_view *v, size_t i, size_t stop, size_t digits)
+{
+    return phone_label(v, i, stop, digits) ||
+           (digits >= 10 && i > 0 && (html_blank(v->s[i - 1]) || v->s[i - 1] == '+') &&
+            call_words_before(v, i));
+}
+
 /* Whether the cluster [i, stop) is numbers of 7-15 digits each set apart
  * by '/' ("22334455 / 98765432"), as a contact block lists a landline and
  * a mobile: read whole, it is too long for one phone. */
@@ -3295,10 +3305,10 @@ static bool list_word(const text_view *v, size_t from, size_t to)
 }
 
 /*
- * Whether the number at i follows a phone named by its label in a list
- * ("Telefon: 22 33 44 55, 98 76 54 32", "Tel. 600 700 800 lub 601 234 567",
- * "Phone: 555-0134 or 555-0199"): a ',', ';' or list_word() after a number
- * of 7-15 digits that phone_label() names, or that follows one so, up to
+ * Whether the number at i follows a phone named in a list ("Telefon: 22
+ * 33 44 55, 98 76 54 32", "Tel. 600 700 800 lub 601 234 567", "call me at
+ * 415-555-0132 or 415-555-0199"): a ',', ';' or list_word() after a number
+ * of 7-15 digits that named_phone() names, or that follows one so, up to
  * `depth` numbers back. Digits masked already read as the digits they were.
  */
 static __attribute__((noinline)) bool listed_after_phone(const text_view *v, size_t i, int depth)
@@ -3327,7 +3337,7 @@ static __attribute__((noinline)) bool listed_after_phone(const text_view *v, siz
         k++;
     if (digits < 7 || digits > 15)
         return false;
-    return phone_label(v, k, stop, digits) || (depth > 1 && listed_after_phone(v, k, depth - 1));
+    return named_phone(v, k, stop, digits) || (depth > 1 && listed_after_phone(v, k, depth - 1));
 }
 
 enum { MARKUP_CARDS = 8 }; /* more than 128 characters of digits hold */
@@ -3714,9 +3724,7 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
     if ((err = phones_in_cluster(c, v, i, cl.stop, end, &masked)))
         return err;
     if (!masked && (cl.digits <= 15 || numbers_apart_by_slash(v, i, cl.stop)) &&
-        (phone_label(v, i, cl.stop, cl.digits) || listed_after_phone(v, i, 3) ||
-         (cl.digits >= 10 && i > 0 && (html_blank(v->s[i - 1]) || v->s[i - 1] == '+') &&
-          call_words_before(v, i)))) {
+        (named_phone(v, i, cl.stop, cl.digits) || listed_after_phone(v, i, 3))) {
         count(c, MASKER_PHONE);
         return mask_digits(c, v, i, cl.stop);
     }

@@ -1056,6 +1056,7 @@ static void pii_is_masked_unless_the_site_records_it(void **state)
     expect_text(NULL, "Phones: 555-0134, 555-0199 or 555-0123",
                 "Phones: ***-****, ***-**** or ***-****");
     expect_text(NULL, "Tlf 22334455 / 98765432", "Tlf ******** / ********");
+    expect_text(NULL, "call me at 4155550132 or 4155550199", "call me at ********** or **********");
     /* opening hours after a number are no part of it */
     expect_text(NULL, "Tel: 22 33 44 55 (9-17)", "Tel: ** ** ** ** (9-17)");
     expect_text(NULL, "call (415) 555-0132 (24/7)", "call (***) ***-**** (24/7)");

@@ -500,6 +500,8 @@ bool card_label_like(const char *text, size_t len);
  * "ccnum[1]", "card_no_1" and "card_no_2", or indices of 1-2 digits alone,
  * "0" and "1" (words.re). */
 bool indexed_names(const char *a, size_t an, const char *b, size_t bn);
+/* Whether a name ends in such an index ("cc1", "pan[2]", "0"). */
+bool indexed_name(const char *name, size_t len);
 /* What an attribute of a form field other than its name, id and labels
  * says about the field (words.re): HINT_TITLE, a title read as a label;
  * HINT_PAYMENT, a payment library's field name (card_attribute_like());

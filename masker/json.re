@@ -1355,8 +1355,7 @@ static __attribute__((noinline)) uint8_t key_meaning_of(const char *p, size_t le
         return KEY_ROLE;
     if (field_hint_of(p, len) != HINT_NONE)
         return KEY_FIELD_HINT;
-    return len > 0 && ((unsigned char)(p[len - 1] - '0') <= 9 || p[len - 1] == ']') ? KEY_INDEXED
-                                                                                    : 0;
+    return indexed_name(p, len) ? KEY_INDEXED : 0;
 }
 
 /*
@@ -1428,9 +1427,10 @@ static int examine_key(const tokenizer *z, const unsigned char *p, size_t len, u
     if (key->id == RR_KEY_OTHER)
         key->id = id;
     int rc;
-    if (meaning == KEY_INDEXED && (rc = note_indexed_member(z)))
-        return rc;
-    if (meaning && meaning != KEY_INDEXED) { /* its value is the next token pushed */
+    if (meaning == KEY_INDEXED) {
+        if ((rc = note_indexed_member(z)))
+            return rc;
+    } else if (meaning) { /* its value is the next token pushed */
         json_tape *t = z->t;
         tok_list *list = meaning == KEY_SECRET           ? &t->secrets
                          : meaning == KEY_PHONE          ? &t->phones

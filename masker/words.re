@@ -1003,6 +1003,15 @@ static bool id_noun_words(const unsigned char *norm, size_t a, size_t a_end, siz
     return id_noun_word(two, (a_end - a) + (b_end - b));
 }
 
+/* Where the word of a worded copy that ends at norm[end] ('_' or the end)
+ * starts. */
+static size_t word_start(const unsigned char *norm, size_t end)
+{
+    while (end > 0 && norm[end - 1] != '_')
+        end--;
+    return end;
+}
+
 /* Whether the worded copy norm[0, n) of a name ("_billing_cpf_") ends in
  * an identity number's name (id_noun_word()) of one or two words, maybe
  * with a number's word after it: "cpf", "billing_cpf", "dniNumber",
@@ -1019,16 +1028,12 @@ static bool id_name(const unsigned char *norm, size_t n)
     }
     if (n < 3 || norm[n - 1] != '_')
         return false;
-    size_t end = n - 1, last = end; /* the last word: norm[last, end) */
-    while (last > 0 && norm[last - 1] != '_')
-        last--;
+    size_t end = n - 1, last = word_start(norm, end); /* the last word: norm[last, end) */
     if (id_noun_word((const char *)norm + last, end - last))
         return true;
     if (last < 2) /* no word before it */
         return false;
-    size_t before = last - 1; /* the word before it: norm[before, last - 1) */
-    while (before > 0 && norm[before - 1] != '_')
-        before--;
+    size_t before = word_start(norm, last - 1); /* the word before it: norm[before, last - 1) */
     return id_noun_words(norm, before, last - 1, last, end);
 }
 
@@ -1504,6 +1509,11 @@ static size_t stem_len(const char *v, size_t len)
     return n;
 }
 
+bool indexed_name(const char *v, size_t len)
+{
+    return stem_len(v, len) < len;
+}
+
 bool indexed_names(const char *a, size_t an, const char *b, size_t bn)
 {
     size_t stem = stem_len(a, an);
@@ -1578,52 +1588,38 @@ bool phone_abbreviation(const char *v, size_t len)
 /* Words that name a phone in full, which a blank alone joins to its
  * number as a ':' does ("Telefon 22 33 44 55", "Phone number 555 1234"):
  * the words themselves, not words that hold one ("iPhone", "Headphone"). */
-static const char *const PHONE_WORDS[] = {
-    "phone",    "telephone", "telefon", "telefono", "telefone", "telefoon", "telepon",
-    "mobile",   "mobil",     "mobiel",  "cellphone", "celular", "puhelin",
-};
-
 bool phone_word(const char *v, size_t len)
 {
-    for (size_t k = 0; k < sizeof PHONE_WORDS / sizeof PHONE_WORDS[0]; k++)
-        if ((v[0] | 0x20) == PHONE_WORDS[k][0] && strlen(PHONE_WORDS[k]) == len &&
-            !strncasecmp(v, PHONE_WORDS[k], len))
-            return true;
-    return false;
-}
-
-/* Whether the worded name [a, b) of norm is `word`. */
-static bool word_is_at(const unsigned char *norm, size_t a, size_t b, const char *word)
-{
-    return strlen(word) == b - a && !memcmp(norm + a, word, b - a);
+    static const char *const WORDS[] = {"phone",    "telephone", "telefon",   "telefono",
+                                        "telefone", "telefoon",  "telepon",   "mobile",
+                                        "mobil",    "mobiel",    "cellphone", "celular",
+                                        "puhelin"};
+    return ascii_word_in(v, len, WORDS, sizeof WORDS / sizeof WORDS[0]);
 }
 
 bool ip_name_like(const char *v, size_t len)
 {
+    static const char *const ALONE[] = {"ip",        "ips",   "ipv4", "ipaddr",
+                                        "ipaddress", "ipnum", "ipint"};
+    static const char *const AFTER_IP[] = {"address", "addresses", "addr", "adresse", "adres",
+                                           "number",  "num",       "int",  "long",    "decimal"};
     unsigned char norm[WORDS_MAX];
     size_t n = normalize(v, len, true, norm); /* "_client_ip_" */
-    if (n < 3)
+    if (n < 3 || norm[n - 1] != '_')
         return false;
-    size_t end = n - 1, last = end, prev;
-    while (last > 0 && norm[last - 1] != '_')
-        last--;
-    for (prev = last > 0 ? last - 1 : 0; prev > 0 && norm[prev - 1] != '_';)
-        prev--;
-    static const char *const alone[] = {"ip",        "ips",   "ipv4", "ipaddr",
-                                        "ipaddress", "ipnum", "ipint"};
-    static const char *const after_ip[] = {"address", "addresses", "addr", "adresse", "adres",
-                                           "number",  "num",       "int",  "long",    "decimal"};
-    for (size_t k = 0; k < sizeof alone / sizeof alone[0]; k++)
-        if (word_is_at(norm, last, end, alone[k]))
-            return true;
-    if (last < 2)
+    size_t end = n - 1, last = word_start(norm, end); /* the last word: norm[last, end) */
+    const char *word = (const char *)norm + last;
+    if (ascii_word_in(word, end - last, ALONE, sizeof ALONE / sizeof ALONE[0]))
+        return true;
+    if (last < 2) /* no word before it */
         return false;
-    if (word_is_at(norm, prev, last - 1, "remote")) /* CGI's REMOTE_ADDR */
-        return word_is_at(norm, last, end, "addr") || word_is_at(norm, last, end, "address");
-    for (size_t k = 0; k < sizeof after_ip / sizeof after_ip[0]; k++)
-        if (word_is_at(norm, prev, last - 1, "ip") && word_is_at(norm, last, end, after_ip[k]))
-            return true;
-    return false;
+    size_t before = word_start(norm, last - 1);
+    const char *first = (const char *)norm + before;
+    if (ascii_word_is(first, last - 1 - before, "remote")) /* CGI's REMOTE_ADDR */
+        return ascii_word_is(word, end - last, "addr") ||
+               ascii_word_is(word, end - last, "address");
+    return ascii_word_is(first, last - 1 - before, "ip") &&
+           ascii_word_in(word, end - last, AFTER_IP, sizeof AFTER_IP / sizeof AFTER_IP[0]);
 }
 
 bool pii_label_like(const char *v, size_t len)

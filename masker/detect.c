@@ -3222,8 +3222,8 @@ static bool phone_label(const text_view *v, size_t i, size_t stop, size_t digits
         size_t len = end - k;
         joined = joined ||
                  (fillers == 0 && len >= 3 && len <= 6 &&
-                  phone_abbreviation(word, len)) ||                /* "Tlf 22 33 44 55" */
-                 (len >= 5 && len <= 9 && phone_word(word, len) && /* "Telefon 22 33 44 55" */
+                  phone_abbreviation(word, len)) ||                 /* "Tlf 22 33 44 55" */
+                 (len >= 5 && len <= 16 && phone_word(word, len) && /* "Telefon 22 33 44 55" */
                   !date_like(v, i, stop));
         return joined && ((numbered && ascii_word_is(word, end - k, "contact")) ||
                           phone_label_word(word, end - k));
@@ -3308,8 +3308,10 @@ static bool list_word(const text_view *v, size_t from, size_t to)
  * Whether the number at i follows a phone named in a list ("Telefon: 22
  * 33 44 55, 98 76 54 32", "Tel. 600 700 800 lub 601 234 567", "call me at
  * 415-555-0132 or 415-555-0199"): a ',', ';' or list_word() after a number
- * of 7-15 digits that named_phone() names, or that follows one so, up to
- * `depth` numbers back. Digits masked already read as the digits they were.
+ * of 7-15 digits that named_phone() names or that is written with its
+ * country code ("+47 22 33 44 55, 98 76 54 32": 8 digits or more after a
+ * '+'), or that follows one so, up to `depth` numbers back. Digits masked
+ * already read as the digits they were.
  */
 static __attribute__((noinline)) bool listed_after_phone(const text_view *v, size_t i, int depth)
 {
@@ -3337,7 +3339,9 @@ static __attribute__((noinline)) bool listed_after_phone(const text_view *v, siz
         k++;
     if (digits < 7 || digits > 15)
         return false;
-    return named_phone(v, k, stop, digits) || (depth > 1 && listed_after_phone(v, k, depth - 1));
+    bool international = v->s[k] == '+' && digits >= 8; /* "+47 22 33 44 55, 98 76 54 32" */
+    return international || named_phone(v, k, stop, digits) ||
+           (depth > 1 && listed_after_phone(v, k, depth - 1));
 }
 
 enum { MARKUP_CARDS = 8 }; /* more than 128 characters of digits hold */
@@ -3723,8 +3727,11 @@ digits_at(scan_ctx *c, const text_view *v, size_t i, enum scan_mode mode, size_t
         return VEIL_OK;
     if ((err = phones_in_cluster(c, v, i, cl.stop, end, &masked)))
         return err;
-    if (!masked && (cl.digits <= 15 || numbers_apart_by_slash(v, i, cl.stop)) &&
-        (named_phone(v, i, cl.stop, cl.digits) || listed_after_phone(v, i, 3))) {
+    bool slashed = !masked && cl.digits > 15 && numbers_apart_by_slash(v, i, cl.stop);
+    bool international = i > 0 && v->s[i - 1] == '+'; /* "+47 22 33 44 55 / 98 76 54 32" */
+    if (!masked && (cl.digits <= 15 || slashed) &&
+        ((slashed && international) || named_phone(v, i, cl.stop, cl.digits) ||
+         listed_after_phone(v, i, 3))) {
         count(c, MASKER_PHONE);
         return mask_digits(c, v, i, cl.stop);
     }

@@ -13,7 +13,7 @@
 enum tok_kind { TOK_OBJ, TOK_ARR, TOK_STR, TOK_NUM, TOK_TRUE, TOK_FALSE, TOK_NULL };
 
 #define TOK_F_ESCAPED     1  /* string contains a backslash escape */
-#define TOK_F_ASCII       2  /* string has no byte >= 0x80 */
+#define TOK_F_ASCII       2  /* string has no byte >= 0x7f (DEL reads as nothing) */
 #define TOK_F_UINT        4  /* number is an unsigned 32-bit integer, in uint_value */
 #define TOK_F_VISITED     8  /* set by the walk: string already masked or scanned */
 #define TOK_F_KEY_ESCAPED 16 /* the member's key contains a backslash escape */

@@ -110,8 +110,9 @@ static inline bool digit_lead(const unsigned char *s)
 
 /*
  * Fast path (the hottest loop of pass one): skip string bytes that need no
- * attention - printable ASCII other than '"' and '\\'. One signed compare
- * catches both control bytes (< 0x20) and bytes >= 0x80 (negative as int8).
+ * attention - printable ASCII other than '"' and '\\'. One add and one
+ * signed compare catch control bytes (< 0x20), DEL and bytes >= 0x80: one
+ * more than each is below 0x21 as an int8.
  * With `patterns` (value strings, not keys) it also notes in *seen whether a
  * skipped byte is a pattern_byte(), while the bytes are in a register: the
  * detector then never reads the ~90 % of strings that have none.
@@ -121,14 +122,15 @@ skip_plain(const unsigned char *p, const unsigned char *end, bool patterns, bool
 {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20), zero = _mm_set1_epi8('0');
+    const __m128i one = _mm_set1_epi8(1), past_space = _mm_set1_epi8(0x21);
+    const __m128i zero = _mm_set1_epi8('0');
     const __m128i colon_offset = _mm_set1_epi8(':' - '0'), at = _mm_set1_epi8('@');
     const __m128i eq = _mm_set1_epi8('='), gt = _mm_set1_epi8('>');
     while (end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)p);
         __m128i hit =
             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                         _mm_cmplt_epi8(v, space));
+                         _mm_cmplt_epi8(_mm_add_epi8(v, one), past_space));
         unsigned mask = (unsigned)_mm_movemask_epi8(hit);
         if (patterns) {
             __m128i d = _mm_sub_epi8(v, zero);
@@ -144,7 +146,7 @@ skip_plain(const unsigned char *p, const unsigned char *end, bool patterns, bool
         p += 16;
     }
 #endif
-    for (; p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\'; p++)
+    for (; p < end && *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\'; p++)
         if (patterns)
             *seen |= pattern_byte(*p);
     return p;
@@ -177,10 +179,11 @@ lex_string(const unsigned char **cursor, const unsigned char *end, bool patterns
                 seen |= patterns && digit_lead(s);
                 continue;
             }
-            [\x20-\x21\x23-\x5b\x5d-\x7f] {
+            [\x20-\x21\x23-\x5b\x5d-\x7e] {
                 seen |= patterns && pattern_byte(YYCURSOR[-1]);
                 continue;
             }
+            "\x7f"          { f &= (uint8_t)~TOK_F_ASCII; continue; } /* read as nothing */
             $               { *cursor = YYCURSOR; return VEIL_EJSON; }
             [^]             { *cursor = YYCURSOR - 1; return VEIL_EJSON; }
         */

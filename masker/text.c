@@ -118,19 +118,33 @@ static bool is_ascii_digit(uint8_t ch)
  * Default_Ignorable_Code_Point set (DerivedCoreProperties.txt, Unicode 15:
  * zero-width spaces and joiners, soft hyphen, the bidi marks, embeddings
  * and isolates that right-to-left pages and ICU put around numbers,
- * variation selectors, tags), and the combining marks that draw over the
- * character before them (a strikethrough, an underline, a keycap: "4" with
- * U+20E3 is still a 4).
+ * variation selectors, tags), the rest of the format characters
+ * (General_Category Cf: the number signs that Arabic, Syriac and Kaithi put
+ * over a number, the interlinear annotation marks, Egyptian hieroglyph
+ * controls), the C1 control characters but NEL (read as a line end), and
+ * the combining marks that draw over the character before them (a
+ * strikethrough, an underline, a keycap: "4" with U+20E3 is still a 4).
  */
 static const struct {
     uint32_t first, last;
 } SHOWS_NOTHING[] = {
-    {0x00AD, 0x00AD},   {0x0300, 0x036F}, {0x061C, 0x061C}, {0x115F, 0x1160},   {0x17B4, 0x17B5},
-    {0x180B, 0x180F},   {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F},   {0x202A, 0x202E},
-    {0x2060, 0x206F},   {0x20D0, 0x20FF}, {0x3164, 0x3164}, {0xFE00, 0xFE0F},   {0xFE20, 0xFE2F},
-    {0xFEFF, 0xFEFF},   {0xFFA0, 0xFFA0}, {0xFFF0, 0xFFF8}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A},
-    {0xE0000, 0xE0FFF},
+    {0x0080, 0x0084},   {0x0086, 0x009F},   {0x00AD, 0x00AD},   {0x0300, 0x036F},
+    {0x0600, 0x0605},   {0x061C, 0x061C},   {0x06DD, 0x06DD},   {0x070F, 0x070F},
+    {0x0890, 0x0891},   {0x08E2, 0x08E2},   {0x115F, 0x1160},   {0x17B4, 0x17B5},
+    {0x180B, 0x180F},   {0x1AB0, 0x1AFF},   {0x1DC0, 0x1DFF},   {0x200B, 0x200F},
+    {0x202A, 0x202E},   {0x2060, 0x206F},   {0x20D0, 0x20FF},   {0x3164, 0x3164},
+    {0xFE00, 0xFE0F},   {0xFE20, 0xFE2F},   {0xFEFF, 0xFEFF},   {0xFFA0, 0xFFA0},
+    {0xFFF0, 0xFFFB},   {0x110BD, 0x110BD}, {0x110CD, 0x110CD}, {0x13430, 0x1343F},
+    {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0000, 0xE0FFF},
 };
+
+/* What an ASCII code point reads as: a control character but the blanks
+ * (tab, line ends, vertical tab, form feed) shows nothing, as DEL does. */
+static int ascii_reading(uint32_t cp)
+{
+    bool blank = cp >= '\t' && cp <= '\r';
+    return (cp < 0x20 && !blank) || cp == 0x7F ? READ_NOTHING : (int)cp;
+}
 
 static bool shows_nothing(uint32_t cp)
 {
@@ -304,22 +318,55 @@ static size_t unescape(const uint8_t *raw, size_t len, raw_byte *out)
     return n;
 }
 
+/* The four hex digits at b[0..3] as a number, or -1. */
+static int32_t hex4_of(const raw_byte *b)
+{
+    int32_t v = 0;
+    for (int k = 0; k < 4; k++) {
+        int d = hex_value(b[k].byte);
+        if (d < 0)
+            return -1;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+/* The code point of JavaScript's escape() at b[0] == '%' ("%uFF14", a
+ * full-width 4), or -1 when none (a surrogate half is left as written). */
+static int32_t js_escape_at(const raw_byte *b, size_t n)
+{
+    int32_t cp = n >= 6 && b[1].byte == 'u' ? hex4_of(b + 2) : -1;
+    return cp >= 0xd800 && cp <= 0xdfff ? -1 : cp;
+}
+
 /*
  * Layer 2: percent-encoding undone, in place: a "%XX" reads as one byte,
  * and so does a "%25XX", "%2525XX"... (a URL encoded again as a parameter of
- * another: "?next=%2Fpay%3Femail%3Djane%2540example.com").
+ * another: "?next=%2Fpay%3Femail%3Djane%2540example.com"); a "%uXXXX" that
+ * JavaScript's escape() writes for what is not Latin-1 reads as the UTF-8
+ * of its code point, which is never longer.
  */
 static size_t percent_decode(raw_byte *b, size_t n)
 {
     size_t out = 0;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
+        int32_t cp;
         uint32_t from = b[i].from;
         uint8_t byte = b[i].byte;
         while (byte == '%' && i + 2 < n && (hi = hex_value(b[i + 1].byte)) >= 0 &&
                (lo = hex_value(b[i + 2].byte)) >= 0) {
             byte = (uint8_t)(hi << 4 | lo);
             i += 2;
+        }
+        if (byte == '%' && (cp = js_escape_at(b + i, n - i)) >= 0) {
+            uint8_t bytes[4];
+            uint32_t to = b[i + 5].to;
+            size_t k = utf8_put(bytes, (uint32_t)cp);
+            for (size_t e = 0; e < k; e++)
+                b[out++] = (raw_byte){bytes[e], from, to};
+            i += 5;
+            continue;
         }
         b[out++] = (raw_byte){byte, from, b[i].to};
     }
@@ -427,19 +474,6 @@ static size_t char_reference(const raw_byte *b, size_t n, uint32_t *cp)
     return len ? 1 + len : 0;
 }
 
-/* The four hex digits at b[0..3] as a number, or -1. */
-static int32_t hex4_of(const raw_byte *b)
-{
-    int32_t v = 0;
-    for (int k = 0; k < 4; k++) {
-        int d = hex_value(b[k].byte);
-        if (d < 0)
-            return -1;
-        v = v << 4 | d;
-    }
-    return v;
-}
-
 /* The "\\uXXXX", "\\n", "\\r", "\\t" or "\\/" at b[0] == '\\', after any number of
  * backslashes (JSON held in a string held in a string, as a console log of
  * a response body writes it): its length and in *v what it stands for, 0
@@ -489,6 +523,18 @@ static bool has_nested_escape(const uint8_t *s, size_t n)
     return false;
 }
 
+/* The code point a byte >= 0x80 is in Windows-1252, which browsers read
+ * for Latin-1 too: a legacy page's form and JavaScript's escape() write a
+ * no-break space as "%A0", and such a page's en dash as "%96". */
+static uint32_t windows_1252(uint8_t byte)
+{
+    static const uint16_t C1[32] = {0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+                                    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
+                                    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                                    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+    return byte >= 0x80 && byte < 0xA0 && C1[byte - 0x80] ? C1[byte - 0x80] : byte;
+}
+
 /* Layers 3 and 4: code points, and what each reads as. */
 static void read_code_points(text_builder *tb, const raw_byte *b, size_t n)
 {
@@ -502,9 +548,16 @@ static void read_code_points(text_builder *tb, const raw_byte *b, size_t n)
         uint32_t from = b[i].from, to = b[len ? i + len - 1 : i].to;
         if (!len) { /* invalid bytes (only percent-encoding can make them) */
             /* "%B4111..." (a card reader's track 1) is no UTF-8 once decoded:
-             * it reads as it is written, as decodeURIComponent() refuses it */
+             * it reads as it is written, as decodeURIComponent() refuses it,
+             * unless Windows-1252 reads it as a blank, dash, dot or nothing */
             bool written = to - from == 3 && tb->raw[from] == '%';
-            emit(tb, written ? tb->raw + from : (const uint8_t *)"?", written ? 3 : 1, from, to);
+            uint32_t legacy = windows_1252(b[i].byte);
+            int r = reading_of(legacy);
+            if (written && (r == ' ' || r == '-' || r == '.' || r == READ_NOTHING))
+                emit_code_point(tb, legacy, from, to);
+            else
+                emit(tb, written ? tb->raw + from : (const uint8_t *)"?", written ? 3 : 1, from,
+                     to);
             i++;
             continue;
         }
@@ -561,13 +614,15 @@ static int scratch_reserve(decode_scratch *d, size_t n)
 }
 
 /* Whether raw holds a layer the one-pass reading does not undo: a "%XX"
- * (CSS percentages, "100%;", do not count), or a character reference: "&#",
+ * or "%uXXXX" (CSS percentages, "100%;", do not count), or a character reference: "&#",
  * or '&' and a name of CHAR_REFERENCES ("?a=1&b=2" does not count). */
 static bool has_layers(const uint8_t *raw, size_t len)
 {
     const uint8_t *p, *end = raw + len;
     for (p = raw; (p = memchr(p, '%', (size_t)(end - p))) != NULL; p++)
-        if (end - p > 2 && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0)
+        if ((end - p > 2 && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) ||
+            (end - p > 5 && p[1] == 'u' && hex_value(p[2]) >= 0 && hex_value(p[3]) >= 0 &&
+             hex_value(p[4]) >= 0 && hex_value(p[5]) >= 0))
             return true;
     uint32_t cp;
     for (p = raw; (p = memchr(p, '&', (size_t)(end - p))) != NULL; p++)
@@ -579,14 +634,16 @@ static bool has_layers(const uint8_t *raw, size_t len)
 static size_t plain_ascii_end(const uint8_t *raw, size_t i, size_t len);
 
 /*
- * Whether a non-ASCII character of the unescaped string raw reads as
- * something else. Prose (curly quotes, accented letters) reads as itself:
+ * Whether a non-ASCII character or a DEL of the unescaped string raw
+ * reads as something else. Prose (curly quotes, accented letters) reads as itself:
  * only the rare digit, space, dash or invisible character of another
  * script needs reading.
  */
 static bool reads_otherwise(const uint8_t *raw, size_t n)
 {
     for (size_t i = plain_ascii_end(raw, 0, n); i < n; i = plain_ascii_end(raw, i, n)) {
+        if (raw[i] == 0x7F)
+            return true;
         size_t len = raw[i] < 0xe0 ? 2 : raw[i] < 0xf0 ? 3 : 4; /* validated by the tokenizer */
         uint32_t cp = raw[i] & (0x7f >> len);
         for (size_t k = 1; k < len; k++)
@@ -603,7 +660,7 @@ static bool reads_otherwise(const uint8_t *raw, size_t n)
 static void emit_code_point(text_builder *tb, uint32_t cp, uint32_t from, uint32_t to)
 {
     uint8_t bytes[4] = {0};
-    int r = cp < 0x80 ? (int)cp : reading_of(cp);
+    int r = cp < 0x80 ? ascii_reading(cp) : reading_of(cp);
     if (r == READ_DASH_AFTER_DIGIT)
         r = tb->n && is_ascii_digit(tb->out[tb->n - 1]) ? '-' : READ_AS_IS;
     if (r >= 0) {
@@ -616,20 +673,21 @@ static void emit_code_point(text_builder *tb, uint32_t cp, uint32_t from, uint32
     }
 }
 
-/* The end of the run of ASCII bytes other than '\\' that starts at raw[i]. */
+/* The end of the run of ASCII bytes other than '\\' and DEL that starts at raw[i]. */
 static size_t plain_ascii_end(const uint8_t *raw, size_t i, size_t len)
 {
 #if defined(__SSE2__)
-    const __m128i bslash = _mm_set1_epi8('\\');
+    const __m128i bslash = _mm_set1_epi8('\\'), del = _mm_set1_epi8(0x7F);
     while (i + 16 <= len) {
         __m128i b = _mm_loadu_si128((const __m128i *)(raw + i));
-        int stop = _mm_movemask_epi8(_mm_or_si128(b, _mm_cmpeq_epi8(b, bslash)));
+        __m128i marks = _mm_or_si128(_mm_cmpeq_epi8(b, bslash), _mm_cmpeq_epi8(b, del));
+        int stop = _mm_movemask_epi8(_mm_or_si128(b, marks));
         if (stop)
             return i + (size_t)__builtin_ctz((unsigned)stop);
         i += 16;
     }
 #endif
-    while (i < len && raw[i] < 0x80 && raw[i] != '\\')
+    while (i < len && raw[i] < 0x7F && raw[i] != '\\')
         i++;
     return i;
 }
@@ -651,10 +709,9 @@ static void read_one_pass(text_builder *tb, const uint8_t *raw, size_t len)
             break;
         uint32_t cp;
         size_t width;
-        if (raw[i] == '\\' && raw[i + 1] != 'u') { /* \n, \", \\ ...: one ASCII byte */
+        if (raw[i] == '\\' && raw[i + 1] != 'u' && raw[i + 1] != 'b') { /* \n, \", \\ ... */
             uint8_t e = raw[i + 1];
-            tb->out[tb->n] = e == 'b'   ? '\b'
-                             : e == 'f' ? '\f'
+            tb->out[tb->n] = e == 'f'   ? '\f'
                              : e == 'n' ? '\n'
                              : e == 'r' ? '\r'
                              : e == 't' ? '\t'
@@ -664,7 +721,13 @@ static void read_one_pass(text_builder *tb, const uint8_t *raw, size_t len)
             i += 2;
             continue;
         }
-        if (raw[i] == '\\') {
+        if (raw[i] == '\\' && raw[i + 1] == 'b') { /* a backspace shows nothing */
+            cp = '\b';
+            width = 2;
+        } else if (raw[i] == 0x7F) { /* DEL, written as itself */
+            cp = 0x7F;
+            width = 1;
+        } else if (raw[i] == '\\') {
             cp = (uint32_t)hex4(raw + i + 2);
             width = 6;
             if (cp >> 10 == 0xd800 >> 10) { /* validated: a low surrogate follows */

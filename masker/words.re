@@ -1587,14 +1587,22 @@ bool phone_abbreviation(const char *v, size_t len)
 
 /* Words that name a phone in full, which a blank alone joins to its
  * number as a ':' does ("Telefon 22 33 44 55", "Phone number 555 1234"):
- * the words themselves, not words that hold one ("iPhone", "Headphone"). */
+ * the words themselves, not words that hold one ("iPhone", "Headphone"),
+ * read with their accents folded ("Teléfono", "TÉLÉPHONE", "Telemóvel"),
+ * and the compounds that add "number" ("Telefonnummer", "Handynummer"). */
 bool phone_word(const char *v, size_t len)
 {
-    static const char *const WORDS[] = {"phone",    "telephone", "telefon",   "telefono",
-                                        "telefone", "telefoon",  "telepon",   "mobile",
-                                        "mobil",    "mobiel",    "cellphone", "celular",
-                                        "puhelin"};
-    return ascii_word_in(v, len, WORDS, sizeof WORDS / sizeof WORDS[0]);
+    static const char *const WORDS[] = {
+        "phone",         "telephone",      "telefon",     "telefono",     "telefone",
+        "telefoon",      "telepon",        "mobile",      "mobil",        "mobiel",
+        "movil",         "mobiltelefon",   "telemovel",   "cellphone",    "celular",
+        "puhelin",       "telefonnummer",  "mobilnummer", "handynummer",  "telefoonnummer",
+        "mobielnummer",  "puhelinnumero",  "telefonnr",   "mobilnr"};
+    unsigned char folded[WORDS_MAX];
+    if (len > WORDS_MAX - 3)
+        return false;
+    size_t n = normalize(v, len, false, folded);
+    return ascii_word_in((const char *)folded, n, WORDS, sizeof WORDS / sizeof WORDS[0]);
 }
 
 bool ip_name_like(const char *v, size_t len)

@@ -9,8 +9,9 @@ NAME.json, which says what must not survive:
   about          what the case is, in a sentence
   config         masking options for the demo site (and [page ...] sections)
   absent         strings no output string may contain, read every way a
-                 consumer could read it: JSON-decoded, percent-decoded,
-                 NFKC-normalised, unpacked (@rrweb/packer's zlib), in
+                 consumer could read it: JSON-decoded, percent-decoded
+                 (JavaScript's "%uXXXX" too), NFKC-normalised, unpacked
+                 (@rrweb/packer's zlib), in
                  object keys too
   absent_digits  digit sequences (cards, codes) no string may hold, whatever
                  script, separators or encoding the digits are written in;
@@ -174,14 +175,26 @@ def typed_values(docs):
     return list(last.values())
 
 
+JS_ESCAPE = re.compile(r"%u([0-9A-Fa-f]{4})")
+
+
+def js_unescaped(s):
+    """s with the "%uXXXX" of JavaScript's escape() read as its character, as
+    unescape() reads it (a surrogate half is left as written)."""
+    def char(m):
+        cp = int(m.group(1), 16)
+        return m.group(0) if 0xD800 <= cp <= 0xDFFF else chr(cp)
+    return JS_ESCAPE.sub(char, s)
+
+
 def readings(s):
     """The ways a consumer could read one string."""
     out = {s, unicodedata.normalize("NFKC", s)}
     if packed_text(s) is not None:
         out.add(packed_text(s))
     for r in list(out):
-        out.add(urllib.parse.unquote(r))
-        out.add(urllib.parse.unquote_plus(r))
+        out.add(urllib.parse.unquote(js_unescaped(r)))
+        out.add(urllib.parse.unquote_plus(js_unescaped(r)))
     for r in list(out):
         out.update(base64_texts(r))
     return out
@@ -208,7 +221,7 @@ def digits_of(s):
     """The digits of s, in any script, as ASCII; and on their own, those of
     the text its base64 words decode to."""
     out = []
-    plain = urllib.parse.unquote(s)
+    plain = urllib.parse.unquote(js_unescaped(s))
     packed = [packed_text(s)] if packed_text(s) is not None else []
     for r in [plain] + list(base64_texts(plain)) + packed:
         for ch in r:

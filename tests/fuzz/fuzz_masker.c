@@ -8,12 +8,15 @@
  *     the same numbers; the masker may only turn a number into a masked
  *     string, and rewrite a key it found something in;
  *   - no string or key in the output holds a card number, read the way a
- *     person would read it: percent-decoded, HTML character references
+ *     person would read it: percent-decoded (JavaScript's "%uXXXX" too, and
+ *     a byte that is no UTF-8 as Windows-1252's no-break space, soft hyphen
+ *     or dash when it is one: "%A0", "%96"), HTML character references
  *     ("&#52;", "&nbsp;") read, with the decimal digits of the
  *     scripts below (and raised, lowered, circled, parenthesized ones and
  *     those with a stop, as the masker reads them) as digits,
  *     invisible characters (zero-width, bidi
- *     marks, variation selectors, combining marks) dropped, and groups of
+ *     marks, variation selectors, combining marks, control characters
+ *     other than blanks) dropped, and groups of
  *     3-6 digits joined by one space or dash (typographic ones too). This
  *     reading is the oracle's own, simpler than the masker's (text.c), so a
  *     bug in one is not copied into the other;
@@ -198,6 +201,11 @@ static int read_code_point(uint32_t cp)
     if (cp == 0x58a || cp == 0x5be || cp == 0x301c || cp == 0x2e3a || cp == 0x2e3b ||
         cp == 0x30fc || cp == 0xff70)
         return READ_SEPARATOR;
+    bool blank_control = cp >= '\t' && cp <= '\r';
+    if ((cp < 0x20 && !blank_control) || (cp >= 0x7f && cp <= 0x9f && cp != 0x85)) /* controls */
+        return READ_NOTHING;
+    if ((cp >= 0x600 && cp <= 0x605) || cp == 0x6dd || (cp >= 0xfff9 && cp <= 0xfffb))
+        return READ_NOTHING; /* number signs, interlinear annotation marks */
     if (cp == 0xad || cp == 0x61c || cp == 0xfeff || (cp >= 0x200b && cp <= 0x200f) ||
         (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
         (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0x300 && cp <= 0x36f) ||
@@ -304,6 +312,11 @@ static size_t percent_run(const char *s, size_t i, size_t n, unsigned char *byte
             memcpy(bytes + *m, run + r, len);
             *m += len;
             r += len;
+        } else if (run[r] == 0xa0 || run[r] == 0xad || run[r] == 0x96 || run[r] == 0x97) {
+            /* Windows-1252's no-break space, soft hyphen, en and em dash */
+            uint32_t legacy = run[r] == 0x96 ? 0x2013 : run[r] == 0x97 ? 0x2014 : run[r];
+            *m += utf8_put(bytes + *m, legacy);
+            r++;
         } else {
             memcpy(bytes + *m, s + from + 3 * r, 3);
             *m += 3;
@@ -311,6 +324,21 @@ static size_t percent_run(const char *s, size_t i, size_t n, unsigned char *byte
         }
     }
     return i;
+}
+
+/* The code point JavaScript's escape() writes as "%uXXXX" at s[i], or -1. */
+static int32_t js_escape_at(const char *s, size_t i, size_t n)
+{
+    if (s[i] != '%' || i + 5 >= n || s[i + 1] != 'u')
+        return -1;
+    int32_t cp = 0;
+    for (size_t k = i + 2; k < i + 6; k++) {
+        int d = hex_digit(s[k]);
+        if (d < 0)
+            return -1;
+        cp = cp << 4 | d;
+    }
+    return cp >= 0xd800 && cp <= 0xdfff ? -1 : cp;
 }
 
 /* "%2540" as "%40" (and "%252540" too), in place: a URL encoded again as
@@ -357,11 +385,17 @@ static size_t read_string(const char *raw, size_t n, int *out)
     n = undo_double_escapes(s, n);
     unsigned char *bytes = malloc(n + 1);
     size_t m = 0, count = 0;
-    for (size_t i = 0; i < n;) /* percent-decoding first */
-        if (percent_escape_at(s, i, n))
+    int32_t escaped;
+    for (size_t i = 0; i < n;) { /* percent-decoding first */
+        if (percent_escape_at(s, i, n)) {
             i = percent_run(s, i, n, bytes, &m);
-        else
+        } else if ((escaped = js_escape_at(s, i, n)) >= 0) {
+            m += utf8_put(bytes + m, (uint32_t)escaped);
+            i += 6;
+        } else {
             bytes[m++] = (unsigned char)s[i++];
+        }
+    }
     for (size_t i = 0; i < m;) {
         uint32_t cp;
         size_t len = char_reference(bytes + i, m - i, &cp);

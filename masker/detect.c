@@ -2067,12 +2067,16 @@ static inline __attribute__((always_inline)) size_t credential_word_end(const te
     return e;
 }
 
+static size_t digit_run_end(const text_view *v, size_t end);
+
 /*
  * After "Name:" in a header line or a log ("Authorization: Bearer x1y2",
  * "token: ab12cd"), the value when it reads as a credential: one word of 6
- * or more characters with a digit in it, maybe after an auth scheme. Prose
- * ("Password: at least 8 characters") is left alone. [*start, end) or 0.
+ * or more characters with a digit in it, or a number in groups, maybe after
+ * an auth scheme. Prose ("Password: at least 8 characters") is left alone.
+ * [*start, end) or 0.
  */
+
 static size_t header_value(const text_view *v, size_t k, size_t *start)
 {
     while (k < v->n && label_blank(v->s[k]))
@@ -2080,6 +2084,8 @@ static size_t header_value(const text_view *v, size_t k, size_t *start)
     k += auth_scheme_at(v, k);
     bool digit;
     size_t e = credential_word_end(v, k, &digit);
+    if (e > k && is_digit(v->s[k])) /* a number in groups: "Sort code: 20 00 00" */
+        e = digit_run_end(v, e);
     size_t code = (e - k == 3 || e - k == 4) && group_gap(v, e) ? code_digits_at(v, k) : 0;
     *start = k; /* a code in two halves: "is 482 913" */
     return code > e ? code : e - k >= 6 && digit ? e : 0;
@@ -4347,6 +4353,7 @@ static __attribute__((noinline)) size_t told_after_label(scan_ctx *c, const text
         end = code > credential ? code : credential;
     if (!n || !end || !secret_name_like(name, n))
         return 0;
+    end = digit_run_end(v, end); /* "Kontonummer: 1234 56 78901" */
     count(c, MASKER_SECRET);
     *err = mask_chars(c, v, s, end, "");
     return end;

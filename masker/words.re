@@ -833,7 +833,7 @@ static bool secret_part_at(const unsigned char *p)
       | ("code" | "codigo" | "codice" | "kod" | "cod") "sms"
       | "mnemonic" | "seedphrase" | "seedwords" | "recoveryphrase" | "secretphrase" | "walletseed"
       | "bankaccount" | "accountnumber" | "routingnumber" | "sortcode"
-      | "kontonummer" | "rekeningnummer" | "numerodecuenta" | "numerodecompte"
+      | "kontonummer" | "kontonr" | "rekeningnummer" | "rekeningnr" | "numerodecuenta" | "numerodecompte"
       | "numerod" [ae] "conta" | "numerodelconto" | "numerrachunku" | "bankleitzahl"
       | "passportnumber" | "passportno" | "nationalinsurance" | "nationalid" | "aadhaar"
       | "driverslicense" | "driverlicense" | "drivinglicence"

@@ -839,7 +839,7 @@ static bool secret_part_at(const unsigned char *p)
       | "passportnumber" | "passportno" | "nationalinsurance" | "nationalid" | "aadhaar"
       | "driverslicense" | "driverlicense" | "drivinglicence"
       | "passwort" | "kennwort" | "motdepasse" | "contrasena" | "wachtwoord" | "salasana"
-      | "losenord" | "adgangskode" | "passord" | "jelszo" | "matkhau"
+      | "losenord" | "adgangskode" | "passord" | "jelszo" | "jelszav" | "matkhau"
       | "lozinka" | "zaporka" | "slaptazodis" | "katasandi" | "katalaluan" | "lykilord"
       | "contrasenya" | "contrasinal" | "pasahitza" | "pasvorto" | "passwuert" | "fjalekalimi"
       | "nenosiri"
@@ -1162,13 +1162,15 @@ bool telling_word(const char *v, size_t n)
         // Norwegian, Romanian, Albanian (është), Lithuanian (yra), Latvian
         // (ir), Greek (είναι), Ukrainian (є), Russian (был, была: its "is"
         // goes unsaid), Indonesian and Malay, Swahili (ni), Vietnamese
-        // (là). Not Finnish and Estonian "on", which in English tells a
-        // date: "password changed on 2024-03-12".
+        // (là), and the pronouns Hebrew tells it with (היא, הוא). Not
+        // Finnish and Estonian "on", which in English tells a date:
+        // "password changed on 2024-03-12".
         ( "ist" | "lautet" | "war" | "est" | "\xc3\xa9tait" | "es" | "era" | "fue"
         | "\xc3\xa8" | "\xc3\xa9" | "foi" | "jest" | "wynosi" | "je" | "byl" | "\xc3\xa4r"
         | "var" | "er" | "ble" | "este" | "adalah" | "l\xc3\xa0" | "\xc3\xa9s" | "\xd1\x98\xd0\xb5"
         | "\xc3\xabsht\xc3\xab" | "yra" | "ir" | "\xce\xb5\xce\xaf\xce\xbd\xce\xb1\xce\xb9"
-        | "\xd1\x94" | "\xd0\xb1\xd1\x8b\xd0\xbb" "\xd0\xb0"? | "ni" ) "\x00"
+        | "\xd1\x94" | "\xd0\xb1\xd1\x8b\xd0\xbb" "\xd0\xb0"? | "ni"
+        | "\xd7\x94\xd7\x99\xd7\x90" | "\xd7\x94\xd7\x95\xd7\x90" ) "\x00"
             { return true; }
         [^] { return false; }
     */
@@ -1204,6 +1206,8 @@ bool password_word(const char *v, size_t len)
         | "kennwort" | "contrasena" | "senha" | "wachtwoord" | "losenord" | "adgangskode"
         | "passord" | "salasana" | "haslo" | "heslo" | "sifre" | "jelszo" | "lozinka"
         | "geslo" | "parool" | "parola"
+        // Hungarian's with its owner's ending: jelszavam, jelszavad, jelszava
+        | "jelszav" [a-z]*
         // Redis's, in its configuration and CONFIG SET
         | "requirepass" | "masterauth" ) "\x00"
             { return true; }

@@ -961,8 +961,9 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     "\xec\x9d\xb8\xec\xa6\x9d \xeb\xb2\x88\xed\x98\xb8",
     "\xec\x9d\xb8\xec\xa6\x9d\xec\xbd\x94\xeb\x93\x9c",
     "\xec\x9d\xb8\xec\xa6\x9d \xec\xbd\x94\xeb\x93\x9c",
-    /* קוד אימות (Hebrew), رمز التحقق, رمز التأكيد (Arabic) */
+    /* קוד אימות, קוד האימות (Hebrew), رمز التحقق, رمز التأكيد (Arabic) */
     "\xd7\xa7\xd7\x95\xd7\x93 \xd7\x90\xd7\x99\xd7\x9e\xd7\x95\xd7\xaa",
+    "\xd7\xa7\xd7\x95\xd7\x93 \xd7\x94\xd7\x90\xd7\x99\xd7\x9e\xd7\x95\xd7\xaa",
     "\xd8\xb1\xd9\x85\xd8\xb2 \xd8\xa7\xd9\x84\xd8\xaa\xd8\xad\xd9\x82\xd9\x82",
     "\xd8\xb1\xd9\x85\xd8\xb2 \xd8\xa7\xd9\x84\xd8\xaa\xd8\xa3\xd9\x83\xd9\x8a\xd8\xaf",
     /* รหัสยืนยัน (Thai), सत्यापन कोड (Hindi), (M|m)ã xác (nhận|thực) (Vietnamese) */
@@ -1162,7 +1163,8 @@ bool telling_word(const char *v, size_t n)
         // Norwegian, Romanian, Albanian (është), Lithuanian (yra), Latvian
         // (ir), Greek (είναι), Ukrainian (є), Russian (был, была: its "is"
         // goes unsaid), Indonesian and Malay, Swahili (ni), Vietnamese
-        // (là), and the pronouns Hebrew tells it with (היא, הוא). Not
+        // (là), and the pronouns Hebrew and Arabic tell it with (היא, הוא,
+        // هي, هو). Not
         // Finnish and Estonian "on", which in English tells a date:
         // "password changed on 2024-03-12".
         ( "ist" | "lautet" | "war" | "est" | "\xc3\xa9tait" | "es" | "era" | "fue"
@@ -1170,7 +1172,8 @@ bool telling_word(const char *v, size_t n)
         | "var" | "er" | "ble" | "este" | "adalah" | "l\xc3\xa0" | "\xc3\xa9s" | "\xd1\x98\xd0\xb5"
         | "\xc3\xabsht\xc3\xab" | "yra" | "ir" | "\xce\xb5\xce\xaf\xce\xbd\xce\xb1\xce\xb9"
         | "\xd1\x94" | "\xd0\xb1\xd1\x8b\xd0\xbb" "\xd0\xb0"? | "ni"
-        | "\xd7\x94\xd7\x99\xd7\x90" | "\xd7\x94\xd7\x95\xd7\x90" ) "\x00"
+        | "\xd7\x94\xd7\x99\xd7\x90" | "\xd7\x94\xd7\x95\xd7\x90"
+        | "\xd9\x87\xd9\x88" | "\xd9\x87\xd9\x8a" ) "\x00"
             { return true; }
         [^] { return false; }
     */

@@ -3148,7 +3148,9 @@ static __attribute__((noinline)) bool call_words_before(const text_view *v, size
 }
 
 /* Whether the word [from, to) may stand between a phone's name and its
- * number ("my phone is ...", "phone number ...", "mobile no. ..."); *joined
+ * number ("my phone is ...", "phone number ...", "mobile no. ...", and the
+ * languages that put "number" after "phone": Turkish "Telefon numarası",
+ * Czech and Slovak "číslo", Latvian "numurs", Lithuanian "numeris"); *joined
  * when it tells the number as a ':' does ("is"), *numbered when it says
  * "number". */
 static bool phone_filler(const text_view *v, size_t from, size_t to, bool *joined, bool *numbered)
@@ -3158,8 +3160,12 @@ static bool phone_filler(const text_view *v, size_t from, size_t to, bool *joine
         *joined = true;
         return true;
     }
-    bool number = word_is(v, from, len, "number") || word_is(v, from, len, "no") ||
-                  word_is(v, from, len, "nr") || word_is(v, from, len, "num");
+    static const char *const NUMBER[] = {"number", "no",      "nr",       "num",
+                                         "numurs", "numeris", "numarasi", "numaras\xc4\xb1"};
+    bool number =
+        ((v->s[from] | 0x20) == 'n' && /* most words are none: one test */
+         ascii_word_in((const char *)v->s + from, len, NUMBER, sizeof NUMBER / sizeof NUMBER[0])) ||
+        word_is(v, from, len, "\xc4\x8d\xc3\xadslo");
     *numbered |= number;
     return number;
 }

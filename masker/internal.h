@@ -140,6 +140,15 @@ static inline bool ascii_word_is(const char *v, size_t len, const char *want)
     return want[len] == '\0';
 }
 
+/* Whether v[0, len) is one of the n lowercase words of `list`, in any case. */
+static inline bool ascii_word_in(const char *v, size_t len, const char *const *list, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (ascii_word_is(v, len, list[k]))
+            return true;
+    return false;
+}
+
 /* Whether raw string bytes show only blanks (JSON escapes read as what
  * they stand for: "\n  " is a line break and spaces). */
 static inline bool blank_string(const char *s, size_t n)

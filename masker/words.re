@@ -552,15 +552,6 @@ bool card_label_like(const char *v, size_t len)
     return false;
 }
 
-/* Whether v[0, len) is one of the n lowercase words of `list`, in any case. */
-static bool ascii_word_in(const char *v, size_t len, const char *const *list, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        if (ascii_word_is(v, len, list[k]))
-            return true;
-    return false;
-}
-
 bool pair_name_key(const char *name, size_t len)
 {
     static const char *const KEYS[] = {
@@ -1415,6 +1406,7 @@ static bool pii_part_at(const unsigned char *p)
       | "telefono" | "telefoon" | "telepon" | "telemovel" | "celular" | "cellulare" | "puhelin"
       | "handynummer" | "mobilnummer" | "correo" | "eposta" | "epostadress" | "sahkoposti"
       | "netfang" | "epasts" | "postaelettronica" | "elektroninispastas" | "viber"
+      | "talrun" | "komork" /* Latvian tālrunis, Polish komórka, komórkowy */
             { return true; }
         [^] { return false; }
     */
@@ -1469,10 +1461,11 @@ static const char *const NATIVE_PII_WORDS[] = {
     "\xd0\xbb. \xd0\xbf\xd0\xbe\xd1\x87\xd1\x82\xd0\xb0",
     "\xd0\xbc\xd0\xb5\xd0\xb9\xd0\xbb",
     "\xd0\xb5\xd0\xbb\xd0\xb5\xd1\x84\xd0\xbe\xd0\xbd",
-    /* (Η|η)λεκτρονικό ταχυδρομείο, (Τ|τ)ηλέφωνο (Greek) */
+    /* (Η|η)λεκτρονικό ταχυδρομείο, (Τ|τ)ηλέφωνο, (Τ|τ)ηλεφώνου (Greek) */
     ("\xce\xbb\xce\xb5\xce\xba\xcf\x84\xcf\x81\xce\xbf\xce\xbd\xce\xb9\xce\xba\xcf\x8c "
      "\xcf\x84\xce\xb1\xcf\x87\xcf\x85\xce\xb4\xcf\x81\xce\xbf\xce\xbc\xce\xb5\xce\xaf\xce\xbf"),
     "\xce\xb7\xce\xbb\xce\xad\xcf\x86\xcf\x89\xce\xbd\xce\xbf",
+    "\xce\xb7\xce\xbb\xce\xb5\xcf\x86\xcf\x8e\xce\xbd\xce\xbf\xcf\x85",
     /* البريد الإلكتروني, البريد الالكتروني, هاتف, جوال (Arabic), ایمیل, تلفن, موبایل (Persian) */
     ("\xd8\xa7\xd9\x84\xd8\xa8\xd8\xb1\xd9\x8a\xd8\xaf \xd8\xa7\xd9"
      "\x84\xd8\xa5\xd9\x84\xd9\x83\xd8\xaa\xd8\xb1\xd9\x88\xd9\x86\xd9\x8a"),

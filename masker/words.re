@@ -830,7 +830,8 @@ static bool secret_part_at(const unsigned char *p)
       | "passportnumber" | "passportno" | "nationalinsurance" | "nationalid" | "aadhaar"
       | "driverslicense" | "driverlicense" | "drivinglicence"
       | "passwort" | "kennwort" | "motdepasse" | "contrasena" | "wachtwoord" | "salasana"
-      | "losenord" | "adgangskode" | "passord" | "jelszo" | "jelszav" | "matkhau"
+      | "losenord" | "adgangskode" | "passord" | "jelszo" | "jelszav" | "matkhau" | "parole"
+      | "geheimzahl"
       | "lozinka" | "zaporka" | "slaptazodis" | "katasandi" | "katalaluan" | "lykilord"
       | "contrasenya" | "contrasinal" | "pasahitza" | "pasvorto" | "passwuert" | "fjalekalimi"
       | "nenosiri"
@@ -894,10 +895,12 @@ static bool name_has(const char *v, size_t len, bool (*part_at)(const unsigned c
 /* "Password" in scripts normalize() drops, as UTF-8 (Russian and Ukrainian,
  * Chinese, Japanese, Korean, Hebrew, Arabic, Turkish, Polish, Vietnamese,
  * Thai, Hindi, Persian, Greek, Bulgarian, Serbian and Macedonian, Georgian,
- * Armenian, Kazakh: the first NATIVE_PASSWORD_WORDS),
+ * Armenian, Kazakh, Bengali, Tamil, Punjabi, and Arabic's, Korean's and
+ * Chinese's other words for it and Japanese's for a PIN: the first
+ * NATIVE_PASSWORD_WORDS),
  * then "verification code" (the label of a one-time code's box) in those
  * that have a word for it. */
-enum { NATIVE_PASSWORD_WORDS = 23 };
+enum { NATIVE_PASSWORD_WORDS = 30 };
 static const char *const NATIVE_SECRET_WORDS[] = {
     "\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c", /* (П|п)ароль: the first letter may be a capital */
     "\xe5\xaf\x86\xe7\xa0\x81",                                         /* 密码 */
@@ -927,6 +930,17 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     /* (Қ|қ)ұпия сөз, (Қ|қ)ұпиясөз (Kazakh) */
     "\xd2\xb1\xd0\xbf\xd0\xb8\xd1\x8f \xd1\x81\xd3\xa9\xd0\xb7",
     "\xd2\xb1\xd0\xbf\xd0\xb8\xd1\x8f\xd1\x81\xd3\xa9\xd0\xb7",
+    /* كلمة السر (Arabic), 암호 (Korean), 口令 (Chinese), 暗証番号 (Japanese: a PIN) */
+    "\xd9\x83\xd9\x84\xd9\x85\xd8\xa9 \xd8\xa7\xd9\x84\xd8\xb3\xd8\xb1",
+    "\xec\x95\x94\xed\x98\xb8",
+    "\xe5\x8f\xa3\xe4\xbb\xa4",
+    "\xe6\x9a\x97\xe8\xa8\xbc\xe7\x95\xaa\xe5\x8f\xb7",
+    /* পাসওয়ার্ড (Bengali), கடவுச்சொல் (Tamil), ਪਾਸਵਰਡ (Punjabi) */
+    ("\xe0\xa6\xaa\xe0\xa6\xbe\xe0\xa6\xb8\xe0\xa6\x93\xe0\xa6\xaf\xe0\xa6\xbc"
+     "\xe0\xa6\xbe\xe0\xa6\xb0\xe0\xa7\x8d\xe0\xa6\xa1"),
+    ("\xe0\xae\x95\xe0\xae\x9f\xe0\xae\xb5\xe0\xaf\x81\xe0\xae\x9a\xe0\xaf\x8d"
+     "\xe0\xae\x9a\xe0\xaf\x8a\xe0\xae\xb2\xe0\xaf\x8d"),
+    "\xe0\xa8\xaa\xe0\xa8\xbe\xe0\xa8\xb8\xe0\xa8\xb5\xe0\xa8\xb0\xe0\xa8\xa1",
     /* one-time codes: (К|к)од подтверждения, (К|к)од из (СМС|смс), (П|п)роверочный код
      * (Russian), (К|к)од підтвердження (Ukrainian) */
     "\xd0\xbe\xd0\xb4 \xd0\xbf\xd0\xbe\xd0\xb4\xd1\x82\xd0\xb2\xd0\xb5\xd1\x80\xd0\xb6"
@@ -1086,8 +1100,9 @@ bool value_name_like(const char *v, size_t len)
 /*!re2c
     // A code's noun, as it starts: "code", "código", "codice", "kod",
     // "kode", "koodi", "PIN", "OTP", "TAN", "Transaktionsnummer", and a
-    // number's ("Account number", "número de cuenta").
-    CODE_NOUN = "cod" | "kod" | "kood" | "pin" | "otp" | "tan" | "nummer" | "number" | "numero";
+    // number's ("Account number", "número de cuenta", "Geheimzahl").
+    CODE_NOUN = "cod" | "kod" | "kood" | "pin" | "otp" | "tan" | "nummer" | "number" | "numero"
+              | "zahl";
 */
 
 /* Does a code's noun start at p, anywhere in a compact copy? */
@@ -1199,7 +1214,7 @@ bool password_word(const char *v, size_t len)
         ( "password" | "passwd" | "pwd" | "pw" | "passcode" | "passphrase" | "passwort"
         | "kennwort" | "contrasena" | "senha" | "wachtwoord" | "losenord" | "adgangskode"
         | "passord" | "salasana" | "haslo" | "heslo" | "sifre" | "jelszo" | "lozinka"
-        | "geslo" | "parool" | "parola"
+        | "geslo" | "parool" | "parola" | "parole" | "geheimzahl"
         // Hungarian's with its owner's ending: jelszavam, jelszavad, jelszava
         | "jelszav" [a-z]*
         // Redis's, in its configuration and CONFIG SET

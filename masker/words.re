@@ -183,7 +183,8 @@ static bool native_word(const char *v, size_t len, const char *const *list, size
       | "turvakoodi" | "tarkistusnumero" | "bezpecnostnikod"
       | "biztonsagikod" | "kartyaszam" | "cod" "de"? "securitate" | "numarulcardului"
       | "kodzabezpieczajacy" | "sigurnosnikod" | "varnostnakoda" | "bezpecnostnykod" | "turvakood"
-      | "apsaugoskodas" | "drosibaskods" | "kodekeamanan" | "kodkeselamatan";
+      | "apsaugoskodas" | "drosibaskods" | "kodekeamanan" | "kodkeselamatan"
+      | "nambariyausalama";
 */
 
 /* What a card word that starts at p (in a compact copy) says. A word of a
@@ -314,11 +315,11 @@ bool card_like(const char *v, size_t len)
 
 /* Card number, security code and expiry in scripts normalize() drops, as
  * UTF-8 (Japanese, Chinese, Korean, Vietnamese, Russian, Ukrainian,
- * Bulgarian, Greek, Arabic, Hebrew, Thai, Hindi; Cyrillic and Greek
+ * Bulgarian, Greek, Arabic, Hebrew, Thai, Hindi, Bengali, Tamil; Cyrillic and Greek
  * without their first letter, which may be a capital). The first
  * NATIVE_CARD_CODE_WORDS name the security code, as payment forms
  * localized for those languages label it. */
-enum { NATIVE_CARD_CODE_WORDS = 15 };
+enum { NATIVE_CARD_CODE_WORDS = 19 };
 static const char *const NATIVE_CARD_WORDS[] = {
     /* セキュリティコード, セキュリティーコード, 安全码, 安全碼 (Japanese, Chinese) */
     ("\xe3\x82\xbb\xe3\x82\xad\xe3\x83\xa5\xe3\x83\xaa\xe3"
@@ -348,6 +349,15 @@ static const char *const NATIVE_CARD_WORDS[] = {
      "\xb8\xa1\xe0\xb8\x9b\xe0\xb8\xa5\xe0\xb8\xad\xe0\xb8\x94\xe0\xb8\xa0\xe0\xb8\xb1\xe0\xb8\xa2"),
     ("\xe0\xa4\xb8\xe0\xa5\x81\xe0\xa4\xb0\xe0\xa4\x95\xe0\xa5\x8d"
      "\xe0\xa4\xb7\xe0\xa4\xbe \xe0\xa4\x95\xe0\xa5\x8b\xe0\xa4\xa1"),
+    /* カード確認番号 (Japanese), সিভিভি, নিরাপত্তা কোড (Bengali),
+     * பாதுகாப்பு குறியீடு (Tamil) */
+    "\xe3\x82\xab\xe3\x83\xbc\xe3\x83\x89\xe7\xa2\xba\xe8\xaa\x8d\xe7\x95\xaa\xe5\x8f\xb7",
+    "\xe0\xa6\xb8\xe0\xa6\xbf\xe0\xa6\xad\xe0\xa6\xbf\xe0\xa6\xad\xe0\xa6\xbf",
+    ("\xe0\xa6\xa8\xe0\xa6\xbf\xe0\xa6\xb0\xe0\xa6\xbe\xe0\xa6\xaa\xe0\xa6\xa4\xe0\xa7\x8d"
+     "\xe0\xa6\xa4\xe0\xa6\xbe \xe0\xa6\x95\xe0\xa7\x8b\xe0\xa6\xa1"),
+    ("\xe0\xae\xaa\xe0\xae\xbe\xe0\xae\xa4\xe0\xaf\x81\xe0\xae\x95\xe0\xae\xbe\xe0\xae\xaa"
+     "\xe0\xaf\x8d\xe0\xae\xaa\xe0\xaf\x81 \xe0\xae\x95\xe0\xaf\x81\xe0\xae\xb1\xe0\xae\xbf"
+     "\xe0\xae\xaf\xe0\xaf\x80\xe0\xae\x9f\xe0\xaf\x81"),
     /* カード番号, 有効期限 */
     "\xe3\x82\xab\xe3\x83\xbc\xe3\x83\x89\xe7\x95\xaa\xe5\x8f\xb7",
     "\xe6\x9c\x89\xe5\x8a\xb9\xe6\x9c\x9f\xe9\x99\x90",

@@ -235,7 +235,9 @@ static bool card_label_word_at(const unsigned char *p)
       | "datawaznosci" | "platnostdo" | "datumisteka" | "datumpoteka" | "lejaratidatum"
       | "dataexpirarii" | "sonkullanmatarihi" | "tanggalkedaluwarsa" | "masaberlaku"
       | "tarikhluput" | "utgangsdatum" | "udlobsdato" | "utlopsdato" | "voimassaoloaika"
-      | "galiojaiki" | "derigumatermins" | "kehtivkuni"
+      | "galiojaiki" | "derigumatermins" | "kehtivkuni" | "lejarat" | "voimassa"
+      | "vanhenemispaiva" | "giltigtill" | "terminwaznosci" | "dobaplatnosti" | "expira"
+      | "tareheyakuisha"
       | "on" "the"? ("back" | "front") "of" ("your" | "the")? "card"
       | "appears" "on" "the"? "card" | "shownon" "the"? "card"
       | "securitynumber" | "verificationnumber" | "signaturestrip" | "signaturepanel"
@@ -390,6 +392,11 @@ static const char *const NATIVE_CARD_WORDS[] = {
     "\xd7\xaa\xd7\x95\xd7\xa7\xd7\xa3",
     ("\xe0\xa4\xb8\xe0\xa4\xae\xe0\xa4\xbe\xe0\xa4\xaa\xe0\xa5\x8d\xe0\xa4"
      "\xa4\xe0\xa4\xbf \xe0\xa4\xa4\xe0\xa4\xbf\xe0\xa4\xa5\xe0\xa4\xbf"),
+    /* মেয়াদ শেষ (Bengali, its য় as Unicode's normal form writes it), காலாவதி தேதி (Tamil) */
+    ("\xe0\xa6\xae\xe0\xa7\x87\xe0\xa6\xaf\xe0\xa6\xbc"
+     "\xe0\xa6\xbe\xe0\xa6\xa6 \xe0\xa6\xb6\xe0\xa7\x87\xe0\xa6\xb7"),
+    ("\xe0\xae\x95\xe0\xae\xbe\xe0\xae\xb2\xe0\xae\xbe\xe0\xae\xb5\xe0\xae\xa4"
+     "\xe0\xae\xbf \xe0\xae\xa4\xe0\xaf\x87\xe0\xae\xa4\xe0\xae\xbf"),
     /* رقم البطاقة, מספר כרטיס */
     "\xd8\xb1\xd9\x82\xd9\x85 \xd8\xa7\xd9\x84\xd8\xa8\xd8\xb7\xd8\xa7\xd9\x82\xd8\xa9",
     "\xd7\x9e\xd7\xa1\xd7\xa4\xd7\xa8 \xd7\x9b\xd7\xa8\xd7\x98\xd7\x99\xd7\xa1",

@@ -235,6 +235,15 @@ static bool card_label_word_at(const unsigned char *p)
       | "datawaznosci" | "platnostdo" | "datumisteka" | "datumpoteka" | "lejaratidatum"
       | "dataexpirarii" | "sonkullanmatarihi" | "tanggalkedaluwarsa" | "masaberlaku"
       | "tarikhluput" | "utgangsdatum" | "udlobsdato" | "utlopsdato" | "voimassaoloaika"
+      | "nombreenlatarjeta" | "nombredeltitular" | "titulardelatarjeta" | "titulardocartao"
+      | "nomenocartao" | "intestatariodellacarta" | "titolaredellacarta" | "nomesullacarta"
+      | "naamopkaart" | "naamopdekaart" | "kaarthouder" | "nakarcie" | "wlascicielkarty"
+      | "jmenonakarte" | "menonakarte" | "drzitelkarty" | "kortinnehaver" | "kortindehaver"
+      | "kortholder" | "kortinnehavare" | "navnpakortet" | "kortinhaltija" | "kartyabirtokos"
+      | "numeledepecard" | "titularulcardului" | "kartsahibi" | "kartuzerindekiisim"
+      | "namapemegangkartu" | "namapadakartu" | "namapadakad" | "pemegangkad" | "jinakwenyekadi"
+      | "imenakartici" | "vlasnikkartice" | "imetnikakartice" | "imetnikkartice" | "kaardiomanik"
+      | "kortelessavinink" | "kartesipasniek"
       | "galiojaiki" | "derigumatermins" | "kehtivkuni" | "lejarat" | "voimassa"
       | "vanhenemispaiva" | "giltigtill" | "terminwaznosci" | "dobaplatnosti" | "expira"
       | "tareheyakuisha"
@@ -400,6 +409,27 @@ static const char *const NATIVE_CARD_WORDS[] = {
     /* رقم البطاقة, מספר כרטיס */
     "\xd8\xb1\xd9\x82\xd9\x85 \xd8\xa7\xd9\x84\xd8\xa8\xd8\xb7\xd8\xa7\xd9\x82\xd8\xa9",
     "\xd7\x9e\xd7\xa1\xd7\xa4\xd7\xa8 \xd7\x9b\xd7\xa8\xd7\x98\xd7\x99\xd7\xa1",
+    /* the cardholder's name: (Ό|ό)νομα κατόχου (Greek), (И|и)мя на карте, (И|и)мя
+     * владельца (Russian), (В|в)ласника картки (Ukrainian), カード名義, 持卡人,
+     * 카드 소유자, حامل البطاقة, בעל הכרטיס, ผู้ถือบัตร, कार्डधारक, (T|t)ên chủ thẻ */
+    ("\xce\xbd\xce\xbf\xce\xbc\xce\xb1 \xce\xba"
+     "\xce\xb1\xcf\x84\xcf\x8c\xcf\x87\xce\xbf\xcf\x85"),
+    "\xd0\xbc\xd1\x8f \xd0\xbd\xd0\xb0 \xd0\xba\xd0\xb0\xd1\x80\xd1\x82\xd0\xb5",
+    ("\xd0\xbc\xd1\x8f \xd0\xb2\xd0\xbb\xd0\xb0"
+     "\xd0\xb4\xd0\xb5\xd0\xbb\xd1\x8c\xd1\x86\xd0\xb0"),
+    ("\xd0\xbb\xd0\xb0\xd1\x81\xd0\xbd\xd0\xb8\xd0\xba\xd0"
+     "\xb0 \xd0\xba\xd0\xb0\xd1\x80\xd1\x82\xd0\xba\xd0\xb8"),
+    "\xe3\x82\xab\xe3\x83\xbc\xe3\x83\x89\xe5\x90\x8d\xe7\xbe\xa9",
+    "\xe6\x8c\x81\xe5\x8d\xa1\xe4\xba\xba",
+    "\xec\xb9\xb4\xeb\x93\x9c \xec\x86\x8c\xec\x9c\xa0\xec\x9e\x90",
+    ("\xd8\xad\xd8\xa7\xd9\x85\xd9\x84 \xd8\xa7"
+     "\xd9\x84\xd8\xa8\xd8\xb7\xd8\xa7\xd9\x82\xd8\xa9"),
+    "\xd7\x91\xd7\xa2\xd7\x9c \xd7\x94\xd7\x9b\xd7\xa8\xd7\x98\xd7\x99\xd7\xa1",
+    ("\xe0\xb8\x9c\xe0\xb8\xb9\xe0\xb9\x89\xe0\xb8\x96\xe0\xb8\xb7"
+     "\xe0\xb8\xad\xe0\xb8\x9a\xe0\xb8\xb1\xe0\xb8\x95\xe0\xb8\xa3"),
+    ("\xe0\xa4\x95\xe0\xa4\xbe\xe0\xa4\xb0\xe0\xa5\x8d\xe0"
+     "\xa4\xa1\xe0\xa4\xa7\xe0\xa4\xbe\xe0\xa4\xb0\xe0\xa4\x95"),
+    "\xc3\xaan ch\xe1\xbb\xa7 th\xe1\xba\xbb",
 };
 
 /*

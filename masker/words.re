@@ -867,7 +867,7 @@ static bool secret_part_at(const unsigned char *p)
       | "vahvistuskoodi" | "kertakayttokoodi" | "kodeverifikasi" | "kodpengesahan"
       | "verifikacijskikod" | "kodzaprovjeru" | "kodzapotvrdu" | "potrditvenakoda"
       | "verifikacijskakoda" | "kinnituskood" | "patvirtinimokodas" | "verifikacijaskods"
-      | "apstiprinajumakods"
+      | "apstiprinajumakods" | "msimbowauthibitisho"
       | ("code" | "codigo" | "codice" | "kod" | "cod") "sms"
       | "mnemonic" | "seedphrase" | "seedwords" | "recoveryphrase" | "secretphrase" | "walletseed"
       | "bankaccount" | "accountnumber" | "routingnumber" | "sortcode"
@@ -1036,6 +1036,16 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     /* کد تایید, کد تأیید (Persian) */
     "\xda\xa9\xd8\xaf \xd8\xaa\xd8\xa7\xdb\x8c\xdb\x8c\xd8\xaf",
     "\xda\xa9\xd8\xaf \xd8\xaa\xd8\xa3\xdb\x8c\xdb\x8c\xd8\xaf",
+    /* کد یکبار مصرف (Persian: a one-time code), ओटीपी (Hindi: OTP), যাচাইকরণ কোড
+     * (Bengali), சரிபார்ப்புக் குறியீடு (Tamil), (M|m)ã xác minh (Vietnamese) */
+    "\xda\xa9\xd8\xaf \xdb\x8c\xda\xa9\xd8\xa8\xd8\xa7\xd8\xb1 \xd9\x85\xd8\xb5\xd8\xb1\xd9\x81",
+    "\xe0\xa4\x93\xe0\xa4\x9f\xe0\xa5\x80\xe0\xa4\xaa\xe0\xa5\x80",
+    ("\xe0\xa6\xaf\xe0\xa6\xbe\xe0\xa6\x9a\xe0\xa6\xbe\xe0\xa6\x87\xe0\xa6\x95\xe0\xa6\xb0"
+     "\xe0\xa6\xa3 \xe0\xa6\x95\xe0\xa7\x8b\xe0\xa6\xa1"),
+    ("\xe0\xae\x9a\xe0\xae\xb0\xe0\xae\xbf\xe0\xae\xaa\xe0\xae\xbe\xe0\xae\xb0\xe0\xaf\x8d"
+     "\xe0\xae\xaa\xe0\xaf\x8d\xe0\xae\xaa\xe0\xaf\x81\xe0\xae\x95\xe0\xaf\x8d \xe0\xae\x95"
+     "\xe0\xaf\x81\xe0\xae\xb1\xe0\xae\xbf\xe0\xae\xaf\xe0\xaf\x80\xe0\xae\x9f\xe0\xaf\x81"),
+    "\xc3\xa3 x\xc3\xa1" "c minh",
 };
 
 /* Does a secret word or a word of a card's number, code or holder start

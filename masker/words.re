@@ -324,10 +324,10 @@ bool card_like(const char *v, size_t len)
 }
 
 
-/* Card number, security code and expiry in scripts normalize() drops, as
- * UTF-8 (Japanese, Chinese, Korean, Vietnamese, Russian, Ukrainian,
- * Bulgarian, Greek, Arabic, Hebrew, Thai, Hindi, Bengali, Tamil; Cyrillic and Greek
- * without their first letter, which may be a capital). The first
+/* Card number, security code, expiry and holder in scripts normalize()
+ * drops, as UTF-8 (Japanese, Chinese, Korean, Vietnamese, Russian,
+ * Ukrainian, Bulgarian, Greek, Arabic, Hebrew, Thai, Hindi, Bengali, Tamil;
+ * Cyrillic and Greek without their first letter, which may be a capital). The first
  * NATIVE_CARD_CODE_WORDS name the security code, as payment forms
  * localized for those languages label it. */
 enum { NATIVE_CARD_CODE_WORDS = 19 };
@@ -1227,9 +1227,8 @@ bool telling_word(const char *v, size_t n)
         // (ir), Greek (είναι), Ukrainian (є), Russian (был, была: its "is"
         // goes unsaid), Indonesian and Malay, Swahili (ni), Vietnamese
         // (là), and the pronouns Hebrew and Arabic tell it with (היא, הוא,
-        // هي, هو). Not
-        // Finnish and Estonian "on", which in English tells a date:
-        // "password changed on 2024-03-12".
+        // هي, هو). Not Finnish and Estonian "on", which in English tells a
+        // date: "password changed on 2024-03-12".
         ( "ist" | "lautet" | "war" | "est" | "\xc3\xa9tait" | "es" | "era" | "fue"
         | "\xc3\xa8" | "\xc3\xa9" | "foi" | "jest" | "wynosi" | "je" | "byl" | "\xc3\xa4r"
         | "var" | "er" | "ble" | "este" | "adalah" | "l\xc3\xa0" | "\xc3\xa9s" | "\xd1\x98\xd0\xb5"

@@ -1477,7 +1477,9 @@ static bool pii_part_at(const unsigned char *p)
       | "telefono" | "telefoon" | "telepon" | "telemovel" | "celular" | "cellulare" | "puhelin"
       | "handynummer" | "mobilnummer" | "correo" | "eposta" | "epostadress" | "sahkoposti"
       | "netfang" | "epasts" | "postaelettronica" | "elektroninispastas" | "viber"
-      | "talrun" | "komork" /* Latvian tālrunis, Polish komórka, komórkowy */
+      // Latvian tālrunis and e-pasta, Polish komórka, Estonian e-posti,
+      // Lithuanian el. pašto, Swahili barua pepe
+      | "talrun" | "komork" | "epasta" | "eposti" | "elpasto" | "baruapepe"
             { return true; }
         [^] { return false; }
     */
@@ -1485,13 +1487,14 @@ static bool pii_part_at(const unsigned char *p)
 
 /* Does a whole email or phone word start at p, just after a '_' of a worded
  * copy? With the abbreviations of "telephone" forms and addresses write:
- * Norwegian and Danish "tlf", Spanish "telf" and "tfno", "cel" for celular. */
+ * Norwegian and Danish "tlf", Spanish "telf" and "tfno", "cel" for celular;
+ * and Malay's e-mel. */
 static bool pii_word_at(const unsigned char *p)
 {
     const unsigned char *YYMARKER, *YYCURSOR = p;
     /*!re2c
         ("tel" | "cell" | "fax" | "mail" | "sms" | "mob" | "handy" | "mobil" | "movil" | "gsm"
-         | "epost" | "e_post" | "tlf" | "tlfn" | "telf" | "tfno" | "cel") "_"
+         | "epost" | "e_post" | "emel" | "e_mel" | "tlf" | "tlfn" | "telf" | "tfno" | "cel") "_"
             { return true; }
         [^] { return false; }
     */
@@ -1562,6 +1565,14 @@ static const char *const NATIVE_PII_WORDS[] = {
     "\xe0\xa4\xab\xe0\xa5\x8b\xe0\xa4\xa8",
     "\xe0\xa4\xae\xe0\xa5\x8b\xe0\xa4\xac\xe0\xa4\xbe\xe0\xa4\x87\xe0\xa4\xb2",
     "i\xe1\xbb\x87n tho\xe1\xba\xa1i",
+    /* ইমেইল (Bengali), மின்னஞ்சல் (Tamil), (Е|е)-пошта (Serbian, Macedonian), پست الکترونیک
+     * (Persian) */
+    "\xe0\xa6\x87\xe0\xa6\xae\xe0\xa7\x87\xe0\xa6\x87\xe0\xa6\xb2",
+    ("\xe0\xae\xae\xe0\xae\xbf\xe0\xae\xa9\xe0\xaf\x8d\xe0\xae\xa9"
+     "\xe0\xae\x9e\xe0\xaf\x8d\xe0\xae\x9a\xe0\xae\xb2\xe0\xaf\x8d"),
+    "-\xd0\xbf\xd0\xbe\xd1\x88\xd1\x82\xd0\xb0",
+    ("\xd9\xbe\xd8\xb3\xd8\xaa \xd8\xa7\xd9\x84"
+     "\xda\xa9\xd8\xaa\xd8\xb1\xd9\x88\xd9\x86\xdb\x8c\xda\xa9"),
 };
 
 /* The length of a name without its index: trailing digits, and the '_',

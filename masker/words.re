@@ -1478,8 +1478,8 @@ static bool pii_part_at(const unsigned char *p)
       | "handynummer" | "mobilnummer" | "correo" | "eposta" | "epostadress" | "sahkoposti"
       | "netfang" | "epasts" | "postaelettronica" | "elektroninispastas" | "viber"
       // Latvian tālrunis and e-pasta, Polish komórka, Estonian e-posti,
-      // Lithuanian el. pašto, Swahili barua pepe
-      | "talrun" | "komork" | "epasta" | "eposti" | "elpasto" | "baruapepe"
+      // Lithuanian el. pašto, Swahili barua pepe, Hungarian mobilszám
+      | "talrun" | "komork" | "epasta" | "eposti" | "elpasto" | "baruapepe" | "mobilszam"
             { return true; }
         [^] { return false; }
     */
@@ -1488,13 +1488,14 @@ static bool pii_part_at(const unsigned char *p)
 /* Does a whole email or phone word start at p, just after a '_' of a worded
  * copy? With the abbreviations of "telephone" forms and addresses write:
  * Norwegian and Danish "tlf", Spanish "telf" and "tfno", "cel" for celular;
- * and Malay's e-mel. */
+ * and Malay's e-mel, Swahili's simu. */
 static bool pii_word_at(const unsigned char *p)
 {
     const unsigned char *YYMARKER, *YYCURSOR = p;
     /*!re2c
         ("tel" | "cell" | "fax" | "mail" | "sms" | "mob" | "handy" | "mobil" | "movil" | "gsm"
-         | "epost" | "e_post" | "emel" | "e_mel" | "tlf" | "tlfn" | "telf" | "tfno" | "cel") "_"
+         | "epost" | "e_post" | "emel" | "e_mel" | "simu" | "tlf" | "tlfn" | "telf" | "tfno"
+         | "cel") "_"
             { return true; }
         [^] { return false; }
     */
@@ -1573,6 +1574,17 @@ static const char *const NATIVE_PII_WORDS[] = {
     "-\xd0\xbf\xd0\xbe\xd1\x88\xd1\x82\xd0\xb0",
     ("\xd9\xbe\xd8\xb3\xd8\xaa \xd8\xa7\xd9\x84"
      "\xda\xa9\xd8\xaa\xd8\xb1\xd9\x88\xd9\x86\xdb\x8c\xda\xa9"),
+    /* ফোন, মোবাইল (Bengali), தொலைபேசி, கைபேசி (Tamil), (D|d)i động (Vietnamese: mobile),
+     * มือถือ (Thai: mobile), נייד (Hebrew: mobile) */
+    "\xe0\xa6\xab\xe0\xa7\x8b\xe0\xa6\xa8",
+    "\xe0\xa6\xae\xe0\xa7\x8b\xe0\xa6\xac\xe0\xa6\xbe\xe0\xa6\x87\xe0\xa6\xb2",
+    ("\xe0\xae\xa4\xe0\xaf\x8a\xe0\xae\xb2\xe0\xaf\x88"
+     "\xe0\xae\xaa\xe0\xaf\x87\xe0\xae\x9a\xe0\xae\xbf"),
+    "\xe0\xae\x95\xe0\xaf\x88\xe0\xae\xaa\xe0\xaf\x87\xe0\xae\x9a\xe0\xae\xbf",
+    "di \xc4\x91\xe1\xbb\x99ng",
+    "Di \xc4\x91\xe1\xbb\x99ng",
+    "\xe0\xb8\xa1\xe0\xb8\xb7\xe0\xb8\xad\xe0\xb8\x96\xe0\xb8\xb7\xe0\xb8\xad",
+    "\xd7\xa0\xd7\x99\xd7\x99\xd7\x93",
 };
 
 /* The length of a name without its index: trailing digits, and the '_',

@@ -4397,14 +4397,18 @@ static __attribute__((noinline)) size_t credential_told_otherwise(scan_ctx *c, c
 
 /* Whether the number at s starts as an identity number does: two digits or
  * capitals, a third right after them or after a separator, and a sixth
- * byte that is one too ("123-45", "12 345"), not as a date does
- * ("2026-11-05"; "05.11.2026" has no sixth): nearly no number in prose
- * does ("2024", "19-17"), and id_number_told() is left unread. */
+ * byte that is one too ("123-45", "12 345") or a '-' after a group of five
+ * ("35202-1234567-1", Pakistan's CNIC), not as a date does ("2026-11-05";
+ * "05.11.2026" has no sixth): nearly no number in prose does ("2024",
+ * "19-17"), and id_number_told() is left unread. */
 static inline __attribute__((always_inline)) bool may_be_id_number(const text_view *v, size_t s)
 {
-    return s + 6 <= v->n && id_char(v->s[s]) && id_char(v->s[s + 1]) &&
-           (id_char(v->s[s + 2]) || id_char(v->s[s + 3])) && id_char(v->s[s + 5]) &&
-           v->s[s + 4] != '-' && v->s[s + 4] != '/' && v->s[s + 4] != '.';
+    const uint8_t *p = v->s + s;
+    bool sixth =
+        s + 6 <= v->n &&
+        (id_char(p[5]) || (p[5] == '-' && id_char(p[4]) && s + 7 <= v->n && id_char(p[6])));
+    return sixth && id_char(p[0]) && id_char(p[1]) && (id_char(p[2]) || id_char(p[3])) &&
+           p[4] != '-' && p[4] != '/' && p[4] != '.';
 }
 
 /* The word of up to 31 letters that ends at e, as [*from, e); false for

@@ -1300,7 +1300,8 @@ bool id_noun_word(const char *v, size_t n)
         // SIN, Australia's TFN, the UK's NINO, Austria's SVNR, Romania's
         // CNP, Slovenia's EMŠO, Greece's AFM, the Czech and Slovak rodné
         // číslo, Latvia's personas kods, Malaysia's MyKad, Latin America's
-        // cédula, tax identification numbers (TIN, ITIN, "Tax ID"), and
+        // cédula, tax identification numbers (TIN, ITIN, "Tax ID"), Pakistan's
+        // CNIC, Indonesia's NIK, Nigeria's NIN, Bangladesh's NID, and
         // passports; two words read as one ("Social Security", "Steuer-ID")
         ( "ssn" | "bsn" | "cpf" | "aadhaar" | "aadhar" | "personnummer" | "personnr"
         | "personnummeret" | "fodselsnummer" | "henkilotunnus" | "hetu"
@@ -1311,7 +1312,8 @@ bool id_noun_word(const char *v, size_t n)
         | "sozialversicherungsnummer" | "burgerservicenummer" | "rijksregisternummer"
         | "nationalid" | "codicefiscale" | "rut" | "cuil" | "cuit" | "rfc" | "sin" | "tfn"
         | "nino" | "svnr" | "cnp" | "emso" | "afm" | "rodnecislo" | "personaskods" | "mykad"
-        | "cedula" | "tin" | "itin" | "taxid" | "taxpayerid" ) "\x00"
+        | "cedula" | "tin" | "itin" | "taxid" | "taxpayerid"
+        | "cnic" | "nik" | "nin" | "nid" ) "\x00"
             { return true; }
         [^] { return false; }
     */

@@ -2076,7 +2076,6 @@ static size_t digit_run_end(const text_view *v, size_t end);
  * an auth scheme. Prose ("Password: at least 8 characters") is left alone.
  * [*start, end) or 0.
  */
-
 static size_t header_value(const text_view *v, size_t k, size_t *start)
 {
     while (k < v->n && label_blank(v->s[k]))

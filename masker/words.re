@@ -878,7 +878,7 @@ static bool secret_part_at(const unsigned char *p)
       | "driverslicense" | "driverlicense" | "drivinglicence"
       | "passwort" | "kennwort" | "motdepasse" | "contrasena" | "wachtwoord" | "salasana"
       | "losenord" | "adgangskode" | "passord" | "jelszo" | "jelszav" | "matkhau" | "parole"
-      | "geheimzahl"
+      | "geheimzahl" | "wagwoord" | "cyfrinair" | "pasfhocal" | "phasiwedi" | "kalmarsirri"
       | "lozinka" | "zaporka" | "slaptazodis" | "katasandi" | "katalaluan" | "lykilord"
       | "contrasenya" | "contrasinal" | "pasahitza" | "pasvorto" | "passwuert" | "fjalekalimi"
       | "nenosiri"
@@ -943,11 +943,12 @@ static bool name_has(const char *v, size_t len, bool (*part_at)(const unsigned c
  * Chinese, Japanese, Korean, Hebrew, Arabic, Turkish, Polish, Vietnamese,
  * Thai, Hindi, Persian, Greek, Bulgarian, Serbian and Macedonian, Georgian,
  * Armenian, Kazakh, Bengali, Tamil, Punjabi, and Arabic's, Korean's and
- * Chinese's other words for it and Japanese's for a PIN: the first
- * NATIVE_PASSWORD_WORDS),
+ * Chinese's other words for it and Japanese's for a PIN, then Telugu,
+ * Gujarati, Kannada, Malayalam, Urdu, Sinhala, Burmese, Khmer, Lao,
+ * Mongolian, Amharic, Azerbaijani, Kyrgyz: the first NATIVE_PASSWORD_WORDS),
  * then "verification code" (the label of a one-time code's box) in those
  * that have a word for it. */
-enum { NATIVE_PASSWORD_WORDS = 30 };
+enum { NATIVE_PASSWORD_WORDS = 47 };
 static const char *const NATIVE_SECRET_WORDS[] = {
     "\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c", /* (П|п)ароль: the first letter may be a capital */
     "\xe5\xaf\x86\xe7\xa0\x81",                                         /* 密码 */
@@ -988,6 +989,36 @@ static const char *const NATIVE_SECRET_WORDS[] = {
     ("\xe0\xae\x95\xe0\xae\x9f\xe0\xae\xb5\xe0\xaf\x81\xe0\xae\x9a\xe0\xaf\x8d"
      "\xe0\xae\x9a\xe0\xaf\x8a\xe0\xae\xb2\xe0\xaf\x8d"),
     "\xe0\xa8\xaa\xe0\xa8\xbe\xe0\xa8\xb8\xe0\xa8\xb5\xe0\xa8\xb0\xe0\xa8\xa1",
+    /* పాస్‌వర్డ్ (Telugu, with and without its joiner), પાસવર્ડ (Gujarati), ಪಾಸ್‌ವರ್ಡ್ (Kannada),
+     * പാസ്‌വേഡ് (Malayalam), پاس ورڈ (Urdu), මුරපදය (Sinhala), စကားဝှက် (Burmese),
+     * ពាក្យសម្ងាត់ (Khmer), ລະຫັດຜ່ານ (Lao), (Н|н)ууц үг (Mongolian), የይለፍ ቃል (Amharic),
+     * (Ş|ş)ifrə (Azerbaijani), (С|с)ырсөз (Kyrgyz) */
+    ("\xe0\xb0\xaa\xe0\xb0\xbe\xe0\xb0\xb8\xe0\xb1\x8d\xe2\x80\x8c"
+     "\xe0\xb0\xb5\xe0\xb0\xb0\xe0\xb1\x8d\xe0\xb0\xa1\xe0\xb1\x8d"),
+    ("\xe0\xb0\xaa\xe0\xb0\xbe\xe0\xb0\xb8\xe0\xb1\x8d\xe0"
+     "\xb0\xb5\xe0\xb0\xb0\xe0\xb1\x8d\xe0\xb0\xa1\xe0\xb1\x8d"),
+    "\xe0\xaa\xaa\xe0\xaa\xbe\xe0\xaa\xb8\xe0\xaa\xb5\xe0\xaa\xb0\xe0\xab\x8d\xe0\xaa\xa1",
+    ("\xe0\xb2\xaa\xe0\xb2\xbe\xe0\xb2\xb8\xe0\xb3\x8d\xe2\x80\x8c"
+     "\xe0\xb2\xb5\xe0\xb2\xb0\xe0\xb3\x8d\xe0\xb2\xa1\xe0\xb3\x8d"),
+    ("\xe0\xb2\xaa\xe0\xb2\xbe\xe0\xb2\xb8\xe0\xb3\x8d\xe0"
+     "\xb2\xb5\xe0\xb2\xb0\xe0\xb3\x8d\xe0\xb2\xa1\xe0\xb3\x8d"),
+    ("\xe0\xb4\xaa\xe0\xb4\xbe\xe0\xb4\xb8\xe0\xb5\x8d\xe2"
+     "\x80\x8c\xe0\xb4\xb5\xe0\xb5\x87\xe0\xb4\xa1\xe0\xb5\x8d"),
+    ("\xe0\xb4\xaa\xe0\xb4\xbe\xe0\xb4\xb8\xe0\xb5\x8d"
+     "\xe0\xb4\xb5\xe0\xb5\x87\xe0\xb4\xa1\xe0\xb5\x8d"),
+    "\xd9\xbe\xd8\xa7\xd8\xb3 \xd9\x88\xd8\xb1\xda\x88",
+    "\xe0\xb6\xb8\xe0\xb7\x94\xe0\xb6\xbb\xe0\xb6\xb4\xe0\xb6\xaf\xe0\xb6\xba",
+    ("\xe1\x80\x85\xe1\x80\x80\xe1\x80\xac\xe1\x80\xb8"
+     "\xe1\x80\x9d\xe1\x80\xbe\xe1\x80\x80\xe1\x80\xba"),
+    ("\xe1\x9e\x96\xe1\x9e\xb6\xe1\x9e\x80\xe1\x9f\x92\xe1\x9e\x99\xe1\x9e\x9f"
+     "\xe1\x9e\x98\xe1\x9f\x92\xe1\x9e\x84\xe1\x9e\xb6\xe1\x9e\x8f\xe1\x9f\x8b"),
+    ("\xe0\xba\xa5\xe0\xba\xb0\xe0\xba\xab\xe0\xba\xb1\xe0"
+     "\xba\x94\xe0\xba\x9c\xe0\xbb\x88\xe0\xba\xb2\xe0\xba\x99"),
+    "\xd1\x83\xd1\x83\xd1\x86 \xd2\xaf\xd0\xb3",
+    "\xe1\x8b\xa8\xe1\x8b\xad\xe1\x88\x88\xe1\x8d\x8d \xe1\x89\x83\xe1\x88\x8d",
+    "\xc5\x9fifr\xc9\x99",
+    "\xc5\x9eifr\xc9\x99",
+    "\xd1\x8b\xd1\x80\xd1\x81\xd3\xa9\xd0\xb7",
     /* one-time codes: (К|к)од подтверждения, (К|к)од из (СМС|смс), (П|п)роверочный код
      * (Russian), (К|к)од підтвердження (Ukrainian) */
     "\xd0\xbe\xd0\xb4 \xd0\xbf\xd0\xbe\xd0\xb4\xd1\x82\xd0\xb2\xd0\xb5\xd1\x80\xd0\xb6"
@@ -1270,7 +1301,8 @@ bool password_word(const char *v, size_t len)
         ( "password" | "passwd" | "pwd" | "pw" | "passcode" | "passphrase" | "passwort"
         | "kennwort" | "contrasena" | "senha" | "wachtwoord" | "losenord" | "adgangskode"
         | "passord" | "salasana" | "haslo" | "heslo" | "sifre" | "jelszo" | "lozinka"
-        | "geslo" | "parool" | "parola" | "parole" | "geheimzahl"
+        | "geslo" | "parool" | "parola" | "parole" | "geheimzahl" | "wagwoord" | "cyfrinair"
+        | "pasfhocal" | "phasiwedi" | "iphasiwedi"
         // Hungarian's with its owner's ending: jelszavam, jelszavad, jelszava
         | "jelszav" [a-z]*
         // Redis's, in its configuration and CONFIG SET

@@ -190,6 +190,9 @@ static size_t separator_after(const uint8_t *s, size_t group, size_t i, size_t n
     if (i - group < 3)
         return 0;
     size_t k = i, blanks = 0, most = 8;
+    if (other_marks && (k = quoted_list_mark(s, i, n)) != 0)
+        return k;
+    k = i;
     for (; k < n && is_space_or_plus(s[k]) && blanks < most; k++, blanks++)
         if (s[k] == '\n' || s[k] == '\r')
             most = CARD_LINE_BLANKS;
@@ -631,6 +634,9 @@ static size_t spelled_out_card(const text_view *v, size_t i, size_t limit)
 static bool digits_before(const uint8_t *s, size_t i)
 {
     size_t k = i;
+    for (size_t len = 3; len <= 5 && len < i; len++) /* "1234", "4111": a list */
+        if (quoted_list_mark(s, i - len, i + 1) == len && is_digit(s[i - len - 1]))
+            return true;
     while (k > 0 && i - k < CARD_LINE_BLANKS && is_space_or_plus(s[k - 1]))
         k--;
     if (k > 0 && (card_mark(s[k - 1]) || card_other_mark(s[k - 1]))) {

@@ -2971,6 +2971,8 @@ static size_t next_group(const text_view *v, size_t k, size_t stop)
  * digit after it, or after a blank there. */
 static inline bool card_other_mark_at(const text_view *v, size_t k)
 {
+    if (quoted_list_mark(v->s, k, v->n))
+        return true;
     k += k + 1 < v->n && v->s[k] == ' ';
     if (k + 1 >= v->n || !card_other_mark(v->s[k]))
         return false;

@@ -200,6 +200,10 @@ static inline size_t utf8_put(uint8_t *out, uint32_t cp)
 /* The key's name as written in rrweb JSON ("" for RR_KEY_OTHER). */
 const char *rr_key_name(enum rr_key key);
 
+/* The most items of a list of strings or numbers the tokenizer notes for
+ * the walk (json_tape's short_lists): a card a digit an item, with room. */
+enum { SHORT_LIST_MOST = 24 };
+
 /*
  * One JSON value in document order, 12 bytes. Strings: `start` is the first
  * byte after the opening quote, `len` the raw byte count up to the closing
@@ -311,8 +315,8 @@ typedef struct {
     tok_list privacy_marks; /* other recorders' privacy markers: a class list with rr-mask... */
     tok_list cell_names;    /* values of "data-label", "col-id"...: a cell's column */
     tok_list roles;         /* values of "role": a grid of <div>s' rows and cells */
-    tok_list short_lists;   /* arrays of 2-6 strings or numbers, objects with a key
-                               that ends in an index: a card's groups? */
+    tok_list short_lists;   /* arrays of 2 to SHORT_LIST_MOST strings or numbers,
+                               objects with a key that ends in an index: a card's groups? */
     tok_list at_texts;      /* text node values with an '@': half an email? */
     tok_list iban_texts;    /* text node and "value" values that may begin an IBAN: GB29... */
     tok_list labels;
@@ -472,6 +476,22 @@ enum { CARD_LINE_BLANKS = 24 };
 static inline bool card_other_mark(uint8_t ch)
 {
     return ch == ',' || ch == '_' || ch == ':' || ch == ';' || ch == '|' || ch == '*' || ch == '~';
+}
+
+/* The length of a list's separator between two quoted items at k, as JSON
+ * and a script's print of a list write it ("4111","1111" or '4111',
+ * '1111'): a quote, a card_other_mark() between up to one blank at each
+ * side, and the same quote, with a digit after it; else 0. */
+static inline size_t quoted_list_mark(const uint8_t *s, size_t k, size_t n)
+{
+    size_t j = k + 1;
+    if (j >= n || (s[k] != '"' && s[k] != '\''))
+        return 0;
+    j += s[j] == ' ';
+    if (j >= n || !card_other_mark(s[j]))
+        return 0;
+    j += 1 + (j + 1 < n && s[j + 1] == ' ');
+    return j + 1 < n && s[j] == s[k] && (unsigned)(s[j + 1] - '0') <= 9 ? j + 1 - k : 0;
 }
 
 /* The end of the chain of digit groups from its first group at i, joined

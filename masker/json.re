@@ -995,14 +995,15 @@ static inline bool close_container(const tokenizer *z, bool obj)
 }
 
 /*
- * After an array closes: a list of 2-6 strings or numbers is noted, for the
- * walk to read as the groups of a card ("card": ["4111", "1111", ...]).
+ * After an array closes: a list of 2 to SHORT_LIST_MOST strings or numbers
+ * is noted, for the walk to read as the groups of a card ("card": ["4111",
+ * "1111", ...]) and as names and their values.
  */
 static inline int note_short_list(const tokenizer *z)
 {
     json_tape *t = z->t;
     uint32_t open = z->nest->stack[z->nest->depth], kids = t->n - open - 1;
-    if (kids < 2 || kids > 6)
+    if (kids < 2 || kids > SHORT_LIST_MOST)
         return VEIL_OK;
     for (uint32_t k = open + 1; k < t->n; k++)
         if (t->tok[k].kind != TOK_STR && t->tok[k].kind != TOK_NUM)

@@ -505,33 +505,23 @@ static int mask_value(walk *w, uint32_t v, enum field_mask how, enum typed_value
     return mask_whole(w, v, how);
 }
 
-/* A value the visitor typed and the policy keeps: scanned as typed. */
-static int scan_typed(walk *w, uint32_t v)
-{
-    const json_tok *t = w->tape->tok;
-    if (!v || !mark(w, v))
-        return VEIL_OK;
-    if (t[v].kind == TOK_STR || t[v].kind == TOK_NUM)
-        return detect_scan_string(&w->scan, &t[v], SCAN_TYPED);
-    int err = VEIL_OK;
-    if (t[v].kind <= TOK_ARR)
-        for (uint32_t k = v + 1; k < t[v].end && !err; k = tok_after(t, k))
-            err = scan_typed(w, k);
-    return err;
-}
+/* The most items a list where rrweb writes a string may hold to be read as
+ * one text: a long item takes two parts (read_list_as_text()). */
+enum { LIST_TEXT_ITEMS = TEXT_PARTS_MOST / 2 };
 
 /* Whether v, where rrweb writes a string, is a shape the patterns cannot
- * read as one: an object, or an array that holds a container
- * ([[4111, 1111], [1111, 1111]]). rrweb writes neither: masked whole. */
+ * read as one text: an object, or an array of anything but 1 to
+ * LIST_TEXT_ITEMS strings ([[4111, 1111], [1111, 1111]], [4111, 1111, ...]).
+ * rrweb writes neither: masked whole. */
 static inline bool nested_where_string_belongs(const walk *w, uint32_t v)
 {
     const json_tok *t = w->tape->tok;
     if (VEIL_LIKELY(!v || t[v].kind > TOK_ARR))
         return false;
-    if (t[v].kind == TOK_OBJ)
+    if (t[v].kind == TOK_OBJ || t[v].end - v - 1 > LIST_TEXT_ITEMS)
         return true;
-    for (uint32_t k = v + 1; k < t[v].end; k = tok_after(t, k))
-        if (t[k].kind <= TOK_ARR)
+    for (uint32_t k = v + 1; k < t[v].end; k++)
+        if (t[k].kind != TOK_STR)
             return true;
     return false;
 }
@@ -542,7 +532,56 @@ static int mask_nested(walk *w, uint32_t v, enum field_mask how)
     return mask_whole(w, v, how);
 }
 
-/* Masks whole each attribute value of attrs that nested_where_string_belongs(). */
+/*
+ * The strings of `list`, where rrweb writes one string (a site's own glue
+ * may send a widget's boxes, ["4111", "1111", ...], or a digit an item),
+ * read as one text for a card or a phone spread over them, as text split
+ * over nodes is: a long item joins its neighbours by its ends. Each item
+ * is still read alone afterwards, by the sweep or as typed. A list that
+ * nested_where_string_belongs() is the caller's to mask whole.
+ */
+static int read_list_as_text(walk *w, uint32_t list)
+{
+    const json_tok *t = w->tape->tok;
+    text_part parts[TEXT_PARTS_MOST];
+    size_t n = 0;
+    bool phones = !w->s->policy.record_pii;
+    int err = VEIL_OK;
+    if (!is_kind(w, list, TOK_ARR) || nested_where_string_belongs(w, list))
+        return VEIL_OK;
+    for (uint32_t k = list + 1; k < t[list].end && !err; k++) {
+        if (t[k].len <= TEXT_PART_MOST) {
+            parts[n++] = (text_part){&t[k], TEXT_PART_WHOLE};
+            continue;
+        }
+        parts[n++] = (text_part){&t[k], TEXT_PART_HEAD}; /* a long item ends one reading */
+        err = n >= 2 ? detect_split_numbers(&w->scan, parts, n, true, phones, NULL) : VEIL_OK;
+        parts[0] = (text_part){&t[k], TEXT_PART_TAIL}; /* and starts the next */
+        n = 1;
+    }
+    return !err && n >= 2 ? detect_split_numbers(&w->scan, parts, n, true, phones, NULL) : err;
+}
+
+/* A value the visitor typed and the policy keeps: scanned as typed (a
+ * list's items read as one text first). */
+static int scan_typed(walk *w, uint32_t v)
+{
+    const json_tok *t = w->tape->tok;
+    if (!v || (t[v].flags & TOK_F_VISITED))
+        return VEIL_OK;
+    int err = read_list_as_text(w, v);
+    if (err || !mark(w, v))
+        return err;
+    if (t[v].kind == TOK_STR || t[v].kind == TOK_NUM)
+        return detect_scan_string(&w->scan, &t[v], SCAN_TYPED);
+    if (t[v].kind <= TOK_ARR)
+        for (uint32_t k = v + 1; k < t[v].end && !err; k = tok_after(t, k))
+            err = scan_typed(w, k);
+    return err;
+}
+
+/* Masks whole each attribute value of attrs that nested_where_string_belongs();
+ * reads any other list as one text (read_list_as_text()). */
 static int mask_nested_attributes(walk *w, uint32_t attrs)
 {
     const json_tok *t = w->tape->tok;
@@ -550,8 +589,9 @@ static int mask_nested_attributes(walk *w, uint32_t attrs)
     if (!attrs || t[attrs].kind != TOK_OBJ)
         return VEIL_OK;
     for (uint32_t i = attrs + 1; i < t[attrs].end && !err; i = tok_after(t, i))
-        if (VEIL_UNLIKELY(t[i].kind <= TOK_ARR) && nested_where_string_belongs(w, i))
-            err = mask_nested(w, i, MASK_VALUE);
+        if (VEIL_UNLIKELY(t[i].kind <= TOK_ARR))
+            err = nested_where_string_belongs(w, i) ? mask_nested(w, i, MASK_VALUE)
+                                                    : read_list_as_text(w, i);
     return err;
 }
 
@@ -3795,6 +3835,8 @@ static int walk_node(walk *w, uint32_t node, uint32_t parent, uint8_t state, int
             state = inherit(w, state, kept);
         if (VEIL_UNLIKELY(nested_where_string_belongs(w, m[N_TEXT])))
             err = mask_nested(w, m[N_TEXT], MASK_TEXT);
+        else if (VEIL_UNLIKELY(is_kind(w, m[N_TEXT], TOK_ARR)))
+            err = read_list_as_text(w, m[N_TEXT]);
         if (!err && type == 3 && may_show_secret(w, m[N_TEXT])) /* before its state masks it */
             err = shown_secret(w, node, m[N_TEXT], has_id ? id : 0, parent, state);
         if (VEIL_UNLIKELY(state) && !err) { /* text outside any field stays for the sweep */
@@ -4194,6 +4236,8 @@ static int mutation_texts(walk *w, uint32_t texts)
             break;
         if (VEIL_UNLIKELY(nested_where_string_belongs(w, m[1])) &&
             (err = mask_nested(w, m[1], MASK_TEXT)))
+            break;
+        if (VEIL_UNLIKELY(is_kind(w, m[1], TOK_ARR)) && (err = read_list_as_text(w, m[1])))
             break;
         bool known = as_uint(w, m[0], &id) && nodes_get(&w->s->nodes, id, &parent, &flags);
         if (!known) {
@@ -4988,22 +5032,124 @@ static int mask_cards_in_members(walk *w, uint32_t obj)
     return err;
 }
 
-/* Short lists whose strings or numbers are, read one after another, a card
- * ("cardParts": ["4111", "1111", "1111", "1111"]): each part masked; and
- * in the objects listed with them, members that are (above). */
+enum { RUN_TEXT_MOST = 40 }; /* a card's 19 digits and a blank between each */
+
+/* Item k of a list as a card's groups print: its digit groups, one blank
+ * between them, into out (RUN_TEXT_MOST bytes); how many bytes, or 0 when
+ * it is no group. A group is a string not read yet of digits, blanks and
+ * dashes, maybe in one pair of quotes (the console plugin writes each
+ * argument as JSON: "\"4111\""), or with `numbers`, an integer of 3-19
+ * digits (group_value()). */
+static size_t item_groups(walk *w, uint32_t k, bool numbers, uint8_t *out)
+{
+    const json_tok *t = &w->tape->tok[k];
+    text_view tv = {0};
+    if (t->kind == TOK_NUM ? !numbers || !group_value(w, k)
+                           : t->kind != TOK_STR || (t->flags & TOK_F_VISITED) || t->len > 48 ||
+                                 text_view_of(w->scan.scratch, w->scan.json, t, &tv))
+        return 0;
+    const uint8_t *s = t->kind == TOK_NUM ? (const uint8_t *)w->scan.json + t->start : tv.s;
+    size_t len = t->kind == TOK_NUM ? strspn((const char *)s, "0123456789") : tv.n, n = 0;
+    if (len >= 3 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0])
+        s++, len -= 2;
+    bool ok = len > 0, gap = false;
+    for (size_t i = 0; i < len && ok; i++) {
+        if (s[i] == ' ' || s[i] == '-') {
+            gap = n > 0;
+        } else if ((ok = s[i] >= '0' && s[i] <= '9' && n + 2 < RUN_TEXT_MOST)) {
+            if (gap)
+                out[n++] = ' ';
+            out[n++] = s[i];
+            gap = false;
+        }
+    }
+    text_view_done(w->scan.scratch, &tv);
+    return ok ? n : 0;
+}
+
+/* The groups of a run of list items: read as a card when they are one as
+ * cards print (card_printed_whole(): 4-4-4-4, 4-6-5...) or spelled out a
+ * digit at a time, or two (the last group maybe one): a list of small
+ * numbers mixes both. */
+static bool groups_read_as_card(const uint8_t *text, size_t n)
+{
+    uint8_t digits[19];
+    size_t count = 0, run = 0, sizes = 0; /* bit s-1: a group before the last had s digits */
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == ' ') {
+            sizes |= (size_t)1 << (run < 8 ? run - 1 : 7);
+            run = 0;
+        } else if (count < sizeof digits) {
+            digits[count++] = (uint8_t)(text[i] - '0');
+            run++;
+        }
+    }
+    bool spelled = (sizes == 1 && run == 1) || (sizes == 2 && run <= 2);
+    text_view v = {.s = text, .n = n};
+    bool card =
+        count >= 12 && (card_printed_whole(&v, 0, n) || (spelled && card_number_ok(digits, count)));
+    sodium_memzero(digits, sizeof digits);
+    return card;
+}
+
+/* Masks the items of list [from, to) when, read one after another, they
+ * are a card's groups (groups_read_as_card()). */
+static int mask_card_in_items(walk *w, const uint32_t *item, const uint8_t (*text)[RUN_TEXT_MOST],
+                              const size_t *len, size_t from, size_t to)
+{
+    uint8_t run[2 * RUN_TEXT_MOST];
+    size_t n = 0;
+    for (size_t i = from; i < to && n <= RUN_TEXT_MOST; i++) {
+        if (n)
+            run[n++] = ' ';
+        memcpy(run + n, text[i], len[i]);
+        n += len[i];
+    }
+    bool card = to - from >= 2 && n <= RUN_TEXT_MOST && groups_read_as_card(run, n);
+    sodium_memzero(run, sizeof run); /* unmasked input */
+    if (!card)
+        return VEIL_OK;
+    w->scan.findings->count[MASKER_CARD_ELSEWHERE]++;
+    int err = VEIL_OK;
+    for (size_t i = from; i < to && !err; i++)
+        err = mask_whole(w, item[i], MASK_TEXT);
+    return err;
+}
+
+/*
+ * Short lists (2 to SHORT_LIST_MOST strings or numbers) holding a run of
+ * groups of digits, between two other items or the list's ends, that is a
+ * card: the groups a form's boxes give ("cardParts": ["4111", "1111",
+ * "1111", "1111"]), a digit an item, or the console plugin's arguments
+ * (console.log("card", "4111", ...) records ["\"card\"", "\"4111\"",
+ * ...]): each item of the run masked. Integers count only in a list of up
+ * to MEMBER_GROUPS: a longer list of numbers is a canvas call's or a
+ * chart's. In the objects listed with them, members that are a card's
+ * groups (above).
+ */
 static int mask_cards_in_lists(walk *w)
 {
     const json_tok *t = w->tape->tok;
     int err = VEIL_OK;
+    uint32_t item[SHORT_LIST_MOST];
+    uint8_t text[SHORT_LIST_MOST][RUN_TEXT_MOST];
+    size_t len[SHORT_LIST_MOST];
     for (uint32_t k = 0; k < w->tape->short_lists.n && !err; k++) {
-        uint32_t list = w->tape->short_lists.v[k], run[MEMBER_GROUPS], n = 0;
+        uint32_t list = w->tape->short_lists.v[k];
         if (t[list].kind == TOK_OBJ) {
             err = mask_cards_in_members(w, list);
             continue;
         }
-        for (uint32_t i = list + 1; i < t[list].end && n < MEMBER_GROUPS; i++)
-            run[n++] = i; /* 2-6 strings or numbers (note_short_list()) */
-        mask_card_in_groups(w, run, n, &err);
+        bool numbers = t[list].end - list - 1 <= MEMBER_GROUPS;
+        size_t n = 0;
+        for (uint32_t i = list + 1; i < t[list].end && n < SHORT_LIST_MOST; i++, n++)
+            len[n] = item_groups(w, item[n] = i, numbers, text[n]);
+        for (size_t from = 0, to; from < n && !err; from = to + 1) {
+            for (to = from; to < n && len[to]; to++)
+                ;
+            err = mask_card_in_items(w, item, (const uint8_t(*)[RUN_TEXT_MOST])text, len, from, to);
+        }
+        sodium_memzero(text, sizeof text); /* unmasked input */
     }
     return err;
 }
@@ -5177,8 +5323,10 @@ int walk_batch(masker_session *s, char *json, masker_findings *findings)
         err = scan_held_texts(&w);
     /* then what the tokenizer listed anywhere in the batch, events or not */
     static int (*const listed[])(walk *) = {
-        mask_named_secrets,  mask_named_pairs,  mask_sibling_secrets, mask_named_entries,
-        mask_cards_in_lists, mask_named_phones, mask_named_ips,       mask_split_emails};
+        mask_named_secrets,  mask_named_pairs,  mask_sibling_secrets,
+        mask_cards_in_lists, /* before an item named "pan" masks the first group alone */
+        mask_named_entries,  mask_named_phones, mask_named_ips,
+        mask_split_emails};
     for (size_t i = 0; i < sizeof listed / sizeof listed[0] && !err; i++)
         err = listed[i](&w);
     return err;

@@ -27,6 +27,21 @@ int cli_load_config(veil_config *cfg, const char *path)
     return rc;
 }
 
+const veil_site_config *cli_site(const veil_config *cfg, const char *name)
+{
+    const veil_site_config *site = name ? veil_config_site(cfg, name) : &cfg->sites[0];
+    if (site)
+        return site;
+    char known[256] = "";
+    for (int i = 0, n = 0; i < cfg->n_sites && n >= 0 && (size_t)n < sizeof known; i++)
+        n += snprintf(known + n, sizeof known - (size_t)n, "%s%s", i ? ", " : "",
+                      cfg->sites[i].name);
+    cli_error("no site named '%s' in the configuration (its sites: %s); add a [site %s] section "
+              "or name one of those",
+              name, known, name);
+    return NULL;
+}
+
 int cli_parse_store_flags(int argc, char **argv, const char *allowed, cli_store_flags *f)
 {
     static const struct option opts[] = {

@@ -46,6 +46,10 @@ bool cli_wants_help(int argc, char **argv);
  * prints file:line:column and what to do when the file is not valid. */
 int cli_load_config(veil_config *cfg, const char *path) VEIL_MUST_CHECK;
 
+/* The site --site NAME names, or with NAME NULL the configuration's first;
+ * prints which sites there are and returns NULL when none has that name. */
+const veil_site_config *cli_site(const veil_config *cfg, const char *name);
+
 /* Flags of the store commands; each command allows some of them. */
 typedef struct {
     const char *config_path;     /* --config, every command */

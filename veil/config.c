@@ -18,7 +18,8 @@
 #include <ini.h>
 
 /* Site keys travel in URLs and HTML attributes: nothing to escape. */
-#define KEY_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~-"
+#define KEY_CHARS       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~-"
+#define SITE_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 
 /* A configuration file is a few KB; anything this large is a mistake. */
 #define CONFIG_FILE_LIMIT ((size_t)1 << 20)
@@ -459,6 +460,29 @@ static veil_site_config *add_site(parse_ctx *ctx, const char *name)
     return site;
 }
 
+/* `key = K` of a site: one per site, and no two sites share one, since the
+ * key is all that tells ingest which site a recording is from (and so
+ * which policy masks it): a section copied for a new site and left with the
+ * old key would mask one site's visitors by the other's policy. */
+static int site_key(parse_ctx *ctx, veil_site_config *sc, const char *value)
+{
+    if (!*value || strspn(value, KEY_CHARS) != strlen(value) || strlen(value) >= sizeof sc->key)
+        return fail(ctx, ctx->line, COLUMN_VALUE,
+                    "key: expected 1 to 127 letters, digits, '.', '_', '~' or '-' (the site key "
+                    "the snippet sends)");
+    if (sc->key[0])
+        return fail(ctx, ctx->line, COLUMN_KEY,
+                    "key: [site %s] has a key already; a site has one (two [site %s] sections?)",
+                    sc->name, sc->name);
+    for (int i = 0; i < ctx->cfg->n_sites; i++)
+        if (&ctx->cfg->sites[i] != sc && !strcmp(ctx->cfg->sites[i].key, value))
+            return fail(ctx, ctx->line, COLUMN_VALUE,
+                        "key: [site %s] has this key already; give each site its own",
+                        ctx->cfg->sites[i].name);
+    memcpy(sc->key, value, strlen(value) + 1);
+    return 1;
+}
+
 /* Checks a masking option now, so its error names this line. */
 static int policy_option(parse_ctx *ctx, int scope, const char *site, const char *glob,
                          const char *name, const char *value)
@@ -489,7 +513,8 @@ static int policy_option(parse_ctx *ctx, int scope, const char *site, const char
     return 1;
 }
 
-/* "[site NAME]" and "[page NAME GLOB]": splits the section title. */
+/* "[site NAME]" and "[page NAME GLOB]": splits the section title. The name
+ * may be quoted, as git's configuration writes it: [site "shop"]. */
 static int split_section(const char *section, const char *kind, char *name, size_t name_cap,
                          const char **rest)
 {
@@ -499,12 +524,13 @@ static int split_section(const char *section, const char *kind, char *name, size
     const char *p = section + k + 1;
     while (*p == ' ')
         p++;
-    size_t n = strcspn(p, " ");
-    if (n == 0 || n >= name_cap)
+    bool quoted = *p == '"';
+    size_t n = quoted ? strcspn(++p, "\"") : strcspn(p, " ");
+    if (n == 0 || n >= name_cap || (quoted && p[n] != '"'))
         return VEIL_EINVAL;
     memcpy(name, p, n);
     name[n] = '\0';
-    p += n;
+    p += n + quoted;
     while (*p == ' ')
         p++;
     *rest = p;
@@ -529,6 +555,9 @@ static int on_option(void *user, const char *section, const char *name, const ch
     if (!strcmp(section, "masking"))
         return policy_option(ctx, SCOPE_ALL_SITES, NULL, NULL, name, value);
     if (!split_section(section, "site", site, sizeof site, &rest) && !*rest) {
+        if (strspn(site, SITE_NAME_CHARS) != strlen(site)) /* the store files sessions by it */
+            return fail(ctx, ctx->line, COLUMN_KEY,
+                        "[site %s]: a site's name is letters, digits, '.', '_' or '-'", site);
         veil_site_config *sc = add_site(ctx, site);
         if (!sc)
             return fail(ctx, ctx->line, COLUMN_KEY, "site name too long or out of memory");
@@ -548,14 +577,8 @@ static int on_option(void *user, const char *section, const char *name, const ch
             sc->replay_assets = !strcmp(value, "true");
             return 1;
         }
-        if (!strcmp(name, "key")) {
-            if (!*value || strspn(value, KEY_CHARS) != strlen(value) ||
-                copy_string(sc->key, sizeof sc->key, value))
-                return fail(ctx, ctx->line, COLUMN_VALUE,
-                            "key: expected 1 to 127 letters, digits, '.', '_', '~' or '-' (the "
-                            "site key the snippet sends)");
-            return 1;
-        }
+        if (!strcmp(name, "key"))
+            return site_key(ctx, sc, value);
         return policy_option(ctx, SCOPE_SITE, site, NULL, name, value);
     }
     if (!split_section(section, "page", site, sizeof site, &rest) && *rest)

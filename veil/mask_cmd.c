@@ -195,12 +195,9 @@ int cmd_mask(int argc, char **argv)
     int rc = EXIT_FAIL;
     masking m = {0};
     size_t events = 0;
-    const veil_site_config *site = o.site ? veil_config_site(&cfg, o.site) : &cfg.sites[0];
-    if (!site) {
-        cli_error("no site named '%s' in the configuration; add a [site %s] section", o.site,
-                  o.site);
+    const veil_site_config *site = cli_site(&cfg, o.site);
+    if (!site)
         goto out;
-    }
     if (apply_flags(site->policy, &o))
         goto out;
     m.session = masker_session_new(site->policy, NULL);

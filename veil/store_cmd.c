@@ -188,13 +188,9 @@ typedef struct {
 static int run_import(const cli_store_job *job, void *arg)
 {
     const import_args *a = arg;
-    const veil_site_config *site =
-        a->site ? veil_config_site(job->cfg, a->site) : &job->cfg->sites[0];
-    if (!site) {
-        cli_error("no site named '%s' in the configuration; add a [site %s] section", a->site,
-                  a->site);
+    const veil_site_config *site = cli_site(job->cfg, a->site);
+    if (!site)
         return EXIT_FAIL;
-    }
     if (!store_valid_id(site->name)) {
         cli_error("site name '%s' must be 1-64 characters [A-Za-z0-9._-]", site->name);
         return EXIT_FAIL;

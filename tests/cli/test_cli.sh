@@ -33,6 +33,13 @@ printf '[masking]\nip_octets = 7\n' >bad2.conf
 check "bad value names its column" contains err "bad2.conf:2:13: ip_octets"
 "$VEIL" serve --config missing.conf >out 2>err
 check "missing config file exits 1" test $? -eq 1
+printf '[site shop]\nkey = k1\n[site blog]\nkey = k2\n' >sites.conf
+echo '[]' | "$VEIL" mask --config sites.conf --site shpo >out 2>err
+check "a misspelt --site exits 1" test $? -eq 1
+check "a misspelt --site names the sites there are" contains err "(its sites: shop, blog)"
+printf '[site shop]\nkey = k1\n[site blog]\nkey = k1\n' >samekey.conf
+"$VEIL" serve --config samekey.conf >out 2>err
+check "two sites with one key are refused at the second" contains err "samekey.conf:4:7: key: [site shop] has this key already"
 
 # --- veil mask ---------------------------------------------------------------
 printf '[{"type":4,"data":{"href":"https://shop/?ip=10.1.2.3","width":1,"height":1},"timestamp":1},{"type":5,"data":{"tag":"note","payload":{"card":"4242 4242 4242 4242"}},"timestamp":2}]\n' >in.json

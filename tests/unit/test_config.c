@@ -92,6 +92,24 @@ static void file_overrides_and_sites(void **state)
     veil_config_free(&cfg);
 }
 
+/* [site "shop"], as git's configuration writes a section's name: the same
+ * site as [site shop], so a [page shop ...] finds it. */
+static void site_names_may_be_quoted(void **state)
+{
+    (void)state;
+    veil_config cfg;
+    veil_config_error err;
+    assert_int_equal(veil_config_load_string(&cfg,
+                                             "[site \"shop\"]\nkey = k1\n"
+                                             "[page shop /checkout/*]\nrecord_inputs = false\n"
+                                             "[page \"shop\" /account]\nrecord_pii = false\n",
+                                             "q.conf", &err),
+                     VEIL_OK);
+    assert_non_null(veil_config_site(&cfg, "shop"));
+    assert_int_equal(cfg.n_sites, 1);
+    veil_config_free(&cfg);
+}
+
 typedef struct {
     const char *text;
     int line, column;
@@ -154,6 +172,11 @@ static void errors_name_line_column_and_option(void **state)
         {"[site s]\nkey = k\norigin = shop.example\n", 3, 10, "scheme://host"},
         {"[site s]\nkey = k\norigin = https://shop.example/\n", 3, 10, "scheme://host"},
         {"[site s]\nkey = k y\n", 2, 7, "key: expected"},
+        /* a section copied for a new site and left with the old key */
+        {"[site shop]\nkey = k1\n[site blog]\nkey = k1\n", 4, 7, "[site shop] has this key"},
+        {"[site shop]\nkey = k1\n[site shop]\nkey = k2\n", 4, 1, "has a key already"},
+        {"[site \"shop]\nkey = k1\n", 2, 1, "unknown section"},
+        {"[site sh!p]\nkey = k1\n", 2, 1, "a site's name is letters"},
         {"[server]\nconsole_port = -1\n", 2, 16, "no console on this node"},
         {"[store]\nbackend = ceph\n", 2, 11, "rocksdb or rados"},
         {"[store]\nbackend = rados\nrados_keys_pool = veil-data\n", 1, 1,
@@ -187,6 +210,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_run_out_of_the_box),
         cmocka_unit_test(file_overrides_and_sites),
+        cmocka_unit_test(site_names_may_be_quoted),
         cmocka_unit_test(rados_backend_options),
         cmocka_unit_test(errors_name_line_column_and_option),
         cmocka_unit_test(missing_file_is_an_io_error),

@@ -20,6 +20,8 @@
 
 #include <string.h>
 
+#include <sodium.h>
+
 /* ---- the IIN table ------------------------------------------------------- */
 
 /*
@@ -681,6 +683,27 @@ bool card_printed_whole(const text_view *v, size_t i, size_t end)
         size[groups++] = (uint8_t)(k - g);
     }
     return printed_as_card(size, groups) && card_number_ok(d, n);
+}
+
+bool card_in_groups(const uint8_t *text, size_t n)
+{
+    uint8_t digits[19];
+    size_t count = 0, run = 0, sizes = 0; /* bit s-1: a group before the last had s digits */
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == ' ') {
+            sizes |= (size_t)1 << (run < 8 ? run - 1 : 7);
+            run = 0;
+        } else if (count < sizeof digits) {
+            digits[count++] = (uint8_t)(text[i] - '0');
+            run++;
+        }
+    }
+    bool spelled = (sizes == 1 && run == 1) || (sizes == 2 && run <= 2);
+    text_view v = {.s = text, .n = n};
+    bool card =
+        count >= 12 && (card_printed_whole(&v, 0, n) || (spelled && card_number_ok(digits, count)));
+    sodium_memzero(digits, sizeof digits);
+    return card;
 }
 
 int cards_in_run(const text_view *v, size_t i, size_t limit, card_window_fn on_card, void *user)

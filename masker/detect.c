@@ -751,6 +751,11 @@ static inline __attribute__((always_inline)) size_t iban_end(const text_view *v,
     return iban_whole(v, &r) ? r.stop : 0;
 }
 
+size_t detect_iban_end(const text_view *v, size_t i)
+{
+    return iban_end(v, i);
+}
+
 /* Whether reading r is an IBAN being typed: its head and two characters or
  * more of the rest, up to the text's end but the blank or '-' typed after
  * a group (SCAN_TYPED: the keystrokes before the last would show its
@@ -3536,12 +3541,34 @@ static size_t next_parameter_value(const text_view *v, size_t k, size_t *name, s
     return k + (k < v->n && v->s[k] == '"');
 }
 
+/* Whether the groups [from[g], to[g]) of v, g < n, are a card: with
+ * `repeated` names, only printed as cards are (card_in_groups()), since
+ * a name repeated also lists ids and sizes ("?id=4012&id=8888..."). */
+static bool card_in_parameters(const text_view *v, const size_t *from, const size_t *to, size_t n,
+                               bool repeated)
+{
+    uint8_t digits[PARAMETER_GROUPS * 7];
+    size_t len = 0, count = 0;
+    for (size_t g = 0; g < n; g++) {
+        for (size_t k = from[g]; k < to[g]; k++, count++)
+            digits[len++] = repeated ? v->s[k] : (uint8_t)(v->s[k] - '0');
+        if (repeated && g + 1 < n)
+            digits[len++] = ' ';
+    }
+    bool card = count >= 12 && count <= 19 &&
+                (repeated ? card_in_groups(digits, len) : card_number_ok(digits, len));
+    sodium_memzero(digits, sizeof digits);
+    return card;
+}
+
 /*
  * A card typed into boxes that a form sends as parameters or members of
  * their own, a group each, named by one stem and an index
  * ("cc1=4111&cc2=1111&...", JSON held in a string:
- * "\"card_no_1\":\"4111\",..."), from the group of 3-6 digits at [i, stop),
- * a value: the 2-6 groups in a row, read together, each masked when the
+ * "\"card_no_1\":\"4111\",..."), or by one name repeated, as a form whose
+ * boxes share a name sends them ("cc[]=4111&cc[]=1111&...",
+ * "box=4111&box=1111&..."), from the group of 3-6 digits at [i, stop), a
+ * value: the 2-6 groups in a row, read together, each masked when the
  * longest run of them that is one reads as a card. A rectangle's
  * "x=120&y=340&w=1280&h=720" is no card's. Returns the end of its last
  * group, or 0.
@@ -3554,22 +3581,20 @@ static __attribute__((noinline)) size_t cards_across_parameters(scan_ctx *c, con
         return 0;
     const char *stem = (const char *)v->s + first;
     size_t from[PARAMETER_GROUPS] = {i}, to[PARAMETER_GROUPS] = {stop}, n = 1, name, name_end;
+    bool repeated = false;
     for (size_t k;
          n < PARAMETER_GROUPS && (k = next_parameter_value(v, to[n - 1], &name, &name_end)); n++) {
-        size_t e = k + digits_run(v, k);
+        size_t e = k + digits_run(v, k), len = name_end - name;
+        bool same = len == first_end - first && !memcmp(stem, v->s + name, len);
         if (e - k < 3 || e - k > 6 || (e < v->n && is_alnum(v->s[e])) ||
-            !indexed_names(stem, first_end - first, (const char *)v->s + name, name_end - name))
+            !(same || indexed_names(stem, first_end - first, (const char *)v->s + name, len)))
             break;
+        repeated |= same;
         from[n] = k;
         to[n] = e;
     }
     for (; n >= 2; n--) {
-        uint8_t digits[PARAMETER_GROUPS * 6];
-        size_t len = 0;
-        for (size_t g = 0; g < n; g++)
-            for (size_t k = from[g]; k < to[g]; k++)
-                digits[len++] = (uint8_t)(v->s[k] - '0');
-        if (len < 12 || len > 19 || !card_number_ok(digits, len))
+        if (!card_in_parameters(v, from, to, n, repeated))
             continue;
         count(c, MASKER_CARD_ELSEWHERE);
         for (size_t g = 0; g < n && !*err; g++)

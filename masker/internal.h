@@ -504,6 +504,15 @@ size_t card_chain_end(const text_view *v, size_t i, size_t *digits);
  * groups of four but the last (4-4-4-4, 4-4-4-4-3), or 4-6-5, 4-6-4,
  * 4-5-6. */
 bool card_printed_whole(const text_view *v, size_t i, size_t end);
+/* Whether groups of digits, written one blank apart ("4111 1111 1111
+ * 1111"), are a card as cards print (card_printed_whole()) or spelled out a
+ * digit at a time, or two (the last group maybe one): the boxes of a form
+ * read one after another, where a list of small numbers mixes both. */
+bool card_in_groups(const uint8_t *text, size_t n);
+/* Where the IBAN whose first check digit is at i of v ends ("DE89 3704
+ * 0044 0532 0130 00": its country's code at i-2, its groups one blank
+ * apart, passing its check), or 0 (detect.c). */
+size_t detect_iban_end(const text_view *v, size_t i);
 
 /* One run of digits of a chain: normalized [pos, end), n digits. */
 typedef struct {

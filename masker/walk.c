@@ -5067,33 +5067,8 @@ static size_t item_groups(walk *w, uint32_t k, bool numbers, uint8_t *out)
     return ok ? n : 0;
 }
 
-/* The groups of a run of list items: read as a card when they are one as
- * cards print (card_printed_whole(): 4-4-4-4, 4-6-5...) or spelled out a
- * digit at a time, or two (the last group maybe one): a list of small
- * numbers mixes both. */
-static bool groups_read_as_card(const uint8_t *text, size_t n)
-{
-    uint8_t digits[19];
-    size_t count = 0, run = 0, sizes = 0; /* bit s-1: a group before the last had s digits */
-    for (size_t i = 0; i < n; i++) {
-        if (text[i] == ' ') {
-            sizes |= (size_t)1 << (run < 8 ? run - 1 : 7);
-            run = 0;
-        } else if (count < sizeof digits) {
-            digits[count++] = (uint8_t)(text[i] - '0');
-            run++;
-        }
-    }
-    bool spelled = (sizes == 1 && run == 1) || (sizes == 2 && run <= 2);
-    text_view v = {.s = text, .n = n};
-    bool card =
-        count >= 12 && (card_printed_whole(&v, 0, n) || (spelled && card_number_ok(digits, count)));
-    sodium_memzero(digits, sizeof digits);
-    return card;
-}
-
 /* Masks the items of list [from, to) when, read one after another, they
- * are a card's groups (groups_read_as_card()). */
+ * are a card's groups (card_in_groups()). */
 static int mask_card_in_items(walk *w, const uint32_t *item, const uint8_t (*text)[RUN_TEXT_MOST],
                               const size_t *len, size_t from, size_t to)
 {
@@ -5105,7 +5080,7 @@ static int mask_card_in_items(walk *w, const uint32_t *item, const uint8_t (*tex
         memcpy(run + n, text[i], len[i]);
         n += len[i];
     }
-    bool card = to - from >= 2 && n <= RUN_TEXT_MOST && groups_read_as_card(run, n);
+    bool card = to - from >= 2 && n <= RUN_TEXT_MOST && card_in_groups(run, n);
     sodium_memzero(run, sizeof run); /* unmasked input */
     if (!card)
         return VEIL_OK;
@@ -5113,6 +5088,86 @@ static int mask_card_in_items(walk *w, const uint32_t *item, const uint8_t (*tex
     int err = VEIL_OK;
     for (size_t i = from; i < to && !err; i++)
         err = mask_whole(w, item[i], MASK_TEXT);
+    return err;
+}
+
+enum { IBAN_ITEM_MOST = 34 }; /* an IBAN's characters */
+
+static bool ascii_letter(uint8_t ch)
+{
+    return (unsigned)((ch | 0x20) - 'a') < 26;
+}
+
+static bool ascii_digit(uint8_t ch)
+{
+    return (unsigned)(ch - '0') < 10;
+}
+
+/* Appends to j the text of list item k when it may be part of an IBAN (a
+ * string of letters, digits, blanks and dashes, maybe quoted), else a mark
+ * that no IBAN reads across; each byte's item is noted in owner. */
+static void join_iban_item(walk *w, uint32_t k, uint8_t index, uint8_t *j, uint8_t *owner,
+                           size_t *n)
+{
+    const json_tok *t = &w->tape->tok[k];
+    text_view tv = {0};
+    size_t len = 0, at = *n;
+    bool ok = t->kind == TOK_STR && !(t->flags & TOK_F_VISITED) && t->len <= 2 * IBAN_ITEM_MOST &&
+              !text_view_of(w->scan.scratch, w->scan.json, t, &tv);
+    const uint8_t *s = tv.s;
+    if (ok && (len = tv.n) >= 3 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0])
+        s++, len -= 2;
+    ok &= len > 0 && len <= IBAN_ITEM_MOST;
+    for (size_t i = 0; i < len && ok; i++)
+        ok = ascii_letter(s[i]) || ascii_digit(s[i]) || s[i] == ' ' || s[i] == '-';
+    if (at) /* the blank between two items: the one before's */
+        j[at] = ' ', owner[at++] = (uint8_t)(index - 1);
+    if (ok)
+        memcpy(j + at, s, len);
+    else
+        j[at] = '|', len = 1;
+    memset(owner + at, index, len);
+    *n = at + len;
+    text_view_done(w->scan.scratch, &tv);
+}
+
+/* Whether a string item's raw bytes start as an IBAN does, past a quote
+ * (escaped or not): two letters and a digit ("DE89", "\"DE89"). */
+static bool starts_like_iban(const walk *w, const json_tok *t)
+{
+    const uint8_t *s = (const uint8_t *)w->scan.json + t->start;
+    size_t skip = t->len > 2 && s[0] == '\\' && s[1] == '"' ? 2 : t->len > 0 && s[0] == '\'';
+    return t->kind == TOK_STR && t->len >= skip + 3 && ascii_letter(s[skip]) &&
+           ascii_letter(s[skip + 1]) && ascii_digit(s[skip + 2]);
+}
+
+/* An IBAN spread over the items of list `list` (console.log("iban", "DE89",
+ * "3704", ...)): each item it takes masked, as a card's are. */
+static int mask_iban_in_items(walk *w, uint32_t list)
+{
+    const json_tok *t = w->tape->tok;
+    uint8_t j[SHORT_LIST_MOST * (IBAN_ITEM_MOST + 1)], owner[sizeof j];
+    size_t n = 0;
+    uint8_t items = 0;
+    bool head = false;
+    for (uint32_t k = list + 1; k < t[list].end && !head; k++)
+        head = starts_like_iban(w, &t[k]);
+    if (!head)
+        return VEIL_OK;
+    for (uint32_t k = list + 1; k < t[list].end && items < SHORT_LIST_MOST; k++, items++)
+        join_iban_item(w, k, items, j, owner, &n);
+    text_view jv = {.s = j, .n = n};
+    int err = VEIL_OK;
+    for (size_t i = 0, end; i + 2 < n && !err; i++) {
+        if ((i && owner[i - 1] == owner[i]) || !(end = detect_iban_end(&jv, i + 2)) ||
+            owner[end - 1] == owner[i])
+            continue; /* not an item's start, no IBAN, or one in an item alone: the sweep's */
+        w->scan.findings->count[MASKER_SECRET]++;
+        for (uint8_t m = owner[i]; m <= owner[end - 1] && !err; m++)
+            err = mask_whole(w, list + 1 + m, MASK_TEXT);
+        i = end;
+    }
+    sodium_memzero(j, sizeof j); /* unmasked input */
     return err;
 }
 
@@ -5150,6 +5205,8 @@ static int mask_cards_in_lists(walk *w)
             err = mask_card_in_items(w, item, (const uint8_t(*)[RUN_TEXT_MOST])text, len, from, to);
         }
         sodium_memzero(text, sizeof text); /* unmasked input */
+        if (!err)
+            err = mask_iban_in_items(w, list);
     }
     return err;
 }

@@ -691,7 +691,7 @@ bool card_in_groups(const uint8_t *text, size_t n)
     size_t count = 0, run = 0, sizes = 0; /* bit s-1: a group before the last had s digits */
     for (size_t i = 0; i < n; i++) {
         if (text[i] == ' ') {
-            sizes |= (size_t)1 << (run < 8 ? run - 1 : 7);
+            sizes |= run ? (size_t)1 << (run < 8 ? run - 1 : 7) : 0;
             run = 0;
         } else if (count < sizeof digits) {
             digits[count++] = (uint8_t)(text[i] - '0');

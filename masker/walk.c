@@ -510,7 +510,7 @@ static int mask_value(walk *w, uint32_t v, enum field_mask how, enum typed_value
 enum { LIST_TEXT_ITEMS = TEXT_PARTS_MOST / 2 };
 
 /* Whether v, where rrweb writes a string, is a shape the patterns cannot
- * read as one text: an object, or an array of anything but 1 to
+ * read as one text: an object, or an array of anything but up to
  * LIST_TEXT_ITEMS strings ([[4111, 1111], [1111, 1111]], [4111, 1111, ...]).
  * rrweb writes neither: masked whole. */
 static inline bool nested_where_string_belongs(const walk *w, uint32_t v)

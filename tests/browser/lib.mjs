@@ -31,6 +31,8 @@ export async function freePort() {
 // it printed, and its log so far.
 export async function startVeil(veil, config) {
   const proc = spawn(veil, ['serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // a check that throws ends the script before stopVeil(): no server outlives it
+  process.on('exit', () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
   const v = { proc, stdout: '', stderr: '' };
   proc.stderr.on('data', (d) => { v.stderr += d; });
   await new Promise((resolve, reject) => {

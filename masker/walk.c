@@ -5034,12 +5034,20 @@ static int mask_cards_in_members(walk *w, uint32_t obj)
 
 enum { RUN_TEXT_MOST = 40 }; /* a card's 19 digits and a blank between each */
 
+/* A list item's text without the one pair of quotes around it that the
+ * console plugin writes, each argument being JSON ("\"4111\""), or a
+ * script's print of a list ('4111'). */
+static void drop_quotes(const uint8_t **s, size_t *len)
+{
+    if (*len >= 3 && ((*s)[0] == '"' || (*s)[0] == '\'') && (*s)[*len - 1] == (*s)[0])
+        ++*s, *len -= 2;
+}
+
 /* Item k of a list as a card's groups print: its digit groups, one blank
  * between them, into out (RUN_TEXT_MOST bytes); how many bytes, or 0 when
  * it is no group. A group is a string not read yet of digits, blanks and
- * dashes, maybe in one pair of quotes (the console plugin writes each
- * argument as JSON: "\"4111\""), or with `numbers`, an integer of 3-19
- * digits (group_value()). */
+ * dashes, maybe quoted (drop_quotes()), or with `numbers`, an integer of
+ * 3-19 digits (group_value()). */
 static size_t item_groups(walk *w, uint32_t k, bool numbers, uint8_t *out)
 {
     const json_tok *t = &w->tape->tok[k];
@@ -5050,8 +5058,7 @@ static size_t item_groups(walk *w, uint32_t k, bool numbers, uint8_t *out)
         return 0;
     const uint8_t *s = t->kind == TOK_NUM ? (const uint8_t *)w->scan.json + t->start : tv.s;
     size_t len = t->kind == TOK_NUM ? strspn((const char *)s, "0123456789") : tv.n, n = 0;
-    if (len >= 3 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0])
-        s++, len -= 2;
+    drop_quotes(&s, &len);
     bool ok = len > 0, gap = false;
     for (size_t i = 0; i < len && ok; i++) {
         if (s[i] == ' ' || s[i] == '-') {
@@ -5115,8 +5122,8 @@ static void join_iban_item(walk *w, uint32_t k, uint8_t index, uint8_t *j, uint8
     bool ok = t->kind == TOK_STR && !(t->flags & TOK_F_VISITED) && t->len <= 2 * IBAN_ITEM_MOST &&
               !text_view_of(w->scan.scratch, w->scan.json, t, &tv);
     const uint8_t *s = tv.s;
-    if (ok && (len = tv.n) >= 3 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0])
-        s++, len -= 2;
+    if (ok)
+        len = tv.n, drop_quotes(&s, &len);
     ok &= len > 0 && len <= IBAN_ITEM_MOST;
     for (size_t i = 0; i < len && ok; i++)
         ok = ascii_letter(s[i]) || ascii_digit(s[i]) || s[i] == ' ' || s[i] == '-';
